@@ -1,0 +1,166 @@
+/**
+ * Column batches: the in-memory form of rows from a source to the Parquet
+ * encoder and back from the decoder. Data stays columnar, in typed arrays, so
+ * that the hot path allocates nothing per row.
+ *
+ * Value layout by type (see `representationOf`):
+ * - byte, short, integer, date (days since epoch): `Int32Array`
+ * - long, timestamp and timestamp_ntz (microseconds since epoch): `BigInt64Array`
+ * - float: `Float32Array`; double: `Float64Array`
+ * - boolean: `Uint8Array` of 0 and 1
+ * - string: `string[]`; binary: `Uint8Array[]`
+ * - decimal: `bigint[]` of unscaled values
+ *
+ * Invariant: every column of a batch has `length` values. Where `nulls[i]` is 1
+ * the value at `i` is null and its slot holds a placeholder (0, "" or empty).
+ */
+
+import { type PrimitiveType, representationOf } from "./types.ts";
+
+/** The values of one column. */
+export type ColumnValues =
+  | Int32Array
+  | BigInt64Array
+  | Float32Array
+  | Float64Array
+  | Uint8Array
+  | string[]
+  | Uint8Array[]
+  | bigint[];
+
+/** One column of a batch. */
+export interface Column {
+  values: ColumnValues;
+  /** 1 where the value is null; absent when the column has no nulls. */
+  nulls?: Uint8Array | undefined;
+}
+
+/** A named, typed field of a batch. */
+export interface Field {
+  name: string;
+  type: PrimitiveType;
+  nullable: boolean;
+}
+
+/** Rows held as columns. */
+export interface ColumnBatch {
+  fields: Field[];
+  columns: Column[];
+  length: number;
+}
+
+/** Allocates a column of `length` placeholder values for `type`. */
+export function allocateValues(type: PrimitiveType, length: number): ColumnValues {
+  switch (representationOf(type)) {
+    case "int32":
+      return new Int32Array(length);
+    case "int64":
+      return new BigInt64Array(length);
+    case "float32":
+      return new Float32Array(length);
+    case "float64":
+      return new Float64Array(length);
+    case "bool":
+      return new Uint8Array(length);
+    case "string":
+      return new Array<string>(length).fill("");
+    case "binary":
+      return Array.from({ length }, () => new Uint8Array(0));
+    case "decimal":
+      return new Array<bigint>(length).fill(0n);
+  }
+}
+
+/** Counts the nulls of a column. */
+export function nullCount(column: Column): number {
+  const nulls = column.nulls;
+  if (!nulls) return 0;
+  let count = 0;
+  for (let i = 0; i < nulls.length; i++) count += nulls[i]!;
+  return count;
+}
+
+/** True if row `i` of `column` is null. */
+export function isNull(column: Column, i: number): boolean {
+  return column.nulls !== undefined && column.nulls[i] === 1;
+}
+
+/** Returns the column named `name`, or undefined. */
+export function columnByName(
+  batch: ColumnBatch,
+  name: string,
+): Column | undefined {
+  const index = batch.fields.findIndex((f) => f.name === name);
+  return index < 0 ? undefined : batch.columns[index];
+}
+
+/** Returns rows [start, end) of a batch; typed arrays are views, not copies. */
+export function sliceBatch(
+  batch: ColumnBatch,
+  start: number,
+  end: number,
+): ColumnBatch {
+  return {
+    fields: batch.fields,
+    columns: batch.columns.map((c) => ({
+      values: sliceValues(c.values, start, end),
+      nulls: c.nulls?.subarray(start, end),
+    })),
+    length: end - start,
+  };
+}
+
+function sliceValues(values: ColumnValues, start: number, end: number): ColumnValues {
+  return Array.isArray(values)
+    ? values.slice(start, end) as ColumnValues
+    : (values as Int32Array).subarray(start, end) as ColumnValues;
+}
+
+/** Picks rows by index into a new batch (used for filtering and partition splits). */
+export function takeRows(batch: ColumnBatch, rows: Uint32Array | number[]): ColumnBatch {
+  const n = rows.length;
+  return {
+    fields: batch.fields,
+    length: n,
+    columns: batch.columns.map((c, ci) => {
+      const type = batch.fields[ci]!.type;
+      const out = allocateValues(type, n);
+      const src = c.values as ArrayLike<unknown>;
+      const dst = out as unknown as { [i: number]: unknown };
+      for (let i = 0; i < n; i++) dst[i] = src[rows[i]!];
+      let nulls: Uint8Array | undefined;
+      if (c.nulls) {
+        nulls = new Uint8Array(n);
+        for (let i = 0; i < n; i++) nulls[i] = c.nulls[rows[i]!]!;
+      }
+      return { values: out, nulls };
+    }),
+  };
+}
+
+/** Concatenates batches that share the same fields. */
+export function concatBatches(batches: ColumnBatch[]): ColumnBatch {
+  const first = batches[0];
+  if (!first) throw new RangeError("Cannot concatenate zero batches");
+  if (batches.length === 1) return first;
+  const length = batches.reduce((n, b) => n + b.length, 0);
+  const columns = first.fields.map((field, ci) => {
+    const out = allocateValues(field.type, length);
+    const anyNulls = batches.some((b) => b.columns[ci]!.nulls !== undefined);
+    const nulls = anyNulls ? new Uint8Array(length) : undefined;
+    let offset = 0;
+    for (const b of batches) {
+      const c = b.columns[ci]!;
+      if (Array.isArray(out)) {
+        const src = c.values as unknown[];
+        for (let i = 0; i < b.length; i++) (out as unknown[])[offset + i] = src[i];
+      } else {
+        (out as Int32Array).set(c.values as Int32Array, offset);
+      }
+      if (nulls && c.nulls) nulls.set(c.nulls, offset);
+      offset += b.length;
+    }
+    return { values: out, nulls };
+  });
+  return { fields: first.fields, columns, length };
+}

@@ -1,0 +1,268 @@
+/**
+ * A store on the local file system, the embedded default.
+ *
+ * Invariants:
+ * - `put` and `putIfAbsent` write a temporary file in the target directory,
+ *   fsync it, then rename (put) or hard-link (putIfAbsent) it into place, so a
+ *   reader never sees a partial object and a crash leaves at most a stray
+ *   temporary file, which listings skip.
+ * - `putIfAbsent` is atomic because `link(2)` fails if the target exists.
+ * - No key reaches outside the root: keys are checked lexically, and a
+ *   symbolic link on the way to a key must resolve inside the root.
+ */
+
+import { checkKey, compareKeys } from "./keys.ts";
+import type {
+  ByteRange,
+  DeleteOutcome,
+  ObjectMeta,
+  ObjectStore,
+  PutIfAbsentOutcome,
+} from "./object_store.ts";
+
+/** Temporary files carry this marker; listings never show them. */
+export const TEMP_MARKER = ".nl-tmp-";
+
+/** Options for a local store. */
+export interface LocalStoreOptions {
+  /**
+   * Flush file contents to disk before they become visible.
+   * @default true
+   */
+  fsync?: boolean;
+}
+
+/** Converts a plain path or `file://` URI into an absolute directory path. */
+export function localPathFromUri(uriOrPath: string): string {
+  let path = uriOrPath;
+  if (path.startsWith("file://")) {
+    path = decodeURIComponent(new URL(path).pathname);
+  }
+  if (!path.startsWith("/")) path = `${Deno.cwd()}/${path}`;
+  // Normalise `.` and `..` segments of the root itself (the root is trusted).
+  const parts: string[] = [];
+  for (const part of path.split("/")) {
+    if (part === "" || part === ".") continue;
+    if (part === "..") parts.pop();
+    else parts.push(part);
+  }
+  return "/" + parts.join("/");
+}
+
+/** A store rooted at a local directory. */
+export class LocalStore implements ObjectStore {
+  readonly uri: string;
+  readonly root: string;
+  readonly #fsync: boolean;
+  #realRoot: string | undefined;
+  readonly #checkedDirs = new Set<string>();
+
+  constructor(uriOrPath: string, options: LocalStoreOptions = {}) {
+    this.root = localPathFromUri(uriOrPath);
+    this.uri = `file://${encodeURI(this.root)}`;
+    this.#fsync = options.fsync ?? true;
+  }
+
+  async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
+    const path = await this.#resolve(key);
+    try {
+      if (!range) return await Deno.readFile(path);
+      using file = await Deno.open(path, { read: true });
+      const size = (await file.stat()).size;
+      const start = Math.min(range.offset, size);
+      const end = range.length === undefined ? size : Math.min(size, start + range.length);
+      const out = new Uint8Array(end - start);
+      await file.seek(start, Deno.SeekMode.Start);
+      let read = 0;
+      while (read < out.length) {
+        const n = await file.read(out.subarray(read));
+        if (n === null) break;
+        read += n;
+      }
+      return out.subarray(0, read);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw new Error(`Cannot read ${path}`, { cause: error });
+    }
+  }
+
+  async head(key: string): Promise<ObjectMeta | undefined> {
+    const path = await this.#resolve(key);
+    try {
+      const info = await Deno.stat(path);
+      if (!info.isFile) return undefined;
+      return { key, size: info.size, lastModified: info.mtime?.getTime() ?? 0 };
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return undefined;
+      throw new Error(`Cannot stat ${path}`, { cause: error });
+    }
+  }
+
+  async put(key: string, bytes: Uint8Array): Promise<void> {
+    const path = await this.#resolve(key, true);
+    const temp = await this.#writeTemp(path, bytes);
+    try {
+      await Deno.rename(temp, path);
+    } catch (error) {
+      await removeQuietly(temp);
+      throw new Error(`Cannot write ${path}`, { cause: error });
+    }
+  }
+
+  async putIfAbsent(key: string, bytes: Uint8Array): Promise<PutIfAbsentOutcome> {
+    const path = await this.#resolve(key, true);
+    const temp = await this.#writeTemp(path, bytes);
+    try {
+      await Deno.link(temp, path);
+      return "created";
+    } catch (error) {
+      if (error instanceof Deno.errors.AlreadyExists) return "exists";
+      throw new Error(`Cannot create ${path}`, { cause: error });
+    } finally {
+      await removeQuietly(temp);
+    }
+  }
+
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectMeta> {
+    checkKey(prefix, true);
+    const slash = prefix.lastIndexOf("/");
+    const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
+    const found: ObjectMeta[] = [];
+    await this.#walk(dirKey, prefix, startAfter, found);
+    found.sort((a, b) => compareKeys(a.key, b.key));
+    yield* found;
+  }
+
+  async delete(keys: string[]): Promise<DeleteOutcome> {
+    const outcome: DeleteOutcome = { deleted: [], failed: [] };
+    for (const key of keys) {
+      try {
+        const path = await this.#resolve(key);
+        await Deno.remove(path);
+        outcome.deleted.push(key);
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) outcome.deleted.push(key);
+        else outcome.failed.push({ key, reason: String(error) });
+      }
+    }
+    return outcome;
+  }
+
+  async #walk(
+    dirKey: string,
+    prefix: string,
+    startAfter: string | undefined,
+    out: ObjectMeta[],
+  ): Promise<void> {
+    const dirPath = dirKey ? `${this.root}/${dirKey}` : this.root;
+    let entries: Deno.DirEntry[];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(dirPath));
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw new Error(`Cannot list ${dirPath}`, { cause: error });
+    }
+    for (const entry of entries) {
+      // Links are never followed: one could lead out of the root.
+      if (entry.isSymlink || entry.name.includes(TEMP_MARKER)) continue;
+      const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+      if (entry.isDirectory) {
+        const asDir = key + "/";
+        // Descend only where keys under the directory can match the prefix.
+        if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) {
+          await this.#walk(key, prefix, startAfter, out);
+        }
+        continue;
+      }
+      if (!entry.isFile || !key.startsWith(prefix)) continue;
+      if (startAfter !== undefined && compareKeys(key, startAfter) <= 0) continue;
+      try {
+        const info = await Deno.stat(`${this.root}/${key}`);
+        out.push({ key, size: info.size, lastModified: info.mtime?.getTime() ?? 0 });
+      } catch (error) {
+        // Deleted between readDir and stat: it is simply gone.
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+    }
+  }
+
+  async #writeTemp(path: string, bytes: Uint8Array): Promise<string> {
+    const slash = path.lastIndexOf("/");
+    const temp = `${path.slice(0, slash)}/${TEMP_MARKER}${crypto.randomUUID()}`;
+    try {
+      using file = await Deno.open(temp, { write: true, createNew: true });
+      let written = 0;
+      while (written < bytes.length) {
+        written += await file.write(bytes.subarray(written));
+      }
+      if (this.#fsync) await file.syncData();
+    } catch (error) {
+      await removeQuietly(temp);
+      throw new Error(`Cannot write ${path}`, { cause: error });
+    }
+    return temp;
+  }
+
+  /**
+   * Maps a key to a path inside the root. With `create`, makes the parent
+   * directories. Refuses keys whose directory resolves outside the root.
+   */
+  async #resolve(key: string, create = false): Promise<string> {
+    checkKey(key);
+    const path = `${this.root}/${key}`;
+    const dir = path.slice(0, path.lastIndexOf("/"));
+    if (!this.#checkedDirs.has(dir)) {
+      if (create) await Deno.mkdir(dir, { recursive: true });
+      const realRoot = await this.#getRealRoot();
+      let realDir: string | undefined;
+      try {
+        realDir = await Deno.realPath(dir);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      if (realDir !== undefined) {
+        if (realDir !== realRoot && !realDir.startsWith(realRoot + "/")) {
+          throw new RangeError(
+            `Refusing key ${key}: its directory resolves to ${realDir}, outside the table root ${realRoot}`,
+          );
+        }
+        this.#checkedDirs.add(dir);
+      }
+    }
+    try {
+      const info = await Deno.lstat(path);
+      if (info.isSymlink) {
+        const real = await Deno.realPath(path);
+        const realRoot = await this.#getRealRoot();
+        if (!real.startsWith(realRoot + "/")) {
+          throw new RangeError(
+            `Refusing key ${key}: it is a link to ${real}, outside the table root ${realRoot}`,
+          );
+        }
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    return path;
+  }
+
+  async #getRealRoot(): Promise<string> {
+    if (this.#realRoot === undefined) {
+      try {
+        this.#realRoot = await Deno.realPath(this.root);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        return this.root;
+      }
+    }
+    return this.#realRoot;
+  }
+}
+
+async function removeQuietly(path: string): Promise<void> {
+  try {
+    await Deno.remove(path);
+  } catch {
+    // Already gone, or never made: nothing to clean up.
+  }
+}

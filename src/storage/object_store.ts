@@ -1,0 +1,96 @@
+/**
+ * The storage seam: bytes under keys. Every table operation reaches storage
+ * only through this interface, so the Delta code never calls `fetch` or
+ * `Deno.open` itself, and tests can swap in an in-memory store.
+ *
+ * Keys are relative, `/`-separated paths under the store's root, such as
+ * `_delta_log/00000000000000000007.json`. Implementations refuse keys that
+ * would escape the root.
+ */
+
+/** What a listing or `head` says about one object. */
+export interface ObjectMeta {
+  key: string;
+  size: number;
+  /** Last modification, in milliseconds since the epoch. */
+  lastModified: number;
+}
+
+/** A byte range of an object: `length` bytes from `offset`, or to the end. */
+export interface ByteRange {
+  offset: number;
+  length?: number;
+}
+
+/**
+ * The result of a put-if-absent: `created` if this call wrote the object,
+ * `exists` if an object was already under the key (nothing was written).
+ */
+export type PutIfAbsentOutcome = "created" | "exists";
+
+/** The result of a batch delete. */
+export interface DeleteOutcome {
+  /** Keys that are now absent (deleted, or absent already). */
+  deleted: string[];
+  /** Keys that could not be deleted, with the reason. */
+  failed: { key: string; reason: string }[];
+}
+
+/** Bytes under keys. */
+export interface ObjectStore {
+  /** The root as a URI for messages, such as `file:///data/t` or `s3://b/t`. */
+  readonly uri: string;
+
+  /** Reads an object, or a range of it. Resolves `undefined` if absent. */
+  get(key: string, range?: ByteRange): Promise<Uint8Array | undefined>;
+
+  /** Describes an object, or resolves `undefined` if absent. */
+  head(key: string): Promise<ObjectMeta | undefined>;
+
+  /** Writes an object, replacing any that is there. Readers see all or nothing. */
+  put(key: string, bytes: Uint8Array): Promise<void>;
+
+  /**
+   * Writes an object only if none is under the key. This is the atomic step
+   * that the Delta commit protocol relies on.
+   */
+  putIfAbsent(key: string, bytes: Uint8Array): Promise<PutIfAbsentOutcome>;
+
+  /**
+   * Lists the objects whose keys start with `prefix`, in ascending key order
+   * (byte order), recursively, starting after `startAfter` if given.
+   */
+  list(prefix: string, startAfter?: string): AsyncIterable<ObjectMeta>;
+
+  /** Deletes objects. A key that is already absent counts as deleted. */
+  delete(keys: string[]): Promise<DeleteOutcome>;
+}
+
+/** Collects a listing into an array. */
+export async function listAll(
+  store: ObjectStore,
+  prefix: string,
+  startAfter?: string,
+): Promise<ObjectMeta[]> {
+  const out: ObjectMeta[] = [];
+  for await (const meta of store.list(prefix, startAfter)) out.push(meta);
+  return out;
+}
+
+/** Reads an object that must exist, with an error that names it if not. */
+export async function getRequired(
+  store: ObjectStore,
+  key: string,
+  range?: ByteRange,
+): Promise<Uint8Array> {
+  const bytes = await store.get(key, range);
+  if (bytes === undefined) {
+    throw new Error(`Object not found: ${joinUri(store.uri, key)}`);
+  }
+  return bytes;
+}
+
+/** Joins a store URI and a key for messages. */
+export function joinUri(uri: string, key: string): string {
+  return uri.endsWith("/") ? uri + key : `${uri}/${key}`;
+}

@@ -1,0 +1,45 @@
+/**
+ * Jittered exponential backoff, shared by the commit loop and the S3 client so
+ * that both retry the same way: full jitter over an exponentially growing cap.
+ */
+
+/** How a retry loop waits between attempts. */
+export interface BackoffOptions {
+  /** The first cap, in milliseconds. @default 10 */
+  baseMs?: number;
+  /** The largest cap, in milliseconds. @default 2000 */
+  maxMs?: number;
+  /** A source of numbers in [0, 1), injectable for tests. @default Math.random */
+  random?: () => number;
+}
+
+/** Returns the delay before retry number `attempt` (0-based), in ms. */
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = {},
+): number {
+  const base = options.baseMs ?? 10;
+  const max = options.maxMs ?? 2000;
+  const random = options.random ?? Math.random;
+  const cap = Math.min(max, base * 2 ** Math.min(attempt, 30));
+  return Math.floor(random() * cap);
+}
+
+/** Sleeps for `ms` milliseconds, or rejects when the signal aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}

@@ -1,0 +1,60 @@
+/**
+ * Error helpers shared by every layer: the `Caused by` chain printer and the
+ * one error class that every layer may raise for bad user input.
+ */
+
+/**
+ * Bad input that the user can fix: a malformed record, a value that does not
+ * fit its column, an unknown column. It carries where the problem is, so the
+ * command line can print `file:line:column` and exit with status 1.
+ */
+export class InputError extends Error {
+  /** The file (or `-` for stdin) that held the bad input. */
+  readonly file: string | undefined;
+  /** 1-based line number, when known. */
+  readonly line: number | undefined;
+  /** The column name or 1-based column number, when known. */
+  readonly column: string | undefined;
+
+  constructor(
+    message: string,
+    where: { file?: string; line?: number; column?: string } = {},
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = "InputError";
+    this.file = where.file;
+    this.line = where.line;
+    this.column = where.column;
+  }
+}
+
+/** Returns the messages of an error and its causes, outermost first. */
+export function errorChain(error: unknown): string[] {
+  const messages: string[] = [];
+  const seen = new Set<unknown>();
+  let current: unknown = error;
+  while (current !== undefined && current !== null && !seen.has(current)) {
+    seen.add(current);
+    if (current instanceof Error) {
+      messages.push(current.message);
+      current = current.cause;
+    } else {
+      messages.push(String(current));
+      break;
+    }
+  }
+  return messages;
+}
+
+/** Formats an error as one line plus `Caused by` lines, for people. */
+export function formatError(error: unknown): string {
+  const [first, ...causes] = errorChain(error);
+  return [first ?? "Unknown error", ...causes.map((c) => `  Caused by: ${c}`)]
+    .join("\n");
+}
+
+/** Returns the message of any thrown value. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
