@@ -4,6 +4,8 @@
  * or `.` segments, no backslashes, no NUL, no empty segments.
  */
 
+import { compareUtf8 } from "../util/utf8_order.ts";
+
 /**
  * Throws a `RangeError` if `key` is not a safe relative key. The empty key is
  * allowed only where `allowEmpty` is set (listing the whole root).
@@ -41,21 +43,4 @@ export function isSafeKey(key: string): boolean {
 }
 
 /** Compares keys in byte order of their UTF-8 encoding, as S3 lists them. */
-export function compareKeys(a: string, b: string): number {
-  if (a === b) return 0;
-  // UTF-16 order equals UTF-8 byte order except around surrogates, so compare
-  // by code point.
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) {
-    const x = a.charCodeAt(i);
-    const y = b.charCodeAt(i);
-    if (x !== y) {
-      const xs = x >= 0xd800 && x <= 0xdfff;
-      const ys = y >= 0xd800 && y <= 0xdfff;
-      if (xs === ys) return x - y;
-      // A surrogate (supplementary code point) sorts after any BMP character.
-      return xs ? 1 : -1;
-    }
-  }
-  return a.length - b.length;
-}
+export const compareKeys = compareUtf8;

@@ -1,0 +1,235 @@
+/**
+ * Partition values and data file paths: the protocol's string serialisation
+ * of partition values, Hive-style directory names, and the URI encoding of
+ * `add.path`.
+ *
+ * Invariants:
+ * - `serializePartitionValue` and `parsePartitionValue` are inverse for every
+ *   primitive type (timestamps as ISO-8601 UTC with microseconds).
+ * - A null value serialises as JSON `null` and lives in the directory
+ *   `__HIVE_DEFAULT_PARTITION__`.
+ * - Directory names escape what Hive escapes; `add.path` is then URI-encoded,
+ *   so a `%` from Hive escaping appears as `%25` in the log, as Spark writes it.
+ */
+
+import {
+  formatDate,
+  formatDecimal,
+  formatTimestamp,
+  parseDateText,
+  parseDecimalText,
+  parseTimestampText,
+  type Scalar,
+} from "../columnar/scalar.ts";
+import { INTEGER_RANGES, type PrimitiveType, representationOf } from "../columnar/types.ts";
+
+/** The directory name of a null partition value. */
+export const NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__";
+
+/** Serialises a partition value as the protocol says; null for null. */
+export function serializePartitionValue(value: Scalar, type: PrimitiveType): string | null {
+  if (value === null) return null;
+  switch (type) {
+    case "date":
+      return formatDate(value as number);
+    case "timestamp":
+      return formatTimestamp(value as bigint, { zone: true });
+    case "timestamp_ntz":
+      return formatTimestamp(value as bigint, { zone: false, separator: " " });
+    case "boolean":
+      return value ? "true" : "false";
+    case "binary":
+      return escapeBinary(value as Uint8Array);
+    case "string":
+      return value as string;
+    case "float":
+    case "double":
+      return formatFloat(value as number);
+    default:
+      if (representationOf(type) === "decimal") {
+        return formatDecimal(value as bigint, decimalScale(type));
+      }
+      return String(value);
+  }
+}
+
+/**
+ * Parses a serialised partition value. An empty string or null is null.
+ * Throws an error that names the column when the text does not fit the type.
+ */
+export function parsePartitionValue(
+  text: string | null | undefined,
+  type: PrimitiveType,
+  column: string,
+): Scalar {
+  if (text === null || text === undefined || text === "") return null;
+  const bad = () =>
+    new Error(
+      `Partition value ${JSON.stringify(text)} of column "${column}" is not a valid ${type}`,
+    );
+  switch (representationOf(type)) {
+    case "int32": {
+      if (type === "date") {
+        const days = parseDateText(text.slice(0, 10));
+        if (days === undefined) throw bad();
+        return days;
+      }
+      // Tolerate writers that spell integers as floats (such as `2021.0`).
+      const n = Number(text);
+      if (!Number.isInteger(n)) throw bad();
+      const range = INTEGER_RANGES[type as "byte" | "short" | "integer"];
+      if (n < range[0] || n > range[1]) throw bad();
+      return n;
+    }
+    case "int64": {
+      if (type === "long") {
+        if (/^[+-]?\d+$/.test(text)) return BigInt(text);
+        const n = Number(text);
+        if (Number.isInteger(n)) return BigInt(n);
+        throw bad();
+      }
+      const parsed = parseTimestampText(text);
+      if (!parsed) throw bad();
+      return parsed.micros;
+    }
+    case "float32":
+    case "float64": {
+      const n = parseFloatText(text);
+      if (n === undefined) throw bad();
+      return type === "float" ? Math.fround(n) : n;
+    }
+    case "bool": {
+      const lower = text.toLowerCase();
+      if (lower === "true") return true;
+      if (lower === "false") return false;
+      throw bad();
+    }
+    case "string":
+      return text;
+    case "binary":
+      return unescapeBinary(text);
+    case "decimal": {
+      const v = parseDecimalText(text, type);
+      if (v === undefined) throw bad();
+      return v;
+    }
+  }
+}
+
+function decimalScale(type: PrimitiveType): number {
+  return Number(/,(\d+)\)$/.exec(type)?.[1] ?? "0");
+}
+
+function formatFloat(n: number): string {
+  if (Number.isNaN(n)) return "NaN";
+  if (n === Infinity) return "Infinity";
+  if (n === -Infinity) return "-Infinity";
+  return String(n);
+}
+
+function parseFloatText(text: string): number | undefined {
+  if (text === "NaN") return NaN;
+  if (text === "Infinity" || text === "+Infinity") return Infinity;
+  if (text === "-Infinity") return -Infinity;
+  const n = Number(text);
+  return Number.isNaN(n) || text.trim() === "" ? undefined : n;
+}
+
+function escapeBinary(bytes: Uint8Array): string {
+  let out = "";
+  for (const b of bytes) out += String.fromCharCode(b);
+  return out;
+}
+
+function unescapeBinary(text: string): Uint8Array {
+  const out = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
+  return out;
+}
+
+/** Characters that Hive escapes in partition directory names. */
+function needsHiveEscape(code: number): boolean {
+  if (code < 0x20 || code === 0x7f) return true;
+  switch (code) {
+    case 0x22: // "
+    case 0x23: // #
+    case 0x25: // %
+    case 0x27: // '
+    case 0x2a: // *
+    case 0x2f: // /
+    case 0x3a: // :
+    case 0x3d: // =
+    case 0x3f: // ?
+    case 0x5c: // \
+    case 0x7b: // {
+    case 0x5b: // [
+    case 0x5d: // ]
+    case 0x5e: // ^
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** Escapes a string as Hive does for a partition directory name. */
+export function hiveEscape(text: string): string {
+  let out = "";
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    out += needsHiveEscape(code) ? `%${code.toString(16).toUpperCase().padStart(2, "0")}` : text[i];
+  }
+  return out;
+}
+
+/** Reverses `hiveEscape`. */
+export function hiveUnescape(text: string): string {
+  return text.replace(/%([0-9A-Fa-f]{2})/g, (_, hex) => String.fromCharCode(parseInt(hex, 16)));
+}
+
+/**
+ * The relative directory of a partition, such as `region=M1/day=2024-01-02`,
+ * from the serialised values of the partition columns in order.
+ */
+export function partitionDirectory(
+  columns: readonly string[],
+  values: Record<string, string | null>,
+): string {
+  return columns
+    .map((c) => {
+      const v = values[c];
+      return `${hiveEscape(c)}=${
+        v === null || v === undefined || v === "" ? NULL_PARTITION : hiveEscape(v)
+      }`;
+    })
+    .join("/");
+}
+
+/**
+ * Encodes a relative file key as the URI that `add.path` holds: every
+ * character outside `A-Za-z0-9-._~!$&'()*+,;=:@/` is percent-encoded as UTF-8.
+ */
+export function encodeFilePath(key: string): string {
+  return encodeURI(key).replace(
+    /[?#[\]]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/**
+ * Decodes `add.path` into a key relative to the table root. Absolute URIs and
+ * absolute paths are refused: neuralake only follows paths inside the table.
+ */
+export function decodeFilePath(path: string): string {
+  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) || path.startsWith("/")) {
+    throw new Error(
+      `File path ${
+        JSON.stringify(path)
+      } is absolute; neuralake only reads files inside the table root`,
+    );
+  }
+  try {
+    return decodeURIComponent(path);
+  } catch (error) {
+    throw new Error(`File path ${JSON.stringify(path)} is not a valid URI`, { cause: error });
+  }
+}

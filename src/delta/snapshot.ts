@@ -1,0 +1,87 @@
+/**
+ * Loading a snapshot: find the log segment, read the checkpoint parts and
+ * the commits after them in parallel, replay newest first, and check that
+ * neuralake can read the table. Also: following the log forward from a
+ * loaded snapshot, and reading single commits.
+ */
+
+import { joinUri, type ObjectStore } from "../storage/object_store.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import { type Action, parseCommit } from "./actions.ts";
+import type { CheckpointCodec } from "./checkpoint.ts";
+import { commitKey } from "./log_path.ts";
+import { buildLogSegment, type LogSegment } from "./log_segment.ts";
+import { checkCanRead } from "./protocol.ts";
+import { applyCommit, replay, type SnapshotState } from "./replay.ts";
+
+/** A loaded snapshot: the state plus how it was reconstructed. */
+export interface Snapshot extends SnapshotState {
+  segment: LogSegment;
+}
+
+/** Options for loading a snapshot. */
+export interface LoadOptions {
+  /** The version to load (time travel). @default the latest */
+  version?: number;
+  /** Skip the reader feature check (for commands that only print metadata). @default false */
+  skipProtocolCheck?: boolean;
+}
+
+/** How many objects are read at once while loading. */
+const READ_CONCURRENCY = 32;
+
+/** Loads a snapshot of the table in `store`. */
+export async function loadSnapshot(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  options: LoadOptions = {},
+): Promise<Snapshot> {
+  const segment = await buildLogSegment(store, options.version);
+  const [checkpointParts, commits] = await Promise.all([
+    segment.checkpoint
+      ? mapLimit(segment.checkpoint.keys, 4, (key) =>
+        codec.read(store, key).catch((error) => {
+          throw new Error(`Cannot read checkpoint ${joinUri(store.uri, key)}`, { cause: error });
+        }))
+      : Promise.resolve([] as Action[][]),
+    mapLimit(segment.commits, READ_CONCURRENCY, (c) => readCommitAt(store, c.key)),
+  ]);
+  commits.reverse();
+  const state = replay(segment.version, commits, checkpointParts.flat(), store.uri);
+  if (!options.skipProtocolCheck) checkCanRead(state.protocol, state.metadata);
+  return { ...state, segment };
+}
+
+/** Reads and parses the commit file under `key`; it must exist. */
+async function readCommitAt(store: ObjectStore, key: string): Promise<Action[]> {
+  const bytes = await store.get(key);
+  if (!bytes) {
+    throw new Error(`Commit ${joinUri(store.uri, key)} disappeared while the table was loading`);
+  }
+  return parseCommit(new TextDecoder().decode(bytes), key);
+}
+
+/** Reads the commit at `version`, or undefined if it does not exist (yet). */
+export async function readCommit(
+  store: ObjectStore,
+  version: number,
+): Promise<Action[] | undefined> {
+  const key = commitKey(version);
+  const bytes = await store.get(key);
+  return bytes ? parseCommit(new TextDecoder().decode(bytes), key) : undefined;
+}
+
+/**
+ * Moves a state forward to the newest version by reading the commits after
+ * it one by one. Returns the number of commits applied. Cheap when the state
+ * is close to the head, which is how long-running roles use it.
+ */
+export async function followLog(store: ObjectStore, state: SnapshotState): Promise<number> {
+  let applied = 0;
+  for (;;) {
+    const actions = await readCommit(store, state.version + 1);
+    if (!actions) return applied;
+    applyCommit(state, actions);
+    applied++;
+  }
+}

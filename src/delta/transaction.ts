@@ -1,0 +1,147 @@
+/**
+ * The commit: put-if-absent of the next version, and on a lost race, reading
+ * the winners, applying the conflict rules, and retrying at the next free
+ * version with jittered exponential backoff, within a bounded budget. Every
+ * outcome a caller branches on is a value, not an exception; only storage
+ * failures throw.
+ *
+ * Invariant: a transaction writes at most one commit, because every attempt
+ * carries the same unique `txnId` and a winner holding it counts as ours.
+ */
+
+import type { ObjectStore } from "../storage/object_store.ts";
+import { backoffDelay, type BackoffOptions, sleep } from "../util/backoff.ts";
+import { ENGINE_INFO } from "../version.ts";
+import { type Action, type CommitInfo, serializeActions } from "./actions.ts";
+import { checkConflicts, type TransactionIntent } from "./conflicts.ts";
+import { commitKey } from "./log_path.ts";
+import { readCommit } from "./snapshot.ts";
+
+/** Lost races that are retried at once, before backoff starts. */
+const IMMEDIATE_RETRIES = 2;
+
+/** What a commit says about itself in `commitInfo`. */
+export interface CommitDescription {
+  operation: string;
+  operationParameters?: Record<string, unknown>;
+  operationMetrics?: Record<string, unknown>;
+  isBlindAppend?: boolean;
+}
+
+/** Limits and hooks of the retry loop. */
+export interface CommitOptions {
+  /** The most put attempts. @default 100 */
+  maxAttempts?: number;
+  /** The longest time spent retrying, in ms. @default 60_000 */
+  maxRetryMs?: number;
+  /** Backoff between attempts after a lost race. @default { baseMs: 2, maxMs: 500 } */
+  backoff?: BackoffOptions;
+  /** The clock for `commitInfo.timestamp`. @default Date.now */
+  now?: () => number;
+  /** Called for each lost race, for metrics. */
+  onLostRace?: (info: { version: number; attempt: number }) => void;
+  /** Aborts waiting between attempts. */
+  signal?: AbortSignal;
+}
+
+/** The outcome of a commit. */
+export type CommitOutcome =
+  | { kind: "committed"; version: number; attempts: number; lostRaces: number }
+  | { kind: "already-committed"; atVersion: number; reason: string; attempts: number }
+  | { kind: "conflict"; atVersion: number; rule: string; reason: string; attempts: number }
+  | { kind: "gave-up"; attempts: number; lastVersion: number; reason: string };
+
+/** Creates an intent for a transaction that read version `readVersion`. */
+export function newIntent(
+  readVersion: number,
+  fields: Partial<Omit<TransactionIntent, "readVersion">> = {},
+): TransactionIntent {
+  return {
+    txnId: fields.txnId ?? crypto.randomUUID(),
+    readVersion,
+    readFiles: fields.readFiles ?? new Set(),
+    readWholeTable: fields.readWholeTable ?? false,
+    appTxns: fields.appTxns ?? [],
+    domains: fields.domains ?? [],
+  };
+}
+
+/**
+ * Commits `actions` (without a commitInfo; one is added first) as the next
+ * version after `intent.readVersion`, retrying past concurrent commits.
+ */
+export async function commit(
+  store: ObjectStore,
+  actions: readonly Action[],
+  intent: TransactionIntent,
+  description: CommitDescription,
+  options: CommitOptions = {},
+): Promise<CommitOutcome> {
+  const maxAttempts = options.maxAttempts ?? 100;
+  const maxRetryMs = options.maxRetryMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const backoff = options.backoff ?? { baseMs: 2, maxMs: 500 };
+  const started = performance.now();
+  let version = intent.readVersion + 1;
+  let lostRaces = 0;
+  for (let attempt = 1;; attempt++) {
+    const info: CommitInfo = {
+      timestamp: now(),
+      operation: description.operation,
+      operationParameters: description.operationParameters ?? {},
+      ...(description.operationMetrics ? { operationMetrics: description.operationMetrics } : {}),
+      isBlindAppend: description.isBlindAppend ?? false,
+      readVersion: intent.readVersion,
+      engineInfo: ENGINE_INFO,
+      txnId: intent.txnId,
+    };
+    const body = new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
+    const outcome = await store.putIfAbsent(commitKey(version), body);
+    if (outcome === "created") {
+      return { kind: "committed", version, attempts: attempt, lostRaces };
+    }
+    lostRaces++;
+    options.onLostRace?.({ version, attempt });
+    // Read every winner up to the head, judging each.
+    for (;;) {
+      const winner = await readCommit(store, version);
+      if (!winner) break;
+      const verdict = checkConflicts(intent, winner);
+      switch (verdict.kind) {
+        case "ours":
+          return { kind: "committed", version, attempts: attempt, lostRaces };
+        case "already-committed":
+          return {
+            kind: "already-committed",
+            atVersion: version,
+            reason: verdict.reason,
+            attempts: attempt,
+          };
+        case "conflict":
+          return {
+            kind: "conflict",
+            atVersion: version,
+            rule: verdict.rule,
+            reason: verdict.reason,
+            attempts: attempt,
+          };
+      }
+      version++;
+    }
+    const elapsed = performance.now() - started;
+    if (attempt >= maxAttempts || elapsed >= maxRetryMs) {
+      return {
+        kind: "gave-up",
+        attempts: attempt,
+        lastVersion: version - 1,
+        reason: `lost the race for a version ${attempt} times in ${Math.round(elapsed)} ms`,
+      };
+    }
+    // Losing a race already taught us the new head, so the first retries go
+    // straight back; only repeated losses back off, with jitter, to thin out
+    // a herd of writers.
+    if (lostRaces > IMMEDIATE_RETRIES) {
+      await sleep(backoffDelay(lostRaces - 1 - IMMEDIATE_RETRIES, backoff), options.signal);
+    }
+  }
+}

@@ -1,0 +1,156 @@
+import { writeCheckpoint } from "../../src/delta/checkpoint.ts";
+import {
+  checkpointKey,
+  commitKey,
+  LAST_CHECKPOINT_KEY,
+  multipartCheckpointKey,
+} from "../../src/delta/log_path.ts";
+import { TableNotFoundError } from "../../src/delta/log_segment.ts";
+import { followLog, loadSnapshot } from "../../src/delta/snapshot.ts";
+import { serializeActions } from "../../src/delta/actions.ts";
+import { MemoryStore } from "../../src/storage/memory.ts";
+import {
+  addAction,
+  createActions,
+  jsonCheckpointCodec,
+  removeAction,
+  writeCommit,
+} from "../_helpers/log.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+
+async function tableWithCommits(n: number): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  await writeCommit(store, 0, createActions());
+  for (let v = 1; v <= n; v++) await writeCommit(store, v, [addAction(`f${v}.parquet`)]);
+  return store;
+}
+
+Deno.test("loadSnapshot() replays every commit of a table without checkpoints", async () => {
+  const store = await tableWithCommits(5);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.version, 5);
+  assertEquals(snapshot.files.size, 5);
+  assertEquals(snapshot.segment.checkpoint, undefined);
+});
+
+Deno.test("loadSnapshot() starts from the checkpoint that _last_checkpoint names", async () => {
+  const store = await tableWithCommits(5);
+  const at3 = await loadSnapshot(store, jsonCheckpointCodec, { version: 3 });
+  await writeCheckpoint(store, jsonCheckpointCodec, at3);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.segment.checkpoint?.version, 3);
+  assertEquals(snapshot.segment.commits.map((c) => c.version), [4, 5]);
+  assertEquals(snapshot.files.size, 5);
+});
+
+Deno.test("loadSnapshot() finds the newest checkpoint when _last_checkpoint is missing or stale", async () => {
+  const store = await tableWithCommits(6);
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 2 }),
+  );
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 4 }),
+  );
+  // Stale hint: points at 2 although 4 exists.
+  await store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":2,"size":4}'));
+  assertEquals((await loadSnapshot(store, jsonCheckpointCodec)).segment.checkpoint?.version, 4);
+  await store.delete([LAST_CHECKPOINT_KEY]);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.segment.checkpoint?.version, 4);
+  assertEquals(snapshot.files.size, 6);
+});
+
+Deno.test("loadSnapshot() falls back when _last_checkpoint names a missing checkpoint", async () => {
+  const store = await tableWithCommits(3);
+  await store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":2,"size":4}'));
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.segment.checkpoint, undefined);
+  assertEquals(snapshot.files.size, 3);
+});
+
+Deno.test("loadSnapshot() uses a multi-part checkpoint only when every part is there", async () => {
+  const store = await tableWithCommits(4);
+  const at3 = await loadSnapshot(store, jsonCheckpointCodec, { version: 3 });
+  const all = [
+    { protocol: at3.protocol },
+    { metaData: at3.metadata },
+    ...[...at3.files.values()].map((add) => ({ add })),
+  ];
+  const half = Math.ceil(all.length / 2);
+  const enc = (a: typeof all) => new TextEncoder().encode(serializeActions(a));
+  await store.put(multipartCheckpointKey(3, 1, 2), enc(all.slice(0, half)));
+  let snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.segment.checkpoint, undefined, "one of two parts is not a checkpoint");
+  await store.put(multipartCheckpointKey(3, 2, 2), enc(all.slice(half)));
+  snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.segment.checkpoint?.keys.length, 2);
+  assertEquals(snapshot.files.size, 4);
+});
+
+Deno.test("loadSnapshot() travels to any version that can still be reconstructed", async () => {
+  const store = await tableWithCommits(4);
+  await writeCommit(store, 5, [removeAction("f1.parquet", 1)]);
+  assertEquals((await loadSnapshot(store, jsonCheckpointCodec, { version: 2 })).files.size, 2);
+  assertEquals((await loadSnapshot(store, jsonCheckpointCodec, { version: 5 })).files.size, 3);
+  await assertRejects(
+    () => loadSnapshot(store, jsonCheckpointCodec, { version: 9 }),
+    "Version 9 of memory://test does not exist: the latest version is 5",
+  );
+});
+
+Deno.test("loadSnapshot() reports a gap in the log instead of a wrong table", async () => {
+  const store = await tableWithCommits(4);
+  await store.delete([commitKey(2)]);
+  await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), "commit 2 is missing");
+});
+
+Deno.test("loadSnapshot() after log cleanup reads from the checkpoint but refuses older versions", async () => {
+  const store = await tableWithCommits(4);
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 3 }),
+  );
+  await store.delete([commitKey(0), commitKey(1), commitKey(2)]);
+  assertEquals((await loadSnapshot(store, jsonCheckpointCodec)).files.size, 4);
+  await assertRejects(
+    () => loadSnapshot(store, jsonCheckpointCodec, { version: 1 }),
+    "Cannot reconstruct version 1",
+  );
+});
+
+Deno.test("loadSnapshot() of an empty location says there is no table", async () => {
+  const error = await assertRejects(() => loadSnapshot(new MemoryStore(), jsonCheckpointCodec));
+  assert(error instanceof TableNotFoundError);
+});
+
+Deno.test("loadSnapshot() refuses a table that needs an unimplemented reader feature", async () => {
+  const store = new MemoryStore();
+  await writeCommit(store, 0, [
+    {
+      protocol: {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ["deletionVectors"],
+        writerFeatures: ["deletionVectors"],
+      },
+    },
+    createActions()[1]!,
+  ]);
+  await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), '"deletionVectors"');
+});
+
+Deno.test("followLog() applies the commits that appeared since loading", async () => {
+  const store = await tableWithCommits(2);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  await writeCommit(store, 3, [addAction("f3.parquet")]);
+  await writeCommit(store, 4, [removeAction("f1.parquet", 5)]);
+  assertEquals(await followLog(store, snapshot), 2);
+  assertEquals(snapshot.version, 4);
+  assertEquals([...snapshot.files.keys()].sort(), ["f2.parquet", "f3.parquet"]);
+  assert(store.objects.has(commitKey(4)) && !store.objects.has(checkpointKey(4)));
+});

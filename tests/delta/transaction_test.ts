@@ -1,0 +1,120 @@
+import { commit, newIntent } from "../../src/delta/transaction.ts";
+import { loadSnapshot, readCommit } from "../../src/delta/snapshot.ts";
+import { MemoryStore } from "../../src/storage/memory.ts";
+import { addAction, createActions, jsonCheckpointCodec, writeCommit } from "../_helpers/log.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+
+async function newTable(): Promise<MemoryStore> {
+  const store = new MemoryStore();
+  await writeCommit(store, 0, createActions());
+  return store;
+}
+
+Deno.test("commit() writes the next version with commitInfo first", async () => {
+  const store = await newTable();
+  const intent = newIntent(0);
+  const outcome = await commit(store, [addAction("a.parquet")], intent, {
+    operation: "WRITE",
+    operationParameters: { mode: "Append" },
+    isBlindAppend: true,
+  });
+  assertEquals(outcome, { kind: "committed", version: 1, attempts: 1, lostRaces: 0 });
+  const actions = await readCommit(store, 1);
+  assert(actions && "commitInfo" in actions[0]!);
+  const info = actions[0].commitInfo;
+  assertEquals(info.operation, "WRITE");
+  assertEquals(info.txnId, intent.txnId);
+  assert(String(info.engineInfo).startsWith("neuralake/"));
+  assert(typeof info.timestamp === "number");
+});
+
+Deno.test("commit() retries past concurrent appends at the next free version", async () => {
+  const store = await newTable();
+  await writeCommit(store, 1, [addAction("other-1.parquet")]);
+  await writeCommit(store, 2, [addAction("other-2.parquet")]);
+  const lost: number[] = [];
+  const outcome = await commit(store, [addAction("mine.parquet")], newIntent(0), {
+    operation: "WRITE",
+  }, { onLostRace: ({ version }) => lost.push(version) });
+  assertEquals(outcome.kind, "committed");
+  assert(outcome.kind === "committed");
+  assertEquals(outcome.version, 3);
+  assertEquals(lost, [1]);
+});
+
+Deno.test("commit() reports a conflict as a value with the rule that found it", async () => {
+  const store = await newTable();
+  await writeCommit(store, 1, [createActions()[1]!]);
+  const outcome = await commit(store, [addAction("a.parquet")], newIntent(0), {
+    operation: "WRITE",
+  });
+  assertEquals(outcome.kind, "conflict");
+  assert(outcome.kind === "conflict");
+  assertEquals([outcome.atVersion, outcome.rule], [1, "metadataChanged"]);
+});
+
+Deno.test("commit() reports a batch that another process already committed", async () => {
+  const store = await newTable();
+  await writeCommit(store, 1, [addAction("a.parquet"), { txn: { appId: "w1", version: 5 } }]);
+  const outcome = await commit(
+    store,
+    [addAction("b.parquet"), { txn: { appId: "w1", version: 5 } }],
+    newIntent(0, { appTxns: [{ appId: "w1", version: 5 }] }),
+    { operation: "WRITE" },
+  );
+  assertEquals(outcome.kind, "already-committed");
+  assertEquals(await readCommit(store, 2), undefined);
+});
+
+Deno.test("commit() gives up after its attempt budget", async () => {
+  const store = await newTable();
+  // A store where every version is always taken by someone else.
+  const busy = Object.create(store) as MemoryStore;
+  let next = 1;
+  busy.putIfAbsent = async (key, bytes) => {
+    void bytes;
+    await writeCommit(store, next++, [addAction(`x${next}.parquet`)]);
+    return store.objects.has(key) ? "exists" : "created";
+  };
+  const outcome = await commit(busy, [addAction("a.parquet")], newIntent(0), {
+    operation: "WRITE",
+  }, { maxAttempts: 3, backoff: { baseMs: 1, maxMs: 1 } });
+  assertEquals(outcome.kind, "gave-up");
+  assert(outcome.kind === "gave-up");
+  assertEquals(outcome.attempts, 3);
+});
+
+Deno.test("concurrent commits of many writers leave contiguous versions, one per commit", async () => {
+  const store = await newTable();
+  // Storage that takes a little time, as real storage does.
+  const slow = Object.create(store) as MemoryStore;
+  const pause = () => new Promise((r) => setTimeout(r, Math.random() < 0.5 ? 0 : 1));
+  slow.putIfAbsent = async (key, bytes) => {
+    await pause();
+    return store.putIfAbsent(key, bytes);
+  };
+  const writers = 8;
+  const perWriter = 25;
+  await Promise.all(
+    Array.from({ length: writers }, async (_, w) => {
+      let readVersion = 0;
+      for (let i = 0; i < perWriter; i++) {
+        const outcome = await commit(
+          slow,
+          [addAction(`w${w}-${i}.parquet`), { txn: { appId: `w${w}`, version: i } }],
+          newIntent(readVersion, { appTxns: [{ appId: `w${w}`, version: i }] }),
+          { operation: "WRITE", isBlindAppend: true },
+          { backoff: { baseMs: 0, maxMs: 1 } },
+        );
+        assertEquals(outcome.kind, "committed");
+        if (outcome.kind === "committed") readVersion = outcome.version;
+      }
+    }),
+  );
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.version, writers * perWriter);
+  assertEquals(snapshot.files.size, writers * perWriter);
+  for (let w = 0; w < writers; w++) {
+    assertEquals(snapshot.txns.get(`w${w}`)?.version, perWriter - 1);
+  }
+});
