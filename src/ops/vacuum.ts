@@ -1,0 +1,197 @@
+/**
+ * Vacuum: delete data files that the current version does not reference once
+ * they are past retention. Split into a pure plan (testable with an injected
+ * clock) and an execute step; a dry run stops after the plan.
+ *
+ * Safety (DESIGN.md, "Vacuum safety"). Vacuum never deletes:
+ * - a file that the current snapshot references;
+ * - a file whose `remove` tombstone is younger than the retention;
+ * - a file whose last modification is younger than the retention (it may
+ *   belong to a writer that has not committed yet);
+ * - the log, or anything in a hidden directory (`_` or `.` prefix) other than
+ *   a partition directory;
+ * - anything outside the table root: paths from the log are only compared,
+ *   never followed, and every key the store lists is inside the root.
+ * The listing is taken before the snapshot is loaded, so that a file
+ * committed between the two is in the snapshot.
+ */
+
+import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import type { Remove } from "../delta/actions.ts";
+import { tombstoneRetentionOf } from "../delta/checkpoint.ts";
+import { LOG_DIR } from "../delta/log_path.ts";
+import { checkCanWrite } from "../delta/protocol.ts";
+import type { SnapshotState } from "../delta/replay.ts";
+
+/** The default retention of deleted files: 7 days, as in Delta. */
+export const DEFAULT_VACUUM_RETENTION_MS = 7 * 86_400_000;
+
+/** Why a listed file was kept. */
+export interface VacuumKept {
+  active: number;
+  youngTombstone: number;
+  youngFile: number;
+  hidden: number;
+}
+
+/** What a vacuum would delete. */
+export interface VacuumPlan {
+  version: number;
+  retentionMs: number;
+  cutoffMs: number;
+  delete: ObjectMeta[];
+  bytes: number;
+  kept: VacuumKept;
+}
+
+/** Inputs of the pure planner. */
+export interface VacuumPlanInput {
+  listing: readonly ObjectMeta[];
+  files: ReadonlyMap<string, unknown>;
+  tombstones: ReadonlyMap<string, Remove>;
+  partitionColumns: readonly string[];
+  version: number;
+  nowMs: number;
+  retentionMs: number;
+}
+
+/** Decides which listed files vacuum may delete. Pure. */
+export function planVacuum(input: VacuumPlanInput): VacuumPlan {
+  const cutoffMs = input.nowMs - input.retentionMs;
+  const kept: VacuumKept = { active: 0, youngTombstone: 0, youngFile: 0, hidden: 0 };
+  const del: ObjectMeta[] = [];
+  let bytes = 0;
+  for (const meta of input.listing) {
+    if (isHidden(meta.key, input.partitionColumns)) {
+      kept.hidden++;
+      continue;
+    }
+    if (input.files.has(meta.key)) {
+      kept.active++;
+      continue;
+    }
+    const tombstone = input.tombstones.get(meta.key);
+    if (tombstone && (tombstone.deletionTimestamp ?? 0) > cutoffMs) {
+      kept.youngTombstone++;
+      continue;
+    }
+    if (meta.lastModified > cutoffMs) {
+      kept.youngFile++;
+      continue;
+    }
+    del.push(meta);
+    bytes += meta.size;
+  }
+  return {
+    version: input.version,
+    retentionMs: input.retentionMs,
+    cutoffMs,
+    delete: del,
+    bytes,
+    kept,
+  };
+}
+
+/**
+ * True for keys that vacuum must not touch: the log, and anything under a
+ * directory or with a name that starts with `_` or `.`, except partition
+ * directories such as `_part=1`.
+ */
+export function isHidden(key: string, partitionColumns: readonly string[]): boolean {
+  if (key === LOG_DIR || key.startsWith(`${LOG_DIR}/`)) return true;
+  const segments = key.split("/");
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (!segment.startsWith("_") && !segment.startsWith(".")) continue;
+    const isDir = i < segments.length - 1;
+    const eq = segment.indexOf("=");
+    if (isDir && eq > 0 && partitionColumns.includes(segment.slice(0, eq))) continue;
+    return true;
+  }
+  return false;
+}
+
+/** Options of a vacuum run. */
+export interface VacuumOptions {
+  /** Retention in ms. @default the table's delta.deletedFileRetentionDuration, else 7 days */
+  retentionMs?: number;
+  /** Allow a retention shorter than the table's (demo runs only). @default false */
+  allowShortRetention?: boolean;
+  /** Plan only; delete nothing. @default false */
+  dryRun?: boolean;
+  /** The clock. @default Date.now */
+  now?: () => number;
+}
+
+/** The outcome of a vacuum run. */
+export interface VacuumResult {
+  dryRun: boolean;
+  plan: VacuumPlan;
+  filesDeleted: number;
+  bytesDeleted: number;
+  failed: { key: string; reason: string }[];
+}
+
+/** The retention a vacuum uses, refusing a short one unless allowed. */
+export function vacuumRetention(
+  config: Record<string, string>,
+  options: VacuumOptions,
+): number {
+  const tableRetention = tombstoneRetentionOf(config) ?? DEFAULT_VACUUM_RETENTION_MS;
+  const retention = options.retentionMs ?? tableRetention;
+  if (retention < tableRetention && !options.allowShortRetention) {
+    throw new RangeError(
+      `Refusing to vacuum with a retention of ${retention} ms, shorter than the table's ${tableRetention} ms: files that readers or uncommitted writers still need could be deleted. Pass --allow-short-retention if you are sure`,
+    );
+  }
+  return retention;
+}
+
+/**
+ * Vacuums a table. `loadState` loads the current snapshot; it is called after
+ * the listing (see the header comment).
+ */
+export async function vacuum(
+  store: ObjectStore,
+  loadState: () => Promise<SnapshotState>,
+  options: VacuumOptions = {},
+): Promise<VacuumResult> {
+  const now = options.now ?? Date.now;
+  const listing: ObjectMeta[] = [];
+  for await (const meta of store.list("")) {
+    if (!meta.key.startsWith(`${LOG_DIR}/`)) listing.push(meta);
+  }
+  const state = await loadState();
+  checkCanWrite(state.protocol, state.metadata, state.schema);
+  const retentionMs = vacuumRetention(state.metadata.configuration, options);
+  const plan = planVacuum({
+    listing,
+    files: state.files,
+    tombstones: state.tombstones,
+    partitionColumns: state.metadata.partitionColumns,
+    version: state.version,
+    nowMs: now(),
+    retentionMs,
+  });
+  const result: VacuumResult = {
+    dryRun: options.dryRun ?? false,
+    plan,
+    filesDeleted: 0,
+    bytesDeleted: 0,
+    failed: [],
+  };
+  if (result.dryRun || plan.delete.length === 0) return result;
+  const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
+  const batches: string[][] = [];
+  for (let i = 0; i < plan.delete.length; i += 1000) {
+    batches.push(plan.delete.slice(i, i + 1000).map((m) => m.key));
+  }
+  const outcomes = await mapLimit(batches, 4, (keys) => store.delete(keys));
+  for (const outcome of outcomes) {
+    result.filesDeleted += outcome.deleted.length;
+    for (const key of outcome.deleted) result.bytesDeleted += sizes.get(key) ?? 0;
+    result.failed.push(...outcome.failed);
+  }
+  return result;
+}

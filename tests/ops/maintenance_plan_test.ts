@@ -1,0 +1,129 @@
+import { isHidden, planVacuum, vacuumRetention } from "../../src/ops/vacuum.ts";
+import { planLogCleanup } from "../../src/ops/log_cleanup.ts";
+import { planCompaction } from "../../src/ops/compaction_plan.ts";
+import type { Add, Remove } from "../../src/delta/actions.ts";
+import type { ObjectMeta } from "../../src/storage/object_store.ts";
+import { assertEquals, assertThrows } from "../_helpers/assert.ts";
+
+const DAY = 86_400_000;
+const NOW = 100 * DAY;
+
+function meta(key: string, ageMs: number, size = 10): ObjectMeta {
+  return { key, size, lastModified: NOW - ageMs };
+}
+
+Deno.test("planVacuum() deletes only unreferenced files past retention", () => {
+  const tombstones = new Map<string, Remove>([
+    ["old-removed.parquet", {
+      path: "old-removed.parquet",
+      deletionTimestamp: NOW - 8 * DAY,
+      dataChange: true,
+    }],
+    ["new-removed.parquet", {
+      path: "new-removed.parquet",
+      deletionTimestamp: NOW - DAY,
+      dataChange: true,
+    }],
+  ]);
+  const plan = planVacuum({
+    listing: [
+      meta("active.parquet", 30 * DAY),
+      meta("old-removed.parquet", 30 * DAY),
+      meta("new-removed.parquet", 30 * DAY),
+      meta("orphan-old.parquet", 8 * DAY),
+      meta("orphan-uncommitted.parquet", 60_000),
+      meta("_change_data/cdc.parquet", 30 * DAY),
+      meta(".hidden/x.parquet", 30 * DAY),
+    ],
+    files: new Map([["active.parquet", {}]]),
+    tombstones,
+    partitionColumns: [],
+    version: 5,
+    nowMs: NOW,
+    retentionMs: 7 * DAY,
+  });
+  assertEquals(plan.delete.map((m) => m.key), ["old-removed.parquet", "orphan-old.parquet"]);
+  assertEquals(plan.kept, { active: 1, youngTombstone: 1, youngFile: 1, hidden: 2 });
+  assertEquals(plan.bytes, 20);
+});
+
+Deno.test("isHidden() protects the log and hidden directories but not partitions", () => {
+  assertEquals(isHidden("_delta_log/00000000000000000000.json", []), true);
+  assertEquals(isHidden("_tmp/part.parquet", []), true);
+  assertEquals(isHidden("_p=1/part.parquet", ["_p"]), false);
+  assertEquals(isHidden("region=M1/.part.parquet.crc", ["region"]), true);
+  assertEquals(isHidden("region=M1/part.parquet", ["region"]), false);
+});
+
+Deno.test("vacuumRetention() refuses a short retention unless allowed", () => {
+  assertThrows(() => vacuumRetention({}, { retentionMs: DAY }), "--allow-short-retention");
+  assertEquals(vacuumRetention({}, { retentionMs: DAY, allowShortRetention: true }), DAY);
+  assertEquals(
+    vacuumRetention({ "delta.deletedFileRetentionDuration": "interval 1 days" }, {
+      retentionMs: DAY,
+    }),
+    DAY,
+  );
+  assertEquals(vacuumRetention({}, {}), 7 * DAY);
+});
+
+function logMeta(name: string, ageDays: number): ObjectMeta {
+  return meta(`_delta_log/${name}`, ageDays * DAY);
+}
+const pad = (v: number) => String(v).padStart(20, "0");
+
+Deno.test("planLogCleanup() deletes below the newest checkpoint older than retention", () => {
+  const listing = [
+    logMeta(`${pad(0)}.json`, 60),
+    logMeta(`${pad(1)}.json`, 50),
+    logMeta(`${pad(2)}.json`, 40),
+    logMeta(`${pad(2)}.checkpoint.parquet`, 40),
+    logMeta(`${pad(3)}.json`, 35),
+    logMeta(`${pad(4)}.json`, 10),
+    logMeta(`${pad(4)}.checkpoint.parquet`, 10),
+    logMeta(`${pad(5)}.json`, 1),
+    logMeta("_last_checkpoint", 10),
+  ];
+  const plan = planLogCleanup(listing, NOW - 30 * DAY);
+  assertEquals(plan.keepFromVersion, 2);
+  assertEquals(plan.delete.map((m) => m.key), [
+    `_delta_log/${pad(0)}.json`,
+    `_delta_log/${pad(1)}.json`,
+  ]);
+});
+
+Deno.test("planLogCleanup() deletes nothing without an old enough checkpoint", () => {
+  const listing = [logMeta(`${pad(0)}.json`, 60), logMeta(`${pad(1)}.checkpoint.parquet`, 5)];
+  assertEquals(planLogCleanup(listing, NOW - 30 * DAY).delete, []);
+});
+
+function add(path: string, size: number, partition = "a", time = 0): Add {
+  return {
+    path,
+    size,
+    partitionValues: { p: partition },
+    modificationTime: time,
+    dataChange: true,
+  };
+}
+
+Deno.test("planCompaction() packs small files of a partition into bins up to the target", () => {
+  const files = [
+    add("1", 40, "a", 1),
+    add("2", 40, "a", 2),
+    add("3", 40, "a", 3),
+    add("4", 40, "a", 4),
+    add("5", 40, "a", 5),
+    add("big", 500, "a", 0),
+    add("b1", 10, "b", 1),
+  ];
+  const bins = planCompaction(files, { targetFileSize: 100, minFiles: 2 });
+  assertEquals(bins.map((b) => b.files.map((f) => f.path)), [["1", "2"], ["3", "4"]]);
+  assertEquals(bins[0]!.bytes, 80);
+});
+
+Deno.test("planCompaction() waits for enough small files in a partition", () => {
+  const files = [add("1", 10), add("2", 10), add("3", 10)];
+  assertEquals(planCompaction(files, { targetFileSize: 100, minFiles: 4 }), []);
+  assertEquals(planCompaction(files, { targetFileSize: 100, minFiles: 3 }).length, 1);
+});
