@@ -1,0 +1,181 @@
+/**
+ * Metrics events: what the roles of a streaming run report, one CSV row each
+ * in `streaming_metrics.csv`. This file owns the event type, the CSV column
+ * order and the mapping of an event to its row of cells.
+ *
+ * Invariants: `EVENT_COLUMNS` lists every key of `MetricsEvent` exactly once,
+ * in the order of the CSV header; a column that an event leaves out is an
+ * empty cell. Which optional fields each kind of event carries is documented
+ * on `EventKind`.
+ */
+
+/** The role that reported an event. */
+export type Role = "writer" | "compactor" | "vacuum" | "orchestrator";
+
+/** Every role, in report order. */
+export const ROLES: readonly Role[] = ["writer", "compactor", "vacuum", "orchestrator"];
+
+/**
+ * What happened. The optional fields each kind fills:
+ *
+ * | event | fields |
+ * |---|---|
+ * | `batch_committed` | version, batch_seq, rows, bytes, generate_ms, encode_ms, upload_ms, commit_ms, total_ms, visibility_ms, attempts |
+ * | `commit_conflict` | version (the one lost), batch_seq, attempts |
+ * | `commit_retry` | batch_seq, attempts, detail |
+ * | `batch_failed` | batch_seq, rows, attempts, detail (the error) |
+ * | `batch_unacknowledged` | batch_seq, rows, detail (a batch whose outcome is unknown, as when its writer was killed) |
+ * | `compaction` | version, files_in, files_out, bytes_in, bytes (written), total_ms, attempts |
+ * | `compaction_conflict` | version, files_in, detail |
+ * | `checkpoint` | version, bytes, total_ms |
+ * | `log_cleanup` | version (of the checkpoint kept), files_deleted, total_ms |
+ * | `vacuum` | files_deleted, bytes (deleted), total_ms |
+ * | `kill`, `restart` | detail; `role_id` names the role killed or restarted |
+ * | `role_error` | detail |
+ * | `table_state` | version, files_total, bytes (table size) |
+ *
+ * Any event may carry `rss_mb`, the reporting process's resident set size.
+ */
+export type EventKind =
+  | "batch_committed"
+  | "commit_conflict"
+  | "commit_retry"
+  | "batch_failed"
+  | "batch_unacknowledged"
+  | "compaction"
+  | "compaction_conflict"
+  | "checkpoint"
+  | "log_cleanup"
+  | "vacuum"
+  | "kill"
+  | "restart"
+  | "role_error"
+  | "table_state";
+
+/** Every event kind. */
+export const EVENT_KINDS: readonly EventKind[] = [
+  "batch_committed",
+  "commit_conflict",
+  "commit_retry",
+  "batch_failed",
+  "batch_unacknowledged",
+  "compaction",
+  "compaction_conflict",
+  "checkpoint",
+  "log_cleanup",
+  "vacuum",
+  "kill",
+  "restart",
+  "role_error",
+  "table_state",
+];
+
+/** A table version or batch sequence number: a number, or a bigint from an int64 column. */
+export type Counter = number | bigint;
+
+/** One thing that happened during a run. Durations are in milliseconds. */
+export interface MetricsEvent {
+  /** Milliseconds since the run started. */
+  t_ms: number;
+  /** Wall-clock time, ISO-8601 in UTC (`2026-11-27T10:55:04.123Z`). */
+  time: string;
+  role: Role;
+  /** The instance, such as `writer-2` or `compactor-0`. */
+  role_id: string;
+  event: EventKind;
+  /** The table version committed, lost, checkpointed or observed. */
+  version?: Counter | undefined;
+  batch_seq?: Counter | undefined;
+  rows?: number | undefined;
+  /** Bytes written (or deleted, for vacuum; the table size, for table_state). */
+  bytes?: number | undefined;
+  /** Bytes read by a compaction. */
+  bytes_in?: number | undefined;
+  files_in?: number | undefined;
+  files_out?: number | undefined;
+  /** Live data files of the table (table_state). */
+  files_total?: number | undefined;
+  /** Files deleted by vacuum or log cleanup. */
+  files_deleted?: number | undefined;
+  /** Time to generate (or read) the batch's rows. */
+  generate_ms?: number | undefined;
+  encode_ms?: number | undefined;
+  upload_ms?: number | undefined;
+  commit_ms?: number | undefined;
+  /** The whole batch: generate, encode, upload and commit, retries included. */
+  total_ms?: number | undefined;
+  /** From the generation of a batch's first row until its commit is visible. */
+  visibility_ms?: number | undefined;
+  /** Commit attempts made (1 when the first attempt won). */
+  attempts?: number | undefined;
+  rss_mb?: number | undefined;
+  /** Short text: an error, a reason, a file name. */
+  detail?: string | undefined;
+}
+
+/** The CSV header of `streaming_metrics.csv`, in column order. */
+export const EVENT_COLUMNS = [
+  "t_ms",
+  "time",
+  "role",
+  "role_id",
+  "event",
+  "version",
+  "batch_seq",
+  "rows",
+  "bytes",
+  "bytes_in",
+  "files_in",
+  "files_out",
+  "files_total",
+  "files_deleted",
+  "generate_ms",
+  "encode_ms",
+  "upload_ms",
+  "commit_ms",
+  "total_ms",
+  "visibility_ms",
+  "attempts",
+  "rss_mb",
+  "detail",
+] as const satisfies readonly (keyof MetricsEvent)[];
+
+/** A CSV column name. */
+export type EventColumn = typeof EVENT_COLUMNS[number];
+
+/**
+ * The cells of an event's CSV row, in `EVENT_COLUMNS` order; absent fields
+ * are `undefined` (an empty cell).
+ */
+export function eventCells(event: MetricsEvent): (string | number | bigint | undefined)[] {
+  const cells = new Array<string | number | bigint | undefined>(EVENT_COLUMNS.length);
+  for (let i = 0; i < EVENT_COLUMNS.length; i++) cells[i] = event[EVENT_COLUMNS[i]!];
+  return cells;
+}
+
+/**
+ * Makes an event stamped with the time since `startMs` (an epoch time in ms)
+ * and the ISO time of `nowMs`.
+ *
+ * @example
+ * ```ts
+ * const start = Date.now();
+ * stampEvent(start, Date.now(), { role: "writer", role_id: "writer-0", event: "restart" });
+ * ```
+ */
+export function stampEvent(
+  startMs: number,
+  nowMs: number,
+  fields: Omit<MetricsEvent, "t_ms" | "time">,
+): MetricsEvent {
+  return {
+    t_ms: Math.round((nowMs - startMs) * 1000) / 1000,
+    time: new Date(nowMs).toISOString(),
+    ...fields,
+  };
+}
+
+/** A counter as a number (versions and sequence numbers stay far below 2^53). */
+export function counterValue(value: Counter): number {
+  return typeof value === "bigint" ? Number(value) : value;
+}

@@ -1,0 +1,410 @@
+/**
+ * The metrics recorder of a streaming run: it appends each event to
+ * `streaming_metrics.csv` the moment it arrives (so a crashed run still leaves
+ * its metrics), and keeps in memory only what the results need: latency
+ * samples, per-writer counters, totals, and downsampled time series.
+ *
+ * Invariants:
+ * - The CSV header (`EVENT_COLUMNS`) is written once, when the file is opened,
+ *   so even a run with no events leaves a valid CSV.
+ * - Each event is one CSV row, written synchronously before `record` returns:
+ *   numbers plainly, bigints as integers, absent fields as empty cells.
+ * - Every event is tallied exactly once, whether or not a file is open; after
+ *   `close()` events are still tallied but no longer written.
+ */
+
+import { stringify } from "csv-stringify/sync";
+import {
+  counterValue,
+  EVENT_COLUMNS,
+  eventCells,
+  type MetricsEvent,
+  stampEvent,
+} from "./events.ts";
+
+/** Counters of one writer. */
+export interface WriterTally {
+  id: string;
+  /** Rows of committed (acknowledged) batches. */
+  rows: number;
+  /** Batches that ended: committed, failed or unacknowledged. */
+  batches: number;
+  commits: number;
+  conflicts: number;
+  retries: number;
+  failed: number;
+  unacknowledged: number;
+  restarts: number;
+  bytes: number;
+  /** Highest committed batch sequence number, or null before the first commit. */
+  last_batch_seq: number | null;
+}
+
+/** Latency samples in ms, one per committed batch that reported the stage. */
+export interface LatencySamples {
+  commit: number[];
+  encode: number[];
+  upload: number[];
+  batch_total: number[];
+  visibility: number[];
+}
+
+/** Run-wide counters. */
+export interface RunTally {
+  events: number;
+  rowsAcknowledged: number;
+  /** Successful commits: writer batches plus compactions. */
+  commits: number;
+  batchCommits: number;
+  batchesFailed: number;
+  batchesUnacknowledged: number;
+  bytesWritten: number;
+  conflicts: number;
+  retries: number;
+  /** Lowest and highest version committed during the run, or null. */
+  versionFirst: number | null;
+  versionLast: number | null;
+  compaction: {
+    runs: number;
+    conflicts: number;
+    files_in: number;
+    files_out: number;
+    bytes_in: number;
+    bytes_out: number;
+    ms_total: number;
+  };
+  checkpoints: { count: number; last_version: number | null };
+  vacuum: { runs: number; files_deleted: number; bytes_deleted: number };
+  logCleanup: { runs: number; files_deleted: number };
+  roleErrors: number;
+  /** Summed time per stage over all writer batches, in ms. */
+  stageMs: { generate: number; encode: number; upload: number; commit: number };
+  /** True once any batch reported `generate_ms`. */
+  generateReported: boolean;
+  /** The `t_ms` of the latest event. */
+  lastEventMs: number;
+}
+
+/** A chaos action seen in the event stream (`kill` or `restart`). */
+export interface ChaosRecord {
+  t_ms: number;
+  event: "kill" | "restart";
+  role_id: string;
+  detail: string;
+}
+
+/** Options of `MetricsRecorder`. */
+export interface RecorderOptions {
+  /** Run start as an epoch time in ms, for `recordNow`. @default the clock at construction */
+  startMs?: number | undefined;
+  /** The clock, in epoch ms. @default Date.now */
+  now?: (() => number) | undefined;
+  /** Also keep every event in `events` (meant for tests). @default false */
+  keepEvents?: boolean | undefined;
+}
+
+const ENCODER = new TextEncoder();
+const STRINGIFY_OPTIONS = {
+  cast: { bigint: (value: bigint) => value.toString() },
+};
+
+/**
+ * Records the events of one run.
+ *
+ * @example
+ * ```ts
+ * const recorder = new MetricsRecorder(); // in memory only
+ * recorder.recordNow({ role: "writer", role_id: "writer-0", event: "batch_committed", rows: 500 });
+ * recorder.tally.rowsAcknowledged; // 500
+ * recorder.close();
+ * ```
+ */
+export class MetricsRecorder {
+  /** The CSV path, or undefined when recording in memory only. */
+  readonly path: string | undefined;
+  /** Run start, epoch ms. */
+  readonly startMs: number;
+  readonly tally: RunTally = emptyTally();
+  readonly writers = new Map<string, WriterTally>();
+  readonly latencies: LatencySamples = {
+    commit: [],
+    encode: [],
+    upload: [],
+    batch_total: [],
+    visibility: [],
+  };
+  /** Acknowledged rows per whole second of run time (index = second). */
+  readonly rowsPerSecond: number[] = [];
+  /** Live file counts from `table_state` events. */
+  readonly fileCounts: { t_s: number; files: number }[] = [];
+  /** Resident set sizes, at most one sample per role instance per second. */
+  readonly rss: { t_s: number; role_id: string; rss_mb: number }[] = [];
+  readonly chaos: ChaosRecord[] = [];
+  /** Every event, when `keepEvents` was set. */
+  readonly events: MetricsEvent[] = [];
+
+  readonly #now: () => number;
+  readonly #keepEvents: boolean;
+  readonly #rssSecond = new Map<string, number>();
+  #file: Deno.FsFile | undefined;
+
+  /**
+   * Opens a recorder. With a `path`, the CSV file is created (or truncated)
+   * and its header written at once; without, events stay in memory.
+   */
+  constructor(path?: string, options: RecorderOptions = {}) {
+    this.#now = options.now ?? Date.now;
+    this.startMs = options.startMs ?? this.#now();
+    this.#keepEvents = options.keepEvents ?? false;
+    this.path = path;
+    if (path !== undefined) {
+      try {
+        this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
+      } catch (error) {
+        throw new Error(`Cannot open the metrics file ${path}`, { cause: error });
+      }
+      this.#write(stringify([EVENT_COLUMNS as unknown as string[]]));
+    }
+  }
+
+  /** True until `close()`. */
+  get open(): boolean {
+    return this.#file !== undefined;
+  }
+
+  /** Writes one event to the CSV (if open) and tallies it. */
+  record(event: MetricsEvent): void {
+    if (this.#file) this.#write(stringify([eventCells(event)], STRINGIFY_OPTIONS));
+    if (this.#keepEvents) this.events.push(event);
+    this.#tallyEvent(event);
+  }
+
+  /** Stamps `fields` with the recorder's clock, records and returns the event. */
+  recordNow(fields: Omit<MetricsEvent, "t_ms" | "time">): MetricsEvent {
+    const event = stampEvent(this.startMs, this.#now(), fields);
+    this.record(event);
+    return event;
+  }
+
+  /** Closes the CSV file. Safe to call twice. */
+  close(): void {
+    const file = this.#file;
+    this.#file = undefined;
+    file?.close();
+  }
+
+  #write(text: string): void {
+    const bytes = ENCODER.encode(text);
+    let offset = 0;
+    while (offset < bytes.length) offset += this.#file!.writeSync(bytes.subarray(offset));
+  }
+
+  #writer(id: string): WriterTally {
+    let w = this.writers.get(id);
+    if (!w) {
+      w = {
+        id,
+        rows: 0,
+        batches: 0,
+        commits: 0,
+        conflicts: 0,
+        retries: 0,
+        failed: 0,
+        unacknowledged: 0,
+        restarts: 0,
+        bytes: 0,
+        last_batch_seq: null,
+      };
+      this.writers.set(id, w);
+    }
+    return w;
+  }
+
+  #tallyEvent(e: MetricsEvent): void {
+    const t = this.tally;
+    t.events++;
+    t.lastEventMs = Math.max(t.lastEventMs, finite(e.t_ms));
+    const isWriter = e.role === "writer";
+    switch (e.event) {
+      case "batch_committed": {
+        const rows = finite(e.rows);
+        const bytes = finite(e.bytes);
+        t.rowsAcknowledged += rows;
+        t.bytesWritten += bytes;
+        t.commits++;
+        t.batchCommits++;
+        this.#version(e);
+        this.#stages(e);
+        pushFinite(this.latencies.commit, e.commit_ms);
+        pushFinite(this.latencies.encode, e.encode_ms);
+        pushFinite(this.latencies.upload, e.upload_ms);
+        pushFinite(this.latencies.batch_total, e.total_ms);
+        pushFinite(this.latencies.visibility, e.visibility_ms);
+        const second = Math.max(0, Math.floor(finite(e.t_ms) / 1000));
+        while (this.rowsPerSecond.length <= second) this.rowsPerSecond.push(0);
+        this.rowsPerSecond[second]! += rows;
+        const w = this.#writer(e.role_id);
+        w.rows += rows;
+        w.bytes += bytes;
+        w.batches++;
+        w.commits++;
+        if (e.batch_seq !== undefined) {
+          const seq = counterValue(e.batch_seq);
+          w.last_batch_seq = w.last_batch_seq === null ? seq : Math.max(w.last_batch_seq, seq);
+        }
+        break;
+      }
+      case "commit_conflict":
+        t.conflicts++;
+        if (isWriter) this.#writer(e.role_id).conflicts++;
+        break;
+      case "commit_retry":
+        t.retries++;
+        if (isWriter) this.#writer(e.role_id).retries++;
+        break;
+      case "batch_failed":
+      case "batch_unacknowledged": {
+        const failed = e.event === "batch_failed";
+        if (failed) t.batchesFailed++;
+        else t.batchesUnacknowledged++;
+        this.#stages(e);
+        const w = this.#writer(e.role_id);
+        w.batches++;
+        if (failed) w.failed++;
+        else w.unacknowledged++;
+        break;
+      }
+      case "compaction": {
+        const c = t.compaction;
+        c.runs++;
+        c.files_in += finite(e.files_in);
+        c.files_out += finite(e.files_out);
+        c.bytes_in += finite(e.bytes_in);
+        c.bytes_out += finite(e.bytes);
+        c.ms_total += finite(e.total_ms);
+        if (e.version !== undefined) {
+          t.commits++;
+          this.#version(e);
+        }
+        break;
+      }
+      case "compaction_conflict":
+        t.compaction.conflicts++;
+        t.conflicts++;
+        break;
+      case "checkpoint": {
+        const c = t.checkpoints;
+        c.count++;
+        if (e.version !== undefined) {
+          const v = counterValue(e.version);
+          c.last_version = c.last_version === null ? v : Math.max(c.last_version, v);
+        }
+        break;
+      }
+      case "log_cleanup":
+        t.logCleanup.runs++;
+        t.logCleanup.files_deleted += finite(e.files_deleted);
+        break;
+      case "vacuum":
+        t.vacuum.runs++;
+        t.vacuum.files_deleted += finite(e.files_deleted);
+        t.vacuum.bytes_deleted += finite(e.bytes);
+        break;
+      case "kill":
+      case "restart":
+        this.chaos.push({
+          t_ms: finite(e.t_ms),
+          event: e.event,
+          role_id: e.role_id,
+          detail: e.detail ?? "",
+        });
+        if (e.event === "restart" && (isWriter || isWriterId(e.role_id))) {
+          this.#writer(e.role_id).restarts++;
+        }
+        break;
+      case "role_error":
+        t.roleErrors++;
+        break;
+      case "table_state":
+        if (e.files_total !== undefined && Number.isFinite(e.files_total)) {
+          this.fileCounts.push({ t_s: seconds(e.t_ms), files: e.files_total });
+        }
+        break;
+    }
+    if (e.rss_mb !== undefined && Number.isFinite(e.rss_mb)) {
+      const second = Math.floor(finite(e.t_ms) / 1000);
+      if (this.#rssSecond.get(e.role_id) !== second) {
+        this.#rssSecond.set(e.role_id, second);
+        this.rss.push({ t_s: seconds(e.t_ms), role_id: e.role_id, rss_mb: e.rss_mb });
+      }
+    }
+  }
+
+  #version(e: MetricsEvent): void {
+    if (e.version === undefined) return;
+    const v = counterValue(e.version);
+    const t = this.tally;
+    t.versionFirst = t.versionFirst === null ? v : Math.min(t.versionFirst, v);
+    t.versionLast = t.versionLast === null ? v : Math.max(t.versionLast, v);
+  }
+
+  #stages(e: MetricsEvent): void {
+    const s = this.tally.stageMs;
+    if (e.generate_ms !== undefined) {
+      s.generate += finite(e.generate_ms);
+      this.tally.generateReported = true;
+    }
+    s.encode += finite(e.encode_ms);
+    s.upload += finite(e.upload_ms);
+    s.commit += finite(e.commit_ms);
+  }
+}
+
+function emptyTally(): RunTally {
+  return {
+    events: 0,
+    rowsAcknowledged: 0,
+    commits: 0,
+    batchCommits: 0,
+    batchesFailed: 0,
+    batchesUnacknowledged: 0,
+    bytesWritten: 0,
+    conflicts: 0,
+    retries: 0,
+    versionFirst: null,
+    versionLast: null,
+    compaction: {
+      runs: 0,
+      conflicts: 0,
+      files_in: 0,
+      files_out: 0,
+      bytes_in: 0,
+      bytes_out: 0,
+      ms_total: 0,
+    },
+    checkpoints: { count: 0, last_version: null },
+    vacuum: { runs: 0, files_deleted: 0, bytes_deleted: 0 },
+    logCleanup: { runs: 0, files_deleted: 0 },
+    roleErrors: 0,
+    stageMs: { generate: 0, encode: 0, upload: 0, commit: 0 },
+    generateReported: false,
+    lastEventMs: 0,
+  };
+}
+
+/** Kill and restart events may come from the orchestrator; their role_id names the target. */
+function isWriterId(roleId: string): boolean {
+  return roleId.startsWith("writer");
+}
+
+function finite(value: number | undefined): number {
+  return value !== undefined && Number.isFinite(value) ? value : 0;
+}
+
+function pushFinite(samples: number[], value: number | undefined): void {
+  if (value !== undefined && Number.isFinite(value)) samples.push(value);
+}
+
+function seconds(tMs: number): number {
+  return Math.round(finite(tMs)) / 1000;
+}

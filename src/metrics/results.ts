@@ -1,0 +1,255 @@
+/**
+ * The results of a streaming run, as written to `streaming_results.json`, and
+ * how they are built from a recorder's tallies plus what only the
+ * orchestrator knows (times, table, configuration, chaos, verification).
+ *
+ * Invariants:
+ * - The paths `totals.rows_acknowledged`, `totals.rows_per_second`,
+ *   `totals.commits`, `latency_ms.commit.p99` and `verification.passed` are
+ *   fixed: scripts read them.
+ * - Every number is finite (JSON has no NaN): empty samples summarize to
+ *   zeros and rates over a zero duration are 0.
+ * - `verification.passed` is true only if the orchestrator said so and every
+ *   check passed.
+ */
+
+import { type Histogram, histogram } from "./histogram.ts";
+import { type LatencySummary, round, summarize } from "./percentiles.ts";
+import type { MetricsRecorder } from "./recorder.ts";
+
+/** One verification check, such as "no acknowledged row is missing". */
+export interface VerificationCheck {
+  name: string;
+  passed: boolean;
+  detail: string;
+}
+
+/** The verification of a run. */
+export interface Verification {
+  passed: boolean;
+  checks: VerificationCheck[];
+}
+
+/** One chaos action (a role killed, restarted, a fault injected). */
+export interface ChaosEvent {
+  /** Seconds since the run started. */
+  t_s: number;
+  /** What was done, such as `kill` or `restart`. */
+  action: string;
+  role_id: string;
+  detail: string;
+}
+
+/** The contents of `streaming_results.json`. */
+export interface RunResults {
+  run_id: string;
+  /** ISO-8601 UTC. */
+  started_at: string;
+  finished_at: string;
+  wall_seconds: number;
+  /** The table URI or path. */
+  table: string;
+  /** The run's configuration, secrets already redacted. */
+  config: Record<string, unknown>;
+  totals: {
+    rows_acknowledged: number;
+    /** Acknowledged rows over the run's wall time. */
+    rows_per_second: number;
+    /** Successful commits: writer batches plus compactions. */
+    commits: number;
+    batches_failed: number;
+    batches_unacknowledged: number;
+    /** Bytes of the data files of acknowledged batches. */
+    bytes_written: number;
+    /** Commits that lost their version, writers' and compactions'. */
+    conflicts: number;
+    retries: number;
+    /** Lowest and highest version committed during the run (null when none). */
+    versions: { first: number | null; last: number | null };
+  };
+  writers: {
+    id: string;
+    rows: number;
+    batches: number;
+    commits: number;
+    conflicts: number;
+    restarts: number;
+    rows_per_second: number;
+    last_batch_seq: number | null;
+  }[];
+  latency_ms: {
+    commit: LatencySummary;
+    encode: LatencySummary;
+    upload: LatencySummary;
+    batch_total: LatencySummary;
+    visibility: LatencySummary;
+  };
+  /** The distribution of writer commit latencies, for the report's chart. */
+  histograms: { commit_ms: Histogram };
+  compaction: {
+    runs: number;
+    conflicts: number;
+    files_in: number;
+    files_out: number;
+    bytes_in: number;
+    bytes_out: number;
+    ms_total: number;
+  };
+  checkpoints: { count: number; last_version: number | null };
+  vacuum: { runs: number; files_deleted: number; bytes_deleted: number };
+  log_cleanup: { runs: number; files_deleted: number };
+  chaos: { mode: string; events: ChaosEvent[] };
+  timeseries: {
+    /** Acknowledged rows per second of run time, from second 0 to the end of the run. */
+    throughput: { t_s: number; rows_per_second: number }[];
+    file_count: { t_s: number; files: number }[];
+    rss_mb: { t_s: number; role_id: string; rss_mb: number }[];
+  };
+  /** Time spent per stage, summed over all writer batches (`generate` only if reported). */
+  breakdown_ms: { generate?: number; encode: number; upload: number; commit: number };
+  verification: Verification;
+}
+
+/** What the orchestrator adds to the recorder's tallies. */
+export interface ResultsContext {
+  runId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  table: string;
+  /** Configuration to embed, already redacted. */
+  config: Record<string, unknown>;
+  verification: Verification;
+  /**
+   * The chaos mode and its actions. @default mode "none", and the events are
+   * the `kill` and `restart` events that the recorder saw
+   */
+  chaos?: { mode: string; events?: ChaosEvent[] | undefined } | undefined;
+  /**
+   * Total generation time in ms, when batches did not report `generate_ms`.
+   * @default the sum of the events' `generate_ms`, or absent
+   */
+  generateMs?: number | undefined;
+}
+
+/**
+ * Builds the run results from a recorder and the orchestrator's context.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRecorder } from "./recorder.ts";
+ *
+ * const recorder = new MetricsRecorder();
+ * const startedAt = new Date();
+ * recorder.recordNow({ role: "writer", role_id: "writer-0", event: "batch_committed", rows: 500 });
+ * const results = buildResults(recorder, {
+ *   runId: "streaming-20261127T105504Z",
+ *   startedAt,
+ *   finishedAt: new Date(startedAt.getTime() + 1000),
+ *   table: "./neuralake-data/recordings",
+ *   config: {},
+ *   verification: { passed: true, checks: [] },
+ * });
+ * results.totals.rows_per_second; // 500
+ * ```
+ */
+export function buildResults(recorder: MetricsRecorder, context: ResultsContext): RunResults {
+  const t = recorder.tally;
+  const wall = Math.max(0, (context.finishedAt.getTime() - context.startedAt.getTime()) / 1000);
+  const perSecond = (n: number) => (wall > 0 ? round(n / wall, 1) : 0);
+  const checks = context.verification.checks.map((c) => ({ ...c }));
+  const writers = [...recorder.writers.values()]
+    .sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }))
+    .map((w) => ({
+      id: w.id,
+      rows: w.rows,
+      batches: w.batches,
+      commits: w.commits,
+      conflicts: w.conflicts,
+      restarts: w.restarts,
+      rows_per_second: perSecond(w.rows),
+      last_batch_seq: w.last_batch_seq,
+    }));
+  const breakdown: RunResults["breakdown_ms"] = {
+    encode: round(t.stageMs.encode, 1),
+    upload: round(t.stageMs.upload, 1),
+    commit: round(t.stageMs.commit, 1),
+  };
+  const generate = context.generateMs ?? (t.generateReported ? t.stageMs.generate : undefined);
+  if (generate !== undefined) breakdown.generate = round(generate, 1);
+  return {
+    run_id: context.runId,
+    started_at: context.startedAt.toISOString(),
+    finished_at: context.finishedAt.toISOString(),
+    wall_seconds: round(wall, 3),
+    table: context.table,
+    config: context.config,
+    totals: {
+      rows_acknowledged: t.rowsAcknowledged,
+      rows_per_second: perSecond(t.rowsAcknowledged),
+      commits: t.commits,
+      batches_failed: t.batchesFailed,
+      batches_unacknowledged: t.batchesUnacknowledged,
+      bytes_written: t.bytesWritten,
+      conflicts: t.conflicts,
+      retries: t.retries,
+      versions: { first: t.versionFirst, last: t.versionLast },
+    },
+    writers,
+    latency_ms: {
+      commit: summarize(recorder.latencies.commit),
+      encode: summarize(recorder.latencies.encode),
+      upload: summarize(recorder.latencies.upload),
+      batch_total: summarize(recorder.latencies.batch_total),
+      visibility: summarize(recorder.latencies.visibility),
+    },
+    histograms: { commit_ms: histogram(recorder.latencies.commit) },
+    compaction: { ...t.compaction, ms_total: round(t.compaction.ms_total, 1) },
+    checkpoints: { ...t.checkpoints },
+    vacuum: { ...t.vacuum },
+    log_cleanup: { ...t.logCleanup },
+    chaos: {
+      mode: context.chaos?.mode ?? "none",
+      events: context.chaos?.events?.map((e) => ({ ...e })) ??
+        recorder.chaos.map((c) => ({
+          t_s: round(c.t_ms / 1000, 3),
+          action: c.event,
+          role_id: c.role_id,
+          detail: c.detail,
+        })),
+    },
+    timeseries: {
+      throughput: throughputSeries(recorder.rowsPerSecond, wall),
+      file_count: recorder.fileCounts.map((p) => ({ ...p })),
+      rss_mb: recorder.rss.map((p) => ({ ...p, rss_mb: round(p.rss_mb, 1) })),
+    },
+    breakdown_ms: breakdown,
+    verification: {
+      passed: context.verification.passed && checks.every((c) => c.passed),
+      checks,
+    },
+  };
+}
+
+/**
+ * Rows per second for each second of the run. The seconds run to the end of
+ * the run (the tail after the writers stopped shows as zeros). A final
+ * partial second is scaled to a rate over its length, or dropped when it is
+ * shorter than a quarter second, where the scaling would only amplify noise.
+ */
+function throughputSeries(
+  rowsPerSecond: readonly number[],
+  wallSeconds: number,
+): { t_s: number; rows_per_second: number }[] {
+  const seconds = Math.max(rowsPerSecond.length, Math.ceil(wallSeconds));
+  const series: { t_s: number; rows_per_second: number }[] = [];
+  for (let s = 0; s < seconds; s++) {
+    const rows = rowsPerSecond[s] ?? 0;
+    const covered = wallSeconds > 0 ? Math.min(1, wallSeconds - s) : 1;
+    if (covered >= 1 || covered <= 0) {
+      series.push({ t_s: s, rows_per_second: rows });
+    } else if (covered >= 0.25) {
+      series.push({ t_s: s, rows_per_second: round(rows / covered, 1) });
+    }
+  }
+  return series;
+}

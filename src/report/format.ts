@@ -1,0 +1,188 @@
+/**
+ * Figures of a run as text for people, shared by the Markdown summary and the
+ * HTML page so that both show the same headline and tables. Functions here
+ * return plain text; each renderer escapes it for its own format.
+ *
+ * Invariant: no formatter returns `NaN` or `Infinity`; a missing or
+ * non-finite number prints as `-`.
+ */
+
+import type { RunResults } from "../metrics/results.ts";
+import type { LatencySummary } from "../metrics/percentiles.ts";
+import { formatBytes, formatDuration } from "../util/units.ts";
+
+/** A table: a header row and body rows of text cells. */
+export interface TextTable {
+  header: string[];
+  rows: string[][];
+}
+
+/** Formats a count with thousands separators: `1,234,567`. */
+export function formatCount(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "-";
+  return Math.round(value).toLocaleString("en-US");
+}
+
+/** Formats a rate or other decimal with separators and `digits` decimals. */
+export function formatDecimal(value: number | null | undefined, digits = 1): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "-";
+  return value.toLocaleString("en-US", {
+    minimumFractionDigits: digits,
+    maximumFractionDigits: digits,
+  });
+}
+
+/** Formats milliseconds of latency: `12.3 ms`, or seconds from 10 s up. */
+export function formatMs(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "-";
+  return value >= 10_000 ? formatDuration(value) : `${formatDecimal(value, 1)} ms`;
+}
+
+/** Formats a byte count, or `-`. */
+export function formatSize(value: number | null | undefined): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return "-";
+  return formatBytes(value);
+}
+
+/** `PASSED` or `FAILED`. */
+export function verdict(passed: boolean): "PASSED" | "FAILED" {
+  return passed ? "PASSED" : "FAILED";
+}
+
+/** The headline figures, as label and value. */
+export function headlineRows(r: RunResults): [string, string][] {
+  const t = r.totals;
+  const lat = r.latency_ms;
+  const versions = t.versions.first === null
+    ? "-"
+    : `${formatCount(t.versions.first)} to ${formatCount(t.versions.last)}`;
+  return [
+    ["Rows acknowledged", formatCount(t.rows_acknowledged)],
+    ["Rows per second", formatDecimal(t.rows_per_second, 1)],
+    ["Commits", formatCount(t.commits)],
+    ["Table versions", versions],
+    ["Commit latency p50", formatMs(lat.commit.p50)],
+    ["Commit latency p99", formatMs(lat.commit.p99)],
+    ["Visibility latency p99", formatMs(lat.visibility.p99)],
+    ["Conflicts / retries", `${formatCount(t.conflicts)} / ${formatCount(t.retries)}`],
+    [
+      "Batches failed / unacknowledged",
+      `${formatCount(t.batches_failed)} / ${formatCount(t.batches_unacknowledged)}`,
+    ],
+    ["Bytes written", formatSize(t.bytes_written)],
+    ["Wall time", formatDuration(r.wall_seconds * 1000)],
+    ["Verification", verdict(r.verification.passed)],
+  ];
+}
+
+/** One row per writer. */
+export function writersTable(r: RunResults): TextTable {
+  return {
+    header: ["writer", "rows", "rows/s", "batches", "commits", "conflicts", "restarts", "last seq"],
+    rows: r.writers.map((w) => [
+      w.id,
+      formatCount(w.rows),
+      formatDecimal(w.rows_per_second, 1),
+      formatCount(w.batches),
+      formatCount(w.commits),
+      formatCount(w.conflicts),
+      formatCount(w.restarts),
+      formatCount(w.last_batch_seq),
+    ]),
+  };
+}
+
+/** One row per latency measure. */
+export function latencyTable(r: RunResults): TextTable {
+  const row = (name: string, s: LatencySummary) => [
+    name,
+    formatCount(s.count),
+    formatMs(s.mean),
+    formatMs(s.p50),
+    formatMs(s.p90),
+    formatMs(s.p99),
+    formatMs(s.max),
+  ];
+  const l = r.latency_ms;
+  return {
+    header: ["latency", "count", "mean", "p50", "p90", "p99", "max"],
+    rows: [
+      row("commit", l.commit),
+      row("encode", l.encode),
+      row("upload", l.upload),
+      row("batch total", l.batch_total),
+      row("visibility", l.visibility),
+    ],
+  };
+}
+
+/** Compaction, checkpoint, vacuum and log cleanup figures. */
+export function maintenanceTable(r: RunResults): TextTable {
+  const c = r.compaction;
+  return {
+    header: ["operation", "runs", "figures"],
+    rows: [
+      [
+        "compaction",
+        formatCount(c.runs),
+        `${formatCount(c.files_in)} files (${formatSize(c.bytes_in)}) into ${
+          formatCount(c.files_out)
+        } (${formatSize(c.bytes_out)}); ${formatCount(c.conflicts)} conflicts; ${
+          formatMs(c.ms_total)
+        } in total`,
+      ],
+      [
+        "checkpoint",
+        formatCount(r.checkpoints.count),
+        `last at version ${formatCount(r.checkpoints.last_version)}`,
+      ],
+      [
+        "vacuum",
+        formatCount(r.vacuum.runs),
+        `${formatCount(r.vacuum.files_deleted)} files deleted (${
+          formatSize(r.vacuum.bytes_deleted)
+        })`,
+      ],
+      [
+        "log cleanup",
+        formatCount(r.log_cleanup.runs),
+        `${formatCount(r.log_cleanup.files_deleted)} log files deleted`,
+      ],
+    ],
+  };
+}
+
+/** Time per stage and its share of the staged total. */
+export function breakdownTable(r: RunResults): TextTable {
+  const b = r.breakdown_ms;
+  const stages: [string, number][] = [];
+  if (b.generate !== undefined) stages.push(["generate", b.generate]);
+  stages.push(["encode", b.encode], ["upload", b.upload], ["commit", b.commit]);
+  const total = stages.reduce((sum, [, ms]) => sum + (Number.isFinite(ms) ? ms : 0), 0);
+  return {
+    header: ["stage", "time", "share"],
+    rows: stages.map(([name, ms]) => [
+      name,
+      formatMs(ms),
+      total > 0 ? `${formatDecimal((100 * ms) / total, 1)}%` : "-",
+    ]),
+  };
+}
+
+/** The chaos actions, in time order. */
+export function chaosTable(r: RunResults): TextTable {
+  return {
+    header: ["t (s)", "action", "role", "detail"],
+    rows: [...r.chaos.events]
+      .sort((a, b) => a.t_s - b.t_s)
+      .map((e) => [formatDecimal(e.t_s, 1), e.action, e.role_id, e.detail]),
+  };
+}
+
+/** The verification checks. */
+export function checksTable(r: RunResults): TextTable {
+  return {
+    header: ["check", "result", "detail"],
+    rows: r.verification.checks.map((c) => [c.name, c.passed ? "pass" : "FAIL", c.detail]),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The Markdown summary of a streaming run (`summary_report.md`): headline
+ * figures, writers, latencies, maintenance, chaos, where the time went, and
+ * the verification with one unmistakable PASSED or FAILED line.
+ *
+ * Invariant: table cells never break the table: pipes are escaped and line
+ * breaks become spaces.
+ */
+
+import type { RunResults } from "../metrics/results.ts";
+import {
+  breakdownTable,
+  chaosTable,
+  checksTable,
+  formatCount,
+  headlineRows,
+  latencyTable,
+  maintenanceTable,
+  type TextTable,
+  verdict,
+  writersTable,
+} from "./format.ts";
+
+/** Escapes text for a Markdown table cell. */
+function cell(text: string): string {
+  return text.replace(/\\/g, "\\\\").replace(/\|/g, "\\|").replace(/\r?\n|\r/g, " ");
+}
+
+/** Escapes text for inline Markdown outside tables. */
+function inline(text: string): string {
+  return text.replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`).replace(/\r?\n|\r/g, " ");
+}
+
+function table(t: TextTable): string[] {
+  return [
+    `| ${t.header.map(cell).join(" | ")} |`,
+    `| ${t.header.map(() => "---").join(" | ")} |`,
+    ...t.rows.map((row) => `| ${row.map(cell).join(" | ")} |`),
+  ];
+}
+
+/**
+ * Renders the summary.
+ *
+ * @example
+ * ```ts
+ * import { MetricsRecorder } from "../metrics/recorder.ts";
+ * import { buildResults } from "../metrics/results.ts";
+ *
+ * const results = buildResults(new MetricsRecorder(), {
+ *   runId: "streaming-20261127T105504Z",
+ *   startedAt: new Date("2026-11-27T10:55:04Z"),
+ *   finishedAt: new Date("2026-11-27T10:56:04Z"),
+ *   table: "./neuralake-data/recordings",
+ *   config: {},
+ *   verification: { passed: true, checks: [] },
+ * });
+ * const text = renderSummary(results);
+ * ```
+ */
+export function renderSummary(results: RunResults): string {
+  const r = results;
+  const v = verdict(r.verification.passed);
+  const failed = r.verification.checks.filter((c) => !c.passed);
+  const lines: string[] = [
+    `# Streaming run ${inline(r.run_id)}`,
+    "",
+    `**Verification: ${v}**${
+      failed.length > 0
+        ? ` (${failed.length} of ${r.verification.checks.length} checks failed)`
+        : ""
+    }`,
+    "",
+    `- Table: \`${r.table.replace(/`/g, "'")}\``,
+    `- Started ${r.started_at}, finished ${r.finished_at} (${r.wall_seconds} s)`,
+    "",
+    "## Headline",
+    "",
+    ...table({ header: ["metric", "value"], rows: headlineRows(r) }),
+    "",
+    "## Writers",
+    "",
+    ...(r.writers.length > 0 ? table(writersTable(r)) : ["No writer committed a batch."]),
+    "",
+    "## Latency",
+    "",
+    ...table(latencyTable(r)),
+    "",
+    "## Maintenance",
+    "",
+    ...table(maintenanceTable(r)),
+    "",
+    "## Chaos",
+    "",
+    `Mode: ${inline(r.chaos.mode)}, ${formatCount(r.chaos.events.length)} events.`,
+    "",
+    ...(r.chaos.events.length > 0 ? [...table(chaosTable(r)), ""] : []),
+    "## Where the time went",
+    "",
+    "Time summed over all writer batches, per stage.",
+    "",
+    ...table(breakdownTable(r)),
+    "",
+    "## Verification",
+    "",
+    `**${v}**`,
+    "",
+    ...(r.verification.checks.length > 0 ? table(checksTable(r)) : ["No checks were run."]),
+    "",
+  ];
+  return lines.join("\n");
+}

@@ -1,0 +1,194 @@
+/** The metrics recorder: the CSV it writes and the tallies it keeps. */
+
+import assert from "node:assert/strict";
+import { parse } from "csv-parse/sync";
+import { EVENT_COLUMNS, type MetricsEvent } from "../../src/metrics/events.ts";
+import { MetricsRecorder } from "../../src/metrics/recorder.ts";
+import { syntheticEvents } from "./synthetic_run.ts";
+
+const HEADER = "t_ms,time,role,role_id,event,version,batch_seq,rows,bytes,bytes_in,files_in," +
+  "files_out,files_total,files_deleted,generate_ms,encode_ms,upload_ms,commit_ms,total_ms," +
+  "visibility_ms,attempts,rss_mb,detail";
+
+Deno.test("EVENT_COLUMNS is the CSV header, in order", () => {
+  assert.equal(EVENT_COLUMNS.join(","), HEADER);
+  assert.equal(new Set(EVENT_COLUMNS).size, EVENT_COLUMNS.length);
+});
+
+Deno.test("the recorder writes one CSV row per event that csv-parse reads back exactly", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/streaming_metrics.csv`;
+    const recorder = new MetricsRecorder(path);
+    const events: MetricsEvent[] = [
+      {
+        t_ms: 12.5,
+        time: "2026-11-27T10:55:04.012Z",
+        role: "writer",
+        role_id: "writer-2",
+        event: "batch_committed",
+        version: 12345678901234567890n,
+        batch_seq: 7n,
+        rows: 500,
+        bytes: 1234567,
+        commit_ms: 0.25,
+        attempts: 1,
+      },
+      {
+        t_ms: 13,
+        time: "2026-11-27T10:55:04.013Z",
+        role: "writer",
+        role_id: "writer-2",
+        event: "batch_failed",
+        batch_seq: 8,
+        detail: 'upload failed, "503"\nretry later',
+      },
+      ...syntheticEvents(),
+    ];
+    for (const e of events) recorder.record(e);
+    // Rows are on disk as they arrive, before close().
+    const early = await Deno.readTextFile(path);
+    assert.ok(early.startsWith(`${HEADER}\n`));
+    recorder.close();
+    recorder.close();
+    assert.equal(recorder.open, false);
+
+    const text = await Deno.readTextFile(path);
+    assert.equal(text.split("\n")[0], HEADER);
+    const rows = parse(text, { columns: true }) as Record<string, string>[];
+    assert.equal(rows.length, events.length);
+    assert.deepEqual(Object.keys(rows[0]!), [...EVENT_COLUMNS]);
+    assert.deepEqual(rows[0], {
+      t_ms: "12.5",
+      time: "2026-11-27T10:55:04.012Z",
+      role: "writer",
+      role_id: "writer-2",
+      event: "batch_committed",
+      version: "12345678901234567890",
+      batch_seq: "7",
+      rows: "500",
+      bytes: "1234567",
+      bytes_in: "",
+      files_in: "",
+      files_out: "",
+      files_total: "",
+      files_deleted: "",
+      generate_ms: "",
+      encode_ms: "",
+      upload_ms: "",
+      commit_ms: "0.25",
+      total_ms: "",
+      visibility_ms: "",
+      attempts: "1",
+      rss_mb: "",
+      detail: "",
+    });
+    assert.equal(rows[1]!.detail, 'upload failed, "503"\nretry later');
+    assert.equal(rows[1]!.version, "");
+    // Every event survives the round trip, cell by cell.
+    events.forEach((e, i) => {
+      for (const column of EVENT_COLUMNS) {
+        const value = e[column];
+        assert.equal(rows[i]![column], value === undefined ? "" : String(value), `${i}.${column}`);
+      }
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a recorder with no events leaves a CSV holding just the header", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const recorder = new MetricsRecorder(`${dir}/m.csv`);
+    recorder.close();
+    assert.equal(await Deno.readTextFile(`${dir}/m.csv`), `${HEADER}\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("recordNow() stamps events with the time since the run started", () => {
+  let now = Date.parse("2026-11-27T10:55:04.000Z");
+  const recorder = new MetricsRecorder(undefined, { now: () => now, keepEvents: true });
+  now += 1234;
+  const e = recorder.recordNow({
+    role: "vacuum",
+    role_id: "vacuum-0",
+    event: "vacuum",
+    files_deleted: 2,
+  });
+  assert.equal(e.t_ms, 1234);
+  assert.equal(e.time, "2026-11-27T10:55:05.234Z");
+  assert.deepEqual(recorder.events, [e]);
+  assert.equal(recorder.tally.vacuum.files_deleted, 2);
+});
+
+Deno.test("the recorder tallies per writer and per second, and thins rss to one sample a second", () => {
+  const recorder = new MetricsRecorder();
+  for (const e of syntheticEvents()) recorder.record(e);
+  const w0 = recorder.writers.get("writer-0")!;
+  const w1 = recorder.writers.get("writer-1")!;
+  assert.deepEqual(
+    { rows: w0.rows, batches: w0.batches, commits: w0.commits, seq: w0.last_batch_seq },
+    { rows: 1500, batches: 3, commits: 3, seq: 2 },
+  );
+  assert.deepEqual(
+    {
+      rows: w1.rows,
+      batches: w1.batches,
+      commits: w1.commits,
+      conflicts: w1.conflicts,
+      retries: w1.retries,
+      restarts: w1.restarts,
+      failed: w1.failed,
+      unacknowledged: w1.unacknowledged,
+    },
+    {
+      rows: 2000,
+      batches: 4,
+      commits: 2,
+      conflicts: 1,
+      retries: 1,
+      restarts: 1,
+      failed: 1,
+      unacknowledged: 1,
+    },
+  );
+  assert.deepEqual(recorder.rowsPerSecond, [2000, 1500]);
+  assert.deepEqual(recorder.latencies.commit, [10, 40, 30, 50, 20]);
+  assert.deepEqual(recorder.fileCounts, [
+    { t_s: 0, files: 0 },
+    { t_s: 1, files: 3 },
+    { t_s: 1.85, files: 1 },
+  ]);
+  assert.deepEqual(recorder.rss, [
+    { t_s: 0.1, role_id: "writer-0", rss_mb: 100 },
+    { t_s: 1.5, role_id: "writer-0", rss_mb: 120 },
+  ]);
+  assert.deepEqual(recorder.chaos.map((c) => `${c.event} ${c.role_id}`), [
+    "kill writer-1",
+    "restart writer-1",
+  ]);
+});
+
+Deno.test("events recorded after close() are tallied but not written", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const recorder = new MetricsRecorder(`${dir}/m.csv`);
+    recorder.close();
+    recorder.record(syntheticEvents()[1]!);
+    assert.equal(recorder.tally.rowsAcknowledged, 500);
+    assert.equal(await Deno.readTextFile(`${dir}/m.csv`), `${HEADER}\n`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the recorder names the file it cannot open", () => {
+  assert.throws(
+    () => new MetricsRecorder("/nonexistent-dir-for-neuralake/m.csv"),
+    (e: Error) =>
+      e.message.includes("/nonexistent-dir-for-neuralake/m.csv") && e.cause !== undefined,
+  );
+});

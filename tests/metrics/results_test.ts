@@ -1,0 +1,147 @@
+/** Run results built from a synthetic event stream whose totals were worked out by hand. */
+
+import assert from "node:assert/strict";
+import { MetricsRecorder } from "../../src/metrics/recorder.ts";
+import { buildResults } from "../../src/metrics/results.ts";
+import { STARTED_AT, syntheticContext, syntheticResults } from "./synthetic_run.ts";
+
+Deno.test("buildResults() totals a synthetic run", () => {
+  const r = syntheticResults();
+  assert.equal(r.run_id, "streaming-20261127T105504Z");
+  assert.equal(r.started_at, "2026-11-27T10:55:04.000Z");
+  assert.equal(r.finished_at, "2026-11-27T10:55:06.500Z");
+  assert.equal(r.wall_seconds, 2.5);
+  assert.deepEqual(r.totals, {
+    rows_acknowledged: 3500,
+    rows_per_second: 1400,
+    commits: 6,
+    batches_failed: 1,
+    batches_unacknowledged: 1,
+    bytes_written: 7000,
+    conflicts: 2,
+    retries: 1,
+    versions: { first: 1, last: 6 },
+  });
+  assert.deepEqual(r.writers, [
+    {
+      id: "writer-0",
+      rows: 1500,
+      batches: 3,
+      commits: 3,
+      conflicts: 0,
+      restarts: 0,
+      rows_per_second: 600,
+      last_batch_seq: 2,
+    },
+    {
+      id: "writer-1",
+      rows: 2000,
+      batches: 4,
+      commits: 2,
+      conflicts: 1,
+      restarts: 1,
+      rows_per_second: 800,
+      last_batch_seq: 1,
+    },
+  ]);
+});
+
+Deno.test("buildResults() summarizes latencies with nearest-rank percentiles", () => {
+  const r = syntheticResults();
+  // commit: 10 20 30 40 50
+  assert.deepEqual(r.latency_ms.commit, { count: 5, mean: 30, p50: 30, p90: 50, p99: 50, max: 50 });
+  // visibility: 20 30 40 60 70
+  assert.deepEqual(r.latency_ms.visibility, {
+    count: 5,
+    mean: 44,
+    p50: 40,
+    p90: 70,
+    p99: 70,
+    max: 70,
+  });
+  assert.equal(r.latency_ms.batch_total.max, 62);
+  assert.equal(r.histograms.commit_ms.bins.reduce((n, b) => n + b.count, 0), 5);
+});
+
+Deno.test("buildResults() sums maintenance, breakdown and series", () => {
+  const r = syntheticResults();
+  assert.deepEqual(r.compaction, {
+    runs: 1,
+    conflicts: 1,
+    files_in: 5,
+    files_out: 1,
+    bytes_in: 7000,
+    bytes_out: 6500,
+    ms_total: 300,
+  });
+  assert.deepEqual(r.checkpoints, { count: 1, last_version: 6 });
+  assert.deepEqual(r.vacuum, { runs: 1, files_deleted: 5, bytes_deleted: 7000 });
+  assert.deepEqual(r.log_cleanup, { runs: 1, files_deleted: 3 });
+  // Committed batches plus the failed one (which reported encode and upload).
+  assert.deepEqual(r.breakdown_ms, { generate: 7, encode: 18, upload: 27, commit: 150 });
+  // Seconds 0 and 1 are whole; the last half second (no rows) is scaled to a rate.
+  assert.deepEqual(r.timeseries.throughput, [
+    { t_s: 0, rows_per_second: 2000 },
+    { t_s: 1, rows_per_second: 1500 },
+    { t_s: 2, rows_per_second: 0 },
+  ]);
+  assert.deepEqual(r.timeseries.file_count.map((p) => p.files), [0, 3, 1]);
+  assert.equal(r.timeseries.rss_mb.length, 2);
+  assert.deepEqual(r.chaos, {
+    mode: "kill-writers",
+    events: [
+      { t_s: 1.8, action: "kill", role_id: "writer-1", detail: "SIGKILL during upload" },
+      { t_s: 2, action: "restart", role_id: "writer-1", detail: "resumed after seq 1" },
+    ],
+  });
+  assert.deepEqual(r.config, { writers: 2, batch_rows: 500, s3: { secret: "***" } });
+});
+
+Deno.test("verification passes only if every check passed", () => {
+  assert.equal(syntheticResults().verification.passed, true);
+  assert.equal(syntheticResults(true).verification.passed, false);
+  const context = syntheticContext(true);
+  context.verification.passed = true; // the checks still say otherwise
+  const r = buildResults(new MetricsRecorder(), context);
+  assert.equal(r.verification.passed, false);
+  assert.equal(r.verification.checks.length, 2);
+});
+
+Deno.test("the results keep the fixed paths that scripts read, as numbers, through JSON", () => {
+  const parsed = JSON.parse(JSON.stringify(syntheticResults()));
+  assert.equal(parsed.totals.rows_acknowledged, 3500);
+  assert.equal(parsed.totals.rows_per_second, 1400);
+  assert.equal(parsed.totals.commits, 6);
+  assert.equal(parsed.latency_ms.commit.p99, 50);
+  assert.equal(parsed.verification.passed, true);
+});
+
+Deno.test("results of a run without events are zeros, with no NaN", () => {
+  const { chaos: _chaos, ...context } = syntheticContext();
+  const r = buildResults(new MetricsRecorder(), { ...context, finishedAt: STARTED_AT });
+  const json = JSON.stringify(r);
+  assert.ok(!/NaN|Infinity/.test(json));
+  assert.equal(r.wall_seconds, 0);
+  assert.equal(r.totals.rows_per_second, 0);
+  assert.deepEqual(r.totals.versions, { first: null, last: null });
+  assert.deepEqual(r.latency_ms.commit, { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+  assert.deepEqual(r.timeseries.throughput, []);
+  assert.deepEqual(r.writers, []);
+  assert.deepEqual(r.chaos, { mode: "none", events: [] });
+  assert.equal(r.breakdown_ms.generate, undefined);
+  assert.ok(!("generate" in r.breakdown_ms));
+});
+
+Deno.test("a context's chaos events and generation time take precedence", () => {
+  const recorder = new MetricsRecorder();
+  const r = buildResults(recorder, {
+    ...syntheticContext(),
+    chaos: {
+      mode: "s3-faults",
+      events: [{ t_s: 1, action: "drop", role_id: "s3", detail: "5xx" }],
+    },
+    generateMs: 12.345,
+  });
+  assert.deepEqual(r.chaos.events, [{ t_s: 1, action: "drop", role_id: "s3", detail: "5xx" }]);
+  assert.equal(r.breakdown_ms.generate, 12.3);
+});

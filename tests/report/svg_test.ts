@@ -1,0 +1,106 @@
+/** The SVG chart primitives of the run report. */
+
+import assert from "node:assert/strict";
+import {
+  escapeXml,
+  formatCompact,
+  histogramChart,
+  lineChart,
+  niceTicks,
+} from "../../src/report/svg.ts";
+
+const OPTIONS = { title: "T", xLabel: "x", yLabel: "y" };
+
+function assertFinite(svg: string): void {
+  assert.ok(!/NaN|Infinity|undefined/.test(svg), svg);
+  assert.ok(svg.startsWith("<svg") && svg.endsWith("</svg>"));
+}
+
+Deno.test("escapeXml() escapes the five XML specials", () => {
+  assert.equal(
+    escapeXml(`<a href="x">'&'</a>`),
+    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+  );
+});
+
+Deno.test("niceTicks() picks round steps covering the range", () => {
+  assert.deepEqual(niceTicks(0, 100, 5), [0, 20, 40, 60, 80, 100]);
+  assert.deepEqual(niceTicks(0, 1, 2), [0, 0.5, 1]);
+  assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assert.deepEqual(niceTicks(7, 93, 4), [20, 40, 60, 80]);
+  assert.deepEqual(niceTicks(3, 3), [3]);
+  assert.deepEqual(niceTicks(NaN, 3), [0]);
+  assert.deepEqual(niceTicks(-0.3, 0.3, 3), [-0.2, 0, 0.2]);
+});
+
+Deno.test("formatCompact() shortens large numbers and never prints NaN", () => {
+  assert.equal(formatCompact(950), "950");
+  assert.equal(formatCompact(12_500), "12.5k");
+  assert.equal(formatCompact(3_200_000), "3.2M");
+  assert.equal(formatCompact(2_000_000), "2M");
+  assert.equal(formatCompact(0.25), "0.25");
+  assert.equal(formatCompact(1.5), "1.5");
+  assert.equal(formatCompact(NaN), "0");
+});
+
+Deno.test("lineChart() copes with no points, one point and flat lines", () => {
+  const empty = lineChart([], OPTIONS);
+  assertFinite(empty);
+  assert.match(empty, /No data/);
+  const one = lineChart([{ x: 3, y: 7 }], OPTIONS);
+  assertFinite(one);
+  assert.match(one, /<circle/);
+  assertFinite(lineChart([{ x: 0, y: 0 }, { x: 1, y: 0 }], OPTIONS));
+  assertFinite(lineChart([{ x: 5, y: 2 }, { x: 5, y: 2 }], { ...OPTIONS, step: true }));
+  assertFinite(lineChart([{ x: NaN, y: 1 }, { x: 1, y: Infinity }], OPTIONS));
+});
+
+Deno.test("lineChart() with step draws horizontal then vertical segments", () => {
+  const svg = lineChart([{ x: 0, y: 0 }, { x: 1, y: 10 }, { x: 2, y: 5 }], {
+    ...OPTIONS,
+    step: true,
+  });
+  const d = /<path class="line" d="([^"]+)"/.exec(svg)![1]!;
+  assert.match(d, /^M[\d.]+ [\d.]+ H[\d.]+ V[\d.]+ H[\d.]+ V[\d.]+$/);
+});
+
+Deno.test("lineChart() maps the largest y to the top part of the plot", () => {
+  const svg = lineChart([{ x: 0, y: 0 }, { x: 10, y: 100 }], { ...OPTIONS, height: 260 });
+  const d = /<path class="line" d="M([\d.]+) ([\d.]+) L([\d.]+) ([\d.]+)"/.exec(svg)!;
+  const [x0, y0, x1, y1] = d.slice(1).map(Number) as [number, number, number, number];
+  assert.ok(x1 > x0);
+  assert.equal(y0, 260 - 44); // the bottom of the plot
+  assert.ok(y1 < 50, `y of the maximum is ${y1}`);
+});
+
+Deno.test("histogramChart() draws one bar per bin and the markers", () => {
+  const svg = histogramChart(
+    { scale: "log", bins: [{ lo: 1, hi: 10, count: 3 }, { lo: 10, hi: 100, count: 1 }] },
+    [{ label: "p50", value: 5 }, { label: "p99", value: 90 }],
+    OPTIONS,
+  );
+  assertFinite(svg);
+  assert.equal(svg.match(/<rect class="bar"/g)?.length, 2);
+  assert.match(svg, /p50 5/);
+  assert.match(svg, /p99 90/);
+});
+
+Deno.test("histogramChart() copes with no bins and with one bin of one value", () => {
+  assertFinite(histogramChart({ scale: "linear", bins: [] }, [], OPTIONS));
+  const one = histogramChart(
+    { scale: "linear", bins: [{ lo: 7, hi: 7, count: 3 }] },
+    [{ label: "p50", value: 7 }],
+    OPTIONS,
+  );
+  assertFinite(one);
+  assert.equal(one.match(/<rect class="bar"/g)?.length, 1);
+  const zero = histogramChart({ scale: "linear", bins: [{ lo: 0, hi: 0, count: 1 }] }, [], OPTIONS);
+  assertFinite(zero);
+});
+
+Deno.test("chart titles and labels are escaped", () => {
+  const svg = lineChart([], { title: "<b>&", xLabel: '"x"', yLabel: "'y'" });
+  assert.ok(!svg.includes("<b>"));
+  assert.match(svg, /&lt;b&gt;&amp;/);
+  assert.match(svg, /&quot;x&quot;/);
+});
