@@ -1,0 +1,273 @@
+import type { Field } from "../../src/columnar/batch.ts";
+import { JsonLineScanner } from "../../src/sources/json_line.ts";
+import { ndjsonSourceFromStream, openNdjsonSource } from "../../src/sources/ndjson.ts";
+import { InputError } from "../../src/util/errors.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { allBatches, CountingStream, failure, readRows, tempFile } from "./_text_helpers.ts";
+
+async function ndjson(text: string | Uint8Array, options = {}) {
+  return await openNdjsonSource(await tempFile(text, ".ndjson"), options);
+}
+
+/** Opens and reads the NDJSON, returning the error it fails with. */
+async function ndjsonError(text: string | Uint8Array, options = {}): Promise<InputError> {
+  const path = await tempFile(text, ".ndjson");
+  const error = await failure((async () => {
+    const source = await openNdjsonSource(path, options);
+    await allBatches(source);
+  })());
+  assert(error instanceof InputError, `expected an InputError, got ${error}`);
+  assert(error.file === path && error.message.startsWith(`${path}:`), error.message);
+  return error;
+}
+
+const us = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
+
+Deno.test("JsonLineScanner keeps number text exactly and unescapes strings", () => {
+  const scanner = new JsonLineScanner();
+  const line = ' { "a" : 12345678901234567890 , "b\\u0021":"x\\"y\\n", "c":-1.5e-3,' +
+    '"d":true,"e":false,"f":null,"g":"" } ';
+  assertEquals(scanner.scan(line), undefined);
+  const n = scanner.count;
+  assertEquals(scanner.keys.slice(0, n), ["a", "b!", "c", "d", "e", "f", "g"]);
+  assertEquals(scanner.texts.slice(0, n), [
+    "12345678901234567890",
+    'x"y\n',
+    "-1.5e-3",
+    "true",
+    "false",
+    "null",
+    "",
+  ]);
+  assertEquals(scanner.kinds.slice(0, n), [
+    "number",
+    "string",
+    "number",
+    "boolean",
+    "boolean",
+    "null",
+    "string",
+  ]);
+  assertEquals(scanner.scan("{}"), undefined);
+  assertEquals(scanner.count, 0);
+});
+
+Deno.test("JsonLineScanner refuses what JSON.parse refuses, with its reason", () => {
+  const scanner = new JsonLineScanner();
+  for (
+    const line of [
+      '{"a":01}',
+      '{"a":1.}',
+      '{"a":.5}',
+      '{"a":+1}',
+      '{"a":NaN}',
+      '{"a":tru}',
+      "{'a':1}",
+      '{"a":1,}',
+      '{"a":1} x',
+      '{"a" 1}',
+      '{"a":"\t"}',
+      '{"a":"\\x"}',
+      '{"a":1',
+    ]
+  ) {
+    const problem = scanner.scan(line);
+    assert(problem?.startsWith("the line is not valid JSON: "), `${line}: ${problem}`);
+    let parsed = true;
+    try {
+      JSON.parse(line);
+    } catch {
+      parsed = false;
+    }
+    assert(!parsed, `JSON.parse agrees that ${line} is invalid`);
+  }
+});
+
+Deno.test("JsonLineScanner names a key that holds a nested value, and a line that is no object", () => {
+  const scanner = new JsonLineScanner();
+  assert(scanner.scan('{"a":1,"pos":{"x":1}}')!.startsWith('key "pos" holds an object'));
+  assert(scanner.scan('{"tags":[1,2]}')!.startsWith('key "tags" holds an array'));
+  assert(scanner.scan("[1,2]")!.startsWith("the line is an array, not a JSON object"));
+  assert(scanner.scan("42")!.startsWith("the line is a number, not a JSON object"));
+  assert(scanner.scan("null")!.startsWith("the line is null, not a JSON object"));
+});
+
+Deno.test("openNdjsonSource() infers columns in first-seen order from JSON types", async () => {
+  const source = await ndjson(
+    '{"t":"2024-05-01T12:00:00Z","id":1,"v":0.5,"ok":true,"name":"a"}\n' +
+      '{"id":2,"v":2,"extra":"2024-05-01","name":null}\n' +
+      "\n" +
+      '{"id":9223372036854775807,"t":null,"ok":false,"name":"12"}\n',
+  );
+  assertEquals(source.fields, [
+    { name: "t", type: "timestamp", nullable: true },
+    { name: "id", type: "long", nullable: true },
+    { name: "v", type: "double", nullable: true },
+    { name: "ok", type: "boolean", nullable: true },
+    { name: "name", type: "string", nullable: true },
+    { name: "extra", type: "date", nullable: true },
+  ]);
+  assertEquals(await readRows(source), [
+    [us("2024-05-01T12:00:00Z"), 1n, 0.5, 1, "a", null],
+    [null, 2n, 2, null, null, 19844],
+    [null, 9223372036854775807n, null, 0, "12", null],
+  ]);
+});
+
+Deno.test("openNdjsonSource() reads a given schema through value text, exactly", async () => {
+  const schema: Field[] = [
+    { name: "id", type: "long", nullable: false },
+    { name: "amount", type: "decimal(38,18)", nullable: true },
+    { name: "when", type: "timestamp_ntz", nullable: true },
+    { name: "raw", type: "binary", nullable: true },
+    { name: "label", type: "string", nullable: true },
+  ];
+  const source = await ndjson(
+    '{"id":9007199254740993,"amount":0.100000000000000001,"when":"2024-05-01T00:00:00",' +
+      '"raw":"aGk=","label":42}\n' +
+      '{"label":true,"id":"-9223372036854775808"}\n',
+    { schema },
+  );
+  assertEquals(await readRows(source), [
+    [
+      9007199254740993n,
+      100000000000000001n,
+      us("2024-05-01T00:00:00Z"),
+      new TextEncoder().encode("hi"),
+      "42",
+    ],
+    [-9223372036854775808n, null, null, null, "true"],
+  ]);
+});
+
+Deno.test("openNdjsonSource() refuses a key that the schema lacks, naming it and the line", async () => {
+  const schema: Field[] = [{ name: "a", type: "long", nullable: true }];
+  const error = await ndjsonError('{"a":1}\n{"a":2,"b":3}\n', { schema });
+  assertEquals([error.line, error.column], [2, "b"]);
+  assert(error.message.includes('column "b" is not in the schema'), error.message);
+});
+
+Deno.test("openNdjsonSource() refuses a key that the inferred schema never saw", async () => {
+  const error = await ndjsonError('{"a":1}\n{"a":2}\n{"a":3,"late":1}\n', { inferRows: 2 });
+  assertEquals([error.line, error.column], [3, "late"]);
+  assert(error.message.includes("did not occur in the first 2 records"), error.message);
+});
+
+Deno.test("openNdjsonSource() refuses a missing or null non-nullable value at its line", async () => {
+  const schema: Field[] = [
+    { name: "a", type: "long", nullable: false },
+    { name: "b", type: "long", nullable: true },
+  ];
+  const missing = await ndjsonError('{"a":1}\n{"b":2}\n', { schema });
+  assertEquals([missing.line, missing.column], [2, "a"]);
+  assert(missing.message.includes("not nullable"), missing.message);
+  const isNull = await ndjsonError('{"a":null}\n', { schema });
+  assertEquals([isNull.line, isNull.column], [1, "a"]);
+});
+
+Deno.test("a bad NDJSON value's error names file, line and column", async () => {
+  const schema: Field[] = [{ name: "neuron_id", type: "integer", nullable: true }];
+  const error = await ndjsonError('{"neuron_id":1}\n\n{"neuron_id":1.5}\n', { schema });
+  assertEquals([error.line, error.column], [3, "neuron_id"]);
+  assert(error.message.includes(':3: column "neuron_id": cannot read "1.5" as integer'));
+});
+
+Deno.test("a later NDJSON value that does not fit the inferred type is an error at its line", async () => {
+  let text = "";
+  for (let i = 0; i < 30; i++) text += `{"v":${i}}\n`;
+  text += '{"v":"thirty"}\n';
+  const error = await ndjsonError(text, { inferRows: 5, batchRows: 4 });
+  assertEquals([error.line, error.column], [31, "v"]);
+  assert(error.message.includes('cannot read "thirty" as long'), error.message);
+  assert(error.message.includes("inferred from the first 5 records"), error.message);
+});
+
+Deno.test("an NDJSON line that is not an object, or not JSON, is an error at its line", async () => {
+  const notJson = await ndjsonError('{"a":1}\n{"a":2,}\n');
+  assertEquals(notJson.line, 2);
+  assert(notJson.message.includes(":2: the line is not valid JSON: "), notJson.message);
+  const array = await ndjsonError('{"a":1}\n[1]\n');
+  assert(array.message.includes(":2: the line is an array, not a JSON object"), array.message);
+  const nested = await ndjsonError('{"a":1}\n{"a":{"b":1}}\n');
+  assertEquals(nested.line, 2);
+  assert(nested.message.includes('key "a" holds an object'), nested.message);
+});
+
+Deno.test("invalid UTF-8 in NDJSON is an error at its line", async () => {
+  const text = new TextEncoder().encode('{"a":"x"}\n{"a":"y"}\n{"a":"z"}\n');
+  const bad = text.slice();
+  bad[16] = 0xff; // the "y"
+  const error = await ndjsonError(bad);
+  assertEquals(error.line, 2);
+  assert(error.message.includes("not valid UTF-8"), error.message);
+});
+
+Deno.test("openNdjsonSource() refuses an input without records when it must infer", async () => {
+  const error = await ndjsonError("\n  \n");
+  assert(error.message.includes("nothing to infer a schema from"), error.message);
+  const schema: Field[] = [{ name: "a", type: "long", nullable: true }];
+  assertEquals(await allBatches(await ndjson("", { schema })), []);
+});
+
+Deno.test("openNdjsonSource() reads CRLF, a byte order mark and a last line without newline", async () => {
+  const source = await ndjson('\ufeff{"a":1}\r\n{"a":2}');
+  assertEquals(source.fields.map((f) => f.name), ["a"]);
+  assertEquals(await readRows(source), [[1n], [2n]]);
+});
+
+Deno.test("openNdjsonSource() splits rows into batches of batchRows", async () => {
+  let text = "";
+  for (let i = 0; i < 2500; i++) text += `{"i":${i}}\n`;
+  const batches = await allBatches(await ndjson(text, { batchRows: 1000, inferRows: 1200 }));
+  assertEquals(batches.map((b) => b.length), [1000, 1000, 500]);
+});
+
+Deno.test("ndjsonSourceFromStream() streams a large input with bounded read-ahead", async () => {
+  const total = 200_000;
+  const input = new CountingStream(undefined, total, (i) => `{"id":${i},"v":${i}.5}`);
+  const source = await ndjsonSourceFromStream(input.stream, "gen.ndjson", {
+    batchRows: 1000,
+    inferRows: 100,
+  });
+  assert(input.produced < 1000, `opening read only the sample, not ${input.produced} lines`);
+  let rows = 0;
+  let maxAhead = 0;
+  for await (const batch of source.batches()) {
+    rows += batch.length;
+    maxAhead = Math.max(maxAhead, input.produced - rows);
+  }
+  assertEquals(rows, total);
+  assert(maxAhead <= 2000, `read at most two batches ahead, read ${maxAhead} rows ahead`);
+});
+
+Deno.test("openNdjsonSource() names stdin - in its messages", async () => {
+  const script = `import { openNdjsonSource } from ${
+    JSON.stringify(
+      new URL("../../src/sources/ndjson.ts", import.meta.url).href,
+    )
+  };
+try {
+  const source = await openNdjsonSource("-");
+  for await (const _ of source.batches());
+} catch (error) {
+  console.log(error.message);
+}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--quiet",
+      "--config",
+      new URL("../../deno.json", import.meta.url).pathname,
+      script,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode('{"a":1}\nnope\n'));
+  await writer.close();
+  const output = await child.output();
+  const stdout = new TextDecoder().decode(output.stdout).trim();
+  assert(stdout.startsWith("-:2: the line is not valid JSON: "), stdout);
+});
