@@ -1,0 +1,253 @@
+/**
+ * Multipart uploads: large `put`s split into parts that upload in parallel,
+ * and the listing of uploads still open under a prefix.
+ *
+ * Invariants:
+ * - An upload either completes or is aborted: any failure after
+ *   CreateMultipartUpload aborts the upload before the error propagates, so
+ *   no parts are left behind to be billed (if the abort itself fails, the
+ *   error says so and names the upload ID).
+ * - Parts are views of the caller's bytes (no copies), at least 5 MiB each
+ *   except the last, and at most 10,000 of them: the part size grows if the
+ *   object needs it.
+ */
+
+import type { S3Client } from "./client.ts";
+import { CLIENT_CODES, S3Error } from "./errors.ts";
+import { child, children, childText, escapeXml, parseXml } from "./xml.ts";
+
+const MAX_PARTS = 10_000;
+
+/** An upload that was started and neither completed nor aborted. */
+export interface MultipartUploadInfo {
+  /** The full object key in the bucket. */
+  objectKey: string;
+  uploadId: string;
+  /** When it started, in ms since the epoch. */
+  initiated: number;
+}
+
+/** The part size for an object of `size` bytes, at least `preferred`. */
+export function choosePartSize(size: number, preferred: number): number {
+  return Math.max(preferred, Math.ceil(size / MAX_PARTS));
+}
+
+/**
+ * Uploads `bytes` to `objectKey` in parts, `multipartConcurrency` at a time.
+ * `storeKey` names the object in messages.
+ */
+export async function putMultipart(
+  client: S3Client,
+  objectKey: string,
+  storeKey: string,
+  bytes: Uint8Array,
+): Promise<void> {
+  const base = { objectKey, storeKey } as const;
+  const created = await client.send({
+    ...base,
+    operation: "CreateMultipartUpload",
+    method: "POST",
+    query: { uploads: "" },
+  });
+  const uploadId = readXml(client, created.body, "InitiateMultipartUploadResult", storeKey)
+    .uploadId;
+  try {
+    const etags = await uploadParts(client, objectKey, storeKey, uploadId, bytes);
+    await complete(client, objectKey, storeKey, uploadId, etags, bytes.length);
+  } catch (error) {
+    try {
+      await abortMultipartUpload(client, objectKey, uploadId);
+    } catch (abortError) {
+      const original = error instanceof S3Error ? error : undefined;
+      throw new S3Error(
+        `${
+          error instanceof Error ? error.message : String(error)
+        }; aborting upload ${uploadId} also failed, so its parts remain until it is aborted ` +
+          `(or a lifecycle rule removes it)`,
+        {
+          status: original?.status ?? 0,
+          code: original?.code ?? CLIENT_CODES.network,
+          requestId: original?.requestId,
+          operation: original?.operation ?? "UploadPart",
+          key: storeKey,
+        },
+        { cause: abortError },
+      );
+    }
+    throw error;
+  }
+}
+
+async function uploadParts(
+  client: S3Client,
+  objectKey: string,
+  storeKey: string,
+  uploadId: string,
+  bytes: Uint8Array,
+): Promise<string[]> {
+  const partSize = choosePartSize(bytes.length, client.config.multipartPartSize);
+  const count = Math.max(1, Math.ceil(bytes.length / partSize));
+  const etags = new Array<string>(count);
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (!failed && next < count) {
+      const index = next++;
+      const body = bytes.subarray(index * partSize, Math.min(bytes.length, (index + 1) * partSize));
+      try {
+        const res = await client.send({
+          operation: "UploadPart",
+          method: "PUT",
+          objectKey,
+          storeKey,
+          query: { partNumber: String(index + 1), uploadId },
+          body,
+        });
+        const etag = res.headers.get("etag");
+        if (!etag) {
+          throw client.makeError({
+            status: res.status,
+            code: CLIENT_CODES.badResponse,
+            operation: "UploadPart",
+            key: storeKey,
+            serverMessage: `part ${index + 1} came back without an ETag`,
+          }, {});
+        }
+        etags[index] = etag;
+      } catch (error) {
+        failed = true;
+        throw error;
+      }
+    }
+  };
+  const workers = Array.from(
+    { length: Math.min(count, client.config.multipartConcurrency) },
+    () => worker(),
+  );
+  const results = await Promise.allSettled(workers);
+  const rejected = results.find((r) => r.status === "rejected");
+  if (rejected) throw (rejected as PromiseRejectedResult).reason;
+  return etags;
+}
+
+async function complete(
+  client: S3Client,
+  objectKey: string,
+  storeKey: string,
+  uploadId: string,
+  etags: string[],
+  size: number,
+): Promise<void> {
+  const parts = etags.map((etag, i) =>
+    `<Part><PartNumber>${i + 1}</PartNumber><ETag>${escapeXml(etag)}</ETag></Part>`
+  ).join("");
+  const body = new TextEncoder().encode(
+    `<?xml version="1.0" encoding="UTF-8"?>` +
+      `<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${parts}` +
+      `</CompleteMultipartUpload>`,
+  );
+  try {
+    await client.send({
+      operation: "CompleteMultipartUpload",
+      method: "POST",
+      objectKey,
+      storeKey,
+      query: { uploadId },
+      headers: { "content-type": "application/xml" },
+      body,
+      errorIn200: true,
+    });
+  } catch (error) {
+    // A retried completion of an upload that an earlier, unanswered attempt
+    // completed finds no upload: the object is there, with the right size.
+    if (error instanceof S3Error && error.code === "NoSuchUpload" && error.attempts > 1) {
+      const head = await client.send({
+        operation: "HeadObject",
+        method: "HEAD",
+        objectKey,
+        storeKey,
+      });
+      if (head.outcome.kind === "ok" && Number(head.headers.get("content-length")) === size) return;
+    }
+    throw error;
+  }
+}
+
+/** Aborts an upload; an upload that is already gone counts as aborted. */
+export async function abortMultipartUpload(
+  client: S3Client,
+  objectKey: string,
+  uploadId: string,
+): Promise<void> {
+  try {
+    await client.send({
+      operation: "AbortMultipartUpload",
+      method: "DELETE",
+      objectKey,
+      query: { uploadId },
+    });
+  } catch (error) {
+    if (error instanceof S3Error && error.code === "NoSuchUpload") return;
+    throw error;
+  }
+}
+
+/** Lists the uploads that are still open under `prefix` (a full object key prefix). */
+export async function listMultipartUploads(
+  client: S3Client,
+  prefix: string,
+): Promise<MultipartUploadInfo[]> {
+  const out: MultipartUploadInfo[] = [];
+  let keyMarker: string | undefined;
+  let uploadIdMarker: string | undefined;
+  for (;;) {
+    const query: Record<string, string> = { uploads: "", prefix };
+    if (keyMarker !== undefined) query["key-marker"] = keyMarker;
+    if (uploadIdMarker !== undefined) query["upload-id-marker"] = uploadIdMarker;
+    const res = await client.send({ operation: "ListMultipartUploads", method: "GET", query });
+    const root = parseXml(new TextDecoder().decode(res.body));
+    for (const upload of children(root, "Upload")) {
+      out.push({
+        objectKey: childText(upload, "Key") ?? "",
+        uploadId: childText(upload, "UploadId") ?? "",
+        initiated: Date.parse(childText(upload, "Initiated") ?? ""),
+      });
+    }
+    if (childText(root, "IsTruncated") !== "true") return out;
+    keyMarker = childText(root, "NextKeyMarker");
+    uploadIdMarker = childText(root, "NextUploadIdMarker");
+    if (!keyMarker) return out;
+  }
+}
+
+function readXml(
+  client: S3Client,
+  body: Uint8Array,
+  rootName: string,
+  storeKey: string,
+): { uploadId: string } {
+  try {
+    const root = parseXml(new TextDecoder().decode(body));
+    const uploadId = root.name === rootName ? child(root, "UploadId")?.text : undefined;
+    if (uploadId) return { uploadId };
+  } catch (error) {
+    throw client.makeError(
+      {
+        status: 200,
+        code: CLIENT_CODES.badResponse,
+        operation: "CreateMultipartUpload",
+        key: storeKey,
+        serverMessage: "the response is not XML",
+      },
+      {},
+      error,
+    );
+  }
+  throw client.makeError({
+    status: 200,
+    code: CLIENT_CODES.badResponse,
+    operation: "CreateMultipartUpload",
+    key: storeKey,
+    serverMessage: `the response has no ${rootName}/UploadId`,
+  }, {});
+}
