@@ -1,0 +1,254 @@
+/**
+ * Throughput of the Parquet layer on the 10-column neural schema, single
+ * threaded: our encoder against hyparquet-writer's own path on the same data,
+ * the cost of each encoding choice, the snappy compressors, decoding, and
+ * merging by copy versus by re-encoding.
+ *
+ * Run: `deno run -A bench/parquet_encode.ts [--reps N] [--neurons N]`
+ * ("tuned" hyparquet-writer: hysnappy, DELTA_BINARY_PACKED timestamps, no
+ * statistics, row groups of 100k rows.)
+ * Prints medians (with min and max) over the repetitions; every repetition
+ * encodes at least 1M rows, so small files are timed over many calls.
+ */
+
+import { parseArgs } from "node:util";
+import { parquetWriteBuffer } from "hyparquet-writer";
+import { snappyCompress as jsSnappy } from "hyparquet-writer/src/snappy.js";
+import type { ColumnBatch } from "../src/columnar/batch.ts";
+import { bytesSource, openParquet, readColumns } from "../src/parquet/decode.ts";
+import { compressorFor } from "../src/parquet/codecs.ts";
+import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
+import { mergeParquet } from "../src/parquet/merge.ts";
+import { NeuralGenerator } from "../src/sources/neural.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    reps: { type: "string", default: "7" },
+    neurons: { type: "string", default: "1024" },
+  },
+  strict: true,
+});
+const reps = Number(values.reps);
+const neurons = Number(values.neurons);
+if (!(Number.isInteger(reps) && reps >= 5)) throw new RangeError("--reps must be an integer >= 5");
+
+const MIN_ROWS_PER_REP = 1_000_000;
+const generator = new NeuralGenerator({ seed: 42, neurons });
+const tick0 = generator.tickAt(Date.parse("2026-01-01T00:00:00Z"));
+
+/** `count` distinct consecutive batches of `rows` rows. */
+function batches(rows: number, count: number): ColumnBatch[] {
+  const out: ColumnBatch[] = [];
+  for (let i = 0; i < count; i++) {
+    const batch: ColumnBatch = { fields: [], columns: [], length: 0 };
+    generator.generate(
+      { writerId: "writer-0", sessionId: "bench", batchSeq: i, tick0, startRow: i * rows, rows },
+      batch,
+    );
+    out.push(batch);
+  }
+  return out;
+}
+
+interface Result {
+  median: number;
+  min: number;
+  max: number;
+}
+
+/** Runs `fn` (which handles `units` units) `reps` times after a warm-up. */
+function measure(units: number, fn: () => void): Result {
+  fn();
+  const rates: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const begin = performance.now();
+    fn();
+    rates.push(units / ((performance.now() - begin) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  const mid = rates.length >> 1;
+  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+  return { median, min: rates[0]!, max: rates.at(-1)! };
+}
+
+async function measureAsync(units: number, fn: () => Promise<void>): Promise<Result> {
+  await fn();
+  const rates: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const begin = performance.now();
+    await fn();
+    rates.push(units / ((performance.now() - begin) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  const mid = rates.length >> 1;
+  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+  return { median, min: rates[0]!, max: rates.at(-1)! };
+}
+
+const M = (v: number) => `${(v / 1e6).toFixed(2)}M`;
+const MB = (v: number) => (v / 1e6).toFixed(1);
+
+function line(label: string, r: Result, extra = "", unit = M): void {
+  console.log(
+    `${label.padEnd(44)} ${unit(r.median).padStart(8)} ${unit(r.min).padStart(8)} ${
+      unit(r.max).padStart(8)
+    }  ${extra}`,
+  );
+}
+
+/** hyparquet-writer's own path, fed the same typed arrays. */
+function hyparquetWrite(batch: ColumnBatch, tuned: boolean): ArrayBuffer {
+  const typeOf: Record<string, "TIMESTAMP" | "STRING" | "INT64" | "INT32" | "FLOAT" | "BOOLEAN"> = {
+    timestamp: "TIMESTAMP",
+    string: "STRING",
+    long: "INT64",
+    integer: "INT32",
+    float: "FLOAT",
+    boolean: "BOOLEAN",
+  };
+  return parquetWriteBuffer({
+    columnData: batch.fields.map((f, i) => {
+      const data = batch.columns[i]!.values;
+      return {
+        name: f.name,
+        data: f.type === "boolean" ? Array.from(data as Uint8Array, (v) => v === 1) : data,
+        type: typeOf[f.type]!,
+        nullable: false,
+        ...(tuned && f.type === "timestamp" ? { encoding: "DELTA_BINARY_PACKED" as const } : {}),
+      };
+    }),
+    ...(tuned
+      ? {
+        statistics: false,
+        compressors: { SNAPPY: compressorFor("SNAPPY")! },
+        rowGroupSize: 100_000,
+      }
+      : {}),
+  });
+}
+
+console.log(
+  `parquet layer, neural schema (${neurons} neurons), ${reps} repetitions, median/min/max`,
+);
+
+// 1. Encode throughput by file size: ours against hyparquet-writer.
+console.log(
+  "\n== encode, rows/s (SNAPPY)                        median      min      max  file size",
+);
+for (const rows of [500, 5_000, 50_000, 100_000, 1_000_000]) {
+  const count = Math.max(1, Math.ceil(MIN_ROWS_PER_REP / rows));
+  const files = batches(rows, Math.min(count, 40));
+  const total = rows * count;
+  const size = encodeParquet(files[0]!).bytes.length;
+  line(
+    `ours, ${rows} rows per file`,
+    measure(total, () => {
+      for (let i = 0; i < count; i++) encodeParquet(files[i % files.length]!);
+    }),
+    `${(size / 1024).toFixed(1)} KiB (${(size / rows).toFixed(2)} B/row)`,
+  );
+  if (rows >= 50_000) {
+    const hsize = hyparquetWrite(files[0]!, false).byteLength;
+    line(
+      `hyparquet-writer defaults, ${rows} rows`,
+      measure(total, () => {
+        for (let i = 0; i < count; i++) hyparquetWrite(files[i % files.length]!, false);
+      }),
+      `${(hsize / 1024).toFixed(1)} KiB`,
+    );
+    line(
+      `hyparquet-writer tuned, ${rows} rows`,
+      measure(total, () => {
+        for (let i = 0; i < count; i++) hyparquetWrite(files[i % files.length]!, true);
+      }),
+    );
+  }
+}
+
+// 2. What each choice costs, on 100k-row files.
+console.log(
+  "\n== encode options, 100k rows per file, rows/s      median      min      max  file size",
+);
+const hundred = batches(100_000, 10);
+const variants: [string, EncodeOptions][] = [
+  ["default (SNAPPY, DBP timestamps, dictionary)", {}],
+  ["UNCOMPRESSED", { codec: "UNCOMPRESSED" }],
+  ["ZSTD", { codec: "ZSTD" }],
+  ["GZIP", { codec: "GZIP" }],
+  ["PLAIN timestamps", { timestampEncoding: "PLAIN" }],
+  ["no dictionaries", { dictionary: false }],
+  ["row groups of 10k rows", { rowGroupRows: 10_000 }],
+];
+for (const [label, options] of variants) {
+  const size = encodeParquet(hundred[0]!, options).bytes.length;
+  line(
+    label,
+    measure(1_000_000, () => {
+      for (const b of hundred) encodeParquet(b, options);
+    }),
+    `${(size / 1024).toFixed(1)} KiB`,
+  );
+}
+
+// 3. Snappy compressors on a page of float samples.
+console.log("\n== snappy on a 400 KB float page, MB/s              median      min      max");
+const page = new Uint8Array(
+  (hundred[0]!.columns[6]!.values as Float32Array).buffer.slice(0, 400_000),
+);
+const wasm = compressorFor("SNAPPY")!;
+line(
+  "hysnappy (WASM)",
+  measure(page.length * 20, () => {
+    for (let i = 0; i < 20; i++) wasm(page);
+  }),
+  "",
+  MB,
+);
+line(
+  "hyparquet-writer snappy (JS)",
+  measure(page.length * 20, () => {
+    for (let i = 0; i < 20; i++) jsSnappy(page);
+  }),
+  "",
+  MB,
+);
+
+// 4. Decode.
+console.log("\n== decode, rows/s                                  median      min      max");
+const million = batches(1_000_000, 1)[0]!;
+const millionBytes = encodeParquet(million, { rowGroupRows: 100_000 }).bytes;
+const millionFile = await openParquet(bytesSource(millionBytes, "million.parquet"));
+line(
+  "readColumns, 1M rows, all 10 columns",
+  await measureAsync(1_000_000, async () => {
+    await readColumns(millionFile, { fields: million.fields });
+  }),
+);
+line(
+  "readColumns, 1M rows, 2 columns",
+  await measureAsync(1_000_000, async () => {
+    await readColumns(millionFile, { fields: [million.fields[0]!, million.fields[6]!] });
+  }),
+);
+
+// 5. Merge: byte copy against decode and re-encode, 10 files of 100k rows.
+console.log("\n== merge 10 x 100k-row files, input MB/s           median      min      max");
+const inputs = hundred.map((b, i) => ({ bytes: encodeParquet(b).bytes, name: `part-${i}` }));
+const inputBytes = inputs.reduce((n, f) => n + f.bytes.length, 0);
+line(
+  "copy row groups (minRowGroupRows 50k)",
+  await measureAsync(inputBytes, async () => {
+    await mergeParquet(inputs, { minRowGroupRows: 50_000 });
+  }),
+  `${MB(inputBytes)} MB in`,
+  MB,
+);
+line(
+  "decode and re-encode (minRowGroupRows 1M)",
+  await measureAsync(inputBytes, async () => {
+    await mergeParquet(inputs, { minRowGroupRows: 1_000_000 });
+  }),
+  `${MB(inputBytes)} MB in`,
+  MB,
+);

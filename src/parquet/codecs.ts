@@ -1,0 +1,116 @@
+/**
+ * Compression codecs for Parquet pages: the compressors the encoder uses and
+ * the decompressors handed to hyparquet when reading.
+ *
+ * SNAPPY goes through the `hysnappy` WebAssembly build (one instance per
+ * isolate, created on first use), which is 6-10x faster than the pure-JS
+ * snappy in hyparquet-writer on compressible pages but slower on
+ * incompressible ones (random float samples). So a page whose samples do not
+ * compress is stored as one snappy literal, a valid snappy stream that costs
+ * a copy. ZSTD, GZIP and BROTLI use `node:zlib`'s synchronous functions,
+ * because page encoding is synchronous.
+ */
+
+import { snappyCompressor, snappyUncompressor } from "hysnappy";
+import type { Compressors } from "hyparquet";
+import {
+  brotliDecompressSync,
+  constants as zlibConstants,
+  gunzipSync,
+  gzipSync,
+  zstdCompressSync,
+  zstdDecompressSync,
+} from "node:zlib";
+
+/** The codecs the encoder can write. */
+export type Codec = "UNCOMPRESSED" | "SNAPPY" | "ZSTD" | "GZIP";
+
+/** The codecs `Codec` accepts, for validating options. */
+export const CODECS: readonly Codec[] = ["UNCOMPRESSED", "SNAPPY", "ZSTD", "GZIP"];
+
+/** Compresses one page body. */
+export type Compress = (input: Uint8Array) => Uint8Array;
+
+let snappy: Compress | undefined;
+let unsnappy: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined;
+
+/**
+ * Returns the compressor for a codec, or undefined for UNCOMPRESSED.
+ * `level` applies to ZSTD (default 3) and GZIP (default 6).
+ */
+export function compressorFor(codec: Codec, level?: number): Compress | undefined {
+  switch (codec) {
+    case "UNCOMPRESSED":
+      return undefined;
+    case "SNAPPY":
+      return snappy ??= adaptiveSnappy(snappyCompressor());
+    case "ZSTD": {
+      const params = { [zlibConstants.ZSTD_c_compressionLevel]: level ?? 3 };
+      return (input) => zstdCompressSync(input, { params });
+    }
+    case "GZIP": {
+      const options = { level: level ?? 6 };
+      return (input) => gzipSync(input, options);
+    }
+    default:
+      throw new RangeError(
+        `Cannot compress with codec "${codec}": use one of ${CODECS.join(", ")}`,
+      );
+  }
+}
+
+/** Snappy compresses blocks of 64 KiB independently, so one block is a fair sample. */
+const BLOCK = 1 << 16;
+
+/** Snappy that stores pages it cannot shrink by 10% (judged on two blocks) as literals. */
+function adaptiveSnappy(compress: Compress): Compress {
+  return (input) => {
+    if (
+      input.length >= 3 * BLOCK &&
+      compress(input.subarray(0, BLOCK)).length > BLOCK * 0.9 &&
+      compress(input.subarray(input.length - BLOCK)).length > BLOCK * 0.9
+    ) return snappyLiteral(input);
+    return compress(input);
+  };
+}
+
+/** A snappy stream of one literal: the uncompressed length, a tag, the bytes. */
+export function snappyLiteral(input: Uint8Array): Uint8Array {
+  const n = input.length;
+  const out = new Uint8Array(n + 10);
+  let p = 0;
+  let v = n;
+  while (v >= 0x80) {
+    out[p++] = (v & 0x7f) | 0x80;
+    v >>>= 7;
+  }
+  out[p++] = v;
+  if (n > 0) {
+    const m = n - 1;
+    if (m < 60) out[p++] = m << 2;
+    else {
+      // Tag 63: the literal length minus one follows in 4 little-endian bytes.
+      out[p++] = 63 << 2;
+      out[p++] = m & 0xff;
+      out[p++] = (m >>> 8) & 0xff;
+      out[p++] = (m >>> 16) & 0xff;
+      out[p++] = m >>> 24;
+    }
+    out.set(input, p);
+    p += n;
+  }
+  return out.subarray(0, p);
+}
+
+function snappyDecompress(input: Uint8Array, outputLength: number): Uint8Array {
+  unsnappy ??= snappyUncompressor();
+  return unsnappy(input, outputLength);
+}
+
+/** Decompressors for every codec we can read, in hyparquet's form. */
+export const DECOMPRESSORS: Compressors = {
+  SNAPPY: snappyDecompress,
+  ZSTD: (input) => zstdDecompressSync(input),
+  GZIP: (input) => gunzipSync(input),
+  BROTLI: (input) => brotliDecompressSync(input),
+};

@@ -1,0 +1,203 @@
+/**
+ * Compaction support: merges several Parquet files into one. A row group of
+ * at least `minRowGroupRows` rows whose file has exactly the output schema is
+ * copied byte for byte (its column chunks keep their pages, encodings and
+ * codec; only the footer offsets move). Smaller row groups, and any of a file
+ * with another schema, are decoded and re-encoded together into row groups of
+ * up to `rowGroupRows` rows.
+ *
+ * Invariants: the output holds exactly the input rows. Rows of one input row
+ * group stay together and in order; copied groups are written where they are
+ * met, re-encoded rows when a full row group has gathered (and at the end).
+ * Page indexes and bloom filters of copied chunks are dropped, since their
+ * offsets would be stale. The returned statistics are exact.
+ */
+
+import type { ColumnBatch, Field } from "../columnar/batch.ts";
+import { concatBatches, sliceBatch } from "../columnar/batch.ts";
+import { type ByteSource, bytesSource } from "./byte_source.ts";
+import { footerStatistics, type WriterChunk } from "./column_writer.ts";
+import { readColumns } from "./decode.ts";
+import {
+  DEFAULT_ROW_GROUP_ROWS,
+  type EncodedFile,
+  type EncodeOptions,
+  ParquetFileBuilder,
+} from "./encode.ts";
+import { openParquet, type ParquetFile, type RowGroupInfo } from "./metadata.ts";
+import { inferFields, sameElement, schemaOf } from "./schema.ts";
+import type { ColumnStats } from "./stats.ts";
+
+/** One input: an opened file, a byte source, or bytes in memory. */
+export type MergeInput = ParquetFile | ByteSource | { bytes: Uint8Array; name?: string };
+
+/** How inputs are merged. */
+export interface MergeOptions extends EncodeOptions {
+  /** Row groups with at least this many rows are copied without decoding. */
+  minRowGroupRows: number;
+  /** The output fields. @default the fields of the first input */
+  fields?: Field[];
+}
+
+/** A merged file, with how its row groups were made. */
+export interface MergedFile extends EncodedFile {
+  /** Row groups copied byte for byte. */
+  copiedRowGroups: number;
+  /** Row groups decoded and re-encoded (input groups, not output groups). */
+  decodedRowGroups: number;
+}
+
+/**
+ * Merges inputs into one file.
+ *
+ * @example
+ * ```ts
+ * const merged = await mergeParquet(
+ *   [{ bytes: a, name: "a.parquet" }, { bytes: b, name: "b.parquet" }],
+ *   { minRowGroupRows: 100_000 },
+ * );
+ * ```
+ */
+export async function mergeParquet(
+  inputs: MergeInput[],
+  options: MergeOptions,
+): Promise<MergedFile> {
+  if (!inputs.length) throw new RangeError("Cannot merge Parquet files: no inputs were given");
+  const files: ParquetFile[] = [];
+  for (const input of inputs) files.push(await open(input));
+  const fields = options.fields ?? inferFields(files[0]!.schema, files[0]!.name);
+  const target = schemaOf(fields);
+  const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
+  const sizeHint = files.reduce((n, f) => n + f.source.byteLength, 0) * 1.1 + 4096;
+  const builder = new ParquetFileBuilder(fields, options, sizeHint);
+  let pending: ColumnBatch[] = [];
+  let pendingRows = 0;
+  let copied = 0;
+  let decoded = 0;
+
+  const flush = (all: boolean) => {
+    if (!pendingRows) return;
+    const batch = concatBatches(pending);
+    const take = all ? batch.length : batch.length - (batch.length % rowGroupRows);
+    builder.writeBatch(take === batch.length ? batch : sliceBatch(batch, 0, take));
+    pending = take === batch.length ? [] : [sliceBatch(batch, take, batch.length)];
+    pendingRows = batch.length - take;
+  };
+
+  for (const file of files) {
+    const sameSchema = file.metadata.schema.length === target.length &&
+      file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
+    for (const group of file.rowGroups) {
+      if (group.numRows === 0) continue;
+      const stats = sameSchema && group.numRows >= options.minRowGroupRows
+        ? copyableStats(file, group, fields)
+        : undefined;
+      if (stats) {
+        await copyRowGroup(builder, file, group, stats);
+        copied++;
+      } else {
+        pending.push(await readColumns(file, { fields, rowGroups: [group.index] }));
+        pendingRows += group.numRows;
+        decoded++;
+        if (pendingRows >= rowGroupRows) flush(false);
+      }
+    }
+  }
+  flush(true);
+  const result = builder.finish();
+  // NaN counts are not in Parquet footers, so copied groups leave them unknown.
+  if (copied) { for (const column of result.columns) delete column.nanCount; }
+  return { ...result, copiedRowGroups: copied, decodedRowGroups: decoded };
+}
+
+async function open(input: MergeInput): Promise<ParquetFile> {
+  if ("metadata" in input && "rowGroups" in input) return input;
+  if ("bytes" in input) return await openParquet(bytesSource(input.bytes, input.name));
+  return await openParquet(input);
+}
+
+/**
+ * Returns exact statistics for every column of a row group, or undefined if
+ * any chunk lacks them (then the group is re-encoded to compute them).
+ */
+function copyableStats(
+  file: ParquetFile,
+  group: RowGroupInfo,
+  fields: Field[],
+): ColumnStats[] | undefined {
+  const chunks = file.metadata.row_groups[group.index]!.columns;
+  if (chunks.length !== fields.length) return undefined;
+  const out: ColumnStats[] = [];
+  for (let c = 0; c < fields.length; c++) {
+    const chunk = chunks[c]!;
+    const meta = chunk.meta_data;
+    const name = fields[c]!.name;
+    if (!meta || chunk.file_path || chunk.encrypted_column_metadata) return undefined;
+    if (meta.path_in_schema.length !== 1 || meta.path_in_schema[0] !== name) return undefined;
+    const s = group.stats[name];
+    if (!s || s.nullCount === undefined) return undefined;
+    if (s.nullCount === group.numRows) {
+      out.push({ nullCount: s.nullCount });
+      continue;
+    }
+    if (s.min === undefined || s.max === undefined || !s.minExact || !s.maxExact) return undefined;
+    out.push({ nullCount: s.nullCount, min: s.min, max: s.max });
+  }
+  return out;
+}
+
+async function copyRowGroup(
+  builder: ParquetFileBuilder,
+  file: ParquetFile,
+  group: RowGroupInfo,
+  stats: ColumnStats[],
+): Promise<void> {
+  const chunks = file.metadata.row_groups[group.index]!.columns;
+  const spans = chunks.map((chunk) => {
+    const meta = chunk.meta_data!;
+    const dict = meta.dictionary_page_offset;
+    const start = dict !== undefined && dict > 0n && dict < meta.data_page_offset
+      ? dict
+      : meta.data_page_offset;
+    return { start: Number(start), length: Number(meta.total_compressed_size) };
+  });
+  const first = Math.min(...spans.map((s) => s.start));
+  const last = Math.max(...spans.map((s) => s.start + s.length));
+  if (first < 4 || last > file.source.byteLength - 8) {
+    throw new RangeError(
+      `Cannot copy row group ${group.index} of ${file.name}: its column chunks lie outside the file`,
+    );
+  }
+  const bytes = await file.source.read(first, last - first);
+  const groupStart = builder.offset;
+  const written: WriterChunk[] = chunks.map((chunk, c) => {
+    const meta = chunk.meta_data!;
+    const span = spans[c]!;
+    const at = builder.offset;
+    builder.appendBytes(bytes.subarray(span.start - first, span.start - first + span.length));
+    const shift = BigInt(at - span.start);
+    const out = {
+      type: meta.type,
+      encodings: meta.encodings,
+      path_in_schema: meta.path_in_schema,
+      codec: meta.codec,
+      num_values: meta.num_values,
+      total_uncompressed_size: meta.total_uncompressed_size,
+      total_compressed_size: meta.total_compressed_size,
+      data_page_offset: meta.data_page_offset + shift,
+      statistics: footerStatistics(stats[c]!),
+    } as NonNullable<WriterChunk["meta_data"]>;
+    if (meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n) {
+      out.dictionary_page_offset = meta.dictionary_page_offset + shift;
+    }
+    if (meta.index_page_offset !== undefined) {
+      out.index_page_offset = meta.index_page_offset + shift;
+    }
+    if (meta.key_value_metadata) out.key_value_metadata = meta.key_value_metadata;
+    if (meta.encoding_stats) {
+      out.encoding_stats = meta.encoding_stats as NonNullable<typeof out.encoding_stats>;
+    }
+    return { file_offset: BigInt(at), meta_data: out };
+  });
+  builder.pushRowGroup(written, group.numRows, groupStart, stats);
+}

@@ -1,0 +1,199 @@
+/**
+ * Opening a Parquet file: reads the footer through a `ByteSource`, parses it
+ * with hyparquet, and decodes every column chunk's statistics into our
+ * representations (exactly, from the raw footer bytes, because hyparquet
+ * turns decimal statistics into floating point).
+ *
+ * Invariants: `rowGroups[i].rowStart` is the sum of the rows of the groups
+ * before it; a chunk's min/max are given only when the footer has them in
+ * an order we trust (min_value/max_value, or the legacy min/max for signed
+ * numeric types), and flagged inexact when the writer truncated them.
+ */
+
+import {
+  type FileMetaData,
+  parquetMetadata,
+  parquetSchema,
+  type SchemaElement,
+  type SchemaTree,
+} from "hyparquet";
+import { deserializeTCompactProtocol } from "hyparquet/src/thrift.js";
+import type { ByteSource } from "./byte_source.ts";
+import { type LeafKind, leafKind } from "./schema.ts";
+import { decodeStatBytes, type StatValue } from "./stats.ts";
+
+/** A top-level column of a file. */
+export interface ParquetColumn {
+  name: string;
+  /** The schema element (a group for nested columns). */
+  element: SchemaElement;
+  /** True for struct, list and map columns. */
+  nested: boolean;
+  /** What a primitive column holds in our terms. */
+  kind: LeafKind;
+}
+
+/** The statistics of one column chunk, decoded to our representation. */
+export interface ChunkStats {
+  nullCount?: number;
+  min?: StatValue;
+  max?: StatValue;
+  /** False when the writer truncated the min (it is then only a lower bound). */
+  minExact: boolean;
+  /** False when the writer truncated the max (it is then only an upper bound). */
+  maxExact: boolean;
+}
+
+/** A row group of a file. */
+export interface RowGroupInfo {
+  index: number;
+  numRows: number;
+  /** Index of the group's first row in the file. */
+  rowStart: number;
+  /** Compressed bytes of all its column chunks. */
+  compressedSize: number;
+  /** Statistics of each flat top-level column, by name (absent if none). */
+  stats: Record<string, ChunkStats>;
+}
+
+/** An opened Parquet file. */
+export interface ParquetFile {
+  /** The name used in messages. */
+  name: string;
+  source: ByteSource;
+  /** hyparquet's parsed footer. */
+  metadata: FileMetaData;
+  /** The schema as a tree (root first). */
+  schema: SchemaTree;
+  numRows: number;
+  columns: ParquetColumn[];
+  rowGroups: RowGroupInfo[];
+  /** The footer bytes (thrift FileMetaData), for tools that re-read it. */
+  footer: Uint8Array;
+}
+
+const TAIL = 1 << 16;
+const MAGIC = 0x31524150; // "PAR1" little-endian
+
+/**
+ * Opens a Parquet file: reads its footer and decodes its schema and
+ * statistics. The source's `name` is used in error messages.
+ *
+ * @example
+ * ```ts
+ * const file = await openParquet(bytesSource(bytes, "part-0.parquet"));
+ * file.rowGroups[0].stats.timestamp_us.min; // bigint microseconds
+ * ```
+ */
+export async function openParquet(source: ByteSource): Promise<ParquetFile> {
+  const name = source.name ?? "Parquet file";
+  const size = source.byteLength;
+  if (size < 12) throw new Error(`Cannot read ${name}: ${size} bytes is too short for Parquet`);
+  let tail = await source.read(Math.max(0, size - TAIL), Math.min(size, TAIL));
+  const view = new DataView(tail.buffer, tail.byteOffset, tail.byteLength);
+  if (view.getUint32(tail.length - 4, true) !== MAGIC) {
+    throw new Error(`Cannot read ${name}: it does not end with the Parquet magic PAR1`);
+  }
+  const footerLength = view.getUint32(tail.length - 8, true);
+  if (footerLength + 12 > size) {
+    throw new Error(`Cannot read ${name}: its footer length ${footerLength} exceeds the file`);
+  }
+  if (footerLength + 8 > tail.length) {
+    tail = await source.read(size - footerLength - 8, footerLength + 8);
+  }
+  const footer = tail.subarray(tail.length - 8 - footerLength, tail.length - 8);
+  let metadata: FileMetaData;
+  let raw: RawFooter;
+  try {
+    metadata = parquetMetadata(tail.subarray(tail.length - 8 - footerLength), {
+      parsers: { timestampFromMicroseconds: (v) => v, timestampFromMilliseconds: (v) => v },
+      geoparquet: false,
+    });
+    raw = deserializeTCompactProtocol({
+      view: new DataView(footer.buffer, footer.byteOffset, footer.byteLength),
+      offset: 0,
+    }) as RawFooter;
+  } catch (error) {
+    throw new Error(`Cannot read the footer of ${name}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  const schema = parquetSchema(metadata);
+  const columns: ParquetColumn[] = schema.children.map((child) => ({
+    name: child.element.name,
+    element: child.element,
+    nested: child.children.length > 0 || child.element.repetition_type === "REPEATED" ||
+      !child.element.type,
+    kind: child.element.type ? leafKind(child.element) : { type: undefined },
+  }));
+  const flat = new Map(columns.filter((c) => !c.nested).map((c) => [c.name, c]));
+  const rowGroups: RowGroupInfo[] = [];
+  let rowStart = 0;
+  metadata.row_groups.forEach((group, index) => {
+    const numRows = Number(group.num_rows);
+    const stats: Record<string, ChunkStats> = {};
+    let compressedSize = 0;
+    group.columns.forEach((chunk, c) => {
+      const meta = chunk.meta_data;
+      compressedSize += Number(meta?.total_compressed_size ?? 0n);
+      const path = meta?.path_in_schema;
+      const column = path?.length === 1 ? flat.get(path[0]!) : undefined;
+      const rawStats = raw.field_4?.[index]?.field_1?.[c]?.field_3?.field_12;
+      if (column && rawStats) stats[column.name] = chunkStats(rawStats, column);
+    });
+    rowGroups.push({ index, numRows, rowStart, compressedSize, stats });
+    rowStart += numRows;
+  });
+  return {
+    name,
+    source,
+    metadata,
+    schema,
+    numRows: Number(metadata.num_rows),
+    columns,
+    rowGroups,
+    footer,
+  };
+}
+
+interface RawStats {
+  field_1?: Uint8Array;
+  field_2?: Uint8Array;
+  field_3?: bigint;
+  field_5?: Uint8Array;
+  field_6?: Uint8Array;
+  field_7?: boolean;
+  field_8?: boolean;
+}
+
+interface RawFooter {
+  field_4?: { field_1?: { field_3?: { field_12?: RawStats } }[] }[];
+}
+
+/** Physical types whose legacy (signed) min/max order is the true order. */
+function legacyOrderIsTrue(column: ParquetColumn): boolean {
+  const { element, kind } = column;
+  if (kind.type === undefined || kind.signed === false) return false;
+  if (kind.type.startsWith("decimal")) return false;
+  return element.type === "INT32" || element.type === "INT64" || element.type === "BOOLEAN" ||
+    element.type === "FLOAT" || element.type === "DOUBLE";
+}
+
+function chunkStats(raw: RawStats, column: ParquetColumn): ChunkStats {
+  const out: ChunkStats = { minExact: raw.field_8 !== false, maxExact: raw.field_7 !== false };
+  if (raw.field_3 !== undefined) out.nullCount = Number(raw.field_3);
+  let minBytes = raw.field_6;
+  let maxBytes = raw.field_5;
+  if ((minBytes === undefined || maxBytes === undefined) && legacyOrderIsTrue(column)) {
+    minBytes = raw.field_2;
+    maxBytes = raw.field_1;
+  }
+  if (minBytes === undefined || maxBytes === undefined) return out;
+  const min = decodeStatBytes(minBytes, column.element, column.kind);
+  const max = decodeStatBytes(maxBytes, column.element, column.kind);
+  // Some writers stored NaN as a bound; such bounds order nothing.
+  if (min === undefined || max === undefined || min !== min || max !== max) return out;
+  out.min = min;
+  out.max = max;
+  return out;
+}

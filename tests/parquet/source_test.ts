@@ -1,0 +1,56 @@
+/**
+ * openParquetSource: streams a file's rows as bounded batches, row group by
+ * row group, with fields inferred from the Parquet schema.
+ */
+
+import { assertEquals, assertRejects, assertThrows } from "../_helpers/assert.ts";
+import { tagColumn } from "../_helpers/pyarrow.ts";
+import { concatBatches } from "../../src/columnar/batch.ts";
+import { encodeParquet } from "../../src/parquet/encode.ts";
+import { encodeRecords } from "../../src/parquet/nested.ts";
+import { bytesSource } from "../../src/parquet/byte_source.ts";
+import { openParquetSource } from "../../src/sources/parquet_file.ts";
+import { edgeBatch, neuralBatch, tempDir } from "./_fixtures.ts";
+
+Deno.test("openParquetSource streams a file as batches of at most batchRows rows", async () => {
+  const batch = neuralBatch(5000);
+  const dir = await tempDir();
+  try {
+    const path = `${dir.path}/rec.parquet`;
+    await Deno.writeFile(path, encodeParquet(batch, { rowGroupRows: 2000 }).bytes);
+    const source = await openParquetSource(path, { batchRows: 1500 });
+    assertEquals(source.fields, batch.fields);
+    assertEquals(source.numRows, 5000);
+    const batches = [];
+    for await (const b of source.batches()) batches.push(b);
+    assertEquals(batches.map((b) => b.length), [1500, 500, 1500, 500, 1000]);
+    const all = concatBatches(batches);
+    batch.fields.forEach((_, i) => assertEquals(tagColumn(all, i), tagColumn(batch, i)));
+    assertThrows(() => source.batches(), "batches() iterates once");
+  } finally {
+    await dir.remove();
+  }
+});
+
+Deno.test("openParquetSource infers every primitive type from the Parquet schema", async () => {
+  const batch = edgeBatch();
+  const source = await openParquetSource(bytesSource(encodeParquet(batch).bytes, "edge.parquet"));
+  assertEquals(source.fields, batch.fields);
+  const [only] = await Array.fromAsync(source.batches());
+  batch.fields.forEach((_, i) => assertEquals(tagColumn(only!, i), tagColumn(batch, i)));
+});
+
+Deno.test("openParquetSource refuses nested columns, naming them", async () => {
+  const bytes =
+    encodeRecords([{ name: "add", type: { struct: [{ name: "path", type: "string" }] } }], [{
+      add: { path: "x" },
+    }]).bytes;
+  await assertRejects(
+    () => openParquetSource(bytesSource(bytes, "checkpoint.parquet")),
+    'Cannot read column "add" of checkpoint.parquet: it is nested',
+  );
+  await assertRejects(
+    () => openParquetSource("/nonexistent/file.parquet"),
+    "Cannot open /nonexistent/file.parquet",
+  );
+});
