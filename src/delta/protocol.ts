@@ -10,10 +10,36 @@
  */
 
 import type { Metadata, Protocol } from "./actions.ts";
+import { UnsupportedFeatureError } from "./errors.ts";
 import type { StructField, StructType } from "./schema.ts";
 
 /** The protocol that new tables get. */
 export const NEW_TABLE_PROTOCOL: Protocol = { minReaderVersion: 1, minWriterVersion: 2 };
+
+/**
+ * The protocol a new table with this schema needs: reader 1 / writer 2, or
+ * reader 3 / writer 7 with the `timestampNtz` feature when a column (at any
+ * depth) is a timestamp without time zone, as the protocol requires.
+ */
+export function protocolForSchema(schema: StructType): Protocol {
+  const usesNtz = anyField(schema, (f) => containsType(f.type, "timestamp_ntz"));
+  if (!usesNtz) return NEW_TABLE_PROTOCOL;
+  return {
+    minReaderVersion: 3,
+    minWriterVersion: 7,
+    readerFeatures: ["timestampNtz"],
+    writerFeatures: ["timestampNtz"],
+  };
+}
+
+function containsType(type: StructField["type"], name: string): boolean {
+  if (typeof type === "string") return type === name;
+  if (type.type === "array") return containsType(type.elementType, name);
+  if (type.type === "map") {
+    return containsType(type.keyType, name) || containsType(type.valueType, name);
+  }
+  return type.fields.some((f) => containsType(f.type, name));
+}
 
 /** Reader features that this implementation reads correctly. */
 const SUPPORTED_READER_FEATURES = new Set(["timestampNtz", "vacuumProtocolCheck"]);
@@ -27,15 +53,7 @@ const SUPPORTED_WRITER_FEATURES = new Set([
   "vacuumProtocolCheck",
 ]);
 
-/** Raised when a table needs a feature that neuralake does not implement. */
-export class UnsupportedFeatureError extends Error {
-  readonly feature: string;
-  constructor(feature: string, message: string) {
-    super(message);
-    this.name = "UnsupportedFeatureError";
-    this.feature = feature;
-  }
-}
+export { UnsupportedFeatureError };
 
 /**
  * Throws `UnsupportedFeatureError` unless every feature that reading the table
@@ -47,7 +65,7 @@ export function checkCanRead(protocol: Protocol, metadata: Metadata): void {
   if (protocol.minReaderVersion > 3) {
     throw new UnsupportedFeatureError(
       `readerVersion${protocol.minReaderVersion}`,
-      `Cannot read this table: it needs Delta reader version ${protocol.minReaderVersion}, and neuralake implements up to 3`,
+      `Cannot read this table: it needs Delta reader version ${protocol.minReaderVersion} (readerVersion${protocol.minReaderVersion}), and neuralake implements up to 3`,
     );
   }
   if (protocol.minReaderVersion === 3) {
@@ -87,7 +105,7 @@ export function checkCanWrite(protocol: Protocol, metadata: Metadata, schema: St
   if (version > 7) {
     throw new UnsupportedFeatureError(
       `writerVersion${version}`,
-      `Cannot write to this table: it needs Delta writer version ${version}, and neuralake implements up to 7`,
+      `Cannot write to this table: it needs Delta writer version ${version} (writerVersion${version}), and neuralake implements up to 7`,
     );
   }
   const config = metadata.configuration;

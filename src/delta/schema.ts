@@ -9,6 +9,7 @@
 
 import type { Field } from "../columnar/batch.ts";
 import { parsePrimitiveType, type PrimitiveType } from "../columnar/types.ts";
+import { UnsupportedFeatureError } from "./errors.ts";
 
 /** A data type: a type name (primitive or not), or a nested type. */
 export type DataType = string | StructType | ArrayType | MapType;
@@ -152,10 +153,11 @@ export function toBatchFields(fields: readonly StructField[]): Field[] {
   return fields.map((f) => {
     const type = primitiveTypeOf(f);
     if (!type) {
-      throw new Error(
+      throw new UnsupportedFeatureError(
+        "nestedColumns",
         `Column "${f.name}" has type ${
           typeName(f.type)
-        }, which neuralake does not read or write (only primitive columns are supported)`,
+        }: neuralake reads and writes only primitive columns (nestedColumns); choose other columns with --columns`,
       );
     }
     return { name: f.name, type, nullable: f.nullable };

@@ -1,0 +1,143 @@
+/**
+ * The neuralake command line. This file only parses the command name and
+ * global flags, dispatches to one command, and turns errors into exit codes:
+ * 0 success, 1 failure, 2 usage error. Only this file calls `Deno.exit`.
+ */
+
+import { errorChain, formatError, InputError } from "./src/util/errors.ts";
+import { parseLogLevel, setupLogging } from "./src/util/log.ts";
+import { VERSION } from "./src/version.ts";
+import { UsageError } from "./src/cli/args.ts";
+import { printJson } from "./src/cli/output.ts";
+import { CREATE_HELP, parseCreateArgs, runCreate } from "./src/cli/create.ts";
+import { HISTORY_HELP, parseHistoryArgs, runHistory } from "./src/cli/history.ts";
+import { parseWriteArgs, runWrite, WRITE_HELP } from "./src/cli/write.ts";
+import { parseScanArgs, runScan, SCAN_HELP } from "./src/cli/scan.ts";
+import { DESCRIBE_HELP, parseDescribeArgs, runDescribe } from "./src/cli/describe.ts";
+import { CHECKPOINT_HELP, parseCheckpointArgs, runCheckpoint } from "./src/cli/checkpoint.ts";
+import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
+import { parseVacuumArgs, runVacuum, VACUUM_HELP } from "./src/cli/vacuum.ts";
+
+const COMMANDS: Record<
+  string,
+  { summary: string; help: string; main(argv: string[]): Promise<number> }
+> = {
+  create: {
+    summary: "Create an empty table from a Delta schema",
+    help: CREATE_HELP,
+    main: (argv) => runCreate(parseCreateArgs(argv)),
+  },
+  write: {
+    summary: "Append or overwrite rows from CSV, NDJSON or Parquet",
+    help: WRITE_HELP,
+    main: (argv) => runWrite(parseWriteArgs(argv)),
+  },
+  scan: {
+    summary: "Read rows, with columns, a predicate, time travel and a limit",
+    help: SCAN_HELP,
+    main: (argv) => runScan(parseScanArgs(argv)),
+  },
+  history: {
+    summary: "Show the commits of a table",
+    help: HISTORY_HELP,
+    main: (argv) => runHistory(parseHistoryArgs(argv)),
+  },
+  describe: {
+    summary: "Show a table's schema, partitioning, protocol, files and rows",
+    help: DESCRIBE_HELP,
+    main: (argv) => runDescribe(parseDescribeArgs(argv)),
+  },
+  checkpoint: {
+    summary: "Write a checkpoint of the latest version",
+    help: CHECKPOINT_HELP,
+    main: (argv) => runCheckpoint(parseCheckpointArgs(argv)),
+  },
+  verify: {
+    summary: "Check that every file, row count, commit and checkpoint is sound",
+    help: VERIFY_HELP,
+    main: (argv) => runVerify(parseVerifyArgs(argv)),
+  },
+  vacuum: {
+    summary: "Delete unreferenced data files past retention",
+    help: VACUUM_HELP,
+    main: (argv) => runVacuum(parseVacuumArgs(argv)),
+  },
+};
+
+function topLevelHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(([name, c]) =>
+    `  ${name.padEnd(width)}  ${c.summary}`
+  );
+  return `neuralake ${VERSION}: stream neural recordings into Delta Lake tables
+
+Usage: neuralake <command> [options]
+
+Commands:
+${lines.join("\n")}
+
+Run "neuralake <command> --help" for a command's options.
+Tables are paths, file:// URIs or s3://bucket/prefix (S3 settings come from
+the AWS_* environment variables and ~/.aws files).`;
+}
+
+/** Pulls `--log-level` out early so that logging is set up before the command runs. */
+function logLevelOf(argv: string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--log-level") return argv[i + 1] ?? "warning";
+    if (a.startsWith("--log-level=")) return a.slice("--log-level=".length);
+  }
+  return "warning";
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  const json = rest.includes("--json");
+  try {
+    setupLogging(parseLogLevel(logLevelOf(rest)), "json");
+    if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+      console.log(topLevelHelp());
+      return command === undefined ? 2 : 0;
+    }
+    if (command === "--version" || command === "version") {
+      console.log(`neuralake ${VERSION}`);
+      return 0;
+    }
+    const entry = COMMANDS[command];
+    if (!entry) throw new UsageError(`Unknown command "${command}"`);
+    if (rest.includes("--help") || rest.includes("-h")) {
+      console.log(entry.help);
+      return 0;
+    }
+    return await entry.main(rest);
+  } catch (error) {
+    return reportError(error, json, command);
+  }
+}
+
+function reportError(error: unknown, json: boolean, command: string | undefined): number {
+  const usage = error instanceof UsageError;
+  const status = error instanceof UsageError ? 2 : 1;
+  let text = `error: ${formatError(error)}`;
+  if (error instanceof UsageError) {
+    const which = error.command ?? (command && COMMANDS[command] ? command : undefined);
+    text += which
+      ? `\nRun "neuralake ${which} --help" for usage.`
+      : `\nRun "neuralake --help" for the commands.`;
+  }
+  console.error(text);
+  if (json) {
+    const [message, ...causes] = errorChain(error);
+    const where = error instanceof InputError
+      ? { file: error.file, line: error.line, column: error.column }
+      : {};
+    printJson({ ok: false, error: { message, causes, usage, ...where } });
+  }
+  return status;
+}
+
+if (import.meta.main) {
+  const status = await main(Deno.args);
+  Deno.exit(status);
+}

@@ -1,0 +1,133 @@
+/**
+ * Argument parsing for every command, on `node:util` `parseArgs` in strict
+ * mode, with the global flags (`--json`, `--help`, `--log-level`) added to
+ * each command's own. Parse errors become `UsageError`, which the entry
+ * point turns into exit status 2.
+ */
+
+import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
+import { parseBytes, parseDuration } from "../util/units.ts";
+
+/** A mistake in how a command was called: exit status 2. */
+export class UsageError extends Error {
+  /** The command whose usage to show, if known. */
+  readonly command: string | undefined;
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+/** The flags every command accepts. */
+export const GLOBAL_OPTIONS = {
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+  "log-level": { type: "string" },
+} as const satisfies ParseArgsOptionsConfig;
+
+/** The global flags' help text, appended to each command's help. */
+export const GLOBAL_HELP = `Global options:
+  --json               Print one machine-readable JSON document on stdout
+  --log-level <level>  trace, debug, info, warning (default), error or off; logs go to stderr
+  -h, --help           Show this help`;
+
+/** Parsed arguments: flag values and positionals. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/** Parses `argv` for `command` with its options plus the global ones. */
+export function parseCommandArgs(
+  command: string,
+  argv: string[],
+  options: ParseArgsOptionsConfig,
+): ParsedArgs {
+  try {
+    const { values, positionals } = parseArgs({
+      args: argv,
+      options: { ...GLOBAL_OPTIONS, ...options },
+      allowPositionals: true,
+      strict: true,
+    });
+    return { values: values as ParsedArgs["values"], positionals };
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error), command);
+  }
+}
+
+/** Reads a string flag, or undefined. */
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const v = args.values[name];
+  if (Array.isArray(v)) return v[v.length - 1];
+  return typeof v === "string" ? v : undefined;
+}
+
+/** Reads a repeatable string flag. */
+export function listFlag(args: ParsedArgs, name: string): string[] {
+  const v = args.values[name];
+  if (Array.isArray(v)) return v;
+  return typeof v === "string" ? [v] : [];
+}
+
+/** Reads a boolean flag. */
+export function boolFlag(args: ParsedArgs, name: string): boolean {
+  return args.values[name] === true;
+}
+
+/** Reads a flag that must be a non-negative integer. */
+export function intFlag(args: ParsedArgs, name: string, command: string): number | undefined {
+  const text = stringFlag(args, name);
+  if (text === undefined) return undefined;
+  const n = Number(text.replaceAll("_", ""));
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new UsageError(`--${name} must be a whole number, got "${text}"`, command);
+  }
+  return n;
+}
+
+/** Reads a duration flag (`30s`, `200ms`) in milliseconds. */
+export function durationFlag(args: ParsedArgs, name: string, command: string): number | undefined {
+  const text = stringFlag(args, name);
+  if (text === undefined) return undefined;
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`, command);
+  }
+}
+
+/** Reads a byte size flag (`128MiB`) in bytes. */
+export function bytesFlag(args: ParsedArgs, name: string, command: string): number | undefined {
+  const text = stringFlag(args, name);
+  if (text === undefined) return undefined;
+  try {
+    return parseBytes(text);
+  } catch (error) {
+    throw new UsageError(`--${name}: ${(error as Error).message}`, command);
+  }
+}
+
+/** Splits a comma-separated list flag (`a,b`) into trimmed names. */
+export function commaList(text: string | undefined): string[] {
+  if (text === undefined) return [];
+  return text.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** Takes exactly `count` positionals (or up to it when `optional`). */
+export function positionals(
+  args: ParsedArgs,
+  names: string[],
+  command: string,
+  optional = 0,
+): string[] {
+  const got = args.positionals;
+  if (got.length > names.length) {
+    throw new UsageError(`Unexpected argument "${got[names.length]}"`, command);
+  }
+  if (got.length < names.length - optional) {
+    throw new UsageError(`Missing <${names[got.length]}>`, command);
+  }
+  return got;
+}

@@ -1,0 +1,46 @@
+/**
+ * `neuralake checkpoint <table>`: write a checkpoint of the latest version.
+ */
+
+import { checkpointTable } from "../ops/checkpoint.ts";
+import { openTable } from "../ops/table.ts";
+import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
+import { formatFields, printJson, write } from "./output.ts";
+
+export const CHECKPOINT_HELP = `Usage: neuralake checkpoint <table>
+
+Write a classic Parquet checkpoint of the latest version and point
+_delta_log/_last_checkpoint at it, so that readers start there instead of
+replaying every JSON commit.
+
+${GLOBAL_HELP}`;
+
+/** Arguments of `checkpoint`. */
+export interface CheckpointArgs {
+  table: string;
+  json: boolean;
+}
+
+/** Parses `checkpoint` arguments. */
+export function parseCheckpointArgs(argv: string[]): CheckpointArgs {
+  const args = parseCommandArgs("checkpoint", argv, {});
+  const [table] = positionals(args, ["table"], "checkpoint");
+  return { table: table!, json: args.values.json === true };
+}
+
+/** Runs `checkpoint`. */
+export async function runCheckpoint(args: CheckpointArgs): Promise<number> {
+  const table = openTable(args.table);
+  const hint = await checkpointTable(table);
+  if (args.json) printJson({ table: table.uri, ...hint });
+  else {
+    write(formatFields([
+      ["table", table.uri],
+      ["checkpoint", `version ${hint.version}`],
+      ["actions", String(hint.size)],
+      ["files", String(hint.numOfAddFiles)],
+      ["bytes", String(hint.sizeInBytes)],
+    ]));
+  }
+  return 0;
+}

@@ -1,0 +1,87 @@
+/**
+ * `neuralake describe <table>`: version, schema, partitioning, protocol,
+ * files, bytes, rows and checkpoint of a table.
+ */
+
+import { describeTable } from "../ops/describe.ts";
+import { openTable } from "../ops/table.ts";
+import { typeName } from "../delta/schema.ts";
+import { formatBytes } from "../util/units.ts";
+import { GLOBAL_HELP, intFlag, parseCommandArgs, positionals } from "./args.ts";
+import { formatFields, formatTable, printJson, write } from "./output.ts";
+
+export const DESCRIBE_HELP = `Usage: neuralake describe <table> [--version N]
+
+Describe a table: version, schema, partitioning, protocol, number of files,
+bytes, rows (from file statistics) and the last checkpoint.
+
+Options:
+  --version <N>   Describe version N instead of the latest
+
+${GLOBAL_HELP}`;
+
+/** Arguments of `describe`. */
+export interface DescribeArgs {
+  table: string;
+  version: number | undefined;
+  json: boolean;
+}
+
+/** Parses `describe` arguments. */
+export function parseDescribeArgs(argv: string[]): DescribeArgs {
+  const args = parseCommandArgs("describe", argv, { version: { type: "string" } });
+  const [table] = positionals(args, ["table"], "describe");
+  return {
+    table: table!,
+    version: intFlag(args, "version", "describe"),
+    json: args.values.json === true,
+  };
+}
+
+/** Runs `describe`. */
+export async function runDescribe(args: DescribeArgs): Promise<number> {
+  const d = await describeTable(openTable(args.table), args.version);
+  if (args.json) {
+    printJson(d);
+    return 0;
+  }
+  const p = d.protocol;
+  write(formatFields([
+    ["table", d.uri],
+    ["id", d.id],
+    ...(d.name ? [["name", d.name] as [string, string]] : []),
+    ["version", String(d.version)],
+    ["created", d.createdTime ? new Date(d.createdTime).toISOString() : "unknown"],
+    [
+      "protocol",
+      `reader ${p.minReaderVersion}, writer ${p.minWriterVersion}${
+        p.readerFeatures?.length ? `, reader features ${p.readerFeatures.join(" ")}` : ""
+      }${p.writerFeatures?.length ? `, writer features ${p.writerFeatures.join(" ")}` : ""}`,
+    ],
+    ["partitioned by", d.partitionColumns.join(", ") || "(none)"],
+    ["files", String(d.files)],
+    ["bytes", `${d.bytes} (${formatBytes(d.bytes)})`],
+    [
+      "rows",
+      d.rows === null ? `unknown (${d.filesWithoutStats} files have no stats)` : String(d.rows),
+    ],
+    [
+      "checkpoint",
+      d.checkpointVersion === null
+        ? "none"
+        : `version ${d.checkpointVersion}${
+          d.lastCheckpoint !== d.checkpointVersion
+            ? ` (_last_checkpoint says ${d.lastCheckpoint ?? "nothing"})`
+            : ""
+        }`,
+    ],
+    ...Object.entries(d.properties).map(([k, v]) => [`property ${k}`, v] as [string, string]),
+  ]));
+  write(
+    "\n" + formatTable(
+      ["column", "type", "nullable"],
+      d.schema.fields.map((f) => [f.name, typeName(f.type), f.nullable ? "yes" : "no"]),
+    ),
+  );
+  return 0;
+}

@@ -1,0 +1,47 @@
+/**
+ * Printing results: one JSON document for `--json` (bigints as numbers when
+ * safe, else strings), or aligned text tables for people.
+ */
+
+const encoder = new TextEncoder();
+
+/** Writes text to stdout, all of it. */
+export function write(text: string): void {
+  const bytes = encoder.encode(text);
+  let written = 0;
+  while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
+}
+
+/** Serialises a value as JSON, turning bigints into numbers (or strings beyond 2^53). */
+export function toJson(value: unknown, indent = 2): string {
+  return JSON.stringify(value, (_key, v) => {
+    if (typeof v === "bigint") {
+      return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
+        ? Number(v)
+        : v.toString();
+    }
+    if (v instanceof Map) return Object.fromEntries(v);
+    if (v instanceof Set) return [...v];
+    return v;
+  }, indent);
+}
+
+/** Prints a value as one JSON document on stdout. */
+export function printJson(value: unknown): void {
+  write(toJson(value) + "\n");
+}
+
+/** Formats rows as an aligned text table with a header. */
+export function formatTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (c ?? "").padEnd(widths[i]!)).join("  ").trimEnd();
+  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n") +
+    "\n";
+}
+
+/** Formats `key: value` lines with aligned values. */
+export function formatFields(fields: [string, string][]): string {
+  const width = Math.max(...fields.map(([k]) => k.length));
+  return fields.map(([k, v]) => `${(k + ":").padEnd(width + 2)}${v}`).join("\n") + "\n";
+}

@@ -1,0 +1,186 @@
+/**
+ * `neuralake scan <table>`: read rows, with projection, a predicate, time
+ * travel and a limit, as a text table, CSV, NDJSON or Parquet.
+ */
+
+import { stringify } from "csv-stringify/sync";
+import { scalarAt } from "../columnar/scalar.ts";
+import { ParquetFileBuilder } from "../parquet/encode.ts";
+import { type ScanStats, scanTable } from "../ops/scan.ts";
+import { openTable } from "../ops/table.ts";
+import {
+  commaList,
+  GLOBAL_HELP,
+  intFlag,
+  parseCommandArgs,
+  positionals,
+  stringFlag,
+  UsageError,
+} from "./args.ts";
+import { cellText, rowObject } from "./cells.ts";
+import { formatTable, printJson, toJson, write } from "./output.ts";
+
+export const SCAN_HELP = `Usage: neuralake scan <table> [options]
+
+Read rows of a table. Files and row groups that cannot match --where are
+skipped using partition values and statistics (data skipping).
+
+Options:
+  --columns <a,b>      Columns to return, in this order (default: all)
+  --where <predicate>  Comparisons joined by and/or/not, for example
+                       "timestamp_us >= '2024-01-01T00:00:00Z' and region = 'M1'"
+                       (=, !=, <, <=, >, >=, IS [NOT] NULL, [NOT] IN (...))
+  --version <N>        Read version N (time travel)
+  --limit <N>          Return at most N rows
+  --format <f>         table (default on a terminal), csv, ndjson (default otherwise)
+                       or parquet (needs --output)
+  --output <file>      Write rows to a file instead of stdout
+
+With --json, stdout gets one JSON object: the rows (unless --output is given)
+and the scan figures, including how many files were skipped.
+
+In ndjson and --json: timestamps are ISO-8601 UTC with microseconds, dates
+YYYY-MM-DD, int64 numbers (strings beyond 2^53), decimals strings, binary base64.
+
+${GLOBAL_HELP}`;
+
+type Format = "table" | "csv" | "ndjson" | "parquet";
+
+/** Arguments of `scan`. */
+export interface ScanArgs {
+  table: string;
+  columns: string[];
+  where: string | undefined;
+  version: number | undefined;
+  limit: number | undefined;
+  format: Format;
+  output: string | undefined;
+  json: boolean;
+}
+
+/** Parses `scan` arguments. */
+export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTerminal()): ScanArgs {
+  const args = parseCommandArgs("scan", argv, {
+    columns: { type: "string" },
+    where: { type: "string" },
+    version: { type: "string" },
+    limit: { type: "string" },
+    format: { type: "string" },
+    output: { type: "string", short: "o" },
+  });
+  const [table] = positionals(args, ["table"], "scan");
+  const output = stringFlag(args, "output");
+  const formatText = stringFlag(args, "format") ?? (isTerminal && !output ? "table" : "ndjson");
+  if (!["table", "csv", "ndjson", "parquet"].includes(formatText)) {
+    throw new UsageError(
+      `--format must be table, csv, ndjson or parquet, got "${formatText}"`,
+      "scan",
+    );
+  }
+  if (formatText === "parquet" && !output) {
+    throw new UsageError("--format parquet needs --output <file>", "scan");
+  }
+  return {
+    table: table!,
+    columns: commaList(stringFlag(args, "columns")),
+    where: stringFlag(args, "where"),
+    version: intFlag(args, "version", "scan"),
+    limit: intFlag(args, "limit", "scan"),
+    format: formatText as Format,
+    output,
+    json: args.values.json === true,
+  };
+}
+
+/** Runs `scan`. */
+export async function runScan(args: ScanArgs): Promise<number> {
+  const scan = await scanTable(openTable(args.table), {
+    ...(args.columns.length ? { columns: args.columns } : {}),
+    ...(args.where ? { where: args.where } : {}),
+    ...(args.version !== undefined ? { version: args.version } : {}),
+    ...(args.limit !== undefined ? { limit: args.limit } : {}),
+  });
+  const names = scan.fields.map((f) => f.name);
+
+  if (args.json && !args.output) {
+    const rows: Record<string, unknown>[] = [];
+    for await (const batch of scan.batches) {
+      for (let i = 0; i < batch.length; i++) rows.push(rowObject(batch, i));
+    }
+    printJson({ columns: scan.fields, rows, stats: summary(scan.stats) });
+    return 0;
+  }
+
+  const file = args.output
+    ? await Deno.open(args.output, { write: true, create: true, truncate: true })
+    : undefined;
+  const encoder = new TextEncoder();
+  const out = (text: string) => {
+    if (file) {
+      const bytes = encoder.encode(text);
+      let n = 0;
+      while (n < bytes.length) n += file.writeSync(bytes.subarray(n));
+    } else write(text);
+  };
+  try {
+    if (args.format === "parquet") {
+      const builder = new ParquetFileBuilder(scan.fields);
+      for await (const batch of scan.batches) builder.writeBatch(batch);
+      const bytes = builder.finish().bytes;
+      let n = 0;
+      while (n < bytes.length) n += file!.writeSync(bytes.subarray(n));
+    } else if (args.format === "table") {
+      const rows: string[][] = [];
+      for await (const batch of scan.batches) {
+        for (let i = 0; i < batch.length; i++) {
+          rows.push(
+            scan.fields.map((f, c) => cellText(scalarAt(batch.columns[c]!, f.type, i), f.type)),
+          );
+        }
+      }
+      out(formatTable(names, rows));
+    } else if (args.format === "csv") {
+      out(stringify([names]));
+      for await (const batch of scan.batches) {
+        const rows: string[][] = [];
+        for (let i = 0; i < batch.length; i++) {
+          rows.push(
+            scan.fields.map((f, c) => cellText(scalarAt(batch.columns[c]!, f.type, i), f.type)),
+          );
+        }
+        out(stringify(rows));
+      }
+    } else {
+      for await (const batch of scan.batches) {
+        let text = "";
+        for (let i = 0; i < batch.length; i++) text += toJson(rowObject(batch, i), 0) + "\n";
+        out(text);
+      }
+    }
+  } finally {
+    file?.close();
+  }
+  if (args.json) {
+    printJson({ output: args.output, columns: scan.fields, stats: summary(scan.stats) });
+  } else {
+    const s = scan.stats;
+    console.error(
+      `${s.rowsReturned} rows from version ${s.version}: read ${s.filesRead} of ${s.filesTotal} files (${s.filesSkipped} skipped by statistics), ${s.rowGroupsSkipped} row groups skipped`,
+    );
+  }
+  return 0;
+}
+
+function summary(stats: ScanStats) {
+  return {
+    version: stats.version,
+    rows: stats.rowsReturned,
+    rows_read: stats.rowsRead,
+    files_total: stats.filesTotal,
+    files_skipped: stats.filesSkipped,
+    files_read: stats.filesRead,
+    row_groups_read: stats.rowGroupsRead,
+    row_groups_skipped: stats.rowGroupsSkipped,
+    bytes_read: stats.bytesRead,
+  };
+}

@@ -1,0 +1,42 @@
+/**
+ * One vacuum pass with its report, shared by the `vacuum` command and the
+ * vacuum role.
+ */
+
+import { vacuum, type VacuumOptions, type VacuumResult } from "../ops/vacuum.ts";
+import { snapshotOf, type Table } from "../ops/table.ts";
+import { formatBytes, formatDuration } from "../util/units.ts";
+import { formatFields } from "./output.ts";
+
+/** Runs one vacuum pass over a table. */
+export function vacuumOnce(table: Table, options: VacuumOptions): Promise<VacuumResult> {
+  return vacuum(table.store, () => snapshotOf(table), options);
+}
+
+/** The report of a pass, for people. */
+export function formatVacuum(table: Table, result: VacuumResult): string {
+  const { plan } = result;
+  return formatFields([
+    ["table", table.uri],
+    ["version", String(plan.version)],
+    ["retention", formatDuration(plan.retentionMs)],
+    [
+      result.dryRun ? "would delete" : "deleted",
+      result.dryRun
+        ? `${plan.delete.length} files (${formatBytes(plan.bytes)})`
+        : `${result.filesDeleted} files (${formatBytes(result.bytesDeleted)})`,
+    ],
+    [
+      "kept",
+      `${plan.kept.active} active, ${plan.kept.youngTombstone} recently removed, ${plan.kept.youngFile} recently written, ${plan.kept.hidden} hidden`,
+    ],
+    ...(result.failed.length
+      ? [
+        [
+          "failed",
+          `${result.failed.length}: ${result.failed[0]!.key}: ${result.failed[0]!.reason}`,
+        ] as [string, string],
+      ]
+      : []),
+  ]);
+}

@@ -1,0 +1,47 @@
+/**
+ * `neuralake verify <table>`: check that a table is whole; exit 1 if not.
+ */
+
+import { verifyTable } from "../ops/verify.ts";
+import { openTable } from "../ops/table.ts";
+import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
+import { printJson, write } from "./output.ts";
+
+export const VERIFY_HELP = `Usage: neuralake verify <table>
+
+Check that a table is whole: every referenced file exists with its logged
+size, row counts in the files match their statistics, the log has no gaps,
+and the newest checkpoint agrees with a replay of the commits. Exits with
+status 1 if any check fails.
+
+${GLOBAL_HELP}`;
+
+/** Arguments of `verify`. */
+export interface VerifyArgs {
+  table: string;
+  json: boolean;
+}
+
+/** Parses `verify` arguments. */
+export function parseVerifyArgs(argv: string[]): VerifyArgs {
+  const args = parseCommandArgs("verify", argv, {});
+  const [table] = positionals(args, ["table"], "verify");
+  return { table: table!, json: args.values.json === true };
+}
+
+/** Runs `verify`. */
+export async function runVerify(args: VerifyArgs): Promise<number> {
+  const report = await verifyTable(openTable(args.table));
+  if (args.json) printJson(report);
+  else {
+    let text = `${report.table} at version ${report.version} (${report.files} files)\n`;
+    for (const c of report.checks) {
+      const mark = c.skipped ? "SKIP" : c.passed ? "ok  " : "FAIL";
+      text += `  ${mark} ${c.name}: ${c.detail}\n`;
+      for (const p of c.problems) text += `         ${p}\n`;
+    }
+    text += report.passed ? "verify: PASSED\n" : "verify: FAILED\n";
+    write(text);
+  }
+  return report.passed ? 0 : 1;
+}

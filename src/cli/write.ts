@@ -1,0 +1,229 @@
+/**
+ * `neuralake write <table> --input <file|->`: append or overwrite rows from
+ * CSV, NDJSON or Parquet, creating the table if it is missing.
+ */
+
+import type { Field } from "../columnar/batch.ts";
+import { toBatchFields } from "../delta/schema.ts";
+import { openCsvSource } from "../sources/csv.ts";
+import { openNdjsonSource } from "../sources/ndjson.ts";
+import { openParquetSource } from "../sources/parquet_file.ts";
+import type { RecordSource } from "../sources/source.ts";
+import { openTable } from "../ops/table.ts";
+import { DEFAULT_TARGET_FILE_SIZE, writeTable } from "../ops/write.ts";
+import { formatBytes } from "../util/units.ts";
+import {
+  boolFlag,
+  bytesFlag,
+  commaList,
+  GLOBAL_HELP,
+  intFlag,
+  parseCommandArgs,
+  positionals,
+  stringFlag,
+  UsageError,
+} from "./args.ts";
+import { parseProperties, readSchemaFile } from "./create.ts";
+import { formatFields, printJson, write } from "./output.ts";
+
+export const WRITE_HELP = `Usage: neuralake write <table> --input <file|-> [options]
+
+Append rows to a table (or replace its contents) in one commit. The table is
+created if it is missing, with the --schema given or one inferred from the
+input. Large inputs are streamed and split into files of --target-file-size.
+Nothing is committed if any record is bad; the error names the file, line and
+column.
+
+Options:
+  --input <file|->           The input file, or - for stdin
+  --format <f>               csv, ndjson or parquet (default: from the file name)
+  --mode <m>                 append (default) or overwrite
+  --schema <schema.json>     The schema of a new table (default: inferred)
+  --partition-by <a,b>       The partition columns of a new table
+  --property <k=v>           A property of a new table (repeatable)
+  --target-file-size <size>  Size a data file aims for (default 128MiB)
+  --codec <c>                snappy (default), zstd, gzip or uncompressed
+  --delimiter <c>            CSV field separator (default ,)
+  --no-header                The CSV has no header row (columns come from --schema)
+  --app-id <id>              Idempotent writes: the application id...
+  --app-version <N>          ...and its version; a version already committed is skipped
+  --no-checkpoint            Do not write the automatic checkpoint
+
+${GLOBAL_HELP}
+
+Example:
+  neuralake write ./signals --input recording.csv --partition-by region`;
+
+/** Arguments of `write`. */
+export interface WriteArgs {
+  table: string;
+  input: string;
+  format: "csv" | "ndjson" | "parquet";
+  mode: "append" | "overwrite";
+  schemaFile: string | undefined;
+  partitionBy: string[] | undefined;
+  properties: Record<string, string>;
+  targetFileSize: number;
+  codec: "SNAPPY" | "ZSTD" | "GZIP" | "UNCOMPRESSED";
+  delimiter: string | undefined;
+  header: boolean;
+  appTxn: { appId: string; version: number } | undefined;
+  checkpoint: boolean;
+  json: boolean;
+}
+
+const CODECS = {
+  snappy: "SNAPPY",
+  zstd: "ZSTD",
+  gzip: "GZIP",
+  uncompressed: "UNCOMPRESSED",
+} as const;
+
+/** Parses `write` arguments. */
+export function parseWriteArgs(argv: string[]): WriteArgs {
+  const args = parseCommandArgs("write", argv, {
+    input: { type: "string", short: "i" },
+    format: { type: "string" },
+    mode: { type: "string" },
+    schema: { type: "string" },
+    "partition-by": { type: "string" },
+    property: { type: "string", multiple: true },
+    "target-file-size": { type: "string" },
+    codec: { type: "string" },
+    delimiter: { type: "string" },
+    "no-header": { type: "boolean" },
+    "app-id": { type: "string" },
+    "app-version": { type: "string" },
+    "no-checkpoint": { type: "boolean" },
+  });
+  const [table] = positionals(args, ["table"], "write");
+  const input = stringFlag(args, "input");
+  if (!input) throw new UsageError("Missing --input <file|->", "write");
+  const format = stringFlag(args, "format") ?? formatFromName(input);
+  if (format !== "csv" && format !== "ndjson" && format !== "parquet") {
+    throw new UsageError(`--format must be csv, ndjson or parquet, got "${format}"`, "write");
+  }
+  const mode = stringFlag(args, "mode") ?? "append";
+  if (mode !== "append" && mode !== "overwrite") {
+    throw new UsageError(`--mode must be append or overwrite, got "${mode}"`, "write");
+  }
+  const codecName = (stringFlag(args, "codec") ?? "snappy").toLowerCase();
+  const codec = CODECS[codecName as keyof typeof CODECS];
+  if (!codec) throw new UsageError(`--codec must be snappy, zstd, gzip or uncompressed`, "write");
+  const appId = stringFlag(args, "app-id");
+  const appVersion = intFlag(args, "app-version", "write");
+  if ((appId === undefined) !== (appVersion === undefined)) {
+    throw new UsageError("--app-id and --app-version go together", "write");
+  }
+  const targetFileSize = bytesFlag(args, "target-file-size", "write") ?? DEFAULT_TARGET_FILE_SIZE;
+  if (targetFileSize < 1024) {
+    throw new UsageError("--target-file-size must be at least 1KiB", "write");
+  }
+  const partition = stringFlag(args, "partition-by");
+  return {
+    table: table!,
+    input,
+    format,
+    mode,
+    schemaFile: stringFlag(args, "schema"),
+    partitionBy: partition === undefined ? undefined : commaList(partition),
+    properties: parseProperties(args, "write"),
+    targetFileSize,
+    codec,
+    delimiter: stringFlag(args, "delimiter"),
+    header: !boolFlag(args, "no-header"),
+    appTxn: appId !== undefined ? { appId, version: appVersion! } : undefined,
+    checkpoint: !boolFlag(args, "no-checkpoint"),
+    json: args.values.json === true,
+  };
+}
+
+function formatFromName(input: string): string {
+  if (input === "-") {
+    throw new UsageError("Reading stdin needs --format csv, ndjson or parquet", "write");
+  }
+  const lower = input.toLowerCase();
+  if (lower.endsWith(".csv") || lower.endsWith(".tsv")) return "csv";
+  if (lower.endsWith(".ndjson") || lower.endsWith(".jsonl") || lower.endsWith(".json")) {
+    return "ndjson";
+  }
+  if (lower.endsWith(".parquet")) return "parquet";
+  throw new UsageError(
+    `Cannot tell the format of "${input}" from its name: pass --format`,
+    "write",
+  );
+}
+
+/** Runs `write`. */
+export async function runWrite(args: WriteArgs): Promise<number> {
+  const table = openTable(args.table);
+  const schema = args.schemaFile ? await readSchemaFile(args.schemaFile) : undefined;
+  const opener = async (tableFields: Field[] | undefined): Promise<RecordSource> => {
+    const fields = tableFields ?? (schema ? toBatchFields(schema.fields) : undefined);
+    if (args.format === "parquet") {
+      if (args.input === "-") {
+        throw new UsageError("Parquet input must be a file, not stdin", "write");
+      }
+      return await openParquetSource(args.input);
+    }
+    if (args.format === "csv") {
+      if (!args.header && !fields) {
+        throw new UsageError(
+          "--no-header needs the columns: give --schema or write to an existing table",
+          "write",
+        );
+      }
+      return await openCsvSource(args.input, {
+        schema: fields,
+        delimiter: args.delimiter,
+        header: args.header,
+      });
+    }
+    return await openNdjsonSource(args.input, { schema: fields });
+  };
+  const started = performance.now();
+  let files = 0;
+  const showProgress = !args.json && Deno.stderr.isTerminal();
+  const result = await writeTable(table, opener, {
+    mode: args.mode,
+    ...(schema ? { schema } : {}),
+    ...(args.partitionBy ? { partitionBy: args.partitionBy } : {}),
+    properties: args.properties,
+    targetFileSize: args.targetFileSize,
+    encode: { codec: args.codec },
+    ...(args.appTxn ? { appTxn: args.appTxn } : {}),
+    autoCheckpoint: args.checkpoint,
+    sourceName: args.input === "-" ? "stdin" : args.input,
+    onFile: ({ rows, bytes }) => {
+      files++;
+      if (showProgress) {
+        Deno.stderr.writeSync(
+          new TextEncoder().encode(
+            `\ruploaded ${files} files (last: ${rows} rows, ${formatBytes(bytes)})`,
+          ),
+        );
+      }
+    },
+  });
+  if (showProgress && files > 0) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
+  const seconds = (performance.now() - started) / 1000;
+  if (args.json) {
+    printJson({ ...result, seconds: Math.round(seconds * 1000) / 1000 });
+  } else if (result.alreadyCommitted) {
+    write(
+      `Nothing written: ${args.appTxn?.appId} version ${args.appTxn?.version} is already in ${result.table}\n`,
+    );
+  } else {
+    write(formatFields([
+      ["table", result.table],
+      ["version", `${result.version}${result.created ? " (created)" : ""}`],
+      ["rows", String(result.rows)],
+      ["files added", `${result.filesAdded} (${formatBytes(result.bytes)})`],
+      ...(result.filesRemoved
+        ? [["files removed", String(result.filesRemoved)] as [string, string]]
+        : []),
+      ["time", `${seconds.toFixed(2)} s`],
+    ]));
+  }
+  return 0;
+}

@@ -1,0 +1,53 @@
+/**
+ * Checkpoints as a table operation: on demand, and automatically when a
+ * committed version is a multiple of `delta.checkpointInterval` (100 by
+ * default).
+ */
+
+import { writeCheckpoint } from "../delta/checkpoint.ts";
+import type { LastCheckpoint } from "../delta/log_segment.ts";
+import type { SnapshotState } from "../delta/replay.ts";
+import { log } from "../util/log.ts";
+import { snapshotOf, type Table } from "./table.ts";
+
+/** The default `delta.checkpointInterval`. */
+export const DEFAULT_CHECKPOINT_INTERVAL = 100;
+
+/** The checkpoint interval of a table's configuration. */
+export function checkpointIntervalOf(config: Record<string, string>): number {
+  const n = Number(config["delta.checkpointInterval"]);
+  return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL;
+}
+
+/** Writes a checkpoint of the latest version (or of `state` if given). */
+export async function checkpointTable(
+  table: Table,
+  state?: SnapshotState,
+): Promise<LastCheckpoint> {
+  const snapshot = state ?? await snapshotOf(table);
+  return await writeCheckpoint(table.store, table.codec, snapshot);
+}
+
+/**
+ * Writes a checkpoint at `version` if it is a multiple of the table's
+ * checkpoint interval. A failure is logged, not thrown: the commit it follows
+ * has already succeeded, and a missing checkpoint only costs read time.
+ */
+export async function maybeCheckpoint(
+  table: Table,
+  version: number,
+  config: Record<string, string>,
+): Promise<boolean> {
+  if (version === 0 || version % checkpointIntervalOf(config) !== 0) return false;
+  try {
+    const snapshot = await snapshotOf(table, { version });
+    await writeCheckpoint(table.store, table.codec, snapshot);
+    return true;
+  } catch (error) {
+    log("checkpoint").warn("Checkpoint at version {version} failed: {error}", {
+      version,
+      error: String(error),
+    });
+    return false;
+  }
+}

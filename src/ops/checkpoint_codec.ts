@@ -1,0 +1,176 @@
+/**
+ * The Parquet form of checkpoints: the `CheckpointCodec` that joins the
+ * Delta layer to the Parquet layer. Writes the classic checkpoint schema
+ * (PROTOCOL.md, "Checkpoint Schema") with stats as JSON, and reads the
+ * checkpoints of any writer (Spark, delta-rs) back into actions.
+ *
+ * Invariants: one row per action, every other column null; 64-bit fields are
+ * read back as numbers; `readerFeatures`/`writerFeatures` are written only
+ * for tables at reader 3 / writer 7 and are null otherwise, as required.
+ */
+
+import type { Action } from "../delta/actions.ts";
+import { toAction } from "../delta/actions.ts";
+import type { CheckpointCodec } from "../delta/checkpoint.ts";
+import type { ObjectStore } from "../storage/object_store.ts";
+import { openParquet, readRecords } from "../parquet/decode.ts";
+import { encodeRecords, type NestedField } from "../parquet/nested.ts";
+import { objectSourceOf } from "./object_source.ts";
+
+const STRING_MAP = { map: { key: "string", value: "string" } } as const;
+const STRING_LIST = { list: "string" } as const;
+
+/** The checkpoint schema neuralake writes. */
+export const CHECKPOINT_SCHEMA: NestedField[] = [
+  {
+    name: "txn",
+    type: {
+      struct: [
+        { name: "appId", type: "string" },
+        { name: "version", type: "long" },
+        { name: "lastUpdated", type: "long" },
+      ],
+    },
+  },
+  {
+    name: "add",
+    type: {
+      struct: [
+        { name: "path", type: "string" },
+        { name: "partitionValues", type: STRING_MAP },
+        { name: "size", type: "long" },
+        { name: "modificationTime", type: "long" },
+        { name: "dataChange", type: "boolean" },
+        { name: "tags", type: STRING_MAP },
+        { name: "baseRowId", type: "long" },
+        { name: "defaultRowCommitVersion", type: "long" },
+        { name: "clusteringProvider", type: "string" },
+        { name: "stats", type: "string" },
+      ],
+    },
+  },
+  {
+    name: "remove",
+    type: {
+      struct: [
+        { name: "path", type: "string" },
+        { name: "deletionTimestamp", type: "long" },
+        { name: "dataChange", type: "boolean" },
+        { name: "extendedFileMetadata", type: "boolean" },
+        { name: "partitionValues", type: STRING_MAP },
+        { name: "size", type: "long" },
+        { name: "baseRowId", type: "long" },
+        { name: "defaultRowCommitVersion", type: "long" },
+      ],
+    },
+  },
+  {
+    name: "metaData",
+    type: {
+      struct: [
+        { name: "id", type: "string" },
+        { name: "name", type: "string" },
+        { name: "description", type: "string" },
+        {
+          name: "format",
+          type: {
+            struct: [{ name: "provider", type: "string" }, { name: "options", type: STRING_MAP }],
+          },
+        },
+        { name: "schemaString", type: "string" },
+        { name: "partitionColumns", type: STRING_LIST },
+        { name: "createdTime", type: "long" },
+        { name: "configuration", type: STRING_MAP },
+      ],
+    },
+  },
+  {
+    name: "protocol",
+    type: {
+      struct: [
+        { name: "minReaderVersion", type: "integer" },
+        { name: "minWriterVersion", type: "integer" },
+        { name: "readerFeatures", type: STRING_LIST },
+        { name: "writerFeatures", type: STRING_LIST },
+      ],
+    },
+  },
+  {
+    name: "domainMetadata",
+    type: {
+      struct: [
+        { name: "domain", type: "string" },
+        { name: "configuration", type: "string" },
+        { name: "removed", type: "boolean" },
+      ],
+    },
+  },
+];
+
+const ACTION_COLUMNS = ["txn", "add", "remove", "metaData", "protocol", "domainMetadata"];
+
+/** Checkpoints as Parquet through the Parquet layer. */
+export const parquetCheckpointCodec: CheckpointCodec = {
+  async read(store: ObjectStore, key: string): Promise<Action[]> {
+    const file = await openParquet(await objectSourceOf(store, key));
+    const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
+    const records = await readRecords(file, columns);
+    const actions: Action[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      for (const column of columns) {
+        const value = record[column];
+        if (value === null || value === undefined) continue;
+        const action = toAction(
+          { [column]: normalizeRecord(value, false) },
+          `${key}: row ${i + 1}`,
+        );
+        if (action) actions.push(action);
+        break;
+      }
+    }
+    return actions;
+  },
+  write(actions: readonly Action[]): Uint8Array {
+    const records = actions.map((action) => {
+      if ("protocol" in action) {
+        const p = action.protocol;
+        return {
+          protocol: {
+            minReaderVersion: p.minReaderVersion,
+            minWriterVersion: p.minWriterVersion,
+            readerFeatures: p.minReaderVersion >= 3 ? p.readerFeatures ?? [] : null,
+            writerFeatures: p.minWriterVersion >= 7 ? p.writerFeatures ?? [] : null,
+          },
+        };
+      }
+      return action as Record<string, unknown>;
+    });
+    return encodeRecords(CHECKPOINT_SCHEMA, records).bytes;
+  },
+};
+
+/** Fields of actions that are maps: their null values mean something. */
+const MAP_FIELDS = new Set(["partitionValues", "tags", "configuration", "options"]);
+
+/**
+ * Makes a checkpoint row look like the JSON action: bigints become numbers,
+ * and null struct fields are dropped (in JSON they are simply absent), while
+ * null values inside maps (a null partition value) are kept.
+ */
+function normalizeRecord(value: unknown, isMap: boolean): unknown {
+  if (typeof value === "bigint") return Number(value);
+  if (Array.isArray(value)) return value.map((v) => normalizeRecord(v, false));
+  if (value instanceof Map) {
+    return Object.fromEntries([...value].map(([k, v]) => [k, normalizeRecord(v, false)]));
+  }
+  if (value !== null && typeof value === "object" && !(value instanceof Uint8Array)) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      if (v === null && !isMap) continue;
+      out[k] = normalizeRecord(v, MAP_FIELDS.has(k));
+    }
+    return out;
+  }
+  return value;
+}

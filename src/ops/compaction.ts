@@ -1,0 +1,156 @@
+/**
+ * Compaction (Delta OPTIMIZE by bin-packing): merge the small files of a bin
+ * into one file and commit `remove` + `add` with `dataChange: false`. Row
+ * groups that are large enough are copied byte for byte; only small ones are
+ * decoded and re-encoded.
+ *
+ * Invariants: a compaction commit never changes the table's rows; it reads
+ * the bin's files as its read set, so a concurrent compaction of any of them
+ * makes one of the two lose (and drop its bin), while concurrent blind
+ * appends never interfere. A lost bin leaves an unreferenced file for vacuum.
+ */
+
+import type { Action, Add } from "../delta/actions.ts";
+import { decodeFilePath, partitionDirectory } from "../delta/partition.ts";
+import { checkCanWrite } from "../delta/protocol.ts";
+import type { SnapshotState } from "../delta/replay.ts";
+import { toBatchFields } from "../delta/schema.ts";
+import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
+import type { Codec } from "../parquet/encode.ts";
+import { mergeParquet } from "../parquet/merge.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import {
+  type CompactionBin,
+  type CompactionPlanOptions,
+  planCompaction,
+} from "./compaction_plan.ts";
+import { addFor, dataFileKey } from "./data_files.ts";
+import { objectSourceOf } from "./object_source.ts";
+import type { Table } from "./table.ts";
+
+/** How compaction merges files. */
+export interface CompactionOptions extends CompactionPlanOptions {
+  /** Row groups with at least this many rows are copied, not re-encoded. @default 16_384 */
+  minRowGroupRows?: number;
+  /** The codec of re-encoded row groups. @default "SNAPPY" */
+  codec?: Codec;
+  /** The most rows per re-encoded row group. @default 1_048_576 */
+  rowGroupRows?: number;
+  /** Retry limits of each bin's commit. */
+  commit?: CommitOptions;
+}
+
+/** What happened to one bin. */
+export interface BinOutcome {
+  kind: "committed" | "conflict" | "gave-up";
+  version?: number;
+  reason?: string;
+  filesIn: number;
+  bytesIn: number;
+  bytesOut: number;
+  rows: number;
+  copiedRowGroups: number;
+  decodedRowGroups: number;
+  ms: number;
+}
+
+/** Merges one bin of files from `state` and commits the swap. */
+export async function compactBin(
+  table: Table,
+  state: SnapshotState,
+  bin: CompactionBin,
+  options: CompactionOptions,
+): Promise<BinOutcome> {
+  const started = performance.now();
+  const partitionColumns = state.metadata.partitionColumns;
+  const dataFields = toBatchFields(state.schema.fields).filter((f) =>
+    !partitionColumns.includes(f.name)
+  );
+  const sources = await mapLimit(
+    bin.files,
+    8,
+    (add) => objectSourceOf(table.store, decodeFilePath(add.path), add.size),
+  );
+  const merged = await mergeParquet(sources, {
+    minRowGroupRows: options.minRowGroupRows ?? 16_384,
+    fields: dataFields,
+    codec: options.codec ?? "SNAPPY",
+    ...(options.rowGroupRows ? { rowGroupRows: options.rowGroupRows } : {}),
+  });
+  const directory = partitionDirectory(partitionColumns, bin.partitionValues);
+  const key = dataFileKey(directory, 0, options.codec ?? "SNAPPY");
+  await table.store.put(key, merged.bytes);
+  const add = addFor(key, merged, bin.partitionValues, dataFields, { dataChange: false });
+  const now = Date.now();
+  const actions: Action[] = [
+    ...bin.files.map((f): Action => ({ remove: removeOf(f, now) })),
+    { add },
+  ];
+  const outcome = await commit(
+    table.store,
+    actions,
+    newIntent(state.version, { readFiles: new Set(bin.files.map((f) => decodeFilePath(f.path))) }),
+    {
+      operation: "OPTIMIZE",
+      operationParameters: { predicate: "[]", targetSize: String(options.targetFileSize) },
+      operationMetrics: {
+        numRemovedFiles: String(bin.files.length),
+        numAddedFiles: "1",
+        numRemovedBytes: String(bin.bytes),
+        numAddedBytes: String(merged.bytes.byteLength),
+      },
+    },
+    options.commit,
+  );
+  const base = {
+    filesIn: bin.files.length,
+    bytesIn: bin.bytes,
+    bytesOut: merged.bytes.byteLength,
+    rows: merged.numRows,
+    copiedRowGroups: merged.copiedRowGroups,
+    decodedRowGroups: merged.decodedRowGroups,
+    ms: performance.now() - started,
+  };
+  switch (outcome.kind) {
+    case "committed":
+      return { kind: "committed", version: outcome.version, ...base };
+    case "conflict":
+      return { kind: "conflict", reason: outcome.reason, version: outcome.atVersion, ...base };
+    case "already-committed":
+      // Compactions carry no app markers, so this cannot happen; treat it as lost.
+      return { kind: "conflict", reason: outcome.reason, ...base };
+    case "gave-up":
+      return { kind: "gave-up", reason: outcome.reason, ...base };
+  }
+}
+
+/** The `remove` that retires a compacted file, keeping its metadata. */
+function removeOf(add: Add, now: number) {
+  return {
+    path: add.path,
+    deletionTimestamp: now,
+    dataChange: false,
+    extendedFileMetadata: true,
+    partitionValues: add.partitionValues,
+    size: add.size,
+    ...(add.stats ? { stats: add.stats } : {}),
+  };
+}
+
+/** Plans and runs one compaction pass over a snapshot state. */
+export async function compactOnce(
+  table: Table,
+  state: SnapshotState,
+  options: CompactionOptions,
+  onBin?: (outcome: BinOutcome) => void,
+): Promise<BinOutcome[]> {
+  checkCanWrite(state.protocol, state.metadata, state.schema);
+  const bins = planCompaction(state.files.values(), options);
+  const outcomes: BinOutcome[] = [];
+  for (const bin of bins) {
+    const outcome = await compactBin(table, state, bin, options);
+    outcomes.push(outcome);
+    onBin?.(outcome);
+  }
+  return outcomes;
+}

@@ -1,0 +1,131 @@
+/**
+ * Creating a table: validate the schema, partition columns and properties,
+ * then commit version 0 (protocol and metadata) with put-if-absent, so two
+ * concurrent creators cannot both succeed.
+ */
+
+import type { Action, Metadata } from "../delta/actions.ts";
+import { commitKey } from "../delta/log_path.ts";
+import { protocolForSchema } from "../delta/protocol.ts";
+import { serializeActions } from "../delta/actions.ts";
+import { parseInterval } from "../delta/checkpoint.ts";
+import { primitiveTypeOf, schemaToString, type StructType, typeName } from "../delta/schema.ts";
+import { ENGINE_INFO } from "../version.ts";
+import type { Table } from "./table.ts";
+
+/** What a new table looks like. */
+export interface CreateOptions {
+  schema: StructType;
+  partitionColumns?: string[];
+  properties?: Record<string, string>;
+  name?: string;
+  description?: string;
+}
+
+/** Raised when creating a table where one exists. */
+export class TableExistsError extends Error {
+  constructor(uri: string) {
+    super(`A Delta table already exists at ${uri}`);
+    this.name = "TableExistsError";
+  }
+}
+
+/** Checks partition columns and properties; throws with what is wrong. */
+export function validateTableDefinition(options: CreateOptions): void {
+  const partitions = options.partitionColumns ?? [];
+  const seen = new Set<string>();
+  for (const column of partitions) {
+    const field = options.schema.fields.find((f) => f.name === column);
+    if (!field) {
+      throw new RangeError(
+        `Partition column "${column}" is not in the schema; columns are: ${
+          options.schema.fields.map((f) => f.name).join(", ")
+        }`,
+      );
+    }
+    if (!primitiveTypeOf(field)) {
+      throw new RangeError(
+        `Partition column "${column}" has type ${
+          typeName(field.type)
+        }; partition columns must be primitive`,
+      );
+    }
+    if (seen.has(column)) throw new RangeError(`Partition column "${column}" is listed twice`);
+    seen.add(column);
+  }
+  if (partitions.length > 0 && partitions.length === options.schema.fields.length) {
+    throw new RangeError("A table needs at least one column that is not a partition column");
+  }
+  for (const [key, value] of Object.entries(options.properties ?? {})) {
+    checkProperty(key, value);
+  }
+}
+
+const INTERVAL_PROPERTIES = new Set([
+  "delta.deletedFileRetentionDuration",
+  "delta.logRetentionDuration",
+]);
+
+function checkProperty(key: string, value: string): void {
+  if (key === "delta.checkpointInterval") {
+    if (!/^[1-9]\d*$/.test(value)) {
+      throw new RangeError(`Property ${key} must be a positive integer, got "${value}"`);
+    }
+  } else if (key === "delta.appendOnly" || key === "delta.enableChangeDataFeed") {
+    if (value !== "true" && value !== "false") {
+      throw new RangeError(`Property ${key} must be true or false, got "${value}"`);
+    }
+    if (key === "delta.enableChangeDataFeed" && value === "true") {
+      throw new RangeError("neuralake does not write change data feed tables");
+    }
+  } else if (INTERVAL_PROPERTIES.has(key)) {
+    if (parseInterval(value) === undefined) {
+      throw new RangeError(
+        `Property ${key} must be an interval such as "interval 7 days", got "${value}"`,
+      );
+    }
+  } else if (key === "delta.columnMapping.mode" && value !== "none") {
+    throw new RangeError("neuralake does not write tables with column mapping");
+  }
+}
+
+/** The actions of version 0 of a new table. */
+export function createTableActions(options: CreateOptions, now = Date.now()): Action[] {
+  validateTableDefinition(options);
+  const metadata: Metadata = {
+    id: crypto.randomUUID(),
+    name: options.name ?? null,
+    description: options.description ?? null,
+    format: { provider: "parquet", options: {} },
+    schemaString: schemaToString(options.schema),
+    partitionColumns: options.partitionColumns ?? [],
+    createdTime: now,
+    configuration: options.properties ?? {},
+  };
+  return [
+    {
+      commitInfo: {
+        timestamp: now,
+        operation: "CREATE TABLE",
+        operationParameters: {
+          partitionBy: JSON.stringify(options.partitionColumns ?? []),
+          properties: JSON.stringify(options.properties ?? {}),
+        },
+        isBlindAppend: true,
+        engineInfo: ENGINE_INFO,
+        txnId: crypto.randomUUID(),
+      },
+    },
+    { protocol: protocolForSchema(options.schema) },
+    { metaData: metadata },
+  ];
+}
+
+/** Creates the table; throws `TableExistsError` if version 0 exists. */
+export async function createTable(table: Table, options: CreateOptions): Promise<Metadata> {
+  const actions = createTableActions(options);
+  const body = new TextEncoder().encode(serializeActions(actions));
+  const outcome = await table.store.putIfAbsent(commitKey(0), body);
+  if (outcome === "exists") throw new TableExistsError(table.uri);
+  return (actions[2] as { metaData: Metadata }).metaData;
+}

@@ -1,0 +1,220 @@
+/**
+ * Data files, shared by every operation that writes them (write, the
+ * streaming writer, compaction): aligning a batch to the table's columns,
+ * splitting it by partition, naming files, and turning an encoded file into
+ * an upload and an `add` action with Delta statistics.
+ *
+ * Invariants: partition columns are never stored in data files (their values
+ * live in `partitionValues`); data file names are unique (a UUID each), so a
+ * file is never overwritten; an `add` is built only after its upload finished.
+ */
+
+import {
+  allocateValues,
+  type Column,
+  type ColumnBatch,
+  type Field,
+  takeRows,
+} from "../columnar/batch.ts";
+import { scalarAt } from "../columnar/scalar.ts";
+import { representationOf } from "../columnar/types.ts";
+import type { Add } from "../delta/actions.ts";
+import { encodeFilePath, partitionDirectory, serializePartitionValue } from "../delta/partition.ts";
+import { buildStatsJson } from "../delta/stats.ts";
+import type { Codec, EncodedFile } from "../parquet/encode.ts";
+import type { ObjectStore } from "../storage/object_store.ts";
+import { InputError } from "../util/errors.ts";
+
+/** A batch of one partition, holding only the data (non-partition) columns. */
+export interface PartitionSlice {
+  values: Record<string, string | null>;
+  directory: string;
+  batch: ColumnBatch;
+}
+
+const CODEC_SUFFIX: Record<Codec, string> = {
+  SNAPPY: "snappy",
+  ZSTD: "zstd",
+  GZIP: "gz",
+  UNCOMPRESSED: "uncompressed",
+};
+
+/** A new, unique data file key inside a partition directory. */
+export function dataFileKey(directory: string, index: number, codec: Codec = "SNAPPY"): string {
+  const name = `part-${String(index % 100000).padStart(5, "0")}-${crypto.randomUUID()}.c000.${
+    CODEC_SUFFIX[codec]
+  }.parquet`;
+  return directory ? `${directory}/${name}` : name;
+}
+
+/**
+ * Reorders a batch's columns into the table's field order. A table column the
+ * batch lacks becomes all null (refused if it is not nullable); a batch column
+ * the table lacks is refused; types must match or widen (integer to long,
+ * float to double). `source` names the input in errors.
+ */
+export function alignBatch(
+  batch: ColumnBatch,
+  tableFields: readonly Field[],
+  source: string,
+): ColumnBatch {
+  const byName = new Map(batch.fields.map((f, i) => [f.name, i]));
+  for (const f of batch.fields) {
+    if (!tableFields.some((t) => t.name === f.name)) {
+      throw new InputError(
+        `Column "${f.name}" is not in the table; its columns are: ${
+          tableFields.map((t) => t.name).join(", ")
+        }`,
+        { file: source, column: f.name },
+      );
+    }
+  }
+  if (
+    batch.fields.length === tableFields.length &&
+    batch.fields.every((f, i) => f.name === tableFields[i]!.name && f.type === tableFields[i]!.type)
+  ) {
+    return batch.fields.every((f, i) => f.nullable === tableFields[i]!.nullable)
+      ? batch
+      : { ...batch, fields: tableFields as Field[] };
+  }
+  const columns: Column[] = tableFields.map((target) => {
+    const index = byName.get(target.name);
+    if (index === undefined) {
+      if (!target.nullable) {
+        throw new InputError(
+          `Column "${target.name}" is required by the table but missing from the input`,
+          {
+            file: source,
+            column: target.name,
+          },
+        );
+      }
+      return {
+        values: allocateValues(target.type, batch.length),
+        nulls: new Uint8Array(batch.length).fill(1),
+      };
+    }
+    const have = batch.fields[index]!;
+    const column = batch.columns[index]!;
+    if (have.type === target.type) return column;
+    return { values: widen(column, have, target, source), nulls: column.nulls };
+  });
+  return { fields: tableFields as Field[], columns, length: batch.length };
+}
+
+function widen(column: Column, have: Field, target: Field, source: string) {
+  const from = representationOf(have.type);
+  const to = representationOf(target.type);
+  const n = (column.values as ArrayLike<unknown>).length;
+  if (from === "int32" && to === "int64" && have.type !== "date" && target.type === "long") {
+    const out = new BigInt64Array(n);
+    const src = column.values as Int32Array;
+    for (let i = 0; i < n; i++) out[i] = BigInt(src[i]!);
+    return out;
+  }
+  if (from === "int32" && to === "int32" && have.type !== "date" && target.type !== "date") {
+    // byte -> short -> integer widen; narrowing is checked value by value.
+    const src = column.values as Int32Array;
+    const [lo, hi] = target.type === "byte"
+      ? [-128, 127]
+      : target.type === "short"
+      ? [-32768, 32767]
+      : [-2147483648, 2147483647];
+    for (let i = 0; i < n; i++) {
+      if (column.nulls?.[i] !== 1 && (src[i]! < lo || src[i]! > hi)) {
+        throw new InputError(
+          `Value ${src[i]} of column "${target.name}" does not fit ${target.type}`,
+          {
+            file: source,
+            column: target.name,
+          },
+        );
+      }
+    }
+    return src;
+  }
+  if ((from === "float32" || from === "int32") && to === "float64" && have.type !== "date") {
+    return Float64Array.from(column.values as Float32Array);
+  }
+  throw new InputError(
+    `Column "${target.name}" is ${target.type} in the table but ${have.type} in the input`,
+    { file: source, column: target.name },
+  );
+}
+
+/**
+ * Splits an aligned batch by the values of the partition columns and drops
+ * those columns. Without partition columns the batch is one slice.
+ */
+export function splitByPartition(
+  batch: ColumnBatch,
+  partitionColumns: readonly string[],
+): PartitionSlice[] {
+  if (partitionColumns.length === 0) {
+    return [{ values: {}, directory: "", batch }];
+  }
+  const partIdx = partitionColumns.map((name) => batch.fields.findIndex((f) => f.name === name));
+  const dataIdx = batch.fields.map((_, i) => i).filter((i) => !partIdx.includes(i));
+  const groups = new Map<string, { values: Record<string, string | null>; rows: number[] }>();
+  for (let row = 0; row < batch.length; row++) {
+    const values: Record<string, string | null> = {};
+    for (let p = 0; p < partIdx.length; p++) {
+      const i = partIdx[p]!;
+      const field = batch.fields[i]!;
+      values[field.name] = serializePartitionValue(
+        scalarAt(batch.columns[i]!, field.type, row),
+        field.type,
+      );
+    }
+    const key = JSON.stringify(partitionColumns.map((c) => values[c]));
+    const group = groups.get(key);
+    if (group) group.rows.push(row);
+    else groups.set(key, { values, rows: [row] });
+  }
+  const dataBatch: ColumnBatch = {
+    fields: dataIdx.map((i) => batch.fields[i]!),
+    columns: dataIdx.map((i) => batch.columns[i]!),
+    length: batch.length,
+  };
+  return [...groups.values()].map(({ values, rows }) => ({
+    values,
+    directory: partitionDirectory(partitionColumns, values),
+    batch: rows.length === batch.length ? dataBatch : takeRows(dataBatch, rows),
+  }));
+}
+
+/**
+ * Uploads an encoded file under `key` and returns its `add` action with
+ * Delta statistics. `dataFields` are the file's columns, in order.
+ */
+export async function uploadDataFile(
+  store: ObjectStore,
+  key: string,
+  file: EncodedFile,
+  partitionValues: Record<string, string | null>,
+  dataFields: readonly Field[],
+  options: { dataChange?: boolean; tags?: Record<string, string> } = {},
+): Promise<Add> {
+  await store.put(key, file.bytes);
+  return addFor(key, file, partitionValues, dataFields, options);
+}
+
+/** The `add` action for an uploaded file. */
+export function addFor(
+  key: string,
+  file: EncodedFile,
+  partitionValues: Record<string, string | null>,
+  dataFields: readonly Field[],
+  options: { dataChange?: boolean; tags?: Record<string, string>; modificationTime?: number } = {},
+): Add {
+  const add: Add = {
+    path: encodeFilePath(key),
+    partitionValues,
+    size: file.bytes.byteLength,
+    modificationTime: options.modificationTime ?? Date.now(),
+    dataChange: options.dataChange ?? true,
+    stats: buildStatsJson(file.numRows, dataFields, file.columns),
+  };
+  if (options.tags) add.tags = options.tags;
+  return add;
+}

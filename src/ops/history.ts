@@ -1,0 +1,57 @@
+/**
+ * Table history: the commitInfo of each version, newest first, read from the
+ * JSON commits that are still in the log.
+ */
+
+import { type CommitInfo, parseCommit } from "../delta/actions.ts";
+import { LOG_DIR, parseLogPath } from "../delta/log_path.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import type { Table } from "./table.ts";
+import { TableNotFoundError } from "../delta/log_segment.ts";
+
+/** One entry of the history. */
+export interface HistoryEntry {
+  version: number;
+  /** `commitInfo.timestamp`, or the commit file's modification time. */
+  timestamp: number;
+  operation: string | undefined;
+  operationParameters: Record<string, unknown> | undefined;
+  engineInfo: string | undefined;
+  txnId: string | undefined;
+  /** Counts of the actions in the commit, by kind. */
+  actions: Record<string, number>;
+}
+
+/** Reads the history, newest first, at most `limit` entries. */
+export async function readHistory(table: Table, limit = Infinity): Promise<HistoryEntry[]> {
+  const commits: { version: number; key: string; lastModified: number }[] = [];
+  for await (const meta of table.store.list(`${LOG_DIR}/`)) {
+    const parsed = parseLogPath(meta.key);
+    if (parsed?.type === "commit") {
+      commits.push({ version: parsed.version, key: meta.key, lastModified: meta.lastModified });
+    }
+  }
+  if (commits.length === 0) throw new TableNotFoundError(table.uri);
+  commits.sort((a, b) => b.version - a.version);
+  const chosen = commits.slice(0, Math.min(commits.length, limit));
+  return await mapLimit(chosen, 16, async (c) => {
+    const bytes = await table.store.get(c.key);
+    const actions = bytes ? parseCommit(new TextDecoder().decode(bytes), c.key) : [];
+    let info: CommitInfo | undefined;
+    const counts: Record<string, number> = {};
+    for (const a of actions) {
+      const kind = Object.keys(a)[0]!;
+      if ("commitInfo" in a) info = a.commitInfo;
+      else counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+    return {
+      version: c.version,
+      timestamp: typeof info?.timestamp === "number" ? info.timestamp : c.lastModified,
+      operation: info?.operation,
+      operationParameters: info?.operationParameters,
+      engineInfo: info?.engineInfo,
+      txnId: info?.txnId,
+      actions: counts,
+    };
+  });
+}

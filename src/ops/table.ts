@@ -1,0 +1,34 @@
+/**
+ * A table handle: the store under a table URI plus the checkpoint codec, and
+ * the small joins between storage, the Parquet layer and the Delta layer that
+ * every operation needs (loading a snapshot, reading a data file's bytes).
+ */
+
+import type { ObjectStore } from "../storage/object_store.ts";
+import { openStore, type OpenStoreOptions } from "../storage/open.ts";
+import type { CheckpointCodec } from "../delta/checkpoint.ts";
+import { type LoadOptions, loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
+import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
+
+/** An opened table location (the table need not exist yet). */
+export interface Table {
+  uri: string;
+  store: ObjectStore;
+  codec: CheckpointCodec;
+}
+
+/** Opens the table at a path, `file://` URI or `s3://bucket/prefix`. */
+export function openTable(uri: string, options: OpenStoreOptions = {}): Table {
+  const store = openStore(uri, options);
+  return { uri: store.uri, store, codec: parquetCheckpointCodec };
+}
+
+/** Wraps an existing store (tests, in-memory tables). */
+export function tableOfStore(store: ObjectStore): Table {
+  return { uri: store.uri, store, codec: parquetCheckpointCodec };
+}
+
+/** Loads a snapshot of the table. */
+export function snapshotOf(table: Table, options: LoadOptions = {}): Promise<Snapshot> {
+  return loadSnapshot(table.store, table.codec, options);
+}

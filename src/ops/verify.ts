@@ -1,0 +1,238 @@
+/**
+ * `verify`: prove that a table is whole. Every referenced file exists with
+ * its logged size, each file's row count matches its statistics, the log has
+ * no gaps, and the newest checkpoint agrees with a replay of the commits it
+ * summarises. Each check reports what it found; a check that cannot run (its
+ * inputs were cleaned up) says so instead of passing silently.
+ */
+
+import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import { LAST_CHECKPOINT_KEY, LOG_DIR, parseLogPath } from "../delta/log_path.ts";
+import { loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
+import { decodeFilePath } from "../delta/partition.ts";
+import { openParquet } from "../parquet/decode.ts";
+import { numRecordsOf } from "./describe.ts";
+import { objectSourceOf } from "./object_source.ts";
+import { snapshotOf, type Table } from "./table.ts";
+
+/** The result of one check. */
+export interface VerifyCheck {
+  name: string;
+  passed: boolean;
+  /** True when the check could not run; `passed` is then true and `detail` says why. */
+  skipped: boolean;
+  detail: string;
+  /** The first problems found (at most 20). */
+  problems: string[];
+}
+
+/** The result of `verify`. */
+export interface VerifyReport {
+  table: string;
+  version: number;
+  files: number;
+  passed: boolean;
+  checks: VerifyCheck[];
+}
+
+const MAX_PROBLEMS = 20;
+
+/** Verifies the latest version of a table. */
+export async function verifyTable(table: Table): Promise<VerifyReport> {
+  const checks: VerifyCheck[] = [];
+  const logListing: ObjectMeta[] = [];
+  for await (const meta of table.store.list(`${LOG_DIR}/`)) logListing.push(meta);
+  checks.push(checkLogContiguous(logListing));
+  const snapshot = await snapshotOf(table);
+  const files = [...snapshot.files.values()];
+
+  // Files exist with their logged sizes (one listing, not one request per file).
+  const sizes = new Map<string, number>();
+  for await (const meta of table.store.list("")) sizes.set(meta.key, meta.size);
+  const missing: string[] = [];
+  let sizeMismatch = 0;
+  for (const add of files) {
+    const key = decodeFilePath(add.path);
+    const size = sizes.get(key);
+    if (size === undefined) missing.push(`missing: ${key}`);
+    else if (size !== add.size) {
+      sizeMismatch++;
+      missing.push(`size of ${key} is ${size} bytes, the log says ${add.size}`);
+    }
+  }
+  checks.push({
+    name: "files_exist",
+    passed: missing.length === 0,
+    skipped: false,
+    detail: missing.length === 0
+      ? `all ${files.length} referenced files exist with their logged sizes`
+      : `${missing.length - sizeMismatch} missing, ${sizeMismatch} with the wrong size`,
+    problems: missing.slice(0, MAX_PROBLEMS),
+  });
+
+  // Row counts in the Parquet footers match the statistics.
+  const countProblems: string[] = [];
+  let counted = 0;
+  let withoutStats = 0;
+  await mapLimit(files, 16, async (add) => {
+    const key = decodeFilePath(add.path);
+    if (!sizes.has(key)) return;
+    const expected = numRecordsOf(add.stats);
+    if (expected === undefined) {
+      withoutStats++;
+      return;
+    }
+    try {
+      const file = await openParquet(await objectSourceOf(table.store, key, sizes.get(key)));
+      counted++;
+      if (file.numRows !== expected) {
+        countProblems.push(`${key} holds ${file.numRows} rows, its stats say ${expected}`);
+      }
+    } catch (error) {
+      countProblems.push(`${key} cannot be read: ${(error as Error).message}`);
+    }
+  });
+  checks.push({
+    name: "row_counts_match_stats",
+    passed: countProblems.length === 0,
+    skipped: false,
+    detail: `${counted} files checked${withoutStats ? `, ${withoutStats} without stats` : ""}${
+      countProblems.length ? `, ${countProblems.length} wrong` : ""
+    }`,
+    problems: countProblems.slice(0, MAX_PROBLEMS),
+  });
+
+  checks.push(await checkCheckpointAgrees(table, snapshot));
+  return {
+    table: table.uri,
+    version: snapshot.version,
+    files: files.length,
+    passed: checks.every((c) => c.passed),
+    checks,
+  };
+}
+
+/** The commits present form one run with no gaps, ending at the newest. */
+function checkLogContiguous(listing: ObjectMeta[]): VerifyCheck {
+  const versions = listing
+    .map((m) => parseLogPath(m.key))
+    .filter((p) => p?.type === "commit")
+    .map((p) => p!.version)
+    .sort((a, b) => a - b);
+  const problems: string[] = [];
+  for (let i = 1; i < versions.length; i++) {
+    if (versions[i] !== versions[i - 1]! + 1) {
+      problems.push(`versions ${versions[i - 1]! + 1} to ${versions[i]! - 1} are missing`);
+    }
+  }
+  const first = versions[0];
+  const last = versions[versions.length - 1];
+  return {
+    name: "log_has_no_gaps",
+    passed: problems.length === 0 && versions.length > 0,
+    skipped: false,
+    detail: versions.length === 0
+      ? "the log holds no commits"
+      : `commits ${first} to ${last} are present${problems.length ? ", with gaps" : ""}`,
+    problems: problems.slice(0, MAX_PROBLEMS),
+  };
+}
+
+/**
+ * The newest checkpoint equals a replay that does not use it (from an older
+ * checkpoint or from version 0).
+ */
+async function checkCheckpointAgrees(table: Table, snapshot: Snapshot): Promise<VerifyCheck> {
+  const name = "checkpoint_matches_replay";
+  const checkpoint = snapshot.segment.checkpoint;
+  if (!checkpoint) {
+    return {
+      name,
+      passed: true,
+      skipped: true,
+      detail: "the table has no checkpoint",
+      problems: [],
+    };
+  }
+  const fromCheckpoint = await loadSnapshot(table.store, table.codec, {
+    version: checkpoint.version,
+  });
+  let replayed: Snapshot;
+  try {
+    replayed = await loadSnapshot(hideCheckpoint(table.store, checkpoint.keys), table.codec, {
+      version: checkpoint.version,
+    });
+  } catch (error) {
+    return {
+      name,
+      passed: true,
+      skipped: true,
+      detail: `cannot replay version ${checkpoint.version} without its checkpoint: ${
+        (error as Error).message
+      }`,
+      problems: [],
+    };
+  }
+  const problems: string[] = [];
+  for (const [path, add] of replayed.files) {
+    const other = fromCheckpoint.files.get(path);
+    if (!other) problems.push(`the checkpoint lacks ${path}`);
+    else if (other.size !== add.size) {
+      problems.push(`the checkpoint gives ${path} size ${other.size}, the log ${add.size}`);
+    }
+  }
+  for (const path of fromCheckpoint.files.keys()) {
+    if (!replayed.files.has(path)) {
+      problems.push(`the checkpoint has ${path}, which the log removed or never added`);
+    }
+  }
+  for (const [appId, txn] of replayed.txns) {
+    if (fromCheckpoint.txns.get(appId)?.version !== txn.version) {
+      problems.push(
+        `txn ${appId}: the checkpoint says ${
+          fromCheckpoint.txns.get(appId)?.version
+        }, the log ${txn.version}`,
+      );
+    }
+  }
+  if (
+    fromCheckpoint.metadata.id !== replayed.metadata.id ||
+    fromCheckpoint.metadata.schemaString !== replayed.metadata.schemaString
+  ) {
+    problems.push("the checkpoint's metadata differs from the log's");
+  }
+  if (JSON.stringify(fromCheckpoint.protocol) !== JSON.stringify(replayed.protocol)) {
+    problems.push("the checkpoint's protocol differs from the log's");
+  }
+  return {
+    name,
+    passed: problems.length === 0,
+    skipped: false,
+    detail:
+      `checkpoint ${checkpoint.version} (${fromCheckpoint.files.size} files) against a replay ${
+        replayed.segment.checkpoint
+          ? `from checkpoint ${replayed.segment.checkpoint.version}`
+          : "from version 0"
+      }`,
+    problems: problems.slice(0, MAX_PROBLEMS),
+  };
+}
+
+/** A read-only view of a store in which some checkpoint files do not exist. */
+function hideCheckpoint(store: ObjectStore, keys: string[]): ObjectStore {
+  const hidden = new Set([...keys, LAST_CHECKPOINT_KEY]);
+  return {
+    uri: store.uri,
+    get: (key, range) => hidden.has(key) ? Promise.resolve(undefined) : store.get(key, range),
+    head: (key) => hidden.has(key) ? Promise.resolve(undefined) : store.head(key),
+    async *list(prefix, startAfter) {
+      for await (const meta of store.list(prefix, startAfter)) {
+        if (!hidden.has(meta.key)) yield meta;
+      }
+    },
+    put: () => Promise.reject(new Error("read-only view")),
+    putIfAbsent: () => Promise.reject(new Error("read-only view")),
+    delete: () => Promise.reject(new Error("read-only view")),
+  };
+}

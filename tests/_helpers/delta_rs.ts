@@ -1,0 +1,90 @@
+/**
+ * delta-rs as an independent reader and writer in tests, through
+ * `tests/py/delta_rs_tool.py`, and neuralake's own reading of a table in the
+ * same value conventions, so that both sides compare row for row.
+ */
+
+import { rowObject } from "../../src/cli/cells.ts";
+import { scanTable } from "../../src/ops/scan.ts";
+import type { Table } from "../../src/ops/table.ts";
+import { pythonPath } from "./pyarrow.ts";
+
+const TOOL = new URL("../py/delta_rs_tool.py", import.meta.url).pathname;
+
+/** One answer of the tool; `ok: false` carries delta-rs's error. */
+// deno-lint-ignore no-explicit-any
+export type ToolAnswer = { ok: true; [key: string]: any } | {
+  ok: false;
+  error: string;
+  message: string;
+};
+
+/** Sends a request to the delta-rs tool. */
+export async function deltaRs(request: Record<string, unknown>): Promise<ToolAnswer> {
+  const child = new Deno.Command(await pythonPath(), {
+    args: [TOOL],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
+  await writer.close();
+  const out = await child.output();
+  const text = new TextDecoder().decode(out.stdout).trim();
+  // delta-rs sometimes crashes while exiting after an error it already
+  // reported; the answer it printed still stands.
+  if (!text) {
+    throw new Error(
+      `delta_rs_tool.py failed (exit ${out.code}): ${new TextDecoder().decode(out.stderr)}`,
+    );
+  }
+  return JSON.parse(text);
+}
+
+/** Rows as canonical JSON strings, sorted, for order-free comparison. */
+export function canonicalRows(rows: Record<string, unknown>[], columns?: string[]): string[] {
+  return rows.map((row) => {
+    const names = columns ?? Object.keys(row).sort();
+    return JSON.stringify(names.map((n) => [n, row[n] ?? null]));
+  }).sort();
+}
+
+/** Reads a table with delta-rs; throws with delta-rs's message if it fails. */
+export async function readWithDeltaRs(
+  uri: string,
+  options: {
+    version?: number;
+    columns?: string[];
+    storageOptions?: Record<string, string> | undefined;
+  } = {},
+): Promise<{ version: number; rows: Record<string, unknown>[]; columns: [string, string][] }> {
+  const answer = await deltaRs({
+    op: "read",
+    uri,
+    ...(options.columns ? { columns: options.columns } : {}),
+    ...(options.version !== undefined ? { version: options.version } : {}),
+    ...(options.storageOptions ? { storage_options: options.storageOptions } : {}),
+  });
+  if (!answer.ok) {
+    throw new Error(`delta-rs cannot read ${uri}: ${answer.error}: ${answer.message}`);
+  }
+  return { version: answer.version, rows: answer.rows, columns: answer.columns };
+}
+
+/** Reads every row of a table with neuralake, in the same conventions. */
+export async function readWithNeuralake(
+  table: Table,
+  version?: number,
+  columns?: string[],
+): Promise<{ version: number; rows: Record<string, unknown>[] }> {
+  const scan = await scanTable(table, {
+    ...(version === undefined ? {} : { version }),
+    ...(columns ? { columns } : {}),
+  });
+  const rows: Record<string, unknown>[] = [];
+  for await (const batch of scan.batches) {
+    for (let i = 0; i < batch.length; i++) rows.push(rowObject(batch, i));
+  }
+  return { version: scan.stats.version, rows };
+}
