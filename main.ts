@@ -17,11 +17,47 @@ import { DESCRIBE_HELP, parseDescribeArgs, runDescribe } from "./src/cli/describ
 import { CHECKPOINT_HELP, parseCheckpointArgs, runCheckpoint } from "./src/cli/checkpoint.ts";
 import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { parseVacuumArgs, runVacuum, VACUUM_HELP } from "./src/cli/vacuum.ts";
+import { parseStreamArgs, runStreamCommand, STREAM_HELP } from "./src/cli/stream.ts";
+import {
+  COMPACTOR_HELP,
+  parseRoleArgs,
+  ROLE_HELP,
+  runInternalRole,
+  runRoleCommand,
+  WRITER_HELP,
+} from "./src/cli/roles.ts";
+import { CONFIG_COMMAND_HELP, parseConfigArgs, runConfig } from "./src/cli/config.ts";
 
 const COMMANDS: Record<
   string,
-  { summary: string; help: string; main(argv: string[]): Promise<number> }
+  { summary: string; help: string; hidden?: boolean; main(argv: string[]): Promise<number> }
 > = {
+  stream: {
+    summary: "Run the streaming job: writers, compaction and vacuum, then verify",
+    help: STREAM_HELP,
+    main: (argv) => runStreamCommand(parseStreamArgs(argv)),
+  },
+  writer: {
+    summary: "Run one writer role against a table",
+    help: WRITER_HELP,
+    main: (argv) => runRoleCommand(parseRoleArgs("writer", argv)),
+  },
+  compactor: {
+    summary: "Run the compaction role against a table",
+    help: COMPACTOR_HELP,
+    main: (argv) => runRoleCommand(parseRoleArgs("compactor", argv)),
+  },
+  config: {
+    summary: "Show the effective streaming configuration (secrets redacted)",
+    help: CONFIG_COMMAND_HELP,
+    main: (argv) => runConfig(parseConfigArgs(argv)),
+  },
+  role: {
+    summary: "Internal: run a role for an orchestrator over stdin/stdout",
+    help: ROLE_HELP,
+    hidden: true,
+    main: () => runInternalRole(),
+  },
   create: {
     summary: "Create an empty table from a Delta schema",
     help: CREATE_HELP,
@@ -66,9 +102,9 @@ const COMMANDS: Record<
 
 function topLevelHelp(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
-  const lines = Object.entries(COMMANDS).map(([name, c]) =>
-    `  ${name.padEnd(width)}  ${c.summary}`
-  );
+  const lines = Object.entries(COMMANDS)
+    .filter(([, c]) => !c.hidden)
+    .map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`);
   return `neuralake ${VERSION}: stream neural recordings into Delta Lake tables
 
 Usage: neuralake <command> [options]
@@ -81,21 +117,25 @@ Tables are paths, file:// URIs or s3://bucket/prefix (S3 settings come from
 the AWS_* environment variables and ~/.aws files).`;
 }
 
-/** Pulls `--log-level` out early so that logging is set up before the command runs. */
-function logLevelOf(argv: string[]): string {
+/**
+ * Pulls `--log-level` out early so that logging is set up before the command
+ * runs. Long-running commands log at info by default; the others at warning.
+ */
+function logLevelOf(command: string | undefined, argv: string[]): string {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     if (a === "--log-level") return argv[i + 1] ?? "warning";
     if (a.startsWith("--log-level=")) return a.slice("--log-level=".length);
   }
-  return "warning";
+  return Deno.env.get("NEURALAKE_LOG_LEVEL") ??
+    (["stream", "writer", "compactor"].includes(command ?? "") ? "info" : "warning");
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
   try {
-    setupLogging(parseLogLevel(logLevelOf(rest)), "json");
+    setupLogging(parseLogLevel(logLevelOf(command, rest)), "json");
     if (command === undefined || command === "help" || command === "--help" || command === "-h") {
       console.log(topLevelHelp());
       return command === undefined ? 2 : 0;

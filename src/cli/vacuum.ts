@@ -5,7 +5,7 @@
 import { DEFAULT_VACUUM_RETENTION_MS } from "../ops/vacuum.ts";
 import { openTable } from "../ops/table.ts";
 import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
-import { printJson, write } from "./output.ts";
+import { printJson, toJson, write } from "./output.ts";
 import { formatVacuum, vacuumOnce } from "./vacuum_once.ts";
 
 export const VACUUM_HELP = `Usage: neuralake vacuum <table> [options]
@@ -20,6 +20,9 @@ Options:
                            table's delta.deletedFileRetentionDuration, else 7d)
   --allow-short-retention  Allow a retention below the table's (demo runs only)
   --dry-run                Only report what would be deleted
+  --every <duration>       Run as the vacuum role: a pass every <duration> until
+                           --duration is up or SIGINT/SIGTERM (events as JSON lines)
+  --duration <duration>    With --every: stop after this long (default: never)
 
 ${GLOBAL_HELP}`;
 
@@ -29,6 +32,8 @@ export interface VacuumArgs {
   retentionMs: number | undefined;
   allowShortRetention: boolean;
   dryRun: boolean;
+  everyMs: number | undefined;
+  durationMs: number | undefined;
   json: boolean;
 }
 
@@ -38,6 +43,8 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     retention: { type: "string" },
     "allow-short-retention": { type: "boolean" },
     "dry-run": { type: "boolean" },
+    every: { type: "string" },
+    duration: { type: "string" },
   });
   const [table] = positionals(args, ["table"], "vacuum");
   return {
@@ -45,6 +52,8 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     retentionMs: durationFlag(args, "retention", "vacuum"),
     allowShortRetention: boolFlag(args, "allow-short-retention"),
     dryRun: boolFlag(args, "dry-run"),
+    everyMs: durationFlag(args, "every", "vacuum"),
+    durationMs: durationFlag(args, "duration", "vacuum"),
     json: args.values.json === true,
   };
 }
@@ -52,11 +61,13 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
 /** Runs `vacuum`. */
 export async function runVacuum(args: VacuumArgs): Promise<number> {
   const table = openTable(args.table);
-  const result = await vacuumOnce(table, {
+  const options = {
     ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
     allowShortRetention: args.allowShortRetention,
     dryRun: args.dryRun,
-  });
+  };
+  if (args.everyMs !== undefined) return await vacuumLoop(table, options, args);
+  const result = await vacuumOnce(table, options);
   if (args.json) {
     printJson({
       table: table.uri,
@@ -77,4 +88,51 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
     if (result.dryRun) { for (const m of result.plan.delete.slice(0, 50)) write(`  ${m.key}\n`); }
   }
   return result.failed.length ? 1 : 0;
+}
+
+/** The vacuum role on its own: a pass every interval, one JSON line per pass. */
+async function vacuumLoop(
+  table: ReturnType<typeof openTable>,
+  options: Parameters<typeof vacuumOnce>[1],
+  args: VacuumArgs,
+): Promise<number> {
+  let stopping = false;
+  let wake!: () => void;
+  const stop = () => {
+    stopping = true;
+    wake?.();
+  };
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  const started = Date.now();
+  let failures = 0;
+  try {
+    while (!stopping) {
+      const result = await vacuumOnce(table, options);
+      failures += result.failed.length;
+      write(
+        toJson({
+          t_ms: Date.now() - started,
+          event: "vacuum",
+          version: result.plan.version,
+          dry_run: result.dryRun,
+          files_deleted: result.filesDeleted,
+          bytes_deleted: result.bytesDeleted,
+          kept: result.plan.kept,
+          failed: result.failed.length,
+        }, 0) + "\n",
+      );
+      const left = args.durationMs ? started + args.durationMs - Date.now() : Infinity;
+      if (left <= 0) break;
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, Math.min(args.everyMs!, left));
+      });
+      if (args.durationMs && Date.now() - started >= args.durationMs) break;
+    }
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+  return failures ? 1 : 0;
 }

@@ -84,64 +84,77 @@ export async function commit(
   const started = performance.now();
   let version = intent.readVersion + 1;
   let lostRaces = 0;
-  for (let attempt = 1;; attempt++) {
-    const info: CommitInfo = {
-      timestamp: now(),
-      operation: description.operation,
-      operationParameters: description.operationParameters ?? {},
-      ...(description.operationMetrics ? { operationMetrics: description.operationMetrics } : {}),
-      isBlindAppend: description.isBlindAppend ?? false,
-      readVersion: intent.readVersion,
-      engineInfo: ENGINE_INFO,
-      txnId: intent.txnId,
-    };
-    const body = new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
-    const outcome = await store.putIfAbsent(commitKey(version), body);
-    if (outcome === "created") {
-      return { kind: "committed", version, attempts: attempt, lostRaces };
-    }
-    lostRaces++;
-    options.onLostRace?.({ version, attempt });
-    // Read every winner up to the head, judging each.
-    for (;;) {
-      const winner = await readCommit(store, version);
-      if (!winner) break;
-      const verdict = checkConflicts(intent, winner);
-      switch (verdict.kind) {
-        case "ours":
-          return { kind: "committed", version, attempts: attempt, lostRaces };
-        case "already-committed":
-          return {
-            kind: "already-committed",
-            atVersion: version,
-            reason: verdict.reason,
-            attempts: attempt,
-          };
-        case "conflict":
-          return {
-            kind: "conflict",
-            atVersion: version,
-            rule: verdict.rule,
-            reason: verdict.reason,
-            attempts: attempt,
-          };
+  // One body for every attempt: its txnId makes it ours wherever it lands.
+  const info: CommitInfo = {
+    timestamp: now(),
+    operation: description.operation,
+    operationParameters: description.operationParameters ?? {},
+    ...(description.operationMetrics ? { operationMetrics: description.operationMetrics } : {}),
+    isBlindAppend: description.isBlindAppend ?? false,
+    readVersion: intent.readVersion,
+    engineInfo: ENGINE_INFO,
+    txnId: intent.txnId,
+  };
+  const body = new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
+  // Where the store can stage bytes, write them once and only claim keys in
+  // the loop: a lost race then costs a link attempt rather than a sync.
+  const staged = store.stage ? await store.stage(body) : undefined;
+  try {
+    return await attempts();
+  } finally {
+    await staged?.discard();
+  }
+
+  async function attempts(): Promise<CommitOutcome> {
+    for (let attempt = 1;; attempt++) {
+      const key = commitKey(version);
+      const outcome = staged ? await staged.putIfAbsent(key) : await store.putIfAbsent(key, body);
+      if (outcome === "created") {
+        return { kind: "committed", version, attempts: attempt, lostRaces };
       }
-      version++;
-    }
-    const elapsed = performance.now() - started;
-    if (attempt >= maxAttempts || elapsed >= maxRetryMs) {
-      return {
-        kind: "gave-up",
-        attempts: attempt,
-        lastVersion: version - 1,
-        reason: `lost the race for a version ${attempt} times in ${Math.round(elapsed)} ms`,
-      };
-    }
-    // Losing a race already taught us the new head, so the first retries go
-    // straight back; only repeated losses back off, with jitter, to thin out
-    // a herd of writers.
-    if (lostRaces > IMMEDIATE_RETRIES) {
-      await sleep(backoffDelay(lostRaces - 1 - IMMEDIATE_RETRIES, backoff), options.signal);
+      lostRaces++;
+      options.onLostRace?.({ version, attempt });
+      // Read every winner up to the head, judging each.
+      for (;;) {
+        const winner = await readCommit(store, version);
+        if (!winner) break;
+        const verdict = checkConflicts(intent, winner);
+        switch (verdict.kind) {
+          case "ours":
+            return { kind: "committed", version, attempts: attempt, lostRaces };
+          case "already-committed":
+            return {
+              kind: "already-committed",
+              atVersion: version,
+              reason: verdict.reason,
+              attempts: attempt,
+            };
+          case "conflict":
+            return {
+              kind: "conflict",
+              atVersion: version,
+              rule: verdict.rule,
+              reason: verdict.reason,
+              attempts: attempt,
+            };
+        }
+        version++;
+      }
+      const elapsed = performance.now() - started;
+      if (attempt >= maxAttempts || elapsed >= maxRetryMs) {
+        return {
+          kind: "gave-up",
+          attempts: attempt,
+          lastVersion: version - 1,
+          reason: `lost the race for a version ${attempt} times in ${Math.round(elapsed)} ms`,
+        };
+      }
+      // Losing a race already taught us the new head, so the first retries go
+      // straight back; only repeated losses back off, with jitter, to thin out
+      // a herd of writers.
+      if (lostRaces > IMMEDIATE_RETRIES) {
+        await sleep(backoffDelay(lostRaces - 1 - IMMEDIATE_RETRIES, backoff), options.signal);
+      }
     }
   }
 }

@@ -23,6 +23,7 @@ import { tombstoneRetentionOf } from "../delta/checkpoint.ts";
 import { LOG_DIR } from "../delta/log_path.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
+import { followLog } from "../delta/snapshot.ts";
 
 /** The default retention of deleted files: 7 days, as in Delta. */
 export const DEFAULT_VACUUM_RETENTION_MS = 7 * 86_400_000;
@@ -182,6 +183,11 @@ export async function vacuum(
     failed: [],
   };
   if (result.dryRun || plan.delete.length === 0) return result;
+  // Last look before deleting: a file committed since the snapshot was loaded
+  // is referenced now and must stay.
+  await followLog(store, state);
+  plan.delete = plan.delete.filter((m) => !state.files.has(m.key));
+  plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
   const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
   const batches: string[][] = [];
   for (let i = 0; i < plan.delete.length; i += 1000) {

@@ -18,6 +18,7 @@ import type {
   ObjectMeta,
   ObjectStore,
   PutIfAbsentOutcome,
+  StagedObject,
 } from "./object_store.ts";
 
 /** Temporary files carry this marker; listings never show them. */
@@ -110,17 +111,44 @@ export class LocalStore implements ObjectStore {
   }
 
   async putIfAbsent(key: string, bytes: Uint8Array): Promise<PutIfAbsentOutcome> {
-    const path = await this.#resolve(key, true);
-    const temp = await this.#writeTemp(path, bytes);
+    const staged = await this.stage(bytes, key);
     try {
-      await Deno.link(temp, path);
-      return "created";
-    } catch (error) {
-      if (error instanceof Deno.errors.AlreadyExists) return "exists";
-      throw new Error(`Cannot create ${path}`, { cause: error });
+      return await staged.putIfAbsent(key);
     } finally {
-      await removeQuietly(temp);
+      await staged.discard();
     }
+  }
+
+  /**
+   * Writes and syncs a temporary file once; each `putIfAbsent` of the staged
+   * object then only hard-links it, so retrying at the next key is cheap.
+   * `near` is a key whose directory the temporary file goes to (links need
+   * one file system); by default the log directory.
+   */
+  async stage(bytes: Uint8Array, near = "_delta_log/x"): Promise<StagedObject> {
+    const nearPath = await this.#resolve(near, true);
+    const temp = await this.#writeTemp(nearPath, bytes);
+    return {
+      putIfAbsent: async (key) => {
+        const path = await this.#resolve(key, true);
+        // A cheap look first: a writer that lost the race learns it without a
+        // failed link. The link stays the only arbiter, so two cannot win.
+        try {
+          await Deno.lstat(path);
+          return "exists";
+        } catch (error) {
+          if (!(error instanceof Deno.errors.NotFound)) throw error;
+        }
+        try {
+          await Deno.link(temp, path);
+          return "created";
+        } catch (error) {
+          if (error instanceof Deno.errors.AlreadyExists) return "exists";
+          throw new Error(`Cannot create ${path}`, { cause: error });
+        }
+      },
+      discard: () => removeQuietly(temp),
+    };
   }
 
   async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectMeta> {

@@ -36,6 +36,19 @@ export interface DeleteOutcome {
   failed: { key: string; reason: string }[];
 }
 
+/**
+ * Bytes written once and then offered under key after key, for stores where
+ * writing is slow but claiming a key is fast (a local file system: the
+ * temporary file is written and synced once, then hard-linked). The commit
+ * loop uses it so that a lost race costs a link attempt, not another sync.
+ */
+export interface StagedObject {
+  /** Claims `key` for the staged bytes, as `putIfAbsent` does. */
+  putIfAbsent(key: string): Promise<PutIfAbsentOutcome>;
+  /** Releases the staged bytes; the keys already claimed keep them. */
+  discard(): Promise<void>;
+}
+
 /** Bytes under keys. */
 export interface ObjectStore {
   /** The root as a URI for messages, such as `file:///data/t` or `s3://b/t`. */
@@ -64,6 +77,9 @@ export interface ObjectStore {
 
   /** Deletes objects. A key that is already absent counts as deleted. */
   delete(keys: string[]): Promise<DeleteOutcome>;
+
+  /** Optional: stages bytes for repeated put-if-absent attempts (see `StagedObject`). */
+  stage?(bytes: Uint8Array): Promise<StagedObject>;
 }
 
 /** Collects a listing into an array. */

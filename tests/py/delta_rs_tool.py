@@ -157,6 +157,28 @@ def main():
             table = pa.concat_tables(tables) if tables else pa.schema(schema).empty_table()
             out = table_json(table)
             out["version"] = dt.version()
+        elif op == "session_stats":
+            # Rows of one streaming session, counted by delta-rs: total rows,
+            # distinct (writer, batch, neuron, timestamp) keys, and rows per batch.
+            import pyarrow.compute as pc
+            dt = open_table(req)
+            columns = ["session_id", "writer_id", "batch_seq", "neuron_id", "timestamp_us"]
+            table = pa.table(dt.to_pyarrow_table(columns=columns))
+            table = table.filter(pc.equal(table["session_id"], req["session"]))
+            keys = table.group_by(columns[1:]).aggregate([]).num_rows
+            per_batch = table.group_by(["writer_id", "batch_seq"]).aggregate([([], "count_all")])
+            out = {
+                "version": dt.version(),
+                "rows": table.num_rows,
+                "distinct_keys": keys,
+                "batches": sorted(
+                    [w, s, n] for w, s, n in zip(
+                        per_batch["writer_id"].to_pylist(),
+                        per_batch["batch_seq"].to_pylist(),
+                        per_batch["count_all"].to_pylist(),
+                    )
+                ),
+            }
         elif op == "history":
             out = {"history": open_table(req).history()}
         else:

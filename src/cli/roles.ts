@@ -1,0 +1,147 @@
+/**
+ * The role commands: `neuralake writer <table>` and `neuralake compactor
+ * <table>` run one role on this machine (many machines can run them against
+ * one S3 table), and the internal `neuralake role`, which the orchestrator
+ * spawns for `--isolation process` and drives over stdin/stdout.
+ */
+
+import type { Report, RoleChannel, RoleKind, RoleSpec } from "../roles/messages.ts";
+import { processChannel } from "../roles/process_channel.ts";
+import { ChannelState, runRole } from "../roles/run_role.ts";
+import { sleep } from "../util/backoff.ts";
+import { log } from "../util/log.ts";
+import {
+  GLOBAL_HELP,
+  parseCommandArgs,
+  type ParsedArgs,
+  positionals,
+  stringFlag,
+  UsageError,
+} from "./args.ts";
+import { toJson, write } from "./output.ts";
+import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs } from "./stream_config.ts";
+
+const ROLE_FLAGS = {
+  ...CONFIG_FLAGS,
+  id: { type: "string" },
+  session: { type: "string" },
+} as const;
+
+function roleHelp(kind: RoleKind, what: string): string {
+  return `Usage: neuralake ${kind === "vacuum" ? "vacuum --every <d>" : kind} <table> [options]
+
+${what}
+
+It runs until --duration is up (default 30s), or forever with --duration 0,
+and stops gracefully on SIGINT or SIGTERM. Events are printed as JSON lines.
+Settings default to the production profile (pass --profile local for demos).
+
+Options:
+  --id <id>          This instance's id (default ${kind}-<hostname>-<pid>); a
+                     writer's id is its idempotency key: reuse it after a
+                     restart to resume after its last committed batch
+  --session <id>     The session id written into rows (writers)
+
+${CONFIG_HELP}
+
+${GLOBAL_HELP}`;
+}
+
+export const WRITER_HELP = roleHelp(
+  "writer",
+  "Run one writer role: generate neural data and append it in batches, each one\nParquet file and one commit with an idempotent txn marker.",
+);
+
+export const COMPACTOR_HELP = roleHelp(
+  "compactor",
+  "Run the compaction role: bin-pack small files into large ones (copying big\nrow groups byte for byte), checkpoint every N versions and clean up the log.",
+);
+
+/** Arguments of a role command. */
+export interface RoleArgs {
+  kind: RoleKind;
+  args: ParsedArgs;
+  table: string;
+  json: boolean;
+}
+
+/** Parses the arguments of `writer` or `compactor`. */
+export function parseRoleArgs(kind: RoleKind, argv: string[]): RoleArgs {
+  const args = parseCommandArgs(kind, argv, ROLE_FLAGS);
+  const [table] = positionals(args, ["table"], kind);
+  return { kind, args, table: table!, json: args.values.json === true };
+}
+
+/** Runs a role on its own, printing its events as JSON lines. */
+export async function runRoleCommand(parsed: RoleArgs): Promise<number> {
+  // A role on its own usually serves a real table: production settings by default.
+  const config = await configFromArgs(parsed.args, parsed.kind, parsed.table, "production");
+  const id = stringFlag(parsed.args, "id") ?? `${parsed.kind}-${Deno.hostname()}-${Deno.pid}`;
+  if (parsed.kind === "writer" && !/^[A-Za-z0-9_.:-]+$/.test(id)) {
+    throw new UsageError(
+      `--id may hold letters, digits and _ . : - only, got "${id}"`,
+      parsed.kind,
+    );
+  }
+  const started = Date.now();
+  const spec: RoleSpec = {
+    kind: parsed.kind,
+    id,
+    config: { ...config, writers: parsed.kind === "writer" ? 1 : config.writers },
+    sessionId: stringFlag(parsed.args, "session") ?? `${id}-${new Date(started).toISOString()}`,
+    runStartMs: started,
+  };
+  const state = new ChannelState();
+  let failed = false;
+  const channel: RoleChannel = {
+    send: (report: Report) => {
+      if (report.type === "fatal") failed = true;
+      write(toJson({ t_ms: Date.now() - started, ...report }, 0) + "\n");
+    },
+    get stopRequested() {
+      return state.stopRequested;
+    },
+    get stopping() {
+      return state.stopping;
+    },
+    armed: state.armed,
+    die: () => Deno.exit(137),
+  };
+  const stop = () => state.requestStop();
+  Deno.addSignalListener("SIGINT", stop);
+  Deno.addSignalListener("SIGTERM", stop);
+  if (config.durationMs > 0) sleep(config.durationMs).then(stop);
+  try {
+    await runRole(spec, channel);
+  } finally {
+    Deno.removeSignalListener("SIGINT", stop);
+    Deno.removeSignalListener("SIGTERM", stop);
+  }
+  log(parsed.kind).info("{id} stopped", { id });
+  return failed ? 1 : 0;
+}
+
+export const ROLE_HELP = `Usage: neuralake role
+
+Internal: runs one role for an orchestrator, reading commands as JSON lines
+on stdin and writing reports as JSON lines on stdout.
+
+${GLOBAL_HELP}`;
+
+/** Runs the internal `role` command. */
+export async function runInternalRole(): Promise<number> {
+  const { channel, spec } = processChannel();
+  let failed = false;
+  try {
+    await runRole(await spec, channel);
+  } catch (error) {
+    failed = true;
+    const s = await spec.catch(() => undefined);
+    channel.send({
+      type: "fatal",
+      id: s?.id ?? "unknown",
+      message: String((error as Error)?.stack ?? error),
+    });
+  }
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,125 @@
+/**
+ * `neuralake stream [table]`: the main job. Writers, compaction and vacuum
+ * run concurrently for a duration, then the run is verified and its metrics,
+ * summary and report are written.
+ */
+
+import { runStream } from "../roles/orchestrator.ts";
+import { redactedS3Config, resolveS3ConfigFromEnvironment } from "../storage/s3/config.ts";
+import { describeStoreUri } from "../storage/open.ts";
+import { log } from "../util/log.ts";
+import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals } from "./args.ts";
+import { formatFields, printJson, write } from "./output.ts";
+import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs } from "./stream_config.ts";
+
+export const STREAM_HELP = `Usage: neuralake stream [table] [options]
+
+Stream generated neural recordings (1024 neurons per writer, 10 columns)
+into a Delta table with several writers while compaction and vacuum run
+alongside, then verify that every acknowledged row is in the table exactly
+once. With no arguments it writes to ./neuralake-data/neural_signals on local
+disk for 30 seconds.
+
+Each run writes <out>/streaming-<timestamp>/ (and points <out>/latest at it):
+streaming_metrics.csv, streaming_results.json, summary_report.md, report.html.
+The exit status is 1 if verification fails.
+
+${CONFIG_HELP}
+
+${GLOBAL_HELP}
+
+Examples:
+  neuralake stream
+  neuralake stream s3://lab/neural_signals --duration 10m --profile production
+  neuralake stream --isolation process --chaos kill-writers=5`;
+
+/** Arguments of `stream`. */
+export interface StreamArgs {
+  args: ParsedArgs;
+  table: string | undefined;
+  json: boolean;
+}
+
+/** Parses `stream` arguments (validation of values happens with the config). */
+export function parseStreamArgs(argv: string[]): StreamArgs {
+  const args = parseCommandArgs("stream", argv, CONFIG_FLAGS);
+  const [table] = positionals(args, ["table"], "stream", 1);
+  return { args, table, json: args.values.json === true };
+}
+
+/** Runs `stream`. */
+export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
+  const config = await configFromArgs(parsed.args, "stream", parsed.table);
+  const location = describeStoreUri(config.table);
+  const extraConfig = location.kind === "s3"
+    ? { s3: redactedS3Config(resolveS3ConfigFromEnvironment()) }
+    : {};
+
+  // SIGINT/SIGTERM stop gracefully; a second one aborts at once.
+  let signalled = 0;
+  let requestStop!: () => void;
+  const stopSignal = new Promise<void>((resolve) => (requestStop = resolve));
+  const onSignal = () => {
+    signalled++;
+    if (signalled === 1) {
+      Deno.stderr.writeSync(
+        new TextEncoder().encode(
+          "\nstopping: finishing in-flight batches (press again to abort)\n",
+        ),
+      );
+      requestStop();
+    } else Deno.exit(130);
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  const tty = Deno.stderr.isTerminal() && !parsed.json;
+  const encoder = new TextEncoder();
+  let lastLog = 0;
+  try {
+    const { results, dir } = await runStream(config, {
+      progress: tty,
+      extraConfig,
+      stopSignal,
+      onProgress: (line) => {
+        if (tty) Deno.stderr.writeSync(encoder.encode(`\r${line}\x1b[K`));
+        else if (Date.now() - lastLog >= 5000) {
+          lastLog = Date.now();
+          log("stream").info("Progress: {line}", { line });
+        }
+      },
+    });
+    if (tty) Deno.stderr.writeSync(encoder.encode("\n"));
+    if (parsed.json) printJson({ ...results, run_dir: dir.path });
+    else {
+      const t = results.totals;
+      const l = results.latency_ms;
+      write(formatFields([
+        ["table", results.table],
+        ["run", dir.path],
+        ["rows acknowledged", t.rows_acknowledged.toLocaleString("en-US")],
+        ["rows per second", Math.round(t.rows_per_second).toLocaleString("en-US")],
+        [
+          "commits",
+          `${t.commits} (versions ${t.versions.first ?? "-"} to ${t.versions.last ?? "-"})`,
+        ],
+        ["commit latency", `p50 ${l.commit.p50} ms, p99 ${l.commit.p99} ms`],
+        ["visibility", `p99 ${l.visibility.p99} ms`],
+        [
+          "compaction",
+          `${results.compaction.runs} runs, ${results.compaction.files_in} files into ${results.compaction.files_out}`,
+        ],
+        ["vacuum", `${results.vacuum.runs} runs, ${results.vacuum.files_deleted} files deleted`],
+        ["verification", results.verification.passed ? "PASSED" : "FAILED"],
+      ]));
+      for (const c of results.verification.checks) {
+        if (!c.passed) write(`  FAILED ${c.name}: ${c.detail}\n`);
+      }
+      write(`report: ${dir.reportHtml}\n`);
+    }
+    return results.verification.passed ? 0 : 1;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * The messages between the orchestrator and its roles, the same whether a
+ * role runs as a Deno worker (structured clone) or as a child process (one
+ * JSON object per line on stdout and stdin).
+ */
+
+import type { MetricsEvent } from "../metrics/events.ts";
+import type { StreamConfig } from "./config.ts";
+
+/** The kinds of role. */
+export type RoleKind = "writer" | "compactor" | "vacuum";
+
+/** What a role instance needs to start. */
+export interface RoleSpec {
+  kind: RoleKind;
+  /** The instance id, such as `writer-0`; a writer's id is its `txn` appId. */
+  id: string;
+  config: StreamConfig;
+  /** A session id shared by the run's writers. */
+  sessionId: string;
+  /** The run's start (epoch ms), so every role stamps events on one clock. */
+  runStartMs: number;
+}
+
+/** Where a writer may be told to die, to test crash safety. */
+export type ChaosPhase = "after-upload" | "after-commit";
+
+/** Orchestrator to role. */
+export type Command =
+  | { type: "start"; spec: RoleSpec }
+  | { type: "stop" }
+  | { type: "arm"; phase: ChaosPhase };
+
+/** A metrics event without its time stamps (the orchestrator stamps them). */
+export type EventFields = Omit<MetricsEvent, "t_ms" | "time">;
+
+/** Role to orchestrator. */
+export type Report =
+  | { type: "ready"; id: string }
+  /** A writer's last committed batch, read from the table at start. */
+  | { type: "recovered"; id: string; lastSeq: number; version: number }
+  /** A writer is about to commit a batch (so that a crash can be reconciled). */
+  | { type: "committing"; id: string; seq: number; rows: number }
+  /** A writer's batch is committed: its rows are acknowledged. */
+  | { type: "acked"; id: string; seq: number; rows: number; version: number }
+  | { type: "event"; at: number; event: EventFields }
+  /** A writer is dying on purpose at an armed chaos phase. */
+  | { type: "dying"; id: string; phase: ChaosPhase; seq: number }
+  | { type: "stopped"; id: string }
+  | { type: "fatal"; id: string; message: string };
+
+/** How a running role reports and hears commands. */
+export interface RoleChannel {
+  send(report: Report): void;
+  /** Resolves when the orchestrator asks the role to stop. */
+  readonly stopRequested: Promise<void>;
+  /** True once a stop was requested. */
+  readonly stopping: boolean;
+  /** Chaos phases at which this role should die. */
+  readonly armed: Set<ChaosPhase>;
+  /** Dies at once, as a crash would (SIGKILL in a process, a halt in a worker). */
+  die(): never;
+}

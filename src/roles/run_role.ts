@@ -1,0 +1,39 @@
+/**
+ * Runs one role by kind; the single entry that workers, child processes and
+ * the standalone role commands share.
+ */
+
+import { runCompactor } from "./compactor.ts";
+import type { RoleChannel, RoleSpec } from "./messages.ts";
+import { runVacuumer } from "./vacuumer.ts";
+import { runWriter } from "./writer.ts";
+
+/** Runs the role that `spec` names until it stops. */
+export function runRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
+  switch (spec.kind) {
+    case "writer":
+      return runWriter(spec, channel);
+    case "compactor":
+      return runCompactor(spec, channel);
+    case "vacuum":
+      return runVacuumer(spec, channel);
+  }
+}
+
+/** The parts of a channel that every implementation shares: stop and arm state. */
+export class ChannelState {
+  stopping = false;
+  readonly armed = new Set<import("./messages.ts").ChaosPhase>();
+  readonly stopRequested: Promise<void>;
+  #resolve!: () => void;
+
+  constructor() {
+    this.stopRequested = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /** Marks the role as stopping and wakes everything waiting on it. */
+  requestStop(): void {
+    this.stopping = true;
+    this.#resolve();
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * Opening (and if need be creating) the streaming table, shared by every
+ * role and the orchestrator. Creation is a put-if-absent of version 0, so
+ * many roles on many machines may race to create it and one wins.
+ */
+
+import { NEURAL_FIELDS } from "../sources/neural.ts";
+import { schemaFromFields, toBatchFields } from "../delta/schema.ts";
+import { TableNotFoundError } from "../delta/log_segment.ts";
+import type { Snapshot } from "../delta/snapshot.ts";
+import { createTable, TableExistsError } from "../ops/create.ts";
+import { openTable, snapshotOf, type Table } from "../ops/table.ts";
+import type { StreamConfig } from "./config.ts";
+
+/** Opens the run's table. */
+export function streamTable(config: StreamConfig): Table {
+  return openTable(config.table);
+}
+
+/** Loads the table, creating it with the neural schema if it does not exist. */
+export async function ensureStreamTable(table: Table, config: StreamConfig): Promise<Snapshot> {
+  try {
+    return checkSchema(await snapshotOf(table));
+  } catch (error) {
+    if (!(error instanceof TableNotFoundError)) throw error;
+  }
+  try {
+    await createTable(table, {
+      schema: schemaFromFields(NEURAL_FIELDS),
+      partitionColumns: config.partitionBy,
+      properties: { "delta.checkpointInterval": String(config.compaction.checkpointEvery) },
+      name: "neural_signals",
+    });
+  } catch (error) {
+    if (!(error instanceof TableExistsError)) throw error;
+  }
+  return checkSchema(await snapshotOf(table));
+}
+
+/** Refuses a table whose columns are not the neural schema's. */
+function checkSchema(snapshot: Snapshot): Snapshot {
+  const fields = toBatchFields(snapshot.schema.fields);
+  const same = fields.length === NEURAL_FIELDS.length &&
+    fields.every((f, i) => f.name === NEURAL_FIELDS[i]!.name && f.type === NEURAL_FIELDS[i]!.type);
+  if (!same) {
+    throw new Error(
+      `The table's columns (${
+        fields.map((f) => `${f.name} ${f.type}`).join(", ")
+      }) are not the neural schema (${
+        NEURAL_FIELDS.map((f) => `${f.name} ${f.type}`).join(", ")
+      }); stream into a new table`,
+    );
+  }
+  return snapshot;
+}

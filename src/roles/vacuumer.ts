@@ -1,0 +1,49 @@
+/**
+ * The vacuum role: every interval, delete the data files that the current
+ * version no longer references once they are past retention, under every
+ * rule of DESIGN.md's "Vacuum safety" (see ops/vacuum.ts).
+ */
+
+import { vacuum } from "../ops/vacuum.ts";
+import { snapshotOf } from "../ops/table.ts";
+import { sleep } from "../util/backoff.ts";
+import type { RoleChannel, RoleSpec } from "./messages.ts";
+import { ensureStreamTable, streamTable } from "./table_setup.ts";
+
+/** Runs the vacuum role until it is asked to stop. */
+export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise<void> {
+  const { config, id } = spec;
+  const table = streamTable(config);
+  await ensureStreamTable(table, config);
+  channel.send({ type: "ready", id });
+  while (!channel.stopping) {
+    await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
+    if (channel.stopping) break;
+    const t0 = performance.now();
+    const result = await vacuum(table.store, () => snapshotOf(table), {
+      retentionMs: config.vacuum.retentionMs,
+      allowShortRetention: config.vacuum.allowShortRetention,
+      dryRun: config.vacuum.dryRun,
+    });
+    channel.send({
+      type: "event",
+      at: Date.now(),
+      event: {
+        role: "vacuum",
+        role_id: id,
+        event: "vacuum",
+        version: result.plan.version,
+        files_deleted: result.dryRun ? 0 : result.filesDeleted,
+        bytes: result.dryRun ? 0 : result.bytesDeleted,
+        total_ms: Math.round(performance.now() - t0),
+        detail: result.dryRun
+          ? `dry run: would delete ${result.plan.delete.length} files`
+          : result.failed.length
+          ? `${result.failed.length} deletions failed: ${result.failed[0]!.reason}`
+          : `kept ${result.plan.kept.youngFile} recent and ${result.plan.kept.youngTombstone} recently removed files`,
+        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+      },
+    });
+  }
+  channel.send({ type: "stopped", id });
+}

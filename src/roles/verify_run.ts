@@ -1,0 +1,146 @@
+/**
+ * The end-of-run verification: the rows acknowledged to writers are exactly
+ * the rows of this run in the table. Every acknowledged batch is present with
+ * its row count, no batch is present that was not acknowledged, no key
+ * `(writer_id, batch_seq, neuron_id, timestamp_us)` appears twice, each
+ * writer's batch sequences have no gaps, and the table passes `verify`.
+ *
+ * The table is read file by file, four columns only, so memory stays bounded
+ * by one file whatever the size of the run.
+ */
+
+import type { Verification, VerificationCheck } from "../metrics/results.ts";
+import { scanTable } from "../ops/scan.ts";
+import type { Table } from "../ops/table.ts";
+import { verifyTable } from "../ops/verify.ts";
+
+/** Acknowledged batches: writer id -> batch sequence -> rows. */
+export type Acknowledged = Map<string, Map<number, number>>;
+
+/** Verifies the rows of one session (run) against what was acknowledged. */
+export async function verifyRun(
+  table: Table,
+  sessionId: string,
+  acknowledged: Acknowledged,
+): Promise<Verification> {
+  const checks: VerificationCheck[] = [];
+  const found = new Map<string, Map<number, number>>();
+  let tableRows = 0;
+  let duplicates = 0;
+  let duplicateExample = "";
+  const scan = await scanTable(table, {
+    columns: ["writer_id", "batch_seq", "neuron_id", "timestamp_us"],
+    where: `session_id = '${sessionId.replaceAll("'", "''")}'`,
+  });
+  for await (const batch of scan.batches) {
+    const writers = batch.columns[0]!.values as string[];
+    const seqs = batch.columns[1]!.values as BigInt64Array;
+    const neurons = batch.columns[2]!.values as Int32Array;
+    const times = batch.columns[3]!.values as BigInt64Array;
+    tableRows += batch.length;
+    // Group this file's rows by batch, then look for repeated keys in each.
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < batch.length; i++) {
+      const key = `${writers[i]}\u0000${seqs[i]}`;
+      const rows = groups.get(key);
+      if (rows) rows.push(i);
+      else groups.set(key, [i]);
+    }
+    for (const [key, rows] of groups) {
+      const [writer, seqText] = key.split("\u0000") as [string, string];
+      const seq = Number(seqText);
+      const perWriter = found.get(writer) ?? new Map<number, number>();
+      perWriter.set(seq, (perWriter.get(seq) ?? 0) + rows.length);
+      found.set(writer, perWriter);
+      let base = times[rows[0]!]!;
+      for (const i of rows) if (times[i]! < base) base = times[i]!;
+      const keys = new Float64Array(rows.length);
+      for (let k = 0; k < rows.length; k++) {
+        const i = rows[k]!;
+        keys[k] = Number(times[i]! - base) * 65536 + neurons[i]!;
+      }
+      keys.sort();
+      for (let k = 1; k < keys.length; k++) {
+        if (keys[k] === keys[k - 1]) {
+          duplicates++;
+          duplicateExample ||= `${writer} batch ${seq}`;
+        }
+      }
+    }
+  }
+
+  let ackRows = 0;
+  const missing: string[] = [];
+  const wrongCount: string[] = [];
+  for (const [writer, batches] of acknowledged) {
+    for (const [seq, rows] of batches) {
+      ackRows += rows;
+      const have = found.get(writer)?.get(seq);
+      if (have === undefined) missing.push(`${writer} batch ${seq} (${rows} rows)`);
+      else if (have !== rows) {
+        wrongCount.push(`${writer} batch ${seq}: ${have} rows, acknowledged ${rows}`);
+      }
+    }
+  }
+  const unacknowledged: string[] = [];
+  const gaps: string[] = [];
+  for (const [writer, batches] of found) {
+    for (const [seq, rows] of batches) {
+      if (!acknowledged.get(writer)?.has(seq)) {
+        unacknowledged.push(`${writer} batch ${seq} (${rows} rows)`);
+      }
+    }
+    const seqs = [...batches.keys()].sort((a, b) => a - b);
+    for (let i = 1; i < seqs.length; i++) {
+      if (seqs[i] !== seqs[i - 1]! + 1) {
+        gaps.push(`${writer}: batches ${seqs[i - 1]! + 1}..${seqs[i]! - 1}`);
+      }
+    }
+  }
+  const list = (items: string[]) =>
+    items.slice(0, 5).join("; ") + (items.length > 5 ? `; and ${items.length - 5} more` : "");
+
+  checks.push({
+    name: "rows_acknowledged_equal_rows_in_table",
+    passed: ackRows === tableRows,
+    detail: `${ackRows} rows acknowledged, ${tableRows} rows of this run in the table`,
+  });
+  checks.push({
+    name: "every_acknowledged_batch_present",
+    passed: missing.length === 0 && wrongCount.length === 0,
+    detail: missing.length + wrongCount.length === 0
+      ? `${
+        [...acknowledged.values()].reduce((n, m) => n + m.size, 0)
+      } batches present with their row counts`
+      : `missing: ${list(missing) || "none"}; wrong counts: ${list(wrongCount) || "none"}`,
+  });
+  checks.push({
+    name: "no_unacknowledged_batches",
+    passed: unacknowledged.length === 0,
+    detail: unacknowledged.length === 0
+      ? "every batch in the table was acknowledged"
+      : list(unacknowledged),
+  });
+  checks.push({
+    name: "no_duplicate_keys",
+    passed: duplicates === 0,
+    detail: duplicates === 0
+      ? "(writer_id, batch_seq, neuron_id, timestamp_us) is unique"
+      : `${duplicates} repeated keys, first in ${duplicateExample}`,
+  });
+  checks.push({
+    name: "batch_sequences_contiguous",
+    passed: gaps.length === 0,
+    detail: gaps.length === 0 ? "no writer skipped a batch" : list(gaps),
+  });
+  const report = await verifyTable(table);
+  for (const c of report.checks) {
+    checks.push({
+      name: `table_${c.name}`,
+      passed: c.passed,
+      detail: (c.skipped ? "skipped: " : "") + c.detail +
+        (c.problems.length ? `: ${c.problems.slice(0, 3).join("; ")}` : ""),
+    });
+  }
+  return { passed: checks.every((c) => c.passed), checks };
+}

@@ -1,0 +1,47 @@
+/**
+ * The entry point of a role running as a Deno worker. It waits for a
+ * `start` command, runs the role, and posts reports back. Killing it is the
+ * orchestrator's `terminate()`; to die at an armed chaos point the worker
+ * announces it and then blocks until it is terminated.
+ */
+
+/// <reference lib="deno.worker" />
+
+import { setupLogging } from "../util/log.ts";
+import type { Command, Report, RoleChannel } from "./messages.ts";
+import { ChannelState, runRole } from "./run_role.ts";
+
+const state = new ChannelState();
+const post = (report: Report) => self.postMessage(report);
+
+const channel: RoleChannel = {
+  send: post,
+  get stopRequested() {
+    return state.stopRequested;
+  },
+  get stopping() {
+    return state.stopping;
+  },
+  armed: state.armed,
+  die(): never {
+    // Block this thread until the orchestrator terminates the worker.
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+    throw new Error("unreachable");
+  },
+};
+
+self.onmessage = (message: MessageEvent<Command>) => {
+  const command = message.data;
+  if (command.type === "stop") state.requestStop();
+  else if (command.type === "arm") state.armed.add(command.phase);
+  else if (command.type === "start") {
+    setupLogging(Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ? "debug" : "warning");
+    runRole(command.spec, channel).then(
+      () => self.close(),
+      (error) => {
+        post({ type: "fatal", id: command.spec.id, message: String(error?.stack ?? error) });
+        self.close();
+      },
+    );
+  }
+};
