@@ -110,7 +110,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     }
   };
 
-  const onReport = (slot: () => Slot) => (report: Report) => {
+  const onReport = (spec: RoleSpec) => (report: Report) => {
     const now = Date.now();
     switch (report.type) {
       case "event": {
@@ -157,7 +157,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
       case "fatal":
         errors++;
         record(now, {
-          role: slot().spec.kind === "vacuum" ? "vacuum" : slot().spec.kind,
+          role: spec.kind,
           role_id: report.id,
           event: "role_error",
           detail: report.message.slice(0, 500),
@@ -171,16 +171,10 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   };
 
   const roleLog = `${dir.path}/roles.log`;
-  const start = (spec: RoleSpec): RoleHost => {
-    let slotRef!: Slot;
-    const handler = onReport(() => slotRef);
-    const host = config.isolation === "process"
-      ? startProcessHost(spec, handler, roleLog)
-      : startWorkerHost(spec, handler);
-    slotRef = slots.get(spec.id) ?? { spec, host, restarts: 0 };
-    slotRef.host = host;
-    return host;
-  };
+  const start = (spec: RoleSpec): RoleHost =>
+    config.isolation === "process"
+      ? startProcessHost(spec, onReport(spec), roleLog)
+      : startWorkerHost(spec, onReport(spec));
   const slots = new Map<string, Slot>();
   const specs: RoleSpec[] = [];
   for (let w = 0; w < config.writers; w++) specs.push(roleSpec("writer", `writer-${w}`));
@@ -221,9 +215,8 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     });
   };
   for (const spec of specs) {
-    const slot: Slot = { spec, host: undefined as unknown as RoleHost, restarts: 0 };
+    const slot: Slot = { spec, host: start(spec), restarts: 0 };
     slots.set(spec.id, slot);
-    slot.host = start(spec);
     watch(slot);
   }
   logger.info("Streaming into {table} for {duration} with {writers} writers ({isolation})", {
