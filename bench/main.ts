@@ -1,0 +1,194 @@
+/**
+ * `deno task bench [--quick] [--scenario name] [--json] [--repetitions N]`:
+ * every scenario for neuralake and for delta-rs (the `deltalake` Python
+ * package, in its own virtual environment) on the same data in the same run,
+ * alternating, with a warm-up and at least five measured repetitions. Prints
+ * a Markdown table (or, with --json, one object whose `scenarios` array holds
+ * name, metric, the two medians and the ratio, > 1 meaning neuralake is
+ * better) and writes bench-results/<timestamp>.json and .md.
+ */
+
+import { parseArgs } from "node:util";
+import { VERSION } from "../src/version.ts";
+import { benchPython } from "./delta_rs.ts";
+import { writePool } from "./fixtures.ts";
+import { markdownTable, type ScenarioResult } from "./harness.ts";
+import { type BenchContext, SCENARIOS } from "./scenarios.ts";
+
+const HELP = `Usage: deno task bench [options]
+
+Options:
+  --quick              Smaller data, 3 repetitions (for a quick look; quote full runs)
+  --scenario <name>    Run only scenarios whose name contains <name> (repeatable)
+  --repetitions <N>    Measured repetitions per side (default 5)
+  --json               Print one JSON object instead of the table
+  -h, --help           Show this help
+
+Scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}`;
+
+async function machine() {
+  const python = await benchPython();
+  const out = await new Deno.Command(python, {
+    args: [
+      "-c",
+      "import deltalake, pyarrow, platform; print(deltalake.__version__, pyarrow.__version__, platform.python_version())",
+    ],
+    stdout: "piped",
+  }).output();
+  const [deltalake, pyarrow, pythonVersion] = new TextDecoder().decode(out.stdout).trim().split(
+    " ",
+  );
+  let cpu = "unknown";
+  try {
+    cpu = /model name\s*:\s*(.+)/.exec(await Deno.readTextFile("/proc/cpuinfo"))?.[1] ?? cpu;
+  } catch {
+    // Not Linux.
+  }
+  return {
+    cpus: navigator.hardwareConcurrency,
+    cpu,
+    memory_gib: Math.round(Deno.systemMemoryInfo().total / 1024 ** 3),
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    deno: Deno.version.deno,
+    neuralake: VERSION,
+    deltalake,
+    pyarrow,
+    python: pythonVersion,
+  };
+}
+
+/** Starts (or reuses) the loopback S3 server and returns its settings. */
+async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> {
+  const script = new URL("../scripts/s3-server.sh", import.meta.url).pathname;
+  const out = await new Deno.Command("sh", {
+    args: [script, "start"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) return undefined;
+  const env: Record<string, string> = {};
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
+  }
+  for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
+  return {
+    bucket: env.NEURALAKE_TEST_BUCKET!,
+    env,
+    storageOptions: {
+      AWS_ENDPOINT_URL: env.AWS_ENDPOINT_URL!,
+      AWS_ACCESS_KEY_ID: env.AWS_ACCESS_KEY_ID!,
+      AWS_SECRET_ACCESS_KEY: env.AWS_SECRET_ACCESS_KEY!,
+      AWS_REGION: env.AWS_REGION ?? "us-east-1",
+      AWS_ALLOW_HTTP: "true",
+      AWS_S3_ALLOW_UNSAFE_RENAME: "true",
+      conditional_put: "etag",
+    },
+  };
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      quick: { type: "boolean" },
+      scenario: { type: "string", multiple: true },
+      repetitions: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const quick = values.quick === true;
+  const repetitions = Number(values.repetitions ?? (quick ? 3 : 5));
+  if (!Number.isInteger(repetitions) || repetitions < 1) {
+    throw new RangeError("--repetitions must be a positive integer");
+  }
+  const wanted = values.scenario ?? [];
+  const chosen = SCENARIOS.filter((s) =>
+    wanted.length === 0 || wanted.some((w) => s.name.includes(w))
+  );
+  if (chosen.length === 0) throw new RangeError(`No scenario matches ${wanted.join(", ")}`);
+
+  const work = await Deno.makeTempDir({ prefix: "neuralake-bench-" });
+  const pools = new Map<number, Promise<string>>();
+  const ctx: BenchContext = {
+    quick,
+    repetitions,
+    warmup: 1,
+    work,
+    progress: (line) => console.error(line),
+    pool: (rows) => {
+      let p = pools.get(rows);
+      if (!p) {
+        p = writePool(`${work}/pool-${rows}.parquet`, rows).then(() =>
+          `${work}/pool-${rows}.parquet`
+        );
+        pools.set(rows, p);
+      }
+      return p;
+    },
+  };
+  if (chosen.some((s) => s.name.includes("S3"))) {
+    const s3 = await s3Server();
+    if (s3) ctx.s3 = s3;
+  }
+
+  const started = new Date();
+  const info = await machine();
+  const results: ScenarioResult[] = [];
+  const skipped: { name: string; reason: string }[] = [];
+  try {
+    for (const scenario of chosen) {
+      console.error(`== ${scenario.name}`);
+      try {
+        results.push(...await scenario.run(ctx));
+      } catch (error) {
+        skipped.push({ name: scenario.name, reason: (error as Error).message });
+        console.error(`${scenario.name} failed: ${(error as Error).stack}`);
+      }
+    }
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+  const report = {
+    started_at: started.toISOString(),
+    command: `deno task bench${quick ? " --quick" : ""}${
+      wanted.map((w) => ` --scenario '${w}'`).join("")
+    }`,
+    quick,
+    repetitions,
+    machine: info,
+    scenarios: results,
+    failed: skipped,
+  };
+  const table = markdownTable(results);
+  await Deno.mkdir("bench-results", { recursive: true });
+  await Deno.writeTextFile(`bench-results/${stamp}.json`, JSON.stringify(report, null, 2) + "\n");
+  await Deno.writeTextFile(
+    `bench-results/${stamp}.md`,
+    `# neuralake vs delta-rs, ${started.toISOString()}\n\n` +
+      `Machine: ${info.cpus} cores (${info.cpu}), ${info.memory_gib} GiB, ${info.os}; Deno ${info.deno}, deltalake ${info.deltalake}, pyarrow ${info.pyarrow}.\n` +
+      `Command: \`${report.command}\`. Medians of ${repetitions} repetitions after a warm-up; ratio > 1 means neuralake is better.\n\n` +
+      table + "\n" +
+      (skipped.length
+        ? `\nFailed: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}\n`
+        : ""),
+  );
+  if (values.json) console.log(JSON.stringify(report, null, 2));
+  else {
+    console.log(table);
+    if (skipped.length) {
+      console.log(`\nFailed: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}`);
+    }
+    console.log(`\nWritten to bench-results/${stamp}.json and .md`);
+  }
+  return skipped.length ? 1 : 0;
+}
+
+if (import.meta.main) Deno.exit(await main());

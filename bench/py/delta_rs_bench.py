@@ -1,0 +1,158 @@
+"""The delta-rs side of `deno task bench`: each scenario as neuralake runs it,
+done with the `deltalake` Python package (Rust underneath), timed inside this
+process so that interpreter start-up is not counted.
+
+Usage: python delta_rs_bench.py '<json request>'; prints one JSON object.
+"""
+import json
+import multiprocessing
+import os
+import sys
+import time
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+import deltalake
+
+
+def percentile(values, p):
+    if not values:
+        return 0.0
+    s = sorted(values)
+    k = max(0, min(len(s) - 1, int(-(-len(s) * p // 100)) - 1))
+    return s[k]
+
+
+def load_pool(path):
+    return pq.read_table(path)
+
+
+def batch_of(pool, offset, rows, writer, seq):
+    n = pool.num_rows
+    offset %= max(1, n - rows)
+    batch = pool.slice(offset, rows)
+    batch = batch.set_column(batch.schema.get_field_index("writer_id"), "writer_id",
+                             pa.array([writer] * rows, pa.string()))
+    batch = batch.set_column(batch.schema.get_field_index("batch_seq"), "batch_seq",
+                             pa.array([seq] * rows, pa.int64()))
+    return batch
+
+
+def stream_writer(uri, pool_path, rows, seconds, writer, options, out):
+    pool = load_pool(pool_path)
+    latencies = []
+    written = 0
+    seq = 0
+    start = time.perf_counter()
+    deadline = start + seconds
+    while time.perf_counter() < deadline:
+        batch = batch_of(pool, seq * rows + hash(writer) % 100000, rows, writer, seq)
+        t0 = time.perf_counter()
+        deltalake.write_deltalake(uri, batch, mode="append", storage_options=options)
+        latencies.append((time.perf_counter() - t0) * 1000)
+        written += rows
+        seq += 1
+    out.put({"writer": writer, "rows": written, "commits": seq, "latencies": latencies,
+             "seconds": time.perf_counter() - start})
+
+
+def stream(req):
+    uri, rows, seconds = req["uri"], req["rows"], req["seconds"]
+    options = req.get("storage_options")
+    pool = load_pool(req["pool"])
+    # The table exists before the writers start, as for neuralake.
+    deltalake.write_deltalake(uri, pool.slice(0, 0), mode="append", storage_options=options)
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=stream_writer,
+                         args=(uri, req["pool"], rows, seconds, f"writer-{w}", options, queue))
+             for w in range(req["writers"])]
+    started = time.perf_counter()
+    for p in procs:
+        p.start()
+    results = [queue.get() for _ in procs]
+    for p in procs:
+        p.join()
+    wall = time.perf_counter() - started
+    latencies = [l for r in results for l in r["latencies"]]
+    rows_total = sum(r["rows"] for r in results)
+    commits = sum(r["commits"] for r in results)
+    # Writers start after interpreter spawn; measure over their own time.
+    writing = max(r["seconds"] for r in results)
+    table_rows = deltalake.DeltaTable(uri, storage_options=options).to_pyarrow_table(
+        columns=["batch_seq"]).num_rows
+    return {"rows": rows_total, "table_rows": table_rows, "commits": commits,
+            "seconds": writing, "wall": wall,
+            "rows_per_second": rows_total / writing, "commits_per_second": commits / writing,
+            "latency_p50": percentile(latencies, 50), "latency_p99": percentile(latencies, 99)}
+
+
+def bulk(req):
+    table = load_pool(req["pool"])
+    if req["rows"] < table.num_rows:
+        table = table.slice(0, req["rows"])
+    t0 = time.perf_counter()
+    deltalake.write_deltalake(req["uri"], table, mode="append")
+    seconds = time.perf_counter() - t0
+    dt = deltalake.DeltaTable(req["uri"])
+    size = sum(os.path.getsize(u.replace("file://", "")) for u in dt.file_uris())
+    return {"seconds": seconds, "rows": table.num_rows, "bytes": size,
+            "table_rows": dt.to_pyarrow_table(columns=["batch_seq"]).num_rows}
+
+
+def compact(req):
+    dt = deltalake.DeltaTable(req["uri"])
+    before = len(dt.file_uris())
+    t0 = time.perf_counter()
+    metrics = dt.optimize.compact(target_size=req["target_size"])
+    seconds = time.perf_counter() - t0
+    dt = deltalake.DeltaTable(req["uri"])
+    return {"seconds": seconds, "files_before": before, "files_after": len(dt.file_uris()),
+            "metrics": {k: v for k, v in metrics.items() if isinstance(v, (int, float))},
+            "table_rows": dt.to_pyarrow_table(columns=["batch_seq"]).num_rows}
+
+
+def vacuum(req):
+    dt = deltalake.DeltaTable(req["uri"])
+    t0 = time.perf_counter()
+    deleted = dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+    seconds = time.perf_counter() - t0
+    dt = deltalake.DeltaTable(req["uri"])
+    return {"seconds": seconds, "deleted": len(deleted),
+            "table_rows": dt.to_pyarrow_table(columns=["n"]).num_rows}
+
+
+def open_table(req):
+    times = []
+    for _ in range(req.get("repeat", 1)):
+        t0 = time.perf_counter()
+        dt = deltalake.DeltaTable(req["uri"])
+        times.append(time.perf_counter() - t0)
+    return {"seconds": min(times), "version": dt.version(), "files": len(dt.file_uris())}
+
+
+def scan(req):
+    dt = deltalake.DeltaTable(req["uri"])
+    filters = None
+    if req.get("between"):
+        lo, hi = req["between"]
+        lo = pa.scalar(lo, pa.timestamp("us", tz="UTC"))
+        hi = pa.scalar(hi, pa.timestamp("us", tz="UTC"))
+        filters = (ds.field("timestamp_us") >= lo) & (ds.field("timestamp_us") < hi)
+    t0 = time.perf_counter()
+    dataset = dt.to_pyarrow_dataset()
+    fragments = len(list(dataset.get_fragments(filter=filters))) if filters is not None else len(
+        dt.file_uris())
+    table = dataset.to_table(filter=filters)
+    seconds = time.perf_counter() - t0
+    return {"seconds": seconds, "rows": table.num_rows, "files_read": fragments}
+
+
+OPS = {"stream": stream, "bulk": bulk, "compact": compact, "vacuum": vacuum,
+       "open": open_table, "scan": scan}
+
+if __name__ == "__main__":
+    request = json.loads(sys.argv[1])
+    print(json.dumps(OPS[request["op"]](request)))

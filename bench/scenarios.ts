@@ -1,0 +1,431 @@
+/**
+ * The benchmark scenarios, each run for neuralake and for delta-rs on the
+ * same data in the same run: streaming micro-batch append, bulk append,
+ * compaction, vacuum, snapshot load, scan, and streaming on S3.
+ */
+
+import { parse } from "csv-parse/sync";
+import type { ColumnBatch } from "../src/columnar/batch.ts";
+import { NEURAL_FIELDS } from "../src/sources/neural.ts";
+import { openTable, snapshotOf } from "../src/ops/table.ts";
+import { writeTable } from "../src/ops/write.ts";
+import { compactOnce } from "../src/ops/compaction.ts";
+import { vacuum } from "../src/ops/vacuum.ts";
+import { scanTable } from "../src/ops/scan.ts";
+import { loadSnapshot } from "../src/delta/snapshot.ts";
+import { LocalStore } from "../src/storage/local.ts";
+import { parquetCheckpointCodec } from "../src/ops/checkpoint_codec.ts";
+import { resolveConfig } from "../src/roles/config.ts";
+import { runStream } from "../src/roles/orchestrator.ts";
+import { deltaRsBench } from "./delta_rs.ts";
+import {
+  copyTree,
+  manyCommitsTable,
+  neuralBatch,
+  scanTableFixture,
+  smallFilesTable,
+  tombstonedTable,
+  treeBytes,
+  writePool,
+} from "./fixtures.ts";
+import { measurePairs, median, type ScenarioResult, type SideRun } from "./harness.ts";
+
+/** What every scenario gets. */
+export interface BenchContext {
+  quick: boolean;
+  repetitions: number;
+  warmup: number;
+  /** A scratch directory, removed at the end. */
+  work: string;
+  progress: (line: string) => void;
+  /** The shared pool of generated rows, as a Parquet file for delta-rs. */
+  pool(rows: number): Promise<string>;
+  /** S3 settings for the S3 scenario, when a server is available. */
+  s3?: { bucket: string; env: Record<string, string>; storageOptions: Record<string, string> };
+}
+
+/** A scenario: a name and how to run it. */
+export interface Scenario {
+  name: string;
+  run(ctx: BenchContext): Promise<ScenarioResult[]>;
+}
+
+let counter = 0;
+function fresh(ctx: BenchContext, label: string): string {
+  return `${ctx.work}/${label}-${counter++}`;
+}
+
+async function removeQuietly(path: string) {
+  await Deno.remove(path, { recursive: true }).catch(() => {});
+}
+
+/** Per batch: encode + upload + commit, from a run's metrics CSV. */
+async function appendLatencies(csvPath: string): Promise<number[]> {
+  const records = parse(await Deno.readTextFile(csvPath), { columns: true }) as Record<
+    string,
+    string
+  >[];
+  return records
+    .filter((r) => r.event === "batch_committed" && r.commit_ms !== "")
+    .map((r) => Number(r.encode_ms) + Number(r.upload_ms) + Number(r.commit_ms));
+}
+
+function percentile(values: number[], p: number): number {
+  if (!values.length) return 0;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.max(0, Math.min(s.length - 1, Math.ceil((s.length * p) / 100) - 1))]!;
+}
+
+/** Streaming micro-batch append with 3 writers: neuralake's roles (with compaction and vacuum) against 3 delta-rs processes. */
+function streaming(name: string, s3: boolean): Scenario {
+  return {
+    name,
+    async run(ctx) {
+      if (s3 && !ctx.s3) {
+        throw new Error(
+          "The S3 scenario needs the S3 server: run scripts/s3-server.sh start first",
+        );
+      }
+      const seconds = ctx.quick ? 3 : 10;
+      const batchSizes = s3 ? [5_000] : [500, 5_000, 50_000];
+      const pool = await ctx.pool(ctx.quick ? 200_000 : 1_000_000);
+      const results: ScenarioResult[] = [];
+      for (const rows of batchSizes) {
+        const uriOf = (label: string) =>
+          s3 ? `s3://${ctx.s3!.bucket}/bench/${label}-${crypto.randomUUID()}` : fresh(ctx, label);
+        results.push(
+          ...await measurePairs(
+            name,
+            `3 writers, ${rows.toLocaleString("en-US")} rows/batch, ${seconds} s`,
+            [
+              { key: "rows_per_second", label: "rows/s", better: "higher" },
+              { key: "commits_per_second", label: "commits/s", better: "higher" },
+              { key: "latency_p50", label: "append latency p50 (ms)", better: "lower" },
+              { key: "latency_p99", label: "append latency p99 (ms)", better: "lower" },
+            ],
+            {
+              repetitions: ctx.repetitions,
+              warmup: ctx.warmup,
+              sameRowsAcrossSides: false,
+              notes:
+                "neuralake runs with compaction and vacuum on; append latency is encode + upload + commit",
+            },
+            async () => {
+              const table = uriOf("ours");
+              const out = fresh(ctx, "runs");
+              const config = resolveConfig({
+                profile: "local",
+                env: {},
+                flags: [
+                  ["table", table],
+                  ["out", out],
+                  ["durationMs", `${seconds}s`],
+                  ["writers", "3"],
+                  ["batchRows", String(rows)],
+                  ["compaction.intervalMs", "1s"],
+                ],
+              });
+              const { results: r, dir } = await runStream(config, { progress: false });
+              const latencies = await appendLatencies(dir.metricsCsv);
+              if (!s3) await removeQuietly(table);
+              return {
+                sample: {
+                  rows_per_second: r.totals.rows_per_second,
+                  commits_per_second: r.totals.commits / r.wall_seconds,
+                  latency_p50: percentile(latencies, 50),
+                  latency_p99: percentile(latencies, 99),
+                },
+                expectedRows: r.totals.rows_acknowledged,
+                tableRows: r.verification.passed ? r.totals.rows_acknowledged : -1,
+              };
+            },
+            async () => {
+              const uri = uriOf("theirs");
+              const r = await deltaRsBench({
+                op: "stream",
+                uri,
+                pool,
+                rows,
+                seconds,
+                writers: 3,
+                ...(s3 ? { storage_options: ctx.s3!.storageOptions } : {}),
+              });
+              if (!s3) await removeQuietly(uri);
+              return { sample: r, expectedRows: r.rows, tableRows: r.table_rows };
+            },
+            ctx.progress,
+          ),
+        );
+      }
+      return results;
+    },
+  };
+}
+
+/** Bulk append: N rows as one write. */
+const bulk: Scenario = {
+  name: "bulk append",
+  async run(ctx) {
+    const results: ScenarioResult[] = [];
+    for (const total of ctx.quick ? [1_000_000] : [1_000_000, 10_000_000]) {
+      const pool = await ctx.pool(total);
+      // neuralake's input, generated before timing (delta-rs loads its Arrow table before timing too).
+      const batches: ColumnBatch[] = [];
+      for (let start = 0; start < total; start += 1_000_000) {
+        batches.push(neuralBatch("pool", 0, Math.min(1_000_000, total - start), start));
+      }
+      results.push(
+        ...await measurePairs(
+          "bulk append",
+          `${total.toLocaleString("en-US")} rows, one commit`,
+          [
+            { key: "rows_per_second", label: "rows/s", better: "higher" },
+            { key: "mb_per_second", label: "output MB/s", better: "higher" },
+          ],
+          { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+          async () => {
+            const dir = fresh(ctx, "bulk-ours");
+            const table = openTable(dir);
+            const t0 = performance.now();
+            const r = await writeTable(table, {
+              fields: NEURAL_FIELDS,
+              async *batches() {
+                yield* batches;
+              },
+            });
+            const seconds = (performance.now() - t0) / 1000;
+            const rows = (await snapshotOf(table)).files.size > 0 ? r.rows : 0;
+            await removeQuietly(dir);
+            return {
+              sample: { rows_per_second: r.rows / seconds, mb_per_second: r.bytes / 1e6 / seconds },
+              expectedRows: total,
+              tableRows: rows,
+            };
+          },
+          async () => {
+            const dir = fresh(ctx, "bulk-theirs");
+            const r = await deltaRsBench({ op: "bulk", uri: dir, pool, rows: total });
+            await removeQuietly(dir);
+            return {
+              sample: {
+                rows_per_second: r.rows / r.seconds,
+                mb_per_second: r.bytes / 1e6 / r.seconds,
+              },
+              expectedRows: total,
+              tableRows: r.table_rows,
+            };
+          },
+          ctx.progress,
+        ),
+      );
+    }
+    return results;
+  },
+};
+
+/** Compaction of many small files into one target size. */
+const compaction: Scenario = {
+  name: "compaction",
+  async run(ctx) {
+    const files = ctx.quick ? 200 : 1_000;
+    const rowsPerFile = 1_000;
+    const fixture = fresh(ctx, "compaction-fixture");
+    await smallFilesTable(fixture, files, rowsPerFile);
+    const inputBytes = await treeBytes(fixture) - await treeBytes(`${fixture}/_delta_log`);
+    const target = 512 * 1024 * 1024;
+    return await measurePairs(
+      "compaction",
+      `${files} files x ${rowsPerFile} rows into one`,
+      [
+        { key: "mb_per_second", label: "input MB/s", better: "higher" },
+        { key: "seconds", label: "wall time (s)", better: "lower" },
+      ],
+      { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+      async () => {
+        const dir = fresh(ctx, "compact-ours");
+        await copyTree(fixture, dir);
+        const table = openTable(dir);
+        const state = await snapshotOf(table);
+        const t0 = performance.now();
+        const bins = await compactOnce(table, state, { targetFileSize: target, minFiles: 2 });
+        const seconds = (performance.now() - t0) / 1000;
+        const after = await snapshotOf(table);
+        const rows = bins.reduce((n, b) => n + (b.kind === "committed" ? b.rows : 0), 0);
+        await removeQuietly(dir);
+        return {
+          sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds },
+          expectedRows: files * rowsPerFile,
+          tableRows: after.files.size === 1 ? rows : -after.files.size,
+        };
+      },
+      async () => {
+        const dir = fresh(ctx, "compact-theirs");
+        await copyTree(fixture, dir);
+        const r = await deltaRsBench({ op: "compact", uri: dir, target_size: target });
+        await removeQuietly(dir);
+        return {
+          sample: { mb_per_second: inputBytes / 1e6 / r.seconds, seconds: r.seconds },
+          expectedRows: files * rowsPerFile,
+          tableRows: r.files_after === 1 ? r.table_rows : -r.files_after,
+        };
+      },
+      ctx.progress,
+    );
+  },
+};
+
+/** Vacuum of many expired, unreferenced files. */
+const vacuumScenario: Scenario = {
+  name: "vacuum",
+  async run(ctx) {
+    const files = ctx.quick ? 2_000 : 10_000;
+    const fixture = fresh(ctx, "vacuum-fixture");
+    await tombstonedTable(fixture, files);
+    return await measurePairs(
+      "vacuum",
+      `${files.toLocaleString("en-US")} expired unreferenced files`,
+      [{ key: "files_per_second", label: "files deleted/s", better: "higher" }],
+      { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+      async () => {
+        const dir = fresh(ctx, "vacuum-ours");
+        await copyTree(fixture, dir);
+        const table = openTable(dir);
+        const t0 = performance.now();
+        const r = await vacuum(table.store, () => snapshotOf(table), {
+          retentionMs: 0,
+          allowShortRetention: true,
+        });
+        const seconds = (performance.now() - t0) / 1000;
+        const rows = (await snapshotOf(table)).files.size;
+        await removeQuietly(dir);
+        return {
+          sample: { files_per_second: r.filesDeleted / seconds, deleted: r.filesDeleted },
+          expectedRows: files === r.filesDeleted ? 1 : -1,
+          tableRows: rows,
+        };
+      },
+      async () => {
+        const dir = fresh(ctx, "vacuum-theirs");
+        await copyTree(fixture, dir);
+        const r = await deltaRsBench({ op: "vacuum", uri: dir });
+        await removeQuietly(dir);
+        return {
+          sample: { files_per_second: r.deleted / r.seconds, deleted: r.deleted },
+          expectedRows: files === r.deleted ? 1 : -1,
+          tableRows: r.table_rows,
+        };
+      },
+      ctx.progress,
+    );
+  },
+};
+
+/** Opening a table: snapshot load with and without checkpoints. */
+const snapshotLoad: Scenario = {
+  name: "snapshot load",
+  async run(ctx) {
+    const results: ScenarioResult[] = [];
+    for (const commits of ctx.quick ? [1_000] : [1_000, 10_000]) {
+      for (const every of [undefined, 100]) {
+        const dir = fresh(ctx, `commits-${commits}-${every ?? "none"}`);
+        ctx.progress(`preparing a table of ${commits} commits${every ? " with checkpoints" : ""}`);
+        await manyCommitsTable(dir, commits, every);
+        results.push(
+          ...await measurePairs(
+            "snapshot load",
+            `${commits.toLocaleString("en-US")} commits, ${
+              every ? `checkpoint every ${every}` : "no checkpoint"
+            }`,
+            [{ key: "ms", label: "open time (ms)", better: "lower" }],
+            { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+            async () => {
+              const t0 = performance.now();
+              const snapshot = await loadSnapshot(new LocalStore(dir), parquetCheckpointCodec);
+              const ms = performance.now() - t0;
+              return { sample: { ms }, expectedRows: commits, tableRows: snapshot.files.size };
+            },
+            async () => {
+              const r = await deltaRsBench({ op: "open", uri: dir });
+              return {
+                sample: { ms: r.seconds * 1000 },
+                expectedRows: commits,
+                tableRows: r.files,
+              };
+            },
+            ctx.progress,
+          ),
+        );
+      }
+    }
+    return results;
+  },
+};
+
+/** Scans: all rows, and a predicate that statistics prune to 1% of the files. */
+const scan: Scenario = {
+  name: "scan",
+  async run(ctx) {
+    const files = ctx.quick ? 20 : 100;
+    const rowsPerFile = ctx.quick ? 50_000 : 100_000;
+    const dir = fresh(ctx, "scan-fixture");
+    const { oneFile } = await scanTableFixture(dir, files, rowsPerFile);
+    const results: ScenarioResult[] = [];
+    for (const selective of [false, true]) {
+      const where = selective
+        ? `timestamp_us >= ${oneFile[0]} and timestamp_us < ${oneFile[1]}`
+        : undefined;
+      results.push(
+        ...await measurePairs(
+          "scan",
+          selective
+            ? `predicate selecting 1 of ${files} files`
+            : `full scan, ${(files * rowsPerFile).toLocaleString("en-US")} rows`,
+          [
+            { key: "rows_per_second", label: "rows/s", better: "higher" },
+            { key: "files_read", label: "files read", better: "lower" },
+          ],
+          { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+          async () => {
+            const t0 = performance.now();
+            const s = await scanTable(openTable(dir), where ? { where } : {});
+            let rows = 0;
+            for await (const batch of s.batches) rows += batch.length;
+            const seconds = (performance.now() - t0) / 1000;
+            return {
+              sample: { rows_per_second: rows / seconds, files_read: s.stats.filesRead },
+              expectedRows: selective ? rowsPerFile : files * rowsPerFile,
+              tableRows: rows,
+            };
+          },
+          async () => {
+            const r = await deltaRsBench({
+              op: "scan",
+              uri: dir,
+              ...(selective ? { between: oneFile } : {}),
+            });
+            return {
+              sample: { rows_per_second: r.rows / r.seconds, files_read: r.files_read },
+              expectedRows: selective ? rowsPerFile : files * rowsPerFile,
+              tableRows: r.rows,
+            };
+          },
+          ctx.progress,
+        ),
+      );
+    }
+    return results;
+  },
+};
+
+/** Every scenario, in run order. */
+export const SCENARIOS: Scenario[] = [
+  streaming("streaming append", false),
+  bulk,
+  compaction,
+  vacuumScenario,
+  snapshotLoad,
+  scan,
+  streaming("streaming append on S3", true),
+];
+
+export { median, writePool };
