@@ -65,7 +65,7 @@ Deno.test("a streaming vacuum retention shorter than the writers' commit window 
     "below the 15.0 s that streaming needs",
   );
   assertEquals(
-    resolveConfig({ flags: [["vacuum.retentionMs", `${MIN_STREAM_RETENTION_MS}`]] }).vacuum
+    resolveConfig({ flags: [["vacuum.retentionMs", `${MIN_STREAM_RETENTION_MS}ms`]] }).vacuum
       .retentionMs,
     MIN_STREAM_RETENTION_MS,
   );
