@@ -12,16 +12,14 @@
  *   so a `%` from Hive escaping appears as `%25` in the log, as Spark writes it.
  */
 
+import { formatDate, formatDecimal, formatTimestamp, type Scalar } from "../columnar/scalar.ts";
+import { readDate, readDecimal, readTimestampMicros } from "../columnar/text_values.ts";
 import {
-  formatDate,
-  formatDecimal,
-  formatTimestamp,
-  parseDateText,
-  parseDecimalText,
-  parseTimestampText,
-  type Scalar,
-} from "../columnar/scalar.ts";
-import { INTEGER_RANGES, type PrimitiveType, representationOf } from "../columnar/types.ts";
+  INTEGER_RANGES,
+  parseDecimal,
+  type PrimitiveType,
+  representationOf,
+} from "../columnar/types.ts";
 
 /** The directory name of a null partition value. */
 export const NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__";
@@ -70,7 +68,7 @@ export function parsePartitionValue(
   switch (representationOf(type)) {
     case "int32": {
       if (type === "date") {
-        const days = parseDateText(text.slice(0, 10));
+        const days = readDate(text.slice(0, 10));
         if (days === undefined) throw bad();
         return days;
       }
@@ -88,9 +86,9 @@ export function parsePartitionValue(
         if (Number.isInteger(n)) return BigInt(n);
         throw bad();
       }
-      const parsed = parseTimestampText(text);
-      if (!parsed) throw bad();
-      return parsed.micros;
+      const micros = readTimestampMicros(text);
+      if (micros === undefined) throw bad();
+      return micros;
     }
     case "float32":
     case "float64": {
@@ -109,7 +107,8 @@ export function parsePartitionValue(
     case "binary":
       return unescapeBinary(text);
     case "decimal": {
-      const v = parseDecimalText(text, type);
+      const spec = parseDecimal(type)!;
+      const v = readDecimal(text.trim(), spec.precision, spec.scale);
       if (v === undefined) throw bad();
       return v;
     }

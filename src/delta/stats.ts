@@ -20,12 +20,10 @@ import {
   formatDate,
   formatDecimal,
   formatTimestamp,
-  parseDateText,
-  parseDecimalText,
-  parseTimestampText,
   type Scalar,
 } from "../columnar/scalar.ts";
-import { type PrimitiveType, representationOf } from "../columnar/types.ts";
+import { readDate, readDecimal, readTimestampMicros } from "../columnar/text_values.ts";
+import { parseDecimal, type PrimitiveType, representationOf } from "../columnar/types.ts";
 
 /** The longest string prefix kept in statistics, in code points. */
 export const STRING_PREFIX_LENGTH = 32;
@@ -191,14 +189,14 @@ function readBound(value: unknown, type: PrimitiveType): Scalar | undefined {
   switch (representationOf(type)) {
     case "int32":
       if (type === "date") {
-        return typeof value === "string" ? parseDateText(value.slice(0, 10)) : undefined;
+        return typeof value === "string" ? readDate(value.slice(0, 10)) : undefined;
       }
       return num !== undefined && Number.isInteger(num) ? num : undefined;
     case "int64":
       if (type === "long") {
         return source !== undefined && /^-?\d+$/.test(source) ? BigInt(source) : undefined;
       }
-      return typeof value === "string" ? parseTimestampText(value)?.micros : undefined;
+      return typeof value === "string" ? readTimestampMicros(value) : undefined;
     case "float32":
     case "float64":
       return num;
@@ -206,7 +204,8 @@ function readBound(value: unknown, type: PrimitiveType): Scalar | undefined {
       return typeof value === "string" ? value : undefined;
     case "decimal": {
       const text = source ?? (typeof value === "string" ? value : undefined);
-      return text === undefined ? undefined : parseDecimalText(text, type);
+      const spec = parseDecimal(type)!;
+      return text === undefined ? undefined : readDecimal(text, spec.precision, spec.scale);
     }
     default:
       return undefined;

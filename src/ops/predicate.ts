@@ -15,15 +15,9 @@
  */
 
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import {
-  compareScalars,
-  parseDateText,
-  parseDecimalText,
-  parseTimestampText,
-  type Scalar,
-  scalarAt,
-} from "../columnar/scalar.ts";
-import { type PrimitiveType, representationOf } from "../columnar/types.ts";
+import { compareScalars, type Scalar, scalarAt } from "../columnar/scalar.ts";
+import { readDate, readDecimal, readTimestampMicros } from "../columnar/text_values.ts";
+import { parseDecimal, type PrimitiveType, representationOf } from "../columnar/types.ts";
 
 /** A comparison operator. */
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
@@ -363,7 +357,7 @@ function coerceLiteral(lit: Operand & { kind: "literal" }, field: Field): Scalar
   switch (representationOf(type)) {
     case "int32": {
       if (type === "date") {
-        const days = typeof value === "string" ? parseDateText(value) : undefined;
+        const days = typeof value === "string" ? readDate(value) : undefined;
         if (days === undefined) throw bad(": use date 'YYYY-MM-DD'");
         return days;
       }
@@ -377,9 +371,9 @@ function coerceLiteral(lit: Operand & { kind: "literal" }, field: Field): Scalar
         return BigInt(lit.text);
       }
       if (typeof value === "string") {
-        const parsed = parseTimestampText(value);
-        if (parsed) return parsed.micros;
-        const days = parseDateText(value);
+        const micros = readTimestampMicros(value);
+        if (micros !== undefined) return micros;
+        const days = readDate(value);
         if (days !== undefined) return BigInt(days) * 86_400_000_000n;
         throw bad(": use an ISO-8601 timestamp such as '2024-01-02T03:04:05Z'");
       }
@@ -400,7 +394,8 @@ function coerceLiteral(lit: Operand & { kind: "literal" }, field: Field): Scalar
       if (typeof value !== "string") throw bad();
       return new TextEncoder().encode(value);
     case "decimal": {
-      const v = parseDecimalText(lit.text, type);
+      const spec = parseDecimal(type)!;
+      const v = readDecimal(lit.text, spec.precision, spec.scale);
       if (v === undefined) throw bad(`: it does not fit ${type}`);
       return v;
     }

@@ -27,6 +27,7 @@
  * - date and timestamps: see `coerce_time.ts`.
  */
 
+import { readDecimal } from "../columnar/text_values.ts";
 import { INTEGER_RANGES, type PrimitiveType } from "../columnar/types.ts";
 import { InputError } from "../util/errors.ts";
 
@@ -371,67 +372,7 @@ export function coerceBinary(text: string, where?: ValueLocation): Uint8Array {
 // ---------------------------------------------------------------------------
 // Decimal
 
-/**
- * Reads a decimal exactly as its unscaled value at `scale` (so `12.5` at
- * scale 2 is 1250n), or returns `undefined` if the text is not a number, has
- * non-zero digits past the scale, or needs more than `precision` digits.
- */
-export function readDecimal(text: string, precision: number, scale: number): bigint | undefined {
-  const n = text.length;
-  let i = 0;
-  const first = text.charCodeAt(0);
-  if (first === 45 || first === 43) i = 1;
-  const intStart = i;
-  for (; i < n; i++) {
-    const d = text.charCodeAt(i) - 48;
-    if (d < 0 || d > 9) break;
-  }
-  const intEnd = i;
-  let fracStart = i;
-  let fracEnd = i;
-  if (i < n && text.charCodeAt(i) === 46) {
-    fracStart = ++i;
-    for (; i < n; i++) {
-      const d = text.charCodeAt(i) - 48;
-      if (d < 0 || d > 9) break;
-    }
-    fracEnd = i;
-  }
-  if (intEnd === intStart && fracEnd === fracStart) return undefined;
-  let exponent = 0;
-  if (i < n && (text.charCodeAt(i) | 0x20) === 0x65) {
-    const expText = text.slice(i + 1);
-    const value = readInt(expText, -999_999_999, 999_999_999);
-    if (value === undefined) return undefined;
-    exponent = value;
-    i = n;
-  }
-  if (i !== n) return undefined;
-  let digits = text.slice(intStart, intEnd) + text.slice(fracStart, fracEnd);
-  // value = digits * 10^shift / 10^scale, so the unscaled value is digits * 10^shift.
-  let shift = exponent - (fracEnd - fracStart) + scale;
-  let nonZero = digits.length;
-  for (let k = 0; k < digits.length; k++) {
-    if (digits.charCodeAt(k) !== 48) {
-      nonZero = k;
-      break;
-    }
-  }
-  digits = digits.slice(nonZero);
-  if (digits.length === 0) return 0n;
-  if (shift < 0) {
-    // Only trailing zeros may be dropped; anything else would round.
-    const keep = digits.length + shift;
-    for (let k = Math.max(keep, 0); k < digits.length; k++) {
-      if (digits.charCodeAt(k) !== 48) return undefined;
-    }
-    digits = digits.slice(0, keep);
-    shift = 0;
-  }
-  if (digits.length + shift > precision) return undefined;
-  const unscaled = BigInt(digits) * 10n ** BigInt(shift);
-  return first === 45 ? -unscaled : unscaled;
-}
+export { readDecimal } from "../columnar/text_values.ts";
 
 /** Reads a decimal as its unscaled bigint; throws `InputError` if it does not fit. */
 export function coerceDecimal(
