@@ -5,7 +5,7 @@
  * spawns for `--isolation process` and drives over stdin/stdout.
  */
 
-import type { Report, RoleChannel, RoleKind, RoleSpec } from "../roles/messages.ts";
+import type { Report, RoleKind, RoleSpec } from "../roles/messages.ts";
 import { processChannel } from "../roles/process_channel.ts";
 import { ChannelState, runRole } from "../roles/run_role.ts";
 import { sleep } from "../util/backoff.ts";
@@ -93,20 +93,10 @@ export async function runRoleCommand(parsed: RoleArgs): Promise<number> {
   };
   const state = new ChannelState();
   let failed = false;
-  const channel: RoleChannel = {
-    send: (report: Report) => {
-      if (report.type === "fatal") failed = true;
-      write(toJson({ t_ms: Date.now() - started, ...report }, 0) + "\n");
-    },
-    get stopRequested() {
-      return state.stopRequested;
-    },
-    get stopping() {
-      return state.stopping;
-    },
-    armed: state.armed,
-    die: () => Deno.exit(137),
-  };
+  const channel = state.channel((report: Report) => {
+    if (report.type === "fatal") failed = true;
+    write(toJson({ t_ms: Date.now() - started, ...report }, 0) + "\n");
+  }, () => Deno.exit(137));
   const stop = () => state.requestStop();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);

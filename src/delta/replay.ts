@@ -131,3 +131,12 @@ export function applyCommit(state: SnapshotState, actions: readonly Action[]): v
   }
   state.version += 1;
 }
+
+/**
+ * The last version an application committed (its `txn` marker), or
+ * undefined if it never committed to this table. A writer that restarts
+ * resumes after it, so that no batch is written twice.
+ */
+export function lastAppVersion(state: SnapshotState, appId: string): number | undefined {
+  return state.txns.get(appId)?.version;
+}

@@ -27,7 +27,7 @@ import { createTableActions } from "./create.ts";
 import { addFor, alignBatch, dataFileKey, splitByPartition } from "./data_files.ts";
 import { maybeCheckpoint } from "./checkpoint.ts";
 import { snapshotOf, type Table } from "./table.ts";
-import { fileKey } from "../delta/replay.ts";
+import { fileKey, lastAppVersion } from "../delta/replay.ts";
 
 /** The default size a data file aims for: 128 MiB. */
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
@@ -122,8 +122,8 @@ export async function writeTable(
       );
     }
     fields = tableFields!;
-    const txn = options.appTxn && snapshot.txns.get(options.appTxn.appId);
-    if (options.appTxn && txn && txn.version >= options.appTxn.version) {
+    const committed = options.appTxn && lastAppVersion(snapshot, options.appTxn.appId);
+    if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
       return {
         table: table.uri,
         version: snapshot.version,

@@ -46,19 +46,9 @@ export function processChannel(): { channel: RoleChannel; spec: Promise<RoleSpec
     noSpec(new Error("stdin closed before a start command"));
     state.requestStop();
   })();
-  const channel: RoleChannel = {
-    send: writeLine,
-    get stopRequested() {
-      return state.stopRequested;
-    },
-    get stopping() {
-      return state.stopping;
-    },
-    armed: state.armed,
-    die(): never {
-      Deno.kill(Deno.pid, "SIGKILL");
-      throw new Error("unreachable");
-    },
-  };
+  const channel = state.channel(writeLine, () => {
+    Deno.kill(Deno.pid, "SIGKILL");
+    throw new Error("unreachable");
+  });
   return { channel, spec };
 }

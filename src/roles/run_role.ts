@@ -4,7 +4,7 @@
  */
 
 import { runCompactor } from "./compactor.ts";
-import type { RoleChannel, RoleSpec } from "./messages.ts";
+import type { ChaosPhase, Report, RoleChannel, RoleSpec } from "./messages.ts";
 import { runVacuumer } from "./vacuumer.ts";
 import { runWriter } from "./writer.ts";
 
@@ -22,8 +22,25 @@ export function runRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
 
 /** The parts of a channel that every implementation shares: stop and arm state. */
 export class ChannelState {
+  /** A channel over this state that reports through `send` and dies through `die`. */
+  channel(send: (report: Report) => void, die: () => never): RoleChannel {
+    // deno-lint-ignore no-this-alias
+    const state = this;
+    return {
+      send,
+      get stopRequested() {
+        return state.stopRequested;
+      },
+      get stopping() {
+        return state.stopping;
+      },
+      armed: state.armed,
+      die,
+    };
+  }
+
   stopping = false;
-  readonly armed = new Set<import("./messages.ts").ChaosPhase>();
+  readonly armed = new Set<ChaosPhase>();
   readonly stopRequested: Promise<void>;
   #resolve!: () => void;
 

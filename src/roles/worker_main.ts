@@ -14,21 +14,11 @@ import { ChannelState, runRole } from "./run_role.ts";
 const state = new ChannelState();
 const post = (report: Report) => self.postMessage(report);
 
-const channel: RoleChannel = {
-  send: post,
-  get stopRequested() {
-    return state.stopRequested;
-  },
-  get stopping() {
-    return state.stopping;
-  },
-  armed: state.armed,
-  die(): never {
-    // Block this thread until the orchestrator terminates the worker.
-    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
-    throw new Error("unreachable");
-  },
-};
+const channel: RoleChannel = state.channel(post, () => {
+  // Block this thread until the orchestrator terminates the worker.
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
+  throw new Error("unreachable");
+});
 
 self.onmessage = (message: MessageEvent<Command>) => {
   const command = message.data;

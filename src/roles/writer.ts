@@ -17,12 +17,13 @@ import type { ColumnBatch } from "../columnar/batch.ts";
 import { NeuralGenerator } from "../sources/neural.ts";
 import type { Action } from "../delta/actions.ts";
 import { commit, newIntent } from "../delta/transaction.ts";
+import { lastAppVersion } from "../delta/replay.ts";
 import { toBatchFields } from "../delta/schema.ts";
 import { encodeParquet } from "../parquet/encode.ts";
 import { addFor, dataFileKey, splitByPartition } from "../ops/data_files.ts";
 import { sleep } from "../util/backoff.ts";
 import { chaosStore } from "./chaos_store.ts";
-import type { RoleChannel, RoleSpec } from "./messages.ts";
+import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { WRITER_COMMIT_BUDGET_MS } from "./config.ts";
 import { ensureStreamTable, streamTable } from "./table_setup.ts";
 import type { Table } from "../ops/table.ts";
@@ -41,8 +42,14 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
       }
     }),
   };
+  const emit = (event: Omit<EventFields, "role" | "role_id">) =>
+    channel.send({
+      type: "event",
+      at: Date.now(),
+      event: { role: "writer", role_id: id, ...event },
+    });
   const snapshot = await ensureStreamTable(table, config);
-  const lastSeq = snapshot.txns.get(id)?.version ?? -1;
+  const lastSeq = lastAppVersion(snapshot, id) ?? -1;
   channel.send({ type: "recovered", id, lastSeq, version: snapshot.version });
   let readVersion = snapshot.version;
   const partitionColumns = snapshot.metadata.partitionColumns;
@@ -129,17 +136,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
         maxRetryMs: WRITER_COMMIT_BUDGET_MS,
         onLostRace: ({ version }) => {
           conflicts++;
-          channel.send({
-            type: "event",
-            at: Date.now(),
-            event: {
-              role: "writer",
-              role_id: id,
-              event: "commit_conflict",
-              version,
-              batch_seq: seq,
-            },
-          });
+          emit({ event: "commit_conflict", version, batch_seq: seq });
         },
       },
     );
@@ -148,27 +145,21 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
       case "committed": {
         readVersion = outcome.version;
         channel.send({ type: "acked", id, seq, rows, version: outcome.version });
-        channel.send({
-          type: "event",
-          at: Date.now(),
-          event: {
-            role: "writer",
-            role_id: id,
-            event: "batch_committed",
-            version: outcome.version,
-            batch_seq: seq,
-            rows,
-            bytes,
-            files_out: adds.length,
-            generate_ms: round(generated - started),
-            encode_ms: round(encodeMs),
-            upload_ms: round(uploadMs),
-            commit_ms: round(done - commitStart),
-            total_ms: round(done - started),
-            visibility_ms: round(Date.now() - firstRowAt),
-            attempts: outcome.attempts,
-            rss_mb: rssMb(),
-          },
+        emit({
+          event: "batch_committed",
+          version: outcome.version,
+          batch_seq: seq,
+          rows,
+          bytes,
+          files_out: adds.length,
+          generate_ms: round(generated - started),
+          encode_ms: round(encodeMs),
+          upload_ms: round(uploadMs),
+          commit_ms: round(done - commitStart),
+          total_ms: round(done - started),
+          visibility_ms: round(Date.now() - firstRowAt),
+          attempts: outcome.attempts,
+          rss_mb: rssMb(),
         });
         seq++;
         startRow += rows;
@@ -176,18 +167,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
       }
       case "already-committed":
         // Another incarnation of this writer committed this sequence: move on.
-        channel.send({
-          type: "event",
-          at: Date.now(),
-          event: {
-            role: "writer",
-            role_id: id,
-            event: "batch_unacknowledged",
-            batch_seq: seq,
-            rows,
-            detail: outcome.reason,
-          },
-        });
+        emit({ event: "batch_unacknowledged", batch_seq: seq, rows, detail: outcome.reason });
         seq++;
         startRow += rows;
         break;
@@ -195,18 +175,12 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
       case "gave-up":
         // The batch's file stays unreferenced (vacuum reclaims it); the same
         // sequence is tried again with fresh data after a pause.
-        channel.send({
-          type: "event",
-          at: Date.now(),
-          event: {
-            role: "writer",
-            role_id: id,
-            event: "batch_failed",
-            batch_seq: seq,
-            rows,
-            attempts: outcome.attempts,
-            detail: outcome.reason,
-          },
+        emit({
+          event: "batch_failed",
+          batch_seq: seq,
+          rows,
+          attempts: outcome.attempts,
+          detail: outcome.reason,
         });
         if (outcome.kind === "conflict") {
           // The metadata or protocol changed: check that the table still fits.

@@ -1,4 +1,4 @@
-import { applyCommit, replay } from "../../src/delta/replay.ts";
+import { applyCommit, lastAppVersion, replay } from "../../src/delta/replay.ts";
 import { addAction, createActions, removeAction } from "../_helpers/log.ts";
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 
@@ -59,4 +59,15 @@ Deno.test("applyCommit() moves a state forward like a full replay does", () => {
   assertEquals([...stepped.files.keys()], [...full.files.keys()]);
   assertEquals([...stepped.tombstones.keys()], [...full.tombstones.keys()]);
   assertEquals(stepped.txns, full.txns);
+});
+
+Deno.test("lastAppVersion() returns an application's newest txn version", () => {
+  const commits = [
+    [...createActions(), { txn: { appId: "w1", version: 3 } }],
+    [{ txn: { appId: "w1", version: 4 } }, { txn: { appId: "w2", version: 0 } }],
+  ];
+  const state = replay(1, [...commits].reverse(), [], "t");
+  assertEquals(lastAppVersion(state, "w1"), 4);
+  assertEquals(lastAppVersion(state, "w2"), 0);
+  assertEquals(lastAppVersion(state, "w3"), undefined);
 });
