@@ -11,16 +11,25 @@ import type { ByteSource } from "../parquet/byte_source.ts";
 /** Objects up to this size are fetched whole rather than by ranges. */
 const WHOLE_OBJECT_BYTES = 8 * 1024 * 1024;
 
-/** A byte source over one object; `size` (from the log) saves a `head`. */
+/**
+ * A byte source over one object; `size` (from the log) saves a `head`. With
+ * `ranges`, even a small object is read by ranges: right for reading only a
+ * footer.
+ */
 export async function objectSourceOf(
   store: ObjectStore,
   key: string,
   size?: number,
+  options: { ranges?: boolean } = {},
 ): Promise<ByteSource> {
   const missing = () => new Error(`File not found: ${joinUri(store.uri, key)}`);
   let byteLength = size;
   let whole: Promise<Uint8Array> | undefined;
-  if (byteLength === undefined) {
+  if (byteLength === undefined && options.ranges) {
+    const meta = await store.head(key);
+    if (!meta) throw missing();
+    byteLength = meta.size;
+  } else if (byteLength === undefined) {
     // One GET answers both the size and the content of small files.
     const bytes = await store.get(key);
     if (!bytes) throw missing();
@@ -32,7 +41,7 @@ export async function objectSourceOf(
     byteLength: length,
     name: key,
     read: async (offset, count) => {
-      if (length <= WHOLE_OBJECT_BYTES || whole) {
+      if ((length <= WHOLE_OBJECT_BYTES && !options.ranges) || whole) {
         whole ??= store.get(key).then((bytes) => {
           if (!bytes) throw missing();
           return bytes;

@@ -124,18 +124,7 @@ export async function writeTable(
     fields = tableFields!;
     const committed = options.appTxn && lastAppVersion(snapshot, options.appTxn.appId);
     if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
-      return {
-        table: table.uri,
-        version: snapshot.version,
-        created: false,
-        alreadyCommitted: true,
-        rows: 0,
-        filesAdded: 0,
-        filesRemoved: 0,
-        bytes: 0,
-        partitions: 0,
-        checkpointed: false,
-      };
+      return alreadyCommitted(table.uri, snapshot.version);
     }
   } else {
     const schema = options.schema ??
@@ -267,18 +256,7 @@ export async function writeTable(
       };
     }
     case "already-committed":
-      return {
-        table: table.uri,
-        version: outcome.atVersion,
-        created: false,
-        alreadyCommitted: true,
-        rows: 0,
-        filesAdded: 0,
-        filesRemoved: 0,
-        bytes: 0,
-        partitions: 0,
-        checkpointed: false,
-      };
+      return alreadyCommitted(table.uri, outcome.atVersion);
     case "conflict":
       throw new Error(
         `Write to ${table.uri} not committed: ${outcome.reason} (at version ${outcome.atVersion}). Nothing was committed; run it again`,
@@ -288,6 +266,22 @@ export async function writeTable(
         `Write to ${table.uri} not committed: ${outcome.reason}. Nothing was committed; run it again`,
       );
   }
+}
+
+/** The result of a write whose appTxn the table already holds: nothing was written. */
+function alreadyCommitted(table: string, version: number): WriteResult {
+  return {
+    table,
+    version,
+    created: false,
+    alreadyCommitted: true,
+    rows: 0,
+    filesAdded: 0,
+    filesRemoved: 0,
+    bytes: 0,
+    partitions: 0,
+    checkpointed: false,
+  };
 }
 
 function largestOpen(open: Map<string, { builder: ParquetFileBuilder }>): string {
