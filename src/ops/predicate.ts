@@ -544,6 +544,19 @@ export function mayMatch(p: BoundPredicate, file: FileBounds): boolean {
   return canBe(p, file, true);
 }
 
+/**
+ * True only if the bounds prove that every row of the file satisfies the
+ * predicate: no row can make it FALSE, and no column it reads holds a null
+ * (which could make it NULL). Conservative: unknown bounds never prove it.
+ */
+export function mustMatch(p: BoundPredicate, file: FileBounds): boolean {
+  if (!canBe(p, file, true) || canBe(p, file, false)) return false;
+  for (const name of predicateColumns(p)) {
+    if (file.column(name)?.nullCount !== 0) return false;
+  }
+  return true;
+}
+
 /** Whether some row can make `p` evaluate to `want` (TRUE or FALSE). */
 function canBe(p: BoundPredicate, file: FileBounds, want: boolean): boolean {
   switch (p.kind) {

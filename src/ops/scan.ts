@@ -32,6 +32,7 @@ import {
   type FileBounds,
   filterRows,
   mayMatch,
+  mustMatch,
   parsePredicate,
   predicateColumns,
 } from "./predicate.ts";
@@ -104,6 +105,8 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
   const outFields = wanted ? wanted.map((n) => readFields.find((f) => f.name === n)!) : readFields;
   const dataFields = readFields.filter((f) => !partitionColumns.includes(f.name));
   const partFields = readFields.filter((f) => partitionColumns.includes(f.name));
+  const outDataFields = outFields.filter((f) => !partitionColumns.includes(f.name));
+  const outPartFields = outFields.filter((f) => partitionColumns.includes(f.name));
   const statFields = toBatchFields(
     snapshot.schema.fields.filter((f) =>
       typeof f.type === "string" && !partitionColumns.includes(f.name)
@@ -130,7 +133,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
       f,
     ) => [f.name, f.type]),
   );
-  const selected: { add: Add; partition: Map<string, Scalar> }[] = [];
+  const selected: { add: Add; partition: Map<string, Scalar>; whole: boolean }[] = [];
   for (const add of files) {
     if (add.deletionVector) {
       throw new Error(`File ${add.path} has a deletion vector, which neuralake does not read`);
@@ -140,28 +143,32 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
       const type = allTypes.get(name);
       if (type) partition.set(name, parsePartitionValue(add.partitionValues[name], type, name));
     }
+    let whole = !predicate;
     if (predicate) {
-      const parsed = parseStats(add.stats, statFields);
-      if (!mayMatch(predicate, fileBounds(parsed, partition))) {
+      const bounds = fileBounds(parseStats(add.stats, statFields), partition);
+      if (!mayMatch(predicate, bounds)) {
         stats.filesSkipped++;
         continue;
       }
+      // Every row matches: no need to read predicate-only columns or filter rows.
+      whole = mustMatch(predicate, bounds);
     }
-    selected.push({ add, partition });
+    selected.push({ add, partition, whole });
   }
 
   const limit = options.limit ?? Infinity;
   const concurrency = Math.max(1, options.concurrency ?? 4);
   async function readFile(
-    entry: { add: Add; partition: Map<string, Scalar> },
-  ): Promise<ColumnBatch> {
+    entry: { add: Add; partition: Map<string, Scalar>; whole: boolean },
+  ): Promise<{ batch: ColumnBatch; filter: boolean }> {
     const key = decodeFilePath(entry.add.path);
     const file = await openParquet(await objectSourceOf(table.store, key, entry.add.size));
     let groupsRead = 0;
+    const fields = entry.whole ? outDataFields : dataFields;
     const batch = await readColumns(file, {
-      fields: dataFields,
+      fields,
       rowGroupFilter: (group) => {
-        const keep = !predicate || mayMatch(predicate, {
+        const keep = !predicate || entry.whole || mayMatch(predicate, {
           numRecords: group.numRows,
           column: (name) => {
             if (entry.partition.has(name)) {
@@ -180,16 +187,21 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     stats.filesRead++;
     stats.bytesRead += entry.add.size;
     stats.rowsRead += batch.length;
-    return withPartitions(batch, readFields, partFields, entry.partition);
+    return entry.whole
+      ? { batch: withPartitions(batch, outFields, outPartFields, entry.partition), filter: false }
+      : {
+        batch: withPartitions(batch, readFields, partFields, entry.partition),
+        filter: !!predicate,
+      };
   }
 
   async function* batches(): AsyncGenerator<ColumnBatch> {
     for (let i = 0; i < selected.length && stats.rowsReturned < limit; i += concurrency) {
       const group = selected.slice(i, i + concurrency);
       const results = await mapLimit(group, concurrency, readFile);
-      for (const full of results) {
-        let batch = full;
-        if (predicate) batch = takeRows(batch, filterRows(predicate, batch));
+      for (const read of results) {
+        let batch = read.batch;
+        if (read.filter) batch = takeRows(batch, filterRows(predicate!, batch));
         batch = project(batch, outFields);
         const room = limit - stats.rowsReturned;
         if (batch.length > room) batch = sliceBatch(batch, 0, room);

@@ -44,40 +44,60 @@ export async function verifyRun(
     const seqs = batch.columns[1]!.values as BigInt64Array;
     const neurons = batch.columns[2]!.values as Int32Array;
     const times = batch.columns[3]!.values as BigInt64Array;
+    // The same 64-bit values as 32-bit halves: no BigInt per row.
+    const timeWords = new Int32Array(times.buffer, times.byteOffset, times.length * 2);
     tableRows += batch.length;
-    // Group this file's rows by batch, then look for repeated keys in each.
-    const groups = new Map<string, number[]>();
-    for (let i = 0; i < batch.length; i++) {
-      const key = `${writers[i]}\u0000${seqs[i]}`;
-      const rows = groups.get(key);
-      if (rows) rows.push(i);
-      else groups.set(key, [i]);
+    // A file holds whole batches one after another (a compacted file keeps
+    // its inputs in order), so group runs of equal (writer, seq) rather than
+    // building a key per row. A batch met twice in one file is merged.
+    const groups = new Map<string, [number, number][]>();
+    for (let start = 0; start < batch.length;) {
+      const writer = writers[start]!;
+      const seq = seqs[start]!;
+      let end = start + 1;
+      while (end < batch.length && seqs[end] === seq && writers[end] === writer) end++;
+      const key = `${writer}\u0000${seq}`;
+      const runs = groups.get(key);
+      if (runs) runs.push([start, end]);
+      else groups.set(key, [[start, end]]);
+      start = end;
     }
-    for (const [key, rows] of groups) {
+    for (const [key, runs] of groups) {
       const [writer, seqText] = key.split("\u0000") as [string, string];
       const seq = Number(seqText);
+      let count = 0;
+      for (const [a, b] of runs) count += b - a;
       const perWriter = found.get(writer) ?? new Map<number, number>();
-      const before = perWriter.get(seq);
-      perWriter.set(seq, (before ?? 0) + rows.length);
+      perWriter.set(seq, (perWriter.get(seq) ?? 0) + count);
       found.set(writer, perWriter);
       const files = (seenIn.get(key) ?? 0) + 1;
       seenIn.set(key, files);
       if (files > 1 && !partitioned) {
-        duplicates += rows.length;
+        duplicates += count;
         duplicateExample ||= `${writer} batch ${seq} (in ${files} files)`;
       }
-      let base = times[rows[0]!]!;
-      for (const i of rows) if (times[i]! < base) base = times[i]!;
-      const keys = new Float64Array(rows.length);
-      for (let k = 0; k < rows.length; k++) {
-        const i = rows[k]!;
-        keys[k] = Number(times[i]! - base) * 65536 + neurons[i]!;
+      // Keys as exact doubles: microseconds since the batch's first sample
+      // times 65536, plus the neuron. A batch comes out of the generator in
+      // (tick, neuron) order, so strictly increasing keys prove uniqueness
+      // without sorting; otherwise sort and compare neighbours.
+      const keys = new Float64Array(count);
+      const base = micros(timeWords, runs[0]![0]);
+      let k = 0;
+      let increasing = true;
+      for (const [a, b] of runs) {
+        for (let i = a; i < b; i++) {
+          const key = (micros(timeWords, i) - base) * 65536 + neurons[i]!;
+          if (k > 0 && key <= keys[k - 1]!) increasing = false;
+          keys[k++] = key;
+        }
       }
-      keys.sort();
-      for (let k = 1; k < keys.length; k++) {
-        if (keys[k] === keys[k - 1]) {
-          duplicates++;
-          duplicateExample ||= `${writer} batch ${seq}`;
+      if (!increasing) {
+        keys.sort();
+        for (let i = 1; i < keys.length; i++) {
+          if (keys[i] === keys[i - 1]) {
+            duplicates++;
+            duplicateExample ||= `${writer} batch ${seq}`;
+          }
         }
       }
     }
@@ -157,4 +177,9 @@ export async function verifyRun(
     });
   }
   return { passed: checks.every((c) => c.passed), checks };
+}
+
+/** Row `i` of int64 values (little-endian halves) as a double; exact below 2^53. */
+function micros(words: Int32Array, i: number): number {
+  return words[i * 2 + 1]! * 4294967296 + (words[i * 2]! >>> 0);
 }

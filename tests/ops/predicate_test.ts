@@ -3,6 +3,7 @@ import {
   type FileBounds,
   filterRows,
   mayMatch,
+  mustMatch,
   parsePredicate,
 } from "../../src/ops/predicate.ts";
 import type { ColumnBatch, Field } from "../../src/columnar/batch.ts";
@@ -121,4 +122,19 @@ Deno.test("mayMatch() knows comparisons on an all-null column are never TRUE", (
   const file = bounds(3, { region: { nullCount: 3 } });
   assertEquals(mayMatch(bind("region = 'M1'"), file), false);
   assertEquals(mayMatch(bind("region is null"), file), true);
+});
+
+Deno.test("mustMatch() proves that every row of a file matches, or says it cannot", () => {
+  const file = bounds(10, {
+    region: { min: "M1", max: "M1", nullCount: 0 },
+    neuron_id: { min: 100, max: 200, nullCount: 0 },
+    voltage_uv: { min: 1, max: 2, nullCount: 3 },
+  });
+  assertEquals(mustMatch(bind("region = 'M1'"), file), true);
+  assertEquals(mustMatch(bind("region = 'M1' and neuron_id >= 100"), file), true);
+  assertEquals(mustMatch(bind("neuron_id > 100"), file), false);
+  assertEquals(mustMatch(bind("region != 'S1'"), file), true);
+  assertEquals(mustMatch(bind("voltage_uv > 0"), file), false, "nulls make some rows NULL");
+  assertEquals(mustMatch(bind("region = 'M1'"), bounds(10, {})), false, "unknown bounds");
+  assertEquals(mustMatch(bind("region = null"), file), false);
 });
