@@ -14,6 +14,7 @@ import { toAction } from "../delta/actions.ts";
 import type { CheckpointCodec } from "../delta/checkpoint.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
 import { openParquet, readRecords } from "../parquet/decode.ts";
+import { readRecordsByColumns } from "../parquet/records.ts";
 import { encodeRecords, type NestedField } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
 
@@ -109,12 +110,18 @@ export const CHECKPOINT_SCHEMA: NestedField[] = [
 
 const ACTION_COLUMNS = ["txn", "add", "remove", "metaData", "protocol", "domainMetadata"];
 
+/** Checkpoint fields that other writers add and that replay does not use. */
+const UNUSED_FIELDS = ["stats_parsed", "partitionValues_parsed"];
+
 /** Checkpoints as Parquet through the Parquet layer. */
 export const parquetCheckpointCodec: CheckpointCodec = {
   async read(store: ObjectStore, key: string): Promise<Action[]> {
     const file = await openParquet(await objectSourceOf(store, key));
     const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-    const records = await readRecords(file, columns);
+    // Column by column where the shapes allow (always, for classic
+    // checkpoints); the parsed statistics are not used, so never read.
+    const records = await readRecordsByColumns(file, columns, { skipFields: UNUSED_FIELDS }) ??
+      await readRecords(file, columns);
     const actions: Action[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
