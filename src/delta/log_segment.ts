@@ -10,8 +10,11 @@
 
 import type { ObjectStore } from "../storage/object_store.ts";
 import {
+  checkpointKey,
+  commitKey,
   LAST_CHECKPOINT_KEY,
   LOG_DIR,
+  multipartCheckpointKey,
   padVersion,
   type ParsedLogPath,
   parseLogPath,
@@ -76,6 +79,10 @@ export async function buildLogSegment(
 ): Promise<LogSegment> {
   const hint = await readLastCheckpoint(store);
   const useHint = hint !== undefined && (version === undefined || hint.version <= version);
+  if (useHint && version === undefined && store.listIsCostly) {
+    const probed = await probeFromHint(store, hint!);
+    if (probed) return probed;
+  }
   if (useHint) {
     const files = await listLog(store, `${LOG_DIR}/${padVersion(hint!.version)}`);
     const segment = segmentFrom(files, version);
@@ -91,6 +98,49 @@ export async function buildLogSegment(
   checkSegment(segment, version, store.uri);
   return segment;
 }
+
+/**
+ * For stores where a listing reads a whole directory: the segment of the
+ * latest version from the hinted checkpoint and the commits found after it
+ * by looking them up in turn, 16 at a time, up to the first that is absent.
+ * A newer checkpoint that the hint does not know is not needed: replaying
+ * from an older one gives the same state. Returns undefined if the hinted
+ * checkpoint is not all there.
+ */
+async function probeFromHint(
+  store: ObjectStore,
+  hint: LastCheckpoint,
+): Promise<LogSegment | undefined> {
+  const parts = hint.parts ?? 1;
+  const keys = parts === 1
+    ? [checkpointKey(hint.version)]
+    : Array.from({ length: parts }, (_, i) => multipartCheckpointKey(hint.version, i + 1, parts));
+  const present = await Promise.all(keys.map((key) => store.head(key)));
+  if (present.some((meta) => meta === undefined)) return undefined;
+  const commits: ParsedLogPath[] = [];
+  for (let next = hint.version + 1;; next += PROBE_BATCH) {
+    const batch = Array.from({ length: PROBE_BATCH }, (_, i) => next + i);
+    const found = await Promise.all(batch.map((v) => store.head(commitKey(v))));
+    let stop = false;
+    for (let i = 0; i < batch.length; i++) {
+      if (!found[i]) {
+        stop = true;
+        break;
+      }
+      commits.push({ key: commitKey(batch[i]!), version: batch[i]!, type: "commit" });
+    }
+    if (stop) break;
+  }
+  const latest = commits.length ? commits[commits.length - 1]!.version : hint.version;
+  return {
+    version: latest,
+    checkpoint: { version: hint.version, keys },
+    commits,
+    latestVersion: latest,
+  };
+}
+
+const PROBE_BATCH = 16;
 
 async function listLog(
   store: ObjectStore,

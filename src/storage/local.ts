@@ -54,6 +54,8 @@ export function localPathFromUri(uriOrPath: string): string {
 export class LocalStore implements ObjectStore {
   readonly uri: string;
   readonly root: string;
+  /** A listing reads the whole directory; a stat is a few microseconds. */
+  readonly listIsCostly = true;
   readonly #fsync: boolean;
   #realRoot: string | undefined;
   readonly #checkedDirs = new Set<string>();

@@ -154,3 +154,42 @@ Deno.test("followLog() applies the commits that appeared since loading", async (
   assertEquals([...snapshot.files.keys()].sort(), ["f2.parquet", "f3.parquet"]);
   assert(store.objects.has(commitKey(4)) && !store.objects.has(checkpointKey(4)));
 });
+
+Deno.test("on a local table the latest version is found by looking commits up after the hint", async () => {
+  const { LocalStore } = await import("../../src/storage/local.ts");
+  const store = new LocalStore(await Deno.makeTempDir());
+  assert(store.listIsCostly);
+  await writeCommit(store, 0, createActions());
+  for (let v = 1; v <= 40; v++) await writeCommit(store, v, [addAction(`f${v}.parquet`)]);
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 10 }),
+  );
+  // A newer checkpoint that the hint does not know about changes nothing.
+  const at30 = await loadSnapshot(store, jsonCheckpointCodec, { version: 30 });
+  await store.put(
+    checkpointKey(30),
+    jsonCheckpointCodec.write(
+      [
+        { protocol: at30.protocol },
+        { metaData: at30.metadata },
+        ...[...at30.files.values()].map((add) => ({ add })),
+      ],
+      at30.schema,
+    ),
+  );
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals(snapshot.version, 40);
+  assertEquals(snapshot.segment.checkpoint?.version, 10);
+  assertEquals(snapshot.segment.commits.length, 30);
+  assertEquals(snapshot.files.size, 40);
+  // A hint naming a checkpoint that is gone falls back to a listing.
+  await store.delete([checkpointKey(10)]);
+  const fallback = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([fallback.version, fallback.segment.checkpoint?.version, fallback.files.size], [
+    40,
+    30,
+    40,
+  ]);
+});
