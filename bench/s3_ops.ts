@@ -4,11 +4,15 @@
  * PUT and GET of 1 MiB and 64 MiB objects and a paged LIST.
  *
  * Invariants:
- * - Both clients run with their defaults (ours: a 64 MiB object goes
- *   multipart in 16 MiB parts, bodies over http are SHA-256 signed; the SDK:
- *   a single PutObject, with its default checksums). Objects at or above our
- *   multipart threshold get a second PUT row with ours forced to a single
- *   PUT, to compare like with like.
+ * - Every row says what each client did (`variant`). The first PUT row of a
+ *   size runs both clients with their defaults: ours goes multipart at
+ *   `multipartThreshold` (100 MiB), and signs bodies with SHA-256 over http;
+ *   the SDK sends one PutObject whatever the size, with a SHA-256 payload
+ *   signature plus its default CRC32 checksum. A second PUT row compares like
+ *   with like in the other shape: a single PUT for both if our default was
+ *   multipart, else the same multipart upload for both (the SDK driven
+ *   through CreateMultipartUpload, UploadPart and CompleteMultipartUpload
+ *   with our part size and concurrency).
  * - The clients take turns within each repetition, in alternating order, so
  *   that drift in the server hits both alike.
  * - A ratio above 1 means ours is faster (SDK median time / our median time).
@@ -18,12 +22,15 @@
  */
 
 import {
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3Client as SdkClient,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
-import { resolveS3Config } from "../src/storage/s3/config.ts";
+import { resolveS3Config, type S3Options } from "../src/storage/s3/config.ts";
 import { S3Store } from "../src/storage/s3/s3_store.ts";
 
 const MiB = 1024 * 1024;
@@ -54,8 +61,10 @@ export interface BenchSample {
 /** One row of the comparison. */
 export interface BenchRow {
   op: "PUT" | "GET" | "LIST";
-  /** `1 MiB`, `64 MiB`, `64 MiB, single PUT`, or `1500 keys`. */
+  /** `1 MiB`, `64 MiB`, or `1500 keys`. */
   size: string;
+  /** What each client did: `ours: single PUT / SDK: PutObject`. */
+  variant: string;
   unit: "MiB/s" | "keys/s";
   ours: BenchSample;
   sdk: BenchSample;
@@ -96,24 +105,25 @@ export async function benchS3Ops(options: BenchS3Options): Promise<BenchS3Result
     secretAccessKey: options.secretAccessKey,
   };
 
-  const config = resolveS3Config({}, {}, {
-    endpoint: options.endpoint,
-    region,
-    credentials,
-    allowHttp: options.endpoint.startsWith("http:"),
-    verifyConditionalWrites: false,
-  });
-  const ours = new S3Store(`s3://${options.bucket}/${prefix}`, config);
-  const oursSingle = new S3Store(
-    `s3://${options.bucket}/${prefix}`,
-    resolveS3Config({}, {}, {
-      endpoint: options.endpoint,
-      region,
-      credentials,
-      allowHttp: options.endpoint.startsWith("http:"),
-      multipartThreshold: Number.MAX_SAFE_INTEGER,
-    }),
-  );
+  const storeWith = (overrides: S3Options) =>
+    new S3Store(
+      `s3://${options.bucket}/${prefix}`,
+      resolveS3Config({}, {}, {
+        endpoint: options.endpoint,
+        region,
+        credentials,
+        allowHttp: options.endpoint.startsWith("http:"),
+        verifyConditionalWrites: false,
+        ...overrides,
+      }),
+    );
+  const ours = storeWith({});
+  const config = ours.config;
+  const signing = config.payloadSigning === "sha256" ? "SHA-256 payload" : "unsigned payload";
+  const partSize = config.multipartPartSize;
+  const concurrency = config.multipartConcurrency;
+  const oursSingle = storeWith({ multipartThreshold: Number.MAX_SAFE_INTEGER });
+  const oursMultipart = storeWith({ multipartThreshold: partSize });
   const sdk = new SdkClient({
     endpoint: options.endpoint,
     region,
@@ -121,40 +131,87 @@ export async function benchS3Ops(options: BenchS3Options): Promise<BenchS3Result
     forcePathStyle: true,
   });
   const sdkKey = (key: string) => `${prefix}/${key}`;
+  const sdkPut = async (key: string, bytes: Uint8Array) => {
+    await sdk.send(new PutObjectCommand({ Bucket: options.bucket, Key: sdkKey(key), Body: bytes }));
+  };
+  const sdkMultipart = async (key: string, bytes: Uint8Array) => {
+    const target = { Bucket: options.bucket, Key: sdkKey(key) };
+    const { UploadId } = await sdk.send(new CreateMultipartUploadCommand(target));
+    const count = Math.ceil(bytes.length / partSize);
+    const parts = new Array<{ ETag: string; PartNumber: number }>(count);
+    let next = 0;
+    const worker = async () => {
+      while (next < count) {
+        const index = next++;
+        const res = await sdk.send(
+          new UploadPartCommand({
+            ...target,
+            UploadId,
+            PartNumber: index + 1,
+            Body: bytes.subarray(index * partSize, (index + 1) * partSize),
+          }),
+        );
+        parts[index] = { ETag: res.ETag!, PartNumber: index + 1 };
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(count, concurrency) }, worker));
+    await sdk.send(
+      new CompleteMultipartUploadCommand({
+        ...target,
+        UploadId,
+        MultipartUpload: { Parts: parts },
+      }),
+    );
+  };
 
   const rows: BenchRow[] = [];
+  const sdkSingle = "SDK: PutObject, SHA-256 payload + CRC32 (its defaults)";
   try {
     for (const size of sizes) {
       const bytes = new Uint8Array(size).map((_, i) => (i * 2654435761) >>> 24);
       const label = `${size / MiB} MiB`;
+      const parts = `${Math.ceil(size / partSize)} x ${partSize / MiB} MiB parts, ` +
+        `${concurrency} in flight`;
+      const multipartByDefault = size >= config.multipartThreshold;
       const put = await alternate(repetitions, {
         ours: (rep) => ours.put(`put-${size}-ours-${rep}`, bytes),
-        sdk: async (rep) => {
-          await sdk.send(
-            new PutObjectCommand({
-              Bucket: options.bucket,
-              Key: sdkKey(`put-${size}-sdk-${rep}`),
-              Body: bytes,
-            }),
-          );
-        },
+        sdk: (rep) => sdkPut(`put-${size}-sdk-${rep}`, bytes),
       });
-      rows.push(row("PUT", label, "MiB/s", put, size / MiB));
-      if (size >= config.multipartThreshold) {
-        // Like for like with the SDK's single PutObject.
+      const oursDefault = multipartByDefault
+        ? `ours: multipart (default at this size), ${parts}, ${signing}`
+        : `ours: single PUT (default at this size), ${signing}`;
+      rows.push(row("PUT", label, `${oursDefault} / ${sdkSingle}`, "MiB/s", put, size / MiB));
+      if (multipartByDefault) {
         const single = await alternate(repetitions, {
           ours: (rep) => oursSingle.put(`put-${size}-single-${rep}`, bytes),
-          sdk: async (rep) => {
-            await sdk.send(
-              new PutObjectCommand({
-                Bucket: options.bucket,
-                Key: sdkKey(`put-${size}-sdk-single-${rep}`),
-                Body: bytes,
-              }),
-            );
-          },
+          sdk: (rep) => sdkPut(`put-${size}-sdk-single-${rep}`, bytes),
         });
-        rows.push(row("PUT", `${label}, single PUT`, "MiB/s", single, size / MiB));
+        rows.push(
+          row(
+            "PUT",
+            label,
+            `ours: single PUT (forced), ${signing} / ${sdkSingle}`,
+            "MiB/s",
+            single,
+            size / MiB,
+          ),
+        );
+      } else if (size >= 2 * partSize) {
+        const multipart = await alternate(repetitions, {
+          ours: (rep) => oursMultipart.put(`put-${size}-multipart-${rep}`, bytes),
+          sdk: (rep) => sdkMultipart(`put-${size}-sdk-multipart-${rep}`, bytes),
+        });
+        rows.push(
+          row(
+            "PUT",
+            label,
+            `both: multipart (forced), ${parts}; ours: ${signing} / ` +
+              `SDK: SHA-256 payload + CRC32 per part`,
+            "MiB/s",
+            multipart,
+            size / MiB,
+          ),
+        );
       }
 
       await ours.put(`get-${size}`, bytes);
@@ -171,7 +228,16 @@ export async function benchS3Ops(options: BenchS3Options): Promise<BenchS3Result
           if (got.length !== size) throw new Error(`SDK GET returned ${got.length} bytes`);
         },
       });
-      rows.push(row("GET", label, "MiB/s", get, size / MiB));
+      rows.push(
+        row(
+          "GET",
+          label,
+          "both: one GetObject, whole body in memory (SDK: checksum mode on, its default)",
+          "MiB/s",
+          get,
+          size / MiB,
+        ),
+      );
     }
 
     const empty = new Uint8Array(0);
@@ -202,33 +268,45 @@ export async function benchS3Ops(options: BenchS3Options): Promise<BenchS3Result
         if (n !== listKeys) throw new Error(`SDK LIST returned ${n} keys`);
       },
     });
-    rows.push(row("LIST", `${listKeys} keys`, "keys/s", list, listKeys));
+    rows.push(
+      row(
+        "LIST",
+        `${listKeys} keys`,
+        "both: ListObjectsV2 pages of up to 1000 keys (ours: encoding-type=url)",
+        "keys/s",
+        list,
+        listKeys,
+      ),
+    );
   } finally {
     const keys: string[] = [];
     for await (const meta of ours.list("")) keys.push(meta.key);
     await ours.delete(keys);
+    for (const store of [ours, oursSingle, oursMultipart]) store.client.close();
     sdk.destroy();
   }
   return { endpoint: options.endpoint, repetitions, rows };
 }
 
-/** Formats a result as a Markdown table. */
+/** Formats a result as a Markdown table, with each row's variant below it. */
 export function formatBenchTable(result: BenchS3Result): string {
   const lines = [
     `S3 operations against ${result.endpoint}, median of ${result.repetitions} runs each`,
     "",
-    "| op | size | ours median | ours | SDK median | SDK | ratio (>1: ours faster) |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "| # | op | size | ours median | ours | SDK median | SDK | ratio (>1: ours faster) |",
+    "|---|---|---|---:|---:|---:|---:|---:|",
   ];
-  for (const r of result.rows) {
+  result.rows.forEach((r, i) => {
     lines.push(
-      `| ${r.op} | ${r.size} | ${r.ours.medianMs.toFixed(1)} ms | ${
+      `| ${i + 1} | ${r.op} | ${r.size} | ${r.ours.medianMs.toFixed(1)} ms | ${
         r.ours.throughput.toFixed(1)
       } ${r.unit} | ${r.sdk.medianMs.toFixed(1)} ms | ${r.sdk.throughput.toFixed(1)} ${r.unit} | ${
         r.ratio.toFixed(2)
       } |`,
     );
-  }
+  });
+  lines.push("", "Variants:");
+  result.rows.forEach((r, i) => lines.push(`${i + 1}. ${r.op} ${r.size}: ${r.variant}`));
   return lines.join("\n");
 }
 
@@ -257,6 +335,7 @@ async function alternate(
 function row(
   op: BenchRow["op"],
   size: string,
+  variant: string,
   unit: BenchRow["unit"],
   times: { ours: number[]; sdk: number[] },
   amount: number,
@@ -266,6 +345,7 @@ function row(
   return {
     op,
     size,
+    variant,
     unit,
     ours: { medianMs: ours, throughput: amount / (ours / 1000) },
     sdk: { medianMs: sdk, throughput: amount / (sdk / 1000) },

@@ -230,7 +230,7 @@ Deno.test("numeric options are validated, and AWS_MAX_ATTEMPTS sets the retries"
   assertThrows(() => resolveS3Config(BASE_ENV, {}, { multipartPartSize: 1024 }), "5 MiB to 5 GiB");
   assertThrows(() => resolveS3Config(BASE_ENV, {}, { requestTimeoutMs: 0 }), "positive integer");
   const config = resolveS3Config(BASE_ENV);
-  assertEquals(config.multipartThreshold, 64 * 1024 * 1024);
+  assertEquals(config.multipartThreshold, 100 * 1024 * 1024);
   assertEquals(config.multipartPartSize, 16 * 1024 * 1024);
 });
 

@@ -1,6 +1,7 @@
 /**
- * The HTTP layer of the S3 backend: builds, signs and sends one request over
- * `fetch`, reads the answer, and retries what is worth retrying.
+ * The HTTP layer of the S3 backend: builds, signs and sends one request
+ * (through `HttpTransport`), reads the answer, and retries what is worth
+ * retrying.
  *
  * Invariants:
  * - Every attempt is signed afresh (new date) and bounded by
@@ -22,6 +23,7 @@ import { CLIENT_CODES, describeFailure, S3Error, type S3ErrorDetails } from "./e
 import { type BucketAddress, bucketAddress, requestPath, requestUrl } from "./location.ts";
 import { classifyFailure, classifyResponse, type S3Outcome } from "./outcome.ts";
 import { canonicalQuery, EMPTY_SHA256, RequestSigner, UNSIGNED_PAYLOAD } from "./signer.ts";
+import { type HttpAnswer, HttpTransport } from "./transport.ts";
 import { childText, parseXml } from "./xml.ts";
 
 /** The HTTP methods that S3 requests use. */
@@ -41,6 +43,11 @@ export interface S3Request {
   /** Extra headers, lower-case names; they are signed. */
   headers?: Record<string, string>;
   body?: Uint8Array | undefined;
+  /**
+   * The body's `x-amz-content-sha256`, if the caller computed it already
+   * with `payloadHash` (to overlap the hashing with other work).
+   */
+  payloadHash?: string | undefined;
   /**
    * The operation may fail with status 200 and an `<Error>` body
    * (CompleteMultipartUpload does). Never set it for GetObject: an object
@@ -88,6 +95,7 @@ export class S3Client {
   clockSkewMs: number | undefined;
   readonly #credentials: S3Credentials;
   readonly #signer: RequestSigner;
+  readonly #transport: HttpTransport;
   readonly #describeKey: (storeKey: string) => string;
 
   constructor(config: S3Config, bucket: string, options: S3ClientOptions) {
@@ -108,7 +116,13 @@ export class S3Client {
       credentials: config.credentials,
       uriEscapePath: false,
     });
+    this.#transport = new HttpTransport(config.bodyTransport);
     this.#describeKey = options.describeKey ?? ((key) => `${options.uri}/${key}`);
+  }
+
+  /** Closes idle pooled connections; the client stays usable. */
+  close(): void {
+    this.#transport.close();
   }
 
   /**
@@ -118,7 +132,8 @@ export class S3Client {
    */
   async send(request: S3Request): Promise<S3Response> {
     const started = performance.now();
-    const payloadHash = this.payloadHash(request.body);
+    // Hashed once for every attempt.
+    const payloadHash = request.payloadHash ?? this.payloadHash(request.body);
     for (let attempt = 0;; attempt++) {
       const result = await this.attempt(request, payloadHash);
       if (
@@ -183,21 +198,14 @@ export class S3Client {
     }, timeoutMs);
     const sent = performance.now();
     try {
-      const res = await fetch(requestUrl(this.address, path, query), {
+      const answer = await this.#transport.send({
         method: request.method,
+        url: requestUrl(this.address, path, query),
         headers,
-        body: (request.body ?? null) as Uint8Array<ArrayBuffer> | null,
+        body: request.body,
         signal: controller.signal,
-        redirect: "manual",
       });
-      let body: Uint8Array;
-      if (request.method === "HEAD") {
-        await res.body?.cancel();
-        body = new Uint8Array(0);
-      } else {
-        body = new Uint8Array(await res.arrayBuffer());
-      }
-      const response = this.#readResponse(res, body, sent, request.errorIn200 === true);
+      const response = this.#readResponse(answer, sent, request.errorIn200 === true);
       return { kind: "response", outcome: response.outcome, response };
     } catch (error) {
       return {
@@ -281,7 +289,8 @@ export class S3Client {
     return `S3Client ${inspect(this.toJSON(), options)}`;
   }
 
-  #readResponse(res: Response, body: Uint8Array, sent: number, errorIn200: boolean): S3Response {
+  #readResponse(res: HttpAnswer, sent: number, errorIn200: boolean): S3Response {
+    const body = res.body;
     const received = performance.now();
     const localDate = new Date();
     const dateHeader = res.headers.get("date");

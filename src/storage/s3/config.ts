@@ -23,6 +23,7 @@ import {
   type S3CredentialValues,
 } from "./credentials.ts";
 import { parseAwsIni } from "./ini.ts";
+import type { BodyTransport } from "./transport.ts";
 
 /** How request bodies are covered by the signature. */
 export type PayloadSigning = "unsigned" | "sha256";
@@ -52,7 +53,26 @@ export interface S3Options {
    * @default "sha256" over http, "unsigned" over https
    */
   payloadSigning?: PayloadSigning;
-  /** A `put` of at least this many bytes uses a multipart upload. @default 64 MiB */
+  /**
+   * How requests with a body of 1 MiB or more are sent: `node-http` hands
+   * the caller's bytes to the socket; `fetch` copies each body twice first,
+   * but honours the proxy variables (`HTTPS_PROXY`, ...) and Deno's
+   * certificate settings (`DENO_CERT`, `DENO_TLS_CA_STORE`, `--cert`), which
+   * `node:https` does not. Smaller bodies always go through `fetch`.
+   * Set `fetch` when the program runs with `--cert` or
+   * `--unsafely-ignore-certificate-errors`: those flags cannot be seen here.
+   * @default NEURALAKE_S3_BODY_TRANSPORT, else "fetch" if a proxy variable
+   * is set or (for an https endpoint) DENO_CERT or DENO_TLS_CA_STORE is,
+   * else "node-http"
+   */
+  bodyTransport?: BodyTransport;
+  /**
+   * A `put` of at least this many bytes uses a multipart upload. Below it a
+   * single PUT is cheaper: one request instead of three or more, and no
+   * server-side assembly. AWS suggests multipart from about 100 MB, where
+   * parallel parts start to beat one connection.
+   * @default 100 MiB
+   */
   multipartThreshold?: number;
   /** The size of each part of a multipart upload (at least 5 MiB). @default 16 MiB */
   multipartPartSize?: number;
@@ -97,6 +117,7 @@ export interface S3ConfigFields {
   forcePathStyle: boolean;
   allowHttp: boolean;
   payloadSigning: PayloadSigning;
+  bodyTransport: BodyTransport;
   multipartThreshold: number;
   multipartPartSize: number;
   multipartConcurrency: number;
@@ -119,6 +140,7 @@ export class S3Config implements S3ConfigFields {
   readonly forcePathStyle!: boolean;
   readonly allowHttp!: boolean;
   readonly payloadSigning!: PayloadSigning;
+  readonly bodyTransport!: BodyTransport;
   readonly multipartThreshold!: number;
   readonly multipartPartSize!: number;
   readonly multipartConcurrency!: number;
@@ -158,6 +180,7 @@ export interface RedactedS3Config {
   addressing: "path" | "virtual-hosted";
   allowHttp: boolean;
   payloadSigning: PayloadSigning;
+  bodyTransport: BodyTransport;
   multipartThreshold: number;
   multipartPartSize: number;
   multipartConcurrency: number;
@@ -187,6 +210,7 @@ export function redactedS3Config(config: S3Config): RedactedS3Config {
     addressing: config.forcePathStyle ? "path" : "virtual-hosted",
     allowHttp: config.allowHttp,
     payloadSigning: config.payloadSigning,
+    bodyTransport: config.bodyTransport,
     multipartThreshold: config.multipartThreshold,
     multipartPartSize: config.multipartPartSize,
     multipartConcurrency: config.multipartConcurrency,
@@ -317,7 +341,11 @@ export function resolveS3Config(
     allowHttp,
     payloadSigning: overrides.payloadSigning ??
       (endpointUrl.protocol === "http:" ? "sha256" : "unsigned"),
-    multipartThreshold: positiveInt(overrides.multipartThreshold ?? 64 * MiB, "multipartThreshold"),
+    bodyTransport: bodyTransport(overrides.bodyTransport, get, endpointUrl),
+    multipartThreshold: positiveInt(
+      overrides.multipartThreshold ?? 100 * MiB,
+      "multipartThreshold",
+    ),
     multipartPartSize: partSize(overrides.multipartPartSize ?? 16 * MiB),
     multipartConcurrency: positiveInt(overrides.multipartConcurrency ?? 4, "multipartConcurrency"),
     requestTimeoutMs: positiveInt(overrides.requestTimeoutMs ?? 30_000, "requestTimeoutMs"),
@@ -434,6 +462,46 @@ function checkEndpoint(endpoint: string, source: EndpointSource): URL {
     );
   }
   return url;
+}
+
+/** Variables that route `fetch` through a proxy; `node:http` ignores them. */
+const PROXY_VARIABLES = [
+  "HTTPS_PROXY",
+  "https_proxy",
+  "HTTP_PROXY",
+  "http_proxy",
+  "ALL_PROXY",
+  "all_proxy",
+];
+
+/** Deno's certificate settings, which `fetch` honours and `node:https` does not. */
+const CERTIFICATE_VARIABLES = ["DENO_CERT", "DENO_TLS_CA_STORE"];
+
+function bodyTransport(
+  option: BodyTransport | undefined,
+  get: (name: string) => string | undefined,
+  endpoint: URL,
+): BodyTransport {
+  const variable = "NEURALAKE_S3_BODY_TRANSPORT";
+  const chosen = option ?? get(variable);
+  if (chosen !== undefined) {
+    if (chosen !== "node-http" && chosen !== "fetch") {
+      const from = option !== undefined ? "S3 option bodyTransport" : variable;
+      throw new RangeError(
+        `Invalid ${from}: expected "node-http" or "fetch", got ${JSON.stringify(chosen)}`,
+      );
+    }
+    return chosen;
+  }
+  // Uploads must take the same route, and trust the same certificates, as
+  // every other request.
+  if (PROXY_VARIABLES.some((name) => get(name) !== undefined)) return "fetch";
+  if (
+    endpoint.protocol === "https:" && CERTIFICATE_VARIABLES.some((name) => get(name) !== undefined)
+  ) {
+    return "fetch";
+  }
+  return "node-http";
 }
 
 function parseBool(value: string | undefined, fallback: boolean): boolean {

@@ -1,7 +1,7 @@
 /**
- * A health check of an S3 table location, for `neuralake doctor`-style
- * commands: are the credentials accepted, is the bucket there, how far off is
- * the clock, and does the server enforce conditional writes.
+ * A health check of an S3 table location, for `neuralake health`
+ * (src/cli/health.ts): are the credentials accepted, is the bucket there, how
+ * far off is the clock, and does the server enforce conditional writes.
  *
  * Invariants:
  * - The report is plain JSON-able data and holds no secret (errors are

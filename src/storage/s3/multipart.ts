@@ -3,8 +3,12 @@
  * and the listing of uploads still open under a prefix.
  *
  * Invariants:
+ * - At most `multipartConcurrency` parts are in flight; they may finish in
+ *   any order, and the completion lists every part in ascending part number
+ *   with its own ETag.
  * - An upload either completes or is aborted: any failure after
- *   CreateMultipartUpload aborts the upload before the error propagates, so
+ *   CreateMultipartUpload stops new parts from starting, waits for the parts
+ *   in flight, and aborts the upload before the first error propagates, so
  *   no parts are left behind to be billed (if the abort itself fails, the
  *   error says so and names the upload ID).
  * - Parts are views of the caller's bytes (no copies), at least 5 MiB each
@@ -43,16 +47,25 @@ export async function putMultipart(
   bytes: Uint8Array,
 ): Promise<void> {
   const base = { objectKey, storeKey } as const;
-  const created = await client.send({
+  const layout = partLayout(client, bytes);
+  const creating = client.send({
     ...base,
     operation: "CreateMultipartUpload",
     method: "POST",
     query: { uploads: "" },
   });
+  // A part's hash does not depend on the upload ID, and a part cannot start
+  // before its hash is signed: hash the first one during the round trip.
+  // Only the first, because its answer cannot be noticed while this thread
+  // hashes, and hashing further would hold back part 1 behind parts 2 to 4.
+  creating.catch(() => {}); // it is awaited below; until then, no unhandled rejection
+  await new Promise((resolve) => setTimeout(resolve, 0)); // lets the request go out
+  const firstHash = client.payloadHash(layout.part(0));
+  const created = await creating;
   const uploadId = readXml(client, created.body, "InitiateMultipartUploadResult", storeKey)
     .uploadId;
   try {
-    const etags = await uploadParts(client, objectKey, storeKey, uploadId, bytes);
+    const etags = await uploadParts(client, objectKey, storeKey, uploadId, layout, firstHash);
     await complete(client, objectKey, storeKey, uploadId, etags, bytes.length);
   } catch (error) {
     try {
@@ -78,22 +91,37 @@ export async function putMultipart(
   }
 }
 
+/** The parts of an upload: views of the caller's bytes. */
+interface PartLayout {
+  count: number;
+  part(index: number): Uint8Array;
+}
+
+function partLayout(client: S3Client, bytes: Uint8Array): PartLayout {
+  const partSize = choosePartSize(bytes.length, client.config.multipartPartSize);
+  return {
+    count: Math.max(1, Math.ceil(bytes.length / partSize)),
+    part: (index) =>
+      bytes.subarray(index * partSize, Math.min(bytes.length, (index + 1) * partSize)),
+  };
+}
+
 async function uploadParts(
   client: S3Client,
   objectKey: string,
   storeKey: string,
   uploadId: string,
-  bytes: Uint8Array,
+  layout: PartLayout,
+  firstHash: string,
 ): Promise<string[]> {
-  const partSize = choosePartSize(bytes.length, client.config.multipartPartSize);
-  const count = Math.max(1, Math.ceil(bytes.length / partSize));
+  const count = layout.count;
   const etags = new Array<string>(count);
   let next = 0;
   let failed = false;
+  let firstError: unknown;
   const worker = async () => {
     while (!failed && next < count) {
       const index = next++;
-      const body = bytes.subarray(index * partSize, Math.min(bytes.length, (index + 1) * partSize));
       try {
         const res = await client.send({
           operation: "UploadPart",
@@ -101,7 +129,8 @@ async function uploadParts(
           objectKey,
           storeKey,
           query: { partNumber: String(index + 1), uploadId },
-          body,
+          body: layout.part(index),
+          payloadHash: index === 0 ? firstHash : undefined,
         });
         const etag = res.headers.get("etag");
         if (!etag) {
@@ -115,18 +144,17 @@ async function uploadParts(
         }
         etags[index] = etag;
       } catch (error) {
+        if (!failed) firstError = error;
         failed = true;
-        throw error;
+        return;
       }
     }
   };
-  const workers = Array.from(
-    { length: Math.min(count, client.config.multipartConcurrency) },
-    () => worker(),
+  // Every worker settles before an abort, so that no part lands after it.
+  await Promise.all(
+    Array.from({ length: Math.min(count, client.config.multipartConcurrency) }, worker),
   );
-  const results = await Promise.allSettled(workers);
-  const rejected = results.find((r) => r.status === "rejected");
-  if (rejected) throw (rejected as PromiseRejectedResult).reason;
+  if (failed) throw firstError;
   return etags;
 }
 
