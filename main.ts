@@ -27,6 +27,7 @@ import {
   WRITER_HELP,
 } from "./src/cli/roles.ts";
 import { CONFIG_COMMAND_HELP, parseConfigArgs, runConfig } from "./src/cli/config.ts";
+import { HEALTH_HELP, parseHealthArgs, runHealth } from "./src/cli/health.ts";
 
 const COMMANDS: Record<
   string,
@@ -87,6 +88,11 @@ const COMMANDS: Record<
     summary: "Write a checkpoint of the latest version",
     help: CHECKPOINT_HELP,
     main: (argv) => runCheckpoint(parseCheckpointArgs(argv)),
+  },
+  health: {
+    summary: "Check a table location: credentials, bucket, clock, conditional writes",
+    help: HEALTH_HELP,
+    main: (argv) => runHealth(parseHealthArgs(argv)),
   },
   verify: {
     summary: "Check that every file, row count, commit and checkpoint is sound",

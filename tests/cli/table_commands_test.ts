@@ -22,6 +22,7 @@ const COMMANDS = [
   "checkpoint",
   "verify",
   "vacuum",
+  "health",
 ];
 
 Deno.test("every command prints its help and exits 0", async () => {
