@@ -29,10 +29,22 @@ if (import.meta.main) {
       Array.from({ length: rows }, (_, i) => ({ writer: writer!, seq: BigInt(seq), i })),
     );
     // Checkpoints every 100 versions (as any writer of the table would) keep
-    // each append's snapshot load short, whatever the number of commits.
-    const result = await writeTable(table, sourceOf(batch), {
-      appTxn: { appId: writer!, version: seq },
-    });
-    if (result.alreadyCommitted) throw new Error(`${writer} seq ${seq} was already committed`);
+    // each append's snapshot load short, whatever the number of commits. A
+    // write that gives up under heavy contention commits nothing and says so;
+    // a client runs it again with the same txn marker, which can never
+    // duplicate it.
+    for (let attempt = 1;; attempt++) {
+      try {
+        const result = await writeTable(table, sourceOf(batch), {
+          appTxn: { appId: writer!, version: seq },
+        });
+        if (result.alreadyCommitted) throw new Error(`${writer} seq ${seq} was already committed`);
+        break;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (attempt >= 5 || !message.includes("Nothing was committed")) throw error;
+        console.error(`${writer} seq ${seq}: ${message}; running it again`);
+      }
+    }
   }
 }
