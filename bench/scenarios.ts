@@ -28,7 +28,7 @@ import {
   treeBytes,
   writePool,
 } from "./fixtures.ts";
-import { measurePairs, median, type ScenarioResult, type SideRun } from "./harness.ts";
+import { measurePairs, median, type ScenarioResult } from "./harness.ts";
 
 /** What every scenario gets. */
 export interface BenchContext {

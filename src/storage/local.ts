@@ -163,7 +163,7 @@ export class LocalStore implements ObjectStore {
     yield* found;
   }
 
-  async delete(keys: string[]): Promise<DeleteOutcome> {
+  delete(keys: string[]): Promise<DeleteOutcome> {
     const outcome: DeleteOutcome = { deleted: [], failed: [] };
     for (const key of keys) {
       try {
@@ -177,7 +177,7 @@ export class LocalStore implements ObjectStore {
         else outcome.failed.push({ key, reason: String(error) });
       }
     }
-    return outcome;
+    return Promise.resolve(outcome);
   }
 
   async #walk(
