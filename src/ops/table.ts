@@ -7,7 +7,8 @@
 import type { ObjectStore } from "../storage/object_store.ts";
 import { openStore, type OpenStoreOptions } from "../storage/open.ts";
 import type { CheckpointCodec } from "../delta/checkpoint.ts";
-import { type LoadOptions, loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
+import { followLog, type LoadOptions, loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
+import { checkCanRead } from "../delta/protocol.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
 /** An opened table location (the table need not exist yet). */
@@ -31,4 +32,31 @@ export function tableOfStore(store: ObjectStore): Table {
 /** Loads a snapshot of the table. */
 export function snapshotOf(table: Table, options: LoadOptions = {}): Promise<Snapshot> {
   return loadSnapshot(table.store, table.codec, options);
+}
+
+/** The newest snapshot each table handle has seen, kept to be moved forward. */
+const latest = new WeakMap<Table, Snapshot>();
+
+/**
+ * The latest snapshot, moved forward from the one this handle loaded last
+ * (reading only the commits since) instead of loaded again. A process that
+ * writes to a table in a loop then reads each new commit once, not the whole
+ * segment every time. The result is the caller's own copy.
+ */
+export async function latestSnapshotOf(table: Table): Promise<Snapshot> {
+  let snapshot = latest.get(table);
+  if (snapshot) {
+    await followLog(table.store, snapshot);
+    checkCanRead(snapshot.protocol, snapshot.metadata);
+  } else {
+    snapshot = await snapshotOf(table);
+    latest.set(table, snapshot);
+  }
+  return {
+    ...snapshot,
+    files: new Map(snapshot.files),
+    tombstones: new Map(snapshot.tombstones),
+    txns: new Map(snapshot.txns),
+    domains: new Map(snapshot.domains),
+  };
 }

@@ -26,7 +26,7 @@ import { log } from "../util/log.ts";
 import { createTableActions } from "./create.ts";
 import { addFor, alignBatch, dataFileKey, splitByPartition } from "./data_files.ts";
 import { maybeCheckpoint } from "./checkpoint.ts";
-import { snapshotOf, type Table } from "./table.ts";
+import { latestSnapshotOf, type Table } from "./table.ts";
 import { fileKey, lastAppVersion } from "../delta/replay.ts";
 
 /** The default size a data file aims for: 128 MiB. */
@@ -97,7 +97,7 @@ export async function writeTable(
 
   let snapshot;
   try {
-    snapshot = await snapshotOf(table);
+    snapshot = await latestSnapshotOf(table);
   } catch (error) {
     if (!(error instanceof TableNotFoundError)) throw error;
   }
