@@ -2,21 +2,34 @@
  * Parquet bytes to columns: `readColumns` reads chosen columns of chosen row
  * groups into a `ColumnBatch` for wanted fields (projection, row-group
  * skipping, schema evolution and type widening), and `readRecords` reads
- * nested data (checkpoints) as plain JS objects. Both use hyparquet's
- * columnar reader and keep values exact: no Dates, timestamps in
- * microseconds as bigint, decimals as unscaled bigint.
+ * nested data (checkpoints) as plain JS objects. Values stay exact: no
+ * Dates, timestamps in microseconds as bigint, decimals as unscaled bigint.
+ *
+ * `readColumns` decodes each column chunk with our typed-array decoder
+ * (`fast_decode.ts`) where it can, and with hyparquet's columnar reader
+ * where it cannot (encodings, page types or codecs it does not know), chunk
+ * by chunk; `readRecords` always uses hyparquet.
  *
  * Invariants: the batch has exactly the wanted fields, in order, and one row
  * per row of the selected row groups, in file order; a wanted field the file
- * lacks is all null; only wanted columns and selected row groups are read.
+ * lacks is all null; only wanted columns and selected row groups are read;
+ * both decoders give the same batch for the same chunk.
  */
 
-import { parquetRead, type SchemaElement, type SchemaTree } from "hyparquet";
+import {
+  type ColumnChunk,
+  type ColumnMetaData,
+  parquetRead,
+  type SchemaElement,
+  type SchemaTree,
+} from "hyparquet";
 import { isListLike, isMapLike } from "hyparquet/src/schema.js";
 import { allocateValues, type Column, type ColumnBatch, type Field } from "../columnar/batch.ts";
+import { representationOf } from "../columnar/types.ts";
 import { asyncBufferOf } from "./byte_source.ts";
 import { DECOMPRESSORS } from "./codecs.ts";
 import { type ConversionPlan, planConversion } from "./convert.ts";
+import { chunkRefusal, decodeChunkFast, type FastPlan, fastPlanOf } from "./fast_decode.ts";
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
 import { leafKind } from "./schema.ts";
 import { bigintFromBytes, floorDiv } from "./stats.ts";
@@ -38,6 +51,32 @@ export interface ReadOptions {
   rowGroups?: number[];
   /** Reads only the row groups for which this returns true. */
   rowGroupFilter?: (group: RowGroupInfo) => boolean;
+  /**
+   * Decodes flat column chunks with the typed-array decoder where it can;
+   * false decodes every chunk with hyparquet (the reference, and a way out).
+   * @default true
+   */
+  fastDecode?: boolean;
+  /** Told which decoder read each column chunk, and why not the fast one. */
+  onChunkDecoded?: (event: ChunkDecoded) => void;
+}
+
+/** Which decoder read one column chunk. */
+export interface ChunkDecoded {
+  column: string;
+  rowGroup: number;
+  decoder: "fast" | "hyparquet";
+  /** Why the fast decoder did not read the chunk. */
+  reason?: string;
+}
+
+/** A wanted field that the file has, and how it is read. */
+interface Planned {
+  field: Field;
+  plan: ConversionPlan;
+  /** The fast decoder's plan, or why it has none. */
+  fast: FastPlan | string;
+  column: Column;
 }
 
 const PARSERS = {
@@ -65,15 +104,11 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
   const fields = options.fields;
   const byName = new Map(file.columns.map((c) => [c.name, c]));
   const schema = file.metadata.schema.slice();
-  const plans = new Map<string, { plan: ConversionPlan; column: Column }>();
+  const plans = new Map<string, Planned>();
   const columns: Column[] = fields.map((field) => {
     const values = allocateValues(field.type, length);
-    const nulls = new Uint8Array(length);
     const stored = byName.get(field.name);
-    if (!stored) {
-      nulls.fill(1);
-      return { values, nulls };
-    }
+    if (!stored) return { values, nulls: new Uint8Array(length).fill(1) };
     if (stored.nested) {
       throw new TypeError(
         `Cannot read column "${field.name}" of ${file.name} as ${field.type}: it is a nested column`,
@@ -83,39 +118,46 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
       throw new TypeError(`Cannot read column "${field.name}" of ${file.name} twice in one batch`);
     }
     const plan = planConversion(stored.element, stored.kind, field, file.name);
-    const column = { values, nulls };
-    plans.set(field.name, { plan, column });
+    // The null mask is made when a null is first found: most columns have none.
+    const column: Column = { values, nulls: undefined };
+    const fast = options.fastDecode === false
+      ? "fast decoding is off"
+      : fastPlanOf(plan.element, stored.kind, field);
+    plans.set(field.name, { field, plan, fast, column });
     schema[schema.indexOf(stored.element)] = plan.element;
     return column;
   });
   if (plans.size && groups.length) {
     const metadata = { ...file.metadata, schema };
     const buffer = asyncBufferOf(file.source);
-    const names = [...plans.keys()];
     let base = 0;
     for (const group of groups) {
       const offset = base - group.rowStart;
-      try {
-        await parquetRead({
-          file: buffer,
-          metadata,
-          columns: names,
-          rowStart: group.rowStart,
-          rowEnd: group.rowStart + group.numRows,
-          compressors: DECOMPRESSORS,
-          utf8: false,
-          parsers: PARSERS,
-          onChunk: ({ columnName, columnData, rowStart }) => {
-            const target = plans.get(columnName)!;
-            const nulls = target.column.nulls!;
-            target.plan.copy(columnData, target.column.values, nulls, rowStart + offset);
-          },
-        });
-      } catch (error) {
-        throw new Error(
-          `Cannot read row group ${group.index} of ${file.name}: ${(error as Error).message}`,
-          { cause: error },
-        );
+      const slow = await readFast(file, group, plans, base, length, options.onChunkDecoded);
+      if (slow.length) {
+        try {
+          await parquetRead({
+            file: buffer,
+            metadata,
+            columns: slow,
+            rowStart: group.rowStart,
+            rowEnd: group.rowStart + group.numRows,
+            compressors: DECOMPRESSORS,
+            utf8: false,
+            parsers: PARSERS,
+            onChunk: ({ columnName, columnData, rowStart }) => {
+              const target = plans.get(columnName)!;
+              const column = target.column;
+              column.nulls ??= new Uint8Array(length);
+              target.plan.copy(columnData, column.values, column.nulls, rowStart + offset);
+            },
+          });
+        } catch (error) {
+          throw new Error(
+            `Cannot read row group ${group.index} of ${file.name}: ${(error as Error).message}`,
+            { cause: error },
+          );
+        }
       }
       base += group.numRows;
     }
@@ -124,6 +166,137 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
     if (column.nulls && !column.nulls.includes(1)) column.nulls = undefined;
   }
   return { fields, columns, length };
+}
+
+/**
+ * Decodes the chunks of one row group that the fast decoder can read into
+ * rows [base, base + numRows) of their columns, reading exactly their bytes
+ * (adjacent chunks in one read); returns the columns left for hyparquet.
+ */
+async function readFast(
+  file: ParquetFile,
+  group: RowGroupInfo,
+  plans: Map<string, Planned>,
+  base: number,
+  length: number,
+  report: ReadOptions["onChunkDecoded"],
+): Promise<string[]> {
+  const slow: string[] = [];
+  const jobs: { name: string; meta: ColumnMetaData; fast: FastPlan; start: number; end: number }[] =
+    [];
+  const chunks = file.metadata.row_groups[group.index]!.columns;
+  for (const [name, planned] of plans) {
+    const chunk = chunks.find((c) =>
+      c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name
+    );
+    const reason = refusal(planned.fast, chunk);
+    if (reason !== undefined) {
+      slow.push(name);
+      report?.({ column: name, rowGroup: group.index, decoder: "hyparquet", reason });
+      continue;
+    }
+    const meta = chunk!.meta_data!;
+    const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
+    const end = start + Number(meta.total_compressed_size);
+    if (!(start >= 0 && end <= file.source.byteLength)) {
+      throw new RangeError(
+        `Cannot read column "${name}" of ${file.name} (row group ${group.index}): its bytes ${start}..${end} lie outside the file of ${file.source.byteLength} bytes`,
+      );
+    }
+    jobs.push({ name, meta, fast: planned.fast as FastPlan, start, end });
+  }
+  const bytes = await readRanges(file, jobs);
+  jobs.forEach((job, i) => {
+    const { column, field } = plans.get(job.name)!;
+    const nulls = () => column.nulls ??= new Uint8Array(length);
+    const target = { values: column.values, nulls, at: base, rows: group.numRows };
+    let outcome;
+    try {
+      outcome = decodeChunkFast(bytes[i]!, job.meta.codec, job.fast, target);
+    } catch (error) {
+      throw new Error(
+        `Cannot read column "${job.name}" of ${file.name} (row group ${group.index}): ${
+          (error as Error).message
+        }`,
+        { cause: error },
+      );
+    }
+    if (outcome.decoded) {
+      report?.({ column: job.name, rowGroup: group.index, decoder: "fast" });
+      return;
+    }
+    resetRows(field, column, base, group.numRows);
+    slow.push(job.name);
+    report?.({
+      column: job.name,
+      rowGroup: group.index,
+      decoder: "hyparquet",
+      reason: outcome.reason,
+    });
+  });
+  return slow;
+}
+
+/** Why the fast decoder cannot read a chunk, judged before reading it. */
+function refusal(fast: FastPlan | string, chunk: ColumnChunk | undefined): string | undefined {
+  if (typeof fast === "string") return fast;
+  const meta = chunk?.meta_data;
+  if (!meta) return "the row group has no metadata for it";
+  if (chunk.file_path) return "it is stored in another file";
+  if (meta.type !== fast.physical) {
+    return `its chunk says ${meta.type}, the schema ${fast.physical}`;
+  }
+  return chunkRefusal(meta);
+}
+
+/** Reads byte ranges, one read per run of adjacent ranges, all at once. */
+async function readRanges(
+  file: ParquetFile,
+  ranges: { start: number; end: number }[],
+): Promise<Uint8Array[]> {
+  const order = ranges.map((_, i) => i).sort((a, b) => ranges[a]!.start - ranges[b]!.start);
+  const runs: { start: number; end: number; members: number[] }[] = [];
+  for (const i of order) {
+    const { start, end } = ranges[i]!;
+    const last = runs.at(-1);
+    if (last && start === last.end) {
+      last.end = end;
+      last.members.push(i);
+    } else runs.push({ start, end, members: [i] });
+  }
+  const out: Uint8Array[] = new Array(ranges.length);
+  await Promise.all(runs.map(async (run) => {
+    const bytes = await file.source.read(run.start, run.end - run.start);
+    if (bytes.length !== run.end - run.start) {
+      throw new RangeError(
+        `Cannot read bytes ${run.start}..${run.end} of ${file.name}: got ${bytes.length} bytes`,
+      );
+    }
+    for (const i of run.members) {
+      const { start, end } = ranges[i]!;
+      out[i] = bytes.subarray(start - run.start, end - run.start);
+    }
+  }));
+  return out;
+}
+
+/** Puts rows [at, at + count) of a column back to placeholders, not null. */
+function resetRows(field: Field, column: Column, at: number, count: number): void {
+  column.nulls?.fill(0, at, at + count);
+  const values = column.values;
+  switch (representationOf(field.type)) {
+    case "string":
+      (values as string[]).fill("", at, at + count);
+      return;
+    case "binary":
+      for (let i = at; i < at + count; i++) (values as Uint8Array[])[i] = new Uint8Array(0);
+      return;
+    case "decimal":
+      (values as bigint[]).fill(0n, at, at + count);
+      return;
+    default:
+      (values as Int32Array).fill(0, at, at + count);
+  }
 }
 
 function selectGroups(file: ParquetFile, options: ReadOptions): RowGroupInfo[] {

@@ -1,0 +1,131 @@
+/**
+ * Throughput of `readColumns` on the 10-column neural schema, single
+ * threaded: the fast typed-array decoder against the hyparquet path it
+ * replaces (`fastDecode: false`), on the same files in the same run, for all
+ * columns and for the 4 columns a run verification reads (writer_id,
+ * batch_seq, neuron_id, timestamp_us).
+ *
+ * Run: `deno run -A bench/parquet_decode.ts [--reps N] [--files N] [--rows N] [--neurons N]`
+ * The data is `--files` files of `--rows` rows (default 10 x 100,000, as the
+ * streaming writer cuts them), encoded with our encoder's defaults and held
+ * in memory; footers are opened once, outside the timing. Prints medians
+ * (with min and max) over the repetitions, after one warm-up, and the ratio
+ * of the fast decoder to hyparquet.
+ */
+
+import { parseArgs } from "node:util";
+import type { ColumnBatch, Field } from "../src/columnar/batch.ts";
+import { bytesSource, openParquet, type ParquetFile, readColumns } from "../src/parquet/decode.ts";
+import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
+import { NeuralGenerator } from "../src/sources/neural.ts";
+
+const { values } = parseArgs({
+  args: Deno.args,
+  options: {
+    reps: { type: "string", default: "7" },
+    files: { type: "string", default: "10" },
+    rows: { type: "string", default: "100000" },
+    neurons: { type: "string", default: "1024" },
+  },
+  strict: true,
+});
+const reps = Number(values.reps);
+const fileCount = Number(values.files);
+const rowsPerFile = Number(values.rows);
+if (!(Number.isInteger(reps) && reps >= 5)) throw new RangeError("--reps must be an integer >= 5");
+if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw new RangeError("--files must be >= 1");
+if (!(Number.isInteger(rowsPerFile) && rowsPerFile >= 1)) {
+  throw new RangeError("--rows must be >= 1");
+}
+
+const generator = new NeuralGenerator({ seed: 42, neurons: Number(values.neurons) });
+const tick0 = generator.tickAt(Date.parse("2026-01-01T00:00:00Z"));
+const batches: ColumnBatch[] = [];
+for (let i = 0; i < fileCount; i++) {
+  const batch: ColumnBatch = { fields: [], columns: [], length: 0 };
+  generator.generate(
+    {
+      writerId: "writer-0",
+      sessionId: "bench",
+      batchSeq: i,
+      tick0,
+      startRow: i * rowsPerFile,
+      rows: rowsPerFile,
+    },
+    batch,
+  );
+  batches.push(batch);
+}
+const fields = batches[0]!.fields;
+const totalRows = fileCount * rowsPerFile;
+
+async function openAll(options: EncodeOptions): Promise<{ files: ParquetFile[]; bytes: number }> {
+  const files: ParquetFile[] = [];
+  let bytes = 0;
+  for (const [i, batch] of batches.entries()) {
+    const encoded = encodeParquet(batch, { rowGroupRows: rowsPerFile, ...options }).bytes;
+    bytes += encoded.length;
+    files.push(await openParquet(bytesSource(encoded, `part-${i}.parquet`)));
+  }
+  return { files, bytes };
+}
+
+interface Result {
+  median: number;
+  min: number;
+  max: number;
+}
+
+async function measure(files: ParquetFile[], wanted: Field[], fast: boolean): Promise<Result> {
+  const run = async () => {
+    for (const file of files) await readColumns(file, { fields: wanted, fastDecode: fast });
+  };
+  await run();
+  const rates: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const begin = performance.now();
+    await run();
+    rates.push(totalRows / ((performance.now() - begin) / 1000));
+  }
+  rates.sort((a, b) => a - b);
+  const mid = rates.length >> 1;
+  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
+  return { median, min: rates[0]!, max: rates.at(-1)! };
+}
+
+const M = (v: number) => `${(v / 1e6).toFixed(2)}M`;
+
+function line(label: string, r: Result, extra = ""): void {
+  console.log(
+    `${label.padEnd(34)} ${M(r.median).padStart(8)} ${M(r.min).padStart(8)} ${
+      M(r.max).padStart(8)
+    }  ${extra}`,
+  );
+}
+
+const byName = (names: string[]) => names.map((n) => fields.find((f) => f.name === n)!);
+const projections: [string, Field[]][] = [
+  ["all 10 columns", fields],
+  ["4 columns", byName(["writer_id", "batch_seq", "neuron_id", "timestamp_us"])],
+];
+const variants: [string, EncodeOptions][] = [
+  ["default encoding (SNAPPY)", {}],
+  ["ZSTD", { codec: "ZSTD" }],
+  ["PLAIN timestamps, no dictionaries", { timestampEncoding: "PLAIN", dictionary: false }],
+];
+
+console.log(
+  `readColumns, neural schema, ${fileCount} files x ${rowsPerFile} rows, ${reps} repetitions`,
+);
+for (const [variant, options] of variants) {
+  const { files, bytes } = await openAll(options);
+  console.log(
+    `\n== ${variant}, ${(bytes / 1e6).toFixed(1)} MB, rows/s   median      min      max`,
+  );
+  for (const [label, wanted] of projections) {
+    const before = await measure(files, wanted, false);
+    const after = await measure(files, wanted, true);
+    line(`${label}: hyparquet (before)`, before);
+    line(`${label}: fast decoder (after)`, after, `${(after.median / before.median).toFixed(2)}x`);
+  }
+}

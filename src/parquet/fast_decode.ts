@@ -1,0 +1,362 @@
+/**
+ * The fast path of `readColumns`: decodes one column chunk of a flat
+ * primitive column straight into a column of a `ColumnBatch` (typed arrays
+ * for numbers, booleans and timestamps, string references gathered from a
+ * dictionary decoded once), with no object per value for numeric columns and
+ * no BigInt per value for 64-bit ones.
+ *
+ * It reads what our encoder writes and what pyarrow, Spark and delta-rs
+ * write: DATA_PAGE and DATA_PAGE_V2 pages after an optional dictionary page;
+ * PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY, DELTA_BINARY_PACKED (INT32,
+ * INT64) and RLE (booleans) values; RLE definition levels of optional
+ * columns; UNCOMPRESSED, SNAPPY (a page stored as one snappy literal is used
+ * in place, others through hysnappy), GZIP, ZSTD and BROTLI pages.
+ *
+ * Invariants: a chunk is either decoded completely into rows [at, at + rows)
+ * or reported as not decodable here, with the reason (an encoding, page type
+ * or codec this path does not know), so the caller can decode it with
+ * hyparquet instead; bytes that contradict the format throw a `RangeError`
+ * describing the problem (the caller adds the file, column and row group).
+ * Null rows keep their placeholder values and get 1 in `nulls`.
+ */
+
+import type { ColumnMetaData, CompressionCodec, PageHeader } from "hyparquet";
+import { parquetHeader } from "hyparquet/src/column.js";
+import type { ColumnValues } from "../columnar/batch.ts";
+import { DECOMPRESSORS } from "./codecs.ts";
+import { convertFixed, type FastPlan, wordsOf } from "./fast_convert.ts";
+import { type Cursor, HybridReader, readDeltaInt32, readDeltaInt64 } from "./fast_levels.ts";
+import {
+  type Dictionary,
+  fixedWords,
+  readDictionaryIndexes,
+  readPlain,
+  readRleBooleans,
+  scatter,
+} from "./fast_values.ts";
+
+export { type FastPlan, fastPlanOf } from "./fast_convert.ts";
+
+/** Whether a chunk was decoded, and if not, why the fast path left it alone. */
+export type ChunkOutcome = { decoded: true } | { decoded: false; reason: string };
+
+/** Where a chunk's rows go: rows [at, at + rows) of a column. */
+export interface ChunkTarget {
+  values: ColumnValues;
+  /** The column's null mask, made on first use; null rows are set to 1, others left alone. */
+  nulls: () => Uint8Array;
+  at: number;
+  rows: number;
+}
+
+const VALUE_ENCODINGS = new Set([
+  "PLAIN",
+  "PLAIN_DICTIONARY",
+  "RLE_DICTIONARY",
+  "RLE",
+  "BIT_PACKED",
+  "DELTA_BINARY_PACKED",
+]);
+
+/**
+ * Why the fast path cannot decode a chunk, judged from its footer metadata
+ * alone, or undefined if it may (its pages are checked as they are read).
+ */
+export function chunkRefusal(meta: ColumnMetaData): string | undefined {
+  if (meta.path_in_schema.length !== 1) return "it is a nested column";
+  if (meta.codec !== "UNCOMPRESSED" && !DECOMPRESSORS[meta.codec]) {
+    return `the ${meta.codec} codec`;
+  }
+  const other = meta.encodings.find((e) => !VALUE_ENCODINGS.has(e));
+  return other === undefined ? undefined : `the ${other} encoding`;
+}
+
+interface State {
+  plan: FastPlan;
+  codec: CompressionCodec;
+  target: ChunkTarget;
+  /** Rows decoded so far. */
+  row: number;
+  dictionary: Dictionary | undefined;
+}
+
+/**
+ * Decodes the column chunk in `bytes` (all its pages, dictionary first) into
+ * `target`, or says why it cannot.
+ */
+export function decodeChunkFast(
+  bytes: Uint8Array,
+  codec: CompressionCodec,
+  plan: FastPlan,
+  target: ChunkTarget,
+): ChunkOutcome {
+  const state: State = { plan, codec, target, row: 0, dictionary: undefined };
+  const reader = {
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    offset: 0,
+  };
+  while (state.row < target.rows) {
+    if (reader.offset >= bytes.length) {
+      throw new RangeError(`The column chunk ends after ${state.row} of ${target.rows} rows`);
+    }
+    const header = parquetHeader(reader);
+    const start = reader.offset;
+    const size = header.compressed_page_size;
+    if (!(size >= 0 && start + size <= bytes.length)) {
+      throw new RangeError(`A page of ${size} bytes at byte ${start} runs past the column chunk`);
+    }
+    const body = bytes.subarray(start, start + size);
+    reader.offset = start + size;
+    let reason: string | undefined;
+    switch (header.type) {
+      case "DICTIONARY_PAGE":
+        reason = dictionaryPage(state, header, body);
+        break;
+      case "DATA_PAGE":
+        reason = dataPageV1(state, header, body);
+        break;
+      case "DATA_PAGE_V2":
+        reason = dataPageV2(state, header, body);
+        break;
+      default:
+        reason = header.type ? `a ${header.type} page` : "a page of unknown type";
+    }
+    if (reason !== undefined) return { decoded: false, reason };
+  }
+  return { decoded: true };
+}
+
+function dictionaryPage(state: State, header: PageHeader, body: Uint8Array): string | undefined {
+  const h = header.dictionary_page_header;
+  if (!h) throw new RangeError("A dictionary page has no dictionary page header");
+  if (h.encoding !== "PLAIN" && h.encoding !== "PLAIN_DICTIONARY") {
+    return `a ${h.encoding} dictionary page`;
+  }
+  const page = decompress(state.codec, body, header.uncompressed_page_size);
+  const size = h.num_values;
+  const values = allocateDense(state.plan, state.target.values, size);
+  readPlain(state.plan, { bytes: page, pos: 0, end: page.length }, size, values, 0);
+  state.dictionary = { values, size };
+  return undefined;
+}
+
+function dataPageV1(state: State, header: PageHeader, body: Uint8Array): string | undefined {
+  const h = header.data_page_header;
+  if (!h) throw new RangeError("A data page has no data page header");
+  const rows = h.num_values;
+  checkRows(state, rows);
+  const page = decompress(state.codec, body, header.uncompressed_page_size);
+  const c: Cursor = { bytes: page, pos: 0, end: page.length };
+  let levels: Int32Array | undefined;
+  if (state.plan.maxDefinition) {
+    if (h.definition_level_encoding !== "RLE") {
+      return `${h.definition_level_encoding} definition levels`;
+    }
+    if (page.length < 4) throw new RangeError("A data page ends inside its definition levels");
+    const length = (page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24)) >>> 0;
+    if (4 + length > page.length) throw new RangeError("Definition levels run past their page");
+    levels = readLevels({ bytes: page, pos: 4, end: 4 + length }, rows);
+    c.pos = 4 + length;
+  }
+  return pageValues(state, h.encoding, c, rows, levels, levels ? countPresent(levels, rows) : rows);
+}
+
+function dataPageV2(state: State, header: PageHeader, body: Uint8Array): string | undefined {
+  const h = header.data_page_header_v2;
+  if (!h) throw new RangeError("A data page v2 has no data page header");
+  const rows = h.num_rows;
+  if (h.num_values !== rows) return "a page whose value count differs from its row count";
+  if (h.repetition_levels_byte_length) return "repetition levels";
+  checkRows(state, rows);
+  const levelBytes = h.definition_levels_byte_length;
+  if (levelBytes < 0 || levelBytes > body.length) {
+    throw new RangeError(`Definition levels of ${levelBytes} bytes run past their page`);
+  }
+  let levels: Int32Array | undefined;
+  if (state.plan.maxDefinition && (levelBytes > 0 || h.num_nulls > 0)) {
+    levels = readLevels({ bytes: body, pos: 0, end: levelBytes }, rows);
+  }
+  const present = levels ? countPresent(levels, rows) : rows;
+  if (present !== rows - h.num_nulls) {
+    throw new RangeError(
+      `A data page v2 says it has ${h.num_nulls} nulls, its definition levels say ${
+        rows - present
+      }`,
+    );
+  }
+  let values = body.subarray(levelBytes);
+  const size = header.uncompressed_page_size - levelBytes;
+  // A page with no values may have no compressed bytes, which no codec reads.
+  if (h.is_compressed !== false && size > 0) values = decompress(state.codec, values, size);
+  const c = { bytes: values, pos: 0, end: values.length };
+  return pageValues(state, h.encoding, c, rows, levels, present);
+}
+
+function checkRows(state: State, rows: number): void {
+  if (!(rows >= 0 && state.row + rows <= state.target.rows)) {
+    throw new RangeError(
+      `A page of ${rows} rows after row ${state.row} exceeds the ${state.target.rows} rows of its row group`,
+    );
+  }
+}
+
+/** Definition level scratch, reused (decoding is synchronous). */
+let levelScratch = new Int32Array(1024);
+
+/**
+ * Reads `rows` definition levels (bit width 1); returns them, or undefined
+ * when every row is present.
+ */
+function readLevels(c: Cursor, rows: number): Int32Array | undefined {
+  if (levelScratch.length < rows) {
+    levelScratch = new Int32Array(Math.max(rows, 2 * levelScratch.length));
+  }
+  const levels = levelScratch;
+  const reader = new HybridReader(c, 1);
+  let done = 0;
+  let empty = 0;
+  let all = true;
+  while (done < rows) {
+    const n = reader.next(levels, done, rows - done);
+    if (n === 0) {
+      if (++empty > 64) throw new RangeError("Definition levels hold only empty runs");
+      continue;
+    }
+    if (reader.rle) {
+      if (reader.value > 1) {
+        throw new RangeError(`A definition level of ${reader.value} exceeds the maximum of 1`);
+      }
+      if (reader.value !== 1) all = false;
+      levels.fill(reader.value, done, done + n);
+    } else all = false;
+    done += n;
+  }
+  return all ? undefined : levels;
+}
+
+function countPresent(levels: Int32Array, rows: number): number {
+  let present = 0;
+  for (let i = 0; i < rows; i++) present += levels[i]!;
+  return present;
+}
+
+/** Decodes a page's values into the target, around its nulls if it has any. */
+function pageValues(
+  state: State,
+  encoding: string,
+  c: Cursor,
+  rows: number,
+  levels: Int32Array | undefined,
+  present: number,
+): string | undefined {
+  const target = state.target;
+  const at = target.at + state.row;
+  let reason: string | undefined;
+  if (present === rows) {
+    reason = present ? decodeValues(state, encoding, c, rows, target.values, at) : undefined;
+  } else {
+    const dense = allocateDense(state.plan, target.values, present);
+    reason = present ? decodeValues(state, encoding, c, present, dense, 0) : undefined;
+    if (reason === undefined) {
+      scatter(state.plan.shape, dense, levels!, rows, target.values, target.nulls(), at);
+    }
+  }
+  if (reason === undefined) state.row += rows;
+  return reason;
+}
+
+function decodeValues(
+  state: State,
+  encoding: string,
+  c: Cursor,
+  count: number,
+  out: ColumnValues,
+  at: number,
+): string | undefined {
+  const plan = state.plan;
+  switch (encoding) {
+    case "PLAIN":
+      readPlain(plan, c, count, out, at);
+      return undefined;
+    case "PLAIN_DICTIONARY":
+    case "RLE_DICTIONARY":
+      if (!state.dictionary) {
+        throw new RangeError("A dictionary-encoded page comes before any dictionary page");
+      }
+      readDictionaryIndexes(plan, c, count, state.dictionary, out, at);
+      return undefined;
+    case "RLE":
+      if (plan.physical !== "BOOLEAN") return `RLE-encoded ${plan.physical} values`;
+      readRleBooleans(c, count, out as Uint8Array, at);
+      return undefined;
+    case "DELTA_BINARY_PACKED": {
+      const int64 = plan.physical === "INT64";
+      if (!int64 && plan.physical !== "INT32") {
+        return `DELTA_BINARY_PACKED ${plan.physical} values`;
+      }
+      const direct = plan.conversion === "copy";
+      const words = direct ? wordsOf(out as Int32Array) : fixedWords(int64 ? 2 * count : count);
+      const first = direct ? at : 0;
+      if (int64) readDeltaInt64(c, count, words, first);
+      else readDeltaInt32(c, count, words, first);
+      if (!direct) convertFixed(plan, words, count, out, at);
+      return undefined;
+    }
+    default:
+      return `the ${encoding} encoding`;
+  }
+}
+
+/** A fresh array like `like`, of `length` values, in the plan's shape. */
+function allocateDense(plan: FastPlan, like: ColumnValues, length: number): ColumnValues {
+  if (plan.shape === "ref") return new Array(length);
+  return new (like.constructor as new (n: number) => Int32Array)(length);
+}
+
+/** Decompresses a page body to exactly `size` bytes. */
+function decompress(codec: CompressionCodec, input: Uint8Array, size: number): Uint8Array {
+  if (codec === "UNCOMPRESSED") {
+    if (input.length !== size) {
+      throw new RangeError(
+        `An uncompressed page has ${input.length} bytes, its header says ${size}`,
+      );
+    }
+    return input;
+  }
+  if (size === 0) return new Uint8Array(0);
+  if (codec === "SNAPPY") {
+    const literal = storedLiteral(input, size);
+    if (literal) return literal;
+  }
+  const output = DECOMPRESSORS[codec]!(input, size);
+  if (output.length !== size) {
+    throw new RangeError(`A ${codec} page decompressed to ${output.length} bytes, not ${size}`);
+  }
+  return output;
+}
+
+/**
+ * The bytes of a snappy stream that is a single literal of `size` bytes (as
+ * our encoder stores incompressible pages), in place; otherwise undefined.
+ */
+function storedLiteral(input: Uint8Array, size: number): Uint8Array | undefined {
+  let p = 0;
+  let length = 0;
+  for (let scale = 1; p < 5 && p < input.length; scale *= 128) {
+    const b = input[p++]!;
+    length += (b & 0x7f) * scale;
+    if (b < 0x80) break;
+  }
+  if (length !== size || p >= input.length) return undefined;
+  const tag = input[p++]!;
+  if ((tag & 3) !== 0) return undefined;
+  let n = tag >>> 2;
+  if (n >= 60) {
+    const extra = n - 59;
+    n = 0;
+    for (let b = 0; b < extra; b++) n += (input[p + b] ?? 0) * 2 ** (8 * b);
+    p += extra;
+  }
+  n += 1;
+  return n === size && p + n === input.length ? input.subarray(p, p + n) : undefined;
+}
