@@ -14,6 +14,7 @@ import { benchPython } from "./delta_rs.ts";
 import { writePool } from "./fixtures.ts";
 import { markdownTable, type ScenarioResult } from "./harness.ts";
 import { type BenchContext, SCENARIOS } from "./scenarios.ts";
+import { benchS3Ops, type BenchS3Result, formatBenchTable } from "./s3_ops.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -24,7 +25,8 @@ Options:
   --json               Print one JSON object instead of the table
   -h, --help           Show this help
 
-Scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}`;
+Scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}, and "S3 client vs AWS SDK"
+(our S3 client against @aws-sdk/client-s3 on the same server, with the S3 scenarios).`;
 
 async function machine() {
   const python = await benchPython();
@@ -155,6 +157,26 @@ async function main(): Promise<number> {
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
+  // Our S3 client against the AWS SDK on the same server, when S3 is in play.
+  let s3Client: BenchS3Result | undefined;
+  if (
+    ctx.s3 &&
+    (wanted.length === 0 ||
+      wanted.some((w) => "S3 client vs AWS SDK".includes(w) || w.includes("S3")))
+  ) {
+    console.error("== S3 client vs AWS SDK");
+    try {
+      s3Client = await benchS3Ops({
+        endpoint: ctx.s3.env.AWS_ENDPOINT_URL!,
+        bucket: ctx.s3.bucket,
+        accessKeyId: ctx.s3.env.AWS_ACCESS_KEY_ID!,
+        secretAccessKey: ctx.s3.env.AWS_SECRET_ACCESS_KEY!,
+        repetitions: quick ? 3 : Math.max(repetitions, 5),
+      });
+    } catch (error) {
+      skipped.push({ name: "S3 client vs AWS SDK", reason: (error as Error).message });
+    }
+  }
   const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const report = {
     started_at: started.toISOString(),
@@ -165,9 +187,15 @@ async function main(): Promise<number> {
     repetitions,
     machine: info,
     scenarios: results,
+    ...(s3Client ? { s3_client: s3Client } : {}),
     failed: skipped,
   };
-  const table = markdownTable(results);
+  const table = markdownTable(results) +
+    (s3Client
+      ? `\n\nS3 client vs @aws-sdk/client-s3 (ratio = SDK time / ours):\n\n${
+        formatBenchTable(s3Client)
+      }`
+      : "");
   await Deno.mkdir("bench-results", { recursive: true });
   await Deno.writeTextFile(`bench-results/${stamp}.json`, JSON.stringify(report, null, 2) + "\n");
   await Deno.writeTextFile(

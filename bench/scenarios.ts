@@ -417,6 +417,84 @@ const scan: Scenario = {
   },
 };
 
+/** Small appends one after another on the S3 server: the latency of each. */
+const s3SmallAppends: Scenario = {
+  name: "small appends on S3",
+  async run(ctx) {
+    if (!ctx.s3) {
+      throw new Error("The S3 scenario needs the S3 server: run scripts/s3-server.sh start first");
+    }
+    const count = ctx.quick ? 20 : 50;
+    const rows = 10;
+    const pool = await ctx.pool(ctx.quick ? 200_000 : 1_000_000);
+    const uriOf = (label: string) => `s3://${ctx.s3!.bucket}/bench/${label}-${crypto.randomUUID()}`;
+    return await measurePairs(
+      "small appends on S3",
+      `${count} appends of ${rows} rows, one after another`,
+      [
+        { key: "latency_p50", label: "append latency p50 (ms)", better: "lower" },
+        { key: "latency_p99", label: "append latency p99 (ms)", better: "lower" },
+      ],
+      {
+        repetitions: ctx.repetitions,
+        warmup: ctx.warmup,
+        sameRowsAcrossSides: true,
+        notes: "whole appends on both sides; neuralake's commit step alone is in commit_p50/p99",
+      },
+      async () => {
+        const table = openTable(uriOf("appends-ours"));
+        const latencies: number[] = [];
+        const commits: number[] = [];
+        await writeTable(table, { fields: NEURAL_FIELDS, async *batches() {} });
+        for (let i = 0; i < count; i++) {
+          const batch = neuralBatch("writer-0", i, rows, i * rows);
+          const t0 = performance.now();
+          const r = await writeTable(table, {
+            fields: NEURAL_FIELDS,
+            async *batches() {
+              yield batch;
+            },
+          }, {
+            autoCheckpoint: false,
+          });
+          latencies.push(performance.now() - t0);
+          commits.push(r.commitMs);
+        }
+        const tableRows = await scanRows(table);
+        return {
+          sample: {
+            latency_p50: percentile(latencies, 50),
+            latency_p99: percentile(latencies, 99),
+            commit_p50: percentile(commits, 50),
+            commit_p99: percentile(commits, 99),
+          },
+          expectedRows: count * rows,
+          tableRows,
+        };
+      },
+      async () => {
+        const r = await deltaRsBench({
+          op: "appends",
+          uri: uriOf("appends-theirs"),
+          pool,
+          rows,
+          count,
+          storage_options: ctx.s3!.storageOptions,
+        });
+        return { sample: r, expectedRows: r.rows, tableRows: r.table_rows };
+      },
+      ctx.progress,
+    );
+  },
+};
+
+async function scanRows(table: ReturnType<typeof openTable>): Promise<number> {
+  const s = await scanTable(table, { columns: ["batch_seq"] });
+  let rows = 0;
+  for await (const b of s.batches) rows += b.length;
+  return rows;
+}
+
 /** Every scenario, in run order. */
 export const SCENARIOS: Scenario[] = [
   streaming("streaming append", false),
@@ -426,6 +504,7 @@ export const SCENARIOS: Scenario[] = [
   snapshotLoad,
   scan,
   streaming("streaming append on S3", true),
+  s3SmallAppends,
 ];
 
 export { median, writePool };

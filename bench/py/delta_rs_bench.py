@@ -150,7 +150,25 @@ def scan(req):
     return {"seconds": seconds, "rows": table.num_rows, "files_read": fragments}
 
 
-OPS = {"stream": stream, "bulk": bulk, "compact": compact, "vacuum": vacuum,
+def appends(req):
+    # Small appends one after another, each timed as a whole.
+    options = req.get("storage_options")
+    pool = load_pool(req["pool"])
+    uri = req["uri"]
+    deltalake.write_deltalake(uri, pool.slice(0, 0), mode="append", storage_options=options)
+    latencies = []
+    for i in range(req["count"]):
+        batch = batch_of(pool, i * req["rows"], req["rows"], "writer-0", i)
+        t0 = time.perf_counter()
+        deltalake.write_deltalake(uri, batch, mode="append", storage_options=options)
+        latencies.append((time.perf_counter() - t0) * 1000)
+    table_rows = deltalake.DeltaTable(uri, storage_options=options).to_pyarrow_table(
+        columns=["batch_seq"]).num_rows
+    return {"latency_p50": percentile(latencies, 50), "latency_p99": percentile(latencies, 99),
+            "table_rows": table_rows, "rows": req["count"] * req["rows"]}
+
+
+OPS = {"appends": appends, "stream": stream, "bulk": bulk, "compact": compact, "vacuum": vacuum,
        "open": open_table, "scan": scan}
 
 if __name__ == "__main__":
