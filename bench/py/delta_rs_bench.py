@@ -117,7 +117,8 @@ def compact(req):
 def vacuum(req):
     dt = deltalake.DeltaTable(req["uri"])
     t0 = time.perf_counter()
-    deleted = dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False)
+    deleted = dt.vacuum(retention_hours=0, dry_run=False, enforce_retention_duration=False,
+                        full=bool(req.get("full", False)))
     seconds = time.perf_counter() - t0
     dt = deltalake.DeltaTable(req["uri"])
     return {"seconds": seconds, "deleted": len(deleted),

@@ -20,6 +20,8 @@ Options:
                            table's delta.deletedFileRetentionDuration, else 7d)
   --allow-short-retention  Allow a retention below the table's (demo runs only)
   --dry-run                Only report what would be deleted
+  --log-only               Do not list the table: delete only files the log
+                           removed (faster; orphans wait for a full pass)
   --every <duration>       Run as the vacuum role: a pass every <duration> until
                            --duration is up or SIGINT/SIGTERM (events as JSON lines)
   --duration <duration>    With --every: stop after this long (default: never)
@@ -32,6 +34,7 @@ export interface VacuumArgs {
   retentionMs: number | undefined;
   allowShortRetention: boolean;
   dryRun: boolean;
+  logOnly: boolean;
   everyMs: number | undefined;
   durationMs: number | undefined;
   json: boolean;
@@ -43,6 +46,7 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     retention: { type: "string" },
     "allow-short-retention": { type: "boolean" },
     "dry-run": { type: "boolean" },
+    "log-only": { type: "boolean" },
     every: { type: "string" },
     duration: { type: "string" },
   });
@@ -52,6 +56,7 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     retentionMs: durationFlag(args, "retention", "vacuum"),
     allowShortRetention: boolFlag(args, "allow-short-retention"),
     dryRun: boolFlag(args, "dry-run"),
+    logOnly: boolFlag(args, "log-only"),
     everyMs: durationFlag(args, "every", "vacuum"),
     durationMs: durationFlag(args, "duration", "vacuum"),
     json: args.values.json === true,
@@ -65,6 +70,7 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
     ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
     allowShortRetention: args.allowShortRetention,
     dryRun: args.dryRun,
+    mode: args.logOnly ? "log-only" as const : "full" as const,
   };
   if (args.everyMs !== undefined) return await vacuumLoop(table, options, args);
   const result = await vacuumOnce(table, options);
@@ -73,6 +79,7 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
       table: table.uri,
       version: result.plan.version,
       dry_run: result.dryRun,
+      mode: options.mode,
       retention_ms: result.plan.retentionMs,
       default_retention_ms: DEFAULT_VACUUM_RETENTION_MS,
       files_to_delete: result.plan.delete.length,

@@ -14,6 +14,10 @@
  *   never followed, and every key the store lists is inside the root.
  * The listing is taken before the snapshot is loaded, so that a file
  * committed between the two is in the snapshot.
+ *
+ * A log-only pass lists nothing: its candidates are the snapshot's expired
+ * tombstones. It is cheaper on big tables but leaves orphans (files a killed
+ * writer uploaded and never committed) for the next full pass.
  */
 
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
@@ -95,6 +99,21 @@ export function planVacuum(input: VacuumPlanInput): VacuumPlan {
 }
 
 /**
+ * The tombstones as a listing, for a log-only pass. A tombstone's file was
+ * committed before it was removed, so its deletion time stands in for the
+ * file's age.
+ */
+function tombstoneListing(tombstones: ReadonlyMap<string, Remove>): ObjectMeta[] {
+  const listing: ObjectMeta[] = [];
+  for (const [key, remove] of tombstones) {
+    // A deletion-vector key names a file plus a vector, not a file.
+    if (key.includes("\u0000")) continue;
+    listing.push({ key, size: remove.size ?? 0, lastModified: remove.deletionTimestamp ?? 0 });
+  }
+  return listing;
+}
+
+/**
  * True for keys that vacuum must not touch: the log, and anything under a
  * directory or with a name that starts with `_` or `.`, except partition
  * directories such as `_part=1`.
@@ -121,9 +140,18 @@ export interface VacuumOptions {
   allowShortRetention?: boolean;
   /** Plan only; delete nothing. @default false */
   dryRun?: boolean;
+  /**
+   * `full` lists the table and deletes every unreferenced expired file;
+   * `log-only` deletes only files the log removed, without listing.
+   * @default "full"
+   */
+  mode?: VacuumMode;
   /** The clock. @default Date.now */
   now?: () => number;
 }
+
+/** What a vacuum pass considers: the whole listing, or the log's tombstones. */
+export type VacuumMode = "full" | "log-only";
 
 /** The outcome of a vacuum run. */
 export interface VacuumResult {
@@ -159,11 +187,15 @@ export async function vacuum(
   options: VacuumOptions = {},
 ): Promise<VacuumResult> {
   const now = options.now ?? Date.now;
+  const logOnly = options.mode === "log-only";
   const listing: ObjectMeta[] = [];
-  for await (const meta of store.list("")) {
-    if (!meta.key.startsWith(`${LOG_DIR}/`)) listing.push(meta);
+  if (!logOnly) {
+    for await (const meta of store.list("")) {
+      if (!meta.key.startsWith(`${LOG_DIR}/`)) listing.push(meta);
+    }
   }
   const state = await loadState();
+  if (logOnly) listing.push(...tombstoneListing(state.tombstones));
   checkCanWrite(state.protocol, state.metadata, state.schema);
   const retentionMs = vacuumRetention(state.metadata.configuration, options);
   const plan = planVacuum({

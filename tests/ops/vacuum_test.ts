@@ -1,0 +1,185 @@
+/**
+ * Vacuum on a real local table: what a full pass, a log-only pass and a dry
+ * run delete, and what every one of them keeps.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { cli } from "../_helpers/cli.ts";
+import { type Action, serializeActions } from "../../src/delta/actions.ts";
+import { commitKey } from "../../src/delta/log_path.ts";
+import { schemaFromFields } from "../../src/delta/schema.ts";
+import { createTableActions } from "../../src/ops/create.ts";
+import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { vacuum } from "../../src/ops/vacuum.ts";
+import { encodeParquet } from "../../src/parquet/encode.ts";
+import { LocalStore } from "../../src/storage/local.ts";
+
+const HOUR = 3_600_000;
+const fields = [{ name: "n", type: "long" as const, nullable: true }];
+
+/**
+ * A table with one live file, a file removed long ago, a file removed just
+ * now, an old orphan (never committed), a young orphan, and a file in a
+ * hidden directory. Every file on disk is a day old except the young ones.
+ */
+async function fixture(): Promise<{ dir: string; keys: Record<string, string> }> {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-vacuum-" });
+  const store = new LocalStore(dir);
+  const file = encodeParquet({ fields, columns: [{ values: new BigInt64Array([1n]) }], length: 1 });
+  const now = Date.now();
+  const dayAgo = new Date(now - 24 * HOUR);
+  const keys = {
+    live: dataFileKey("", 0),
+    oldRemoved: dataFileKey("", 1),
+    youngRemoved: dataFileKey("", 2),
+    oldOrphan: dataFileKey("", 3),
+    youngOrphan: dataFileKey("", 4),
+    hidden: "_staging/leftover.parquet",
+  };
+  for (const key of Object.values(keys)) await store.put(key, file.bytes);
+  for (const key of [keys.live, keys.oldRemoved, keys.youngRemoved, keys.oldOrphan, keys.hidden]) {
+    await Deno.utime(`${dir}/${key}`, dayAgo, dayAgo);
+  }
+  const add = (key: string) => addFor(key, file, {}, fields, { modificationTime: now - 24 * HOUR });
+  const log: Action[][] = [
+    [
+      ...createTableActions({ schema: schemaFromFields(fields) }),
+      { add: add(keys.live) },
+      { add: add(keys.oldRemoved) },
+      { add: add(keys.youngRemoved) },
+    ],
+    [
+      {
+        remove: {
+          path: add(keys.oldRemoved).path,
+          deletionTimestamp: now - 24 * HOUR,
+          dataChange: true,
+          size: file.bytes.length,
+        },
+      },
+      {
+        remove: {
+          path: add(keys.youngRemoved).path,
+          deletionTimestamp: now,
+          dataChange: true,
+          size: file.bytes.length,
+        },
+      },
+    ],
+  ];
+  for (const [version, actions] of log.entries()) {
+    await store.put(commitKey(version), new TextEncoder().encode(serializeActions(actions)));
+  }
+  return { dir, keys };
+}
+
+async function exists(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => true, () => false);
+}
+
+Deno.test("a full vacuum deletes old removed files and old orphans, and keeps the rest", async () => {
+  const { dir, keys } = await fixture();
+  try {
+    const table = openTable(dir);
+    const result = await vacuum(table.store, () => snapshotOf(table), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+    });
+    assertEquals(
+      result.plan.delete.map((m) => m.key).sort(),
+      [keys.oldRemoved, keys.oldOrphan].sort(),
+    );
+    assertEquals(result.filesDeleted, 2);
+    assertEquals(result.plan.kept, { active: 1, youngTombstone: 1, youngFile: 1, hidden: 1 });
+    assert(
+      !(await exists(`${dir}/${keys.oldRemoved}`)) && !(await exists(`${dir}/${keys.oldOrphan}`)),
+    );
+    for (const key of [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]) {
+      assert(await exists(`${dir}/${key}`), `${key} was deleted`);
+    }
+    assert(await exists(`${dir}/${commitKey(0)}`) && await exists(`${dir}/${commitKey(1)}`));
+    assertEquals((await snapshotOf(openTable(dir))).files.size, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a log-only vacuum deletes only old removed files and leaves orphans", async () => {
+  const { dir, keys } = await fixture();
+  try {
+    const table = openTable(dir);
+    const result = await vacuum(table.store, () => snapshotOf(table), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+      mode: "log-only",
+    });
+    assertEquals(result.plan.delete.map((m) => m.key), [keys.oldRemoved]);
+    assertEquals(result.filesDeleted, 1);
+    assertEquals(result.plan.kept.youngTombstone, 1);
+    assert(!(await exists(`${dir}/${keys.oldRemoved}`)));
+    for (
+      const key of [keys.live, keys.youngRemoved, keys.oldOrphan, keys.youngOrphan, keys.hidden]
+    ) {
+      assert(await exists(`${dir}/${key}`), `${key} was deleted`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vacuum refuses a short retention unless allowed, and a dry run deletes nothing", async () => {
+  const { dir, keys } = await fixture();
+  try {
+    const table = openTable(dir);
+    let refused: Error | undefined;
+    await vacuum(table.store, () => snapshotOf(table), { retentionMs: HOUR }).catch((e) =>
+      refused = e
+    );
+    assert(
+      refused instanceof RangeError && refused.message.includes("--allow-short-retention"),
+      String(refused),
+    );
+    const dry = await vacuum(table.store, () => snapshotOf(table), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+      dryRun: true,
+    });
+    assertEquals(dry.plan.delete.length, 2);
+    assertEquals(dry.filesDeleted, 0);
+    for (const key of Object.values(keys)) {
+      assert(await exists(`${dir}/${key}`), `${key} was deleted`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("neuralake vacuum --log-only --json reports the mode and what it deleted", async () => {
+  const { dir, keys } = await fixture();
+  try {
+    const r = await cli([
+      "vacuum",
+      dir,
+      "--retention",
+      "1h",
+      "--allow-short-retention",
+      "--log-only",
+      "--json",
+    ]);
+    assertEquals(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assertEquals(out.mode, "log-only");
+    assertEquals(out.files_deleted, 1);
+    assert(!(await exists(`${dir}/${keys.oldRemoved}`)));
+    assert(await exists(`${dir}/${keys.oldOrphan}`));
+    const full = JSON.parse(
+      (await cli(["vacuum", dir, "--retention", "1h", "--allow-short-retention", "--json"])).stdout,
+    );
+    assertEquals(full.mode, "full");
+    assertEquals(full.files_deleted, 1);
+    assert(!(await exists(`${dir}/${keys.oldOrphan}`)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
