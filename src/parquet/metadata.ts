@@ -1,8 +1,7 @@
 /**
  * Opening a Parquet file: reads the footer through a `ByteSource`, parses it
- * with hyparquet, and decodes every column chunk's statistics into our
- * representations (exactly, from the raw footer bytes, because hyparquet
- * turns decimal statistics into floating point).
+ * once (`footer.ts`), and decodes every column chunk's statistics into our
+ * representations exactly, from the raw statistics bytes.
  *
  * Invariants: `rowGroups[i].rowStart` is the sum of the rows of the groups
  * before it; a chunk's min/max are given only when the footer has them in
@@ -10,15 +9,9 @@
  * numeric types), and flagged inexact when the writer truncated them.
  */
 
-import {
-  type FileMetaData,
-  parquetMetadata,
-  parquetSchema,
-  type SchemaElement,
-  type SchemaTree,
-} from "hyparquet";
-import { deserializeTCompactProtocol } from "hyparquet/src/thrift.js";
+import { type FileMetaData, parquetSchema, type SchemaElement, type SchemaTree } from "hyparquet";
 import type { ByteSource } from "./byte_source.ts";
+import { parseFooter, type RawStats } from "./footer.ts";
 import { type LeafKind, leafKind } from "./schema.ts";
 import { decodeStatBytes, type StatValue } from "./stats.ts";
 
@@ -103,16 +96,9 @@ export async function openParquet(source: ByteSource): Promise<ParquetFile> {
   }
   const footer = tail.subarray(tail.length - 8 - footerLength, tail.length - 8);
   let metadata: FileMetaData;
-  let raw: RawFooter;
+  let rawStats: (RawStats | undefined)[][];
   try {
-    metadata = parquetMetadata(tail.subarray(tail.length - 8 - footerLength), {
-      parsers: { timestampFromMicroseconds: (v) => v, timestampFromMilliseconds: (v) => v },
-      geoparquet: false,
-    });
-    raw = deserializeTCompactProtocol({
-      view: new DataView(footer.buffer, footer.byteOffset, footer.byteLength),
-      offset: 0,
-    }) as RawFooter;
+    ({ metadata, stats: rawStats } = parseFooter(footer));
   } catch (error) {
     throw new Error(`Cannot read the footer of ${name}: ${(error as Error).message}`, {
       cause: error,
@@ -138,8 +124,8 @@ export async function openParquet(source: ByteSource): Promise<ParquetFile> {
       compressedSize += Number(meta?.total_compressed_size ?? 0n);
       const path = meta?.path_in_schema;
       const column = path?.length === 1 ? flat.get(path[0]!) : undefined;
-      const rawStats = raw.field_4?.[index]?.field_1?.[c]?.field_3?.field_12;
-      if (column && rawStats) stats[column.name] = chunkStats(rawStats, column);
+      const raw = rawStats[index]?.[c];
+      if (column && raw) stats[column.name] = chunkStats(raw, column);
     });
     rowGroups.push({ index, numRows, rowStart, compressedSize, stats });
     rowStart += numRows;
@@ -156,20 +142,6 @@ export async function openParquet(source: ByteSource): Promise<ParquetFile> {
   };
 }
 
-interface RawStats {
-  field_1?: Uint8Array;
-  field_2?: Uint8Array;
-  field_3?: bigint;
-  field_5?: Uint8Array;
-  field_6?: Uint8Array;
-  field_7?: boolean;
-  field_8?: boolean;
-}
-
-interface RawFooter {
-  field_4?: { field_1?: { field_3?: { field_12?: RawStats } }[] }[];
-}
-
 /** Physical types whose legacy (signed) min/max order is the true order. */
 function legacyOrderIsTrue(column: ParquetColumn): boolean {
   const { element, kind } = column;
@@ -180,13 +152,13 @@ function legacyOrderIsTrue(column: ParquetColumn): boolean {
 }
 
 function chunkStats(raw: RawStats, column: ParquetColumn): ChunkStats {
-  const out: ChunkStats = { minExact: raw.field_8 !== false, maxExact: raw.field_7 !== false };
-  if (raw.field_3 !== undefined) out.nullCount = Number(raw.field_3);
-  let minBytes = raw.field_6;
-  let maxBytes = raw.field_5;
+  const out: ChunkStats = { minExact: raw[8] !== false, maxExact: raw[7] !== false };
+  if (raw[3] !== undefined) out.nullCount = Number(raw[3]);
+  let minBytes = raw[6];
+  let maxBytes = raw[5];
   if ((minBytes === undefined || maxBytes === undefined) && legacyOrderIsTrue(column)) {
-    minBytes = raw.field_2;
-    maxBytes = raw.field_1;
+    minBytes = raw[2];
+    maxBytes = raw[1];
   }
   if (minBytes === undefined || maxBytes === undefined) return out;
   const min = decodeStatBytes(minBytes, column.element, column.kind);
