@@ -138,6 +138,21 @@ export function takeRows(batch: ColumnBatch, rows: Uint32Array | number[]): Colu
   };
 }
 
+/**
+ * Joins one array-valued column of many batches with the engine's own
+ * `concat`, far faster than copying element by element into a filled array.
+ */
+function concatArrays(batches: ColumnBatch[], ci: number): ColumnValues {
+  const parts = batches.map((b) => {
+    const values = b.columns[ci]!.values as unknown[];
+    return values.length === b.length ? values : values.slice(0, b.length);
+  });
+  let out: unknown[] = [];
+  // concat takes its parts as arguments; keep each call well under the limit.
+  for (let i = 0; i < parts.length; i += 8192) out = out.concat(...parts.slice(i, i + 8192));
+  return out as ColumnValues;
+}
+
 /** Concatenates batches that share the same fields. */
 export function concatBatches(batches: ColumnBatch[]): ColumnBatch {
   const first = batches[0];
@@ -145,22 +160,22 @@ export function concatBatches(batches: ColumnBatch[]): ColumnBatch {
   if (batches.length === 1) return first;
   const length = batches.reduce((n, b) => n + b.length, 0);
   const columns = first.fields.map((field, ci) => {
-    const out = allocateValues(field.type, length);
     const anyNulls = batches.some((b) => b.columns[ci]!.nulls !== undefined);
     const nulls = anyNulls ? new Uint8Array(length) : undefined;
+    const values = Array.isArray(first.columns[ci]!.values)
+      ? concatArrays(batches, ci)
+      : allocateValues(field.type, length);
     let offset = 0;
     for (const b of batches) {
       const c = b.columns[ci]!;
-      if (Array.isArray(out)) {
-        const src = c.values as unknown[];
-        for (let i = 0; i < b.length; i++) (out as unknown[])[offset + i] = src[i];
-      } else {
-        (out as Int32Array).set(c.values as Int32Array, offset);
+      if (!Array.isArray(values)) {
+        const src = c.values as Int32Array;
+        (values as Int32Array).set(src.length === b.length ? src : src.subarray(0, b.length), offset);
       }
-      if (nulls && c.nulls) nulls.set(c.nulls, offset);
+      if (nulls && c.nulls) nulls.set(c.nulls.subarray(0, b.length), offset);
       offset += b.length;
     }
-    return { values: out, nulls };
+    return { values, nulls };
   });
   return { fields: first.fields, columns, length };
 }

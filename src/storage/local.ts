@@ -50,6 +50,9 @@ export function localPathFromUri(uriOrPath: string): string {
   return "/" + parts.join("/");
 }
 
+/** Files up to this size are read synchronously. */
+const SYNC_READ_BYTES = 1024 * 1024;
+
 /** A store rooted at a local directory. */
 export class LocalStore implements ObjectStore {
   readonly uri: string;
@@ -67,9 +70,16 @@ export class LocalStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
-    const path = await this.#resolve(key);
+    const { path, size: known } = await this.#resolveSized(key);
     try {
-      if (!range) return await Deno.readFile(path);
+      if (!range) {
+        // Small files are read synchronously: the read costs less than an
+        // asynchronous round trip through the blocking pool, which dominates
+        // reading many small files (compaction, the log).
+        return known !== undefined && known <= SYNC_READ_BYTES
+          ? Deno.readFileSync(path)
+          : await Deno.readFile(path);
+      }
       using file = await Deno.open(path, { read: true });
       const size = (await file.stat()).size;
       const start = Math.min(range.offset, size);
@@ -261,6 +271,15 @@ export class LocalStore implements ObjectStore {
   }
 
   async #resolve(key: string, create = false, followsLink = true): Promise<string> {
+    return (await this.#resolveSized(key, create, followsLink)).path;
+  }
+
+  /** Resolves a key to a path inside the root, with the file's size when it is a plain file. */
+  async #resolveSized(
+    key: string,
+    create = false,
+    followsLink = true,
+  ): Promise<{ path: string; size?: number }> {
     checkKey(key);
     const path = `${this.root}/${key}`;
     const dir = path.slice(0, path.lastIndexOf("/"));
@@ -282,22 +301,22 @@ export class LocalStore implements ObjectStore {
         this.#checkedDirs.add(dir);
       }
     }
-    if (!followsLink) return path;
+    if (!followsLink) return { path };
     try {
-      const info = await Deno.lstat(path);
-      if (info.isSymlink) {
-        const real = await Deno.realPath(path);
-        const realRoot = await this.#getRealRoot();
-        if (!real.startsWith(realRoot + "/")) {
-          throw new RangeError(
-            `Refusing key ${key}: it is a link to ${real}, outside the table root ${realRoot}`,
-          );
-        }
+      // A synchronous lstat costs microseconds; see #walk.
+      const info = Deno.lstatSync(path);
+      if (!info.isSymlink) return info.isFile ? { path, size: info.size } : { path };
+      const real = await Deno.realPath(path);
+      const realRoot = await this.#getRealRoot();
+      if (!real.startsWith(realRoot + "/")) {
+        throw new RangeError(
+          `Refusing key ${key}: it is a link to ${real}, outside the table root ${realRoot}`,
+        );
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    return path;
+    return { path };
   }
 
   async #getRealRoot(): Promise<string> {
