@@ -176,6 +176,11 @@ function compile(
   };
 }
 
+/** Copies levels into a typed array (a plain loop beats `set` from an array). */
+function copyLevels(out: Uint8Array, levels: ArrayLike<number>, at: number): void {
+  for (let i = 0; i < levels.length; i++) out[at + i] = levels[i]!;
+}
+
 /** Decodes one leaf column across all row groups. */
 async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
   const element = path.at(-1)!.element;
@@ -193,7 +198,8 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
   }
   const def = new Uint8Array(maxDef ? entries : 0);
   const rep = new Uint8Array(maxRep ? entries : 0);
-  const values: unknown[] = [];
+  const values: unknown[] = new Array(entries);
+  let valueCount = 0;
   let at = 0;
   for (const group of file.metadata.row_groups) {
     const chunk = group.columns.find((c) =>
@@ -275,13 +281,14 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
       const defs = page.definitionLevels ?? [];
       const reps = page.repetitionLevels;
       const n = defs.length || reps.length || converted.length;
-      if (maxDef) def.set(defs, at);
-      if (maxRep) rep.set(reps, at);
-      for (let i = 0; i < converted.length; i++) values.push(converted[i]);
+      if (maxDef) copyLevels(def, defs, at);
+      if (maxRep) copyLevels(rep, reps, at);
+      for (let i = 0; i < converted.length; i++) values[valueCount++] = converted[i];
       at += n;
       seen += n;
     }
   }
+  values.length = valueCount;
   const valueIndex = new Int32Array(entries);
   let v = 0;
   for (let e = 0; e < entries; e++) {
