@@ -129,14 +129,23 @@ export async function manyCommitsTable(
   }
 }
 
-/** A neural table of `files` files of `rowsPerFile` rows with increasing timestamps. */
+/**
+ * A neural table of `files` files of `rowsPerFile` rows with increasing
+ * timestamps. A file boundary can split a sample tick (1024 rows share a
+ * timestamp), so the range returned leaves out the middle file's first and
+ * last ticks: every row in it is in that one file, and no other file can
+ * hold a row in it.
+ */
 export async function scanTableFixture(dir: string, files: number, rowsPerFile: number): Promise<{
-  /** A timestamp range (µs) that covers exactly one file: [from, to). */
+  /** A timestamp range (µs) whose rows all lie in one file: [from, to). */
   oneFile: [number, number];
+  /** How many rows lie in that range. */
+  oneFileRows: number;
 }> {
   const store = new LocalStore(dir, { fsync: false });
   const adds: Action[] = [];
   let oneFile: [number, number] = [0, 0];
+  let oneFileRows = 0;
   for (let f = 0; f < files; f++) {
     const batch = neuralBatch("w", f, rowsPerFile, f * rowsPerFile);
     const file = encodeParquet(batch);
@@ -145,14 +154,18 @@ export async function scanTableFixture(dir: string, files: number, rowsPerFile: 
     adds.push({ add: addFor(key, file, {}, NEURAL_FIELDS) });
     if (f === Math.floor(files / 2)) {
       const ts = batch.columns[0]!.values as BigInt64Array;
-      oneFile = [Number(ts[0]!), Number(ts[ts.length - 1]!) + 1];
+      const first = ts[0]!;
+      const last = ts[ts.length - 1]!;
+      const from = ts.find((t) => t > first)!;
+      oneFile = [Number(from), Number(last)];
+      oneFileRows = ts.filter((t) => t >= from && t < last).length;
     }
   }
   await writeLog(store, 0, [
     ...createTableActions({ schema: schemaFromFields(NEURAL_FIELDS) }),
     ...adds,
   ]);
-  return { oneFile };
+  return { oneFile, oneFileRows };
 }
 
 /** Copies a directory tree, keeping modification times (`cp -a`). */

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import deltalake
+from deltalake.exceptions import CommitFailedError
 
 
 def percentile(values, p):
@@ -41,21 +42,36 @@ def batch_of(pool, offset, rows, writer, seq):
 
 
 def stream_writer(uri, pool_path, rows, seconds, writer, options, out):
-    pool = load_pool(pool_path)
-    latencies = []
-    written = 0
-    seq = 0
-    start = time.perf_counter()
-    deadline = start + seconds
-    while time.perf_counter() < deadline:
-        batch = batch_of(pool, seq * rows + hash(writer) % 100000, rows, writer, seq)
-        t0 = time.perf_counter()
-        deltalake.write_deltalake(uri, batch, mode="append", storage_options=options)
-        latencies.append((time.perf_counter() - t0) * 1000)
-        written += rows
-        seq += 1
-    out.put({"writer": writer, "rows": written, "commits": seq, "latencies": latencies,
-             "seconds": time.perf_counter() - start})
+    """One writer process. It always reports, even when it fails, so the
+    parent never waits on a writer that is gone."""
+    try:
+        pool = load_pool(pool_path)
+        latencies = []
+        written = 0
+        seq = 0
+        failed_commits = 0
+        start = time.perf_counter()
+        deadline = start + seconds
+        while time.perf_counter() < deadline:
+            batch = batch_of(pool, seq * rows + hash(writer) % 100000, rows, writer, seq)
+            t0 = time.perf_counter()
+            # delta-rs gives up after its own commit retries; a client then
+            # writes the batch again, and the batch's latency includes that.
+            for attempt in range(1, 11):
+                try:
+                    deltalake.write_deltalake(uri, batch, mode="append", storage_options=options)
+                    break
+                except CommitFailedError:
+                    failed_commits += 1
+                    if attempt == 10:
+                        raise
+            latencies.append((time.perf_counter() - t0) * 1000)
+            written += rows
+            seq += 1
+        out.put({"writer": writer, "rows": written, "commits": seq, "latencies": latencies,
+                 "failed_commits": failed_commits, "seconds": time.perf_counter() - start})
+    except BaseException as error:  # noqa: BLE001 - reported to the parent
+        out.put({"writer": writer, "error": repr(error)})
 
 
 def stream(req):
@@ -72,9 +88,12 @@ def stream(req):
     started = time.perf_counter()
     for p in procs:
         p.start()
-    results = [queue.get() for _ in procs]
+    results = [queue.get(timeout=seconds + 600) for _ in procs]
     for p in procs:
         p.join()
+    errors = [f"{r['writer']}: {r['error']}" for r in results if "error" in r]
+    if errors:
+        raise RuntimeError("delta-rs writers failed: " + "; ".join(errors))
     wall = time.perf_counter() - started
     latencies = [l for r in results for l in r["latencies"]]
     rows_total = sum(r["rows"] for r in results)
@@ -85,6 +104,7 @@ def stream(req):
         columns=["batch_seq"]).num_rows
     return {"rows": rows_total, "table_rows": table_rows, "commits": commits,
             "seconds": writing, "wall": wall,
+            "failed_commits": sum(r["failed_commits"] for r in results),
             "rows_per_second": rows_total / writing, "commits_per_second": commits / writing,
             "latency_p50": percentile(latencies, 50), "latency_p99": percentile(latencies, 99)}
 
