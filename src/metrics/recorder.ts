@@ -49,6 +49,36 @@ export interface LatencySamples {
   visibility: number[];
 }
 
+/** Compaction over a run (named as in streaming_results.json). */
+export interface CompactionTally {
+  runs: number;
+  conflicts: number;
+  files_in: number;
+  files_out: number;
+  bytes_in: number;
+  bytes_out: number;
+  ms_total: number;
+}
+
+/** Checkpoints written over a run. */
+export interface CheckpointTally {
+  count: number;
+  last_version: number | null;
+}
+
+/** Vacuum passes over a run. */
+export interface VacuumTally {
+  runs: number;
+  files_deleted: number;
+  bytes_deleted: number;
+}
+
+/** Log cleanup passes over a run. */
+export interface LogCleanupTally {
+  runs: number;
+  files_deleted: number;
+}
+
 /** Run-wide counters. */
 export interface RunTally {
   events: number;
@@ -64,18 +94,10 @@ export interface RunTally {
   /** Lowest and highest version committed during the run, or null. */
   versionFirst: number | null;
   versionLast: number | null;
-  compaction: {
-    runs: number;
-    conflicts: number;
-    files_in: number;
-    files_out: number;
-    bytes_in: number;
-    bytes_out: number;
-    ms_total: number;
-  };
-  checkpoints: { count: number; last_version: number | null };
-  vacuum: { runs: number; files_deleted: number; bytes_deleted: number };
-  logCleanup: { runs: number; files_deleted: number };
+  compaction: CompactionTally;
+  checkpoints: CheckpointTally;
+  vacuum: VacuumTally;
+  logCleanup: LogCleanupTally;
   roleErrors: number;
   /** Summed time per stage over all writer batches, in ms. */
   stageMs: { generate: number; encode: number; upload: number; commit: number };

@@ -15,7 +15,13 @@
 
 import { type Histogram, histogram } from "./histogram.ts";
 import { type LatencySummary, round, summarize } from "./percentiles.ts";
-import type { MetricsRecorder } from "./recorder.ts";
+import type {
+  CheckpointTally,
+  CompactionTally,
+  LogCleanupTally,
+  MetricsRecorder,
+  VacuumTally,
+} from "./recorder.ts";
 
 /** One verification check, such as "no acknowledged row is missing". */
 export interface VerificationCheck {
@@ -86,18 +92,10 @@ export interface RunResults {
   };
   /** The distribution of writer commit latencies, for the report's chart. */
   histograms: { commit_ms: Histogram };
-  compaction: {
-    runs: number;
-    conflicts: number;
-    files_in: number;
-    files_out: number;
-    bytes_in: number;
-    bytes_out: number;
-    ms_total: number;
-  };
-  checkpoints: { count: number; last_version: number | null };
-  vacuum: { runs: number; files_deleted: number; bytes_deleted: number };
-  log_cleanup: { runs: number; files_deleted: number };
+  compaction: CompactionTally;
+  checkpoints: CheckpointTally;
+  vacuum: VacuumTally;
+  log_cleanup: LogCleanupTally;
   chaos: { mode: string; events: ChaosEvent[] };
   timeseries: {
     /** Acknowledged rows per second of run time, from second 0 to the end of the run. */
