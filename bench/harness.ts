@@ -31,6 +31,8 @@ export interface ScenarioResult {
   delta_rs: number;
   /** The median of the per-pair ratios, oriented so that > 1 favours neuralake. */
   ratio: number;
+  /** The ratio of each repetition's pair of runs, in run order. */
+  pair_ratios: number[];
   neuralake_range: [number, number];
   delta_rs_range: [number, number];
   repetitions: number;
@@ -89,6 +91,7 @@ export async function measurePairs(
       neuralake: median(a),
       delta_rs: median(b),
       ratio: round(median(ratios), 3),
+      pair_ratios: ratios.map((r) => round(r, 3)),
       neuralake_range: [Math.min(...a), Math.max(...a)],
       delta_rs_range: [Math.min(...b), Math.max(...b)],
       repetitions: a.length,

@@ -219,6 +219,9 @@ export function encodeFilePath(key: string): string {
  * absolute paths are refused: neuralake only follows paths inside the table.
  */
 export function decodeFilePath(path: string): string {
+  // Most paths have nothing to decode and no scheme: answer those at once
+  // (a table open decodes every path of its snapshot).
+  if (!path.includes("%") && !path.includes(":") && path.charCodeAt(0) !== 47) return path;
   if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) || path.startsWith("/")) {
     throw new Error(
       `File path ${
