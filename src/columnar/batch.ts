@@ -170,7 +170,10 @@ export function concatBatches(batches: ColumnBatch[]): ColumnBatch {
       const c = b.columns[ci]!;
       if (!Array.isArray(values)) {
         const src = c.values as Int32Array;
-        (values as Int32Array).set(src.length === b.length ? src : src.subarray(0, b.length), offset);
+        (values as Int32Array).set(
+          src.length === b.length ? src : src.subarray(0, b.length),
+          offset,
+        );
       }
       if (nulls && c.nulls) nulls.set(c.nulls.subarray(0, b.length), offset);
       offset += b.length;
