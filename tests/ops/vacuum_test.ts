@@ -18,12 +18,18 @@ import { LocalStore } from "../../src/storage/local.ts";
 const HOUR = 3_600_000;
 const fields = [{ name: "n", type: "long" as const, nullable: true }];
 
+/** The data file keys of the fixture table, by what each file is. */
+type FixtureKeys = Record<
+  "live" | "oldRemoved" | "youngRemoved" | "oldOrphan" | "youngOrphan" | "hidden",
+  string
+>;
+
 /**
  * A table with one live file, a file removed long ago, a file removed just
  * now, an old orphan (never committed), a young orphan, and a file in a
  * hidden directory. Every file on disk is a day old except the young ones.
  */
-async function fixture(): Promise<{ dir: string; keys: Record<string, string> }> {
+async function fixture(): Promise<{ dir: string; keys: FixtureKeys }> {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-vacuum-" });
   const store = new LocalStore(dir);
   const file = encodeParquet({ fields, columns: [{ values: new BigInt64Array([1n]) }], length: 1 });
@@ -74,13 +80,29 @@ async function fixture(): Promise<{ dir: string; keys: Record<string, string> }>
   return { dir, keys };
 }
 
+/** Runs `test` on a fresh fixture and removes it afterwards. */
+async function withFixture(
+  test: (dir: string, keys: FixtureKeys) => Promise<void>,
+): Promise<void> {
+  const { dir, keys } = await fixture();
+  try {
+    await test(dir, keys);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Asserts that every key is still on disk. */
+async function assertKept(dir: string, keys: string[]): Promise<void> {
+  for (const key of keys) assert(await exists(`${dir}/${key}`), `${key} was deleted`);
+}
+
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
 }
 
 Deno.test("a full vacuum deletes old removed files and old orphans, and keeps the rest", async () => {
-  const { dir, keys } = await fixture();
-  try {
+  await withFixture(async (dir, keys) => {
     const table = openTable(dir);
     const result = await vacuum(table.store, () => snapshotOf(table), {
       retentionMs: HOUR,
@@ -95,19 +117,14 @@ Deno.test("a full vacuum deletes old removed files and old orphans, and keeps th
     assert(
       !(await exists(`${dir}/${keys.oldRemoved}`)) && !(await exists(`${dir}/${keys.oldOrphan}`)),
     );
-    for (const key of [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]) {
-      assert(await exists(`${dir}/${key}`), `${key} was deleted`);
-    }
+    await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
     assert(await exists(`${dir}/${commitKey(0)}`) && await exists(`${dir}/${commitKey(1)}`));
     assertEquals((await snapshotOf(openTable(dir))).files.size, 1);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("a log-only vacuum deletes only old removed files and leaves orphans", async () => {
-  const { dir, keys } = await fixture();
-  try {
+  await withFixture(async (dir, keys) => {
     const table = openTable(dir);
     const result = await vacuum(table.store, () => snapshotOf(table), {
       retentionMs: HOUR,
@@ -118,19 +135,18 @@ Deno.test("a log-only vacuum deletes only old removed files and leaves orphans",
     assertEquals(result.filesDeleted, 1);
     assertEquals(result.plan.kept.youngTombstone, 1);
     assert(!(await exists(`${dir}/${keys.oldRemoved}`)));
-    for (
-      const key of [keys.live, keys.youngRemoved, keys.oldOrphan, keys.youngOrphan, keys.hidden]
-    ) {
-      assert(await exists(`${dir}/${key}`), `${key} was deleted`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    await assertKept(dir, [
+      keys.live,
+      keys.youngRemoved,
+      keys.oldOrphan,
+      keys.youngOrphan,
+      keys.hidden,
+    ]);
+  });
 });
 
 Deno.test("vacuum refuses a short retention unless allowed, and a dry run deletes nothing", async () => {
-  const { dir, keys } = await fixture();
-  try {
+  await withFixture(async (dir, keys) => {
     const table = openTable(dir);
     let refused: Error | undefined;
     await vacuum(table.store, () => snapshotOf(table), { retentionMs: HOUR }).catch((e) =>
@@ -147,17 +163,12 @@ Deno.test("vacuum refuses a short retention unless allowed, and a dry run delete
     });
     assertEquals(dry.plan.delete.length, 2);
     assertEquals(dry.filesDeleted, 0);
-    for (const key of Object.values(keys)) {
-      assert(await exists(`${dir}/${key}`), `${key} was deleted`);
-    }
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    await assertKept(dir, Object.values(keys));
+  });
 });
 
 Deno.test("neuralake vacuum --log-only --json reports the mode and what it deleted", async () => {
-  const { dir, keys } = await fixture();
-  try {
+  await withFixture(async (dir, keys) => {
     const r = await cli([
       "vacuum",
       dir,
@@ -179,7 +190,5 @@ Deno.test("neuralake vacuum --log-only --json reports the mode and what it delet
     assertEquals(full.mode, "full");
     assertEquals(full.files_deleted, 1);
     assert(!(await exists(`${dir}/${keys.oldOrphan}`)));
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
