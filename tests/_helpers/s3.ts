@@ -79,3 +79,14 @@ export async function emptyStore(store: S3Store): Promise<void> {
   for await (const meta of store.list("")) keys.push(meta.key);
   if (keys.length > 0) await store.delete(keys);
 }
+
+/** Deterministic pseudo-random bytes, distinct for each seed, for object bodies. */
+export function pattern(size: number, seed: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  let x = seed;
+  for (let i = 0; i < size; i++) {
+    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
+    bytes[i] = x >>> 24;
+  }
+  return bytes;
+}

@@ -5,6 +5,7 @@
  */
 
 import type { ColumnBatch, Field } from "../../src/columnar/batch.ts";
+import { type ByteSource, bytesSource } from "../../src/parquet/byte_source.ts";
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -277,4 +278,19 @@ export function neuralBatch(
 export async function tempDir(): Promise<{ path: string; remove: () => Promise<void> }> {
   const path = await Deno.makeTempDir({ prefix: "neuralake-parquet-" });
   return { path, remove: () => Deno.remove(path, { recursive: true }) };
+}
+
+/** A byte source over `bytes` that records each range read, as [start, end). */
+export function recordingSource(bytes: Uint8Array): ByteSource & { reads: [number, number][] } {
+  const inner = bytesSource(bytes, "recorded.parquet");
+  const reads: [number, number][] = [];
+  return {
+    byteLength: inner.byteLength,
+    name: inner.name,
+    reads,
+    read(offset, length) {
+      reads.push([offset, offset + length]);
+      return inner.read(offset, length);
+    },
+  };
 }

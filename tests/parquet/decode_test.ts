@@ -7,14 +7,9 @@
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { parquetTool, tagColumn, type Tagged } from "../_helpers/pyarrow.ts";
 import type { Field } from "../../src/columnar/batch.ts";
-import {
-  type ByteSource,
-  bytesSource,
-  openParquet,
-  readColumns,
-} from "../../src/parquet/decode.ts";
+import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
-import { neuralBatch, tempDir } from "./_fixtures.ts";
+import { neuralBatch, recordingSource, tempDir } from "./_fixtures.ts";
 
 const I64 = (v: bigint): Tagged => ({ i: String(v) });
 const N = (v: number): Tagged => ({ i: String(v) });
@@ -269,21 +264,6 @@ Deno.test("readColumns refuses a column it cannot convert, naming the column and
     'Cannot read column "voltage_uv" of part-0001.parquet as decimal(10,2)',
   );
 });
-
-/** A source that records which byte ranges were read. */
-function recordingSource(bytes: Uint8Array): ByteSource & { reads: [number, number][] } {
-  const inner = bytesSource(bytes, "recorded.parquet");
-  const reads: [number, number][] = [];
-  return {
-    byteLength: inner.byteLength,
-    name: inner.name,
-    reads,
-    read(offset, length) {
-      reads.push([offset, offset + length]);
-      return inner.read(offset, length);
-    },
-  };
-}
 
 Deno.test("readColumns skips row groups by their statistics and reads only wanted column chunks", async () => {
   const batch = neuralBatch(60_000, { neurons: 100 });

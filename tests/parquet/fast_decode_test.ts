@@ -9,15 +9,10 @@
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { parquetTool, tagColumn } from "../_helpers/pyarrow.ts";
 import type { ColumnBatch, Field } from "../../src/columnar/batch.ts";
-import {
-  type ByteSource,
-  bytesSource,
-  openParquet,
-  readColumns,
-} from "../../src/parquet/decode.ts";
+import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
 import { type Codec, type EncodeOptions, encodeParquet } from "../../src/parquet/encode.ts";
 import { parquetHeader } from "hyparquet/src/column.js";
-import { neuralBatch, tempDir } from "./_fixtures.ts";
+import { neuralBatch, recordingSource, tempDir } from "./_fixtures.ts";
 import {
   allTypesBatch,
   assertAllFast,
@@ -353,25 +348,10 @@ Deno.test("readColumns decodes every flat column of the Spark and delta-rs test 
   assert(chunks > 150, `${chunks} chunks were read`);
 });
 
-/** A source that records the byte ranges read. */
-function recording(bytes: Uint8Array): ByteSource & { reads: [number, number][] } {
-  const inner = bytesSource(bytes, "recorded.parquet");
-  const reads: [number, number][] = [];
-  return {
-    byteLength: inner.byteLength,
-    name: inner.name,
-    reads,
-    read(offset, length) {
-      reads.push([offset, offset + length]);
-      return inner.read(offset, length);
-    },
-  };
-}
-
 Deno.test("readColumns reads exactly the wanted chunks of the selected row groups, adjacent ones at once", async () => {
   const batch = neuralBatch(30_000, { neurons: 100 });
   const bytes = encodeParquet(batch, { rowGroupRows: 10_000 }).bytes;
-  const source = recording(bytes);
+  const source = recordingSource(bytes);
   const file = await openParquet(source);
   source.reads.length = 0;
   const wanted = [1, 2, 3, 9];

@@ -12,20 +12,10 @@ import { S3Error } from "../../src/storage/s3/errors.ts";
 import { choosePartSize, putMultipart } from "../../src/storage/s3/multipart.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { FaultProxy } from "../_helpers/fault_proxy.ts";
-import { emptyStore, makeTestS3Store, s3TestEnv, uniquePrefix } from "../_helpers/s3.ts";
+import { emptyStore, makeTestS3Store, pattern, s3TestEnv, uniquePrefix } from "../_helpers/s3.ts";
 
 const MiB = 1024 * 1024;
 const SMALL_PARTS = { multipartThreshold: 6 * MiB, multipartPartSize: 5 * MiB };
-
-function pattern(size: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
 
 Deno.test("a put above the multipart threshold uploads in parts and round-trips", async () => {
   const proxy = FaultProxy.start(s3TestEnv().endpoint);

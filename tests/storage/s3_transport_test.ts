@@ -15,20 +15,10 @@ import {
 } from "../../src/storage/s3/transport.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_helpers/assert.ts";
 import { FaultProxy } from "../_helpers/fault_proxy.ts";
-import { emptyStore, makeTestS3Store, s3TestEnv } from "../_helpers/s3.ts";
+import { emptyStore, makeTestS3Store, pattern, s3TestEnv } from "../_helpers/s3.ts";
 
 const MiB = 1024 * 1024;
 const BASE_ENV = { AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: "secret" };
-
-function pattern(size: number, seed: number): Uint8Array {
-  const bytes = new Uint8Array(size);
-  let x = seed;
-  for (let i = 0; i < size; i++) {
-    x = (Math.imul(x, 1103515245) + 12345) >>> 0;
-    bytes[i] = x >>> 24;
-  }
-  return bytes;
-}
 
 /** Runs `fn` with `globalThis.fetch` counting its calls by method. */
 async function countingFetch(fn: (calls: string[]) => Promise<void>): Promise<void> {
