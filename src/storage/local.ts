@@ -247,26 +247,11 @@ export class LocalStore implements ObjectStore {
     return temp;
   }
 
-  /**
-   * Maps a key to a path inside the root. With `create`, makes the parent
-   * directories. Refuses keys whose directory resolves outside the root.
-   */
   /** `#resolve` for deletion: synchronous, and no check of the key's own link. */
   #resolveForDelete(key: string): string {
     checkKey(key);
     const path = `${this.root}/${key}`;
-    const dir = path.slice(0, path.lastIndexOf("/"));
-    if (!this.#checkedDirs.has(dir)) {
-      let realRoot = this.#realRoot;
-      if (realRoot === undefined) realRoot = this.#realRoot = Deno.realPathSync(this.root);
-      const realDir = Deno.realPathSync(dir);
-      if (realDir !== realRoot && !realDir.startsWith(realRoot + "/")) {
-        throw new RangeError(
-          `Refusing key ${key}: its directory resolves to ${realDir}, outside the table root ${realRoot}`,
-        );
-      }
-      this.#checkedDirs.add(dir);
-    }
+    this.#checkDirectory(key, path.slice(0, path.lastIndexOf("/")), false);
     return path;
   }
 
@@ -274,7 +259,11 @@ export class LocalStore implements ObjectStore {
     return (await this.#resolveSized(key, create, followsLink)).path;
   }
 
-  /** Resolves a key to a path inside the root, with the file's size when it is a plain file. */
+  /**
+   * Maps a key to a path inside the root, with the file's size when it is a
+   * plain file. With `create`, makes the parent directories. Refuses keys
+   * whose directory, or whose own link, resolves outside the root.
+   */
   async #resolveSized(
     key: string,
     create = false,
@@ -282,32 +271,14 @@ export class LocalStore implements ObjectStore {
   ): Promise<{ path: string; size?: number }> {
     checkKey(key);
     const path = `${this.root}/${key}`;
-    const dir = path.slice(0, path.lastIndexOf("/"));
-    if (!this.#checkedDirs.has(dir)) {
-      if (create) await Deno.mkdir(dir, { recursive: true });
-      const realRoot = await this.#getRealRoot();
-      let realDir: string | undefined;
-      try {
-        realDir = await Deno.realPath(dir);
-      } catch (error) {
-        if (!(error instanceof Deno.errors.NotFound)) throw error;
-      }
-      if (realDir !== undefined) {
-        if (realDir !== realRoot && !realDir.startsWith(realRoot + "/")) {
-          throw new RangeError(
-            `Refusing key ${key}: its directory resolves to ${realDir}, outside the table root ${realRoot}`,
-          );
-        }
-        this.#checkedDirs.add(dir);
-      }
-    }
+    this.#checkDirectory(key, path.slice(0, path.lastIndexOf("/")), create);
     if (!followsLink) return { path };
     try {
       // A synchronous lstat costs microseconds; see #walk.
       const info = Deno.lstatSync(path);
       if (!info.isSymlink) return info.isFile ? { path, size: info.size } : { path };
       const real = await Deno.realPath(path);
-      const realRoot = await this.#getRealRoot();
+      const realRoot = this.#getRealRoot();
       if (!real.startsWith(realRoot + "/")) {
         throw new RangeError(
           `Refusing key ${key}: it is a link to ${real}, outside the table root ${realRoot}`,
@@ -319,10 +290,36 @@ export class LocalStore implements ObjectStore {
     return { path };
   }
 
-  async #getRealRoot(): Promise<string> {
+  /**
+   * Refuses `key` if its directory resolves outside the root; with `create`,
+   * makes the directory first. Each directory is checked once (synchronously:
+   * it happens once per directory, and deletion needs it without awaiting). A
+   * directory that does not exist holds nothing to escape through, so it is
+   * left unchecked until it does.
+   */
+  #checkDirectory(key: string, dir: string, create: boolean): void {
+    if (this.#checkedDirs.has(dir)) return;
+    if (create) Deno.mkdirSync(dir, { recursive: true });
+    let realDir: string;
+    try {
+      realDir = Deno.realPathSync(dir);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw error;
+    }
+    const realRoot = this.#getRealRoot();
+    if (realDir !== realRoot && !realDir.startsWith(realRoot + "/")) {
+      throw new RangeError(
+        `Refusing key ${key}: its directory resolves to ${realDir}, outside the table root ${realRoot}`,
+      );
+    }
+    this.#checkedDirs.add(dir);
+  }
+
+  #getRealRoot(): string {
     if (this.#realRoot === undefined) {
       try {
-        this.#realRoot = await Deno.realPath(this.root);
+        this.#realRoot = Deno.realPathSync(this.root);
       } catch (error) {
         if (!(error instanceof Deno.errors.NotFound)) throw error;
         return this.root;
