@@ -72,8 +72,6 @@ export interface WriteResult {
   bytes: number;
   partitions: number;
   checkpointed: boolean;
-  /** Time spent in the commit step (put-if-absent and any retries), in ms. */
-  commitMs: number;
 }
 
 /** The most partition files held open at once before the largest is flushed. */
@@ -223,7 +221,6 @@ export async function writeTable(
     readWholeTable: mode === "overwrite",
     appTxns: options.appTxn ? [options.appTxn] : [],
   });
-  const commitStarted = performance.now();
   const outcome = await commit(table.store, actions, intent, {
     operation: snapshot ? "WRITE" : "CREATE TABLE AS SELECT",
     operationParameters: {
@@ -238,7 +235,6 @@ export async function writeTable(
     },
     isBlindAppend: mode === "append" && !!snapshot,
   }, options.commit);
-  const commitMs = performance.now() - commitStarted;
   switch (outcome.kind) {
     case "committed": {
       const checkpointed = options.autoCheckpoint === false ? false : await maybeCheckpoint(
@@ -257,7 +253,6 @@ export async function writeTable(
         bytes,
         partitions: partitionsSeen.size,
         checkpointed,
-        commitMs,
       };
     }
     case "already-committed":
@@ -286,7 +281,6 @@ function alreadyCommitted(table: string, version: number): WriteResult {
     bytes: 0,
     partitions: 0,
     checkpointed: false,
-    commitMs: 0,
   };
 }
 
