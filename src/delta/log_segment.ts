@@ -1,24 +1,40 @@
 /**
  * The log segment of a version: the newest complete checkpoint at or before
  * it, plus the contiguous JSON commits after the checkpoint up to the version.
- * Finding it takes one `_last_checkpoint` read and one listing.
+ * Finding it takes one `_last_checkpoint` read and one listing from the
+ * hinted version (a full listing when there is no usable hint).
  *
- * Invariants: the commits of a segment have no gaps; a multi-part checkpoint
- * is used only when all its parts are present; a missing or stale
- * `_last_checkpoint` is corrected by the listing.
+ * Invariants:
+ * - The commits of a segment have no gaps, and the segment ends at the
+ *   newest commit listed: a missing commit is an error that names it, never
+ *   the end of the table (so no writer can commit into a hole).
+ * - A multi-part checkpoint is used only when all its parts are present;
+ *   an incomplete one is skipped for an older complete checkpoint, as the
+ *   protocol requires of readers.
+ * - `_last_checkpoint` is only a hint: a stale one is corrected by the
+ *   listing, and one that points at no checkpoint is reported (by
+ *   `hintProblem`) and read past with a full listing, as Spark does.
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
+import { log } from "../util/log.ts";
 import {
-  checkpointKey,
-  commitKey,
   LAST_CHECKPOINT_KEY,
   LOG_DIR,
-  multipartCheckpointKey,
   padVersion,
   type ParsedLogPath,
   parseLogPath,
 } from "./log_path.ts";
+
+/** The `v2Checkpoint` field of `_last_checkpoint` (PROTOCOL.md, "Last Checkpoint File"). */
+export interface LastCheckpointV2 {
+  /** The file name of the UUID-named checkpoint inside `_delta_log/`. */
+  path: string;
+  sizeInBytes: number;
+  modificationTime: number;
+  nonFileActions?: unknown[];
+  sidecarFiles?: unknown[];
+}
 
 /** The content of `_last_checkpoint` that readers use. */
 export interface LastCheckpoint {
@@ -27,12 +43,13 @@ export interface LastCheckpoint {
   parts?: number;
   sizeInBytes?: number;
   numOfAddFiles?: number;
+  v2Checkpoint?: LastCheckpointV2;
 }
 
 /** A checkpoint chosen for a segment. */
 export interface SegmentCheckpoint {
   version: number;
-  /** The keys of its parts, in part order. */
+  /** The keys of its top-level files: the parts in part order, or the one file. */
   keys: string[];
 }
 
@@ -60,7 +77,7 @@ export async function readLastCheckpoint(store: ObjectStore): Promise<LastCheckp
   if (!bytes) return undefined;
   try {
     const value = JSON.parse(new TextDecoder().decode(bytes));
-    if (typeof value?.version !== "number") return undefined;
+    if (!Number.isSafeInteger(value?.version) || value.version < 0) return undefined;
     return value as LastCheckpoint;
   } catch {
     // A torn or foreign hint is only a hint: the listing decides.
@@ -78,71 +95,69 @@ export async function buildLogSegment(
   version?: number,
 ): Promise<LogSegment> {
   const hint = await readLastCheckpoint(store);
-  const useHint = hint !== undefined && (version === undefined || hint.version <= version);
-  if (useHint && version === undefined && store.listIsCostly) {
-    const probed = await probeFromHint(store, hint!);
-    if (probed) return probed;
-  }
-  if (useHint) {
-    const files = await listLog(store, `${LOG_DIR}/${padVersion(hint!.version)}`);
-    const segment = segmentFrom(files, version);
-    if (segment?.checkpoint && segment.checkpoint.version >= hint!.version) {
-      checkSegment(segment, version, store.uri);
-      return segment;
+  if (hint !== undefined && (version === undefined || hint.version <= version)) {
+    const files = await listLog(store, `${LOG_DIR}/${padVersion(hint.version)}`);
+    const problem = hintProblem(hint, files);
+    if (problem === undefined) {
+      const segment = segmentFrom(files, version);
+      if (segment?.checkpoint) {
+        checkSegment(segment, version, store.uri, files);
+        return segment;
+      }
     }
-    // The hinted checkpoint is missing or incomplete: fall back to a full listing.
+    // Readers that trust the hint (delta-rs) refuse such a table; the log
+    // itself is whole, so read it from the start, as Spark does.
+    log("delta").warn(
+      "{uri}: _last_checkpoint is not usable ({problem}); reading the whole log instead. Writing a checkpoint repairs it",
+      { uri: store.uri, problem: problem ?? "it names no complete checkpoint" },
+    );
   }
   const files = await listLog(store, undefined);
   const segment = segmentFrom(files, version);
   if (!segment) throw new TableNotFoundError(store.uri);
-  checkSegment(segment, version, store.uri);
+  checkSegment(segment, version, store.uri, files);
   return segment;
 }
 
 /**
- * For stores where a listing reads a whole directory: the segment of the
- * latest version from the hinted checkpoint and the commits found after it
- * by looking them up in turn, 16 at a time, up to the first that is absent.
- * A newer checkpoint that the hint does not know is not needed: replaying
- * from an older one gives the same state. Returns undefined if the hinted
- * checkpoint is not all there.
+ * What is wrong with `hint` given a listing of the log from its version on,
+ * or undefined if a reader that trusts it (delta-rs, delta-kernel) can use
+ * it: a complete checkpoint exists at or after its version, and the one at
+ * its version has the form it describes.
  */
-async function probeFromHint(
-  store: ObjectStore,
+export function hintProblem(
   hint: LastCheckpoint,
-): Promise<LogSegment | undefined> {
-  const parts = hint.parts ?? 1;
-  const keys = parts === 1
-    ? [checkpointKey(hint.version)]
-    : Array.from({ length: parts }, (_, i) => multipartCheckpointKey(hint.version, i + 1, parts));
-  const present = await Promise.all(keys.map((key) => store.head(key)));
-  if (present.some((meta) => meta === undefined)) return undefined;
-  const commits: ParsedLogPath[] = [];
-  for (let next = hint.version + 1;; next += PROBE_BATCH) {
-    const batch = Array.from({ length: PROBE_BATCH }, (_, i) => next + i);
-    const found = await Promise.all(batch.map((v) => store.head(commitKey(v))));
-    let stop = false;
-    for (let i = 0; i < batch.length; i++) {
-      if (!found[i]) {
-        stop = true;
-        break;
-      }
-      commits.push({ key: commitKey(batch[i]!), version: batch[i]!, type: "commit" });
-    }
-    if (stop) break;
+  files: readonly ParsedLogPath[],
+): string | undefined {
+  const at = files.filter((f) => f.version === hint.version && isCheckpoint(f));
+  const later = completeCheckpointVersions(files).filter((v) => v > hint.version);
+  const name = `version ${hint.version}`;
+  if (hint.v2Checkpoint) {
+    const key = `${LOG_DIR}/${hint.v2Checkpoint.path}`;
+    if (at.some((f) => f.key === key) || later.length > 0) return undefined;
+    return `it names the checkpoint ${key}, which does not exist`;
   }
-  const latest = commits.length ? commits[commits.length - 1]!.version : hint.version;
-  return {
-    version: latest,
-    checkpoint: { version: hint.version, keys },
-    commits,
-    latestVersion: latest,
-  };
+  const parts = hint.parts ?? 1;
+  const complete = completeCheckpoint(at);
+  if (complete === undefined) {
+    if (later.length > 0) return undefined;
+    return at.length > 0
+      ? `it names the checkpoint at ${name}, which is incomplete`
+      : `it names a checkpoint at ${name}, which does not exist`;
+  }
+  const withParts = at.filter((f) => f.type === "multipart-checkpoint" && f.parts === parts);
+  const matches = parts === 1
+    ? at.some((f) => f.type !== "multipart-checkpoint" || f.parts === 1)
+    : new Set(withParts.map((f) => f.part)).size === parts;
+  return matches
+    ? undefined
+    : `it says the checkpoint at ${name} has ${parts} part${
+      parts === 1 ? "" : "s"
+    }, and no such checkpoint is complete`;
 }
 
-const PROBE_BATCH = 16;
-
-async function listLog(
+/** Lists the log files after `startAfter` (all if undefined), parsed. */
+export async function listLog(
   store: ObjectStore,
   startAfter: string | undefined,
 ): Promise<ParsedLogPath[]> {
@@ -154,24 +169,44 @@ async function listLog(
   return out;
 }
 
-/** Picks the checkpoint and commits for `version` from a listing. */
-function segmentFrom(files: ParsedLogPath[], version: number | undefined): LogSegment | undefined {
-  const commits = new Map<number, ParsedLogPath>();
+function isCheckpoint(f: ParsedLogPath): boolean {
+  return f.type === "checkpoint" || f.type === "multipart-checkpoint" ||
+    f.type === "uuid-checkpoint";
+}
+
+/** The versions that hold a complete checkpoint, ascending. */
+export function completeCheckpointVersions(files: readonly ParsedLogPath[]): number[] {
+  const byVersion = groupCheckpoints(files);
+  return [...byVersion.keys()]
+    .filter((v) => completeCheckpoint(byVersion.get(v)!) !== undefined)
+    .sort((a, b) => a - b);
+}
+
+function groupCheckpoints(files: readonly ParsedLogPath[]): Map<number, ParsedLogPath[]> {
   const checkpoints = new Map<number, ParsedLogPath[]>();
+  for (const f of files) {
+    if (!isCheckpoint(f)) continue;
+    const list = checkpoints.get(f.version) ?? [];
+    list.push(f);
+    checkpoints.set(f.version, list);
+  }
+  return checkpoints;
+}
+
+/** Picks the checkpoint and commits for `version` from a listing. */
+function segmentFrom(
+  files: readonly ParsedLogPath[],
+  version: number | undefined,
+): LogSegment | undefined {
+  const commits = new Map<number, ParsedLogPath>();
   let latest = -1;
   for (const f of files) {
-    if (f.type === "commit") {
-      commits.set(f.version, f);
-      latest = Math.max(latest, f.version);
-    } else if (f.type === "checkpoint" || f.type === "multipart-checkpoint") {
-      const list = checkpoints.get(f.version) ?? [];
-      list.push(f);
-      checkpoints.set(f.version, list);
-      latest = Math.max(latest, f.version);
-    }
+    if (f.type === "commit") commits.set(f.version, f);
+    if (f.type === "commit" || isCheckpoint(f)) latest = Math.max(latest, f.version);
   }
   if (latest < 0) return undefined;
   const target = version ?? latest;
+  const checkpoints = groupCheckpoints(files);
   let chosen: SegmentCheckpoint | undefined;
   const candidates = [...checkpoints.keys()].filter((v) => v <= target).sort((a, b) => b - a);
   for (const v of candidates) {
@@ -185,20 +220,22 @@ function segmentFrom(files: ParsedLogPath[], version: number | undefined): LogSe
   const segmentCommits: ParsedLogPath[] = [];
   for (let v = start; v <= target; v++) {
     const c = commits.get(v);
-    if (!c) {
-      // Reported by checkSegment with the right message.
-      break;
-    }
+    // A gap is reported by checkSegment with the right message.
+    if (!c) break;
     segmentCommits.push(c);
   }
   return { version: target, checkpoint: chosen, commits: segmentCommits, latestVersion: latest };
 }
 
-/** Returns the keys of a complete checkpoint at one version, or undefined. */
-function completeCheckpoint(files: ParsedLogPath[]): string[] | undefined {
-  const single = files.find((f) => f.type === "checkpoint");
-  if (single) return [single.key];
-  // Group multi-part files by their part count; any complete group will do.
+/**
+ * Returns the keys of a complete checkpoint at one version, or undefined.
+ * All complete forms hold the same state; the order of preference follows
+ * delta-kernel: a UUID-named (v2) checkpoint (the greatest name), then the
+ * complete multi-part checkpoint with the most parts, then a classic one.
+ */
+function completeCheckpoint(files: readonly ParsedLogPath[]): string[] | undefined {
+  const uuid = files.filter((f) => f.type === "uuid-checkpoint").map((f) => f.key).sort();
+  if (uuid.length > 0) return [uuid[uuid.length - 1]!];
   const byCount = new Map<number, Map<number, string>>();
   for (const f of files) {
     if (f.type !== "multipart-checkpoint") continue;
@@ -206,8 +243,9 @@ function completeCheckpoint(files: ParsedLogPath[]): string[] | undefined {
     parts.set(f.part!, f.key);
     byCount.set(f.parts!, parts);
   }
-  for (const [count, parts] of byCount) {
-    if (parts.size !== count) continue;
+  const counts = [...byCount.keys()].sort((a, b) => b - a);
+  for (const count of counts) {
+    const parts = byCount.get(count)!;
     const keys: string[] = [];
     for (let p = 1; p <= count; p++) {
       const key = parts.get(p);
@@ -216,10 +254,16 @@ function completeCheckpoint(files: ParsedLogPath[]): string[] | undefined {
     }
     if (keys.length === count) return keys;
   }
-  return undefined;
+  const single = files.find((f) => f.type === "checkpoint");
+  return single ? [single.key] : undefined;
 }
 
-function checkSegment(segment: LogSegment, version: number | undefined, uri: string): void {
+function checkSegment(
+  segment: LogSegment,
+  version: number | undefined,
+  uri: string,
+  files: readonly ParsedLogPath[],
+): void {
   if (version !== undefined && version > segment.latestVersion) {
     throw new RangeError(
       `Version ${version} of ${uri} does not exist: the latest version is ${segment.latestVersion}`,
@@ -233,7 +277,21 @@ function checkSegment(segment: LogSegment, version: number | undefined, uri: str
       ? `after the checkpoint at version ${segment.checkpoint.version}`
       : "and there is no checkpoint before it";
     throw new Error(
-      `Cannot reconstruct version ${segment.version} of ${uri}: commit ${missing} is missing ${base} (the log may have been cleaned up)`,
+      `Cannot reconstruct version ${segment.version} of ${uri}: commit ${missing} is missing ${base}${
+        incompleteNote(files, start, segment.version)
+      } (the log may have been cleaned up or damaged)`,
     );
   }
+}
+
+/** Says which checkpoints in [from, to] were skipped because parts are missing. */
+function incompleteNote(files: readonly ParsedLogPath[], from: number, to: number): string {
+  const torn: string[] = [];
+  for (const [v, group] of groupCheckpoints(files)) {
+    if (v < from || v > to || completeCheckpoint(group)) continue;
+    const first = group[0]!;
+    const have = new Set(group.map((f) => f.part)).size;
+    torn.push(`version ${v} has ${have} of its ${first.parts} parts`);
+  }
+  return torn.length ? `, and the checkpoint at ${torn.sort().join(", at ")}` : "";
 }

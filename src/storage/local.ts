@@ -57,8 +57,6 @@ const SYNC_READ_BYTES = 1024 * 1024;
 export class LocalStore implements ObjectStore {
   readonly uri: string;
   readonly root: string;
-  /** A listing reads the whole directory; a stat is a few microseconds. */
-  readonly listIsCostly = true;
   readonly #fsync: boolean;
   #realRoot: string | undefined;
   readonly #checkedDirs = new Set<string>();

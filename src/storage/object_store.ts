@@ -78,13 +78,6 @@ export interface ObjectStore {
   /** Deletes objects. A key that is already absent counts as deleted. */
   delete(keys: string[]): Promise<DeleteOutcome>;
 
-  /**
-   * True where listing costs more than looking keys up one by one (a local
-   * directory is read whole by every listing); readers of the log then look
-   * commits up instead of listing them.
-   */
-  readonly listIsCostly?: boolean;
-
   /** Optional: stages bytes for repeated put-if-absent attempts (see `StagedObject`). */
   stage?(bytes: Uint8Array): Promise<StagedObject>;
 }
