@@ -110,6 +110,20 @@ export interface Cdc {
   tags?: Record<string, string | null> | null;
 }
 
+/** The `checkpointMetadata` action: only in v2 checkpoints (PROTOCOL.md, "Checkpoint Metadata"). */
+export interface CheckpointMetadata {
+  version: number;
+  tags?: Record<string, string | null> | null;
+}
+
+/** The `sidecar` action: only in v2 checkpoints; names a file of `_delta_log/_sidecars/`. */
+export interface Sidecar {
+  path: string;
+  sizeInBytes: number;
+  modificationTime: number;
+  tags?: Record<string, string | null> | null;
+}
+
 /** Any action this implementation understands. */
 export type Action =
   | { protocol: Protocol }
@@ -119,7 +133,9 @@ export type Action =
   | { txn: Txn }
   | { commitInfo: CommitInfo }
   | { domainMetadata: DomainMetadata }
-  | { cdc: Cdc };
+  | { cdc: Cdc }
+  | { checkpointMetadata: CheckpointMetadata }
+  | { sidecar: Sidecar };
 
 /** Serialises actions as the lines of a commit file. */
 export function serializeActions(actions: readonly Action[]): string {
@@ -193,6 +209,19 @@ export function toAction(value: unknown, where: string): Action | undefined {
     if (!isObject(c)) fail(where, "cdc", "an object");
     requireString(c, "path", where);
     return { cdc: c as unknown as Cdc };
+  }
+  if ("checkpointMetadata" in value && value.checkpointMetadata != null) {
+    const m = value.checkpointMetadata;
+    if (!isObject(m)) fail(where, "checkpointMetadata", "an object");
+    requireNumber(m, "version", where);
+    return { checkpointMetadata: m as unknown as CheckpointMetadata };
+  }
+  if ("sidecar" in value && value.sidecar != null) {
+    const c = value.sidecar;
+    if (!isObject(c)) fail(where, "sidecar", "an object");
+    requireString(c, "path", where);
+    requireNumber(c, "sizeInBytes", where);
+    return { sidecar: c as unknown as Sidecar };
   }
   return undefined;
 }
@@ -273,7 +302,9 @@ export type ActionKind =
   | "txn"
   | "commitInfo"
   | "domainMetadata"
-  | "cdc";
+  | "cdc"
+  | "checkpointMetadata"
+  | "sidecar";
 
 /** Returns the kind of an action: `add`, `remove`, `metaData`, and so on. */
 export function actionKind(action: Action): ActionKind {

@@ -12,6 +12,9 @@ export const LOG_DIR = "_delta_log";
 /** The key of the `_last_checkpoint` hint file. */
 export const LAST_CHECKPOINT_KEY = `${LOG_DIR}/_last_checkpoint`;
 
+/** The directory of v2 checkpoint sidecar files, relative to the table root. */
+export const SIDECAR_DIR = `${LOG_DIR}/_sidecars`;
+
 /** What a file in the log directory is. */
 export type LogFileType =
   | "commit"
@@ -31,6 +34,8 @@ export interface ParsedLogPath {
   parts?: number;
   /** For compacted log files: the last version covered. */
   endVersion?: number;
+  /** For UUID-named (v2) checkpoints: the format of the top-level file. */
+  format?: "json" | "parquet";
 }
 
 /** Zero-pads a version to 20 digits. */
@@ -56,6 +61,42 @@ export function multipartCheckpointKey(version: number, part: number, parts: num
   const p = String(part).padStart(10, "0");
   const n = String(parts).padStart(10, "0");
   return `${LOG_DIR}/${padVersion(version)}.checkpoint.${p}.${n}.parquet`;
+}
+
+/** The key of a UUID-named (v2) checkpoint. */
+export function uuidCheckpointKey(
+  version: number,
+  uuid: string,
+  format: "json" | "parquet",
+): string {
+  return `${LOG_DIR}/${padVersion(version)}.checkpoint.${uuid}.${format}`;
+}
+
+/** The key of a sidecar file named in a `sidecar` action (its `path`). */
+export function sidecarKey(name: string): string {
+  return `${SIDECAR_DIR}/${name}`;
+}
+
+/**
+ * The key of the sidecar that a `sidecar` action's `path` names, or
+ * undefined if the path cannot name a file of this table's
+ * `_delta_log/_sidecars/` (the protocol keeps sidecars there; writers are
+ * encouraged to store only the file name, URI-encoded).
+ */
+export function sidecarKeyOf(path: string): string | undefined {
+  let name: string;
+  try {
+    name = decodeURIComponent(path);
+  } catch {
+    return undefined;
+  }
+  const slash = name.lastIndexOf("/");
+  if (slash >= 0) {
+    if (!name.slice(0, slash).endsWith(SIDECAR_DIR)) return undefined;
+    name = name.slice(slash + 1);
+  }
+  if (name === "" || name === "." || name === ".." || name.includes("\\")) return undefined;
+  return sidecarKey(name);
 }
 
 const COMMIT = /^(\d{20})\.json$/;
@@ -90,7 +131,14 @@ export function parseLogPath(key: string): ParsedLogPath | undefined {
     };
   }
   m = UUID_CHECKPOINT.exec(name);
-  if (m) return { key, version: Number(m[1]), type: "uuid-checkpoint" };
+  if (m) {
+    return {
+      key,
+      version: Number(m[1]),
+      type: "uuid-checkpoint",
+      format: m[2] as "json" | "parquet",
+    };
+  }
   m = COMPACTED.exec(name);
   if (m) {
     return { key, version: Number(m[1]), type: "compacted", endVersion: Number(m[2]) };

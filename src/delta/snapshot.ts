@@ -9,7 +9,7 @@ import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { type Action, parseCommit } from "./actions.ts";
 import type { CheckpointCodec } from "./checkpoint.ts";
-import { commitKey } from "./log_path.ts";
+import { commitKey, sidecarKeyOf } from "./log_path.ts";
 import { buildLogSegment, type LogSegment } from "./log_segment.ts";
 import { checkCanRead } from "./protocol.ts";
 import { applyCommit, replay, type SnapshotState } from "./replay.ts";
@@ -37,19 +37,70 @@ export async function loadSnapshot(
   options: LoadOptions = {},
 ): Promise<Snapshot> {
   const segment = await buildLogSegment(store, options.version);
-  const [checkpointParts, commits] = await Promise.all([
+  const [checkpoint, commits] = await Promise.all([
     segment.checkpoint
-      ? mapLimit(segment.checkpoint.keys, 4, (key) =>
-        codec.read(store, key).catch((error) => {
-          throw new Error(`Cannot read checkpoint ${joinUri(store.uri, key)}`, { cause: error });
-        }))
-      : Promise.resolve([] as Action[][]),
+      ? readCheckpoint(store, codec, segment.checkpoint.keys)
+      : Promise.resolve([] as Action[]),
     mapLimit(segment.commits, READ_CONCURRENCY, (c) => readCommitAt(store, c.key)),
   ]);
   commits.reverse();
-  const state = replay(segment.version, commits, checkpointParts.flat(), store.uri);
+  const state = replay(segment.version, commits, checkpoint, store.uri);
   if (!options.skipProtocolCheck) checkCanRead(state.protocol, state.metadata);
   return { ...state, segment };
+}
+
+/**
+ * Reads every action of a checkpoint: all its top-level files (every part of
+ * a multi-part checkpoint; a UUID-named one in JSON or Parquet), then the
+ * sidecar files that v2 checkpoints name. Any file that is missing or
+ * unreadable is an error naming it: a checkpoint is never read in part.
+ */
+export async function readCheckpoint(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  keys: readonly string[],
+): Promise<Action[]> {
+  const top =
+    (await mapLimit(keys, 4, (key) =>
+      readCheckpointFile(store, codec, key).catch((error) => {
+        throw new Error(`Cannot read checkpoint ${joinUri(store.uri, key)}`, { cause: error });
+      }))).flat();
+  const sidecars: string[] = [];
+  for (const action of top) {
+    if (!("sidecar" in action)) continue;
+    const key = sidecarKeyOf(action.sidecar.path);
+    if (!key) {
+      throw new Error(
+        `Cannot read checkpoint ${
+          joinUri(store.uri, keys[0]!)
+        }: sidecar path "${action.sidecar.path}" is not a file of _delta_log/_sidecars`,
+      );
+    }
+    sidecars.push(key);
+  }
+  if (sidecars.length === 0) return top;
+  const files = await mapLimit(sidecars, 4, (key) =>
+    codec.read(store, key).catch((error) => {
+      throw new Error(
+        `Cannot read sidecar ${joinUri(store.uri, key)} of checkpoint ${
+          joinUri(store.uri, keys[0]!)
+        }`,
+        { cause: error },
+      );
+    }));
+  return top.concat(...files);
+}
+
+/** One top-level checkpoint file: JSON lines (a UUID-named v2 checkpoint) or Parquet. */
+async function readCheckpointFile(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  key: string,
+): Promise<Action[]> {
+  if (!key.endsWith(".json")) return await codec.read(store, key);
+  const bytes = await store.get(key);
+  if (!bytes) throw new Error(`Object not found: ${joinUri(store.uri, key)}`);
+  return parseCommit(new TextDecoder().decode(bytes), key);
 }
 
 /** Reads and parses the commit file under `key`; it must exist. */

@@ -108,7 +108,16 @@ export const CHECKPOINT_SCHEMA: NestedField[] = [
   },
 ];
 
-const ACTION_COLUMNS = ["txn", "add", "remove", "metaData", "protocol", "domainMetadata"];
+const ACTION_COLUMNS = [
+  "txn",
+  "add",
+  "remove",
+  "metaData",
+  "protocol",
+  "domainMetadata",
+  "checkpointMetadata",
+  "sidecar",
+];
 
 /** Checkpoint fields that other writers add and that replay does not use. */
 const UNUSED_FIELDS = ["stats_parsed", "partitionValues_parsed"];

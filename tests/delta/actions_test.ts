@@ -28,7 +28,7 @@ Deno.test("serializeActions() writes one JSON object per line with protocol fiel
 
 Deno.test("parseCommit() ignores unknown action kinds and unknown fields", () => {
   const actions = parseCommit(
-    '{"checkpointMetadata":{"version":1}}\n{"txn":{"appId":"a","version":1,"extra":true}}\n\n',
+    '{"futureAction":{"version":1}}\n{"txn":{"appId":"a","version":1,"extra":true}}\n\n',
     "00000000000000000001.json",
   );
   assertEquals(actions.length, 1);
