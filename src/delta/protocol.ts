@@ -42,7 +42,11 @@ function containsType(type: StructField["type"], name: string): boolean {
 }
 
 /** Reader features that this implementation reads correctly. */
-const SUPPORTED_READER_FEATURES = new Set(["timestampNtz", "vacuumProtocolCheck"]);
+const SUPPORTED_READER_FEATURES = new Set([
+  "timestampNtz",
+  "vacuumProtocolCheck",
+  "deletionVectors",
+]);
 
 /** Writer features that this implementation honours when writing. */
 const SUPPORTED_WRITER_FEATURES = new Set([
@@ -51,6 +55,9 @@ const SUPPORTED_WRITER_FEATURES = new Set([
   "timestampNtz",
   "domainMetadata",
   "vacuumProtocolCheck",
+  // Appends need no vectors; compaction drops deleted rows and vacuum keeps
+  // every vector a live or retained file names.
+  "deletionVectors",
 ]);
 
 export { UnsupportedFeatureError };

@@ -4,6 +4,7 @@
  */
 
 import type { Protocol } from "../delta/actions.ts";
+import { liveRecords } from "../delta/deletion_vector.ts";
 import { readLastCheckpoint } from "../delta/log_segment.ts";
 import type { StructType } from "../delta/schema.ts";
 import { snapshotOf, type Table } from "./table.ts";
@@ -22,7 +23,10 @@ export interface TableDescription {
   properties: Record<string, string>;
   files: number;
   bytes: number;
-  /** The sum of `numRecords`, or null if some file has no stats. */
+  /**
+   * The rows of the table: the sum of `numRecords` less the rows deletion
+   * vectors delete, or null if some file has no stats.
+   */
   rows: number | null;
   filesWithoutStats: number;
   /** The checkpoint this snapshot was loaded from. */
@@ -39,7 +43,7 @@ export async function describeTable(table: Table, version?: number): Promise<Tab
   let withoutStats = 0;
   for (const add of snapshot.files.values()) {
     bytes += add.size;
-    const n = numRecordsOf(add.stats);
+    const n = liveRecords(numRecordsOf(add.stats), add.deletionVector);
     if (n === undefined) withoutStats++;
     else rows += n;
   }

@@ -1,8 +1,9 @@
 /**
  * Scanning a table: choose the files of a snapshot, prune them by partition
  * values and statistics (data skipping), prune row groups by their Parquet
- * statistics, read only the needed columns, filter rows, and stream column
- * batches with the partition columns filled in.
+ * statistics, read only the needed columns, drop the rows each file's
+ * deletion vector deletes, filter rows, and stream column batches with the
+ * partition columns filled in.
  *
  * Invariants: a file or row group is skipped only when its bounds prove no
  * row matches (see predicate.ts); rows come out in a deterministic order (files
@@ -25,6 +26,7 @@ import { toBatchFields } from "../delta/schema.ts";
 import { type ParsedFileStats, parseStats } from "../delta/stats.ts";
 import { openParquet, readColumns } from "../parquet/decode.ts";
 import { mapLimit } from "../util/concurrency.ts";
+import { deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import {
   bindPredicate,
@@ -135,9 +137,6 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
   );
   const selected: { add: Add; partition: Map<string, Scalar>; whole: boolean }[] = [];
   for (const add of files) {
-    if (add.deletionVector) {
-      throw new Error(`File ${add.path} has a deletion vector, which neuralake does not read`);
-    }
     const partition = new Map<string, Scalar>();
     for (const name of partitionColumns) {
       const type = allTypes.get(name);
@@ -162,10 +161,14 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     entry: { add: Add; partition: Map<string, Scalar>; whole: boolean },
   ): Promise<{ batch: ColumnBatch; filter: boolean }> {
     const key = decodeFilePath(entry.add.path);
-    const file = await openParquet(await objectSourceOf(table.store, key, entry.add.size));
+    const [file, deleted] = await Promise.all([
+      objectSourceOf(table.store, key, entry.add.size).then(openParquet),
+      deletedRowsOf(table, entry.add),
+    ]);
     let groupsRead = 0;
+    const keptGroups: { rowStart: number; numRows: number }[] = [];
     const fields = entry.whole ? outDataFields : dataFields;
-    const batch = await readColumns(file, {
+    let batch = await readColumns(file, {
       fields,
       rowGroupFilter: (group) => {
         const keep = !predicate || entry.whole || mayMatch(predicate, {
@@ -178,8 +181,10 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
             return s ? { min: s.min, max: s.max, nullCount: s.nullCount } : undefined;
           },
         });
-        if (keep) groupsRead++;
-        else stats.rowGroupsSkipped++;
+        if (keep) {
+          groupsRead++;
+          keptGroups.push(group);
+        } else stats.rowGroupsSkipped++;
         return keep;
       },
     });
@@ -187,6 +192,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     stats.filesRead++;
     stats.bytesRead += entry.add.size;
     stats.rowsRead += batch.length;
+    if (deleted.length > 0) batch = takeRows(batch, liveRows(deleted, keptGroups));
     return entry.whole
       ? { batch: withPartitions(batch, outFields, outPartFields, entry.partition), filter: false }
       : {
@@ -213,6 +219,34 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     }
   }
   return { fields: outFields, stats, batches: batches() };
+}
+
+/**
+ * Positions in a batch of the given row groups (in file order, empty groups
+ * included or not) of the rows a deletion vector leaves.
+ */
+function liveRows(
+  deleted: Float64Array,
+  groups: readonly { rowStart: number; numRows: number }[],
+): Uint32Array {
+  const parts: Uint32Array[] = [];
+  let base = 0;
+  let total = 0;
+  for (const group of groups) {
+    if (group.numRows === 0) continue;
+    const kept = keptPositions(deleted, group.rowStart, group.numRows);
+    for (let i = 0; i < kept.length; i++) kept[i]! += base;
+    parts.push(kept);
+    total += kept.length;
+    base += group.numRows;
+  }
+  const out = new Uint32Array(total);
+  let at = 0;
+  for (const part of parts) {
+    out.set(part, at);
+    at += part.length;
+  }
+  return out;
 }
 
 function partitionBounds(value: Scalar, rows: number) {

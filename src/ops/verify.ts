@@ -1,6 +1,7 @@
 /**
  * `verify`: prove that a table is whole. Every referenced file exists with
- * its logged size, each file's row count matches its statistics, the log has
+ * its logged size, each file's row count matches its statistics (and its
+ * deletion vector, if any, reads and deletes only rows the file has), the log has
  * no gaps, and the newest checkpoint agrees with a replay of the commits it
  * summarises. Each check reports what it found; a check that cannot run (its
  * inputs were cleaned up) says so instead of passing silently.
@@ -13,6 +14,7 @@ import { loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { openParquet } from "../parquet/decode.ts";
 import { numRecordsOf } from "./describe.ts";
+import { deletedRowsOf } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import { snapshotOf, type Table } from "./table.ts";
 
@@ -71,10 +73,12 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
     problems: missing.slice(0, MAX_PROBLEMS),
   });
 
-  // Row counts in the Parquet footers match the statistics.
+  // Row counts in the Parquet footers match the statistics, and deletion
+  // vectors delete rows the files have.
   const countProblems: string[] = [];
   let counted = 0;
   let withoutStats = 0;
+  let liveRows = 0;
   await mapLimit(files, 16, async (add) => {
     const key = decodeFilePath(add.path);
     if (!sizes.has(key)) return;
@@ -92,6 +96,14 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
       if (file.numRows !== expected) {
         countProblems.push(`${key} holds ${file.numRows} rows, its stats say ${expected}`);
       }
+      const deleted = await deletedRowsOf(table, add);
+      const last = deleted.length ? deleted[deleted.length - 1]! : -1;
+      if (last >= file.numRows) {
+        countProblems.push(
+          `${key} holds ${file.numRows} rows, its deletion vector deletes row ${last}`,
+        );
+      }
+      liveRows += file.numRows - deleted.length;
     } catch (error) {
       countProblems.push(`${key} cannot be read: ${(error as Error).message}`);
     }
@@ -100,9 +112,9 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
     name: "row_counts_match_stats",
     passed: countProblems.length === 0,
     skipped: false,
-    detail: `${counted} files checked${withoutStats ? `, ${withoutStats} without stats` : ""}${
-      countProblems.length ? `, ${countProblems.length} wrong` : ""
-    }`,
+    detail: `${counted} files checked (${liveRows} live rows)${
+      withoutStats ? `, ${withoutStats} without stats` : ""
+    }${countProblems.length ? `, ${countProblems.length} wrong` : ""}`,
     problems: countProblems.slice(0, MAX_PROBLEMS),
   });
 

@@ -57,10 +57,15 @@ export async function readWithDeltaRs(
     version?: number;
     columns?: string[];
     storageOptions?: Record<string, string> | undefined;
+    /**
+     * `datafusion` reads through delta-rs's query engine, which applies
+     * deletion vectors (its pyarrow reader refuses them). @default "pyarrow"
+     */
+    engine?: "pyarrow" | "datafusion";
   } = {},
 ): Promise<{ version: number; rows: Record<string, unknown>[]; columns: [string, string][] }> {
   const answer = await deltaRs({
-    op: "read",
+    op: options.engine === "datafusion" ? "query" : "read",
     uri,
     ...(options.columns ? { columns: options.columns } : {}),
     ...(options.version !== undefined ? { version: options.version } : {}),

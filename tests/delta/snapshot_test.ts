@@ -135,13 +135,13 @@ Deno.test("loadSnapshot() refuses a table that needs an unimplemented reader fea
       protocol: {
         minReaderVersion: 3,
         minWriterVersion: 7,
-        readerFeatures: ["deletionVectors"],
-        writerFeatures: ["deletionVectors"],
+        readerFeatures: ["catalogManaged"],
+        writerFeatures: ["catalogManaged"],
       },
     },
     createActions()[1]!,
   ]);
-  await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), '"deletionVectors"');
+  await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), '"catalogManaged"');
 });
 
 Deno.test("followLog() applies the commits that appeared since loading", async () => {

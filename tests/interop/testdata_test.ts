@@ -15,7 +15,14 @@ import { canonicalRows, deltaRs, readWithNeuralake } from "../_helpers/delta_rs.
 const ROOT = new URL("../../../shared/testdata/delta-rs/", import.meta.url).pathname;
 
 type Expectation =
-  | { kind: "rows"; version: number; rows: number; via?: "pyarrow"; nested?: string[] }
+  | {
+    kind: "rows";
+    version: number;
+    rows: number;
+    /** `pyarrow`: the files read directly; `datafusion`: delta-rs's engine (applies DVs). */
+    via?: "pyarrow" | "datafusion";
+    nested?: string[];
+  }
   | { kind: "refused"; feature: string }
   | { kind: "log-only"; version: number; files: number; nested?: string[] }
   | { kind: "no-table" };
@@ -37,7 +44,7 @@ const EXPECTED: Record<string, Expectation> = {
   "simple_table": { kind: "rows", version: 4, rows: 3 },
   "simple_table_features": { kind: "refused", feature: "readerVersion5" },
   "simple_table_with_checkpoint": { kind: "rows", version: 10, rows: 11 },
-  "table-with-dv-small": { kind: "refused", feature: "deletionVectors" },
+  "table-with-dv-small": { kind: "rows", version: 1, rows: 8, via: "datafusion" },
   "table_failed_last_checkpoint_update": { kind: "rows", version: 3, rows: 20 },
   "table_with_column_mapping": { kind: "refused", feature: "columnMapping" },
   "table_with_edge_timestamps": { kind: "rows", version: 0, rows: 2, via: "pyarrow" },
@@ -58,7 +65,11 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
       case "rows": {
         const columns = expected.nested ? await refusesNested(table, expected.nested) : undefined;
         const theirs = await deltaRs({
-          op: expected.via === "pyarrow" ? "read_files" : "read",
+          op: expected.via === "pyarrow"
+            ? "read_files"
+            : expected.via === "datafusion"
+            ? "query"
+            : "read",
           uri,
           ...(columns ? { columns } : {}),
         });

@@ -33,9 +33,9 @@ Deno.test("latestSnapshotOf() refuses a table whose protocol became unreadable",
     protocol: {
       minReaderVersion: 3,
       minWriterVersion: 7,
-      readerFeatures: ["deletionVectors"],
-      writerFeatures: ["deletionVectors"],
+      readerFeatures: ["catalogManaged"],
+      writerFeatures: ["catalogManaged"],
     },
   }]);
-  await assertRejects(() => latestSnapshotOf(table), "deletionVectors");
+  await assertRejects(() => latestSnapshotOf(table), "catalogManaged");
 });
