@@ -15,11 +15,21 @@ import type { CheckpointCodec } from "../delta/checkpoint.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
 import { openParquet, readRecords } from "../parquet/decode.ts";
 import { readRecordsByColumns } from "../parquet/records.ts";
-import { encodeRecords, type NestedField } from "../parquet/nested.ts";
+import { encodeRecords, type NestedField, type NestedType } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
 
 const STRING_MAP = { map: { key: "string", value: "string" } } as const;
 const STRING_LIST = { list: "string" } as const;
+/** A deletion vector descriptor, as PROTOCOL.md's checkpoint schema has it. */
+const DELETION_VECTOR: NestedType = {
+  struct: [
+    { name: "storageType", type: "string" },
+    { name: "pathOrInlineDv", type: "string" },
+    { name: "offset", type: "integer" },
+    { name: "sizeInBytes", type: "integer" },
+    { name: "cardinality", type: "long" },
+  ],
+};
 
 /** The checkpoint schema neuralake writes. */
 export const CHECKPOINT_SCHEMA: NestedField[] = [
@@ -43,6 +53,7 @@ export const CHECKPOINT_SCHEMA: NestedField[] = [
         { name: "modificationTime", type: "long" },
         { name: "dataChange", type: "boolean" },
         { name: "tags", type: STRING_MAP },
+        { name: "deletionVector", type: DELETION_VECTOR },
         { name: "baseRowId", type: "long" },
         { name: "defaultRowCommitVersion", type: "long" },
         { name: "clusteringProvider", type: "string" },
@@ -60,6 +71,7 @@ export const CHECKPOINT_SCHEMA: NestedField[] = [
         { name: "extendedFileMetadata", type: "boolean" },
         { name: "partitionValues", type: STRING_MAP },
         { name: "size", type: "long" },
+        { name: "deletionVector", type: DELETION_VECTOR },
         { name: "baseRowId", type: "long" },
         { name: "defaultRowCommitVersion", type: "long" },
       ],

@@ -4,8 +4,10 @@
  * clock) and an execute step; a dry run stops after the plan.
  *
  * Safety (DESIGN.md, "Vacuum safety"). Vacuum never deletes:
- * - a file that the current snapshot references;
- * - a file whose `remove` tombstone is younger than the retention;
+ * - a file that the current snapshot references, as a data file or as the
+ *   deletion-vector file of one (a DV file holds vectors of many files);
+ * - a file whose `remove` tombstone is younger than the retention (nor the
+ *   DV file such a tombstone names);
  * - a file whose last modification is younger than the retention (it may
  *   belong to a writer that has not committed yet);
  * - the log, or anything in a hidden directory (`_` or `.` prefix) other than
@@ -22,7 +24,9 @@
 
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
-import type { Remove } from "../delta/actions.ts";
+import type { Add, Remove } from "../delta/actions.ts";
+import { decodeFilePath } from "../delta/partition.ts";
+import { deletionVectorKey } from "./deletion_vectors.ts";
 import { tombstoneRetentionOf } from "../delta/checkpoint.ts";
 import { LOG_DIR } from "../delta/log_path.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
@@ -53,7 +57,9 @@ export interface VacuumPlan {
 /** Inputs of the pure planner. */
 export interface VacuumPlanInput {
   listing: readonly ObjectMeta[];
+  /** Keys the snapshot references: data files and their DV files. */
   files: ReadonlyMap<string, unknown>;
+  /** Tombstones by the keys they name: data files and their DV files. */
   tombstones: ReadonlyMap<string, Remove>;
   partitionColumns: readonly string[];
   version: number;
@@ -106,11 +112,44 @@ export function planVacuum(input: VacuumPlanInput): VacuumPlan {
 function tombstoneListing(tombstones: ReadonlyMap<string, Remove>): ObjectMeta[] {
   const listing: ObjectMeta[] = [];
   for (const [key, remove] of tombstones) {
-    // A deletion-vector key names a file plus a vector, not a file.
-    if (key.includes("\u0000")) continue;
-    listing.push({ key, size: remove.size ?? 0, lastModified: remove.deletionTimestamp ?? 0 });
+    const size = key === decodeFilePath(remove.path) ? remove.size ?? 0 : 0;
+    listing.push({ key, size, lastModified: remove.deletionTimestamp ?? 0 });
   }
   return listing;
+}
+
+/**
+ * The store keys a snapshot references and the keys its tombstones name:
+ * each file's data key and, for a file with a deletion vector stored in a
+ * file under the table root, that DV file's key. Snapshot maps are keyed by
+ * path plus vector id, so one data file can stand under several entries.
+ */
+export function referencedKeys(
+  rootUri: string,
+  files: Iterable<Add>,
+  tombstones: Iterable<Remove>,
+): { files: Map<string, true>; tombstones: Map<string, Remove> } {
+  const live = new Map<string, true>();
+  for (const add of files) {
+    live.set(decodeFilePath(add.path), true);
+    const dvKey = add.deletionVector ? deletionVectorKey(rootUri, add.deletionVector) : undefined;
+    if (dvKey !== undefined) live.set(dvKey, true);
+  }
+  const removed = new Map<string, Remove>();
+  const keep = (key: string, remove: Remove) => {
+    const had = removed.get(key);
+    if (!had || (had.deletionTimestamp ?? 0) < (remove.deletionTimestamp ?? 0)) {
+      removed.set(key, remove);
+    }
+  };
+  for (const remove of tombstones) {
+    keep(decodeFilePath(remove.path), remove);
+    const dvKey = remove.deletionVector
+      ? deletionVectorKey(rootUri, remove.deletionVector)
+      : undefined;
+    if (dvKey !== undefined) keep(dvKey, remove);
+  }
+  return { files: live, tombstones: removed };
 }
 
 /**
@@ -195,13 +234,14 @@ export async function vacuum(
     }
   }
   const state = await loadState();
-  if (logOnly) listing.push(...tombstoneListing(state.tombstones));
   checkCanWrite(state.protocol, state.metadata, state.schema);
+  const keys = referencedKeys(store.uri, state.files.values(), state.tombstones.values());
+  if (logOnly) listing.push(...tombstoneListing(keys.tombstones));
   const retentionMs = vacuumRetention(state.metadata.configuration, options);
   const plan = planVacuum({
     listing,
-    files: state.files,
-    tombstones: state.tombstones,
+    files: keys.files,
+    tombstones: keys.tombstones,
     partitionColumns: state.metadata.partitionColumns,
     version: state.version,
     nowMs: now(),
@@ -218,7 +258,8 @@ export async function vacuum(
   // Last look before deleting: a file committed since the snapshot was loaded
   // is referenced now and must stay.
   await followLog(store, state);
-  plan.delete = plan.delete.filter((m) => !state.files.has(m.key));
+  const stillReferenced = referencedKeys(store.uri, state.files.values(), []).files;
+  plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
   plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
   const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
   const batches: string[][] = [];
