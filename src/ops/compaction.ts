@@ -4,10 +4,15 @@
  * groups that are large enough are copied byte for byte; only small ones are
  * decoded and re-encoded.
  *
+ * A file with a deletion vector is merged without its deleted rows, and its
+ * `remove` carries the vector, so the commit retires exactly that logical
+ * file (as Spark's OPTIMIZE does); the new file has no vector.
+ *
  * Invariants: a compaction commit never changes the table's rows; it reads
- * the bin's files as its read set, so a concurrent compaction of any of them
- * makes one of the two lose (and drop its bin), while concurrent blind
- * appends never interfere. A lost bin leaves an unreferenced file for vacuum.
+ * the bin's files as its read set, so a concurrent compaction of any of them,
+ * or a concurrent DELETE that gives one a new vector (a remove of its path),
+ * makes this one lose (and drop its bin), while concurrent blind appends
+ * never interfere. A lost bin leaves an unreferenced file for vacuum.
  */
 
 import type { Action, Add } from "../delta/actions.ts";
@@ -25,6 +30,7 @@ import {
   planCompaction,
 } from "./compaction_plan.ts";
 import { addFor, dataFileKey } from "./data_files.ts";
+import { deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import type { Table } from "./table.ts";
 
@@ -71,21 +77,32 @@ export async function compactBin(
     8,
     (add) => objectSourceOf(table.store, decodeFilePath(add.path), add.size),
   );
+  const deleted = await mapLimit(bin.files, 8, (add) => deletedRowsOf(table, add));
   const merged = await mergeParquet(sources, {
     minRowGroupRows: options.minRowGroupRows ?? 16_384,
     fields: dataFields,
     codec: options.codec ?? "SNAPPY",
     ...(options.rowGroupRows ? { rowGroupRows: options.rowGroupRows } : {}),
+    rowFilters: deleted.map((rows) =>
+      rows.length === 0 ? undefined : (start: number, count: number) => {
+        const kept = keptPositions(rows, start, count);
+        return kept.length === count ? undefined : kept;
+      }
+    ),
   });
-  const directory = partitionDirectory(partitionColumns, bin.partitionValues);
-  const key = dataFileKey(directory, 0, options.codec ?? "SNAPPY");
-  await table.store.put(key, merged.bytes);
-  const add = addFor(key, merged, bin.partitionValues, dataFields, { dataChange: false });
   const now = Date.now();
-  const actions: Action[] = [
-    ...bin.files.map((f): Action => ({ remove: removeOf(f, now) })),
-    { add },
-  ];
+  const actions: Action[] = bin.files.map((f): Action => ({ remove: removeOf(f, now) }));
+  // A bin whose every row was deleted leaves no file behind.
+  let added = 0;
+  if (merged.numRows > 0) {
+    const directory = partitionDirectory(partitionColumns, bin.partitionValues);
+    const key = dataFileKey(directory, 0, options.codec ?? "SNAPPY");
+    await table.store.put(key, merged.bytes);
+    actions.push({
+      add: addFor(key, merged, bin.partitionValues, dataFields, { dataChange: false }),
+    });
+    added = 1;
+  }
   const outcome = await commit(
     table.store,
     actions,
@@ -95,9 +112,10 @@ export async function compactBin(
       operationParameters: { predicate: "[]", targetSize: String(options.targetFileSize) },
       operationMetrics: {
         numRemovedFiles: String(bin.files.length),
-        numAddedFiles: "1",
+        numAddedFiles: String(added),
         numRemovedBytes: String(bin.bytes),
-        numAddedBytes: String(merged.bytes.byteLength),
+        numAddedBytes: String(added ? merged.bytes.byteLength : 0),
+        numDeletionVectorsRemoved: String(bin.files.filter((f) => f.deletionVector).length),
       },
     },
     options.commit,
@@ -105,7 +123,7 @@ export async function compactBin(
   const base = {
     filesIn: bin.files.length,
     bytesIn: bin.bytes,
-    bytesOut: merged.bytes.byteLength,
+    bytesOut: added ? merged.bytes.byteLength : 0,
     rows: merged.numRows,
     copiedRowGroups: merged.copiedRowGroups,
     decodedRowGroups: merged.decodedRowGroups,
@@ -124,7 +142,10 @@ export async function compactBin(
   }
 }
 
-/** The `remove` that retires a compacted file, keeping its metadata. */
+/**
+ * The `remove` that retires a compacted file, keeping its metadata and its
+ * deletion vector (the logical file is the path plus the vector).
+ */
 function removeOf(add: Add, now: number) {
   return {
     path: add.path,
@@ -134,6 +155,12 @@ function removeOf(add: Add, now: number) {
     partitionValues: add.partitionValues,
     size: add.size,
     ...(add.stats ? { stats: add.stats } : {}),
+    ...(add.tags ? { tags: add.tags } : {}),
+    ...(add.deletionVector ? { deletionVector: add.deletionVector } : {}),
+    ...(add.baseRowId != null ? { baseRowId: add.baseRowId } : {}),
+    ...(add.defaultRowCommitVersion != null
+      ? { defaultRowCommitVersion: add.defaultRowCommitVersion }
+      : {}),
   };
 }
 

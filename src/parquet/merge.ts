@@ -6,7 +6,10 @@
  * with another schema, are decoded and re-encoded together into row groups of
  * up to `rowGroupRows` rows.
  *
- * Invariants: the output holds exactly the input rows. Rows of one input row
+ * A row filter per input (a deletion vector, seen from the Parquet side)
+ * drops rows: a row group that loses any row is decoded, never copied.
+ *
+ * Invariants: the output holds exactly the input rows that the filters keep. Rows of one input row
  * group stay together and in order; copied groups are written where they are
  * met, re-encoded rows when a full row group has gathered (and at the end).
  * Page indexes and bloom filters of copied chunks are dropped, since their
@@ -14,7 +17,7 @@
  */
 
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import { concatBatches, sliceBatch } from "../columnar/batch.ts";
+import { concatBatches, sliceBatch, takeRows } from "../columnar/batch.ts";
 import { type ByteSource, bytesSource } from "./byte_source.ts";
 import { footerStatistics, type WriterChunk } from "./column_writer.ts";
 import { readColumns } from "./decode.ts";
@@ -38,7 +41,15 @@ export interface MergeOptions extends EncodeOptions {
   minRowGroupRows: number;
   /** The output fields. @default the fields of the first input */
   fields?: Field[];
+  /**
+   * Per input (same index), which rows of a row group to keep: positions
+   * relative to the group's first row, or undefined to keep them all.
+   */
+  rowFilters?: (RowFilter | undefined)[];
 }
+
+/** Rows of `[rowStart, rowStart + numRows)` to keep, relative to `rowStart`; undefined keeps all. */
+export type RowFilter = (rowStart: number, numRows: number) => Uint32Array | undefined;
 
 /** A merged file, with how its row groups were made. */
 export interface MergedFile extends EncodedFile {
@@ -86,20 +97,24 @@ export async function mergeParquet(
     pendingRows = batch.length - take;
   };
 
-  for (const file of files) {
+  for (const [f, file] of files.entries()) {
     const sameSchema = file.metadata.schema.length === target.length &&
       file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
+    const filter = options.rowFilters?.[f];
     for (const group of file.rowGroups) {
       if (group.numRows === 0) continue;
-      const stats = sameSchema && group.numRows >= options.minRowGroupRows
+      const keep = filter?.(group.rowStart, group.numRows);
+      const stats = sameSchema && !keep && group.numRows >= options.minRowGroupRows
         ? copyableStats(file, group, fields)
         : undefined;
       if (stats) {
         await copyRowGroup(builder, file, group, stats);
         copied++;
       } else {
-        pending.push(await readColumns(file, { fields, rowGroups: [group.index] }));
-        pendingRows += group.numRows;
+        let batch = await readColumns(file, { fields, rowGroups: [group.index] });
+        if (keep) batch = takeRows(batch, keep);
+        pending.push(batch);
+        pendingRows += batch.length;
         decoded++;
         if (pendingRows >= rowGroupRows) flush(false);
       }
