@@ -59,9 +59,11 @@ async function machine() {
   };
 }
 
-/** Starts (or reuses) the loopback S3 server and returns its settings. */
+const S3_SERVER_SCRIPT = new URL("../scripts/s3-server.sh", import.meta.url).pathname;
+
+/** Starts a loopback MinIO server of this run's own and returns its settings. */
 async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> {
-  const script = new URL("../scripts/s3-server.sh", import.meta.url).pathname;
+  const script = S3_SERVER_SCRIPT;
   const out = await new Deno.Command("sh", {
     args: [script, "start"],
     stdout: "piped",
@@ -139,23 +141,40 @@ async function main(): Promise<number> {
     const s3 = await s3Server();
     if (s3) ctx.s3 = s3;
   }
+  try {
+    return await runAndReport(ctx, chosen, wanted, values.json === true);
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+    if (ctx.s3?.env.NEURALAKE_S3_SERVER) {
+      await new Deno.Command("sh", {
+        args: [S3_SERVER_SCRIPT, "stop", ctx.s3.env.NEURALAKE_S3_SERVER],
+        stdout: "null",
+        stderr: "inherit",
+      }).output();
+    }
+  }
+}
+
+async function runAndReport(
+  ctx: BenchContext,
+  chosen: typeof SCENARIOS,
+  wanted: string[],
+  json: boolean,
+): Promise<number> {
+  const { quick, repetitions } = ctx;
 
   const started = new Date();
   const info = await machine();
   const results: ScenarioResult[] = [];
   const skipped: { name: string; reason: string }[] = [];
-  try {
-    for (const scenario of chosen) {
-      console.error(`== ${scenario.name}`);
-      try {
-        results.push(...await scenario.run(ctx));
-      } catch (error) {
-        skipped.push({ name: scenario.name, reason: (error as Error).message });
-        console.error(`${scenario.name} failed: ${(error as Error).stack}`);
-      }
+  for (const scenario of chosen) {
+    console.error(`== ${scenario.name}`);
+    try {
+      results.push(...await scenario.run(ctx));
+    } catch (error) {
+      skipped.push({ name: scenario.name, reason: (error as Error).message });
+      console.error(`${scenario.name} failed: ${(error as Error).stack}`);
     }
-  } finally {
-    await Deno.remove(work, { recursive: true }).catch(() => {});
   }
   // Our S3 client against the AWS SDK on the same server, when S3 is in play.
   let s3Client: BenchS3Result | undefined;
@@ -208,7 +227,7 @@ async function main(): Promise<number> {
         ? `\nFailed: ${skipped.map((s) => `${s.name}: ${s.reason}`).join("; ")}\n`
         : ""),
   );
-  if (values.json) console.log(JSON.stringify(report, null, 2));
+  if (json) console.log(JSON.stringify(report, null, 2));
   else {
     console.log(table);
     if (skipped.length) {

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Makes sure the Python virtual environment that tests and benchmarks use
-# (delta-rs, pyarrow and the moto S3 server) exists and matches
+# (delta-rs and pyarrow) exists and matches
 # scripts/requirements-test.txt. Prints the path of its python on stdout.
 #
 #   scripts/ensure-python.sh [venv-dir]     (default .cache/venv)
@@ -13,7 +13,7 @@ want=$(sha256sum "$req" | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   py=$(command -v python3 || command -v python || true)
   if [ -z "$py" ]; then
-    echo "ensure-python: python3 is needed to install delta-rs and the S3 test server" >&2
+    echo "ensure-python: python3 is needed to install delta-rs and pyarrow" >&2
     exit 1
   fi
   echo "ensure-python: installing $(grep -v '^#' "$req" | tr '\n' ' ')into $venv" >&2

@@ -1,6 +1,6 @@
 /**
  * The S3 test environment: the local server started by
- * `scripts/s3-server.sh start` (moto with atomic conditional writes), found
+ * `scripts/s3-server.sh start` (MinIO, built and cached under .cache/), found
  * through the variables that script exports.
  *
  * Invariants:

@@ -1,5 +1,5 @@
 /**
- * The S3 store against the real test server (moto, which checks signatures):
+ * The S3 store against the real test server (MinIO, which checks signatures):
  * the shared conformance suite, errors that say what to do, and secrets that
  * never leak into errors or serialised objects.
  */
