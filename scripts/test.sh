@@ -1,25 +1,74 @@
 #!/bin/sh
 # The whole test suite, runnable on a fresh machine: `deno task test`.
-# It checks formatting, lint and types, installs delta-rs, pyarrow and the
-# moto S3 server into .cache/venv, starts the S3 server on 127.0.0.1, runs
-# every test, and stops the server again.
+# It checks formatting, lint and types, installs delta-rs and pyarrow into
+# .cache/venv, builds MinIO into .cache/minio (once, about 8 minutes), starts a
+# MinIO server of its own on 127.0.0.1, runs every test, and stops that server
+# again. The last line it prints is the count, `N passed, N failed` (with
+# `, N skipped` when tests were ignored), taken from deno test's own summary;
+# the exit status is deno test's.
 #
 # Extra arguments go to `deno test` (for example a path or --filter).
 set -eu
 cd "$(dirname "$0")/.."
 
+# Runs one preparation step; if it fails, says so as the closing line.
+step() {
+  what=$1
+  shift
+  if ! "$@"; then
+    echo
+    echo "no tests ran: $what failed"
+    exit 1
+  fi
+}
+
 echo "== format, lint and type checks"
-deno fmt --check
-deno lint
-deno check main.ts src/ tests/ bench/ scripts/
+step "deno fmt --check" deno fmt --check
+step "deno lint" deno lint
+step "deno check" deno check main.ts src/ tests/ bench/ scripts/
 
 echo "== test dependencies"
-NEURALAKE_TEST_PYTHON=$(scripts/ensure-python.sh)
+if ! NEURALAKE_TEST_PYTHON=$(scripts/ensure-python.sh); then
+  echo
+  echo "no tests ran: installing the Python test dependencies failed"
+  exit 1
+fi
 export NEURALAKE_TEST_PYTHON
 
-echo "== S3 test server"
-eval "$(scripts/s3-server.sh start)"
-trap 'scripts/s3-server.sh stop >/dev/null 2>&1 || true' EXIT INT TERM
+echo "== S3 test server (MinIO)"
+if ! s3env=$(scripts/s3-server.sh start); then
+  echo
+  echo "no tests ran: the MinIO test server did not start"
+  exit 1
+fi
+eval "$s3env"
+trap 'scripts/s3-server.sh stop "$NEURALAKE_S3_SERVER" >/dev/null 2>&1 || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 echo "== tests"
-deno test -A --no-prompt "$@"
+out=$(mktemp "${TMPDIR:-/tmp}/neuralake-test.XXXXXX")
+# The status of deno test itself, not of tee: a pipeline's status is its last
+# command's, so it goes through a file.
+{
+  status=0
+  deno test -A --no-prompt "$@" 2>&1 || status=$?
+  echo "$status" >"$out.status"
+} | tee "$out"
+status=$(cat "$out.status" 2>/dev/null || echo 1)
+# Deno's summary: `ok | 12 passed (3 steps) | 0 failed | 1 ignored (2s)`.
+summary=$(sed 's/\x1b\[[0-9;]*m//g' "$out" | grep -E '^(ok|FAILED) \| [0-9]+ passed' | tail -n 1 || true)
+rm -f "$out" "$out.status"
+echo
+if [ -z "$summary" ]; then
+  echo "no tests ran: deno test stopped with status $status before its summary"
+else
+  count() { echo "$summary" | grep -oE "[0-9]+ $1" | head -n 1 | cut -d' ' -f1; }
+  passed=$(count passed)
+  failed=$(count failed)
+  ignored=$(count ignored)
+  line="${passed:-0} passed, ${failed:-0} failed"
+  if [ "${ignored:-0}" -gt 0 ]; then line="$line, $ignored skipped"; fi
+  echo "$line"
+fi
+exit "$status"
