@@ -21,7 +21,8 @@ import {
   verdict,
   writersTable,
 } from "./format.ts";
-import { escapeXml, histogramChart, lineChart } from "./svg.ts";
+import { escapeXml } from "../util/xml.ts";
+import { histogramChart, lineChart } from "./svg.ts";
 
 const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;

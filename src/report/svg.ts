@@ -8,6 +8,7 @@
  * so the output never contains `NaN` or `Infinity`.
  */
 
+import { escapeXml } from "../util/xml.ts";
 import type { Histogram } from "../metrics/histogram.ts";
 
 /** A point of a line chart. */
@@ -34,19 +35,6 @@ export interface Marker {
 }
 
 const MARGIN = { left: 64, right: 20, top: 30, bottom: 44 };
-
-/** Escapes text for XML and HTML content and attribute values. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!);
-}
-
-const ESCAPES: Record<string, string> = {
-  "&": "&amp;",
-  "<": "&lt;",
-  ">": "&gt;",
-  '"': "&quot;",
-  "'": "&#39;",
-};
 
 /**
  * Formats a number compactly for axis labels: `950`, `12.5k`, `3.2M`, `0.25`.

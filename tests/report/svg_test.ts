@@ -1,13 +1,8 @@
 /** The SVG chart primitives of the run report. */
 
 import assert from "node:assert/strict";
-import {
-  escapeXml,
-  formatCompact,
-  histogramChart,
-  lineChart,
-  niceTicks,
-} from "../../src/report/svg.ts";
+import { formatCompact, histogramChart, lineChart, niceTicks } from "../../src/report/svg.ts";
+import { escapeXml } from "../../src/util/xml.ts";
 
 const OPTIONS = { title: "T", xLabel: "x", yLabel: "y" };
 

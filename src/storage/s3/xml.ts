@@ -145,18 +145,8 @@ export function childText(element: XmlElement, name: string): string | undefined
   return child(element, name)?.text;
 }
 
-/** Escapes text for use inside an element or a double-quoted attribute. */
-export function escapeXml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&${ESCAPES[c]};`);
-}
-
-const ESCAPES: Record<string, string> = {
-  "&": "amp",
-  "<": "lt",
-  ">": "gt",
-  '"': "quot",
-  "'": "apos",
-};
+/** Escaping for request bodies: the one implementation, shared with the report. */
+export { escapeXml } from "../../util/xml.ts";
 
 /**
  * True if XML 1.0 can carry `text` at all. Control characters other than tab,
