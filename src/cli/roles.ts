@@ -7,7 +7,7 @@
 
 import type { Report, RoleKind, RoleSpec } from "../roles/messages.ts";
 import { processChannel } from "../roles/process_channel.ts";
-import { ChannelState, runRole } from "../roles/run_role.ts";
+import { ChannelState, fatalReport, runRole } from "../roles/run_role.ts";
 import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import {
@@ -93,10 +93,20 @@ export async function runRoleCommand(parsed: RoleArgs): Promise<number> {
   };
   const state = new ChannelState();
   let failed = false;
+  const debug = Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ||
+    parsed.args.values["log-level"] === "debug";
   const channel = state.channel((report: Report) => {
-    if (report.type === "fatal") failed = true;
+    if (report.type === "fatal") {
+      failed = true;
+      // The stack trace is for --log-level debug only.
+      if (!debug) delete report.debug;
+    }
     write(toJson({ t_ms: Date.now() - started, ...report }, 0) + "\n");
-  }, () => Deno.exit(137));
+  }, () => {
+    // Dying at an armed chaos point is a crash, as in the orchestrator's roles.
+    Deno.kill(Deno.pid, "SIGKILL");
+    throw new Error("unreachable");
+  });
   const stop = () => state.requestStop();
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
@@ -127,11 +137,7 @@ export async function runInternalRole(): Promise<number> {
   } catch (error) {
     failed = true;
     const s = await spec.catch(() => undefined);
-    channel.send({
-      type: "fatal",
-      id: s?.id ?? "unknown",
-      message: String((error as Error)?.stack ?? error),
-    });
+    channel.send(fatalReport(s?.id ?? "unknown", error));
   }
   return failed ? 1 : 0;
 }

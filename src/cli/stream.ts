@@ -22,7 +22,8 @@ disk for 30 seconds.
 
 Each run writes <out>/streaming-<timestamp>/ (and points <out>/latest at it):
 streaming_metrics.csv, streaming_results.json, summary_report.md, report.html.
-The exit status is 1 if verification fails.
+The exit status is 1 if verification fails, a role crashed or a batch
+failed: such a run is not a clean success, even when no row was lost.
 
 ${CONFIG_HELP}
 
@@ -55,10 +56,12 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
     ? { s3: redactedS3Config(resolveS3ConfigFromEnvironment()) }
     : {};
 
-  // SIGINT/SIGTERM stop gracefully; a second one aborts at once.
+  // SIGINT/SIGTERM stop gracefully; a second one aborts at once (main.ts exits 130).
   let signalled = 0;
   let requestStop!: () => void;
+  let abort!: (status: number) => void;
   const stopSignal = new Promise<void>((resolve) => (requestStop = resolve));
+  const aborted = new Promise<number>((resolve) => (abort = resolve));
   const onSignal = () => {
     signalled++;
     if (signalled === 1) {
@@ -68,7 +71,7 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
         ),
       );
       requestStop();
-    } else Deno.exit(130);
+    } else abort(130);
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -77,18 +80,23 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
   const encoder = new TextEncoder();
   let lastLog = 0;
   try {
-    const { results, dir } = await runStream(config, {
-      progress: tty,
-      extraConfig,
-      stopSignal,
-      onProgress: (line) => {
-        if (tty) Deno.stderr.writeSync(encoder.encode(`\r${line}\x1b[K`));
-        else if (Date.now() - lastLog >= 5000) {
-          lastLog = Date.now();
-          log("stream").info("Progress: {line}", { line });
-        }
-      },
-    });
+    const finished = await Promise.race([
+      runStream(config, {
+        progress: tty,
+        extraConfig,
+        stopSignal,
+        onProgress: (line) => {
+          if (tty) Deno.stderr.writeSync(encoder.encode(`\r${line}\x1b[K`));
+          else if (Date.now() - lastLog >= 5000) {
+            lastLog = Date.now();
+            log("stream").info("Progress: {line}", { line });
+          }
+        },
+      }),
+      aborted,
+    ]);
+    if (typeof finished === "number") return finished;
+    const { results, dir } = finished;
     if (tty) Deno.stderr.writeSync(encoder.encode("\n"));
     if (parsed.json) printJson({ ...results, run_dir: dir.path });
     else {
@@ -110,14 +118,25 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
           `${results.compaction.runs} runs, ${results.compaction.files_in} files into ${results.compaction.files_out}`,
         ],
         ["vacuum", `${results.vacuum.runs} runs, ${results.vacuum.files_deleted} files deleted`],
+        [
+          "errors",
+          `${t.role_crashes} role crashes, ${t.batches_failed} failed batches, ${t.role_restarts} restarts`,
+        ],
+        ...(results.chaos.mode !== "none"
+          ? [[
+            "chaos",
+            `${results.chaos.mode}: ${results.chaos.kills} kills, ${results.chaos.faults} faults injected`,
+          ] as [string, string]]
+          : []),
         ["verification", results.verification.passed ? "PASSED" : "FAILED"],
+        ["outcome", results.clean ? "clean" : "NOT CLEAN: see errors above"],
       ]));
       for (const c of results.verification.checks) {
         if (!c.passed) write(`  FAILED ${c.name}: ${c.detail}\n`);
       }
       write(`report: ${dir.reportHtml}\n`);
     }
-    return results.verification.passed ? 0 : 1;
+    return results.clean ? 0 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);

@@ -53,8 +53,19 @@ the --config file, which beats the --profile defaults):
   --neurons <N>              Neurons per writer (default 1024)
   --regions <a,b,...>        Cortical regions (default M1,S1,PMd,PPC)
   --partition-by <a,b>       Partition columns of a new table
-  --chaos kill-writers[=N]   Kill writers N times (default 3) at random moments,
-                             after an upload and after a commit, then restart them
+  --chaos <mode>             Inject faults; verification must still pass:
+                               kill-writers[=N]    SIGKILL writers N times (default 3)
+                                 at random moments, after an upload, after a commit
+                               kill-compactor[=N]  kill the compactor mid-rewrite,
+                                 after a commit and at random moments
+                               kill-vacuum[=N]     kill vacuum mid-delete and at random
+                               storage-faults[=r]  fail a share r of storage requests
+                                 (default 0.02): 5xx, connection reset, a response
+                                 lost after the write applied, multi-second stalls
+                               partition[=d]       cut one role off from storage for
+                                 d (default 3s), as a network partition would
+                             Killed roles restart; use --isolation process for real
+                             SIGKILLs
   --no-compaction            Do not run the compaction role
   --compaction-interval <d>  Time between compaction passes
   --min-files <N>            Small files in a partition that trigger compaction
@@ -89,6 +100,29 @@ const FLAG_KEYS: Record<string, string> = {
   retention: "vacuum.retentionMs",
 };
 
+/** The settings of a `--chaos` value, such as `kill-compactor=2` or `storage-faults=0.05`. */
+export function chaosFlag(text: string, command: string): [string, string][] {
+  const [mode, value] = text.split("=", 2) as [string, string | undefined];
+  const valueKey: Record<string, string | undefined> = {
+    "none": undefined,
+    "kill-writers": "chaos.kills",
+    "kill-compactor": "chaos.kills",
+    "kill-vacuum": "chaos.kills",
+    "storage-faults": "chaos.faultRate",
+    "partition": "chaos.partitionMs",
+  };
+  if (!(mode in valueKey) || (value !== undefined && valueKey[mode] === undefined)) {
+    throw new UsageError(
+      `--chaos must be one of kill-writers[=N], kill-compactor[=N], kill-vacuum[=N], ` +
+        `storage-faults[=rate], partition[=duration] or none, got "${text}"`,
+      command,
+    );
+  }
+  const out: [string, string][] = [["chaos.mode", mode]];
+  if (value !== undefined) out.push([valueKey[mode]!, value]);
+  return out;
+}
+
 /** Builds the configuration from parsed flags (plus the environment and config file). */
 export async function configFromArgs(
   args: ParsedArgs,
@@ -110,17 +144,7 @@ export async function configFromArgs(
   }
   if (args.values["dry-run"] === true) flags.push(["vacuum.dryRun", "true"]);
   const chaos = stringFlag(args, "chaos");
-  if (chaos !== undefined) {
-    const m = /^(kill-writers|none)(?:=(\d+))?$/.exec(chaos);
-    if (!m) {
-      throw new UsageError(
-        `--chaos must be kill-writers or kill-writers=N, got "${chaos}"`,
-        command,
-      );
-    }
-    flags.push(["chaos.mode", m[1]!]);
-    if (m[2] !== undefined) flags.push(["chaos.kills", m[2]]);
-  }
+  if (chaos !== undefined) flags.push(...chaosFlag(chaos, command));
   const path = stringFlag(args, "config");
   let file: { path: string; text: string } | undefined;
   if (path !== undefined) {

@@ -31,7 +31,8 @@ export const ROLES: readonly Role[] = ["writer", "compactor", "vacuum", "orchest
  * | `log_cleanup` | version (of the checkpoint kept), files_deleted, total_ms |
  * | `vacuum` | files_deleted, bytes (deleted), total_ms |
  * | `kill`, `restart` | detail; `role_id` names the role killed or restarted |
- * | `role_error` | detail |
+ * | `fault` | detail (the storage fault injected, or the partition); `role_id` names the role that met it |
+ * | `role_error` | detail (a role crashed: failed, or exited unasked) |
  * | `table_state` | version, files_total, bytes (table size) |
  *
  * Any event may carry `rss_mb`, the reporting process's resident set size.
@@ -49,6 +50,7 @@ export type EventKind =
   | "vacuum"
   | "kill"
   | "restart"
+  | "fault"
   | "role_error"
   | "table_state";
 
@@ -66,6 +68,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "vacuum",
   "kill",
   "restart",
+  "fault",
   "role_error",
   "table_state",
 ];

@@ -98,7 +98,14 @@ export interface RunTally {
   checkpoints: CheckpointTally;
   vacuum: VacuumTally;
   logCleanup: LogCleanupTally;
+  /** Role crashes: a role failed or exited unasked (chaos kills are not crashes). */
   roleErrors: number;
+  /** Roles started again after a kill or a crash. */
+  roleRestarts: number;
+  /** Kills by chaos. */
+  kills: number;
+  /** Storage faults and partitions injected by chaos. */
+  faults: number;
   /** Summed time per stage over all writer batches, in ms. */
   stageMs: { generate: number; encode: number; upload: number; commit: number };
   /** True once any batch reported `generate_ms`. */
@@ -107,10 +114,10 @@ export interface RunTally {
   lastEventMs: number;
 }
 
-/** A chaos action seen in the event stream (`kill` or `restart`). */
+/** A chaos action seen in the event stream (`kill`, `restart` or `fault`). */
 export interface ChaosRecord {
   t_ms: number;
-  event: "kill" | "restart";
+  event: "kill" | "restart" | "fault";
   role_id: string;
   detail: string;
 }
@@ -334,6 +341,10 @@ export class MetricsRecorder {
         break;
       case "kill":
       case "restart":
+      case "fault":
+        if (e.event === "kill") t.kills++;
+        else if (e.event === "restart") t.roleRestarts++;
+        else t.faults++;
         this.chaos.push({
           t_ms: finite(e.t_ms),
           event: e.event,
@@ -408,6 +419,9 @@ function emptyTally(): RunTally {
     vacuum: { runs: 0, files_deleted: 0, bytes_deleted: 0 },
     logCleanup: { runs: 0, files_deleted: 0 },
     roleErrors: 0,
+    roleRestarts: 0,
+    kills: 0,
+    faults: 0,
     stageMs: { generate: 0, encode: 0, upload: 0, commit: 0 },
     generateReported: false,
     lastEventMs: 0,

@@ -72,6 +72,10 @@ export interface RunResults {
     retries: number;
     /** Lowest and highest version committed during the run (null when none). */
     versions: { first: number | null; last: number | null };
+    /** Roles that failed or exited unasked (chaos kills are not counted). */
+    role_crashes: number;
+    /** Roles started again, after a kill or a crash. */
+    role_restarts: number;
   };
   writers: {
     id: string;
@@ -96,7 +100,8 @@ export interface RunResults {
   checkpoints: CheckpointTally;
   vacuum: VacuumTally;
   log_cleanup: LogCleanupTally;
-  chaos: { mode: string; events: ChaosEvent[] };
+  /** What chaos did: every kill, restart and injected fault, in time order. */
+  chaos: { mode: string; kills: number; faults: number; events: ChaosEvent[] };
   timeseries: {
     /** Acknowledged rows per second of run time, from second 0 to the end of the run. */
     throughput: { t_s: number; rows_per_second: number }[];
@@ -105,7 +110,16 @@ export interface RunResults {
   };
   /** Time spent per stage, summed over all writer batches (`generate` only if reported). */
   breakdown_ms: { generate?: number; encode: number; upload: number; commit: number };
+  /** Seconds from the start until the writers were asked to stop. */
+  writing_seconds: number;
+  /** How long the end-of-run verification took. */
+  verification_ms: number;
   verification: Verification;
+  /**
+   * True when verification passed and no role crashed and no batch failed:
+   * the run is a clean success (the exit status follows it).
+   */
+  clean: boolean;
 }
 
 /** What the orchestrator adds to the recorder's tallies. */
@@ -117,11 +131,12 @@ export interface ResultsContext {
   /** Configuration to embed, already redacted. */
   config: Record<string, unknown>;
   verification: Verification;
-  /**
-   * The chaos mode and its actions. @default mode "none", and the events are
-   * the `kill` and `restart` events that the recorder saw
-   */
-  chaos?: { mode: string; events?: ChaosEvent[] | undefined } | undefined;
+  /** How long the verification took, in ms. @default 0 */
+  verificationMs?: number | undefined;
+  /** When the writers were asked to stop. @default finishedAt */
+  writingEndedAt?: Date | undefined;
+  /** The chaos mode (its actions are the recorder's kill, restart and fault events). @default "none" */
+  chaosMode?: string | undefined;
   /**
    * Total generation time in ms, when batches did not report `generate_ms`.
    * @default the sum of the events' `generate_ms`, or absent
@@ -172,6 +187,8 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
     upload: round(t.stageMs.upload, 1),
     commit: round(t.stageMs.commit, 1),
   };
+  const verificationPassed = context.verification.passed && checks.every((c) => c.passed);
+  const writingEnded = context.writingEndedAt ?? context.finishedAt;
   const generate = context.generateMs ?? (t.generateReported ? t.stageMs.generate : undefined);
   if (generate !== undefined) breakdown.generate = round(generate, 1);
   return {
@@ -191,6 +208,8 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
       conflicts: t.conflicts,
       retries: t.retries,
       versions: { first: t.versionFirst, last: t.versionLast },
+      role_crashes: t.roleErrors,
+      role_restarts: t.roleRestarts,
     },
     writers,
     latency_ms: {
@@ -206,9 +225,12 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
     vacuum: { ...t.vacuum },
     log_cleanup: { ...t.logCleanup },
     chaos: {
-      mode: context.chaos?.mode ?? "none",
-      events: context.chaos?.events?.map((e) => ({ ...e })) ??
-        recorder.chaos.map((c) => ({
+      mode: context.chaosMode ?? "none",
+      kills: t.kills,
+      faults: t.faults,
+      events: [...recorder.chaos]
+        .sort((a, b) => a.t_ms - b.t_ms)
+        .map((c) => ({
           t_s: round(c.t_ms / 1000, 3),
           action: c.event,
           role_id: c.role_id,
@@ -221,10 +243,13 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
       rss_mb: recorder.rss.map((p) => ({ ...p, rss_mb: round(p.rss_mb, 1) })),
     },
     breakdown_ms: breakdown,
-    verification: {
-      passed: context.verification.passed && checks.every((c) => c.passed),
-      checks,
-    },
+    writing_seconds: round(
+      Math.max(0, (writingEnded.getTime() - context.startedAt.getTime()) / 1000),
+      2,
+    ),
+    verification_ms: Math.round(context.verificationMs ?? 0),
+    verification: { passed: verificationPassed, checks },
+    clean: verificationPassed && t.roleErrors === 0 && t.batchesFailed === 0,
   };
 }
 

@@ -69,9 +69,14 @@ export function headlineRows(r: RunResults): [string, string][] {
       "Batches failed / unacknowledged",
       `${formatCount(t.batches_failed)} / ${formatCount(t.batches_unacknowledged)}`,
     ],
+    [
+      "Role crashes / restarts",
+      `${formatCount(t.role_crashes)} / ${formatCount(t.role_restarts)}`,
+    ],
     ["Bytes written", formatSize(t.bytes_written)],
     ["Wall time", formatDuration(r.wall_seconds * 1000)],
     ["Verification", verdict(r.verification.passed)],
+    ["Outcome", r.clean ? "clean" : "NOT CLEAN: roles crashed or batches failed"],
   ];
 }
 

@@ -1,27 +1,74 @@
 /**
- * Chaos planning for `--chaos kill-writers[=N]`: when to kill which writer,
- * and how. Pure and seeded, so a chaos run can be repeated. Kills alternate
- * between three ways so that each crash window is hit: at a random moment,
- * right after a data file is uploaded (before its commit), and right after a
- * commit is created (before it is acknowledged).
+ * Chaos planning and scheduling for `--chaos`: which role to kill when, and
+ * how, and which role to cut off from storage for how long. The plan is pure
+ * and seeded, so a chaos run can be repeated; the scheduler only turns a plan
+ * into timers.
+ *
+ * Kills cycle through the ways that hit each crash window of a role:
+ * - writers: at a random moment, right after a data file is uploaded (before
+ *   its commit), and right after a commit is created (before it is
+ *   acknowledged);
+ * - the compactor: mid-rewrite (after the compacted file is uploaded, before
+ *   its commit), right after its commit, and at a random moment;
+ * - vacuum: mid-delete (half of a pass's deletions done) and at a random
+ *   moment.
+ *
+ * Storage faults are not planned here: each role's store draws them at the
+ * configured rate (see storage/fault_store.ts).
  */
 
 import { mixCounter, toUnit } from "../sources/prng.ts";
-import type { ChaosPhase } from "./messages.ts";
+import type { ChaosPhase, RoleKind } from "./messages.ts";
+
+/** The chaos modes of `--chaos`. */
+export const CHAOS_MODES = [
+  "none",
+  "kill-writers",
+  "kill-compactor",
+  "kill-vacuum",
+  "storage-faults",
+  "partition",
+] as const;
+
+/** A chaos mode. */
+export type ChaosMode = typeof CHAOS_MODES[number];
 
 /** How one kill is done. */
 export type KillMethod = "random" | ChaosPhase;
 
-/** One planned kill. */
+/** One planned kill of a writer (kept for `planKills`). */
 export interface PlannedKill {
   atMs: number;
   writer: number;
   method: KillMethod;
 }
 
-const METHODS: readonly KillMethod[] = ["after-upload", "after-commit", "random"];
+/** One planned chaos action, at `atMs` after the run started. */
+export type ChaosAction =
+  | { kind: "kill"; atMs: number; target: string; method: KillMethod }
+  | { kind: "partition"; atMs: number; target: string; durationMs: number };
 
-/** Plans `kills` kills over a run of `durationMs`, between 10% and 80% of it. */
+/** The roles of a run, for choosing targets. */
+export interface ChaosRoles {
+  writers: number;
+  compactor: boolean;
+  vacuum: boolean;
+}
+
+/** What the plan needs of the configuration. */
+export interface ChaosSettings {
+  mode: ChaosMode;
+  kills: number;
+  partitionMs: number;
+}
+
+const METHODS: Record<RoleKind, readonly KillMethod[]> = {
+  writer: ["after-upload", "after-commit", "random"],
+  compactor: ["after-upload", "after-commit", "random"],
+  vacuum: ["mid-delete", "random"],
+};
+
+/** Plans `kills` writer kills over a run of `durationMs`, between 10% and 80% of it. */
 export function planKills(
   kills: number,
   writers: number,
@@ -30,13 +77,107 @@ export function planKills(
 ): PlannedKill[] {
   const out: PlannedKill[] = [];
   for (let k = 0; k < kills; k++) {
-    const r1 = toUnit(mixCounter(seed ^ 0x5eed, k * 2));
-    const r2 = toUnit(mixCounter(seed ^ 0x5eed, k * 2 + 1));
+    const r1 = draw(seed, k * 2);
+    const r2 = draw(seed, k * 2 + 1);
     out.push({
       atMs: Math.round(durationMs * (0.1 + 0.7 * r1)),
       writer: Math.floor(r2 * writers) % writers,
-      method: METHODS[k % METHODS.length]!,
+      method: METHODS.writer[k % METHODS.writer.length]!,
     });
   }
   return out.sort((a, b) => a.atMs - b.atMs);
+}
+
+/**
+ * Plans the chaos actions of a run. Kills fall between 10% and 80% of the
+ * run; a partition starts at a quarter of it. A mode whose target role does
+ * not run plans nothing.
+ *
+ * @example
+ * ```ts
+ * planChaos({ mode: "kill-compactor", kills: 2, partitionMs: 0 },
+ *   { writers: 3, compactor: true, vacuum: true }, 20_000, 42);
+ * // [{ kind: "kill", target: "compactor-0", method: "after-upload", atMs: ... }, ...]
+ * ```
+ */
+export function planChaos(
+  settings: ChaosSettings,
+  roles: ChaosRoles,
+  durationMs: number,
+  seed: number,
+): ChaosAction[] {
+  switch (settings.mode) {
+    case "none":
+    case "storage-faults":
+      return [];
+    case "kill-writers":
+      return planKills(settings.kills, roles.writers, durationMs, seed).map((k) => ({
+        kind: "kill",
+        atMs: k.atMs,
+        target: `writer-${k.writer}`,
+        method: k.method,
+      }));
+    case "kill-compactor":
+    case "kill-vacuum": {
+      const kind: RoleKind = settings.mode === "kill-compactor" ? "compactor" : "vacuum";
+      if (!(kind === "compactor" ? roles.compactor : roles.vacuum)) return [];
+      const out: ChaosAction[] = [];
+      for (let k = 0; k < settings.kills; k++) {
+        out.push({
+          kind: "kill",
+          atMs: Math.round(durationMs * (0.1 + 0.7 * draw(seed, k * 2))),
+          target: `${kind}-0`,
+          method: METHODS[kind][k % METHODS[kind].length]!,
+        });
+      }
+      return out.sort((a, b) => a.atMs - b.atMs);
+    }
+    case "partition": {
+      const targets = [
+        ...Array.from({ length: roles.writers }, (_, w) => `writer-${w}`),
+        ...(roles.compactor ? ["compactor-0"] : []),
+        ...(roles.vacuum ? ["vacuum-0"] : []),
+      ];
+      const target = targets[Math.floor(draw(seed, 1) * targets.length) % targets.length]!;
+      return [{
+        kind: "partition",
+        atMs: Math.round(durationMs * 0.25),
+        target,
+        durationMs: settings.partitionMs,
+      }];
+    }
+  }
+}
+
+/**
+ * Runs a plan: calls `act` for each action at its time after `start()`, until
+ * `stop()`. Actions already due when the run stops are dropped.
+ */
+export class ChaosScheduler {
+  readonly #timers: ReturnType<typeof setTimeout>[] = [];
+  #stopped = false;
+
+  constructor(
+    readonly plan: readonly ChaosAction[],
+    private readonly act: (action: ChaosAction) => void,
+  ) {}
+
+  /** Arms a timer per action. */
+  start(): void {
+    for (const action of this.plan) {
+      this.#timers.push(setTimeout(() => {
+        if (!this.#stopped) this.act(action);
+      }, action.atMs));
+    }
+  }
+
+  /** Cancels the actions that have not happened yet. */
+  stop(): void {
+    this.#stopped = true;
+    this.#timers.forEach(clearTimeout);
+  }
+}
+
+function draw(seed: number, n: number): number {
+  return toUnit(mixCounter(seed ^ 0x5eed, n));
 }

@@ -7,6 +7,7 @@
  */
 
 import { InputError } from "../util/errors.ts";
+import { CHAOS_MODES, type ChaosMode } from "./chaos.ts";
 import { formatBytes, formatDuration, parseBytes, parseDuration } from "../util/units.ts";
 
 /** The built-in profiles. */
@@ -63,8 +64,13 @@ export interface StreamConfig {
     dryRun: boolean;
   };
   chaos: {
-    mode: "none" | "kill-writers";
+    mode: ChaosMode;
+    /** Kills of the target role (kill-writers, kill-compactor, kill-vacuum). */
     kills: number;
+    /** The share of storage requests that fail (storage-faults), 0 to 1. */
+    faultRate: number;
+    /** How long a partition cuts one role off from storage (partition). */
+    partitionMs: number;
     restartDelayMs: number;
   };
   /** How long stopping waits for in-flight batches before killing roles. */
@@ -106,7 +112,7 @@ export const PROFILES: Record<Profile, StreamConfig> = {
       allowShortRetention: true,
       dryRun: false,
     },
-    chaos: { mode: "none", kills: 3, restartDelayMs: 500 },
+    chaos: { mode: "none", kills: 3, faultRate: 0.02, partitionMs: 3_000, restartDelayMs: 500 },
     stopTimeoutMs: 15_000,
   },
   production: {
@@ -140,12 +146,27 @@ export const PROFILES: Record<Profile, StreamConfig> = {
       allowShortRetention: false,
       dryRun: false,
     },
-    chaos: { mode: "none", kills: 3, restartDelayMs: 1_000 },
+    chaos: {
+      mode: "none",
+      kills: 3,
+      faultRate: 0.02,
+      partitionMs: 3_000,
+      restartDelayMs: 1_000,
+    },
     stopTimeoutMs: 30_000,
   },
 };
 
-type Kind = "string" | "int" | "duration" | "bytes" | "bool" | "list" | "rate" | "enum";
+type Kind =
+  | "string"
+  | "int"
+  | "duration"
+  | "bytes"
+  | "bool"
+  | "list"
+  | "rate"
+  | "enum"
+  | "fraction";
 
 interface KeySpec {
   /** The dotted key, as in config files. */
@@ -209,8 +230,19 @@ export const KEYS: readonly KeySpec[] = [
   },
   { key: "vacuum.allowShortRetention", kind: "bool", doc: "Allow a retention below the table's" },
   { key: "vacuum.dryRun", kind: "bool", doc: "Report only" },
-  { key: "chaos.mode", kind: "enum", values: ["none", "kill-writers"], doc: "Fault injection" },
-  { key: "chaos.kills", kind: "int", min: 0, doc: "Writer kills in a chaos run" },
+  { key: "chaos.mode", kind: "enum", values: CHAOS_MODES, doc: "Fault injection" },
+  { key: "chaos.kills", kind: "int", min: 0, doc: "Kills of the target role in a chaos run" },
+  {
+    key: "chaos.faultRate",
+    kind: "fraction",
+    doc: "Share of storage requests that fail (storage-faults)",
+  },
+  {
+    key: "chaos.partitionMs",
+    kind: "duration",
+    min: 1,
+    doc: "How long one role is cut off from storage (partition)",
+  },
   {
     key: "chaos.restartDelayMs",
     kind: "duration",
@@ -281,6 +313,12 @@ export function parseValue(spec: KeySpec, value: unknown, origin: Origin): unkno
       if (text === "max" || value === 0) return 0;
       const n = typeof value === "number" ? value : Number(text?.replaceAll("_", ""));
       return Number.isFinite(n) && n > 0 ? n : fail("rows per second or max");
+    }
+    case "fraction": {
+      const n = typeof value === "number" ? value : Number(text);
+      return text !== "" && Number.isFinite(n) && n >= 0 && n <= 1
+        ? n
+        : fail("a share between 0 and 1, such as 0.05");
     }
     case "list":
       if (Array.isArray(value) && value.every((v) => typeof v === "string")) return value;

@@ -22,14 +22,20 @@ export interface RoleSpec {
   runStartMs: number;
 }
 
-/** Where a writer may be told to die, to test crash safety. */
-export type ChaosPhase = "after-upload" | "after-commit";
+/**
+ * Where a role may be told to die, to test crash safety: after a data file
+ * (or a compacted file) is uploaded and before its commit, right after a
+ * commit is created, or with half of a vacuum pass's deletions done.
+ */
+export type ChaosPhase = "after-upload" | "after-commit" | "mid-delete";
 
 /** Orchestrator to role. */
 export type Command =
   | { type: "start"; spec: RoleSpec }
   | { type: "stop" }
-  | { type: "arm"; phase: ChaosPhase };
+  | { type: "arm"; phase: ChaosPhase }
+  /** Every storage request of the role fails until this epoch time (ms): a network partition. */
+  | { type: "partition"; untilMs: number };
 
 /** A metrics event without its time stamps (the orchestrator stamps them). */
 export type EventFields = Omit<MetricsEvent, "t_ms" | "time">;
@@ -44,10 +50,14 @@ export type Report =
   /** A writer's batch is committed: its rows are acknowledged. */
   | { type: "acked"; id: string; seq: number; rows: number; version: number }
   | { type: "event"; at: number; event: EventFields }
-  /** A writer is dying on purpose at an armed chaos phase. */
+  /** A role is dying on purpose at an armed chaos phase (`seq`: the writer's batch, or -1). */
   | { type: "dying"; id: string; phase: ChaosPhase; seq: number }
   | { type: "stopped"; id: string }
-  | { type: "fatal"; id: string; message: string };
+  /**
+   * The role failed. `message` is for people (no stack trace); `debug` holds
+   * the stack, logged only at `--log-level debug`.
+   */
+  | { type: "fatal"; id: string; message: string; debug?: string };
 
 /** How a running role reports and hears commands. */
 export interface RoleChannel {
@@ -58,6 +68,8 @@ export interface RoleChannel {
   readonly stopping: boolean;
   /** Chaos phases at which this role should die. */
   readonly armed: Set<ChaosPhase>;
+  /** Storage requests fail until this epoch time (ms), or 0: a partition from chaos. */
+  readonly partitionedUntil: number;
   /** Dies at once, as a crash would (SIGKILL in a process, a halt in a worker). */
   die(): never;
 }

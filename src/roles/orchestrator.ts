@@ -1,9 +1,14 @@
 /**
  * The orchestrator of `neuralake stream`: starts the writers, the compactor
- * and the vacuum role (as workers or processes), collects their reports into
- * metrics, shows progress, injects chaos, restarts roles that die, stops
- * gracefully, reconciles in-flight batches, verifies that nothing was lost or
- * duplicated, and writes the run's outputs.
+ * and the vacuum role (as workers or processes) under a supervisor, turns
+ * their reports into metrics events and ledger entries, runs the chaos plan,
+ * stops gracefully, reconciles in-flight batches, verifies that nothing was
+ * lost or duplicated, and writes the run's outputs.
+ *
+ * The parts it joins each own one concern and are tested alone: the run
+ * ledger (acknowledged, pending and failed batches), the chaos plan and
+ * scheduler, the supervisor (restarts and stops) and the metrics recorder
+ * (every event, once; the only record of kills, restarts and faults).
  *
  * Invariants:
  * - A batch counts as acknowledged only when its writer reported the commit,
@@ -11,22 +16,27 @@
  *   batch's `txn` in the table after a crash between commit and report.
  * - On stop, writers finish their in-flight batch before maintenance stops;
  *   whatever was not committed is reported as not acknowledged.
+ * - A role that fails or exits unasked is a crash, counted once; a kill that
+ *   chaos ordered is not.
  */
 
 import { MetricsRecorder } from "../metrics/recorder.ts";
-import { stampEvent } from "../metrics/events.ts";
+import { type MetricsEvent, stampEvent } from "../metrics/events.ts";
+import { percentile } from "../metrics/percentiles.ts";
 import { buildResults, type RunResults } from "../metrics/results.ts";
 import { createRunDir, pointLatest, type RunDir, writeRunOutputs } from "../report/run_dir.ts";
-import { snapshotOf } from "../ops/table.ts";
+import { snapshotOf, type Table } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
-import { planKills } from "./chaos.ts";
+import { type ChaosAction, ChaosScheduler, planChaos } from "./chaos.ts";
 import { describeConfig, type StreamConfig } from "./config.ts";
-import { type RoleHost, startProcessHost, startWorkerHost } from "./hosts.ts";
-import type { Report, RoleKind, RoleSpec } from "./messages.ts";
+import { type HostExit, type RoleHost, startProcessHost, startWorkerHost } from "./hosts.ts";
+import type { EventFields, Report, RoleKind, RoleSpec } from "./messages.ts";
+import { RunLedger } from "./run_ledger.ts";
+import { Supervisor } from "./supervisor.ts";
 import { ensureStreamTable, streamTable } from "./table_setup.ts";
-import { type Acknowledged, verifyRun } from "./verify_run.ts";
+import { verifyRun } from "./verify_run.ts";
 
 /** How a run reports while it goes. */
 export interface StreamOptions {
@@ -38,6 +48,8 @@ export interface StreamOptions {
   stopSignal?: Promise<void>;
   /** Called with a progress line every second. */
   onProgress?: (line: string) => void;
+  /** Called with every event as it is recorded (the metrics endpoint listens here). */
+  onEvent?: (event: MetricsEvent) => void;
 }
 
 /** What a run produced. */
@@ -46,179 +58,15 @@ export interface StreamRun {
   dir: RunDir;
 }
 
-interface Slot {
-  spec: RoleSpec;
-  host: RoleHost;
-  restarts: number;
-}
-
 /** Runs a streaming job from start to verified finish. */
 export async function runStream(config: StreamConfig, options: StreamOptions): Promise<StreamRun> {
   const startedAt = new Date();
-  const runStartMs = startedAt.getTime();
   const dir = await createRunDir(config.out, startedAt);
-  const recorder = new MetricsRecorder(dir.metricsCsv, { startMs: runStartMs });
-  const logger = log("stream");
   const table = streamTable(config);
   const initial = await ensureStreamTable(table, config);
-  const sessionId = dir.name;
-  const acked: Acknowledged = new Map();
-  const pending = new Map<string, Map<number, number>>();
-  const lastCommitted = new Map<string, number>();
-  let stopping = false;
-  let errors = 0;
-  let filesTotal = initial.files.size;
-  let version = initial.version;
-  const chaosEvents: { t_s: number; action: string; role_id: string; detail: string }[] = [];
-
-  const record = (at: number, fields: Parameters<MetricsRecorder["recordNow"]>[0]) =>
-    recorder.record(stampEvent(runStartMs, at, fields));
-
-  const ack = (writer: string, seq: number, rows: number) => {
-    const batches = acked.get(writer) ?? new Map<number, number>();
-    batches.set(seq, rows);
-    acked.set(writer, batches);
-    pending.get(writer)?.delete(seq);
-  };
-
-  /** Batches a writer reported as committing but never acknowledged, resolved against the table. */
-  const reconcile = (writer: string, lastSeq: number, at: number) => {
-    const inFlight = pending.get(writer);
-    if (!inFlight) return;
-    for (const [seq, rows] of [...inFlight]) {
-      if (seq <= lastSeq && !acked.get(writer)?.has(seq)) {
-        ack(writer, seq, rows);
-        record(at, {
-          role: "writer",
-          role_id: writer,
-          event: "batch_committed",
-          batch_seq: seq,
-          rows,
-          detail: "acknowledged on recovery: committed just before the writer died",
-        });
-      } else {
-        inFlight.delete(seq);
-        record(at, {
-          role: "writer",
-          role_id: writer,
-          event: "batch_unacknowledged",
-          batch_seq: seq,
-          rows,
-          detail: "not committed when the writer stopped; its rows are not in the table",
-        });
-      }
-    }
-  };
-
-  const onReport = (spec: RoleSpec) => (report: Report) => {
-    const now = Date.now();
-    switch (report.type) {
-      case "event": {
-        const e = report.event;
-        if (e.event === "table_state") {
-          filesTotal = e.files_total ?? filesTotal;
-          if (e.version !== undefined) version = Math.max(version, Number(e.version));
-        }
-        if (e.event === "batch_committed" && e.version !== undefined) {
-          version = Math.max(version, Number(e.version));
-        }
-        record(report.at, e);
-        break;
-      }
-      case "recovered":
-        lastCommitted.set(report.id, report.lastSeq);
-        reconcile(report.id, report.lastSeq, now);
-        break;
-      case "committing": {
-        const batches = pending.get(report.id) ?? new Map<number, number>();
-        batches.set(report.seq, report.rows);
-        pending.set(report.id, batches);
-        break;
-      }
-      case "acked":
-        ack(report.id, report.seq, report.rows);
-        lastCommitted.set(report.id, report.seq);
-        break;
-      case "dying":
-        record(now, {
-          role: "orchestrator",
-          role_id: report.id,
-          event: "kill",
-          batch_seq: report.seq,
-          detail: `killed ${report.phase} of batch ${report.seq}`,
-        });
-        chaosEvents.push({
-          t_s: (now - runStartMs) / 1000,
-          action: "kill",
-          role_id: report.id,
-          detail: `${report.phase} of batch ${report.seq}`,
-        });
-        break;
-      case "fatal":
-        errors++;
-        record(now, {
-          role: spec.kind,
-          role_id: report.id,
-          event: "role_error",
-          detail: report.message.slice(0, 500),
-        });
-        logger.error("Role {id} failed: {message}", { id: report.id, message: report.message });
-        break;
-      case "ready":
-      case "stopped":
-        break;
-    }
-  };
-
-  const roleLog = `${dir.path}/roles.log`;
-  const start = (spec: RoleSpec): RoleHost =>
-    config.isolation === "process"
-      ? startProcessHost(spec, onReport(spec), roleLog)
-      : startWorkerHost(spec, onReport(spec));
-  const slots = new Map<string, Slot>();
-  const specs: RoleSpec[] = [];
-  for (let w = 0; w < config.writers; w++) specs.push(roleSpec("writer", `writer-${w}`));
-  if (config.compaction.enabled) specs.push(roleSpec("compactor", "compactor-0"));
-  if (config.vacuum.enabled) specs.push(roleSpec("vacuum", "vacuum-0"));
-  function roleSpec(kind: RoleKind, id: string): RoleSpec {
-    return { kind, id, config, sessionId, runStartMs };
-  }
-
-  const watch = (slot: Slot) => {
-    slot.host.exited.then(async (exit) => {
-      if (stopping) return;
-      // The role died while the run goes on: restart it.
-      const at = Date.now();
-      if (exit.code !== 0) {
-        logger.warn("Role {id} exited ({how}); restarting", {
-          id: slot.spec.id,
-          how: exit.signal ?? `code ${exit.code}`,
-        });
-      }
-      await sleep(config.chaos.restartDelayMs);
-      if (stopping) return;
-      slot.restarts++;
-      record(Date.now(), {
-        role: "orchestrator",
-        role_id: slot.spec.id,
-        event: "restart",
-        detail: `after ${exit.signal ?? `exit ${exit.code}`}, ${Date.now() - at} ms`,
-      });
-      chaosEvents.push({
-        t_s: (Date.now() - runStartMs) / 1000,
-        action: "restart",
-        role_id: slot.spec.id,
-        detail: exit.signal ?? `exit ${exit.code}`,
-      });
-      slot.host = start(slot.spec);
-      watch(slot);
-    });
-  };
-  for (const spec of specs) {
-    const slot: Slot = { spec, host: start(spec), restarts: 0 };
-    slots.set(spec.id, slot);
-    watch(slot);
-  }
+  const run = new Orchestrator(config, dir, startedAt.getTime(), table, options);
+  run.tableSeen(initial.version, initial.files.size);
+  run.start();
   logger.info("Streaming into {table} for {duration} with {writers} writers ({isolation})", {
     table: table.uri,
     duration: formatDuration(config.durationMs),
@@ -226,128 +74,302 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     isolation: config.isolation,
   });
 
-  // Chaos: planned kills of writers.
-  const chaosTimers: ReturnType<typeof setTimeout>[] = [];
-  if (config.chaos.mode === "kill-writers") {
-    for (
-      const kill of planKills(config.chaos.kills, config.writers, config.durationMs, config.seed)
-    ) {
-      chaosTimers.push(setTimeout(() => {
-        if (stopping) return;
-        const slot = slots.get(`writer-${kill.writer}`)!;
-        if (kill.method === "random") {
-          const now = Date.now();
-          record(now, {
-            role: "orchestrator",
-            role_id: slot.spec.id,
-            event: "kill",
-            detail: "at a random moment",
-          });
-          chaosEvents.push({
-            t_s: (now - runStartMs) / 1000,
-            action: "kill",
-            role_id: slot.spec.id,
-            detail: "random moment",
-          });
-          slot.host.kill();
-        } else {
-          slot.host.send({ type: "arm", phase: kill.method });
-        }
-      }, kill.atMs));
-    }
-  }
-
-  // Progress, once a second.
-  let lastRows = 0;
-  const progressTimer = setInterval(() => {
-    const t = recorder.tally;
-    const rate = t.rowsAcknowledged - lastRows;
-    lastRows = t.rowsAcknowledged;
-    const p99 = percentile99(recorder.latencies.commit);
-    const line = `${((Date.now() - runStartMs) / 1000).toFixed(0).padStart(4)} s  ${
-      formatRate(rate)
-    } rows/s  ${
-      t.rowsAcknowledged.toLocaleString("en-US")
-    } rows  ${t.commits} commits  v${version}  ${filesTotal} files  commit p99 ${
-      p99.toFixed(1)
-    } ms  ${errors + t.batchesFailed} errors`;
-    options.onProgress?.(line);
-  }, 1000);
-
-  // Run until the duration is up or a stop is asked.
   const forever = new Promise<void>(() => {});
   await Promise.race([
     config.durationMs > 0 ? sleep(config.durationMs) : forever,
     options.stopSignal ?? forever,
   ]);
-  const writingEndedAt = Date.now();
-  stopping = true;
-  chaosTimers.forEach(clearTimeout);
-  const stopGroup = async (ids: string[]) => {
-    for (const id of ids) slots.get(id)!.host.send({ type: "stop" });
-    await Promise.all(ids.map(async (id) => {
-      const slot = slots.get(id)!;
-      const done = await Promise.race([
-        slot.host.exited.then(() => true),
-        sleep(config.stopTimeoutMs).then(() => false),
-      ]);
-      if (!done) {
-        logger.warn("Role {id} did not stop in {timeout}; killing it", {
-          id,
-          timeout: formatDuration(config.stopTimeoutMs),
-        });
-        slot.host.kill();
-        await slot.host.exited;
-      }
-    }));
-  };
-  await stopGroup(specs.filter((s) => s.kind === "writer").map((s) => s.id));
-  const writersStoppedAt = new Date();
-  await stopGroup(specs.filter((s) => s.kind !== "writer").map((s) => s.id));
-  clearInterval(progressTimer);
+  const writingEndedAt = new Date();
+  await run.stop();
+  const writersStoppedAt = run.writersStoppedAt ?? new Date();
 
-  // Reconcile batches still in flight against the table's txn markers.
-  const final = await snapshotOf(table);
-  for (const spec of specs) {
-    if (spec.kind !== "writer") continue;
-    reconcile(spec.id, final.txns.get(spec.id)?.version ?? -1, Date.now());
-  }
-  record(Date.now(), {
-    role: "orchestrator",
-    role_id: "orchestrator",
-    event: "table_state",
-    version: final.version,
-    files_total: final.files.size,
-    bytes: [...final.files.values()].reduce((n, a) => n + a.size, 0),
-  });
-
+  await run.reconcileWithTable();
   const verifyStarted = performance.now();
-  const verification = await verifyRun(table, sessionId, acked);
-  const verifyMs = performance.now() - verifyStarted;
-  recorder.close();
-  const results = buildResults(recorder, {
+  const verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
+  const verificationMs = performance.now() - verifyStarted;
+  run.recorder.close();
+  const results = buildResults(run.recorder, {
     runId: dir.name,
     startedAt,
     finishedAt: writersStoppedAt,
+    writingEndedAt,
     table: table.uri,
     config: { ...describeConfig(config), ...options.extraConfig },
     verification,
-    chaos: { mode: config.chaos.mode, events: chaosEvents },
+    verificationMs,
+    chaosMode: config.chaos.mode,
   });
-  (results as RunResults & { verification_ms?: number; writing_seconds?: number }).verification_ms =
-    Math.round(verifyMs);
-  (results as RunResults & { writing_seconds?: number }).writing_seconds = Math.round(
-    (writingEndedAt - runStartMs) / 10,
-  ) / 100;
   await writeRunOutputs(dir, results);
   await pointLatest(config.out, dir.name);
   return { results, dir };
 }
 
-function percentile99(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const sorted = Float64Array.from(values).sort();
-  return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)]!;
+const logger = log("stream");
+
+/** One run's moving parts and what they share. */
+class Orchestrator {
+  readonly recorder: MetricsRecorder;
+  readonly ledger = new RunLedger();
+  readonly supervisor: Supervisor;
+  readonly scheduler: ChaosScheduler;
+  writersStoppedAt: Date | undefined;
+  #version = -1;
+  #files = 0;
+  #progressTimer: ReturnType<typeof setInterval> | undefined;
+  #lastProgressRows = 0;
+  /** Roles that chaos is killing: their next exit is not a crash. */
+  readonly #killing = new Set<string>();
+  /** Roles whose current incarnation already reported a failure. */
+  readonly #failed = new Set<string>();
+  /** Partitions in force, by role: storage fails until this epoch time. */
+  readonly #partitions = new Map<string, number>();
+
+  constructor(
+    readonly config: StreamConfig,
+    readonly dir: RunDir,
+    readonly runStartMs: number,
+    readonly table: Table,
+    readonly options: StreamOptions,
+  ) {
+    this.recorder = new MetricsRecorder(dir.metricsCsv, { startMs: runStartMs });
+    this.supervisor = new Supervisor({
+      start: (spec) => this.#startHost(spec),
+      restartDelayMs: config.chaos.restartDelayMs,
+      onExit: (spec, exit) => this.#exited(spec, exit),
+      onRestart: (spec, exit, downMs) =>
+        this.#record(Date.now(), {
+          role: "orchestrator",
+          role_id: spec.id,
+          event: "restart",
+          detail: `after ${exit.signal ?? `exit ${exit.code}`}, ${downMs} ms`,
+        }),
+      onStopTimeout: (spec) =>
+        logger.warn("Role {id} did not stop in {timeout}; killing it", {
+          id: spec.id,
+          timeout: formatDuration(config.stopTimeoutMs),
+        }),
+    });
+    this.scheduler = new ChaosScheduler(
+      planChaos(
+        config.chaos,
+        {
+          writers: config.writers,
+          compactor: config.compaction.enabled,
+          vacuum: config.vacuum.enabled,
+        },
+        config.durationMs,
+        config.seed,
+      ),
+      (action) => this.#act(action),
+    );
+  }
+
+  /** Starts every role, the chaos plan and the progress line. */
+  start(): void {
+    for (let w = 0; w < this.config.writers; w++) this.supervisor.add(this.#spec("writer", w));
+    if (this.config.compaction.enabled) this.supervisor.add(this.#spec("compactor", 0));
+    if (this.config.vacuum.enabled) this.supervisor.add(this.#spec("vacuum", 0));
+    this.scheduler.start();
+    this.#progressTimer = setInterval(() => this.options.onProgress?.(this.#progress()), 1000);
+  }
+
+  /** Stops the writers (they finish their batch), then maintenance. */
+  async stop(): Promise<void> {
+    this.scheduler.stop();
+    await this.supervisor.stopGroup(this.supervisor.ids("writer"), this.config.stopTimeoutMs);
+    this.writersStoppedAt = new Date();
+    const maintenance = [...this.supervisor.ids("compactor"), ...this.supervisor.ids("vacuum")];
+    await this.supervisor.stopGroup(maintenance, this.config.stopTimeoutMs);
+    clearInterval(this.#progressTimer);
+  }
+
+  /** Settles batches still in flight against the table's `txn` markers. */
+  async reconcileWithTable(): Promise<void> {
+    const final = await snapshotOf(this.table);
+    const now = Date.now();
+    for (const id of this.supervisor.ids("writer")) {
+      this.#settle(id, final.txns.get(id)?.version ?? -1, now);
+    }
+    let bytes = 0;
+    for (const add of final.files.values()) bytes += add.size;
+    this.#record(now, {
+      role: "orchestrator",
+      role_id: "orchestrator",
+      event: "table_state",
+      version: final.version,
+      files_total: final.files.size,
+      bytes,
+    });
+  }
+
+  /** Notes the table's version and file count. */
+  tableSeen(version: number | bigint | undefined, files?: number): void {
+    if (version !== undefined) this.#version = Math.max(this.#version, Number(version));
+    if (files !== undefined) this.#files = files;
+  }
+
+  #spec(kind: RoleKind, n: number): RoleSpec {
+    return {
+      kind,
+      id: `${kind}-${n}`,
+      config: this.config,
+      sessionId: this.dir.name,
+      runStartMs: this.runStartMs,
+    };
+  }
+
+  #startHost(spec: RoleSpec): RoleHost {
+    this.#failed.delete(spec.id);
+    const onReport = (report: Report) => this.#onReport(spec, report);
+    const host = this.config.isolation === "process"
+      ? startProcessHost(spec, onReport, `${this.dir.path}/roles.log`)
+      : startWorkerHost(spec, onReport);
+    // A partition outlives a restart of the role it cut off.
+    const until = this.#partitions.get(spec.id) ?? 0;
+    if (until > Date.now()) host.send({ type: "partition", untilMs: until });
+    return host;
+  }
+
+  #record(at: number, fields: EventFields): void {
+    const event = stampEvent(this.runStartMs, at, fields);
+    this.recorder.record(event);
+    this.options.onEvent?.(event);
+  }
+
+  #onReport(spec: RoleSpec, report: Report): void {
+    const now = Date.now();
+    switch (report.type) {
+      case "event": {
+        const e = report.event;
+        if (e.event === "table_state") this.tableSeen(e.version, e.files_total);
+        if (e.event === "batch_committed") this.tableSeen(e.version);
+        if (e.event === "batch_failed" && e.batch_seq !== undefined) {
+          this.ledger.failed(e.role_id, Number(e.batch_seq));
+        }
+        this.#record(report.at, e);
+        break;
+      }
+      case "recovered":
+        this.#settle(report.id, report.lastSeq, now);
+        break;
+      case "committing":
+        this.ledger.committing(report.id, report.seq, report.rows);
+        break;
+      case "acked":
+        this.ledger.acked(report.id, report.seq, report.rows);
+        break;
+      case "dying":
+        this.#killing.add(report.id);
+        this.#record(now, {
+          role: "orchestrator",
+          role_id: report.id,
+          event: "kill",
+          ...(report.seq >= 0 ? { batch_seq: report.seq } : {}),
+          detail: phaseDetail(spec.kind, report.phase, report.seq),
+        });
+        break;
+      case "fatal":
+        this.#failed.add(report.id);
+        this.#record(now, {
+          role: spec.kind,
+          role_id: report.id,
+          event: "role_error",
+          detail: report.message.slice(0, 500),
+        });
+        logger.error("Role {id} failed: {message}", { id: report.id, message: report.message });
+        if (report.debug) {
+          logger.debug("Role {id} stack: {stack}", { id: report.id, stack: report.debug });
+        }
+        break;
+      case "ready":
+      case "stopped":
+        break;
+    }
+  }
+
+  /** A role exited while the run goes on: a chaos kill, or a crash. */
+  #exited(spec: RoleSpec, exit: HostExit): void {
+    const how = exit.signal ?? `code ${exit.code}`;
+    if (this.#killing.delete(spec.id)) return;
+    logger.warn("Role {id} exited ({how}); restarting", { id: spec.id, how });
+    if (this.#failed.has(spec.id)) return; // counted when it reported the failure
+    this.#record(Date.now(), {
+      role: spec.kind,
+      role_id: spec.id,
+      event: "role_error",
+      detail: `exited unasked (${how})`,
+    });
+  }
+
+  #settle(writer: string, lastSeq: number, at: number): void {
+    for (const s of this.ledger.reconcile(writer, lastSeq)) {
+      this.#record(at, {
+        role: "writer",
+        role_id: writer,
+        event: s.outcome === "acknowledged" ? "batch_committed" : "batch_unacknowledged",
+        batch_seq: s.seq,
+        rows: s.rows,
+        detail: s.outcome === "acknowledged"
+          ? "acknowledged on recovery: committed just before the writer died"
+          : "not committed when the writer stopped; its rows are not in the table",
+      });
+    }
+  }
+
+  #act(action: ChaosAction): void {
+    const now = Date.now();
+    switch (action.kind) {
+      case "kill":
+        if (action.method === "random") {
+          this.#killing.add(action.target);
+          this.#record(now, {
+            role: "orchestrator",
+            role_id: action.target,
+            event: "kill",
+            detail: "random moment",
+          });
+          this.supervisor.kill(action.target);
+        } else {
+          this.supervisor.send(action.target, { type: "arm", phase: action.method });
+        }
+        break;
+      case "partition": {
+        const untilMs = now + action.durationMs;
+        this.#partitions.set(action.target, untilMs);
+        this.supervisor.send(action.target, { type: "partition", untilMs });
+        this.#record(now, {
+          role: "orchestrator",
+          role_id: action.target,
+          event: "fault",
+          detail: `partition: every storage request fails for ${formatDuration(action.durationMs)}`,
+        });
+        break;
+      }
+    }
+  }
+
+  #progress(): string {
+    const t = this.recorder.tally;
+    const rate = t.rowsAcknowledged - this.#lastProgressRows;
+    this.#lastProgressRows = t.rowsAcknowledged;
+    const p99 = percentile(this.recorder.latencies.commit, 99);
+    const seconds = ((Date.now() - this.runStartMs) / 1000).toFixed(0).padStart(4);
+    return `${seconds} s  ${formatRate(rate)} rows/s  ${
+      t.rowsAcknowledged.toLocaleString("en-US")
+    } rows  ${t.commits} commits  v${this.#version}  ${this.#files} files  commit p99 ${
+      p99.toFixed(1)
+    } ms  ${t.roleErrors + t.batchesFailed} errors`;
+  }
+}
+
+/** How a kill at an armed phase reads in the report. */
+function phaseDetail(kind: RoleKind, phase: string, seq: number): string {
+  if (kind === "compactor" && phase === "after-upload") {
+    return "mid-rewrite: after-upload of the compacted file, before its commit";
+  }
+  if (kind === "compactor" && phase === "after-commit") return "after-commit of a compaction";
+  if (phase === "mid-delete") return "mid-delete: half of a vacuum pass's deletions done";
+  return `${phase} of batch ${seq}`;
 }
 
 function formatRate(n: number): string {

@@ -38,8 +38,7 @@ export function processChannel(): { channel: RoleChannel; spec: Promise<RoleSpec
         if (!line) continue;
         const command = JSON.parse(line) as Command;
         if (command.type === "start") gotSpec(command.spec);
-        else if (command.type === "stop") state.requestStop();
-        else if (command.type === "arm") state.armed.add(command.phase);
+        else state.handle(command);
       }
     }
     // The orchestrator went away: stop gracefully.

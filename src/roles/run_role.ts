@@ -3,10 +3,25 @@
  * the standalone role commands share.
  */
 
+import { formatError } from "../util/errors.ts";
 import { runCompactor } from "./compactor.ts";
-import type { ChaosPhase, Report, RoleChannel, RoleSpec } from "./messages.ts";
+import type { ChaosPhase, Command, Report, RoleChannel, RoleSpec } from "./messages.ts";
 import { runVacuumer } from "./vacuumer.ts";
 import { runWriter } from "./writer.ts";
+
+/**
+ * The report of a role that failed with `error`: the message and its causes
+ * for people, the stack trace apart (shown only at `--log-level debug`).
+ */
+export function fatalReport(id: string, error: unknown): Report {
+  const stack = error instanceof Error ? error.stack : undefined;
+  return {
+    type: "fatal",
+    id,
+    message: formatError(error).replaceAll("\n  ", "; "),
+    ...(stack ? { debug: stack } : {}),
+  };
+}
 
 /** Runs the role that `spec` names until it stops. */
 export function runRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
@@ -35,17 +50,38 @@ export class ChannelState {
         return state.stopping;
       },
       armed: state.armed,
+      get partitionedUntil() {
+        return state.partitionedUntil;
+      },
       die,
     };
   }
 
   stopping = false;
   readonly armed = new Set<ChaosPhase>();
+  partitionedUntil = 0;
   readonly stopRequested: Promise<void>;
   #resolve!: () => void;
 
   constructor() {
     this.stopRequested = new Promise((resolve) => (this.#resolve = resolve));
+  }
+
+  /** Applies a command other than `start`. */
+  handle(command: Command): void {
+    switch (command.type) {
+      case "stop":
+        this.requestStop();
+        break;
+      case "arm":
+        this.armed.add(command.phase);
+        break;
+      case "partition":
+        this.partitionedUntil = command.untilMs;
+        break;
+      case "start":
+        break;
+    }
   }
 
   /** Marks the role as stopping and wakes everything waiting on it. */

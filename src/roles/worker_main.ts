@@ -9,7 +9,7 @@
 
 import { setupLogging } from "../util/log.ts";
 import type { Command, Report, RoleChannel } from "./messages.ts";
-import { ChannelState, runRole } from "./run_role.ts";
+import { ChannelState, fatalReport, runRole } from "./run_role.ts";
 
 const state = new ChannelState();
 const post = (report: Report) => self.postMessage(report);
@@ -22,14 +22,13 @@ const channel: RoleChannel = state.channel(post, () => {
 
 self.onmessage = (message: MessageEvent<Command>) => {
   const command = message.data;
-  if (command.type === "stop") state.requestStop();
-  else if (command.type === "arm") state.armed.add(command.phase);
-  else if (command.type === "start") {
+  if (command.type !== "start") state.handle(command);
+  else {
     setupLogging(Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ? "debug" : "warning");
     runRole(command.spec, channel).then(
       () => self.close(),
       (error) => {
-        post({ type: "fatal", id: command.spec.id, message: String(error?.stack ?? error) });
+        post(fatalReport(command.spec.id, error));
         self.close();
       },
     );

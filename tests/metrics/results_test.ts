@@ -21,6 +21,8 @@ Deno.test("buildResults() totals a synthetic run", () => {
     conflicts: 2,
     retries: 1,
     versions: { first: 1, last: 6 },
+    role_crashes: 0,
+    role_restarts: 1,
   });
   assert.deepEqual(r.writers, [
     {
@@ -89,6 +91,8 @@ Deno.test("buildResults() sums maintenance, breakdown and series", () => {
   assert.equal(r.timeseries.rss_mb.length, 2);
   assert.deepEqual(r.chaos, {
     mode: "kill-writers",
+    kills: 1,
+    faults: 0,
     events: [
       { t_s: 1.8, action: "kill", role_id: "writer-1", detail: "SIGKILL during upload" },
       { t_s: 2, action: "restart", role_id: "writer-1", detail: "resumed after seq 1" },
@@ -117,7 +121,7 @@ Deno.test("the results keep the fixed paths that scripts read, as numbers, throu
 });
 
 Deno.test("results of a run without events are zeros, with no NaN", () => {
-  const { chaos: _chaos, ...context } = syntheticContext();
+  const { chaosMode: _chaos, ...context } = syntheticContext();
   const r = buildResults(new MetricsRecorder(), { ...context, finishedAt: STARTED_AT });
   const json = JSON.stringify(r);
   assert.ok(!/NaN|Infinity/.test(json));
@@ -127,21 +131,47 @@ Deno.test("results of a run without events are zeros, with no NaN", () => {
   assert.deepEqual(r.latency_ms.commit, { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 });
   assert.deepEqual(r.timeseries.throughput, []);
   assert.deepEqual(r.writers, []);
-  assert.deepEqual(r.chaos, { mode: "none", events: [] });
+  assert.deepEqual(r.chaos, { mode: "none", kills: 0, faults: 0, events: [] });
   assert.equal(r.breakdown_ms.generate, undefined);
   assert.ok(!("generate" in r.breakdown_ms));
 });
 
-Deno.test("a context's chaos events and generation time take precedence", () => {
+Deno.test("chaos events come from the recorder alone, in time order, with counts", () => {
   const recorder = new MetricsRecorder();
-  const r = buildResults(recorder, {
-    ...syntheticContext(),
-    chaos: {
-      mode: "s3-faults",
-      events: [{ t_s: 1, action: "drop", role_id: "s3", detail: "5xx" }],
-    },
-    generateMs: 12.345,
-  });
-  assert.deepEqual(r.chaos.events, [{ t_s: 1, action: "drop", role_id: "s3", detail: "5xx" }]);
+  const at = (t_ms: number, event: "kill" | "restart" | "fault", detail: string) =>
+    recorder.record({
+      t_ms,
+      time: new Date(STARTED_AT.getTime() + t_ms).toISOString(),
+      role: "orchestrator",
+      role_id: "compactor-0",
+      event,
+      detail,
+    });
+  at(2000, "restart", "after SIGKILL");
+  at(1500, "kill", "mid-rewrite");
+  at(3000, "fault", "503 on put");
+  const r = buildResults(recorder, { ...syntheticContext(), generateMs: 12.345 });
+  assert.deepEqual(r.chaos.events.map((e) => `${e.t_s} ${e.action} ${e.detail}`), [
+    "1.5 kill mid-rewrite",
+    "2 restart after SIGKILL",
+    "3 fault 503 on put",
+  ]);
+  assert.equal(r.chaos.kills, 1);
+  assert.equal(r.chaos.faults, 1);
+  assert.equal(r.totals.role_restarts, 1);
   assert.equal(r.breakdown_ms.generate, 12.3);
+});
+
+Deno.test("a run with a role crash or a failed batch is not clean, even if verification passed", () => {
+  assert.equal(buildResults(new MetricsRecorder(), syntheticContext()).clean, true);
+  // The synthetic run has one failed batch.
+  const r = syntheticResults();
+  assert.equal(r.verification.passed, true);
+  assert.equal(r.totals.batches_failed, 1);
+  assert.equal(r.clean, false);
+  const crashed = new MetricsRecorder();
+  crashed.recordNow({ role: "writer", role_id: "writer-0", event: "role_error", detail: "ENOSPC" });
+  const c = buildResults(crashed, syntheticContext());
+  assert.equal(c.totals.role_crashes, 1);
+  assert.equal(c.clean, false);
 });

@@ -155,7 +155,7 @@ export function syntheticContext(failCheck = false): ResultsContext {
         },
       ],
     },
-    chaos: { mode: "kill-writers" },
+    chaosMode: "kill-writers",
   };
 }
 

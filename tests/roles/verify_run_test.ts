@@ -7,7 +7,6 @@ import { NeuralGenerator } from "../../src/sources/neural.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { openTable } from "../../src/ops/table.ts";
 import { type Acknowledged, verifyRun } from "../../src/roles/verify_run.ts";
-import { planKills } from "../../src/roles/chaos.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { sourceOf } from "../_helpers/batches.ts";
 
@@ -96,18 +95,4 @@ Deno.test("verifyRun() fails when a referenced file is gone", async () => {
   );
   // Reading the missing file fails the scan itself: that is a failure too.
   assert(v instanceof Error ? v.message.includes("not found") : !v.passed);
-});
-
-Deno.test("planKills() spreads kills over the run and uses every way of killing", () => {
-  const kills = planKills(6, 3, 60_000, 42);
-  assertEquals(kills.length, 6);
-  for (const k of kills) {
-    assert(k.atMs >= 6_000 && k.atMs <= 48_000, `kill at ${k.atMs}`);
-    assert(k.writer >= 0 && k.writer < 3);
-  }
-  assertEquals(
-    new Set(kills.map((k) => k.method)),
-    new Set(["random", "after-upload", "after-commit"]),
-  );
-  assertEquals(planKills(6, 3, 60_000, 42), kills, "seeded");
 });

@@ -1,0 +1,139 @@
+/**
+ * The run ledger: which batches of a streaming run are acknowledged, which
+ * are in flight (reported as committing, not yet acknowledged) and how many
+ * attempts failed, and how in-flight batches are settled against the table
+ * after a writer died or the run stopped. Pure: no clock, no I/O, so every
+ * crash window can be unit-tested.
+ *
+ * Invariants:
+ * - A batch is acknowledged only when its writer reported the commit, or
+ *   when reconciliation found the batch's `txn` in the table (sequence at or
+ *   below the writer's last committed one).
+ * - Reconciliation empties a writer's in-flight set: every in-flight batch
+ *   becomes acknowledged or unacknowledged, never both, never neither.
+ * - Acknowledging a batch twice keeps the first row count (a writer never
+ *   commits one sequence twice).
+ */
+
+/** Acknowledged batches: writer id -> batch sequence -> rows. */
+export type Acknowledged = Map<string, Map<number, number>>;
+
+/** How reconciliation settled one in-flight batch. */
+export interface Settled {
+  writer: string;
+  seq: number;
+  rows: number;
+  /** `acknowledged`: its commit is in the table; `unacknowledged`: it is not. */
+  outcome: "acknowledged" | "unacknowledged";
+}
+
+/** Counts over the ledger. */
+export interface LedgerTotals {
+  batchesAcknowledged: number;
+  rowsAcknowledged: number;
+  batchesPending: number;
+  /** Failed commit attempts (the writer retries the sequence). */
+  attemptsFailed: number;
+  /** Batches settled as not committed. */
+  batchesUnacknowledged: number;
+}
+
+/**
+ * The ledger of one run.
+ *
+ * @example
+ * ```ts
+ * const ledger = new RunLedger();
+ * ledger.committing("writer-0", 0, 500);
+ * ledger.committing("writer-0", 1, 500);
+ * ledger.acked("writer-0", 0, 500);
+ * // The writer died; its restart found batch 1's txn in the table.
+ * ledger.reconcile("writer-0", 1); // [{ seq: 1, outcome: "acknowledged", ... }]
+ * ledger.totals().rowsAcknowledged; // 1000
+ * ```
+ */
+export class RunLedger {
+  readonly #acked: Acknowledged = new Map();
+  readonly #pending = new Map<string, Map<number, number>>();
+  #attemptsFailed = 0;
+  #unacknowledged = 0;
+
+  /** A writer is about to commit `seq` with `rows` rows. */
+  committing(writer: string, seq: number, rows: number): void {
+    mapOf(this.#pending, writer).set(seq, rows);
+  }
+
+  /** A writer's commit of `seq` succeeded. */
+  acked(writer: string, seq: number, rows: number): void {
+    const batches = mapOf(this.#acked, writer);
+    if (!batches.has(seq)) batches.set(seq, rows);
+    this.#pending.get(writer)?.delete(seq);
+  }
+
+  /** An attempt to commit `seq` failed; the writer tries the sequence again. */
+  failed(writer: string, seq: number): void {
+    this.#attemptsFailed++;
+    this.#pending.get(writer)?.delete(seq);
+  }
+
+  /**
+   * Settles a writer's in-flight batches given the highest sequence that the
+   * table holds for it (`-1` for none): those at or below it were committed
+   * before the writer could say so, the others were not.
+   */
+  reconcile(writer: string, lastCommittedSeq: number): Settled[] {
+    const inFlight = this.#pending.get(writer);
+    if (!inFlight) return [];
+    const settled: Settled[] = [];
+    for (const [seq, rows] of [...inFlight].sort((a, b) => a[0] - b[0])) {
+      inFlight.delete(seq);
+      if (this.#acked.get(writer)?.has(seq)) continue;
+      if (seq <= lastCommittedSeq) {
+        mapOf(this.#acked, writer).set(seq, rows);
+        settled.push({ writer, seq, rows, outcome: "acknowledged" });
+      } else {
+        this.#unacknowledged++;
+        settled.push({ writer, seq, rows, outcome: "unacknowledged" });
+      }
+    }
+    return settled;
+  }
+
+  /** The writers that have (or had) batches in the ledger. */
+  writers(): string[] {
+    return [...new Set([...this.#acked.keys(), ...this.#pending.keys()])];
+  }
+
+  /** The acknowledged batches (a live view: do not change it). */
+  get acknowledged(): Acknowledged {
+    return this.#acked;
+  }
+
+  /** Counts for the results and the progress line. */
+  totals(): LedgerTotals {
+    let batches = 0;
+    let rows = 0;
+    for (const perWriter of this.#acked.values()) {
+      batches += perWriter.size;
+      for (const n of perWriter.values()) rows += n;
+    }
+    let pending = 0;
+    for (const perWriter of this.#pending.values()) pending += perWriter.size;
+    return {
+      batchesAcknowledged: batches,
+      rowsAcknowledged: rows,
+      batchesPending: pending,
+      attemptsFailed: this.#attemptsFailed,
+      batchesUnacknowledged: this.#unacknowledged,
+    };
+  }
+}
+
+function mapOf(outer: Map<string, Map<number, number>>, key: string): Map<number, number> {
+  let inner = outer.get(key);
+  if (!inner) {
+    inner = new Map();
+    outer.set(key, inner);
+  }
+  return inner;
+}

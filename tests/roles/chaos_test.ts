@@ -1,0 +1,92 @@
+/** The chaos plan: seeded, inside the run, aimed at every crash window of each role. */
+
+import { ChaosScheduler, planChaos, planKills } from "../../src/roles/chaos.ts";
+import { chaosFlag } from "../../src/cli/stream_config.ts";
+import { UsageError } from "../../src/cli/args.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
+
+const ROLES = { writers: 3, compactor: true, vacuum: true };
+
+Deno.test("planKills() spreads kills over the run and uses every way of killing", () => {
+  const kills = planKills(6, 3, 60_000, 42);
+  assertEquals(kills.length, 6);
+  for (const k of kills) {
+    assert(k.atMs >= 6_000 && k.atMs <= 48_000, `kill at ${k.atMs}`);
+    assert(k.writer >= 0 && k.writer < 3);
+  }
+  assertEquals(
+    new Set(kills.map((k) => k.method)),
+    new Set(["random", "after-upload", "after-commit"]),
+  );
+  assertEquals(planKills(6, 3, 60_000, 42), kills, "seeded");
+});
+
+Deno.test("planChaos() kills the compactor mid-rewrite, after a commit and at random", () => {
+  const plan = planChaos({ mode: "kill-compactor", kills: 3, partitionMs: 0 }, ROLES, 20_000, 7);
+  assertEquals(plan.length, 3);
+  assertEquals(new Set(plan.map((a) => a.kind === "kill" && a.target)), new Set(["compactor-0"]));
+  assertEquals(
+    new Set(plan.map((a) => a.kind === "kill" && a.method)),
+    new Set(["after-upload", "after-commit", "random"]),
+  );
+  for (const a of plan) assert(a.atMs >= 2_000 && a.atMs <= 16_000, `at ${a.atMs}`);
+  assertEquals(
+    planChaos({ mode: "kill-compactor", kills: 3, partitionMs: 0 }, ROLES, 20_000, 7),
+    plan,
+  );
+});
+
+Deno.test("planChaos() kills vacuum mid-delete and at random, and plans nothing for a role that does not run", () => {
+  const plan = planChaos({ mode: "kill-vacuum", kills: 2, partitionMs: 0 }, ROLES, 10_000, 1);
+  assertEquals(plan.map((a) => a.kind === "kill" && a.method).sort(), ["mid-delete", "random"]);
+  assertEquals(
+    planChaos(
+      { mode: "kill-vacuum", kills: 2, partitionMs: 0 },
+      { ...ROLES, vacuum: false },
+      10_000,
+      1,
+    ),
+    [],
+  );
+});
+
+Deno.test("planChaos() cuts one role off for the partition's duration", () => {
+  const plan = planChaos({ mode: "partition", kills: 0, partitionMs: 3_000 }, ROLES, 20_000, 9);
+  assertEquals(plan.length, 1);
+  const p = plan[0]!;
+  assert(p.kind === "partition");
+  assertEquals(p.durationMs, 3_000);
+  assertEquals(p.atMs, 5_000);
+  assert(/^(writer-[0-2]|compactor-0|vacuum-0)$/.test(p.target), p.target);
+  assertEquals(planChaos({ mode: "storage-faults", kills: 3, partitionMs: 0 }, ROLES, 1, 1), []);
+});
+
+Deno.test("ChaosScheduler runs due actions and drops those after stop()", async () => {
+  const done: string[] = [];
+  const scheduler = new ChaosScheduler([
+    { kind: "kill", atMs: 1, target: "writer-0", method: "random" },
+    { kind: "kill", atMs: 60_000, target: "writer-1", method: "random" },
+  ], (a) => done.push(a.target));
+  scheduler.start();
+  await new Promise((r) => setTimeout(r, 30));
+  scheduler.stop();
+  assertEquals(done, ["writer-0"]);
+});
+
+Deno.test("--chaos values map to settings, and a bad one names the modes", () => {
+  assertEquals(chaosFlag("kill-vacuum=2", "stream"), [["chaos.mode", "kill-vacuum"], [
+    "chaos.kills",
+    "2",
+  ]]);
+  assertEquals(chaosFlag("storage-faults=0.1", "stream"), [
+    ["chaos.mode", "storage-faults"],
+    ["chaos.faultRate", "0.1"],
+  ]);
+  assertEquals(chaosFlag("partition=5s", "stream"), [
+    ["chaos.mode", "partition"],
+    ["chaos.partitionMs", "5s"],
+  ]);
+  const error = assertThrows(() => chaosFlag("kill-everyone", "stream"), "kill-compactor[=N]");
+  assert(error instanceof UsageError);
+  assert(assertThrows(() => chaosFlag("none=3", "stream")) instanceof UsageError);
+});
