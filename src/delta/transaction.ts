@@ -42,6 +42,13 @@ export interface CommitOptions {
   onLostRace?: (info: { version: number; attempt: number }) => void;
   /** Aborts waiting between attempts. */
   signal?: AbortSignal;
+  /**
+   * Called before every put attempt. A reason it returns abandons the commit
+   * (outcome `abandoned`) without putting anything: the caller's bound on how
+   * long it may hold uncommitted files ran out, or a file it would reference
+   * is gone.
+   */
+  beforeAttempt?: () => Promise<string | undefined> | string | undefined;
 }
 
 /** The outcome of a commit. */
@@ -49,7 +56,8 @@ export type CommitOutcome =
   | { kind: "committed"; version: number; attempts: number; lostRaces: number }
   | { kind: "already-committed"; atVersion: number; reason: string; attempts: number }
   | { kind: "conflict"; atVersion: number; rule: string; reason: string; attempts: number }
-  | { kind: "gave-up"; attempts: number; lastVersion: number; reason: string };
+  | { kind: "gave-up"; attempts: number; lastVersion: number; reason: string }
+  | { kind: "abandoned"; attempts: number; lastVersion: number; reason: string };
 
 /** Creates an intent for a transaction that read version `readVersion`. */
 export function newIntent(
@@ -98,7 +106,7 @@ export async function commit(
   const body = new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
   // Where the store can stage bytes, write them once and only claim keys in
   // the loop: a lost race then costs a link attempt rather than a sync.
-  const staged = store.stage ? await store.stage(body) : undefined;
+  const staged = store.stage ? await store.stage(body, commitKey(version)) : undefined;
   try {
     return await attempts();
   } finally {
@@ -107,6 +115,15 @@ export async function commit(
 
   async function attempts(): Promise<CommitOutcome> {
     for (let attempt = 1;; attempt++) {
+      const abandon = await options.beforeAttempt?.();
+      if (abandon !== undefined) {
+        return {
+          kind: "abandoned",
+          attempts: attempt - 1,
+          lastVersion: version - 1,
+          reason: abandon,
+        };
+      }
       const key = commitKey(version);
       const outcome = staged ? await staged.putIfAbsent(key) : await store.putIfAbsent(key, body);
       if (outcome === "created") {

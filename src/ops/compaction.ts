@@ -29,6 +29,7 @@ import {
   type CompactionPlanOptions,
   planCompaction,
 } from "./compaction_plan.ts";
+import { APPEND_HOLD_BUDGET_MS } from "./append.ts";
 import { addFor, dataFileKey } from "./data_files.ts";
 import { deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
@@ -94,10 +95,17 @@ export async function compactBin(
   const actions: Action[] = bin.files.map((f): Action => ({ remove: removeOf(f, now) }));
   // A bin whose every row was deleted leaves no file behind.
   let added = 0;
+  // The merged file is held like an append's (ops/append.ts): committed
+  // within the hold budget and while it exists, or dropped. The budget runs
+  // from the end of the upload (a big file's upload may itself take longer
+  // on a slow link; a budget from its start would abandon every pass).
+  let key: string | undefined;
+  let uploaded = performance.now();
   if (merged.numRows > 0) {
     const directory = partitionDirectory(partitionColumns, bin.partitionValues);
-    const key = dataFileKey(directory, 0, options.codec ?? "SNAPPY");
+    key = dataFileKey(directory, 0, options.codec ?? "SNAPPY");
     await table.store.put(key, merged.bytes);
+    uploaded = performance.now();
     actions.push({
       add: addFor(key, merged, bin.partitionValues, dataFields, { dataChange: false }),
     });
@@ -118,8 +126,23 @@ export async function compactBin(
         numDeletionVectorsRemoved: String(bin.files.filter((f) => f.deletionVector).length),
       },
     },
-    options.commit,
+    {
+      ...options.commit,
+      maxRetryMs: Math.min(options.commit?.maxRetryMs ?? Infinity, APPEND_HOLD_BUDGET_MS),
+      beforeAttempt: async () => {
+        if (performance.now() - uploaded > APPEND_HOLD_BUDGET_MS) {
+          return `its merged file was held past the ${APPEND_HOLD_BUDGET_MS} ms budget`;
+        }
+        if (key !== undefined && table.store.headIsCheap && !(await table.store.head(key))) {
+          return `its merged file ${key} is gone (deleted by a vacuum?)`;
+        }
+        return undefined;
+      },
+    },
   );
+  if (outcome.kind !== "committed" && key !== undefined) {
+    await table.store.delete([key]).catch(() => undefined);
+  }
   const base = {
     filesIn: bin.files.length,
     bytesIn: bin.bytes,
@@ -138,6 +161,7 @@ export async function compactBin(
       // Compactions carry no app markers, so this cannot happen; treat it as lost.
       return { kind: "conflict", reason: outcome.reason, ...base };
     case "gave-up":
+    case "abandoned":
       return { kind: "gave-up", reason: outcome.reason, ...base };
   }
 }

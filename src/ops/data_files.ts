@@ -22,7 +22,6 @@ import type { Add } from "../delta/actions.ts";
 import { encodeFilePath, partitionDirectory, serializePartitionValue } from "../delta/partition.ts";
 import { buildStatsJson } from "../delta/stats.ts";
 import type { Codec, EncodedFile } from "../parquet/encode.ts";
-import type { ObjectStore } from "../storage/object_store.ts";
 import { InputError } from "../util/errors.ts";
 
 /** A batch of one partition, holding only the data (non-partition) columns. */
@@ -145,6 +144,12 @@ function widen(column: Column, have: Field, target: Field, source: string) {
 /**
  * Splits an aligned batch by the values of the partition columns and drops
  * those columns. Without partition columns the batch is one slice.
+ *
+ * Rows are grouped by their raw column values (a number, bigint or string per
+ * row, looked up in one map per column), so no object or string is made per
+ * row; each group's partition values are serialised once. Groups whose
+ * values serialise alike share one slice. Rows keep their
+ * order within a slice.
  */
 export function splitByPartition(
   batch: ColumnBatch,
@@ -155,48 +160,129 @@ export function splitByPartition(
   }
   const partIdx = partitionColumns.map((name) => batch.fields.findIndex((f) => f.name === name));
   const dataIdx = batch.fields.map((_, i) => i).filter((i) => !partIdx.includes(i));
-  const groups = new Map<string, { values: Record<string, string | null>; rows: number[] }>();
-  for (let row = 0; row < batch.length; row++) {
+  const n = batch.length;
+  // group[row] is the row's group so far; each partition column refines it.
+  let group = new Uint32Array(n);
+  let firstRow: number[] = [0];
+  for (const ci of partIdx) {
+    const ids = valueIds(batch.columns[ci]!, batch.fields[ci]!.type, n);
+    const next = new Uint32Array(n);
+    const combined = new Map<number, number>();
+    const nextFirst: number[] = [];
+    let lastKey = -1;
+    let lastId = 0;
+    for (let row = 0; row < n; row++) {
+      const key = group[row]! * ids.count + ids.ids[row]!;
+      if (key !== lastKey) {
+        let id = combined.get(key);
+        if (id === undefined) {
+          id = nextFirst.length;
+          combined.set(key, id);
+          nextFirst.push(row);
+        }
+        lastKey = key;
+        lastId = id;
+      }
+      next[row] = lastId;
+    }
+    group = next;
+    firstRow = nextFirst;
+  }
+  // Serialise each group's values once; merge groups that serialise alike.
+  const slices: { values: Record<string, string | null>; directory: string; count: number }[] = [];
+  const sliceOfGroup = new Uint32Array(firstRow.length);
+  const byValues = new Map<string, number>();
+  for (let g = 0; g < firstRow.length; g++) {
+    const row = firstRow[g]!;
     const values: Record<string, string | null> = {};
-    for (let p = 0; p < partIdx.length; p++) {
-      const i = partIdx[p]!;
-      const field = batch.fields[i]!;
+    for (const ci of partIdx) {
+      const field = batch.fields[ci]!;
       values[field.name] = serializePartitionValue(
-        scalarAt(batch.columns[i]!, field.type, row),
+        scalarAt(batch.columns[ci]!, field.type, row),
         field.type,
       );
     }
     const key = JSON.stringify(partitionColumns.map((c) => values[c]));
-    const group = groups.get(key);
-    if (group) group.rows.push(row);
-    else groups.set(key, { values, rows: [row] });
+    let s = byValues.get(key);
+    if (s === undefined) {
+      s = slices.length;
+      byValues.set(key, s);
+      slices.push({ values, directory: partitionDirectory(partitionColumns, values), count: 0 });
+    }
+    sliceOfGroup[g] = s;
   }
   const dataBatch: ColumnBatch = {
     fields: dataIdx.map((i) => batch.fields[i]!),
     columns: dataIdx.map((i) => batch.columns[i]!),
-    length: batch.length,
+    length: n,
   };
-  return [...groups.values()].map(({ values, rows }) => ({
-    values,
-    directory: partitionDirectory(partitionColumns, values),
-    batch: rows.length === batch.length ? dataBatch : takeRows(dataBatch, rows),
+  if (slices.length === 1) {
+    const only = slices[0]!;
+    return [{ values: only.values, directory: only.directory, batch: dataBatch }];
+  }
+  // A counting sort of the rows by slice.
+  const sliceOfRow = new Uint32Array(n);
+  for (let row = 0; row < n; row++) {
+    const s = sliceOfGroup[group[row]!]!;
+    sliceOfRow[row] = s;
+    slices[s]!.count++;
+  }
+  const offsets = new Uint32Array(slices.length + 1);
+  for (let s = 0; s < slices.length; s++) offsets[s + 1] = offsets[s]! + slices[s]!.count;
+  const order = new Uint32Array(n);
+  const fill = offsets.slice(0, slices.length);
+  for (let row = 0; row < n; row++) order[fill[sliceOfRow[row]!]!++] = row;
+  return slices.map((slice, s) => ({
+    values: slice.values,
+    directory: slice.directory,
+    batch: takeRows(dataBatch, order.subarray(offsets[s]!, offsets[s + 1]!)),
   }));
 }
 
+/** The map key of null values: distinct from every column value. */
+const NULL_KEY = Symbol("null");
+/** The map key of -0. */
+const NEGATIVE_ZERO_KEY = Symbol("-0");
+
 /**
- * Uploads an encoded file under `key` and returns its `add` action with
- * Delta statistics. `dataFields` are the file's columns, in order.
+ * Numbers the distinct values of a column 0..count-1 (null counts as one
+ * value). Runs of equal values, the common case, skip the map.
  */
-export async function uploadDataFile(
-  store: ObjectStore,
-  key: string,
-  file: EncodedFile,
-  partitionValues: Record<string, string | null>,
-  dataFields: readonly Field[],
-  options: { dataChange?: boolean; tags?: Record<string, string> } = {},
-): Promise<Add> {
-  await store.put(key, file.bytes);
-  return addFor(key, file, partitionValues, dataFields, options);
+function valueIds(
+  column: Column,
+  type: Field["type"],
+  n: number,
+): { ids: Uint32Array; count: number } {
+  const ids = new Uint32Array(n);
+  const seen = new Map<unknown, number>();
+  const values = column.values as ArrayLike<unknown>;
+  const nulls = column.nulls;
+  // Binary values are arrays, equal by content: key them by their text.
+  const binary = representationOf(type) === "binary";
+  let last: unknown = NULL_KEY;
+  let lastId = 0;
+  for (let row = 0; row < n; row++) {
+    let value = nulls !== undefined && nulls[row] === 1
+      ? NULL_KEY
+      : binary
+      ? serializePartitionValue(values[row] as Uint8Array, type)
+      : values[row];
+    // Maps and === take -0 for 0; its partition value differs.
+    if (value === 0 && Object.is(value, -0)) value = NEGATIVE_ZERO_KEY;
+    if (row > 0 && value === last) {
+      ids[row] = lastId;
+      continue;
+    }
+    let id = seen.get(value);
+    if (id === undefined) {
+      id = seen.size;
+      seen.set(value, id);
+    }
+    ids[row] = id;
+    last = value;
+    lastId = id;
+  }
+  return { ids, count: Math.max(seen.size, 1) };
 }
 
 /** The `add` action for an uploaded file. */

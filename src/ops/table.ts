@@ -11,6 +11,17 @@ import { followLog, type LoadOptions, loadSnapshot, type Snapshot } from "../del
 import { checkCanRead } from "../delta/protocol.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
+// What roles and commands need of the Delta layer, so that they reach it only
+// through operations.
+export { TableNotFoundError } from "../delta/log_segment.ts";
+export { LOG_DIR } from "../delta/log_path.ts";
+export { lastAppVersion } from "../delta/replay.ts";
+export { schemaFromFields, toBatchFields } from "../delta/schema.ts";
+export type { Snapshot } from "../delta/snapshot.ts";
+
+/** Reads the commits after `state`'s version into it, in place. */
+export { followLog as followTable } from "../delta/snapshot.ts";
+
 /** An opened table location (the table need not exist yet). */
 export interface Table {
   uri: string;

@@ -8,26 +8,46 @@
  *   that is uploaded when it reaches the target size, so memory is bounded by
  *   the target size per open partition, not by the input.
  * - Nothing is committed unless the whole input was read without error. Data
- *   files uploaded for a failed write are referenced by no commit; vacuum
- *   reclaims them after the retention.
+ *   files uploaded for a write that did not commit are deleted (best effort;
+ *   vacuum reclaims what is left), never those of a commit that may have landed.
+ * - Files and commits go through ops/append.ts, the path every writer shares.
+ *   Before committing, every file is looked up (on S3 one HEAD per file, a
+ *   trifle beside its upload): a long input may outlast a short vacuum
+ *   retention, and a missing file fails the write instead of being committed.
+ * - Several writers may create the same new table at once: one wins version
+ *   0, and the others append to it if it has their schema and partitioning
+ *   (an error naming the difference otherwise).
  * - With an application id and version (`txn`), a batch that the table
  *   already holds is not written again.
  */
 
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import type { Action, Add } from "../delta/actions.ts";
+import type { Action } from "../delta/actions.ts";
 import { TableNotFoundError } from "../delta/log_segment.ts";
 import { checkCanWrite, isAppendOnly } from "../delta/protocol.ts";
-import { schemaFromFields, type StructType, toBatchFields } from "../delta/schema.ts";
-import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
+import {
+  schemaFromFields,
+  type StructField,
+  type StructType,
+  toBatchFields,
+  typeName,
+} from "../delta/schema.ts";
+import type { CommitOptions } from "../delta/transaction.ts";
+import type { Snapshot } from "../delta/snapshot.ts";
 import { type Codec, type EncodeOptions, ParquetFileBuilder } from "../parquet/encode.ts";
-import type { RecordSource } from "../sources/source.ts";
 import { log } from "../util/log.ts";
+import { type AppendResult, appendTarget, commitFiles, HeldFiles } from "./append.ts";
 import { createTableActions } from "./create.ts";
-import { addFor, alignBatch, dataFileKey, splitByPartition } from "./data_files.ts";
+import { alignBatch, splitByPartition } from "./data_files.ts";
 import { maybeCheckpoint } from "./checkpoint.ts";
 import { latestSnapshotOf, type Table } from "./table.ts";
 import { fileKey, lastAppVersion } from "../delta/replay.ts";
+
+/** A schema and its rows as column batches (every source in sources/ is one). */
+export interface BatchSource {
+  readonly fields: readonly Field[];
+  batches(): AsyncIterable<ColumnBatch>;
+}
 
 /** The default size a data file aims for: 128 MiB. */
 export const DEFAULT_TARGET_FILE_SIZE = 128 * 1024 * 1024;
@@ -82,20 +102,19 @@ const MAX_OPEN_FILES = 64;
  * existing table's schema (so text inputs coerce straight into its types), or
  * undefined for a new table.
  */
-export type SourceOpener = (tableFields: Field[] | undefined) => Promise<RecordSource>;
+export type SourceOpener = (tableFields: Field[] | undefined) => Promise<BatchSource>;
 
 /** Writes a source into a table. */
 export async function writeTable(
   table: Table,
-  input: RecordSource | SourceOpener,
+  input: BatchSource | SourceOpener,
   options: WriteOptions = {},
 ): Promise<WriteResult> {
   const mode = options.mode ?? "append";
-  const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
   const sourceName = options.sourceName ?? "input";
   const codec: Codec = options.encode?.codec ?? "SNAPPY";
 
-  let snapshot;
+  let snapshot: Snapshot | undefined;
   try {
     snapshot = await latestSnapshotOf(table);
   } catch (error) {
@@ -104,6 +123,7 @@ export async function writeTable(
   let fields: Field[];
   let partitionColumns: string[];
   let createActions: Action[] = [];
+  let newSchema: StructType | undefined;
   const tableFields = snapshot ? toBatchFields(snapshot.schema.fields) : undefined;
   const source = typeof input === "function" ? await input(tableFields) : input;
   if (snapshot) {
@@ -130,6 +150,7 @@ export async function writeTable(
     const schema = options.schema ??
       schemaFromFields(source.fields.map((f) => ({ ...f, nullable: true })));
     partitionColumns = options.partitionBy ?? [];
+    newSchema = schema;
     createActions = createTableActions({
       schema,
       partitionColumns,
@@ -137,60 +158,101 @@ export async function writeTable(
     }).filter((a) => !("commitInfo" in a));
     fields = toBatchFields(schema.fields);
   }
-  const dataFields = fields.filter((f) => !partitionColumns.includes(f.name));
+  const held = new HeldFiles(appendTarget(table.store, fields, partitionColumns), codec);
+  let result: AppendResult | undefined;
+  try {
+    const { rows, partitions } = await uploadInput(held, source, fields, options, sourceName);
+    result = await commitWrite(held, snapshot, createActions, mode, options);
+    if (
+      result.outcome.kind === "conflict" && !snapshot && result.outcome.atVersion === 0
+    ) {
+      // Another writer created the table first: append to it if it is ours.
+      const winner = await latestSnapshotOf(table);
+      checkSameTable(table.uri, winner, newSchema!, partitionColumns);
+      checkCanWrite(winner.protocol, winner.metadata, winner.schema);
+      snapshot = winner;
+      const committed = options.appTxn && lastAppVersion(winner, options.appTxn.appId);
+      if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
+        await held.discard();
+        return alreadyCommitted(table.uri, winner.version);
+      }
+      result = await commitWrite(held, winner, [], mode, options);
+    }
+    return await finish(table, result, snapshot, rows, partitions, options);
+  } finally {
+    // Whatever did not commit (bad input, a conflict) leaves nothing behind.
+    if (result === undefined || result.outcome.kind !== "committed") await held.discard();
+  }
+}
 
-  // Stream the input into one open file per partition.
+/** Streams the input into one open file per partition, uploading full files. */
+async function uploadInput(
+  held: HeldFiles,
+  source: BatchSource,
+  fields: Field[],
+  options: WriteOptions,
+  sourceName: string,
+): Promise<{ rows: number; partitions: number }> {
+  const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
   const open = new Map<
     string,
-    { values: Record<string, string | null>; dir: string; builder: ParquetFileBuilder }
+    { values: Record<string, string | null>; directory: string; builder: ParquetFileBuilder }
   >();
-  const adds: Add[] = [];
   let rows = 0;
-  let bytes = 0;
   let fileIndex = 0;
   const partitionsSeen = new Set<string>();
   const flush = async (dir: string) => {
     const entry = open.get(dir)!;
     open.delete(dir);
     if (entry.builder.numRows === 0) return;
+    const t0 = performance.now();
     const file = entry.builder.finish();
-    const key = dataFileKey(entry.dir, fileIndex++, codec);
-    await table.store.put(key, file.bytes);
-    adds.push(addFor(key, file, entry.values, dataFields));
-    bytes += file.bytes.byteLength;
-    options.onFile?.({ key, rows: file.numRows, bytes: file.bytes.byteLength });
+    held.encodeMs += performance.now() - t0;
+    const add = await held.upload(entry, file, fileIndex++);
+    options.onFile?.({ key: add.path, rows: file.numRows, bytes: file.bytes.byteLength });
     log("write").debug("Uploaded {key}: {rows} rows, {bytes} bytes", {
-      key,
+      key: add.path,
       rows: file.numRows,
       bytes: file.bytes.byteLength,
     });
   };
   for await (const batch of source.batches()) {
     const aligned: ColumnBatch = alignBatch(batch, fields, sourceName);
-    for (const slice of splitByPartition(aligned, partitionColumns)) {
+    for (const slice of splitByPartition(aligned, held.target.partitionColumns)) {
       partitionsSeen.add(slice.directory);
       let entry = open.get(slice.directory);
       if (!entry) {
         if (open.size >= MAX_OPEN_FILES) await flush(largestOpen(open));
         entry = {
           values: slice.values,
-          dir: slice.directory,
+          directory: slice.directory,
           builder: new ParquetFileBuilder(
-            dataFields,
+            held.target.dataFields,
             options.encode ?? {},
             Math.min(target, 64 << 20),
           ),
         };
         open.set(slice.directory, entry);
       }
+      const t0 = performance.now();
       entry.builder.writeBatch(slice.batch);
+      held.encodeMs += performance.now() - t0;
       rows += slice.batch.length;
       if (entry.builder.offset >= target) await flush(slice.directory);
     }
   }
   for (const dir of [...open.keys()]) await flush(dir);
+  return { rows, partitions: partitionsSeen.size };
+}
 
-  // One commit: (create,) remove what is replaced, add what was written.
+/** One commit: (create,) remove what is replaced, add what was written. */
+function commitWrite(
+  held: HeldFiles,
+  snapshot: Snapshot | undefined,
+  createActions: Action[],
+  mode: "append" | "overwrite",
+  options: WriteOptions,
+): Promise<AppendResult> {
   const removes: Action[] = [];
   const readFiles = new Set<string>();
   if (snapshot && mode === "overwrite") {
@@ -209,32 +271,43 @@ export async function writeTable(
       });
     }
   }
-  const actions: Action[] = [
-    ...createActions,
-    ...removes,
-    ...adds.map((add) => ({ add })),
-    ...(options.appTxn ? [{ txn: { ...options.appTxn, lastUpdated: Date.now() } }] : []),
-  ];
-  const readVersion = snapshot ? snapshot.version : -1;
-  const intent = newIntent(readVersion, {
-    readFiles,
-    readWholeTable: mode === "overwrite",
-    appTxns: options.appTxn ? [options.appTxn] : [],
+  return commitFiles(held, {
+    readVersion: snapshot ? snapshot.version : -1,
+    leading: [...createActions, ...removes],
+    ...(options.appTxn ? { txn: options.appTxn } : {}),
+    intent: { readFiles, readWholeTable: mode === "overwrite" },
+    description: {
+      operation: snapshot ? "WRITE" : "CREATE TABLE AS SELECT",
+      operationParameters: {
+        mode: mode === "overwrite" ? "Overwrite" : "Append",
+        partitionBy: JSON.stringify(held.target.partitionColumns),
+      },
+      operationMetrics: {
+        numFiles: String(held.adds.length),
+        numOutputRows: String(held.rows),
+        numOutputBytes: String(held.bytes),
+        numRemovedFiles: String(removes.length),
+      },
+      isBlindAppend: mode === "append" && !!snapshot,
+    },
+    // The input may take longer to read than any hold budget; the retention
+    // (7 days unless shortened) and the file check stand in for it.
+    holdBudgetMs: Infinity,
+    checkFiles: "every-attempt",
+    ...(options.commit ? { commit: options.commit } : {}),
   });
-  const outcome = await commit(table.store, actions, intent, {
-    operation: snapshot ? "WRITE" : "CREATE TABLE AS SELECT",
-    operationParameters: {
-      mode: mode === "overwrite" ? "Overwrite" : "Append",
-      partitionBy: JSON.stringify(partitionColumns),
-    },
-    operationMetrics: {
-      numFiles: String(adds.length),
-      numOutputRows: String(rows),
-      numOutputBytes: String(bytes),
-      numRemovedFiles: String(removes.length),
-    },
-    isBlindAppend: mode === "append" && !!snapshot,
-  }, options.commit);
+}
+
+/** The write's result from the commit's outcome, or the error that says why nothing was committed. */
+async function finish(
+  table: Table,
+  result: AppendResult,
+  snapshot: Snapshot | undefined,
+  rows: number,
+  partitions: number,
+  options: WriteOptions,
+): Promise<WriteResult> {
+  const outcome = result.outcome;
   switch (outcome.kind) {
     case "committed": {
       const checkpointed = options.autoCheckpoint === false ? false : await maybeCheckpoint(
@@ -248,10 +321,10 @@ export async function writeTable(
         created: !snapshot,
         alreadyCommitted: false,
         rows,
-        filesAdded: adds.length,
-        filesRemoved: removes.length,
-        bytes,
-        partitions: partitionsSeen.size,
+        filesAdded: result.files,
+        filesRemoved: options.mode === "overwrite" && snapshot ? snapshot.files.size : 0,
+        bytes: result.bytes,
+        partitions,
         checkpointed,
       };
     }
@@ -262,9 +335,59 @@ export async function writeTable(
         `Write to ${table.uri} not committed: ${outcome.reason} (at version ${outcome.atVersion}). Nothing was committed; run it again`,
       );
     case "gave-up":
+    case "abandoned":
       throw new Error(
         `Write to ${table.uri} not committed: ${outcome.reason}. Nothing was committed; run it again`,
       );
+  }
+}
+
+/**
+ * Refuses to append to a table that another writer created first unless it
+ * has the columns and partitioning this write would have created; the error
+ * names the first difference.
+ */
+function checkSameTable(
+  uri: string,
+  winner: Snapshot,
+  schema: StructType,
+  partitionColumns: readonly string[],
+): void {
+  const theirs = winner.schema.fields;
+  const ours = schema.fields;
+  const describe = (f: StructField) =>
+    `${f.name} ${typeName(f.type)}${f.nullable ? "" : " not null"}`;
+  const differences: string[] = [];
+  for (let i = 0; i < Math.max(theirs.length, ours.length); i++) {
+    const a = theirs[i];
+    const b = ours[i];
+    if (!a || !b) {
+      differences.push(
+        a
+          ? `it has column ${describe(a)}, this input does not`
+          : `this input has column ${describe(b!)}, the table does not`,
+      );
+      continue;
+    }
+    if (describe(a) !== describe(b)) {
+      differences.push(
+        `column ${i + 1} is ${describe(a)} in the table, ${describe(b)} in this write`,
+      );
+    }
+  }
+  if (winner.metadata.partitionColumns.join(",") !== partitionColumns.join(",")) {
+    differences.push(
+      `it is partitioned by [${winner.metadata.partitionColumns.join(", ")}], this write by [${
+        partitionColumns.join(", ")
+      }]`,
+    );
+  }
+  if (differences.length > 0) {
+    throw new Error(
+      `Cannot write to ${uri}: another writer created the table at the same time, and it differs from the one this write would create: ${
+        differences.join("; ")
+      }. Nothing was committed`,
+    );
   }
 }
 

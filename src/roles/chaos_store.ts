@@ -7,7 +7,7 @@
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
-import { LOG_DIR } from "../delta/log_path.ts";
+import { LOG_DIR } from "../ops/table.ts";
 import type { ChaosPhase } from "./messages.ts";
 
 /** Wraps a store; `onPhase` is called when a phase point is passed. */
@@ -17,6 +17,7 @@ export function chaosStore(
 ): ObjectStore {
   return {
     uri: store.uri,
+    ...(store.headIsCheap ? { headIsCheap: true } : {}),
     get: (key, range) => store.get(key, range),
     head: (key) => store.head(key),
     list: (prefix, startAfter) => store.list(prefix, startAfter),
@@ -32,8 +33,8 @@ export function chaosStore(
     },
     ...(store.stage
       ? {
-        async stage(bytes: Uint8Array) {
-          const staged = await store.stage!(bytes);
+        async stage(bytes: Uint8Array, near: string) {
+          const staged = await store.stage!(bytes, near);
           return {
             async putIfAbsent(key: string) {
               const outcome = await staged.putIfAbsent(key);

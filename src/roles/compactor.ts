@@ -8,10 +8,10 @@
  * when two compactions pick the same files the loser drops its bin.
  */
 
-import { writeCheckpoint } from "../delta/checkpoint.ts";
-import { followLog } from "../delta/snapshot.ts";
 import { compactOnce } from "../ops/compaction.ts";
 import { cleanupLog } from "../ops/log_cleanup.ts";
+import { checkpointTable } from "../ops/checkpoint.ts";
+import { followTable } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { ensureStreamTable, streamTable } from "./table_setup.ts";
@@ -43,7 +43,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   for (let pass = 1; !channel.stopping; pass++) {
     await Promise.race([sleep(config.compaction.intervalMs), channel.stopRequested]);
     if (channel.stopping) break;
-    await followLog(table.store, state);
+    await followTable(table.store, state);
     reportState();
     await compactOnce(table, state, {
       targetFileSize: config.compaction.targetFileSize,
@@ -66,11 +66,11 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
           : bin.reason,
       });
     });
-    await followLog(table.store, state);
+    await followTable(table.store, state);
     reportState();
     if (state.version - lastCheckpoint >= config.compaction.checkpointEvery) {
       const t0 = performance.now();
-      const hint = await writeCheckpoint(table.store, table.codec, state);
+      const hint = await checkpointTable(table, state);
       lastCheckpoint = hint.version;
       emit({
         role: "compactor",

@@ -5,11 +5,16 @@
  */
 
 import { NEURAL_FIELDS } from "../sources/neural.ts";
-import { schemaFromFields, toBatchFields } from "../delta/schema.ts";
-import { TableNotFoundError } from "../delta/log_segment.ts";
-import type { Snapshot } from "../delta/snapshot.ts";
 import { createTable, TableExistsError } from "../ops/create.ts";
-import { openTable, snapshotOf, type Table } from "../ops/table.ts";
+import {
+  openTable,
+  schemaFromFields,
+  type Snapshot,
+  snapshotOf,
+  type Table,
+  TableNotFoundError,
+  toBatchFields,
+} from "../ops/table.ts";
 import type { StreamConfig } from "./config.ts";
 
 /** Opens the run's table. */

@@ -1,7 +1,8 @@
 /**
- * The writer role: generate neural data, cut a batch every interval (or at
- * the row limit), encode it as one Parquet file, upload it, and commit an
- * `add` plus `txn {appId: writer id, version: batch sequence}`.
+ * The writer role: generate neural data, cut a batch when the flush rule says
+ * so (batching.ts), and append it through `appendBatch` (ops/append.ts): one
+ * Parquet file per partition and one commit of the `add`s plus
+ * `txn {appId: writer id, version: batch sequence}`.
  *
  * Invariants:
  * - A restarted writer reads its last committed sequence from the table and
@@ -11,22 +12,19 @@
  *   two is reconciled from the table's `txn` on restart.
  * - The hot path reads no snapshot: it knows the latest version from its own
  *   commits and from the winners the commit loop reads.
+ * - A batch is committed within the append hold budget of its upload or not
+ *   at all (its files are then deleted), so vacuum's retention floor keeps
+ *   every file a writer will still commit.
  */
 
-import type { ColumnBatch } from "../columnar/batch.ts";
 import { NeuralGenerator } from "../sources/neural.ts";
-import type { Action } from "../delta/actions.ts";
-import { commit, newIntent } from "../delta/transaction.ts";
-import { lastAppVersion } from "../delta/replay.ts";
-import { toBatchFields } from "../delta/schema.ts";
-import { encodeParquet } from "../parquet/encode.ts";
-import { addFor, dataFileKey, splitByPartition } from "../ops/data_files.ts";
+import { appendBatch, appendTarget } from "../ops/append.ts";
+import { lastAppVersion, type Table, toBatchFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { BatchWindow } from "./batching.ts";
 import { chaosStore } from "./chaos_store.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
-import { WRITER_COMMIT_BUDGET_MS } from "./config.ts";
 import { ensureStreamTable, streamTable } from "./table_setup.ts";
-import type { Table } from "../ops/table.ts";
 
 /** Runs a writer until it is asked to stop. */
 export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<void> {
@@ -52,9 +50,11 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   const lastSeq = lastAppVersion(snapshot, id) ?? -1;
   channel.send({ type: "recovered", id, lastSeq, version: snapshot.version });
   let readVersion = snapshot.version;
-  const partitionColumns = snapshot.metadata.partitionColumns;
-  const fields = toBatchFields(snapshot.schema.fields);
-  const dataFields = fields.filter((f) => !partitionColumns.includes(f.name));
+  const target = appendTarget(
+    table.store,
+    toBatchFields(snapshot.schema.fields),
+    snapshot.metadata.partitionColumns,
+  );
 
   const generator = new NeuralGenerator({
     seed: config.seed,
@@ -62,32 +62,25 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
     regions: config.regions,
     sampleRateHz: config.sampleRateHz,
   });
-  const perWriterRate = config.rate > 0 ? config.rate / config.writers : 0;
+  const ratePerSecond = config.rate > 0 ? config.rate / config.writers : 0;
   // A new segment of this writer's row stream starts now; its data is a pure
   // function of (seed, writer, neuron, tick), so it is reproducible.
   const tick0 = generator.tickAt(Date.now());
   let startRow = 0;
   let seq = lastSeq + 1;
-  let windowStart = Date.now();
-  let carry = 0;
-  let reuse: ColumnBatch | undefined;
+  const window = new BatchWindow(
+    { batchRows: config.batchRows, batchIntervalMs: config.batchIntervalMs, ratePerSecond },
+    Date.now(),
+  );
+  let reuse: ReturnType<NeuralGenerator["generate"]> | undefined;
 
   while (!channel.stopping) {
-    // How many rows this batch holds.
-    let rows: number;
-    if (perWriterRate > 0) {
-      const wait = windowStart + config.batchIntervalMs - Date.now();
-      if (wait > 0) await Promise.race([sleep(wait), channel.stopRequested]);
-      if (channel.stopping) break;
-      const due = perWriterRate * (Date.now() - windowStart) / 1000 + carry;
-      rows = Math.min(config.batchRows, Math.floor(due));
-      carry = due - rows;
-      if (rows === 0) continue;
-    } else {
-      rows = config.batchRows;
-    }
-    const firstRowAt = perWriterRate > 0 ? windowStart : Date.now();
-    windowStart = Date.now();
+    const wait = window.msUntilComplete(Date.now());
+    if (wait > 0) await Promise.race([sleep(wait), channel.stopRequested]);
+    if (channel.stopping) break;
+    const firstRowAt = ratePerSecond > 0 ? window.openedAt : Date.now();
+    const rows = window.complete(Date.now());
+    if (rows === 0) continue;
     const started = performance.now();
 
     const batch = generator.generate({
@@ -101,45 +94,25 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
     reuse = batch;
     const generated = performance.now();
 
-    const adds: Action[] = [];
-    let bytes = 0;
-    let encodeMs = 0;
-    let uploadMs = 0;
     currentSeq = seq;
-    for (const slice of splitByPartition(batch, partitionColumns)) {
-      const t0 = performance.now();
-      const file = encodeParquet(slice.batch, { rowGroupRows: 1 << 22 });
-      const t1 = performance.now();
-      const key = dataFileKey(slice.directory, seq);
-      await table.store.put(key, file.bytes);
-      const t2 = performance.now();
-      encodeMs += t1 - t0;
-      uploadMs += t2 - t1;
-      bytes += file.bytes.byteLength;
-      adds.push({ add: addFor(key, file, slice.values, dataFields) });
-    }
-
-    channel.send({ type: "committing", id, seq, rows });
-    const commitStart = performance.now();
     let conflicts = 0;
-    const outcome = await commit(
-      table.store,
-      [...adds, { txn: { appId: id, version: seq, lastUpdated: Date.now() } }],
-      newIntent(readVersion, { appTxns: [{ appId: id, version: seq }] }),
-      {
+    const { outcome, files, bytes, timings } = await appendBatch(target, batch, {
+      readVersion,
+      txn: { appId: id, version: seq },
+      fileIndex: seq,
+      description: {
         operation: "STREAMING UPDATE",
         operationParameters: { outputMode: "Append", queryId: id, epochId: seq },
-        operationMetrics: { numAddedFiles: String(adds.length), numOutputRows: String(rows) },
         isBlindAppend: true,
       },
-      {
-        maxRetryMs: WRITER_COMMIT_BUDGET_MS,
+      onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
+      commit: {
         onLostRace: ({ version }) => {
           conflicts++;
           emit({ event: "commit_conflict", version, batch_seq: seq });
         },
       },
-    );
+    });
     const done = performance.now();
     switch (outcome.kind) {
       case "committed": {
@@ -151,11 +124,11 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
           batch_seq: seq,
           rows,
           bytes,
-          files_out: adds.length,
+          files_out: files,
           generate_ms: round(generated - started),
-          encode_ms: round(encodeMs),
-          upload_ms: round(uploadMs),
-          commit_ms: round(done - commitStart),
+          encode_ms: round(timings.encodeMs),
+          upload_ms: round(timings.uploadMs),
+          commit_ms: round(timings.commitMs),
           total_ms: round(done - started),
           visibility_ms: round(Date.now() - firstRowAt),
           attempts: outcome.attempts,
@@ -173,7 +146,8 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
         break;
       case "conflict":
       case "gave-up":
-        // The batch's file stays unreferenced (vacuum reclaims it); the same
+      case "abandoned":
+        // Nothing was committed and the batch's files are deleted; the same
         // sequence is tried again with fresh data after a pause.
         emit({
           event: "batch_failed",

@@ -78,8 +78,26 @@ export interface ObjectStore {
   /** Deletes objects. A key that is already absent counts as deleted. */
   delete(keys: string[]): Promise<DeleteOutcome>;
 
-  /** Optional: stages bytes for repeated put-if-absent attempts (see `StagedObject`). */
-  stage?(bytes: Uint8Array): Promise<StagedObject>;
+  /**
+   * True where `head` costs next to nothing (a local `stat`), so callers may
+   * check an object before every step that relies on it. On S3 a HEAD is a
+   * billed round trip.
+   */
+  readonly headIsCheap?: boolean;
+
+  /**
+   * Optional: stages bytes for repeated put-if-absent attempts (see
+   * `StagedObject`). `near` is a key the staged bytes will be claimed under
+   * (or one in the same directory): a store may need the two side by side.
+   */
+  stage?(bytes: Uint8Array, near: string): Promise<StagedObject>;
+
+  /**
+   * Optional: removes the store's own temporary files (left by a put or a
+   * staged commit that was killed) last modified before `beforeMs` (epoch
+   * ms), and resolves how many it removed. Listings never show them.
+   */
+  removeStaleTemporaries?(beforeMs: number): Promise<number>;
 }
 
 /** Collects a listing into an array. */

@@ -1,0 +1,286 @@
+/**
+ * Appending rows: the one path by which every writer adds data to a table
+ * (the streaming writer role, the `write` command, Kafka ingest). Rows are
+ * split by partition, encoded as Parquet, uploaded, and committed as `add`
+ * actions, with a `txn` when the writer is idempotent. Outcomes and timings
+ * are values.
+ *
+ * Invariants:
+ * - Data files are uploaded before the commit that references them, under
+ *   unique names; an `add` is built only after its upload finished.
+ * - Held files (uploaded, not yet committed) are committed within
+ *   `holdBudgetMs` of the start of the first upload, or not at all: past the
+ *   budget the append is abandoned. Vacuum never deletes a file younger than
+ *   `VACUUM_RETENTION_FLOOR_MS` (ops/vacuum.ts), which exceeds the default
+ *   budget, so it cannot delete a file that an append will still commit.
+ * - Where a HEAD is cheap (local disk), every file is looked up right before
+ *   each commit attempt, and a missing file abandons the append instead of
+ *   committing a reference to nothing. On S3 the streaming path skips it: a
+ *   HEAD per file per commit is a billed round trip on the hot path, and the
+ *   floor already covers the window it would check.
+ * - An append that did not commit deletes the files it uploaded (best
+ *   effort); one that may have committed never does.
+ */
+
+import type { ColumnBatch, Field } from "../columnar/batch.ts";
+import type { Action, Add } from "../delta/actions.ts";
+import type { TransactionIntent } from "../delta/conflicts.ts";
+import {
+  commit,
+  type CommitDescription,
+  type CommitOptions,
+  type CommitOutcome,
+  newIntent,
+} from "../delta/transaction.ts";
+import {
+  type Codec,
+  type EncodedFile,
+  type EncodeOptions,
+  encodeParquet,
+} from "../parquet/encode.ts";
+import type { ObjectStore } from "../storage/object_store.ts";
+import { mapLimit } from "../util/concurrency.ts";
+import { log } from "../util/log.ts";
+import { addFor, dataFileKey, splitByPartition } from "./data_files.ts";
+
+/**
+ * The longest an append holds an uploaded file before its commit attempt:
+ * measured from the start of the first upload, so it also bounds the file's
+ * age (a store dates a file at or after the start of its upload).
+ */
+export const APPEND_HOLD_BUDGET_MS = 10_000;
+
+/** Where and how an append writes: the table's store and columns. */
+export interface AppendTarget {
+  store: ObjectStore;
+  partitionColumns: readonly string[];
+  /** The columns stored in data files (the table's, less the partition columns), in order. */
+  dataFields: readonly Field[];
+}
+
+/** The target of an append, from a table's columns. */
+export function appendTarget(
+  store: ObjectStore,
+  fields: readonly Field[],
+  partitionColumns: readonly string[],
+): AppendTarget {
+  return {
+    store,
+    partitionColumns,
+    dataFields: fields.filter((f) => !partitionColumns.includes(f.name)),
+  };
+}
+
+/** How often the files of an append are looked up before committing. */
+export type FileCheck = "every-attempt" | "never";
+
+/**
+ * The files an append has uploaded and not yet committed, with what they
+ * cost. `upload` adds one; `commitFiles` commits them all, or discards them.
+ */
+export class HeldFiles {
+  readonly target: AppendTarget;
+  readonly codec: Codec;
+  readonly adds: Add[] = [];
+  readonly keys: string[] = [];
+  rows = 0;
+  bytes = 0;
+  encodeMs = 0;
+  uploadMs = 0;
+  #heldSince: number | undefined;
+
+  constructor(target: AppendTarget, codec: Codec = "SNAPPY") {
+    this.target = target;
+    this.codec = codec;
+  }
+
+  /** Uploads an encoded file of one partition and keeps its `add`. */
+  async upload(
+    partition: { directory: string; values: Record<string, string | null> },
+    file: EncodedFile,
+    index: number,
+  ): Promise<Add> {
+    const started = performance.now();
+    this.#heldSince ??= started;
+    const key = dataFileKey(partition.directory, index, this.codec);
+    // Recorded first: a failed upload may still have left bytes behind.
+    this.keys.push(key);
+    await this.target.store.put(key, file.bytes);
+    this.uploadMs += performance.now() - started;
+    const add = addFor(key, file, partition.values, this.target.dataFields);
+    this.adds.push(add);
+    this.rows += file.numRows;
+    this.bytes += file.bytes.byteLength;
+    return add;
+  }
+
+  /** How long the oldest file has been held, in ms (0 before any upload). */
+  heldMs(): number {
+    return this.#heldSince === undefined ? 0 : performance.now() - this.#heldSince;
+  }
+
+  /** The first held file that is gone from the store, if any. */
+  async missing(): Promise<string | undefined> {
+    const store = this.target.store;
+    const found = await mapLimit(this.keys, 16, async (key) => (await store.head(key)) ?? key);
+    for (const f of found) if (typeof f === "string") return f;
+    return undefined;
+  }
+
+  /**
+   * Deletes the held files, best effort: called only when no commit
+   * references them. A failure is logged; vacuum reclaims what is left.
+   */
+  async discard(): Promise<void> {
+    if (this.keys.length === 0) return;
+    const keys = this.keys.splice(0);
+    this.adds.length = 0;
+    try {
+      const outcome = await this.target.store.delete(keys);
+      for (const failed of outcome.failed) {
+        log("append").warn("Could not delete the uncommitted file {key}: {reason}", failed);
+      }
+    } catch (error) {
+      log("append").warn("Could not delete {count} uncommitted files: {error}", {
+        count: keys.length,
+        error: String(error),
+      });
+    }
+  }
+}
+
+/** Options of `commitFiles`. */
+export interface CommitFilesOptions {
+  /** The version the append read (-1 for a new table). */
+  readVersion: number;
+  /** Actions committed before the adds: a new table's protocol and metadata, an overwrite's removes. */
+  leading?: readonly Action[];
+  /** Idempotency: the writer's application id and this append's version. */
+  txn?: { appId: string; version: number };
+  /** What the transaction read, beyond its version (an overwrite reads the whole table). */
+  intent?: Partial<Pick<TransactionIntent, "readFiles" | "readWholeTable">>;
+  /** What the commit says about itself; `operationMetrics` default to the files and rows. */
+  description: CommitDescription;
+  /** Retry limits and hooks of the commit loop. */
+  commit?: CommitOptions;
+  /**
+   * The longest the files may be held before a commit attempt, in ms; past
+   * it the append is abandoned. Infinity for a one-off command whose input
+   * may take longer to read (it then relies on the retention and the file check).
+   * @default APPEND_HOLD_BUDGET_MS
+   */
+  holdBudgetMs?: number;
+  /** Look every file up before each commit attempt. @default "every-attempt" where HEAD is cheap */
+  checkFiles?: FileCheck;
+}
+
+/** The outcome of an append. `abandoned`: the hold budget ran out, or a file vanished. */
+export type AppendOutcome = CommitOutcome;
+
+/** What an append did, as values. */
+export interface AppendResult {
+  outcome: AppendOutcome;
+  files: number;
+  rows: number;
+  bytes: number;
+  timings: { encodeMs: number; uploadMs: number; commitMs: number };
+}
+
+/**
+ * Commits held files as one version. Unless the outcome says the files are
+ * referenced (`committed`), they are deleted. If the commit throws (a storage
+ * failure), they are left: the commit may have landed.
+ */
+export async function commitFiles(
+  held: HeldFiles,
+  options: CommitFilesOptions,
+): Promise<AppendResult> {
+  const store = held.target.store;
+  const budget = options.holdBudgetMs ?? APPEND_HOLD_BUDGET_MS;
+  const check = options.checkFiles ?? (store.headIsCheap ? "every-attempt" : "never");
+  const actions: Action[] = [
+    ...(options.leading ?? []),
+    ...held.adds.map((add) => ({ add })),
+    ...(options.txn ? [{ txn: { ...options.txn, lastUpdated: Date.now() } }] : []),
+  ];
+  const intent = newIntent(options.readVersion, {
+    ...(options.intent?.readFiles ? { readFiles: options.intent.readFiles } : {}),
+    readWholeTable: options.intent?.readWholeTable ?? false,
+    appTxns: options.txn ? [options.txn] : [],
+  });
+  const description: CommitDescription = {
+    ...options.description,
+    operationMetrics: options.description.operationMetrics ?? {
+      numAddedFiles: String(held.adds.length),
+      numOutputRows: String(held.rows),
+      numOutputBytes: String(held.bytes),
+    },
+  };
+  const beforeAttempt = async (): Promise<string | undefined> => {
+    const heldMs = held.heldMs();
+    if (heldMs > budget) {
+      return `its files were held ${
+        Math.round(heldMs)
+      } ms, past the ${budget} ms budget that vacuum's retention floor allows`;
+    }
+    if (check === "every-attempt") {
+      const gone = await held.missing();
+      if (gone !== undefined) return `its data file ${gone} is gone (deleted by a vacuum?)`;
+    }
+    return undefined;
+  };
+  const started = performance.now();
+  const outcome = await commit(store, actions, intent, description, {
+    ...options.commit,
+    ...(Number.isFinite(budget) && options.commit?.maxRetryMs === undefined
+      ? { maxRetryMs: budget }
+      : {}),
+    beforeAttempt,
+  });
+  const commitMs = performance.now() - started;
+  const result: AppendResult = {
+    outcome,
+    files: held.adds.length,
+    rows: held.rows,
+    bytes: held.bytes,
+    timings: { encodeMs: held.encodeMs, uploadMs: held.uploadMs, commitMs },
+  };
+  if (outcome.kind !== "committed") await held.discard();
+  return result;
+}
+
+/** Options of `appendBatch`. */
+export interface AppendBatchOptions extends Omit<CommitFilesOptions, "leading" | "intent"> {
+  /** Parquet encoding. @default Snappy, one row group */
+  encode?: EncodeOptions;
+  /** The index in the data file names (`part-<index>-<uuid>`). @default 0 */
+  fileIndex?: number;
+  /** Called once the files are uploaded, right before the commit. */
+  onUploaded?: (held: HeldFiles) => void;
+}
+
+/**
+ * Appends one batch (all of the table's columns, in the table's order):
+ * one file per partition, then one commit. A failure to upload deletes what
+ * was uploaded and throws.
+ */
+export async function appendBatch(
+  target: AppendTarget,
+  batch: ColumnBatch,
+  options: AppendBatchOptions,
+): Promise<AppendResult> {
+  const held = new HeldFiles(target, options.encode?.codec ?? "SNAPPY");
+  try {
+    for (const slice of splitByPartition(batch, target.partitionColumns)) {
+      const t0 = performance.now();
+      const file = encodeParquet(slice.batch, { rowGroupRows: 1 << 22, ...options.encode });
+      held.encodeMs += performance.now() - t0;
+      await held.upload(slice, file, options.fileIndex ?? 0);
+    }
+  } catch (error) {
+    await held.discard();
+    throw error;
+  }
+  options.onUploaded?.(held);
+  return await commitFiles(held, options);
+}
