@@ -7,8 +7,13 @@
  *   reader never sees a partial object and a crash leaves at most a stray
  *   temporary file, which listings skip.
  * - `putIfAbsent` is atomic because `link(2)` fails if the target exists.
- * - No key reaches outside the root: keys are checked lexically, and a
- *   symbolic link on the way to a key must resolve inside the root.
+ * - No key reaches outside the root: keys are checked lexically, and on
+ *   every operation each directory on the way to the key is looked at with
+ *   `lstat` (microseconds each); a symbolic link among them must resolve
+ *   inside the root, and directories are made one level at a time, never
+ *   through a link. A link swapped in between that check and the system call
+ *   that follows it (microseconds later) is not caught: Deno offers no
+ *   `openat` with `O_NOFOLLOW` on every level.
  */
 
 import { checkKey, compareKeys } from "./keys.ts";
@@ -57,9 +62,11 @@ const SYNC_READ_BYTES = 1024 * 1024;
 export class LocalStore implements ObjectStore {
   readonly uri: string;
   readonly root: string;
+  /** A stat is a few microseconds. */
+  readonly headIsCheap = true;
   readonly #fsync: boolean;
   #realRoot: string | undefined;
-  readonly #checkedDirs = new Set<string>();
+  #rootMade = false;
 
   constructor(uriOrPath: string, options: LocalStoreOptions = {}) {
     this.root = localPathFromUri(uriOrPath);
@@ -132,15 +139,18 @@ export class LocalStore implements ObjectStore {
   /**
    * Writes and syncs a temporary file once; each `putIfAbsent` of the staged
    * object then only hard-links it, so retrying at the next key is cheap.
-   * `near` is a key whose directory the temporary file goes to (links need
-   * one file system); by default the log directory.
+   * The temporary file goes to `near`'s directory (links need one file
+   * system); errors name `near`.
    */
-  async stage(bytes: Uint8Array, near = "_delta_log/x"): Promise<StagedObject> {
+  async stage(bytes: Uint8Array, near: string): Promise<StagedObject> {
     const nearPath = await this.#resolve(near, true);
     const temp = await this.#writeTemp(nearPath, bytes);
     return {
       putIfAbsent: async (key) => {
         const path = await this.#resolve(key, true);
+        if (path.slice(0, path.lastIndexOf("/")) !== temp.slice(0, temp.lastIndexOf("/"))) {
+          throw new RangeError(`Cannot create ${path}: it was staged for another directory`);
+        }
         // A cheap look first: a writer that lost the race learns it without a
         // failed link. The link stays the only arbiter, so two cannot win.
         try {
@@ -186,6 +196,36 @@ export class LocalStore implements ObjectStore {
       }
     }
     return Promise.resolve(outcome);
+  }
+
+  async removeStaleTemporaries(beforeMs: number): Promise<number> {
+    let removed = 0;
+    const walk = (dir: string) => {
+      let entries: Deno.DirEntry[];
+      try {
+        entries = [...Deno.readDirSync(dir)];
+      } catch (error) {
+        if (error instanceof Deno.errors.NotFound) return;
+        throw new Error(`Cannot list ${dir}`, { cause: error });
+      }
+      for (const entry of entries) {
+        // Links are never followed: one could lead out of the root.
+        if (entry.isSymlink) continue;
+        const path = `${dir}/${entry.name}`;
+        if (entry.isDirectory) walk(path);
+        else if (entry.isFile && entry.name.startsWith(TEMP_MARKER)) {
+          try {
+            if ((Deno.lstatSync(path).mtime?.getTime() ?? Infinity) >= beforeMs) continue;
+            Deno.removeSync(path);
+            removed++;
+          } catch (error) {
+            if (!(error instanceof Deno.errors.NotFound)) throw error;
+          }
+        }
+      }
+    };
+    walk(this.root);
+    return await Promise.resolve(removed);
   }
 
   async #walk(
@@ -289,29 +329,47 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
-   * Refuses `key` if its directory resolves outside the root; with `create`,
-   * makes the directory first. Each directory is checked once (synchronously:
-   * it happens once per directory, and deletion needs it without awaiting). A
-   * directory that does not exist holds nothing to escape through, so it is
-   * left unchecked until it does.
+   * Refuses `key` if a directory on its way is a link that resolves outside
+   * the root; with `create`, makes the missing directories one level at a
+   * time (never through a link outside). Runs on every operation: each level
+   * is one synchronous `lstat`, microseconds, and deletion needs it without
+   * awaiting. A level that does not exist holds nothing to escape through.
    */
   #checkDirectory(key: string, dir: string, create: boolean): void {
-    if (this.#checkedDirs.has(dir)) return;
-    if (create) Deno.mkdirSync(dir, { recursive: true });
-    let realDir: string;
-    try {
-      realDir = Deno.realPathSync(dir);
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return;
-      throw error;
+    if (create && !this.#rootMade) {
+      // The root is trusted (the user named it): made once, as a whole.
+      Deno.mkdirSync(this.root, { recursive: true });
+      this.#rootMade = true;
     }
-    const realRoot = this.#getRealRoot();
-    if (realDir !== realRoot && !realDir.startsWith(realRoot + "/")) {
-      throw new RangeError(
-        `Refusing key ${key}: its directory resolves to ${realDir}, outside the table root ${realRoot}`,
-      );
+    if (dir.length <= this.root.length) return;
+    const levels = dir.slice(this.root.length + 1).split("/");
+    let path = this.root;
+    for (const level of levels) {
+      path += `/${level}`;
+      let info: Deno.FileInfo;
+      try {
+        info = Deno.lstatSync(path);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+        if (!create) return;
+        try {
+          Deno.mkdirSync(path);
+        } catch (error) {
+          if (!(error instanceof Deno.errors.AlreadyExists)) {
+            throw new Error(`Cannot create the directory ${path}`, { cause: error });
+          }
+        }
+        info = Deno.lstatSync(path);
+      }
+      if (!info.isSymlink) continue;
+      const real = Deno.realPathSync(path);
+      const realRoot = this.#getRealRoot();
+      if (real !== realRoot && !real.startsWith(realRoot + "/")) {
+        throw new RangeError(
+          `Refusing key ${key}: its directory ${path} is a link to ${real}, outside the table root ${realRoot}`,
+        );
+      }
     }
-    this.#checkedDirs.add(dir);
   }
 
   #getRealRoot(): string {
