@@ -13,7 +13,15 @@
  * - the log, or anything in a hidden directory (`_` or `.` prefix) other than
  *   a partition directory;
  * - anything outside the table root: paths from the log are only compared,
- *   never followed, and every key the store lists is inside the root.
+ *   never followed, and every key the store lists is inside the root;
+ * - whatever retention it is given, a file younger than
+ *   `VACUUM_RETENTION_FLOOR_MS`: the longest an append may hold an uploaded,
+ *   uncommitted file (`APPEND_HOLD_BUDGET_MS`, enforced by ops/append.ts)
+ *   plus a margin for a commit in flight and clock skew between machines.
+ *   A short retention may be allowed; losing an acknowledged row may not.
+ * A full pass also removes the store's stale temporary files (a put or
+ * commit killed half way), once they are older than the retention and an
+ * hour, far longer than any put or commit keeps one.
  * The listing is taken before the snapshot is loaded, so that a file
  * committed between the two is in the snapshot.
  *
@@ -32,9 +40,26 @@ import { LOG_DIR } from "../delta/log_path.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import { followLog } from "../delta/snapshot.ts";
+import { APPEND_HOLD_BUDGET_MS } from "./append.ts";
 
 /** The default retention of deleted files: 7 days, as in Delta. */
 export const DEFAULT_VACUUM_RETENTION_MS = 7 * 86_400_000;
+
+/**
+ * Time for a commit already sent when an append's hold budget ran out to
+ * land, and for clock skew between the vacuuming machine and the store.
+ */
+const FLOOR_MARGIN_MS = 5_000;
+
+/**
+ * The shortest retention vacuum ever uses, whatever it is asked: longer than
+ * an append may hold an uploaded file before committing it, so vacuum never
+ * deletes a file that a writer will still commit.
+ */
+export const VACUUM_RETENTION_FLOOR_MS = APPEND_HOLD_BUDGET_MS + FLOOR_MARGIN_MS;
+
+/** Stale temporary files are removed only past this age (and the retention). */
+export const TEMP_FILE_MIN_AGE_MS = 3_600_000;
 
 /** Why a listed file was kept. */
 export interface VacuumKept {
@@ -47,7 +72,10 @@ export interface VacuumKept {
 /** What a vacuum would delete. */
 export interface VacuumPlan {
   version: number;
+  /** The retention used: the one asked for, raised to the floor if below it. */
   retentionMs: number;
+  /** True when the retention asked for was below `VACUUM_RETENTION_FLOOR_MS`. */
+  raisedToFloor: boolean;
   cutoffMs: number;
   delete: ObjectMeta[];
   bytes: number;
@@ -69,7 +97,8 @@ export interface VacuumPlanInput {
 
 /** Decides which listed files vacuum may delete. Pure. */
 export function planVacuum(input: VacuumPlanInput): VacuumPlan {
-  const cutoffMs = input.nowMs - input.retentionMs;
+  const retentionMs = Math.max(input.retentionMs, VACUUM_RETENTION_FLOOR_MS);
+  const cutoffMs = input.nowMs - retentionMs;
   const kept: VacuumKept = { active: 0, youngTombstone: 0, youngFile: 0, hidden: 0 };
   const del: ObjectMeta[] = [];
   let bytes = 0;
@@ -96,7 +125,8 @@ export function planVacuum(input: VacuumPlanInput): VacuumPlan {
   }
   return {
     version: input.version,
-    retentionMs: input.retentionMs,
+    retentionMs,
+    raisedToFloor: retentionMs > input.retentionMs,
     cutoffMs,
     delete: del,
     bytes,
@@ -198,6 +228,8 @@ export interface VacuumResult {
   plan: VacuumPlan;
   filesDeleted: number;
   bytesDeleted: number;
+  /** Stale temporary files removed (a full pass on a store that makes them). */
+  tempFilesDeleted: number;
   failed: { key: string; reason: string }[];
 }
 
@@ -252,8 +284,13 @@ export async function vacuum(
     plan,
     filesDeleted: 0,
     bytesDeleted: 0,
+    tempFilesDeleted: 0,
     failed: [],
   };
+  if (!result.dryRun && !logOnly && store.removeStaleTemporaries) {
+    const age = Math.max(plan.retentionMs, TEMP_FILE_MIN_AGE_MS);
+    result.tempFilesDeleted = await store.removeStaleTemporaries(now() - age);
+  }
   if (result.dryRun || plan.delete.length === 0) return result;
   // Last look before deleting: a file committed since the snapshot was loaded
   // is referenced now and must stay.
