@@ -19,7 +19,7 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
     layers: ["columnar", "util"],
     libraries: /^(hyparquet(-writer)?(\/src\/[a-z-]+\.js)?|hysnappy|node:zlib)$/,
   },
-  delta: { layers: ["storage", "columnar", "util", "version.ts"] },
+  delta: { layers: ["storage", "columnar", "util", "version.ts"], libraries: /^crc-32$/ },
   ops: { layers: ["delta", "parquet", "storage", "columnar", "util", "version.ts"] },
   sources: {
     layers: ["parquet", "storage", "columnar", "util"],
