@@ -281,7 +281,12 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
       const defs = page.definitionLevels ?? [];
       const reps = page.repetitionLevels;
       const n = defs.length || reps.length || converted.length;
-      if (maxDef) copyLevels(def, defs, at);
+      // hyparquet returns no definition levels for a v1 page without nulls
+      // (a checkpoint part or sidecar that holds only adds): all are defined.
+      if (maxDef) {
+        if (defs.length) copyLevels(def, defs, at);
+        else def.fill(maxDef, at, at + n);
+      }
       if (maxRep) copyLevels(rep, reps, at);
       for (let i = 0; i < converted.length; i++) values[valueCount++] = converted[i];
       at += n;

@@ -9,6 +9,7 @@ import { bytesSource } from "../../src/parquet/byte_source.ts";
 import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
 import { readRecordsByColumns } from "../../src/parquet/records.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { parquetTool } from "../_helpers/pyarrow.ts";
 
 const ROOT = new URL("../../../shared/testdata/delta-rs/", import.meta.url).pathname;
 
@@ -114,4 +115,26 @@ Deno.test("readRecordsByColumns() assembles null structs, maps and lists exactly
     flag: true,
   });
   assertEquals(rows![1]!.add, null);
+});
+
+Deno.test("readRecordsByColumns() reads a v1 page without nulls (a checkpoint part of only adds)", async () => {
+  // hyparquet returns no definition levels for such a page; Spark's parquet-mr writes them.
+  const dir = await Deno.makeTempDir();
+  const adds = [1, 2, 3].map((i) => ({
+    path: `f${i}.parquet`,
+    partitionValues: {},
+    size: i,
+    modificationTime: 0,
+    dataChange: false,
+    stats: "{}",
+  }));
+  await parquetTool({ cmd: "write_adds", path: `${dir}/part.parquet`, adds });
+  const file = await openParquet(bytesSource(await Deno.readFile(`${dir}/part.parquet`), "part"));
+  const rows = await readRecordsByColumns(file, ["add"]);
+  assertEquals(rows!.map((r) => (r.add as { path: string } | null)?.path), [
+    "f1.parquet",
+    "f2.parquet",
+    "f3.parquet",
+  ]);
+  await compare(await Deno.readFile(`${dir}/part.parquet`), "part", ["add"]);
 });

@@ -256,9 +256,33 @@ def delta_rs(req):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+ADD_TYPE = pa.struct([
+    ("path", pa.string()),
+    ("partitionValues", pa.map_(pa.string(), pa.string())),
+    ("size", pa.int64()),
+    ("modificationTime", pa.int64()),
+    ("dataChange", pa.bool_()),
+    ("stats", pa.string()),
+])
+
+
+def write_adds(req):
+    """A checkpoint file (a part or a sidecar) that holds only `add` actions,
+    written as Spark's parquet-mr writes them: v1 data pages, no nulls."""
+    adds = [
+        {**a, "partitionValues": list(a.get("partitionValues", {}).items())}
+        for a in req["adds"]
+    ]
+    table = pa.Table.from_arrays([pa.array(adds, type=ADD_TYPE)], names=["add"])
+    pq.write_table(table, req["path"], data_page_version="1.0")
+    return {"ok": True}
+
+
 def main():
     req = json.load(sys.stdin)
-    handler = {"read": read, "rows": rows, "write": write, "delta_rs": delta_rs}[req["cmd"]]
+    handler = {
+        "read": read, "rows": rows, "write": write, "delta_rs": delta_rs, "write_adds": write_adds,
+    }[req["cmd"]]
     json.dump(handler(req), sys.stdout)
 
 
