@@ -9,9 +9,10 @@ import { formatFields, printJson, write } from "./output.ts";
 
 export const CHECKPOINT_HELP = `Usage: neuralake checkpoint <table>
 
-Write a classic Parquet checkpoint of the latest version and point
-_delta_log/_last_checkpoint at it, so that readers start there instead of
-replaying every JSON commit.
+Write a checkpoint of the latest version and point _delta_log/_last_checkpoint
+at it, so that readers start there instead of replaying every JSON commit. A
+hint that points at a newer checkpoint that exists is kept; one that points
+at nothing is replaced, even if that moves it back.
 
 ${GLOBAL_HELP}`;
 

@@ -11,8 +11,10 @@ export const VERIFY_HELP = `Usage: neuralake verify <table>
 
 Check that a table is whole: every referenced file exists with its logged
 size, row counts in the files match their statistics, the log has no gaps,
-and the newest checkpoint agrees with a replay of the commits. Exits with
-status 1 if any check fails.
+_last_checkpoint points at a checkpoint that exists (other engines refuse a
+table whose hint points at nothing; \`neuralake checkpoint\` repairs it), and
+the newest checkpoint agrees with a replay of the commits. Exits with status
+1 if any check fails.
 
 ${GLOBAL_HELP}`;
 

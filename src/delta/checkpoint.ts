@@ -11,8 +11,8 @@
 
 import type { ObjectStore } from "../storage/object_store.ts";
 import type { Action } from "./actions.ts";
-import { checkpointKey, LAST_CHECKPOINT_KEY } from "./log_path.ts";
-import type { LastCheckpoint } from "./log_segment.ts";
+import { checkpointKey, LAST_CHECKPOINT_KEY, LOG_DIR, padVersion } from "./log_path.ts";
+import { hintProblem, type LastCheckpoint, listLog, readLastCheckpoint } from "./log_segment.ts";
 import type { StructType } from "./schema.ts";
 import type { SnapshotState } from "./replay.ts";
 
@@ -69,22 +69,24 @@ export async function writeCheckpoint(
     sizeInBytes: bytes.length,
     numOfAddFiles: state.files.size,
   };
-  const previous = await readHintVersion(store);
-  if (previous === undefined || previous <= state.version) {
-    await store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode(JSON.stringify(hint)));
-  }
+  await updateHint(store, hint);
   return hint;
 }
 
-async function readHintVersion(store: ObjectStore): Promise<number | undefined> {
-  const bytes = await store.get(LAST_CHECKPOINT_KEY);
-  if (!bytes) return undefined;
-  try {
-    const v = JSON.parse(new TextDecoder().decode(bytes))?.version;
-    return typeof v === "number" ? v : undefined;
-  } catch {
-    return undefined;
+/**
+ * Points `_last_checkpoint` at a checkpoint just written, unless it already
+ * points at a newer checkpoint that exists. A hint that points at nothing
+ * (a version beyond the log, a deleted checkpoint) is replaced even if that
+ * moves it backwards: engines that trust the hint cannot open the table
+ * until it is.
+ */
+async function updateHint(store: ObjectStore, hint: LastCheckpoint): Promise<void> {
+  const previous = await readLastCheckpoint(store);
+  if (previous !== undefined && previous.version > hint.version) {
+    const files = await listLog(store, `${LOG_DIR}/${padVersion(previous.version)}`);
+    if (hintProblem(previous, files) === undefined) return;
   }
+  await store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode(JSON.stringify(hint)));
 }
 
 /** Parses `delta.deletedFileRetentionDuration` (`interval 7 days`) into ms. */

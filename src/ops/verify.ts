@@ -10,6 +10,7 @@
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { LAST_CHECKPOINT_KEY, LOG_DIR, parseLogPath } from "../delta/log_path.ts";
+import { hintProblem, readLastCheckpoint } from "../delta/log_segment.ts";
 import { loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { openParquet } from "../parquet/decode.ts";
@@ -46,6 +47,7 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
   const logListing: ObjectMeta[] = [];
   for await (const meta of table.store.list(`${LOG_DIR}/`)) logListing.push(meta);
   checks.push(checkLogContiguous(logListing));
+  checks.push(await checkHint(table.store, logListing));
   const snapshot = await snapshotOf(table);
   const files = [...snapshot.files.values()];
 
@@ -151,6 +153,48 @@ function checkLogContiguous(listing: ObjectMeta[]): VerifyCheck {
       ? "the log holds no commits"
       : `commits ${first} to ${last} are present${problems.length ? ", with gaps" : ""}`,
     problems: problems.slice(0, MAX_PROBLEMS),
+  };
+}
+
+/**
+ * `_last_checkpoint`, if present, points at a checkpoint that exists in the
+ * form it describes: delta-rs and delta-kernel trust it and refuse a table
+ * whose hint points at nothing, although neuralake reads past it.
+ */
+async function checkHint(store: ObjectStore, listing: ObjectMeta[]): Promise<VerifyCheck> {
+  const name = "last_checkpoint_exists";
+  if (!listing.some((m) => m.key === LAST_CHECKPOINT_KEY)) {
+    return {
+      name,
+      passed: true,
+      skipped: true,
+      detail: "there is no _last_checkpoint",
+      problems: [],
+    };
+  }
+  const hint = await readLastCheckpoint(store);
+  if (!hint) {
+    return {
+      name,
+      passed: false,
+      skipped: false,
+      detail: "_last_checkpoint cannot be read",
+      problems: ["_last_checkpoint is not a JSON object with a version"],
+    };
+  }
+  const files = listing
+    .map((m) => parseLogPath(m.key))
+    .filter((p) => p !== undefined && p.version >= hint.version);
+  const problem = hintProblem(hint, files as NonNullable<typeof files[number]>[]);
+  return {
+    name,
+    passed: problem === undefined,
+    skipped: false,
+    detail: problem === undefined
+      ? `_last_checkpoint points at the checkpoint at version ${hint.version}`
+      : "_last_checkpoint points at nothing usable, so other engines cannot open the table: " +
+        "write a checkpoint (neuralake checkpoint) to repair it",
+    problems: problem === undefined ? [] : [`_last_checkpoint: ${problem}`],
   };
 }
 
