@@ -5,13 +5,25 @@
  */
 
 import type { Field } from "../../src/columnar/batch.ts";
-import { commitKey } from "../../src/delta/log_path.ts";
+import type { Action } from "../../src/delta/actions.ts";
+import { checkpointActions } from "../../src/delta/checkpoint.ts";
+import {
+  checkpointKey,
+  commitKey,
+  LAST_CHECKPOINT_KEY,
+  multipartCheckpointKey,
+} from "../../src/delta/log_path.ts";
+import { readLastCheckpoint } from "../../src/delta/log_segment.ts";
+import { checkpointTable } from "../../src/ops/checkpoint.ts";
 import { describeTable } from "../../src/ops/describe.ts";
+import { verifyTable } from "../../src/ops/verify.ts";
 import { snapshotOf, type Table } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { BACKENDS } from "../_helpers/backends.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { parquetTool } from "../_helpers/pyarrow.ts";
 
 const FIELDS: Field[] = [{ name: "n", type: "long", nullable: true }];
 
@@ -47,5 +59,109 @@ for (const backend of BACKENDS) {
       // Time travel to a version before the gap still works.
       assertEquals((await snapshotOf(table, { version: 5 })).files.size, 6);
     },
+  });
+}
+
+const DANGLING_HINTS: { name: string; damage: (table: Table) => Promise<void> }[] = [
+  {
+    name: "a version beyond the log",
+    damage: (table) =>
+      table.store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":40,"size":3}')),
+  },
+  {
+    name: "a deleted checkpoint file",
+    damage: async (table) => {
+      await table.store.delete([checkpointKey(5)]);
+    },
+  },
+];
+
+for (const { name, damage } of DANGLING_HINTS) {
+  Deno.test(`a _last_checkpoint that names ${name} fails verify, is read past, and the next checkpoint repairs it`, async () => {
+    const { uri, table } = await BACKENDS[0]!.newTable("hint");
+    await tableOfVersions(table, 7);
+    await damage(table);
+
+    const report = await verifyTable(table);
+    const check = report.checks.find((c) => c.name === "last_checkpoint_exists")!;
+    assertEquals([report.passed, check.passed], [false, false]);
+    assert(check.problems[0]!.includes("does not exist"), check.problems[0]);
+    await assertRejects(() => readWithDeltaRs(uri), "delta-rs cannot read");
+
+    // neuralake reads the whole log instead, as Spark does.
+    const ours = await readWithNeuralake(table);
+    assertEquals(ours.version, 7);
+    assertEquals(ours.rows.length, 8);
+
+    const hint = await checkpointTable({ ...table });
+    assertEquals(hint.version, 7);
+    assertEquals((await readLastCheckpoint(table.store))?.version, 7, "the hint moved to 7");
+    assert((await verifyTable(table)).passed);
+    const theirs = await readWithDeltaRs(uri);
+    assertEquals(theirs.version, 7);
+    assertEquals(canonicalRows(theirs.rows), canonicalRows(ours.rows));
+  });
+}
+
+Deno.test("a checkpoint of an older version leaves a hint that points at a newer checkpoint", async () => {
+  const { table } = await BACKENDS[0]!.newTable("hint-newer");
+  await tableOfVersions(table, 11);
+  assertEquals((await readLastCheckpoint(table.store))?.version, 10);
+  await checkpointTable(table, await snapshotOf(table, { version: 7 }));
+  assertEquals((await readLastCheckpoint(table.store))?.version, 10);
+  assert(await table.store.head(checkpointKey(7)) !== undefined);
+});
+
+/**
+ * Replaces the classic checkpoint at `version` by a two-part one, written as
+ * PROTOCOL.md describes ("Multi-part checkpoint": part o of p, every action
+ * in exactly one part) with `parts: 2` in `_last_checkpoint`. As in Spark's,
+ * the second part holds only adds, in Parquet v1 pages (written by pyarrow).
+ */
+async function splitCheckpoint(table: Table, version: number): Promise<void> {
+  const state = await snapshotOf(table, { version });
+  const actions = checkpointActions(state, 0);
+  const adds = actions.filter((a) => "add" in a);
+  const second = adds.slice(0, Math.ceil(adds.length / 2));
+  const first = actions.filter((a) => !(second as Action[]).includes(a));
+  await table.store.put(
+    multipartCheckpointKey(version, 1, 2),
+    table.codec.write(first, state.schema),
+  );
+  const dir = await Deno.makeTempDir();
+  await parquetTool({
+    cmd: "write_adds",
+    path: `${dir}/part2.parquet`,
+    adds: second.map((a) => "add" in a && a.add),
+  });
+  await table.store.put(
+    multipartCheckpointKey(version, 2, 2),
+    await Deno.readFile(`${dir}/part2.parquet`),
+  );
+  await table.store.delete([checkpointKey(version)]);
+  const hint = { version, size: actions.length, parts: 2 };
+  await table.store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode(JSON.stringify(hint)));
+}
+
+for (const backend of BACKENDS) {
+  Deno.test(`every part of a multi-part checkpoint is read, and a missing part is never read past (${backend.name})`, async () => {
+    const { uri, table } = await backend.newTable("multipart");
+    await tableOfVersions(table, 7);
+    await splitCheckpoint(table, 5);
+    // Without the commits the checkpoint replaces, only the checkpoint holds versions 0-5.
+    await table.store.delete([0, 1, 2, 3, 4].map(commitKey));
+
+    const fresh = (): Table => ({ ...table });
+    const snapshot = await snapshotOf(fresh());
+    assertEquals(snapshot.segment.checkpoint?.keys.length, 2);
+    const ours = await readWithNeuralake(fresh());
+    assertEquals(ours.rows.map((r) => Number(r.n)).sort(), [0, 1, 2, 3, 4, 5, 6, 7]);
+    const theirs = await readWithDeltaRs(uri, { storageOptions: backend.storageOptions() });
+    assertEquals(canonicalRows(theirs.rows), canonicalRows(ours.rows));
+    assert((await verifyTable(fresh())).passed);
+
+    await table.store.delete([multipartCheckpointKey(5, 2, 2)]);
+    await assertRejects(() => snapshotOf(fresh()), "has 1 of its 2 parts");
+    await assertRejects(() => readWithNeuralake(fresh()), "commit 0 is missing");
   });
 }
