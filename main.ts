@@ -17,6 +17,7 @@ import { DESCRIBE_HELP, parseDescribeArgs, runDescribe } from "./src/cli/describ
 import { CHECKPOINT_HELP, parseCheckpointArgs, runCheckpoint } from "./src/cli/checkpoint.ts";
 import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
 import { parseVacuumArgs, runVacuum, VACUUM_HELP } from "./src/cli/vacuum.ts";
+import { OPTIMIZE_HELP, parseOptimizeArgs, runOptimize } from "./src/cli/optimize.ts";
 import { parseStreamArgs, runStreamCommand, STREAM_HELP } from "./src/cli/stream.ts";
 import {
   COMPACTOR_HELP,
@@ -98,6 +99,11 @@ const COMMANDS: Record<
     summary: "Check that every file, row count, commit and checkpoint is sound",
     help: VERIFY_HELP,
     main: (argv) => runVerify(parseVerifyArgs(argv)),
+  },
+  optimize: {
+    summary: "Run one compaction pass (OPTIMIZE) and exit, for nightly scripts",
+    help: OPTIMIZE_HELP,
+    main: (argv) => runOptimize(parseOptimizeArgs(argv)),
   },
   vacuum: {
     summary: "Delete unreferenced data files past retention",
