@@ -3,9 +3,6 @@
  * travel and a limit, as a text table, CSV, NDJSON or Parquet.
  */
 
-import { stringify } from "csv-stringify/sync";
-import { scalarAt } from "../columnar/scalar.ts";
-import { ParquetFileBuilder } from "../parquet/encode.ts";
 import { type ScanStats, scanTable } from "../ops/scan.ts";
 import { openTable } from "../ops/table.ts";
 import {
@@ -17,8 +14,15 @@ import {
   stringFlag,
   UsageError,
 } from "./args.ts";
-import { cellText, rowObject } from "./cells.ts";
-import { formatTable, printJson, toJson, write } from "./output.ts";
+import { printJson } from "./output.ts";
+import {
+  csvWriter,
+  jsonDocumentWriter,
+  ndjsonWriter,
+  parquetWriter,
+  tableWriter,
+  TextSink,
+} from "./scan_output.ts";
 
 export const SCAN_HELP = `Usage: neuralake scan <table> [options]
 
@@ -38,6 +42,10 @@ Options:
 
 With --json, stdout gets one JSON object: the rows (unless --output is given)
 and the scan figures, including how many files were skipped.
+
+Rows are written as they are read, one row group at a time, so output of
+any size streams with bounded memory. The table format aligns its columns
+on the first 1000 rows. With --limit, no file is read once the rows are in.
 
 In ndjson and --json: timestamps are ISO-8601 UTC with microseconds, dates
 YYYY-MM-DD, int64 numbers (strings beyond 2^53), decimals strings, binary base64.
@@ -100,63 +108,29 @@ export async function runScan(args: ScanArgs): Promise<number> {
     ...(args.version !== undefined ? { version: args.version } : {}),
     ...(args.limit !== undefined ? { limit: args.limit } : {}),
   });
-  const names = scan.fields.map((f) => f.name);
 
   if (args.json && !args.output) {
-    const rows: Record<string, unknown>[] = [];
-    for await (const batch of scan.batches) {
-      for (let i = 0; i < batch.length; i++) rows.push(rowObject(batch, i));
-    }
-    printJson({ columns: scan.fields, rows, stats: summary(scan.stats) });
+    const doc = jsonDocumentWriter(new TextSink(Deno.stdout), scan.fields);
+    for await (const batch of scan.batches) await doc.batch(batch);
+    await doc.finish(summary(scan.stats));
     return 0;
   }
 
   const file = args.output
     ? await Deno.open(args.output, { write: true, create: true, truncate: true })
     : undefined;
-  const encoder = new TextEncoder();
-  const out = (text: string) => {
-    if (file) {
-      const bytes = encoder.encode(text);
-      let n = 0;
-      while (n < bytes.length) n += file.writeSync(bytes.subarray(n));
-    } else write(text);
-  };
+  const target = file ?? Deno.stdout;
   try {
-    if (args.format === "parquet") {
-      const builder = new ParquetFileBuilder(scan.fields);
-      for await (const batch of scan.batches) builder.writeBatch(batch);
-      const bytes = builder.finish().bytes;
-      let n = 0;
-      while (n < bytes.length) n += file!.writeSync(bytes.subarray(n));
-    } else if (args.format === "table") {
-      const rows: string[][] = [];
-      for await (const batch of scan.batches) {
-        for (let i = 0; i < batch.length; i++) {
-          rows.push(
-            scan.fields.map((f, c) => cellText(scalarAt(batch.columns[c]!, f.type, i), f.type)),
-          );
-        }
-      }
-      out(formatTable(names, rows));
-    } else if (args.format === "csv") {
-      out(stringify([names]));
-      for await (const batch of scan.batches) {
-        const rows: string[][] = [];
-        for (let i = 0; i < batch.length; i++) {
-          rows.push(
-            scan.fields.map((f, c) => cellText(scalarAt(batch.columns[c]!, f.type, i), f.type)),
-          );
-        }
-        out(stringify(rows));
-      }
-    } else {
-      for await (const batch of scan.batches) {
-        let text = "";
-        for (let i = 0; i < batch.length; i++) text += toJson(rowObject(batch, i), 0) + "\n";
-        out(text);
-      }
-    }
+    const sink = new TextSink(target);
+    const writer = args.format === "parquet"
+      ? parquetWriter(target, scan.fields)
+      : args.format === "table"
+      ? tableWriter(sink, scan.fields)
+      : args.format === "csv"
+      ? csvWriter(sink, scan.fields)
+      : ndjsonWriter(sink, scan.fields);
+    for await (const batch of scan.batches) await writer.batch(batch);
+    await writer.end();
   } finally {
     file?.close();
   }

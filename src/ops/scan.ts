@@ -8,7 +8,9 @@
  * Invariants: a file or row group is skipped only when its bounds prove no
  * row matches (see predicate.ts); rows come out in a deterministic order (files
  * by path, then file order); the batch fields are the requested columns in
- * the order asked (or the table's order).
+ * the order asked (or the table's order); one batch is at most one row group,
+ * and memory is bounded by the read-ahead (a few row groups), not by the
+ * file or table size; with a limit, no file is opened once it has its rows.
  */
 
 import {
@@ -24,8 +26,12 @@ import type { Add } from "../delta/actions.ts";
 import { decodeFilePath, parsePartitionValue } from "../delta/partition.ts";
 import { toBatchFields } from "../delta/schema.ts";
 import { type ParsedFileStats, parseStats } from "../delta/stats.ts";
-import { openParquet, readColumns } from "../parquet/decode.ts";
-import { mapLimit } from "../util/concurrency.ts";
+import {
+  openParquet,
+  type ParquetFile,
+  readColumns,
+  type RowGroupInfo,
+} from "../parquet/decode.ts";
 import { deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import {
@@ -50,8 +56,13 @@ export interface ScanOptions {
   version?: number;
   /** The most rows to return. */
   limit?: number;
-  /** How many files are read ahead in parallel. @default 4 */
+  /** How many row groups are read ahead in parallel. @default 4 */
   concurrency?: number;
+  /**
+   * The most compressed bytes of row groups read ahead; one row group is
+   * always read, however large. @default 64 MiB
+   */
+  readAheadBytes?: number;
 }
 
 /** What a scan read and skipped; filled in as the scan runs. */
@@ -73,6 +84,8 @@ export interface Scan {
   stats: ScanStats;
   batches: AsyncIterable<ColumnBatch>;
 }
+
+const DEFAULT_READ_AHEAD_BYTES = 64 << 20;
 
 /** Starts a scan. Errors in columns or the predicate are thrown here. */
 export async function scanTable(table: Table, options: ScanOptions = {}): Promise<Scan> {
@@ -135,7 +148,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
       f,
     ) => [f.name, f.type]),
   );
-  const selected: { add: Add; partition: Map<string, Scalar>; whole: boolean }[] = [];
+  const selected: Selected[] = [];
   for (const add of files) {
     const partition = new Map<string, Scalar>();
     for (const name of partitionColumns) {
@@ -157,96 +170,130 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
 
   const limit = options.limit ?? Infinity;
   const concurrency = Math.max(1, options.concurrency ?? 4);
-  async function readFile(
-    entry: { add: Add; partition: Map<string, Scalar>; whole: boolean },
-  ): Promise<{ batch: ColumnBatch; filter: boolean }> {
+  const readAheadBytes = options.readAheadBytes ?? DEFAULT_READ_AHEAD_BYTES;
+
+  /** The row groups of one file that may match, opened when first needed. */
+  async function openEntry(entry: Selected): Promise<OpenedFile> {
     const key = decodeFilePath(entry.add.path);
     const [file, deleted] = await Promise.all([
       objectSourceOf(table.store, key, entry.add.size).then(openParquet),
       deletedRowsOf(table, entry.add),
     ]);
-    let groupsRead = 0;
-    const keptGroups: { rowStart: number; numRows: number }[] = [];
-    const fields = entry.whole ? outDataFields : dataFields;
-    let batch = await readColumns(file, {
-      fields,
-      rowGroupFilter: (group) => {
-        const keep = !predicate || entry.whole || mayMatch(predicate, {
-          numRecords: group.numRows,
-          column: (name) => {
-            if (entry.partition.has(name)) {
-              return partitionBounds(entry.partition.get(name)!, group.numRows);
-            }
-            const s = group.stats[name];
-            return s ? { min: s.min, max: s.max, nullCount: s.nullCount } : undefined;
-          },
-        });
-        if (keep) {
-          groupsRead++;
-          keptGroups.push(group);
-        } else stats.rowGroupsSkipped++;
-        return keep;
-      },
-    });
-    stats.rowGroupsRead += groupsRead;
     stats.filesRead++;
     stats.bytesRead += entry.add.size;
+    const groups = file.rowGroups.filter((group) => {
+      if (group.numRows === 0) return false;
+      const keep = !predicate || entry.whole || mayMatch(predicate, {
+        numRecords: group.numRows,
+        column: (name) => {
+          if (entry.partition.has(name)) {
+            return partitionBounds(entry.partition.get(name)!, group.numRows);
+          }
+          const s = group.stats[name];
+          return s ? { min: s.min, max: s.max, nullCount: s.nullCount } : undefined;
+        },
+      });
+      if (!keep) stats.rowGroupsSkipped++;
+      return keep;
+    });
+    return { entry, file, deleted, groups, next: 0 };
+  }
+
+  /** Reads one row group: the unit of memory a scan holds per read ahead. */
+  async function readGroup(opened: OpenedFile, group: RowGroupInfo): Promise<ColumnBatch> {
+    const { entry, file, deleted } = opened;
+    let batch = await readColumns(file, {
+      fields: entry.whole ? outDataFields : dataFields,
+      rowGroups: [group.index],
+    });
+    stats.rowGroupsRead++;
     stats.rowsRead += batch.length;
-    if (deleted.length > 0) batch = takeRows(batch, liveRows(deleted, keptGroups));
-    return entry.whole
-      ? { batch: withPartitions(batch, outFields, outPartFields, entry.partition), filter: false }
-      : {
-        batch: withPartitions(batch, readFields, partFields, entry.partition),
-        filter: !!predicate,
-      };
+    if (deleted.length > 0) {
+      batch = takeRows(batch, keptPositions(deleted, group.rowStart, group.numRows));
+    }
+    let out = entry.whole
+      ? withPartitions(batch, outFields, outPartFields, entry.partition)
+      : withPartitions(batch, readFields, partFields, entry.partition);
+    if (!entry.whole && predicate) out = takeRows(out, filterRows(predicate, out));
+    return project(out, outFields);
   }
 
   async function* batches(): AsyncGenerator<ColumnBatch> {
-    for (let i = 0; i < selected.length && stats.rowsReturned < limit; i += concurrency) {
-      const group = selected.slice(i, i + concurrency);
-      const results = await mapLimit(group, concurrency, readFile);
-      for (const read of results) {
-        let batch = read.batch;
-        if (read.filter) batch = takeRows(batch, filterRows(predicate!, batch));
-        batch = project(batch, outFields);
+    // Row groups are read in order with a bounded read-ahead: at most
+    // `concurrency` groups and `readAheadBytes` compressed bytes in flight
+    // (always at least one), and with a limit, no group beyond those that
+    // may still be needed (a group gives at most its row count).
+    const pending: { batch: Promise<ColumnBatch>; bytes: number; rows: number }[] = [];
+    let pendingBytes = 0;
+    let pendingRows = 0;
+    let fileIndex = 0;
+    let current: OpenedFile | undefined;
+    const nextGroup = async (): Promise<[OpenedFile, RowGroupInfo] | undefined> => {
+      while (!current || current.next >= current.groups.length) {
+        const entry = selected[fileIndex++];
+        if (!entry) return undefined;
+        current = await openEntry(entry);
+      }
+      return [current, current.groups[current.next++]!];
+    };
+    let exhausted = false;
+    try {
+      while (stats.rowsReturned < limit) {
+        while (
+          !exhausted && (pending.length === 0 || (
+            pending.length < concurrency && pendingBytes < readAheadBytes &&
+            pendingRows < limit - stats.rowsReturned
+          ))
+        ) {
+          const next = await nextGroup();
+          if (!next) {
+            exhausted = true;
+            break;
+          }
+          const [opened, group] = next;
+          const batch = readGroup(opened, group);
+          // Handled when taken; until then, a failure must not go unobserved.
+          batch.catch(() => {});
+          pending.push({ batch, bytes: group.compressedSize, rows: group.numRows });
+          pendingBytes += group.compressedSize;
+          pendingRows += group.numRows;
+        }
+        const head = pending.shift();
+        if (!head) return;
+        pendingBytes -= head.bytes;
+        pendingRows -= head.rows;
+        let batch = await head.batch;
         const room = limit - stats.rowsReturned;
         if (batch.length > room) batch = sliceBatch(batch, 0, room);
         if (batch.length === 0) continue;
         stats.rowsReturned += batch.length;
         yield batch;
-        if (stats.rowsReturned >= limit) return;
       }
+    } finally {
+      // Reads still in flight when the consumer stops are left to finish; their
+      // failures were already observed above.
+      pending.length = 0;
     }
   }
   return { fields: outFields, stats, batches: batches() };
 }
 
-/**
- * Positions in a batch of the given row groups (in file order, empty groups
- * included or not) of the rows a deletion vector leaves.
- */
-function liveRows(
-  deleted: Float64Array,
-  groups: readonly { rowStart: number; numRows: number }[],
-): Uint32Array {
-  const parts: Uint32Array[] = [];
-  let base = 0;
-  let total = 0;
-  for (const group of groups) {
-    if (group.numRows === 0) continue;
-    const kept = keptPositions(deleted, group.rowStart, group.numRows);
-    for (let i = 0; i < kept.length; i++) kept[i]! += base;
-    parts.push(kept);
-    total += kept.length;
-    base += group.numRows;
-  }
-  const out = new Uint32Array(total);
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
+/** A file chosen by data skipping. */
+interface Selected {
+  add: Add;
+  partition: Map<string, Scalar>;
+  /** Every row matches: read only the output columns, filter nothing. */
+  whole: boolean;
+}
+
+/** A file being read: its footer and the row groups still to read. */
+interface OpenedFile {
+  entry: Selected;
+  file: ParquetFile;
+  /** Positions of the rows the file's deletion vector deletes, ascending. */
+  deleted: Float64Array;
+  groups: RowGroupInfo[];
+  next: number;
 }
 
 function partitionBounds(value: Scalar, rows: number) {

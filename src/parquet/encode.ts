@@ -185,6 +185,17 @@ export class ParquetFileBuilder {
     this.#stats = this.#stats.map((s, i) => mergeColumnStats(s, stats[i]!));
   }
 
+  /**
+   * Hands back the bytes written since the last call and lets go of them, so
+   * a file can be streamed out row group by row group; `finish()` then
+   * returns only the bytes after the last call.
+   */
+  takeBytes(): Uint8Array {
+    const bytes = this.#writer.getBytes().slice();
+    this.#writer.index = 0;
+    return bytes;
+  }
+
   /** Writes the footer and returns the file. The builder cannot be used after. */
   finish(): EncodedFile {
     this.#assertOpen();
