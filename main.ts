@@ -29,6 +29,7 @@ import {
 } from "./src/cli/roles.ts";
 import { CONFIG_COMMAND_HELP, parseConfigArgs, runConfig } from "./src/cli/config.ts";
 import { HEALTH_HELP, parseHealthArgs, runHealth } from "./src/cli/health.ts";
+import { redactUserinfo } from "./src/util/redact.ts";
 
 const COMMANDS: Record<
   string,
@@ -178,9 +179,11 @@ function reportError(error: unknown, json: boolean, command: string | undefined)
       ? `\nRun "neuralake ${which} --help" for usage.`
       : `\nRun "neuralake --help" for the commands.`;
   }
-  console.error(text);
+  // An error may quote a URL that carries a password (an endpoint that
+  // cannot be parsed, a proxy); nothing printed shows it.
+  console.error(redactUserinfo(text));
   if (json) {
-    const [message, ...causes] = errorChain(error);
+    const [message, ...causes] = errorChain(error).map(redactUserinfo);
     const where = error instanceof InputError
       ? { file: error.file, line: error.line, column: error.column }
       : {};

@@ -7,7 +7,8 @@ import { describeConfig, envName, getKey, KEYS } from "../roles/config.ts";
 import { redactedS3Config, resolveS3ConfigFromEnvironment } from "../storage/s3/config.ts";
 import { describeStoreUri } from "../storage/open.ts";
 import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals, UsageError } from "./args.ts";
-import { formatTable, printJson, write } from "./output.ts";
+import { redactUserinfo } from "../util/redact.ts";
+import { formatTable, toJson, write } from "./output.ts";
 import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs } from "./stream_config.ts";
 
 export const CONFIG_COMMAND_HELP = `Usage: neuralake config show [table] [options]
@@ -46,19 +47,24 @@ export async function runConfig(parsed: ConfigArgs): Promise<number> {
     ? redactedS3Config(resolveS3ConfigFromEnvironment())
     : undefined;
   if (parsed.json) {
-    printJson({ config, ...(s3 ? { s3 } : {}) });
+    show(toJson({ config, ...(s3 ? { s3 } : {}) }) + "\n");
     return 0;
   }
   const shown = describeConfig(config);
-  write(formatTable(
+  show(formatTable(
     ["key", "value", "environment variable"],
     KEYS.map((k) => [k.key, shown[k.key] ?? String(getKey(config, k.key)), envName(k.key)]),
   ));
   if (s3) {
-    write("\nS3:\n");
+    show("\nS3:\n");
     for (const [k, v] of Object.entries(s3)) {
-      write(`  ${k}: ${typeof v === "object" ? JSON.stringify(v) : v}\n`);
+      show(`  ${k}: ${typeof v === "object" ? JSON.stringify(v) : v}\n`);
     }
   }
   return 0;
+}
+
+/** Prints without the user information of any URL a setting holds (an endpoint, a proxy). */
+function show(text: string): void {
+  write(redactUserinfo(text));
 }

@@ -19,6 +19,7 @@ import { describeStoreUri, openStore } from "../storage/open.ts";
 import { checkS3Health, type HealthCheck, type S3HealthReport } from "../storage/s3/health.ts";
 import { PROBE_KEY_PREFIX, S3Store } from "../storage/s3/s3_store.ts";
 import { messageOf } from "../util/errors.ts";
+import { redactUserinfo } from "../util/redact.ts";
 import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { toJson, write } from "./output.ts";
 
@@ -98,7 +99,7 @@ export type LocationHealth = S3LocationHealth | LocalHealthReport;
 export async function runHealth(args: HealthArgs): Promise<number> {
   const location = describeStoreUri(args.table);
   let report: LocationHealth;
-  let redact = (text: string) => text;
+  let redact = redactUserinfo;
   if (location.kind === "s3") {
     const store = openStore(args.table);
     if (!(store instanceof S3Store)) throw new TypeError(`Not an S3 store: ${store.uri}`);

@@ -3,7 +3,8 @@
  * (the main thread and every worker call `setupLogging`), records written
  * synchronously to stderr as JSON Lines or as text. A synchronous sink is
  * used on purpose: a stream sink is closed by `dispose()`, after which
- * stderr writes fail.
+ * stderr writes fail. No log line shows the user information of a URL
+ * (`redactUserinfo`), whatever a message or its properties hold.
  */
 
 import {
@@ -16,6 +17,7 @@ import {
   type LogRecord,
   resetSync,
 } from "@logtape/logtape";
+import { redactUserinfo } from "./redact.ts";
 
 /** The levels `--log-level` accepts. */
 export const LOG_LEVELS = ["trace", "debug", "info", "warning", "error", "fatal", "off"] as const;
@@ -35,7 +37,7 @@ export function setupLogging(level: LogLevelName, format: LogFormat = "json"): v
     : getTextFormatter({ timestamp: "date-time" });
   const sink = (record: LogRecord) => {
     try {
-      Deno.stderr.writeSync(encoder.encode(formatter(record)));
+      Deno.stderr.writeSync(encoder.encode(redactUserinfo(formatter(record))));
     } catch {
       // stderr is gone (the parent closed it): logging must never crash the job.
     }

@@ -151,6 +151,23 @@ Deno.test("malformed endpoints are refused with the reason", () => {
   assert(!withPassword.message.includes("pw@"), withPassword.message);
 });
 
+Deno.test("an endpoint that cannot be parsed is echoed without its user name and password", () => {
+  for (const endpoint of ["http://u:SEKRET-9@exa mple.com:9000", "http://u:SEK RET/9@host:x"]) {
+    const error = assertThrows(
+      () => resolveS3Config({ ...BASE_ENV, AWS_ENDPOINT_URL: endpoint }),
+      "Invalid S3 endpoint",
+    );
+    const views = [error.message, error.stack ?? "", Deno.inspect(error, { depth: 10 })];
+    for (let cause = error.cause; cause; cause = (cause as Error).cause) {
+      views.push(Deno.inspect(cause, { depth: 10 }));
+    }
+    for (const view of views) {
+      assert(!view.includes("SEK"), `the password shows: ${view}`);
+    }
+    assert(error.message.includes("<redacted>@"), error.message);
+  }
+});
+
 Deno.test("profiles are read from credential and config files named by the environment", async () => {
   await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, (paths) => {
     const files = readAwsConfigFiles(paths);

@@ -24,6 +24,7 @@ import {
 } from "./credentials.ts";
 import { parseAwsIni } from "./ini.ts";
 import type { BodyTransport } from "./transport.ts";
+import { redactUrlValue } from "../../util/redact.ts";
 
 /** How request bodies are covered by the signature. */
 export type PayloadSigning = "unsigned" | "sha256";
@@ -438,11 +439,14 @@ function checkEndpoint(endpoint: string, source: EndpointSource): URL {
   let url: URL;
   try {
     url = new URL(endpoint);
-  } catch (error) {
+  } catch {
+    // The URL parser's own message quotes the whole input, password included.
+    const shown = JSON.stringify(redactUrlValue(endpoint));
+    const cause = new TypeError(`Invalid URL: ${shown}`);
     throw new TypeError(
-      `Invalid S3 endpoint ${JSON.stringify(endpoint)} (from ${source}): expected a URL such ` +
+      `Invalid S3 endpoint ${shown} (from ${source}): expected a URL such ` +
         `as https://s3.example.com or http://127.0.0.1:9000`,
-      { cause: error },
+      { cause },
     );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {

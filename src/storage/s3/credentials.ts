@@ -10,6 +10,7 @@
  * - Lookup is pure: it reads the file contents it is given, never the disk.
  */
 
+import { redactUserinfo } from "../../util/redact.ts";
 import type { IniSection } from "./ini.ts";
 
 /** Plain credential values, as a caller may pass them. */
@@ -60,11 +61,14 @@ export class S3Credentials {
     };
   }
 
-  /** Replaces every occurrence of the secret and the token in `text`. */
+  /**
+   * Replaces every occurrence of the secret and the token in `text`, and the
+   * user information of any URL in it.
+   */
   redact(text: string): string {
     let out = text.split(this.#secretAccessKey).join(REDACTED);
     if (this.#sessionToken) out = out.split(this.#sessionToken).join(REDACTED);
-    return out;
+    return redactUserinfo(out);
   }
 
   /** A JSON view without secrets. */
