@@ -4,14 +4,26 @@
  * read and written. The Delta layer never imports the Parquet layer; the
  * table operations supply a `CheckpointCodec`.
  *
- * Invariant: a checkpoint at version v holds exactly the reconciled state of
+ * Invariants: a checkpoint at version v holds exactly the reconciled state of
  * v: protocol, metadata, every txn, every live domain, every active file,
- * and the tombstones that have not yet expired.
+ * and the tombstones that have not yet expired. Its form follows the table's
+ * protocol: a classic V1 checkpoint, or, when the table supports the
+ * `v2Checkpoint` feature, a UUID-named V2 checkpoint (PROTOCOL.md, "V2 Spec")
+ * whose file actions live in a sidecar written before it. Never a multi-part
+ * checkpoint, which v2 tables forbid and other tables need not.
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
-import type { Action } from "./actions.ts";
-import { checkpointKey, LAST_CHECKPOINT_KEY, LOG_DIR, padVersion } from "./log_path.ts";
+import type { Action, Protocol, Sidecar } from "./actions.ts";
+import { serializeActions } from "./actions.ts";
+import {
+  checkpointKey,
+  LAST_CHECKPOINT_KEY,
+  LOG_DIR,
+  padVersion,
+  sidecarKey,
+  uuidCheckpointKey,
+} from "./log_path.ts";
 import { hintProblem, type LastCheckpoint, listLog, readLastCheckpoint } from "./log_segment.ts";
 import type { StructType } from "./schema.ts";
 import type { SnapshotState } from "./replay.ts";
@@ -20,8 +32,21 @@ import type { SnapshotState } from "./replay.ts";
 export interface CheckpointCodec {
   /** Reads the actions stored in one checkpoint part. */
   read(store: ObjectStore, key: string): Promise<Action[]>;
-  /** Encodes checkpoint actions as one Parquet file. */
-  write(actions: readonly Action[], schema: StructType): Uint8Array;
+  /**
+   * Encodes checkpoint actions as one Parquet file; with `fileActionsOnly`,
+   * as a sidecar whose only columns are `add` and `remove`.
+   */
+  write(
+    actions: readonly Action[],
+    schema: StructType,
+    options?: { fileActionsOnly?: boolean },
+  ): Uint8Array;
+}
+
+/** True if the table supports V2 checkpoints (the `v2Checkpoint` table feature). */
+export function usesV2Checkpoints(protocol: Protocol): boolean {
+  return protocol.minWriterVersion >= 7 &&
+    (protocol.writerFeatures ?? []).includes("v2Checkpoint");
 }
 
 /** The default retention of tombstones: one week. */
@@ -46,8 +71,9 @@ export function checkpointActions(state: SnapshotState, tombstoneCutoffMs: numbe
 }
 
 /**
- * Writes a classic single-part checkpoint of `state` and points
- * `_last_checkpoint` at it. Returns the hint that was written.
+ * Writes a checkpoint of `state` in the form its protocol asks for (classic,
+ * or UUID-named V2 with a sidecar) and points `_last_checkpoint` at it.
+ * Returns the hint that was written.
  */
 export async function writeCheckpoint(
   store: ObjectStore,
@@ -59,6 +85,9 @@ export async function writeCheckpoint(
   const retention = options.tombstoneRetentionMs ??
     tombstoneRetentionOf(state.metadata.configuration) ?? DEFAULT_TOMBSTONE_RETENTION_MS;
   const actions = checkpointActions(state, now - retention);
+  if (usesV2Checkpoints(state.protocol)) {
+    return await writeV2Checkpoint(store, codec, state, actions, now);
+  }
   const bytes = codec.write(actions, state.schema);
   // A checkpoint is a pure function of the version, so overwriting one that
   // another process wrote at the same version is harmless.
@@ -68,6 +97,57 @@ export async function writeCheckpoint(
     size: actions.length,
     sizeInBytes: bytes.length,
     numOfAddFiles: state.files.size,
+  };
+  await updateHint(store, hint);
+  return hint;
+}
+
+/**
+ * A UUID-named V2 checkpoint: the file actions go to one sidecar under
+ * `_delta_log/_sidecars/` (written first, so that no checkpoint names a
+ * sidecar that is not there), and the JSON top-level file holds
+ * `checkpointMetadata`, the other actions and the `sidecar` action.
+ */
+async function writeV2Checkpoint(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  state: SnapshotState,
+  actions: Action[],
+  now: number,
+): Promise<LastCheckpoint> {
+  const fileActions = actions.filter((a) => "add" in a || "remove" in a);
+  const top: Action[] = [
+    { checkpointMetadata: { version: state.version, tags: {} } },
+    ...actions.filter((a) => !("add" in a || "remove" in a)),
+  ];
+  let sidecarBytes = 0;
+  if (fileActions.length > 0) {
+    const bytes = codec.write(fileActions, state.schema, { fileActionsOnly: true });
+    const name = `${crypto.randomUUID()}.parquet`;
+    await store.put(sidecarKey(name), bytes);
+    const meta = await store.head(sidecarKey(name));
+    const sidecar: Sidecar = {
+      path: name,
+      sizeInBytes: bytes.length,
+      modificationTime: meta?.lastModified ?? now,
+    };
+    top.push({ sidecar });
+    sidecarBytes = bytes.length;
+  }
+  const body = new TextEncoder().encode(serializeActions(top));
+  const key = uuidCheckpointKey(state.version, crypto.randomUUID(), "json");
+  await store.put(key, body);
+  const written = await store.head(key);
+  const hint: LastCheckpoint = {
+    version: state.version,
+    size: top.length + fileActions.length,
+    sizeInBytes: body.length + sidecarBytes,
+    numOfAddFiles: state.files.size,
+    v2Checkpoint: {
+      path: key.slice(LOG_DIR.length + 1),
+      sizeInBytes: body.length,
+      modificationTime: written?.lastModified ?? now,
+    },
   };
   await updateHint(store, hint);
   return hint;

@@ -44,6 +44,8 @@ function containsType(type: StructField["type"], name: string): boolean {
 /** Reader features that this implementation reads correctly. */
 const SUPPORTED_READER_FEATURES = new Set([
   "timestampNtz",
+  // UUID-named JSON and Parquet checkpoints with sidecars are read.
+  "v2Checkpoint",
   "vacuumProtocolCheck",
   "deletionVectors",
 ]);
@@ -51,6 +53,9 @@ const SUPPORTED_READER_FEATURES = new Set([
 /** Writer features that this implementation honours when writing. */
 const SUPPORTED_WRITER_FEATURES = new Set([
   "appendOnly",
+  // Checkpoints of such tables are V2 (never multi-part); log cleanup keeps
+  // every sidecar that a kept checkpoint names.
+  "v2Checkpoint",
   "invariants",
   "timestampNtz",
   "domainMetadata",

@@ -62,7 +62,7 @@ export async function readCheckpoint(
 ): Promise<Action[]> {
   const top =
     (await mapLimit(keys, 4, (key) =>
-      readCheckpointFile(store, codec, key).catch((error) => {
+      readCheckpointActions(store, codec, key).catch((error) => {
         throw new Error(`Cannot read checkpoint ${joinUri(store.uri, key)}`, { cause: error });
       }))).flat();
   const sidecars: string[] = [];
@@ -92,7 +92,7 @@ export async function readCheckpoint(
 }
 
 /** One top-level checkpoint file: JSON lines (a UUID-named v2 checkpoint) or Parquet. */
-async function readCheckpointFile(
+export async function readCheckpointActions(
   store: ObjectStore,
   codec: CheckpointCodec,
   key: string,

@@ -120,6 +120,11 @@ export const CHECKPOINT_SCHEMA: NestedField[] = [
   },
 ];
 
+/** The schema of the sidecar files neuralake writes: `add` and `remove` only. */
+const SIDECAR_SCHEMA: NestedField[] = CHECKPOINT_SCHEMA.filter((f) =>
+  f.name === "add" || f.name === "remove"
+);
+
 const ACTION_COLUMNS = [
   "txn",
   "add",
@@ -159,7 +164,11 @@ export const parquetCheckpointCodec: CheckpointCodec = {
     }
     return actions;
   },
-  write(actions: readonly Action[]): Uint8Array {
+  write(
+    actions: readonly Action[],
+    _schema: unknown,
+    options: { fileActionsOnly?: boolean } = {},
+  ): Uint8Array {
     const records = actions.map((action) => {
       if ("protocol" in action) {
         const p = action.protocol;
@@ -174,7 +183,9 @@ export const parquetCheckpointCodec: CheckpointCodec = {
       }
       return action as Record<string, unknown>;
     });
-    return encodeRecords(CHECKPOINT_SCHEMA, records).bytes;
+    // A sidecar holds only file actions, as their own columns (PROTOCOL.md, "Sidecar Files").
+    const schema = options.fileActionsOnly ? SIDECAR_SCHEMA : CHECKPOINT_SCHEMA;
+    return encodeRecords(schema, records).bytes;
   },
 };
 

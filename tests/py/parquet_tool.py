@@ -278,10 +278,63 @@ def write_adds(req):
     return {"ok": True}
 
 
+STR_MAP = pa.map_(pa.string(), pa.string())
+CHECKPOINT_TYPES = {
+    "add": ADD_TYPE,
+    "metaData": pa.struct([
+        ("id", pa.string()),
+        ("format", pa.struct([("provider", pa.string()), ("options", STR_MAP)])),
+        ("schemaString", pa.string()),
+        ("partitionColumns", pa.list_(pa.string())),
+        ("createdTime", pa.int64()),
+        ("configuration", STR_MAP),
+    ]),
+    "protocol": pa.struct([
+        ("minReaderVersion", pa.int32()),
+        ("minWriterVersion", pa.int32()),
+        ("readerFeatures", pa.list_(pa.string())),
+        ("writerFeatures", pa.list_(pa.string())),
+    ]),
+    "checkpointMetadata": pa.struct([("version", pa.int64()), ("tags", STR_MAP)]),
+    "sidecar": pa.struct([
+        ("path", pa.string()),
+        ("sizeInBytes", pa.int64()),
+        ("modificationTime", pa.int64()),
+        ("tags", STR_MAP),
+    ]),
+}
+
+
+def as_arrow_value(value):
+    """JSON objects that are maps in the checkpoint schema become key-value lists."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            if k in ("partitionValues", "options", "configuration", "tags"):
+                out[k] = list((v or {}).items())
+            else:
+                out[k] = as_arrow_value(v)
+        return out
+    return value
+
+
+def write_checkpoint(req):
+    """A checkpoint file with one column per action kind present, one row per
+    action (v1 pages, as parquet-mr writes them)."""
+    kinds = [k for k in CHECKPOINT_TYPES if any(k in a for a in req["actions"])]
+    arrays = [
+        pa.array([as_arrow_value(a.get(k)) for a in req["actions"]], type=CHECKPOINT_TYPES[k])
+        for k in kinds
+    ]
+    pq.write_table(pa.Table.from_arrays(arrays, names=kinds), req["path"], data_page_version="1.0")
+    return {"ok": True}
+
+
 def main():
     req = json.load(sys.stdin)
     handler = {
         "read": read, "rows": rows, "write": write, "delta_rs": delta_rs, "write_adds": write_adds,
+        "write_checkpoint": write_checkpoint,
     }[req["cmd"]]
     json.dump(handler(req), sys.stdout)
 
