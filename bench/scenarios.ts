@@ -9,6 +9,8 @@ import type { ColumnBatch } from "../src/columnar/batch.ts";
 import { NEURAL_FIELDS } from "../src/sources/neural.ts";
 import { latestSnapshotOf, openTable, snapshotOf } from "../src/ops/table.ts";
 import { writeTable } from "../src/ops/write.ts";
+import { createTable } from "../src/ops/create.ts";
+import { schemaFromFields } from "../src/delta/schema.ts";
 import { compactOnce } from "../src/ops/compaction.ts";
 import { vacuum } from "../src/ops/vacuum.ts";
 import { scanTable } from "../src/ops/scan.ts";
@@ -459,7 +461,9 @@ const s3SmallAppends: Scenario = {
       async () => {
         const table = openTable(uriOf("appends-ours"));
         const latencies: number[] = [];
-        await writeTable(table, { fields: NEURAL_FIELDS, async *batches() {} });
+        await createTable(table, {
+          schema: schemaFromFields(NEURAL_FIELDS.map((f) => ({ ...f, nullable: true }))),
+        });
         for (let i = 0; i < count; i++) {
           const batch = neuralBatch("writer-0", i, rows, i * rows);
           const t0 = performance.now();

@@ -34,6 +34,11 @@ input. Large inputs are streamed and split into files of --target-file-size.
 Nothing is committed if any record is bad; the error names the file, line and
 column.
 
+An input without rows (an empty file or stdin, a CSV with only its header, a
+Parquet file of zero rows) commits nothing, creates no table and, with
+--mode overwrite, removes nothing. It exits 0; with --json the result says
+"committed": false and "emptyInput": true.
+
 Options:
   --input <file|->           The input file, or - for stdin
   --format <f>               csv, ndjson or parquet (default: from the file name)
@@ -209,6 +214,12 @@ export async function runWrite(args: WriteArgs): Promise<number> {
   const seconds = (performance.now() - started) / 1000;
   if (args.json) {
     printJson({ ...result, seconds: Math.round(seconds * 1000) / 1000 });
+  } else if (result.emptyInput) {
+    write(
+      `Nothing written: ${
+        args.input === "-" ? "stdin" : args.input
+      } has no rows, so nothing was committed to ${result.table}\n`,
+    );
   } else if (result.alreadyCommitted) {
     write(
       `Nothing written: ${args.appTxn?.appId} version ${args.appTxn?.version} is already in ${result.table}\n`,

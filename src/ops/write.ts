@@ -7,6 +7,7 @@
  * - Input is streamed: each partition keeps one open Parquet file in memory
  *   that is uploaded when it reaches the target size, so memory is bounded by
  *   the target size per open partition, not by the input.
+ * - An input without rows commits nothing (not even a new table).
  * - Nothing is committed unless the whole input was read without error. Data
  *   files uploaded for a write that did not commit are deleted (best effort;
  *   vacuum reclaims what is left), never those of a commit that may have landed.
@@ -81,11 +82,18 @@ export interface WriteOptions {
 /** What a write did. */
 export interface WriteResult {
   table: string;
-  /** The committed version, or the version that already held this appTxn. */
+  /**
+   * The committed version; when nothing was committed, the table's latest
+   * version (the one that already held this appTxn), or -1 if it has none.
+   */
   version: number;
+  /** False when nothing was committed: the input was empty, or the appTxn already in. */
+  committed: boolean;
   created: boolean;
   /** True if the appTxn was already committed, so nothing was written. */
   alreadyCommitted: boolean;
+  /** True if the input had no rows, so nothing was committed (not even a new table). */
+  emptyInput: boolean;
   rows: number;
   filesAdded: number;
   filesRemoved: number;
@@ -144,7 +152,7 @@ export async function writeTable(
     fields = tableFields!;
     const committed = options.appTxn && lastAppVersion(snapshot, options.appTxn.appId);
     if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
-      return alreadyCommitted(table.uri, snapshot.version);
+      return nothingCommitted(table.uri, snapshot.version, "already-committed");
     }
   } else {
     const schema = options.schema ??
@@ -162,6 +170,10 @@ export async function writeTable(
   let result: AppendResult | undefined;
   try {
     const { rows, partitions } = await uploadInput(held, source, fields, options, sourceName);
+    // An empty input (an empty file, a header-only CSV) changes nothing, so a
+    // version would only record that nothing happened; in overwrite mode it
+    // would empty the table by accident.
+    if (rows === 0) return nothingCommitted(table.uri, snapshot?.version ?? -1, "empty-input");
     result = await commitWrite(held, snapshot, createActions, mode, options);
     if (
       result.outcome.kind === "conflict" && !snapshot && result.outcome.atVersion === 0
@@ -174,7 +186,7 @@ export async function writeTable(
       const committed = options.appTxn && lastAppVersion(winner, options.appTxn.appId);
       if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
         await held.discard();
-        return alreadyCommitted(table.uri, winner.version);
+        return nothingCommitted(table.uri, winner.version, "already-committed");
       }
       result = await commitWrite(held, winner, [], mode, options);
     }
@@ -319,7 +331,9 @@ async function finish(
         table: table.uri,
         version: outcome.version,
         created: !snapshot,
+        committed: true,
         alreadyCommitted: false,
+        emptyInput: false,
         rows,
         filesAdded: result.files,
         filesRemoved: options.mode === "overwrite" && snapshot ? snapshot.files.size : 0,
@@ -329,7 +343,7 @@ async function finish(
       };
     }
     case "already-committed":
-      return alreadyCommitted(table.uri, outcome.atVersion);
+      return nothingCommitted(table.uri, outcome.atVersion, "already-committed");
     case "conflict":
       throw new Error(
         `Write to ${table.uri} not committed: ${outcome.reason} (at version ${outcome.atVersion}). Nothing was committed; run it again`,
@@ -392,12 +406,18 @@ function checkSameTable(
 }
 
 /** The result of a write whose appTxn the table already holds: nothing was written. */
-function alreadyCommitted(table: string, version: number): WriteResult {
+function nothingCommitted(
+  table: string,
+  version: number,
+  why: "already-committed" | "empty-input",
+): WriteResult {
   return {
     table,
     version,
+    committed: false,
     created: false,
-    alreadyCommitted: true,
+    alreadyCommitted: why === "already-committed",
+    emptyInput: why === "empty-input",
     rows: 0,
     filesAdded: 0,
     filesRemoved: 0,

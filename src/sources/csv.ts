@@ -162,6 +162,12 @@ class CsvSource implements RecordSource {
   async open(): Promise<void> {
     while (this.#phase !== "rows" && await this.#reader.pump());
     if (this.#phase === "header") {
+      if (this.#options.schema !== undefined) {
+        // Nothing at all, not even a header: no rows of the known columns.
+        this.#bindSchema(this.#options.schema.map((f) => f.name), 1);
+        this.#phase = "rows";
+        return;
+      }
       await this.#reader.cancel();
       throw this.#error("the input is empty: expected a header line naming the columns", 1);
     }
