@@ -12,8 +12,8 @@
 import { localPathFromUri, LocalStore, type LocalStoreOptions } from "./local.ts";
 import type { ObjectStore } from "./object_store.ts";
 import {
-  type AwsConfigFileContents,
-  readAwsConfigFiles,
+  type AwsSharedFiles,
+  processAwsFiles,
   resolveS3Config,
   type S3Options,
 } from "./s3/config.ts";
@@ -29,10 +29,11 @@ export interface OpenStoreOptions {
   /** The environment to resolve S3 settings from. @default Deno.env.toObject() */
   env?: Record<string, string | undefined>;
   /**
-   * The shared AWS files' contents. @default read from AWS_SHARED_CREDENTIALS_FILE
-   * and AWS_CONFIG_FILE, or ~/.aws/credentials and ~/.aws/config
+   * The parsed shared AWS files (`loadAwsSharedFiles`). @default the files
+   * that the process's environment names (AWS_SHARED_CREDENTIALS_FILE and
+   * AWS_CONFIG_FILE, or ~/.aws/credentials and ~/.aws/config), loaded at start
    */
-  awsFiles?: AwsConfigFileContents;
+  awsFiles?: AwsSharedFiles;
 }
 
 /** What a table URI names, without opening anything. */
@@ -84,7 +85,7 @@ export function openStore(uri: string, options: OpenStoreOptions = {}): ObjectSt
   const described = describeStoreUri(uri);
   if (described.kind === "local") return new LocalStore(described.path, options.local);
   const env = options.env ?? Deno.env.toObject();
-  const files = options.awsFiles ?? readAwsConfigFiles(env);
+  const files = options.awsFiles ?? processAwsFiles();
   const config = resolveS3Config(env, files, options.s3);
   return new S3Store({ bucket: described.bucket, prefix: described.prefix }, config);
 }

@@ -53,13 +53,14 @@ Deno.test("openStore opens a LocalStore for paths and file:// URIs", () => {
 });
 
 Deno.test("openStore opens an S3Store configured from the given environment", () => {
-  const store = openStore("s3a://lab/rec/t1", { env: ENV });
+  const store = openStore("s3a://lab/rec/t1", { env: ENV, awsFiles: {} });
   assert(store instanceof S3Store);
   assertEquals(store.uri, "s3://lab/rec/t1");
   assertEquals(store.config.region, "eu-west-1");
   assertEquals(store.client.address.host, "lab.s3.eu-west-1.amazonaws.com");
   const overridden = openStore("s3://lab/t", {
     env: ENV,
+    awsFiles: {},
     s3: { endpoint: "https://minio.local", region: "us-west-2" },
   });
   assert(overridden instanceof S3Store);
@@ -70,11 +71,15 @@ Deno.test("openStore opens an S3Store configured from the given environment", ()
 
 Deno.test("openStore refuses an S3 location without credentials or over plain HTTP", () => {
   assertThrows(
-    () => openStore("s3://lab/t", { env: { HOME: "/nonexistent-home-for-test" } }),
+    () => openStore("s3://lab/t", { env: { HOME: "/nonexistent-home-for-test" }, awsFiles: {} }),
     "No S3 credentials for s3://lab/t",
   );
   assertThrows(
-    () => openStore("s3://lab/t", { env: { ...ENV, AWS_ENDPOINT_URL: "http://10.0.0.1:9000" } }),
+    () =>
+      openStore("s3://lab/t", {
+        env: { ...ENV, AWS_ENDPOINT_URL: "http://10.0.0.1:9000" },
+        awsFiles: {},
+      }),
     "AWS_ALLOW_HTTP",
   );
 });

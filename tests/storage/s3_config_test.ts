@@ -5,12 +5,11 @@
  */
 
 import {
-  readAwsConfigFiles,
+  loadAwsSharedFiles,
   redactedS3Config,
   resolveS3Config,
 } from "../../src/storage/s3/config.ts";
 import { S3Credentials } from "../../src/storage/s3/credentials.ts";
-import { parseAwsIni } from "../../src/storage/s3/ini.ts";
 import { bucketAddress, parseS3Uri, requestPath } from "../../src/storage/s3/location.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 
@@ -59,7 +58,7 @@ s3 =
   endpoint_url = https://minio.lab.example:9000
   addressing_style = virtual
 
-[profile  sso-only ]
+[profile sso-only]
 sso_session = corp
 region = us-west-2
 
@@ -169,8 +168,8 @@ Deno.test("an endpoint that cannot be parsed is echoed without its user name and
 });
 
 Deno.test("profiles are read from credential and config files named by the environment", async () => {
-  await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, (paths) => {
-    const files = readAwsConfigFiles(paths);
+  await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, async (paths) => {
+    const files = await loadAwsSharedFiles(paths);
     const byDefault = resolveS3Config(paths, files);
     assertEquals(byDefault.credentials?.accessKeyId, "AKIADEFAULT");
     assertEquals(byDefault.credentials?.reveal().secretAccessKey, "default/secret+value");
@@ -195,8 +194,8 @@ Deno.test("profiles are read from credential and config files named by the envir
 });
 
 Deno.test("a named profile beats environment credentials; otherwise the environment beats the default profile", async () => {
-  await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, (paths) => {
-    const files = readAwsConfigFiles(paths);
+  await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, async (paths) => {
+    const files = await loadAwsSharedFiles(paths);
     const named = resolveS3Config({ ...paths, ...BASE_ENV, AWS_PROFILE: "lab" }, files);
     assertEquals(named.credentials?.accessKeyId, "AKIALAB");
     const unnamed = resolveS3Config({ ...paths, ...BASE_ENV }, files);
@@ -211,8 +210,8 @@ Deno.test("a named profile beats environment credentials; otherwise the environm
 });
 
 Deno.test("an unknown or unsupported profile is refused with advice", async () => {
-  await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, (paths) => {
-    const files = readAwsConfigFiles(paths);
+  await withAwsFiles(CREDENTIALS_FILE, CONFIG_FILE, async (paths) => {
+    const files = await loadAwsSharedFiles(paths);
     const missing = assertThrows(
       () => resolveS3Config({ ...paths, AWS_PROFILE: "nope" }, files),
       "Cannot find the AWS profile nope (from AWS_PROFILE)",
@@ -225,10 +224,10 @@ Deno.test("an unknown or unsupported profile is refused with advice", async () =
   });
 });
 
-Deno.test("missing shared files are simply absent", () => {
-  const files = readAwsConfigFiles({ HOME: "/nonexistent-home-for-test" });
-  assertEquals(files.credentials, undefined);
-  assertEquals(files.config, undefined);
+Deno.test("missing shared files are simply absent", async () => {
+  const files = await loadAwsSharedFiles({ HOME: "/nonexistent-home-for-test" });
+  assertEquals(files.credentials, {});
+  assertEquals(files.config, {});
   assertEquals(files.credentialsPath, "/nonexistent-home-for-test/.aws/credentials");
   assertEquals(resolveS3Config({}, files).credentials, undefined);
 });
@@ -286,17 +285,26 @@ Deno.test("S3Credentials.redact removes the secret and the token from any text",
   );
 });
 
-Deno.test("parseAwsIni handles nested blocks, continuation lines and odd spacing", () => {
-  const sections = parseAwsIni(
-    "[ profile   x ]\nKEY = a\n  continued\ns3 =\n  max_concurrent_requests = 4\n" +
-      "plain=b#not-a-comment\n",
+Deno.test("shared files are parsed as the AWS SDK parses them: nested blocks, comments, default", async () => {
+  await withAwsFiles(
+    "[x]\naws_access_key_id = AKIAX ; a comment\naws_secret_access_key = b#not-a-comment\n",
+    "[profile default]\nregion = ap-south-1\n[profile x]\ns3 =\n  max_concurrent_requests = 4\n" +
+      "  addressing_style = path\nregion = sa-east-1\nnot a setting\n[sso-session corp]\nx = 1\n",
+    async (paths) => {
+      const files = await loadAwsSharedFiles(paths);
+      assertEquals(files.config?.["x"], {
+        "s3.max_concurrent_requests": "4",
+        "s3.addressing_style": "path",
+        region: "sa-east-1",
+      });
+      assertEquals(files.config?.["default"], { region: "ap-south-1" });
+      const x = resolveS3Config({ AWS_PROFILE: "x" }, files);
+      assertEquals(x.credentials?.reveal().secretAccessKey, "b#not-a-comment");
+      assertEquals(x.credentials?.accessKeyId, "AKIAX");
+      assertEquals(x.region, "sa-east-1");
+      assertEquals(resolveS3Config({}, files).region, "ap-south-1");
+    },
   );
-  const x = sections.get("profile x");
-  assertEquals(x?.values["key"], "a\ncontinued");
-  assertEquals(x?.nested["s3"], { max_concurrent_requests: "4" });
-  assertEquals(x?.values["plain"], "b#not-a-comment");
-  assertThrows(() => parseAwsIni("key = value\n", "creds"), "creds line 1");
-  assertThrows(() => parseAwsIni("[broken\n"), "needs");
 });
 
 Deno.test("parseS3Uri reads the bucket and prefix of s3:// and s3a:// URIs", () => {

@@ -1,12 +1,18 @@
 /**
  * S3 configuration, resolved the way AWS tools resolve it: options first, then
  * environment variables, then the profile in `~/.aws/credentials` and
- * `~/.aws/config`, then defaults.
+ * `~/.aws/config`, then defaults. The shared files are read and parsed by the
+ * AWS SDK's own loader (`@smithy/core/config`, the family of our signer).
  *
  * Invariants:
- * - `resolveS3Config` is pure: it reads only the environment record and the
- *   file contents it is given. `readAwsConfigFiles` is the one function that
- *   touches the disk.
+ * - `resolveS3Config` is pure and synchronous: it reads only the environment
+ *   record and the parsed files it is given. `loadAwsSharedFiles` is the one
+ *   function that touches the disk; the files this process's environment
+ *   names are loaded once, when this module loads (the loader is
+ *   asynchronous, and stores open synchronously), and are what
+ *   `processAwsFiles()` returns.
+ * - As in the AWS SDK, a missing or unreadable file holds no profiles, and a
+ *   line that is not `key = value` is skipped.
  * - A plain `http://` endpoint is refused unless `allowHttp` (or
  *   `AWS_ALLOW_HTTP=true`) says otherwise, because credentials and data would
  *   travel unencrypted.
@@ -15,14 +21,15 @@
  */
 
 import type { BackoffOptions } from "../../util/backoff.ts";
+import { loadSharedConfigFiles } from "@smithy/core/config";
 import {
+  type AwsSharedFiles,
   credentialsFromProfile,
   findProfile,
   REDACTED,
   S3Credentials,
   type S3CredentialValues,
 } from "./credentials.ts";
-import { parseAwsIni } from "./ini.ts";
 import type { BodyTransport } from "./transport.ts";
 import { redactUrlValue } from "../../util/redact.ts";
 
@@ -94,13 +101,7 @@ export interface S3Options {
   verifyConditionalWrites?: boolean;
 }
 
-/** The shared AWS files as text, with their paths for messages. */
-export interface AwsConfigFileContents {
-  credentials?: string | undefined;
-  config?: string | undefined;
-  credentialsPath?: string | undefined;
-  configPath?: string | undefined;
-}
+export type { AwsSharedFiles } from "./credentials.ts";
 
 /** Where the endpoint came from. */
 export type EndpointSource =
@@ -232,9 +233,9 @@ export function redactedS3Config(config: S3Config): RedactedS3Config {
 }
 
 /**
- * Resolves the S3 configuration from an environment record, the contents of
- * the shared AWS files, and overriding options. Pure: pass `Deno.env.toObject()`
- * and `readAwsConfigFiles(env)` for the real thing.
+ * Resolves the S3 configuration from an environment record, the parsed shared
+ * AWS files, and overriding options. Pure: pass `Deno.env.toObject()` and
+ * `processAwsFiles()` (or `await loadAwsSharedFiles(env)`) for the real thing.
  *
  * Credentials: the options, else (when a profile is named by `profile` or
  * `AWS_PROFILE`) that profile, else `AWS_ACCESS_KEY_ID` and
@@ -256,21 +257,14 @@ export function redactedS3Config(config: S3Config): RedactedS3Config {
  */
 export function resolveS3Config(
   env: Record<string, string | undefined>,
-  files: AwsConfigFileContents = {},
+  files: AwsSharedFiles = {},
   overrides: S3Options = {},
 ): S3Config {
   const get = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value ? value : undefined;
   };
-  const shared = {
-    credentials: files.credentials === undefined
-      ? undefined
-      : parseAwsIni(files.credentials, files.credentialsPath),
-    config: files.config === undefined ? undefined : parseAwsIni(files.config, files.configPath),
-    credentialsPath: files.credentialsPath,
-    configPath: files.configPath,
-  };
+  const shared = files;
   const profileFromEnv = get("AWS_PROFILE") ?? get("AWS_DEFAULT_PROFILE");
   const namedProfile = overrides.profile ?? profileFromEnv;
   const profileName = namedProfile ?? "default";
@@ -283,7 +277,6 @@ export function resolveS3Config(
       } or ${files.configPath ?? "the config file"}: check the name, or unset AWS_PROFILE`,
     );
   }
-  const s3Block = profile.nested["s3"] ?? {};
 
   const region = overrides.region ?? get("AWS_REGION") ?? get("AWS_DEFAULT_REGION") ??
     profile.values["region"] ?? "us-east-1";
@@ -297,7 +290,7 @@ export function resolveS3Config(
   const candidates: [string | undefined, EndpointSource][] = ignoreConfigured ? [] : [
     [get("AWS_ENDPOINT_URL_S3"), "AWS_ENDPOINT_URL_S3"],
     [get("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL"],
-    [s3Block["endpoint_url"] ?? profile.values["endpoint_url"], "profile"],
+    [profile.values["s3.endpoint_url"] ?? profile.values["endpoint_url"], "profile"],
   ];
   for (const [value, source] of candidates) {
     if (endpoint !== undefined) break;
@@ -322,7 +315,7 @@ export function resolveS3Config(
     );
   }
 
-  const addressingStyle = s3Block["addressing_style"];
+  const addressingStyle = profile.values["s3.addressing_style"];
   const forcePathStyle = overrides.forcePathStyle ??
     (addressingStyle === "path"
       ? true
@@ -397,42 +390,46 @@ function credentialsFromEnv(env: Record<string, string | undefined>): S3Credenti
 }
 
 /**
- * Reads `~/.aws/credentials` and `~/.aws/config` (or the files named by
- * `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE`). A missing file is
- * simply absent.
+ * Reads and parses `~/.aws/credentials` and `~/.aws/config` (or the files
+ * named by `AWS_SHARED_CREDENTIALS_FILE` and `AWS_CONFIG_FILE` in `env`)
+ * with the AWS SDK's loader. A missing file holds no profiles.
  */
-export function readAwsConfigFiles(
+export async function loadAwsSharedFiles(
   env: Record<string, string | undefined>,
-): AwsConfigFileContents {
+): Promise<AwsSharedFiles> {
   const home = env["HOME"] ?? env["USERPROFILE"] ?? "";
   const expand = (path: string) => path.startsWith("~/") ? home + path.slice(1) : path;
   const credentialsPath = expand(
     env["AWS_SHARED_CREDENTIALS_FILE"] || `${home}/.aws/credentials`,
   );
   const configPath = expand(env["AWS_CONFIG_FILE"] || `${home}/.aws/config`);
+  const loaded = await loadSharedConfigFiles({
+    filepath: credentialsPath,
+    configFilepath: configPath,
+    ignoreCache: true,
+  });
   return {
-    credentials: readIfPresent(credentialsPath),
-    config: readIfPresent(configPath),
+    credentials: loaded.credentialsFile,
+    config: loaded.configFile,
     credentialsPath,
     configPath,
   };
+}
+
+const PROCESS_FILES = await loadAwsSharedFiles(Deno.env.toObject());
+
+/** The shared files that this process's environment names, as loaded at start. */
+export function processAwsFiles(): AwsSharedFiles {
+  return PROCESS_FILES;
 }
 
 /** Resolves the configuration from the process environment and the shared files. */
 export function resolveS3ConfigFromEnvironment(
   overrides: S3Options = {},
   env: Record<string, string | undefined> = Deno.env.toObject(),
+  files: AwsSharedFiles = PROCESS_FILES,
 ): S3Config {
-  return resolveS3Config(env, readAwsConfigFiles(env), overrides);
-}
-
-function readIfPresent(path: string): string | undefined {
-  try {
-    return Deno.readTextFileSync(path);
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return undefined;
-    throw new Error(`Cannot read the AWS file ${path}`, { cause: error });
-  }
+  return resolveS3Config(env, files, overrides);
 }
 
 function checkEndpoint(endpoint: string, source: EndpointSource): URL {

@@ -7,11 +7,10 @@
  *   `S3Credentials`. `toJSON`, `toString` and `Deno.inspect` show them as
  *   `<redacted>`, so logging or serialising any object that holds
  *   credentials cannot leak them. Only `reveal()` returns them, for signing.
- * - Lookup is pure: it reads the file contents it is given, never the disk.
+ * - Lookup is pure: it reads the parsed files it is given, never the disk.
  */
 
 import { redactUserinfo } from "../../util/redact.ts";
-import type { IniSection } from "./ini.ts";
 
 /** Plain credential values, as a caller may pass them. */
 export interface S3CredentialValues {
@@ -91,34 +90,40 @@ export class S3Credentials {
   }
 }
 
-/** The shared files, as text, and their paths for messages. */
+/** The settings of each profile in one file, as `@smithy/core/config` parses them. */
+export type AwsProfiles = Record<string, Record<string, string | undefined>>;
+
+/**
+ * The shared files, parsed (see `loadAwsSharedFiles`), and their paths for
+ * messages. The config file's profiles are keyed by bare name (`[profile
+ * lab]` is `lab`), and a nested block's keys carry its name (`s3 =` then
+ * `endpoint_url = ...` is `s3.endpoint_url`).
+ */
 export interface AwsSharedFiles {
-  credentials?: Map<string, IniSection> | undefined;
-  config?: Map<string, IniSection> | undefined;
+  credentials?: AwsProfiles | undefined;
+  config?: AwsProfiles | undefined;
   credentialsPath?: string | undefined;
   configPath?: string | undefined;
 }
 
 /** Settings of one profile merged from both files (credentials file wins). */
 export interface ProfileSettings {
-  values: Record<string, string>;
-  nested: Record<string, Record<string, string>>;
+  values: Record<string, string | undefined>;
   /** Whether the profile appears in either file. */
   found: boolean;
 }
 
 /**
- * Finds a profile: `[name]` in the credentials file, and `[profile name]` (or
- * `[default]`) in the config file. The credentials file wins key by key.
+ * Finds a profile in both files; the credentials file wins key by key, as in
+ * the AWS SDK's `parseKnownFiles`.
  */
 export function findProfile(files: AwsSharedFiles, name: string): ProfileSettings {
-  const fromConfig = name === "default"
-    ? files.config?.get("default") ?? files.config?.get("profile default")
-    : files.config?.get(`profile ${name}`);
-  const fromCredentials = files.credentials?.get(name);
+  const fromConfig = Object.hasOwn(files.config ?? {}, name) ? files.config![name] : undefined;
+  const fromCredentials = Object.hasOwn(files.credentials ?? {}, name)
+    ? files.credentials![name]
+    : undefined;
   return {
-    values: { ...fromConfig?.values, ...fromCredentials?.values },
-    nested: { ...fromConfig?.nested, ...fromCredentials?.nested },
+    values: { ...fromConfig, ...fromCredentials },
     found: fromConfig !== undefined || fromCredentials !== undefined,
   };
 }
