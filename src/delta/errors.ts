@@ -8,8 +8,8 @@
 export class UnsupportedFeatureError extends Error {
   /** The feature's name, such as `deletionVectors` or `nestedColumns`. */
   readonly feature: string;
-  constructor(feature: string, message: string) {
-    super(message);
+  constructor(feature: string, message: string, options?: ErrorOptions) {
+    super(message, options);
     this.name = "UnsupportedFeatureError";
     this.feature = feature;
   }

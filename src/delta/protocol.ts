@@ -41,29 +41,243 @@ function containsType(type: StructField["type"], name: string): boolean {
   return type.fields.some((f) => containsType(f.type, name));
 }
 
-/** Reader features that this implementation reads correctly. */
-const SUPPORTED_READER_FEATURES = new Set([
-  "timestampNtz",
-  // UUID-named JSON and Parquet checkpoints with sidecars are read.
-  "v2Checkpoint",
-  "vacuumProtocolCheck",
-  "deletionVectors",
-]);
+/** What neuralake does with one Delta table feature. */
+export interface FeatureSupport {
+  /** The feature's name in `readerFeatures` / `writerFeatures`. */
+  name: string;
+  /** `reader-writer` features appear in both lists; `writer` ones only in writerFeatures. */
+  kind: "reader-writer" | "writer";
+  /** Whether neuralake reads a table that has it. */
+  read: "yes" | "refuse";
+  /**
+   * `yes`: writes honour it; `refuse`: writes are refused by name while the
+   * feature is in use (see `featureInUse`); `refuse-always`: every write is refused.
+   */
+  write: "yes" | "refuse" | "refuse-always";
+  /** What neuralake does, for the README's feature table. */
+  note: string;
+}
 
-/** Writer features that this implementation honours when writing. */
-const SUPPORTED_WRITER_FEATURES = new Set([
-  "appendOnly",
-  // Checkpoints of such tables are V2 (never multi-part); log cleanup keeps
-  // every sidecar that a kept checkpoint names.
-  "v2Checkpoint",
-  "invariants",
-  "timestampNtz",
-  "domainMetadata",
-  "vacuumProtocolCheck",
-  // Appends need no vectors; compaction drops deleted rows and vacuum keeps
-  // every vector a live or retained file names.
-  "deletionVectors",
-]);
+/**
+ * Every table feature of PROTOCOL.md's "Valid Feature Names" (plus the
+ * preview names Databricks writes), and what neuralake does with it. The
+ * README's feature table is checked against this list.
+ */
+export const TABLE_FEATURES: readonly FeatureSupport[] = [
+  {
+    name: "appendOnly",
+    kind: "writer",
+    read: "yes",
+    write: "yes",
+    note:
+      "with `delta.appendOnly=true`, overwrites are refused; appends, compaction and vacuum run",
+  },
+  {
+    name: "invariants",
+    kind: "writer",
+    read: "yes",
+    write: "yes",
+    note:
+      "`write` evaluates each column invariant on every row and refuses the whole write if one is false or null; an expression beyond neuralake's predicate language, or a writer that does not check rows (stream writers), is refused by name",
+  },
+  {
+    name: "checkConstraints",
+    kind: "writer",
+    read: "yes",
+    write: "yes",
+    note: "`delta.constraints.*` enforced like invariants, each named in the error",
+  },
+  {
+    name: "generatedColumns",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note:
+      "appends and overwrites are refused while a column has a generation expression (SQL is not evaluated); compaction and vacuum run",
+  },
+  {
+    name: "allowColumnDefaults",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note:
+      "appends and overwrites are refused while a column has a default; compaction and vacuum run",
+  },
+  {
+    name: "changeDataFeed",
+    kind: "writer",
+    read: "yes",
+    write: "yes",
+    note:
+      "neuralake only appends, replaces whole files and compacts, which need no change data files",
+  },
+  {
+    name: "columnMapping",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note: "owned by the nested-columns work (issue 11.2); refused while a mapping mode is set",
+  },
+  {
+    name: "identityColumns",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note:
+      "appends and overwrites are refused while a column is an identity column; compaction and vacuum run",
+  },
+  {
+    name: "deletionVectors",
+    kind: "reader-writer",
+    read: "yes",
+    write: "yes",
+    note:
+      "inline, relative and absolute vectors are applied on read; appends need none; compaction rewrites files without deleted rows; vacuum keeps referenced DV files",
+  },
+  {
+    name: "rowTracking",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note:
+      "appends and compaction are refused (row ids and commit versions are not assigned or preserved) unless `delta.rowTrackingSuspended=true`; vacuum runs",
+  },
+  {
+    name: "timestampNtz",
+    kind: "reader-writer",
+    read: "yes",
+    write: "yes",
+    note: "`timestamp_ntz` columns read and written (Parquet `isAdjustedToUTC=false`)",
+  },
+  {
+    name: "domainMetadata",
+    kind: "writer",
+    read: "yes",
+    write: "yes",
+    note: "domains are kept through every commit and checkpoint",
+  },
+  {
+    name: "v2Checkpoint",
+    kind: "reader-writer",
+    read: "yes",
+    write: "yes",
+    note:
+      "UUID-named JSON and Parquet checkpoints with sidecars are read; checkpoints of such tables are V2 (never multi-part); log cleanup keeps every sidecar a kept checkpoint names",
+  },
+  {
+    name: "catalogManaged",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse-always",
+    note: "commits may live in a catalog that neuralake does not talk to",
+  },
+  {
+    name: "catalogOwned-preview",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse-always",
+    note: "as catalogManaged",
+  },
+  {
+    name: "icebergCompatV1",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note:
+      "writes are refused while `delta.enableIcebergCompatV1=true` (partition values are not materialized in data files)",
+  },
+  {
+    name: "icebergCompatV2",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note: "as icebergCompatV1, with `delta.enableIcebergCompatV2`",
+  },
+  {
+    name: "clustering",
+    kind: "writer",
+    read: "yes",
+    write: "yes",
+    note:
+      "appends and bin-packing compaction leave `clusteringProvider` unset, as the protocol asks of writers that do not cluster; the clustering domain is kept",
+  },
+  {
+    name: "vacuumProtocolCheck",
+    kind: "reader-writer",
+    read: "yes",
+    write: "yes",
+    note: "vacuum checks the table's write protocol before deleting anything",
+  },
+  {
+    name: "inCommitTimestamp",
+    kind: "writer",
+    read: "yes",
+    write: "refuse",
+    note: "commits are refused while `delta.enableInCommitTimestamps=true`; vacuum runs",
+  },
+  {
+    name: "typeWidening",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note: "files written before a type change are not widened on read",
+  },
+  {
+    name: "typeWidening-preview",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note: "as typeWidening",
+  },
+  {
+    name: "variantType",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note: "the `variant` type is not decoded",
+  },
+  {
+    name: "variantType-preview",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note: "as variantType",
+  },
+  {
+    name: "variantShredding-preview",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note: "as variantType",
+  },
+  {
+    name: "checkpointProtection",
+    kind: "writer",
+    read: "yes",
+    write: "refuse-always",
+    note: "log cleanup does not yet honour `requireCheckpointProtectionBeforeVersion`",
+  },
+];
+
+/**
+ * The README's table of features, one row per `TABLE_FEATURES` entry (the
+ * README is checked against it by tests/delta/protocol_test.ts).
+ */
+export function featureTableMarkdown(): string {
+  const write = { yes: "write", refuse: "refuse while in use", "refuse-always": "refuse" };
+  const rows = TABLE_FEATURES.map((f) =>
+    `| \`${f.name}\` | ${f.kind} | ${f.read === "yes" ? "read" : "refuse"} | ${
+      write[f.write]
+    } | ${f.note} |`
+  );
+  return [
+    "| Feature | Kind | Read | Write | What neuralake does |",
+    "|---|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
+const FEATURE_BY_NAME = new Map(TABLE_FEATURES.map((f) => [f.name, f]));
 
 export { UnsupportedFeatureError };
 
@@ -83,9 +297,7 @@ export function checkCanRead(protocol: Protocol, metadata: Metadata): void {
   if (protocol.minReaderVersion === 3) {
     for (const feature of protocol.readerFeatures ?? []) {
       if (feature === "columnMapping" && !mapped) continue;
-      if (!SUPPORTED_READER_FEATURES.has(feature)) {
-        throw unsupportedRead(feature);
-      }
+      if (FEATURE_BY_NAME.get(feature)?.read !== "yes") throw unsupportedRead(feature);
     }
   } else if (protocol.minReaderVersion === 2 && mapped) {
     throw unsupportedRead("columnMapping");
@@ -108,11 +320,38 @@ function unsupportedWrite(feature: string, detail = ""): UnsupportedFeatureError
 }
 
 /**
- * Throws `UnsupportedFeatureError` unless neuralake can write to the table
- * without breaking a rule of one of its features. Reading must be possible too.
+ * What a write does, for the features whose rules depend on it: `append`
+ * adds rows, `overwrite` replaces the table's rows, `rewrite` moves rows
+ * between files without changing them (compaction), `vacuum` commits
+ * nothing and deletes unreferenced files.
  */
-export function checkCanWrite(protocol: Protocol, metadata: Metadata, schema: StructType): void {
+export type WriteKind = "append" | "overwrite" | "rewrite" | "vacuum";
+
+/** How a writer treats the rows it adds. */
+export interface WriteCheckOptions {
+  /** What the write does. @default "append" */
+  kind?: WriteKind;
+  /**
+   * True when the writer checks every new row against the table's
+   * invariants and CHECK constraints (ops/constraints.ts) and fails the
+   * write on a violation. Otherwise a table with any is refused. @default false
+   */
+  enforcesConstraints?: boolean;
+}
+
+/**
+ * Throws `UnsupportedFeatureError` unless neuralake can make this kind of
+ * write without breaking a rule of one of the table's features. Reading must
+ * be possible too.
+ */
+export function checkCanWrite(
+  protocol: Protocol,
+  metadata: Metadata,
+  schema: StructType,
+  options: WriteCheckOptions = {},
+): void {
   checkCanRead(protocol, metadata);
+  const kind = options.kind ?? "append";
   const version = protocol.minWriterVersion;
   if (version > 7) {
     throw new UnsupportedFeatureError(
@@ -121,16 +360,52 @@ export function checkCanWrite(protocol: Protocol, metadata: Metadata, schema: St
     );
   }
   const config = metadata.configuration;
-  const implied = version === 7 ? new Set(protocol.writerFeatures ?? []) : impliedWriterFeatures(
-    version,
-  );
-  for (const feature of implied) {
-    if (SUPPORTED_WRITER_FEATURES.has(feature)) continue;
+  const features = version === 7
+    ? new Set(protocol.writerFeatures ?? [])
+    : impliedWriterFeatures(version);
+  const addsRows = kind === "append" || kind === "overwrite";
+  for (const feature of features) {
+    const support = FEATURE_BY_NAME.get(feature);
+    if (support?.write === "refuse-always") throw unsupportedWrite(feature);
     if (!featureInUse(feature, config, schema)) continue;
-    throw unsupportedWrite(feature);
-  }
-  if (implied.has("invariants") && anyField(schema, (f) => "delta.invariants" in f.metadata)) {
-    throw unsupportedWrite("invariants", " (a column has an invariant)");
+    switch (feature) {
+      case "appendOnly":
+        if (kind === "overwrite" && isAppendOnly(metadata)) {
+          throw new UnsupportedFeatureError(
+            "appendOnly",
+            `Cannot overwrite this table: it is append-only (delta.appendOnly=true); only appends and compaction may change it`,
+          );
+        }
+        continue;
+      case "invariants":
+      case "checkConstraints":
+        if (addsRows && !options.enforcesConstraints) {
+          throw unsupportedWrite(
+            feature,
+            feature === "invariants"
+              ? " (a column has an invariant, and this writer does not check rows)"
+              : " (the table has CHECK constraints, and this writer does not check rows)",
+          );
+        }
+        continue;
+      case "generatedColumns":
+      case "identityColumns":
+      case "allowColumnDefaults":
+        if (addsRows) throw unsupportedWrite(feature, " (a column uses it)");
+        continue;
+      case "rowTracking":
+        if (kind !== "vacuum") throw unsupportedWrite(feature);
+        continue;
+      case "inCommitTimestamp":
+        if (kind !== "vacuum") throw unsupportedWrite(feature);
+        continue;
+      case "icebergCompatV1":
+      case "icebergCompatV2":
+        if (kind !== "vacuum") throw unsupportedWrite(feature);
+        continue;
+      default:
+        if (support?.write !== "yes") throw unsupportedWrite(feature);
+    }
   }
 }
 
@@ -145,18 +420,24 @@ function impliedWriterFeatures(version: number): Set<string> {
 }
 
 /** Whether a legacy-implied or listed feature is actually in effect for this table. */
-function featureInUse(
+export function featureInUse(
   feature: string,
   config: Record<string, string>,
   schema: StructType,
 ): boolean {
   switch (feature) {
+    case "appendOnly":
+      return config["delta.appendOnly"] === "true";
+    case "invariants":
+      return anyField(schema, (f) => "delta.invariants" in f.metadata);
     case "checkConstraints":
       return Object.keys(config).some((k) => k.startsWith("delta.constraints."));
     case "changeDataFeed":
       return config["delta.enableChangeDataFeed"] === "true";
     case "generatedColumns":
       return anyField(schema, (f) => "delta.generationExpression" in f.metadata);
+    case "allowColumnDefaults":
+      return anyField(schema, (f) => "CURRENT_DEFAULT" in f.metadata);
     case "columnMapping": {
       const mode = config["delta.columnMapping.mode"];
       return mode !== undefined && mode !== "none";
@@ -166,6 +447,15 @@ function featureInUse(
         schema,
         (f) => Object.keys(f.metadata).some((k) => k.startsWith("delta.identity.")),
       );
+    case "rowTracking":
+      // Writers must assign row ids whenever the feature is supported, unless suspended.
+      return config["delta.rowTrackingSuspended"] !== "true";
+    case "inCommitTimestamp":
+      return config["delta.enableInCommitTimestamps"] === "true";
+    case "icebergCompatV1":
+      return config["delta.enableIcebergCompatV1"] === "true";
+    case "icebergCompatV2":
+      return config["delta.enableIcebergCompatV2"] === "true";
     default:
       // Any other listed feature is assumed to be in use.
       return true;

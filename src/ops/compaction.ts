@@ -195,7 +195,7 @@ export async function compactOnce(
   options: CompactionOptions,
   onBin?: (outcome: BinOutcome) => void,
 ): Promise<BinOutcome[]> {
-  checkCanWrite(state.protocol, state.metadata, state.schema);
+  checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "rewrite" });
   const bins = planCompaction(state.files.values(), options);
   const outcomes: BinOutcome[] = [];
   for (const bin of bins) {

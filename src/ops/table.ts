@@ -17,6 +17,7 @@ export { TableNotFoundError } from "../delta/log_segment.ts";
 export { LOG_DIR } from "../delta/log_path.ts";
 export { lastAppVersion } from "../delta/replay.ts";
 export { schemaFromFields, toBatchFields } from "../delta/schema.ts";
+export { checkCanWrite, type WriteKind } from "../delta/protocol.ts";
 export type { Snapshot } from "../delta/snapshot.ts";
 
 /** Reads the commits after `state`'s version into it, in place. */

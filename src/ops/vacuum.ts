@@ -266,7 +266,7 @@ export async function vacuum(
     }
   }
   const state = await loadState();
-  checkCanWrite(state.protocol, state.metadata, state.schema);
+  checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "vacuum" });
   const keys = referencedKeys(store.uri, state.files.values(), state.tombstones.values());
   if (logOnly) listing.push(...tombstoneListing(keys.tombstones));
   const retentionMs = vacuumRetention(state.metadata.configuration, options);

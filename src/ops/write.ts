@@ -22,6 +22,7 @@
  *   already holds is not written again.
  */
 
+import { checkConstraints, type TableConstraint, tableConstraints } from "./constraints.ts";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import type { Action } from "../delta/actions.ts";
 import { TableNotFoundError } from "../delta/log_segment.ts";
@@ -135,7 +136,10 @@ export async function writeTable(
   const tableFields = snapshot ? toBatchFields(snapshot.schema.fields) : undefined;
   const source = typeof input === "function" ? await input(tableFields) : input;
   if (snapshot) {
-    checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema);
+    checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
+      kind: mode,
+      enforcesConstraints: true,
+    });
     if (mode === "overwrite" && isAppendOnly(snapshot.metadata)) {
       throw new Error(
         `Cannot overwrite ${table.uri}: the table is append-only (delta.appendOnly=true)`,
@@ -166,10 +170,19 @@ export async function writeTable(
     }).filter((a) => !("commitInfo" in a));
     fields = toBatchFields(schema.fields);
   }
+  // Invariants and CHECK constraints are checked on every row before upload.
+  const constraints = snapshot ? tableConstraints(snapshot.metadata, snapshot.schema, fields) : [];
   const held = new HeldFiles(appendTarget(table.store, fields, partitionColumns), codec);
   let result: AppendResult | undefined;
   try {
-    const { rows, partitions } = await uploadInput(held, source, fields, options, sourceName);
+    const { rows, partitions } = await uploadInput(
+      held,
+      source,
+      fields,
+      options,
+      sourceName,
+      constraints,
+    );
     // An empty input (an empty file, a header-only CSV) changes nothing, so a
     // version would only record that nothing happened; in overwrite mode it
     // would empty the table by accident.
@@ -181,7 +194,10 @@ export async function writeTable(
       // Another writer created the table first: append to it if it is ours.
       const winner = await latestSnapshotOf(table);
       checkSameTable(table.uri, winner, newSchema!, partitionColumns);
-      checkCanWrite(winner.protocol, winner.metadata, winner.schema);
+      checkCanWrite(winner.protocol, winner.metadata, winner.schema, {
+        kind: mode,
+        enforcesConstraints: true,
+      });
       snapshot = winner;
       const committed = options.appTxn && lastAppVersion(winner, options.appTxn.appId);
       if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
@@ -204,6 +220,7 @@ async function uploadInput(
   fields: Field[],
   options: WriteOptions,
   sourceName: string,
+  constraints: readonly TableConstraint[] = [],
 ): Promise<{ rows: number; partitions: number }> {
   const target = options.targetFileSize ?? DEFAULT_TARGET_FILE_SIZE;
   const open = new Map<
@@ -230,6 +247,7 @@ async function uploadInput(
   };
   for await (const batch of source.batches()) {
     const aligned: ColumnBatch = alignBatch(batch, fields, sourceName);
+    if (constraints.length) checkConstraints(constraints, aligned, sourceName, rows + 1);
     for (const slice of splitByPartition(aligned, held.target.partitionColumns)) {
       partitionsSeen.add(slice.directory);
       let entry = open.get(slice.directory);

@@ -7,6 +7,7 @@
 import { NEURAL_FIELDS } from "../sources/neural.ts";
 import { createTable, TableExistsError } from "../ops/create.ts";
 import {
+  checkCanWrite,
   openTable,
   schemaFromFields,
   type Snapshot,
@@ -42,8 +43,13 @@ export async function ensureStreamTable(table: Table, config: StreamConfig): Pro
   return checkSchema(await snapshotOf(table));
 }
 
-/** Refuses a table whose columns are not the neural schema's. */
+/**
+ * Refuses a table whose columns are not the neural schema's, or that a
+ * stream writer may not append to (it does not check rows against
+ * invariants or CHECK constraints, nor assign row ids).
+ */
 function checkSchema(snapshot: Snapshot): Snapshot {
+  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, { kind: "append" });
   const fields = toBatchFields(snapshot.schema.fields);
   const same = fields.length === NEURAL_FIELDS.length &&
     fields.every((f, i) => f.name === NEURAL_FIELDS[i]!.name && f.type === NEURAL_FIELDS[i]!.type);

@@ -1,0 +1,210 @@
+/**
+ * Table features: which tables neuralake reads, which writes it makes, and
+ * the README's feature table, which must say exactly what the code does.
+ */
+
+import type { Metadata, Protocol } from "../../src/delta/actions.ts";
+import {
+  checkCanRead,
+  checkCanWrite,
+  TABLE_FEATURES,
+  UnsupportedFeatureError,
+  type WriteKind,
+} from "../../src/delta/protocol.ts";
+import type { StructField, StructType } from "../../src/delta/schema.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+
+function metadata(configuration: Record<string, string> = {}): Metadata {
+  return {
+    id: "t",
+    format: { provider: "parquet", options: {} },
+    schemaString: "{}",
+    partitionColumns: [],
+    configuration,
+  };
+}
+
+function schema(fieldMetadata: Record<string, unknown> = {}): StructType {
+  const field = { name: "n", type: "long", nullable: true, metadata: fieldMetadata };
+  return { type: "struct", fields: [field as StructField] };
+}
+
+function v7(writer: string[], reader: string[] = []): Protocol {
+  return reader.length
+    ? { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: reader, writerFeatures: writer }
+    : { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: writer };
+}
+
+/** The feature a write is refused for, or "ok". */
+function verdict(
+  protocol: Protocol,
+  meta: Metadata,
+  s: StructType,
+  kind: WriteKind,
+  enforcesConstraints = false,
+): string {
+  try {
+    checkCanWrite(protocol, meta, s, { kind, enforcesConstraints });
+    return "ok";
+  } catch (error) {
+    if (error instanceof UnsupportedFeatureError) return error.feature;
+    throw error;
+  }
+}
+
+const KINDS: WriteKind[] = ["append", "overwrite", "rewrite", "vacuum"];
+const all = (p: Protocol, m: Metadata, s: StructType, enforces = false) =>
+  KINDS.map((k) => verdict(p, m, s, k, enforces));
+
+Deno.test("the README's feature table lists every feature exactly as the code treats it", async () => {
+  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
+  const section = readme.slice(readme.indexOf("## Delta table features"));
+  const rows = new Map<string, string[]>();
+  for (const line of section.split("\n")) {
+    const m = /^\|\s*`([^`]+)`\s*\|(.*)\|\s*$/.exec(line);
+    if (m) rows.set(m[1]!, m[2]!.split("|").map((c) => c.trim()));
+  }
+  const write = { yes: "write", refuse: "refuse while in use", "refuse-always": "refuse" };
+  assertEquals([...rows.keys()].sort(), TABLE_FEATURES.map((f) => f.name).sort());
+  for (const f of TABLE_FEATURES) {
+    assertEquals(
+      rows.get(f.name)!.slice(0, 4),
+      [f.kind, f.read === "yes" ? "read" : "refuse", write[f.write], f.note],
+      f.name,
+    );
+  }
+});
+
+Deno.test("every reader feature marked read is read, and the others are refused by name", () => {
+  for (const f of TABLE_FEATURES.filter((f) => f.kind === "reader-writer")) {
+    const p = v7([f.name], [f.name]);
+    let refused: string | undefined;
+    try {
+      // A column mapping mode puts columnMapping in use; without one it is no obstacle.
+      checkCanRead(
+        p,
+        metadata(f.name === "columnMapping" ? { "delta.columnMapping.mode": "name" } : {}),
+      );
+    } catch (error) {
+      refused = (error as UnsupportedFeatureError).feature;
+    }
+    assertEquals(refused, f.read === "yes" ? undefined : f.name, f.name);
+  }
+  // Writer-only features never stop a reader.
+  for (const f of TABLE_FEATURES.filter((f) => f.kind === "writer")) {
+    checkCanRead(v7([f.name]), metadata());
+  }
+});
+
+Deno.test("an unknown feature is refused for writing, and for reading when a reader feature", () => {
+  assertEquals(all(v7(["futureThing"]), metadata(), schema()), Array(4).fill("futureThing"));
+  let feature: string | undefined;
+  try {
+    checkCanRead(v7(["futureThing"], ["futureThing"]), metadata());
+  } catch (error) {
+    feature = (error as UnsupportedFeatureError).feature;
+  }
+  assertEquals(feature, "futureThing");
+});
+
+Deno.test("appendOnly refuses only overwrites, and only when delta.appendOnly is true", () => {
+  const p = v7(["appendOnly"]);
+  assertEquals(all(p, metadata({ "delta.appendOnly": "true" }), schema()), [
+    "ok",
+    "appendOnly",
+    "ok",
+    "ok",
+  ]);
+  assertEquals(all(p, metadata(), schema()), ["ok", "ok", "ok", "ok"]);
+  // Legacy writer version 2 implies the feature.
+  assertEquals(
+    verdict(
+      { minReaderVersion: 1, minWriterVersion: 2 },
+      metadata({ "delta.appendOnly": "true" }),
+      schema(),
+      "overwrite",
+    ),
+    "appendOnly",
+  );
+});
+
+Deno.test("invariants and CHECK constraints need a writer that checks rows", () => {
+  const inv = schema({ "delta.invariants": '{"expression":{"expression":"n > 0"}}' });
+  assertEquals(all(v7(["invariants"]), metadata(), inv), [
+    "invariants",
+    "invariants",
+    "ok",
+    "ok",
+  ]);
+  assertEquals(all(v7(["invariants"]), metadata(), inv, true), ["ok", "ok", "ok", "ok"]);
+  const m = metadata({ "delta.constraints.positive": "n > 0" });
+  assertEquals(all(v7(["checkConstraints"]), m, schema()), [
+    "checkConstraints",
+    "checkConstraints",
+    "ok",
+    "ok",
+  ]);
+  assertEquals(all(v7(["checkConstraints"]), m, schema(), true), ["ok", "ok", "ok", "ok"]);
+});
+
+Deno.test("generated, identity and default columns refuse adding rows but allow compaction", () => {
+  for (
+    const [feature, meta] of [
+      ["generatedColumns", { "delta.generationExpression": "n + 1" }],
+      ["identityColumns", { "delta.identity.start": 1, "delta.identity.step": 1 }],
+      ["allowColumnDefaults", { CURRENT_DEFAULT: "0" }],
+    ] as const
+  ) {
+    assertEquals(all(v7([feature]), metadata(), schema(meta)), [feature, feature, "ok", "ok"]);
+    assertEquals(all(v7([feature]), metadata(), schema()), ["ok", "ok", "ok", "ok"], feature);
+  }
+});
+
+Deno.test("rowTracking and inCommitTimestamp refuse every commit while active; vacuum runs", () => {
+  assertEquals(all(v7(["rowTracking", "domainMetadata"]), metadata(), schema()), [
+    "rowTracking",
+    "rowTracking",
+    "rowTracking",
+    "ok",
+  ]);
+  assertEquals(
+    all(
+      v7(["rowTracking", "domainMetadata"]),
+      metadata({ "delta.rowTrackingSuspended": "true" }),
+      schema(),
+    ),
+    ["ok", "ok", "ok", "ok"],
+  );
+  assertEquals(
+    all(
+      v7(["inCommitTimestamp"]),
+      metadata({ "delta.enableInCommitTimestamps": "true" }),
+      schema(),
+    ),
+    ["inCommitTimestamp", "inCommitTimestamp", "inCommitTimestamp", "ok"],
+  );
+  assertEquals(all(v7(["inCommitTimestamp"]), metadata(), schema()), ["ok", "ok", "ok", "ok"]);
+});
+
+Deno.test("a Spark 3.5 default table (DVs, domain metadata, ntz, vacuum check) takes every write", () => {
+  const p = v7(
+    [
+      "appendOnly",
+      "invariants",
+      "deletionVectors",
+      "domainMetadata",
+      "timestampNtz",
+      "vacuumProtocolCheck",
+      "changeDataFeed",
+      "clustering",
+    ],
+    ["deletionVectors", "timestampNtz", "vacuumProtocolCheck"],
+  );
+  assertEquals(all(p, metadata({ "delta.enableDeletionVectors": "true" }), schema()), [
+    "ok",
+    "ok",
+    "ok",
+    "ok",
+  ]);
+  assert(TABLE_FEATURES.every((f) => f.note.length > 0));
+});
