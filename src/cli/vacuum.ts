@@ -2,7 +2,9 @@
  * `neuralake vacuum <table>`: delete unreferenced data files past retention.
  */
 
-import { DEFAULT_VACUUM_RETENTION_MS } from "../ops/vacuum.ts";
+import { APPEND_HOLD_BUDGET_MS } from "../ops/append.ts";
+import { DEFAULT_VACUUM_RETENTION_MS, VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
+import { formatDuration } from "../util/units.ts";
 import { openTable } from "../ops/table.ts";
 import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { printJson, toJson, write } from "./output.ts";
@@ -13,7 +15,19 @@ export const VACUUM_HELP = `Usage: neuralake vacuum <table> [options]
 Delete data files that the latest version does not reference and that are
 past the retention. Never deletes a referenced file, a file removed or
 written within the retention (a writer may not have committed it yet), the
-log, hidden directories, or anything outside the table.
+log, hidden directories, or anything outside the table. A full pass also
+removes temporary files that a killed put or commit left (once older than
+the retention and at least an hour).
+
+Whatever --retention says, even with --allow-short-retention, files younger
+than ${
+  formatDuration(VACUUM_RETENTION_FLOOR_MS)
+} are kept: a writer may hold an uploaded file for up to
+${formatDuration(APPEND_HOLD_BUDGET_MS)} before committing it (and abandons it after that), plus
+${
+  formatDuration(VACUUM_RETENTION_FLOOR_MS - APPEND_HOLD_BUDGET_MS)
+} for a commit in flight and clock skew. A shorter retention would let
+vacuum delete a file that a writer then commits, losing acknowledged rows.
 
 Options:
   --retention <duration>   How long unreferenced files are kept (default: the
@@ -81,6 +95,8 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
       dry_run: result.dryRun,
       mode: options.mode,
       retention_ms: result.plan.retentionMs,
+      retention_raised_to_floor: result.plan.raisedToFloor,
+      temp_files_deleted: result.tempFilesDeleted,
       default_retention_ms: DEFAULT_VACUUM_RETENTION_MS,
       files_to_delete: result.plan.delete.length,
       bytes_to_delete: result.plan.bytes,

@@ -19,7 +19,11 @@ export function formatVacuum(table: Table, result: VacuumResult): string {
   return formatFields([
     ["table", table.uri],
     ["version", String(plan.version)],
-    ["retention", formatDuration(plan.retentionMs)],
+    [
+      "retention",
+      formatDuration(plan.retentionMs) +
+      (plan.raisedToFloor ? " (raised to the floor: see vacuum --help)" : ""),
+    ],
     [
       result.dryRun ? "would delete" : "deleted",
       result.dryRun
@@ -30,6 +34,9 @@ export function formatVacuum(table: Table, result: VacuumResult): string {
       "kept",
       `${plan.kept.active} active, ${plan.kept.youngTombstone} recently removed, ${plan.kept.youngFile} recently written, ${plan.kept.hidden} hidden`,
     ],
+    ...(result.tempFilesDeleted
+      ? [["temporary files", `${result.tempFilesDeleted} stale ones deleted`] as [string, string]]
+      : []),
     ...(result.failed.length
       ? [
         [

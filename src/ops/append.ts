@@ -187,9 +187,10 @@ export interface AppendResult {
 }
 
 /**
- * Commits held files as one version. Unless the outcome says the files are
- * referenced (`committed`), they are deleted. If the commit throws (a storage
- * failure), they are left: the commit may have landed.
+ * Commits held files as one version. Unless the outcome is `committed`, no
+ * commit references them: the caller retries (a writer that lost a table's
+ * creation) or discards them. If the commit throws (a storage failure), they
+ * must be left: the commit may have landed.
  */
 export async function commitFiles(
   held: HeldFiles,
@@ -245,7 +246,6 @@ export async function commitFiles(
     bytes: held.bytes,
     timings: { encodeMs: held.encodeMs, uploadMs: held.uploadMs, commitMs },
   };
-  if (outcome.kind !== "committed") await held.discard();
   return result;
 }
 
@@ -261,8 +261,8 @@ export interface AppendBatchOptions extends Omit<CommitFilesOptions, "leading" |
 
 /**
  * Appends one batch (all of the table's columns, in the table's order):
- * one file per partition, then one commit. A failure to upload deletes what
- * was uploaded and throws.
+ * one file per partition, then one commit. Files that no commit references
+ * (a failed upload, an outcome other than `committed`) are deleted.
  */
 export async function appendBatch(
   target: AppendTarget,
@@ -282,5 +282,7 @@ export async function appendBatch(
     throw error;
   }
   options.onUploaded?.(held);
-  return await commitFiles(held, options);
+  const result = await commitFiles(held, options);
+  if (result.outcome.kind !== "committed") await held.discard();
+  return result;
 }

@@ -6,6 +6,8 @@
  * every error names the key and where it came from.
  */
 
+import { APPEND_HOLD_BUDGET_MS } from "../ops/append.ts";
+import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { InputError } from "../util/errors.ts";
 import { CHAOS_MODES, type ChaosMode } from "./chaos.ts";
 import { formatBytes, formatDuration, parseBytes, parseDuration } from "../util/units.ts";
@@ -17,18 +19,17 @@ export type Profile = "local" | "production";
 export type Isolation = "worker" | "process";
 
 /**
- * The longest a streaming writer keeps retrying one commit. A data file is
- * therefore either committed or abandoned within this long of its upload,
- * which is what makes a short vacuum retention safe: see `MIN_STREAM_RETENTION_MS`.
+ * The longest a streaming writer holds an uploaded file before committing
+ * it; past it the batch is abandoned (ops/append.ts enforces it).
  */
-export const WRITER_COMMIT_BUDGET_MS = 10_000;
+export const WRITER_COMMIT_BUDGET_MS = APPEND_HOLD_BUDGET_MS;
 
 /**
- * The shortest vacuum retention a streaming run accepts, even with
- * allowShortRetention: longer than any writer's upload-to-commit window, so
- * vacuum never deletes a file that is about to be committed.
+ * The shortest vacuum retention a streaming run accepts: vacuum's own floor
+ * (ops/vacuum.ts), which it applies whatever it is given. Refusing a shorter
+ * one here says so up front instead of silently raising it.
  */
-export const MIN_STREAM_RETENTION_MS = 15_000;
+export const MIN_STREAM_RETENTION_MS = VACUUM_RETENTION_FLOOR_MS;
 
 /** Everything a streaming run needs. */
 export interface StreamConfig {

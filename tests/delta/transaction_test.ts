@@ -118,3 +118,22 @@ Deno.test("concurrent commits of many writers leave contiguous versions, one per
     assertEquals(snapshot.txns.get(`w${w}`)?.version, perWriter - 1);
   }
 });
+
+Deno.test("commit() stages its body beside the commit it claims, naming that key to the store", async () => {
+  const store = await newTable();
+  const nears: string[] = [];
+  const staging = Object.assign(Object.create(store), {
+    stage(bytes: Uint8Array, near: string) {
+      nears.push(near);
+      return Promise.resolve({
+        putIfAbsent: (key: string) => store.putIfAbsent(key, bytes),
+        discard: () => Promise.resolve(),
+      });
+    },
+  });
+  const outcome = await commit(staging, [addAction("a.parquet")], newIntent(0), {
+    operation: "WRITE",
+  });
+  assertEquals(outcome.kind, "committed");
+  assertEquals(nears, ["_delta_log/00000000000000000001.json"]);
+});

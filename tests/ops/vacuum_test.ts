@@ -11,9 +11,10 @@ import { schemaFromFields } from "../../src/delta/schema.ts";
 import { createTableActions } from "../../src/ops/create.ts";
 import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
-import { vacuum } from "../../src/ops/vacuum.ts";
+import { planVacuum, vacuum, VACUUM_RETENTION_FLOOR_MS } from "../../src/ops/vacuum.ts";
+import { APPEND_HOLD_BUDGET_MS } from "../../src/ops/append.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
-import { LocalStore } from "../../src/storage/local.ts";
+import { LocalStore, TEMP_MARKER } from "../../src/storage/local.ts";
 
 const HOUR = 3_600_000;
 const fields = [{ name: "n", type: "long" as const, nullable: true }];
@@ -190,5 +191,55 @@ Deno.test("neuralake vacuum --log-only --json reports the mode and what it delet
     assertEquals(full.mode, "full");
     assertEquals(full.files_deleted, 1);
     assert(!(await exists(`${dir}/${keys.oldOrphan}`)));
+  });
+});
+
+Deno.test("neuralake vacuum --retention 0 --allow-short-retention keeps a file a writer uploaded just now", async () => {
+  await withFixture(async (dir, keys) => {
+    const r = await cli(["vacuum", dir, "--retention", "0s", "--allow-short-retention", "--json"]);
+    assertEquals(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    // The young orphan stands for a file uploaded but not committed yet.
+    await assertKept(dir, [keys.live, keys.youngOrphan, keys.hidden]);
+    assertEquals(out.retention_ms, VACUUM_RETENTION_FLOOR_MS);
+    assertEquals(out.retention_raised_to_floor, true);
+    assertEquals(out.kept.youngFile, 1);
+    // Files past the floor still go: the retention was honoured down to it.
+    assert(!(await exists(`${dir}/${keys.oldOrphan}`)));
+  });
+});
+
+Deno.test("the vacuum floor exceeds the longest time an append holds an uncommitted file", () => {
+  assert(VACUUM_RETENTION_FLOOR_MS > APPEND_HOLD_BUDGET_MS);
+  const plan = planVacuum({
+    listing: [
+      { key: "held.parquet", size: 1, lastModified: 1_000_000 - APPEND_HOLD_BUDGET_MS },
+      { key: "old.parquet", size: 1, lastModified: 1_000_000 - VACUUM_RETENTION_FLOOR_MS - 1 },
+    ],
+    files: new Map(),
+    tombstones: new Map(),
+    partitionColumns: [],
+    version: 1,
+    nowMs: 1_000_000,
+    retentionMs: 0,
+  });
+  assertEquals(plan.delete.map((m) => m.key), ["old.parquet"]);
+  assertEquals(plan.retentionMs, VACUUM_RETENTION_FLOOR_MS);
+});
+
+Deno.test("a full vacuum removes stale temporary files a killed checkpoint left in the log", async () => {
+  await withFixture(async (dir) => {
+    const stale = `${dir}/_delta_log/${TEMP_MARKER}killed-checkpoint`;
+    const fresh = `${dir}/_delta_log/${TEMP_MARKER}commit-in-flight`;
+    await Deno.writeTextFile(stale, "partial checkpoint");
+    await Deno.writeTextFile(fresh, "partial commit");
+    const longAgo = new Date(Date.now() - 8 * 24 * HOUR);
+    await Deno.utime(stale, longAgo, longAgo);
+    const table = openTable(dir);
+    const result = await vacuum(table.store, () => snapshotOf(table), {});
+    assertEquals(result.tempFilesDeleted, 1);
+    assert(!(await exists(stale)));
+    assert(await exists(fresh));
+    assertEquals((await snapshotOf(openTable(dir))).files.size, 1);
   });
 });

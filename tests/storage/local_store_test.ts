@@ -53,3 +53,86 @@ Deno.test("LocalStore does not list a stray temporary file", async () => {
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("LocalStore checks a directory on every operation, so a swap for a link mid-run cannot escape", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-root-" });
+  const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    // A long-running role has used the partition directory already.
+    await store.put("region=M1/a.parquet", new Uint8Array([1]));
+    assertEquals((await store.get("region=M1/a.parquet"))?.length, 1);
+    await store.delete(["region=M1/a.parquet"]);
+    // Someone swaps the directory for a link out of the table.
+    await Deno.writeTextFile(`${outside}/victim.parquet`, "outside the table");
+    await Deno.remove(`${root}/region=M1`, { recursive: true });
+    await Deno.symlink(outside, `${root}/region=M1`);
+    // The writer's next upload and the vacuum's next delete are refused.
+    await assertRejects(
+      () => store.put("region=M1/b.parquet", new Uint8Array([2])),
+      "outside the table root",
+    );
+    const outcome = await store.delete(["region=M1/victim.parquet"]);
+    assertEquals(outcome.deleted, []);
+    assertEquals(outcome.failed.length, 1);
+    assertEquals(await Deno.readTextFile(`${outside}/victim.parquet`), "outside the table");
+    assertEquals([...Deno.readDirSync(outside)].map((e) => e.name), ["victim.parquet"]);
+    await assertRejects(() => store.get("region=M1/victim.parquet"), "outside the table root");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("LocalStore makes missing directories one level at a time, never through a link out", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-root-" });
+  const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    await store.put("a=1/x.parquet", new Uint8Array([1]));
+    await Deno.remove(`${root}/a=1`, { recursive: true });
+    await Deno.symlink(outside, `${root}/a=1`);
+    await assertRejects(() => store.put("a=1/b=2/y.parquet", new Uint8Array([2])), "outside");
+    assertEquals([...Deno.readDirSync(outside)], [], "nothing was made outside");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("a failed local commit names the commit file, not a placeholder", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-root-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    // The log "directory" is a file, so the staged commit cannot be written.
+    await Deno.writeTextFile(`${root}/_delta_log`, "not a directory");
+    const key = "_delta_log/00000000000000000007.json";
+    const error = await assertRejects(() => store.putIfAbsent(key, new Uint8Array([1])));
+    assert(error.message.includes(`${root}/${key}`), error.message);
+    const staged = await assertRejects(() => store.stage(new Uint8Array([1]), key));
+    assert(staged.message.includes(`${root}/${key}`), staged.message);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("LocalStore removes only temporary files older than the given time", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-root-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    await store.put("_delta_log/00000000000000000000.json", new Uint8Array([1]));
+    const old = `${root}/_delta_log/${TEMP_MARKER}killed-checkpoint`;
+    const young = `${root}/p=1/${TEMP_MARKER}in-flight`;
+    await Deno.mkdir(`${root}/p=1`);
+    await Deno.writeTextFile(old, "x");
+    await Deno.writeTextFile(young, "y");
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    await Deno.utime(old, dayAgo, dayAgo);
+    assertEquals(await store.removeStaleTemporaries(Date.now() - 3_600_000), 1);
+    await assertRejects(() => Deno.stat(old));
+    assert((await Deno.stat(young)).isFile);
+    assert((await Deno.stat(`${root}/_delta_log/00000000000000000000.json`)).isFile);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

@@ -1,0 +1,199 @@
+/**
+ * The one append path (ops/append.ts) and the `write` command on top of it:
+ * held files are committed within their budget and only while they exist,
+ * nothing a failed append uploaded is left behind, and writers that create
+ * the same new table at once all land their rows.
+ */
+
+import type { Field } from "../../src/columnar/batch.ts";
+import { appendBatch, appendTarget, commitFiles, HeldFiles } from "../../src/ops/append.ts";
+import { encodeParquet } from "../../src/parquet/encode.ts";
+import { createTable } from "../../src/ops/create.ts";
+import { openTable, schemaFromFields, snapshotOf, type Table } from "../../src/ops/table.ts";
+import { writeTable } from "../../src/ops/write.ts";
+import { scanTable } from "../../src/ops/scan.ts";
+import { InputError } from "../../src/util/errors.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { batchOf, sourceOf } from "../_helpers/batches.ts";
+import { cli } from "../_helpers/cli.ts";
+
+const FIELDS: Field[] = [
+  { name: "n", type: "long", nullable: true },
+  { name: "region", type: "string", nullable: true },
+];
+
+async function withTable(test: (table: Table, dir: string) => Promise<void>): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-append-" });
+  try {
+    await test(openTable(dir), dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** The data files on disk under `dir`, as keys. */
+function dataFiles(dir: string, prefix = ""): string[] {
+  const out: string[] = [];
+  for (const entry of Deno.readDirSync(`${dir}/${prefix}`)) {
+    const key = `${prefix}${entry.name}`;
+    if (entry.isDirectory && entry.name !== "_delta_log") out.push(...dataFiles(dir, `${key}/`));
+    else if (entry.isFile && entry.name.endsWith(".parquet")) out.push(key);
+  }
+  return out.sort();
+}
+
+async function rowsOf(table: Table): Promise<bigint[]> {
+  const out: bigint[] = [];
+  for await (const batch of (await scanTable(table, { columns: ["n"] })).batches) {
+    out.push(...(batch.columns[0]!.values as BigInt64Array).subarray(0, batch.length));
+  }
+  return out.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const rows = (from: number, count: number, region = "M1") =>
+  Array.from({ length: count }, (_, i) => ({ n: BigInt(from + i), region }));
+
+Deno.test("appendBatch commits one file per partition with its txn, and reports timings", async () => {
+  await withTable(async (table, dir) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS), partitionColumns: ["region"] });
+    const target = appendTarget(table.store, FIELDS, ["region"]);
+    const batch = batchOf(FIELDS, [...rows(0, 3, "M1"), ...rows(3, 2, "S1")]);
+    const result = await appendBatch(target, batch, {
+      readVersion: 0,
+      txn: { appId: "w1", version: 7 },
+      description: { operation: "WRITE", isBlindAppend: true },
+    });
+    assertEquals(result.outcome.kind, "committed");
+    assertEquals([result.files, result.rows], [2, 5]);
+    assert(result.timings.encodeMs >= 0 && result.timings.commitMs > 0);
+    const snapshot = await snapshotOf(table);
+    assertEquals(snapshot.txns.get("w1")?.version, 7);
+    assertEquals(dataFiles(dir).map((k) => k.split("/")[0]), ["region=M1", "region=S1"]);
+    assertEquals(await rowsOf(table), [0n, 1n, 2n, 3n, 4n]);
+  });
+});
+
+Deno.test("an append whose file vanished before its commit is abandoned, not committed", async () => {
+  await withTable(async (table, dir) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS) });
+    const held = new HeldFiles(appendTarget(table.store, FIELDS, []));
+    const file = encodeParquet(batchOf([FIELDS[0]!], [{ n: 1n }]));
+    await held.upload({ directory: "", values: {} }, file, 0);
+    await held.upload({ directory: "", values: {} }, file, 1);
+    // A vacuum (of any engine) deletes one of them.
+    await table.store.delete([held.keys[0]!]);
+    const result = await commitFiles(held, {
+      readVersion: 0,
+      description: { operation: "WRITE", isBlindAppend: true },
+    });
+    assertEquals(result.outcome.kind, "abandoned");
+    assert(result.outcome.kind === "abandoned" && result.outcome.reason.includes("is gone"));
+    assertEquals((await snapshotOf(table)).version, 0, "nothing was committed");
+    assertEquals(dataFiles(dir), [held.keys[1]!], "the held file is the caller's to discard");
+  });
+});
+
+Deno.test("an append held past its budget is abandoned and its files deleted", async () => {
+  await withTable(async (table, dir) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS) });
+    const target = appendTarget(table.store, FIELDS, []);
+    const result = await appendBatch(target, batchOf(FIELDS, rows(0, 2)), {
+      readVersion: 0,
+      description: { operation: "WRITE", isBlindAppend: true },
+      holdBudgetMs: 0,
+    });
+    assertEquals(result.outcome.kind, "abandoned");
+    assertEquals((await snapshotOf(table)).version, 0);
+    assertEquals(dataFiles(dir), []);
+  });
+});
+
+Deno.test("a write that fails on bad input leaves none of the files it uploaded", async () => {
+  await withTable(async (table, dir) => {
+    const source = {
+      fields: FIELDS,
+      async *batches() {
+        yield batchOf(FIELDS, rows(0, 100));
+        yield batchOf(FIELDS, rows(100, 100, "S1"));
+        throw new InputError("Not a number", { file: "in.ndjson", line: 201, column: "n" });
+      },
+    };
+    // A tiny target size uploads a file per batch before the input fails.
+    const uploaded: string[] = [];
+    await assertRejects(
+      () =>
+        writeTable(table, source, {
+          targetFileSize: 1,
+          partitionBy: ["region"],
+          onFile: ({ key }) => uploaded.push(key),
+        }),
+      "Not a number",
+    );
+    assertEquals(uploaded.length, 2);
+    assertEquals(dataFiles(dir), []);
+  });
+});
+
+Deno.test("writers that create the same new table at once append when its schema matches", async () => {
+  await withTable(async (table) => {
+    // The other writer wins version 0 after this write found no table.
+    const result = await writeTable(table, async () => {
+      await writeTable(openTable(table.uri), sourceOf(batchOf(FIELDS, rows(0, 3))));
+      return sourceOf(batchOf(FIELDS, rows(10, 2)));
+    });
+    assertEquals([result.version, result.created, result.rows], [1, false, 2]);
+    assertEquals(await rowsOf(table), [0n, 1n, 2n, 10n, 11n]);
+  });
+});
+
+Deno.test("a writer that loses the creation of a table with another schema names the difference", async () => {
+  await withTable(async (table, dir) => {
+    const theirs: Field[] = [FIELDS[0]!, { name: "region", type: "integer", nullable: true }];
+    const error = await assertRejects(() =>
+      writeTable(table, async () => {
+        await writeTable(openTable(table.uri), sourceOf(batchOf(theirs, [{ n: 1n, region: 1 }])));
+        return sourceOf(batchOf(FIELDS, rows(10, 2)));
+      })
+    );
+    assert(
+      error.message.includes("column 2 is region integer in the table, region string"),
+      error.message,
+    );
+    assert(error.message.includes("Nothing was committed"), error.message);
+    assertEquals((await snapshotOf(table)).version, 0);
+    assertEquals(dataFiles(dir).length, 1, "only the winner's file is left");
+    const partitioned = await assertRejects(() =>
+      writeTable(openTable(`${dir}/p`), async () => {
+        await writeTable(openTable(`${dir}/p`), sourceOf(batchOf(FIELDS, rows(0, 1))));
+        return sourceOf(batchOf(FIELDS, rows(10, 2)));
+      }, { partitionBy: ["region"] })
+    );
+    assert(
+      partitioned.message.includes("partitioned by [], this write by [region]"),
+      partitioned.message,
+    );
+  });
+});
+
+Deno.test("4 processes writing to a table that does not exist yet all land their rows", async () => {
+  await withTable(async (table, dir) => {
+    const uri = `${dir}/t`;
+    const inputs = await Promise.all([0, 1, 2, 3].map(async (p) => {
+      const path = `${dir}/in-${p}.ndjson`;
+      // Enough rows that reading them outlasts the processes' staggered starts,
+      // so each finds no table and tries to create it.
+      const lines = rows(p * 100_000, 30_000, "M1").map((r) =>
+        JSON.stringify({ n: Number(r.n), region: r.region })
+      );
+      await Deno.writeTextFile(path, lines.join("\n") + "\n");
+      return path;
+    }));
+    const results = await Promise.all(inputs.map((input) => cli(["write", uri, "--input", input])));
+    for (const r of results) assertEquals(r.code, 0, r.stderr);
+    const written = await rowsOf(openTable(uri));
+    assertEquals(written.length, 120_000);
+    assertEquals(written, [0, 1, 2, 3].flatMap((p) => rows(p * 100_000, 30_000).map((r) => r.n)));
+    assertEquals((await snapshotOf(openTable(uri))).version, 3);
+    void table;
+  });
+});
