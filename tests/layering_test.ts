@@ -13,7 +13,7 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
   columnar: { layers: ["util"] },
   storage: {
     layers: ["util"],
-    libraries: /^(@smithy\/signature-v4|@aws-crypto\/sha256-js|node:[a-z]+)$/,
+    libraries: /^(@smithy\/signature-v4|@smithy\/core\/config|@aws-crypto\/sha256-js|node:[a-z]+)$/,
   },
   parquet: {
     layers: ["columnar", "util"],
