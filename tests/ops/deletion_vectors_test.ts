@@ -20,6 +20,8 @@ import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { vacuum } from "../../src/ops/vacuum.ts";
 import { verifyTable } from "../../src/ops/verify.ts";
 import { LocalStore } from "../../src/storage/local.ts";
+import { writeTable } from "../../src/ops/write.ts";
+import { batchOf, sourceOf } from "../_helpers/batches.ts";
 
 const range = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => from + i);
 
@@ -125,4 +127,18 @@ Deno.test("a checkpoint keeps each file's deletion vector, so no deleted row com
   assertEquals(ids(after.rows), f.live);
   const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
   assertEquals(canonicalRows(after.rows), canonicalRows(theirs.rows));
+});
+
+Deno.test("appending to a table with deletion vectors adds rows and keeps the deleted ones out", async () => {
+  const f = await dvFixture();
+  const table = openTable(f.dir);
+  const fields = [{ name: "id", type: "long" as const, nullable: true }];
+  await writeTable(table, sourceOf(batchOf(fields, [{ id: 100n }, { id: 101n }])));
+  const snapshot = await snapshotOf(table);
+  assertEquals(snapshot.version, 3);
+  assertEquals(snapshot.protocol.readerFeatures, ["deletionVectors"]);
+  const ours = await readWithNeuralake(table);
+  assertEquals(ids(ours.rows), [...f.live, 100, 101]);
+  const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
+  assertEquals(canonicalRows(ours.rows), canonicalRows(theirs.rows));
 });
