@@ -76,26 +76,46 @@ export function boolFlag(args: ParsedArgs, name: string): boolean {
   return args.values[name] === true;
 }
 
+const WHOLE_NUMBER = /^\d+(_\d+)*$/;
+
 /** Reads a flag that must be a non-negative integer. */
 export function intFlag(args: ParsedArgs, name: string, command: string): number | undefined {
   const text = stringFlag(args, name);
   if (text === undefined) return undefined;
-  const n = Number(text.replaceAll("_", ""));
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new UsageError(`--${name} must be a whole number, got "${text}"`, command);
+  // Decimal digits only (underscores may group them): Number() would also
+  // take "0x5", "1e3", " 5" and "" (as 0).
+  const n = WHOLE_NUMBER.test(text) ? Number(text.replaceAll("_", "")) : NaN;
+  if (!Number.isSafeInteger(n)) {
+    throw new UsageError(
+      `--${name} must be a whole number in decimal digits, such as 5 or 1_000, got "${text}"`,
+      command,
+    );
   }
   return n;
 }
 
-/** Reads a duration flag (`30s`, `200ms`) in milliseconds. */
-export function durationFlag(args: ParsedArgs, name: string, command: string): number | undefined {
+/**
+ * Reads a duration flag (`30s`, `200ms`) in milliseconds; with `positive`,
+ * zero is refused.
+ */
+export function durationFlag(
+  args: ParsedArgs,
+  name: string,
+  command: string,
+  options: { positive?: boolean } = {},
+): number | undefined {
   const text = stringFlag(args, name);
   if (text === undefined) return undefined;
+  let ms: number;
   try {
-    return parseDuration(text);
+    ms = parseDuration(text);
   } catch (error) {
     throw new UsageError(`--${name}: ${(error as Error).message}`, command);
   }
+  if (options.positive && !(ms > 0)) {
+    throw new UsageError(`--${name} must be longer than zero, got "${text}"`, command);
+  }
+  return ms;
 }
 
 /** Reads a byte size flag (`128MiB`) in bytes. */

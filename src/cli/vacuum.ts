@@ -71,8 +71,8 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     allowShortRetention: boolFlag(args, "allow-short-retention"),
     dryRun: boolFlag(args, "dry-run"),
     logOnly: boolFlag(args, "log-only"),
-    everyMs: durationFlag(args, "every", "vacuum"),
-    durationMs: durationFlag(args, "duration", "vacuum"),
+    everyMs: durationFlag(args, "every", "vacuum", { positive: true }),
+    durationMs: durationFlag(args, "duration", "vacuum", { positive: true }),
     json: args.values.json === true,
   };
 }

@@ -284,7 +284,7 @@ export function parseValue(spec: KeySpec, value: unknown, origin: Origin): unkno
       if (text === "false" || text === "0") return false;
       return fail("true or false");
     case "int": {
-      const n = typeof value === "number" ? value : Number(text?.replaceAll("_", ""));
+      const n = typeof value === "number" ? value : decimal(text, false);
       if (!Number.isSafeInteger(n) || n < (spec.min ?? -Infinity)) {
         return fail(`a whole number${spec.min !== undefined ? ` >= ${spec.min}` : ""}`);
       }
@@ -312,12 +312,12 @@ export function parseValue(spec: KeySpec, value: unknown, origin: Origin): unkno
     }
     case "rate": {
       if (text === "max" || value === 0) return 0;
-      const n = typeof value === "number" ? value : Number(text?.replaceAll("_", ""));
+      const n = typeof value === "number" ? value : decimal(text, true);
       return Number.isFinite(n) && n > 0 ? n : fail("rows per second or max");
     }
     case "fraction": {
-      const n = typeof value === "number" ? value : Number(text);
-      return text !== "" && Number.isFinite(n) && n >= 0 && n <= 1
+      const n = typeof value === "number" ? value : decimal(text, true);
+      return Number.isFinite(n) && n >= 0 && n <= 1
         ? n
         : fail("a share between 0 and 1, such as 0.05");
     }
@@ -326,6 +326,17 @@ export function parseValue(spec: KeySpec, value: unknown, origin: Origin): unkno
       if (typeof value === "string") return value.split(",").map((s) => s.trim()).filter(Boolean);
       return fail("a list of names");
   }
+}
+
+/**
+ * A number written in decimal digits (underscores may group them; with
+ * `fraction`, a decimal point too), or NaN: `Number()` alone would also take
+ * "0x5", "1e3", " 5" and "" (as 0).
+ */
+function decimal(text: string | undefined, fraction: boolean): number {
+  if (text === undefined) return NaN;
+  const pattern = fraction ? /^-?\d+(_\d+)*(\.\d+)?$|^\.\d+$/ : /^-?\d+(_\d+)*$/;
+  return pattern.test(text) ? Number(text.replaceAll("_", "")) : NaN;
 }
 
 /** Sets a dotted key in a config object. */
