@@ -6,6 +6,7 @@
 
 import { parse } from "csv-parse/sync";
 import type { ColumnBatch } from "../src/columnar/batch.ts";
+import { formatTimestamp } from "../src/columnar/scalar.ts";
 import { NEURAL_FIELDS } from "../src/sources/neural.ts";
 import { latestSnapshotOf, openTable, snapshotOf } from "../src/ops/table.ts";
 import { writeTable } from "../src/ops/write.ts";
@@ -389,7 +390,9 @@ const scan: Scenario = {
     const results: ScenarioResult[] = [];
     for (const selective of [false, true]) {
       const where = selective
-        ? `timestamp_us >= ${oneFile[0]} and timestamp_us < ${oneFile[1]}`
+        ? `timestamp_us >= '${formatTimestamp(BigInt(oneFile[0]))}' and timestamp_us < '${
+          formatTimestamp(BigInt(oneFile[1]))
+        }'`
         : undefined;
       results.push(
         ...await measurePairs(

@@ -104,7 +104,9 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
     });
   } catch (error) {
     // A predicate that does not fit the table is a usage mistake.
-    if (error instanceof PredicateError) throw new UsageError(error.message, "optimize");
+    if (error instanceof PredicateError) {
+      throw new UsageError(`--where ${JSON.stringify(args.where)}: ${error.message}`, "optimize");
+    }
     throw error;
   } finally {
     progress("");

@@ -5,6 +5,7 @@
 
 import { type ScanStats, scanTable } from "../ops/scan.ts";
 import { openTable } from "../ops/table.ts";
+import { PredicateError } from "../ops/predicate.ts";
 import {
   commaList,
   GLOBAL_HELP,
@@ -107,6 +108,12 @@ export async function runScan(args: ScanArgs): Promise<number> {
     ...(args.where ? { where: args.where } : {}),
     ...(args.version !== undefined ? { version: args.version } : {}),
     ...(args.limit !== undefined ? { limit: args.limit } : {}),
+  }).catch((error) => {
+    // A predicate that does not fit the table is a usage mistake.
+    if (error instanceof PredicateError) {
+      throw new UsageError(`--where ${JSON.stringify(args.where)}: ${error.message}`, "scan");
+    }
+    throw error;
   });
 
   if (args.json && !args.output) {

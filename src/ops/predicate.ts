@@ -350,10 +350,13 @@ function coerceLiteral(lit: Operand & { kind: "literal" }, field: Field): Scalar
   const bad = (why = "") =>
     new PredicateError(
       `Cannot compare column "${field.name}" (${field.type}) with ${
-        typeof value === "string" ? `'${value}'` : String(value)
+        lit.hint ? `${lit.hint} '${value}'` : typeof value === "string" ? `'${value}'` : lit.text
       }${why}`,
     );
   const type = field.type;
+  if (lit.hint && type !== "date" && type !== "timestamp" && type !== "timestamp_ntz") {
+    throw bad(`: a ${lit.hint} literal compares with date and timestamp columns only`);
+  }
   switch (representationOf(type)) {
     case "int32": {
       if (type === "date") {
@@ -377,8 +380,11 @@ function coerceLiteral(lit: Operand & { kind: "literal" }, field: Field): Scalar
         if (days !== undefined) return BigInt(days) * 86_400_000_000n;
         throw bad(": use an ISO-8601 timestamp such as '2024-01-02T03:04:05Z'");
       }
-      if (typeof value === "number" && /^-?\d+$/.test(lit.text)) return BigInt(lit.text);
-      throw bad();
+      // A bare number against a timestamp reads as microseconds since the
+      // epoch, which is never what "ts >= 2026" means: ask for a timestamp.
+      throw bad(
+        ": use a quoted ISO-8601 timestamp such as '2024-01-02T03:04:05Z' or a date such as '2024-01-02'",
+      );
     }
     case "float32":
     case "float64":
