@@ -66,8 +66,56 @@ const INTERVAL_PROPERTIES = new Set([
   "delta.logRetentionDuration",
 ]);
 
+/**
+ * The `delta.` properties a new table may have: those neuralake honours, and
+ * those that only tell other engines how to write or optimize, kept as given.
+ * Any other `delta.` key is refused, as Spark refuses unknown ones, rather
+ * than stored as a setting nothing acts on.
+ */
+const KNOWN_DELTA_PROPERTIES = new Set([
+  "delta.appendOnly",
+  "delta.checkpointInterval",
+  "delta.deletedFileRetentionDuration",
+  "delta.logRetentionDuration",
+  "delta.enableChangeDataFeed",
+  "delta.enableDeletionVectors",
+  "delta.columnMapping.mode",
+  "delta.autoOptimize.optimizeWrite",
+  "delta.autoOptimize.autoCompact",
+  "delta.targetFileSize",
+]);
+
 function checkProperty(key: string, value: string): void {
-  if (key === "delta.checkpointInterval") {
+  if (key === "delta.minReaderVersion" || key === "delta.minWriterVersion") {
+    throw new RangeError(
+      `Property ${key}=${value} sets the protocol, which neuralake chooses from the schema (reader 1, writer 2 for a plain table): leave it out`,
+    );
+  }
+  if (key.startsWith("delta.feature.")) {
+    throw new RangeError(
+      `Property ${key}=${value} asks for a table feature; neuralake enables the features a new table needs itself: leave it out`,
+    );
+  }
+  if (key.startsWith("delta.") && !KNOWN_DELTA_PROPERTIES.has(key)) {
+    throw new RangeError(
+      `Property ${key} is not a Delta table property neuralake knows or honours; known: ${
+        [...KNOWN_DELTA_PROPERTIES].join(", ")
+      }`,
+    );
+  }
+  if (key === "delta.enableDeletionVectors") {
+    if (value !== "false") {
+      throw new RangeError(
+        `Property ${key} must be false on a table neuralake creates, got "${value}"`,
+      );
+    }
+  } else if (
+    key === "delta.autoOptimize.optimizeWrite" || key === "delta.autoOptimize.autoCompact"
+  ) {
+    if (value !== "true" && value !== "false") {
+      throw new RangeError(`Property ${key} must be true or false, got "${value}"`);
+    }
+  } else if (key === "delta.checkpointInterval") {
     if (!/^[1-9]\d*$/.test(value)) {
       throw new RangeError(`Property ${key} must be a positive integer, got "${value}"`);
     }

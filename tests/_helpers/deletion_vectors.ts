@@ -51,11 +51,18 @@ export async function writeVersion(
 
 /** Version 0 of a table with the deletionVectors feature. */
 export function createDvTableActions(fields: Field[], partitionColumns: string[] = []): Action[] {
-  return createTableActions({
-    schema: schemaFromFields(fields),
-    partitionColumns,
-    properties: { "delta.enableDeletionVectors": "true" },
-  }).map((a) => ("protocol" in a ? DV_PROTOCOL : a));
+  // neuralake does not create such tables itself: the protocol and the
+  // property are set here, as an engine with deletion vectors would.
+  return createTableActions({ schema: schemaFromFields(fields), partitionColumns }).map((a) =>
+    "protocol" in a ? DV_PROTOCOL : "metaData" in a
+      ? {
+        metaData: {
+          ...a.metaData,
+          configuration: { ...a.metaData.configuration, "delta.enableDeletionVectors": "true" },
+        },
+      }
+      : a
+  );
 }
 
 /** Writes one data file of `long` ids and returns its `add`. */
