@@ -10,7 +10,7 @@ import { openNdjsonSource } from "../sources/ndjson.ts";
 import { openParquetSource } from "../sources/parquet_file.ts";
 import type { RecordSource } from "../sources/source.ts";
 import { openTable } from "../ops/table.ts";
-import { DEFAULT_TARGET_FILE_SIZE, writeTable } from "../ops/write.ts";
+import { DEFAULT_TARGET_FILE_SIZE, TableDefinitionMismatch, writeTable } from "../ops/write.ts";
 import { formatBytes } from "../util/units.ts";
 import {
   boolFlag,
@@ -43,12 +43,15 @@ Options:
   --input <file|->           The input file, or - for stdin
   --format <f>               csv, ndjson or parquet (default: from the file name)
   --mode <m>                 append (default) or overwrite
-  --schema <schema.json>     The schema of a new table (default: inferred)
-  --partition-by <a,b>       The partition columns of a new table
-  --property <k=v>           A property of a new table (repeatable)
+  --schema <schema.json>     The schema of a new table (default: inferred); on an
+                             existing table it must be the table's schema
+  --partition-by <a,b>       The partition columns of a new table (or the table's)
+  --property <k=v>           A property of a new table (repeatable); on an existing
+                             table it must be the value the table has
   --target-file-size <size>  Size a data file aims for (default 128MiB)
   --codec <c>                snappy (default), zstd, gzip or uncompressed
-  --delimiter <c>            CSV field separator (default ,)
+  --delimiter <c>            CSV field separator: one character, or \\t or tab
+                             for a tab (default ,)
   --no-header                The CSV has no header row (columns come from --schema)
   --app-id <id>              Idempotent writes: the application id...
   --app-version <N>          ...and its version; a version already committed is skipped
@@ -135,12 +138,27 @@ export function parseWriteArgs(argv: string[]): WriteArgs {
     properties: parseProperties(args, "write"),
     targetFileSize,
     codec,
-    delimiter: stringFlag(args, "delimiter"),
+    delimiter: delimiterFlag(stringFlag(args, "delimiter")),
     header: !boolFlag(args, "no-header"),
     appTxn: appId !== undefined ? { appId, version: appVersion! } : undefined,
     checkpoint: !boolFlag(args, "no-checkpoint"),
     json: args.values.json === true,
   };
+}
+
+/** The CSV separator: exactly one character (`\t` and `tab` name the tab). */
+function delimiterFlag(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  if (text === "\\t" || text.toLowerCase() === "tab") return "\t";
+  if ([...text].length !== 1 || /["\r\n]/.test(text)) {
+    throw new UsageError(
+      `--delimiter must be one character other than a quote or line break, such as , ; | or tab, got ${
+        JSON.stringify(text)
+      }`,
+      "write",
+    );
+  }
+  return text;
 }
 
 function formatFromName(input: string): string {
@@ -209,6 +227,17 @@ export async function runWrite(args: WriteArgs): Promise<number> {
         );
       }
     },
+  }).catch((error) => {
+    if (!(error instanceof TableDefinitionMismatch)) throw error;
+    const flag = error.option === "schema"
+      ? `--schema ${args.schemaFile}`
+      : error.option === "partitionBy"
+      ? `--partition-by ${args.partitionBy?.join(",")}`
+      : "--property";
+    throw new Error(
+      `Cannot write with ${flag}: ${error.message}. Nothing was committed`,
+      { cause: error },
+    );
   });
   if (showProgress && files > 0) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
   const seconds = (performance.now() - started) / 1000;

@@ -146,13 +146,7 @@ export async function writeTable(
       );
     }
     partitionColumns = snapshot.metadata.partitionColumns;
-    if (options.partitionBy && options.partitionBy.join(",") !== partitionColumns.join(",")) {
-      throw new Error(
-        `The table is partitioned by [${partitionColumns.join(", ")}], not by [${
-          options.partitionBy.join(", ")
-        }]`,
-      );
-    }
+    checkExistingTable(snapshot, options);
     fields = tableFields!;
     const committed = options.appTxn && lastAppVersion(snapshot, options.appTxn.appId);
     if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
@@ -379,34 +373,85 @@ async function finish(
  * has the columns and partitioning this write would have created; the error
  * names the first difference.
  */
+/**
+ * A new table's definition (schema, partitioning, properties) given to a
+ * write on a table that exists with another: a write does not change a
+ * table's definition, so nothing is committed. `option` says which.
+ */
+export class TableDefinitionMismatch extends Error {
+  readonly option: "schema" | "partitionBy" | "properties";
+  constructor(option: TableDefinitionMismatch["option"], message: string) {
+    super(message);
+    this.name = "TableDefinitionMismatch";
+    this.option = option;
+  }
+}
+
+/** Refuses a schema, partitioning or properties that the existing table does not have. */
+function checkExistingTable(snapshot: Snapshot, options: WriteOptions): void {
+  const partitionColumns = snapshot.metadata.partitionColumns;
+  if (options.partitionBy && options.partitionBy.join(",") !== partitionColumns.join(",")) {
+    throw new TableDefinitionMismatch(
+      "partitionBy",
+      `The table is partitioned by [${partitionColumns.join(", ")}], not by [${
+        options.partitionBy.join(", ")
+      }]`,
+    );
+  }
+  if (options.schema) {
+    const differences = schemaDifferences(snapshot.schema, options.schema, "the schema given");
+    if (differences.length > 0) {
+      throw new TableDefinitionMismatch(
+        "schema",
+        `The table exists with another schema: ${
+          differences.join("; ")
+        }. A write does not change a table's schema`,
+      );
+    }
+  }
+  const configuration = snapshot.metadata.configuration;
+  for (const [key, value] of Object.entries(options.properties ?? {})) {
+    if (configuration[key] !== value) {
+      throw new TableDefinitionMismatch(
+        "properties",
+        `The table exists and its property ${key} is ${
+          configuration[key] === undefined ? "not set" : `"${configuration[key]}"`
+        }, not "${value}". A write does not change a table's properties`,
+      );
+    }
+  }
+}
+
+/** How schema `ours` (named `what`) differs from the table's, column by column. */
+function schemaDifferences(table: StructType, ours: StructType, what: string): string[] {
+  const describe = (f: StructField) =>
+    `${f.name} ${typeName(f.type)}${f.nullable ? "" : " not null"}`;
+  const differences: string[] = [];
+  for (let i = 0; i < Math.max(table.fields.length, ours.fields.length); i++) {
+    const a = table.fields[i];
+    const b = ours.fields[i];
+    if (!a || !b) {
+      differences.push(
+        a
+          ? `it has column ${describe(a)}, ${what} does not`
+          : `${what} has column ${describe(b!)}, the table does not`,
+      );
+      continue;
+    }
+    if (describe(a) !== describe(b)) {
+      differences.push(`column ${i + 1} is ${describe(a)} in the table, ${describe(b)} in ${what}`);
+    }
+  }
+  return differences;
+}
+
 function checkSameTable(
   uri: string,
   winner: Snapshot,
   schema: StructType,
   partitionColumns: readonly string[],
 ): void {
-  const theirs = winner.schema.fields;
-  const ours = schema.fields;
-  const describe = (f: StructField) =>
-    `${f.name} ${typeName(f.type)}${f.nullable ? "" : " not null"}`;
-  const differences: string[] = [];
-  for (let i = 0; i < Math.max(theirs.length, ours.length); i++) {
-    const a = theirs[i];
-    const b = ours[i];
-    if (!a || !b) {
-      differences.push(
-        a
-          ? `it has column ${describe(a)}, this input does not`
-          : `this input has column ${describe(b!)}, the table does not`,
-      );
-      continue;
-    }
-    if (describe(a) !== describe(b)) {
-      differences.push(
-        `column ${i + 1} is ${describe(a)} in the table, ${describe(b)} in this write`,
-      );
-    }
-  }
+  const differences = schemaDifferences(winner.schema, schema, "this write");
   if (winner.metadata.partitionColumns.join(",") !== partitionColumns.join(",")) {
     differences.push(
       `it is partitioned by [${winner.metadata.partitionColumns.join(", ")}], this write by [${

@@ -100,10 +100,10 @@ export async function csvSourceFromStream(
 
 function checkCsvOptions(options: CsvSourceOptions): void {
   const delimiter = options.delimiter ?? ",";
-  if (delimiter.length === 0 || /["\r\n]/.test(delimiter)) {
+  if ([...delimiter].length !== 1 || /["\r\n]/.test(delimiter)) {
     throw new RangeError(
-      `Cannot use delimiter ${JSON.stringify(delimiter)}: give a non-empty separator without ` +
-        "quotes or line breaks, such as , ; or \\t",
+      `Cannot use delimiter ${JSON.stringify(delimiter)}: give one character other than a ` +
+        "quote or line break, such as , ; or \\t",
     );
   }
 }

@@ -1,0 +1,266 @@
+/**
+ * Flags are honoured or refused, never silently ignored or misread: numbers
+ * in decimal digits only, a schema, partitioning or property given for an
+ * existing table must be the table's, protocol versions are not properties,
+ * a timestamp is not compared with a bare number, and a CSV delimiter is one
+ * character. Each refusal names the flag and the value.
+ */
+
+import { resolveConfig } from "../../src/roles/config.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
+import { cli } from "../_helpers/cli.ts";
+
+async function commits(table: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${table}/_delta_log`)) {
+      if (e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}
+
+const SCHEMA = (type: string) =>
+  JSON.stringify({
+    type: "struct",
+    fields: [
+      { name: "ts", type: "timestamp", nullable: true, metadata: {} },
+      { name: "v", type, nullable: true, metadata: {} },
+    ],
+  });
+
+Deno.test("whole-number flags take decimal digits only and name the flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
+  try {
+    const table = `${dir}/t`;
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"ts":"2026-01-01T00:00:00Z","v":1}\n');
+    assertEquals((await cli(["write", table, "--input", `${dir}/rows.ndjson`])).code, 0);
+    const bad: string[][] = [
+      ["scan", table, "--version", "0x5"],
+      ["scan", table, "--version", "1e3"],
+      ["scan", table, "--version", ""],
+      ["scan", table, "--version", " 0"],
+      ["scan", table, "--limit", "0b1"],
+      ["describe", table, "--version", "1e0"],
+      ["history", table, "--limit", "0x5"],
+      ["optimize", table, "--min-files", "2e0"],
+      ["write", table, "--input", `${dir}/rows.ndjson`, "--app-id", "a", "--app-version", "0x1"],
+    ];
+    for (const args of bad) {
+      const r = await cli(args);
+      const flag = args[args.length - 2]!;
+      const value = args[args.length - 1]!;
+      assertEquals(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+      assert(
+        r.stderr.includes(flag) && r.stderr.includes(`"${value}"`),
+        `${args.join(" ")}: ${r.stderr}`,
+      );
+    }
+    const ok = await cli(["scan", table, "--version", "0", "--limit", "1_000", "--format", "csv"]);
+    assertEquals(ok.code, 0, ok.stderr);
+    assertEquals(ok.stdout.trim().split("\n").length, 2);
+    assertEquals(await commits(table), ["00000000000000000000.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("vacuum refuses a zero --every or --duration, which would spin or never stop", async () => {
+  for (const flag of ["--every", "--duration"]) {
+    const r = await cli(["vacuum", "/nonexistent/t", flag, "0s"]);
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes(flag) && r.stderr.includes('"0s"'), r.stderr);
+  }
+});
+
+Deno.test("config numbers take decimal digits only", () => {
+  for (const value of ["0x5", "1e3", "", "0b11"]) {
+    assertThrows(() => resolveConfig({ env: {}, flags: [["writers", value]] }), "writers");
+  }
+  assertThrows(() => resolveConfig({ env: {}, flags: [["rate", "1e6"]] }), "rate");
+  assertEquals(resolveConfig({ env: {}, flags: [["writers", "1_0"]] }).writers, 10);
+  assertEquals(resolveConfig({ env: {}, flags: [["rate", "1_000"]] }).rate, 1000);
+});
+
+Deno.test("write refuses a --schema, --partition-by or --property that an existing table lacks", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
+  try {
+    const table = `${dir}/t`;
+    await Deno.writeTextFile(`${dir}/long.json`, SCHEMA("long"));
+    await Deno.writeTextFile(`${dir}/string.json`, SCHEMA("string"));
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"ts":"2026-01-01T00:00:00Z","v":1}\n');
+    const first = await cli([
+      "write",
+      table,
+      "--input",
+      `${dir}/rows.ndjson`,
+      "--schema",
+      `${dir}/long.json`,
+      "--property",
+      "owner=lab3",
+    ]);
+    assertEquals(first.code, 0, first.stderr);
+    const refused: [string[], string][] = [
+      [["--schema", `${dir}/string.json`], `--schema ${dir}/string.json`],
+      [["--schema", `${dir}/string.json`, "--mode", "overwrite"], `--schema ${dir}/string.json`],
+      [["--partition-by", "v"], "--partition-by v"],
+      [["--property", "owner=lab4"], "owner"],
+      [["--property", "delta.appendOnly=true"], "delta.appendOnly"],
+    ];
+    for (const [flags, named] of refused) {
+      const r = await cli(["write", table, "--input", `${dir}/rows.ndjson`, ...flags]);
+      assertEquals(r.code, 1, `${flags.join(" ")}: ${r.stderr}`);
+      assert(r.stderr.includes(named), `${flags.join(" ")}: ${r.stderr}`);
+      assert(r.stderr.includes("Nothing was committed"), r.stderr);
+      assertEquals(await commits(table), ["00000000000000000000.json"], flags.join(" "));
+    }
+    const string = await cli([
+      "write",
+      table,
+      "--input",
+      `${dir}/rows.ndjson`,
+      "--schema",
+      `${dir}/string.json`,
+    ]);
+    assert(string.stderr.includes("column 2 is v long in the table, v string"), string.stderr);
+    // The table's own definition is honoured: it matches.
+    const same = await cli([
+      "write",
+      table,
+      "--input",
+      `${dir}/rows.ndjson`,
+      "--schema",
+      `${dir}/long.json`,
+      "--property",
+      "owner=lab3",
+    ]);
+    assertEquals(same.code, 0, same.stderr);
+    assertEquals((await commits(table)).length, 2);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("protocol versions, table features and unknown delta. keys are not stored as properties", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
+  try {
+    await Deno.writeTextFile(`${dir}/long.json`, SCHEMA("long"));
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"ts":"2026-01-01T00:00:00Z","v":1}\n');
+    for (
+      const property of [
+        "delta.minReaderVersion=3",
+        "delta.minWriterVersion=7",
+        "delta.feature.deletionVectors=supported",
+        "delta.dataSkippingNumIndexedCols=2",
+        "delta.enableDeletionVectors=true",
+      ]
+    ) {
+      const key = property.split("=")[0]!;
+      const created = await cli([
+        "create",
+        `${dir}/c`,
+        "--schema",
+        `${dir}/long.json`,
+        "--property",
+        property,
+      ]);
+      assertEquals(created.code, 1, created.stderr);
+      assert(created.stderr.includes(key), created.stderr);
+      const written = await cli([
+        "write",
+        `${dir}/w`,
+        "--input",
+        `${dir}/rows.ndjson`,
+        "--property",
+        property,
+      ]);
+      assertEquals(written.code, 1, written.stderr);
+      assert(written.stderr.includes(key), written.stderr);
+      assertEquals(await commits(`${dir}/c`), []);
+      assertEquals(await commits(`${dir}/w`), []);
+    }
+    const fine = await cli([
+      "create",
+      `${dir}/c`,
+      "--schema",
+      `${dir}/long.json`,
+      "--property",
+      "delta.appendOnly=true",
+      "--property",
+      "lab.owner=ada",
+      "--json",
+    ]);
+    assertEquals(fine.code, 0, fine.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--where refuses a bare number against a timestamp column", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
+  try {
+    const table = `${dir}/t`;
+    await Deno.writeTextFile(
+      `${dir}/rows.ndjson`,
+      '{"ts":"2025-06-01T00:00:00Z","v":1}\n{"ts":"2026-06-01T00:00:00Z","v":2}\n',
+    );
+    assertEquals((await cli(["write", table, "--input", `${dir}/rows.ndjson`])).code, 0);
+    const bare = await cli(["scan", table, "--where", "ts >= 2026", "--format", "ndjson"]);
+    assertEquals(bare.code, 2, bare.stdout);
+    assert(bare.stderr.includes('--where "ts >= 2026"'), bare.stderr);
+    assert(bare.stderr.includes("ISO-8601"), bare.stderr);
+    const typed = await cli(["scan", table, "--where", "v = timestamp '2026-01-01'"]);
+    assertEquals(typed.code, 2, typed.stdout);
+    const quoted = await cli([
+      "scan",
+      table,
+      "--where",
+      "ts >= '2026-01-01'",
+      "--format",
+      "ndjson",
+    ]);
+    assertEquals(quoted.code, 0, quoted.stderr);
+    assertEquals(quoted.stdout.trim().split("\n").map((l) => JSON.parse(l).v), [2]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("--delimiter is one character, or tab", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
+  try {
+    await Deno.writeTextFile(`${dir}/rows.csv`, "a,b\n1,2\n");
+    await Deno.writeTextFile(`${dir}/rows.tsv`, "a\tb\n1\t2\n");
+    for (const delimiter of [",,", "", '"', "ab"]) {
+      const r = await cli([
+        "write",
+        `${dir}/t`,
+        "--input",
+        `${dir}/rows.csv`,
+        "--delimiter",
+        delimiter,
+      ]);
+      assertEquals(r.code, 2, r.stderr);
+      assert(
+        r.stderr.includes(`--delimiter`) && r.stderr.includes(JSON.stringify(delimiter)),
+        r.stderr,
+      );
+    }
+    assertEquals(await commits(`${dir}/t`), []);
+    const tab = await cli([
+      "write",
+      `${dir}/t`,
+      "--input",
+      `${dir}/rows.tsv`,
+      "--delimiter",
+      "tab",
+    ]);
+    assertEquals(tab.code, 0, tab.stderr);
+    const scan = await cli(["scan", `${dir}/t`, "--format", "ndjson"]);
+    assertEquals(JSON.parse(scan.stdout), { a: 1, b: 2 });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
