@@ -11,7 +11,7 @@
 
 import type { Metadata, Protocol } from "./actions.ts";
 import { UnsupportedFeatureError } from "./errors.ts";
-import type { StructField, StructType } from "./schema.ts";
+import { parseSchemaString, type StructField, type StructType } from "./schema.ts";
 
 /** The protocol that new tables get. */
 export const NEW_TABLE_PROTOCOL: Protocol = { minReaderVersion: 1, minWriterVersion: 2 };
@@ -218,15 +218,16 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
   {
     name: "typeWidening",
     kind: "reader-writer",
-    read: "refuse",
-    write: "refuse",
-    note: "files written before a type change are not widened on read",
+    read: "yes",
+    write: "yes",
+    note:
+      "files written before an integer widening (byte, short, int to a wider integer or double) or float to double are read widened; any other recorded type change is refused by name; neuralake never changes types itself",
   },
   {
     name: "typeWidening-preview",
     kind: "reader-writer",
-    read: "refuse",
-    write: "refuse",
+    read: "yes",
+    write: "yes",
     note: "as typeWidening",
   },
   {
@@ -298,11 +299,57 @@ export function checkCanRead(protocol: Protocol, metadata: Metadata): void {
     for (const feature of protocol.readerFeatures ?? []) {
       if (feature === "columnMapping" && !mapped) continue;
       if (FEATURE_BY_NAME.get(feature)?.read !== "yes") throw unsupportedRead(feature);
+      if (feature === "typeWidening" || feature === "typeWidening-preview") {
+        checkTypeChanges(feature, metadata);
+      }
     }
   } else if (protocol.minReaderVersion === 2 && mapped) {
     throw unsupportedRead("columnMapping");
   }
   if (mapped) throw unsupportedRead("columnMapping");
+}
+
+/** Type changes whose older files the Parquet reader widens on read. */
+const READ_WIDENINGS: Record<string, readonly string[]> = {
+  byte: ["short", "integer", "long", "double"],
+  short: ["integer", "long", "double"],
+  integer: ["long", "double"],
+  float: ["double"],
+};
+
+/**
+ * Refuses a table with a recorded type change (`delta.typeChanges`) that
+ * the reader does not widen, naming the column and the change.
+ */
+function checkTypeChanges(feature: string, metadata: Metadata): void {
+  let schema: StructType;
+  try {
+    schema = parseSchemaString(metadata.schemaString);
+  } catch {
+    return; // The schema's own error is reported where it is parsed.
+  }
+  const visit = (prefix: string, fields: readonly StructField[]) => {
+    for (const field of fields) {
+      const path = prefix + field.name;
+      const changes = field.metadata["delta.typeChanges"];
+      for (const change of Array.isArray(changes) ? changes : []) {
+        const from = String(change?.fromType);
+        const to = String(change?.toType);
+        if (change?.fieldPath !== undefined || !READ_WIDENINGS[from]?.includes(to)) {
+          throw new UnsupportedFeatureError(
+            feature,
+            `Cannot read this table: column "${path}" changed type from ${from} to ${to}${
+              change?.fieldPath !== undefined ? ` at ${change.fieldPath}` : ""
+            } (${feature}), and neuralake reads older files widened only from byte, short or integer to a wider integer or double, and from float to double`,
+          );
+        }
+      }
+      if (typeof field.type === "object" && field.type.type === "struct") {
+        visit(`${path}.`, field.type.fields);
+      }
+    }
+  };
+  visit("", schema.fields);
 }
 
 function unsupportedRead(feature: string): UnsupportedFeatureError {

@@ -1,0 +1,125 @@
+/**
+ * Tables whose column types were widened (the typeWidening feature): files
+ * written before the change are read at the new type, as delta-rs reads
+ * them (delta-rs refuses the feature, so pyarrow over its file list is the
+ * oracle), compaction rewrites them at the new type, and a change the reader
+ * does not widen is refused by name.
+ */
+
+import type { Action } from "../../src/delta/actions.ts";
+import { UnsupportedFeatureError } from "../../src/delta/protocol.ts";
+import { compactOnce } from "../../src/ops/compaction.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { encodeParquet } from "../../src/parquet/encode.ts";
+import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
+import { LocalStore } from "../../src/storage/local.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { canonicalRows, deltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { writeVersion } from "../_helpers/deletion_vectors.ts";
+
+const PROTOCOL: Action = {
+  protocol: {
+    minReaderVersion: 3,
+    minWriterVersion: 7,
+    readerFeatures: ["typeWidening"],
+    writerFeatures: ["typeWidening"],
+  },
+};
+
+function metaData(type: string, typeChanges?: unknown[]): Action {
+  const field = {
+    name: "n",
+    type,
+    nullable: true,
+    metadata: typeChanges ? { "delta.typeChanges": typeChanges } : {},
+  };
+  return {
+    metaData: {
+      id: "widened",
+      format: { provider: "parquet", options: {} },
+      schemaString: JSON.stringify({ type: "struct", fields: [field] }),
+      partitionColumns: [],
+      configuration: { "delta.enableTypeWidening": "true" },
+      createdTime: 0,
+    },
+  };
+}
+
+/** Version 1 adds an integer file; version 2 widens n to long; version 3 adds a long file. */
+async function widenedTable(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-widen-" });
+  const store = new LocalStore(dir);
+  await writeVersion(store, 0, [PROTOCOL, metaData("integer")]);
+  const ints = encodeParquet({
+    fields: [{ name: "n", type: "integer", nullable: true }],
+    columns: [{ values: new Int32Array([1, -2, 2_000_000_000]) }],
+    length: 3,
+  });
+  const intKey = dataFileKey("", 0);
+  await store.put(intKey, ints.bytes);
+  await writeVersion(store, 1, [{
+    add: addFor(intKey, ints, {}, [{ name: "n", type: "integer", nullable: true }]),
+  }]);
+  await writeVersion(store, 2, [
+    metaData("long", [{ fromType: "integer", toType: "long", tableVersion: 2 }]),
+  ]);
+  const longs = encodeParquet({
+    fields: [{ name: "n", type: "long", nullable: true }],
+    columns: [{ values: new BigInt64Array([9_000_000_000n]) }],
+    length: 1,
+  });
+  const longKey = dataFileKey("", 1);
+  await store.put(longKey, longs.bytes);
+  await writeVersion(store, 3, [{
+    add: addFor(longKey, longs, {}, [{ name: "n", type: "long", nullable: true }]),
+  }]);
+  return dir;
+}
+
+Deno.test("files written before an integer-to-long change are read widened, as pyarrow reads them", async () => {
+  const dir = await widenedTable();
+  const ours = await readWithNeuralake(openTable(dir));
+  assertEquals(
+    ours.rows.map((r) => String(r.n)).sort(),
+    ["-2", "1", "2000000000", "9000000000"],
+  );
+  assertEquals(canonicalRows(ours.rows), await pyarrowRows(dir));
+});
+
+/**
+ * The rows pyarrow reads from the table's active files (as delta-rs lists
+ * them), each cast to the table's schema: delta-rs itself refuses to read
+ * typeWidening tables.
+ */
+async function pyarrowRows(dir: string): Promise<string[]> {
+  const theirs = await deltaRs({ op: "read_files", uri: dir });
+  assert(theirs.ok, JSON.stringify(theirs));
+  return canonicalRows(theirs.rows);
+}
+
+Deno.test("compaction rewrites widened files at the table's type", async () => {
+  const dir = await widenedTable();
+  const table = openTable(dir);
+  const before = await readWithNeuralake(table);
+  const outcomes = await compactOnce(table, await snapshotOf(table), {
+    targetFileSize: 1 << 20,
+    minFiles: 2,
+  });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  const after = await readWithNeuralake(table);
+  assertEquals(canonicalRows(after.rows), canonicalRows(before.rows));
+  assertEquals(await pyarrowRows(dir), canonicalRows(before.rows));
+});
+
+Deno.test("a type change the reader does not widen is refused by name", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-widen-" });
+  await writeVersion(new LocalStore(dir), 0, [
+    PROTOCOL,
+    metaData("timestamp_ntz", [{ fromType: "date", toType: "timestamp_ntz" }]),
+  ]);
+  const error = await assertRejects(
+    () => snapshotOf(openTable(dir)),
+    'column "n" changed type from date to timestamp_ntz (typeWidening)',
+  );
+  assert(error instanceof UnsupportedFeatureError && error.feature === "typeWidening");
+});
