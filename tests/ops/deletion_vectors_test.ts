@@ -142,3 +142,24 @@ Deno.test("appending to a table with deletion vectors adds rows and keeps the de
   const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
   assertEquals(canonicalRows(ours.rows), canonicalRows(theirs.rows));
 });
+
+Deno.test("an absolute-path vector outside the table root (a shallow clone's) is read", async () => {
+  const f = await dvFixture();
+  const elsewhere = await Deno.makeTempDir({ prefix: "neuralake-dv-source-" });
+  const source = new LocalStore(elsewhere);
+  const again = await deleteRows(source, f.c.add, [5, 6], { kind: "p", rootUri: source.uri });
+  await writeVersion(f.store, 3, again.actions);
+  const ours = await readWithNeuralake(openTable(f.dir));
+  assertEquals(ids(ours.rows), f.live.filter((id) => id !== 26));
+  const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
+  assertEquals(canonicalRows(ours.rows), canonicalRows(theirs.rows));
+  // Vacuum never touches it: it is outside the table.
+  const table = openTable(f.dir);
+  const result = await vacuum(table.store, () => snapshotOf(table), {
+    retentionMs: 0,
+    allowShortRetention: true,
+    now: () => Date.now() + 30 * 86_400_000,
+  });
+  assert(result.plan.delete.every((m) => !m.key.includes(again.dvKey!)));
+  await Deno.stat(`${elsewhere}/${again.dvKey}`);
+});

@@ -1,9 +1,9 @@
 /**
  * Tables whose column types were widened (the typeWidening feature): files
- * written before the change are read at the new type, as delta-rs reads
- * them (delta-rs refuses the feature, so pyarrow over its file list is the
- * oracle), compaction rewrites them at the new type, and a change the reader
- * does not widen is refused by name.
+ * written before the change are read at the new type (delta-rs refuses the
+ * feature, so pyarrow over the table's file list is the oracle), compaction
+ * rewrites them at the new type, and a change the reader does not widen is
+ * refused by name.
  */
 
 import type { Action } from "../../src/delta/actions.ts";
