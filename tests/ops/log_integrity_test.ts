@@ -55,6 +55,14 @@ for (const backend of BACKENDS) {
         "commit 6 is missing",
       );
       assert(await table.store.head(commitKey(6)) === undefined, "the hole stays a hole");
+      const report = await verifyTable(fresh);
+      assertEquals(
+        report.checks.filter((c) => !c.passed).map((c) => [c.name, c.problems[0]]),
+        [
+          ["log_has_no_gaps", "version 6 is missing"],
+          ["table_loads", (await snapshotOf(table).catch((e) => e)).message],
+        ],
+      );
       assert(await table.store.head(commitKey(8)) === undefined, "nothing was committed");
       // Time travel to a version before the gap still works.
       assertEquals((await snapshotOf(table, { version: 5 })).files.size, 6);
