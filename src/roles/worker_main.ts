@@ -7,9 +7,16 @@
 
 /// <reference lib="deno.worker" />
 
-import { setupLogging } from "../util/log.ts";
 import type { Command, Report, RoleChannel } from "./messages.ts";
-import { ChannelState, fatalReport, runRole } from "./run_role.ts";
+
+// A command can arrive while the role's modules still load: a module with a
+// top-level await lets the event loop run, and a message that finds no
+// handler is dropped (the worker then never starts). So the handler is set
+// before anything loads, and early commands wait for it.
+const early: Command[] = [];
+self.onmessage = (message: MessageEvent<Command>) => void early.push(message.data);
+const { setupLogging } = await import("../util/log.ts");
+const { ChannelState, fatalReport, runRole } = await import("./run_role.ts");
 
 const state = new ChannelState();
 const post = (report: Report) => self.postMessage(report);
@@ -20,8 +27,7 @@ const channel: RoleChannel = state.channel(post, () => {
   throw new Error("unreachable");
 });
 
-self.onmessage = (message: MessageEvent<Command>) => {
-  const command = message.data;
+function handle(command: Command): void {
   if (command.type !== "start") state.handle(command);
   else {
     setupLogging(Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ? "debug" : "warning");
@@ -33,4 +39,7 @@ self.onmessage = (message: MessageEvent<Command>) => {
       },
     );
   }
-};
+}
+
+self.onmessage = (message: MessageEvent<Command>) => handle(message.data);
+for (const command of early.splice(0)) handle(command);
