@@ -3,6 +3,7 @@
  */
 
 import { parseSchemaJson } from "../delta/schema.ts";
+import { checkNewSchema, checkSchemaJson } from "../delta/schema_check.ts";
 import { createTable } from "../ops/create.ts";
 import { openTable } from "../ops/table.ts";
 import {
@@ -101,7 +102,10 @@ export async function readSchemaFile(path: string) {
   } catch (error) {
     throw new Error(`Cannot parse the schema file ${path}: it is not JSON`, { cause: error });
   }
-  return parseSchemaJson(value, path);
+  checkSchemaJson(value, path);
+  const schema = parseSchemaJson(value, path);
+  checkNewSchema(schema, path);
+  return schema;
 }
 
 /** Runs `create`. */

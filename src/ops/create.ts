@@ -10,6 +10,7 @@ import { protocolForSchema } from "../delta/protocol.ts";
 import { serializeActions } from "../delta/actions.ts";
 import { parseInterval } from "../delta/checkpoint.ts";
 import { primitiveTypeOf, schemaToString, type StructType, typeName } from "../delta/schema.ts";
+import { checkNewSchema } from "../delta/schema_check.ts";
 import { ENGINE_INFO } from "../version.ts";
 import type { Table } from "./table.ts";
 
@@ -30,8 +31,9 @@ export class TableExistsError extends Error {
   }
 }
 
-/** Checks partition columns and properties; throws with what is wrong. */
+/** Checks the schema, partition columns and properties; throws with what is wrong. */
 export function validateTableDefinition(options: CreateOptions): void {
+  checkNewSchema(options.schema);
   const partitions = options.partitionColumns ?? [];
   const seen = new Set<string>();
   for (const column of partitions) {
