@@ -34,6 +34,8 @@ if ! NEURALAKE_TEST_PYTHON=$(scripts/ensure-python.sh); then
   exit 1
 fi
 export NEURALAKE_TEST_PYTHON
+# Spark with Delta (a venv and jars under .cache/; needs Java 17 and mvn)
+eval "$(scripts/ensure-spark.sh)"
 
 echo "== S3 test server (MinIO)"
 if ! s3env=$(scripts/s3-server.sh start); then
