@@ -10,6 +10,7 @@ import type { Field } from "../../src/columnar/batch.ts";
 import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { neuralBatch, recordingSource, tempDir } from "./_fixtures.ts";
+import { filesUnder, fixturePath } from "../_helpers/fixtures.ts";
 
 const I64 = (v: bigint): Tagged => ({ i: String(v) });
 const N = (v: number): Tagged => ({ i: String(v) });
@@ -176,19 +177,21 @@ Deno.test("readColumns converts Spark's INT96 timestamps to microseconds", async
       fields: [{ name: "ts_us", type: "timestamp", nullable: true }],
     });
     assertEquals(tagColumn(batch, 0), COLUMNS.find((c) => c.name === "ts_us")!.values);
-    const spark = "../shared/testdata/delta-rs/table_with_edge_timestamps/" +
-      "part-00000-a9dd181d-61aa-491d-b3c9-3eea548de6cb-c000.snappy.parquet";
-    const sparkFile = await openParquet(bytesSource(await Deno.readFile(spark), "spark.parquet"));
+    // Spark writes timestamps as INT96 by default: 1900, just before 1970 and 9999-12-31.
+    const [spark] = filesUnder(/\.parquet$/, fixturePath("spark_timestamp_ntz"));
+    const sparkFile = await openParquet(bytesSource(await Deno.readFile(spark!), "spark.parquet"));
+    assertEquals(sparkFile.columns.find((c) => c.name === "utc")!.element.type, "INT96");
     const sparkBatch = await readColumns(sparkFile, {
-      fields: [
-        { name: "BIG_DATE", type: "timestamp", nullable: true },
-        { name: "NORMAL_DATE", type: "timestamp", nullable: true },
-      ],
+      fields: [{ name: "utc", type: "timestamp", nullable: true }],
     });
-    const read = await parquetTool({ cmd: "read", path: spark });
-    assertEquals(tagColumn(sparkBatch, 0), read.columns.BIG_DATE);
-    assertEquals(tagColumn(sparkBatch, 1), read.columns.NORMAL_DATE);
-    assertEquals(sparkBatch.columns[0]!.values[0], 253402214400000000n, "9999-12-31 stays exact");
+    const read = await parquetTool({ cmd: "read", path: spark! });
+    assertEquals(tagColumn(sparkBatch, 0), read.columns.utc);
+    const ids = (await readColumns(sparkFile, {
+      fields: [{ name: "id", type: "long", nullable: true }],
+    })).columns[0]!.values as BigInt64Array;
+    const byId = new Map([...ids].map((id, i) => [Number(id), sparkBatch.columns[0]!.values[i]]));
+    assertEquals(byId.get(4), 253402300799999999n, "9999-12-31T23:59:59.999999 stays exact");
+    assertEquals(byId.get(3), -2208988800000000n, "1900-01-01 stays exact");
   } finally {
     await dir.remove();
   }

@@ -13,6 +13,7 @@ import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.
 import { type Codec, type EncodeOptions, encodeParquet } from "../../src/parquet/encode.ts";
 import { parquetHeader } from "hyparquet/src/column.js";
 import { neuralBatch, recordingSource, tempDir } from "./_fixtures.ts";
+import { dataFiles } from "../_helpers/fixtures.ts";
 import {
   allTypesBatch,
   assertAllFast,
@@ -318,19 +319,8 @@ Deno.test("readColumns names the file, column and row group of a corrupt chunk",
   );
 });
 
-Deno.test("readColumns decodes every flat column of the Spark and delta-rs test tables itself", async () => {
-  const root = new URL("../../../shared/testdata/delta-rs/", import.meta.url);
-  const paths: string[] = [];
-  const walk = async (dir: URL) => {
-    for await (const entry of Deno.readDir(dir)) {
-      const url = new URL(entry.name + (entry.isDirectory ? "/" : ""), dir);
-      if (entry.isDirectory) await walk(url);
-      else if (entry.name.endsWith(".parquet") && !entry.name.includes("checkpoint")) {
-        paths.push(url.pathname);
-      }
-    }
-  };
-  await walk(root);
+Deno.test("readColumns decodes every flat column of the Spark and delta-rs fixture tables itself", async () => {
+  const paths = dataFiles();
   assert(paths.length > 50, `found ${paths.length} files`);
   let chunks = 0;
   for (const path of paths) {

@@ -1,6 +1,6 @@
 /**
  * Our footer parser against hyparquet's: the same metadata for every Parquet
- * file in the shared test tables (written by Spark and delta-rs) and for our
+ * file of the fixture tables (written by Spark and delta-rs) and for our
  * own files, and the thrift reader's edge cases.
  */
 
@@ -9,8 +9,7 @@ import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { parseFooter, readThrift } from "../../src/parquet/footer.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { NeuralGenerator } from "../../src/sources/neural.ts";
-
-const TESTDATA = new URL("../../../shared/testdata/delta-rs/", import.meta.url).pathname;
+import { filesUnder } from "../_helpers/fixtures.ts";
 
 function footerOf(bytes: Uint8Array): Uint8Array {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -31,16 +30,8 @@ function comparable(metadata: any): unknown {
   }));
 }
 
-function* parquetFiles(dir: string): Generator<string> {
-  for (const entry of Deno.readDirSync(dir)) {
-    const path = `${dir}/${entry.name}`;
-    if (entry.isDirectory) yield* parquetFiles(path);
-    else if (entry.isFile && entry.name.endsWith(".parquet")) yield path;
-  }
-}
-
 Deno.test("parseFooter() gives hyparquet's metadata for every test table file and our own", () => {
-  const files = [...parquetFiles(TESTDATA)];
+  const files = filesUnder(/\.parquet$/);
   const generator = new NeuralGenerator({ seed: 7 });
   const ours = encodeParquet(
     generator.generate({

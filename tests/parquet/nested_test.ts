@@ -14,6 +14,7 @@ import {
 } from "../../src/parquet/decode.ts";
 import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
 import { tempDir } from "./_fixtures.ts";
+import { logParquetFiles } from "../_helpers/fixtures.ts";
 
 const stringMap = { map: { key: "string" as const, value: "string" as const } };
 
@@ -260,21 +261,11 @@ Deno.test("encodeRecords refuses values that do not match the schema", () => {
   );
 });
 
-const CHECKPOINTS = [
-  "checkpoints_vacuumed/_delta_log/00000000000000000005.checkpoint.parquet",
-  "checkpoints_vacuumed/_delta_log/00000000000000000010.checkpoint.parquet",
-  "delta-checkpoint-stats-optional/_delta_log/00000000000000000002.checkpoint.parquet",
-  "latest_not_checkpointed/_delta_log/00000000000000000002.checkpoint.parquet",
-  "simple_table_with_checkpoint/_delta_log/00000000000000000010.checkpoint.parquet",
-  "table_failed_last_checkpoint_update/_delta_log/00000000000000000003.checkpoint.parquet",
-  "with_checkpoint_no_last_checkpoint/_delta_log/00000000000000000002.checkpoint.parquet",
-];
-
-for (const name of CHECKPOINTS) {
-  const [table, , file] = name.split("/");
-  const version = Number(file!.slice(0, 20));
-  Deno.test(`readRecords reads ${table}'s checkpoint ${version} as pyarrow does`, async () => {
-    const path = `../shared/testdata/delta-rs/${name}`;
+// Every checkpoint, v2 top-level checkpoint and sidecar Parquet file of the
+// fixture tables (Spark and delta-rs), read as records as pyarrow reads them.
+for (const path of logParquetFiles()) {
+  const name = path.slice(path.indexOf("/tables/") + 8);
+  Deno.test(`readRecords reads ${name} as pyarrow does`, async () => {
     const file = await openParquet(bytesSource(await Deno.readFile(path), name));
     const ours = tagRecords(file, await readRecords(file));
     const py = (await parquetTool({ cmd: "rows", path })).rows as Record<string, Tagged>[];

@@ -10,8 +10,7 @@ import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
 import { readRecordsByColumns } from "../../src/parquet/records.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { parquetTool } from "../_helpers/pyarrow.ts";
-
-const ROOT = new URL("../../../shared/testdata/delta-rs/", import.meta.url).pathname;
+import { logParquetFiles } from "../_helpers/fixtures.ts";
 
 function canonical(value: unknown): unknown {
   if (typeof value === "bigint") return `${value}n`;
@@ -42,31 +41,19 @@ async function compare(bytes: Uint8Array, name: string, columns: string[], skip:
   }
 }
 
-Deno.test("readRecordsByColumns() reads every fixture checkpoint as the row reader does", async () => {
+Deno.test("readRecordsByColumns() reads every fixture checkpoint and sidecar as the row reader does", async () => {
   let checked = 0;
-  for await (const table of Deno.readDir(ROOT)) {
-    const log = `${ROOT}${table.name}/_delta_log`;
-    let entries: Deno.DirEntry[] = [];
-    try {
-      entries = [...Deno.readDirSync(log)];
-    } catch {
-      continue;
-    }
-    for (const entry of entries) {
-      if (!/^\d{20}\.checkpoint\.parquet$/.test(entry.name)) continue;
-      const bytes = await Deno.readFile(`${log}/${entry.name}`);
-      const file = await openParquet(bytesSource(bytes, entry.name));
-      const columns = ["txn", "add", "remove", "metaData", "protocol"].filter((c) =>
-        file.columns.some((f) => f.name === c)
-      );
-      await compare(bytes, `${table.name}/${entry.name}`, columns, [
-        "stats_parsed",
-        "partitionValues_parsed",
-      ]);
-      checked++;
-    }
+  for (const path of logParquetFiles()) {
+    const name = path.slice(path.indexOf("/tables/") + 8);
+    const bytes = await Deno.readFile(path);
+    const file = await openParquet(bytesSource(bytes, name));
+    const columns = ["txn", "add", "remove", "metaData", "protocol"].filter((c) =>
+      file.columns.some((f) => f.name === c)
+    );
+    await compare(bytes, name, columns, ["stats_parsed", "partitionValues_parsed"]);
+    checked++;
   }
-  assert(checked >= 7, `only ${checked} checkpoints checked`);
+  assert(checked >= 10, `only ${checked} checkpoints checked`);
 });
 
 Deno.test("readRecordsByColumns() assembles null structs, maps and lists exactly", async () => {

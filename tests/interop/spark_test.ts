@@ -1,0 +1,178 @@
+/**
+ * Tables that neuralake writes are read by Apache Spark with Delta row for
+ * row as neuralake and delta-rs read them. Spark runs once for every table
+ * of this file (one JVM start, tens of seconds): to add a table, add a case
+ * to `CASES`; its test compares Spark's rows with neuralake's and delta-rs's.
+ */
+
+import type { Field } from "../../src/columnar/batch.ts";
+import { NeuralGenerator } from "../../src/sources/neural.ts";
+import { writeTable } from "../../src/ops/write.ts";
+import { checkpointTable } from "../../src/ops/checkpoint.ts";
+import { openTable, type Table } from "../../src/ops/table.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { batchOf, sourceOf } from "../_helpers/batches.ts";
+import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { sparkReadAll } from "../_helpers/spark.ts";
+
+/** One neuralake-written table for Spark to read. */
+interface SparkCase {
+  name: string;
+  /** Writes the table; returns how many rows it holds. */
+  build(table: Table): Promise<number>;
+}
+
+const PRIMITIVES: Field[] = [
+  { name: "b", type: "byte", nullable: true },
+  { name: "sh", type: "short", nullable: true },
+  { name: "i", type: "integer", nullable: true },
+  { name: "l", type: "long", nullable: true },
+  { name: "f", type: "float", nullable: true },
+  { name: "d", type: "double", nullable: true },
+  { name: "ok", type: "boolean", nullable: true },
+  { name: "s", type: "string", nullable: true },
+  { name: "bin", type: "binary", nullable: true },
+  { name: "day", type: "date", nullable: true },
+  { name: "ts", type: "timestamp", nullable: true },
+  { name: "ntz", type: "timestamp_ntz", nullable: true },
+  { name: "d9", type: "decimal(9,2)", nullable: true },
+  { name: "d38", type: "decimal(38,10)", nullable: true },
+];
+
+export const CASES: SparkCase[] = [
+  {
+    name: "neural recording, two commits",
+    async build(table) {
+      const gen = new NeuralGenerator({ seed: 11 });
+      for (let seq = 0; seq < 2; seq++) {
+        const batch = gen.generate({
+          writerId: "writer-0",
+          sessionId: "s1",
+          batchSeq: seq,
+          tick0: 1_700_000_000_000,
+          startRow: seq * 500,
+          rows: 500,
+        });
+        await writeTable(table, sourceOf(batch));
+      }
+      return 1000;
+    },
+  },
+  {
+    name: "every primitive type with nulls and extremes",
+    async build(table) {
+      const rows = [
+        {
+          b: -128,
+          sh: -32768,
+          i: -2147483648,
+          l: -9223372036854775808n,
+          f: -1.5,
+          d: -1e300,
+          ok: false,
+          s: "",
+          bin: new Uint8Array([]),
+          day: -719162,
+          ts: -2208988800000000n,
+          ntz: 0n,
+          d9: -9999999n,
+          d38: -99999999999999999999999999999999999999n,
+        },
+        {
+          b: 127,
+          sh: 32767,
+          i: 2147483647,
+          l: 9223372036854775807n,
+          f: 3.4028234663852886e38,
+          d: Infinity,
+          ok: true,
+          s: 'héllo, "world"\n𝄞',
+          bin: new Uint8Array([0, 1, 255]),
+          day: 2932896,
+          ts: 253402300799999999n,
+          ntz: 1704067200123456n,
+          d9: 9999999n,
+          d38: 12345678901234567890n,
+        },
+        { b: 0, l: 9007199254740993n, f: NaN, d: -0, ts: 1n, d9: 0n },
+        {},
+      ];
+      await writeTable(table, sourceOf(batchOf(PRIMITIVES, rows)));
+      return rows.length;
+    },
+  },
+  {
+    name: "partitioned, with null and special-character partition values",
+    async build(table) {
+      const fields: Field[] = [
+        { name: "region", type: "string", nullable: true },
+        { name: "day", type: "date", nullable: true },
+        { name: "v", type: "long", nullable: true },
+      ];
+      const rows = Array.from({ length: 24 }, (_, i) => ({
+        region: i % 5 === 0 ? null : ["M1", "a/b=c", "x y%", "ünï #:"][i % 4]!,
+        day: i % 7 === 0 ? null : 19700 + (i % 3),
+        v: BigInt(i),
+      }));
+      await writeTable(table, sourceOf(batchOf(fields, rows)), { partitionBy: ["region", "day"] });
+      return rows.length;
+    },
+  },
+  {
+    name: "twelve commits and a checkpoint",
+    async build(table) {
+      const fields: Field[] = [{ name: "n", type: "long", nullable: false }];
+      for (let v = 0; v < 12; v++) {
+        await writeTable(table, sourceOf(batchOf(fields, [{ n: BigInt(v) }, { n: BigInt(-v) }])));
+      }
+      await checkpointTable(table);
+      await writeTable(table, sourceOf(batchOf(fields, [{ n: 100n }])));
+      return 25;
+    },
+  },
+];
+
+interface Built {
+  uri: string;
+  table: Table;
+  rows: number;
+  spark: { version: number; rows: Record<string, unknown>[] };
+}
+
+let built: Promise<Built[]> | undefined;
+let pending = CASES.length;
+let dir: string | undefined;
+
+/** Writes every case's table, then reads them all with Spark in one session. */
+function buildAll(): Promise<Built[]> {
+  return built ??= (async () => {
+    dir = await Deno.makeTempDir({ prefix: "neuralake-spark-" });
+    const tables = [];
+    for (const [i, c] of CASES.entries()) {
+      const uri = `${dir}/table-${i}`;
+      const table = openTable(uri);
+      tables.push({ uri, table, rows: await c.build(table) });
+    }
+    const read = await sparkReadAll(tables.map((t) => ({ uri: t.uri })));
+    return tables.map((t, i) => ({ ...t, spark: read[i]! }));
+  })();
+}
+
+for (const [i, c] of CASES.entries()) {
+  Deno.test(`Spark reads neuralake's table (${c.name}) as neuralake and delta-rs do`, async () => {
+    try {
+      const table = (await buildAll())[i]!;
+      const ours = await readWithNeuralake(table.table);
+      const theirs = await readWithDeltaRs(table.uri);
+      assertEquals(table.spark.rows.length, table.rows);
+      assertEquals(table.spark.version, ours.version);
+      assertEquals(theirs.version, ours.version);
+      const spark = canonicalRows(table.spark.rows);
+      assertEquals(canonicalRows(ours.rows), spark);
+      assertEquals(canonicalRows(theirs.rows), spark);
+      assert(table.rows > 0);
+    } finally {
+      if (--pending === 0 && dir) await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
