@@ -187,3 +187,43 @@ Deno.test("on a local table the listing after the hint sees every later commit a
   await store.delete([commitKey(35)]);
   await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), "commit 35 is missing");
 });
+
+Deno.test("hintProblem() accepts a hint delta-kernel can use and names what is wrong with others", async () => {
+  const { hintProblem, listLog } = await import("../../src/delta/log_segment.ts");
+  const store = await tableWithCommits(6);
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 3 }),
+  );
+  const files = await listLog(store, undefined);
+  assertEquals(hintProblem({ version: 3, size: 5 }, files), undefined);
+  assertEquals(hintProblem({ version: 2, size: 5 }, files), undefined, "a stale hint is usable");
+  assertEquals(
+    hintProblem({ version: 3, size: 5, parts: 2 }, files),
+    "it says the checkpoint at version 3 has 2 parts, and no such checkpoint is complete",
+  );
+  assertEquals(
+    hintProblem({ version: 4, size: 5 }, files),
+    "it names a checkpoint at version 4, which does not exist",
+  );
+  assertEquals(
+    hintProblem({
+      version: 3,
+      size: 5,
+      v2Checkpoint: { path: "x.json", sizeInBytes: 1, modificationTime: 0 },
+    }, files),
+    "it names the checkpoint _delta_log/x.json, which does not exist",
+  );
+  // A reader falls back to the listing and still gets the whole table.
+  await store.put(
+    LAST_CHECKPOINT_KEY,
+    new TextEncoder().encode('{"version":3,"size":5,"parts":2}'),
+  );
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([snapshot.version, snapshot.files.size, snapshot.segment.checkpoint?.version], [
+    6,
+    6,
+    3,
+  ]);
+});
