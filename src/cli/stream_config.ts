@@ -64,6 +64,8 @@ the --config file, which beats the --profile defaults):
                                  lost after the write applied, multi-second stalls
                                partition[=d]       cut one role off from storage for
                                  d (default 3s), as a network partition would
+                               disk-full           every write fails (no space left
+                                 on device) from half way into the run
                              Killed roles restart; use --isolation process for real
                              SIGKILLs
   --no-compaction            Do not run the compaction role
@@ -110,11 +112,12 @@ export function chaosFlag(text: string, command: string): [string, string][] {
     "kill-vacuum": "chaos.kills",
     "storage-faults": "chaos.faultRate",
     "partition": "chaos.partitionMs",
+    "disk-full": undefined,
   };
   if (!(mode in valueKey) || (value !== undefined && valueKey[mode] === undefined)) {
     throw new UsageError(
       `--chaos must be one of kill-writers[=N], kill-compactor[=N], kill-vacuum[=N], ` +
-        `storage-faults[=rate], partition[=duration] or none, got "${text}"`,
+        `storage-faults[=rate], partition[=duration], disk-full or none, got "${text}"`,
       command,
     );
   }

@@ -22,7 +22,7 @@ import {
   writersTable,
 } from "./format.ts";
 import { escapeXml } from "../util/xml.ts";
-import { histogramChart, lineChart } from "./svg.ts";
+import { histogramChart, lineChart, type TimeMark } from "./svg.ts";
 
 const CSS = `
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1d2430;
@@ -48,8 +48,22 @@ tr.fail td { color: #a11b1b; font-weight: 600; }
 .dot { fill: #2f6fde; }
 .bar { fill: #7aa5ee; }
 .marker { stroke: #d2452d; stroke-dasharray: 4 3; }
+.chaos-mark { stroke-width: 1; stroke-dasharray: 2 2; }
+.chaos-kill { stroke: #a11b1b; }
+.chaos-fault { stroke: #d98c1f; opacity: .6; }
 .marker-label { font-size: 11px; fill: #d2452d; }
 `;
+
+/** The kills and faults of a run, as marks on the charts' time axes. */
+function chaosMarks(r: RunResults): TimeMark[] {
+  return r.chaos.events
+    .filter((e) => e.action === "kill" || e.action === "fault")
+    .map((e) => ({
+      x: e.t_s,
+      kind: e.action === "kill" ? "kill" : "fault",
+      label: `${e.t_s} s ${e.action} ${e.role_id}: ${e.detail}`,
+    }));
+}
 
 /** Renders a table; cells that look numeric are right-aligned. */
 function htmlTable(t: TextTable, failRow?: (row: string[]) => boolean): string {
@@ -88,9 +102,10 @@ export function renderHtml(results: RunResults): string {
   const r = results;
   const v = verdict(r.verification.passed);
   const commit = r.latency_ms.commit;
+  const marks = chaosMarks(r);
   const throughput = lineChart(
     r.timeseries.throughput.map((p) => ({ x: p.t_s, y: p.rows_per_second })),
-    { title: "Acknowledged rows per second", xLabel: "run time (s)", yLabel: "rows/s" },
+    { title: "Acknowledged rows per second", xLabel: "run time (s)", yLabel: "rows/s", marks },
   );
   const latency = histogramChart(
     r.histograms.commit_ms,
@@ -107,7 +122,7 @@ export function renderHtml(results: RunResults): string {
   );
   const files = lineChart(
     r.timeseries.file_count.map((p) => ({ x: p.t_s, y: p.files })),
-    { title: "Live data files", xLabel: "run time (s)", yLabel: "files", step: true },
+    { title: "Live data files", xLabel: "run time (s)", yLabel: "files", step: true, marks },
   );
   const sections = [
     "<!DOCTYPE html>",
@@ -139,7 +154,9 @@ export function renderHtml(results: RunResults): string {
     "<h2>Maintenance</h2>",
     htmlTable(maintenanceTable(r)),
     "<h2>Chaos</h2>",
-    `<p>Mode: ${escapeXml(r.chaos.mode)}, ${r.chaos.events.length} events.</p>`,
+    `<p>Mode: ${
+      escapeXml(r.chaos.mode)
+    }, ${r.chaos.kills} kills, ${r.chaos.faults} faults injected, ${r.chaos.events.length} events (kills are red and faults orange on the charts).</p>`,
     r.chaos.events.length > 0 ? htmlTable(chaosTable(r)) : "",
     "<h2>Where the time went</h2>",
     "<p>Time summed over all writer batches, per stage.</p>",

@@ -92,7 +92,9 @@ export function renderSummary(results: RunResults): string {
     "",
     "## Chaos",
     "",
-    `Mode: ${inline(r.chaos.mode)}, ${formatCount(r.chaos.events.length)} events.`,
+    `Mode: ${inline(r.chaos.mode)}, ${formatCount(r.chaos.kills)} kills, ${
+      formatCount(r.chaos.faults)
+    } faults injected, ${formatCount(r.chaos.events.length)} events (every one listed below).`,
     "",
     ...(r.chaos.events.length > 0 ? [...table(chaosTable(r)), ""] : []),
     "## Where the time went",

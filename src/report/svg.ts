@@ -28,6 +28,14 @@ export interface ChartOptions {
   height?: number;
 }
 
+/** A moment on a time axis where chaos acted (a kill or an injected fault). */
+export interface TimeMark {
+  x: number;
+  kind: "kill" | "fault";
+  /** What happened, shown as the mark's tooltip. */
+  label: string;
+}
+
 /** A labelled vertical line on a histogram, such as p99. */
 export interface Marker {
   label: string;
@@ -182,7 +190,7 @@ function xAxis(ticks: number[], x: (v: number) => number, height: number): strin
  */
 export function lineChart(
   points: readonly Point[],
-  options: ChartOptions & { step?: boolean },
+  options: ChartOptions & { step?: boolean; marks?: readonly TimeMark[] },
 ): string {
   const data = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   if (data.length === 0) return noData(options);
@@ -198,6 +206,11 @@ export function lineChart(
     minY = Math.min(minY, p.y);
     maxY = Math.max(maxY, p.y);
   }
+  const marks = (options.marks ?? []).filter((m) => Number.isFinite(m.x));
+  for (const m of marks) {
+    minX = Math.min(minX, m.x);
+    maxX = Math.max(maxX, m.x);
+  }
   const xDomain = padDomain(minX, maxX);
   const yDomain = padDomain(minY, maxY * 1.05, minY);
   const x = scale(xDomain, [MARGIN.left, width - MARGIN.right]);
@@ -208,7 +221,16 @@ export function lineChart(
     else if (options.step) parts.push(`H${c(x(p.x))} V${c(y(p.y))}`);
     else parts.push(`L${c(x(p.x))} ${c(y(p.y))}`);
   });
-  const body = [`<path class="line" d="${parts.join(" ")}"/>`];
+  const body: string[] = [];
+  // Chaos marks under the line: a dashed vertical line per kill or fault.
+  for (const m of marks) {
+    const at = c(x(m.x));
+    body.push(
+      `<line class="chaos-mark chaos-${m.kind}" x1="${at}" y1="${MARGIN.top}" x2="${at}" ` +
+        `y2="${height - MARGIN.bottom}"><title>${escapeXml(m.label)}</title></line>`,
+    );
+  }
+  body.push(`<path class="line" d="${parts.join(" ")}"/>`);
   if (data.length === 1) {
     const only = data[0]!;
     body.push(`<circle class="dot" cx="${c(x(only.x))}" cy="${c(y(only.y))}" r="3"/>`);

@@ -14,7 +14,8 @@
  *   moment.
  *
  * Storage faults are not planned here: each role's store draws them at the
- * configured rate (see storage/fault_store.ts).
+ * configured rate, and a full disk starts half way into the run (see
+ * storage/faults.ts and roles/chaos_store.ts).
  */
 
 import { mixCounter, toUnit } from "../sources/prng.ts";
@@ -28,6 +29,7 @@ export const CHAOS_MODES = [
   "kill-vacuum",
   "storage-faults",
   "partition",
+  "disk-full",
 ] as const;
 
 /** A chaos mode. */
@@ -109,6 +111,7 @@ export function planChaos(
   switch (settings.mode) {
     case "none":
     case "storage-faults":
+    case "disk-full":
       return [];
     case "kill-writers":
       return planKills(settings.kills, roles.writers, durationMs, seed).map((k) => ({

@@ -14,7 +14,8 @@ import { checkpointTable } from "../ops/checkpoint.ts";
 import { followTable } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
-import { ensureStreamTable, streamTable } from "./table_setup.ts";
+import { roleTable } from "./chaos_store.ts";
+import { ensureStreamTable } from "./table_setup.ts";
 
 /** Log cleanup runs once every this many passes. */
 const CLEANUP_EVERY_PASSES = 30;
@@ -22,7 +23,7 @@ const CLEANUP_EVERY_PASSES = 30;
 /** Runs the compactor until it is asked to stop. */
 export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
-  const table = streamTable(config);
+  const table = roleTable(spec, channel);
   const state = await ensureStreamTable(table, config);
   const emit = (event: EventFields) => channel.send({ type: "event", at: Date.now(), event });
   let lastCheckpoint = state.segment.checkpoint?.version ?? 0;

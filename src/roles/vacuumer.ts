@@ -8,12 +8,13 @@ import { vacuum } from "../ops/vacuum.ts";
 import { snapshotOf } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
-import { ensureStreamTable, streamTable } from "./table_setup.ts";
+import { roleTable } from "./chaos_store.ts";
+import { ensureStreamTable } from "./table_setup.ts";
 
 /** Runs the vacuum role until it is asked to stop. */
 export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
-  const table = streamTable(config);
+  const table = roleTable(spec, channel);
   await ensureStreamTable(table, config);
   channel.send({ type: "ready", id });
   while (!channel.stopping) {

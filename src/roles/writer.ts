@@ -19,27 +19,18 @@
 
 import { NeuralGenerator } from "../sources/neural.ts";
 import { appendBatch, appendTarget } from "../ops/append.ts";
-import { lastAppVersion, type Table, toBatchFields } from "../ops/table.ts";
+import { lastAppVersion, toBatchFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { BatchWindow } from "./batching.ts";
-import { chaosStore } from "./chaos_store.ts";
+import { roleTable } from "./chaos_store.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
-import { ensureStreamTable, streamTable } from "./table_setup.ts";
+import { ensureStreamTable } from "./table_setup.ts";
 
 /** Runs a writer until it is asked to stop. */
 export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
-  const base = streamTable(config);
   let currentSeq = -1;
-  const table: Table = {
-    ...base,
-    store: chaosStore(base.store, (phase) => {
-      if (channel.armed.has(phase)) {
-        channel.send({ type: "dying", id, phase, seq: currentSeq });
-        channel.die();
-      }
-    }),
-  };
+  const table = roleTable(spec, channel, () => currentSeq);
   const emit = (event: Omit<EventFields, "role" | "role_id">) =>
     channel.send({
       type: "event",

@@ -32,7 +32,10 @@ Deno.test("renderSummary() has a table per writer, maintenance, chaos and time b
   assert.match(md, /^\| compaction \| 1 \| 5 files \(6\.8 KiB\) into 1 \(6\.3 KiB\)/m);
   assert.match(md, /^\| checkpoint \| 1 \| last at version 6 \|$/m);
   assert.match(md, /^\| vacuum \| 1 \| 5 files deleted \(6\.8 KiB\) \|$/m);
-  assert.match(md, /^Mode: kill-writers, 2 events\.$/m);
+  assert.match(
+    md,
+    /^Mode: kill-writers, 1 kills, 0 faults injected, 2 events \(every one listed below\)\.$/m,
+  );
   assert.match(md, /^\| 1\.8 \| kill \| writer-1 \| SIGKILL during upload \|$/m);
   // 150 of 202 ms went to commits.
   assert.match(md, /^\| commit \| 150\.0 ms \| 74\.3% \|$/m);

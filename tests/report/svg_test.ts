@@ -99,3 +99,19 @@ Deno.test("chart titles and labels are escaped", () => {
   assert.match(svg, /&lt;b&gt;&amp;/);
   assert.match(svg, /&quot;x&quot;/);
 });
+
+Deno.test("lineChart() marks kills and faults on the time axis, widening it to hold them", () => {
+  const svg = lineChart([{ x: 0, y: 1 }, { x: 10, y: 2 }], {
+    ...OPTIONS,
+    marks: [
+      { x: 4, kind: "kill", label: "4 s kill <writer-0>" },
+      { x: 12, kind: "fault", label: "12 s fault" },
+    ],
+  });
+  assert.equal(svg.match(/class="chaos-mark chaos-kill"/g)?.length, 1);
+  assert.equal(svg.match(/class="chaos-mark chaos-fault"/g)?.length, 1);
+  assert.ok(svg.includes("<title>4 s kill &lt;writer-0&gt;</title>"));
+  // The fault at 12 s is inside the plot: the axis reaches it.
+  const xs = [...svg.matchAll(/chaos-mark[^>]*x1="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.ok(xs[1]! <= 680 - 20 && xs[1]! > xs[0]!, String(xs));
+});

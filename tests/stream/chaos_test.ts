@@ -1,0 +1,167 @@
+/**
+ * Chaos beyond writers, end to end: each mode runs a short real stream,
+ * the run's own verification must pass, delta-rs must read exactly the
+ * acknowledged batches, and the results must list every fault injected.
+ * A full disk is the one run that may not end cleanly: it must say so in
+ * its summary and exit status, without stack traces.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { s3TestEnv, uniquePrefix } from "../_helpers/s3.ts";
+import { s3Backend } from "../_helpers/backends.ts";
+import { checkRun, checkWithDeltaRs, type Run, stream } from "../_helpers/stream_run.ts";
+
+interface ChaosEvent {
+  t_s: number;
+  action: string;
+  role_id: string;
+  detail: string;
+}
+
+function events(run: Run, action: string, roleId?: string): ChaosEvent[] {
+  return (run.results.chaos.events as ChaosEvent[])
+    .filter((e) => e.action === action && (roleId === undefined || e.role_id === roleId));
+}
+
+async function tempTable(prefix: string) {
+  const dir = await Deno.makeTempDir({ prefix });
+  return { table: `${dir}/table`, out: `${dir}/out` };
+}
+
+Deno.test("stream survives SIGKILLs of the compactor, mid-rewrite included, and delta-rs agrees", async () => {
+  const { table, out } = await tempTable("neuralake-kill-compactor-");
+  const run = await stream(table, out, [
+    "--duration",
+    "10s",
+    "--isolation",
+    "process",
+    "--writers",
+    "2",
+    "--chaos",
+    "kill-compactor=3",
+  ]);
+  checkRun(run, 2);
+  const kills = events(run, "kill", "compactor-0");
+  const details = kills.map((e) => e.detail).join("; ");
+  assert(kills.length >= 2, `compactor kills: ${details}`);
+  assert(details.includes("random moment"), details);
+  assert(/mid-rewrite|after-commit/.test(details), details);
+  assert(events(run, "restart", "compactor-0").length >= 2);
+  assertEquals(run.results.chaos.kills, kills.length);
+  assertEquals(run.results.totals.role_crashes, 0, "a chaos kill is not a crash");
+  await checkWithDeltaRs(table, run);
+});
+
+Deno.test("stream survives SIGKILLs of vacuum, and delta-rs agrees", async () => {
+  const { table, out } = await tempTable("neuralake-kill-vacuum-");
+  const run = await stream(table, out, [
+    "--duration",
+    "10s",
+    "--isolation",
+    "process",
+    "--writers",
+    "2",
+    "--vacuum-interval",
+    "500ms",
+    "--chaos",
+    "kill-vacuum=2",
+  ]);
+  checkRun(run, 2);
+  // The mid-delete kill waits for a pass that deletes (past the retention
+  // floor); the random one comes within the run.
+  const kills = events(run, "kill", "vacuum-0");
+  assert(kills.some((e) => e.detail === "random moment"), JSON.stringify(kills));
+  assert(events(run, "restart", "vacuum-0").length >= 1);
+  await checkWithDeltaRs(table, run);
+});
+
+Deno.test("stream survives storage faults on a local table, lists each one, and delta-rs agrees", async () => {
+  const { table, out } = await tempTable("neuralake-faults-");
+  const run = await stream(table, out, [
+    "--duration",
+    "8s",
+    "--writers",
+    "2",
+    "--chaos",
+    "storage-faults=0.05",
+  ]);
+  checkRun(run, 2);
+  const faults = events(run, "fault");
+  assert(faults.length > 0, "no fault was injected");
+  assertEquals(run.results.chaos.faults, faults.length);
+  const kinds = new Set(faults.map((e) => e.detail.split(" ")[0]));
+  assert(kinds.size >= 2, `fault kinds: ${[...kinds].join(", ")}`);
+  const csv = await Deno.readTextFile(`${out}/${run.results.run_id}/streaming_metrics.csv`);
+  assertEquals(csv.split("\n").filter((l) => l.includes(",fault,")).length, faults.length);
+  const html = await Deno.readTextFile(`${out}/${run.results.run_id}/report.html`);
+  assert(html.includes('class="chaos-mark'), "the charts mark no fault");
+  await checkWithDeltaRs(table, run);
+});
+
+Deno.test("stream survives storage faults on an S3 table, and delta-rs agrees", async () => {
+  const env = s3TestEnv();
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-s3faults-" });
+  const table = `s3://${env.bucket}/${uniquePrefix("faults")}`;
+  const run = await stream(table, `${dir}/out`, [
+    "--duration",
+    "8s",
+    "--writers",
+    "2",
+    "--chaos",
+    "storage-faults=0.05",
+  ]);
+  checkRun(run, 2);
+  assert(run.results.chaos.faults > 0, "no fault was injected");
+  await checkWithDeltaRs(table, run, s3Backend.storageOptions());
+});
+
+Deno.test("stream on S3 survives a partition that cuts one role off, and delta-rs agrees", async () => {
+  const env = s3TestEnv();
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-partition-" });
+  const table = `s3://${env.bucket}/${uniquePrefix("partition")}`;
+  const run = await stream(table, `${dir}/out`, [
+    "--duration",
+    "8s",
+    "--writers",
+    "2",
+    "--chaos",
+    "partition=2s",
+  ]);
+  checkRun(run, 2);
+  const started = events(run, "fault").filter((e) => e.detail.startsWith("partition:"));
+  assertEquals(started.length, 1, JSON.stringify(run.results.chaos.events));
+  const cut = started[0]!.role_id;
+  // The role's requests failed while it lasted, and each failure is listed.
+  assert(
+    events(run, "fault", cut).some((e) => e.detail.startsWith("partition on ")),
+    JSON.stringify(run.results.chaos.events.slice(0, 10)),
+  );
+  await checkWithDeltaRs(table, run, s3Backend.storageOptions());
+});
+
+Deno.test("a stream on a full disk counts its crashes, exits 1 and shows no stack trace", async () => {
+  const { table, out } = await tempTable("neuralake-disk-full-");
+  const run = await stream(table, out, [
+    "--duration",
+    "8s",
+    "--writers",
+    "2",
+    "--chaos",
+    "disk-full",
+  ]);
+  const r = run.results;
+  // What was acknowledged before the disk filled is in the table, exactly.
+  assert(r.totals.rows_acknowledged > 0, "nothing was written before the disk filled");
+  assert(r.verification.passed, JSON.stringify(r.verification.checks));
+  await checkWithDeltaRs(table, run);
+  assert(r.totals.role_crashes > 0, JSON.stringify(r.totals));
+  assertEquals(r.clean, false);
+  assertEquals(run.status.code, 1, "a run whose roles crashed is not a clean success");
+  assert(run.stdout.includes("NOT CLEAN"), run.stdout);
+  assert(/errors:\s+[1-9]\d* role crashes/.test(run.stdout), run.stdout);
+  assert(run.stderr.includes("No space left on device"), run.stderr.slice(-2000));
+  // No JavaScript stack frames anywhere in the logs without --log-level debug.
+  assert(!/\bat .*\.(ts|js):\d+:\d+/.test(run.stderr), run.stderr.slice(-3000));
+  const summary = await Deno.readTextFile(`${out}/${r.run_id}/summary_report.md`);
+  assert(/Role crashes \/ restarts \| [1-9]/.test(summary), summary.slice(0, 1500));
+});
