@@ -16,8 +16,8 @@
  *   batch's `txn` in the table after a crash between commit and report.
  * - On stop, writers finish their in-flight batch before maintenance stops;
  *   whatever was not committed is reported as not acknowledged.
- * - A role that fails or exits unasked is a crash, counted once; a kill that
- *   chaos ordered is not.
+ * - A role that fails, exits unasked or does not stop when asked is a
+ *   crash, counted once; a kill that chaos ordered is not.
  */
 
 import { MetricsRecorder } from "../metrics/recorder.ts";
@@ -143,11 +143,17 @@ class Orchestrator {
           event: "restart",
           detail: `after ${exit.signal ?? `exit ${exit.code}`}, ${downMs} ms`,
         }),
-      onStopTimeout: (spec) =>
-        logger.warn("Role {id} did not stop in {timeout}; killing it", {
-          id: spec.id,
-          timeout: formatDuration(config.stopTimeoutMs),
-        }),
+      onStopTimeout: (spec) => {
+        // A role that does not stop when asked is hung: that is a failure too.
+        const timeout = formatDuration(config.stopTimeoutMs);
+        logger.warn("Role {id} did not stop in {timeout}; killing it", { id: spec.id, timeout });
+        this.#record(Date.now(), {
+          role: spec.kind,
+          role_id: spec.id,
+          event: "role_error",
+          detail: `did not stop within ${timeout} of being asked; killed`,
+        });
+      },
     });
     this.scheduler = new ChaosScheduler(
       planChaos(
