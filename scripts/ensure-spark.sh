@@ -26,10 +26,13 @@ if ! command -v "$java_bin" >/dev/null 2>&1; then
   exit 1
 fi
 java_version=$("$java_bin" -version 2>&1 | sed -n 's/.*version "\([0-9]*\).*/\1/p' | head -n 1)
-if [ "$java_version" != "17" ]; then
-  echo "ensure-spark: Spark 4.0 here is tested with Java 17, found Java ${java_version:-unknown}: install a JDK 17 or set JAVA_HOME to one" >&2
+case "$java_version" in
+17 | 21) ;;
+*)
+  echo "ensure-spark: Spark 4.0 runs on Java 17 or 21, found Java ${java_version:-unknown}: install a JDK 17 or set JAVA_HOME to one" >&2
   exit 1
-fi
+  ;;
+esac
 
 want=$(cat "$req" "$pom" | sha256sum | cut -d' ' -f1)
 stamp="$venv/.spark.sha256"

@@ -33,9 +33,10 @@ def failure(error):
 
 
 def table_version(spark, uri):
-    from delta.tables import DeltaTable
-
-    return DeltaTable.forPath(spark, uri).history(1).collect()[0]["version"]
+    """The version of the snapshot that Spark's read just loaded (cached: no job)."""
+    jvm = spark.sparkContext._jvm
+    log = jvm.org.apache.spark.sql.delta.DeltaLog.forTable(spark._jsparkSession, uri)
+    return log.unsafeVolatileSnapshot().version()
 
 
 def read(spark, req):
