@@ -133,8 +133,10 @@ export function hintProblem(
   const later = completeCheckpointVersions(files).filter((v) => v > hint.version);
   const name = `version ${hint.version}`;
   if (hint.v2Checkpoint) {
+    // Any single-file checkpoint at its version serves as well (delta-kernel checks the count).
     const key = `${LOG_DIR}/${hint.v2Checkpoint.path}`;
-    if (at.some((f) => f.key === key) || later.length > 0) return undefined;
+    const single = at.some((f) => f.type !== "multipart-checkpoint" || f.parts === 1);
+    if (at.some((f) => f.key === key) || single || later.length > 0) return undefined;
     return `it names the checkpoint ${key}, which does not exist`;
   }
   const parts = hint.parts ?? 1;

@@ -207,12 +207,15 @@ Deno.test("hintProblem() accepts a hint delta-kernel can use and names what is w
     hintProblem({ version: 4, size: 5 }, files),
     "it names a checkpoint at version 4, which does not exist",
   );
+  const v2Hint = (version: number) => ({
+    version,
+    size: 5,
+    v2Checkpoint: { path: "x.json", sizeInBytes: 1, modificationTime: 0 },
+  });
+  assertEquals(hintProblem(v2Hint(3), files), undefined, "another checkpoint at 3 serves");
+  await writeCommit(store, 7, [addAction("f7.parquet")]);
   assertEquals(
-    hintProblem({
-      version: 3,
-      size: 5,
-      v2Checkpoint: { path: "x.json", sizeInBytes: 1, modificationTime: 0 },
-    }, files),
+    hintProblem(v2Hint(7), await listLog(store, undefined)),
     "it names the checkpoint _delta_log/x.json, which does not exist",
   );
   // A reader falls back to the listing and still gets the whole table.
@@ -222,8 +225,8 @@ Deno.test("hintProblem() accepts a hint delta-kernel can use and names what is w
   );
   const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
   assertEquals([snapshot.version, snapshot.files.size, snapshot.segment.checkpoint?.version], [
-    6,
-    6,
+    7,
+    7,
     3,
   ]);
 });
