@@ -113,7 +113,7 @@ function hyparquetWrite(batch: ColumnBatch, tuned: boolean): ArrayBuffer {
       return {
         name: f.name,
         data: f.type === "boolean" ? Array.from(data as Uint8Array, (v) => v === 1) : data,
-        type: typeOf[f.type]!,
+        type: typeOf[f.type as string]!,
         nullable: false,
         ...(tuned && f.type === "timestamp" ? { encoding: "DELTA_BINARY_PACKED" as const } : {}),
       };

@@ -2,10 +2,12 @@
  * How single values print: as text for tables and CSV, and as JSON values for
  * NDJSON and `--json` (timestamps ISO-8601 UTC with microseconds, dates
  * `YYYY-MM-DD`, int64 as numbers or as strings beyond 2^53, decimals as
- * strings, binary as base64).
+ * strings, binary as base64). Nested cells are JSON: a struct an object, an
+ * array an array, a map an object keyed by its keys' text; in tables and CSV
+ * they are that JSON as text.
  */
 
-import type { ColumnBatch, Field } from "../columnar/batch.ts";
+import type { Column, ColumnBatch, Field } from "../columnar/batch.ts";
 import {
   formatDate,
   formatDecimal,
@@ -13,17 +15,56 @@ import {
   type Scalar,
   scalarAt,
 } from "../columnar/scalar.ts";
-import { parseDecimal, type PrimitiveType } from "../columnar/types.ts";
+import { type ColumnType, parseDecimal, type PrimitiveType } from "../columnar/types.ts";
 
-/** A cell as text (tables and CSV); null is the empty string. */
-export function cellText(value: Scalar, type: PrimitiveType): string {
-  if (value === null) return "";
+/** A JSON value, as cells print. */
+export type JsonValue = string | number | boolean | null | JsonValue[] | {
+  [key: string]: JsonValue;
+};
+
+/** The value of row `i` of a column: a scalar, or a nested JS value. */
+export function cellAt(column: Column, type: ColumnType, i: number): unknown {
+  if (typeof type === "string") return scalarAt(column, type, i);
+  if (column.nulls !== undefined && column.nulls[i] === 1) return null;
+  return (column.values as unknown[])[i] ?? null;
+}
+
+/** A cell as text (tables and CSV); null is the empty string, nested cells JSON text. */
+export function cellText(value: unknown, type: ColumnType): string {
+  if (value === null || value === undefined) return "";
   const json = cellJson(value, type);
+  if (typeof type !== "string") return JSON.stringify(json);
   return typeof json === "string" ? json : String(json);
 }
 
 /** A cell as a JSON value. */
-export function cellJson(value: Scalar, type: PrimitiveType): string | number | boolean | null {
+export function cellJson(value: unknown, type: ColumnType): JsonValue {
+  if (value === null || value === undefined) return null;
+  if (typeof type !== "string") return nestedJson(value, type);
+  return scalarJson(value as Scalar, type);
+}
+
+function nestedJson(value: unknown, type: Exclude<ColumnType, PrimitiveType>): JsonValue {
+  switch (type.type) {
+    case "struct": {
+      const input = value as Record<string, unknown>;
+      const out: Record<string, JsonValue> = {};
+      for (const f of type.fields) out[f.name] = cellJson(input[f.name], f.type);
+      return out;
+    }
+    case "array":
+      return (value as unknown[]).map((v) => cellJson(v, type.elementType));
+    case "map": {
+      const out: Record<string, JsonValue> = {};
+      for (const [k, v] of value as Map<unknown, unknown>) {
+        out[cellText(k, type.keyType)] = cellJson(v, type.valueType);
+      }
+      return out;
+    }
+  }
+}
+
+function scalarJson(value: Scalar, type: PrimitiveType): string | number | boolean | null {
   if (value === null) return null;
   switch (type) {
     case "timestamp":
@@ -58,7 +99,7 @@ export function rowObject(batch: ColumnBatch, i: number): Record<string, unknown
   const out: Record<string, unknown> = {};
   for (let c = 0; c < batch.fields.length; c++) {
     const field: Field = batch.fields[c]!;
-    out[field.name] = cellJson(scalarAt(batch.columns[c]!, field.type, i), field.type);
+    out[field.name] = cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
   }
   return out;
 }

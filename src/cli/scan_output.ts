@@ -10,9 +10,8 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import { scalarAt } from "../columnar/scalar.ts";
 import { ParquetFileBuilder } from "../parquet/encode.ts";
-import { cellJson, cellText } from "./cells.ts";
+import { cellAt, cellJson, cellText } from "./cells.ts";
 import { toJson } from "./output.ts";
 
 /** Where output bytes go: stdout or a file. */
@@ -189,7 +188,7 @@ function jsonLine(fields: readonly Field[]): (batch: ColumnBatch, i: number) => 
     let text = "";
     for (let c = 0; c < fields.length; c++) {
       const field = fields[c]!;
-      const value = cellJson(scalarAt(batch.columns[c]!, field.type, i), field.type);
+      const value = cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
       text += keys[c]! +
         (typeof value === "object" && value !== null ? toJson(value, 0) : JSON.stringify(value));
     }
@@ -205,7 +204,7 @@ function textRows(
 ): string[][] {
   const rows: string[][] = [];
   for (let i = start; i < Math.min(end, batch.length); i++) {
-    rows.push(fields.map((f, c) => cellText(scalarAt(batch.columns[c]!, f.type, i), f.type)));
+    rows.push(fields.map((f, c) => cellText(cellAt(batch.columns[c]!, f.type, i), f.type)));
   }
   return rows;
 }

@@ -10,12 +10,16 @@
  * - boolean: `Uint8Array` of 0 and 1
  * - string: `string[]`; binary: `Uint8Array[]`
  * - decimal: `bigint[]` of unscaled values
+ * - struct, array and map: `unknown[]` of JS values: a struct is a plain
+ *   object keyed by its fields' (logical) names, an array a JS array, a map a
+ *   JS `Map`; their primitive values are single values of the representation
+ *   above, except that booleans are `true` / `false`; a null is `null`
  *
  * Invariant: every column of a batch has `length` values. Where `nulls[i]` is 1
  * the value at `i` is null and its slot holds a placeholder (0, "" or empty).
  */
 
-import { type PrimitiveType, representationOf } from "./types.ts";
+import { type ColumnField, type ColumnType, representationOf } from "./types.ts";
 
 /** The values of one column. */
 export type ColumnValues =
@@ -26,7 +30,8 @@ export type ColumnValues =
   | Uint8Array
   | string[]
   | Uint8Array[]
-  | bigint[];
+  | bigint[]
+  | unknown[];
 
 /** One column of a batch. */
 export interface Column {
@@ -36,11 +41,7 @@ export interface Column {
 }
 
 /** A named, typed field of a batch. */
-export interface Field {
-  name: string;
-  type: PrimitiveType;
-  nullable: boolean;
-}
+export type Field = ColumnField;
 
 /** Rows held as columns. */
 export interface ColumnBatch {
@@ -50,7 +51,7 @@ export interface ColumnBatch {
 }
 
 /** Allocates a column of `length` placeholder values for `type`. */
-export function allocateValues(type: PrimitiveType, length: number): ColumnValues {
+export function allocateValues(type: ColumnType, length: number): ColumnValues {
   switch (representationOf(type)) {
     case "int32":
       return new Int32Array(length);
@@ -68,6 +69,8 @@ export function allocateValues(type: PrimitiveType, length: number): ColumnValue
       return Array.from({ length }, () => new Uint8Array(0));
     case "decimal":
       return new Array<bigint>(length).fill(0n);
+    case "nested":
+      return new Array<unknown>(length).fill(null);
   }
 }
 

@@ -32,6 +32,89 @@ export type DecimalTypeName = `decimal(${number},${number})`;
 /** Any primitive column type. */
 export type PrimitiveType = SimpleType | DecimalTypeName;
 
+/** A field of a struct type, and of a column batch. */
+export interface ColumnField {
+  name: string;
+  type: ColumnType;
+  nullable: boolean;
+  /**
+   * The name the field has in data files, when it differs from `name`
+   * (Delta column mapping); `name` is always the logical name.
+   */
+  physicalName?: string | undefined;
+  /** The Parquet field id of the field in data files (Delta column mapping, id mode). */
+  fieldId?: number | undefined;
+}
+
+/** A struct: named fields, each maybe null. */
+export interface StructColumnType {
+  type: "struct";
+  fields: ColumnField[];
+}
+
+/** An array of elements of one type. */
+export interface ArrayColumnType {
+  type: "array";
+  elementType: ColumnType;
+  containsNull: boolean;
+  /** The Parquet field id of the element (column mapping, id mode). */
+  elementFieldId?: number | undefined;
+}
+
+/** A map from keys of one type to values of another. */
+export interface MapColumnType {
+  type: "map";
+  keyType: ColumnType;
+  valueType: ColumnType;
+  valueContainsNull: boolean;
+  /** The Parquet field ids of the key and the value (column mapping, id mode). */
+  keyFieldId?: number | undefined;
+  valueFieldId?: number | undefined;
+}
+
+/** A nested type, shaped as Delta's schema JSON shapes it. */
+export type NestedType = StructColumnType | ArrayColumnType | MapColumnType;
+
+/** The type of a column: primitive or nested. */
+export type ColumnType = PrimitiveType | NestedType;
+
+/** True if a column type is nested (struct, array or map). */
+export function isNested(type: ColumnType): type is NestedType {
+  return typeof type !== "string";
+}
+
+/** Describes a column type for messages: `integer`, `array<struct<a:long>>`. */
+export function describeType(type: ColumnType): string {
+  if (typeof type === "string") return type;
+  switch (type.type) {
+    case "array":
+      return `array<${describeType(type.elementType)}>`;
+    case "map":
+      return `map<${describeType(type.keyType)},${describeType(type.valueType)}>`;
+    case "struct":
+      return `struct<${type.fields.map((f) => `${f.name}:${describeType(f.type)}`).join(",")}>`;
+  }
+}
+
+/** True if two column types are the same (names, types and nullability). */
+export function sameType(a: ColumnType, b: ColumnType): boolean {
+  if (typeof a === "string" || typeof b === "string") return a === b;
+  if (a.type === "array" && b.type === "array") {
+    return a.containsNull === b.containsNull && sameType(a.elementType, b.elementType);
+  }
+  if (a.type === "map" && b.type === "map") {
+    return a.valueContainsNull === b.valueContainsNull && sameType(a.keyType, b.keyType) &&
+      sameType(a.valueType, b.valueType);
+  }
+  if (a.type === "struct" && b.type === "struct") {
+    return a.fields.length === b.fields.length && a.fields.every((f, i) => {
+      const g = b.fields[i]!;
+      return f.name === g.name && f.nullable === g.nullable && sameType(f.type, g.type);
+    });
+  }
+  return false;
+}
+
 /** Precision and scale of a decimal type. */
 export interface DecimalSpec {
   precision: number;
@@ -79,10 +162,14 @@ export type Representation =
   | "bool"
   | "string"
   | "binary"
-  | "decimal";
+  | "decimal"
+  | "nested";
 
 /** Returns how values of a type are held in memory (see `batch.ts`). */
-export function representationOf(type: PrimitiveType): Representation {
+export function representationOf(type: PrimitiveType): Exclude<Representation, "nested">;
+export function representationOf(type: ColumnType): Representation;
+export function representationOf(type: ColumnType): Representation {
+  if (typeof type !== "string") return "nested";
   switch (type) {
     case "byte":
     case "short":

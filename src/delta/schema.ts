@@ -8,7 +8,7 @@
  */
 
 import type { Field } from "../columnar/batch.ts";
-import { parsePrimitiveType, type PrimitiveType } from "../columnar/types.ts";
+import { type ColumnType, parsePrimitiveType, type PrimitiveType } from "../columnar/types.ts";
 import { UnsupportedFeatureError } from "./errors.ts";
 
 /** A data type: a type name (primitive or not), or a nested type. */
@@ -145,33 +145,164 @@ export function primitiveTypeOf(field: StructField): PrimitiveType | undefined {
   return typeof field.type === "string" ? parsePrimitiveType(field.type) : undefined;
 }
 
+/** How a table maps logical column names to the names in its data files. */
+export type ColumnMappingMode = "none" | "name" | "id";
+
+/** The metadata key of a field's physical name (column mapping). */
+export const PHYSICAL_NAME_KEY = "delta.columnMapping.physicalName";
+/** The metadata key of a field's column id (column mapping). */
+export const COLUMN_ID_KEY = "delta.columnMapping.id";
+
 /**
- * Converts schema fields into batch fields. Nested and unknown types are
- * refused with an error that names the column and its type.
+ * The column mapping mode of a table's configuration; an unknown mode is
+ * refused, naming it.
  */
-export function toBatchFields(fields: readonly StructField[]): Field[] {
-  return fields.map((f) => {
-    const type = primitiveTypeOf(f);
-    if (!type) {
-      throw new UnsupportedFeatureError(
-        "nestedColumns",
-        `Column "${f.name}" has type ${
-          typeName(f.type)
-        }: neuralake reads and writes only primitive columns (nestedColumns); choose other columns with --columns`,
-      );
-    }
-    return { name: f.name, type, nullable: f.nullable };
-  });
+export function columnMappingMode(configuration: Record<string, string>): ColumnMappingMode {
+  const mode = configuration["delta.columnMapping.mode"] ?? "none";
+  if (mode === "none" || mode === "name" || mode === "id") return mode;
+  throw new UnsupportedFeatureError(
+    "columnMapping",
+    `The table's delta.columnMapping.mode is "${mode}": neuralake knows none, name and id`,
+  );
 }
 
-/** Builds a schema from batch fields. */
+/**
+ * Converts schema fields into batch fields, nested types included. With
+ * column mapping, each field (at every level) carries its physical name,
+ * and in id mode its field id, from its metadata. Unknown types are refused
+ * with an error that names the column and its type.
+ */
+export function toBatchFields(
+  fields: readonly StructField[],
+  mode: ColumnMappingMode = "none",
+): Field[] {
+  return fields.map((f) => toBatchField(f, mode, f.name));
+}
+
+function toBatchField(f: StructField, mode: ColumnMappingMode, path: string): Field {
+  const out: Field = { name: f.name, type: toColumnType(f.type, mode, path), nullable: f.nullable };
+  if (mode !== "none") {
+    const physical = f.metadata[PHYSICAL_NAME_KEY];
+    if (typeof physical !== "string" || physical === "") {
+      throw new Error(
+        `Invalid schema: column "${path}" has no ${PHYSICAL_NAME_KEY}, which column mapping needs`,
+      );
+    }
+    out.physicalName = physical;
+    const id = f.metadata[COLUMN_ID_KEY];
+    if (mode === "id") {
+      if (typeof id !== "number" || !Number.isInteger(id)) {
+        throw new Error(
+          `Invalid schema: column "${path}" has no ${COLUMN_ID_KEY}, which column mapping by id needs`,
+        );
+      }
+      out.fieldId = id;
+    }
+  }
+  return out;
+}
+
+function toColumnType(type: DataType, mode: ColumnMappingMode, path: string): ColumnType {
+  if (typeof type === "string") {
+    const primitive = parsePrimitiveType(type);
+    if (!primitive) {
+      throw new UnsupportedFeatureError(
+        type,
+        `Column "${path}" has type ${type}, which neuralake does not read or write; choose other columns with --columns`,
+      );
+    }
+    return primitive;
+  }
+  switch (type.type) {
+    case "struct":
+      return {
+        type: "struct",
+        fields: type.fields.map((f) => toBatchField(f, mode, `${path}.${f.name}`)),
+      };
+    case "array":
+      return {
+        type: "array",
+        elementType: toColumnType(type.elementType, mode, `${path}.element`),
+        containsNull: type.containsNull,
+      };
+    case "map":
+      return {
+        type: "map",
+        keyType: toColumnType(type.keyType, mode, `${path}.key`),
+        valueType: toColumnType(type.valueType, mode, `${path}.value`),
+        valueContainsNull: type.valueContainsNull,
+      };
+  }
+}
+
+/** The batch fields of a table: its schema under its column mapping mode. */
+export function tableFields(schema: StructType, configuration: Record<string, string>): Field[] {
+  return toBatchFields(schema.fields, columnMappingMode(configuration));
+}
+
+/** Builds a schema from batch fields (nested types included, no column mapping). */
 export function schemaFromFields(fields: readonly Field[]): StructType {
-  const schema: StructType = {
-    type: "struct",
-    fields: fields.map((f) => ({ name: f.name, type: f.type, nullable: f.nullable, metadata: {} })),
-  };
+  const schema: StructType = { type: "struct", fields: fields.map(structFieldOf) };
   checkUniqueNames(schema);
   return schema;
+}
+
+function structFieldOf(f: Field): StructField {
+  return { name: f.name, type: dataTypeOf(f.type), nullable: f.nullable, metadata: {} };
+}
+
+function dataTypeOf(type: ColumnType): DataType {
+  if (typeof type === "string") return type;
+  switch (type.type) {
+    case "struct":
+      return { type: "struct", fields: type.fields.map(structFieldOf) };
+    case "array":
+      return {
+        type: "array",
+        elementType: dataTypeOf(type.elementType),
+        containsNull: type.containsNull,
+      };
+    case "map":
+      return {
+        type: "map",
+        keyType: dataTypeOf(type.keyType),
+        valueType: dataTypeOf(type.valueType),
+        valueContainsNull: type.valueContainsNull,
+      };
+  }
+}
+
+/**
+ * Gives every field (at every level) a physical name and a column id for a
+ * new table with column mapping, numbering ids from `maxColumnId + 1`.
+ * Returns the schema and the new largest id (`delta.columnMapping.maxColumnId`).
+ */
+export function assignColumnMapping(
+  schema: StructType,
+  maxColumnId = 0,
+): { schema: StructType; maxColumnId: number } {
+  let next = maxColumnId;
+  const field = (f: StructField): StructField => {
+    const metadata = { ...f.metadata };
+    if (typeof metadata[COLUMN_ID_KEY] !== "number") metadata[COLUMN_ID_KEY] = ++next;
+    if (typeof metadata[PHYSICAL_NAME_KEY] !== "string") {
+      metadata[PHYSICAL_NAME_KEY] = `col-${crypto.randomUUID()}`;
+    }
+    return { ...f, type: type(f.type), metadata };
+  };
+  const type = (t: DataType): DataType => {
+    if (typeof t === "string") return t;
+    switch (t.type) {
+      case "struct":
+        return { type: "struct", fields: t.fields.map(field) };
+      case "array":
+        return { ...t, elementType: type(t.elementType) };
+      case "map":
+        return { ...t, keyType: type(t.keyType), valueType: type(t.valueType) };
+    }
+  };
+  const out: StructType = { type: "struct", fields: schema.fields.map(field) };
+  return { schema: out, maxColumnId: next };
 }
 
 /** Finds a top-level field by exact name. */

@@ -12,6 +12,9 @@
  * - NaN never takes part in min or max; infinities are not written (JSON
  *   cannot hold them); booleans and binary get only a null count.
  * - Integers beyond 2^53 and decimals are written and read back exactly.
+ * - Struct columns nest: their fields' statistics sit in objects under the
+ *   struct's name; arrays and maps, and everything inside them, get none.
+ * - Keys are physical names when the table uses column mapping.
  */
 
 import type { Field } from "../columnar/batch.ts";
@@ -34,6 +37,8 @@ export interface ColumnStatistics {
   nullCount: number | undefined;
   min?: Scalar | undefined;
   max?: Scalar | undefined;
+  /** For a struct column: its fields' statistics, by physical name. */
+  fields?: Record<string, ColumnStatistics> | undefined;
 }
 
 /** Statistics of one column as read back from the log. */
@@ -60,22 +65,41 @@ export function buildStatsJson(
   fields: readonly Field[],
   columns: readonly ColumnStatistics[],
 ): string {
-  const mins: string[] = [];
-  const maxs: string[] = [];
-  const nulls: string[] = [];
+  const out = { mins: [] as string[], maxs: [] as string[], nulls: [] as string[] };
   fields.forEach((field, i) => {
     const stats = columns[i];
-    if (!stats) return;
-    const key = JSON.stringify(field.name);
-    if (stats.nullCount !== undefined) nulls.push(`${key}:${stats.nullCount}`);
-    const min = formatStat(stats.min, field.type, "min");
-    const max = formatStat(stats.max, field.type, "max");
-    if (min !== undefined) mins.push(`${key}:${min}`);
-    if (max !== undefined) maxs.push(`${key}:${max}`);
+    if (stats) addStats(out, field, stats);
   });
-  return `{"numRecords":${numRecords},"minValues":{${mins.join(",")}},"maxValues":{${
-    maxs.join(",")
-  }},"nullCount":{${nulls.join(",")}}}`;
+  return `{"numRecords":${numRecords},"minValues":{${out.mins.join(",")}},"maxValues":{${
+    out.maxs.join(",")
+  }},"nullCount":{${out.nulls.join(",")}}}`;
+}
+
+/** Adds one column's members (`"name":value`) to the three objects. */
+function addStats(
+  out: { mins: string[]; maxs: string[]; nulls: string[] },
+  field: Field,
+  stats: ColumnStatistics,
+): void {
+  const key = JSON.stringify(field.physicalName ?? field.name);
+  const type = field.type;
+  if (typeof type !== "string") {
+    if (type.type !== "struct" || !stats.fields) return;
+    const inner = { mins: [] as string[], maxs: [] as string[], nulls: [] as string[] };
+    for (const child of type.fields) {
+      const s = stats.fields[child.physicalName ?? child.name];
+      if (s) addStats(inner, child, s);
+    }
+    if (inner.mins.length) out.mins.push(`${key}:{${inner.mins.join(",")}}`);
+    if (inner.maxs.length) out.maxs.push(`${key}:{${inner.maxs.join(",")}}`);
+    if (inner.nulls.length) out.nulls.push(`${key}:{${inner.nulls.join(",")}}`);
+    return;
+  }
+  if (stats.nullCount !== undefined) out.nulls.push(`${key}:${stats.nullCount}`);
+  const min = formatStat(stats.min, type, "min");
+  const max = formatStat(stats.max, type, "max");
+  if (min !== undefined) out.mins.push(`${key}:${min}`);
+  if (max !== undefined) out.maxs.push(`${key}:${max}`);
 }
 
 /** Formats one bound as JSON text, or undefined if it is not written. */
@@ -150,11 +174,14 @@ export function parseStats(
   const maxs = asRecord(obj.maxValues);
   const nulls = asRecord(obj.nullCount);
   for (const field of fields) {
+    // Only primitive top-level columns take part in data skipping.
+    if (typeof field.type !== "string") continue;
+    const key = field.physicalName ?? field.name;
     const stats: ParsedColumnStats = {};
-    const nullCount = numberOf(nulls?.[field.name]);
+    const nullCount = numberOf(nulls?.[key]);
     if (nullCount !== undefined) stats.nullCount = nullCount;
-    const min = readBound(mins?.[field.name], field.type);
-    const max = readBound(maxs?.[field.name], field.type);
+    const min = readBound(mins?.[key], field.type);
+    const max = readBound(maxs?.[key], field.type);
     if (min !== undefined) stats.min = min;
     if (max !== undefined) stats.max = max;
     out.columns.set(field.name, stats);

@@ -19,7 +19,7 @@ import type { Action, Add } from "../delta/actions.ts";
 import { decodeFilePath, partitionDirectory } from "../delta/partition.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
-import { toBatchFields } from "../delta/schema.ts";
+import { tableFields } from "../delta/schema.ts";
 import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
 import type { Codec } from "../parquet/encode.ts";
 import { mergeParquet } from "../parquet/merge.ts";
@@ -70,7 +70,7 @@ export async function compactBin(
 ): Promise<BinOutcome> {
   const started = performance.now();
   const partitionColumns = state.metadata.partitionColumns;
-  const dataFields = toBatchFields(state.schema.fields).filter((f) =>
+  const dataFields = tableFields(state.schema, state.metadata.configuration).filter((f) =>
     !partitionColumns.includes(f.name)
   );
   const sources = await mapLimit(

@@ -17,7 +17,13 @@ import {
   takeRows,
 } from "../columnar/batch.ts";
 import { scalarAt } from "../columnar/scalar.ts";
-import { representationOf } from "../columnar/types.ts";
+import {
+  type ColumnType,
+  describeType,
+  type PrimitiveType,
+  representationOf,
+  sameType,
+} from "../columnar/types.ts";
 import type { Add } from "../delta/actions.ts";
 import { encodeFilePath, partitionDirectory, serializePartitionValue } from "../delta/partition.ts";
 import { buildStatsJson } from "../delta/stats.ts";
@@ -70,11 +76,12 @@ export function alignBatch(
   }
   if (
     batch.fields.length === tableFields.length &&
-    batch.fields.every((f, i) => f.name === tableFields[i]!.name && f.type === tableFields[i]!.type)
+    batch.fields.every((f, i) =>
+      f.name === tableFields[i]!.name && sameType(f.type, tableFields[i]!.type)
+    )
   ) {
-    return batch.fields.every((f, i) => f.nullable === tableFields[i]!.nullable)
-      ? batch
-      : { ...batch, fields: tableFields as Field[] };
+    // The table's fields carry nullability and physical names (column mapping).
+    return batch.fields === tableFields ? batch : { ...batch, fields: tableFields as Field[] };
   }
   const columns: Column[] = tableFields.map((target) => {
     const index = byName.get(target.name);
@@ -95,10 +102,56 @@ export function alignBatch(
     }
     const have = batch.fields[index]!;
     const column = batch.columns[index]!;
-    if (have.type === target.type) return column;
+    if (sameType(have.type, target.type)) return column;
+    if (typeof have.type !== "string" || typeof target.type !== "string") {
+      throw new InputError(
+        `Column "${target.name}" does not match the table: ${
+          typeDifference(have.type, target.type, target.name)
+        }`,
+        { file: source, column: target.name },
+      );
+    }
     return { values: widen(column, have, target, source), nulls: column.nulls };
   });
   return { fields: tableFields as Field[], columns, length: batch.length };
+}
+
+/** Says where two column types first differ, naming the path. */
+function typeDifference(have: ColumnType, want: ColumnType, path: string): string {
+  const differs = () =>
+    `${path} is ${describeType(want)} in the table but ${describeType(have)} in the input`;
+  if (typeof have === "string" || typeof want === "string" || have.type !== want.type) {
+    return differs();
+  }
+  if (have.type === "array" && want.type === "array") {
+    if (sameType(have.elementType, want.elementType) && !want.containsNull) {
+      return `${path} holds no null elements in the table, but may in the input`;
+    }
+    return typeDifference(have.elementType, want.elementType, `${path}.element`);
+  }
+  if (have.type === "map" && want.type === "map") {
+    if (!sameType(have.keyType, want.keyType)) {
+      return typeDifference(have.keyType, want.keyType, `${path}.key`);
+    }
+    if (sameType(have.valueType, want.valueType) && !want.valueContainsNull) {
+      return `${path} holds no null values in the table, but may in the input`;
+    }
+    return typeDifference(have.valueType, want.valueType, `${path}.value`);
+  }
+  if (have.type === "struct" && want.type === "struct") {
+    for (const f of want.fields) {
+      const g = have.fields.find((x) => x.name === f.name);
+      if (!g) return `${path}.${f.name} is in the table but not in the input`;
+      if (!sameType(g.type, f.type)) return typeDifference(g.type, f.type, `${path}.${f.name}`);
+      if (g.nullable && !f.nullable) {
+        return `${path}.${f.name} is not nullable in the table, but is in the input`;
+      }
+    }
+    const extra = have.fields.find((g) => !want.fields.some((f) => f.name === g.name));
+    if (extra) return `${path}.${extra.name} is in the input but not in the table`;
+    return `the fields of ${path} are in another order than in the table`;
+  }
+  return differs();
 }
 
 function widen(column: Column, have: Field, target: Field, source: string) {
@@ -160,6 +213,9 @@ export function splitByPartition(
   }
   const partIdx = partitionColumns.map((name) => batch.fields.findIndex((f) => f.name === name));
   const dataIdx = batch.fields.map((_, i) => i).filter((i) => !partIdx.includes(i));
+  const physicalColumns = partIdx.map((i) =>
+    batch.fields[i]!.physicalName ?? batch.fields[i]!.name
+  );
   const n = batch.length;
   // group[row] is the row's group so far; each partition column refines it.
   let group = new Uint32Array(n);
@@ -197,17 +253,19 @@ export function splitByPartition(
     const values: Record<string, string | null> = {};
     for (const ci of partIdx) {
       const field = batch.fields[ci]!;
-      values[field.name] = serializePartitionValue(
-        scalarAt(batch.columns[ci]!, field.type, row),
-        field.type,
+      const type = field.type as PrimitiveType;
+      // Keyed by physical name: with column mapping, the log uses those.
+      values[field.physicalName ?? field.name] = serializePartitionValue(
+        scalarAt(batch.columns[ci]!, type, row),
+        type,
       );
     }
-    const key = JSON.stringify(partitionColumns.map((c) => values[c]));
+    const key = JSON.stringify(Object.values(values));
     let s = byValues.get(key);
     if (s === undefined) {
       s = slices.length;
       byValues.set(key, s);
-      slices.push({ values, directory: partitionDirectory(partitionColumns, values), count: 0 });
+      slices.push({ values, directory: partitionDirectory(physicalColumns, values), count: 0 });
     }
     sliceOfGroup[g] = s;
   }

@@ -17,7 +17,12 @@
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import { compareScalars, type Scalar, scalarAt } from "../columnar/scalar.ts";
 import { readDate, readDecimal, readTimestampMicros } from "../columnar/text_values.ts";
-import { parseDecimal, type PrimitiveType, representationOf } from "../columnar/types.ts";
+import {
+  describeType,
+  parseDecimal,
+  type PrimitiveType,
+  representationOf,
+} from "../columnar/types.ts";
 
 /** A comparison operator. */
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
@@ -254,8 +259,15 @@ const FLIP: Record<CompareOp, CompareOp> = {
 /** Resolves columns against `fields` and types the literals. */
 export function bindPredicate(predicate: Predicate, fields: readonly Field[]): BoundPredicate {
   const byName = new Map(fields.map((f) => [f.name, f]));
-  const column = (name: string): Field => {
+  const column = (name: string): PrimitiveField => {
     const field = byName.get(name);
+    if (field && typeof field.type !== "string") {
+      throw new PredicateError(
+        `Column "${name}" is nested (${
+          describeType(field.type)
+        }): a predicate can compare primitive columns only`,
+      );
+    }
     if (!field) {
       throw new PredicateError(
         `Unknown column "${name}" in the predicate; the table has: ${
@@ -263,7 +275,7 @@ export function bindPredicate(predicate: Predicate, fields: readonly Field[]): B
         }`,
       );
     }
-    return field;
+    return field as PrimitiveField;
   };
   const bind = (p: Predicate): BoundPredicate => {
     switch (p.kind) {
@@ -344,7 +356,10 @@ export function predicateColumns(p: BoundPredicate): Set<string> {
   return out;
 }
 
-function coerceLiteral(lit: Operand & { kind: "literal" }, field: Field): Scalar {
+/** A field of a primitive type: the only kind a predicate compares. */
+type PrimitiveField = Field & { type: PrimitiveType };
+
+function coerceLiteral(lit: Operand & { kind: "literal" }, field: PrimitiveField): Scalar {
   const { value } = lit;
   if (value === null) return null;
   const bad = (why = "") =>
@@ -451,7 +466,7 @@ function evaluate(p: BoundPredicate, batch: ColumnBatch): Uint8Array {
   const col = (name: string) => {
     const index = batch.fields.findIndex((f) => f.name === name);
     if (index < 0) throw new PredicateError(`Column "${name}" is missing from the data`);
-    return { column: batch.columns[index]!, type: batch.fields[index]!.type };
+    return { column: batch.columns[index]!, type: batch.fields[index]!.type as PrimitiveType };
   };
   switch (p.kind) {
     case "constant":

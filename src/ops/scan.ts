@@ -24,7 +24,7 @@ import {
 import { type Scalar, setScalar } from "../columnar/scalar.ts";
 import type { Add } from "../delta/actions.ts";
 import { decodeFilePath, parsePartitionValue } from "../delta/partition.ts";
-import { toBatchFields } from "../delta/schema.ts";
+import { columnMappingMode, toBatchFields } from "../delta/schema.ts";
 import { type ParsedFileStats, parseStats } from "../delta/stats.ts";
 import {
   openParquet,
@@ -104,29 +104,30 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
       );
     }
   }
+  // With column mapping, fields carry their physical names: files, stats and
+  // partition values are keyed by those, batches by the logical names.
+  const allFields = toBatchFields(
+    snapshot.schema.fields,
+    columnMappingMode(snapshot.metadata.configuration),
+  );
   const predicateText = options.where?.trim();
   const predicate: BoundPredicate | undefined = predicateText
-    ? bindPredicate(
-      parsePredicate(predicateText),
-      toBatchFields(snapshot.schema.fields.filter((f) => typeof f.type === "string")),
-    )
+    ? bindPredicate(parsePredicate(predicateText), allFields)
     : undefined;
   const needed = new Set([
     ...(wanted ?? snapshot.schema.fields.map((f) => f.name)),
     ...(predicate ? predicateColumns(predicate) : []),
   ]);
-  // Only the columns we read must be primitive; others may be anything.
-  const readFields = toBatchFields(snapshot.schema.fields.filter((f) => needed.has(f.name)));
+  const readFields = allFields.filter((f) => needed.has(f.name));
   const outFields = wanted ? wanted.map((n) => readFields.find((f) => f.name === n)!) : readFields;
   const dataFields = readFields.filter((f) => !partitionColumns.includes(f.name));
   const partFields = readFields.filter((f) => partitionColumns.includes(f.name));
   const outDataFields = outFields.filter((f) => !partitionColumns.includes(f.name));
   const outPartFields = outFields.filter((f) => partitionColumns.includes(f.name));
-  const statFields = toBatchFields(
-    snapshot.schema.fields.filter((f) =>
-      typeof f.type === "string" && !partitionColumns.includes(f.name)
-    ),
+  const statFields = allFields.filter((f) =>
+    typeof f.type === "string" && !partitionColumns.includes(f.name)
   );
+  const physicalOf = new Map(allFields.map((f) => [f.name, f.physicalName ?? f.name]));
 
   const files = [...snapshot.files.values()].sort((
     a,
@@ -144,16 +145,15 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     rowsReturned: 0,
   };
   const allTypes = new Map(
-    toBatchFields(snapshot.schema.fields.filter((f) => typeof f.type === "string")).map((
-      f,
-    ) => [f.name, f.type]),
+    allFields.flatMap((f) => typeof f.type === "string" ? [[f.name, f.type] as const] : []),
   );
   const selected: Selected[] = [];
   for (const add of files) {
     const partition = new Map<string, Scalar>();
     for (const name of partitionColumns) {
       const type = allTypes.get(name);
-      if (type) partition.set(name, parsePartitionValue(add.partitionValues[name], type, name));
+      const key = physicalOf.get(name) ?? name;
+      if (type) partition.set(name, parsePartitionValue(add.partitionValues[key], type, name));
     }
     let whole = !predicate;
     if (predicate) {
@@ -189,7 +189,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
           if (entry.partition.has(name)) {
             return partitionBounds(entry.partition.get(name)!, group.numRows);
           }
-          const s = group.stats[name];
+          const s = group.stats[physicalOf.get(name) ?? name];
           return s ? { min: s.min, max: s.max, nullCount: s.nullCount } : undefined;
         },
       });

@@ -16,7 +16,7 @@ import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 export { TableNotFoundError } from "../delta/log_segment.ts";
 export { LOG_DIR } from "../delta/log_path.ts";
 export { lastAppVersion } from "../delta/replay.ts";
-export { schemaFromFields, toBatchFields } from "../delta/schema.ts";
+export { schemaFromFields, tableFields, toBatchFields } from "../delta/schema.ts";
 export { checkCanWrite, type WriteKind } from "../delta/protocol.ts";
 export type { Snapshot } from "../delta/snapshot.ts";
 

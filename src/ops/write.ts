@@ -24,14 +24,16 @@
 
 import { checkConstraints, type TableConstraint, tableConstraints } from "./constraints.ts";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import type { Action } from "../delta/actions.ts";
+import type { Action, Metadata } from "../delta/actions.ts";
 import { TableNotFoundError } from "../delta/log_segment.ts";
 import { checkCanWrite, isAppendOnly } from "../delta/protocol.ts";
 import {
+  columnMappingMode,
+  parseSchemaString,
   schemaFromFields,
   type StructField,
   type StructType,
-  toBatchFields,
+  tableFields,
   typeName,
 } from "../delta/schema.ts";
 import type { CommitOptions } from "../delta/transaction.ts";
@@ -133,8 +135,10 @@ export async function writeTable(
   let partitionColumns: string[];
   let createActions: Action[] = [];
   let newSchema: StructType | undefined;
-  const tableFields = snapshot ? toBatchFields(snapshot.schema.fields) : undefined;
-  const source = typeof input === "function" ? await input(tableFields) : input;
+  const existingFields = snapshot
+    ? tableFields(snapshot.schema, snapshot.metadata.configuration)
+    : undefined;
+  const source = typeof input === "function" ? await input(existingFields) : input;
   if (snapshot) {
     checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
       kind: mode,
@@ -147,7 +151,7 @@ export async function writeTable(
     }
     partitionColumns = snapshot.metadata.partitionColumns;
     checkExistingTable(snapshot, options);
-    fields = tableFields!;
+    fields = existingFields!;
     const committed = options.appTxn && lastAppVersion(snapshot, options.appTxn.appId);
     if (options.appTxn && committed !== undefined && committed >= options.appTxn.version) {
       return nothingCommitted(table.uri, snapshot.version, "already-committed");
@@ -162,7 +166,12 @@ export async function writeTable(
       partitionColumns,
       ...(options.properties ? { properties: options.properties } : {}),
     }).filter((a) => !("commitInfo" in a));
-    fields = toBatchFields(schema.fields);
+    // The new table's schema may have gained physical names (column mapping).
+    const created = createActions.find((a) => "metaData" in a) as { metaData: Metadata };
+    fields = tableFields(
+      parseSchemaString(created.metaData.schemaString),
+      created.metaData.configuration,
+    );
   }
   // Invariants and CHECK constraints are checked on every row before upload.
   const constraints = snapshot ? tableConstraints(snapshot.metadata, snapshot.schema, fields) : [];
@@ -188,6 +197,13 @@ export async function writeTable(
       // Another writer created the table first: append to it if it is ours.
       const winner = await latestSnapshotOf(table);
       checkSameTable(table.uri, winner, newSchema!, partitionColumns);
+      if (columnMappingMode(winner.metadata.configuration) !== "none") {
+        // Its physical names are not the ones our files were written with.
+        await held.discard();
+        throw new Error(
+          `Cannot write to ${table.uri}: another writer created it at the same time, with column mapping; run the write again`,
+        );
+      }
       checkCanWrite(winner.protocol, winner.metadata, winner.schema, {
         kind: mode,
         enforcesConstraints: true,

@@ -71,7 +71,11 @@ export function prepareValues(
   const nulls = nullCount ? column.nulls : undefined;
   const count = end - start - nullCount;
   const values = column.values;
-  switch (representationOf(field.type)) {
+  const rep = representationOf(field.type);
+  if (rep === "nested") {
+    throw new TypeError(`Cannot write nested column "${field.name}" as a flat column`);
+  }
+  switch (rep) {
     case "int32": {
       const v = compactTyped(values as Int32Array, nulls, start, end, count);
       return prepareInt32(field, v, options);
@@ -424,7 +428,7 @@ function prepareDecimal(
   count: number,
   options: ValueOptions,
 ): PreparedValues {
-  const { precision } = parseDecimal(field.type)!;
+  const { precision } = parseDecimal(field.type as string)!;
   const limit = 10n ** BigInt(precision);
   let min = 0n;
   let max = 0n;

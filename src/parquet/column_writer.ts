@@ -140,7 +140,7 @@ export class ColumnWriter {
     const meta: ColumnMetaData = {
       type: element.type!,
       encodings,
-      path_in_schema: [field.name],
+      path_in_schema: [element.name],
       codec: settings.codec,
       num_values: BigInt(rows),
       total_uncompressed_size: BigInt(uncompressed),

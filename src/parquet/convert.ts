@@ -72,7 +72,7 @@ function utf8Element(element: SchemaElement): SchemaElement {
 function plan0(element: SchemaElement, kind: LeafKind, field: Field): ConversionPlan | undefined {
   const from = kind.type;
   const to = field.type;
-  if (from === undefined) return undefined;
+  if (from === undefined || typeof to !== "string") return undefined;
   const target = representationOf(to);
   const source = representationOf(from);
   // Same type: copy.

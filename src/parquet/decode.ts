@@ -25,13 +25,14 @@ import {
 } from "hyparquet";
 import { isListLike, isMapLike } from "hyparquet/src/schema.js";
 import { allocateValues, type Column, type ColumnBatch, type Field } from "../columnar/batch.ts";
-import { representationOf } from "../columnar/types.ts";
+import { describeType, representationOf } from "../columnar/types.ts";
 import { asyncBufferOf } from "./byte_source.ts";
 import { DECOMPRESSORS } from "./codecs.ts";
 import { type ConversionPlan, planConversion } from "./convert.ts";
 import { chunkRefusal, decodeChunkFast, type FastPlan, fastPlanOf } from "./fast_decode.ts";
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
-import { leafKind } from "./schema.ts";
+import { findColumnTree, readNestedColumn } from "./nested_columns.ts";
+import { describeElement, leafKind } from "./schema.ts";
 import { bigintFromBytes, floorDiv } from "./stats.ts";
 
 export { type ByteSource, bytesSource } from "./byte_source.ts";
@@ -102,19 +103,32 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
   const groups = selectGroups(file, options);
   const length = groups.reduce((n, g) => n + g.numRows, 0);
   const fields = options.fields;
-  const byName = new Map(file.columns.map((c) => [c.name, c]));
   const schema = file.metadata.schema.slice();
   const plans = new Map<string, Planned>();
+  const nested: { field: Field; tree: SchemaTree; column: Column }[] = [];
   const columns: Column[] = fields.map((field) => {
     const values = allocateValues(field.type, length);
-    const stored = byName.get(field.name);
-    if (!stored) return { values, nulls: new Uint8Array(length).fill(1) };
+    const tree = findColumnTree(file, field);
+    const stored = tree && file.columns.find((c) => c.element === tree.element);
+    if (!tree || !stored) return { values, nulls: new Uint8Array(length).fill(1) };
+    if (typeof field.type !== "string") {
+      if (!stored.nested) {
+        throw new TypeError(
+          `Cannot read column "${field.name}" of ${file.name} as ${
+            describeType(field.type)
+          }: it is a flat column of ${describeElement(stored.element)}`,
+        );
+      }
+      const column: Column = { values, nulls: new Uint8Array(length) };
+      nested.push({ field, tree, column });
+      return column;
+    }
     if (stored.nested) {
       throw new TypeError(
         `Cannot read column "${field.name}" of ${file.name} as ${field.type}: it is a nested column`,
       );
     }
-    if (plans.has(field.name)) {
+    if (plans.has(stored.name)) {
       throw new TypeError(`Cannot read column "${field.name}" of ${file.name} twice in one batch`);
     }
     const plan = planConversion(stored.element, stored.kind, field, file.name);
@@ -123,7 +137,7 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
     const fast = options.fastDecode === false
       ? "fast decoding is off"
       : fastPlanOf(plan.element, stored.kind, field);
-    plans.set(field.name, { field, plan, fast, column });
+    plans.set(stored.name, { field, plan, fast, column });
     schema[schema.indexOf(stored.element)] = plan.element;
     return column;
   });
@@ -161,6 +175,13 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
       }
       base += group.numRows;
     }
+  }
+  for (const { field, tree, column } of nested) {
+    if (!groups.length) break;
+    await readNestedColumn(file, groups, field, tree, {
+      values: column.values as unknown[],
+      nulls: column.nulls!,
+    });
   }
   for (const column of columns) {
     if (column.nulls && !column.nulls.includes(1)) column.nulls = undefined;

@@ -13,13 +13,15 @@
  * `columns` stats are exact and aligned with the batch's fields.
  */
 
+import { parquetSchema, type SchemaTree } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import { representationOf } from "../columnar/types.ts";
+import { describeType, representationOf, sameType } from "../columnar/types.ts";
 import { type Codec, CODECS, compressorFor } from "./codecs.ts";
 import { ColumnWriter, type WriterChunk } from "./column_writer.ts";
 import type { TimestampEncoding } from "./column_values.ts";
 import { DeltaScratch } from "./delta.ts";
+import { type NestedWriteOptions, writeNestedColumn } from "./nested_columns.ts";
 import { schemaOf } from "./schema.ts";
 import { type ColumnStats, mergeColumnStats } from "./stats.ts";
 
@@ -72,6 +74,9 @@ export class ParquetFileBuilder {
   readonly #writer: ByteWriter;
   readonly #columns: ColumnWriter;
   readonly #rowGroupRows: number;
+  /** The schema tree (root first), whose children are the fields' columns. */
+  readonly #tree: SchemaTree;
+  readonly #nested: NestedWriteOptions;
   #stats: ColumnStats[];
   #rows = 0;
   #finished = false;
@@ -97,16 +102,25 @@ export class ParquetFileBuilder {
     }
     this.fields = fields;
     this.#writer = new ByteWriter(Math.max(1024, Math.ceil(sizeHint)));
+    const schema = schemaOf(fields);
+    const compress = compressorFor(codec, options.level);
     this.#pq = new ParquetWriter({
       writer: this.#writer,
-      schema: schemaOf(fields) as ParquetWriter["schema"],
+      schema: schema as ParquetWriter["schema"],
       codec,
+      ...(compress ? { compressors: { [codec]: compress } } : {}),
       statisticsTruncateLength: Infinity,
       createdBy: options.createdBy ?? "neuralake",
     });
+    this.#tree = parquetSchema({ schema } as Parameters<typeof parquetSchema>[0]);
+    this.#nested = {
+      codec,
+      compressors: this.#pq.compressors as NestedWriteOptions["compressors"],
+      pageSize,
+    };
     this.#columns = new ColumnWriter({
       codec,
-      compress: compressorFor(codec, options.level),
+      compress,
       pageSize,
       timestampEncoding,
       dictionary: options.dictionary ?? true,
@@ -138,12 +152,28 @@ export class ParquetFileBuilder {
     const groupStart = this.#writer.offset;
     const chunks: WriterChunk[] = [];
     const stats: ColumnStats[] = [];
-    const elements = this.#pq.schema;
+    const nodes = this.#tree.children;
     for (let c = 0; c < this.fields.length; c++) {
+      const field = this.fields[c]!;
+      if (typeof field.type !== "string") {
+        const written = writeNestedColumn(
+          this.#writer,
+          this.#tree,
+          nodes[c]!,
+          field,
+          batch.columns[c]!,
+          start,
+          end,
+          this.#nested,
+        );
+        chunks.push(...written.chunks);
+        stats.push(written.stats);
+        continue;
+      }
       const written = this.#columns.write(
         this.#writer,
-        this.fields[c]!,
-        elements[c + 1]!,
+        field,
+        nodes[c]!.element,
         batch.columns[c]!,
         start,
         end,
@@ -181,8 +211,11 @@ export class ParquetFileBuilder {
       total_compressed_size: BigInt(this.#writer.offset - groupStart),
     });
     this.#pq.num_rows += BigInt(numRows);
+    // The first row group's statistics are taken whole (a struct's fields too).
+    this.#stats = this.#rows === 0
+      ? stats.slice()
+      : this.#stats.map((s, i) => mergeColumnStats(s, stats[i]!));
     this.#rows += numRows;
-    this.#stats = this.#stats.map((s, i) => mergeColumnStats(s, stats[i]!));
   }
 
   /**
@@ -236,8 +269,13 @@ function estimateSize(batch: ColumnBatch): number {
   let perRow = 0;
   for (const field of batch.fields) {
     const rep = representationOf(field.type);
-    perRow += rep === "int64" || rep === "float64" ? 8 : rep === "bool" ? 1 : rep === "string" ||
-        rep === "binary" || rep === "decimal"
+    perRow += rep === "int64" || rep === "float64"
+      ? 8
+      : rep === "bool"
+      ? 1
+      : rep === "nested"
+      ? 64
+      : rep === "string" || rep === "binary" || rep === "decimal"
       ? 16
       : 4;
   }
@@ -261,9 +299,11 @@ function checkBatch(batch: ColumnBatch, fields: readonly Field[]): void {
   for (let c = 0; c < fields.length; c++) {
     const field = fields[c]!;
     const other = batch.fields[c]!;
-    if (other.name !== field.name || other.type !== field.type) {
+    if (other.name !== field.name || !sameType(other.type, field.type)) {
       throw new TypeError(
-        `Cannot encode batch: column ${c} is "${other.name}" ${other.type}, expected "${field.name}" ${field.type}`,
+        `Cannot encode batch: column ${c} is "${other.name}" ${
+          describeType(other.type)
+        }, expected "${field.name}" ${describeType(field.type)}`,
       );
     }
     const column = batch.columns[c]!;
@@ -279,7 +319,7 @@ function checkBatch(batch: ColumnBatch, fields: readonly Field[]): void {
     }
     if (!matchesRepresentation(column.values, representationOf(field.type))) {
       throw new TypeError(
-        `Cannot encode column "${field.name}": ${field.type} values must be ${
+        `Cannot encode column "${field.name}": ${describeType(field.type)} values must be ${
           expectedName(representationOf(field.type))
         }, got ${column.values.constructor.name}`,
       );
@@ -314,5 +354,6 @@ function expectedName(rep: ReturnType<typeof representationOf>): string {
     string: "an array of strings",
     binary: "an array of Uint8Array",
     decimal: "an array of unscaled bigints",
+    nested: "an array of JS values",
   }[rep];
 }

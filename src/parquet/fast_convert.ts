@@ -16,7 +16,7 @@
 
 import type { SchemaElement } from "hyparquet";
 import type { ColumnValues, Field } from "../columnar/batch.ts";
-import { parseDecimal, representationOf } from "../columnar/types.ts";
+import { parseDecimal, type PrimitiveType, representationOf } from "../columnar/types.ts";
 import type { LeafKind } from "./schema.ts";
 import { floorDiv } from "./stats.ts";
 
@@ -107,6 +107,7 @@ export function fastPlanOf(
 ): FastPlan | string {
   const physical = element.type;
   if (!physical) return "the column has no physical type";
+  if (typeof field.type !== "string") return "the column is nested";
   const conversion = conversionOf(element, physical, kind, field);
   if (conversion === undefined) {
     return `no fast conversion from ${physical} to ${field.type}`;
@@ -122,7 +123,7 @@ export function fastPlanOf(
   return {
     physical,
     width,
-    shape: SHAPES[representationOf(field.type)],
+    shape: SHAPES[representationOf(field.type as PrimitiveType)],
     conversion,
     factor: 10n ** BigInt(scaleUp),
     // As hyparquet counts it: every non-root element that is not REQUIRED adds a level.

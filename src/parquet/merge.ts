@@ -27,8 +27,9 @@ import {
   type EncodeOptions,
   ParquetFileBuilder,
 } from "./encode.ts";
-import { openParquet, type ParquetFile, type RowGroupInfo } from "./metadata.ts";
-import { inferFields, sameElement, schemaOf } from "./schema.ts";
+import { type ChunkStats, openParquet, type ParquetFile, type RowGroupInfo } from "./metadata.ts";
+import { columnNameOf, elementsOf, inferFields, sameElement, schemaOf } from "./schema.ts";
+import type { ColumnType } from "../columnar/types.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { ColumnStats } from "./stats.ts";
 
@@ -135,7 +136,8 @@ async function open(input: MergeInput): Promise<ParquetFile> {
 
 /**
  * Returns exact statistics for every column of a row group, or undefined if
- * any chunk lacks them (then the group is re-encoded to compute them).
+ * any chunk lacks them (then the group is re-encoded to compute them). The
+ * group has the output schema, so its chunks are the fields' leaves in order.
  */
 function copyableStats(
   file: ParquetFile,
@@ -143,23 +145,73 @@ function copyableStats(
   fields: Field[],
 ): ColumnStats[] | undefined {
   const chunks = file.metadata.row_groups[group.index]!.columns;
-  if (chunks.length !== fields.length) return undefined;
+  if (chunks.some((c) => !c.meta_data || c.file_path || c.encrypted_column_metadata)) {
+    return undefined;
+  }
   const out: ColumnStats[] = [];
-  for (let c = 0; c < fields.length; c++) {
-    const chunk = chunks[c]!;
-    const meta = chunk.meta_data;
-    const name = fields[c]!.name;
-    if (!meta || chunk.file_path || chunk.encrypted_column_metadata) return undefined;
-    if (meta.path_in_schema.length !== 1 || meta.path_in_schema[0] !== name) return undefined;
-    const s = group.stats[name];
-    if (!s || s.nullCount === undefined) return undefined;
-    if (s.nullCount === group.numRows) {
-      out.push({ nullCount: s.nullCount });
+  let at = 0;
+  for (const field of fields) {
+    const name = columnNameOf(field);
+    if (typeof field.type !== "string") {
+      const leaves = elementsOf(field).filter((e) => e.type !== undefined).length;
+      const own = chunks.slice(at, at + leaves);
+      at += leaves;
+      if (own.length !== leaves || own.some((c) => c.meta_data!.path_in_schema[0] !== name)) {
+        return undefined;
+      }
+      const stats = nestedCopyStats(field.type, [name], group);
+      if (!stats) return undefined;
+      out.push(stats);
       continue;
     }
-    if (s.min === undefined || s.max === undefined || !s.minExact || !s.maxExact) return undefined;
-    out.push({ nullCount: s.nullCount, min: s.min, max: s.max });
+    const meta = chunks[at++]?.meta_data;
+    if (!meta || meta.path_in_schema.length !== 1 || meta.path_in_schema[0] !== name) {
+      return undefined;
+    }
+    const s = group.stats[name];
+    const exact = s && exactStats(s, group.numRows);
+    if (!exact) return undefined;
+    out.push(exact);
   }
+  return at === chunks.length ? out : undefined;
+}
+
+function exactStats(s: ChunkStats, rows: number): ColumnStats | undefined {
+  if (s.nullCount === undefined) return undefined;
+  if (s.nullCount === rows) return { nullCount: s.nullCount };
+  if (s.min === undefined || s.max === undefined || !s.minExact || !s.maxExact) return undefined;
+  return { nullCount: s.nullCount, min: s.min, max: s.max };
+}
+
+/**
+ * The statistics of a copied nested column from its leaves' footer
+ * statistics: a struct's fields, recursively (arrays and maps carry none).
+ * The column's own null count is not in the footer; Delta statistics do not
+ * use it for nested columns, so it is left at 0.
+ */
+function nestedCopyStats(
+  type: ColumnType,
+  path: string[],
+  group: RowGroupInfo,
+): ColumnStats | undefined {
+  const out: ColumnStats = { nullCount: 0 };
+  if (typeof type === "string" || type.type !== "struct") return out;
+  const fields: Record<string, ColumnStats> = {};
+  for (const f of type.fields) {
+    const name = columnNameOf(f);
+    const childPath = [...path, name];
+    if (typeof f.type === "string") {
+      const s = group.leafStats[childPath.join("\u0000")];
+      const exact = s && exactStats(s, group.numRows);
+      if (!exact) return undefined;
+      fields[name] = exact;
+    } else if (f.type.type === "struct") {
+      const child = nestedCopyStats(f.type, childPath, group);
+      if (!child) return undefined;
+      fields[name] = child;
+    }
+  }
+  out.fields = fields;
   return out;
 }
 
@@ -187,8 +239,18 @@ async function copyRowGroup(
   }
   const bytes = await file.source.read(first, last - first);
   const groupStart = builder.offset;
+  // Each flat field has one chunk; a nested one has one per leaf.
+  const owner: number[] = [];
+  builder.fields.forEach((field, f) => {
+    const leaves = typeof field.type === "string"
+      ? 1
+      : elementsOf(field).filter((e) => e.type !== undefined).length;
+    for (let i = 0; i < leaves; i++) owner.push(f);
+  });
+  const flatIndex = (c: number) => owner[c]!;
   const written: WriterChunk[] = chunks.map((chunk, c) => {
     const meta = chunk.meta_data!;
+    const flat = typeof builder.fields[owner[c]!]!.type === "string";
     const span = spans[c]!;
     const at = builder.offset;
     builder.appendBytes(bytes.subarray(span.start - first, span.start - first + span.length));
@@ -202,8 +264,13 @@ async function copyRowGroup(
       total_uncompressed_size: meta.total_uncompressed_size,
       total_compressed_size: meta.total_compressed_size,
       data_page_offset: meta.data_page_offset + shift,
-      statistics: footerStatistics(stats[c]!),
     } as NonNullable<WriterChunk["meta_data"]>;
+    // Leaves of nested columns keep exact statistics where we know them
+    // (through structs only); other leaves go without.
+    const leaf = flat ? undefined : group.leafStats[meta.path_in_schema.join("\u0000")];
+    const leafExact = leaf && exactStats(leaf, group.numRows);
+    if (flat) out.statistics = footerStatistics(stats[flatIndex(c)]!);
+    else if (leafExact) out.statistics = footerStatistics(leafExact);
     if (meta.dictionary_page_offset !== undefined && meta.dictionary_page_offset > 0n) {
       out.dictionary_page_offset = meta.dictionary_page_offset + shift;
     }

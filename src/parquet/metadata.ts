@@ -47,6 +47,11 @@ export interface RowGroupInfo {
   compressedSize: number;
   /** Statistics of each flat top-level column, by name (absent if none). */
   stats: Record<string, ChunkStats>;
+  /**
+   * Statistics of the leaves of nested columns reached through structs only
+   * (no list or map on the way), by path joined with `"\u0000"`.
+   */
+  leafStats: Record<string, ChunkStats>;
 }
 
 /** An opened Parquet file. */
@@ -118,16 +123,22 @@ export async function openParquet(source: ByteSource): Promise<ParquetFile> {
   metadata.row_groups.forEach((group, index) => {
     const numRows = Number(group.num_rows);
     const stats: Record<string, ChunkStats> = {};
+    const leafStats: Record<string, ChunkStats> = {};
     let compressedSize = 0;
     group.columns.forEach((chunk, c) => {
       const meta = chunk.meta_data;
       compressedSize += Number(meta?.total_compressed_size ?? 0n);
       const path = meta?.path_in_schema;
-      const column = path?.length === 1 ? flat.get(path[0]!) : undefined;
       const raw = rawStats[index]?.[c];
-      if (column && raw) stats[column.name] = chunkStats(raw, column);
+      if (!path || !raw) return;
+      const column = path.length === 1 ? flat.get(path[0]!) : undefined;
+      if (column) stats[column.name] = chunkStats(raw, column);
+      else if (path.length > 1) {
+        const leaf = structLeaf(schema, path);
+        if (leaf) leafStats[path.join("\u0000")] = chunkStats(raw, leaf);
+      }
     });
-    rowGroups.push({ index, numRows, rowStart, compressedSize, stats });
+    rowGroups.push({ index, numRows, rowStart, compressedSize, stats, leafStats });
     rowStart += numRows;
   });
   return {
@@ -139,6 +150,27 @@ export async function openParquet(source: ByteSource): Promise<ParquetFile> {
     columns,
     rowGroups,
     footer,
+  };
+}
+
+/** The leaf at `path` as a column, if the path passes through plain structs only. */
+function structLeaf(root: SchemaTree, path: string[]): ParquetColumn | undefined {
+  let node = root;
+  for (const name of path) {
+    const child = node.children.find((c) => c.element.name === name);
+    if (!child || child.element.repetition_type === "REPEATED") return undefined;
+    const annotation = child.element.logical_type?.type ?? child.element.converted_type;
+    if (annotation === "LIST" || annotation === "MAP" || annotation === "MAP_KEY_VALUE") {
+      return undefined;
+    }
+    node = child;
+  }
+  if (node.children.length || !node.element.type) return undefined;
+  return {
+    name: path.join("."),
+    element: node.element,
+    nested: false,
+    kind: leafKind(node.element),
   };
 }
 

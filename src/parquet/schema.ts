@@ -11,7 +11,13 @@
 
 import type { SchemaElement, SchemaTree } from "hyparquet";
 import type { Field } from "../columnar/batch.ts";
-import { decimalType, parseDecimal, type PrimitiveType } from "../columnar/types.ts";
+import {
+  type ColumnType,
+  decimalType,
+  describeType,
+  parseDecimal,
+  type PrimitiveType,
+} from "../columnar/types.ts";
 
 /** The name of the root schema element of the files we write. */
 export const ROOT_NAME = "root";
@@ -27,11 +33,82 @@ export function decimalByteLength(precision: number): number {
   return bytes;
 }
 
-/** Returns the Parquet schema element that a field is written as. */
+/** The name of a field's column in data files: its physical name, or its name. */
+export function columnNameOf(field: Field): string {
+  return field.physicalName ?? field.name;
+}
+
+/**
+ * Returns the Parquet schema element that a primitive field is written as,
+ * under its physical name and with its field id when it has them.
+ */
 export function schemaElementOf(field: Field): SchemaElement {
+  const element = primitiveElement(field);
+  return field.fieldId === undefined ? element : { ...element, field_id: field.fieldId };
+}
+
+/**
+ * Returns the schema elements of a field, itself first, then its children
+ * depth first. Structs are groups; arrays and maps take the three-level
+ * LIST and MAP layouts that Spark and delta-rs write (`list` / `element`,
+ * `key_value` / `key` / `value`).
+ */
+export function elementsOf(field: Field): SchemaElement[] {
+  const type = field.type;
+  if (typeof type === "string") return [schemaElementOf(field)];
   const repetition_type = field.nullable ? "OPTIONAL" : "REQUIRED";
-  const name = field.name;
-  switch (field.type) {
+  const head: SchemaElement = { name: columnNameOf(field), repetition_type };
+  if (field.fieldId !== undefined) head.field_id = field.fieldId;
+  switch (type.type) {
+    case "struct":
+      if (!type.fields.length) {
+        throw new TypeError(`Cannot write column "${field.name}": a struct needs a field`);
+      }
+      return [
+        { ...head, num_children: type.fields.length },
+        ...type.fields.flatMap(elementsOf),
+      ];
+    case "array":
+      return [
+        { ...head, converted_type: "LIST", logical_type: { type: "LIST" }, num_children: 1 },
+        { name: "list", repetition_type: "REPEATED", num_children: 1 },
+        ...elementsOf({
+          name: "element",
+          type: type.elementType,
+          nullable: type.containsNull,
+          fieldId: type.elementFieldId,
+        }),
+      ];
+    case "map":
+      return [
+        { ...head, converted_type: "MAP", logical_type: { type: "MAP" }, num_children: 1 },
+        { name: "key_value", repetition_type: "REPEATED", num_children: 2 },
+        ...elementsOf({
+          name: "key",
+          type: type.keyType,
+          nullable: false,
+          fieldId: type.keyFieldId,
+        }),
+        ...elementsOf({
+          name: "value",
+          type: type.valueType,
+          nullable: type.valueContainsNull,
+          fieldId: type.valueFieldId,
+        }),
+      ];
+  }
+}
+
+function primitiveElement(field: Field): SchemaElement {
+  const repetition_type = field.nullable ? "OPTIONAL" : "REQUIRED";
+  const name = columnNameOf(field);
+  const type = field.type;
+  if (typeof type !== "string") {
+    throw new TypeError(
+      `Cannot write column "${field.name}" as one leaf: it is ${describeType(type)}`,
+    );
+  }
+  switch (type) {
     // Only the converted type: readers derive INTEGER(8|16, signed) from it,
     // and hyparquet-writer would serialize the logical type's i8 bit width as
     // an i32, which other readers reject.
@@ -85,8 +162,8 @@ export function schemaElementOf(field: Field): SchemaElement {
         logical_type: { type: "TIMESTAMP", isAdjustedToUTC: false, unit: "MICROS" },
       };
     default: {
-      const spec = parseDecimal(field.type);
-      if (!spec) throw new TypeError(`Cannot write column "${name}": unknown type ${field.type}`);
+      const spec = parseDecimal(type);
+      if (!spec) throw new TypeError(`Cannot write column "${name}": unknown type ${type}`);
       const { precision, scale } = spec;
       const decimal = {
         name,
@@ -111,7 +188,7 @@ export function schemaElementOf(field: Field): SchemaElement {
 export function schemaOf(fields: readonly Field[]): SchemaElement[] {
   return [
     { name: ROOT_NAME, num_children: fields.length },
-    ...fields.map(schemaElementOf),
+    ...fields.flatMap(elementsOf),
   ];
 }
 
@@ -233,37 +310,98 @@ function integerAnnotation(
 }
 
 /**
- * Infers our fields from a file's top-level columns. Nested columns are
- * refused with an error that names them; so are primitive columns we have no
- * type for (such as TIME or unsigned 64-bit integers).
+ * Infers our fields from a file's top-level columns, nested ones included
+ * (groups as structs, LIST and MAP annotated groups, and bare repeated fields
+ * as arrays). Columns we have no type for (such as TIME or unsigned 64-bit
+ * integers) are refused with an error that names them and their path.
  */
 export function inferFields(root: SchemaTree, fileName: string): Field[] {
   return root.children.map((child) => {
     const element = child.element;
-    const name = element.name;
-    if (child.children.length || !element.type || element.repetition_type === "REPEATED") {
-      throw new TypeError(
-        `Cannot read column "${name}" of ${fileName}: it is nested (${
-          describeElement(element)
-        }); only primitive columns can be read as rows`,
-      );
-    }
-    const type = leafKind(element).type;
-    if (!type) {
-      throw new TypeError(
-        `Cannot read column "${name}" of ${fileName}: ${
-          describeElement(element)
-        } has no matching column type`,
-      );
-    }
-    return { name, type, nullable: element.repetition_type !== "REQUIRED" };
+    const repeated = element.repetition_type === "REPEATED";
+    const type = typeOfTree(child, fileName, [element.name]);
+    return {
+      name: element.name,
+      // A bare repeated field is a required list of required elements.
+      type: repeated ? { type: "array", elementType: type, containsNull: false } : type,
+      nullable: element.repetition_type === "OPTIONAL",
+    };
   });
+}
+
+/** Our type for a schema node, ignoring its own repetition. */
+function typeOfTree(tree: SchemaTree, fileName: string, path: string[]): ColumnType {
+  const element = tree.element;
+  const where = () => `Cannot read column "${path.join(".")}" of ${fileName}`;
+  if (!tree.children.length) {
+    const type = element.type ? leafKind(element).type : undefined;
+    if (!type) {
+      throw new TypeError(`${where()}: ${describeElement(element)} has no matching column type`);
+    }
+    return type;
+  }
+  const annotation = element.logical_type?.type ?? element.converted_type;
+  const only = tree.children.length === 1 ? tree.children[0]! : undefined;
+  if (annotation === "LIST" && only && only.element.repetition_type === "REPEATED") {
+    // The three-level layout, or a legacy two-level one whose repeated field
+    // is the element itself (a primitive, or a group of several fields).
+    const threeLevel = only.children.length === 1 && only.element.name !== "array" &&
+      only.element.name !== `${element.name}_tuple`;
+    const item = threeLevel ? only.children[0]! : only;
+    const elementType = threeLevel ? typeOfTree(item, fileName, [...path, "element"]) : typeOfTree(
+      { ...only, element: { ...only.element, repetition_type: "REQUIRED" } },
+      fileName,
+      [
+        ...path,
+        "element",
+      ],
+    );
+    const out: ColumnType = {
+      type: "array",
+      elementType,
+      containsNull: threeLevel ? item.element.repetition_type !== "REQUIRED" : false,
+    };
+    if (threeLevel && item.element.field_id !== undefined) {
+      out.elementFieldId = item.element.field_id;
+    }
+    return out;
+  }
+  if (
+    (annotation === "MAP" || annotation === "MAP_KEY_VALUE") && only &&
+    only.element.repetition_type === "REPEATED" && only.children.length === 2
+  ) {
+    const [key, value] = only.children as [SchemaTree, SchemaTree];
+    const out: ColumnType = {
+      type: "map",
+      keyType: typeOfTree(key, fileName, [...path, "key"]),
+      valueType: typeOfTree(value, fileName, [...path, "value"]),
+      valueContainsNull: value.element.repetition_type !== "REQUIRED",
+    };
+    if (key.element.field_id !== undefined) out.keyFieldId = key.element.field_id;
+    if (value.element.field_id !== undefined) out.valueFieldId = value.element.field_id;
+    return out;
+  }
+  return {
+    type: "struct",
+    fields: tree.children.map((c) => {
+      const repeated = c.element.repetition_type === "REPEATED";
+      const type = typeOfTree(c, fileName, [...path, c.element.name]);
+      const field: Field = {
+        name: c.element.name,
+        type: repeated ? { type: "array", elementType: type, containsNull: false } : type,
+        nullable: c.element.repetition_type === "OPTIONAL",
+      };
+      if (c.element.field_id !== undefined) field.fieldId = c.element.field_id;
+      return field;
+    }),
+  };
 }
 
 /** True if two schema elements describe the same physical and logical column. */
 export function sameElement(a: SchemaElement, b: SchemaElement): boolean {
   return a.name === b.name &&
     a.type === b.type &&
+    (a.field_id ?? -1) === (b.field_id ?? -1) &&
     (a.type_length ?? 0) === (b.type_length ?? 0) &&
     (a.repetition_type ?? "REQUIRED") === (b.repetition_type ?? "REQUIRED") &&
     (a.num_children ?? 0) === (b.num_children ?? 0) &&

@@ -27,6 +27,11 @@ export interface ColumnStats {
   max?: StatValue | undefined;
   /** NaN values of a float or double column. */
   nanCount?: number | undefined;
+  /**
+   * For a struct column: the statistics of its fields, by physical name
+   * (structs and primitive leaves only; arrays and maps get none).
+   */
+  fields?: Record<string, ColumnStats> | undefined;
 }
 
 /** Compares strings in code point order (the order of their UTF-8 bytes). */
@@ -91,6 +96,14 @@ export function mergeColumnStats(a: ColumnStats, b: ColumnStats): ColumnStats {
   }
   if (out.min === undefined) delete out.min;
   if (out.max === undefined) delete out.max;
+  if (a.fields && b.fields) {
+    const fields: Record<string, ColumnStats> = {};
+    for (const [name, x] of Object.entries(a.fields)) {
+      const y = b.fields[name];
+      if (y) fields[name] = mergeColumnStats(x, y);
+    }
+    out.fields = fields;
+  }
   return out;
 }
 

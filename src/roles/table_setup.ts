@@ -13,8 +13,8 @@ import {
   type Snapshot,
   snapshotOf,
   type Table,
+  tableFields,
   TableNotFoundError,
-  toBatchFields,
 } from "../ops/table.ts";
 import type { StreamConfig } from "./config.ts";
 
@@ -50,7 +50,7 @@ export async function ensureStreamTable(table: Table, config: StreamConfig): Pro
  */
 function checkSchema(snapshot: Snapshot): Snapshot {
   checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, { kind: "append" });
-  const fields = toBatchFields(snapshot.schema.fields);
+  const fields = tableFields(snapshot.schema, snapshot.metadata.configuration);
   const same = fields.length === NEURAL_FIELDS.length &&
     fields.every((f, i) => f.name === NEURAL_FIELDS[i]!.name && f.type === NEURAL_FIELDS[i]!.type);
   if (!same) {

@@ -19,7 +19,7 @@
 
 import { NeuralGenerator } from "../sources/neural.ts";
 import { appendBatch, appendTarget } from "../ops/append.ts";
-import { lastAppVersion, toBatchFields } from "../ops/table.ts";
+import { lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { BatchWindow } from "./batching.ts";
 import { roleTable } from "./chaos_store.ts";
@@ -43,7 +43,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   let readVersion = snapshot.version;
   const target = appendTarget(
     table.store,
-    toBatchFields(snapshot.schema.fields),
+    tableFields(snapshot.schema, snapshot.metadata.configuration),
     snapshot.metadata.partitionColumns,
   );
 

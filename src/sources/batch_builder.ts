@@ -20,7 +20,7 @@ import {
   type ColumnValues,
   type Field,
 } from "../columnar/batch.ts";
-import { INTEGER_RANGES, parseDecimal, type PrimitiveType } from "../columnar/types.ts";
+import { type ColumnType, describeType, INTEGER_RANGES, parseDecimal } from "../columnar/types.ts";
 import { InputError } from "../util/errors.ts";
 import {
   cannotRead,
@@ -34,6 +34,7 @@ import {
   readLong,
 } from "./coerce.ts";
 import { readDate, readDateTime } from "./coerce_time.ts";
+import { readJsonValue } from "./json_value.ts";
 
 /** Stores one text value at a row; false if the text does not fit the type. */
 type Writer = (text: string, row: number) => boolean;
@@ -88,8 +89,31 @@ export class BatchBuilder {
     this.#claim(index);
     if (!this.#writers[index]!(text, this.#rows)) {
       const where = { file: this.#file, line: this.line, column: this.fields[index]!.name };
-      throw cannotRead(text, this.fields[index]!.type, where, this.#advice);
+      const type = this.fields[index]!.type;
+      if (typeof type !== "string") throw new TypeError("Nested writers report their own errors");
+      throw cannotRead(text, type, where, this.#advice);
     }
+  }
+
+  /**
+   * Sets field `index` of the current record from the JSON text of an
+   * object or array, which only a nested column takes.
+   */
+  setJson(index: number, text: string): void {
+    const type = this.fields[index]!.type;
+    if (typeof type === "string") {
+      this.#claim(index);
+      const what = text.startsWith("[") ? "an array" : "an object";
+      throw new InputError(
+        locate(
+          `holds ${what}, but the column is ${type}: give a ${type} value, or make the ` +
+            "column nested in the schema",
+          this.#where(index),
+        ),
+        this.#where(index),
+      );
+    }
+    this.setText(index, text);
   }
 
   /** Sets field `index` of the current record to null. */
@@ -161,7 +185,32 @@ export class BatchBuilder {
     this.#rows = 0;
     this.#values = this.fields.map((f) => allocateValues(f.type, this.#capacity));
     this.#nulls = this.fields.map(() => undefined);
-    this.#writers = this.fields.map((f, i) => writerFor(f.type, this.#values[i]!));
+    this.#writers = this.fields.map((f, i) =>
+      typeof f.type === "string"
+        ? writerFor(f.type, this.#values[i]!)
+        : this.#nestedWriter(i, this.#values[i] as unknown[])
+    );
+  }
+
+  /** A writer that reads JSON text as a nested value, naming the path of a problem. */
+  #nestedWriter(index: number, out: unknown[]): Writer {
+    const field = this.fields[index]!;
+    const type = field.type as Exclude<ColumnType, string>;
+    return (text, row) => {
+      const read = readJsonValue(text, type, field.name);
+      if ("value" in read) {
+        out[row] = read.value;
+        return true;
+      }
+      const tail = this.#advice === undefined ? "" : `; ${this.#advice}`;
+      throw new InputError(
+        locate(
+          `${read.path}: ${read.problem} (the column is ${describeType(type)})${tail}`,
+          this.#where(index),
+        ),
+        this.#where(index),
+      );
+    };
   }
 }
 
@@ -174,7 +223,7 @@ function truncate(values: ColumnValues, length: number): ColumnValues {
 }
 
 /** Makes the writer that coerces text of `type` into `values`. */
-function writerFor(type: PrimitiveType, values: ColumnValues): Writer {
+function writerFor(type: Exclude<ColumnType, object>, values: ColumnValues): Writer {
   switch (type) {
     case "byte":
     case "short":

@@ -97,6 +97,8 @@ export function classifyJson(kind: JsonKind, text: string): InferredType | undef
       const type = classifyText(text);
       return type === "date" || type === "timestamp" || type === "timestamp_ntz" ? type : "string";
     }
+    case "json":
+      throw new TypeError("Cannot classify an object or array as a scalar: infer its JSON type");
   }
 }
 

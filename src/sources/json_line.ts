@@ -1,6 +1,7 @@
 /**
- * A scanner for one NDJSON line holding a flat JSON object: keys with
- * string, number, boolean or null values.
+ * A scanner for one NDJSON line holding a JSON object: keys with string,
+ * number, boolean or null values, or objects and arrays (kept as their text
+ * for the column's type to read).
  *
  * Why not `JSON.parse`: it turns numbers into doubles, so a long beyond 2^53
  * or a decimal would be rounded before it could be coerced. The scanner keeps
@@ -8,14 +9,15 @@
  * arrays it owns and reuses, so a line costs no objects but its strings.
  *
  * Invariants:
- * - accepts exactly the JSON grammar (RFC 8259) for a flat object; anything
- *   else is refused with the reason `JSON.parse` gives for it, or a plainer
- *   one (not an object, nested value under a key);
+ * - accepts exactly the JSON grammar (RFC 8259) for an object's scalar
+ *   members; anything else is refused with the reason `JSON.parse` gives for
+ *   it, or a plainer one (not an object); nested members are checked when
+ *   they are parsed;
  * - string values and keys are unescaped exactly as `JSON.parse` would.
  */
 
-/** The kind of a JSON scalar. */
-export type JsonKind = "string" | "number" | "boolean" | "null";
+/** The kind of a JSON member value: a scalar, or `json` for an object or array (its text). */
+export type JsonKind = "string" | "number" | "boolean" | "null" | "json";
 
 /** Parses flat JSON objects, one line at a time, into reused arrays. */
 export class JsonLineScanner {
@@ -61,7 +63,8 @@ export class JsonLineScanner {
         text = this.#string();
         kind = "string";
       } else if (c === 123 || c === 91 /* [ */) {
-        return nested(key, c === 123 ? "an object" : "an array");
+        text = this.#nestedValue();
+        kind = "json";
       } else if (c === 116 /* t */) {
         text = this.#literal("true");
         kind = "boolean";
@@ -130,6 +133,31 @@ export class JsonLineScanner {
     return undefined;
   }
 
+  /**
+   * Skips an object or array by its brackets and strings, returning its
+   * text; its grammar is checked when it is parsed against its column.
+   */
+  #nestedValue(): string | undefined {
+    const line = this.#line;
+    const start = this.#at;
+    let depth = 0;
+    for (let i = start; i < line.length; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 34) {
+        this.#at = i;
+        if (this.#string() === undefined) return undefined;
+        i = this.#at - 1;
+      } else if (c === 123 || c === 91) depth++;
+      else if (c === 125 || c === 93) {
+        if (--depth === 0) {
+          this.#at = i + 1;
+          return line.slice(start, i + 1);
+        }
+      }
+    }
+    return undefined;
+  }
+
   #literal(word: string): string | undefined {
     if (!this.#line.startsWith(word, this.#at)) return undefined;
     this.#at += word.length;
@@ -171,11 +199,6 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
-function nested(key: string, what: string): string {
-  return `key ${JSON.stringify(key)} holds ${what}, but only flat objects of strings, ` +
-    "numbers, booleans and nulls can be read: flatten the record";
-}
-
 /** Says why a line that the scanner refused is not a flat object. */
 function explain(line: string): string {
   let value: unknown;
@@ -188,10 +211,5 @@ function explain(line: string): string {
     const what = value === null ? "null" : Array.isArray(value) ? "an array" : `a ${typeof value}`;
     return `the line is ${what}, not a JSON object: write one object per line`;
   }
-  for (const [key, member] of Object.entries(value)) {
-    if (member !== null && typeof member === "object") {
-      return nested(key, Array.isArray(member) ? "an array" : "an object");
-    }
-  }
-  return "the line is not a flat JSON object";
+  return "the line is not a JSON object";
 }

@@ -5,8 +5,9 @@
  * How lines become rows:
  * - lines end at `\n` (a `\r` before it is dropped); blank lines are skipped
  *   but counted, so messages give the line as an editor shows it;
- * - each other line must be a JSON object whose values are strings, numbers,
- *   booleans or null; nested objects and arrays are refused, naming the key;
+ * - each other line must be a JSON object; its values are strings, numbers,
+ *   booleans, null, or objects and arrays for nested columns (struct, array,
+ *   map; see `json_value.ts`), refused for flat ones, naming the key;
  * - values are read through their text: a string by its content, a number
  *   exactly as written (so longs and decimals are never rounded), a boolean as
  *   `true` / `false`. So a long column takes `42` and `"42"`, a timestamp
@@ -16,8 +17,8 @@
  * - without a schema the first `inferRows` records are held back and the
  *   schema is inferred from them (`infer.ts`): columns in the order their keys
  *   first appear, JSON numbers as long or double, strings as date, timestamp,
- *   timestamp_ntz or string. A later key or value that does not fit is an
- *   error naming the line.
+ *   timestamp_ntz or string, objects as structs and arrays as arrays. A later
+ *   key or value that does not fit is an error naming the line.
  *
  * Invariants: input is decoded as strict UTF-8 (an invalid byte is an error at
  * its line); memory holds at most the inference sample, one input chunk and
@@ -28,7 +29,15 @@ import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import { InputError } from "../util/errors.ts";
 import { BatchBuilder } from "./batch_builder.ts";
 import { locate } from "./coerce.ts";
-import { classifyJson, type InferredType, mergeTypes } from "./infer.ts";
+import { classifyJson } from "./infer.ts";
+import {
+  inferJsonType,
+  type Inferred,
+  mergeInferred,
+  parseJsonText,
+  settle,
+  ShapeClash,
+} from "./json_value.ts";
 import { type JsonKind, JsonLineScanner } from "./json_line.ts";
 import type { RecordSource } from "./source.ts";
 import {
@@ -105,6 +114,8 @@ class NdjsonSource implements RecordSource {
   #inputDone = false;
   #sample: SampledRecord[] | undefined;
   #index = new Map<string, number>();
+  /** Which fields are nested (they take objects and arrays only). */
+  #nested: boolean[] = [];
   #inferredFrom: number | undefined;
   #builder: BatchBuilder | undefined;
   #ready: ColumnBatch[] = [];
@@ -237,8 +248,16 @@ class NdjsonSource implements RecordSource {
       const key = keys[k]!;
       const at = index.get(key);
       if (at === undefined) throw unknownColumn(key, this.#name, line, this.#inferredFrom);
-      if (kinds[k] === "null") builder.setNull(at);
-      else builder.setText(at, texts[k]!);
+      const kind = kinds[k]!;
+      if (kind === "null") builder.setNull(at);
+      else if (kind === "json") builder.setJson(at, texts[k]!);
+      else if (this.#nested[at]) {
+        throw this.#error(
+          `key ${JSON.stringify(key)} holds a ${kind}, but its column is nested: give an ` +
+            "object or an array",
+          line,
+        );
+      } else builder.setText(at, texts[k]!);
     }
     if (builder.endRow()) this.#ready.push(builder.take()!);
   }
@@ -247,21 +266,43 @@ class NdjsonSource implements RecordSource {
   #inferSchema(): void {
     const sample = this.#sample!;
     const order = new Map<string, number>();
-    const types: (InferredType | undefined)[] = [];
+    const types: Inferred[] = [];
     for (const record of sample) {
       for (let k = 0; k < record.keys.length; k++) {
         const key = record.keys[k]!;
         let at = order.get(key);
         if (at === undefined) order.set(key, at = order.size);
-        const type = classifyJson(record.kinds[k]!, record.texts[k]!);
-        if (type !== undefined) types[at] = mergeTypes(types[at], type);
+        const kind = record.kinds[k]!;
+        const text = record.texts[k]!;
+        try {
+          let type: Inferred;
+          if (kind === "json") {
+            const parsed = parseJsonText(text);
+            if ("error" in parsed) {
+              throw this.#error(
+                `key ${JSON.stringify(key)} is not valid JSON: ${parsed.error}`,
+                record.line,
+              );
+            }
+            type = inferJsonType(parsed.value, key);
+          } else type = classifyJson(kind, text);
+          types[at] = mergeInferred(types[at], type, key);
+        } catch (error) {
+          if (!(error instanceof ShapeClash)) throw error;
+          throw this.#error(`${error.path} ${error.message}: pass a schema`, record.line);
+        }
       }
     }
-    const fields = [...order.keys()].map((name, i): Field => ({
-      name,
-      type: types[i] ?? "string",
-      nullable: true,
-    }));
+    const fields = [...order.keys()].map((name, i): Field => {
+      let type;
+      try {
+        type = settle(types[i], name);
+      } catch (error) {
+        if (!(error instanceof ShapeClash)) throw error;
+        throw this.#error(`${error.path} ${error.message}: pass a schema`, this.#line);
+      }
+      return { name, type, nullable: true };
+    });
     this.#sample = undefined;
     this.#start(fields, sample.length);
     for (const r of sample) this.#row(r.keys, r.texts, r.kinds, r.keys.length, r.line);
@@ -269,6 +310,7 @@ class NdjsonSource implements RecordSource {
 
   #start(fields: Field[], inferredFrom: number | undefined): void {
     this.fields = fields;
+    this.#nested = fields.map((f) => typeof f.type !== "string");
     this.#index = indexByName(fields);
     this.#inferredFrom = inferredFrom;
     this.#builder = new BatchBuilder(fields, {

@@ -87,7 +87,7 @@ export function resolveTextOptions(options: TextSourceOptions): ResolvedTextOpti
 function checkSchema(schema: Field[]): void {
   const names = new Set<string>();
   for (const field of schema) {
-    if (parsePrimitiveType(field.type) !== field.type) {
+    if (typeof field.type === "string" && parsePrimitiveType(field.type) !== field.type) {
       throw new TypeError(
         `Cannot use schema column "${field.name}": unknown type "${field.type}"`,
       );

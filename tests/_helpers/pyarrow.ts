@@ -107,7 +107,7 @@ export function tagColumn(batch: ColumnBatch, index: number): Tagged[] {
   const values = column.values as ArrayLike<unknown>;
   const out: Tagged[] = [];
   for (let i = 0; i < batch.length; i++) {
-    out.push(column.nulls?.[i] ? null : tagValue(values[i], field.type));
+    out.push(column.nulls?.[i] ? null : tagValue(values[i], field.type as PrimitiveType));
   }
   return out;
 }

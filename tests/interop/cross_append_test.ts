@@ -22,7 +22,7 @@ const FIELDS: Field[] = [
   { name: "n", type: "long", nullable: true },
   { name: "v", type: "double", nullable: true },
 ];
-const SCHEMA: [string, string][] = FIELDS.map((f) => [f.name, f.type]);
+const SCHEMA: [string, string][] = FIELDS.map((f) => [f.name, f.type as string]);
 
 function ourRows(from: number, count: number) {
   return Array.from({ length: count }, (_, i) => ({

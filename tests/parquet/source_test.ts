@@ -40,15 +40,29 @@ Deno.test("openParquetSource infers every primitive type from the Parquet schema
   batch.fields.forEach((_, i) => assertEquals(tagColumn(only!, i), tagColumn(batch, i)));
 });
 
-Deno.test("openParquetSource refuses nested columns, naming them", async () => {
-  const bytes =
-    encodeRecords([{ name: "add", type: { struct: [{ name: "path", type: "string" }] } }], [{
-      add: { path: "x" },
-    }]).bytes;
-  await assertRejects(
-    () => openParquetSource(bytesSource(bytes, "checkpoint.parquet")),
-    'Cannot read column "add" of checkpoint.parquet: it is nested',
-  );
+Deno.test("openParquetSource reads nested columns as structs, lists and maps", async () => {
+  const bytes = encodeRecords([{
+    name: "add",
+    type: {
+      struct: [
+        { name: "path", type: "string" },
+        { name: "partitionValues", type: { map: { key: "string", value: "string" } } },
+        { name: "sizes", type: { list: "long" } },
+      ],
+    },
+  }], [
+    { add: { path: "x", partitionValues: { d: "1", e: null }, sizes: [1n, null] } },
+    { add: null },
+  ]).bytes;
+  const source = await openParquetSource(bytesSource(bytes, "checkpoint.parquet"));
+  assertEquals(source.fields.map((f) => f.name), ["add"]);
+  const [only] = await Array.fromAsync(source.batches());
+  assertEquals((only!.columns[0]!.values as unknown[])[0], {
+    path: "x",
+    partitionValues: new Map([["d", "1"], ["e", null]]),
+    sizes: [1n, null],
+  });
+  assertEquals(only!.columns[0]!.nulls?.[1], 1);
   await assertRejects(
     () => openParquetSource("/nonexistent/file.parquet"),
     "Cannot open /nonexistent/file.parquet",

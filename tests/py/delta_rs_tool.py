@@ -28,9 +28,21 @@ import deltalake
 SAFE = 2**53 - 1
 
 
+def key_text(value, dtype):
+    out = cell(value, dtype)
+    return out if isinstance(out, str) else json.dumps(out)
+
+
 def cell(value, dtype):
     if value is None:
         return None
+    if pa.types.is_struct(dtype):
+        return {dtype.field(i).name: cell(value.get(dtype.field(i).name), dtype.field(i).type)
+                for i in range(dtype.num_fields)}
+    if pa.types.is_map(dtype):
+        return {key_text(k, dtype.key_type): cell(v, dtype.item_type) for k, v in value}
+    if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
+        return [cell(v, dtype.value_type) for v in value]
     if pa.types.is_timestamp(dtype):
         text = value.replace(tzinfo=None).isoformat(timespec="microseconds")
         return text + ("Z" if dtype.tz is not None else "")
@@ -123,7 +135,8 @@ def main():
             out["num_rows"] = table.num_rows
         elif op == "query":
             # delta-rs's DataFusion engine (delta-kernel underneath): it applies
-            # deletion vectors, which to_pyarrow_table refuses.
+            # deletion vectors, which to_pyarrow_table refuses, and column
+            # mapping, which to_pyarrow_table reads as all null (deltalake 1.6).
             from deltalake import QueryBuilder
             dt = open_table(req, req.get("version"))
             cols = ", ".join('"%s"' % c for c in req["columns"]) if req.get("columns") else "*"

@@ -83,10 +83,12 @@ Deno.test("JsonLineScanner refuses what JSON.parse refuses, with its reason", ()
   }
 });
 
-Deno.test("JsonLineScanner names a key that holds a nested value, and a line that is no object", () => {
+Deno.test("JsonLineScanner keeps nested values as their text, and names a line that is no object", () => {
   const scanner = new JsonLineScanner();
-  assert(scanner.scan('{"a":1,"pos":{"x":1}}')!.startsWith('key "pos" holds an object'));
-  assert(scanner.scan('{"tags":[1,2]}')!.startsWith('key "tags" holds an array'));
+  assertEquals(scanner.scan('{"a":1,"pos":{"x":"}]","y":[1,{"z":null}]},"n":2}'), undefined);
+  assertEquals(scanner.kinds.slice(0, scanner.count), ["number", "json", "number"]);
+  assertEquals(scanner.texts[1], '{"x":"}]","y":[1,{"z":null}]}');
+  assert(scanner.scan('{"tags":[1,2}')!.startsWith("the line is not valid JSON"));
   assert(scanner.scan("[1,2]")!.startsWith("the line is an array, not a JSON object"));
   assert(scanner.scan("42")!.startsWith("the line is a number, not a JSON object"));
   assert(scanner.scan("null")!.startsWith("the line is null, not a JSON object"));
@@ -188,9 +190,9 @@ Deno.test("an NDJSON line that is not an object, or not JSON, is an error at its
   assert(notJson.message.includes(":2: the line is not valid JSON: "), notJson.message);
   const array = await ndjsonError('{"a":1}\n[1]\n');
   assert(array.message.includes(":2: the line is an array, not a JSON object"), array.message);
-  const nested = await ndjsonError('{"a":1}\n{"a":{"b":1}}\n');
+  const nested = await ndjsonError('{"a":1}\n{"a":{"b":1}}\n', { inferRows: 1 });
   assertEquals(nested.line, 2);
-  assert(nested.message.includes('key "a" holds an object'), nested.message);
+  assert(nested.message.includes("holds an object, but the column is long"), nested.message);
 });
 
 Deno.test("invalid UTF-8 in NDJSON is an error at its line", async () => {
@@ -270,4 +272,98 @@ try {
   const output = await child.output();
   const stdout = new TextDecoder().decode(output.stdout).trim();
   assert(stdout.startsWith("-:2: the line is not valid JSON: "), stdout);
+});
+
+Deno.test("openNdjsonSource() infers structs and arrays, nulls at every level, exactly", async () => {
+  const source = await ndjson(
+    '{"id":1,"meta":{"gain":2.5,"probe":{"name":"A"}},"wave":[1,null,3]}\n' +
+      '{"id":2,"meta":{"gain":null,"site":"CA1"},"wave":[]}\n' +
+      '{"id":3,"meta":null,"wave":null}\n' +
+      '{"id":4,"meta":{"probe":null},"wave":[9223372036854775807]}\n',
+  );
+  assertEquals(source.fields, [
+    { name: "id", type: "long", nullable: true },
+    {
+      name: "meta",
+      type: {
+        type: "struct",
+        fields: [
+          { name: "gain", type: "double", nullable: true },
+          {
+            name: "probe",
+            type: { type: "struct", fields: [{ name: "name", type: "string", nullable: true }] },
+            nullable: true,
+          },
+          { name: "site", type: "string", nullable: true },
+        ],
+      },
+      nullable: true,
+    },
+    {
+      name: "wave",
+      type: { type: "array", elementType: "long", containsNull: true },
+      nullable: true,
+    },
+  ]);
+  const [batch] = await allBatches(source);
+  const meta = batch!.columns[1]!;
+  const wave = batch!.columns[2]!;
+  assertEquals((meta.values as unknown[])[0], { gain: 2.5, probe: { name: "A" }, site: null });
+  assertEquals((meta.values as unknown[])[1], { gain: null, probe: null, site: "CA1" });
+  assertEquals(meta.nulls?.[2], 1);
+  assertEquals((meta.values as unknown[])[3], { gain: null, probe: null, site: null });
+  assertEquals((wave.values as unknown[])[0], [1n, null, 3n]);
+  assertEquals((wave.values as unknown[])[1], []);
+  assertEquals(wave.nulls?.[2], 1);
+  assertEquals((wave.values as unknown[])[3], [9223372036854775807n]);
+});
+
+Deno.test("a nested value that does not fit its column is an error naming line, column and path", async () => {
+  const schema: Field[] = [{
+    name: "m",
+    type: {
+      type: "map",
+      keyType: "string",
+      valueType: {
+        type: "array",
+        elementType: {
+          type: "struct",
+          fields: [{ name: "t", type: "timestamp", nullable: false }],
+        },
+        containsNull: false,
+      },
+      valueContainsNull: true,
+    },
+    nullable: true,
+  }];
+  const ok = await ndjson('{"m":{"a":[{"t":"2024-01-01T00:00:00Z"}],"b":null}}\n', { schema });
+  const [batch] = await allBatches(ok);
+  assertEquals(
+    (batch!.columns[0]!.values as unknown[])[0],
+    new Map<string, unknown>([["a", [{ t: 1704067200000000n }]], ["b", null]]),
+  );
+  const bad = await ndjsonError(
+    '{"m":{}}\n{"m":{"a":[{"t":"2024-01-01T00:00:00Z"},{"t":"noon"}]}}\n',
+    { schema },
+  );
+  assertEquals([bad.line, bad.column], [2, "m"]);
+  assert(
+    bad.message.includes('m["a"][1].t: cannot read the string "noon" as timestamp'),
+    bad.message,
+  );
+  const missing = await ndjsonError('{"m":{"a":[{}]}}\n', { schema });
+  assert(missing.message.includes('m["a"][0].t: is null or missing'), missing.message);
+  const extra = await ndjsonError('{"m":{"a":[{"t":null,"u":1}]}}\n', { schema });
+  assert(extra.message.includes('m["a"][0].u: the struct has no field "u"'), extra.message);
+  const scalar = await ndjsonError('{"m":"x"}\n', { schema });
+  assert(scalar.message.includes("its column is nested"), scalar.message);
+});
+
+Deno.test("inference refuses an object and an array under one key, naming the line", async () => {
+  const error = await ndjsonError('{"a":{"x":1}}\n{"a":[1]}\n');
+  assertEquals(error.line, 2);
+  assert(
+    error.message.includes("a holds an object in one record and an array in another"),
+    error.message,
+  );
 });
