@@ -11,24 +11,36 @@
 
 import type { Metadata, Protocol } from "./actions.ts";
 import { UnsupportedFeatureError } from "./errors.ts";
-import { parseSchemaString, type StructField, type StructType } from "./schema.ts";
+import {
+  columnMappingMode,
+  parseSchemaString,
+  type StructField,
+  type StructType,
+} from "./schema.ts";
 
 /** The protocol that new tables get. */
 export const NEW_TABLE_PROTOCOL: Protocol = { minReaderVersion: 1, minWriterVersion: 2 };
 
 /**
- * The protocol a new table with this schema needs: reader 1 / writer 2, or
- * reader 3 / writer 7 with the `timestampNtz` feature when a column (at any
- * depth) is a timestamp without time zone, as the protocol requires.
+ * The protocol a new table with this schema and configuration needs: reader
+ * 1 / writer 2; reader 2 / writer 5 with column mapping (legacy versions, as
+ * Spark writes them); or reader 3 / writer 7 with the `timestampNtz` feature
+ * (and `columnMapping`) when a column at any depth is a timestamp without
+ * time zone, as the protocol requires.
  */
-export function protocolForSchema(schema: StructType): Protocol {
+export function protocolForSchema(
+  schema: StructType,
+  configuration: Record<string, string> = {},
+): Protocol {
   const usesNtz = anyField(schema, (f) => containsType(f.type, "timestamp_ntz"));
-  if (!usesNtz) return NEW_TABLE_PROTOCOL;
+  const mapped = (configuration["delta.columnMapping.mode"] ?? "none") !== "none";
+  if (!usesNtz) return mapped ? { minReaderVersion: 2, minWriterVersion: 5 } : NEW_TABLE_PROTOCOL;
+  const features = mapped ? ["columnMapping", "timestampNtz"] : ["timestampNtz"];
   return {
     minReaderVersion: 3,
     minWriterVersion: 7,
-    readerFeatures: ["timestampNtz"],
-    writerFeatures: ["timestampNtz"],
+    readerFeatures: features,
+    writerFeatures: features,
   };
 }
 
@@ -114,9 +126,10 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
   {
     name: "columnMapping",
     kind: "reader-writer",
-    read: "refuse",
-    write: "refuse",
-    note: "owned by the nested-columns work (issue 11.2); refused while a mapping mode is set",
+    read: "yes",
+    write: "yes",
+    note:
+      "`name` and `id` modes: files are read by physical name or Parquet field id and written with both, output shows logical names, stats and partition values are keyed by physical names; `create`/`write --property delta.columnMapping.mode=name` makes such tables",
   },
   {
     name: "identityColumns",
@@ -287,8 +300,8 @@ export { UnsupportedFeatureError };
  * needs is implemented.
  */
 export function checkCanRead(protocol: Protocol, metadata: Metadata): void {
-  const mode = metadata.configuration["delta.columnMapping.mode"];
-  const mapped = mode !== undefined && mode !== "none";
+  // Column mapping (name and id) is read; an unknown mode is refused by name.
+  columnMappingMode(metadata.configuration);
   if (protocol.minReaderVersion > 3) {
     throw new UnsupportedFeatureError(
       `readerVersion${protocol.minReaderVersion}`,
@@ -297,16 +310,12 @@ export function checkCanRead(protocol: Protocol, metadata: Metadata): void {
   }
   if (protocol.minReaderVersion === 3) {
     for (const feature of protocol.readerFeatures ?? []) {
-      if (feature === "columnMapping" && !mapped) continue;
       if (FEATURE_BY_NAME.get(feature)?.read !== "yes") throw unsupportedRead(feature);
       if (feature === "typeWidening" || feature === "typeWidening-preview") {
         checkTypeChanges(feature, metadata);
       }
     }
-  } else if (protocol.minReaderVersion === 2 && mapped) {
-    throw unsupportedRead("columnMapping");
   }
-  if (mapped) throw unsupportedRead("columnMapping");
 }
 
 /** Type changes whose older files the Parquet reader widens on read. */

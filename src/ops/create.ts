@@ -9,7 +9,13 @@ import { commitKey } from "../delta/log_path.ts";
 import { protocolForSchema } from "../delta/protocol.ts";
 import { serializeActions } from "../delta/actions.ts";
 import { parseInterval } from "../delta/checkpoint.ts";
-import { primitiveTypeOf, schemaToString, type StructType, typeName } from "../delta/schema.ts";
+import {
+  assignColumnMapping,
+  primitiveTypeOf,
+  schemaToString,
+  type StructType,
+  typeName,
+} from "../delta/schema.ts";
 import { checkNewSchema } from "../delta/schema_check.ts";
 import { ENGINE_INFO } from "../version.ts";
 import type { Table } from "./table.ts";
@@ -134,23 +140,35 @@ function checkProperty(key: string, value: string): void {
         `Property ${key} must be an interval such as "interval 7 days", got "${value}"`,
       );
     }
-  } else if (key === "delta.columnMapping.mode" && value !== "none") {
-    throw new RangeError("neuralake does not write tables with column mapping");
+  } else if (key === "delta.columnMapping.mode") {
+    if (value !== "none" && value !== "name" && value !== "id") {
+      throw new RangeError(`Property ${key} must be none, name or id, got "${value}"`);
+    }
   }
 }
 
 /** The actions of version 0 of a new table. */
 export function createTableActions(options: CreateOptions, now = Date.now()): Action[] {
   validateTableDefinition(options);
+  const configuration = { ...options.properties ?? {} };
+  let schema = options.schema;
+  // With column mapping every field, at every depth, gets a physical name and
+  // an id, and the table records the largest id given.
+  const mapped = (configuration["delta.columnMapping.mode"] ?? "none") !== "none";
+  if (mapped) {
+    const assigned = assignColumnMapping(schema);
+    schema = assigned.schema;
+    configuration["delta.columnMapping.maxColumnId"] = String(assigned.maxColumnId);
+  }
   const metadata: Metadata = {
     id: crypto.randomUUID(),
     name: options.name ?? null,
     description: options.description ?? null,
     format: { provider: "parquet", options: {} },
-    schemaString: schemaToString(options.schema),
+    schemaString: schemaToString(schema),
     partitionColumns: options.partitionColumns ?? [],
     createdTime: now,
-    configuration: options.properties ?? {},
+    configuration,
   };
   return [
     {
@@ -166,7 +184,7 @@ export function createTableActions(options: CreateOptions, now = Date.now()): Ac
         txnId: crypto.randomUUID(),
       },
     },
-    { protocol: protocolForSchema(options.schema) },
+    { protocol: protocolForSchema(schema, configuration) },
     { metaData: metadata },
   ];
 }
