@@ -323,7 +323,7 @@ function valueIds(
     let value = nulls !== undefined && nulls[row] === 1
       ? NULL_KEY
       : binary
-      ? serializePartitionValue(values[row] as Uint8Array, type)
+      ? serializePartitionValue(values[row] as Uint8Array, type as PrimitiveType)
       : values[row];
     // Maps and === take -0 for 0; its partition value differs.
     if (value === 0 && Object.is(value, -0)) value = NEGATIVE_ZERO_KEY;

@@ -10,12 +10,13 @@
  * nothing; a bin lost to a concurrent commit leaves the table as it was.
  */
 
+import type { PrimitiveType } from "../columnar/types.ts";
 import { allocateValues, type Column, type ColumnBatch } from "../columnar/batch.ts";
 import { setScalar } from "../columnar/scalar.ts";
 import type { Add } from "../delta/actions.ts";
 import { parsePartitionValue } from "../delta/partition.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
-import { toBatchFields } from "../delta/schema.ts";
+import { tableFields } from "../delta/schema.ts";
 import { type BinOutcome, compactBin, type CompactionOptions } from "./compaction.ts";
 import { type CompactionBin, planCompaction } from "./compaction_plan.ts";
 import {
@@ -134,7 +135,9 @@ function filterByPartition(
   where: string,
 ): Add[] {
   const parsed = parsePredicate(where);
-  const fields = toBatchFields(snapshot.schema.fields.filter((f) => typeof f.type === "string"));
+  const fields = tableFields(snapshot.schema, snapshot.metadata.configuration).filter((f) =>
+    typeof f.type === "string"
+  );
   const partFields = fields.filter((f) => partitionColumns.includes(f.name));
   const predicate: BoundPredicate = bindPredicate(parsed, fields);
   for (const name of predicateColumns(predicate)) {
@@ -154,7 +157,13 @@ function filterByPartition(
     const values = allocateValues(f.type, files.length);
     const nulls = new Uint8Array(files.length);
     files.forEach((add, i) => {
-      const value = parsePartitionValue(add.partitionValues[f.name], f.type, f.name);
+      const type = f.type as PrimitiveType;
+      // Keyed by physical name under column mapping.
+      const value = parsePartitionValue(
+        add.partitionValues[f.physicalName ?? f.name],
+        type,
+        f.name,
+      );
       if (value === null) nulls[i] = 1;
       else setScalar(values, i, value);
     });
