@@ -71,8 +71,8 @@ export function appendTarget(
   };
 }
 
-/** How often the files of an append are looked up before committing. */
-export type FileCheck = "every-attempt" | "never";
+/** When the files of an append are looked up before committing. */
+export type FileCheck = "every-attempt" | "first-attempt" | "never";
 
 /**
  * The files an append has uploaded and not yet committed, with what they
@@ -170,7 +170,7 @@ export interface CommitFilesOptions {
    * @default APPEND_HOLD_BUDGET_MS
    */
   holdBudgetMs?: number;
-  /** Look every file up before each commit attempt. @default "every-attempt" where HEAD is cheap */
+  /** When to look every file up before committing. @default "every-attempt" where HEAD is cheap, else "never" */
   checkFiles?: FileCheck;
 }
 
@@ -217,6 +217,7 @@ export async function commitFiles(
       numOutputBytes: String(held.bytes),
     },
   };
+  let checked = false;
   const beforeAttempt = async (): Promise<string | undefined> => {
     const heldMs = held.heldMs();
     if (heldMs > budget) {
@@ -224,7 +225,8 @@ export async function commitFiles(
         Math.round(heldMs)
       } ms, past the ${budget} ms budget that vacuum's retention floor allows`;
     }
-    if (check === "every-attempt") {
+    if (check === "every-attempt" || (check === "first-attempt" && !checked)) {
+      checked = true;
       const gone = await held.missing();
       if (gone !== undefined) return `its data file ${gone} is gone (deleted by a vacuum?)`;
     }

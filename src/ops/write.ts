@@ -12,9 +12,10 @@
  *   files uploaded for a write that did not commit are deleted (best effort;
  *   vacuum reclaims what is left), never those of a commit that may have landed.
  * - Files and commits go through ops/append.ts, the path every writer shares.
- *   Before committing, every file is looked up (on S3 one HEAD per file, a
- *   trifle beside its upload): a long input may outlast a short vacuum
- *   retention, and a missing file fails the write instead of being committed.
+ *   Before committing, every file is looked up (on S3 one HEAD per file
+ *   before the first attempt, a trifle beside its upload): a long input may
+ *   outlast a short vacuum retention, and a missing file fails the write
+ *   instead of being committed.
  * - Several writers may create the same new table at once: one wins version
  *   0, and the others append to it if it has their schema and partitioning
  *   (an error naming the difference otherwise).
@@ -177,6 +178,14 @@ export async function writeTable(
   const constraints = snapshot ? tableConstraints(snapshot.metadata, snapshot.schema, fields) : [];
   const held = new HeldFiles(appendTarget(table.store, fields, partitionColumns), codec);
   let result: AppendResult | undefined;
+  // Set while a commit is in flight: if it throws, it may still have landed.
+  let inFlight = false;
+  const commitOnce = async (readFrom: Snapshot | undefined, create: Action[]) => {
+    inFlight = true;
+    result = await commitWrite(held, readFrom, create, mode, options);
+    inFlight = false;
+    return result;
+  };
   try {
     const { rows, partitions } = await uploadInput(
       held,
@@ -190,7 +199,7 @@ export async function writeTable(
     // version would only record that nothing happened; in overwrite mode it
     // would empty the table by accident.
     if (rows === 0) return nothingCommitted(table.uri, snapshot?.version ?? -1, "empty-input");
-    result = await commitWrite(held, snapshot, createActions, mode, options);
+    result = await commitOnce(snapshot, createActions);
     if (
       result.outcome.kind === "conflict" && !snapshot && result.outcome.atVersion === 0
     ) {
@@ -214,12 +223,14 @@ export async function writeTable(
         await held.discard();
         return nothingCommitted(table.uri, winner.version, "already-committed");
       }
-      result = await commitWrite(held, winner, [], mode, options);
+      result = await commitOnce(winner, []);
     }
     return await finish(table, result, snapshot, rows, partitions, options);
   } finally {
     // Whatever did not commit (bad input, a conflict) leaves nothing behind.
-    if (result === undefined || result.outcome.kind !== "committed") await held.discard();
+    // A commit that threw may have landed: its files stay (vacuum reclaims
+    // them if it did not).
+    if (!inFlight && result?.outcome.kind !== "committed") await held.discard();
   }
 }
 
@@ -333,7 +344,9 @@ function commitWrite(
     // The input may take longer to read than any hold budget; the retention
     // (7 days unless shortened) and the file check stand in for it.
     holdBudgetMs: Infinity,
-    checkFiles: "every-attempt",
+    // A lookup is free on local disk; on S3 it is a HEAD per file, paid once
+    // rather than on every retry of a contended commit.
+    checkFiles: held.target.store.headIsCheap ? "every-attempt" : "first-attempt",
     ...(options.commit ? { commit: options.commit } : {}),
   });
 }

@@ -16,6 +16,7 @@ import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { cli } from "../_helpers/cli.ts";
+import { BACKENDS } from "../_helpers/backends.ts";
 
 const FIELDS: Field[] = [
   { name: "n", type: "long", nullable: true },
@@ -134,17 +135,19 @@ Deno.test("a write that fails on bad input leaves none of the files it uploaded"
   });
 });
 
-Deno.test("writers that create the same new table at once append when its schema matches", async () => {
-  await withTable(async (table) => {
+for (const backend of BACKENDS) {
+  Deno.test(`${backend.name}: writers that create the same new table at once append when its schema matches`, async () => {
+    const { table } = await backend.newTable("create-race");
     // The other writer wins version 0 after this write found no table.
     const result = await writeTable(table, async () => {
-      await writeTable(openTable(table.uri), sourceOf(batchOf(FIELDS, rows(0, 3))));
+      await writeTable(table, sourceOf(batchOf(FIELDS, rows(0, 3))));
       return sourceOf(batchOf(FIELDS, rows(10, 2)));
     });
     assertEquals([result.version, result.created, result.rows], [1, false, 2]);
     assertEquals(await rowsOf(table), [0n, 1n, 2n, 10n, 11n]);
+    assertEquals((await snapshotOf(table)).files.size, 2);
   });
-});
+}
 
 Deno.test("a writer that loses the creation of a table with another schema names the difference", async () => {
   await withTable(async (table, dir) => {
