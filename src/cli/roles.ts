@@ -19,7 +19,10 @@ import {
   UsageError,
 } from "./args.ts";
 import { toJson, write } from "./output.ts";
-import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs } from "./stream_config.ts";
+import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs, metricsAddrFlag } from "./stream_config.ts";
+import { JobMonitor } from "../metrics/monitor.ts";
+import { stampEvent } from "../metrics/events.ts";
+import { describeStoreUri } from "../storage/open.ts";
 
 const ROLE_FLAGS = {
   ...CONFIG_FLAGS,
@@ -91,11 +94,20 @@ export async function runRoleCommand(parsed: RoleArgs): Promise<number> {
     sessionId: stringFlag(parsed.args, "session") ?? `${id}-${new Date(started).toISOString()}`,
     runStartMs: started,
   };
+  const metricsAddr = metricsAddrFlag(parsed.args, parsed.kind);
+  const monitor = new JobMonitor(describeStoreUri(config.table).uri, parsed.kind, id);
+  if (metricsAddr !== undefined) {
+    const server = monitor.serve(metricsAddr);
+    log(parsed.kind).info("Serving /metrics and /healthz on {address}", {
+      address: `${server.hostname}:${server.port}`,
+    });
+  }
   const state = new ChannelState();
   let failed = false;
   const debug = Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ||
     parsed.args.values["log-level"] === "debug";
   const channel = state.channel((report: Report) => {
+    if (report.type === "event") monitor.observe(stampEvent(started, report.at, report.event));
     if (report.type === "fatal") {
       failed = true;
       // The stack trace is for --log-level debug only.
@@ -114,6 +126,7 @@ export async function runRoleCommand(parsed: RoleArgs): Promise<number> {
   try {
     await runRole(spec, channel);
   } finally {
+    await monitor.close();
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
   }

@@ -10,7 +10,8 @@ import { describeStoreUri } from "../storage/open.ts";
 import { log } from "../util/log.ts";
 import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals } from "./args.ts";
 import { formatFields, printJson, write } from "./output.ts";
-import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs } from "./stream_config.ts";
+import { JobMonitor } from "../metrics/monitor.ts";
+import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs, metricsAddrFlag } from "./stream_config.ts";
 
 export const STREAM_HELP = `Usage: neuralake stream [table] [options]
 
@@ -21,7 +22,8 @@ once. With no arguments it writes to ./neuralake-data/neural_signals on local
 disk for 30 seconds.
 
 Each run writes <out>/streaming-<timestamp>/ (and points <out>/latest at it):
-streaming_metrics.csv, streaming_results.json, summary_report.md, report.html.
+streaming_metrics.csv, streaming_results.json, summary_report.md, report.html,
+and metrics.prom (the final /metrics figures, for a textfile collector).
 The exit status is 1 if verification fails, a role crashed or a batch
 failed: such a run is not a clean success, even when no row was lost.
 
@@ -50,7 +52,13 @@ export function parseStreamArgs(argv: string[]): StreamArgs {
 
 /** Runs `stream`. */
 export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
+  const metricsAddr = metricsAddrFlag(parsed.args, "stream");
   const config = await configFromArgs(parsed.args, "stream", parsed.table);
+  const monitor = new JobMonitor(
+    describeStoreUri(config.table).uri,
+    "orchestrator",
+    "orchestrator",
+  );
   const location = describeStoreUri(config.table);
   const extraConfig = location.kind === "s3"
     ? { s3: redactedS3Config(resolveS3ConfigFromEnvironment()) }
@@ -76,6 +84,12 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
 
+  if (metricsAddr !== undefined) {
+    const server = monitor.serve(metricsAddr);
+    log("stream").info("Serving /metrics and /healthz on {address}", {
+      address: `${server.hostname}:${server.port}`,
+    });
+  }
   const tty = Deno.stderr.isTerminal() && !parsed.json;
   const encoder = new TextEncoder();
   let lastLog = 0;
@@ -83,6 +97,7 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
     const finished = await Promise.race([
       runStream(config, {
         progress: tty,
+        onEvent: (event) => monitor.observe(event),
         extraConfig,
         stopSignal,
         onProgress: (line) => {
@@ -97,6 +112,8 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
     ]);
     if (typeof finished === "number") return finished;
     const { results, dir } = finished;
+    // The final figures, in the format a Prometheus textfile collector reads.
+    await Deno.writeTextFile(`${dir.path}/metrics.prom`, await monitor.exporter.render());
     if (tty) Deno.stderr.writeSync(encoder.encode("\n"));
     if (parsed.json) printJson({ ...results, run_dir: dir.path });
     else {
@@ -138,6 +155,7 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
     }
     return results.clean ? 0 : 1;
   } finally {
+    await monitor.close();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
   }

@@ -6,6 +6,7 @@
 
 import type { ParseArgsOptionsConfig } from "node:util";
 import { type Profile, resolveConfig, type StreamConfig } from "../roles/config.ts";
+import { parseHostPort } from "../metrics/server.ts";
 import { type ParsedArgs, stringFlag, UsageError } from "./args.ts";
 
 /** Flags that set configuration keys. */
@@ -35,6 +36,7 @@ export const CONFIG_FLAGS = {
   retention: { type: "string" },
   "allow-short-retention": { type: "boolean" },
   "dry-run": { type: "boolean" },
+  "metrics-addr": { type: "string" },
 } as const satisfies ParseArgsOptionsConfig;
 
 /** Help text for the configuration flags. */
@@ -78,7 +80,9 @@ the --config file, which beats the --profile defaults):
   --vacuum-interval <d>      Time between vacuum passes
   --retention <d>            Vacuum retention (default 30s local, 7d production)
   --allow-short-retention    Allow a retention below the table's (set in local)
-  --dry-run                  Vacuum only reports what it would delete`;
+  --dry-run                  Vacuum only reports what it would delete
+  --metrics-addr <host:port> Serve /metrics (Prometheus text format) and /healthz
+                             (200, or 503 with the reason) there while running`;
 
 const FLAG_KEYS: Record<string, string> = {
   profile: "profile",
@@ -124,6 +128,18 @@ export function chaosFlag(text: string, command: string): [string, string][] {
   const out: [string, string][] = [["chaos.mode", mode]];
   if (value !== undefined) out.push([valueKey[mode]!, value]);
   return out;
+}
+
+/** The `--metrics-addr` of a command, checked, or undefined. */
+export function metricsAddrFlag(args: ParsedArgs, command: string): string | undefined {
+  const value = stringFlag(args, "metrics-addr");
+  if (value === undefined) return undefined;
+  try {
+    parseHostPort(value);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
+  }
+  return value;
 }
 
 /** Builds the configuration from parsed flags (plus the environment and config file). */

@@ -9,6 +9,9 @@ import { openTable } from "../ops/table.ts";
 import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { printJson, toJson, write } from "./output.ts";
 import { formatVacuum, vacuumOnce } from "./vacuum_once.ts";
+import { metricsAddrFlag } from "./stream_config.ts";
+import { JobMonitor } from "../metrics/monitor.ts";
+import { stampEvent } from "../metrics/events.ts";
 
 export const VACUUM_HELP = `Usage: neuralake vacuum <table> [options]
 
@@ -39,6 +42,7 @@ Options:
   --every <duration>       Run as the vacuum role: a pass every <duration> until
                            --duration is up or SIGINT/SIGTERM (events as JSON lines)
   --duration <duration>    With --every: stop after this long (default: never)
+  --metrics-addr <h:p>     With --every: serve /metrics and /healthz there
 
 ${GLOBAL_HELP}`;
 
@@ -51,6 +55,8 @@ export interface VacuumArgs {
   logOnly: boolean;
   everyMs: number | undefined;
   durationMs: number | undefined;
+  /** With --every: serve /metrics and /healthz here. */
+  metricsAddr: string | undefined;
   json: boolean;
 }
 
@@ -63,6 +69,7 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     "log-only": { type: "boolean" },
     every: { type: "string" },
     duration: { type: "string" },
+    "metrics-addr": { type: "string" },
   });
   const [table] = positionals(args, ["table"], "vacuum");
   return {
@@ -73,6 +80,7 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
     logOnly: boolFlag(args, "log-only"),
     everyMs: durationFlag(args, "every", "vacuum", { positive: true }),
     durationMs: durationFlag(args, "duration", "vacuum", { positive: true }),
+    metricsAddr: metricsAddrFlag(args, "vacuum"),
     json: args.values.json === true,
   };
 }
@@ -129,10 +137,23 @@ async function vacuumLoop(
   Deno.addSignalListener("SIGTERM", stop);
   const started = Date.now();
   let failures = 0;
+  const monitor = new JobMonitor(table.uri, "vacuum", `vacuum-${Deno.pid}`);
+  if (args.metricsAddr !== undefined) monitor.serve(args.metricsAddr);
   try {
     while (!stopping) {
+      const t0 = performance.now();
       const result = await vacuumOnce(table, options);
       failures += result.failed.length;
+      monitor.observe(stampEvent(started, Date.now(), {
+        role: "vacuum",
+        role_id: `vacuum-${Deno.pid}`,
+        event: "vacuum",
+        version: result.plan.version,
+        files_deleted: result.filesDeleted,
+        bytes: result.bytesDeleted,
+        total_ms: Math.round(performance.now() - t0),
+        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+      }));
       write(
         toJson({
           t_ms: Date.now() - started,
@@ -154,6 +175,7 @@ async function vacuumLoop(
       if (args.durationMs && Date.now() - started >= args.durationMs) break;
     }
   } finally {
+    await monitor.close();
     Deno.removeSignalListener("SIGINT", stop);
     Deno.removeSignalListener("SIGTERM", stop);
   }

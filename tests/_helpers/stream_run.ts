@@ -41,7 +41,12 @@ export async function stream(
   table: string,
   out: string,
   args: string[],
-  options: { sigintAfterMs?: number; env?: Record<string, string> } = {},
+  options: {
+    sigintAfterMs?: number;
+    env?: Record<string, string>;
+    /** Runs while the stream does; the run's result waits for it too. */
+    during?: () => Promise<void>;
+  } = {},
 ): Promise<Run> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
@@ -65,7 +70,7 @@ export async function stream(
   if (options.sigintAfterMs !== undefined) {
     setTimeout(() => child.kill("SIGINT"), options.sigintAfterMs);
   }
-  const output = await child.output();
+  const [output] = await Promise.all([child.output(), options.during?.()]);
   const stderr = new TextDecoder().decode(output.stderr);
   const latest = await Deno.readLink(`${out}/latest`).catch(() => undefined);
   if (!output.success) console.error(stderr.slice(-3000));

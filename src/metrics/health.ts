@@ -1,0 +1,108 @@
+/**
+ * The health of a running job, as `/healthz` reports it: healthy unless a
+ * role is crash-looping or commits have been failing for longer than a
+ * threshold. Pure: it learns from metrics events and judges at a time it is
+ * given, so each rule is unit-tested with an injected clock.
+ *
+ * Rules:
+ * - crash-looping: one role crashed (`role_error`) at least `crashLoopCount`
+ *   times within the last `crashLoopWindowMs`;
+ * - commits failing: a writer's batch failed or a writer crashed, no batch
+ *   committed since, and the first such failure is older than
+ *   `commitFailureMs`.
+ */
+
+import type { MetricsEvent } from "./events.ts";
+
+/** Thresholds of the health rules. */
+export interface HealthOptions {
+  /** Crashes of one role that make a crash loop. @default 3 */
+  crashLoopCount?: number;
+  /** The window in which they count, in ms. @default 300_000 */
+  crashLoopWindowMs?: number;
+  /** How long commits may fail before the job is unhealthy, in ms. @default 60_000 */
+  commitFailureMs?: number;
+}
+
+/** What `/healthz` answers. */
+export interface HealthStatus {
+  healthy: boolean;
+  /** Why the job is unhealthy; empty when healthy. */
+  reasons: string[];
+}
+
+/**
+ * Tracks health from events.
+ *
+ * @example
+ * ```ts
+ * const health = new HealthTracker({ crashLoopCount: 2 });
+ * health.status(Date.now()); // { healthy: true, reasons: [] }
+ * ```
+ */
+export class HealthTracker {
+  readonly #crashes = new Map<string, number[]>();
+  #lastCommit = -Infinity;
+  #failingSince: number | undefined;
+  readonly #count: number;
+  readonly #window: number;
+  readonly #commitFailureMs: number;
+
+  constructor(options: HealthOptions = {}) {
+    this.#count = options.crashLoopCount ?? 3;
+    this.#window = options.crashLoopWindowMs ?? 300_000;
+    this.#commitFailureMs = options.commitFailureMs ?? 60_000;
+  }
+
+  /** Learns from one event; `at` is its epoch time in ms. */
+  observe(e: MetricsEvent, at: number = Date.parse(e.time)): void {
+    switch (e.event) {
+      case "batch_committed":
+        this.#lastCommit = Math.max(this.#lastCommit, at);
+        if (this.#failingSince !== undefined && at >= this.#failingSince) {
+          this.#failingSince = undefined;
+        }
+        break;
+      case "batch_failed":
+        this.#failing(at);
+        break;
+      case "role_error": {
+        const times = this.#crashes.get(e.role_id) ?? [];
+        times.push(at);
+        this.#crashes.set(e.role_id, times);
+        if (e.role === "writer" || e.role_id.startsWith("writer")) this.#failing(at);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  /** The health at epoch time `now`. */
+  status(now: number): HealthStatus {
+    const reasons: string[] = [];
+    for (const [id, times] of this.#crashes) {
+      const recent = times.filter((t) => now - t <= this.#window);
+      this.#crashes.set(id, recent);
+      if (recent.length >= this.#count) {
+        reasons.push(
+          `${id} is crash-looping: ${recent.length} crashes in the last ${
+            Math.round(this.#window / 1000)
+          } s`,
+        );
+      }
+    }
+    if (this.#failingSince !== undefined && now - this.#failingSince > this.#commitFailureMs) {
+      reasons.push(
+        `commits have failed for ${Math.round((now - this.#failingSince) / 1000)} s (threshold ${
+          Math.round(this.#commitFailureMs / 1000)
+        } s) with no batch committed since`,
+      );
+    }
+    return { healthy: reasons.length === 0, reasons };
+  }
+
+  #failing(at: number): void {
+    if (this.#failingSince === undefined && at >= this.#lastCommit) this.#failingSince = at;
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * `stream --metrics-addr`: /metrics and /healthz scraped during a real short
+ * run, where the roles report from workers to the orchestrator's one
+ * endpoint, and the final figures (metrics.prom) equal the run's results.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { checkRun, stream } from "../_helpers/stream_run.ts";
+import { type Exposition, parseExposition, total } from "../_helpers/prometheus.ts";
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+Deno.test("stream serves /metrics and /healthz while it runs, and the figures add up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-metrics-" });
+  const port = freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const scrapes: Exposition[] = [];
+  const health: { status: number; body: { status: string; reasons: string[] } }[] = [];
+  const during = async () => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && scrapes.length < 2) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const response = await fetch(`${base}/metrics`);
+        assertEquals(
+          response.headers.get("content-type"),
+          "text/plain; version=0.0.4; charset=utf-8",
+        );
+        const x = parseExposition(await response.text());
+        const rows = total(x, "neuralake_rows_committed_total");
+        // Two scrapes with rows, the second with more: the values move.
+        if (
+          rows > 0 &&
+          (scrapes.length === 0 || rows > total(scrapes[0]!, "neuralake_rows_committed_total"))
+        ) {
+          scrapes.push(x);
+          const h = await fetch(`${base}/healthz`);
+          health.push({ status: h.status, body: await h.json() });
+        }
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error; // not listening yet
+      }
+    }
+  };
+  const run = await stream(`${dir}/table`, `${dir}/out`, [
+    "--duration",
+    "8s",
+    "--writers",
+    "2",
+    "--metrics-addr",
+    `127.0.0.1:${port}`,
+  ], { during });
+  checkRun(run, 2);
+  assertEquals(scrapes.length, 2, "no two scrapes with rows during the run");
+  const live = scrapes[1]!;
+  for (const writer of ["writer-0", "writer-1"]) {
+    assert(total(live, "neuralake_commits_total", { role_id: writer }) > 0, `${writer} reported`);
+  }
+  assert(total(live, "neuralake_commit_latency_seconds_count") > 0);
+  assert(total(live, "neuralake_table_version") > 0);
+  assert(total(live, "neuralake_process_resident_memory_bytes", { role: "orchestrator" }) > 0);
+  assertEquals(health.map((h) => h.status), [200, 200]);
+  assertEquals(health[0]!.body, { status: "ok", reasons: [] });
+
+  // The final figures equal the run's results.
+  const final = parseExposition(
+    await Deno.readTextFile(`${dir}/out/${run.results.run_id}/metrics.prom`),
+  );
+  const t = run.results.totals;
+  assertEquals(total(final, "neuralake_rows_committed_total"), t.rows_acknowledged);
+  assertEquals(total(final, "neuralake_commits_total"), t.commits);
+  assertEquals(total(final, "neuralake_commit_conflicts_total"), t.conflicts);
+  assertEquals(total(final, "neuralake_files_compacted_total"), run.results.compaction.files_in);
+  assertEquals(total(final, "neuralake_files_vacuumed_total"), run.results.vacuum.files_deleted);
+  assertEquals(total(final, "neuralake_batches_failed_total"), t.batches_failed);
+  // The endpoint is gone with the run: it binds only while the job runs.
+  const after = await fetch(`${base}/metrics`).then(() => "open", () => "closed");
+  assertEquals(after, "closed");
+});
