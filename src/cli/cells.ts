@@ -3,8 +3,8 @@
  * NDJSON and `--json` (timestamps ISO-8601 UTC with microseconds, dates
  * `YYYY-MM-DD`, int64 as numbers or as strings beyond 2^53, decimals as
  * strings, binary as base64). Nested cells are JSON: a struct an object, an
- * array an array, a map an object keyed by its keys' text; in tables and CSV
- * they are that JSON as text.
+ * array an array, a map an array of `[key, value]` pairs in stored order; in
+ * tables and CSV they are that JSON as text.
  */
 
 import type { Column, ColumnBatch, Field } from "../columnar/batch.ts";
@@ -55,9 +55,10 @@ function nestedJson(value: unknown, type: Exclude<ColumnType, PrimitiveType>): J
     case "array":
       return (value as unknown[]).map((v) => cellJson(v, type.elementType));
     case "map": {
-      const out: Record<string, JsonValue> = {};
+      // Pairs keep the keys' types and order, as pyarrow and the fixtures show maps.
+      const out: JsonValue[] = [];
       for (const [k, v] of value as Map<unknown, unknown>) {
-        out[cellText(k, type.keyType)] = cellJson(v, type.valueType);
+        out.push([cellJson(k, type.keyType), cellJson(v, type.valueType)]);
       }
       return out;
     }

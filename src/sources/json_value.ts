@@ -10,7 +10,8 @@
  * object whose keys are read as the key type. Primitive values inside follow
  * the flat rules (a number is read exactly as written, a long takes `42` and
  * `"42"`, a timestamp an ISO-8601 string). A null where the type forbids one
- * is an error. Every error names the path inside the value
+ * is an error. A map may also be given as `[key, value]` pairs (the form
+ * `scan` prints). Every error names the path inside the value
  * (`waveform[3]`, `meta.gain`).
  *
  * Inference: an object is a struct (fields in the order first seen, merged
@@ -155,23 +156,34 @@ function convert(value: unknown, type: ColumnType, path: string): unknown {
       });
     }
     case "map": {
-      if (!isObject(value)) {
+      // An object keyed by the keys' text, or `[key, value]` pairs (as scan prints maps).
+      let entries: [unknown, unknown, string][];
+      const keyText = isObject(value);
+      if (keyText) {
+        entries = Object.entries(value as Record<string, unknown>).map((
+          [k, v],
+        ) => [k, v, `${path}[${JSON.stringify(k)}]`]);
+      } else if (Array.isArray(value) && value.every((e) => Array.isArray(e) && e.length === 2)) {
+        entries = (value as [unknown, unknown][]).map(([k, v], i) => [k, v, `${path}[${i}]`]);
+      } else {
         throw new ValueProblem(
           path,
-          `expected an object for ${describeType(type)}, got ${kindOf(value)}`,
+          `expected an object or [key, value] pairs for ${describeType(type)}, got ${
+            kindOf(value)
+          }`,
         );
       }
       const out = new Map<unknown, unknown>();
-      for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-        const at = `${path}[${JSON.stringify(key)}]`;
-        if (typeof type.keyType !== "string") {
-          throw new ValueProblem(
-            at,
-            `map keys of type ${describeType(type.keyType)} cannot be read from JSON`,
-          );
+      for (const [key, v, at] of entries) {
+        if (keyText && typeof type.keyType !== "string") {
+          throw new ValueProblem(at, `map keys of type ${describeType(type.keyType)} need pairs`);
         }
-        const k = readPrimitive(key, type.keyType);
-        if (k === undefined) throw new ValueProblem(at, `cannot read the key as ${type.keyType}`);
+        const k = keyText && typeof type.keyType === "string"
+          ? readPrimitive(key as string, type.keyType)
+          : convert(key, type.keyType, `${at}.key`);
+        if (k === undefined || k === null) {
+          throw new ValueProblem(at, `cannot read the key as ${describeType(type.keyType)}`);
+        }
         const converted = convert(v, type.valueType, at);
         if (converted === null && !type.valueContainsNull) {
           throw new ValueProblem(at, "is null, but the map holds no null values");

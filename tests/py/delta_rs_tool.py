@@ -28,11 +28,6 @@ import deltalake
 SAFE = 2**53 - 1
 
 
-def key_text(value, dtype):
-    out = cell(value, dtype)
-    return out if isinstance(out, str) else json.dumps(out)
-
-
 def cell(value, dtype):
     if value is None:
         return None
@@ -40,7 +35,7 @@ def cell(value, dtype):
         return {dtype.field(i).name: cell(value.get(dtype.field(i).name), dtype.field(i).type)
                 for i in range(dtype.num_fields)}
     if pa.types.is_map(dtype):
-        return {key_text(k, dtype.key_type): cell(v, dtype.item_type) for k, v in value}
+        return [[cell(k, dtype.key_type), cell(v, dtype.item_type)] for k, v in value]
     if pa.types.is_list(dtype) or pa.types.is_large_list(dtype):
         return [cell(v, dtype.value_type) for v in value]
     if pa.types.is_timestamp(dtype):

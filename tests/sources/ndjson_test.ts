@@ -367,3 +367,16 @@ Deno.test("inference refuses an object and an array under one key, naming the li
     error.message,
   );
 });
+
+Deno.test("a map column takes an object or [key, value] pairs, keys read as the key type", async () => {
+  const schema: Field[] = [{
+    name: "m",
+    type: { type: "map", keyType: "integer", valueType: "string", valueContainsNull: true },
+    nullable: true,
+  }];
+  const source = await ndjson('{"m":{"1":"a"}}\n{"m":[[2,"b"],[3,null]]}\n', { schema });
+  const [batch] = await allBatches(source);
+  assertEquals(batch!.columns[0]!.values, [new Map([[1, "a"]]), new Map([[2, "b"], [3, null]])]);
+  const bad = await ndjsonError('{"m":[[1,"a"],["x","b"]]}\n', { schema });
+  assert(bad.message.includes('m[1].key: cannot read the string "x" as integer'), bad.message);
+});
