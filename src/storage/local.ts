@@ -242,10 +242,18 @@ export class LocalStore implements ObjectStore {
       if (error instanceof Deno.errors.NotFound) return;
       throw new Error(`Cannot list ${dirPath}`, { cause: error });
     }
+    // Where `startAfter` names a file of this directory, files are compared by
+    // name alone: a listing from the end of a big _delta_log builds no key
+    // for the thousands of entries before it.
+    const base = dirKey ? `${dirKey}/` : "";
+    const after = startAfter?.startsWith(base) && !startAfter.includes("/", base.length)
+      ? startAfter.slice(base.length)
+      : undefined;
     for (const entry of entries) {
+      if (after !== undefined && entry.isFile && compareKeys(entry.name, after) <= 0) continue;
       // Links are never followed: one could lead out of the root.
       if (entry.isSymlink || entry.name.includes(TEMP_MARKER)) continue;
-      const key = dirKey ? `${dirKey}/${entry.name}` : entry.name;
+      const key = base + entry.name;
       if (entry.isDirectory) {
         const asDir = key + "/";
         // Descend only where keys under the directory can match the prefix.

@@ -153,6 +153,10 @@ export function runStoreConformance(
     assertEquals((await listAll(store, "l/", "l/25")).map((m) => m.key), ["l/3", "l/3a", "l/4"]);
     assertEquals((await listAll(store, "l/", "l/4")).map((m) => m.key), []);
     assertEquals((await listAll(store, "l/", "a")).length, 5);
+    // Keys under a "directory" sort by their full key, not by the directory's name.
+    for (const key of ["n/a/x", "n/a.json", "n/b"]) await store.put(key, enc.encode(key));
+    assertEquals((await listAll(store, "n/", "n/a.json")).map((m) => m.key), ["n/a/x", "n/b"]);
+    assertEquals((await listAll(store, "n/", "n/a")).length, 3);
   });
 
   test("list pages through more than 1000 keys and delete removes them all", async (store) => {
