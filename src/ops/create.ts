@@ -104,6 +104,11 @@ function checkProperty(key: string, value: string): void {
       `Property ${key}=${value} asks for a table feature; neuralake enables the features a new table needs itself: leave it out`,
     );
   }
+  if (key.startsWith("delta.constraints.")) {
+    throw new RangeError(
+      `Property ${key} adds a CHECK constraint, which needs the checkConstraints table feature; neuralake does not create tables with it`,
+    );
+  }
   if (key.startsWith("delta.") && !KNOWN_DELTA_PROPERTIES.has(key)) {
     throw new RangeError(
       `Property ${key} is not a Delta table property neuralake knows or honours; known: ${

@@ -43,16 +43,22 @@ async function constrainedTable(
       { name: "s", type: "string", nullable: true, metadata: {} },
     ],
   };
-  const actions = createTableActions({
-    schema,
-    properties: { "delta.constraints.positive": constraint },
-  }).map((a): Action =>
+  // neuralake does not create tables with constraints itself: the protocol
+  // and the property are set here, as an engine with checkConstraints would.
+  const actions = createTableActions({ schema }).map((a): Action =>
     "protocol" in a
       ? {
         protocol: {
           minReaderVersion: 1,
           minWriterVersion: 7,
           writerFeatures: ["invariants", "checkConstraints", "domainMetadata"],
+        },
+      }
+      : "metaData" in a
+      ? {
+        metaData: {
+          ...a.metaData,
+          configuration: { ...a.metaData.configuration, "delta.constraints.positive": constraint },
         },
       }
       : a
