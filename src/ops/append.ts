@@ -190,7 +190,7 @@ export interface AppendResult {
  * Commits held files as one version. Unless the outcome is `committed`, no
  * commit references them: the caller retries (a writer that lost a table's
  * creation) or discards them. If the commit throws (a storage failure), they
- * must be left: the commit may have landed.
+ * must be left, since the commit may have landed, unless no put was tried.
  */
 export async function commitFiles(
   held: HeldFiles,
@@ -233,13 +233,29 @@ export async function commitFiles(
     return undefined;
   };
   const started = performance.now();
-  const outcome = await commit(store, actions, intent, description, {
-    ...options.commit,
-    ...(Number.isFinite(budget) && options.commit?.maxRetryMs === undefined
-      ? { maxRetryMs: budget }
-      : {}),
-    beforeAttempt,
-  });
+  let attempted = false;
+  let outcome: AppendOutcome;
+  try {
+    outcome = await commit(store, actions, intent, description, {
+      ...options.commit,
+      ...(Number.isFinite(budget) && options.commit?.maxRetryMs === undefined
+        ? { maxRetryMs: budget }
+        : {}),
+      beforeAttempt: async () => {
+        const reason = await beforeAttempt();
+        attempted ||= reason === undefined;
+        return reason;
+      },
+    });
+  } catch (error) {
+    // Before the first put (staging the commit failed: a full disk) nothing
+    // can have landed, so the files go, and the error says so.
+    if (attempted) throw error;
+    await held.discard();
+    throw new Error(`Nothing was committed to ${store.uri}: the commit could not be written`, {
+      cause: error,
+    });
+  }
   const commitMs = performance.now() - started;
   const result: AppendResult = {
     outcome,

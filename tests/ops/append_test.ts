@@ -13,6 +13,7 @@ import { openTable, schemaFromFields, snapshotOf, type Table } from "../../src/o
 import { writeTable } from "../../src/ops/write.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { InputError } from "../../src/util/errors.ts";
+import type { ObjectStore } from "../../src/storage/object_store.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { cli } from "../_helpers/cli.ts";
@@ -198,5 +199,37 @@ Deno.test("4 processes writing to a table that does not exist yet all land their
     assertEquals(written, [0, 1, 2, 3].flatMap((p) => rows(p * 100_000, 30_000).map((r) => r.n)));
     assertEquals((await snapshotOf(openTable(uri))).version, 3);
     void table;
+  });
+});
+
+Deno.test("a commit that cannot be staged (a full disk) says nothing was committed and leaves no files", async () => {
+  await withTable(async (table, dir) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS) });
+    const store = table.store;
+    const full: ObjectStore = {
+      uri: store.uri,
+      headIsCheap: true,
+      get: (key, range) => store.get(key, range),
+      head: (key) => store.head(key),
+      put: (key, bytes) => store.put(key, bytes),
+      putIfAbsent: (key, bytes) => store.putIfAbsent(key, bytes),
+      list: (prefix, startAfter) => store.list(prefix, startAfter),
+      delete: (keys) => store.delete(keys),
+      stage: (_bytes, near) => Promise.reject(new Error(`Cannot write ${dir}/${near}`)),
+    };
+    const error = await assertRejects(
+      () =>
+        appendBatch(appendTarget(full, FIELDS, []), batchOf(FIELDS, rows(0, 2)), {
+          readVersion: 0,
+          description: { operation: "WRITE", isBlindAppend: true },
+        }),
+      "Nothing was committed",
+    );
+    assertEquals(
+      (error.cause as Error).message,
+      `Cannot write ${dir}/_delta_log/00000000000000000001.json`,
+    );
+    assertEquals(dataFiles(dir), []);
+    assertEquals((await snapshotOf(table)).version, 0);
   });
 });
