@@ -27,7 +27,7 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
   },
   // The orchestrator writes the run's report and metrics at the end of a run.
   roles: { layers: ["ops", "sources", "metrics", "report", "storage", "util"] },
-  metrics: { layers: ["columnar", "util"], libraries: /^csv-stringify(\/[a-z]+)?$/ },
+  metrics: { layers: ["columnar", "util"], libraries: /^(csv-stringify(\/[a-z]+)?|prom-client)$/ },
   report: { layers: ["metrics", "util"] },
   cli: {
     layers: [
