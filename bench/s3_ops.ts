@@ -282,7 +282,6 @@ export async function benchS3Ops(options: BenchS3Options): Promise<BenchS3Result
     const keys: string[] = [];
     for await (const meta of ours.list("")) keys.push(meta.key);
     await ours.delete(keys);
-    for (const store of [ours, oursSingle, oursMultipart]) store.client.close();
     sdk.destroy();
   }
   return { endpoint: options.endpoint, repetitions, rows };

@@ -105,11 +105,7 @@ export async function runHealth(args: HealthArgs): Promise<number> {
     if (!(store instanceof S3Store)) throw new TypeError(`Not an S3 store: ${store.uri}`);
     const credentials = store.config.credentials;
     if (credentials) redact = (text) => credentials.redact(text);
-    try {
-      report = await checkS3Location(store);
-    } finally {
-      store.client.close();
-    }
+    report = await checkS3Location(store);
   } else {
     report = await checkLocalHealth(location.path);
   }

@@ -16,11 +16,6 @@ runStoreConformance("S3Store", () => {
   return { store, cleanup: () => emptyStore(store) };
 });
 
-runStoreConformance("S3Store with bodies sent through fetch", () => {
-  const store = makeTestS3Store("fetch-bodies", { bodyTransport: "fetch" });
-  return { store, cleanup: () => emptyStore(store) };
-});
-
 runStoreConformance("S3Store with UNSIGNED-PAYLOAD", () => {
   const store = makeTestS3Store("unsigned", { payloadSigning: "unsigned" });
   return { store, cleanup: () => emptyStore(store) };

@@ -1,106 +1,20 @@
 /**
- * How S3 requests travel: bodies through `node:http` (no copies) unless the
- * configuration says `fetch`, everything else through `fetch`; failures on
- * the `node:http` path classified like those of `fetch`; and listings that
- * ask for full pages.
+ * How S3 requests travel (one stack: `fetch`): uploads carry a length and
+ * only their own bytes, resets and timeouts are retried or reported, aborts
+ * end an exchange at any point, a response cut short is never returned in
+ * part, failures are classified alike whatever raised them, and listings ask
+ * for full pages.
  */
 
-import { resolveS3Config } from "../../src/storage/s3/config.ts";
 import { S3Error } from "../../src/storage/s3/errors.ts";
 import { classifyFailure } from "../../src/storage/s3/outcome.ts";
-import {
-  HttpConnectionError,
-  HttpTransport,
-  NODE_HTTP_MIN_BODY,
-} from "../../src/storage/s3/transport.ts";
-import { assert, assertEquals, assertRejects, assertThrows } from "../_helpers/assert.ts";
+import { sendHttp } from "../../src/storage/s3/transport.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { FaultProxy } from "../_helpers/fault_proxy.ts";
 import { emptyStore, makeTestS3Store, pattern, s3TestEnv } from "../_helpers/s3.ts";
 
 const MiB = 1024 * 1024;
-const BASE_ENV = { AWS_ACCESS_KEY_ID: "AKIAENV", AWS_SECRET_ACCESS_KEY: "secret" };
-
-/** Runs `fn` with `globalThis.fetch` counting its calls by method. */
-async function countingFetch(fn: (calls: string[]) => Promise<void>): Promise<void> {
-  const original = globalThis.fetch;
-  const calls: string[] = [];
-  globalThis.fetch = (input, init) => {
-    calls.push(init?.method ?? "GET");
-    return original(input, init);
-  };
-  try {
-    await fn(calls);
-  } finally {
-    globalThis.fetch = original;
-  }
-}
-
-Deno.test("bodyTransport is fetch where only fetch would honour the proxy or certificate settings", () => {
-  assertEquals(resolveS3Config(BASE_ENV).bodyTransport, "node-http");
-  for (const name of ["HTTPS_PROXY", "http_proxy", "ALL_PROXY"]) {
-    const config = resolveS3Config({ ...BASE_ENV, [name]: "http://proxy.lab:3128" });
-    assertEquals(config.bodyTransport, "fetch", name);
-  }
-  assertEquals(
-    resolveS3Config({ ...BASE_ENV, HTTPS_PROXY: "http://p:1" }, {}, { bodyTransport: "node-http" })
-      .bodyTransport,
-    "node-http",
-    "an explicit option wins",
-  );
-  const https = { ...BASE_ENV, AWS_ENDPOINT_URL: "https://minio.lab:9000" };
-  assertEquals(resolveS3Config(https).bodyTransport, "node-http");
-  for (const name of ["DENO_CERT", "DENO_TLS_CA_STORE"]) {
-    assertEquals(resolveS3Config({ ...https, [name]: "x" }).bodyTransport, "fetch", name);
-    const http = { ...BASE_ENV, AWS_ENDPOINT_URL: "http://127.0.0.1:9000", AWS_ALLOW_HTTP: "1" };
-    assertEquals(resolveS3Config({ ...http, [name]: "x" }).bodyTransport, "node-http", name);
-  }
-  assertEquals(
-    resolveS3Config({ ...https, DENO_CERT: "x", NEURALAKE_S3_BODY_TRANSPORT: "node-http" })
-      .bodyTransport,
-    "node-http",
-    "the variable wins over the automatic choice",
-  );
-  assertEquals(
-    resolveS3Config({ ...BASE_ENV, NEURALAKE_S3_BODY_TRANSPORT: "fetch" }).bodyTransport,
-    "fetch",
-  );
-  assertThrows(
-    () => resolveS3Config({ ...BASE_ENV, NEURALAKE_S3_BODY_TRANSPORT: "curl" }),
-    'Invalid NEURALAKE_S3_BODY_TRANSPORT: expected "node-http" or "fetch", got "curl"',
-  );
-  assertEquals(resolveS3Config(BASE_ENV).toJSON().bodyTransport, "node-http");
-  assertThrows(
-    () => resolveS3Config(BASE_ENV, {}, { bodyTransport: "curl" as "fetch" }),
-    'expected "node-http" or "fetch"',
-  );
-});
-
-Deno.test("bodies of 1 MiB or more bypass fetch by default, and use it when configured", async () => {
-  const viaNode = makeTestS3Store("transport-node");
-  const viaFetch = makeTestS3Store("transport-fetch", { bodyTransport: "fetch" });
-  try {
-    const bytes = pattern(3 * MiB + 17, 5);
-    await countingFetch(async (calls) => {
-      await viaNode.put("data/a.bin", bytes);
-      assertEquals(calls, [], "the PUT did not go through fetch");
-      assertEquals(await viaNode.get("data/a.bin"), bytes);
-      assertEquals(calls, ["GET"]);
-      await viaNode.put("data/small.bin", bytes.subarray(0, NODE_HTTP_MIN_BODY - 1));
-      assertEquals(calls, ["GET", "PUT"], "a small body goes through fetch");
-    });
-    await countingFetch(async (calls) => {
-      await viaFetch.put("data/a.bin", bytes);
-      assertEquals(calls, ["PUT"]);
-      assertEquals(await viaFetch.get("data/a.bin"), bytes);
-    });
-  } finally {
-    await emptyStore(viaNode);
-    await emptyStore(viaFetch);
-    viaNode.client.close();
-  }
-});
-
-Deno.test("an upload through node:http carries a Content-Length and a subarray sends only its bytes", async () => {
+Deno.test("an upload carries a Content-Length and a subarray sends only its bytes", async () => {
   const proxy = FaultProxy.start(s3TestEnv().endpoint);
   const store = makeTestS3Store("transport-length", {}, { endpoint: proxy.endpoint });
   try {
@@ -115,27 +29,25 @@ Deno.test("an upload through node:http carries a Content-Length and a subarray s
   } finally {
     await emptyStore(store);
     await proxy.close();
-    store.client.close();
   }
 });
 
-Deno.test("an upload through node:http is retried after a reset connection", async () => {
+Deno.test("an upload is retried after a reset connection", async () => {
   const proxy = FaultProxy.start(s3TestEnv().endpoint);
   const store = makeTestS3Store("transport-reset", {}, { endpoint: proxy.endpoint });
   try {
     proxy.plan((r) => r.method === "PUT", { kind: "reset" }, { kind: "reset" });
-    const bytes = pattern(NODE_HTTP_MIN_BODY + 1, 3);
+    const bytes = pattern(MiB + 1, 3);
     await store.put("reset.bin", bytes);
     assertEquals(proxy.requests("PUT").map((e) => e.action), ["reset", "reset", "forward"]);
     assertEquals(await store.get("reset.bin"), bytes);
   } finally {
     await emptyStore(store);
     await proxy.close();
-    store.client.close();
   }
 });
 
-Deno.test("an upload through node:http times out after requestTimeoutMs", async () => {
+Deno.test("an upload times out after requestTimeoutMs", async () => {
   const proxy = FaultProxy.start(s3TestEnv().endpoint);
   const store = makeTestS3Store("transport-timeout", { requestTimeoutMs: 300, maxRetries: 0 }, {
     endpoint: proxy.endpoint,
@@ -152,21 +64,19 @@ Deno.test("an upload through node:http times out after requestTimeoutMs", async 
   } finally {
     await emptyStore(store);
     await proxy.close();
-    store.client.close();
   }
 });
 
-Deno.test("HttpTransport rejects with the abort reason, before or during a request", async () => {
-  const transport = new HttpTransport("node-http");
+Deno.test("sendHttp rejects with the abort reason, before or during a request", async () => {
   const reason = new DOMException("No response within 1 ms", "TimeoutError");
   const exchange = {
     method: "PUT",
     url: "http://127.0.0.1:9/never",
     headers: {},
-    body: new Uint8Array(NODE_HTTP_MIN_BODY),
+    body: new Uint8Array(MiB),
     signal: AbortSignal.abort(reason),
   };
-  assertEquals(await transport.send(exchange).catch((e) => e), reason);
+  assertEquals(await sendHttp(exchange).catch((e) => e), reason);
   // A listener that accepts and never answers: the abort must end the wait.
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const accepted: Deno.Conn[] = [];
@@ -175,7 +85,7 @@ Deno.test("HttpTransport rejects with the abort reason, before or during a reque
   })();
   try {
     const controller = new AbortController();
-    const pending = transport.send({
+    const pending = sendHttp({
       ...exchange,
       url: `http://127.0.0.1:${listener.addr.port}/slow`,
       signal: controller.signal,
@@ -186,18 +96,17 @@ Deno.test("HttpTransport rejects with the abort reason, before or during a reque
     listener.close();
     await accepting;
     for (const conn of accepted) conn.close();
-    transport.close();
   }
 });
 
-Deno.test("HttpTransport rejects a response cut short instead of returning part of it", async () => {
+Deno.test("sendHttp rejects a response cut short instead of returning part of it", async () => {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const serving = (async () => {
     for await (const conn of listener) {
       // Take the whole request, then answer with half the promised body.
       const buffer = new Uint8Array(64 * 1024);
       let received = 0;
-      while (received < NODE_HTTP_MIN_BODY) {
+      while (received < MiB) {
         const n = await conn.read(buffer);
         if (n === null) break;
         received += n;
@@ -208,13 +117,12 @@ Deno.test("HttpTransport rejects a response cut short instead of returning part 
       conn.close();
     }
   })();
-  const transport = new HttpTransport("node-http");
   try {
-    const error = await transport.send({
+    const error = await sendHttp({
       method: "PUT",
       url: `http://127.0.0.1:${listener.addr.port}/cut`,
       headers: {},
-      body: new Uint8Array(NODE_HTTP_MIN_BODY),
+      body: new Uint8Array(MiB),
       signal: new AbortController().signal,
     }).then(() => undefined, (e) => e);
     assert(error !== undefined, "a truncated response resolved");
@@ -226,30 +134,7 @@ Deno.test("HttpTransport rejects a response cut short instead of returning part 
   } finally {
     listener.close();
     await serving;
-    transport.close();
   }
-});
-
-Deno.test("classifyFailure treats node:http failures like fetch failures", () => {
-  const reset = Object.assign(new Error("socket hang up"), { code: "ECONNRESET" });
-  assertEquals(classifyFailure(reset), {
-    kind: "retryable",
-    throttled: false,
-    mayHaveApplied: true,
-  });
-  assertEquals(
-    classifyFailure(new HttpConnectionError("closed mid-response", "ECONNRESET")).kind,
-    "retryable",
-  );
-  const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
-  assertEquals(classifyFailure(refused), {
-    kind: "retryable",
-    throttled: false,
-    mayHaveApplied: false,
-  });
-  const tls = Object.assign(new Error("bad certificate"), { code: "CERT_HAS_EXPIRED" });
-  assertEquals(classifyFailure(tls), { kind: "fatal" });
-  assertEquals(classifyFailure({ code: "ECONNRESET" }), { kind: "fatal" }, "not an Error");
 });
 
 Deno.test("a listing asks for pages of 1000 keys", async () => {
@@ -265,6 +150,5 @@ Deno.test("a listing asks for pages of 1000 keys", async () => {
   } finally {
     await emptyStore(store);
     await proxy.close();
-    store.client.close();
   }
 });

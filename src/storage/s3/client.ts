@@ -23,7 +23,7 @@ import { CLIENT_CODES, describeFailure, S3Error, type S3ErrorDetails } from "./e
 import { type BucketAddress, bucketAddress, requestPath, requestUrl } from "./location.ts";
 import { classifyFailure, classifyResponse, type S3Outcome } from "./outcome.ts";
 import { canonicalQuery, EMPTY_SHA256, RequestSigner, UNSIGNED_PAYLOAD } from "./signer.ts";
-import { type HttpAnswer, HttpTransport } from "./transport.ts";
+import { type HttpAnswer, sendHttp } from "./transport.ts";
 import { childText, parseXml } from "./xml.ts";
 
 /** The HTTP methods that S3 requests use. */
@@ -95,7 +95,6 @@ export class S3Client {
   clockSkewMs: number | undefined;
   readonly #credentials: S3Credentials;
   readonly #signer: RequestSigner;
-  readonly #transport: HttpTransport;
   readonly #describeKey: (storeKey: string) => string;
 
   constructor(config: S3Config, bucket: string, options: S3ClientOptions) {
@@ -116,13 +115,7 @@ export class S3Client {
       credentials: config.credentials,
       uriEscapePath: false,
     });
-    this.#transport = new HttpTransport(config.bodyTransport);
     this.#describeKey = options.describeKey ?? ((key) => `${options.uri}/${key}`);
-  }
-
-  /** Closes idle pooled connections; the client stays usable. */
-  close(): void {
-    this.#transport.close();
   }
 
   /**
@@ -198,7 +191,7 @@ export class S3Client {
     }, timeoutMs);
     const sent = performance.now();
     try {
-      const answer = await this.#transport.send({
+      const answer = await sendHttp({
         method: request.method,
         url: requestUrl(this.address, path, query),
         headers,

@@ -30,7 +30,6 @@ import {
   S3Credentials,
   type S3CredentialValues,
 } from "./credentials.ts";
-import type { BodyTransport } from "./transport.ts";
 import { redactUrlValue } from "../../util/redact.ts";
 
 /** How request bodies are covered by the signature. */
@@ -61,19 +60,6 @@ export interface S3Options {
    * @default "sha256" over http, "unsigned" over https
    */
   payloadSigning?: PayloadSigning;
-  /**
-   * How requests with a body of 1 MiB or more are sent: `node-http` hands
-   * the caller's bytes to the socket; `fetch` copies each body twice first,
-   * but honours the proxy variables (`HTTPS_PROXY`, ...) and Deno's
-   * certificate settings (`DENO_CERT`, `DENO_TLS_CA_STORE`, `--cert`), which
-   * `node:https` does not. Smaller bodies always go through `fetch`.
-   * Set `fetch` when the program runs with `--cert` or
-   * `--unsafely-ignore-certificate-errors`: those flags cannot be seen here.
-   * @default NEURALAKE_S3_BODY_TRANSPORT, else "fetch" if a proxy variable
-   * is set or (for an https endpoint) DENO_CERT or DENO_TLS_CA_STORE is,
-   * else "node-http"
-   */
-  bodyTransport?: BodyTransport;
   /**
    * A `put` of at least this many bytes uses a multipart upload. Below it a
    * single PUT is cheaper: one request instead of three or more, and no
@@ -119,7 +105,6 @@ export interface S3ConfigFields {
   forcePathStyle: boolean;
   allowHttp: boolean;
   payloadSigning: PayloadSigning;
-  bodyTransport: BodyTransport;
   multipartThreshold: number;
   multipartPartSize: number;
   multipartConcurrency: number;
@@ -142,7 +127,6 @@ export class S3Config implements S3ConfigFields {
   readonly forcePathStyle!: boolean;
   readonly allowHttp!: boolean;
   readonly payloadSigning!: PayloadSigning;
-  readonly bodyTransport!: BodyTransport;
   readonly multipartThreshold!: number;
   readonly multipartPartSize!: number;
   readonly multipartConcurrency!: number;
@@ -182,7 +166,6 @@ export interface RedactedS3Config {
   addressing: "path" | "virtual-hosted";
   allowHttp: boolean;
   payloadSigning: PayloadSigning;
-  bodyTransport: BodyTransport;
   multipartThreshold: number;
   multipartPartSize: number;
   multipartConcurrency: number;
@@ -212,7 +195,6 @@ export function redactedS3Config(config: S3Config): RedactedS3Config {
     addressing: config.forcePathStyle ? "path" : "virtual-hosted",
     allowHttp: config.allowHttp,
     payloadSigning: config.payloadSigning,
-    bodyTransport: config.bodyTransport,
     multipartThreshold: config.multipartThreshold,
     multipartPartSize: config.multipartPartSize,
     multipartConcurrency: config.multipartConcurrency,
@@ -335,7 +317,6 @@ export function resolveS3Config(
     allowHttp,
     payloadSigning: overrides.payloadSigning ??
       (endpointUrl.protocol === "http:" ? "sha256" : "unsigned"),
-    bodyTransport: bodyTransport(overrides.bodyTransport, get, endpointUrl),
     multipartThreshold: positiveInt(
       overrides.multipartThreshold ?? 100 * MiB,
       "multipartThreshold",
@@ -463,46 +444,6 @@ function checkEndpoint(endpoint: string, source: EndpointSource): URL {
     );
   }
   return url;
-}
-
-/** Variables that route `fetch` through a proxy; `node:http` ignores them. */
-const PROXY_VARIABLES = [
-  "HTTPS_PROXY",
-  "https_proxy",
-  "HTTP_PROXY",
-  "http_proxy",
-  "ALL_PROXY",
-  "all_proxy",
-];
-
-/** Deno's certificate settings, which `fetch` honours and `node:https` does not. */
-const CERTIFICATE_VARIABLES = ["DENO_CERT", "DENO_TLS_CA_STORE"];
-
-function bodyTransport(
-  option: BodyTransport | undefined,
-  get: (name: string) => string | undefined,
-  endpoint: URL,
-): BodyTransport {
-  const variable = "NEURALAKE_S3_BODY_TRANSPORT";
-  const chosen = option ?? get(variable);
-  if (chosen !== undefined) {
-    if (chosen !== "node-http" && chosen !== "fetch") {
-      const from = option !== undefined ? "S3 option bodyTransport" : variable;
-      throw new RangeError(
-        `Invalid ${from}: expected "node-http" or "fetch", got ${JSON.stringify(chosen)}`,
-      );
-    }
-    return chosen;
-  }
-  // Uploads must take the same route, and trust the same certificates, as
-  // every other request.
-  if (PROXY_VARIABLES.some((name) => get(name) !== undefined)) return "fetch";
-  if (
-    endpoint.protocol === "https:" && CERTIFICATE_VARIABLES.some((name) => get(name) !== undefined)
-  ) {
-    return "fetch";
-  }
-  return "node-http";
 }
 
 function parseBool(value: string | undefined, fallback: boolean): boolean {

@@ -92,24 +92,18 @@ export function classifyResponse(status: number, code?: string): S3Outcome {
 }
 
 /**
- * Maps a value thrown by the transport (`fetch`, `node:http`, or reading a
- * response body) to an outcome, by its type, name and errno-style `code`
- * only. A network failure (`TypeError` from fetch; `ECONNRESET` and the like
- * from `node:http`: reset, closed mid-response) and a per-request timeout are
- * retryable and may have been applied; a refused connection or a failed name
- * lookup is retryable and was not applied; an abort asked for by the caller,
- * and anything else, is fatal.
+ * Maps a value thrown by the transport (`fetch`, or reading a response body)
+ * to an outcome, by its type and name only. A network failure (`TypeError`
+ * from fetch, a reset or cut-off connection) and a per-request timeout are
+ * retryable and may have been applied; a refused connection is retryable and
+ * was not applied; an abort asked for by the caller, and anything else, is
+ * fatal.
  */
 export function classifyFailure(error: unknown): S3Outcome {
   if (error instanceof DOMException) {
     return error.name === "TimeoutError" ? retryable(false, true) : FATAL;
   }
   if (error instanceof TypeError) return retryable(false, true);
-  const code = errnoCode(error);
-  if (code !== undefined) {
-    if (NOT_SENT_CODES.has(code)) return retryable(false, false);
-    if (CUT_OFF_CODES.has(code)) return retryable(false, true);
-  }
   if (error instanceof Deno.errors.ConnectionReset) return retryable(false, true);
   if (error instanceof Deno.errors.ConnectionAborted) return retryable(false, true);
   if (error instanceof Deno.errors.ConnectionRefused) return retryable(false, false);
@@ -117,31 +111,6 @@ export function classifyFailure(error: unknown): S3Outcome {
   if (error instanceof Deno.errors.TimedOut) return retryable(false, true);
   if (error instanceof Deno.errors.UnexpectedEof) return retryable(false, true);
   return FATAL;
-}
-
-/** `node:http` failures that happen before a request could reach the server. */
-const NOT_SENT_CODES = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN"]);
-
-/** `node:http` failures after which the server may have acted on the request. */
-const CUT_OFF_CODES = new Set([
-  "ECONNRESET",
-  "ECONNABORTED",
-  "EPIPE",
-  "ETIMEDOUT",
-  "EHOSTUNREACH",
-  "ENETUNREACH",
-  "ENETDOWN",
-  "EHOSTDOWN",
-  "ERR_STREAM_PREMATURE_CLOSE",
-  "HPE_INVALID_CONSTANT",
-  "HPE_UNEXPECTED_CONTENT_LENGTH",
-]);
-
-/** The errno-style `code` of a Node error (`ECONNRESET`), if it has one. */
-function errnoCode(error: unknown): string | undefined {
-  if (!(error instanceof Error)) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === "string" ? code : undefined;
 }
 
 /** The status that S3 would have sent with an error code found in a 200 body. */
