@@ -137,6 +137,11 @@ function formatStringBound(value: string, bound: "min" | "max"): string | undefi
   if (codePoints.length <= STRING_PREFIX_LENGTH) return JSON.stringify(value);
   const prefix = codePoints.slice(0, STRING_PREFIX_LENGTH).join("");
   if (bound === "min") return JSON.stringify(prefix);
+  // Already a truncated maximum (merged from other files' statistics): keep it.
+  if (
+    codePoints.length === STRING_PREFIX_LENGTH + 1 &&
+    codePoints[STRING_PREFIX_LENGTH] === "\u{10FFFF}"
+  ) return JSON.stringify(value);
   // prefix + U+10FFFF is above every string with this prefix, unless the next
   // character is U+10FFFF itself; then no bound is written.
   if (codePoints[STRING_PREFIX_LENGTH] === "\u{10FFFF}") return undefined;

@@ -11,7 +11,9 @@
  * Invariant: pruning is conservative. `mayMatch` returns false only when no
  * row of a file can satisfy the predicate, under SQL's three-valued logic,
  * with timestamp maxima widened by 999 µs (they are truncated to
- * milliseconds) and no assumption about NaN in floating columns.
+ * milliseconds), string maxima of 32 code points or more widened to every
+ * string with their 32-code-point prefix (they may be truncated), and no
+ * assumption about NaN in floating columns.
  */
 
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
@@ -23,6 +25,7 @@ import {
   type PrimitiveType,
   representationOf,
 } from "../columnar/types.ts";
+import { STRING_PREFIX_LENGTH } from "../delta/stats.ts";
 
 /** A comparison operator. */
 export type CompareOp = "=" | "!=" | "<" | "<=" | ">" | ">=";
@@ -618,6 +621,21 @@ function canBe(p: BoundPredicate, file: FileBounds, want: boolean): boolean {
   }
 }
 
+/**
+ * Whether a string maximum may have been truncated by a Delta writer and
+ * `value` may lie below the true maximum. Writers cut string bounds to a
+ * prefix of 32 code points and append a tie-breaker to the maximum (we append
+ * U+10FFFF; others have used characters below supplementary ones), so any
+ * string that starts with the 32-code-point prefix may still be within the
+ * file's values.
+ */
+function truncatedMaxCovers(max: string, value: string): boolean {
+  if (max.length < STRING_PREFIX_LENGTH) return false;
+  const prefix = Array.from(max).slice(0, STRING_PREFIX_LENGTH);
+  if (prefix.length < STRING_PREFIX_LENGTH) return false;
+  return value.startsWith(prefix.join(""));
+}
+
 function canCompare(
   op: CompareOp,
   type: PrimitiveType,
@@ -641,7 +659,10 @@ function canCompare(
     max = (max as bigint) + 999n;
   }
   const cMin = compareScalars(min, value);
-  const cMax = compareScalars(max, value);
+  let cMax = compareScalars(max, value);
+  if (cMax < 0 && typeof max === "string" && typeof value === "string") {
+    cMax = truncatedMaxCovers(max, value) ? 1 : cMax;
+  }
   if (want) {
     switch (op) {
       case "=":

@@ -9,7 +9,11 @@
  * than converting every value to JS objects.
  *
  * Invariants: every row group holds at most `rowGroupRows` rows and no row
- * group is empty; footer statistics are exact (never truncated); the returned
+ * group is empty; footer min/max of strings and binary longer than
+ * `FOOTER_STATS_BYTES` are truncated as the Parquet spec allows (a prefix for
+ * the min, a prefix with its last character incremented for the max, each
+ * flagged inexact), so one huge value is not stored twice more in the
+ * footer; all other footer statistics are exact; the returned
  * `columns` stats are exact and aligned with the batch's fields.
  */
 
@@ -60,6 +64,13 @@ export interface EncodedFile {
   columns: ColumnStats[];
 }
 
+/**
+ * The most bytes of a string or binary min/max in the footer; longer ones
+ * are truncated and flagged inexact (parquet-mr truncates column indexes to
+ * 64 bytes too).
+ */
+export const FOOTER_STATS_BYTES = 64;
+
 /** The default most rows per row group. */
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 20;
 
@@ -109,7 +120,7 @@ export class ParquetFileBuilder {
       schema: schema as ParquetWriter["schema"],
       codec,
       ...(compress ? { compressors: { [codec]: compress } } : {}),
-      statisticsTruncateLength: Infinity,
+      statisticsTruncateLength: FOOTER_STATS_BYTES,
       createdBy: options.createdBy ?? "neuralake",
     });
     this.#tree = parquetSchema({ schema } as Parameters<typeof parquetSchema>[0]);
