@@ -12,6 +12,7 @@ import { createTable } from "../../src/ops/create.ts";
 import { openTable, schemaFromFields, snapshotOf, type Table } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { scanTable } from "../../src/ops/scan.ts";
+import { vacuum } from "../../src/ops/vacuum.ts";
 import { InputError } from "../../src/util/errors.ts";
 import type { ObjectStore } from "../../src/storage/object_store.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
@@ -231,5 +232,39 @@ Deno.test("a commit that cannot be staged (a full disk) says nothing was committ
     );
     assertEquals(dataFiles(dir), []);
     assertEquals((await snapshotOf(table)).version, 0);
+  });
+});
+
+Deno.test("a partition directory swapped for a link mid-run: writes and vacuum touch nothing outside", async () => {
+  await withTable(async (_, dir) => {
+    const outside = await Deno.makeTempDir({ prefix: "neuralake-outside-" });
+    try {
+      // One long-running handle, as a role holds: it has used region=M1 already.
+      const table = openTable(`${dir}/t`);
+      await writeTable(table, sourceOf(batchOf(FIELDS, rows(0, 2, "M1"))), {
+        partitionBy: ["region"],
+      });
+      await writeTable(table, sourceOf(batchOf(FIELDS, rows(10, 2, "S1"))), { mode: "overwrite" });
+      // The removed M1 file moves out with its directory, which becomes a link.
+      await Deno.rename(`${dir}/t/region=M1`, `${outside}/M1`);
+      await Deno.symlink(`${outside}/M1`, `${dir}/t/region=M1`);
+      const before = [...Deno.readDirSync(`${outside}/M1`)].map((e) => e.name).sort();
+      assertEquals(before.length, 1);
+      // The writer's next batch for M1 is refused, not written outside.
+      await assertRejects(
+        () => writeTable(table, sourceOf(batchOf(FIELDS, rows(20, 2, "M1")))),
+        "outside the table root",
+      );
+      // Vacuum, a week later, finds the removed M1 file through the log.
+      const later = () => Date.now() + 8 * 86_400_000;
+      for (const mode of ["log-only", "full"] as const) {
+        const result = await vacuum(table.store, () => snapshotOf(table), { now: later, mode });
+        assertEquals(result.filesDeleted, 0, mode);
+      }
+      assertEquals([...Deno.readDirSync(`${outside}/M1`)].map((e) => e.name).sort(), before);
+      assertEquals(await rowsOf(table), [10n, 11n]);
+    } finally {
+      await Deno.remove(outside, { recursive: true });
+    }
   });
 });
