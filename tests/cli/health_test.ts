@@ -6,11 +6,8 @@
  * fault proxy), with exit codes and the JSON report's fields.
  */
 
-import {
-  type LocalHealthReport,
-  parseHealthArgs,
-  type S3LocationHealth,
-} from "../../src/cli/health.ts";
+import { parseHealthArgs } from "../../src/cli/health.ts";
+import type { LocalHealthReport, S3LocationHealth } from "../../src/ops/health.ts";
 import { UsageError } from "../../src/cli/args.ts";
 import { S3Store } from "../../src/storage/s3/s3_store.ts";
 import { resolveS3Config } from "../../src/storage/s3/config.ts";

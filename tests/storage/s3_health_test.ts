@@ -5,7 +5,7 @@
  */
 
 import { resolveS3Config } from "../../src/storage/s3/config.ts";
-import { checkS3Health } from "../../src/storage/s3/health.ts";
+import { checkS3Health } from "../../src/storage/health.ts";
 import { S3Store } from "../../src/storage/s3/s3_store.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { FaultProxy } from "../_helpers/fault_proxy.ts";
