@@ -10,6 +10,7 @@ import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } fr
 import { printJson, toJson, write } from "./output.ts";
 import { formatVacuum, vacuumOnce } from "./vacuum_once.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
+import { span } from "../util/tracing.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
 import { stampEvent } from "../metrics/events.ts";
 
@@ -142,7 +143,11 @@ async function vacuumLoop(
   try {
     while (!stopping) {
       const t0 = performance.now();
-      const result = await vacuumOnce(table, options);
+      const result = await span(
+        "vacuum",
+        { "neuralake.table": table.uri },
+        () => vacuumOnce(table, options),
+      );
       failures += result.failed.length;
       monitor.observe(stampEvent(started, Date.now(), {
         role: "vacuum",

@@ -20,6 +20,8 @@
  *   floor already covers the window it would check.
  * - An append that did not commit deletes the files it uploaded (best
  *   effort); one that may have committed never does.
+ * - With `OTEL_DENO=true` each step is a span (`encode`, `upload`,
+ *   `commit`), children of the caller's span (the writer's `batch`).
  */
 
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
@@ -41,6 +43,7 @@ import {
 import type { ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { log } from "../util/log.ts";
+import { span } from "../util/tracing.ts";
 import { addFor, dataFileKey, splitByPartition } from "./data_files.ts";
 
 /**
@@ -291,16 +294,31 @@ export async function appendBatch(
   try {
     for (const slice of splitByPartition(batch, target.partitionColumns)) {
       const t0 = performance.now();
-      const file = encodeParquet(slice.batch, { rowGroupRows: 1 << 22, ...options.encode });
+      const file = await span(
+        "encode",
+        { "neuralake.rows": slice.batch.length },
+        () => encodeParquet(slice.batch, { rowGroupRows: 1 << 22, ...options.encode }),
+      );
       held.encodeMs += performance.now() - t0;
-      await held.upload(slice, file, options.fileIndex ?? 0);
+      await span(
+        "upload",
+        { "neuralake.bytes": file.bytes.byteLength },
+        () => held.upload(slice, file, options.fileIndex ?? 0),
+      );
     }
   } catch (error) {
     await held.discard();
     throw error;
   }
   options.onUploaded?.(held);
-  const result = await commitFiles(held, options);
+  const result = await span("commit", { "neuralake.files": held.adds.length }, async (s) => {
+    const result = await commitFiles(held, options);
+    s.setAttribute("neuralake.outcome", result.outcome.kind);
+    if (result.outcome.kind === "committed") {
+      s.setAttribute("delta.version", result.outcome.version);
+    }
+    return result;
+  });
   if (result.outcome.kind !== "committed") await held.discard();
   return result;
 }

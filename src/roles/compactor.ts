@@ -13,6 +13,7 @@ import { cleanupLog } from "../ops/log_cleanup.ts";
 import { checkpointTable } from "../ops/checkpoint.ts";
 import { followTable } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
 import { ensureStreamTable } from "./table_setup.ts";
@@ -46,32 +47,37 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     if (channel.stopping) break;
     await followTable(table.store, state);
     reportState();
-    await compactOnce(table, state, {
-      targetFileSize: config.compaction.targetFileSize,
-      minFiles: config.compaction.minFiles,
-      minRowGroupRows: config.compaction.minRowGroupRows,
-    }, (bin) => {
-      emit({
-        role: "compactor",
-        role_id: id,
-        event: bin.kind === "committed" ? "compaction" : "compaction_conflict",
-        ...(bin.version !== undefined ? { version: bin.version } : {}),
-        rows: bin.rows,
-        files_in: bin.filesIn,
-        files_out: bin.kind === "committed" ? 1 : 0,
-        bytes_in: bin.bytesIn,
-        bytes: bin.bytesOut,
-        total_ms: Math.round(bin.ms),
-        detail: bin.kind === "committed"
-          ? `${bin.copiedRowGroups} row groups copied, ${bin.decodedRowGroups} re-encoded`
-          : bin.reason,
-      });
-    });
+    await span("compaction", { "neuralake.table": table.uri }, () =>
+      compactOnce(table, state, {
+        targetFileSize: config.compaction.targetFileSize,
+        minFiles: config.compaction.minFiles,
+        minRowGroupRows: config.compaction.minRowGroupRows,
+      }, (bin) => {
+        emit({
+          role: "compactor",
+          role_id: id,
+          event: bin.kind === "committed" ? "compaction" : "compaction_conflict",
+          ...(bin.version !== undefined ? { version: bin.version } : {}),
+          rows: bin.rows,
+          files_in: bin.filesIn,
+          files_out: bin.kind === "committed" ? 1 : 0,
+          bytes_in: bin.bytesIn,
+          bytes: bin.bytesOut,
+          total_ms: Math.round(bin.ms),
+          detail: bin.kind === "committed"
+            ? `${bin.copiedRowGroups} row groups copied, ${bin.decodedRowGroups} re-encoded`
+            : bin.reason,
+        });
+      }));
     await followTable(table.store, state);
     reportState();
     if (state.version - lastCheckpoint >= config.compaction.checkpointEvery) {
       const t0 = performance.now();
-      const hint = await checkpointTable(table, state);
+      const hint = await span(
+        "checkpoint",
+        { "delta.version": state.version },
+        () => checkpointTable(table, state),
+      );
       lastCheckpoint = hint.version;
       emit({
         role: "compactor",

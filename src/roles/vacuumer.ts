@@ -7,6 +7,7 @@
 import { vacuum } from "../ops/vacuum.ts";
 import { snapshotOf } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { span } from "../util/tracing.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
 import { ensureStreamTable } from "./table_setup.ts";
@@ -21,10 +22,14 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
     await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
     if (channel.stopping) break;
     const t0 = performance.now();
-    const result = await vacuum(table.store, () => snapshotOf(table), {
-      retentionMs: config.vacuum.retentionMs,
-      allowShortRetention: config.vacuum.allowShortRetention,
-      dryRun: config.vacuum.dryRun,
+    const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {
+      const result = await vacuum(table.store, () => snapshotOf(table), {
+        retentionMs: config.vacuum.retentionMs,
+        allowShortRetention: config.vacuum.allowShortRetention,
+        dryRun: config.vacuum.dryRun,
+      });
+      s.setAttribute("neuralake.files_deleted", result.filesDeleted);
+      return result;
     });
     channel.send({
       type: "event",

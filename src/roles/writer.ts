@@ -21,6 +21,7 @@ import { NeuralGenerator } from "../sources/neural.ts";
 import { appendBatch, appendTarget } from "../ops/append.ts";
 import { lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { span } from "../util/tracing.ts";
 import { BatchWindow } from "./batching.ts";
 import { roleTable } from "./chaos_store.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
@@ -87,23 +88,33 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
 
     currentSeq = seq;
     let conflicts = 0;
-    const { outcome, files, bytes, timings } = await appendBatch(target, batch, {
-      readVersion,
-      txn: { appId: id, version: seq },
-      fileIndex: seq,
-      description: {
-        operation: "STREAMING UPDATE",
-        operationParameters: { outputMode: "Append", queryId: id, epochId: seq },
-        isBlindAppend: true,
-      },
-      onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
-      commit: {
-        onLostRace: ({ version }) => {
-          conflicts++;
-          emit({ event: "commit_conflict", version, batch_seq: seq });
-        },
-      },
-    });
+    const attributes = {
+      "neuralake.writer": id,
+      "neuralake.batch_seq": seq,
+      "neuralake.rows": rows,
+    };
+    const { outcome, files, bytes, timings } = await span(
+      "batch",
+      attributes,
+      () =>
+        appendBatch(target, batch, {
+          readVersion,
+          txn: { appId: id, version: seq },
+          fileIndex: seq,
+          description: {
+            operation: "STREAMING UPDATE",
+            operationParameters: { outputMode: "Append", queryId: id, epochId: seq },
+            isBlindAppend: true,
+          },
+          onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
+          commit: {
+            onLostRace: ({ version }) => {
+              conflicts++;
+              emit({ event: "commit_conflict", version, batch_seq: seq });
+            },
+          },
+        }),
+    );
     const done = performance.now();
     switch (outcome.kind) {
       case "committed": {
