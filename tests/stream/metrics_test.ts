@@ -33,10 +33,15 @@ Deno.test("stream serves /metrics and /healthz while it runs, and the figures ad
         );
         const x = parseExposition(await response.text());
         const rows = total(x, "neuralake_rows_committed_total");
-        // Two scrapes with rows, the second with more: the values move.
+        const both = ["writer-0", "writer-1"].every((w) =>
+          total(x, "neuralake_commits_total", { role_id: w }) > 0
+        );
+        // A first scrape with rows, then one with more rows from both writers: the values move.
+        const first = scrapes[0];
         if (
-          rows > 0 &&
-          (scrapes.length === 0 || rows > total(scrapes[0]!, "neuralake_rows_committed_total"))
+          first === undefined
+            ? rows > 0
+            : both && rows > total(first, "neuralake_rows_committed_total")
         ) {
           scrapes.push(x);
           const h = await fetch(`${base}/healthz`);

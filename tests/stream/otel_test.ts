@@ -33,7 +33,7 @@ Deno.test("stream exports a span per batch with encode, upload and commit childr
   );
   try {
     const dir = await Deno.makeTempDir({ prefix: "neuralake-otel-" });
-    const run = await stream(`${dir}/table`, `${dir}/out`, ["--duration", "6s", "--writers", "2"], {
+    const run = await stream(`${dir}/table`, `${dir}/out`, ["--duration", "8s", "--writers", "2"], {
       env: {
         OTEL_DENO: "true",
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${receiver.addr.port}`,
