@@ -91,6 +91,8 @@ export interface CommitInfo {
   isBlindAppend?: boolean;
   readVersion?: number;
   operationMetrics?: Record<string, unknown>;
+  /** The commit's time under the inCommitTimestamp feature, in ms, strictly increasing. */
+  inCommitTimestamp?: number;
   [key: string]: unknown;
 }
 

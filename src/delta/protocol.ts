@@ -225,8 +225,9 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     name: "inCommitTimestamp",
     kind: "writer",
     read: "yes",
-    write: "refuse",
-    note: "commits are refused while `delta.enableInCommitTimestamps=true`; vacuum runs",
+    write: "yes",
+    note:
+      "while `delta.enableInCommitTimestamps=true`, `write`, compaction and `optimize` put `commitInfo` first with an `inCommitTimestamp` above the previous commit's; stream writers refuse such tables by name",
   },
   {
     name: "typeWidening",
@@ -393,6 +394,11 @@ export interface WriteCheckOptions {
    * write on a violation. Otherwise a table with any is refused. @default false
    */
   enforcesConstraints?: boolean;
+  /**
+   * True when the writer's commits carry `inCommitTimestamp` while the
+   * table enables it (CommitOptions.inCommitTimestamps). @default false
+   */
+  writesInCommitTimestamps?: boolean;
 }
 
 /**
@@ -453,7 +459,9 @@ export function checkCanWrite(
         if (kind !== "vacuum") throw unsupportedWrite(feature);
         continue;
       case "inCommitTimestamp":
-        if (kind !== "vacuum") throw unsupportedWrite(feature);
+        if (kind !== "vacuum" && !options.writesInCommitTimestamps) {
+          throw unsupportedWrite(feature, " (this writer does not write in-commit timestamps)");
+        }
         continue;
       case "icebergCompatV1":
       case "icebergCompatV2":
@@ -524,6 +532,11 @@ function anyField(schema: StructType, test: (f: StructField) => boolean): boolea
       test(f) || (typeof f.type === "object" && f.type.type === "struct" && visit(f.type.fields))
     );
   return visit(schema.fields);
+}
+
+/** True if commits to the table must carry `inCommitTimestamp`. */
+export function inCommitTimestampsEnabled(metadata: Metadata): boolean {
+  return metadata.configuration["delta.enableInCommitTimestamps"] === "true";
 }
 
 /** True if the table forbids removing data (`delta.appendOnly`). */

@@ -49,6 +49,12 @@ export interface CommitOptions {
    * is gone.
    */
   beforeAttempt?: () => Promise<string | undefined> | string | undefined;
+  /**
+   * Write `commitInfo.inCommitTimestamp` (the inCommitTimestamp feature, on
+   * while `delta.enableInCommitTimestamps=true`): the clock, but always above
+   * the timestamp of the version read and of every winner met. @default false
+   */
+  inCommitTimestamps?: boolean;
 }
 
 /** The outcome of a commit. */
@@ -103,14 +109,33 @@ export async function commit(
     engineInfo: ENGINE_INFO,
     txnId: intent.txnId,
   };
-  const body = new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
+  // The commitInfo is the first action, as in-commit timestamps require.
+  const encode = () =>
+    new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
+  let latestIct = 0;
+  if (options.inCommitTimestamps) {
+    latestIct = ictOf(intent.readVersion >= 0 ? await readCommit(store, intent.readVersion) : []);
+    info.inCommitTimestamp = Math.max(info.timestamp!, latestIct + 1);
+  }
+  let body = encode();
   // Where the store can stage bytes, write them once and only claim keys in
   // the loop: a lost race then costs a link attempt rather than a sync.
-  const staged = store.stage ? await store.stage(body, commitKey(version)) : undefined;
+  let staged = store.stage ? await store.stage(body, commitKey(version)) : undefined;
   try {
     return await attempts();
   } finally {
     await staged?.discard();
+  }
+
+  /** A timestamp above every winner's: the body changes, so it is staged again. */
+  async function advanceIct(): Promise<void> {
+    if (!options.inCommitTimestamps || (info.inCommitTimestamp as number) > latestIct) return;
+    info.inCommitTimestamp = Math.max(now(), latestIct + 1);
+    body = encode();
+    if (staged) {
+      await staged.discard();
+      staged = await store.stage!(body, commitKey(version));
+    }
   }
 
   async function attempts(): Promise<CommitOutcome> {
@@ -135,6 +160,7 @@ export async function commit(
       for (;;) {
         const winner = await readCommit(store, version);
         if (!winner) break;
+        latestIct = Math.max(latestIct, ictOf(winner));
         const verdict = checkConflicts(intent, winner);
         switch (verdict.kind) {
           case "ours":
@@ -172,6 +198,17 @@ export async function commit(
       if (lostRaces > IMMEDIATE_RETRIES) {
         await sleep(backoffDelay(lostRaces - 1 - IMMEDIATE_RETRIES, backoff), options.signal);
       }
+      await advanceIct();
     }
   }
+}
+
+/** The `inCommitTimestamp` of a commit's commitInfo, or 0. */
+function ictOf(actions: readonly Action[] | undefined): number {
+  for (const a of actions ?? []) {
+    if ("commitInfo" in a && typeof a.commitInfo.inCommitTimestamp === "number") {
+      return a.commitInfo.inCommitTimestamp;
+    }
+  }
+  return 0;
 }

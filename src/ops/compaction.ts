@@ -17,7 +17,7 @@
 
 import type { Action, Add } from "../delta/actions.ts";
 import { decodeFilePath, partitionDirectory } from "../delta/partition.ts";
-import { checkCanWrite } from "../delta/protocol.ts";
+import { checkCanWrite, inCommitTimestampsEnabled } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import { tableFields } from "../delta/schema.ts";
 import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
@@ -129,6 +129,7 @@ export async function compactBin(
     {
       ...options.commit,
       maxRetryMs: Math.min(options.commit?.maxRetryMs ?? Infinity, APPEND_HOLD_BUDGET_MS),
+      ...(inCommitTimestampsEnabled(state.metadata) ? { inCommitTimestamps: true } : {}),
       beforeAttempt: async () => {
         if (performance.now() - uploaded > APPEND_HOLD_BUDGET_MS) {
           return `its merged file was held past the ${APPEND_HOLD_BUDGET_MS} ms budget`;
@@ -195,7 +196,10 @@ export async function compactOnce(
   options: CompactionOptions,
   onBin?: (outcome: BinOutcome) => void,
 ): Promise<BinOutcome[]> {
-  checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "rewrite" });
+  checkCanWrite(state.protocol, state.metadata, state.schema, {
+    kind: "rewrite",
+    writesInCommitTimestamps: true,
+  });
   const bins = planCompaction(state.files.values(), options);
   const outcomes: BinOutcome[] = [];
   for (const bin of bins) {

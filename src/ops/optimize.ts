@@ -73,7 +73,10 @@ export async function optimizeTable(
 ): Promise<OptimizeResult> {
   const started = performance.now();
   const snapshot = await snapshotOf(table);
-  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, { kind: "rewrite" });
+  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
+    kind: "rewrite",
+    writesInCommitTimestamps: true,
+  });
   const all = [...snapshot.files.values()];
   const inScope = options.where?.trim()
     ? filterByPartition(all, snapshot.metadata.partitionColumns, snapshot, options.where)

@@ -27,7 +27,7 @@ import { checkConstraints, type TableConstraint, tableConstraints } from "./cons
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import type { Action, Metadata } from "../delta/actions.ts";
 import { TableNotFoundError } from "../delta/log_segment.ts";
-import { checkCanWrite, isAppendOnly } from "../delta/protocol.ts";
+import { checkCanWrite, inCommitTimestampsEnabled, isAppendOnly } from "../delta/protocol.ts";
 import {
   columnMappingMode,
   parseSchemaString,
@@ -144,6 +144,7 @@ export async function writeTable(
     checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
       kind: mode,
       enforcesConstraints: true,
+      writesInCommitTimestamps: true,
     });
     if (mode === "overwrite" && isAppendOnly(snapshot.metadata)) {
       throw new Error(
@@ -216,6 +217,7 @@ export async function writeTable(
       checkCanWrite(winner.protocol, winner.metadata, winner.schema, {
         kind: mode,
         enforcesConstraints: true,
+        writesInCommitTimestamps: true,
       });
       snapshot = winner;
       const committed = options.appTxn && lastAppVersion(winner, options.appTxn.appId);
@@ -322,6 +324,7 @@ function commitWrite(
       });
     }
   }
+  const ict = snapshot !== undefined && inCommitTimestampsEnabled(snapshot.metadata);
   return commitFiles(held, {
     readVersion: snapshot ? snapshot.version : -1,
     leading: [...createActions, ...removes],
@@ -347,7 +350,9 @@ function commitWrite(
     // A lookup is free on local disk; on S3 it is a HEAD per file, paid once
     // rather than on every retry of a contended commit.
     checkFiles: held.target.store.headIsCheap ? "every-attempt" : "first-attempt",
-    ...(options.commit ? { commit: options.commit } : {}),
+    ...(options.commit || ict
+      ? { commit: { ...options.commit, ...(ict ? { inCommitTimestamps: true } : {}) } }
+      : {}),
   });
 }
 

@@ -160,7 +160,7 @@ Deno.test("generated, identity and default columns refuse adding rows but allow 
   }
 });
 
-Deno.test("rowTracking and inCommitTimestamp refuse every commit while active; vacuum runs", () => {
+Deno.test("rowTracking, and inCommitTimestamp for writers without it, refuse commits; vacuum runs", () => {
   assertEquals(all(v7(["rowTracking", "domainMetadata"]), metadata(), schema()), [
     "rowTracking",
     "rowTracking",
@@ -184,6 +184,14 @@ Deno.test("rowTracking and inCommitTimestamp refuse every commit while active; v
     ["inCommitTimestamp", "inCommitTimestamp", "inCommitTimestamp", "ok"],
   );
   assertEquals(all(v7(["inCommitTimestamp"]), metadata(), schema()), ["ok", "ok", "ok", "ok"]);
+  // Writers whose commits carry the timestamp may write.
+  const ict = metadata({ "delta.enableInCommitTimestamps": "true" });
+  for (const kind of KINDS) {
+    checkCanWrite(v7(["inCommitTimestamp"]), ict, schema(), {
+      kind,
+      writesInCommitTimestamps: true,
+    });
+  }
 });
 
 Deno.test("a Spark 3.5 default table (DVs, domain metadata, ntz, vacuum check) takes every write", () => {

@@ -189,6 +189,24 @@ export const CASES: SparkCase[] = [
       return fixture.rows;
     },
   },
+  {
+    name: "Spark's in-commit-timestamp table, after neuralake's appends and optimize",
+    deltaRsEngine: "datafusion",
+    async build(table) {
+      const fixture = fixture_("spark_feature_in_commit_timestamp");
+      await copyDir(fixturePath(fixture.name), new URL(table.uri).pathname);
+      const fields: Field[] = [
+        { name: "id", type: "long", nullable: true },
+        { name: "name", type: "string", nullable: true },
+      ];
+      for (const id of [100n, 101n]) {
+        await writeTable(table, sourceOf(batchOf(fields, [{ id, name: `row ${id}` }])));
+      }
+      const result = await optimizeTable(table, { targetFileSize: 1 << 30, minFiles: 2 });
+      assert(result.committed > 0, JSON.stringify(result.outcomes));
+      return fixture.rows + 2;
+    },
+  },
 ];
 
 async function copyDir(from: string, to: string): Promise<void> {
