@@ -72,7 +72,7 @@ async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> 
   if (!out.success) return undefined;
   const env: Record<string, string> = {};
   for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const m = /^export ([A-Z_]+)=(.*)$/.exec(line.trim());
+    const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) env[m[1]!] = m[2]!.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
   }
   for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
