@@ -34,8 +34,14 @@ if ! NEURALAKE_TEST_PYTHON=$(scripts/ensure-python.sh); then
   exit 1
 fi
 export NEURALAKE_TEST_PYTHON
-# Spark with Delta (a venv and jars under .cache/; needs Java 17 and mvn)
-eval "$(scripts/ensure-spark.sh)"
+# Spark with Delta (a venv and jars under .cache/; needs Java 17 and mvn).
+# `eval "$(...)"` would hide a failure, so the output is taken first.
+if ! sparkenv=$(scripts/ensure-spark.sh); then
+  echo
+  echo "no tests ran: installing Spark with Delta failed"
+  exit 1
+fi
+eval "$sparkenv"
 
 echo "== S3 test server (MinIO)"
 if ! s3env=$(scripts/s3-server.sh start); then
