@@ -13,7 +13,8 @@ import { formatFields, formatTable, printJson, write } from "./output.ts";
 export const DESCRIBE_HELP = `Usage: neuralake describe <table> [--version N]
 
 Describe a table: version, schema, partitioning, protocol, number of files,
-bytes, rows (from file statistics) and the last checkpoint.
+bytes, rows (from file statistics, less the rows deletion vectors delete),
+deletion vectors and the last checkpoint.
 
 Options:
   --version <N>   Describe version N instead of the latest
@@ -65,6 +66,12 @@ export async function runDescribe(args: DescribeArgs): Promise<number> {
       "rows",
       d.rows === null ? `unknown (${d.filesWithoutStats} files have no stats)` : String(d.rows),
     ],
+    ...(d.deletionVectors.files
+      ? [[
+        "deletion vectors",
+        `${d.deletionVectors.files} files, ${d.deletionVectors.deletedRows} rows deleted`,
+      ] as [string, string]]
+      : []),
     [
       "checkpoint",
       d.checkpointVersion === null

@@ -29,6 +29,8 @@ export interface TableDescription {
    */
   rows: number | null;
   filesWithoutStats: number;
+  /** Files with a deletion vector, and the rows their vectors delete. */
+  deletionVectors: { files: number; deletedRows: number };
   /** The checkpoint this snapshot was loaded from. */
   checkpointVersion: number | null;
   /** What `_last_checkpoint` says. */
@@ -41,7 +43,12 @@ export async function describeTable(table: Table, version?: number): Promise<Tab
   let bytes = 0;
   let rows = 0;
   let withoutStats = 0;
+  const deletionVectors = { files: 0, deletedRows: 0 };
   for (const add of snapshot.files.values()) {
+    if (add.deletionVector) {
+      deletionVectors.files++;
+      deletionVectors.deletedRows += add.deletionVector.cardinality;
+    }
     bytes += add.size;
     const n = liveRecords(numRecordsOf(add.stats), add.deletionVector);
     if (n === undefined) withoutStats++;
@@ -64,6 +71,7 @@ export async function describeTable(table: Table, version?: number): Promise<Tab
     bytes,
     rows: withoutStats === 0 ? rows : null,
     filesWithoutStats: withoutStats,
+    deletionVectors,
     checkpointVersion: snapshot.segment.checkpoint?.version ?? null,
     lastCheckpoint: hint?.version ?? null,
   };

@@ -75,6 +75,7 @@ Deno.test("describe and verify count numRecords less each vector's cardinality",
   const table = openTable(f.dir);
   const description = await describeTable(table);
   assertEquals(description.rows, 24);
+  assertEquals(description.deletionVectors, { files: 3, deletedRows: 6 });
   const report = await verifyTable(table);
   assert(report.passed, JSON.stringify(report.checks));
   const counts = report.checks.find((c) => c.name === "row_counts_match_stats")!;
