@@ -115,6 +115,29 @@ export function sameType(a: ColumnType, b: ColumnType): boolean {
   return false;
 }
 
+/**
+ * True if every value of type `have` is a value of type `want`: the same
+ * shape and names, where `have` may forbid nulls that `want` allows.
+ */
+export function fitsType(have: ColumnType, want: ColumnType): boolean {
+  if (typeof have === "string" || typeof want === "string") return have === want;
+  if (have.type === "array" && want.type === "array") {
+    return (want.containsNull || !have.containsNull) &&
+      fitsType(have.elementType, want.elementType);
+  }
+  if (have.type === "map" && want.type === "map") {
+    return (want.valueContainsNull || !have.valueContainsNull) &&
+      fitsType(have.keyType, want.keyType) && fitsType(have.valueType, want.valueType);
+  }
+  if (have.type === "struct" && want.type === "struct") {
+    return have.fields.length === want.fields.length && have.fields.every((f, i) => {
+      const g = want.fields[i]!;
+      return f.name === g.name && (g.nullable || !f.nullable) && fitsType(f.type, g.type);
+    });
+  }
+  return false;
+}
+
 /** Precision and scale of a decimal type. */
 export interface DecimalSpec {
   precision: number;

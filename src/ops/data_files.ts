@@ -20,9 +20,9 @@ import { scalarAt } from "../columnar/scalar.ts";
 import {
   type ColumnType,
   describeType,
+  fitsType,
   type PrimitiveType,
   representationOf,
-  sameType,
 } from "../columnar/types.ts";
 import type { Add } from "../delta/actions.ts";
 import { encodeFilePath, partitionDirectory, serializePartitionValue } from "../delta/partition.ts";
@@ -77,7 +77,7 @@ export function alignBatch(
   if (
     batch.fields.length === tableFields.length &&
     batch.fields.every((f, i) =>
-      f.name === tableFields[i]!.name && sameType(f.type, tableFields[i]!.type)
+      f.name === tableFields[i]!.name && fitsType(f.type, tableFields[i]!.type)
     )
   ) {
     // The table's fields carry nullability and physical names (column mapping).
@@ -102,7 +102,7 @@ export function alignBatch(
     }
     const have = batch.fields[index]!;
     const column = batch.columns[index]!;
-    if (sameType(have.type, target.type)) return column;
+    if (fitsType(have.type, target.type)) return column;
     if (typeof have.type !== "string" || typeof target.type !== "string") {
       throw new InputError(
         `Column "${target.name}" does not match the table: ${
@@ -124,16 +124,16 @@ function typeDifference(have: ColumnType, want: ColumnType, path: string): strin
     return differs();
   }
   if (have.type === "array" && want.type === "array") {
-    if (sameType(have.elementType, want.elementType) && !want.containsNull) {
+    if (fitsType(have.elementType, want.elementType) && !want.containsNull) {
       return `${path} holds no null elements in the table, but may in the input`;
     }
     return typeDifference(have.elementType, want.elementType, `${path}.element`);
   }
   if (have.type === "map" && want.type === "map") {
-    if (!sameType(have.keyType, want.keyType)) {
+    if (!fitsType(have.keyType, want.keyType)) {
       return typeDifference(have.keyType, want.keyType, `${path}.key`);
     }
-    if (sameType(have.valueType, want.valueType) && !want.valueContainsNull) {
+    if (fitsType(have.valueType, want.valueType) && !want.valueContainsNull) {
       return `${path} holds no null values in the table, but may in the input`;
     }
     return typeDifference(have.valueType, want.valueType, `${path}.value`);
@@ -142,7 +142,7 @@ function typeDifference(have: ColumnType, want: ColumnType, path: string): strin
     for (const f of want.fields) {
       const g = have.fields.find((x) => x.name === f.name);
       if (!g) return `${path}.${f.name} is in the table but not in the input`;
-      if (!sameType(g.type, f.type)) return typeDifference(g.type, f.type, `${path}.${f.name}`);
+      if (!fitsType(g.type, f.type)) return typeDifference(g.type, f.type, `${path}.${f.name}`);
       if (g.nullable && !f.nullable) {
         return `${path}.${f.name} is not nullable in the table, but is in the input`;
       }

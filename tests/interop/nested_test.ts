@@ -7,7 +7,9 @@
  * on the way out, partition values and stats under physical names.
  */
 
+import type { Field } from "../../src/columnar/batch.ts";
 import type { Add } from "../../src/delta/actions.ts";
+import { encodeParquet } from "../../src/parquet/encode.ts";
 import { parseSchemaString } from "../../src/delta/schema.ts";
 import { compactOnce } from "../../src/ops/compaction.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
@@ -329,3 +331,67 @@ for (const mode of ["name", "id"] as const) {
     }
   });
 }
+
+Deno.test("write takes nested Parquet input that fits the table, and names the path that does not", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const table = await writeNested(dir);
+    const probe = (depth: "integer" | "long"): Field => ({
+      name: "meta",
+      type: {
+        type: "struct",
+        fields: [
+          { name: "gain", type: "double", nullable: false },
+          {
+            name: "probe",
+            type: {
+              type: "struct",
+              fields: [
+                { name: "name", type: "string", nullable: true },
+                { name: "depth", type: depth, nullable: true },
+              ],
+            },
+            nullable: true,
+          },
+        ],
+      },
+      nullable: true,
+    });
+    const fits = encodeParquet({
+      fields: [{ name: "id", type: "long", nullable: false }, probe("integer")],
+      length: 1,
+      columns: [
+        { values: new BigInt64Array([9n]) },
+        { values: [{ gain: 1, probe: { name: "Z", depth: 7 } }] },
+      ],
+    });
+    await Deno.writeFile(`${dir}/fits.parquet`, fits.bytes);
+    const ok = await cli(["write", table, "--input", `${dir}/fits.parquet`]);
+    assertEquals(ok.code, 0, ok.stderr);
+    const rows = await scanNdjson(table);
+    assertEquals(rows.find((r) => r.id === 9), {
+      id: 9,
+      meta: { gain: 1, probe: { name: "Z", depth: 7 } },
+      wave: null,
+      spikes: null,
+      labels: null,
+    });
+    const wrong = encodeParquet({
+      fields: [{ name: "id", type: "long", nullable: true }, probe("long")],
+      length: 1,
+      columns: [
+        { values: new BigInt64Array([10n]) },
+        { values: [{ gain: 1, probe: { name: "Z", depth: 7n } }] },
+      ],
+    });
+    await Deno.writeFile(`${dir}/wrong.parquet`, wrong.bytes);
+    const bad = await cli(["write", table, "--input", `${dir}/wrong.parquet`]);
+    assertEquals(bad.code, 1);
+    assert(
+      bad.stderr.includes("meta.probe.depth is integer in the table but long in the input"),
+      bad.stderr,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
