@@ -13,7 +13,7 @@
 
 import { parseArgs } from "node:util";
 import { parquetWriteBuffer } from "hyparquet-writer";
-import { snappyCompress as jsSnappy } from "hyparquet-writer/src/snappy.js";
+import { snappyCompress as jsSnappy } from "../src/parquet/_hyparquet.ts";
 import type { ColumnBatch } from "../src/columnar/batch.ts";
 import { bytesSource, openParquet, readColumns } from "../src/parquet/decode.ts";
 import { compressorFor } from "../src/parquet/codecs.ts";

@@ -106,3 +106,15 @@ Deno.test("the layering scan catches an import that points up", () => {
   assertEquals(RULES.delta!.layers.includes("parquet"), false);
   assertEquals(RULES.parquet!.layers.includes("delta"), false);
 });
+
+Deno.test("only parquet/_hyparquet.ts imports the private modules of hyparquet and hyparquet-writer", async () => {
+  const offending: string[] = [];
+  for await (const file of sourceFiles(SRC)) {
+    if (file === "parquet/_hyparquet.ts") continue;
+    const text = await Deno.readTextFile(new URL(file, SRC));
+    for (const match of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
+      if (/^hyparquet(-writer)?\/src\//.test(match[1]!)) offending.push(`${file}: ${match[1]}`);
+    }
+  }
+  assertEquals(offending, []);
+});

@@ -11,8 +11,7 @@
 
 import type { SchemaElement } from "hyparquet";
 import type { ParquetWriter } from "hyparquet-writer";
-import type { Writer } from "hyparquet-writer/src/types.js";
-import { writePageHeader } from "hyparquet-writer/src/datapage.js";
+import { writePageHeader, type Writer } from "./_hyparquet.ts";
 import type { Column, Field } from "../columnar/batch.ts";
 import { ByteBuffer } from "./byte_buffer.ts";
 import type { Codec, Compress } from "./codecs.ts";

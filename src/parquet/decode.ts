@@ -23,7 +23,7 @@ import {
   type SchemaElement,
   type SchemaTree,
 } from "hyparquet";
-import { isListLike, isMapLike } from "hyparquet/src/schema.js";
+import { isListLike, isMapLike } from "./_hyparquet.ts";
 import { allocateValues, type Column, type ColumnBatch, type Field } from "../columnar/batch.ts";
 import { describeType, representationOf } from "../columnar/types.ts";
 import { asyncBufferOf } from "./byte_source.ts";

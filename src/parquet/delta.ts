@@ -11,7 +11,7 @@
  */
 
 import { ByteWriter } from "hyparquet-writer";
-import { deltaBinaryPack } from "hyparquet-writer/src/delta.js";
+import { deltaBinaryPack } from "./_hyparquet.ts";
 import type { ByteBuffer } from "./byte_buffer.ts";
 
 const BLOCK = 128;

@@ -21,7 +21,7 @@
  */
 
 import type { ColumnMetaData, CompressionCodec, PageHeader } from "hyparquet";
-import { parquetHeader } from "hyparquet/src/column.js";
+import { parquetHeader } from "./_hyparquet.ts";
 import type { ColumnValues } from "../columnar/batch.ts";
 import { DECOMPRESSORS } from "./codecs.ts";
 import { convertFixed, type FastPlan, wordsOf } from "./fast_convert.ts";

@@ -28,7 +28,7 @@ import {
   FieldRepetitionTypes,
   PageTypes,
   ParquetTypes,
-} from "hyparquet/src/constants.js";
+} from "./_hyparquet.ts";
 
 /** A column chunk's `Statistics`, as raw thrift fields by field id. */
 export interface RawStats {

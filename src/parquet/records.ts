@@ -12,10 +12,16 @@
  */
 
 import type { SchemaTree } from "hyparquet";
-import { parquetHeader } from "hyparquet/src/column.js";
-import { convert, convertWithDictionary, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
-import { decompressPage, readDataPage, readDataPageV2 } from "hyparquet/src/datapage.js";
-import { readPlain } from "hyparquet/src/plain.js";
+import {
+  convert,
+  convertWithDictionary,
+  decompressPage,
+  DEFAULT_PARSERS,
+  parquetHeader,
+  readDataPage,
+  readDataPageV2,
+  readPlain,
+} from "./_hyparquet.ts";
 import { DECOMPRESSORS } from "./codecs.ts";
 import type { ParquetFile } from "./metadata.ts";
 

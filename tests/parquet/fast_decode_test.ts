@@ -11,7 +11,7 @@ import { parquetTool, tagColumn } from "../_helpers/pyarrow.ts";
 import type { ColumnBatch, Field } from "../../src/columnar/batch.ts";
 import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
 import { type Codec, type EncodeOptions, encodeParquet } from "../../src/parquet/encode.ts";
-import { parquetHeader } from "hyparquet/src/column.js";
+import { parquetHeader } from "../../src/parquet/_hyparquet.ts";
 import { neuralBatch, recordingSource, tempDir } from "./_fixtures.ts";
 import { dataFiles } from "../_helpers/fixtures.ts";
 import {
