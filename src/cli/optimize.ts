@@ -31,8 +31,10 @@ Run one compaction pass (Delta OPTIMIZE, bin-packing) and exit: merge the
 small files of each partition into files of about --target-size, and rewrite
 files whose deletion vectors delete over 5% of their rows without those rows.
 Commits remove + add with dataChange=false, so readers and concurrent writers
-are unaffected; a bin that loses to a concurrent commit is dropped. Running it
-again right away does nothing once each partition is compacted.
+are unaffected; a bin that loses to a concurrent commit is dropped. A second
+run right after finds nothing to do when each partition's data fits in one
+file of the target size; with more, it may merge leftover small outputs once
+more, and then settles.
 
 Options:
   --target-size <bytes>  Size that merged files aim for (default: 128MiB)
