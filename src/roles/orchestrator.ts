@@ -32,7 +32,7 @@ import { formatDuration } from "../util/units.ts";
 import { type ChaosAction, ChaosScheduler, planChaos } from "./chaos.ts";
 import { describeConfig, type StreamConfig } from "./config.ts";
 import { type HostExit, type RoleHost, startProcessHost, startWorkerHost } from "./hosts.ts";
-import type { EventFields, Report, RoleKind, RoleSpec } from "./messages.ts";
+import type { ChaosPhase, EventFields, Report, RoleKind, RoleSpec } from "./messages.ts";
 import { RunLedger } from "./run_ledger.ts";
 import { Supervisor } from "./supervisor.ts";
 import { ensureStreamTable, streamTable } from "./table_setup.ts";
@@ -123,6 +123,8 @@ class Orchestrator {
   readonly #failed = new Set<string>();
   /** Partitions in force, by role: storage fails until this epoch time. */
   readonly #partitions = new Map<string, number>();
+  /** Chaos phases armed and not yet hit, by role: a restarted role is armed again. */
+  readonly #arms = new Map<string, Set<ChaosPhase>>();
 
   constructor(
     readonly config: StreamConfig,
@@ -233,6 +235,7 @@ class Orchestrator {
     // A partition outlives a restart of the role it cut off.
     const until = this.#partitions.get(spec.id) ?? 0;
     if (until > Date.now()) host.send({ type: "partition", untilMs: until });
+    for (const phase of this.#arms.get(spec.id) ?? []) host.send({ type: "arm", phase });
     return host;
   }
 
@@ -266,6 +269,7 @@ class Orchestrator {
         break;
       case "dying":
         this.#killing.add(report.id);
+        this.#arms.get(report.id)?.delete(report.phase);
         this.#record(now, {
           role: "orchestrator",
           role_id: report.id,
@@ -336,6 +340,9 @@ class Orchestrator {
           });
           this.supervisor.kill(action.target);
         } else {
+          const arms = this.#arms.get(action.target) ?? new Set<ChaosPhase>();
+          arms.add(action.method);
+          this.#arms.set(action.target, arms);
           this.supervisor.send(action.target, { type: "arm", phase: action.method });
         }
         break;
