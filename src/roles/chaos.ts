@@ -136,11 +136,14 @@ export function planChaos(
       return out.sort((a, b) => a.atMs - b.atMs);
     }
     case "partition": {
+      // A role that talks to storage all the time, so that the partition bites:
+      // a writer or the compactor (vacuum only when nothing else runs).
       const targets = [
         ...Array.from({ length: roles.writers }, (_, w) => `writer-${w}`),
         ...(roles.compactor ? ["compactor-0"] : []),
-        ...(roles.vacuum ? ["vacuum-0"] : []),
       ];
+      if (targets.length === 0 && roles.vacuum) targets.push("vacuum-0");
+      if (targets.length === 0) return [];
       const target = targets[Math.floor(draw(seed, 1) * targets.length) % targets.length]!;
       return [{
         kind: "partition",

@@ -57,7 +57,18 @@ Deno.test("planChaos() cuts one role off for the partition's duration", () => {
   assert(p.kind === "partition");
   assertEquals(p.durationMs, 3_000);
   assertEquals(p.atMs, 5_000);
-  assert(/^(writer-[0-2]|compactor-0|vacuum-0)$/.test(p.target), p.target);
+  assert(/^(writer-[0-2]|compactor-0)$/.test(p.target), p.target);
+  const alone = planChaos(
+    { mode: "partition", kills: 0, partitionMs: 1 },
+    {
+      writers: 0,
+      compactor: false,
+      vacuum: true,
+    },
+    20_000,
+    9,
+  );
+  assertEquals(alone.map((a) => a.target), ["vacuum-0"]);
   assertEquals(planChaos({ mode: "storage-faults", kills: 3, partitionMs: 0 }, ROLES, 1, 1), []);
 });
 
