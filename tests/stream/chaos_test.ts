@@ -40,7 +40,8 @@ Deno.test("stream survives SIGKILLs of the compactor, mid-rewrite included, and 
     "--chaos",
     "kill-compactor=3",
   ]);
-  checkRun(run, 2);
+  // A compactor killed at each compaction may report none: the kills are the point.
+  checkRun(run, 2, { maintenance: false });
   const kills = events(run, "kill", "compactor-0");
   const details = kills.map((e) => e.detail).join("; ");
   assert(kills.length >= 2, `compactor kills: ${details}`);
