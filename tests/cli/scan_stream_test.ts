@@ -16,6 +16,14 @@ import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.
 import { scanTable } from "../../src/ops/scan.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { cli } from "../_helpers/cli.ts";
+import {
+  type ByteTarget,
+  csvWriter,
+  ndjsonWriter,
+  parquetWriter,
+  tableWriter,
+  TextSink,
+} from "../../src/cli/scan_output.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
@@ -202,5 +210,45 @@ Deno.test("scan writes every format the same from many row groups as from one", 
     assertEquals(back.columns[1]!.values[4999], 'n,"4999"');
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("every scan output format writes each batch's bytes before the scan ends", async () => {
+  const fields: Field[] = [{ name: "id", type: "long", nullable: true }];
+  const batchOfIds = (from: number, n: number): ColumnBatch => ({
+    fields,
+    columns: [{ values: BigInt64Array.from({ length: n }, (_, i) => BigInt(from + i)) }],
+    length: n,
+  });
+  const target = () => {
+    const t = {
+      bytes: 0,
+      write(b: Uint8Array) {
+        t.bytes += b.length;
+        return Promise.resolve(b.length);
+      },
+    };
+    return t;
+  };
+  // Small chunks so that a batch of rows fills several.
+  const writers = {
+    ndjson: (t: ByteTarget) => ndjsonWriter(new TextSink(t, 4096), fields),
+    csv: (t: ByteTarget) => csvWriter(new TextSink(t, 4096), fields),
+    table: (t: ByteTarget) => tableWriter(new TextSink(t, 4096), fields, 100),
+    parquet: (t: ByteTarget) => parquetWriter(t, fields),
+  };
+  for (const [format, make] of Object.entries(writers)) {
+    const t = target();
+    const writer = make(t);
+    const seen: number[] = [];
+    for (let b = 0; b < 4; b++) {
+      await writer.batch(batchOfIds(b * 10_000, 10_000));
+      seen.push(t.bytes);
+    }
+    await writer.end();
+    // Output grows with every batch: nothing waits for the end.
+    for (let b = 1; b < 4; b++) assert(seen[b]! > seen[b - 1]!, `${format}: ${seen}`);
+    assert(seen[0]! > 0, `${format}: nothing written after the first batch`);
+    assert(t.bytes - seen[3]! < t.bytes / 4, `${format}: most bytes came at the end`);
   }
 });
