@@ -87,3 +87,39 @@ Deno.test("stream serves /metrics and /healthz while it runs, and the figures ad
   const after = await fetch(`${base}/metrics`).then(() => "open", () => "closed");
   assertEquals(after, "closed");
 });
+
+Deno.test("stream in process isolation reports every child process's figures on the one endpoint", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-metrics-proc-" });
+  const port = freePort();
+  let seen: Exposition | undefined;
+  const during = async () => {
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && seen === undefined) {
+      await new Promise((r) => setTimeout(r, 500));
+      try {
+        const x = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
+        const fromEach = ["writer-0", "writer-1", "compactor-0"].every((id) =>
+          total(x, "neuralake_process_resident_memory_bytes", { role_id: id }) > 0
+        );
+        if (fromEach && total(x, "neuralake_rows_committed_total") > 0) seen = x;
+      } catch (error) {
+        if (!(error instanceof TypeError)) throw error;
+      }
+    }
+  };
+  const run = await stream(`${dir}/table`, `${dir}/out`, [
+    "--duration",
+    "8s",
+    "--writers",
+    "2",
+    "--isolation",
+    "process",
+    "--metrics-addr",
+    `127.0.0.1:${port}`,
+  ], { during });
+  checkRun(run, 2, { maintenance: false });
+  assert(seen, "the endpoint never showed figures from both writers and the compactor");
+  // Each role is its own process here: its resident memory is its own series.
+  const rss = seen.samples.filter((s) => s.name === "neuralake_process_resident_memory_bytes");
+  assert(new Set(rss.map((s) => s.labels.role_id)).size >= 4, JSON.stringify(rss));
+});
