@@ -151,9 +151,9 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     name: "rowTracking",
     kind: "writer",
     read: "yes",
-    write: "refuse",
+    write: "yes",
     note:
-      "appends and compaction are refused (row ids and commit versions are not assigned or preserved) unless `delta.rowTrackingSuspended=true`; vacuum runs",
+      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction is refused (it would not preserve row ids) and stream writers refuse such tables, unless `delta.rowTrackingSuspended=true`",
   },
   {
     name: "timestampNtz",
@@ -399,6 +399,11 @@ export interface WriteCheckOptions {
    * table enables it (CommitOptions.inCommitTimestamps). @default false
    */
   writesInCommitTimestamps?: boolean;
+  /**
+   * True when the writer assigns fresh row ids to the rows it adds
+   * (delta/row_tracking.ts) while the table tracks rows. @default false
+   */
+  assignsRowIds?: boolean;
 }
 
 /**
@@ -456,8 +461,13 @@ export function checkCanWrite(
         if (addsRows) throw unsupportedWrite(feature, " (a column uses it)");
         continue;
       case "rowTracking":
-        if (kind !== "vacuum") throw unsupportedWrite(feature);
-        continue;
+        if (kind === "vacuum" || (addsRows && options.assignsRowIds)) continue;
+        throw unsupportedWrite(
+          feature,
+          kind === "rewrite"
+            ? " (compaction would not preserve row ids)"
+            : " (this writer does not assign row ids)",
+        );
       case "inCommitTimestamp":
         if (kind !== "vacuum" && !options.writesInCommitTimestamps) {
           throw unsupportedWrite(feature, " (this writer does not write in-commit timestamps)");
@@ -532,6 +542,16 @@ function anyField(schema: StructType, test: (f: StructField) => boolean): boolea
       test(f) || (typeof f.type === "object" && f.type.type === "struct" && visit(f.type.fields))
     );
   return visit(schema.fields);
+}
+
+/**
+ * True if writers must assign row ids: the table supports rowTracking and
+ * has not suspended it.
+ */
+export function rowTrackingActive(protocol: Protocol, metadata: Metadata): boolean {
+  return protocol.minWriterVersion === 7 &&
+    (protocol.writerFeatures ?? []).includes("rowTracking") &&
+    metadata.configuration["delta.rowTrackingSuspended"] !== "true";
 }
 
 /** True if commits to the table must carry `inCommitTimestamp`. */

@@ -55,6 +55,18 @@ export interface CommitOptions {
    * the timestamp of the version read and of every winner met. @default false
    */
   inCommitTimestamps?: boolean;
+  /**
+   * Rewrites the actions for the version they are about to be put at, for
+   * commits whose actions depend on it (row tracking: `defaultRowCommitVersion`,
+   * and row ids after the high water mark of the winners). Called before the
+   * first attempt and after every lost race, with every winner read so far,
+   * oldest first. @default the actions unchanged
+   */
+  actionsFor?: (
+    actions: readonly Action[],
+    version: number,
+    winners: readonly (readonly Action[])[],
+  ) => readonly Action[];
 }
 
 /** The outcome of a commit. */
@@ -110,8 +122,10 @@ export async function commit(
     txnId: intent.txnId,
   };
   // The commitInfo is the first action, as in-commit timestamps require.
+  const winners: (readonly Action[])[] = [];
+  let current = options.actionsFor ? options.actionsFor(actions, version, winners) : actions;
   const encode = () =>
-    new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...actions]));
+    new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...current]));
   let latestIct = 0;
   if (options.inCommitTimestamps) {
     latestIct = ictOf(intent.readVersion >= 0 ? await readCommit(store, intent.readVersion) : []);
@@ -127,10 +141,16 @@ export async function commit(
     await staged?.discard();
   }
 
-  /** A timestamp above every winner's: the body changes, so it is staged again. */
-  async function advanceIct(): Promise<void> {
-    if (!options.inCommitTimestamps || (info.inCommitTimestamp as number) > latestIct) return;
-    info.inCommitTimestamp = Math.max(now(), latestIct + 1);
+  /**
+   * After a lost race: a timestamp above every winner's, and the actions for
+   * the new version. The body changes, so it is staged again.
+   */
+  async function advance(): Promise<void> {
+    const bumpIct = options.inCommitTimestamps &&
+      (info.inCommitTimestamp as number) <= latestIct;
+    if (!bumpIct && !options.actionsFor) return;
+    if (bumpIct) info.inCommitTimestamp = Math.max(now(), latestIct + 1);
+    if (options.actionsFor) current = options.actionsFor(actions, version, winners);
     body = encode();
     if (staged) {
       await staged.discard();
@@ -161,6 +181,7 @@ export async function commit(
         const winner = await readCommit(store, version);
         if (!winner) break;
         latestIct = Math.max(latestIct, ictOf(winner));
+        winners.push(winner);
         const verdict = checkConflicts(intent, winner);
         switch (verdict.kind) {
           case "ours":
@@ -198,7 +219,7 @@ export async function commit(
       if (lostRaces > IMMEDIATE_RETRIES) {
         await sleep(backoffDelay(lostRaces - 1 - IMMEDIATE_RETRIES, backoff), options.signal);
       }
-      await advanceIct();
+      await advance();
     }
   }
 }

@@ -27,7 +27,13 @@ import { checkConstraints, type TableConstraint, tableConstraints } from "./cons
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import type { Action, Metadata } from "../delta/actions.ts";
 import { TableNotFoundError } from "../delta/log_segment.ts";
-import { checkCanWrite, inCommitTimestampsEnabled, isAppendOnly } from "../delta/protocol.ts";
+import {
+  checkCanWrite,
+  inCommitTimestampsEnabled,
+  isAppendOnly,
+  rowTrackingActive,
+} from "../delta/protocol.ts";
+import { ROW_TRACKING_DOMAIN, rowTrackingActions } from "../delta/row_tracking.ts";
 import {
   columnMappingMode,
   parseSchemaString,
@@ -145,6 +151,7 @@ export async function writeTable(
       kind: mode,
       enforcesConstraints: true,
       writesInCommitTimestamps: true,
+      assignsRowIds: true,
     });
     if (mode === "overwrite" && isAppendOnly(snapshot.metadata)) {
       throw new Error(
@@ -218,6 +225,7 @@ export async function writeTable(
         kind: mode,
         enforcesConstraints: true,
         writesInCommitTimestamps: true,
+        assignsRowIds: true,
       });
       snapshot = winner;
       const committed = options.appTxn && lastAppVersion(winner, options.appTxn.appId);
@@ -325,6 +333,9 @@ function commitWrite(
     }
   }
   const ict = snapshot !== undefined && inCommitTimestampsEnabled(snapshot.metadata);
+  const rowIds = snapshot !== undefined && rowTrackingActive(snapshot.protocol, snapshot.metadata)
+    ? { actionsFor: rowTrackingActions(snapshot.domains.get(ROW_TRACKING_DOMAIN)) }
+    : {};
   return commitFiles(held, {
     readVersion: snapshot ? snapshot.version : -1,
     leading: [...createActions, ...removes],
@@ -350,8 +361,10 @@ function commitWrite(
     // A lookup is free on local disk; on S3 it is a HEAD per file, paid once
     // rather than on every retry of a contended commit.
     checkFiles: held.target.store.headIsCheap ? "every-attempt" : "first-attempt",
-    ...(options.commit || ict
-      ? { commit: { ...options.commit, ...(ict ? { inCommitTimestamps: true } : {}) } }
+    ...(options.commit || ict || rowIds.actionsFor
+      ? {
+        commit: { ...options.commit, ...(ict ? { inCommitTimestamps: true } : {}), ...rowIds },
+      }
       : {}),
   });
 }

@@ -9,6 +9,7 @@ import {
   checkCanWrite,
   TABLE_FEATURES,
   UnsupportedFeatureError,
+  type WriteCheckOptions,
   type WriteKind,
 } from "../../src/delta/protocol.ts";
 import type { StructField, StructType } from "../../src/delta/schema.ts";
@@ -45,6 +46,21 @@ function verdict(
 ): string {
   try {
     checkCanWrite(protocol, meta, s, { kind, enforcesConstraints });
+    return "ok";
+  } catch (error) {
+    if (error instanceof UnsupportedFeatureError) return error.feature;
+    throw error;
+  }
+}
+
+function verdictWith(
+  protocol: Protocol,
+  meta: Metadata,
+  s: StructType,
+  options: WriteCheckOptions,
+): string {
+  try {
+    checkCanWrite(protocol, meta, s, options);
     return "ok";
   } catch (error) {
     if (error instanceof UnsupportedFeatureError) return error.feature;
@@ -184,6 +200,16 @@ Deno.test("rowTracking, and inCommitTimestamp for writers without it, refuse com
     ["inCommitTimestamp", "inCommitTimestamp", "inCommitTimestamp", "ok"],
   );
   assertEquals(all(v7(["inCommitTimestamp"]), metadata(), schema()), ["ok", "ok", "ok", "ok"]);
+  // Writers that assign row ids may add rows; compaction still may not.
+  assertEquals(
+    KINDS.map((kind) =>
+      verdictWith(v7(["rowTracking", "domainMetadata"]), metadata(), schema(), {
+        kind,
+        assignsRowIds: true,
+      })
+    ),
+    ["ok", "ok", "rowTracking", "ok"],
+  );
   // Writers whose commits carry the timestamp may write.
   const ict = metadata({ "delta.enableInCommitTimestamps": "true" });
   for (const kind of KINDS) {

@@ -13,6 +13,7 @@ import { openTable, snapshotOf, type Table } from "../../src/ops/table.ts";
 import { optimizeTable } from "../../src/ops/optimize.ts";
 import { vacuum } from "../../src/ops/vacuum.ts";
 import { expectedRows, fixture as fixture_, fixturePath } from "../_helpers/fixtures.ts";
+import { copyDir } from "../_helpers/fixture_copy.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
@@ -359,14 +360,6 @@ export const CASES: SparkCase[] = [
     },
   },
 ];
-
-async function copyDir(from: string, to: string): Promise<void> {
-  await Deno.mkdir(to, { recursive: true });
-  for await (const entry of Deno.readDir(from)) {
-    if (entry.isDirectory) await copyDir(`${from}/${entry.name}`, `${to}/${entry.name}`);
-    else await Deno.copyFile(`${from}/${entry.name}`, `${to}/${entry.name}`);
-  }
-}
 
 interface Built {
   uri: string;

@@ -1,0 +1,46 @@
+/**
+ * Spark reads the row ids (`_metadata.row_id`) that neuralake assigned when
+ * it appended to a Spark row-tracking table: Spark's rows keep theirs, ours
+ * follow the table's high water mark, and every id is unique.
+ */
+
+import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { writeTable } from "../../src/ops/write.ts";
+import type { Field } from "../../src/columnar/batch.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { batchOf, sourceOf } from "../_helpers/batches.ts";
+import { canonicalRows } from "../_helpers/delta_rs.ts";
+import { expectedRows, fixture } from "../_helpers/fixtures.ts";
+import { spark } from "../_helpers/spark.ts";
+import { copyFixture } from "../_helpers/fixture_copy.ts";
+
+const FIELDS: Field[] = [
+  { name: "id", type: "long", nullable: true },
+  { name: "name", type: "string", nullable: true },
+];
+
+Deno.test("Spark reads the row ids neuralake assigned", async () => {
+  const dir = await copyFixture("spark_feature_row_tracking");
+  const table = openTable(dir);
+  const mark = rowIdHighWaterMark((await snapshotOf(table)).domains.get(ROW_TRACKING_DOMAIN));
+  await writeTable(
+    table,
+    sourceOf(batchOf(FIELDS, [{ id: 10n, name: "x" }, { id: 11n, name: "y" }])),
+  );
+  const answer = await spark({
+    sql: [`SELECT id, _metadata.row_id AS row_id FROM delta.\`${dir}\` ORDER BY id`],
+  });
+  const result = answer.sql[0]!;
+  assert(result.ok, JSON.stringify(result));
+  const ids = result.rows.map((r) => [Number(r.id), Number(r.row_id)]);
+  // Spark's own rows keep their ids; ours follow the mark, in file order.
+  const spark_ = ids.filter(([id]) => id! < 10);
+  assertEquals(spark_.length, fixture("spark_feature_row_tracking").rows);
+  assertEquals(ids.filter(([id]) => id! >= 10), [[10, mark + 1], [11, mark + 2]]);
+  assertEquals(new Set(ids.map(([, r]) => r)).size, ids.length, "row ids are unique");
+  assertEquals(
+    canonicalRows(expectedRows("spark_feature_row_tracking")).length,
+    spark_.length,
+  );
+});
