@@ -1,7 +1,6 @@
 /**
  * Reading the integer encodings of Parquet pages into typed arrays, for the
- * fast decode path: ULEB128 and zigzag varints (64-bit ones as two 32-bit
- * words, never as BigInt), the RLE / bit-packing hybrid (definition levels,
+ * fast decode path (varints come from `varint.ts`): the RLE / bit-packing hybrid (definition levels,
  * dictionary indexes, RLE booleans), bit-packed booleans, and
  * DELTA_BINARY_PACKED for INT32 and INT64.
  *
@@ -11,58 +10,14 @@
  * modulo 2^64 exactly as the format requires.
  */
 
-/** A position in page bytes; `end` is where the current section stops. */
-export interface Cursor {
-  bytes: Uint8Array;
-  pos: number;
-  end: number;
-}
+import { type Cursor, readVarint, readZigzag64, word } from "./varint.ts";
+
+export type { Cursor };
 
 const TWO32 = 4294967296;
 
 function truncated(what: string): RangeError {
   return new RangeError(`${what} runs past the end of its page section`);
-}
-
-/** Reads an unsigned varint of up to 8 bytes (exact below 2^53). */
-export function readVarint(c: Cursor): number {
-  let result = 0;
-  let scale = 1;
-  for (;;) {
-    if (c.pos >= c.end) throw truncated("A varint");
-    const b = c.bytes[c.pos++]!;
-    result += (b & 0x7f) * scale;
-    if (b < 0x80) return result;
-    scale *= 128;
-    if (scale > 2 ** 56) throw new RangeError("A varint is longer than 8 bytes");
-  }
-}
-
-/** The low and high words of the last `readZigzag64`. */
-export const word = { lo: 0, hi: 0 };
-
-/** Reads a zigzag varint of up to 64 bits into `word` (two's complement words). */
-export function readZigzag64(c: Cursor): void {
-  let lo = 0;
-  let hi = 0;
-  let shift = 0;
-  for (;;) {
-    if (c.pos >= c.end) throw truncated("A varint");
-    const b = c.bytes[c.pos++]!;
-    const v = b & 0x7f;
-    if (shift < 28) lo |= v << shift;
-    else if (shift === 28) {
-      lo |= v << 28;
-      hi |= v >>> 4;
-    } else if (shift < 64) hi |= v << (shift - 32);
-    if (b < 0x80) break;
-    shift += 7;
-    if (shift > 63) throw new RangeError("A varint is longer than 10 bytes");
-  }
-  // (n >>> 1) ^ -(n & 1) on the 64-bit value.
-  const flip = -(lo & 1);
-  word.lo = ((lo >>> 1) | (hi << 31)) ^ flip;
-  word.hi = (hi >>> 1) ^ flip;
 }
 
 /** Packed bytes copied to 32-bit alignment, reused (decoding is synchronous). */

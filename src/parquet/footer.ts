@@ -29,6 +29,7 @@ import {
   PageTypes,
   ParquetTypes,
 } from "./_hyparquet.ts";
+import { type Cursor, readVarint, readZigzag, readZigzagBigInt } from "./varint.ts";
 
 /** A column chunk's `Statistics`, as raw thrift fields by field id. */
 export interface RawStats {
@@ -214,44 +215,16 @@ const T_STRUCT = 12;
  */
 export function readThrift(bytes: Uint8Array): Raw[] {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let at = 0;
   const end = bytes.byteLength;
+  const c: Cursor = { bytes, pos: 0, end };
 
   const byte = (): number => {
-    if (at >= end) throw new Error("the thrift data ends early");
-    return bytes[at++]!;
+    if (c.pos >= end) throw new Error("the thrift data ends early");
+    return bytes[c.pos++]!;
   };
-  const varint = (): number => {
-    let result = 0;
-    let scale = 1;
-    for (;;) {
-      const b = byte();
-      result += (b & 0x7f) * scale;
-      if (b < 0x80) return result;
-      scale *= 128;
-      if (scale > 2 ** 63) throw new Error("a thrift varint is too long");
-    }
-  };
-  const zigzag = (): number => {
-    const n = varint();
-    return n % 2 === 0 ? n / 2 : -(n + 1) / 2;
-  };
-  const zigzag64 = (): bigint => {
-    // Up to 2^53 the number path is exact; beyond it, decode bit by bit.
-    const start = at;
-    const n = varint();
-    if (n <= Number.MAX_SAFE_INTEGER) return BigInt(n % 2 === 0 ? n / 2 : -(n + 1) / 2);
-    at = start;
-    let result = 0n;
-    let shift = 0n;
-    for (;;) {
-      const b = byte();
-      result |= BigInt(b & 0x7f) << shift;
-      if (b < 0x80) break;
-      shift += 7n;
-    }
-    return (result >> 1n) ^ -(result & 1n);
-  };
+  const varint = (): number => readVarint(c);
+  const zigzag = (): number => readZigzag(c);
+  const zigzag64 = (): bigint => readZigzagBigInt(c);
   const element = (type: number): Raw => {
     switch (type) {
       case T_TRUE:
@@ -268,18 +241,18 @@ export function readThrift(bytes: Uint8Array): Raw[] {
       case T_I64:
         return zigzag64();
       case T_DOUBLE: {
-        if (at + 8 > end) throw new Error("the thrift data ends early");
-        const value = view.getFloat64(at, true);
-        at += 8;
+        if (c.pos + 8 > end) throw new Error("the thrift data ends early");
+        const value = view.getFloat64(c.pos, true);
+        c.pos += 8;
         return value;
       }
       case T_BINARY: {
         const length = varint();
-        if (at + length > end) {
+        if (c.pos + length > end) {
           throw new Error(`a thrift binary of ${length} bytes exceeds the data`);
         }
-        const value = bytes.subarray(at, at + length);
-        at += length;
+        const value = bytes.subarray(c.pos, c.pos + length);
+        c.pos += length;
         return value;
       }
       case T_LIST:
@@ -288,7 +261,7 @@ export function readThrift(bytes: Uint8Array): Raw[] {
         const elementType = header & 0x0f;
         let size = header >> 4;
         if (size === 15) size = varint();
-        if (size > end - at && elementType !== T_TRUE && elementType !== T_FALSE) {
+        if (size > end - c.pos && elementType !== T_TRUE && elementType !== T_FALSE) {
           throw new Error(`a thrift list of ${size} elements exceeds the data`);
         }
         const values = new Array(size);
