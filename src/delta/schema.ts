@@ -132,12 +132,12 @@ function checkUniqueNames(schema: StructType): void {
   }
 }
 
-/** Describes a data type for messages: `integer`, `struct`, `array<string>`. */
+/** Describes a data type for messages: `integer`, `struct<a:long>`, `array<string>`. */
 export function typeName(type: DataType): string {
   if (typeof type === "string") return type;
   if (type.type === "array") return `array<${typeName(type.elementType)}>`;
   if (type.type === "map") return `map<${typeName(type.keyType)},${typeName(type.valueType)}>`;
-  return "struct";
+  return `struct<${type.fields.map((f) => `${f.name}:${typeName(f.type)}`).join(",")}>`;
 }
 
 /** Returns the primitive type of a field, or undefined if it is nested or unknown. */

@@ -395,3 +395,29 @@ Deno.test("write takes nested Parquet input that fits the table, and names the p
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("write refuses a --schema whose nested fields differ from the table's", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const table = await writeNested(dir);
+    const other = structuredClone(SCHEMA);
+    other.fields[1]!.type = {
+      type: "struct",
+      fields: [{ name: "gain", type: "float", nullable: true, metadata: {} }],
+    } as never;
+    await Deno.writeTextFile(`${dir}/other.json`, JSON.stringify(other));
+    const out = await cli([
+      "write",
+      table,
+      "--input",
+      `${dir}/a.ndjson`,
+      "--schema",
+      `${dir}/other.json`,
+    ]);
+    assert(out.code !== 0, out.stderr);
+    assert(out.stderr.includes("struct<gain:float>"), out.stderr);
+    assertEquals((await snapshotOf(openTable(table))).version, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
