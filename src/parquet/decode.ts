@@ -6,7 +6,7 @@
  * Dates, timestamps in microseconds as bigint, decimals as unscaled bigint.
  *
  * `readColumns` decodes each column chunk with our typed-array decoder
- * (`fast_decode.ts`) where it can, and with hyparquet's columnar reader
+ * (`column_reader.ts`) where it can, and with hyparquet's columnar reader
  * where it cannot (encodings, page types or codecs it does not know), chunk
  * by chunk; `readRecords` always uses hyparquet.
  *
@@ -29,7 +29,7 @@ import { describeType, representationOf } from "../columnar/types.ts";
 import { asyncBufferOf } from "./byte_source.ts";
 import { DECOMPRESSORS } from "./codecs.ts";
 import { type ConversionPlan, planConversion } from "./convert.ts";
-import { chunkRefusal, decodeChunkFast, type FastPlan, fastPlanOf } from "./fast_decode.ts";
+import { chunkRefusal, decodeChunkFast, type FastPlan, fastPlanOf } from "./column_reader.ts";
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
 import { findColumnTree, readNestedColumn } from "./nested_columns.ts";
 import { describeElement, leafKind } from "./schema.ts";

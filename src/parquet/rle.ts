@@ -1,7 +1,10 @@
 /**
  * The RLE / bit-packing hybrid encoding of Parquet, used for definition
- * levels and dictionary indexes. Writes straight into a `ByteBuffer` from
- * typed arrays, with no allocation per value.
+ * levels, dictionary indexes and RLE booleans, both ways: `writeRleHybrid`
+ * writes straight into a `ByteBuffer` from typed arrays, `HybridReader`
+ * reads into typed arrays (with `unpackBits` and `unpackBooleans`), with no
+ * allocation per value. Reads are bounds-checked against their section and
+ * throw a `RangeError` when it ends too early.
  *
  * Invariants: runs of 8 or more equal values become RLE runs; everything else
  * is bit-packed in groups of 8 (the last group padded with zeros, which
@@ -9,6 +12,7 @@
  */
 
 import type { ByteBuffer } from "./byte_buffer.ts";
+import { type Cursor, readVarint } from "./varint.ts";
 
 type Levels = Uint8Array | Int32Array | Uint32Array;
 
@@ -148,4 +152,158 @@ export function writePlainBooleans(
     bytes[p++] = b;
   }
   out.length = p;
+}
+
+// Reading.
+
+function truncated(what: string): RangeError {
+  return new RangeError(`${what} runs past the end of its page section`);
+}
+
+/** Packed bytes copied to 32-bit alignment, reused (decoding is synchronous). */
+let packedWords = new Int32Array(1024);
+let packedBytes = new Uint8Array(packedWords.buffer);
+/** The most values unpacked in one piece: 32-bit values then span less than 2^32 bits. */
+const MAX_UNPACK = 1 << 26;
+
+/**
+ * Unpacks `count` little-endian values of `width` bits (0..32) from
+ * `bytes[pos..]` into `out[at..]` as 32-bit patterns. The caller has checked
+ * that the bytes are there.
+ */
+export function unpackBits(
+  bytes: Uint8Array,
+  pos: number,
+  out: Int32Array,
+  at: number,
+  count: number,
+  width: number,
+): void {
+  if (width === 0) {
+    out.fill(0, at, at + count);
+    return;
+  }
+  if (count > MAX_UNPACK) {
+    // Keeps bit offsets below 2^32; each piece starts on a byte (8 values).
+    for (let done = 0; done < count; done += MAX_UNPACK) {
+      const n = Math.min(MAX_UNPACK, count - done);
+      unpackBits(bytes, pos + (done * width) / 8, out, at + done, n, width);
+    }
+    return;
+  }
+  // Reading aligned words is about three times faster than byte by byte.
+  const size = Math.ceil((count * width) / 8);
+  const needed = (size >> 2) + 2;
+  if (packedWords.length < needed) {
+    packedWords = new Int32Array(Math.max(needed, 2 * packedWords.length));
+    packedBytes = new Uint8Array(packedWords.buffer);
+  }
+  const words = packedWords;
+  if (size < 128) {
+    // Short runs (miniblocks): a loop is cheaper than two view objects.
+    for (let b = 0; b < size; b++) packedBytes[b] = bytes[pos + b]!;
+  } else packedBytes.set(bytes.subarray(pos, pos + size));
+  const mask = width === 32 ? -1 : (1 << width) - 1;
+  let bit = 0;
+  for (let i = at, end = at + count; i < end; i++) {
+    const k = bit >>> 5;
+    const shift = bit & 31;
+    let v = words[k]! >>> shift;
+    // Bits past the packed bytes (stale scratch) only ever land above the mask.
+    if (shift + width > 32) v |= words[k + 1]! << (32 - shift);
+    out[i] = v & mask;
+    bit += width;
+  }
+}
+
+/** Unpacks bit-packed booleans (least significant bit first) into 0/1 bytes. */
+export function unpackBooleans(
+  bytes: Uint8Array,
+  pos: number,
+  out: Uint8Array,
+  at: number,
+  count: number,
+): void {
+  let i = at;
+  const end = at + count;
+  for (; i + 8 <= end; i += 8) {
+    const b = bytes[pos++]!;
+    out[i] = b & 1;
+    out[i + 1] = (b >>> 1) & 1;
+    out[i + 2] = (b >>> 2) & 1;
+    out[i + 3] = (b >>> 3) & 1;
+    out[i + 4] = (b >>> 4) & 1;
+    out[i + 5] = (b >>> 5) & 1;
+    out[i + 6] = (b >>> 6) & 1;
+    out[i + 7] = b >>> 7;
+  }
+  if (i < end) {
+    const b = bytes[pos]!;
+    for (let k = 0; i < end; i++, k++) out[i] = (b >>> k) & 1;
+  }
+}
+
+/**
+ * A reader of the RLE / bit-packing hybrid, run by run, so that callers can
+ * fill a repeated run at once instead of value by value.
+ */
+export class HybridReader {
+  /** The value of the current RLE run (after `next` returned one). */
+  value = 0;
+  /** True when the run `next` returned is an RLE run. */
+  rle = false;
+  #c: Cursor;
+  #width: number;
+  #valueBytes: number;
+
+  constructor(c: Cursor, width: number) {
+    if (width > 32) throw new RangeError(`A bit width of ${width} exceeds 32`);
+    this.#c = c;
+    this.#width = width;
+    this.#valueBytes = (width + 7) >> 3;
+  }
+
+  /**
+   * Reads the next run, of at most `max` values. An RLE run sets `value`; a
+   * bit-packed run is unpacked into `out[at..]`. Returns the values taken.
+   */
+  next(out: Int32Array, at: number, max: number): number {
+    const c = this.#c;
+    const header = readVarint(c);
+    if ((header & 1) === 0) {
+      const count = Math.floor(header / 2);
+      if (c.pos + this.#valueBytes > c.end) throw truncated("An RLE run");
+      let v = 0;
+      for (let b = 0; b < this.#valueBytes; b++) v |= c.bytes[c.pos++]! << (8 * b);
+      this.rle = true;
+      this.value = v;
+      if (count === 0) return 0;
+      return Math.min(count, max);
+    }
+    const groups = Math.floor(header / 2);
+    const bytes = groups * this.#width;
+    const count = Math.min(groups * 8, max);
+    if (c.pos + Math.ceil((count * this.#width) / 8) > c.end) throw truncated("A bit-packed run");
+    unpackBits(c.bytes, c.pos, out, at, count, this.#width);
+    // A run may be cut short by the section end (the padding of the last group).
+    c.pos = Math.min(c.pos + bytes, c.end);
+    this.rle = false;
+    return count;
+  }
+
+  /** Reads `count` values into `out[at..]`. */
+  readAll(out: Int32Array, at: number, count: number): void {
+    let done = 0;
+    let empty = 0;
+    while (done < count) {
+      const n = this.next(out, at + done, count - done);
+      if (n === 0) {
+        // Some writers emit empty runs; a long series of them is a broken stream.
+        if (++empty > 64) throw new RangeError("A hybrid-encoded section holds only empty runs");
+        continue;
+      }
+      if (this.rle) out.fill(this.value, at + done, at + done + n);
+      done += n;
+    }
+  }
 }

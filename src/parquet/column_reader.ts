@@ -24,8 +24,10 @@ import type { ColumnMetaData, CompressionCodec, PageHeader } from "hyparquet";
 import { parquetHeader } from "./_hyparquet.ts";
 import type { ColumnValues } from "../columnar/batch.ts";
 import { DECOMPRESSORS } from "./codecs.ts";
-import { convertFixed, type FastPlan, wordsOf } from "./fast_convert.ts";
-import { type Cursor, HybridReader, readDeltaInt32, readDeltaInt64 } from "./fast_levels.ts";
+import { convertFixed, type FastPlan, wordsOf } from "./physical.ts";
+import { readDeltaInt32, readDeltaInt64 } from "./delta.ts";
+import { HybridReader } from "./rle.ts";
+import type { Cursor } from "./varint.ts";
 import {
   type Dictionary,
   fixedWords,
@@ -33,9 +35,9 @@ import {
   readPlain,
   readRleBooleans,
   scatter,
-} from "./fast_values.ts";
+} from "./plain.ts";
 
-export { type FastPlan, fastPlanOf } from "./fast_convert.ts";
+export { type FastPlan, fastPlanOf } from "./physical.ts";
 
 /** Whether a chunk was decoded, and if not, why the fast path left it alone. */
 export type ChunkOutcome = { decoded: true } | { decoded: false; reason: string };
