@@ -49,7 +49,9 @@ any size streams with bounded memory. The table format aligns its columns
 on the first 1000 rows. With --limit, no file is read once the rows are in.
 
 In ndjson and --json: timestamps are ISO-8601 UTC with microseconds, dates
-YYYY-MM-DD, int64 numbers (strings beyond 2^53), decimals strings, binary base64.
+YYYY-MM-DD, int64 numbers (strings beyond 2^53), decimals strings, binary base64;
+structs objects, arrays arrays, maps arrays of [key, value] pairs (in csv and
+table output, that JSON as text).
 
 ${GLOBAL_HELP}`;
 

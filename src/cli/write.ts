@@ -39,6 +39,10 @@ Parquet file of zero rows) commits nothing, creates no table and, with
 --mode overwrite, removes nothing. It exits 0; with --json the result says
 "committed": false and "emptyInput": true.
 
+NDJSON may hold nested values: objects for structs (and maps), arrays for
+arrays; CSV cells of nested columns hold JSON. Without a schema, objects are
+inferred as structs and arrays as arrays.
+
 Options:
   --input <file|->           The input file, or - for stdin
   --format <f>               csv, ndjson or parquet (default: from the file name)
