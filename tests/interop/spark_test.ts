@@ -302,6 +302,18 @@ export const CASES: SparkCase[] = [
     },
   },
   {
+    name: "column mapping by id with nested columns, appended and optimized",
+    deltaRsEngine: "datafusion",
+    async build(table) {
+      const options = { properties: { "delta.columnMapping.mode": "id" } };
+      await writeTable(table, sourceOf(batchOf(NESTED, NESTED_ROWS)), options);
+      await writeTable(table, sourceOf(batchOf(NESTED, NESTED_ROWS)));
+      const result = await optimizeTable(table, { targetFileSize: 1 << 30, minFiles: 2 });
+      assert(result.committed > 0, JSON.stringify(result.outcomes));
+      return NESTED_ROWS.length * 2;
+    },
+  },
+  {
     name: "column mapping by name with nested columns, appended, optimized and vacuumed",
     deltaRsEngine: "datafusion",
     async build(table) {
