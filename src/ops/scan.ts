@@ -78,11 +78,23 @@ export interface ScanStats {
   rowsReturned: number;
 }
 
-/** A scan in progress: the output fields, the batches, and running stats. */
+/** One piece of a scan's output: rows of one row group of one data file. */
+export interface ScanPiece {
+  /** The data file's path as the log names it (decoded). */
+  file: string;
+  batch: ColumnBatch;
+}
+
+/**
+ * A scan in progress: the output fields, the batches, and running stats.
+ * `batches` and `pieces` are two views of one stream: consume one of them.
+ */
 export interface Scan {
   fields: Field[];
   stats: ScanStats;
   batches: AsyncIterable<ColumnBatch>;
+  /** The batches with the file each came from; a file may give several. */
+  pieces: AsyncIterable<ScanPiece>;
 }
 
 const DEFAULT_READ_AHEAD_BYTES = 64 << 20;
@@ -218,12 +230,17 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     return project(out, outFields);
   }
 
-  async function* batches(): AsyncGenerator<ColumnBatch> {
+  async function* pieces(): AsyncGenerator<ScanPiece> {
     // Row groups are read in order with a bounded read-ahead: at most
     // `concurrency` groups and `readAheadBytes` compressed bytes in flight
     // (always at least one), and with a limit, no group beyond those that
     // may still be needed (a group gives at most its row count).
-    const pending: { batch: Promise<ColumnBatch>; bytes: number; rows: number }[] = [];
+    const pending: {
+      file: string;
+      batch: Promise<ColumnBatch>;
+      bytes: number;
+      rows: number;
+    }[] = [];
     let pendingBytes = 0;
     let pendingRows = 0;
     let fileIndex = 0;
@@ -254,7 +271,12 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
           const batch = readGroup(opened, group);
           // Handled when taken; until then, a failure must not go unobserved.
           batch.catch(() => {});
-          pending.push({ batch, bytes: group.compressedSize, rows: group.numRows });
+          pending.push({
+            file: decodeFilePath(opened.entry.add.path),
+            batch,
+            bytes: group.compressedSize,
+            rows: group.numRows,
+          });
           pendingBytes += group.compressedSize;
           pendingRows += group.numRows;
         }
@@ -267,7 +289,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
         if (batch.length > room) batch = sliceBatch(batch, 0, room);
         if (batch.length === 0) continue;
         stats.rowsReturned += batch.length;
-        yield batch;
+        yield { file: head.file, batch };
       }
     } finally {
       // Reads still in flight when the consumer stops are left to finish; their
@@ -275,7 +297,11 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
       pending.length = 0;
     }
   }
-  return { fields: outFields, stats, batches: batches() };
+  async function* batchesOf(source: AsyncIterable<ScanPiece>): AsyncGenerator<ColumnBatch> {
+    for await (const piece of source) yield piece.batch;
+  }
+  const stream = pieces();
+  return { fields: outFields, stats, batches: batchesOf(stream), pieces: stream };
 }
 
 /** A file chosen by data skipping. */

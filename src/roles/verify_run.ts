@@ -5,10 +5,11 @@
  * `(writer_id, batch_seq, neuron_id, timestamp_us)` appears twice, each
  * writer's batch sequences have no gaps, and the table passes `verify`.
  *
- * The table is read file by file, four columns only, so memory stays bounded
- * by one file whatever the size of the run. A key repeated within a file is
- * found directly; a batch repeated in two files is found because a batch is
- * one file (per partition), and by the row counts.
+ * The table is read row group by row group, four columns only, so memory
+ * stays bounded by one file's keys whatever the size of the run. A key
+ * repeated within a file is found directly, even across its row groups; a
+ * batch repeated in two files is found because a batch is one file (per
+ * partition), and by the row counts.
  */
 
 import type { Verification, VerificationCheck } from "../metrics/results.ts";
@@ -39,7 +40,30 @@ export async function verifyRun(
     columns: ["writer_id", "batch_seq", "neuron_id", "timestamp_us"],
     where: `session_id = '${sessionId.replaceAll("'", "''")}'`,
   });
-  for await (const batch of scan.batches) {
+  // The key groups of the file being read. A file gives one piece per row
+  // group, and a batch may span row groups, so a group's keys are checked for
+  // repeats once its file is done.
+  let currentFile: string | undefined;
+  const fileGroups = new Map<string, FileGroup>();
+  const finishFile = () => {
+    for (const group of fileGroups.values()) {
+      if (group.increasing) continue;
+      const keys = concatKeys(group.chunks);
+      keys.sort();
+      for (let i = 1; i < keys.length; i++) {
+        if (keys[i] === keys[i - 1]) {
+          duplicates++;
+          duplicateExample ||= `${group.writer} batch ${group.seq}`;
+        }
+      }
+    }
+    fileGroups.clear();
+  };
+  for await (const { file, batch } of scan.pieces) {
+    if (file !== currentFile) {
+      finishFile();
+      currentFile = file;
+    }
     const writers = batch.columns[0]!.values as string[];
     const seqs = batch.columns[1]!.values as BigInt64Array;
     const neurons = batch.columns[2]!.values as Int32Array;
@@ -70,38 +94,44 @@ export async function verifyRun(
       const perWriter = found.get(writer) ?? new Map<number, number>();
       perWriter.set(seq, (perWriter.get(seq) ?? 0) + count);
       found.set(writer, perWriter);
-      const files = (seenIn.get(key) ?? 0) + 1;
-      seenIn.set(key, files);
-      if (files > 1 && !partitioned) {
+      let group = fileGroups.get(key);
+      if (!group) {
+        const files = (seenIn.get(key) ?? 0) + 1;
+        seenIn.set(key, files);
+        group = {
+          writer,
+          seq,
+          files,
+          repeated: files > 1 && !partitioned,
+          base: micros(timeWords, runs[0]![0]),
+          last: -Infinity,
+          increasing: true,
+          chunks: [],
+        };
+        fileGroups.set(key, group);
+      }
+      if (group.repeated) {
         duplicates += count;
-        duplicateExample ||= `${writer} batch ${seq} (in ${files} files)`;
+        duplicateExample ||= `${writer} batch ${seq} (in ${group.files} files)`;
       }
       // Keys as exact doubles: microseconds since the batch's first sample
       // times 65536, plus the neuron. A batch comes out of the generator in
       // (tick, neuron) order, so strictly increasing keys prove uniqueness
-      // without sorting; otherwise sort and compare neighbours.
+      // without sorting; otherwise the file's keys of the batch are sorted.
       const keys = new Float64Array(count);
-      const base = micros(timeWords, runs[0]![0]);
       let k = 0;
-      let increasing = true;
       for (const [a, b] of runs) {
         for (let i = a; i < b; i++) {
-          const key = (micros(timeWords, i) - base) * 65536 + neurons[i]!;
-          if (k > 0 && key <= keys[k - 1]!) increasing = false;
-          keys[k++] = key;
+          const value = (micros(timeWords, i) - group.base) * 65536 + neurons[i]!;
+          if (value <= group.last) group.increasing = false;
+          group.last = value;
+          keys[k++] = value;
         }
       }
-      if (!increasing) {
-        keys.sort();
-        for (let i = 1; i < keys.length; i++) {
-          if (keys[i] === keys[i - 1]) {
-            duplicates++;
-            duplicateExample ||= `${writer} batch ${seq}`;
-          }
-        }
-      }
+      group.chunks.push(keys);
     }
   }
+  finishFile();
 
   let ackRows = 0;
   const missing: string[] = [];
@@ -177,6 +207,31 @@ export async function verifyRun(
     });
   }
   return { passed: checks.every((c) => c.passed), checks };
+}
+
+/** A batch's rows met so far in the file being read. */
+interface FileGroup {
+  writer: string;
+  seq: number;
+  /** How many files the batch was met in, this one included. */
+  files: number;
+  /** Met in an earlier file of an unpartitioned table: every row repeats. */
+  repeated: boolean;
+  base: number;
+  last: number;
+  increasing: boolean;
+  chunks: Float64Array[];
+}
+
+function concatKeys(chunks: Float64Array[]): Float64Array {
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Float64Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
 }
 
 /** Row `i` of int64 values (little-endian halves) as a double; exact below 2^53. */
