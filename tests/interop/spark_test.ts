@@ -273,6 +273,47 @@ export const CASES: SparkCase[] = [
     },
   },
   {
+    name:
+      "Spark's column-mapped table with deletion vectors, a renamed and a dropped column, after neuralake's append, optimize and vacuum",
+    deltaRsEngine: "datafusion",
+    async build(table) {
+      const fixture = fixture_("spark_dv_column_mapping");
+      await copyDir(fixturePath(fixture.name), new URL(table.uri).pathname);
+      const before = await snapshotOf(table);
+      assert([...before.files.values()].some((f) => f.deletionVector), "the fixture has vectors");
+      const text = '{"id":200,"new_name":"ours","amount":1.25}\n';
+      await writeTable(table, (fields) =>
+        ndjsonSourceFromStream(
+          ReadableStream.from([new TextEncoder().encode(text)]),
+          "append.ndjson",
+          fields ? { schema: fields } : {},
+        ));
+      const result = await optimizeTable(table, { targetFileSize: 1 << 30, minFiles: 2 });
+      assert(result.committed > 0, JSON.stringify(result.outcomes));
+      await vacuum(table.store, () => snapshotOf(table), {
+        retentionMs: 0,
+        allowShortRetention: true,
+        now: () => Date.now() + 30 * 86_400_000,
+      });
+      const after = await snapshotOf(table);
+      assert(![...after.files.values()].some((f) => f.deletionVector), "vectors were purged");
+      for await (const entry of Deno.readDir(new URL(table.uri).pathname)) {
+        assert(!entry.name.startsWith("deletion_vector_"), `${entry.name} was not vacuumed`);
+      }
+      // No deleted row came back, the renamed column kept its values and the
+      // dropped one stayed gone.
+      const ours = await readWithNeuralake(table);
+      assertEquals(
+        canonicalRows(ours.rows),
+        canonicalRows([
+          ...expectedRows(fixture.name),
+          { id: 200, new_name: "ours", amount: 1.25 },
+        ]),
+      );
+      return fixture.rows + 1;
+    },
+  },
+  {
     name: "Spark's in-commit-timestamp table, after neuralake's appends and optimize",
     deltaRsEngine: "datafusion",
     async build(table) {
