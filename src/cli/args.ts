@@ -44,10 +44,12 @@ export function parseCommandArgs(
   argv: string[],
   options: ParseArgsOptionsConfig,
 ): ParsedArgs {
+  const all: ParseArgsOptionsConfig = { ...GLOBAL_OPTIONS, ...options };
+  checkOptionNames(command, argv, all);
   try {
     const { values, positionals } = parseArgs({
       args: argv,
-      options: { ...GLOBAL_OPTIONS, ...options },
+      options: all,
       allowPositionals: true,
       strict: true,
     });
@@ -55,6 +57,77 @@ export function parseCommandArgs(
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), command);
   }
+}
+
+/**
+ * Refuses an unknown option before `parseArgs` does, naming the closest real
+ * one: "unknown option --limt; did you mean --limit?".
+ */
+function checkOptionNames(command: string, argv: string[], options: ParseArgsOptionsConfig): void {
+  const shorts = new Map<string, string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.short !== undefined) shorts.set(option.short, name);
+  }
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") return;
+    let name: string | undefined;
+    if (arg.startsWith("--")) {
+      name = arg.slice(2).split("=", 1)[0]!;
+      if (!Object.hasOwn(options, name)) {
+        const hint = closestName(name, Object.keys(options));
+        throw new UsageError(
+          `Unknown option --${name}${hint !== undefined ? `; did you mean --${hint}?` : ""}`,
+          command,
+        );
+      }
+      if (arg.includes("=")) continue;
+    } else if (arg.startsWith("-") && arg.length > 1 && !/^-\d/.test(arg)) {
+      const letter = arg[1]!;
+      name = shorts.get(letter);
+      if (name === undefined) {
+        throw new UsageError(
+          `Unknown option -${letter}`,
+          command,
+        );
+      }
+      if (arg.length > 2) continue;
+    }
+    // A string option takes the next argument as its value.
+    if (name !== undefined && options[name]?.type === "string") i++;
+  }
+}
+
+/** The option name closest to `name` by edit distance, if close enough. */
+export function closestName(name: string, names: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const candidate of names) {
+    const d = editDistance(name, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  const prefix = names.find((n) => n.startsWith(name) || name.startsWith(n));
+  if (bestDistance <= Math.max(2, Math.floor(name.length / 3))) return best;
+  return prefix;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        previous[j]! + 1,
+        current[j - 1]! + 1,
+        previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Reads a string flag, or undefined. */

@@ -5,6 +5,7 @@
 import { APPEND_HOLD_BUDGET_MS } from "../ops/append.ts";
 import { DEFAULT_VACUUM_RETENTION_MS, VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { formatDuration } from "../util/units.ts";
+import { formatCount } from "../report/format.ts";
 import { openTable } from "../ops/table.ts";
 import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { printJson, toJson, write } from "./output.ts";
@@ -46,6 +47,9 @@ Options:
   --metrics-addr <h:p>     With --every: serve /metrics and /healthz there
 
 ${GLOBAL_HELP}`;
+
+/** How many files `vacuum --dry-run` lists for people (`--json` lists all). */
+const DRY_RUN_LISTED = 50;
 
 /** Arguments of `vacuum`. */
 export interface VacuumArgs {
@@ -117,7 +121,12 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
     });
   } else {
     write(formatVacuum(table, result));
-    if (result.dryRun) { for (const m of result.plan.delete.slice(0, 50)) write(`  ${m.key}\n`); }
+    if (result.dryRun) {
+      const shown = result.plan.delete.slice(0, DRY_RUN_LISTED);
+      for (const m of shown) write(`  ${m.key}\n`);
+      const more = result.plan.delete.length - shown.length;
+      if (more > 0) write(`  … and ${formatCount(more)} more (use --json for all)\n`);
+    }
   }
   return result.failed.length ? 1 : 0;
 }

@@ -7,6 +7,7 @@ import { vacuum, type VacuumOptions, type VacuumResult } from "../ops/vacuum.ts"
 import { snapshotOf, type Table } from "../ops/table.ts";
 import { formatBytes, formatDuration } from "../util/units.ts";
 import { formatFields } from "./output.ts";
+import { formatCount } from "../report/format.ts";
 
 /** Runs one vacuum pass over a table. */
 export function vacuumOnce(table: Table, options: VacuumOptions): Promise<VacuumResult> {
@@ -27,12 +28,16 @@ export function formatVacuum(table: Table, result: VacuumResult): string {
     [
       result.dryRun ? "would delete" : "deleted",
       result.dryRun
-        ? `${plan.delete.length} files (${formatBytes(plan.bytes)})`
-        : `${result.filesDeleted} files (${formatBytes(result.bytesDeleted)})`,
+        ? `${formatCount(plan.delete.length)} files (${formatBytes(plan.bytes)})`
+        : `${formatCount(result.filesDeleted)} files (${formatBytes(result.bytesDeleted)})`,
     ],
     [
       "kept",
-      `${plan.kept.active} active, ${plan.kept.youngTombstone} recently removed, ${plan.kept.youngFile} recently written, ${plan.kept.hidden} hidden`,
+      `${formatCount(plan.kept.active)} active, ${
+        formatCount(plan.kept.youngTombstone)
+      } recently removed, ${formatCount(plan.kept.youngFile)} recently written, ${
+        formatCount(plan.kept.hidden)
+      } hidden`,
     ],
     ...(result.tempFilesDeleted
       ? [["temporary files", `${result.tempFilesDeleted} stale ones deleted`] as [string, string]]

@@ -24,6 +24,7 @@
  *   `commit`), children of the caller's span (the writer's `batch`).
  */
 
+import { formatDuration } from "../util/units.ts";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import type { Action, Add } from "../delta/actions.ts";
 import type { TransactionIntent } from "../delta/conflicts.ts";
@@ -224,9 +225,9 @@ export async function commitFiles(
   const beforeAttempt = async (): Promise<string | undefined> => {
     const heldMs = held.heldMs();
     if (heldMs > budget) {
-      return `its files were held ${
-        Math.round(heldMs)
-      } ms, past the ${budget} ms budget that vacuum's retention floor allows`;
+      return `its files were held ${formatDuration(heldMs)}, past the ${
+        formatDuration(budget)
+      } budget that vacuum's retention floor allows`;
     }
     if (check === "every-attempt" || (check === "first-attempt" && !checked)) {
       checked = true;

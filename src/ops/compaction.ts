@@ -15,6 +15,7 @@
  * never interfere. A lost bin leaves an unreferenced file for vacuum.
  */
 
+import { formatDuration } from "../util/units.ts";
 import type { Action, Add } from "../delta/actions.ts";
 import { decodeFilePath, partitionDirectory } from "../delta/partition.ts";
 import { checkCanWrite, inCommitTimestampsEnabled } from "../delta/protocol.ts";
@@ -132,7 +133,9 @@ export async function compactBin(
       ...(inCommitTimestampsEnabled(state.metadata) ? { inCommitTimestamps: true } : {}),
       beforeAttempt: async () => {
         if (performance.now() - uploaded > APPEND_HOLD_BUDGET_MS) {
-          return `its merged file was held past the ${APPEND_HOLD_BUDGET_MS} ms budget`;
+          return `its merged file was held past the ${
+            formatDuration(APPEND_HOLD_BUDGET_MS)
+          } budget`;
         }
         if (key !== undefined && table.store.headIsCheap && !(await table.store.head(key))) {
           return `its merged file ${key} is gone (deleted by a vacuum?)`;

@@ -30,6 +30,7 @@
  * writer uploaded and never committed) for the next full pass.
  */
 
+import { formatDuration } from "../util/units.ts";
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { Add, Remove } from "../delta/actions.ts";
@@ -242,7 +243,11 @@ export function vacuumRetention(
   const retention = options.retentionMs ?? tableRetention;
   if (retention < tableRetention && !options.allowShortRetention) {
     throw new RangeError(
-      `Refusing to vacuum with a retention of ${retention} ms, shorter than the table's ${tableRetention} ms: files that readers or uncommitted writers still need could be deleted. Pass --allow-short-retention if you are sure`,
+      `Refusing to vacuum with a retention of ${
+        formatDuration(retention)
+      }, shorter than the table's ${
+        formatDuration(tableRetention)
+      }: files that readers or uncommitted writers still need could be deleted. Pass --allow-short-retention if you are sure`,
     );
   }
   return retention;

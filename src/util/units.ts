@@ -91,11 +91,29 @@ export function formatBytes(bytes: number): string {
   return unit === 0 ? `${bytes} B` : `${value.toFixed(1)} ${units[unit]}`;
 }
 
-/** Formats milliseconds for people: `850 ms`, `12.3 s`, `4m 05s`. */
+/**
+ * Formats milliseconds for people: `850 ms`, `12.3 s`, `4m 05s`, `2h 05m`,
+ * `3d 04h`, and whole units in words: `1 min`, `10 min`, `1 hour`, `7 days`.
+ */
 export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  if (ms < 0) return `-${formatDuration(-ms)}`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const minutes = Math.floor(ms / 60_000);
-  const seconds = Math.round((ms % 60_000) / 1000);
-  return `${minutes}m ${String(seconds).padStart(2, "0")}s`;
+  const whole = (unit: number) => ms % unit === 0;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (whole(86_400_000)) return plural(ms / 86_400_000, "day");
+  if (ms < 86_400_000 && whole(3_600_000)) return plural(ms / 3_600_000, "hour");
+  if (ms < 3_600_000 && whole(60_000)) return `${ms / 60_000} min`;
+  const pad = (n: number) => String(n).padStart(2, "0");
+  if (ms >= 86_400_000) {
+    const hours = Math.round(ms / 3_600_000);
+    return `${Math.floor(hours / 24)}d ${pad(hours % 24)}h`;
+  }
+  if (ms >= 3_600_000) {
+    const minutes = Math.round(ms / 60_000);
+    return `${Math.floor(minutes / 60)}h ${pad(minutes % 60)}m`;
+  }
+  const seconds = Math.round(ms / 1000);
+  return `${Math.floor(seconds / 60)}m ${pad(seconds % 60)}s`;
 }

@@ -1,0 +1,92 @@
+/**
+ * What a newcomer reads is in human terms: durations in human units, an
+ * unknown flag answered with the closest real one, a cut list that says it
+ * is cut.
+ */
+
+import { closestName, parseCommandArgs, UsageError } from "../../src/cli/args.ts";
+import { vacuumRetention } from "../../src/ops/vacuum.ts";
+import { formatDuration } from "../../src/util/units.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
+import { cli } from "../_helpers/cli.ts";
+
+Deno.test("durations print in human units, whole ones in words", () => {
+  assertEquals(formatDuration(850), "850 ms");
+  assertEquals(formatDuration(12_300), "12.3 s");
+  assertEquals(formatDuration(60_000), "1 min");
+  assertEquals(formatDuration(600_000), "10 min");
+  assertEquals(formatDuration(245_000), "4m 05s");
+  assertEquals(formatDuration(3_600_000), "1 hour");
+  assertEquals(formatDuration(7_500_000), "2h 05m");
+  assertEquals(formatDuration(604_800_000), "7 days");
+  assertEquals(formatDuration(86_400_000), "1 day");
+  assertEquals(formatDuration(97_200_000), "1d 03h");
+});
+
+Deno.test("a refused vacuum retention is said in human units, not milliseconds", () => {
+  const error = assertThrows(
+    () => vacuumRetention({}, { retentionMs: 60_000 }),
+  );
+  assert(error instanceof RangeError);
+  assert(error.message.includes("retention of 1 min"), error.message);
+  assert(error.message.includes("the table's 7 days"), error.message);
+  assert(!/\d ms\b/.test(error.message), error.message);
+});
+
+Deno.test("an unknown option names the closest real one", () => {
+  const options = { limit: { type: "string" }, where: { type: "string" } } as const;
+  const error = assertThrows(
+    () => parseCommandArgs("scan", ["t", "--limt", "5"], options),
+  );
+  assert(error instanceof UsageError);
+  assertEquals(error.message, "Unknown option --limt; did you mean --limit?");
+  assertEquals(error.command, "scan");
+  const far = assertThrows(
+    () => parseCommandArgs("scan", ["t", "--zzzzzzzz"], options),
+  );
+  assertEquals(far.message, "Unknown option --zzzzzzzz");
+  assertEquals(closestName("dryrun", ["dry-run", "json"]), "dry-run");
+});
+
+Deno.test("every command answers a misspelt flag with a suggestion and exit status 2", async () => {
+  for (
+    const [argv, hint] of [
+      [["scan", "t", "--limt", "5"], "--limit"],
+      [["vacuum", "t", "--dryrun"], "--dry-run"],
+      [["history", "t", "--lmit", "2"], "--limit"],
+      [["stream", "--durration", "1s"], "--duration"],
+    ] as const
+  ) {
+    const r = await cli([...argv]);
+    assertEquals(r.code, 2, r.stderr);
+    assert(r.stderr.includes(`did you mean ${hint}?`), r.stderr);
+    assert(!r.stderr.includes("place it at the end"), r.stderr);
+  }
+});
+
+Deno.test("vacuum --dry-run says when its list of files is cut", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    const table = `${dir}/t`;
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"v":1}\n');
+    assertEquals((await cli(["write", table, "--input", `${dir}/rows.ndjson`])).code, 0);
+    // 53 orphan files, old enough for any retention floor.
+    const old = new Date(Date.now() - 30 * 86_400_000);
+    for (let i = 0; i < 53; i++) {
+      const path = `${table}/orphan-${String(i).padStart(2, "0")}.parquet`;
+      await Deno.writeFile(path, new Uint8Array([1]));
+      await Deno.utime(path, old, old);
+    }
+    const r = await cli(["vacuum", table, "--dry-run"]);
+    assertEquals(r.code, 0, r.stderr);
+    assert(r.stdout.includes("would delete"), r.stdout);
+    const listed = r.stdout.split("\n").filter((l) => l.includes("orphan-"));
+    assertEquals(listed.length, 50, r.stdout);
+    assert(r.stdout.includes("… and 3 more (use --json for all)"), r.stdout);
+    assert(/retention:\s+7 days\n/.test(r.stdout), r.stdout);
+    const json = await cli(["vacuum", table, "--dry-run", "--json"]);
+    assertEquals(JSON.parse(json.stdout).would_delete.length, 53);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
