@@ -82,7 +82,10 @@ function scalarJson(value: Scalar, type: PrimitiveType): string | number | boole
         ? Number(v)
         : v.toString();
     }
-    case "float":
+    case "float": {
+      const n = value as number;
+      return Number.isFinite(n) ? shortestFloat32(n) : String(n);
+    }
     case "double": {
       const n = value as number;
       return Number.isFinite(n) ? n : String(n);
@@ -93,6 +96,19 @@ function scalarJson(value: Scalar, type: PrimitiveType): string | number | boole
       return value as string | number | boolean;
     }
   }
+}
+
+/**
+ * A float32 value with float32 precision: the shortest decimal that reads
+ * back as the same float32 (`-0.0172289`, not `-0.017228897660970688`).
+ */
+export function shortestFloat32(n: number): number {
+  const single = Math.fround(n);
+  for (let digits = 1; digits < 9; digits++) {
+    const candidate = Number(single.toPrecision(digits));
+    if (Math.fround(candidate) === single) return candidate;
+  }
+  return Number(single.toPrecision(9));
 }
 
 /** Row `i` of a batch as a JSON object. */

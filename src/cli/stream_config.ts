@@ -55,6 +55,7 @@ the --config file, which beats the --profile defaults):
   --neurons <N>              Neurons per writer (default 1024)
   --regions <a,b,...>        Cortical regions (default M1,S1,PMd,PPC)
   --partition-by <a,b>       Partition columns of a new table
+  --out <dir>                Where run directories go (default ./neuralake-data/runs)
   --chaos <mode>             Inject faults; verification must still pass:
                                kill-writers[=N]    SIGKILL writers N times (default 3)
                                  at random moments, after an upload, after a commit

@@ -4,6 +4,7 @@
  * is cut.
  */
 
+import { cellJson, cellText } from "../../src/cli/cells.ts";
 import { closestName, parseCommandArgs, UsageError } from "../../src/cli/args.ts";
 import { vacuumRetention } from "../../src/ops/vacuum.ts";
 import { formatDuration } from "../../src/util/units.ts";
@@ -89,4 +90,26 @@ Deno.test("vacuum --dry-run says when its list of files is cut", async () => {
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("float32 values print with float32 precision", () => {
+  const x = Math.fround(-0.0172289);
+  assertEquals(String(x), "-0.017228899523615837");
+  assertEquals(cellText(x, "float"), "-0.0172289");
+  assertEquals(cellJson(x, "float"), -0.0172289);
+  assertEquals(cellText(Math.fround(0.1), "float"), "0.1");
+  assertEquals(cellText(Math.fround(16777217), "float"), "16777216");
+  // Every printed value reads back as the same float32.
+  for (const v of [1e-45, 3.4028234663852886e38, 1 / 3, -2.5, 123456.789]) {
+    const f = Math.fround(v);
+    assertEquals(Math.fround(Number(cellText(f, "float"))), f);
+  }
+  // Doubles keep double precision.
+  assertEquals(cellText(0.1 + 0.2, "double"), "0.30000000000000004");
+});
+
+Deno.test("stream --help lists --out", async () => {
+  const r = await cli(["stream", "--help"]);
+  assertEquals(r.code, 0);
+  assert(/--out <dir>/.test(r.stdout), r.stdout);
 });
