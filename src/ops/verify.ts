@@ -135,9 +135,11 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
     name: "row_counts_match_stats",
     passed: countProblems.length === 0,
     skipped: false,
-    detail: `${counted} files checked (${liveRows} live rows)${
-      withoutStats ? `, ${withoutStats} without stats` : ""
-    }${countProblems.length ? `, ${countProblems.length} wrong` : ""}`,
+    detail: `${counted.toLocaleString("en-US")} files checked (${
+      liveRows.toLocaleString("en-US")
+    } live rows)${withoutStats ? `, ${withoutStats} without stats` : ""}${
+      countProblems.length ? `, ${countProblems.length} wrong` : ""
+    }`,
     problems: countProblems.slice(0, MAX_PROBLEMS),
   });
 

@@ -58,7 +58,7 @@ export function headlineRows(r: RunResults): [string, string][] {
     : `${formatCount(t.versions.first)} to ${formatCount(t.versions.last)}`;
   return [
     ["Rows acknowledged", formatCount(t.rows_acknowledged)],
-    ["Rows per second", formatDecimal(t.rows_per_second, 1)],
+    ["Rows per second", formatCount(t.rows_per_second)],
     ["Commits", formatCount(t.commits)],
     ["Table versions", versions],
     ["Commit latency p50", formatMs(lat.commit.p50)],
@@ -87,7 +87,7 @@ export function writersTable(r: RunResults): TextTable {
     rows: r.writers.map((w) => [
       w.id,
       formatCount(w.rows),
-      formatDecimal(w.rows_per_second, 1),
+      formatCount(w.rows_per_second),
       formatCount(w.batches),
       formatCount(w.commits),
       formatCount(w.conflicts),
@@ -165,13 +165,37 @@ export function breakdownTable(r: RunResults): TextTable {
   stages.push(["encode", b.encode], ["upload", b.upload], ["commit", b.commit]);
   const total = stages.reduce((sum, [, ms]) => sum + (Number.isFinite(ms) ? ms : 0), 0);
   return {
-    header: ["stage", "time", "share"],
+    header: ["stage", "time (s)", "share"],
     rows: stages.map(([name, ms]) => [
       name,
-      formatMs(ms),
+      Number.isFinite(ms) ? formatDecimal(ms / 1000, 2) : "-",
       total > 0 ? `${formatDecimal((100 * ms) / total, 1)}%` : "-",
     ]),
   };
+}
+
+/**
+ * The run's settings as recorded in `streaming_results.json`, for people:
+ * durations (`*Ms`) in human units, sizes in bytes as sizes, counts with
+ * separators.
+ */
+export function settingsTable(r: RunResults): TextTable {
+  const rows: string[][] = [];
+  for (const [key, value] of Object.entries(r.config)) {
+    if (
+      value === null || value === undefined || typeof value === "object" && !Array.isArray(value)
+    ) {
+      continue;
+    }
+    let text: string;
+    if (typeof value === "number" && key.endsWith("Ms")) text = formatDuration(value);
+    else if (typeof value === "number" && /size|bytes/i.test(key)) text = formatSize(value);
+    else if (typeof value === "number" && key !== "seed") text = formatCount(value);
+    else if (Array.isArray(value)) text = value.join(", ");
+    else text = String(value);
+    rows.push([key, text]);
+  }
+  return { header: ["setting", "value"], rows };
 }
 
 /** The chaos actions, in time order. */

@@ -477,6 +477,19 @@ export function resolveConfig(sources: ConfigSources): StreamConfig {
   return config;
 }
 
+/**
+ * The configuration for machines (`streaming_results.json`): each value in
+ * the unit its key names, durations in ms (`*Ms`) and sizes in bytes.
+ */
+export function configValues(config: StreamConfig): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const spec of KEYS) {
+    const value = getKey(config, spec.key);
+    out[spec.key] = spec.kind === "rate" && value === 0 ? "max" : value;
+  }
+  return out;
+}
+
 /** The configuration for people and `config show`: durations and sizes spelled out. */
 export function describeConfig(config: StreamConfig): Record<string, string> {
   const out: Record<string, string> = {};

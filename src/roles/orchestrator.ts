@@ -30,7 +30,7 @@ import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
 import { type ChaosAction, ChaosScheduler, planChaos } from "./chaos.ts";
-import { describeConfig, type StreamConfig } from "./config.ts";
+import { configValues, type StreamConfig } from "./config.ts";
 import { type HostExit, type RoleHost, startProcessHost, startWorkerHost } from "./hosts.ts";
 import type { ChaosPhase, EventFields, Report, RoleKind, RoleSpec } from "./messages.ts";
 import { RunLedger } from "./run_ledger.ts";
@@ -94,7 +94,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     finishedAt: writersStoppedAt,
     writingEndedAt,
     table: table.uri,
-    config: { ...describeConfig(config), ...options.extraConfig },
+    config: { ...configValues(config), ...options.extraConfig },
     verification,
     verificationMs,
     chaosMode: config.chaos.mode,

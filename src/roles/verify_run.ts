@@ -161,20 +161,23 @@ export async function verifyRun(
       }
     }
   }
+  const count = (n: number) => n.toLocaleString("en-US");
   const list = (items: string[]) =>
     items.slice(0, 5).join("; ") + (items.length > 5 ? `; and ${items.length - 5} more` : "");
 
   checks.push({
     name: "rows_acknowledged_equal_rows_in_table",
     passed: ackRows === tableRows,
-    detail: `${ackRows} rows acknowledged, ${tableRows} rows of this run in the table`,
+    detail: `${count(ackRows)} rows acknowledged, ${
+      count(tableRows)
+    } rows of this run in the table`,
   });
   checks.push({
     name: "every_acknowledged_batch_present",
     passed: missing.length === 0 && wrongCount.length === 0,
     detail: missing.length + wrongCount.length === 0
       ? `${
-        [...acknowledged.values()].reduce((n, m) => n + m.size, 0)
+        count([...acknowledged.values()].reduce((n, m) => n + m.size, 0))
       } batches present with their row counts`
       : `missing: ${list(missing) || "none"}; wrong counts: ${list(wrongCount) || "none"}`,
   });
@@ -190,7 +193,7 @@ export async function verifyRun(
     passed: duplicates === 0,
     detail: duplicates === 0
       ? "(writer_id, batch_seq, neuron_id, timestamp_us) is unique"
-      : `${duplicates} repeated keys, first in ${duplicateExample}`,
+      : `${count(duplicates)} repeated keys, first in ${duplicateExample}`,
   });
   checks.push({
     name: "batch_sequences_contiguous",

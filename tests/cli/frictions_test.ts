@@ -6,6 +6,7 @@
 
 import { cellJson, cellText } from "../../src/cli/cells.ts";
 import { closestName, parseCommandArgs, UsageError } from "../../src/cli/args.ts";
+import { configValues, resolveConfig } from "../../src/roles/config.ts";
 import { vacuumRetention } from "../../src/ops/vacuum.ts";
 import { formatDuration } from "../../src/util/units.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -112,4 +113,16 @@ Deno.test("stream --help lists --out", async () => {
   const r = await cli(["stream", "--help"]);
   assertEquals(r.code, 0);
   assert(/--out <dir>/.test(r.stdout), r.stdout);
+});
+
+Deno.test("streaming_results.json keeps each setting in the unit its key names", () => {
+  const values = configValues(resolveConfig({ profile: "local", env: {} }));
+  assertEquals(values.durationMs, 30_000);
+  assertEquals(values.batchIntervalMs, 200);
+  assertEquals(typeof values["vacuum.retentionMs"], "number");
+  assertEquals(typeof values["compaction.intervalMs"], "number");
+  for (const [key, value] of Object.entries(values)) {
+    if (key.endsWith("Ms")) assertEquals(typeof value, "number", key);
+  }
+  assertEquals(values.rate, "max");
 });
