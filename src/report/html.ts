@@ -103,9 +103,17 @@ export function renderHtml(results: RunResults): string {
   const v = verdict(r.verification.passed);
   const commit = r.latency_ms.commit;
   const marks = chaosMarks(r);
+  // Both time charts span the whole run, so that their axes line up.
+  const xRange = [0, Number.isFinite(r.wall_seconds) ? r.wall_seconds : 0] as const;
   const throughput = lineChart(
     r.timeseries.throughput.map((p) => ({ x: p.t_s, y: p.rows_per_second })),
-    { title: "Acknowledged rows per second", xLabel: "run time (s)", yLabel: "rows/s", marks },
+    {
+      title: "Acknowledged rows per second",
+      xLabel: "run time (s)",
+      yLabel: "rows/s",
+      marks,
+      xRange,
+    },
   );
   const latency = histogramChart(
     r.histograms.commit_ms,
@@ -122,7 +130,14 @@ export function renderHtml(results: RunResults): string {
   );
   const files = lineChart(
     r.timeseries.file_count.map((p) => ({ x: p.t_s, y: p.files })),
-    { title: "Live data files", xLabel: "run time (s)", yLabel: "files", step: true, marks },
+    {
+      title: "Live data files",
+      xLabel: "run time (s)",
+      yLabel: "files",
+      step: true,
+      marks,
+      xRange,
+    },
   );
   const sections = [
     "<!DOCTYPE html>",

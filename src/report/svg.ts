@@ -190,7 +190,12 @@ function xAxis(ticks: number[], x: (v: number) => number, height: number): strin
  */
 export function lineChart(
   points: readonly Point[],
-  options: ChartOptions & { step?: boolean; marks?: readonly TimeMark[] },
+  options: ChartOptions & {
+    step?: boolean;
+    marks?: readonly TimeMark[];
+    /** An x range the axis covers at least, so that charts of one run share a time axis. */
+    xRange?: readonly [number, number];
+  },
 ): string {
   const data = points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y));
   if (data.length === 0) return noData(options);
@@ -210,6 +215,10 @@ export function lineChart(
   for (const m of marks) {
     minX = Math.min(minX, m.x);
     maxX = Math.max(maxX, m.x);
+  }
+  if (options.xRange !== undefined) {
+    minX = Math.min(minX, options.xRange[0]);
+    maxX = Math.max(maxX, options.xRange[1]);
   }
   const xDomain = padDomain(minX, maxX);
   const yDomain = padDomain(minY, maxY * 1.05, minY);

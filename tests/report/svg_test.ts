@@ -115,3 +115,18 @@ Deno.test("lineChart() marks kills and faults on the time axis, widening it to h
   const xs = [...svg.matchAll(/chaos-mark[^>]*x1="([\d.]+)"/g)].map((m) => Number(m[1]));
   assert.ok(xs[1]! <= 680 - 20 && xs[1]! > xs[0]!, String(xs));
 });
+
+Deno.test("lineChart() with a shared xRange gives charts of one run the same time axis", () => {
+  const xTicks = (svg: string) =>
+    [...svg.matchAll(/<line class="tick-mark" x1="([\d.]+)" y1="(\d+)"/g)]
+      .map((m) => m[1])
+      .join(",");
+  const options = { title: "t", xLabel: "run time (s)", yLabel: "y", xRange: [0, 30] as const };
+  const throughput = lineChart([{ x: 0, y: 5 }, { x: 30, y: 7 }], options);
+  const files = lineChart([{ x: 1.7, y: 3 }, { x: 29, y: 9 }], { ...options, step: true });
+  assert.equal(xTicks(files), xTicks(throughput));
+  assert.ok(xTicks(files).length > 0);
+  // Without it, the files chart starts where its data does.
+  const unaligned = lineChart([{ x: 1.7, y: 3 }, { x: 29, y: 9 }], { ...OPTIONS, step: true });
+  assert.notEqual(xTicks(unaligned), xTicks(throughput));
+});
