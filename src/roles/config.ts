@@ -6,6 +6,7 @@
  * every error names the key and where it came from.
  */
 
+import { parse as parseJsonc, type ParseError, printParseErrorCode } from "jsonc-parser";
 import { APPEND_HOLD_BUDGET_MS } from "../ops/append.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { InputError } from "../util/errors.ts";
@@ -354,32 +355,6 @@ export function getKey(config: StreamConfig, key: string): unknown {
   return value;
 }
 
-/** Removes // and /* *\/ comments and trailing commas from JSONC text. */
-export function stripJsonComments(text: string): string {
-  let out = "";
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (inString) {
-      out += c;
-      if (c === "\\") out += text[++i] ?? "";
-      else if (c === '"') inString = false;
-    } else if (c === '"') {
-      inString = true;
-      out += c;
-    } else if (c === "/" && text[i + 1] === "/") {
-      while (i < text.length && text[i] !== "\n") i++;
-      out += "\n";
-    } else if (c === "/" && text[i + 1] === "*") {
-      const end = text.indexOf("*/", i + 2);
-      const skipped = text.slice(i, end < 0 ? text.length : end + 2);
-      out += skipped.replace(/[^\n]/g, " ");
-      i = end < 0 ? text.length : end + 1;
-    } else out += c;
-  }
-  return out.replace(/,(\s*[}\]])/g, " $1");
-}
-
 /** Flattens a parsed config file into dotted keys, refusing unknown ones. */
 function flatten(value: unknown, origin: Origin, prefix = ""): [string, unknown][] {
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
@@ -404,26 +379,31 @@ function flatten(value: unknown, origin: Origin, prefix = ""): [string, unknown]
   return out;
 }
 
-/** Parses a JSON/JSONC config file's text into dotted settings. */
+/**
+ * Parses a JSON/JSONC config file's text into dotted settings: comments and
+ * trailing commas are allowed (by `jsonc-parser`, which leaves strings
+ * alone), and a syntax error names its line and column.
+ */
 export function parseConfigText(text: string, origin: Origin): [string, unknown][] {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(stripJsonComments(text));
-  } catch (error) {
-    const message = (error as Error).message;
-    const pos = /position (\d+)/.exec(message);
-    let where = {};
-    if (pos) {
-      const before = text.slice(0, Number(pos[1]));
-      const line = before.split("\n").length;
-      where = { line, column: String(Number(pos[1]) - before.lastIndexOf("\n")) };
-    }
-    throw new InputError(`Cannot parse config file ${origin}: ${message}`, {
-      file: origin,
-      ...where,
-    }, {
-      cause: error,
-    });
+  const errors: ParseError[] = [];
+  const parsed: unknown = parseJsonc(text, errors, {
+    allowTrailingComma: true,
+    disallowComments: false,
+  });
+  const first = errors[0];
+  if (first !== undefined) {
+    const before = text.slice(0, first.offset);
+    const line = before.split("\n").length;
+    const column = first.offset - before.lastIndexOf("\n");
+    const found = text.slice(first.offset, first.offset + Math.max(first.length, 1));
+    throw new InputError(
+      `Cannot parse config file ${origin}: ${
+        printParseErrorCode(first.error)
+      } at line ${line}, column ${column}${
+        found.trim() ? ` (found ${JSON.stringify(found)})` : ""
+      }`,
+      { file: origin, line, column: String(column) },
+    );
   }
   return flatten(parsed, origin);
 }

@@ -4,7 +4,6 @@ import {
   parseConfigText,
   PROFILES,
   resolveConfig,
-  stripJsonComments,
 } from "../../src/roles/config.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -71,11 +70,24 @@ Deno.test("a streaming vacuum retention shorter than the writers' commit window 
   );
 });
 
-Deno.test("stripJsonComments() keeps comment markers inside strings", () => {
-  assertEquals(JSON.parse(stripJsonComments('{"a": "x // y /* z */", // c\n "b": 1,}')), {
-    a: "x // y /* z */",
-    b: 1,
-  });
+Deno.test("a JSONC config keeps comment markers and trailing-comma lookalikes inside strings", () => {
+  assertEquals(
+    parseConfigText(
+      '{"table": "s3://b/x,]", // c\n "regions": ["a // b /* c */", "d,}",], /* e */}',
+      "x.jsonc",
+    ),
+    [["table", "s3://b/x,]"], ["regions", ["a // b /* c */", "d,}"]]],
+  );
+});
+
+Deno.test("a JSONC syntax error names the file, line and column", () => {
+  const error = assertThrows(
+    () => parseConfigText('{\n  "writers": 3,\n  "seed" 4\n}', "x.jsonc"),
+    "Cannot parse config file x.jsonc: ColonExpected at line 3, column 10",
+  );
+  assert(error instanceof InputError);
+  assertEquals(error.line, 3);
+  assertEquals(error.column, "10");
 });
 
 Deno.test("envName() maps keys to NEURALAKE_ variables", () => {
