@@ -81,80 +81,67 @@ export interface StreamConfig {
 
 const MiB = 1024 * 1024;
 
-/** The profiles' defaults. */
-export const PROFILES: Record<Profile, StreamConfig> = {
-  local: {
-    profile: "local",
-    table: "./neuralake-data/neural_signals",
-    out: "./neuralake-data/runs",
-    durationMs: 30_000,
-    writers: 3,
-    isolation: "worker",
-    rate: 0,
-    batchIntervalMs: 200,
-    batchRows: 100_000,
-    seed: 42,
-    neurons: 1024,
-    regions: ["M1", "S1", "PMd", "PPC"],
-    sampleRateHz: 1000,
-    partitionBy: [],
-    compaction: {
-      enabled: true,
-      intervalMs: 1_000,
-      minFiles: 8,
-      targetFileSize: 32 * MiB,
-      minRowGroupRows: 16_384,
-      checkpointEvery: 100,
-      logRetentionMs: 10 * 60_000,
-    },
-    vacuum: {
-      enabled: true,
-      intervalMs: 10_000,
-      retentionMs: 30_000,
-      allowShortRetention: true,
-      dryRun: false,
-    },
-    chaos: { mode: "none", kills: 3, faultRate: 0.02, partitionMs: 3_000, restartDelayMs: 500 },
-    stopTimeoutMs: 15_000,
+/** The `local` profile: a laptop demo with small files and short retention. */
+const LOCAL: StreamConfig = {
+  profile: "local",
+  table: "./neuralake-data/neural_signals",
+  out: "./neuralake-data/runs",
+  durationMs: 30_000,
+  writers: 3,
+  isolation: "worker",
+  rate: 0,
+  batchIntervalMs: 200,
+  batchRows: 100_000,
+  seed: 42,
+  neurons: 1024,
+  regions: ["M1", "S1", "PMd", "PPC"],
+  sampleRateHz: 1000,
+  partitionBy: [],
+  compaction: {
+    enabled: true,
+    intervalMs: 1_000,
+    minFiles: 8,
+    targetFileSize: 32 * MiB,
+    minRowGroupRows: 16_384,
+    checkpointEvery: 100,
+    logRetentionMs: 10 * 60_000,
   },
+  vacuum: {
+    enabled: true,
+    intervalMs: 10_000,
+    retentionMs: 30_000,
+    allowShortRetention: true,
+    dryRun: false,
+  },
+  chaos: { mode: "none", kills: 3, faultRate: 0.02, partitionMs: 3_000, restartDelayMs: 500 },
+  stopTimeoutMs: 15_000,
+};
+
+/**
+ * The profiles' defaults. `production` is `local` with only what differs:
+ * bigger batches and files, rarer maintenance, week-long retention.
+ */
+export const PROFILES: Record<Profile, StreamConfig> = {
+  local: LOCAL,
   production: {
+    ...LOCAL,
     profile: "production",
-    table: "./neuralake-data/neural_signals",
-    out: "./neuralake-data/runs",
-    durationMs: 30_000,
-    writers: 3,
-    isolation: "worker",
-    rate: 0,
-    batchIntervalMs: 200,
     batchRows: 200_000,
-    seed: 42,
-    neurons: 1024,
-    regions: ["M1", "S1", "PMd", "PPC"],
-    sampleRateHz: 1000,
-    partitionBy: [],
     compaction: {
-      enabled: true,
+      ...LOCAL.compaction,
       intervalMs: 30_000,
       minFiles: 16,
       targetFileSize: 128 * MiB,
       minRowGroupRows: 65_536,
-      checkpointEvery: 100,
       logRetentionMs: 30 * 86_400_000,
     },
     vacuum: {
-      enabled: true,
+      ...LOCAL.vacuum,
       intervalMs: 3_600_000,
       retentionMs: 7 * 86_400_000,
       allowShortRetention: false,
-      dryRun: false,
     },
-    chaos: {
-      mode: "none",
-      kills: 3,
-      faultRate: 0.02,
-      partitionMs: 3_000,
-      restartDelayMs: 1_000,
-    },
+    chaos: { ...LOCAL.chaos, restartDelayMs: 1_000 },
     stopTimeoutMs: 30_000,
   },
 };

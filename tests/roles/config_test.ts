@@ -1,5 +1,7 @@
 import {
   envName,
+  getKey,
+  KEYS,
   MIN_STREAM_RETENTION_MS,
   parseConfigText,
   PROFILES,
@@ -120,4 +122,28 @@ Deno.test("config show prints the effective settings and never the S3 secret", a
     assert(!out.includes(secret), "the secret key leaked");
     assert(!out.includes("session-token-secret-value"), "the session token leaked");
   }
+});
+
+Deno.test("the production profile is local with bigger files, rarer maintenance and long retention", () => {
+  const differing = KEYS.map((k) => k.key).filter((key) =>
+    JSON.stringify(getKey(PROFILES.local, key)) !== JSON.stringify(getKey(PROFILES.production, key))
+  );
+  assertEquals(differing, [
+    "profile",
+    "batchRows",
+    "compaction.intervalMs",
+    "compaction.minFiles",
+    "compaction.targetFileSize",
+    "compaction.minRowGroupRows",
+    "compaction.logRetentionMs",
+    "vacuum.intervalMs",
+    "vacuum.retentionMs",
+    "vacuum.allowShortRetention",
+    "chaos.restartDelayMs",
+    "stopTimeoutMs",
+  ]);
+  const p = resolveConfig({ profile: "production", env: {} });
+  assertEquals(p.compaction.targetFileSize, 128 * 1024 * 1024);
+  assertEquals(p.vacuum.retentionMs, 7 * 86_400_000);
+  assertEquals(p.writers, 3);
 });
