@@ -85,7 +85,8 @@ the --config file, which beats the --profile defaults):
   --metrics-addr <host:port> Serve /metrics (Prometheus text format) and /healthz
                              (200, or 503 with the reason) there while running`;
 
-const FLAG_KEYS: Record<string, string> = {
+/** The flags that set one configuration key each, by flag name. */
+export const FLAG_KEYS: Record<string, string> = {
   profile: "profile",
   duration: "durationMs",
   writers: "writers",

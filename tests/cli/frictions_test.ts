@@ -6,7 +6,8 @@
 
 import { cellJson, cellText } from "../../src/cli/cells.ts";
 import { closestName, parseCommandArgs, UsageError } from "../../src/cli/args.ts";
-import { configValues, resolveConfig } from "../../src/roles/config.ts";
+import { configValues, KEYS, resolveConfig } from "../../src/roles/config.ts";
+import { CONFIG_FLAGS, CONFIG_HELP, FLAG_KEYS } from "../../src/cli/stream_config.ts";
 import { vacuumRetention } from "../../src/ops/vacuum.ts";
 import { formatDuration } from "../../src/util/units.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -125,4 +126,15 @@ Deno.test("streaming_results.json keeps each setting in the unit its key names",
     if (key.endsWith("Ms")) assertEquals(typeof value, "number", key);
   }
   assertEquals(values.rate, "max");
+});
+
+Deno.test("every configuration flag is in the help and maps onto a configuration key", () => {
+  const keys = new Set(KEYS.map((k) => k.key));
+  for (const flag of Object.keys(CONFIG_FLAGS)) {
+    assert(new RegExp(`--${flag}\\b`).test(CONFIG_HELP), `--${flag} is missing from the help`);
+  }
+  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+    assert(flag in CONFIG_FLAGS, `--${flag} is not a flag`);
+    assert(keys.has(key), `--${flag} maps onto an unknown key ${key}`);
+  }
 });
