@@ -38,3 +38,16 @@ export async function cli(
     stderr: new TextDecoder().decode(out.stderr),
   };
 }
+
+/** The commit files in a local table's log, sorted; none when it has no log. */
+export async function commits(table: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(`${table}/_delta_log`)) {
+      if (e.name.endsWith(".json")) names.push(e.name);
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+  }
+  return names.sort();
+}

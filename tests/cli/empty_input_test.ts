@@ -6,19 +6,7 @@
 import type { Field } from "../../src/columnar/batch.ts";
 import { ParquetFileBuilder } from "../../src/parquet/encode.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { cli } from "../_helpers/cli.ts";
-
-async function commits(table: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(`${table}/_delta_log`)) {
-      if (e.name.endsWith(".json")) names.push(e.name);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
+import { cli, commits } from "../_helpers/cli.ts";
 
 Deno.test("write of an input without rows commits nothing and says so", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nl-empty-input-" });

@@ -8,19 +8,7 @@
 
 import { resolveConfig } from "../../src/roles/config.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
-import { cli } from "../_helpers/cli.ts";
-
-async function commits(table: string): Promise<string[]> {
-  const names: string[] = [];
-  try {
-    for await (const e of Deno.readDir(`${table}/_delta_log`)) {
-      if (e.name.endsWith(".json")) names.push(e.name);
-    }
-  } catch (error) {
-    if (!(error instanceof Deno.errors.NotFound)) throw error;
-  }
-  return names.sort();
-}
+import { cli, commits } from "../_helpers/cli.ts";
 
 const SCHEMA = (type: string) =>
   JSON.stringify({
