@@ -26,7 +26,10 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
     libraries: /^(csv-parse(\/[a-z]+)?|node:fs\/promises)$/,
   },
   // The orchestrator writes the run's report and metrics at the end of a run.
-  roles: { layers: ["ops", "sources", "metrics", "report", "storage", "util"] },
+  roles: {
+    layers: ["ops", "sources", "metrics", "report", "storage", "util"],
+    libraries: /^jsonc-parser$/,
+  },
   metrics: { layers: ["columnar", "util"], libraries: /^(csv-stringify(\/[a-z]+)?|prom-client)$/ },
   report: { layers: ["metrics", "util"] },
   cli: {

@@ -5,6 +5,7 @@
  */
 
 import { rowObject } from "../../src/cli/cells.ts";
+import type { ColumnType } from "../../src/columnar/types.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import type { Table } from "../../src/ops/table.ts";
 import { pythonPath } from "./pyarrow.ts";
@@ -89,7 +90,39 @@ export async function readWithNeuralake(
   });
   const rows: Record<string, unknown>[] = [];
   for await (const batch of scan.batches) {
-    for (let i = 0; i < batch.length; i++) rows.push(rowObject(batch, i));
+    for (let i = 0; i < batch.length; i++) {
+      const row = rowObject(batch, i);
+      for (const field of batch.fields) row[field.name] = storedFloats(row[field.name], field.type);
+      rows.push(row);
+    }
   }
   return { version: scan.stats.version, rows };
+}
+
+/**
+ * `scan` prints a float32 with float32 precision (`10.033434`); delta-rs,
+ * pyarrow and Spark give the stored float32 widened to a double
+ * (`10.033434104919434`). Both are the same float32: compare the stored value.
+ */
+function storedFloats(value: unknown, type: ColumnType): unknown {
+  if (value === null || value === undefined) return value;
+  if (typeof type === "string") {
+    return type === "float" && typeof value === "number" ? Math.fround(value) : value;
+  }
+  switch (type.type) {
+    case "struct": {
+      const row = value as Record<string, unknown>;
+      const out: Record<string, unknown> = {};
+      for (const f of type.fields) out[f.name] = storedFloats(row[f.name], f.type);
+      return out;
+    }
+    case "array":
+      return (value as unknown[]).map((v) => storedFloats(v, type.elementType));
+    case "map":
+      return (value as [unknown, unknown][]).map((
+        [k, v],
+      ) => [storedFloats(k, type.keyType), storedFloats(v, type.valueType)]);
+    default:
+      return value;
+  }
 }
