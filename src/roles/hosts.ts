@@ -91,7 +91,7 @@ export function startProcessHost(
       closed = true;
     });
   };
-  (async () => {
+  const reading = (async () => {
     let buffer = "";
     const decoder = new TextDecoder();
     for await (const chunk of child.stdout) {
@@ -115,7 +115,10 @@ export function startProcessHost(
       await child.stderr.pipeTo(file.writable).catch(() => {});
     })();
   }
-  const exited = child.status.then((status) => {
+  // The exit is reported only after every line the child wrote was handled:
+  // a role that reports `dying` and then kills itself must be seen dying
+  // before it is seen gone, or its chaos kill would count as a crash.
+  const exited = Promise.all([child.status, reading.catch(() => {})]).then(([status]) => {
     closed = true;
     writer.close().catch(() => {});
     return { code: status.signal ? null : status.code, signal: status.signal };
