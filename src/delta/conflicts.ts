@@ -8,6 +8,10 @@
  * - our own commit (same `txnId`): we already committed, so success;
  * - the same `txn` appId at an equal or higher version: the batch is already
  *   in the table, so success without writing it again;
+ * - the same `txn` appId at a lower version: another process committed part
+ *   of what this transaction read as not yet committed (a Kafka partition
+ *   that moved to another consumer), so this one is stale: conflict, as
+ *   Spark's `ConcurrentTransactionException`;
  * - a protocol or metadata change: conflict;
  * - a removal of a file this transaction read: conflict (two compactions of
  *   the same files; the loser drops its bin);
@@ -75,6 +79,33 @@ export const appAlreadyCommitted: ConflictRule = {
             rule: this.name,
             reason:
               `application "${mine.appId}" already committed version ${a.txn.version} (>= ${mine.version})`,
+          };
+        }
+      }
+    }
+    return NONE;
+  },
+};
+
+/**
+ * The winner committed one of our app markers at a lower version: someone
+ * else moved that application forward since we read it, so what we commit
+ * may overlap what it committed (a Kafka partition's offsets, reassigned
+ * while a batch was in flight). The caller must read the marker again.
+ */
+export const appCommittedConcurrently: ConflictRule = {
+  name: "appCommittedConcurrently",
+  check(intent, winner) {
+    if (intent.appTxns.length === 0) return NONE;
+    for (const a of winner) {
+      if (!("txn" in a)) continue;
+      for (const mine of intent.appTxns) {
+        if (a.txn.appId === mine.appId && a.txn.version < mine.version) {
+          return {
+            kind: "conflict",
+            rule: this.name,
+            reason: `application "${mine.appId}" committed version ${a.txn.version} ` +
+              `concurrently, after this transaction read it`,
           };
         }
       }
@@ -162,6 +193,7 @@ export const sameDomainChanged: ConflictRule = {
 export const CONFLICT_RULES: readonly ConflictRule[] = [
   ourOwnCommit,
   appAlreadyCommitted,
+  appCommittedConcurrently,
   protocolChanged,
   metadataChanged,
   removedFilesWeRead,

@@ -33,8 +33,20 @@ Deno.test("the same app id at an equal or higher version means already committed
     checkConflicts(intent, [{ txn: { appId: "writer-1", version: 9 } }]).kind,
     "already-committed",
   );
-  assertEquals(checkConflicts(intent, [{ txn: { appId: "writer-1", version: 6 } }]).kind, "none");
   assertEquals(checkConflicts(intent, [{ txn: { appId: "writer-2", version: 9 } }]).kind, "none");
+});
+
+Deno.test("the same app id committed concurrently at a lower version is a conflict", () => {
+  // A Kafka partition's batch of offsets 5..7 read the marker at 4; another
+  // consumer of the partition committed 5..6 meanwhile, so 5 and 6 would be
+  // written twice.
+  const intent = newIntent(3, { appTxns: [{ appId: "g:t:0", version: 7 }] });
+  const verdict = checkConflicts(intent, [{ txn: { appId: "g:t:0", version: 6 } }]);
+  assertEquals([verdict.kind, verdict.kind === "conflict" && verdict.rule], [
+    "conflict",
+    "appCommittedConcurrently",
+  ]);
+  assertEquals(checkConflicts(intent, [{ txn: { appId: "g:t:1", version: 6 } }]).kind, "none");
 });
 
 Deno.test("two compactions of the same file conflict", () => {
