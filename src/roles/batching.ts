@@ -43,16 +43,20 @@ export class BatchWindow {
     return this.limits.ratePerSecond * (now - this.#openedAt) / 1000 + this.#carry;
   }
 
-  /** The flush rule: the batch is full, or its window has run out. */
-  shouldComplete(now: number): boolean {
-    return this.rowsDue(now) >= this.limits.batchRows ||
-      now - this.#openedAt >= this.limits.batchIntervalMs;
+  /**
+   * The flush rule: the batch is full, or its window has run out. `rows`:
+   * the rows it holds, where they come from outside (Kafka ingest) rather
+   * than at the writer's rate.
+   */
+  shouldComplete(now: number, rows: number = this.rowsDue(now)): boolean {
+    return rows >= this.limits.batchRows || now - this.#openedAt >= this.limits.batchIntervalMs;
   }
 
-  /** How long until `shouldComplete` turns true, in ms (0 if it is). */
-  msUntilComplete(now: number): number {
-    if (this.shouldComplete(now)) return 0;
+  /** How long until `shouldComplete` turns true, in ms (0 if it is); `rows` as there. */
+  msUntilComplete(now: number, rows?: number): number {
+    if (this.shouldComplete(now, rows)) return 0;
     const byInterval = this.#openedAt + this.limits.batchIntervalMs - now;
+    if (rows !== undefined) return Math.max(1, byInterval);
     const byRows = (this.limits.batchRows - this.rowsDue(now)) / this.limits.ratePerSecond * 1000;
     return Math.max(1, Math.min(byInterval, Math.ceil(byRows)));
   }

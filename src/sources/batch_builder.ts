@@ -136,6 +136,18 @@ export class BatchBuilder {
     return ++this.#rows === this.#capacity;
   }
 
+  /**
+   * Drops the rows after the first `rows` and the record being set, so that
+   * a message that turned out bad leaves nothing behind (Kafka ingest adds a
+   * message's rows all or none).
+   */
+  rollback(rows: number): void {
+    if (rows < 0 || rows > this.#rows) throw new RangeError(`Cannot roll back to row ${rows}`);
+    for (const nulls of this.#nulls) nulls?.fill(0, rows, this.#rows + 1);
+    this.#rows = rows;
+    this.#serial++;
+  }
+
   /** Returns the rows so far as a batch, or undefined if there are none, and starts anew. */
   take(): ColumnBatch | undefined {
     const length = this.#rows;

@@ -1,0 +1,483 @@
+/**
+ * The ingest role: Kafka into a Delta table, exactly once. Messages of each
+ * assigned partition are batched (by rows and by time, the writer's flush
+ * rule in batching.ts) and every batch becomes one Parquet file and one
+ * commit through `appendBatch` (ops/append.ts), carrying the partition's
+ * marker `txn {appId: <group>:<topic>:<partition>, version: last offset}`.
+ *
+ * Invariants:
+ * - A partition is read from the offset after its marker in the table, on
+ *   start and on every assignment; Kafka's committed offsets are written
+ *   after each Delta commit, for lag monitoring only, and never read.
+ * - A batch is committed only if the table's marker is still the one it was
+ *   read after: checked against the latest commits before the commit, and by
+ *   the commit's conflict rules for commits that land meanwhile (a winner
+ *   holding the partition's marker, at any version, means another consumer
+ *   took the partition). A stale batch is dropped and the partition read
+ *   again from the table's marker: no offset is written twice or skipped.
+ * - A message is added all or none. One that is not a JSON object (or NDJSON
+ *   of them) fitting the table's columns goes to the dead-letter table
+ *   (dead_letter.ts), committed before the batch's rows under the same
+ *   marker; without a dead-letter table it stops the ingest, naming its
+ *   topic, partition and offset, with nothing of its batch committed.
+ * - On stop (a signal, `--duration`, `--until-idle`) what is buffered is
+ *   committed before the consumer leaves the group.
+ */
+
+import { appendBatch, type AppendTarget, appendTarget } from "../ops/append.ts";
+import { createTable, TableExistsError } from "../ops/create.ts";
+import {
+  checkCanWrite,
+  followTable,
+  lastAppVersion,
+  schemaFromFields,
+  type Snapshot,
+  snapshotOf,
+  type Table,
+  tableFields,
+  TableNotFoundError,
+} from "../ops/table.ts";
+import { MessageRows } from "../sources/message_rows.ts";
+import { NEURAL_FIELDS } from "../sources/neural.ts";
+import { log } from "../util/log.ts";
+import { BatchWindow } from "./batching.ts";
+import {
+  DEAD_LETTER_FIELDS,
+  type DeadLetter,
+  deadLetterBatch,
+  lettersToWrite,
+} from "../sources/dead_letter.ts";
+import { alreadyCommitted, isStale, partitionAppId, resumeOffset } from "./kafka_offsets.ts";
+import type { EventFields } from "./messages.ts";
+
+/** One Kafka message, as the role needs it. */
+export interface IngestMessage {
+  partition: number;
+  offset: bigint;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** The message's time stamp, in ms since the epoch. */
+  timestamp?: bigint | undefined;
+}
+
+/** What the consumer reports: a new assignment, or messages. */
+export type ConsumerEvent =
+  | { kind: "assigned"; partitions: number[] }
+  | { kind: "messages"; messages: IngestMessage[] };
+
+/**
+ * A consumer-group member for one topic, as the role drives it. After an
+ * `assigned` event, nothing is delivered until `seek` names where to read
+ * the assigned partitions from; after `seek`, no message read before it is
+ * delivered. Messages of a partition are delivered in offset order.
+ */
+export interface IngestConsumer {
+  /** The next event, or undefined when none came within `ms`. */
+  next(ms: number): Promise<ConsumerEvent | undefined>;
+  /** Reads each assigned partition from its offset (undefined: the earliest Kafka holds). */
+  seek(offsets: ReadonlyMap<number, bigint | undefined>): Promise<void>;
+  /** Commits Kafka offsets (the next offset to read, per partition), for lag monitoring. */
+  commitOffsets(offsets: ReadonlyMap<number, bigint>): Promise<void>;
+  /** Leaves the group and closes the connections. */
+  close(): Promise<void>;
+}
+
+/** Options of `runIngest`. */
+export interface IngestOptions {
+  table: Table;
+  /** Where bad messages go; without it a bad message stops the ingest. */
+  deadLetter?: Table | undefined;
+  topic: string;
+  group: string;
+  /** The most rows in a batch. */
+  batchRows: number;
+  /** The longest a batch stays open, in ms. */
+  batchIntervalMs: number;
+  /** Stop once every assigned partition has had no message for this long (ms). */
+  untilIdleMs?: number | undefined;
+  /** Aborted to stop gracefully: what is buffered is committed first. */
+  signal: AbortSignal;
+  /** This process's id in events. */
+  id: string;
+  /** Metrics events (role `writer`: an ingest process writes to the table). */
+  onEvent?: (event: EventFields) => void;
+}
+
+/** What an ingest did. */
+export interface IngestSummary {
+  messages: number;
+  rows: number;
+  batches: number;
+  deadLetters: number;
+  /** Batches dropped because another consumer committed their partition first. */
+  staleBatches: number;
+  /** The table's version after the last commit of this process, if any. */
+  version: number | undefined;
+  /** Why it stopped. */
+  stopped: "signal" | "idle";
+}
+
+/** A bad message with no dead-letter table to take it. */
+export class BadMessageError extends Error {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  constructor(topic: string, partition: number, offset: bigint, reason: string) {
+    super(
+      `Topic ${topic}, partition ${partition}, offset ${offset}: ${reason}. Nothing of its ` +
+        `batch was committed; pass --dead-letter <table> to set bad messages aside and go on`,
+    );
+    this.name = "BadMessageError";
+    this.topic = topic;
+    this.partition = partition;
+    this.offset = offset;
+  }
+}
+
+/** An assigned partition: where it stands in the table and what is buffered. */
+interface PartitionState {
+  partition: number;
+  appId: string;
+  /** The table's marker version this partition's buffer follows. */
+  committed: number | undefined;
+  /** The next offset expected (undefined: the earliest, not read yet). */
+  next: bigint | undefined;
+  /** The last offset in the buffer. */
+  last: bigint;
+  rows: MessageRows;
+  letters: DeadLetter[];
+  window: BatchWindow | undefined;
+  lastMessageAt: number;
+}
+
+/** A table's columns. */
+type Field = ReturnType<typeof tableFields>[number];
+
+/** A table the role appends to, with the snapshot it follows. */
+interface Sink {
+  table: Table;
+  snapshot: Snapshot;
+  target: AppendTarget;
+  fields: Field[];
+}
+
+/** Runs ingest until stopped, idle, or a bad message without a dead-letter table. */
+export async function runIngest(
+  consumer: IngestConsumer,
+  options: IngestOptions,
+): Promise<IngestSummary> {
+  const logger = log("ingest");
+  const main = await openSink(options.table, NEURAL_FIELDS, "neural_signals", false);
+  const dlq = options.deadLetter
+    ? await openSink(options.deadLetter, DEAD_LETTER_FIELDS, "dead_letters", true)
+    : undefined;
+  const limits = {
+    batchRows: options.batchRows,
+    batchIntervalMs: options.batchIntervalMs,
+    ratePerSecond: 0,
+  };
+  const parts = new Map<number, PartitionState>();
+  const summary: IngestSummary = {
+    messages: 0,
+    rows: 0,
+    batches: 0,
+    deadLetters: 0,
+    staleBatches: 0,
+    version: undefined,
+    stopped: "signal",
+  };
+  let assignedAt = Date.now();
+  let offsetCommits: Promise<void> = Promise.resolve();
+  const emit = (event: Omit<EventFields, "role" | "role_id">) =>
+    options.onEvent?.({ role: "writer", role_id: options.id, ...event });
+  const stopped = new Promise<undefined>((resolve) => {
+    if (options.signal.aborted) resolve(undefined);
+    options.signal.addEventListener("abort", () => resolve(undefined), { once: true });
+  });
+
+  const fresh = (partition: number, committed: number | undefined): PartitionState => ({
+    partition,
+    appId: partitionAppId(options.group, options.topic, partition),
+    committed,
+    next: resumeOffset(committed),
+    last: -1n,
+    rows: new MessageRows(main.fields, options.batchRows),
+    letters: [],
+    window: undefined,
+    lastMessageAt: Date.now(),
+  });
+
+  // Counts seeks: messages read before a seek are not taken after it.
+  let seeks = 0;
+  const seekAll = async () => {
+    seeks++;
+    const offsets = new Map<number, bigint | undefined>();
+    for (const p of parts.values()) offsets.set(p.partition, p.next);
+    await consumer.seek(offsets);
+  };
+
+  /** Empties a partition's buffer, and reads it again from the table's marker. */
+  const reset = (p: PartitionState, committed: number | undefined) => {
+    p.rows.take();
+    p.letters = [];
+    p.window = undefined;
+    p.committed = committed;
+    p.next = resumeOffset(committed);
+  };
+
+  const assign = async (partitions: number[]) => {
+    await followTable(main.table.store, main.snapshot);
+    const kept = new Set(partitions);
+    for (const p of parts.keys()) if (!kept.has(p)) parts.delete(p);
+    for (const partition of partitions) {
+      const inTable = lastAppVersion(
+        main.snapshot,
+        partitionAppId(options.group, options.topic, partition),
+      );
+      const p = parts.get(partition);
+      if (p === undefined) parts.set(partition, fresh(partition, inTable));
+      else if (isStale(p.committed, inTable)) reset(p, inTable);
+    }
+    assignedAt = Date.now();
+    logger.info("Assigned partitions {partitions} of {topic}; reading from {offsets}", {
+      partitions: partitions.join(",") || "none",
+      topic: options.topic,
+      offsets: [...parts.values()].map((p) => `${p.partition}@${p.next ?? "earliest"}`).join(" "),
+    });
+    await seekAll();
+  };
+
+  /** Commits a partition's buffered batch (dead letters first), or drops it if stale. */
+  const flush = async (p: PartitionState) => {
+    const rows = p.rows.rows;
+    if (rows === 0 && p.letters.length === 0) {
+      p.window = undefined;
+      return;
+    }
+    const started = performance.now();
+    const openedAt = p.window?.openedAt ?? Date.now();
+    const version = Number(p.last);
+    await followTable(main.table.store, main.snapshot);
+    const inTable = lastAppVersion(main.snapshot, p.appId);
+    if (isStale(p.committed, inTable)) {
+      return await drop(p, inTable, "another consumer committed it");
+    }
+    if (p.letters.length > 0 && dlq) {
+      await followTable(dlq.table.store, dlq.snapshot);
+      const letters = lettersToWrite(p.letters, lastAppVersion(dlq.snapshot, p.appId));
+      if (letters.length > 0) {
+        const result = await appendBatch(dlq.target, deadLetterBatch(letters, Date.now()), {
+          readVersion: dlq.snapshot.version,
+          txn: { appId: p.appId, version },
+          fileIndex: p.partition,
+          description: describe(options.group, version),
+        });
+        if (result.outcome.kind !== "committed") {
+          await followTable(main.table.store, main.snapshot);
+          return await drop(p, lastAppVersion(main.snapshot, p.appId), result.outcome.kind);
+        }
+        summary.deadLetters += letters.length;
+        logger.warning("{count} bad messages of partition {partition} went to {table}", {
+          count: letters.length,
+          partition: p.partition,
+          table: dlq.table.uri,
+        });
+      }
+    }
+    const batch = p.rows.take();
+    if (batch !== undefined) {
+      const result = await appendBatch(main.target, batch, {
+        readVersion: main.snapshot.version,
+        txn: { appId: p.appId, version },
+        fileIndex: p.partition,
+        description: describe(options.group, version),
+        commit: {
+          onLostRace: ({ version: lost }) =>
+            emit({ event: "commit_conflict", version: lost, batch_seq: version }),
+        },
+      });
+      const { outcome } = result;
+      if (outcome.kind !== "committed") {
+        await followTable(main.table.store, main.snapshot);
+        return await drop(p, lastAppVersion(main.snapshot, p.appId), outcome.reason);
+      }
+      summary.rows += batch.length;
+      summary.batches++;
+      summary.version = outcome.version;
+      p.committed = version;
+      emit({
+        event: "batch_committed",
+        version: outcome.version,
+        batch_seq: version,
+        rows: batch.length,
+        bytes: result.bytes,
+        files_out: result.files,
+        encode_ms: round(result.timings.encodeMs),
+        upload_ms: round(result.timings.uploadMs),
+        commit_ms: round(result.timings.commitMs),
+        total_ms: round(performance.now() - started),
+        visibility_ms: round(Date.now() - openedAt),
+        attempts: outcome.attempts,
+      });
+    }
+    p.letters = [];
+    p.window = undefined;
+    // Kafka's offsets follow the table, for lag monitoring; one commit at a time.
+    const offsets = new Map([[p.partition, p.last + 1n]]);
+    offsetCommits = offsetCommits.then(() => consumer.commitOffsets(offsets)).catch((error) =>
+      logger.warning("Could not commit Kafka offsets: {error}", { error: String(error) })
+    );
+  };
+
+  const drop = async (p: PartitionState, inTable: number | undefined, why: string) => {
+    summary.staleBatches++;
+    emit({ event: "batch_failed", batch_seq: Number(p.last), rows: p.rows.rows, detail: why });
+    logger.info(
+      "Dropped the batch of partition {partition} up to offset {offset} ({why}); " +
+        "reading again after {marker}",
+      {
+        partition: p.partition,
+        offset: String(p.last),
+        why,
+        marker: inTable ?? "none",
+      },
+    );
+    reset(p, inTable);
+    await seekAll();
+  };
+
+  const take = async (m: IngestMessage) => {
+    const p = parts.get(m.partition);
+    if (p === undefined) return;
+    if (p.next !== undefined && m.offset < p.next) return;
+    if (alreadyCommitted(m.offset, p.committed)) return;
+    const now = Date.now();
+    p.window ??= new BatchWindow(limits, now);
+    let outcome = p.rows.add(m.value);
+    if (outcome.kind === "full") {
+      const before = seeks;
+      await flush(p);
+      // A dropped batch is read again from the table's marker, this message too.
+      if (seeks !== before) return;
+      p.window ??= new BatchWindow(limits, now);
+      outcome = p.rows.add(m.value);
+    }
+    if (outcome.kind === "bad") {
+      if (!dlq) throw new BadMessageError(options.topic, m.partition, m.offset, outcome.error);
+      p.letters.push({
+        topic: options.topic,
+        partition: m.partition,
+        offset: m.offset,
+        timestamp: m.timestamp,
+        key: m.key,
+        value: m.value,
+        error: outcome.error,
+      });
+    }
+    summary.messages++;
+    p.last = m.offset;
+    p.next = m.offset + 1n;
+    p.lastMessageAt = now;
+  };
+
+  try {
+    for (;;) {
+      if (options.signal.aborted) break;
+      const now = Date.now();
+      for (const p of parts.values()) {
+        if (p.window?.shouldComplete(now, p.rows.rows + p.letters.length)) await flush(p);
+      }
+      if (options.untilIdleMs !== undefined && idle(now)) {
+        summary.stopped = "idle";
+        break;
+      }
+      let wait = 1000;
+      for (const p of parts.values()) {
+        if (p.window) wait = Math.min(wait, p.window.msUntilComplete(now, p.rows.rows));
+      }
+      const event = await Promise.race([consumer.next(Math.max(1, wait)), stopped]);
+      if (event === undefined) continue;
+      if (event.kind === "assigned") await assign(event.partitions);
+      else {
+        const before = seeks;
+        for (const m of event.messages) {
+          await take(m);
+          if (seeks !== before) break;
+        }
+      }
+    }
+    for (const p of parts.values()) await flush(p);
+    await offsetCommits;
+  } finally {
+    await consumer.close().catch((error) =>
+      logger.warning("Could not leave the consumer group cleanly: {error}", {
+        error: String(error),
+      })
+    );
+  }
+  return summary;
+
+  function idle(now: number): boolean {
+    const limit = options.untilIdleMs!;
+    if (parts.size === 0) return now - assignedAt >= limit;
+    for (const p of parts.values()) {
+      if (now - p.lastMessageAt < limit || p.window !== undefined) return false;
+    }
+    return true;
+  }
+}
+
+function describe(group: string, lastOffset: number) {
+  return {
+    operation: "STREAMING UPDATE",
+    operationParameters: { outputMode: "Append", queryId: group, epochId: lastOffset },
+    isBlindAppend: true,
+  };
+}
+
+/**
+ * Opens a table to append to, creating it with `fields` if it does not
+ * exist (the dead-letter table must have exactly those columns).
+ */
+async function openSink(
+  table: Table,
+  fields: Field[],
+  name: string,
+  exact: boolean,
+): Promise<Sink> {
+  let snapshot: Snapshot;
+  try {
+    snapshot = await snapshotOf(table);
+  } catch (error) {
+    if (!(error instanceof TableNotFoundError)) throw error;
+    try {
+      await createTable(table, { schema: schemaFromFields(fields), name });
+    } catch (error) {
+      if (!(error instanceof TableExistsError)) throw error;
+    }
+    snapshot = await snapshotOf(table);
+  }
+  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, { kind: "append" });
+  const columns = tableFields(snapshot.schema, snapshot.metadata.configuration);
+  if (exact) {
+    const same = columns.length === fields.length &&
+      columns.every((f, i) => f.name === fields[i]!.name && f.type === fields[i]!.type);
+    if (!same) {
+      throw new Error(
+        `The table ${table.uri} is not a dead-letter table: its columns (${
+          columns.map((f) => `${f.name} ${f.type}`).join(", ")
+        }) are not ${fields.map((f) => `${f.name} ${f.type}`).join(", ")}; name a new table`,
+      );
+    }
+  }
+  return {
+    table,
+    snapshot,
+    target: appendTarget(table.store, columns, snapshot.metadata.partitionColumns),
+    fields: columns,
+  };
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,157 @@
+import { createTable } from "../../src/ops/create.ts";
+import { appendBatch, appendTarget } from "../../src/ops/append.ts";
+import {
+  lastAppVersion,
+  openTable,
+  schemaFromFields,
+  snapshotOf,
+  type Table,
+} from "../../src/ops/table.ts";
+import type { Field } from "../../src/columnar/batch.ts";
+import { BadMessageError, type IngestOptions, runIngest } from "../../src/roles/ingest.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { batchOf } from "../_helpers/batches.ts";
+import { readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { FakeConsumer, FakeTopic } from "../_helpers/fake_consumer.ts";
+
+const FIELDS: Field[] = [
+  { name: "id", type: "long", nullable: false },
+  { name: "name", type: "string", nullable: true },
+];
+
+async function newTable(): Promise<Table> {
+  const dir = await Deno.makeTempDir({ prefix: "ingest-" });
+  const table = openTable(`${dir}/t`);
+  await createTable(table, { schema: schemaFromFields(FIELDS) });
+  return table;
+}
+
+function options(table: Table, extra: Partial<IngestOptions> = {}): IngestOptions {
+  return {
+    table,
+    topic: "t",
+    group: "g",
+    batchRows: 1000,
+    batchIntervalMs: 20,
+    untilIdleMs: 60,
+    signal: new AbortController().signal,
+    id: "ingest-test",
+    ...extra,
+  };
+}
+
+async function ids(table: Table): Promise<number[]> {
+  const { rows } = await readWithNeuralake(table);
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+/** Partition p's message at offset o carries id p * 1000 + o. */
+function fill(topic: FakeTopic, partition: number, count: number): void {
+  for (let i = 0; i < count; i++) {
+    const offset = topic.partitions[partition]!.length;
+    topic.produce(partition, JSON.stringify({ id: partition * 1000 + offset }));
+  }
+}
+
+Deno.test("ingest commits every message once: JSON objects, NDJSON, a txn per partition", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(2);
+  topic.produce(0, `{"id": 1, "name": "a"}`);
+  topic.produce(0, `{"id": 2}\n{"id": 3, "name": "c"}\n`);
+  topic.produce(1, `{\n  "id": 4\n}`);
+  const consumer = new FakeConsumer(topic, [0, 1]);
+  const summary = await runIngest(consumer, options(table));
+  assertEquals(await ids(table), [1, 2, 3, 4]);
+  const snapshot = await snapshotOf(table);
+  assertEquals([lastAppVersion(snapshot, "g:t:0"), lastAppVersion(snapshot, "g:t:1")], [1, 0]);
+  assertEquals([...consumer.committed].sort(), [[0, 2n], [1, 1n]]);
+  assertEquals([summary.messages, summary.rows, summary.stopped], [3, 4, "idle"]);
+  assert(consumer.closed, "the consumer left the group");
+});
+
+Deno.test("a restarted ingest reads from the table's markers, whatever Kafka committed", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(2);
+  fill(topic, 0, 5);
+  fill(topic, 1, 3);
+  await runIngest(new FakeConsumer(topic, [0, 1]), options(table));
+  fill(topic, 0, 4);
+  fill(topic, 1, 2);
+  const again = new FakeConsumer(topic, [0, 1]);
+  await runIngest(again, options(table));
+  assertEquals(again.seeks[0], new Map([[0, 5n], [1, 3n]]));
+  assertEquals(await ids(table), [0, 1, 2, 3, 4, 5, 6, 7, 8, 1000, 1001, 1002, 1003, 1004]);
+});
+
+Deno.test("a batch whose partition another consumer committed meanwhile is dropped and read again", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(1);
+  fill(topic, 0, 10);
+  const consumer = new FakeConsumer(topic, [0], 3);
+  let raced = false;
+  consumer.beforeDelivery = async (positions) => {
+    // After offsets 0..2 were delivered, another member commits 0..4 (a rebalance).
+    if (raced || positions.get(0) !== 3n) return;
+    raced = true;
+    const snapshot = await snapshotOf(table);
+    const rows = [0, 1, 2, 3, 4].map((id) => ({ id: BigInt(id), name: "other" }));
+    const result = await appendBatch(appendTarget(table.store, FIELDS, []), batchOf(FIELDS, rows), {
+      readVersion: snapshot.version,
+      txn: { appId: "g:t:0", version: 4 },
+      description: { operation: "STREAMING UPDATE" },
+    });
+    assertEquals(result.outcome.kind, "committed");
+  };
+  const summary = await runIngest(consumer, options(table, { batchIntervalMs: 1 }));
+  assert(raced, "the race was injected");
+  assertEquals(await ids(table), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assert(summary.staleBatches >= 1, `a stale batch was dropped: ${JSON.stringify(summary)}`);
+  assert(consumer.seeks.some((s) => s.get(0) === 5n), "it read again after the table's marker");
+});
+
+Deno.test("bad messages go to the dead-letter table once, with their offsets; good ones all land", async () => {
+  const table = await newTable();
+  const dir = await Deno.makeTempDir({ prefix: "ingest-dlq-" });
+  const deadLetter = openTable(`${dir}/dlq`);
+  const topic = new FakeTopic(1);
+  topic.produce(0, `{"id": 0}`);
+  topic.produce(0, `not json`);
+  topic.produce(0, `{"id": 2}`);
+  topic.produce(0, `{"id": "two"}`);
+  topic.produce(0, `{"id": 4}\n{"id": 5, "name": "five"}`);
+  topic.produce(0, `{"id": 6}\n{"idd": 7}`);
+  const run = () => runIngest(new FakeConsumer(topic, [0]), options(table, { deadLetter }));
+  const summary = await run();
+  assertEquals(summary.deadLetters, 3);
+  assertEquals(await ids(table), [0, 2, 4, 5]);
+  const letters = async () =>
+    (await readWithNeuralake(deadLetter)).rows.map((r) => [Number(r.offset), r.error]).sort();
+  const first = await letters();
+  assertEquals(first.map(([offset]) => offset), [1, 3, 5]);
+  for (const [, error] of first) assert(typeof error === "string" && error.length > 0);
+  assert(String(first[1]![1]).includes(`column "id"`), String(first[1]![1]));
+  assert(String(first[2]![1]).includes("value:2"), String(first[2]![1]));
+  // The table's marker is at 4 and the dead-letter table's at 5: a restart
+  // reads offset 5 again but does not write its letter twice.
+  await run();
+  assertEquals(await letters(), first);
+  assertEquals(await ids(table), [0, 2, 4, 5]);
+  const { rows } = await readWithNeuralake(deadLetter, undefined, ["value", "topic", "partition"]);
+  assertEquals(rows.find((r) => r.value !== null)?.topic, "t");
+});
+
+Deno.test("without a dead-letter table a bad message stops the ingest, naming where it is", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(2);
+  topic.produce(1, `{"id": 1}`);
+  topic.produce(1, `{"id": 2}`);
+  topic.produce(1, `{"id": 3`);
+  const consumer = new FakeConsumer(topic, [0, 1]);
+  const error = await assertRejects(
+    () => runIngest(consumer, options(table, { batchIntervalMs: 60_000 })),
+    "Topic t, partition 1, offset 2:",
+  );
+  assert(error instanceof BadMessageError, String(error));
+  assertEquals(await ids(table), [], "nothing of the batch was committed");
+  assert(consumer.closed, "the consumer left the group");
+});
