@@ -3,7 +3,8 @@
  * profile, config file, environment and flags, with S3 secrets redacted.
  */
 
-import { describeConfig, envName, getKey, KEYS } from "../roles/config.ts";
+import { describeConfig, getKey } from "../roles/config.ts";
+import { KEYS } from "../roles/config_keys.ts";
 import { redactedS3Config, resolveS3ConfigFromEnvironment } from "../storage/s3/config.ts";
 import { describeStoreUri } from "../storage/open.ts";
 import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals, UsageError } from "./args.ts";
@@ -53,7 +54,7 @@ export async function runConfig(parsed: ConfigArgs): Promise<number> {
   const shown = describeConfig(config);
   show(formatTable(
     ["key", "value", "environment variable"],
-    KEYS.map((k) => [k.key, shown[k.key] ?? String(getKey(config, k.key)), envName(k.key)]),
+    KEYS.map((k) => [k.key, shown[k.key] ?? String(getKey(config, k.key)), k.env]),
   ));
   if (s3) {
     show("\nS3:\n");

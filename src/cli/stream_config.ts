@@ -1,135 +1,207 @@
 /**
  * The flags that shape a streaming configuration, shared by `stream`, the
- * role commands and `config show`: they map onto the keys of
- * roles/config.ts, after the profile, the config file and the environment.
+ * role commands and `config show`. They are generated from the table of keys
+ * (roles/config_keys.ts): each key with a flag becomes a `parseArgs` option
+ * and a help line whose defaults are rendered from the profiles' values, and
+ * its value is applied after the profile, the config file and the
+ * environment. Only `--config` and `--metrics-addr`, which are not settings
+ * of a run, are declared here.
  */
 
 import type { ParseArgsOptionsConfig } from "node:util";
-import { type Profile, resolveConfig, type StreamConfig } from "../roles/config.ts";
+import { resolveConfig } from "../roles/config.ts";
+import {
+  KEYS,
+  type KeySpec,
+  keySpec,
+  type Profile,
+  type StreamConfig,
+} from "../roles/config_keys.ts";
 import { parseHostPort } from "../metrics/server.ts";
+import { formatBytesFlag, formatDurationFlag } from "../util/units.ts";
 import { type ParsedArgs, stringFlag, UsageError } from "./args.ts";
 
-/** Flags that set configuration keys. */
-export const CONFIG_FLAGS = {
-  profile: { type: "string" },
+/** The `parseArgs` options of the keys that have a flag. */
+export function flagOptions(keys: readonly KeySpec[]): ParseArgsOptionsConfig {
+  const options: ParseArgsOptionsConfig = {};
+  for (const { flag } of keys) {
+    if (flag) options[flag.name] = { type: flag.sets === undefined ? "string" : "boolean" };
+  }
+  return options;
+}
+
+/** Flags that shape the configuration, but are not keys of it. */
+const OTHER_FLAGS = {
   config: { type: "string" },
-  duration: { type: "string" },
-  writers: { type: "string" },
-  isolation: { type: "string" },
-  rate: { type: "string" },
-  "batch-interval": { type: "string" },
-  "batch-rows": { type: "string" },
-  seed: { type: "string" },
-  neurons: { type: "string" },
-  regions: { type: "string" },
-  "partition-by": { type: "string" },
-  out: { type: "string" },
-  chaos: { type: "string" },
-  "no-compaction": { type: "boolean" },
-  "compaction-interval": { type: "string" },
-  "min-files": { type: "string" },
-  "target-file-size": { type: "string" },
-  "checkpoint-every": { type: "string" },
-  "log-retention": { type: "string" },
-  "no-vacuum": { type: "boolean" },
-  "vacuum-interval": { type: "string" },
-  retention: { type: "string" },
-  "allow-short-retention": { type: "boolean" },
-  "dry-run": { type: "boolean" },
   "metrics-addr": { type: "string" },
 } as const satisfies ParseArgsOptionsConfig;
 
-/** Help text for the configuration flags. */
-export const CONFIG_HELP = `Configuration (flags beat NEURALAKE_* environment variables, which beat
-the --config file, which beats the --profile defaults):
-  --profile <p>              local (default: small files, short vacuum retention)
-                             or production (128MiB files, 7d retention)
-  --config <file>            A JSON or JSONC file of settings (see "config show")
-  --duration <d>             How long writers run (default 30s)
-  --writers <N>              Writer roles (default 3)
-  --isolation <i>            worker (default) or process
-  --rate <rows/s|max>        Total rows per second, or max (default max)
-  --batch-interval <d>       Cut a batch at least this often (default 200ms)
-  --batch-rows <N>           Most rows per batch (default 100000 local)
-  --seed <N>                 Generator seed (default 42)
-  --neurons <N>              Neurons per writer (default 1024)
-  --regions <a,b,...>        Cortical regions (default M1,S1,PMd,PPC)
-  --partition-by <a,b>       Partition columns of a new table
-  --out <dir>                Where run directories go (default ./neuralake-data/runs)
-  --chaos <mode>             Inject faults; verification must still pass:
-                               kill-writers[=N]    SIGKILL writers N times (default 3)
-                                 at random moments, after an upload, after a commit
-                               kill-compactor[=N]  kill the compactor mid-rewrite,
-                                 after a commit and at random moments
-                               kill-vacuum[=N]     kill vacuum mid-delete and at random
-                               storage-faults[=r]  fail a share r of storage requests
-                                 (default 0.02): 5xx, connection reset, a response
-                                 lost after the write applied, multi-second stalls
-                               partition[=d]       cut one role off from storage for
-                                 d (default 3s), as a network partition would
-                               disk-full           every write fails (no space left
-                                 on device) from half way into the run
-                             Killed roles restart; use --isolation process for real
-                             SIGKILLs
-  --no-compaction            Do not run the compaction role
-  --compaction-interval <d>  Time between compaction passes
-  --min-files <N>            Small files in a partition that trigger compaction
-  --target-file-size <size>  Size compacted files aim for
-  --checkpoint-every <N>     Versions between checkpoints (default 100)
-  --log-retention <d>        Age after which log files may be cleaned up
-  --no-vacuum                Do not run the vacuum role
-  --vacuum-interval <d>      Time between vacuum passes
-  --retention <d>            Vacuum retention (default 30s local, 7d production)
-  --allow-short-retention    Allow a retention below the table's (set in local)
-  --dry-run                  Vacuum only reports what it would delete
-  --metrics-addr <host:port> Serve /metrics (Prometheus text format) and /healthz
-                             (200, or 503 with the reason) there while running`;
+/** Flags that set configuration keys, plus `--config` and `--metrics-addr`. */
+export const CONFIG_FLAGS: ParseArgsOptionsConfig = { ...flagOptions(KEYS), ...OTHER_FLAGS };
 
-/** The flags that set one configuration key each, by flag name. */
-export const FLAG_KEYS: Record<string, string> = {
-  profile: "profile",
-  duration: "durationMs",
-  writers: "writers",
-  isolation: "isolation",
-  rate: "rate",
-  "batch-interval": "batchIntervalMs",
-  "batch-rows": "batchRows",
-  seed: "seed",
-  neurons: "neurons",
-  regions: "regions",
-  "partition-by": "partitionBy",
-  out: "out",
-  "compaction-interval": "compaction.intervalMs",
-  "min-files": "compaction.minFiles",
-  "target-file-size": "compaction.targetFileSize",
-  "checkpoint-every": "compaction.checkpointEvery",
-  "log-retention": "compaction.logRetentionMs",
-  "vacuum-interval": "vacuum.intervalMs",
-  retention: "vacuum.retentionMs",
+/** A value as a flag takes it, or undefined for an empty list. */
+function flagText(spec: KeySpec, value: unknown): string | undefined {
+  switch (spec.kind) {
+    case "duration":
+      return formatDurationFlag(value as number);
+    case "bytes":
+      return formatBytesFlag(value as number);
+    case "rate":
+      return value === 0 ? "max" : String(value);
+    case "list":
+      return (value as string[]).length === 0 ? undefined : (value as string[]).join(",");
+    default:
+      return String(value);
+  }
+}
+
+/** "(default 30s)", "(default 30s local, 7d production)", "(set in local)", or "". */
+function defaultNote(spec: KeySpec): string {
+  if (!spec.helpDefault) return "";
+  const { local, production } = spec.defaults;
+  if (spec.flag?.sets !== undefined) {
+    const set = (["local", "production"] as const).filter((p) =>
+      spec.defaults[p] === spec.flag!.sets
+    );
+    if (set.length === 2) return " (set by default)";
+    return set.length === 1 ? ` (set in ${set[0]})` : "";
+  }
+  const l = flagText(spec, local);
+  const p = flagText(spec, production);
+  if (l === undefined) return "";
+  return l === p ? ` (default ${l})` : ` (default ${l} local, ${p} production)`;
+}
+
+/** The help with `{key}` and `{production:key}` replaced by those defaults. */
+function expandHelp(help: string): string {
+  return help.replace(/\{(?:(production):)?([A-Za-z.]+)\}/g, (whole, production, key) => {
+    const spec = keySpec(key);
+    if (!spec) return whole;
+    return flagText(spec, spec.defaults[production === undefined ? "local" : "production"]) ??
+      "none";
+  });
+}
+
+const ARG_BY_KIND: Record<KeySpec["kind"], string> = {
+  string: "<text>",
+  int: "<N>",
+  duration: "<d>",
+  bytes: "<size>",
+  bool: "<true|false>",
+  list: "<a,b,...>",
+  rate: "<rows/s|max>",
+  enum: "<value>",
+  fraction: "<r>",
 };
 
-/** The settings of a `--chaos` value, such as `kill-compactor=2` or `storage-faults=0.05`. */
-export function chaosFlag(text: string, command: string): [string, string][] {
-  const [mode, value] = text.split("=", 2) as [string, string | undefined];
-  const valueKey: Record<string, string | undefined> = {
-    "none": undefined,
-    "kill-writers": "chaos.kills",
-    "kill-compactor": "chaos.kills",
-    "kill-vacuum": "chaos.kills",
-    "storage-faults": "chaos.faultRate",
-    "partition": "chaos.partitionMs",
-    "disk-full": undefined,
-  };
-  if (!(mode in valueKey) || (value !== undefined && valueKey[mode] === undefined)) {
+const HELP_WIDTH = 88;
+const HELP_COLUMN = 29;
+
+/** One flag's help: the flag in a column of its own, then the text, wrapped. */
+function helpLines(flag: string, text: string): string[] {
+  const lines: string[] = [];
+  let line = `  ${flag.padEnd(HELP_COLUMN - 3)} `;
+  for (const [i, segment] of text.split("\n").entries()) {
+    const indent = segment.length - segment.trimStart().length;
+    if (i > 0) {
+      lines.push(line.trimEnd());
+      line = " ".repeat(HELP_COLUMN + indent);
+    }
+    let fresh = true;
+    for (const word of segment.trim().split(" ")) {
+      if (!fresh && line.length + 1 + word.length > HELP_WIDTH) {
+        lines.push(line);
+        line = " ".repeat(HELP_COLUMN + indent + (indent > 0 ? 2 : 0)) + word;
+      } else line += (fresh ? "" : " ") + word;
+      fresh = false;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/** The help lines of the keys that have a flag, in table order. */
+export function flagHelp(keys: readonly KeySpec[]): string[] {
+  const lines: string[] = [];
+  for (const spec of keys) {
+    const flag = spec.flag;
+    if (!flag) continue;
+    const arg = flag.sets !== undefined ? "" : ` ${flag.arg ?? ARG_BY_KIND[spec.kind]}`;
+    const text = expandHelp(flag.help ?? spec.help) + defaultNote(spec);
+    lines.push(...helpLines(`--${flag.name}${arg}`, text));
+    if (spec.key === "profile") {
+      lines.push(
+        ...helpLines("--config <file>", 'A JSON or JSONC file of settings (see "config show")'),
+      );
+    }
+  }
+  return lines;
+}
+
+/** Help text for the configuration flags. */
+export const CONFIG_HELP = [
+  "Configuration (flags beat NEURALAKE_* environment variables, which beat",
+  "the --config file, which beats the --profile defaults):",
+  ...flagHelp(KEYS),
+  ...helpLines(
+    "--metrics-addr <host:port>",
+    "Serve /metrics (Prometheus text format) and /healthz (200, or 503 with the reason) there while running",
+  ),
+].join("\n");
+
+/**
+ * The settings of a flag whose value may carry a parameter, such as
+ * `--chaos kill-compactor=2` (chaos.mode and chaos.kills).
+ */
+function parameterSettings(spec: KeySpec, text: string, command: string): [string, string][] {
+  const flag = spec.flag!;
+  const parameters = flag.parameters ?? {};
+  const [value, parameter] = text.split("=", 2) as [string, string | undefined];
+  const key = parameters[value];
+  if (!Object.hasOwn(parameters, value) || (parameter !== undefined && key === undefined)) {
+    const placeholder: Partial<Record<KeySpec["kind"], string>> = {
+      int: "N",
+      fraction: "rate",
+      duration: "duration",
+    };
+    const forms = Object.entries(parameters)
+      .filter(([v]) => v !== spec.defaults.local)
+      .map(([v, k]) => k === undefined ? v : `${v}[=${placeholder[keySpec(k)!.kind] ?? "value"}]`);
     throw new UsageError(
-      `--chaos must be one of kill-writers[=N], kill-compactor[=N], kill-vacuum[=N], ` +
-        `storage-faults[=rate], partition[=duration], disk-full or none, got "${text}"`,
+      `--${flag.name} must be one of ${forms.join(", ")} or ${spec.defaults.local}, got "${text}"`,
       command,
     );
   }
-  const out: [string, string][] = [["chaos.mode", mode]];
-  if (value !== undefined) out.push([valueKey[mode]!, value]);
+  const out: [string, string][] = [[spec.key, value]];
+  if (parameter !== undefined) out.push([key!, parameter]);
   return out;
+}
+
+/** The settings of a `--chaos` value, such as `kill-compactor=2` or `storage-faults=0.05`. */
+export function chaosFlag(text: string, command: string): [string, string][] {
+  return parameterSettings(keySpec("chaos.mode")!, text, command);
+}
+
+/** The settings the flags of `keys` give, by dotted key, as text. */
+export function flagSettings(
+  keys: readonly KeySpec[],
+  args: ParsedArgs,
+  command: string,
+): [string, string][] {
+  const settings: [string, string][] = [];
+  for (const spec of keys) {
+    const flag = spec.flag;
+    if (!flag) continue;
+    if (flag.sets !== undefined) {
+      if (args.values[flag.name] === true) settings.push([spec.key, String(flag.sets)]);
+      continue;
+    }
+    const value = stringFlag(args, flag.name);
+    if (value === undefined) continue;
+    if (flag.parameters) settings.push(...parameterSettings(spec, value, command));
+    else settings.push([spec.key, value]);
+  }
+  return settings;
 }
 
 /** The `--metrics-addr` of a command, checked, or undefined. */
@@ -152,20 +224,8 @@ export async function configFromArgs(
   defaultProfile: Profile = "local",
   env: Record<string, string | undefined> = Deno.env.toObject(),
 ): Promise<StreamConfig> {
-  const flags: [string, string][] = [];
-  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
-    const value = stringFlag(args, flag);
-    if (value !== undefined) flags.push([key, value]);
-  }
+  const flags = flagSettings(KEYS, args, command);
   if (table !== undefined) flags.push(["table", table]);
-  if (args.values["no-compaction"] === true) flags.push(["compaction.enabled", "false"]);
-  if (args.values["no-vacuum"] === true) flags.push(["vacuum.enabled", "false"]);
-  if (args.values["allow-short-retention"] === true) {
-    flags.push(["vacuum.allowShortRetention", "true"]);
-  }
-  if (args.values["dry-run"] === true) flags.push(["vacuum.dryRun", "true"]);
-  const chaos = stringFlag(args, "chaos");
-  if (chaos !== undefined) flags.push(...chaosFlag(chaos, command));
   const path = stringFlag(args, "config");
   let file: { path: string; text: string } | undefined;
   if (path !== undefined) {

@@ -1,23 +1,25 @@
 /**
- * Configuration of a streaming run: the LOCAL and PRODUCTION profiles, a
+ * Resolution of a streaming run's configuration: the profile's defaults, a
  * JSON/JSONC config file, `NEURALAKE_*` environment overrides and command
- * line flags, applied in that order. Every key is declared once in `KEYS`
- * with its kind, so files, the environment and flags are validated alike and
- * every error names the key and where it came from.
+ * line flags, applied in that order. Every key is declared once, in the table
+ * of config_keys.ts, with its kind, so files, the environment and flags are
+ * parsed and validated alike by `parseValue`, and every error names the key
+ * and where it came from.
  */
 
 import { parse as parseJsonc, type ParseError, printParseErrorCode } from "jsonc-parser";
 import { APPEND_HOLD_BUDGET_MS } from "../ops/append.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { InputError } from "../util/errors.ts";
-import { CHAOS_MODES, type ChaosMode } from "./chaos.ts";
+import {
+  KEYS,
+  type KeySpec,
+  keySpec,
+  type Profile,
+  PROFILES,
+  type StreamConfig,
+} from "./config_keys.ts";
 import { formatBytes, formatDuration, parseBytes, parseDuration } from "../util/units.ts";
-
-/** The built-in profiles. */
-export type Profile = "local" | "production";
-
-/** Where roles run. */
-export type Isolation = "worker" | "process";
 
 /**
  * The longest a streaming writer holds an uploaded file before committing
@@ -31,221 +33,6 @@ export const WRITER_COMMIT_BUDGET_MS = APPEND_HOLD_BUDGET_MS;
  * one here says so up front instead of silently raising it.
  */
 export const MIN_STREAM_RETENTION_MS = VACUUM_RETENTION_FLOOR_MS;
-
-/** Everything a streaming run needs. */
-export interface StreamConfig {
-  profile: Profile;
-  table: string;
-  out: string;
-  durationMs: number;
-  writers: number;
-  isolation: Isolation;
-  /** Rows per second across all writers, or 0 for as fast as possible. */
-  rate: number;
-  batchIntervalMs: number;
-  batchRows: number;
-  seed: number;
-  neurons: number;
-  regions: string[];
-  sampleRateHz: number;
-  partitionBy: string[];
-  compaction: {
-    enabled: boolean;
-    intervalMs: number;
-    minFiles: number;
-    targetFileSize: number;
-    minRowGroupRows: number;
-    checkpointEvery: number;
-    logRetentionMs: number;
-  };
-  vacuum: {
-    enabled: boolean;
-    intervalMs: number;
-    retentionMs: number;
-    allowShortRetention: boolean;
-    dryRun: boolean;
-  };
-  chaos: {
-    mode: ChaosMode;
-    /** Kills of the target role (kill-writers, kill-compactor, kill-vacuum). */
-    kills: number;
-    /** The share of storage requests that fail (storage-faults), 0 to 1. */
-    faultRate: number;
-    /** How long a partition cuts one role off from storage (partition). */
-    partitionMs: number;
-    restartDelayMs: number;
-  };
-  /** How long stopping waits for in-flight batches before killing roles. */
-  stopTimeoutMs: number;
-}
-
-const MiB = 1024 * 1024;
-
-/** The `local` profile: a laptop demo with small files and short retention. */
-const LOCAL: StreamConfig = {
-  profile: "local",
-  table: "./neuralake-data/neural_signals",
-  out: "./neuralake-data/runs",
-  durationMs: 30_000,
-  writers: 3,
-  isolation: "worker",
-  rate: 0,
-  batchIntervalMs: 200,
-  batchRows: 100_000,
-  seed: 42,
-  neurons: 1024,
-  regions: ["M1", "S1", "PMd", "PPC"],
-  sampleRateHz: 1000,
-  partitionBy: [],
-  compaction: {
-    enabled: true,
-    intervalMs: 1_000,
-    minFiles: 8,
-    targetFileSize: 32 * MiB,
-    minRowGroupRows: 16_384,
-    checkpointEvery: 100,
-    logRetentionMs: 10 * 60_000,
-  },
-  vacuum: {
-    enabled: true,
-    intervalMs: 10_000,
-    retentionMs: 30_000,
-    allowShortRetention: true,
-    dryRun: false,
-  },
-  chaos: { mode: "none", kills: 3, faultRate: 0.02, partitionMs: 3_000, restartDelayMs: 500 },
-  stopTimeoutMs: 15_000,
-};
-
-/**
- * The profiles' defaults. `production` is `local` with only what differs:
- * bigger batches and files, rarer maintenance, week-long retention.
- */
-export const PROFILES: Record<Profile, StreamConfig> = {
-  local: LOCAL,
-  production: {
-    ...LOCAL,
-    profile: "production",
-    batchRows: 200_000,
-    compaction: {
-      ...LOCAL.compaction,
-      intervalMs: 30_000,
-      minFiles: 16,
-      targetFileSize: 128 * MiB,
-      minRowGroupRows: 65_536,
-      logRetentionMs: 30 * 86_400_000,
-    },
-    vacuum: {
-      ...LOCAL.vacuum,
-      intervalMs: 3_600_000,
-      retentionMs: 7 * 86_400_000,
-      allowShortRetention: false,
-    },
-    chaos: { ...LOCAL.chaos, restartDelayMs: 1_000 },
-    stopTimeoutMs: 30_000,
-  },
-};
-
-type Kind =
-  | "string"
-  | "int"
-  | "duration"
-  | "bytes"
-  | "bool"
-  | "list"
-  | "rate"
-  | "enum"
-  | "fraction";
-
-interface KeySpec {
-  /** The dotted key, as in config files. */
-  key: string;
-  kind: Kind;
-  values?: readonly string[];
-  min?: number;
-  doc: string;
-}
-
-/** Every configurable key. */
-export const KEYS: readonly KeySpec[] = [
-  { key: "profile", kind: "enum", values: ["local", "production"], doc: "Defaults to start from" },
-  { key: "table", kind: "string", doc: "Table path, file:// URI or s3://bucket/prefix" },
-  { key: "out", kind: "string", doc: "Directory for run outputs" },
-  { key: "durationMs", kind: "duration", min: 0, doc: "How long writers run (0: until stopped)" },
-  { key: "writers", kind: "int", min: 1, doc: "Number of writer roles" },
-  {
-    key: "isolation",
-    kind: "enum",
-    values: ["worker", "process"],
-    doc: "Deno workers or child processes",
-  },
-  { key: "rate", kind: "rate", doc: "Rows per second across writers, or max" },
-  { key: "batchIntervalMs", kind: "duration", min: 1, doc: "A batch is cut at least this often" },
-  { key: "batchRows", kind: "int", min: 1, doc: "Most rows in one batch" },
-  { key: "seed", kind: "int", doc: "Generator seed" },
-  { key: "neurons", kind: "int", min: 1, doc: "Neurons per writer" },
-  { key: "regions", kind: "list", doc: "Cortical regions" },
-  { key: "sampleRateHz", kind: "int", min: 1, doc: "Samples per second per neuron" },
-  { key: "partitionBy", kind: "list", doc: "Partition columns of a new table" },
-  { key: "compaction.enabled", kind: "bool", doc: "Run the compaction role" },
-  { key: "compaction.intervalMs", kind: "duration", min: 1, doc: "Time between compaction passes" },
-  { key: "compaction.minFiles", kind: "int", min: 2, doc: "Small files that trigger compaction" },
-  {
-    key: "compaction.targetFileSize",
-    kind: "bytes",
-    min: 1024,
-    doc: "Size compacted files aim for",
-  },
-  {
-    key: "compaction.minRowGroupRows",
-    kind: "int",
-    min: 1,
-    doc: "Row groups at least this big are copied",
-  },
-  { key: "compaction.checkpointEvery", kind: "int", min: 1, doc: "Versions between checkpoints" },
-  {
-    key: "compaction.logRetentionMs",
-    kind: "duration",
-    min: 1,
-    doc: "Age at which log files may go",
-  },
-  { key: "vacuum.enabled", kind: "bool", doc: "Run the vacuum role" },
-  { key: "vacuum.intervalMs", kind: "duration", min: 1, doc: "Time between vacuum passes" },
-  {
-    key: "vacuum.retentionMs",
-    kind: "duration",
-    min: 0,
-    doc: "Age at which unreferenced files may go",
-  },
-  { key: "vacuum.allowShortRetention", kind: "bool", doc: "Allow a retention below the table's" },
-  { key: "vacuum.dryRun", kind: "bool", doc: "Report only" },
-  { key: "chaos.mode", kind: "enum", values: CHAOS_MODES, doc: "Fault injection" },
-  { key: "chaos.kills", kind: "int", min: 0, doc: "Kills of the target role in a chaos run" },
-  {
-    key: "chaos.faultRate",
-    kind: "fraction",
-    doc: "Share of storage requests that fail (storage-faults)",
-  },
-  {
-    key: "chaos.partitionMs",
-    kind: "duration",
-    min: 1,
-    doc: "How long one role is cut off from storage (partition)",
-  },
-  {
-    key: "chaos.restartDelayMs",
-    kind: "duration",
-    min: 0,
-    doc: "Delay before a killed role restarts",
-  },
-  { key: "stopTimeoutMs", kind: "duration", min: 0, doc: "Grace period for in-flight batches" },
-];
-
-/** The environment variable of a key: `compaction.targetFileSize` -> `NEURALAKE_COMPACTION_TARGET_FILE_SIZE`. */
-export function envName(key: string): string {
-  const snake = key.replace(/Ms$/, "").replace(/\./g, "_").replace(/([a-z0-9])([A-Z])/g, "$1_$2");
-  return `NEURALAKE_${snake.toUpperCase()}`;
-}
 
 /** A source of settings, for messages: `config file neuralake.jsonc`, `environment`, `flag`. */
 export type Origin = string;
@@ -412,21 +199,21 @@ export function resolveConfig(sources: ConfigSources): StreamConfig {
   const env = sources.env ?? {};
   // The profile itself can come from any source; pick it first.
   const profileSetting = sources.flags?.find(([k]) => k === "profile")?.[1] ??
-    env[envName("profile")] ??
+    env[keySpec("profile")!.env] ??
     fileSettings.find(([k]) => k === "profile")?.[1] ??
     sources.profile ?? "local";
-  const profile = parseValue(KEYS[0]!, profileSetting, "profile") as Profile;
+  const profile = parseValue(keySpec("profile")!, profileSetting, "profile") as Profile;
   const config = structuredClone(PROFILES[profile]);
   const apply = (key: string, value: unknown, origin: Origin) => {
-    const spec = KEYS.find((k) => k.key === key);
+    const spec = keySpec(key);
     if (!spec) throw new InputError(`Unknown setting "${key}" in ${origin}`, { column: key });
     setKey(config, key, parseValue(spec, value, origin));
   };
   for (const [key, value] of fileSettings) apply(key, value, `config file ${sources.file!.path}`);
   for (const spec of KEYS) {
-    const value = env[envName(spec.key)];
+    const value = env[spec.env];
     if (value !== undefined && value !== "") {
-      apply(spec.key, value, `environment variable ${envName(spec.key)}`);
+      apply(spec.key, value, `environment variable ${spec.env}`);
     }
   }
   for (const [key, value] of sources.flags ?? []) apply(key, value, `flag for ${key}`);
@@ -467,7 +254,7 @@ export function describeConfig(config: StreamConfig): Record<string, string> {
       : spec.kind === "bytes"
       ? formatBytes(value as number)
       : spec.kind === "rate"
-      ? (value === 0 ? "max" : `${value} rows/s`)
+      ? (value === 0 ? "max" : `${value} ${spec.unit}`)
       : Array.isArray(value)
       ? value.join(",")
       : String(value);

@@ -5,7 +5,7 @@
  */
 
 import type { MetricsEvent } from "../metrics/events.ts";
-import type { StreamConfig } from "./config.ts";
+import type { StreamConfig } from "./config_keys.ts";
 
 /** The kinds of role. */
 export type RoleKind = "writer" | "compactor" | "vacuum";

@@ -16,7 +16,7 @@ import {
   tableFields,
   TableNotFoundError,
 } from "../ops/table.ts";
-import type { StreamConfig } from "./config.ts";
+import type { StreamConfig } from "./config_keys.ts";
 
 /** Opens the run's table. */
 export function streamTable(config: StreamConfig): Table {

@@ -117,3 +117,30 @@ export function formatDuration(ms: number): string {
   const seconds = Math.round(ms / 1000);
   return `${Math.floor(seconds / 60)}m ${pad(seconds % 60)}s`;
 }
+
+/**
+ * Formats milliseconds the way a flag takes them, in the largest unit that
+ * holds them whole: `200ms`, `30s`, `10m`, `1h`, `7d`.
+ */
+export function formatDurationFlag(ms: number): string {
+  const units: [string, number][] = [["d", 86_400_000], ["h", 3_600_000], ["m", 60_000], [
+    "s",
+    1000,
+  ]];
+  for (const [unit, size] of units) {
+    if (ms !== 0 && ms % size === 0) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * Formats a byte count the way a flag takes it, in the largest binary unit
+ * that holds it whole: `32MiB`, `1GiB`, `1000`.
+ */
+export function formatBytesFlag(bytes: number): string {
+  const units: [string, number][] = [["GiB", 1024 ** 3], ["MiB", 1024 ** 2], ["KiB", 1024]];
+  for (const [unit, size] of units) {
+    if (bytes !== 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}

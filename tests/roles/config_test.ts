@@ -1,12 +1,10 @@
 import {
-  envName,
   getKey,
-  KEYS,
   MIN_STREAM_RETENTION_MS,
   parseConfigText,
-  PROFILES,
   resolveConfig,
 } from "../../src/roles/config.ts";
+import { envName, KEYS, PROFILES } from "../../src/roles/config_keys.ts";
 import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { cli } from "../_helpers/cli.ts";
