@@ -37,56 +37,6 @@ export type PayloadSigning = "unsigned" | "sha256";
 
 const MiB = 1024 * 1024;
 
-/** Options that override the environment and the profile. */
-export interface S3Options {
-  /** The S3 endpoint, such as `https://minio.lab:9000`. @default AWS for the region */
-  endpoint?: string;
-  /** The signing region. @default AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1 */
-  region?: string;
-  /** Credentials to use instead of the environment and the profile. */
-  credentials?: S3CredentialValues | S3Credentials;
-  /** The profile to read from the shared files. @default AWS_PROFILE or "default" */
-  profile?: string;
-  /**
-   * Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key`.
-   * @default true for a custom endpoint, false for AWS
-   */
-  forcePathStyle?: boolean;
-  /** Allow a plain `http://` endpoint. @default AWS_ALLOW_HTTP, else false */
-  allowHttp?: boolean;
-  /**
-   * `sha256` signs a hash of every body; `unsigned` sends `UNSIGNED-PAYLOAD`
-   * and leaves integrity to TLS.
-   * @default "sha256" over http, "unsigned" over https
-   */
-  payloadSigning?: PayloadSigning;
-  /**
-   * A `put` of at least this many bytes uses a multipart upload. Below it a
-   * single PUT is cheaper: one request instead of three or more, and no
-   * server-side assembly. AWS suggests multipart from about 100 MB, where
-   * parallel parts start to beat one connection.
-   * @default 100 MiB
-   */
-  multipartThreshold?: number;
-  /** The size of each part of a multipart upload (at least 5 MiB). @default 16 MiB */
-  multipartPartSize?: number;
-  /** How many parts upload at once. @default 4 */
-  multipartConcurrency?: number;
-  /** The time allowed for one request, body included. @default 30000 */
-  requestTimeoutMs?: number;
-  /** Retries after the first attempt. @default AWS_MAX_ATTEMPTS - 1, else 8 */
-  maxRetries?: number;
-  /** No retry starts after this much time has passed since the first attempt. @default 60000 */
-  retryBudgetMs?: number;
-  /** The backoff between retries. @default { baseMs: 100, maxMs: 5000 } */
-  backoff?: BackoffOptions;
-  /**
-   * Probe on the first `putIfAbsent` that the server enforces `If-None-Match`.
-   * @default true
-   */
-  verifyConditionalWrites?: boolean;
-}
-
 export type { AwsSharedFiles } from "./credentials.ts";
 
 /** Where the endpoint came from. */
@@ -97,49 +47,82 @@ export type EndpointSource =
   | "profile"
   | "default";
 
-/** The fields of a resolved configuration. */
-export interface S3ConfigFields {
+/**
+ * The settings of a resolved S3 configuration, each declared once here:
+ * `S3Options`, `S3Config` and `RedactedS3Config` are derived from it.
+ */
+export interface S3Settings {
+  /** The signing region. @default AWS_REGION, AWS_DEFAULT_REGION, the profile, us-east-1 */
   region: string;
+  /** The S3 endpoint, such as `https://minio.lab:9000`. @default AWS for the region */
   endpoint: string;
+  /** Where the endpoint came from (not an option). */
   endpointSource: EndpointSource;
+  /**
+   * Address buckets as `endpoint/bucket/key` rather than `bucket.endpoint/key`.
+   * @default true for a custom endpoint, false for AWS
+   */
   forcePathStyle: boolean;
+  /** Allow a plain `http://` endpoint. @default AWS_ALLOW_HTTP, else false */
   allowHttp: boolean;
+  /**
+   * `sha256` signs a hash of every body; `unsigned` sends `UNSIGNED-PAYLOAD`
+   * and leaves integrity to TLS.
+   * @default "sha256" over http, "unsigned" over https
+   */
   payloadSigning: PayloadSigning;
+  /**
+   * A `put` of at least this many bytes uses a multipart upload. Below it a
+   * single PUT is cheaper: one request instead of three or more, and no
+   * server-side assembly. AWS suggests multipart from about 100 MB, where
+   * parallel parts start to beat one connection.
+   * @default 100 MiB
+   */
   multipartThreshold: number;
+  /** The size of each part of a multipart upload (at least 5 MiB). @default 16 MiB */
   multipartPartSize: number;
+  /** How many parts upload at once. @default 4 */
   multipartConcurrency: number;
+  /** The time allowed for one request, body included. @default 30000 */
   requestTimeoutMs: number;
+  /** Retries after the first attempt. @default AWS_MAX_ATTEMPTS - 1, else 8 */
   maxRetries: number;
+  /** No retry starts after this much time has passed since the first attempt. @default 60000 */
   retryBudgetMs: number;
+  /** The backoff between retries. @default { baseMs: 100, maxMs: 5000 } */
   backoff: BackoffOptions;
+  /**
+   * Probe on the first `putIfAbsent` that the server enforces `If-None-Match`.
+   * @default true
+   */
   verifyConditionalWrites: boolean;
+  /** The profile to read from the shared files. @default AWS_PROFILE or "default" */
   profile: string | undefined;
+  /** Credentials to use instead of the environment and the profile. */
   credentials: S3Credentials | undefined;
 }
+
+/**
+ * Options that override the environment and the profile: any setting but
+ * where the endpoint came from, with credentials as plain values too.
+ */
+export type S3Options =
+  & Partial<Omit<S3Settings, "endpointSource" | "profile" | "credentials">>
+  & { profile?: string; credentials?: S3CredentialValues | S3Credentials };
+
+/** A frozen copy of the settings, as the base of `S3Config`. */
+const FrozenSettings = class {
+  constructor(settings: S3Settings) {
+    Object.assign(this, settings);
+  }
+} as new (settings: S3Settings) => Readonly<S3Settings>;
 
 const inspectSymbol = Symbol.for("Deno.customInspect");
 
 /** A resolved S3 configuration. It never shows its secrets. */
-export class S3Config implements S3ConfigFields {
-  readonly region!: string;
-  readonly endpoint!: string;
-  readonly endpointSource!: EndpointSource;
-  readonly forcePathStyle!: boolean;
-  readonly allowHttp!: boolean;
-  readonly payloadSigning!: PayloadSigning;
-  readonly multipartThreshold!: number;
-  readonly multipartPartSize!: number;
-  readonly multipartConcurrency!: number;
-  readonly requestTimeoutMs!: number;
-  readonly maxRetries!: number;
-  readonly retryBudgetMs!: number;
-  readonly backoff!: BackoffOptions;
-  readonly verifyConditionalWrites!: boolean;
-  readonly profile!: string | undefined;
-  readonly credentials!: S3Credentials | undefined;
-
-  constructor(fields: S3ConfigFields) {
-    Object.assign(this, fields);
+export class S3Config extends FrozenSettings {
+  constructor(settings: S3Settings) {
+    super(settings);
     Object.freeze(this);
   }
 
@@ -158,51 +141,30 @@ export class S3Config implements S3ConfigFields {
   }
 }
 
-/** What `config show` prints: every setting, with secrets replaced. */
-export interface RedactedS3Config {
-  region: string;
-  endpoint: string;
-  endpointSource: EndpointSource;
-  addressing: "path" | "virtual-hosted";
-  allowHttp: boolean;
-  payloadSigning: PayloadSigning;
-  multipartThreshold: number;
-  multipartPartSize: number;
-  multipartConcurrency: number;
-  requestTimeoutMs: number;
-  maxRetries: number;
-  retryBudgetMs: number;
-  verifyConditionalWrites: boolean;
-  profile: string | null;
-  credentials: {
-    accessKeyId: string;
-    secretAccessKey: string;
-    sessionToken: string | null;
-    source: string;
-  } | null;
-}
+/** What `config show` prints: every setting but the backoff, with secrets replaced. */
+export type RedactedS3Config =
+  & Omit<S3Settings, "forcePathStyle" | "backoff" | "profile" | "credentials">
+  & {
+    addressing: "path" | "virtual-hosted";
+    profile: string | null;
+    credentials: {
+      accessKeyId: string;
+      secretAccessKey: string;
+      sessionToken: string | null;
+      source: string;
+    } | null;
+  };
 
 /**
  * Returns the configuration as plain JSON-able data with the secret access key
  * and the session token replaced by `<redacted>`.
  */
 export function redactedS3Config(config: S3Config): RedactedS3Config {
-  const credentials = config.credentials;
+  const { forcePathStyle, backoff: _backoff, profile, credentials, ...settings } = config;
   return {
-    region: config.region,
-    endpoint: config.endpoint,
-    endpointSource: config.endpointSource,
-    addressing: config.forcePathStyle ? "path" : "virtual-hosted",
-    allowHttp: config.allowHttp,
-    payloadSigning: config.payloadSigning,
-    multipartThreshold: config.multipartThreshold,
-    multipartPartSize: config.multipartPartSize,
-    multipartConcurrency: config.multipartConcurrency,
-    requestTimeoutMs: config.requestTimeoutMs,
-    maxRetries: config.maxRetries,
-    retryBudgetMs: config.retryBudgetMs,
-    verifyConditionalWrites: config.verifyConditionalWrites,
-    profile: config.profile ?? null,
+    ...settings,
+    addressing: forcePathStyle ? "path" : "virtual-hosted",
+    profile: profile ?? null,
     credentials: credentials
       ? {
         accessKeyId: credentials.accessKeyId,
