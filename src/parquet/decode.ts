@@ -103,14 +103,86 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
   const groups = selectGroups(file, options);
   const length = groups.reduce((n, g) => n + g.numRows, 0);
   const fields = options.fields;
+  const columns: Column[] = fields.map((field) => ({
+    values: allocateValues(field.type, length),
+    nulls: undefined,
+  }));
+  await decodeGroups(file, groups, options, { columns, length, at: 0 });
+  for (const column of columns) {
+    if (column.nulls && !column.nulls.includes(1)) column.nulls = undefined;
+  }
+  return { fields, columns, length };
+}
+
+/**
+ * Columns that `readColumnsInto` decodes into: `length` rows each, values
+ * allocated for the fields' types (`allocateValues`), written from row `at`
+ * on. A null mask is made (of `length` entries) where a null is first met.
+ */
+export interface ReadTarget {
+  columns: Column[];
+  length: number;
+  at: number;
+}
+
+/**
+ * Reads wanted columns of a file into rows of columns the caller owns, from
+ * `target.at` on, and returns how many rows it wrote: merging many small
+ * files decodes each straight into the output batch, with no batch per file
+ * and no concatenation. Null masks without a null are left in place.
+ *
+ * @example
+ * ```ts
+ * const fields = [{ name: "neuron_id", type: "integer" as const, nullable: true }];
+ * const columns = fields.map((f) => ({ values: allocateValues(f.type, 2_000) }));
+ * let at = 0;
+ * for (const file of files) {
+ *   at += await readColumnsInto(file, { fields }, { columns, length: 2_000, at });
+ * }
+ * ```
+ */
+export async function readColumnsInto(
+  file: ParquetFile,
+  options: ReadOptions,
+  target: ReadTarget,
+): Promise<number> {
+  const groups = selectGroups(file, options);
+  const rows = groups.reduce((n, g) => n + g.numRows, 0);
+  if (target.columns.length !== options.fields.length) {
+    throw new RangeError(
+      `Cannot read ${file.name} into ${target.columns.length} columns: ${options.fields.length} fields are wanted`,
+    );
+  }
+  if (!(target.at >= 0 && target.at + rows <= target.length)) {
+    throw new RangeError(
+      `Cannot read ${rows} rows of ${file.name} into rows ${target.at}.. of columns of ${target.length} rows`,
+    );
+  }
+  await decodeGroups(file, groups, options, target);
+  return rows;
+}
+
+/** Decodes the selected groups' rows into `target` from row `target.at` on. */
+async function decodeGroups(
+  file: ParquetFile,
+  groups: RowGroupInfo[],
+  options: ReadOptions,
+  target: ReadTarget,
+): Promise<void> {
+  const { length, at } = target;
+  const rows = groups.reduce((n, g) => n + g.numRows, 0);
+  const fields = options.fields;
   const schema = file.metadata.schema.slice();
   const plans = new Map<string, Planned>();
   const nested: { field: Field; tree: SchemaTree; column: Column }[] = [];
-  const columns: Column[] = fields.map((field) => {
-    const values = allocateValues(field.type, length);
+  fields.forEach((field, i) => {
+    const column = target.columns[i]!;
     const tree = findColumnTree(file, field);
     const stored = tree && file.columns.find((c) => c.element === tree.element);
-    if (!tree || !stored) return { values, nulls: new Uint8Array(length).fill(1) };
+    if (!tree || !stored) {
+      (column.nulls ??= new Uint8Array(length)).fill(1, at, at + rows);
+      return;
+    }
     if (typeof field.type !== "string") {
       if (!stored.nested) {
         throw new TypeError(
@@ -119,9 +191,9 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
           }: it is a flat column of ${describeElement(stored.element)}`,
         );
       }
-      const column: Column = { values, nulls: new Uint8Array(length) };
+      column.nulls ??= new Uint8Array(length);
       nested.push({ field, tree, column });
-      return column;
+      return;
     }
     if (stored.nested) {
       throw new TypeError(
@@ -132,19 +204,16 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
       throw new TypeError(`Cannot read column "${field.name}" of ${file.name} twice in one batch`);
     }
     const plan = planConversion(stored.element, stored.kind, field, file.name);
-    // The null mask is made when a null is first found: most columns have none.
-    const column: Column = { values, nulls: undefined };
     const fast = options.fastDecode === false
       ? "fast decoding is off"
       : fastPlanOf(plan.element, stored.kind, field);
     plans.set(stored.name, { field, plan, fast, column });
     schema[schema.indexOf(stored.element)] = plan.element;
-    return column;
   });
   if (plans.size && groups.length) {
     const metadata = { ...file.metadata, schema };
     const buffer = asyncBufferOf(file.source);
-    let base = 0;
+    let base = at;
     for (const group of groups) {
       const offset = base - group.rowStart;
       const slow = await readFast(file, group, plans, base, length, options.onChunkDecoded);
@@ -181,12 +250,9 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
     await readNestedColumn(file, groups, field, tree, {
       values: column.values as unknown[],
       nulls: column.nulls!,
+      at,
     });
   }
-  for (const column of columns) {
-    if (column.nulls && !column.nulls.includes(1)) column.nulls = undefined;
-  }
-  return { fields, columns, length };
 }
 
 /**

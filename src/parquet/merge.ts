@@ -16,11 +16,10 @@
  * offsets would be stale. The returned statistics are exact.
  */
 
-import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import { concatBatches, sliceBatch, takeRows } from "../columnar/batch.ts";
+import { allocateValues, type ColumnBatch, type Field, takeRows } from "../columnar/batch.ts";
 import { type ByteSource, bytesSource } from "./byte_source.ts";
 import { footerStatistics, type WriterChunk } from "./column_writer.ts";
-import { readColumns } from "./decode.ts";
+import { readColumns, readColumnsInto, type ReadTarget } from "./decode.ts";
 import {
   DEFAULT_ROW_GROUP_ROWS,
   type EncodedFile,
@@ -84,20 +83,12 @@ export async function mergeParquet(
   const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
   const sizeHint = files.reduce((n, f) => n + f.source.byteLength, 0) * 1.1 + 4096;
   const builder = new ParquetFileBuilder(fields, options, sizeHint);
-  let pending: ColumnBatch[] = [];
-  let pendingRows = 0;
-  let copied = 0;
-  let decoded = 0;
 
-  const flush = (all: boolean) => {
-    if (!pendingRows) return;
-    const batch = concatBatches(pending);
-    const take = all ? batch.length : batch.length - (batch.length % rowGroupRows);
-    builder.writeBatch(take === batch.length ? batch : sliceBatch(batch, 0, take));
-    pending = take === batch.length ? [] : [sliceBatch(batch, take, batch.length)];
-    pendingRows = batch.length - take;
-  };
-
+  // Which groups are copied and which decoded, and so how many rows the
+  // re-encoded row groups hold, before any byte is read: each output batch is
+  // allocated once, at its exact size, and small groups decode straight into it.
+  const steps: Step[] = [];
+  let decodedRows = 0;
   for (const [f, file] of files.entries()) {
     const sameSchema = file.metadata.schema.length === target.length &&
       file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
@@ -108,24 +99,94 @@ export async function mergeParquet(
       const stats = sameSchema && !keep && group.numRows >= options.minRowGroupRows
         ? copyableStats(file, group, fields)
         : undefined;
-      if (stats) {
-        await copyRowGroup(builder, file, group, stats);
-        copied++;
-      } else {
-        let batch = await readColumns(file, { fields, rowGroups: [group.index] });
-        if (keep) batch = takeRows(batch, keep);
-        pending.push(batch);
-        pendingRows += batch.length;
-        decoded++;
-        if (pendingRows >= rowGroupRows) flush(false);
+      if (stats) steps.push({ file, group, stats });
+      else {
+        const rows = keep ? keep.length : group.numRows;
+        steps.push({ file, group, keep, rows });
+        decodedRows += rows;
       }
     }
   }
-  flush(true);
+
+  let copied = 0;
+  let decoded = 0;
+  let out: ReadTarget | undefined;
+  const emit = () => {
+    for (const column of out!.columns) {
+      if (column.nulls && !column.nulls.includes(1)) column.nulls = undefined;
+    }
+    builder.writeBatch({ fields, columns: out!.columns, length: out!.length });
+    out = undefined;
+  };
+  const next = (): ReadTarget => {
+    if (out) return out;
+    const length = Math.min(rowGroupRows, decodedRows);
+    decodedRows -= length;
+    return out = {
+      columns: fields.map((field) => ({ values: allocateValues(field.type, length) })),
+      length,
+      at: 0,
+    };
+  };
+  for (const step of steps) {
+    if ("stats" in step) {
+      await copyRowGroup(builder, step.file, step.group, step.stats);
+      copied++;
+      continue;
+    }
+    decoded++;
+    if (step.rows === 0) continue;
+    const into = next();
+    const read = { fields, rowGroups: [step.group.index] };
+    if (!step.keep && step.rows <= into.length - into.at) {
+      into.at += await readColumnsInto(step.file, read, into);
+    } else {
+      // Rows to filter, or more than the batch has room for: decode on the side.
+      let batch = await readColumns(step.file, read);
+      if (step.keep) batch = takeRows(batch, step.keep);
+      for (let from = 0; from < batch.length;) {
+        const to = next();
+        const count = Math.min(batch.length - from, to.length - to.at);
+        copyRows(batch, from, count, to);
+        from += count;
+        to.at += count;
+        if (to.at === to.length) emit();
+      }
+    }
+    if (out && out.at === out.length) emit();
+  }
   const result = builder.finish();
   // NaN counts are not in Parquet footers, so copied groups leave them unknown.
   if (copied) { for (const column of result.columns) delete column.nanCount; }
   return { ...result, copiedRowGroups: copied, decodedRowGroups: decoded };
+}
+
+/** A row group to copy with its statistics, or to decode (keeping `keep`, `rows` rows). */
+type Step =
+  | { file: ParquetFile; group: RowGroupInfo; stats: ColumnStats[] }
+  | { file: ParquetFile; group: RowGroupInfo; keep: Uint32Array | undefined; rows: number };
+
+/** Copies rows [from, from + count) of a batch into `to` at `to.at`. */
+function copyRows(batch: ColumnBatch, from: number, count: number, to: ReadTarget): void {
+  batch.columns.forEach((column, c) => {
+    const into = to.columns[c]!;
+    if (Array.isArray(column.values)) {
+      const src = column.values as unknown[];
+      const dst = into.values as unknown[];
+      for (let i = 0; i < count; i++) dst[to.at + i] = src[from + i];
+    } else {
+      (into.values as Int32Array).set(
+        (column.values as Int32Array).subarray(from, from + count),
+        to.at,
+      );
+    }
+    if (column.nulls) {
+      (into.nulls ??= new Uint8Array(to.length)).set(
+        column.nulls.subarray(from, from + count),
+        to.at,
+      );
+    }
+  });
 }
 
 async function open(input: MergeInput): Promise<ParquetFile> {

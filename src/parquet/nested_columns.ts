@@ -230,7 +230,7 @@ export async function readNestedColumn(
   groups: readonly RowGroupInfo[],
   field: Field,
   tree: SchemaTree,
-  target: { values: unknown[]; nulls: Uint8Array },
+  target: { values: unknown[]; nulls: Uint8Array; at?: number },
 ): Promise<void> {
   // Decimals are read raw and converted here: hyparquet would make them floats.
   const schema = file.metadata.schema.map((element) =>
@@ -239,7 +239,7 @@ export async function readNestedColumn(
       : element
   );
   const name = tree.element.name;
-  let at = 0;
+  let at = target.at ?? 0;
   for (const group of groups) {
     let rows: Record<string, unknown>[] = [];
     try {

@@ -1,8 +1,9 @@
 /**
  * Tables that neuralake writes are read by delta-rs with exactly the same
- * rows, and neuralake reads the same rows back: plain, partitioned (with null
- * partitions), every primitive type with nulls, 500 commits with automatic
- * checkpoints, and an explicit checkpoint.
+ * rows, and neuralake reads the same rows back: plain, compacted (copied and
+ * re-encoded row groups), partitioned (with null partitions), every primitive
+ * type with nulls, 500 commits with automatic checkpoints, and an explicit
+ * checkpoint.
  */
 
 import type { Field } from "../../src/columnar/batch.ts";
@@ -10,6 +11,7 @@ import { NEURAL_FIELDS, NeuralGenerator } from "../../src/sources/neural.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { checkpointTable } from "../../src/ops/checkpoint.ts";
 import { snapshotOf } from "../../src/ops/table.ts";
+import { compactOnce } from "../../src/ops/compaction.ts";
 import { verifyTable } from "../../src/ops/verify.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
@@ -110,6 +112,44 @@ for (const backend of BACKENDS) {
     assertEquals(theirs.rows.length, 9000);
     assertEquals(canonicalRows(ours.rows), canonicalRows(theirs.rows));
     assertEquals(theirs.columns.map(([n]) => n), NEURAL_FIELDS.map((f) => f.name));
+  });
+
+  Deno.test(`${backend.name}: delta-rs reads a compacted table row for row, copied and re-encoded row groups alike`, async () => {
+    const { uri, table } = await backend.newTable("compacted");
+    const gen = new NeuralGenerator({ seed: 11 });
+    // Two files as a stream's writers leave them (one large row group each,
+    // copied byte for byte) and three small ones (decoded and re-encoded).
+    let startRow = 0;
+    for (const [seq, rows] of [20_000, 700, 20_000, 700, 700].entries()) {
+      const batch = gen.generate({
+        writerId: `writer-${seq % 2}`,
+        sessionId: "s1",
+        batchSeq: seq,
+        tick0: 1_700_000_000_000,
+        startRow,
+        rows,
+      });
+      startRow += rows;
+      await writeTable(table, sourceOf(batch));
+    }
+    const before = await readWithDeltaRs(uri, { storageOptions: backend.storageOptions() });
+    const bins = await compactOnce(table, await snapshotOf(table), {
+      targetFileSize: 1 << 30,
+      minFiles: 2,
+    });
+    assertEquals(
+      bins.map((b) => [b.kind, b.filesIn, b.copiedRowGroups, b.decodedRowGroups]),
+      [["committed", 5, 2, 3]],
+    );
+    const theirs = await readWithDeltaRs(uri, { storageOptions: backend.storageOptions() });
+    assertEquals(theirs.version, 5);
+    assertEquals(theirs.rows.length, 42_100);
+    assertEquals(canonicalRows(theirs.rows), canonicalRows(before.rows));
+    assertEquals(
+      canonicalRows((await readWithNeuralake(table)).rows),
+      canonicalRows(before.rows),
+    );
+    assertEquals((await snapshotOf(table)).files.size, 1);
   });
 
   Deno.test(`${backend.name}: delta-rs reads a partitioned table with null partitions`, async () => {

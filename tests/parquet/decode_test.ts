@@ -6,8 +6,18 @@
 
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { parquetTool, tagColumn, type Tagged } from "../_helpers/pyarrow.ts";
-import type { Field } from "../../src/columnar/batch.ts";
-import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
+import {
+  allocateValues,
+  type Column,
+  concatBatches,
+  type Field,
+} from "../../src/columnar/batch.ts";
+import {
+  bytesSource,
+  openParquet,
+  readColumns,
+  readColumnsInto,
+} from "../../src/parquet/decode.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { neuralBatch, recordingSource, tempDir } from "./_fixtures.ts";
 import { filesUnder, fixturePath } from "../_helpers/fixtures.ts";
@@ -245,6 +255,37 @@ Deno.test("readColumns projects, fills missing columns with nulls and widens typ
   assertEquals(evolved.columns[0]!.values, new BigInt64Array([-86_400_000_000n, 86_400_000_000n]));
   assertEquals(evolved.columns[1]!.values, [-700n, 700n]);
   assertEquals(evolved.columns[2]!.values, [-1234500n, 9999900n]);
+});
+
+Deno.test("readColumnsInto decodes file after file into columns the caller owns, nulls where a file lacks a column", async () => {
+  const a = neuralBatch(300, { tick0: 0 });
+  const b = neuralBatch(200, { tick0: 300 });
+  const narrow = { ...b, fields: b.fields.slice(0, 4), columns: b.columns.slice(0, 4) };
+  const files = [
+    await openParquet(bytesSource(encodeParquet(a).bytes, "a.parquet")),
+    await openParquet(bytesSource(encodeParquet(narrow).bytes, "b.parquet")),
+  ];
+  const fields = a.fields.map((f) => ({ ...f, nullable: true }));
+  const length = 600;
+  const columns: Column[] = fields.map((f) => ({ values: allocateValues(f.type, length) }));
+  let at = 50;
+  for (const file of files) at += await readColumnsInto(file, { fields }, { columns, length, at });
+  assertEquals(at, 550);
+  const whole = concatBatches([a, b]);
+  fields.forEach((field, c) => {
+    const got = tagColumn({ fields, columns, length }, c).slice(50, 550);
+    const want = tagColumn(whole, c);
+    if (c < 4) assertEquals(got, want, field.name);
+    else {
+      assertEquals(got.slice(0, 300), want.slice(0, 300), field.name);
+      assertEquals(got.slice(300), new Array(200).fill(null), `${field.name} of b.parquet is null`);
+    }
+    assertEquals(columns[c]!.nulls?.subarray(0, 50).includes(1) ?? false, false);
+  });
+  await assertRejects(
+    () => readColumnsInto(files[0]!, { fields }, { columns, length, at: 400 }),
+    "Cannot read 300 rows of a.parquet into rows 400..",
+  );
 });
 
 Deno.test("readColumns refuses a column it cannot convert, naming the column and both types", async () => {
