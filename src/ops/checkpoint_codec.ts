@@ -14,7 +14,6 @@ import { toAction } from "../delta/actions.ts";
 import type { CheckpointCodec } from "../delta/checkpoint.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
 import { openParquet, readRecords } from "../parquet/decode.ts";
-import { readRecordsByColumns } from "../parquet/records.ts";
 import { encodeRecords, type NestedField, type NestedType } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
 
@@ -144,10 +143,8 @@ export const parquetCheckpointCodec: CheckpointCodec = {
   async read(store: ObjectStore, key: string): Promise<Action[]> {
     const file = await openParquet(await objectSourceOf(store, key));
     const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-    // Column by column where the shapes allow (always, for classic
-    // checkpoints); the parsed statistics are not used, so never read.
-    const records = await readRecordsByColumns(file, columns, { skipFields: UNUSED_FIELDS }) ??
-      await readRecords(file, columns);
+    // The parsed statistics are not used, so never read.
+    const records = await readRecords(file, columns, { skipFields: UNUSED_FIELDS });
     const actions: Action[] = [];
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;

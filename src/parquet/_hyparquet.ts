@@ -10,12 +10,8 @@ import type { Writer } from "hyparquet-writer/src/types.js";
 import { writeColumn as writeColumnJs } from "hyparquet-writer/src/column.js";
 import { encodeNestedValues as encodeNestedValuesJs } from "hyparquet-writer/src/dremel.js";
 
-// Reading: page headers, pages, PLAIN values, conversions, schema shapes, enums.
+// Reading: page headers (Thrift) and the footer's enums; pages and values are our own.
 export { parquetHeader } from "hyparquet/src/column.js";
-export { convert, convertWithDictionary, DEFAULT_PARSERS } from "hyparquet/src/convert.js";
-export { decompressPage, readDataPage, readDataPageV2 } from "hyparquet/src/datapage.js";
-export { readPlain } from "hyparquet/src/plain.js";
-export { isListLike, isMapLike } from "hyparquet/src/schema.js";
 export {
   CompressionCodecs,
   ConvertedTypes,

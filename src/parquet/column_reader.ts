@@ -82,6 +82,11 @@ interface State {
   dictionary: Dictionary | undefined;
 }
 
+/** What page decoding shares between flat chunks and nested leaves. */
+type PageState = Pick<State, "plan" | "codec" | "dictionary"> & {
+  target: { values: ColumnValues };
+};
+
 /**
  * Decodes the column chunk in `bytes` (all its pages, dictionary first) into
  * `target`, or says why it cannot.
@@ -128,7 +133,11 @@ export function decodeChunkFast(
   return { decoded: true };
 }
 
-function dictionaryPage(state: State, header: PageHeader, body: Uint8Array): string | undefined {
+function dictionaryPage(
+  state: PageState,
+  header: PageHeader,
+  body: Uint8Array,
+): string | undefined {
   const h = header.dictionary_page_header;
   if (!h) throw new RangeError("A dictionary page has no dictionary page header");
   if (h.encoding !== "PLAIN" && h.encoding !== "PLAIN_DICTIONARY") {
@@ -268,7 +277,7 @@ function pageValues(
 }
 
 function decodeValues(
-  state: State,
+  state: PageState,
   encoding: string,
   c: Cursor,
   count: number,
@@ -313,6 +322,229 @@ function decodeValues(
 function allocateDense(plan: FastPlan, like: ColumnValues, length: number): ColumnValues {
   if (plan.shape === "ref") return new Array(length);
   return new (like.constructor as new (n: number) => Int32Array)(length);
+}
+
+/**
+ * One leaf column of a nested column (a field inside a struct, list or map),
+ * decoded chunk after chunk: a definition and a repetition level per entry,
+ * and the non-null values in order, in the representation of the plan's
+ * field (typed arrays for numbers and booleans).
+ */
+export interface LeafTarget {
+  maxDefinition: number;
+  maxRepetition: number;
+  /** Definition levels, one per entry (empty when `maxDefinition` is 0). */
+  def: Uint8Array;
+  /** Repetition levels, one per entry (empty when `maxRepetition` is 0). */
+  rep: Uint8Array;
+  /** The non-null values, densely; sized for every entry. */
+  values: ColumnValues;
+  /** Entries decoded so far. */
+  entries: number;
+  /** Values decoded so far. */
+  count: number;
+}
+
+/**
+ * Decodes the `numValues` entries of one leaf column chunk (all its pages,
+ * dictionary first) onto the end of `target`. Levels wider than 8 bits (a
+ * nesting deeper than 255) and encodings this decoder does not read throw.
+ */
+export function decodeLeafChunk(
+  bytes: Uint8Array,
+  codec: CompressionCodec,
+  plan: FastPlan,
+  numValues: number,
+  target: LeafTarget,
+): void {
+  const state: PageState = { plan, codec, dictionary: undefined, target };
+  const reader = {
+    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+    offset: 0,
+  };
+  const end = target.entries + numValues;
+  if (end > target.values.length) {
+    throw new RangeError(`The column chunk holds more values than its column chunk metadata says`);
+  }
+  while (target.entries < end) {
+    if (reader.offset >= bytes.length) {
+      throw new RangeError(
+        `The column chunk ends after ${target.entries} of ${end} values`,
+      );
+    }
+    const header = parquetHeader(reader);
+    const start = reader.offset;
+    const size = header.compressed_page_size;
+    if (!(size >= 0 && start + size <= bytes.length)) {
+      throw new RangeError(`A page of ${size} bytes at byte ${start} runs past the column chunk`);
+    }
+    const body = bytes.subarray(start, start + size);
+    reader.offset = start + size;
+    let reason: string | undefined;
+    switch (header.type) {
+      case "DICTIONARY_PAGE":
+        reason = dictionaryPage(state, header, body);
+        break;
+      case "DATA_PAGE":
+        reason = leafPageV1(state, header, body, target, end);
+        break;
+      case "DATA_PAGE_V2":
+        reason = leafPageV2(state, header, body, target, end);
+        break;
+      default:
+        // Index pages and pages of types yet unknown carry no values.
+        continue;
+    }
+    if (reason !== undefined) throw new RangeError(`Cannot decode ${reason}`);
+  }
+}
+
+function checkEntries(target: LeafTarget, entries: number, end: number): void {
+  if (!(entries >= 0 && target.entries + entries <= end)) {
+    throw new RangeError(
+      `A page of ${entries} values after value ${target.entries} exceeds the ${end} values of its column chunk`,
+    );
+  }
+}
+
+/** Reads `count` levels of at most `max` into `out[at..]`, from a hybrid section. */
+function readLevelsInto(c: Cursor, max: number, count: number, out: Uint8Array, at: number): void {
+  const scratch = levelScratch.length >= count
+    ? levelScratch
+    : (levelScratch = new Int32Array(Math.max(count, 2 * levelScratch.length)));
+  new HybridReader(c, 32 - Math.clz32(max)).readAll(scratch, 0, count);
+  for (let i = 0; i < count; i++) {
+    const level = scratch[i]!;
+    if (level > max || level < 0) {
+      throw new RangeError(`A level of ${level} exceeds the maximum of ${max}`);
+    }
+    out[at + i] = level;
+  }
+}
+
+/** A v1 page's length-prefixed hybrid level section, read into `out[at..]`. */
+function prefixedLevels(
+  c: Cursor,
+  encoding: string,
+  what: string,
+  max: number,
+  count: number,
+  out: Uint8Array,
+  at: number,
+): string | undefined {
+  if (encoding !== "RLE") return `${encoding} ${what} levels`;
+  const page = c.bytes;
+  if (c.pos + 4 > c.end) throw new RangeError(`A data page ends inside its ${what} levels`);
+  const p = c.pos;
+  const length = (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16) | (page[p + 3]! << 24)) >>>
+    0;
+  if (p + 4 + length > c.end) throw new RangeError(`${what} levels run past their page`);
+  readLevelsInto({ bytes: page, pos: p + 4, end: p + 4 + length }, max, count, out, at);
+  c.pos = p + 4 + length;
+  return undefined;
+}
+
+function countDefined(target: LeafTarget, count: number): number {
+  const max = target.maxDefinition;
+  if (max === 0) return count;
+  const def = target.def;
+  let present = 0;
+  for (let i = target.entries, e = target.entries + count; i < e; i++) {
+    if (def[i] === max) present++;
+  }
+  return present;
+}
+
+function leafPageV1(
+  state: PageState,
+  header: PageHeader,
+  body: Uint8Array,
+  target: LeafTarget,
+  end: number,
+): string | undefined {
+  const h = header.data_page_header;
+  if (!h) throw new RangeError("A data page has no data page header");
+  const count = h.num_values;
+  checkEntries(target, count, end);
+  const page = decompress(state.codec, body, header.uncompressed_page_size);
+  const c: Cursor = { bytes: page, pos: 0, end: page.length };
+  let reason: string | undefined;
+  if (target.maxRepetition) {
+    reason = prefixedLevels(
+      c,
+      h.repetition_level_encoding,
+      "repetition",
+      target.maxRepetition,
+      count,
+      target.rep,
+      target.entries,
+    );
+  }
+  if (reason === undefined && target.maxDefinition) {
+    reason = prefixedLevels(
+      c,
+      h.definition_level_encoding,
+      "definition",
+      target.maxDefinition,
+      count,
+      target.def,
+      target.entries,
+    );
+  }
+  return reason ?? leafValues(state, h.encoding, c, count, target);
+}
+
+function leafPageV2(
+  state: PageState,
+  header: PageHeader,
+  body: Uint8Array,
+  target: LeafTarget,
+  end: number,
+): string | undefined {
+  const h = header.data_page_header_v2;
+  if (!h) throw new RangeError("A data page v2 has no data page header");
+  const count = h.num_values;
+  checkEntries(target, count, end);
+  const repBytes = h.repetition_levels_byte_length;
+  const defBytes = h.definition_levels_byte_length;
+  if (!(repBytes >= 0 && defBytes >= 0 && repBytes + defBytes <= body.length)) {
+    throw new RangeError(`Levels of ${repBytes + defBytes} bytes run past their page`);
+  }
+  if (target.maxRepetition) {
+    const c = { bytes: body, pos: 0, end: repBytes };
+    readLevelsInto(c, target.maxRepetition, count, target.rep, target.entries);
+  }
+  if (target.maxDefinition) {
+    const c = { bytes: body, pos: repBytes, end: repBytes + defBytes };
+    readLevelsInto(c, target.maxDefinition, count, target.def, target.entries);
+  }
+  let values = body.subarray(repBytes + defBytes);
+  const size = header.uncompressed_page_size - repBytes - defBytes;
+  if (h.is_compressed !== false && size > 0) values = decompress(state.codec, values, size);
+  return leafValues(
+    state,
+    h.encoding,
+    { bytes: values, pos: 0, end: values.length },
+    count,
+    target,
+  );
+}
+
+function leafValues(
+  state: PageState,
+  encoding: string,
+  c: Cursor,
+  count: number,
+  target: LeafTarget,
+): string | undefined {
+  const present = countDefined(target, count);
+  if (present) {
+    const reason = decodeValues(state, encoding, c, present, target.values, target.count);
+    if (reason !== undefined) return reason;
+  }
+  target.entries += count;
+  target.count += present;
+  return undefined;
 }
 
 /** Decompresses a page body to exactly `size` bytes. */

@@ -1,14 +1,15 @@
 /**
  * Parquet bytes to columns: `readColumns` reads chosen columns of chosen row
  * groups into a `ColumnBatch` for wanted fields (projection, row-group
- * skipping, schema evolution and type widening), and `readRecords` reads
- * nested data (checkpoints) as plain JS objects. Values stay exact: no
- * Dates, timestamps in microseconds as bigint, decimals as unscaled bigint.
+ * skipping, schema evolution and type widening), and `readRecords`
+ * (`records.ts`) reads nested data (checkpoints) as plain JS objects. Values
+ * stay exact: no Dates, timestamps in microseconds as bigint, decimals as
+ * unscaled bigint.
  *
  * `readColumns` decodes each column chunk with our typed-array decoder
  * (`column_reader.ts`) where it can, and with hyparquet's columnar reader
  * where it cannot (encodings, page types or codecs it does not know), chunk
- * by chunk; `readRecords` always uses hyparquet.
+ * by chunk. `readRecords` decodes every leaf with the typed-array decoder.
  *
  * Invariants: the batch has exactly the wanted fields, in order, and one row
  * per row of the selected row groups, in file order; a wanted field the file
@@ -16,14 +17,7 @@
  * both decoders give the same batch for the same chunk.
  */
 
-import {
-  type ColumnChunk,
-  type ColumnMetaData,
-  parquetRead,
-  type SchemaElement,
-  type SchemaTree,
-} from "hyparquet";
-import { isListLike, isMapLike } from "./_hyparquet.ts";
+import { type ColumnChunk, type ColumnMetaData, parquetRead, type SchemaTree } from "hyparquet";
 import { allocateValues, type Column, type ColumnBatch, type Field } from "../columnar/batch.ts";
 import { describeType, representationOf } from "../columnar/types.ts";
 import { asyncBufferOf } from "./byte_source.ts";
@@ -32,10 +26,10 @@ import { type ConversionPlan, planConversion } from "./convert.ts";
 import { chunkRefusal, decodeChunkFast, type FastPlan, fastPlanOf } from "./column_reader.ts";
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
 import { findColumnTree, readNestedColumn } from "./nested_columns.ts";
-import { describeElement, leafKind } from "./schema.ts";
-import { bigintFromBytes, floorDiv } from "./stats.ts";
+import { describeElement } from "./schema.ts";
 
 export { type ByteSource, bytesSource } from "./byte_source.ts";
+export { readRecords, type RecordOptions } from "./records.ts";
 export {
   type ChunkStats,
   openParquet,
@@ -401,107 +395,4 @@ function selectGroups(file: ParquetFile, options: ReadOptions): RowGroupInfo[] {
   }
   if (options.rowGroupFilter) groups = groups.filter(options.rowGroupFilter);
   return groups.filter((g) => g.numRows > 0);
-}
-
-/**
- * Reads whole rows as JS objects, for nested data such as Delta checkpoints.
- * Structs become objects, lists arrays, maps plain objects; int64 values are
- * bigint, timestamps bigint microseconds, dates days, decimals unscaled
- * bigint, strings strings and other byte arrays Uint8Array. A null struct,
- * list or map is null.
- *
- * @example
- * ```ts
- * const rows = await readRecords(await openParquet(source), ["add", "metaData"]);
- * ```
- */
-export async function readRecords(
-  file: ParquetFile,
-  columns?: string[],
-): Promise<Record<string, unknown>[]> {
-  for (const name of columns ?? []) {
-    if (!file.columns.some((c) => c.name === name)) {
-      throw new RangeError(
-        `Cannot read column "${name}" of ${file.name}: the file has no such column`,
-      );
-    }
-  }
-  // Decimals are read raw and converted afterwards: hyparquet would make them floats.
-  const decimals: SchemaElement[] = [];
-  const schema = file.metadata.schema.map((element) => {
-    if (element.type && leafKind(element).type?.startsWith("decimal")) {
-      decimals.push(element);
-      const { converted_type: _c, logical_type: _l, ...rest } = element;
-      return rest;
-    }
-    return element;
-  });
-  let rows: Record<string, unknown>[] = [];
-  try {
-    await parquetRead({
-      file: asyncBufferOf(file.source),
-      metadata: { ...file.metadata, schema },
-      ...(columns ? { columns } : {}),
-      compressors: DECOMPRESSORS,
-      utf8: false,
-      rowFormat: "object",
-      parsers: {
-        timestampFromMilliseconds: (v: bigint) => v * 1000n,
-        timestampFromMicroseconds: (v: bigint) => v,
-        timestampFromNanoseconds: (v: bigint) => floorDiv(v, 1000n),
-        dateFromDays: (v: number) => v,
-      },
-      onComplete: (result) => {
-        rows = result;
-      },
-    });
-  } catch (error) {
-    throw new Error(`Cannot read records of ${file.name}: ${(error as Error).message}`, {
-      cause: error,
-    });
-  }
-  if (decimals.length) {
-    const wanted = new Set(decimals);
-    for (const child of file.schema.children) {
-      if (columns && !columns.includes(child.element.name)) continue;
-      if (!containsAny(child, wanted)) continue;
-      const name = child.element.name;
-      for (const row of rows) row[name] = fixDecimals(row[name], child, wanted);
-    }
-  }
-  return rows;
-}
-
-function containsAny(tree: SchemaTree, elements: Set<SchemaElement>): boolean {
-  return elements.has(tree.element) || tree.children.some((c) => containsAny(c, elements));
-}
-
-/** Replaces raw decimal values (numbers, bigints, bytes) by unscaled bigints. */
-function fixDecimals(value: unknown, tree: SchemaTree, decimals: Set<SchemaElement>): unknown {
-  if (value === null || value === undefined || !containsAny(tree, decimals)) return value;
-  if (!tree.children.length) {
-    return typeof value === "bigint"
-      ? value
-      : typeof value === "number"
-      ? BigInt(value)
-      : value instanceof Uint8Array
-      ? bigintFromBytes(value)
-      : value;
-  }
-  if (isListLike(tree)) {
-    let element = tree.children[0]!;
-    if (element.children.length === 1) element = element.children[0]!;
-    return (value as unknown[]).map((v) => fixDecimals(v, element, decimals));
-  }
-  if (isMapLike(tree)) {
-    const valueTree = tree.children[0]!.children.find((c) => c.element.name === "value")!;
-    const out = value as Record<string, unknown>;
-    for (const key of Object.keys(out)) out[key] = fixDecimals(out[key], valueTree, decimals);
-    return out;
-  }
-  const out = value as Record<string, unknown>;
-  for (const child of tree.children) {
-    out[child.element.name] = fixDecimals(out[child.element.name], child, decimals);
-  }
-  return out;
 }
