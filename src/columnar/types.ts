@@ -78,11 +78,6 @@ export type NestedType = StructColumnType | ArrayColumnType | MapColumnType;
 /** The type of a column: primitive or nested. */
 export type ColumnType = PrimitiveType | NestedType;
 
-/** True if a column type is nested (struct, array or map). */
-export function isNested(type: ColumnType): type is NestedType {
-  return typeof type !== "string";
-}
-
 /** Describes a column type for messages: `integer`, `array<struct<a:long>>`. */
 export function describeType(type: ColumnType): string {
   if (typeof type === "string") return type;

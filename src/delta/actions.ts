@@ -294,21 +294,3 @@ function requireNumber(obj: Record<string, unknown>, key: string, where: string)
 function fail(where: string, field: string, expected: string): never {
   throw new Error(`Cannot read ${where}: field "${field}" must be ${expected}`);
 }
-
-/** The kinds of action, as their JSON keys. */
-export type ActionKind =
-  | "protocol"
-  | "metaData"
-  | "add"
-  | "remove"
-  | "txn"
-  | "commitInfo"
-  | "domainMetadata"
-  | "cdc"
-  | "checkpointMetadata"
-  | "sidecar";
-
-/** Returns the kind of an action: `add`, `remove`, `metaData`, and so on. */
-export function actionKind(action: Action): ActionKind {
-  return Object.keys(action)[0] as ActionKind;
-}

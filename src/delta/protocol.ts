@@ -274,24 +274,6 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
   },
 ];
 
-/**
- * The README's table of features, one row per `TABLE_FEATURES` entry (the
- * README is checked against it by tests/delta/protocol_test.ts).
- */
-export function featureTableMarkdown(): string {
-  const write = { yes: "write", refuse: "refuse while in use", "refuse-always": "refuse" };
-  const rows = TABLE_FEATURES.map((f) =>
-    `| \`${f.name}\` | ${f.kind} | ${f.read === "yes" ? "read" : "refuse"} | ${
-      write[f.write]
-    } | ${f.note} |`
-  );
-  return [
-    "| Feature | Kind | Read | Write | What neuralake does |",
-    "|---|---|---|---|---|",
-    ...rows,
-  ].join("\n");
-}
-
 const FEATURE_BY_NAME = new Map(TABLE_FEATURES.map((f) => [f.name, f]));
 
 export { UnsupportedFeatureError };

@@ -305,11 +305,6 @@ export function assignColumnMapping(
   return { schema: out, maxColumnId: next };
 }
 
-/** Finds a top-level field by exact name. */
-export function fieldByName(schema: StructType, name: string): StructField | undefined {
-  return schema.fields.find((f) => f.name === name);
-}
-
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }

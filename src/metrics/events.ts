@@ -54,25 +54,6 @@ export type EventKind =
   | "role_error"
   | "table_state";
 
-/** Every event kind. */
-export const EVENT_KINDS: readonly EventKind[] = [
-  "batch_committed",
-  "commit_conflict",
-  "commit_retry",
-  "batch_failed",
-  "batch_unacknowledged",
-  "compaction",
-  "compaction_conflict",
-  "checkpoint",
-  "log_cleanup",
-  "vacuum",
-  "kill",
-  "restart",
-  "fault",
-  "role_error",
-  "table_state",
-];
-
 /** A table version or batch sequence number: a number, or a bigint from an int64 column. */
 export type Counter = number | bigint;
 
@@ -142,9 +123,6 @@ export const EVENT_COLUMNS = [
   "rss_mb",
   "detail",
 ] as const satisfies readonly (keyof MetricsEvent)[];
-
-/** A CSV column name. */
-export type EventColumn = typeof EVENT_COLUMNS[number];
 
 /**
  * The cells of an event's CSV row, in `EVENT_COLUMNS` order; absent fields

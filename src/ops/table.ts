@@ -16,8 +16,8 @@ import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 export { TableNotFoundError } from "../delta/log_segment.ts";
 export { LOG_DIR } from "../delta/log_path.ts";
 export { lastAppVersion } from "../delta/replay.ts";
-export { schemaFromFields, tableFields, toBatchFields } from "../delta/schema.ts";
-export { checkCanWrite, type WriteKind } from "../delta/protocol.ts";
+export { schemaFromFields, tableFields } from "../delta/schema.ts";
+export { checkCanWrite } from "../delta/protocol.ts";
 export type { Snapshot } from "../delta/snapshot.ts";
 
 /** Reads the commits after `state`'s version into it, in place. */

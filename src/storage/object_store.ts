@@ -111,19 +111,6 @@ export async function listAll(
   return out;
 }
 
-/** Reads an object that must exist, with an error that names it if not. */
-export async function getRequired(
-  store: ObjectStore,
-  key: string,
-  range?: ByteRange,
-): Promise<Uint8Array> {
-  const bytes = await store.get(key, range);
-  if (bytes === undefined) {
-    throw new Error(`Object not found: ${joinUri(store.uri, key)}`);
-  }
-  return bytes;
-}
-
 /** Joins a store URI and a key for messages. */
 export function joinUri(uri: string, key: string): string {
   return uri.endsWith("/") ? uri + key : `${uri}/${key}`;

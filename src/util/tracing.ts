@@ -34,11 +34,6 @@ interface OtelTracer {
 const enabled = ["true", "1"].includes((Deno.env.get("OTEL_DENO") ?? "").toLowerCase());
 let tracer: OtelTracer | undefined;
 
-/** True when spans are exported (`OTEL_DENO=true`). */
-export function tracingEnabled(): boolean {
-  return enabled;
-}
-
 /**
  * Runs `fn` inside a span called `name`, a child of the span active at the
  * call (spans started inside `fn` become its children).
