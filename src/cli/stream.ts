@@ -8,6 +8,8 @@ import { runStream } from "../roles/orchestrator.ts";
 import { redactedS3Config, resolveS3ConfigFromEnvironment } from "../storage/s3/config.ts";
 import { describeStoreUri } from "../storage/open.ts";
 import { log } from "../util/log.ts";
+import { formatBytes } from "../util/units.ts";
+import { storageFigures } from "../report/format.ts";
 import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals } from "./args.ts";
 import { formatFields, printJson, write } from "./output.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
@@ -134,7 +136,13 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
           "compaction",
           `${results.compaction.runs} runs, ${results.compaction.files_in} files into ${results.compaction.files_out}`,
         ],
-        ["vacuum", `${results.vacuum.runs} runs, ${results.vacuum.files_deleted} files deleted`],
+        [
+          "vacuum",
+          `${results.vacuum.runs} runs, ${results.vacuum.files_deleted} files (${
+            formatBytes(results.vacuum.bytes_deleted)
+          }) reclaimed`,
+        ],
+        ["on disk at the end", storageFigures(results)],
         [
           "errors",
           `${t.role_crashes} role crashes, ${t.batches_failed} failed batches, ${t.role_restarts} restarts`,

@@ -133,6 +133,24 @@ export function applyCommit(state: SnapshotState, actions: readonly Action[]): v
 }
 
 /**
+ * Drops the tombstones whose `deletionTimestamp` is at or before `cutoffMs`
+ * (a tombstone without one counts as expired, as in checkpoints), in place.
+ * A state that follows the log for days would otherwise keep every file
+ * ever removed; checkpoints drop the same tombstones (PROTOCOL.md,
+ * "Checkpoints": expired tombstones may be left out). Returns how many went.
+ */
+export function expireTombstones(state: SnapshotState, cutoffMs: number): number {
+  let expired = 0;
+  for (const [key, remove] of state.tombstones) {
+    if ((remove.deletionTimestamp ?? 0) <= cutoffMs) {
+      state.tombstones.delete(key);
+      expired++;
+    }
+  }
+  return expired;
+}
+
+/**
  * The last version an application committed (its `txn` marker), or
  * undefined if it never committed to this table. A writer that restarts
  * resumes after it, so that no batch is written twice.

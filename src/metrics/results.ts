@@ -116,10 +116,23 @@ export interface RunResults {
   verification_ms: number;
   verification: Verification;
   /**
+   * What the table occupied in its store at the end: data files (live or
+   * not yet vacuumed) and log files, or null when it could not be listed.
+   */
+  storage: StorageFootprint | null;
+  /**
    * True when verification passed and no role crashed and no batch failed:
    * the run is a clean success (the exit status follows it).
    */
   clean: boolean;
+}
+
+/** A table's size in its store. */
+export interface StorageFootprint {
+  data_files: number;
+  data_bytes: number;
+  log_files: number;
+  log_bytes: number;
 }
 
 /** What the orchestrator adds to the recorder's tallies. */
@@ -131,6 +144,8 @@ export interface ResultsContext {
   /** Configuration to embed, already redacted. */
   config: Record<string, unknown>;
   verification: Verification;
+  /** The table's footprint at the end. @default null */
+  storage?: StorageFootprint | null | undefined;
   /** How long the verification took, in ms. @default 0 */
   verificationMs?: number | undefined;
   /** When the writers were asked to stop. @default finishedAt */
@@ -248,6 +263,7 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
       2,
     ),
     verification_ms: Math.round(context.verificationMs ?? 0),
+    storage: context.storage ?? null,
     verification: { passed: verificationPassed, checks },
     clean: verificationPassed && t.roleErrors === 0 && t.batchesFailed === 0,
   };

@@ -19,13 +19,30 @@ export function checkpointIntervalOf(config: Record<string, string>): number {
   return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL;
 }
 
+/** Options of `checkpointTable`. */
+export interface CheckpointOptions {
+  /**
+   * Tombstones removed longer ago than this are left out.
+   * @default the table's delta.deletedFileRetentionDuration, else 7 days
+   */
+  tombstoneRetentionMs?: number;
+  /** The clock. @default Date.now */
+  now?: () => number;
+}
+
 /** Writes a checkpoint of the latest version (or of `state` if given). */
 export async function checkpointTable(
   table: Table,
   state?: SnapshotState,
+  options: CheckpointOptions = {},
 ): Promise<LastCheckpoint> {
   const snapshot = state ?? await snapshotOf(table);
-  return await writeCheckpoint(table.store, table.codec, snapshot);
+  return await writeCheckpoint(table.store, table.codec, snapshot, {
+    now: (options.now ?? Date.now)(),
+    ...(options.tombstoneRetentionMs !== undefined
+      ? { tombstoneRetentionMs: options.tombstoneRetentionMs }
+      : {}),
+  });
 }
 
 /**

@@ -9,6 +9,8 @@ import { openStore, type OpenStoreOptions } from "../storage/open.ts";
 import type { CheckpointCodec } from "../delta/checkpoint.ts";
 import { followLog, type LoadOptions, loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
 import { checkCanRead } from "../delta/protocol.ts";
+import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../delta/checkpoint.ts";
+import { expireTombstones, type SnapshotState } from "../delta/replay.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
 // What roles and commands need of the Delta layer, so that they reach it only
@@ -19,9 +21,6 @@ export { lastAppVersion } from "../delta/replay.ts";
 export { schemaFromFields, tableFields } from "../delta/schema.ts";
 export { checkCanWrite } from "../delta/protocol.ts";
 export type { Snapshot } from "../delta/snapshot.ts";
-
-/** Reads the commits after `state`'s version into it, in place. */
-export { followLog as followTable } from "../delta/snapshot.ts";
 
 /** An opened table location (the table need not exist yet). */
 export interface Table {
@@ -46,6 +45,35 @@ export function snapshotOf(table: Table, options: LoadOptions = {}): Promise<Sna
   return loadSnapshot(table.store, table.codec, options);
 }
 
+/** Options of `followTable`. */
+export interface FollowOptions {
+  /**
+   * How long tombstones are kept in memory.
+   * @default the table's delta.deletedFileRetentionDuration, else 7 days
+   */
+  tombstoneRetentionMs?: number;
+  /** The clock. @default Date.now */
+  now?: () => number;
+}
+
+/**
+ * Reads the commits after `state`'s version into it, in place, and drops
+ * the tombstones past retention, so that a state followed for days holds
+ * the files removed within the retention only, as a checkpoint does.
+ * Returns the number of commits applied.
+ */
+export async function followTable(
+  store: ObjectStore,
+  state: SnapshotState,
+  options: FollowOptions = {},
+): Promise<number> {
+  const applied = await followLog(store, state);
+  const retention = options.tombstoneRetentionMs ??
+    tombstoneRetentionOf(state.metadata.configuration) ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+  expireTombstones(state, (options.now ?? Date.now)() - retention);
+  return applied;
+}
+
 /** The newest snapshot each table handle has seen, kept to be moved forward. */
 const latest = new WeakMap<Table, Snapshot>();
 
@@ -58,7 +86,7 @@ const latest = new WeakMap<Table, Snapshot>();
 export async function latestSnapshotOf(table: Table): Promise<Snapshot> {
   let snapshot = latest.get(table);
   if (snapshot) {
-    await followLog(table.store, snapshot);
+    await followTable(table.store, snapshot);
     checkCanRead(snapshot.protocol, snapshot.metadata);
   } else {
     snapshot = await snapshotOf(table);

@@ -16,10 +16,14 @@ import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
-import { ensureStreamTable } from "./table_setup.ts";
+import { ensureStreamTable, tombstoneRetentionMs } from "./table_setup.ts";
+import { log } from "../util/log.ts";
 
-/** Log cleanup runs once every this many passes. */
-const CLEANUP_EVERY_PASSES = 30;
+/**
+ * Log cleanup follows a checkpoint (the one it may keep the table readable
+ * from), at most once per this many ms: each pass lists the whole log.
+ */
+const CLEANUP_MIN_INTERVAL_MS = 30_000;
 
 /** Runs the compactor until it is asked to stop. */
 export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promise<void> {
@@ -28,6 +32,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   const state = await ensureStreamTable(table, config);
   const emit = (event: EventFields) => channel.send({ type: "event", at: Date.now(), event });
   let lastCheckpoint = state.segment.checkpoint?.version ?? 0;
+  let lastCleanup = -Infinity;
+  // Tombstones past the run's retention leave memory and checkpoints alike.
+  const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config) };
   const reportState = () => {
     let bytes = 0;
     for (const add of state.files.values()) bytes += add.size;
@@ -42,10 +49,38 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     });
   };
   channel.send({ type: "ready", id });
-  for (let pass = 1; !channel.stopping; pass++) {
+  // Deletes commits and checkpoints past the log retention, only below the
+  // newest checkpoint that is itself past it (ops/log_cleanup.ts), so no
+  // commit newer than the oldest checkpoint kept goes. A failure is logged
+  // and tried again after a later checkpoint: the table stays readable.
+  const cleanLog = async () => {
+    const t0 = performance.now();
+    try {
+      const result = await cleanupLog(table.store, state.metadata.configuration, {
+        retentionMs: config.compaction.logRetentionMs,
+      });
+      if (result.filesDeleted === 0) return;
+      emit({
+        role: "compactor",
+        role_id: id,
+        event: "log_cleanup",
+        ...(result.plan.keepFromVersion !== undefined
+          ? { version: result.plan.keepFromVersion }
+          : {}),
+        files_deleted: result.filesDeleted,
+        total_ms: Math.round(performance.now() - t0),
+      });
+    } catch (error) {
+      log("compactor").warn("Log cleanup of {table} failed: {error}", {
+        table: table.uri,
+        error: String(error),
+      });
+    }
+  };
+  while (!channel.stopping) {
     await Promise.race([sleep(config.compaction.intervalMs), channel.stopRequested]);
     if (channel.stopping) break;
-    await followTable(table.store, state);
+    await followTable(table.store, state, follow);
     reportState();
     await span("compaction", { "neuralake.table": table.uri }, () =>
       compactOnce(table, state, {
@@ -69,14 +104,14 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
             : bin.reason,
         });
       }));
-    await followTable(table.store, state);
+    await followTable(table.store, state, follow);
     reportState();
     if (state.version - lastCheckpoint >= config.compaction.checkpointEvery) {
       const t0 = performance.now();
       const hint = await span(
         "checkpoint",
         { "delta.version": state.version },
-        () => checkpointTable(table, state),
+        () => checkpointTable(table, state, follow),
       );
       lastCheckpoint = hint.version;
       emit({
@@ -87,23 +122,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         bytes: hint.sizeInBytes,
         total_ms: Math.round(performance.now() - t0),
       });
-    }
-    if (pass % CLEANUP_EVERY_PASSES === 0) {
-      const t0 = performance.now();
-      const result = await cleanupLog(table.store, state.metadata.configuration, {
-        retentionMs: config.compaction.logRetentionMs,
-      });
-      if (result.filesDeleted > 0) {
-        emit({
-          role: "compactor",
-          role_id: id,
-          event: "log_cleanup",
-          ...(result.plan.keepFromVersion !== undefined
-            ? { version: result.plan.keepFromVersion }
-            : {}),
-          files_deleted: result.filesDeleted,
-          total_ms: Math.round(performance.now() - t0),
-        });
+      if (performance.now() - lastCleanup >= CLEANUP_MIN_INTERVAL_MS) {
+        lastCleanup = performance.now();
+        await cleanLog();
       }
     }
   }

@@ -253,7 +253,9 @@ const TABLE = {
     intervalMs: setting({
       kind: "duration",
       min: 1,
-      local: 10_000,
+      // With the 15 s retention, files compacted away in the first seconds
+      // of a 30 s demo are reclaimed before it ends.
+      local: 5_000,
       production: 3_600_000,
       flag: { name: "vacuum-interval" },
       help: "Time between vacuum passes",
@@ -261,7 +263,7 @@ const TABLE = {
     retentionMs: setting({
       kind: "duration",
       min: 0,
-      local: 30_000,
+      local: 15_000, // vacuum's floor (MIN_STREAM_RETENTION_MS)
       production: 7 * DAY,
       flag: { name: "retention" },
       help: "Age at which vacuum may delete unreferenced files",

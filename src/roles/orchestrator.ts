@@ -23,7 +23,8 @@
 import { MetricsRecorder } from "../metrics/recorder.ts";
 import { type MetricsEvent, stampEvent } from "../metrics/events.ts";
 import { percentile } from "../metrics/percentiles.ts";
-import { buildResults, type RunResults } from "../metrics/results.ts";
+import { buildResults, type RunResults, type StorageFootprint } from "../metrics/results.ts";
+import { tableFootprint } from "../ops/footprint.ts";
 import { createRunDir, pointLatest, type RunDir, writeRunOutputs } from "../report/run_dir.ts";
 import { snapshotOf, type Table } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
@@ -88,6 +89,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   const verifyStarted = performance.now();
   const verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
   const verificationMs = performance.now() - verifyStarted;
+  const storage = await footprintOf(table);
   run.recorder.close();
   const results = buildResults(run.recorder, {
     runId: dir.name,
@@ -98,6 +100,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     config: { ...configValues(config), ...options.extraConfig },
     verification,
     verificationMs,
+    storage,
     chaosMode: config.chaos.mode,
   });
   await writeRunOutputs(dir, results);
@@ -106,6 +109,25 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
 }
 
 const logger = log("stream");
+
+/** The table's bytes in its store at the end, or null (and a warning) if it cannot be listed. */
+async function footprintOf(table: Table): Promise<StorageFootprint | null> {
+  try {
+    const f = await tableFootprint(table.store);
+    return {
+      data_files: f.dataFiles,
+      data_bytes: f.dataBytes,
+      log_files: f.logFiles,
+      log_bytes: f.logBytes,
+    };
+  } catch (error) {
+    logger.warn("Cannot list {table} to measure it: {error}", {
+      table: table.uri,
+      error: String(error),
+    });
+    return null;
+  }
+}
 
 /** One run's moving parts and what they share. */
 class Orchestrator {

@@ -17,10 +17,29 @@ import {
   TableNotFoundError,
 } from "../ops/table.ts";
 import type { StreamConfig } from "./config_keys.ts";
+import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 
 /** Opens the run's table. */
 export function streamTable(config: StreamConfig): Table {
   return openTable(config.table);
+}
+
+/**
+ * How long the run keeps `remove` tombstones, in checkpoints and in the
+ * roles' memory: the profile's vacuum retention, raised to vacuum's floor.
+ * The run's vacuum deletes a removed file once it is past that retention,
+ * so a tombstone kept longer would only name a file that is gone, while
+ * the table's checkpoints, snapshot loads and the compactor's memory grow
+ * with every file compaction removes. A new table records it as its
+ * `delta.deletedFileRetentionDuration`, so that other engines agree.
+ */
+export function tombstoneRetentionMs(config: StreamConfig): number {
+  return Math.max(config.vacuum.retentionMs, VACUUM_RETENTION_FLOOR_MS);
+}
+
+/** A duration as a Delta interval property: `interval 15 seconds`. */
+export function deltaInterval(ms: number): string {
+  return `interval ${Math.max(1, Math.ceil(ms / 1000))} seconds`;
 }
 
 /** Loads the table, creating it with the neural schema if it does not exist. */
@@ -34,7 +53,11 @@ export async function ensureStreamTable(table: Table, config: StreamConfig): Pro
     await createTable(table, {
       schema: schemaFromFields(NEURAL_FIELDS),
       partitionColumns: config.partitionBy,
-      properties: { "delta.checkpointInterval": String(config.compaction.checkpointEvery) },
+      properties: {
+        "delta.checkpointInterval": String(config.compaction.checkpointEvery),
+        "delta.deletedFileRetentionDuration": deltaInterval(tombstoneRetentionMs(config)),
+        "delta.logRetentionDuration": deltaInterval(config.compaction.logRetentionMs),
+      },
       name: "neural_signals",
     });
   } catch (error) {

@@ -46,6 +46,8 @@ export async function stream(
     env?: Record<string, string>;
     /** Runs while the stream does; the run's result waits for it too. */
     during?: () => Promise<void>;
+    /** Add the short settings (false: the profile's, then `args`). @default true */
+    short?: boolean;
   } = {},
 ): Promise<Run> {
   const child = new Deno.Command(Deno.execPath(), {
@@ -60,7 +62,7 @@ export async function stream(
       table,
       "--out",
       out,
-      ...SHORT,
+      ...(options.short === false ? [] : SHORT),
       ...args,
     ],
     stdout: "piped",

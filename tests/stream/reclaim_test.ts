@@ -1,0 +1,69 @@
+/**
+ * A stream on the `local` profile's own vacuum and retention settings
+ * reclaims the files compacted away while it runs, keeps checkpoints free of
+ * expired tombstones, and reports what the table occupies at the end.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { checkRun, checkWithDeltaRs, stream } from "../_helpers/stream_run.ts";
+import { readLastCheckpoint } from "../../src/delta/log_segment.ts";
+import { checkpointKey } from "../../src/delta/log_path.ts";
+import { readCheckpointActions } from "../../src/delta/snapshot.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { PROFILES } from "../../src/roles/config_keys.ts";
+
+Deno.test("a local-profile stream vacuums compacted files during the run and reports bytes on disk", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-reclaim-" });
+  const tablePath = `${dir}/table`;
+  // The profile's vacuum interval and retention; small paced batches so that
+  // compaction has files to merge without loading the machine.
+  const run = await stream(tablePath, `${dir}/out`, [
+    "--duration",
+    "24s",
+    "--rate",
+    "200000",
+    "--batch-rows",
+    "20000",
+    "--min-files",
+    "4",
+    "--checkpoint-every",
+    "20",
+  ], { short: false });
+  checkRun(run, 3);
+  const r = run.results;
+  assert(r.compaction.files_in > 0, `nothing was compacted: ${JSON.stringify(r.compaction)}`);
+  assert(r.vacuum.files_deleted > 0, `vacuum deleted nothing: ${JSON.stringify(r.vacuum)}`);
+  assert(r.vacuum.bytes_deleted > 0);
+  assert(r.storage !== null, "no storage figures");
+  assert(r.storage.data_files > 0 && r.storage.data_bytes > 0, JSON.stringify(r.storage));
+  assert(r.storage.log_files > 0 && r.storage.log_bytes > 0, JSON.stringify(r.storage));
+  let onDisk = 0;
+  for await (const entry of Deno.readDir(tablePath)) {
+    if (entry.isFile) onDisk += (await Deno.stat(`${tablePath}/${entry.name}`)).size;
+  }
+  assertEquals(r.storage.data_bytes, onDisk, "data bytes as the directory holds them");
+  const summary = await Deno.readTextFile(`${dir}/out/${r.run_id}/summary_report.md`);
+  assert(summary.includes("on disk at the end"), "summary_report.md states bytes on disk");
+  assert(run.stdout.includes("on disk at the end"), run.stdout);
+  assert(run.stdout.includes("reclaimed"), run.stdout);
+
+  // Tombstones last as long as the profile's retention, in checkpoints too.
+  const table = openTable(tablePath);
+  const snapshot = await snapshotOf(table);
+  assertEquals(
+    snapshot.metadata.configuration["delta.deletedFileRetentionDuration"],
+    `interval ${PROFILES.local.vacuum.retentionMs / 1000} seconds`,
+  );
+  const hint = await readLastCheckpoint(table.store);
+  assert(hint, "no checkpoint was written");
+  const key = checkpointKey(hint.version);
+  const writtenAt = (await table.store.head(key))!.lastModified;
+  const removes = (await readCheckpointActions(table.store, table.codec, key))
+    .flatMap((a) => "remove" in a ? [a.remove] : []);
+  // Encoding takes a moment after the cutoff is taken: allow 5 s for it.
+  const oldest = writtenAt - PROFILES.local.vacuum.retentionMs - 5_000;
+  const expired = removes.filter((rm) => (rm.deletionTimestamp ?? 0) < oldest);
+  assertEquals(expired.length, 0, `expired tombstones in checkpoint ${hint.version}`);
+  await checkWithDeltaRs(tablePath, run);
+  await Deno.remove(dir, { recursive: true });
+});
