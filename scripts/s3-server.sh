@@ -32,7 +32,10 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 bindir="$root/.cache/minio/bin"
 binary="$bindir/minio"
 stamp="$bindir/minio.version"
-states="$root/.cache/s3-server"
+# By its physical path: worktrees that share one .cache through a symlink must
+# name a server's data directory alike, or one's sweep takes another's running
+# server for a dead one and deletes its data under it.
+states="$(cd "$root/.cache" 2>/dev/null && pwd -P || echo "$root/.cache")/s3-server"
 bucket=neuralake-test
 
 say() { echo "s3-server: $*" >&2; }
