@@ -1,12 +1,19 @@
 /**
  * The commit: put-if-absent of the next version, and on a lost race, reading
- * the winners, applying the conflict rules, and retrying at the next free
- * version with jittered exponential backoff, within a bounded budget. Every
- * outcome a caller branches on is a value, not an exception; only storage
- * failures throw.
+ * the winners, applying the conflict rules, and retrying at once at the next
+ * free version, within a bounded budget. Every outcome a caller branches on
+ * is a value, not an exception; only storage failures throw.
  *
- * Invariant: a transaction writes at most one commit, because every attempt
- * carries the same unique `txnId` and a winner holding it counts as ours.
+ * Invariants:
+ * - A transaction writes at most one commit, because every attempt carries
+ *   the same unique `txnId` and a winner holding it counts as ours.
+ * - A lost race costs reading the winners (each once) and one more put, never
+ *   a wait: a winner means the table moved on, not that the store is
+ *   overloaded, and a committer that sleeps falls further behind writers
+ *   that do not, until it loses for its whole budget. Throttling is the
+ *   store's to back off from (the S3 client retries 429 and 503 SlowDown
+ *   with jittered backoff). Only a committer that yields to others
+ *   (`yieldToOthers`: the compactor, to the writers) waits after a loss.
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
@@ -17,8 +24,10 @@ import { checkConflicts, type TransactionIntent } from "./conflicts.ts";
 import { commitKey } from "./log_path.ts";
 import { readCommit } from "./snapshot.ts";
 
-/** Lost races that are retried at once, before backoff starts. */
-const IMMEDIATE_RETRIES = 2;
+/** Winners read at once after a lost race; the window doubles while all exist. */
+const FIRST_READ_WINDOW = 2;
+/** The most winners read at once, for a committer far behind the head. */
+const MAX_READ_WINDOW = 16;
 
 /** What a commit says about itself in `commitInfo`. */
 export interface CommitDescription {
@@ -34,10 +43,23 @@ export interface CommitOptions {
   maxAttempts?: number;
   /** The longest time spent retrying, in ms. @default 60_000 */
   maxRetryMs?: number;
-  /** Backoff between attempts after a lost race. @default { baseMs: 2, maxMs: 500 } */
+  /**
+   * Wait after every lost race, with jitter, so that others commit first: for
+   * a committer whose commit can wait (compaction yields to writers). Without
+   * it a lost race is retried at once. @default false
+   */
+  yieldToOthers?: boolean;
+  /** The wait after a lost race when yielding to others. @default { baseMs: 5, maxMs: 200 } */
   backoff?: BackoffOptions;
   /** The clock for `commitInfo.timestamp`. @default Date.now */
   now?: () => number;
+  /**
+   * Commits after `intent.readVersion` that the caller already read, oldest
+   * first and contiguous (`readWinners`, started while the data uploads).
+   * They are judged as lost races are, but cost no put: the first attempt
+   * goes to the version after them. @default none
+   */
+  readAhead?: readonly (readonly Action[])[];
   /** Called for each lost race, for metrics. */
   onLostRace?: (info: { version: number; attempt: number }) => void;
   /** Aborts waiting between attempts. */
@@ -106,7 +128,7 @@ export async function commit(
   const maxAttempts = options.maxAttempts ?? 100;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
   const now = options.now ?? Date.now;
-  const backoff = options.backoff ?? { baseMs: 2, maxMs: 500 };
+  const backoff = options.backoff ?? { baseMs: 5, maxMs: 200 };
   const started = performance.now();
   let version = intent.readVersion + 1;
   let lostRaces = 0;
@@ -121,14 +143,19 @@ export async function commit(
     engineInfo: ENGINE_INFO,
     txnId: intent.txnId,
   };
-  // The commitInfo is the first action, as in-commit timestamps require.
   const winners: (readonly Action[])[] = [];
+  let latestIct = 0;
+  for (const winner of options.readAhead ?? []) {
+    const verdict = judge(winner, 0);
+    if (verdict) return verdict;
+  }
+  // The commitInfo is the first action, as in-commit timestamps require.
   let current = options.actionsFor ? options.actionsFor(actions, version, winners) : actions;
   const encode = () =>
     new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...current]));
-  let latestIct = 0;
   if (options.inCommitTimestamps) {
-    latestIct = ictOf(intent.readVersion >= 0 ? await readCommit(store, intent.readVersion) : []);
+    const read = intent.readVersion >= 0 ? await readCommit(store, intent.readVersion) : [];
+    latestIct = Math.max(latestIct, ictOf(read));
     info.inCommitTimestamp = Math.max(info.timestamp!, latestIct + 1);
   }
   let body = encode();
@@ -158,6 +185,37 @@ export async function commit(
     }
   }
 
+  /**
+   * Judges the commit at `version`, which another transaction made, and
+   * moves past it; an outcome if it ends this commit.
+   */
+  function judge(winner: readonly Action[], attempt: number): CommitOutcome | undefined {
+    latestIct = Math.max(latestIct, ictOf(winner));
+    winners.push(winner);
+    const verdict = checkConflicts(intent, winner);
+    switch (verdict.kind) {
+      case "ours":
+        return { kind: "committed", version, attempts: attempt, lostRaces };
+      case "already-committed":
+        return {
+          kind: "already-committed",
+          atVersion: version,
+          reason: verdict.reason,
+          attempts: attempt,
+        };
+      case "conflict":
+        return {
+          kind: "conflict",
+          atVersion: version,
+          rule: verdict.rule,
+          reason: verdict.reason,
+          attempts: attempt,
+        };
+    }
+    version++;
+    return undefined;
+  }
+
   async function attempts(): Promise<CommitOutcome> {
     for (let attempt = 1;; attempt++) {
       const abandon = await options.beforeAttempt?.();
@@ -176,33 +234,10 @@ export async function commit(
       }
       lostRaces++;
       options.onLostRace?.({ version, attempt });
-      // Read every winner up to the head, judging each.
-      for (;;) {
-        const winner = await readCommit(store, version);
-        if (!winner) break;
-        latestIct = Math.max(latestIct, ictOf(winner));
-        winners.push(winner);
-        const verdict = checkConflicts(intent, winner);
-        switch (verdict.kind) {
-          case "ours":
-            return { kind: "committed", version, attempts: attempt, lostRaces };
-          case "already-committed":
-            return {
-              kind: "already-committed",
-              atVersion: version,
-              reason: verdict.reason,
-              attempts: attempt,
-            };
-          case "conflict":
-            return {
-              kind: "conflict",
-              atVersion: version,
-              rule: verdict.rule,
-              reason: verdict.reason,
-              attempts: attempt,
-            };
-        }
-        version++;
+      // Judge every winner up to the head, oldest first.
+      for (const winner of await readWinners(store, version)) {
+        const verdict = judge(winner, attempt);
+        if (verdict) return verdict;
       }
       const elapsed = performance.now() - started;
       if (attempt >= maxAttempts || elapsed >= maxRetryMs) {
@@ -213,13 +248,32 @@ export async function commit(
           reason: `lost the race for a version ${attempt} times in ${Math.round(elapsed)} ms`,
         };
       }
-      // Losing a race already taught us the new head, so the first retries go
-      // straight back; only repeated losses back off, with jitter, to thin out
-      // a herd of writers.
-      if (lostRaces > IMMEDIATE_RETRIES) {
-        await sleep(backoffDelay(lostRaces - 1 - IMMEDIATE_RETRIES, backoff), options.signal);
+      // Losing a race taught us the new head: retry there at once, unless
+      // this commit makes way for others.
+      if (options.yieldToOthers) {
+        await sleep(backoffDelay(lostRaces - 1, backoff), options.signal);
       }
       await advance();
+    }
+  }
+}
+
+/**
+ * The commits from `version` up to the head, oldest first: read in windows
+ * that double while every commit in them exists, so that a committer one
+ * version behind pays one round of reads, and one far behind (a compaction
+ * that took seconds) a few rounds rather than one per version.
+ */
+export async function readWinners(store: ObjectStore, version: number): Promise<Action[][]> {
+  const found: Action[][] = [];
+  for (let window = FIRST_READ_WINDOW;; window = Math.min(window * 2, MAX_READ_WINDOW)) {
+    const from = version + found.length;
+    const read = await Promise.all(
+      Array.from({ length: window }, (_, i) => readCommit(store, from + i)),
+    );
+    for (const actions of read) {
+      if (!actions) return found;
+      found.push(actions);
     }
   }
 }

@@ -34,6 +34,7 @@ import {
   type CommitOptions,
   type CommitOutcome,
   newIntent,
+  readWinners,
 } from "../delta/transaction.ts";
 import {
   type Codec,
@@ -279,6 +280,13 @@ export interface AppendBatchOptions extends Omit<CommitFilesOptions, "leading" |
   fileIndex?: number;
   /** Called once the files are uploaded, right before the commit. */
   onUploaded?: (held: HeldFiles) => void;
+  /**
+   * Read the commits after `readVersion` while the files upload, so that
+   * the first commit attempt goes to the head rather than losing a race to
+   * the commits made since (reads not done when the upload is are dropped,
+   * so it never delays the commit). @default true
+   */
+  readAhead?: boolean;
 }
 
 /**
@@ -292,6 +300,7 @@ export async function appendBatch(
   options: AppendBatchOptions,
 ): Promise<AppendResult> {
   const held = new HeldFiles(target, options.encode?.codec ?? "SNAPPY");
+  let ahead: Promise<Action[][] | undefined> | undefined;
   try {
     for (const slice of splitByPartition(batch, target.partitionColumns)) {
       const t0 = performance.now();
@@ -301,6 +310,10 @@ export async function appendBatch(
         () => encodeParquet(slice.batch, { rowGroupRows: 1 << 22, ...options.encode }),
       );
       held.encodeMs += performance.now() - t0;
+      // A failed read only loses the head start: the commit reads again.
+      if (options.readAhead !== false) {
+        ahead ??= readWinners(target.store, options.readVersion + 1).catch(() => undefined);
+      }
       await span(
         "upload",
         { "neuralake.bytes": file.bytes.byteLength },
@@ -312,8 +325,12 @@ export async function appendBatch(
     throw error;
   }
   options.onUploaded?.(held);
+  const readAhead = ahead && await ifSettled(ahead);
   const result = await span("commit", { "neuralake.files": held.adds.length }, async (s) => {
-    const result = await commitFiles(held, options);
+    const result = await commitFiles(
+      held,
+      readAhead?.length ? { ...options, commit: { ...options.commit, readAhead } } : options,
+    );
     s.setAttribute("neuralake.outcome", result.outcome.kind);
     if (result.outcome.kind === "committed") {
       s.setAttribute("delta.version", result.outcome.version);
@@ -322,4 +339,10 @@ export async function appendBatch(
   });
   if (result.outcome.kind !== "committed") await held.discard();
   return result;
+}
+
+/** The value of a promise that has already settled, or undefined if it has not. */
+function ifSettled<T>(promise: Promise<T>): Promise<T | undefined> {
+  // A settled promise's reaction is queued before the sentinel's.
+  return Promise.race([promise, Promise.resolve(undefined)]);
 }

@@ -5,7 +5,9 @@
  * file count as it goes (the sawtooth of the run report).
  *
  * It coexists with writers: blind appends never invalidate a compaction, and
- * when two compactions pick the same files the loser drops its bin.
+ * when two compactions pick the same files the loser drops its bin. When it
+ * loses the race for a version it waits a jittered moment before the next
+ * attempt, while writers retry at once: it yields to them.
  */
 
 import { compactOnce } from "../ops/compaction.ts";
@@ -87,6 +89,8 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         targetFileSize: config.compaction.targetFileSize,
         minFiles: config.compaction.minFiles,
         minRowGroupRows: config.compaction.minRowGroupRows,
+        // Writers' latency is the run's; a compaction can wait for a gap.
+        commit: { yieldToOthers: true },
       }, (bin) => {
         emit({
           role: "compactor",

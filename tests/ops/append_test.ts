@@ -76,6 +76,45 @@ Deno.test("appendBatch commits one file per partition with its txn, and reports 
   });
 });
 
+Deno.test("appendBatch reads the commits made since its read version while it uploads, and lands at the head at once", async () => {
+  await withTable(async (table) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS) });
+    const target = appendTarget(table.store, FIELDS, []);
+    // Other writers commit versions 1 and 2 after this one read version 0.
+    for (const [readVersion, n] of [[0, 100], [1, 200]] as const) {
+      const other = await appendBatch(target, batchOf(FIELDS, rows(n, 1)), {
+        readVersion,
+        description: { operation: "WRITE", isBlindAppend: true },
+      });
+      assertEquals(other.outcome.kind, "committed");
+    }
+    // An upload takes a moment, as a real one does.
+    const put = async (key: string, bytes: Uint8Array) => {
+      await new Promise((r) => setTimeout(r, 20));
+      await table.store.put(key, bytes);
+    };
+    const slow = new Proxy(table.store, {
+      get: (store, name) => {
+        if (name === "put") return put;
+        const value = Reflect.get(store, name);
+        return typeof value === "function" ? value.bind(store) : value;
+      },
+    });
+    const append = (readAhead: boolean) =>
+      appendBatch(appendTarget(slow, FIELDS, []), batchOf(FIELDS, rows(0, 2)), {
+        readVersion: 0,
+        readAhead,
+        description: { operation: "WRITE", isBlindAppend: true },
+      });
+    const ahead = await append(true);
+    assertEquals(ahead.outcome, { kind: "committed", version: 3, attempts: 1, lostRaces: 0 });
+    // Without reading ahead, the first attempt loses to version 1.
+    const behind = await append(false);
+    assertEquals(behind.outcome, { kind: "committed", version: 4, attempts: 2, lostRaces: 1 });
+    assertEquals(await rowsOf(table), [0n, 0n, 1n, 1n, 100n, 200n]);
+  });
+});
+
 Deno.test("an append whose file vanished before its commit is abandoned, not committed", async () => {
   await withTable(async (table, dir) => {
     await createTable(table, { schema: schemaFromFields(FIELDS) });
