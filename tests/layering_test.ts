@@ -121,3 +121,27 @@ Deno.test("only parquet/_hyparquet.ts imports the private modules of hyparquet a
   }
   assertEquals(offending, []);
 });
+
+Deno.test("tests assert with tests/_helpers/assert.ts only, never node:assert", async () => {
+  const tests = new URL("./", import.meta.url);
+  const files: string[] = [];
+  for await (const entry of Deno.readDir(tests)) {
+    // Fixtures hold tables, not tests (and paths a URL cannot spell plainly).
+    if (entry.name === "fixtures") continue;
+    if (entry.isFile && entry.name.endsWith(".ts")) files.push(entry.name);
+    if (entry.isDirectory) {
+      for await (const file of sourceFiles(new URL(`${entry.name}/`, tests))) {
+        files.push(`${entry.name}/${file}`);
+      }
+    }
+  }
+  assertEquals(files.includes("metrics/recorder_test.ts"), true, "the scan is broken");
+  const offending: string[] = [];
+  for (const file of files) {
+    const text = await Deno.readTextFile(new URL(file, tests));
+    for (const match of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
+      if (/^node:assert\b/.test(match[1]!)) offending.push(`${file}: ${match[1]}`);
+    }
+  }
+  assertEquals(offending, []);
+});

@@ -105,3 +105,12 @@ function deepEqual(a: unknown, b: unknown): boolean {
 function show(v: unknown): string {
   return Deno.inspect(v, { depth: 6, colors: false, iterableLimit: 50 });
 }
+
+/** Fails unless `actual` matches the pattern. */
+export function assertMatch(actual: string, expected: RegExp, message?: string): void {
+  if (!expected.test(actual)) {
+    throw new Error(
+      `${message ? message + ": " : ""}${show(actual)} does not match ${expected}`,
+    );
+  }
+}

@@ -1,6 +1,6 @@
 /** The metrics recorder: the CSV it writes and the tallies it keeps. */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { parse } from "csv-parse/sync";
 import { EVENT_COLUMNS, type MetricsEvent } from "../../src/metrics/events.ts";
 import { MetricsRecorder } from "../../src/metrics/recorder.ts";
@@ -11,8 +11,8 @@ const HEADER = "t_ms,time,role,role_id,event,version,batch_seq,rows,bytes,bytes_
   "visibility_ms,attempts,rss_mb,detail";
 
 Deno.test("EVENT_COLUMNS is the CSV header, in order", () => {
-  assert.equal(EVENT_COLUMNS.join(","), HEADER);
-  assert.equal(new Set(EVENT_COLUMNS).size, EVENT_COLUMNS.length);
+  assertEquals(EVENT_COLUMNS.join(","), HEADER);
+  assertEquals(new Set(EVENT_COLUMNS).size, EVENT_COLUMNS.length);
 });
 
 Deno.test("the recorder writes one CSV row per event that csv-parse reads back exactly", async () => {
@@ -48,17 +48,17 @@ Deno.test("the recorder writes one CSV row per event that csv-parse reads back e
     for (const e of events) recorder.record(e);
     // Rows are on disk as they arrive, before close().
     const early = await Deno.readTextFile(path);
-    assert.ok(early.startsWith(`${HEADER}\n`));
+    assert(early.startsWith(`${HEADER}\n`));
     recorder.close();
     recorder.close();
-    assert.equal(recorder.open, false);
+    assertEquals(recorder.open, false);
 
     const text = await Deno.readTextFile(path);
-    assert.equal(text.split("\n")[0], HEADER);
+    assertEquals(text.split("\n")[0], HEADER);
     const rows = parse(text, { columns: true }) as Record<string, string>[];
-    assert.equal(rows.length, events.length);
-    assert.deepEqual(Object.keys(rows[0]!), [...EVENT_COLUMNS]);
-    assert.deepEqual(rows[0], {
+    assertEquals(rows.length, events.length);
+    assertEquals(Object.keys(rows[0]!), [...EVENT_COLUMNS]);
+    assertEquals(rows[0], {
       t_ms: "12.5",
       time: "2026-11-27T10:55:04.012Z",
       role: "writer",
@@ -83,13 +83,13 @@ Deno.test("the recorder writes one CSV row per event that csv-parse reads back e
       rss_mb: "",
       detail: "",
     });
-    assert.equal(rows[1]!.detail, 'upload failed, "503"\nretry later');
-    assert.equal(rows[1]!.version, "");
+    assertEquals(rows[1]!.detail, 'upload failed, "503"\nretry later');
+    assertEquals(rows[1]!.version, "");
     // Every event survives the round trip, cell by cell.
     events.forEach((e, i) => {
       for (const column of EVENT_COLUMNS) {
         const value = e[column];
-        assert.equal(rows[i]![column], value === undefined ? "" : String(value), `${i}.${column}`);
+        assertEquals(rows[i]![column], value === undefined ? "" : String(value), `${i}.${column}`);
       }
     });
   } finally {
@@ -102,7 +102,7 @@ Deno.test("a recorder with no events leaves a CSV holding just the header", asyn
   try {
     const recorder = new MetricsRecorder(`${dir}/m.csv`);
     recorder.close();
-    assert.equal(await Deno.readTextFile(`${dir}/m.csv`), `${HEADER}\n`);
+    assertEquals(await Deno.readTextFile(`${dir}/m.csv`), `${HEADER}\n`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -118,10 +118,10 @@ Deno.test("recordNow() stamps events with the time since the run started", () =>
     event: "vacuum",
     files_deleted: 2,
   });
-  assert.equal(e.t_ms, 1234);
-  assert.equal(e.time, "2026-11-27T10:55:05.234Z");
-  assert.deepEqual(recorder.events, [e]);
-  assert.equal(recorder.tally.vacuum.files_deleted, 2);
+  assertEquals(e.t_ms, 1234);
+  assertEquals(e.time, "2026-11-27T10:55:05.234Z");
+  assertEquals(recorder.events, [e]);
+  assertEquals(recorder.tally.vacuum.files_deleted, 2);
 });
 
 Deno.test("the recorder tallies per writer and per second, and thins rss to one sample a second", () => {
@@ -129,11 +129,11 @@ Deno.test("the recorder tallies per writer and per second, and thins rss to one 
   for (const e of syntheticEvents()) recorder.record(e);
   const w0 = recorder.writers.get("writer-0")!;
   const w1 = recorder.writers.get("writer-1")!;
-  assert.deepEqual(
+  assertEquals(
     { rows: w0.rows, batches: w0.batches, commits: w0.commits, seq: w0.last_batch_seq },
     { rows: 1500, batches: 3, commits: 3, seq: 2 },
   );
-  assert.deepEqual(
+  assertEquals(
     {
       rows: w1.rows,
       batches: w1.batches,
@@ -155,18 +155,18 @@ Deno.test("the recorder tallies per writer and per second, and thins rss to one 
       unacknowledged: 1,
     },
   );
-  assert.deepEqual(recorder.rowsPerSecond, [2000, 1500]);
-  assert.deepEqual(recorder.latencies.commit, [10, 40, 30, 50, 20]);
-  assert.deepEqual(recorder.fileCounts, [
+  assertEquals(recorder.rowsPerSecond, [2000, 1500]);
+  assertEquals(recorder.latencies.commit, [10, 40, 30, 50, 20]);
+  assertEquals(recorder.fileCounts, [
     { t_s: 0, files: 0 },
     { t_s: 1, files: 3 },
     { t_s: 1.85, files: 1 },
   ]);
-  assert.deepEqual(recorder.rss, [
+  assertEquals(recorder.rss, [
     { t_s: 0.1, role_id: "writer-0", rss_mb: 100 },
     { t_s: 1.5, role_id: "writer-0", rss_mb: 120 },
   ]);
-  assert.deepEqual(recorder.chaos.map((c) => `${c.event} ${c.role_id}`), [
+  assertEquals(recorder.chaos.map((c) => `${c.event} ${c.role_id}`), [
     "kill writer-1",
     "restart writer-1",
   ]);
@@ -178,17 +178,17 @@ Deno.test("events recorded after close() are tallied but not written", async () 
     const recorder = new MetricsRecorder(`${dir}/m.csv`);
     recorder.close();
     recorder.record(syntheticEvents()[1]!);
-    assert.equal(recorder.tally.rowsAcknowledged, 500);
-    assert.equal(await Deno.readTextFile(`${dir}/m.csv`), `${HEADER}\n`);
+    assertEquals(recorder.tally.rowsAcknowledged, 500);
+    assertEquals(await Deno.readTextFile(`${dir}/m.csv`), `${HEADER}\n`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("the recorder names the file it cannot open", () => {
-  assert.throws(
+  const error = assertThrows(
     () => new MetricsRecorder("/nonexistent-dir-for-neuralake/m.csv"),
-    (e: Error) =>
-      e.message.includes("/nonexistent-dir-for-neuralake/m.csv") && e.cause !== undefined,
+    "/nonexistent-dir-for-neuralake/m.csv",
   );
+  assert(error.cause !== undefined, "the error keeps its cause");
 });

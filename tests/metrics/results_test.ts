@@ -1,17 +1,17 @@
 /** Run results built from a synthetic event stream whose totals were worked out by hand. */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals } from "../_helpers/assert.ts";
 import { MetricsRecorder } from "../../src/metrics/recorder.ts";
 import { buildResults } from "../../src/metrics/results.ts";
 import { STARTED_AT, syntheticContext, syntheticResults } from "./synthetic_run.ts";
 
 Deno.test("buildResults() totals a synthetic run", () => {
   const r = syntheticResults();
-  assert.equal(r.run_id, "streaming-20261127T105504Z");
-  assert.equal(r.started_at, "2026-11-27T10:55:04.000Z");
-  assert.equal(r.finished_at, "2026-11-27T10:55:06.500Z");
-  assert.equal(r.wall_seconds, 2.5);
-  assert.deepEqual(r.totals, {
+  assertEquals(r.run_id, "streaming-20261127T105504Z");
+  assertEquals(r.started_at, "2026-11-27T10:55:04.000Z");
+  assertEquals(r.finished_at, "2026-11-27T10:55:06.500Z");
+  assertEquals(r.wall_seconds, 2.5);
+  assertEquals(r.totals, {
     rows_acknowledged: 3500,
     rows_per_second: 1400,
     commits: 6,
@@ -24,7 +24,7 @@ Deno.test("buildResults() totals a synthetic run", () => {
     role_crashes: 0,
     role_restarts: 1,
   });
-  assert.deepEqual(r.writers, [
+  assertEquals(r.writers, [
     {
       id: "writer-0",
       rows: 1500,
@@ -51,9 +51,9 @@ Deno.test("buildResults() totals a synthetic run", () => {
 Deno.test("buildResults() summarizes latencies with nearest-rank percentiles", () => {
   const r = syntheticResults();
   // commit: 10 20 30 40 50
-  assert.deepEqual(r.latency_ms.commit, { count: 5, mean: 30, p50: 30, p90: 50, p99: 50, max: 50 });
+  assertEquals(r.latency_ms.commit, { count: 5, mean: 30, p50: 30, p90: 50, p99: 50, max: 50 });
   // visibility: 20 30 40 60 70
-  assert.deepEqual(r.latency_ms.visibility, {
+  assertEquals(r.latency_ms.visibility, {
     count: 5,
     mean: 44,
     p50: 40,
@@ -61,13 +61,13 @@ Deno.test("buildResults() summarizes latencies with nearest-rank percentiles", (
     p99: 70,
     max: 70,
   });
-  assert.equal(r.latency_ms.batch_total.max, 62);
-  assert.equal(r.histograms.commit_ms.bins.reduce((n, b) => n + b.count, 0), 5);
+  assertEquals(r.latency_ms.batch_total.max, 62);
+  assertEquals(r.histograms.commit_ms.bins.reduce((n, b) => n + b.count, 0), 5);
 });
 
 Deno.test("buildResults() sums maintenance, breakdown and series", () => {
   const r = syntheticResults();
-  assert.deepEqual(r.compaction, {
+  assertEquals(r.compaction, {
     runs: 1,
     conflicts: 1,
     files_in: 5,
@@ -76,20 +76,20 @@ Deno.test("buildResults() sums maintenance, breakdown and series", () => {
     bytes_out: 6500,
     ms_total: 300,
   });
-  assert.deepEqual(r.checkpoints, { count: 1, last_version: 6 });
-  assert.deepEqual(r.vacuum, { runs: 1, files_deleted: 5, bytes_deleted: 7000 });
-  assert.deepEqual(r.log_cleanup, { runs: 1, files_deleted: 3 });
+  assertEquals(r.checkpoints, { count: 1, last_version: 6 });
+  assertEquals(r.vacuum, { runs: 1, files_deleted: 5, bytes_deleted: 7000 });
+  assertEquals(r.log_cleanup, { runs: 1, files_deleted: 3 });
   // Committed batches plus the failed one (which reported encode and upload).
-  assert.deepEqual(r.breakdown_ms, { generate: 7, encode: 18, upload: 27, commit: 150 });
+  assertEquals(r.breakdown_ms, { generate: 7, encode: 18, upload: 27, commit: 150 });
   // Seconds 0 and 1 are whole; the last half second (no rows) is scaled to a rate.
-  assert.deepEqual(r.timeseries.throughput, [
+  assertEquals(r.timeseries.throughput, [
     { t_s: 0, rows_per_second: 2000 },
     { t_s: 1, rows_per_second: 1500 },
     { t_s: 2, rows_per_second: 0 },
   ]);
-  assert.deepEqual(r.timeseries.file_count.map((p) => p.files), [0, 3, 1]);
-  assert.equal(r.timeseries.rss_mb.length, 2);
-  assert.deepEqual(r.chaos, {
+  assertEquals(r.timeseries.file_count.map((p) => p.files), [0, 3, 1]);
+  assertEquals(r.timeseries.rss_mb.length, 2);
+  assertEquals(r.chaos, {
     mode: "kill-writers",
     kills: 1,
     faults: 0,
@@ -98,42 +98,42 @@ Deno.test("buildResults() sums maintenance, breakdown and series", () => {
       { t_s: 2, action: "restart", role_id: "writer-1", detail: "resumed after seq 1" },
     ],
   });
-  assert.deepEqual(r.config, { writers: 2, batch_rows: 500, s3: { secret: "***" } });
+  assertEquals(r.config, { writers: 2, batch_rows: 500, s3: { secret: "***" } });
 });
 
 Deno.test("verification passes only if every check passed", () => {
-  assert.equal(syntheticResults().verification.passed, true);
-  assert.equal(syntheticResults(true).verification.passed, false);
+  assertEquals(syntheticResults().verification.passed, true);
+  assertEquals(syntheticResults(true).verification.passed, false);
   const context = syntheticContext(true);
   context.verification.passed = true; // the checks still say otherwise
   const r = buildResults(new MetricsRecorder(), context);
-  assert.equal(r.verification.passed, false);
-  assert.equal(r.verification.checks.length, 2);
+  assertEquals(r.verification.passed, false);
+  assertEquals(r.verification.checks.length, 2);
 });
 
 Deno.test("the results keep the fixed paths that scripts read, as numbers, through JSON", () => {
   const parsed = JSON.parse(JSON.stringify(syntheticResults()));
-  assert.equal(parsed.totals.rows_acknowledged, 3500);
-  assert.equal(parsed.totals.rows_per_second, 1400);
-  assert.equal(parsed.totals.commits, 6);
-  assert.equal(parsed.latency_ms.commit.p99, 50);
-  assert.equal(parsed.verification.passed, true);
+  assertEquals(parsed.totals.rows_acknowledged, 3500);
+  assertEquals(parsed.totals.rows_per_second, 1400);
+  assertEquals(parsed.totals.commits, 6);
+  assertEquals(parsed.latency_ms.commit.p99, 50);
+  assertEquals(parsed.verification.passed, true);
 });
 
 Deno.test("results of a run without events are zeros, with no NaN", () => {
   const { chaosMode: _chaos, ...context } = syntheticContext();
   const r = buildResults(new MetricsRecorder(), { ...context, finishedAt: STARTED_AT });
   const json = JSON.stringify(r);
-  assert.ok(!/NaN|Infinity/.test(json));
-  assert.equal(r.wall_seconds, 0);
-  assert.equal(r.totals.rows_per_second, 0);
-  assert.deepEqual(r.totals.versions, { first: null, last: null });
-  assert.deepEqual(r.latency_ms.commit, { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 });
-  assert.deepEqual(r.timeseries.throughput, []);
-  assert.deepEqual(r.writers, []);
-  assert.deepEqual(r.chaos, { mode: "none", kills: 0, faults: 0, events: [] });
-  assert.equal(r.breakdown_ms.generate, undefined);
-  assert.ok(!("generate" in r.breakdown_ms));
+  assert(!/NaN|Infinity/.test(json));
+  assertEquals(r.wall_seconds, 0);
+  assertEquals(r.totals.rows_per_second, 0);
+  assertEquals(r.totals.versions, { first: null, last: null });
+  assertEquals(r.latency_ms.commit, { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+  assertEquals(r.timeseries.throughput, []);
+  assertEquals(r.writers, []);
+  assertEquals(r.chaos, { mode: "none", kills: 0, faults: 0, events: [] });
+  assertEquals(r.breakdown_ms.generate, undefined);
+  assert(!("generate" in r.breakdown_ms));
 });
 
 Deno.test("chaos events come from the recorder alone, in time order, with counts", () => {
@@ -151,27 +151,27 @@ Deno.test("chaos events come from the recorder alone, in time order, with counts
   at(1500, "kill", "mid-rewrite");
   at(3000, "fault", "503 on put");
   const r = buildResults(recorder, { ...syntheticContext(), generateMs: 12.345 });
-  assert.deepEqual(r.chaos.events.map((e) => `${e.t_s} ${e.action} ${e.detail}`), [
+  assertEquals(r.chaos.events.map((e) => `${e.t_s} ${e.action} ${e.detail}`), [
     "1.5 kill mid-rewrite",
     "2 restart after SIGKILL",
     "3 fault 503 on put",
   ]);
-  assert.equal(r.chaos.kills, 1);
-  assert.equal(r.chaos.faults, 1);
-  assert.equal(r.totals.role_restarts, 1);
-  assert.equal(r.breakdown_ms.generate, 12.3);
+  assertEquals(r.chaos.kills, 1);
+  assertEquals(r.chaos.faults, 1);
+  assertEquals(r.totals.role_restarts, 1);
+  assertEquals(r.breakdown_ms.generate, 12.3);
 });
 
 Deno.test("a run with a role crash or a failed batch is not clean, even if verification passed", () => {
-  assert.equal(buildResults(new MetricsRecorder(), syntheticContext()).clean, true);
+  assertEquals(buildResults(new MetricsRecorder(), syntheticContext()).clean, true);
   // The synthetic run has one failed batch.
   const r = syntheticResults();
-  assert.equal(r.verification.passed, true);
-  assert.equal(r.totals.batches_failed, 1);
-  assert.equal(r.clean, false);
+  assertEquals(r.verification.passed, true);
+  assertEquals(r.totals.batches_failed, 1);
+  assertEquals(r.clean, false);
   const crashed = new MetricsRecorder();
   crashed.recordNow({ role: "writer", role_id: "writer-0", event: "role_error", detail: "ENOSPC" });
   const c = buildResults(crashed, syntheticContext());
-  assert.equal(c.totals.role_crashes, 1);
-  assert.equal(c.clean, false);
+  assertEquals(c.totals.role_crashes, 1);
+  assertEquals(c.clean, false);
 });

@@ -1,50 +1,50 @@
 /** The SVG chart primitives of the run report. */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertMatch, assertNotEquals } from "../_helpers/assert.ts";
 import { formatCompact, histogramChart, lineChart, niceTicks } from "../../src/report/svg.ts";
 import { escapeXml } from "../../src/util/xml.ts";
 
 const OPTIONS = { title: "T", xLabel: "x", yLabel: "y" };
 
 function assertFinite(svg: string): void {
-  assert.ok(!/NaN|Infinity|undefined/.test(svg), svg);
-  assert.ok(svg.startsWith("<svg") && svg.endsWith("</svg>"));
+  assert(!/NaN|Infinity|undefined/.test(svg), svg);
+  assert(svg.startsWith("<svg") && svg.endsWith("</svg>"));
 }
 
 Deno.test("escapeXml() escapes the five XML specials", () => {
-  assert.equal(
+  assertEquals(
     escapeXml(`<a href="x">'&'</a>`),
     "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
   );
 });
 
 Deno.test("niceTicks() picks round steps covering the range", () => {
-  assert.deepEqual(niceTicks(0, 100, 5), [0, 20, 40, 60, 80, 100]);
-  assert.deepEqual(niceTicks(0, 1, 2), [0, 0.5, 1]);
-  assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
-  assert.deepEqual(niceTicks(7, 93, 4), [20, 40, 60, 80]);
-  assert.deepEqual(niceTicks(3, 3), [3]);
-  assert.deepEqual(niceTicks(NaN, 3), [0]);
-  assert.deepEqual(niceTicks(-0.3, 0.3, 3), [-0.2, 0, 0.2]);
+  assertEquals(niceTicks(0, 100, 5), [0, 20, 40, 60, 80, 100]);
+  assertEquals(niceTicks(0, 1, 2), [0, 0.5, 1]);
+  assertEquals(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
+  assertEquals(niceTicks(7, 93, 4), [20, 40, 60, 80]);
+  assertEquals(niceTicks(3, 3), [3]);
+  assertEquals(niceTicks(NaN, 3), [0]);
+  assertEquals(niceTicks(-0.3, 0.3, 3), [-0.2, 0, 0.2]);
 });
 
 Deno.test("formatCompact() shortens large numbers and never prints NaN", () => {
-  assert.equal(formatCompact(950), "950");
-  assert.equal(formatCompact(12_500), "12.5k");
-  assert.equal(formatCompact(3_200_000), "3.2M");
-  assert.equal(formatCompact(2_000_000), "2M");
-  assert.equal(formatCompact(0.25), "0.25");
-  assert.equal(formatCompact(1.5), "1.5");
-  assert.equal(formatCompact(NaN), "0");
+  assertEquals(formatCompact(950), "950");
+  assertEquals(formatCompact(12_500), "12.5k");
+  assertEquals(formatCompact(3_200_000), "3.2M");
+  assertEquals(formatCompact(2_000_000), "2M");
+  assertEquals(formatCompact(0.25), "0.25");
+  assertEquals(formatCompact(1.5), "1.5");
+  assertEquals(formatCompact(NaN), "0");
 });
 
 Deno.test("lineChart() copes with no points, one point and flat lines", () => {
   const empty = lineChart([], OPTIONS);
   assertFinite(empty);
-  assert.match(empty, /No data/);
+  assertMatch(empty, /No data/);
   const one = lineChart([{ x: 3, y: 7 }], OPTIONS);
   assertFinite(one);
-  assert.match(one, /<circle/);
+  assertMatch(one, /<circle/);
   assertFinite(lineChart([{ x: 0, y: 0 }, { x: 1, y: 0 }], OPTIONS));
   assertFinite(lineChart([{ x: 5, y: 2 }, { x: 5, y: 2 }], { ...OPTIONS, step: true }));
   assertFinite(lineChart([{ x: NaN, y: 1 }, { x: 1, y: Infinity }], OPTIONS));
@@ -56,16 +56,16 @@ Deno.test("lineChart() with step draws horizontal then vertical segments", () =>
     step: true,
   });
   const d = /<path class="line" d="([^"]+)"/.exec(svg)![1]!;
-  assert.match(d, /^M[\d.]+ [\d.]+ H[\d.]+ V[\d.]+ H[\d.]+ V[\d.]+$/);
+  assertMatch(d, /^M[\d.]+ [\d.]+ H[\d.]+ V[\d.]+ H[\d.]+ V[\d.]+$/);
 });
 
 Deno.test("lineChart() maps the largest y to the top part of the plot", () => {
   const svg = lineChart([{ x: 0, y: 0 }, { x: 10, y: 100 }], { ...OPTIONS, height: 260 });
   const d = /<path class="line" d="M([\d.]+) ([\d.]+) L([\d.]+) ([\d.]+)"/.exec(svg)!;
   const [x0, y0, x1, y1] = d.slice(1).map(Number) as [number, number, number, number];
-  assert.ok(x1 > x0);
-  assert.equal(y0, 260 - 44); // the bottom of the plot
-  assert.ok(y1 < 50, `y of the maximum is ${y1}`);
+  assert(x1 > x0);
+  assertEquals(y0, 260 - 44); // the bottom of the plot
+  assert(y1 < 50, `y of the maximum is ${y1}`);
 });
 
 Deno.test("histogramChart() draws one bar per bin and the markers", () => {
@@ -75,9 +75,9 @@ Deno.test("histogramChart() draws one bar per bin and the markers", () => {
     OPTIONS,
   );
   assertFinite(svg);
-  assert.equal(svg.match(/<rect class="bar"/g)?.length, 2);
-  assert.match(svg, /p50 5/);
-  assert.match(svg, /p99 90/);
+  assertEquals(svg.match(/<rect class="bar"/g)?.length, 2);
+  assertMatch(svg, /p50 5/);
+  assertMatch(svg, /p99 90/);
 });
 
 Deno.test("histogramChart() copes with no bins and with one bin of one value", () => {
@@ -88,16 +88,16 @@ Deno.test("histogramChart() copes with no bins and with one bin of one value", (
     OPTIONS,
   );
   assertFinite(one);
-  assert.equal(one.match(/<rect class="bar"/g)?.length, 1);
+  assertEquals(one.match(/<rect class="bar"/g)?.length, 1);
   const zero = histogramChart({ scale: "linear", bins: [{ lo: 0, hi: 0, count: 1 }] }, [], OPTIONS);
   assertFinite(zero);
 });
 
 Deno.test("chart titles and labels are escaped", () => {
   const svg = lineChart([], { title: "<b>&", xLabel: '"x"', yLabel: "'y'" });
-  assert.ok(!svg.includes("<b>"));
-  assert.match(svg, /&lt;b&gt;&amp;/);
-  assert.match(svg, /&quot;x&quot;/);
+  assert(!svg.includes("<b>"));
+  assertMatch(svg, /&lt;b&gt;&amp;/);
+  assertMatch(svg, /&quot;x&quot;/);
 });
 
 Deno.test("lineChart() marks kills and faults on the time axis, widening it to hold them", () => {
@@ -108,12 +108,12 @@ Deno.test("lineChart() marks kills and faults on the time axis, widening it to h
       { x: 12, kind: "fault", label: "12 s fault" },
     ],
   });
-  assert.equal(svg.match(/class="chaos-mark chaos-kill"/g)?.length, 1);
-  assert.equal(svg.match(/class="chaos-mark chaos-fault"/g)?.length, 1);
-  assert.ok(svg.includes("<title>4 s kill &lt;writer-0&gt;</title>"));
+  assertEquals(svg.match(/class="chaos-mark chaos-kill"/g)?.length, 1);
+  assertEquals(svg.match(/class="chaos-mark chaos-fault"/g)?.length, 1);
+  assert(svg.includes("<title>4 s kill &lt;writer-0&gt;</title>"));
   // The fault at 12 s is inside the plot: the axis reaches it.
   const xs = [...svg.matchAll(/chaos-mark[^>]*x1="([\d.]+)"/g)].map((m) => Number(m[1]));
-  assert.ok(xs[1]! <= 680 - 20 && xs[1]! > xs[0]!, String(xs));
+  assert(xs[1]! <= 680 - 20 && xs[1]! > xs[0]!, String(xs));
 });
 
 Deno.test("lineChart() with a shared xRange gives charts of one run the same time axis", () => {
@@ -124,9 +124,9 @@ Deno.test("lineChart() with a shared xRange gives charts of one run the same tim
   const options = { title: "t", xLabel: "run time (s)", yLabel: "y", xRange: [0, 30] as const };
   const throughput = lineChart([{ x: 0, y: 5 }, { x: 30, y: 7 }], options);
   const files = lineChart([{ x: 1.7, y: 3 }, { x: 29, y: 9 }], { ...options, step: true });
-  assert.equal(xTicks(files), xTicks(throughput));
-  assert.ok(xTicks(files).length > 0);
+  assertEquals(xTicks(files), xTicks(throughput));
+  assert(xTicks(files).length > 0);
   // Without it, the files chart starts where its data does.
   const unaligned = lineChart([{ x: 1.7, y: 3 }, { x: 29, y: 9 }], { ...OPTIONS, step: true });
-  assert.notEqual(xTicks(unaligned), xTicks(throughput));
+  assertNotEquals(xTicks(unaligned), xTicks(throughput));
 });

@@ -4,7 +4,7 @@
  * and the statistics that make the data look like a recording.
  */
 
-import assert from "node:assert/strict";
+import { assert, assertEquals, assertNotEquals, assertThrows } from "../_helpers/assert.ts";
 import { type ColumnBatch, columnByName } from "../../src/columnar/batch.ts";
 import {
   DEFAULT_REGIONS,
@@ -35,9 +35,9 @@ function col<T>(batch: ColumnBatch, name: string): T {
 }
 
 function assertSameColumns(actual: ColumnBatch, expected: ColumnBatch): void {
-  assert.deepEqual(actual.length, expected.length);
+  assertEquals(actual.length, expected.length);
   for (const field of NEURAL_FIELDS) {
-    assert.deepEqual(
+    assertEquals(
       Array.from(col<ArrayLike<unknown>>(actual, field.name)),
       Array.from(col<ArrayLike<unknown>>(expected, field.name)),
       `column ${field.name} differs`,
@@ -58,8 +58,9 @@ function concat(batches: ColumnBatch[]): ColumnBatch {
   };
 }
 
-function assertThrows(fn: () => unknown, type: typeof RangeError, text = ""): void {
-  assert.throws(fn, (e) => e instanceof type && e.message.includes(text));
+function assertThrowsKind(fn: () => unknown, type: typeof RangeError, text = ""): void {
+  const error = assertThrows(fn, text);
+  assert(error instanceof type, `expected a ${type.name}, got ${error.name}`);
 }
 
 function correlation(a: Float64Array, b: Float64Array): number {
@@ -85,7 +86,7 @@ function correlation(a: Float64Array, b: Float64Array): number {
 }
 
 Deno.test("NEURAL_FIELDS is the fixed 10-column schema in order, all not null", () => {
-  assert.deepEqual(NEURAL_FIELDS, [
+  assertEquals(NEURAL_FIELDS, [
     { name: "timestamp_us", type: "timestamp", nullable: false },
     { name: "session_id", type: "string", nullable: false },
     { name: "writer_id", type: "string", nullable: false },
@@ -102,10 +103,10 @@ Deno.test("NEURAL_FIELDS is the fixed 10-column schema in order, all not null", 
 Deno.test("generate() fills each column with the typed array of its type", () => {
   const gen = new NeuralGenerator({ seed: 1 });
   const batch = gen.generate(request(gen, 700, { batchSeq: 12 }));
-  assert.deepEqual(batch.fields, NEURAL_FIELDS);
-  assert.deepEqual(batch.length, 700);
+  assertEquals(batch.fields, NEURAL_FIELDS);
+  assertEquals(batch.length, 700);
   const kinds = batch.columns.map((c) => c.values.constructor.name);
-  assert.deepEqual(kinds, [
+  assertEquals(kinds, [
     "BigInt64Array",
     "Array",
     "Array",
@@ -118,8 +119,8 @@ Deno.test("generate() fills each column with the typed array of its type", () =>
     "Float32Array",
   ]);
   for (const c of batch.columns) {
-    assert.deepEqual(c.values.length, 700);
-    assert.deepEqual(c.nulls, undefined);
+    assertEquals(c.values.length, 700);
+    assertEquals(c.nulls, undefined);
   }
   assert(col<string[]>(batch, "session_id").every((s) => s === "session-a"));
   assert(col<string[]>(batch, "writer_id").every((s) => s === "writer-0"));
@@ -130,27 +131,27 @@ Deno.test("generate() fills each column with the typed array of its type", () =>
 Deno.test("row r is neuron r % neurons at tick tick0 + floor(r / neurons), also mid-tick", () => {
   const gen = new NeuralGenerator({ seed: 1, neurons: 10 });
   const tick0 = gen.tickAt(START_MS);
-  assert.deepEqual(tick0, START_MS); // 1 kHz: one tick per millisecond
+  assertEquals(tick0, START_MS); // 1 kHz: one tick per millisecond
   const batch = gen.generate(request(gen, 25, { startRow: 37 }));
   const ts = col<BigInt64Array>(batch, "timestamp_us");
   const ids = col<Int32Array>(batch, "neuron_id");
   for (let i = 0; i < 25; i++) {
     const r = 37 + i;
-    assert.deepEqual(ids[i], r % 10);
-    assert.deepEqual(ts[i], BigInt((tick0 + Math.floor(r / 10)) * 1000));
+    assertEquals(ids[i], r % 10);
+    assertEquals(ts[i], BigInt((tick0 + Math.floor(r / 10)) * 1000));
   }
 });
 
 Deno.test("timestamps are integer microseconds, distinct per tick, at a rate that does not divide 1e6", () => {
   const gen = new NeuralGenerator({ seed: 1, neurons: 2, regions: ["M1"], sampleRateHz: 30_000 });
   const tick0 = gen.tickAt(START_MS);
-  assert.deepEqual(gen.timestampUs(tick0), START_MS * 1000);
-  assert.deepEqual(gen.timestampUs(tick0 + 1), START_MS * 1000 + 33);
-  assert.deepEqual(gen.timestampUs(tick0 + 30_000), START_MS * 1000 + 1_000_000);
+  assertEquals(gen.timestampUs(tick0), START_MS * 1000);
+  assertEquals(gen.timestampUs(tick0 + 1), START_MS * 1000 + 33);
+  assertEquals(gen.timestampUs(tick0 + 30_000), START_MS * 1000 + 1_000_000);
   const batch = gen.generate(request(gen, 2 * 60_000, { tick0 }));
   const ts = col<BigInt64Array>(batch, "timestamp_us");
   for (let i = 2; i < ts.length; i += 2) {
-    assert.deepEqual(ts[i], ts[i + 1]);
+    assertEquals(ts[i], ts[i + 1]);
     assert(ts[i]! > ts[i - 1]!, `timestamps must increase at row ${i}`);
   }
 });
@@ -165,9 +166,9 @@ Deno.test("the same seed and writer give the same data; another seed or writer g
   const otherSeed = c.generate(request(c, rows));
   const otherWriter = a.generate(request(a, rows, { writerId: "writer-1" }));
   const volts = Array.from(col<Float32Array>(first, "voltage_uv"));
-  assert.notDeepEqual(Array.from(col<Float32Array>(otherSeed, "voltage_uv")), volts);
-  assert.notDeepEqual(Array.from(col<Float32Array>(otherWriter, "voltage_uv")), volts);
-  assert.notDeepEqual(
+  assertNotEquals(Array.from(col<Float32Array>(otherSeed, "voltage_uv")), volts);
+  assertNotEquals(Array.from(col<Float32Array>(otherWriter, "voltage_uv")), volts);
+  assertNotEquals(
     Array.from(col<Float32Array>(otherSeed, "firing_rate_hz")),
     Array.from(col<Float32Array>(first, "firing_rate_hz")),
   );
@@ -178,7 +179,7 @@ Deno.test("the session id and batch seq do not change the data", () => {
   const a = gen.generate(request(gen, 3000));
   const b = gen.generate(request(gen, 3000, { sessionId: "other", batchSeq: 8 }));
   for (const name of ["voltage_uv", "spike", "firing_rate_hz", "snr", "timestamp_us"]) {
-    assert.deepEqual(
+    assertEquals(
       Array.from(col<ArrayLike<unknown>>(b, name)),
       Array.from(col<ArrayLike<unknown>>(a, name)),
     );
@@ -204,7 +205,7 @@ Deno.test("uneven splits, generated out of order into one reused batch, equal on
     starts.push(at);
     at += size;
   }
-  assert.deepEqual(at, whole.length);
+  assertEquals(at, whole.length);
   const byStart = new Map<number, ColumnBatch>();
   for (const i of [5, 2, 9, 0, 10, 7, 1, 3, 8, 4, 6]) {
     const batch = gen.generate(request(gen, sizes[i]!, { startRow: starts[i]! }));
@@ -216,8 +217,8 @@ Deno.test("uneven splits, generated out of order into one reused batch, equal on
   const volts = col<Float32Array>(whole, "voltage_uv");
   for (let r = 0; r < 200; r++) {
     const one = gen.generate(request(gen, 1, { startRow: r }), reuse);
-    assert.deepEqual(one, reuse);
-    assert.deepEqual(col<Float32Array>(one, "voltage_uv")[0], volts[r]);
+    assertEquals(one, reuse);
+    assertEquals(col<Float32Array>(one, "voltage_uv")[0], volts[r]);
   }
 });
 
@@ -231,11 +232,11 @@ Deno.test("generate() refills a reused batch in place and replaces columns of th
   assertSameColumns(again, gen.generate(request(gen, 500, { startRow: 500 })));
   const bigger = gen.generate(request(gen, 600), reuse);
   assert(bigger === reuse);
-  assert.deepEqual(bigger.length, 600);
+  assertEquals(bigger.length, 600);
   assert(bigger.columns.every((c) => c.values.length === 600));
   const empty = gen.generate(request(gen, 0));
-  assert.deepEqual(empty.length, 0);
-  assert.deepEqual(empty.columns.length, 10);
+  assertEquals(empty.length, 0);
+  assertEquals(empty.columns.length, 10);
 });
 
 Deno.test("(writer_id, batch_seq, neuron_id, timestamp_us) is unique across a writer's batches", () => {
@@ -251,27 +252,27 @@ Deno.test("(writer_id, batch_seq, neuron_id, timestamp_us) is unique across a wr
     for (let i = 0; i < batch.length; i++) seen.add(`${writer[i]}/${bs[i]}/${ids[i]}/${ts[i]}`);
     rows += batch.length;
   }
-  assert.deepEqual(seen.size, rows);
+  assertEquals(seen.size, rows);
   // Even ignoring batch_seq, rows of a segment never repeat a (neuron, timestamp).
   const whole = gen.generate(request(gen, 40 * 777));
   const pairs = new Set<string>();
   const ids = col<Int32Array>(whole, "neuron_id");
   const ts = col<BigInt64Array>(whole, "timestamp_us");
   for (let i = 0; i < whole.length; i++) pairs.add(`${ids[i]}/${ts[i]}`);
-  assert.deepEqual(pairs.size, whole.length);
+  assertEquals(pairs.size, whole.length);
 });
 
 Deno.test("neurons split evenly into contiguous region blocks", () => {
   const gen = new NeuralGenerator({ seed: 1 });
-  assert.deepEqual(gen.regions, DEFAULT_REGIONS);
+  assertEquals(gen.regions, DEFAULT_REGIONS);
   const batch = gen.generate(request(gen, 1024));
   const regions = col<string[]>(batch, "region");
   const expected = ["M1", "S1", "PMd", "PPC"].flatMap((r) => Array<string>(256).fill(r));
-  assert.deepEqual(regions, expected);
+  assertEquals(regions, expected);
 
   const small = new NeuralGenerator({ seed: 1, neurons: 10, regions: ["a", "b", "c"] });
   const ten = small.generate(request(small, 20));
-  assert.deepEqual(
+  assertEquals(
     col<string[]>(ten, "region"),
     [
       "a",
@@ -296,7 +297,7 @@ Deno.test("neurons split evenly into contiguous region blocks", () => {
       "c",
     ],
   );
-  assert.deepEqual([0, 3, 4, 6, 7, 9].map((n) => small.regionOf(n)), [0, 0, 1, 1, 2, 2]);
+  assertEquals([0, 3, 4, 6, 7, 9].map((n) => small.regionOf(n)), [0, 0, 1, 1, 2, 2]);
 });
 
 Deno.test("snr is fixed per neuron, equals amplitude over noise sd, and lies in [2.8, 27]", () => {
@@ -308,7 +309,7 @@ Deno.test("snr is fixed per neuron, equals amplitude over noise sd, and lies in 
   for (let i = 0; i < batch.length; i++) {
     const n = i % 256;
     const p = gen.neuronParameters("writer-0", n);
-    assert.deepEqual(snr[i], p.snr);
+    assertEquals(snr[i], p.snr);
     assert(Math.abs(p.snr - p.amplitudeUv / p.noiseSdUv) < 1e-4);
     min = Math.min(min, snr[i]!);
     max = Math.max(max, snr[i]!);
@@ -364,9 +365,9 @@ Deno.test("bursts are region-wide, last tens of ms, and raise rates by the burst
         assert(Math.abs(ratio - 1) < 1e-5 || Math.abs(ratio - 4) < 1e-5, `ratio ${ratio}`);
         states.add(ratio > 2);
       }
-      assert.deepEqual(states.size, 1, `region ${r} is split at tick ${t}`);
+      assertEquals(states.size, 1, `region ${r} is split at tick ${t}`);
       const burst = states.has(true);
-      assert.deepEqual(gen.inBurst("writer-0", r, tick0 + t), burst);
+      assertEquals(gen.inBurst("writer-0", r, tick0 + t), burst);
       if (burst) {
         burstTicks++;
         current[r]!++;
@@ -425,8 +426,8 @@ Deno.test("the voltage is noise plus the spike waveform after each spike", () =>
   const ticks = 20_000;
   const gen = new NeuralGenerator({ seed: 13, neurons });
   const wave = gen.waveform;
-  assert.deepEqual(Array.from(wave), Array.from(spikeWaveform(1000)));
-  assert.deepEqual(wave[0], -1);
+  assertEquals(Array.from(wave), Array.from(spikeWaveform(1000)));
+  assertEquals(wave[0], -1);
   assert(wave.some((w) => w > 0.2), "the waveform must be biphasic");
   const batch = gen.generate(request(gen, neurons * ticks));
   const spike = col<Uint8Array>(batch, "spike");
@@ -471,36 +472,40 @@ Deno.test("the voltage is noise plus the spike waveform after each spike", () =>
 });
 
 Deno.test("spikeWaveform() spans a few samples at 1 kHz and about 3 ms at higher rates", () => {
-  assert.deepEqual(spikeWaveform(1000).length, 4);
-  assert.deepEqual(spikeWaveform(2000).length, 6);
-  assert.deepEqual(spikeWaveform(30_000).length, 24);
+  assertEquals(spikeWaveform(1000).length, 4);
+  assertEquals(spikeWaveform(2000).length, 6);
+  assertEquals(spikeWaveform(30_000).length, 24);
   for (const rate of [1000, 2000, 30_000]) {
     const w = spikeWaveform(rate);
-    assert.deepEqual(Math.min(...w), -1);
+    assertEquals(Math.min(...w), -1);
     assert(w.indexOf(-1) < w.indexOf(Math.max(...w)), "the trough comes before the rebound");
   }
 });
 
 Deno.test("NeuralGenerator rejects invalid settings and requests", () => {
-  assertThrows(() => new NeuralGenerator({ seed: 1.5 }), RangeError, "seed");
-  assertThrows(() => new NeuralGenerator({ seed: 1, neurons: 0 }), RangeError, "neuron count");
-  assertThrows(
+  assertThrowsKind(() => new NeuralGenerator({ seed: 1.5 }), RangeError, "seed");
+  assertThrowsKind(() => new NeuralGenerator({ seed: 1, neurons: 0 }), RangeError, "neuron count");
+  assertThrowsKind(
     () => new NeuralGenerator({ seed: 1, neurons: 3, regions: ["a", "b", "c", "d"] }),
     RangeError,
   );
-  assertThrows(() => new NeuralGenerator({ seed: 1, regions: ["a", "a"] }), RangeError, "unique");
-  assertThrows(
+  assertThrowsKind(
+    () => new NeuralGenerator({ seed: 1, regions: ["a", "a"] }),
+    RangeError,
+    "unique",
+  );
+  assertThrowsKind(
     () => new NeuralGenerator({ seed: 1, sampleRateHz: 999.5 }),
     RangeError,
     "sample rate",
   );
-  assertThrows(
+  assertThrowsKind(
     () => new NeuralGenerator({ seed: 1, rateRangeHz: [10, 5] }),
     RangeError,
     "firing rate",
   );
   const gen = new NeuralGenerator({ seed: 1 });
-  assertThrows(() => gen.generate(request(gen, -1)), RangeError, "rows");
-  assertThrows(() => gen.generate(request(gen, 1, { startRow: 0.5 })), RangeError, "startRow");
-  assertThrows(() => gen.generate(request(gen, 1, { batchSeq: -2 })), RangeError, "batchSeq");
+  assertThrowsKind(() => gen.generate(request(gen, -1)), RangeError, "rows");
+  assertThrowsKind(() => gen.generate(request(gen, 1, { startRow: 0.5 })), RangeError, "startRow");
+  assertThrowsKind(() => gen.generate(request(gen, 1, { batchSeq: -2 })), RangeError, "batchSeq");
 });
