@@ -1,0 +1,365 @@
+/**
+ * A soak of `neuralake stream`: run it for a long time and sample, once per
+ * interval (a minute by default), the resident memory of every role (read
+ * from the run's own /metrics endpoint, so `--isolation process` gives one
+ * figure per role), the latest checkpoint's size, a fresh process's time to
+ * open the table's snapshot (scripts/soak_probe.ts), the table's data and
+ * log bytes in its store, the free disk space and the machine's load.
+ * Writes soak.csv and soak.json as it goes and soak.md at the end, with
+ * the flatness target of scripts/soak_target.ts judged for every series.
+ *
+ * Usage:
+ *   deno run -A scripts/soak.ts --duration 60m --rate 1024000 [--table s3://bucket/prefix]
+ *     [--out dir] [--interval 1m] [--isolation process] [-- more stream flags]
+ */
+
+import { parseArgs } from "node:util";
+import { formatBytes, formatDuration, parseDuration } from "../src/util/units.ts";
+import { judgeSoak, type SoakSample, soakWindows } from "./soak_target.ts";
+
+const ROOT = new URL("..", import.meta.url).pathname;
+const MAIN = `${ROOT}main.ts`;
+const CONFIG = `${ROOT}deno.json`;
+const PROBE = `${ROOT}scripts/soak_probe.ts`;
+
+const { values: flags, positionals: extra } = parseArgs({
+  args: Deno.args,
+  options: {
+    duration: { type: "string", default: "60m" },
+    rate: { type: "string", default: "1024000" },
+    table: { type: "string" },
+    out: { type: "string" },
+    interval: { type: "string", default: "1m" },
+    isolation: { type: "string", default: "process" },
+  },
+  allowPositionals: true,
+  strict: true,
+});
+
+const durationMs = parseDuration(flags.duration!);
+const intervalMs = parseDuration(flags.interval!);
+const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
+const out = flags.out ?? `${Deno.cwd()}/neuralake-data/soak/${stamp}`;
+const table = flags.table ?? `${out}/table`;
+await Deno.mkdir(out, { recursive: true });
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+const port = freePort();
+const streamArgs = [
+  "run",
+  "-A",
+  "--quiet",
+  "--config",
+  CONFIG,
+  MAIN,
+  "stream",
+  table,
+  "--duration",
+  flags.duration!,
+  "--rate",
+  flags.rate!,
+  "--isolation",
+  flags.isolation!,
+  "--metrics-addr",
+  `127.0.0.1:${port}`,
+  "--out",
+  `${out}/runs`,
+  ...extra,
+];
+const command = `neuralake ${streamArgs.slice(6).join(" ")}`;
+console.error(`soak: ${command}`);
+console.error(`soak: samples every ${formatDuration(intervalMs)} into ${out}`);
+const stdoutFile = await Deno.open(`${out}/stream.stdout`, { write: true, create: true });
+const stderrFile = await Deno.open(`${out}/stream.stderr`, { write: true, create: true });
+const child = new Deno.Command(Deno.execPath(), {
+  args: streamArgs,
+  stdout: "piped",
+  stderr: "piped",
+}).spawn();
+const piping = Promise.all([
+  child.stdout.pipeTo(stdoutFile.writable),
+  child.stderr.pipeTo(stderrFile.writable),
+]);
+const startedAt = Date.now();
+let exited = false;
+const status = child.status.then((s) => {
+  exited = true;
+  return s;
+});
+const stop = () => {
+  if (!exited) child.kill("SIGINT");
+};
+Deno.addSignalListener("SIGINT", stop);
+Deno.addSignalListener("SIGTERM", stop);
+
+/** Resident memory per role id in MiB, from the run's /metrics. */
+async function scrapeRss(): Promise<Record<string, number>> {
+  const rss: Record<string, number> = {};
+  try {
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    const text = await response.text();
+    for (const line of text.split("\n")) {
+      if (!line.startsWith("neuralake_process_resident_memory_bytes{")) continue;
+      const id = /role_id="([^"]+)"/.exec(line)?.[1];
+      const value = Number(line.slice(line.lastIndexOf(" ") + 1));
+      if (id && Number.isFinite(value)) rss[id] = Math.round(value / 1048576 * 10) / 10;
+    }
+  } catch (error) {
+    console.error(`soak: /metrics scrape failed: ${error}`);
+  }
+  return rss;
+}
+
+/** What a fresh process sees of the table (scripts/soak_probe.ts). */
+async function probe(): Promise<Record<string, number | null>> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", "--config", CONFIG, PROBE, table],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!output.success) {
+    console.error(`soak: probe failed: ${new TextDecoder().decode(output.stderr).slice(-500)}`);
+    return {};
+  }
+  return JSON.parse(new TextDecoder().decode(output.stdout));
+}
+
+async function diskFree(): Promise<number | null> {
+  const dir = table.startsWith("s3://") ? out : table.replace(/^file:\/\//, "");
+  try {
+    const output = await new Deno.Command("df", {
+      args: ["-B1", "--output=avail", dir],
+      stdout: "piped",
+    }).output();
+    const lines = new TextDecoder().decode(output.stdout).trim().split("\n");
+    return Number(lines.at(-1));
+  } catch {
+    return null;
+  }
+}
+
+async function loadAverage(): Promise<number | null> {
+  try {
+    return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Resident memory is scraped every `RSS_EVERY_MS` and each sample holds the
+ * mean of the scrapes since the previous one, so a garbage collection at the
+ * moment of a sample does not decide the figure.
+ */
+const RSS_EVERY_MS = 10_000;
+const rssScrapes: Record<string, number>[] = [];
+const scraping = (async () => {
+  while (!exited) {
+    await Promise.race([new Promise((r) => setTimeout(r, RSS_EVERY_MS)), status]);
+    if (exited) break;
+    rssScrapes.push(await scrapeRss());
+  }
+})();
+
+/** The mean per role of the scrapes since the last call, and a fresh scrape if there were none. */
+async function meanRss(): Promise<Record<string, number>> {
+  const scrapes = rssScrapes.splice(0);
+  if (scrapes.length === 0) scrapes.push(await scrapeRss());
+  const sums: Record<string, [number, number]> = {};
+  for (const scrape of scrapes) {
+    for (const [id, mb] of Object.entries(scrape)) {
+      const entry = sums[id] ??= [0, 0];
+      entry[0] += mb;
+      entry[1]++;
+    }
+  }
+  return Object.fromEntries(
+    Object.entries(sums).map(([id, [sum, n]]) => [id, Math.round(sum / n * 10) / 10]),
+  );
+}
+
+interface Row {
+  minute: number;
+  at: string;
+  load1: number | null;
+  disk_free_bytes: number | null;
+  rss_mb: Record<string, number>;
+  probe: Record<string, number | null>;
+}
+
+const rows: Row[] = [];
+const csvPath = `${out}/soak.csv`;
+const roleIds = new Set<string>();
+
+async function writeFiles(): Promise<void> {
+  for (const r of rows) for (const id of Object.keys(r.rss_mb)) roleIds.add(id);
+  const ids = [...roleIds].sort();
+  const probeKeys = [
+    "open_ms",
+    "version",
+    "files",
+    "tombstones",
+    "checkpoint_version",
+    "checkpoint_bytes",
+    "data_files",
+    "data_bytes",
+    "log_files",
+    "log_bytes",
+  ];
+  const header = [
+    "minute",
+    "at",
+    "load1",
+    "disk_free_bytes",
+    ...ids.map((id) => `rss_mb_${id}`),
+    ...probeKeys,
+  ];
+  const lines = [header.join(",")];
+  for (const r of rows) {
+    lines.push([
+      r.minute,
+      r.at,
+      r.load1 ?? "",
+      r.disk_free_bytes ?? "",
+      ...ids.map((id) => r.rss_mb[id] ?? ""),
+      ...probeKeys.map((k) => r.probe[k] ?? ""),
+    ].join(","));
+  }
+  await Deno.writeTextFile(csvPath, lines.join("\n") + "\n");
+  await Deno.writeTextFile(
+    `${out}/soak.json`,
+    JSON.stringify({ command, table, durationMs, intervalMs, samples: rows }, null, 1),
+  );
+}
+
+async function sample(): Promise<void> {
+  const minute = Math.round((Date.now() - startedAt) / 60_000 * 100) / 100;
+  const [rss, probed, disk, load1] = await Promise.all([
+    meanRss(),
+    probe(),
+    diskFree(),
+    loadAverage(),
+  ]);
+  const row: Row = {
+    minute,
+    at: new Date().toISOString(),
+    load1,
+    disk_free_bytes: disk,
+    rss_mb: rss,
+    probe: probed,
+  };
+  rows.push(row);
+  await writeFiles();
+  console.error(
+    `soak: minute ${minute}: load ${load1}, rss ${
+      JSON.stringify(rss)
+    }, open ${probed.open_ms} ms, checkpoint ${formatBytes(probed.checkpoint_bytes ?? 0)}, data ${
+      formatBytes(probed.data_bytes ?? 0)
+    } in ${probed.data_files} files, disk free ${formatBytes(disk ?? 0)}`,
+  );
+}
+
+// Sample every interval until the stream exits; the first sample comes one
+// interval in, when every role has reported.
+let next = startedAt + intervalMs;
+while (!exited) {
+  const wait = next - Date.now();
+  const timer = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, wait)));
+  await Promise.race([timer, status]);
+  if (exited) break;
+  await sample();
+  next += intervalMs;
+}
+const final = await status;
+await scraping;
+await piping.catch(() => {});
+Deno.removeSignalListener("SIGINT", stop);
+Deno.removeSignalListener("SIGTERM", stop);
+// The table after the run, with every role stopped.
+const after = await probe();
+
+// The verdicts.
+const samples: SoakSample[] = rows.map((r) => ({
+  minute: r.minute,
+  values: {
+    ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
+    "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
+    "open_ms": r.probe.open_ms ?? null,
+    "data_bytes": r.probe.data_bytes ?? null,
+    "log_files": r.probe.log_files ?? null,
+  },
+}));
+const durationMin = durationMs / 60_000;
+const windows = soakWindows(durationMin);
+const verdicts = judgeSoak(samples, windows);
+const ids = [...roleIds].sort();
+const m = (minute: number) => String(Math.round(minute * 10) / 10);
+const md: string[] = [];
+md.push(`# Soak of ${table}`, "");
+md.push("```sh", `deno run -A scripts/soak.ts ${Deno.args.join(" ")}`, "```", "");
+md.push(`Stream command: \`${command}\``, "");
+md.push(
+  `Stream exit status ${final.code}; ${rows.length} samples, one every ${
+    formatDuration(intervalMs)
+  }.`,
+  "",
+);
+md.push(
+  "| minute | load (1 min) | " + ids.map((id) => `${id} RSS (MiB)`).join(" | ") +
+    " | checkpoint | open (ms) | data on disk | data files | log files | tombstones |",
+);
+md.push("|" + " ---: |".repeat(ids.length + 8));
+for (const r of rows) {
+  const p = r.probe;
+  md.push(
+    `| ${r.minute.toFixed(Number.isInteger(r.minute) ? 0 : 1)} | ${r.load1 ?? "-"} | ${
+      ids.map((id) => r.rss_mb[id]?.toFixed(0) ?? "-").join(" | ")
+    } | ${p.checkpoint_bytes != null ? formatBytes(p.checkpoint_bytes) : "-"} | ${
+      p.open_ms ?? "-"
+    } | ${p.data_bytes != null ? formatBytes(p.data_bytes) : "-"} | ${p.data_files ?? "-"} | ${
+      p.log_files ?? "-"
+    } | ${p.tombstones ?? "-"} |`,
+  );
+}
+md.push("");
+md.push(
+  `Target: the mean of minutes ${m(windows.tail[0])}–${
+    m(windows.tail[1])
+  } within 10 % of the mean of minutes ${m(windows.baseline[0])}–${
+    m(windows.baseline[1])
+  }. Resident memory is the mean of the scrapes of /metrics every ${
+    formatDuration(RSS_EVERY_MS)
+  } since the previous sample; the open time is a fresh process's first snapshot load.`,
+  "",
+);
+md.push("| series | baseline mean | last-window mean | change | worst sample | held |");
+md.push("| --- | ---: | ---: | ---: | ---: | --- |");
+const fmt = (v: number | null, series: string) =>
+  v === null ? "-" : series.endsWith("_bytes") ? formatBytes(v) : v.toFixed(1);
+const pct = (v: number | null) => v === null ? "-" : `${(v * 100).toFixed(1)} %`;
+for (const v of verdicts) {
+  md.push(
+    `| ${v.series} | ${fmt(v.baselineMean, v.series)} | ${fmt(v.tailMean, v.series)} | ${
+      pct(v.change)
+    } | ${pct(v.worstSample)} | ${v.held === null ? "n/a" : v.held ? "yes" : "NO"} |`,
+  );
+}
+md.push("");
+md.push(
+  `After the run: ${after.data_bytes != null ? formatBytes(after.data_bytes) : "-"} of data in ${
+    after.data_files ?? "-"
+  } files, ${after.log_files ?? "-"} log files, checkpoint ${
+    after.checkpoint_bytes != null ? formatBytes(after.checkpoint_bytes) : "-"
+  }, fresh open ${after.open_ms ?? "-"} ms.`,
+);
+await Deno.writeTextFile(`${out}/soak.md`, md.join("\n") + "\n");
+console.log(md.join("\n"));
+Deno.exit(final.code);

@@ -1,0 +1,36 @@
+/**
+ * One soak sample of a table, taken by a fresh process as a new reader
+ * would: how long opening the latest snapshot takes (checkpoint plus the
+ * commits after it), the latest checkpoint's size, and what the table
+ * occupies in its store. Prints one JSON object.
+ *
+ * Usage: deno run -A scripts/soak_probe.ts <table path or s3:// URI>
+ */
+
+import { readLastCheckpoint } from "../src/delta/log_segment.ts";
+import { tableFootprint } from "../src/ops/footprint.ts";
+import { openTable, snapshotOf } from "../src/ops/table.ts";
+
+const uri = Deno.args[0];
+if (!uri) {
+  console.error("usage: soak_probe.ts <table>");
+  Deno.exit(2);
+}
+const table = openTable(uri);
+const t0 = performance.now();
+const snapshot = await snapshotOf(table);
+const openMs = performance.now() - t0;
+const hint = await readLastCheckpoint(table.store);
+const footprint = await tableFootprint(table.store);
+console.log(JSON.stringify({
+  open_ms: Math.round(openMs * 10) / 10,
+  version: snapshot.version,
+  files: snapshot.files.size,
+  tombstones: snapshot.tombstones.size,
+  checkpoint_version: hint?.version ?? null,
+  checkpoint_bytes: hint?.sizeInBytes ?? null,
+  data_files: footprint.dataFiles,
+  data_bytes: footprint.dataBytes,
+  log_files: footprint.logFiles,
+  log_bytes: footprint.logBytes,
+}));
