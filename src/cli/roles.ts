@@ -20,6 +20,8 @@ import {
 } from "./args.ts";
 import { toJson, write } from "./output.ts";
 import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs, metricsAddrFlag } from "./stream_config.ts";
+import { PROFILES } from "../roles/config_keys.ts";
+import { formatDurationFlag } from "../util/units.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
 import { stampEvent } from "../metrics/events.ts";
 import { describeStoreUri } from "../storage/open.ts";
@@ -35,7 +37,9 @@ function roleHelp(kind: RoleKind, what: string): string {
 
 ${what}
 
-It runs until --duration is up (default 30s), or forever with --duration 0,
+It runs until --duration is up (default ${
+    formatDurationFlag(PROFILES.production.durationMs)
+  }), or forever with --duration 0,
 and stops gracefully on SIGINT or SIGTERM. Events are printed as JSON lines.
 Settings default to the production profile (pass --profile local for demos).
 

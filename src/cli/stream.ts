@@ -8,20 +8,23 @@ import { runStream } from "../roles/orchestrator.ts";
 import { redactedS3Config, resolveS3ConfigFromEnvironment } from "../storage/s3/config.ts";
 import { describeStoreUri } from "../storage/open.ts";
 import { log } from "../util/log.ts";
-import { formatBytes } from "../util/units.ts";
+import { formatBytes, formatDurationFlag } from "../util/units.ts";
 import { storageFigures } from "../report/format.ts";
 import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals } from "./args.ts";
 import { formatFields, printJson, write } from "./output.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
 import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs, metricsAddrFlag } from "./stream_config.ts";
+import { PROFILES } from "../roles/config_keys.ts";
+
+const LOCAL = PROFILES.local;
 
 export const STREAM_HELP = `Usage: neuralake stream [table] [options]
 
-Stream generated neural recordings (1024 neurons per writer, 10 columns)
+Stream generated neural recordings (${LOCAL.neurons} neurons per writer, 10 columns)
 into a Delta table with several writers while compaction and vacuum run
 alongside, then verify that every acknowledged row is in the table exactly
-once. With no arguments it writes to ./neuralake-data/neural_signals on local
-disk for 30 seconds.
+once. With no arguments it writes to ${LOCAL.table} on local
+disk for ${formatDurationFlag(LOCAL.durationMs)}.
 
 Each run writes <out>/streaming-<timestamp>/ (and points <out>/latest at it):
 streaming_metrics.csv, streaming_results.json, summary_report.md, report.html,
