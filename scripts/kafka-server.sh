@@ -28,12 +28,16 @@
 # machine: ready in 6-15 s, about 400 MB resident.
 set -eu
 cd "$(dirname "$0")/.."
-root=$(pwd)
 
 pom=scripts/kafka/pom.xml
-jars="$root/.cache/kafka/jars"
-stamp="$root/.cache/kafka/jars.sha256"
-states="$root/.cache/kafka-server"
+# The cache's physical path: checkouts that share one .cache through a
+# symlink must name each broker's state directory alike, or one checkout's
+# sweep would take a running broker of another for a dead one.
+mkdir -p .cache
+cache=$(cd .cache && pwd -P)
+jars="$cache/kafka/jars"
+stamp="$cache/kafka/jars.sha256"
+states="$cache/kafka-server"
 # The heap: a single test broker never needs more.
 heap=${NEURALAKE_KAFKA_HEAP:-1G}
 
@@ -65,8 +69,8 @@ fetch() {
     exit 1
   fi
   say "fetching Apache Kafka's jars into .cache/kafka/jars (about 43 MB, once)"
-  mkdir -p "$root/.cache/kafka"
-  tmp="$root/.cache/kafka/jars.$$"
+  mkdir -p "$cache/kafka"
+  tmp="$cache/kafka/jars.$$"
   rm -rf "$tmp"
   if ! mvn -q -B -Dstyle.color=never -f "$pom" dependency:copy-dependencies \
     -DincludeScope=runtime -DoutputDirectory="$tmp" >&2; then
@@ -299,7 +303,7 @@ start() {
     rm -rf "$dir"
     exit 1
   done
-  say "Kafka started on 127.0.0.1:$(cat "$dir/port") in $(($(date +%s) - began)) s (pid $(cat "$dir/pid"), state in ${dir#"$root"/})"
+  say "Kafka started on 127.0.0.1:$(cat "$dir/port") in $(($(date +%s) - began)) s (pid $(cat "$dir/pid"), state in $dir)"
   print_env "$dir"
 }
 
