@@ -2,8 +2,8 @@
 # The whole test suite, runnable on a fresh machine: `deno task test`.
 # It checks formatting, lint and types, installs delta-rs and pyarrow into
 # .cache/venv, builds MinIO into .cache/minio (once, about 8 minutes), starts a
-# MinIO server of its own on 127.0.0.1, runs every test, and stops that server
-# again. The last line it prints is the count, `N passed, N failed` (with
+# MinIO server and an Apache Kafka broker of its own on 127.0.0.1, runs every
+# test, and stops both again. The last line it prints is the count, `N passed, N failed` (with
 # `, N skipped` when tests were ignored), taken from deno test's own summary;
 # the exit status is deno test's.
 #
@@ -53,6 +53,19 @@ eval "$s3env"
 trap 'scripts/s3-server.sh stop "$NEURALAKE_S3_SERVER" >/dev/null 2>&1 || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+echo "== Kafka test broker"
+# Apache Kafka in KRaft mode from Maven Central jars (.cache/kafka; needs Java
+# 17 and, once, mvn). Kafka tests always run here: they skip only when
+# NEURALAKE_KAFKA_BROKERS is unset outside this command and outside CI.
+if ! kafkaenv=$(scripts/kafka-server.sh start); then
+  echo
+  echo "no tests ran: the Kafka test broker did not start"
+  exit 1
+fi
+eval "$kafkaenv"
+trap 'scripts/kafka-server.sh stop "$NEURALAKE_KAFKA_SERVER" >/dev/null 2>&1 || true
+scripts/s3-server.sh stop "$NEURALAKE_S3_SERVER" >/dev/null 2>&1 || true' EXIT
 
 echo "== tests"
 out=$(mktemp "${TMPDIR:-/tmp}/neuralake-test.XXXXXX")
