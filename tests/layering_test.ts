@@ -23,7 +23,7 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
   ops: { layers: ["delta", "parquet", "storage", "columnar", "util", "version.ts"] },
   sources: {
     layers: ["parquet", "storage", "columnar", "util"],
-    libraries: /^(csv-parse(\/[a-z]+)?|node:fs\/promises)$/,
+    libraries: /^(csv-parse(\/[a-z]+)?|node:fs\/promises|node:buffer|@platformatic\/kafka)$/,
   },
   // The orchestrator writes the run's report and metrics at the end of a run.
   roles: {
