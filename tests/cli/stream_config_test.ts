@@ -120,9 +120,12 @@ Deno.test("every key with a flag has a help line that shows its defaults, and it
 Deno.test("the help renders defaults from the profiles, not from hand-typed text", () => {
   // The help with its wrapped lines joined.
   const help = CONFIG_HELP.replace(/\n {29,}/g, " ");
+  const [local, production] = [PROFILES.local, PROFILES.production].map((p) =>
+    formatDurationFlag(p.vacuum.retentionMs)
+  );
   assert(
     help.includes(
-      "--retention <d>            Age at which vacuum may delete unreferenced files (default 30s local, 7d production)",
+      `--retention <d>            Age at which vacuum may delete unreferenced files (default ${local} local, ${production} production)`,
     ),
     help,
   );
@@ -130,8 +133,8 @@ Deno.test("the help renders defaults from the profiles, not from hand-typed text
     help.includes(`--writers <N>              Writer roles (default ${PROFILES.local.writers})`),
   );
   assert(help.includes("Allow a retention below the table's (set in local)"), help);
-  assert(help.includes("SIGKILL writers N times (default 3)"), help);
-  assert(help.includes("128MiB files, 7d retention"), help);
+  assert(help.includes(`SIGKILL writers N times (default ${PROFILES.local.chaos.kills})`), help);
+  assert(help.includes(`128MiB files, ${production} retention`), help);
   assertEquals(formatDurationFlag(200), "200ms");
   assertEquals(formatDurationFlag(600_000), "10m");
   assertEquals(formatDurationFlag(7 * 86_400_000), "7d");
