@@ -14,7 +14,7 @@
  */
 
 import { parseArgs } from "node:util";
-import { formatBytes, formatDuration, parseDuration } from "../src/util/units.ts";
+import { formatBytes, formatDuration, parseBytes, parseDuration } from "../src/util/units.ts";
 import { judgeSoak, type SoakSample, soakWindows } from "./soak_target.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -31,6 +31,7 @@ const { values: flags, positionals: extra } = parseArgs({
     out: { type: "string" },
     interval: { type: "string", default: "1m" },
     isolation: { type: "string", default: "process" },
+    "min-free": { type: "string", default: "8GiB" },
   },
   allowPositionals: true,
   strict: true,
@@ -38,6 +39,7 @@ const { values: flags, positionals: extra } = parseArgs({
 
 const durationMs = parseDuration(flags.duration!);
 const intervalMs = parseDuration(flags.interval!);
+const minFree = parseBytes(flags["min-free"]!);
 const stamp = new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19);
 const out = flags.out ?? `${Deno.cwd()}/neuralake-data/soak/${stamp}`;
 const table = flags.table ?? `${out}/table`;
@@ -211,6 +213,7 @@ async function writeFiles(): Promise<void> {
     "checkpoint_bytes",
     "data_files",
     "data_bytes",
+    "live_bytes",
     "log_files",
     "log_bytes",
   ];
@@ -267,17 +270,27 @@ async function sample(): Promise<void> {
   );
 }
 
-// Sample every interval until the stream exits; the first sample comes one
-// interval in, when every role has reported.
+// Sample every interval while the writers run (after that the run only
+// verifies); the first sample comes one interval in, when every role has
+// reported. Stop the run early if the disk would fill.
 let next = startedAt + intervalMs;
-while (!exited) {
+let stoppedForDisk = false;
+while (!exited && next <= startedAt + durationMs + 1000) {
   const wait = next - Date.now();
   const timer = new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, wait)));
   await Promise.race([timer, status]);
   if (exited) break;
   await sample();
+  await report();
+  const free = rows.at(-1)?.disk_free_bytes;
+  if (free != null && free < minFree && !stoppedForDisk) {
+    stoppedForDisk = true;
+    console.error(`soak: only ${formatBytes(free)} free on disk: stopping the run`);
+    stop();
+  }
   next += intervalMs;
 }
+console.error("soak: writing ended; waiting for the run to verify and exit");
 const final = await status;
 await scraping;
 await piping.catch(() => {});
@@ -285,81 +298,96 @@ Deno.removeSignalListener("SIGINT", stop);
 Deno.removeSignalListener("SIGTERM", stop);
 // The table after the run, with every role stopped.
 const after = await probe();
-
-// The verdicts.
-const samples: SoakSample[] = rows.map((r) => ({
-  minute: r.minute,
-  values: {
-    ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
-    "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
-    "open_ms": r.probe.open_ms ?? null,
-    "data_bytes": r.probe.data_bytes ?? null,
-    "log_files": r.probe.log_files ?? null,
-  },
-}));
-const durationMin = durationMs / 60_000;
-const windows = soakWindows(durationMin);
-const verdicts = judgeSoak(samples, windows);
-const ids = [...roleIds].sort();
-const m = (minute: number) => String(Math.round(minute * 10) / 10);
-const md: string[] = [];
-md.push(`# Soak of ${table}`, "");
-md.push("```sh", `deno run -A scripts/soak.ts ${Deno.args.join(" ")}`, "```", "");
-md.push(`Stream command: \`${command}\``, "");
-md.push(
-  `Stream exit status ${final.code}; ${rows.length} samples, one every ${
-    formatDuration(intervalMs)
-  }.`,
-  "",
-);
-md.push(
-  "| minute | load (1 min) | " + ids.map((id) => `${id} RSS (MiB)`).join(" | ") +
-    " | checkpoint | open (ms) | data on disk | data files | log files | tombstones |",
-);
-md.push("|" + " ---: |".repeat(ids.length + 8));
-for (const r of rows) {
-  const p = r.probe;
-  md.push(
-    `| ${r.minute.toFixed(Number.isInteger(r.minute) ? 0 : 1)} | ${r.load1 ?? "-"} | ${
-      ids.map((id) => r.rss_mb[id]?.toFixed(0) ?? "-").join(" | ")
-    } | ${p.checkpoint_bytes != null ? formatBytes(p.checkpoint_bytes) : "-"} | ${
-      p.open_ms ?? "-"
-    } | ${p.data_bytes != null ? formatBytes(p.data_bytes) : "-"} | ${p.data_files ?? "-"} | ${
-      p.log_files ?? "-"
-    } | ${p.tombstones ?? "-"} |`,
-  );
-}
-md.push("");
-md.push(
-  `Target: the mean of minutes ${m(windows.tail[0])}–${
-    m(windows.tail[1])
-  } within 10 % of the mean of minutes ${m(windows.baseline[0])}–${
-    m(windows.baseline[1])
-  }. Resident memory is the mean of the scrapes of /metrics every ${
-    formatDuration(RSS_EVERY_MS)
-  } since the previous sample; the open time is a fresh process's first snapshot load.`,
-  "",
-);
-md.push("| series | baseline mean | last-window mean | change | worst sample | held |");
-md.push("| --- | ---: | ---: | ---: | ---: | --- |");
-const fmt = (v: number | null, series: string) =>
-  v === null ? "-" : series.endsWith("_bytes") ? formatBytes(v) : v.toFixed(1);
-const pct = (v: number | null) => v === null ? "-" : `${(v * 100).toFixed(1)} %`;
-for (const v of verdicts) {
-  md.push(
-    `| ${v.series} | ${fmt(v.baselineMean, v.series)} | ${fmt(v.tailMean, v.series)} | ${
-      pct(v.change)
-    } | ${pct(v.worstSample)} | ${v.held === null ? "n/a" : v.held ? "yes" : "NO"} |`,
-  );
-}
-md.push("");
-md.push(
-  `After the run: ${after.data_bytes != null ? formatBytes(after.data_bytes) : "-"} of data in ${
-    after.data_files ?? "-"
-  } files, ${after.log_files ?? "-"} log files, checkpoint ${
-    after.checkpoint_bytes != null ? formatBytes(after.checkpoint_bytes) : "-"
-  }, fresh open ${after.open_ms ?? "-"} ms.`,
-);
-await Deno.writeTextFile(`${out}/soak.md`, md.join("\n") + "\n");
-console.log(md.join("\n"));
+const md = await report(final.code, after);
+console.log(md);
 Deno.exit(final.code);
+
+/** Writes soak.md from the samples so far (and the run's end, once known). */
+async function report(
+  exitCode?: number,
+  after?: Record<string, number | null>,
+): Promise<string> {
+  const samples: SoakSample[] = rows.map((r) => ({
+    minute: r.minute,
+    values: {
+      ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
+      "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
+      "open_ms": r.probe.open_ms ?? null,
+      "data_bytes": r.probe.data_bytes ?? null,
+      "unreclaimed_bytes": r.probe.data_bytes != null && r.probe.live_bytes != null
+        ? r.probe.data_bytes - r.probe.live_bytes
+        : null,
+      "log_files": r.probe.log_files ?? null,
+      "tombstones": r.probe.tombstones ?? null,
+    },
+  }));
+  const durationMin = durationMs / 60_000;
+  const windows = soakWindows(durationMin);
+  const verdicts = judgeSoak(samples, windows);
+  const ids = [...roleIds].sort();
+  const m = (minute: number) => String(Math.round(minute * 10) / 10);
+  const md: string[] = [];
+  md.push(`# Soak of ${table}`, "");
+  md.push("```sh", `deno run -A scripts/soak.ts ${Deno.args.join(" ")}`, "```", "");
+  md.push(`Stream command: \`${command}\``, "");
+  md.push(
+    `${exitCode === undefined ? "Still running" : `Stream exit status ${exitCode}`}${
+      stoppedForDisk ? " (stopped early: the disk was filling)" : ""
+    }; ${rows.length} samples, one every ${formatDuration(intervalMs)}.`,
+    "",
+  );
+  md.push(
+    "| minute | load (1 min) | " + ids.map((id) => `${id} RSS (MiB)`).join(" | ") +
+      " | checkpoint | open (ms) | data on disk | live data | data files | log files | tombstones |",
+  );
+  md.push("|" + " ---: |".repeat(ids.length + 9));
+  for (const r of rows) {
+    const p = r.probe;
+    md.push(
+      `| ${r.minute.toFixed(Number.isInteger(r.minute) ? 0 : 1)} | ${r.load1 ?? "-"} | ${
+        ids.map((id) => r.rss_mb[id]?.toFixed(0) ?? "-").join(" | ")
+      } | ${p.checkpoint_bytes != null ? formatBytes(p.checkpoint_bytes) : "-"} | ${
+        p.open_ms ?? "-"
+      } | ${p.data_bytes != null ? formatBytes(p.data_bytes) : "-"} | ${
+        p.live_bytes != null ? formatBytes(p.live_bytes) : "-"
+      } | ${p.data_files ?? "-"} | ${p.log_files ?? "-"} | ${p.tombstones ?? "-"} |`,
+    );
+  }
+  md.push("");
+  md.push(
+    `Target: the mean of minutes ${m(windows.tail[0])}–${
+      m(windows.tail[1])
+    } within 10 % of the mean of minutes ${m(windows.baseline[0])}–${
+      m(windows.baseline[1])
+    }. Resident memory is the mean of the scrapes of /metrics every ${
+      formatDuration(RSS_EVERY_MS)
+    } since the previous sample; the open time is a fresh process's first snapshot load.`,
+    "",
+  );
+  md.push("| series | baseline mean | last-window mean | change | worst sample | held |");
+  md.push("| --- | ---: | ---: | ---: | ---: | --- |");
+  const fmt = (v: number | null, series: string) =>
+    v === null ? "-" : series.endsWith("_bytes") ? formatBytes(v) : v.toFixed(1);
+  const pct = (v: number | null) => v === null ? "-" : `${(v * 100).toFixed(1)} %`;
+  for (const v of verdicts) {
+    md.push(
+      `| ${v.series} | ${fmt(v.baselineMean, v.series)} | ${fmt(v.tailMean, v.series)} | ${
+        pct(v.change)
+      } | ${pct(v.worstSample)} | ${v.held === null ? "n/a" : v.held ? "yes" : "NO"} |`,
+    );
+  }
+  md.push("");
+  if (after) {
+    md.push(
+      `After the run: ${
+        after.data_bytes != null ? formatBytes(after.data_bytes) : "-"
+      } of data in ${after.data_files ?? "-"} files, ${
+        after.log_files ?? "-"
+      } log files, checkpoint ${
+        after.checkpoint_bytes != null ? formatBytes(after.checkpoint_bytes) : "-"
+      }, fresh open ${after.open_ms ?? "-"} ms.`,
+    );
+  }
+  await Deno.writeTextFile(`${out}/soak.md`, md.join("\n") + "\n");
+  return md.join("\n");
+}

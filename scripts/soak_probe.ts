@@ -2,7 +2,8 @@
  * One soak sample of a table, taken by a fresh process as a new reader
  * would: how long opening the latest snapshot takes (checkpoint plus the
  * commits after it), the latest checkpoint's size, and what the table
- * occupies in its store. Prints one JSON object.
+ * occupies in its store, and how much of that the latest version references
+ * (the rest is what vacuum has yet to reclaim). Prints one JSON object.
  *
  * Usage: deno run -A scripts/soak_probe.ts <table path or s3:// URI>
  */
@@ -22,6 +23,8 @@ const snapshot = await snapshotOf(table);
 const openMs = performance.now() - t0;
 const hint = await readLastCheckpoint(table.store);
 const footprint = await tableFootprint(table.store);
+let liveBytes = 0;
+for (const add of snapshot.files.values()) liveBytes += add.size;
 console.log(JSON.stringify({
   open_ms: Math.round(openMs * 10) / 10,
   version: snapshot.version,
@@ -31,6 +34,8 @@ console.log(JSON.stringify({
   checkpoint_bytes: hint?.sizeInBytes ?? null,
   data_files: footprint.dataFiles,
   data_bytes: footprint.dataBytes,
+  /** The bytes the latest version references: what vacuum can never reclaim. */
+  live_bytes: liveBytes,
   log_files: footprint.logFiles,
   log_bytes: footprint.logBytes,
 }));
