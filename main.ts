@@ -29,6 +29,7 @@ import {
 } from "./src/cli/roles.ts";
 import { CONFIG_COMMAND_HELP, parseConfigArgs, runConfig } from "./src/cli/config.ts";
 import { HEALTH_HELP, parseHealthArgs, runHealth } from "./src/cli/health.ts";
+import { INGEST_HELP, parseIngestArgs, runIngestCommand } from "./src/cli/ingest.ts";
 import { redactUserinfo } from "./src/util/redact.ts";
 
 const COMMANDS: Record<
@@ -49,6 +50,11 @@ const COMMANDS: Record<
     summary: "Run the compaction role against a table",
     help: COMPACTOR_HELP,
     main: (argv) => runRoleCommand(parseRoleArgs("compactor", argv)),
+  },
+  ingest: {
+    summary: "Consume a Kafka topic into a table, exactly once, with a consumer group",
+    help: INGEST_HELP,
+    main: (argv) => runIngestCommand(parseIngestArgs(argv)),
   },
   config: {
     summary: "Show the effective streaming configuration (secrets redacted)",
@@ -141,7 +147,7 @@ function logLevelOf(command: string | undefined, argv: string[]): string {
     if (a.startsWith("--log-level=")) return a.slice("--log-level=".length);
   }
   return Deno.env.get("NEURALAKE_LOG_LEVEL") ??
-    (["stream", "writer", "compactor"].includes(command ?? "") ? "info" : "warning");
+    (["stream", "writer", "compactor", "ingest"].includes(command ?? "") ? "info" : "warning");
 }
 
 async function main(argv: string[]): Promise<number> {

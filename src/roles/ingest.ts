@@ -60,22 +60,28 @@ export interface IngestMessage {
   timestamp?: bigint | undefined;
 }
 
-/** What the consumer reports: a new assignment, or messages. */
-export type ConsumerEvent =
-  | { kind: "assigned"; partitions: number[] }
-  | { kind: "messages"; messages: IngestMessage[] };
+/**
+ * Where each newly assigned partition starts: the next offset to read, or
+ * undefined for the earliest Kafka holds.
+ */
+export type AssignmentHandler = (
+  partitions: number[],
+) => Promise<ReadonlyMap<number, bigint | undefined>>;
 
 /**
- * A consumer-group member for one topic, as the role drives it. After an
- * `assigned` event, nothing is delivered until `seek` names where to read
- * the assigned partitions from; after `seek`, no message read before it is
- * delivered. Messages of a partition are delivered in offset order.
+ * A consumer-group member for one topic, as the role drives it (the Kafka
+ * client in sources/kafka.ts, through `groupConsumer` in kafka_consumer.ts).
  */
 export interface IngestConsumer {
-  /** The next event, or undefined when none came within `ms`. */
-  next(ms: number): Promise<ConsumerEvent | undefined>;
-  /** Reads each assigned partition from its offset (undefined: the earliest Kafka holds). */
-  seek(offsets: ReadonlyMap<number, bigint | undefined>): Promise<void>;
+  /**
+   * The next messages, in offset order per partition, or none within the
+   * consumer's wait. On a new assignment it first calls `assigned` and reads
+   * every partition from where that says; nothing read before is returned
+   * after.
+   */
+  poll(assigned: AssignmentHandler): Promise<IngestMessage[]>;
+  /** Reads a partition from `offset` next (undefined: the earliest), dropping what was read ahead. */
+  seek(partition: number, offset: bigint | undefined): void;
   /** Commits Kafka offsets (the next offset to read, per partition), for lag monitoring. */
   commitOffsets(offsets: ReadonlyMap<number, bigint>): Promise<void>;
   /** Leaves the group and closes the connections. */
@@ -144,6 +150,8 @@ interface PartitionState {
   next: bigint | undefined;
   /** The last offset in the buffer. */
   last: bigint;
+  /** The value of the role's seek counter at this partition's last seek. */
+  soughtAt: number;
   rows: MessageRows;
   letters: DeadLetter[];
   window: BatchWindow | undefined;
@@ -201,19 +209,18 @@ export async function runIngest(
     committed,
     next: resumeOffset(committed),
     last: -1n,
+    soughtAt: 0,
     rows: new MessageRows(main.fields, options.batchRows),
     letters: [],
     window: undefined,
     lastMessageAt: Date.now(),
   });
 
-  // Counts seeks: messages read before a seek are not taken after it.
+  // Counts seeks: messages of a partition read before its seek are not taken after it.
   let seeks = 0;
-  const seekAll = async () => {
-    seeks++;
-    const offsets = new Map<number, bigint | undefined>();
-    for (const p of parts.values()) offsets.set(p.partition, p.next);
-    await consumer.seek(offsets);
+  const seek = (p: PartitionState) => {
+    p.soughtAt = ++seeks;
+    consumer.seek(p.partition, p.next);
   };
 
   /** Empties a partition's buffer, and reads it again from the table's marker. */
@@ -225,7 +232,7 @@ export async function runIngest(
     p.next = resumeOffset(committed);
   };
 
-  const assign = async (partitions: number[]) => {
+  const assign: AssignmentHandler = async (partitions) => {
     await followTable(main.table.store, main.snapshot);
     const kept = new Set(partitions);
     for (const p of parts.keys()) if (!kept.has(p)) parts.delete(p);
@@ -244,7 +251,7 @@ export async function runIngest(
       topic: options.topic,
       offsets: [...parts.values()].map((p) => `${p.partition}@${p.next ?? "earliest"}`).join(" "),
     });
-    await seekAll();
+    return new Map([...parts.values()].map((p) => [p.partition, p.next]));
   };
 
   /** Commits a partition's buffered batch (dead letters first), or drops it if stale. */
@@ -260,7 +267,7 @@ export async function runIngest(
     await followTable(main.table.store, main.snapshot);
     const inTable = lastAppVersion(main.snapshot, p.appId);
     if (isStale(p.committed, inTable)) {
-      return await drop(p, inTable, "another consumer committed it");
+      return drop(p, inTable, "another consumer committed it");
     }
     if (p.letters.length > 0 && dlq) {
       await followTable(dlq.table.store, dlq.snapshot);
@@ -274,7 +281,7 @@ export async function runIngest(
         });
         if (result.outcome.kind !== "committed") {
           await followTable(main.table.store, main.snapshot);
-          return await drop(p, lastAppVersion(main.snapshot, p.appId), result.outcome.kind);
+          return drop(p, lastAppVersion(main.snapshot, p.appId), result.outcome.kind);
         }
         summary.deadLetters += letters.length;
         logger.warning("{count} bad messages of partition {partition} went to {table}", {
@@ -299,7 +306,7 @@ export async function runIngest(
       const { outcome } = result;
       if (outcome.kind !== "committed") {
         await followTable(main.table.store, main.snapshot);
-        return await drop(p, lastAppVersion(main.snapshot, p.appId), outcome.reason);
+        return drop(p, lastAppVersion(main.snapshot, p.appId), outcome.reason);
       }
       summary.rows += batch.length;
       summary.batches++;
@@ -329,7 +336,7 @@ export async function runIngest(
     );
   };
 
-  const drop = async (p: PartitionState, inTable: number | undefined, why: string) => {
+  const drop = (p: PartitionState, inTable: number | undefined, why: string) => {
     summary.staleBatches++;
     emit({ event: "batch_failed", batch_seq: Number(p.last), rows: p.rows.rows, detail: why });
     logger.info(
@@ -343,7 +350,7 @@ export async function runIngest(
       },
     );
     reset(p, inTable);
-    await seekAll();
+    seek(p);
   };
 
   const take = async (m: IngestMessage) => {
@@ -355,10 +362,10 @@ export async function runIngest(
     p.window ??= new BatchWindow(limits, now);
     let outcome = p.rows.add(m.value);
     if (outcome.kind === "full") {
-      const before = seeks;
+      const before = p.soughtAt;
       await flush(p);
       // A dropped batch is read again from the table's marker, this message too.
-      if (seeks !== before) return;
+      if (p.soughtAt !== before) return;
       p.window ??= new BatchWindow(limits, now);
       outcome = p.rows.add(m.value);
     }
@@ -391,19 +398,13 @@ export async function runIngest(
         summary.stopped = "idle";
         break;
       }
-      let wait = 1000;
-      for (const p of parts.values()) {
-        if (p.window) wait = Math.min(wait, p.window.msUntilComplete(now, p.rows.rows));
-      }
-      const event = await Promise.race([consumer.next(Math.max(1, wait)), stopped]);
-      if (event === undefined) continue;
-      if (event.kind === "assigned") await assign(event.partitions);
-      else {
-        const before = seeks;
-        for (const m of event.messages) {
-          await take(m);
-          if (seeks !== before) break;
-        }
+      const messages = await Promise.race([consumer.poll(assign), stopped]);
+      if (messages === undefined) continue;
+      const polled = seeks;
+      for (const m of messages) {
+        // A partition sought since this poll gets these offsets again from the consumer.
+        if ((parts.get(m.partition)?.soughtAt ?? 0) > polled) continue;
+        await take(m);
       }
     }
     for (const p of parts.values()) await flush(p);

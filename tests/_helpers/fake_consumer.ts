@@ -5,7 +5,7 @@
  * records the Kafka offsets it is asked to commit.
  */
 
-import type { ConsumerEvent, IngestConsumer, IngestMessage } from "../../src/roles/ingest.ts";
+import type { AssignmentHandler, IngestConsumer, IngestMessage } from "../../src/roles/ingest.ts";
 import { sleep } from "../../src/util/backoff.ts";
 
 /** A topic: per partition, its messages' values (the offset is the index). */
@@ -31,10 +31,12 @@ export class FakeConsumer implements IngestConsumer {
   /** Called before each delivery of messages, with the positions (tests inject races here). */
   beforeDelivery: ((positions: Map<number, bigint>) => Promise<void> | void) | undefined;
   closed = false;
-  seeks: Map<number, bigint | undefined>[] = [];
+  /** Where each assignment started its partitions. */
+  starts: Map<number, bigint | undefined>[] = [];
+  /** Every seek, as [partition, offset]. */
+  seeks: [number, bigint | undefined][] = [];
   #pending: number[] | undefined;
   #positions = new Map<number, bigint>();
-  #seeked = false;
 
   constructor(topic: FakeTopic, assigned: number[], chunk = 3) {
     this.topic = topic;
@@ -45,19 +47,16 @@ export class FakeConsumer implements IngestConsumer {
   /** A new assignment, as a rebalance makes one. */
   reassign(partitions: number[]): void {
     this.#pending = partitions;
-    this.#seeked = false;
   }
 
-  async next(ms: number): Promise<ConsumerEvent | undefined> {
+  async poll(assigned: AssignmentHandler): Promise<IngestMessage[]> {
     if (this.#pending) {
       const partitions = this.#pending;
       this.#pending = undefined;
+      const starts = await assigned(partitions);
+      this.starts.push(new Map(starts));
       this.#positions.clear();
-      return { kind: "assigned", partitions };
-    }
-    if (!this.#seeked) {
-      await sleep(Math.min(ms, 5));
-      return undefined;
+      for (const p of partitions) this.#positions.set(p, starts.get(p) ?? 0n);
     }
     await this.beforeDelivery?.(this.#positions);
     const messages: IngestMessage[] = [];
@@ -75,18 +74,13 @@ export class FakeConsumer implements IngestConsumer {
       }
       this.#positions.set(partition, BigInt(at));
     }
-    if (messages.length === 0) {
-      await sleep(Math.min(ms, 5));
-      return undefined;
-    }
-    return { kind: "messages", messages };
+    if (messages.length === 0) await sleep(5);
+    return messages;
   }
 
-  seek(offsets: ReadonlyMap<number, bigint | undefined>): Promise<void> {
-    this.seeks.push(new Map(offsets));
-    for (const [partition, offset] of offsets) this.#positions.set(partition, offset ?? 0n);
-    this.#seeked = true;
-    return Promise.resolve();
+  seek(partition: number, offset: bigint | undefined): void {
+    this.seeks.push([partition, offset]);
+    this.#positions.set(partition, offset ?? 0n);
   }
 
   commitOffsets(offsets: ReadonlyMap<number, bigint>): Promise<void> {

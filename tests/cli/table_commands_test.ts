@@ -13,6 +13,7 @@ const COMMANDS = [
   "stream",
   "writer",
   "compactor",
+  "ingest",
   "config",
   "create",
   "write",

@@ -1,0 +1,352 @@
+/**
+ * `neuralake ingest` against the real test broker: exactly once through
+ * SIGKILLs and rebalances, scale-out, dead letters and a broker restart.
+ * Every check reads the table with delta-rs and compares message keys (ids),
+ * not counts: a duplicate or a loss shows as an id.
+ */
+
+import { createTable } from "../../src/ops/create.ts";
+import { openTable, schemaFromFields } from "../../src/ops/table.ts";
+import type { Field } from "../../src/columnar/batch.ts";
+import { createTopic, KafkaProducer, type OutgoingMessage } from "../../src/sources/kafka.ts";
+import { sleep } from "../../src/util/backoff.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { KAFKA_IGNORE, kafkaBrokers, restartKafkaBroker, uniqueTopic } from "../_helpers/kafka.ts";
+
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+const FIELDS: Field[] = [
+  { name: "id", type: "long", nullable: false },
+  { name: "name", type: "string", nullable: true },
+];
+
+async function newTable(label: string): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: `kafka-${label}-` });
+  await createTable(openTable(`${dir}/t`), { schema: schemaFromFields(FIELDS) });
+  return `${dir}/t`;
+}
+
+/** One `neuralake ingest` process; its stderr goes to a log file for failures. */
+class Ingest {
+  readonly child: Deno.ChildProcess;
+  readonly stdout: Promise<string>;
+  readonly log: string;
+  readonly #logged: Promise<void>;
+  constructor(table: string, topic: string, group: string, extra: string[] = []) {
+    this.log = Deno.makeTempFileSync({ prefix: "ingest-", suffix: ".log" });
+    this.child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "ingest",
+        table,
+        "--brokers",
+        kafkaBrokers().join(","),
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--batch-rows",
+        "500",
+        "--batch-interval",
+        "150ms",
+        "--json",
+        "--log-level",
+        "info",
+        ...extra,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const file = Deno.openSync(this.log, { write: true, create: true, truncate: true });
+    this.#logged = this.child.stderr.pipeTo(file.writable).catch(() => {});
+    this.stdout = new Response(this.child.stdout).text();
+  }
+
+  kill(): Promise<Deno.CommandStatus> {
+    this.child.kill("SIGKILL");
+    return this.child.status;
+  }
+
+  /** Stops it gracefully; resolves its exit code and its --json summary. */
+  stop(): Promise<{ code: number; summary: Record<string, unknown> | undefined }> {
+    try {
+      this.child.kill("SIGTERM");
+    } catch { /* exited already */ }
+    return this.finished();
+  }
+
+  async finished(): Promise<{ code: number; summary: Record<string, unknown> | undefined }> {
+    const { code } = await this.child.status;
+    const text = await this.stdout;
+    await this.#logged;
+    let summary: Record<string, unknown> | undefined;
+    try {
+      summary = JSON.parse(text);
+    } catch { /* no summary: it failed */ }
+    return { code, summary };
+  }
+
+  logText(): string {
+    return Deno.readTextFileSync(this.log);
+  }
+}
+
+function message(topic: string, id: number, partition?: number): OutgoingMessage {
+  return {
+    topic,
+    key: String(id),
+    value: JSON.stringify({ id, name: `n${id}` }),
+    ...(partition === undefined ? {} : { partition }),
+  };
+}
+
+/** Produces ids [from, to) in sends of `per`, pausing `pauseMs` between sends. */
+async function produce(topic: string, from: number, to: number, per = 250, pauseMs = 0) {
+  const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+  try {
+    for (let i = from; i < to; i += per) {
+      const batch: OutgoingMessage[] = [];
+      for (let id = i; id < Math.min(to, i + per); id++) batch.push(message(topic, id));
+      await producer.send(batch);
+      if (pauseMs > 0) await sleep(pauseMs);
+    }
+  } finally {
+    await producer.close();
+  }
+}
+
+async function idsByNeuralake(table: string): Promise<number[]> {
+  const { rows } = await readWithNeuralake(openTable(table), undefined, ["id"]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Waits until the table holds `count` distinct ids, or throws with the logs. */
+async function waitForIds(table: string, count: number, procs: Ingest[], timeoutMs = 120_000) {
+  const deadline = Date.now() + timeoutMs;
+  let distinct = 0;
+  while (Date.now() < deadline) {
+    distinct = new Set(await idsByNeuralake(table)).size;
+    if (distinct >= count) return;
+    await sleep(1000);
+  }
+  throw new Error(
+    `The table holds ${distinct} of ${count} ids after ${timeoutMs} ms; logs:\n` +
+      procs.map((p) => p.logText().split("\n").slice(-15).join("\n")).join("\n---\n"),
+  );
+}
+
+/** The ids delta-rs reads, sorted. */
+async function idsByDeltaRs(table: string): Promise<number[]> {
+  const { rows } = await readWithDeltaRs(table, { columns: ["id"] });
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b);
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}
+
+async function commitCount(table: string): Promise<number> {
+  let n = 0;
+  for await (const e of Deno.readDir(`${table}/_delta_log`)) if (e.name.endsWith(".json")) n++;
+  return n;
+}
+
+Deno.test({
+  name: "ingest writes every message exactly once while its processes are SIGKILLed and restarted",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-once");
+    const group = uniqueTopic("group");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
+    const table = await newTable("once");
+    const total = 16_000;
+    // About 20 s of messages, so that the kills land mid-stream.
+    const producing = produce(topic, 0, total, 200, 250);
+    const procs = [new Ingest(table, topic, group), new Ingest(table, topic, group)];
+    const all = [...procs];
+    const restart = async (i: number) => {
+      await procs[i]!.kill();
+      procs[i] = new Ingest(table, topic, group);
+      all.push(procs[i]!);
+    };
+    try {
+      // During a batch: at a random moment.
+      await sleep(3000 + Math.random() * 2000);
+      await restart(0);
+      // Right after a Delta commit: as soon as a new version appears.
+      const before = await commitCount(table);
+      for (let i = 0; i < 500 && await commitCount(table) === before; i++) await sleep(10);
+      await restart(1);
+      // During the rebalance that the restarted member started.
+      await sleep(1500);
+      await restart(1);
+      await sleep(2000 + Math.random() * 2000);
+      await restart(0);
+      await producing;
+      await waitForIds(table, total, procs);
+      const results = await Promise.all(procs.map((p) => p.stop()));
+      for (const r of results) assertEquals(r.code, 0, JSON.stringify(r));
+      assertEquals(await idsByDeltaRs(table), range(total));
+    } finally {
+      for (const p of all) {
+        try {
+          p.child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await p.child.status;
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "a third ingest process joining mid-run takes over partitions, nothing duplicated",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-scale");
+    const group = uniqueTopic("group");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
+    const table = await newTable("scale");
+    const total = 12_000;
+    const producing = produce(topic, 0, total, 200, 200);
+    const procs = [new Ingest(table, topic, group), new Ingest(table, topic, group)];
+    try {
+      await sleep(4000);
+      procs.push(new Ingest(table, topic, group));
+      await producing;
+      await waitForIds(table, total, procs);
+      const results = await Promise.all(procs.map((p) => p.stop()));
+      for (const r of results) assertEquals(r.code, 0, JSON.stringify(r));
+      const third = results[2]!.summary!;
+      assert(Number(third.rows) > 0, `the third process committed rows: ${JSON.stringify(third)}`);
+      assertEquals(await idsByDeltaRs(table), range(total));
+    } finally {
+      for (const p of procs) {
+        try {
+          p.child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await p.child.status;
+      }
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "bad messages land in the dead-letter table with their offsets, the good ones around them in the table",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-dlq");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
+    const table = await newTable("dlq");
+    const deadLetter = `${table}_dead`;
+    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+    const messages: OutgoingMessage[] = [];
+    const bad = new Map<number, string>([
+      [7, "not json at all"],
+      [20, `{"id": "twenty"}`],
+      [33, `{"id": 33, "colour": "red"}`],
+      [41, `{"id": 41}\n{"id": 41.5}`],
+    ]);
+    const expectedBad: [number, number][] = [];
+    const offsets = [0, 0];
+    const good: number[] = [];
+    for (let id = 0; id < 60; id++) {
+      const partition = id % 2;
+      const value = bad.get(id);
+      if (value === undefined) good.push(id);
+      else expectedBad.push([partition, offsets[partition]!]);
+      offsets[partition]!++;
+      messages.push({
+        topic,
+        key: `k${id}`,
+        value: value ?? JSON.stringify({ id, name: `n${id}` }),
+        partition,
+      });
+    }
+    await producer.send(messages);
+    await producer.close();
+    const ingest = new Ingest(table, topic, uniqueTopic("group"), [
+      "--dead-letter",
+      deadLetter,
+      "--until-idle",
+      "3s",
+    ]);
+    const { code, summary } = await ingest.finished();
+    assertEquals(code, 0, ingest.logText());
+    assertEquals(summary?.deadLetters, 4);
+    assertEquals(await idsByDeltaRs(table), good);
+    const letters = await readWithDeltaRs(deadLetter, {
+      columns: ["topic", "partition", "offset", "key", "error"],
+    });
+    const found = letters.rows.map((r) =>
+      [Number(r.partition), Number(r.offset)] as [number, number]
+    )
+      .sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    assertEquals(found, expectedBad.sort((a, b) => a[0] - b[0] || a[1] - b[1]));
+    for (const r of letters.rows) {
+      assertEquals(r.topic, topic);
+      assert(typeof r.error === "string" && r.error.length > 0, JSON.stringify(r));
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "without a dead-letter table a bad message stops ingest with its topic, partition and offset",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-stop");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 1 });
+    const table = await newTable("stop");
+    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+    await producer.send([
+      message(topic, 1, 0),
+      message(topic, 2, 0),
+      { topic, value: `{"id": 3,`, partition: 0 },
+    ]);
+    await producer.close();
+    const ingest = new Ingest(table, topic, uniqueTopic("group"), ["--until-idle", "3s"]);
+    const { code } = await ingest.finished();
+    assertEquals(code, 1, ingest.logText());
+    assert(ingest.logText().includes(`Topic ${topic}, partition 0, offset 2:`), ingest.logText());
+    assertEquals(await idsByDeltaRs(table), []);
+  },
+});
+
+Deno.test({
+  name: "ingest waits out a broker restart and resumes, losing nothing",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-restart");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
+    const table = await newTable("restart");
+    const ingest = new Ingest(table, topic, uniqueTopic("group"));
+    try {
+      await produce(topic, 0, 3000);
+      await waitForIds(table, 3000, [ingest]);
+      await restartKafkaBroker();
+      await produce(topic, 3000, 6000);
+      await waitForIds(table, 6000, [ingest]);
+      const { code } = await ingest.stop();
+      assertEquals(code, 0, ingest.logText());
+      assertEquals(await idsByDeltaRs(table), range(6000));
+    } finally {
+      try {
+        ingest.child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await ingest.child.status;
+    }
+  },
+});
