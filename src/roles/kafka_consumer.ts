@@ -62,8 +62,8 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
           out.push({
             partition: m.partition,
             offset: m.offset,
-            key: m.key,
-            value: m.value,
+            key: plain(m.key),
+            value: plain(m.value),
             timestamp: BigInt(m.timestamp),
           });
         }
@@ -88,3 +88,12 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
  * start offset from the broker; the client does not offer it yet.)
  */
 const EARLIEST = 0n;
+
+/**
+ * The client hands out Node Buffers, whose `slice` is a view where a
+ * Uint8Array's is a copy; decoders that copy with `slice` (neural_message.ts)
+ * would read the client's whole pool. A plain view over the same bytes.
+ */
+function plain(bytes: Uint8Array | null): Uint8Array | null {
+  return bytes === null ? null : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}

@@ -2,7 +2,10 @@
  * Rows from Kafka message values: a JSON object is one row, NDJSON (one
  * object per line) is many, coerced into a table's columns exactly as
  * `write` reads NDJSON (the same scanner and `BatchBuilder`), so a value
- * that `write` would refuse is refused here with the same reason.
+ * that `write` would refuse is refused here with the same reason. A binary
+ * neural message (neural_message.ts, as `neuralake produce` sends by
+ * default) is many rows of the neural schema, taken whole into a table of
+ * that schema without per-row parsing.
  *
  * Invariants:
  * - a message's rows are added all or none: a bad line rolls back the rows
@@ -13,10 +16,12 @@
  *   the column, for the dead-letter table or the stop message.
  */
 
-import type { ColumnBatch, Field } from "../columnar/batch.ts";
+import { type ColumnBatch, concatBatches, type Field } from "../columnar/batch.ts";
 import { InputError } from "../util/errors.ts";
 import { BatchBuilder } from "./batch_builder.ts";
 import { type JsonKind, JsonLineScanner } from "./json_line.ts";
+import { NEURAL_FIELDS } from "./neural.ts";
+import { decodeNeuralMessage, isNeuralMessage } from "./neural_message.ts";
 import { indexByName } from "./text_source.ts";
 
 /** What became of one message. */
@@ -36,7 +41,12 @@ export class MessageRows {
   readonly #nested: boolean[];
   readonly #scanner = new JsonLineScanner();
   readonly #decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+  /** Whether the columns are the neural schema's, so binary neural messages fit. */
+  readonly #neural: boolean;
   #builder: BatchBuilder;
+  /** Decoded binary messages, before the builder's rows. */
+  #chunks: ColumnBatch[] = [];
+  #chunkRows = 0;
 
   constructor(fields: Field[], capacity: number) {
     this.fields = fields;
@@ -44,11 +54,15 @@ export class MessageRows {
     this.#index = indexByName(fields);
     this.#nested = fields.map((f) => typeof f.type !== "string");
     this.#builder = this.#newBuilder(capacity);
+    this.#neural = fields.length === NEURAL_FIELDS.length &&
+      fields.every((f, i) =>
+        f.name === NEURAL_FIELDS[i]!.name && f.type === NEURAL_FIELDS[i]!.type
+      );
   }
 
   /** Rows added so far. */
   get rows(): number {
-    return this.#builder.rows;
+    return this.#builder.rows + this.#chunkRows;
   }
 
   /**
@@ -60,6 +74,7 @@ export class MessageRows {
     if (value === null || value.length === 0) {
       return { kind: "bad", error: "the message has no value: send a JSON object or NDJSON" };
     }
+    if (isNeuralMessage(value)) return this.#addNeural(value);
     let text: string;
     try {
       text = this.#decoder.decode(value);
@@ -72,9 +87,8 @@ export class MessageRows {
     if (lines.length === 0) {
       return { kind: "bad", error: "the value holds no JSON object: send one object per line" };
     }
-    const builder = this.#builder;
-    if (builder.rows + lines.length > this.capacity) {
-      if (builder.rows > 0) return { kind: "full", lines: lines.length };
+    if (this.rows + lines.length > this.capacity) {
+      if (this.rows > 0) return { kind: "full", lines: lines.length };
       this.#builder = this.#newBuilder(lines.length);
     }
     return this.#addLines(lines, whole);
@@ -82,11 +96,32 @@ export class MessageRows {
 
   /** Takes the rows added so far as a batch (undefined if none), and starts a new one. */
   take(): ColumnBatch | undefined {
-    const batch = this.#builder.take();
-    if (this.#builder.rows === 0 && batch !== undefined && batch.length > this.capacity) {
+    const built = this.#builder.take();
+    if (built !== undefined && built.length > this.capacity) {
       this.#builder = this.#newBuilder(this.capacity);
     }
-    return batch;
+    const parts = built === undefined ? this.#chunks : [...this.#chunks, built];
+    this.#chunks = [];
+    this.#chunkRows = 0;
+    return parts.length === 0 ? undefined : concatBatches(parts);
+  }
+
+  #addNeural(value: Uint8Array): MessageOutcome {
+    if (!this.#neural) {
+      return {
+        kind: "bad",
+        error: "the value is a binary neural message, but the table's columns are not the " +
+          "neural schema: send JSON, or ingest into a table of the neural schema",
+      };
+    }
+    const decoded = decodeNeuralMessage(value);
+    if ("error" in decoded) return { kind: "bad", error: decoded.error };
+    if (this.rows > 0 && this.rows + decoded.length > this.capacity) {
+      return { kind: "full", lines: decoded.length };
+    }
+    this.#chunks.push({ ...decoded, fields: this.fields });
+    this.#chunkRows += decoded.length;
+    return { kind: "added", rows: decoded.length };
   }
 
   #addLines(lines: string[], whole: boolean): MessageOutcome {

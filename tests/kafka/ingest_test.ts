@@ -9,6 +9,8 @@ import { createTable } from "../../src/ops/create.ts";
 import { openTable, schemaFromFields } from "../../src/ops/table.ts";
 import type { Field } from "../../src/columnar/batch.ts";
 import { createTopic, KafkaProducer, type OutgoingMessage } from "../../src/sources/kafka.ts";
+import { NeuralGenerator } from "../../src/sources/neural.ts";
+import { encodeNeuralMessage } from "../../src/sources/neural_message.ts";
 import { sleep } from "../../src/util/backoff.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
@@ -348,5 +350,46 @@ Deno.test({
       } catch { /* exited */ }
       await ingest.child.status;
     }
+  },
+});
+
+Deno.test({
+  name: "binary neural messages, many rows each, are ingested into a neural table once each",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-neural");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 3 });
+    const dir = await Deno.makeTempDir({ prefix: "kafka-neural-" });
+    const table = `${dir}/neural`;
+    const generator = new NeuralGenerator({ seed: 5, neurons: 64 });
+    const tick0 = generator.tickAt(Date.now());
+    const rowsPerMessage = 64 * 20;
+    const expected: string[] = [];
+    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+    const messages: OutgoingMessage[] = [];
+    for (let seq = 0; seq < 60; seq++) {
+      const batch = generator.generate({
+        writerId: "rig-1",
+        sessionId: "s",
+        batchSeq: seq,
+        tick0,
+        startRow: seq * rowsPerMessage,
+        rows: rowsPerMessage,
+      });
+      const neurons = batch.columns[5]!.values as Int32Array;
+      for (let i = 0; i < batch.length; i++) expected.push(`${seq}:${neurons[i]}`);
+      messages.push({ topic, key: `rig-1:${seq}`, value: encodeNeuralMessage(batch) });
+    }
+    await producer.send(messages);
+    await producer.close();
+    // A table that does not exist is created with the neural schema.
+    const ingest = new Ingest(table, topic, uniqueTopic("group"), ["--until-idle", "3s"]);
+    const { code, summary } = await ingest.finished();
+    assertEquals(code, 0, ingest.logText());
+    assertEquals(summary?.rows, expected.length);
+    const { rows } = await readWithDeltaRs(table, { columns: ["batch_seq", "neuron_id"] });
+    assertEquals(rows.map((r) => `${r.batch_seq}:${r.neuron_id}`).sort(), expected.sort());
   },
 });

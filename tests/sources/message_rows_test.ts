@@ -1,4 +1,6 @@
-import type { Field } from "../../src/columnar/batch.ts";
+import type { ColumnBatch, Field } from "../../src/columnar/batch.ts";
+import { NEURAL_FIELDS, NeuralGenerator } from "../../src/sources/neural.ts";
+import { encodeNeuralMessage, neuralRowsAsJson } from "../../src/sources/neural_message.ts";
 import { MessageRows } from "../../src/sources/message_rows.ts";
 import { assertEquals } from "../_helpers/assert.ts";
 
@@ -55,3 +57,37 @@ Deno.test("a message that does not fit the rows left waits for the next batch; a
   assertEquals(rows.take()!.length, 3);
   assertEquals(rows.add(bytes(`{"id": 5}`)).kind, "added");
 });
+
+Deno.test("a binary neural message is taken whole into a neural table, JSON rows beside it", () => {
+  const generator = new NeuralGenerator({ seed: 7, neurons: 16 });
+  const batch = generator.generate({
+    writerId: "w",
+    sessionId: "s",
+    batchSeq: 3,
+    tick0: generator.tickAt(1_700_000_000_000),
+    startRow: 0,
+    rows: 40,
+  });
+  const rows = new MessageRows(NEURAL_FIELDS, 100);
+  assertEquals(rows.add(encodeNeuralMessage(batch, 0, 30)), { kind: "added", rows: 30 });
+  assertEquals(rows.add(neuralRowsAsJsonBytes(batch, 30, 31)).kind, "added");
+  assertEquals(rows.add(encodeNeuralMessage(batch, 31, 40)), { kind: "added", rows: 9 });
+  const taken = rows.take()!;
+  assertEquals(taken.length, 40);
+  const ts = (b: typeof batch) => [...(b.columns[0]!.values as BigInt64Array)].slice(0, 40);
+  // The JSON row is built after the binary chunks: same rows, that one moved last.
+  const expected = ts(batch);
+  assertEquals(ts(taken), [...expected.slice(0, 30), ...expected.slice(31), expected[30]]);
+  assertEquals(
+    (taken.columns[5]!.values as Int32Array)[0],
+    (batch.columns[5]!.values as Int32Array)[0],
+  );
+  const bad = new MessageRows(FIELDS, 10).add(encodeNeuralMessage(batch, 0, 1));
+  assertEquals(bad.kind, "bad");
+  const cut = rows.add(encodeNeuralMessage(batch, 0, 5).subarray(0, 30));
+  assertEquals(cut.kind === "bad" && cut.error.includes("byte"), true, JSON.stringify(cut));
+});
+
+function neuralRowsAsJsonBytes(batch: ColumnBatch, start: number, end: number): Uint8Array {
+  return new TextEncoder().encode(neuralRowsAsJson(batch, start, end));
+}
