@@ -30,6 +30,7 @@ import {
 import { CONFIG_COMMAND_HELP, parseConfigArgs, runConfig } from "./src/cli/config.ts";
 import { HEALTH_HELP, parseHealthArgs, runHealth } from "./src/cli/health.ts";
 import { INGEST_HELP, parseIngestArgs, runIngestCommand } from "./src/cli/ingest.ts";
+import { parseProduceArgs, PRODUCE_HELP, runProduce } from "./src/cli/produce.ts";
 import { redactUserinfo } from "./src/util/redact.ts";
 
 const COMMANDS: Record<
@@ -116,6 +117,11 @@ const COMMANDS: Record<
     summary: "Delete unreferenced data files past retention",
     help: VACUUM_HELP,
     main: (argv) => runVacuum(parseVacuumArgs(argv)),
+  },
+  produce: {
+    summary: "Publish generated neural rows to a Kafka topic at a given rate",
+    help: PRODUCE_HELP,
+    main: (argv) => runProduce(parseProduceArgs(argv)),
   },
 };
 

@@ -162,9 +162,12 @@ export function decodeNeuralMessage(value: Uint8Array): ColumnBatch | { error: s
     return { error: `the neural message says ${rows} rows but ends at byte ${value.length}` };
   }
   let at = HEADER_BYTES;
-  // Copies: a message's bytes are seldom aligned for typed-array views.
+  // Copies: a message's bytes are seldom aligned for typed-array views. Not
+  // `value.slice`, which on a node Buffer (as Kafka hands values over) is a
+  // view into a shared pool.
   const take = <T>(make: (buffer: ArrayBuffer) => T, width: number): T => {
-    const copy = value.slice(at, at + rows * width);
+    const copy = new Uint8Array(rows * width);
+    copy.set(value.subarray(at, at + rows * width));
     at += rows * width;
     return make(copy.buffer);
   };

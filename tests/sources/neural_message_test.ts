@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import type { ColumnBatch } from "../../src/columnar/batch.ts";
 import { NeuralGenerator } from "../../src/sources/neural.ts";
@@ -51,6 +52,15 @@ Deno.test("a neural message decodes from an unaligned view, as Kafka hands value
   const back = decodeNeuralMessage(padded.subarray(3));
   assert(!("error" in back));
   assertEquals(rowsOf(back), rowsOf(sample(50)));
+});
+
+Deno.test("a neural message decodes from a node Buffer inside a larger pool, as the Kafka client hands values over", () => {
+  const bytes = encodeNeuralMessage(sample(40));
+  const pool = Buffer.alloc(bytes.length + 13);
+  pool.set(bytes, 5);
+  const back = decodeNeuralMessage(pool.subarray(5, 5 + bytes.length));
+  assert(!("error" in back), "error" in back ? back.error : "");
+  assertEquals(rowsOf(back), rowsOf(sample(40)));
 });
 
 Deno.test("a cut, padded or foreign value decodes to an error naming the byte, never to rows", () => {
