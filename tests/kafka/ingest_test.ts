@@ -393,3 +393,44 @@ Deno.test({
     assertEquals(rows.map((r) => `${r.batch_seq}:${r.neuron_id}`).sort(), expected.sort());
   },
 });
+
+Deno.test({
+  name:
+    "SIGTERM commits what ingest buffered before it leaves the group; it serves /metrics and /healthz",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-term");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
+    const table = await newTable("term");
+    // Batches that neither fill nor time out during the test: only the stop commits them.
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const address = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    listener.close();
+    const ingest = new Ingest(table, topic, uniqueTopic("group"), [
+      "--batch-interval",
+      "1h",
+      "--metrics-addr",
+      address,
+    ]);
+    try {
+      await produce(topic, 0, 400);
+      await sleep(6000);
+      assertEquals(await idsByNeuralake(table), [], "nothing is committed before the stop");
+      const health = await fetch(`http://${address}/healthz`);
+      assertEquals(health.status, 200, await health.text());
+      const before = await (await fetch(`http://${address}/metrics`)).text();
+      assert(before.includes("neuralake_rows_committed_total"), before);
+      const { code, summary } = await ingest.stop();
+      assertEquals(code, 0, ingest.logText());
+      assertEquals(summary?.rows, 400);
+      assertEquals(await idsByDeltaRs(table), range(400));
+    } finally {
+      try {
+        ingest.child.kill("SIGKILL");
+      } catch { /* exited */ }
+      await ingest.child.status;
+    }
+  },
+});
