@@ -23,7 +23,8 @@ import { log } from "../util/log.ts";
 
 /**
  * Log cleanup follows a checkpoint (the one it may keep the table readable
- * from), at most once per this many ms: each pass lists the whole log.
+ * from), at most once per this many ms (or per log retention, if shorter):
+ * each pass lists the whole log.
  */
 const CLEANUP_MIN_INTERVAL_MS = 30_000;
 
@@ -35,6 +36,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   const emit = (event: EventFields) => channel.send({ type: "event", at: Date.now(), event });
   let lastCheckpoint = state.segment.checkpoint?.version ?? 0;
   let lastCleanup = -Infinity;
+  // A short log retention is honoured within a short run: cleanup needs a
+  // checkpoint older than the retention, so it comes back that often.
+  const cleanupInterval = Math.min(CLEANUP_MIN_INTERVAL_MS, config.compaction.logRetentionMs);
   // Tombstones past the run's retention leave memory and checkpoints alike.
   const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config) };
   const reportState = () => {
@@ -126,7 +130,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         bytes: hint.sizeInBytes,
         total_ms: Math.round(performance.now() - t0),
       });
-      if (performance.now() - lastCleanup >= CLEANUP_MIN_INTERVAL_MS) {
+      if (performance.now() - lastCleanup >= cleanupInterval) {
         lastCleanup = performance.now();
         await cleanLog();
       }

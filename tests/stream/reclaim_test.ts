@@ -1,7 +1,8 @@
 /**
  * A stream on the `local` profile's own vacuum and retention settings
  * reclaims the files compacted away while it runs, keeps checkpoints free of
- * expired tombstones, and reports what the table occupies at the end.
+ * expired tombstones, cleans up the log after checkpoints without a gap, and
+ * reports what the table occupies at the end.
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
@@ -28,6 +29,8 @@ Deno.test("a local-profile stream vacuums compacted files during the run and rep
     "4",
     "--checkpoint-every",
     "20",
+    "--log-retention",
+    "8s",
   ], { short: false });
   checkRun(run, 3);
   const r = run.results;
@@ -64,6 +67,24 @@ Deno.test("a local-profile stream vacuums compacted files during the run and rep
   const oldest = writtenAt - PROFILES.local.vacuum.retentionMs - 5_000;
   const expired = removes.filter((rm) => (rm.deletionTimestamp ?? 0) < oldest);
   assertEquals(expired.length, 0, `expired tombstones in checkpoint ${hint.version}`);
+
+  // Log cleanup ran after checkpoints and kept the log whole from the oldest
+  // checkpoint it kept: no commit after it is missing.
+  assert(r.log_cleanup.files_deleted > 0, `no log cleanup: ${JSON.stringify(r.log_cleanup)}`);
+  const commits: number[] = [];
+  const checkpoints: number[] = [];
+  for await (const entry of Deno.readDir(`${tablePath}/_delta_log`)) {
+    const m = /^(\d{20})\.(json|checkpoint\.parquet)$/.exec(entry.name);
+    if (m) (m[2] === "json" ? commits : checkpoints).push(Number(m[1]));
+  }
+  commits.sort((a, b) => a - b);
+  const oldestCheckpoint = Math.min(...checkpoints);
+  assert(commits[0]! > 0, "old commits were deleted");
+  assert(
+    commits[0]! <= oldestCheckpoint + 1,
+    `commits start at ${commits[0]}, after checkpoint ${oldestCheckpoint}`,
+  );
+  assertEquals(commits.at(-1)! - commits[0]! + 1, commits.length, "no gap in the commits kept");
   await checkWithDeltaRs(tablePath, run);
   await Deno.remove(dir, { recursive: true });
 });
