@@ -398,7 +398,11 @@ export async function runIngest(
         summary.stopped = "idle";
         break;
       }
-      const messages = await Promise.race([consumer.poll(assign), stopped]);
+      const polling = consumer.poll(assign);
+      // A stop may win the race; the poll then ends (or fails, once the
+      // consumer is closed) unheard.
+      polling.catch(() => {});
+      const messages = await Promise.race([polling, stopped]);
       if (messages === undefined) continue;
       const polled = seeks;
       for (const m of messages) {
