@@ -5,14 +5,20 @@
  *
  * Invariant: every assigned partition is positioned explicitly, so Kafka's
  * committed offsets never decide where a partition is read from; one with no
- * marker in the table starts at the earliest offset the log holds.
+ * marker in the table starts at the earliest offset the log holds. A position
+ * before the log's start (retention deleted messages that were never
+ * ingested) moves to the log's start with a warning that names the offsets
+ * lost; one past the log's end (the topic was made again) stops the ingest.
  */
 
 import {
   type AssignmentChange,
   KafkaGroupConsumer,
+  KafkaOffsetOutOfRangeError,
+  type PartitionMessages,
   type PartitionOffset,
 } from "../sources/kafka.ts";
+import { log } from "../util/log.ts";
 import type { AssignmentHandler, IngestConsumer, IngestMessage } from "./ingest.ts";
 
 /** Options of `joinGroup`. */
@@ -31,6 +37,9 @@ export interface GroupConsumerOptions {
 /** Joins the consumer group and returns the role's view of it. */
 export async function joinGroup(options: GroupConsumerOptions): Promise<IngestConsumer> {
   let handler: AssignmentHandler | undefined;
+  // Partitions positioned at the earliest offset (no marker): a log that
+  // starts later is no loss for them.
+  const fromEarliest = new Set<number>();
   const topic = options.topic;
   const consumer = await KafkaGroupConsumer.join({
     brokers: options.brokers,
@@ -46,18 +55,48 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
         tp.partition
       );
       const starts = await handler(partitions);
-      return partitions.map((partition) => ({
-        topic,
-        partition,
-        offset: starts.get(partition) ?? EARLIEST,
-      }));
+      fromEarliest.clear();
+      return partitions.map((partition) => {
+        const offset = starts.get(partition);
+        if (offset === undefined) fromEarliest.add(partition);
+        return { topic, partition, offset: offset ?? EARLIEST };
+      });
     },
   });
   return {
     async poll(assigned: AssignmentHandler): Promise<IngestMessage[]> {
       handler = assigned;
+      let polled: PartitionMessages[];
+      try {
+        polled = await consumer.poll();
+      } catch (error) {
+        if (!(error instanceof KafkaOffsetOutOfRangeError)) throw error;
+        if (error.offset >= error.highWatermark) {
+          throw new Error(
+            `${error.message}: the table's progress for this partition is past the end of its ` +
+              `log, so the topic was probably made again; ingest it with a new --group`,
+            { cause: error },
+          );
+        }
+        if (!fromEarliest.has(error.partition)) {
+          log("ingest").warning(
+            "Offsets {from} to {to} of partition {partition} of {topic} were deleted by Kafka " +
+              "(retention) before they were ingested; reading on from {start}",
+            {
+              from: Number(error.offset),
+              to: Number(error.logStartOffset - 1n),
+              partition: error.partition,
+              topic,
+              start: Number(error.logStartOffset),
+            },
+          );
+        }
+        fromEarliest.delete(error.partition);
+        consumer.seek(topic, error.partition, error.logStartOffset);
+        return [];
+      }
       const out: IngestMessage[] = [];
-      for (const part of await consumer.poll()) {
+      for (const part of polled) {
         for (const m of part.messages) {
           out.push({
             partition: m.partition,
@@ -71,6 +110,8 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
       return out;
     },
     seek(partition: number, offset: bigint | undefined): void {
+      if (offset === undefined) fromEarliest.add(partition);
+      else fromEarliest.delete(partition);
       consumer.seek(topic, partition, offset ?? EARLIEST);
     },
     async commitOffsets(offsets: ReadonlyMap<number, bigint>): Promise<void> {
@@ -84,8 +125,8 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
 
 /**
  * Where a partition with no marker starts: offset 0, the first offset of a
- * log whose head retention has not deleted. (A trimmed log would need its
- * start offset from the broker; the client does not offer it yet.)
+ * log whose head retention has not deleted; a trimmed log answers out of
+ * range with its start offset, and the partition moves there.
  */
 const EARLIEST = 0n;
 

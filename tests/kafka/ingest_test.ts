@@ -12,6 +12,7 @@ import { createTopic, KafkaProducer, type OutgoingMessage } from "../../src/sour
 import { NeuralGenerator } from "../../src/sources/neural.ts";
 import { encodeNeuralMessage } from "../../src/sources/neural_message.ts";
 import { sleep } from "../../src/util/backoff.ts";
+import { Admin } from "@platformatic/kafka";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { KAFKA_IGNORE, kafkaBrokers, restartKafkaBroker, uniqueTopic } from "../_helpers/kafka.ts";
@@ -432,5 +433,47 @@ Deno.test({
       } catch { /* exited */ }
       await ingest.child.status;
     }
+  },
+});
+
+Deno.test({
+  name:
+    "a partition whose head Kafka deleted is read from its log start, warning of offsets never ingested",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("ingest-trimmed");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 1 });
+    const table = await newTable("trimmed");
+    // As retention would: the records before `offset` are gone.
+    const trim = async (offset: bigint) => {
+      const admin = new Admin({ clientId: "test", bootstrapBrokers: kafkaBrokers() });
+      try {
+        await admin.deleteRecords({
+          topics: [{ name: topic, partitions: [{ partition: 0, offset }] }],
+        });
+      } finally {
+        await admin.close();
+      }
+    };
+    const ingest = async () => {
+      const run = new Ingest(table, topic, group, ["--until-idle", "3s"]);
+      const { code } = await run.finished();
+      assertEquals(code, 0, run.logText());
+      return run.logText();
+    };
+    const group = uniqueTopic("group");
+    // No marker yet: reading starts where the log does, and nothing is lost.
+    await produce(topic, 0, 50);
+    await trim(20n);
+    assert(!(await ingest()).includes("were deleted by Kafka"));
+    assertEquals(await idsByDeltaRs(table), range(50).slice(20));
+    // The marker says 49; offsets 50..69 go before ingest reads them: a warning names them.
+    await produce(topic, 50, 80);
+    await trim(70n);
+    const log = await ingest();
+    assert(log.includes("Offsets 50 to 69 of partition 0 of"), log);
+    assertEquals(await idsByDeltaRs(table), [...range(50).slice(20), ...range(80).slice(70)]);
   },
 });
