@@ -6,7 +6,9 @@ import {
   schemaFromFields,
   snapshotOf,
   type Table,
+  tableOfStore,
 } from "../../src/ops/table.ts";
+import { interceptStore } from "../../src/storage/intercept.ts";
 import type { Field } from "../../src/columnar/batch.ts";
 import { BadMessageError, type IngestOptions, runIngest } from "../../src/roles/ingest.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
@@ -154,4 +156,35 @@ Deno.test("without a dead-letter table a bad message stops the ingest, naming wh
   assert(error instanceof BadMessageError, String(error));
   assertEquals(await ids(table), [], "nothing of the batch was committed");
   assert(consumer.closed, "the consumer left the group");
+});
+
+Deno.test("a commit that loses its version to another consumer's commit of its partition is dropped, not doubled", async () => {
+  const raw = await newTable();
+  const topic = new FakeTopic(1);
+  fill(topic, 0, 10);
+  let injected = false;
+  // Right before the ingest claims its first version, another member of the
+  // group commits offsets 0..4 of the partition at that very version.
+  const store = interceptStore(raw.store, async (op, key, run) => {
+    if (
+      !injected && (op === "claim" || op === "putIfAbsent") && /_delta_log\/\d{20}\.json$/.test(key)
+    ) {
+      injected = true;
+      const version = Number(/(\d{20})\.json$/.exec(key)![1]);
+      const rows = [0, 1, 2, 3, 4].map((id) => ({ id: BigInt(id), name: "other" }));
+      const result = await appendBatch(appendTarget(raw.store, FIELDS, []), batchOf(FIELDS, rows), {
+        readVersion: version - 1,
+        txn: { appId: "g:t:0", version: 4 },
+        description: { operation: "STREAMING UPDATE" },
+      });
+      assertEquals(result.outcome.kind === "committed" && result.outcome.version, version);
+    }
+    return await run();
+  });
+  const consumer = new FakeConsumer(topic, [0], 10);
+  const summary = await runIngest(consumer, options(tableOfStore(store)));
+  assert(injected, "the race was injected");
+  assertEquals(await ids(raw), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assertEquals(summary.staleBatches, 1);
+  assertEquals(consumer.seeks, [[0, 5n]]);
 });
