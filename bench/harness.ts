@@ -29,6 +29,11 @@ export interface ScenarioResult {
   /** Median over the measured repetitions. */
   neuralake: number;
   delta_rs: number;
+  /**
+   * What `delta_rs` holds when the peer is not delta-rs: a machine ceiling
+   * measured in the same run (e.g. "consumer alone").
+   */
+  peer?: string;
   /** The median of the per-pair ratios, oriented so that > 1 favours neuralake. */
   ratio: number;
   /** The ratio of each repetition's pair of runs, in run order. */
@@ -56,7 +61,14 @@ export async function measurePairs(
   name: string,
   variant: string,
   metrics: MetricSpec[],
-  options: { repetitions: number; warmup: number; sameRowsAcrossSides: boolean; notes?: string },
+  options: {
+    repetitions: number;
+    warmup: number;
+    sameRowsAcrossSides: boolean;
+    notes?: string;
+    /** The peer's name when it is not delta-rs. */
+    peer?: string;
+  },
   ours: (rep: number) => Promise<SideRun>,
   theirs: (rep: number) => Promise<SideRun>,
   progress: (line: string) => void,
@@ -71,14 +83,14 @@ export async function measurePairs(
       if (!warm) (side === "ours" ? mine : other).push(run);
       progress(
         `${name} ${variant} ${warm ? "warm-up" : `rep ${rep - options.warmup + 1}`} ${
-          side === "ours" ? "neuralake" : "delta-rs"
+          side === "ours" ? "neuralake" : options.peer ?? "delta-rs"
         }: ${
           metrics.map((m) => `${m.label} ${formatNumber(run.sample[m.key] ?? NaN)}`).join(", ")
         }`,
       );
     }
   }
-  const validity = checkValidity(mine, other, options.sameRowsAcrossSides);
+  const validity = checkValidity(mine, other, options.sameRowsAcrossSides, options.peer);
   return metrics.map((m) => {
     const a = mine.map((r) => r.sample[m.key]!);
     const b = other.map((r) => r.sample[m.key]!);
@@ -98,6 +110,7 @@ export async function measurePairs(
       valid: validity.valid,
       validity: validity.detail,
       ...(options.notes ? { notes: options.notes } : {}),
+      ...(options.peer ? { peer: options.peer } : {}),
     };
   });
 }
@@ -106,9 +119,10 @@ function checkValidity(
   mine: SideRun[],
   other: SideRun[],
   sameRowsAcrossSides: boolean,
+  peer = "delta-rs",
 ): { valid: boolean; detail: string } {
   const problems: string[] = [];
-  for (const [side, runs] of [["neuralake", mine], ["delta-rs", other]] as const) {
+  for (const [side, runs] of [["neuralake", mine], [peer, other]] as const) {
     runs.forEach((r, i) => {
       if (r.tableRows !== r.expectedRows) {
         problems.push(
@@ -122,7 +136,7 @@ function checkValidity(
       const o = other[i];
       if (o && o.tableRows !== r.tableRows) {
         problems.push(
-          `rep ${i + 1}: neuralake ends with ${r.tableRows} rows, delta-rs with ${o.tableRows}`,
+          `rep ${i + 1}: neuralake ends with ${r.tableRows} rows, ${peer} with ${o.tableRows}`,
         );
       }
     });
@@ -166,12 +180,12 @@ export function markdownTable(results: ScenarioResult[]): string {
       formatNumber(r.neuralake_range[0])
     }–${formatNumber(r.neuralake_range[1])}) | ${formatNumber(r.delta_rs)} (${
       formatNumber(r.delta_rs_range[0])
-    }–${formatNumber(r.delta_rs_range[1])}) | ${r.ratio.toFixed(2)} | ${
-      r.valid ? "yes" : `**no**: ${r.validity}`
-    } |`
+    }–${formatNumber(r.delta_rs_range[1])})${r.peer ? ` [${r.peer}]` : ""} | ${
+      r.ratio.toFixed(2)
+    } | ${r.valid ? "yes" : `**no**: ${r.validity}`} |`
   );
   return [
-    "| scenario | variant | metric | neuralake median (min–max) | delta-rs median (min–max) | ratio | valid |",
+    "| scenario | variant | metric | neuralake median (min–max) | delta-rs [or other peer] median (min–max) | ratio | valid |",
     "|---|---|---|---:|---:|---:|---|",
     ...rows,
   ].join("\n");

@@ -26,7 +26,9 @@ Options:
   -h, --help           Show this help
 
 Scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}, and "S3 client vs AWS SDK"
-(our S3 client against @aws-sdk/client-s3 on the same server, with the S3 scenarios).`;
+(our S3 client against @aws-sdk/client-s3 on the same server, with the S3 scenarios).
+The Kafka scenarios start a broker of their own (scripts/kafka-server.sh, Java 17)
+and compare ingest with a plain consumer reading the same messages (the ceiling).`;
 
 async function machine() {
   const python = await benchPython();
@@ -60,6 +62,25 @@ async function machine() {
 }
 
 const S3_SERVER_SCRIPT = new URL("../scripts/s3-server.sh", import.meta.url).pathname;
+const KAFKA_SERVER_SCRIPT = new URL("../scripts/kafka-server.sh", import.meta.url).pathname;
+
+/** Starts a Kafka broker of this run's own; returns its brokers and state directory. */
+async function kafkaServer(): Promise<{ brokers: string[]; server: string } | undefined> {
+  const out = await new Deno.Command("sh", {
+    args: [KAFKA_SERVER_SCRIPT, "start"],
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) return undefined;
+  const env: Record<string, string> = {};
+  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
+    const m = /^export ([A-Z0-9_]+)='(.*)'$/.exec(line.trim());
+    if (m) env[m[1]!] = m[2]!;
+  }
+  const brokers = env.NEURALAKE_KAFKA_BROKERS;
+  const server = env.NEURALAKE_KAFKA_SERVER;
+  return brokers && server ? { brokers: brokers.split(","), server } : undefined;
+}
 
 /** Starts a loopback MinIO server of this run's own and returns its settings. */
 async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> {
@@ -141,9 +162,18 @@ async function main(): Promise<number> {
     const s3 = await s3Server();
     if (s3) ctx.s3 = s3;
   }
+  const kafka = chosen.some((s) => s.name.includes("Kafka")) ? await kafkaServer() : undefined;
+  if (kafka) ctx.kafka = { brokers: kafka.brokers };
   try {
     return await runAndReport(ctx, chosen, wanted, values.json === true);
   } finally {
+    if (kafka) {
+      await new Deno.Command("sh", {
+        args: [KAFKA_SERVER_SCRIPT, "stop", kafka.server],
+        stdout: "null",
+        stderr: "inherit",
+      }).output();
+    }
     await Deno.remove(work, { recursive: true }).catch(() => {});
     if (ctx.s3?.env.NEURALAKE_S3_SERVER) {
       await new Deno.Command("sh", {

@@ -21,6 +21,7 @@ import { parquetCheckpointCodec } from "../src/ops/checkpoint_codec.ts";
 import { resolveConfig } from "../src/roles/config.ts";
 import { runStream } from "../src/roles/orchestrator.ts";
 import { deltaRsBench } from "./delta_rs.ts";
+import { KAFKA_SCENARIOS } from "./kafka.ts";
 import {
   copyTree,
   manyCommitsTable,
@@ -45,6 +46,8 @@ export interface BenchContext {
   pool(rows: number): Promise<string>;
   /** S3 settings for the S3 scenario, when a server is available. */
   s3?: { bucket: string; env: Record<string, string>; storageOptions: Record<string, string> };
+  /** The Kafka broker of the Kafka scenarios, when one is running. */
+  kafka?: { brokers: string[] };
 }
 
 /** A scenario: a name and how to run it. */
@@ -524,6 +527,22 @@ async function scanRows(table: ReturnType<typeof openTable>): Promise<number> {
   return rows;
 }
 
+/** A Kafka scenario, which needs the run's broker. */
+function kafkaScenario(name: string): Scenario {
+  const scenario = KAFKA_SCENARIOS.find((s) => s.name === name)!;
+  return {
+    name,
+    run(ctx) {
+      if (!ctx.kafka) {
+        throw new Error(
+          "The Kafka scenarios need a Kafka broker: scripts/kafka-server.sh start did not succeed",
+        );
+      }
+      return scenario.run({ ...ctx, brokers: ctx.kafka.brokers });
+    },
+  };
+}
+
 /** Every scenario, in run order. */
 export const SCENARIOS: Scenario[] = [
   streaming("streaming append", false),
@@ -536,6 +555,7 @@ export const SCENARIOS: Scenario[] = [
   scan,
   streaming("streaming append on S3", true),
   s3SmallAppends,
+  ...KAFKA_SCENARIOS.map((s) => kafkaScenario(s.name)),
 ];
 
 export { median, writePool };
