@@ -101,13 +101,19 @@ async function watchMarkers(
   table: Table,
   group: string,
   topic: string,
-  last: bigint[],
+  last: bigint[] | (() => bigint[] | undefined),
   timeoutMs: number,
   onCovered: (partition: number, from: bigint, to: bigint, at: number) => void,
 ): Promise<void> {
-  const covered = last.map(() => -1n);
+  // The target may be known only later (while a producer still runs).
+  const target = typeof last === "function" ? last : () => last;
+  const covered = Array.from({ length: PARTITIONS }, () => -1n);
   const deadline = Date.now() + timeoutMs;
-  while (covered.some((c, p) => c < last[p]!)) {
+  const done = () => {
+    const t = target();
+    return t !== undefined && covered.every((c, p) => c >= t[p]!);
+  };
+  while (!done()) {
     if (Date.now() > deadline) {
       throw new Error(
         `ingest did not commit every message within ${timeoutMs / 1000} s: markers at ${covered}`,
@@ -116,7 +122,7 @@ async function watchMarkers(
     try {
       const snapshot = await latestSnapshotOf(table);
       const at = performance.now();
-      for (let p = 0; p < last.length; p++) {
+      for (let p = 0; p < PARTITIONS; p++) {
         const v = lastAppVersion(snapshot, partitionAppId(group, topic, p));
         if (v !== undefined && BigInt(v) > covered[p]!) {
           onCovered(p, covered[p]! + 1n, BigInt(v), at);
@@ -398,17 +404,21 @@ async function latency(ctx: KafkaBenchContext, name: string): Promise<ScenarioRe
               }
             }
           })();
+          // The table is watched while the producer runs: a version is
+          // stamped when it is first seen.
           const visible: { p: number; from: bigint; to: bigint; at: number }[] = [];
-          const summary = await produce(topic);
-          const ends = await endOffsets({ brokers: ctx.brokers }, topic);
-          await watchMarkers(
+          const target: { last?: bigint[] } = {};
+          const watched = watchMarkers(
             table,
             group,
             topic,
-            ends.map((e) => e - 1n),
+            () => target.last,
             300_000,
             (p, from, to) => visible.push({ p, from, to, at: epoch() }),
           );
+          const summary = await produce(topic);
+          target.last = (await endOffsets({ brokers: ctx.brokers }, topic)).map((e) => e - 1n);
+          await watched;
           const total = warm.messages + summary.messages;
           while (stamps.reduce((n, m) => n + m.size, 0) < total) {
             await new Promise((r) => setTimeout(r, 50));
@@ -491,6 +501,6 @@ export const KAFKA_SCENARIOS: {
   {
     name: "Kafka ingest, JSON objects",
     run: (ctx) =>
-      drain(ctx, "Kafka ingest, JSON objects", "json", ctx.quick ? 40_000 : 200_000, false),
+      drain(ctx, "Kafka ingest, JSON objects", "json", ctx.quick ? 50_000 : 300_000, false),
   },
 ];
