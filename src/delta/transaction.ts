@@ -24,8 +24,11 @@ import { checkConflicts, type TransactionIntent } from "./conflicts.ts";
 import { commitKey } from "./log_path.ts";
 import { readCommit } from "./snapshot.ts";
 
-/** Winners read at once after a lost race; the window doubles while all exist. */
-const FIRST_READ_WINDOW = 2;
+/**
+ * Winners read at once after a lost race; the window doubles while all
+ * exist. Four covers the usual gap among a few writers in one round trip.
+ */
+const FIRST_READ_WINDOW = 4;
 /** The most winners read at once, for a committer far behind the head. */
 const MAX_READ_WINDOW = 16;
 

@@ -283,8 +283,9 @@ export interface AppendBatchOptions extends Omit<CommitFilesOptions, "leading" |
   /**
    * Read the commits after `readVersion` while the files upload, so that
    * the first commit attempt goes to the head rather than losing a race to
-   * the commits made since (reads not done when the upload is are dropped,
-   * so it never delays the commit). @default true
+   * the commits made since. The reads start before the first upload, so
+   * they are done when it is, unless the store answers reads more slowly
+   * than it takes whole files. @default true
    */
   readAhead?: boolean;
 }
@@ -325,7 +326,7 @@ export async function appendBatch(
     throw error;
   }
   options.onUploaded?.(held);
-  const readAhead = ahead && await ifSettled(ahead);
+  const readAhead = ahead && await ahead;
   const result = await span("commit", { "neuralake.files": held.adds.length }, async (s) => {
     const result = await commitFiles(
       held,
@@ -339,10 +340,4 @@ export async function appendBatch(
   });
   if (result.outcome.kind !== "committed") await held.discard();
   return result;
-}
-
-/** The value of a promise that has already settled, or undefined if it has not. */
-function ifSettled<T>(promise: Promise<T>): Promise<T | undefined> {
-  // A settled promise's reaction is queued before the sentinel's.
-  return Promise.race([promise, Promise.resolve(undefined)]);
 }
