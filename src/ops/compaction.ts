@@ -46,6 +46,8 @@ export interface CompactionOptions extends CompactionPlanOptions {
   rowGroupRows?: number;
   /** Retry limits of each bin's commit. */
   commit?: CommitOptions;
+  /** Ends a pass between bins once aborted; the bins done stay done. */
+  signal?: AbortSignal;
 }
 
 /** What happened to one bin. */
@@ -206,6 +208,7 @@ export async function compactOnce(
   const bins = planCompaction(state.files.values(), options);
   const outcomes: BinOutcome[] = [];
   for (const bin of bins) {
+    if (options.signal?.aborted) break;
     const outcome = await compactBin(table, state, bin, options);
     outcomes.push(outcome);
     onBin?.(outcome);

@@ -54,6 +54,8 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
     });
   };
+  const stopped = new AbortController();
+  channel.stopRequested.then(() => stopped.abort());
   channel.send({ type: "ready", id });
   // Deletes commits and checkpoints past the log retention, only below the
   // newest checkpoint that is itself past it (ops/log_cleanup.ts), so no
@@ -95,6 +97,8 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         minRowGroupRows: config.compaction.minRowGroupRows,
         // Writers' latency is the run's; a compaction can wait for a gap.
         commit: { yieldToOthers: true },
+        // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
+        signal: stopped.signal,
       }, (bin) => {
         emit({
           role: "compactor",
