@@ -18,6 +18,7 @@
 
 import type { ObjectStore } from "../storage/object_store.ts";
 import { log } from "../util/log.ts";
+import { sleep } from "../util/backoff.ts";
 import {
   LAST_CHECKPOINT_KEY,
   LOG_DIR,
@@ -94,6 +95,30 @@ export async function buildLogSegment(
   store: ObjectStore,
   version?: number,
 ): Promise<LogSegment> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await buildOnce(store, version);
+    } catch (error) {
+      if (!(error instanceof LogGapError) || attempt >= LISTING_ATTEMPTS) throw error;
+      await sleep(LISTING_RETRY_MS * attempt);
+    }
+  }
+}
+
+/**
+ * Listings a gap must survive before it is reported. A listing is not a
+ * snapshot: a local directory read while commits are linked into it can
+ * return commit N + 1 and miss commit N, created just before it, and an
+ * eventually consistent store can do the same. A commit that is really
+ * missing is missing from every listing.
+ */
+const LISTING_ATTEMPTS = 3;
+const LISTING_RETRY_MS = 25;
+
+/** A gap in the commits of a segment (internal: retried, then thrown). */
+class LogGapError extends Error {}
+
+async function buildOnce(store: ObjectStore, version: number | undefined): Promise<LogSegment> {
   const hint = await readLastCheckpoint(store);
   if (hint !== undefined && (version === undefined || hint.version <= version)) {
     const files = await listLog(store, `${LOG_DIR}/${padVersion(hint.version)}`);
@@ -278,7 +303,7 @@ function checkSegment(
     const base = segment.checkpoint
       ? `after the checkpoint at version ${segment.checkpoint.version}`
       : "and there is no checkpoint before it";
-    throw new Error(
+    throw new LogGapError(
       `Cannot reconstruct version ${segment.version} of ${uri}: commit ${missing} is missing ${base}${
         incompleteNote(files, start, segment.version)
       } (the log may have been cleaned up or damaged)`,
