@@ -122,6 +122,17 @@ Deno.test("only parquet/_hyparquet.ts imports the private modules of hyparquet a
   assertEquals(offending, []);
 });
 
+Deno.test("only sources/kafka.ts imports the Kafka client library", async () => {
+  const importers: string[] = [];
+  for await (const file of sourceFiles(SRC)) {
+    const text = await Deno.readTextFile(new URL(file, SRC));
+    for (const match of text.matchAll(/^(?:import|export)[^;]*?from\s+"([^"]+)"/gms)) {
+      if (/^@platformatic\/kafka\b/.test(match[1]!)) importers.push(file);
+    }
+  }
+  assertEquals(importers, ["sources/kafka.ts"]);
+});
+
 Deno.test("tests assert with tests/_helpers/assert.ts only, never node:assert", async () => {
   const tests = new URL("./", import.meta.url);
   const files: string[] = [];
