@@ -32,7 +32,6 @@
 
 import { formatDuration } from "../util/units.ts";
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
-import { mapLimit } from "../util/concurrency.ts";
 import type { Add, Remove } from "../delta/actions.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { deletionVectorKey } from "./deletion_vectors.ts";
@@ -292,11 +291,15 @@ export async function vacuum(
     tempFilesDeleted: 0,
     failed: [],
   };
-  if (!result.dryRun && !logOnly && store.removeStaleTemporaries) {
+  const removeTemporaries = async () => {
+    if (result.dryRun || logOnly || !store.removeStaleTemporaries) return;
     const age = Math.max(plan.retentionMs, TEMP_FILE_MIN_AGE_MS);
     result.tempFilesDeleted = await store.removeStaleTemporaries(now() - age);
+  };
+  if (result.dryRun || plan.delete.length === 0) {
+    await removeTemporaries();
+    return result;
   }
-  if (result.dryRun || plan.delete.length === 0) return result;
   // Last look before deleting: a file committed since the snapshot was loaded
   // is referenced now and must stay.
   await followLog(store, state);
@@ -304,15 +307,17 @@ export async function vacuum(
   plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
   plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
   const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
-  const batches: string[][] = [];
-  for (let i = 0; i < plan.delete.length; i += 1000) {
-    batches.push(plan.delete.slice(i, i + 1000).map((m) => m.key));
-  }
-  const outcomes = await mapLimit(batches, 4, (keys) => store.delete(keys));
-  for (const outcome of outcomes) {
-    result.filesDeleted += outcome.deleted.length;
-    for (const key of outcome.deleted) result.bytesDeleted += sizes.get(key) ?? 0;
-    result.failed.push(...outcome.failed);
-  }
+  // One call: each store batches and parallelises its own deletes (S3 sends
+  // DeleteObjects of 1,000 keys, several at once; the local store keeps
+  // several unlinks in flight).
+  // The temporary files are swept meanwhile: a local sweep walks the tree on
+  // this thread while the unlinks run on others. The two sets are disjoint
+  // (listings never show temporary files).
+  const deleting = store.delete(plan.delete.map((m) => m.key));
+  await Promise.all([deleting, removeTemporaries()]);
+  const outcome = await deleting;
+  result.filesDeleted = outcome.deleted.length;
+  for (const key of outcome.deleted) result.bytesDeleted += sizes.get(key) ?? 0;
+  result.failed.push(...outcome.failed);
   return result;
 }

@@ -136,3 +136,23 @@ Deno.test("LocalStore removes only temporary files older than the given time", a
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("LocalStore deletes many keys at once and reports each: deleted, absent, or refused", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-many-" });
+  const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    const keys = Array.from({ length: 100 }, (_, i) => `p=${i % 3}/f${i}.parquet`);
+    for (const key of keys.slice(0, 90)) await store.put(key, new Uint8Array([1]));
+    await Deno.writeTextFile(`${outside}/victim.parquet`, "outside the table");
+    await Deno.symlink(outside, `${root}/escape`);
+    const outcome = await store.delete([...keys, "escape/victim.parquet"]);
+    assertEquals([...outcome.deleted].sort(), [...keys].sort(), "absent keys count as deleted");
+    assertEquals(outcome.failed.map((f) => f.key), ["escape/victim.parquet"]);
+    assertEquals(await listAll(store, ""), []);
+    assertEquals(await Deno.readTextFile(`${outside}/victim.parquet`), "outside the table");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
+  }
+});
