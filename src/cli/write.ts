@@ -53,7 +53,7 @@ Options:
   --property <k=v>           A property of a new table (repeatable); on an existing
                              table it must be the value the table has
   --target-file-size <size>  Size a data file aims for (default 128MiB)
-  --codec <c>                snappy (default), zstd, gzip or uncompressed
+  --codec <c>                zstd (default), snappy, gzip or uncompressed
   --delimiter <c>            CSV field separator: one character, or \\t or tab
                              for a tab (default ,)
   --no-header                The CSV has no header row (columns come from --schema)
@@ -119,9 +119,9 @@ export function parseWriteArgs(argv: string[]): WriteArgs {
   if (mode !== "append" && mode !== "overwrite") {
     throw new UsageError(`--mode must be append or overwrite, got "${mode}"`, "write");
   }
-  const codecName = (stringFlag(args, "codec") ?? "snappy").toLowerCase();
+  const codecName = (stringFlag(args, "codec") ?? "zstd").toLowerCase();
   const codec = CODECS[codecName as keyof typeof CODECS];
-  if (!codec) throw new UsageError(`--codec must be snappy, zstd, gzip or uncompressed`, "write");
+  if (!codec) throw new UsageError(`--codec must be zstd, snappy, gzip or uncompressed`, "write");
   const appId = stringFlag(args, "app-id");
   const appVersion = intFlag(args, "app-version", "write");
   if ((appId === undefined) !== (appVersion === undefined)) {

@@ -38,6 +38,7 @@ import {
 } from "../delta/transaction.ts";
 import {
   type Codec,
+  DEFAULT_CODEC,
   type EncodedFile,
   type EncodeOptions,
   encodeParquet,
@@ -94,7 +95,7 @@ export class HeldFiles {
   uploadMs = 0;
   #heldSince: number | undefined;
 
-  constructor(target: AppendTarget, codec: Codec = "SNAPPY") {
+  constructor(target: AppendTarget, codec: Codec = DEFAULT_CODEC) {
     this.target = target;
     this.codec = codec;
   }
@@ -300,7 +301,7 @@ export async function appendBatch(
   batch: ColumnBatch,
   options: AppendBatchOptions,
 ): Promise<AppendResult> {
-  const held = new HeldFiles(target, options.encode?.codec ?? "SNAPPY");
+  const held = new HeldFiles(target, options.encode?.codec ?? DEFAULT_CODEC);
   let ahead: Promise<Action[][] | undefined> | undefined;
   try {
     for (const slice of splitByPartition(batch, target.partitionColumns)) {

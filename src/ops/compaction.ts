@@ -22,7 +22,7 @@ import { checkCanWrite, inCommitTimestampsEnabled } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import { tableFields } from "../delta/schema.ts";
 import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
-import type { Codec } from "../parquet/encode.ts";
+import { type Codec, DEFAULT_CODEC } from "../parquet/encode.ts";
 import { mergeParquet } from "../parquet/merge.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import {
@@ -40,7 +40,7 @@ import type { Table } from "./table.ts";
 export interface CompactionOptions extends CompactionPlanOptions {
   /** Row groups with at least this many rows are copied, not re-encoded. @default 16_384 */
   minRowGroupRows?: number;
-  /** The codec of re-encoded row groups. @default "SNAPPY" */
+  /** The codec of re-encoded row groups. @default DEFAULT_CODEC */
   codec?: Codec;
   /** The most rows per re-encoded row group. @default 1_048_576 */
   rowGroupRows?: number;
@@ -85,7 +85,7 @@ export async function compactBin(
   const merged = await mergeParquet(sources, {
     minRowGroupRows: options.minRowGroupRows ?? 16_384,
     fields: dataFields,
-    codec: options.codec ?? "SNAPPY",
+    codec: options.codec ?? DEFAULT_CODEC,
     ...(options.rowGroupRows ? { rowGroupRows: options.rowGroupRows } : {}),
     rowFilters: deleted.map((rows) =>
       rows.length === 0 ? undefined : (start: number, count: number) => {
@@ -106,7 +106,7 @@ export async function compactBin(
   let uploaded = performance.now();
   if (merged.numRows > 0) {
     const directory = partitionDirectory(partitionColumns, bin.partitionValues);
-    key = dataFileKey(directory, 0, options.codec ?? "SNAPPY");
+    key = dataFileKey(directory, 0, options.codec ?? DEFAULT_CODEC);
     await table.store.put(key, merged.bytes);
     uploaded = performance.now();
     actions.push({

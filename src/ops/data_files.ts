@@ -27,7 +27,7 @@ import {
 import type { Add } from "../delta/actions.ts";
 import { encodeFilePath, partitionDirectory, serializePartitionValue } from "../delta/partition.ts";
 import { buildStatsJson } from "../delta/stats.ts";
-import type { Codec, EncodedFile } from "../parquet/encode.ts";
+import { type Codec, DEFAULT_CODEC, type EncodedFile } from "../parquet/encode.ts";
 import { InputError } from "../util/errors.ts";
 
 /** A batch of one partition, holding only the data (non-partition) columns. */
@@ -45,7 +45,11 @@ const CODEC_SUFFIX: Record<Codec, string> = {
 };
 
 /** A new, unique data file key inside a partition directory. */
-export function dataFileKey(directory: string, index: number, codec: Codec = "SNAPPY"): string {
+export function dataFileKey(
+  directory: string,
+  index: number,
+  codec: Codec = DEFAULT_CODEC,
+): string {
   const name = `part-${String(index % 100000).padStart(5, "0")}-${crypto.randomUUID()}.c000.${
     CODEC_SUFFIX[codec]
   }.parquet`;

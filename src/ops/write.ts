@@ -45,7 +45,12 @@ import {
 } from "../delta/schema.ts";
 import type { CommitOptions } from "../delta/transaction.ts";
 import type { Snapshot } from "../delta/snapshot.ts";
-import { type Codec, type EncodeOptions, ParquetFileBuilder } from "../parquet/encode.ts";
+import {
+  type Codec,
+  DEFAULT_CODEC,
+  type EncodeOptions,
+  ParquetFileBuilder,
+} from "../parquet/encode.ts";
 import { log } from "../util/log.ts";
 import { type AppendResult, appendTarget, commitFiles, HeldFiles } from "./append.ts";
 import { createTableActions } from "./create.ts";
@@ -130,7 +135,7 @@ export async function writeTable(
 ): Promise<WriteResult> {
   const mode = options.mode ?? "append";
   const sourceName = options.sourceName ?? "input";
-  const codec: Codec = options.encode?.codec ?? "SNAPPY";
+  const codec: Codec = options.encode?.codec ?? DEFAULT_CODEC;
 
   let snapshot: Snapshot | undefined;
   try {

@@ -3,7 +3,8 @@
  * the null slots, checks that values fit the column type, computes exact
  * statistics with typed-array loops, and chooses the encoding (a dictionary
  * for low-cardinality integers and strings, DELTA_BINARY_PACKED or PLAIN for
- * timestamps, PLAIN otherwise).
+ * timestamps, BYTE_STREAM_SPLIT or PLAIN for floats and doubles, PLAIN
+ * otherwise).
  *
  * Invariant: `writeValues(out, start, count)` writes values [start,
  * start + count) of the non-null sequence in the chosen encoding, and
@@ -13,6 +14,7 @@
 import type { Column, Field } from "../columnar/batch.ts";
 import { INTEGER_RANGES, parseDecimal, representationOf } from "../columnar/types.ts";
 import type { ByteBuffer } from "./byte_buffer.ts";
+import { writeByteStreamSplit } from "./byte_stream_split.ts";
 import { type DeltaScratch, writeDeltaInt64 } from "./delta.ts";
 import {
   type Dictionary,
@@ -30,15 +32,23 @@ import { decimalByteLength } from "./schema.ts";
 /** How timestamps are encoded. */
 export type TimestampEncoding = "DELTA_BINARY_PACKED" | "PLAIN";
 
+/** How float and double values are encoded. */
+export type FloatEncoding = "BYTE_STREAM_SPLIT" | "PLAIN";
+
 /** Choices that shape the encoding of values. */
 export interface ValueOptions {
   timestampEncoding: TimestampEncoding;
+  floatEncoding: FloatEncoding;
   dictionary: boolean;
   delta: DeltaScratch;
 }
 
 /** The value encodings the encoder uses. */
-export type ValueEncoding = "PLAIN" | "RLE_DICTIONARY" | "DELTA_BINARY_PACKED";
+export type ValueEncoding =
+  | "PLAIN"
+  | "RLE_DICTIONARY"
+  | "DELTA_BINARY_PACKED"
+  | "BYTE_STREAM_SPLIT";
 
 /** The non-null values of a chunk, ready to be written page by page. */
 export interface PreparedValues {
@@ -88,7 +98,7 @@ export function prepareValues(
     case "float32":
     case "float64": {
       const v = compactTyped(values as Float32Array, nulls, start, end, count);
-      return prepareFloat(v);
+      return prepareFloat(v, options.floatEncoding);
     }
     case "bool":
       return prepareBool(compactTyped(values as Uint8Array, nulls, start, end, count));
@@ -283,7 +293,10 @@ function prepareInt64(
   };
 }
 
-function prepareFloat(values: Float32Array | Float64Array): PreparedValues {
+function prepareFloat(
+  values: Float32Array | Float64Array,
+  encoding: FloatEncoding,
+): PreparedValues {
   const count = values.length;
   let min = Infinity;
   let max = -Infinity;
@@ -305,6 +318,15 @@ function prepareFloat(values: Float32Array | Float64Array): PreparedValues {
     stats.max = max;
   }
   const width = values.BYTES_PER_ELEMENT;
+  if (encoding === "BYTE_STREAM_SPLIT") {
+    return {
+      count,
+      stats,
+      width,
+      encoding,
+      writeValues: (out, start, n) => writeByteStreamSplit(out, values, start, n),
+    };
+  }
   return {
     count,
     stats,

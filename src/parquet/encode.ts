@@ -21,24 +21,25 @@ import { parquetSchema, type SchemaTree } from "hyparquet";
 import { ByteWriter, ParquetWriter } from "hyparquet-writer";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import { describeType, representationOf, sameType } from "../columnar/types.ts";
-import { type Codec, CODECS, compressorFor } from "./codecs.ts";
+import { type Codec, CODECS, compressorFor, DEFAULT_CODEC } from "./codecs.ts";
 import { ColumnWriter, type WriterChunk } from "./column_writer.ts";
-import type { TimestampEncoding } from "./column_values.ts";
+import type { FloatEncoding, TimestampEncoding } from "./column_values.ts";
 import { DeltaScratch } from "./delta.ts";
 import { type NestedWriteOptions, writeNestedColumn } from "./nested_columns.ts";
 import { schemaOf } from "./schema.ts";
 import { type ColumnStats, mergeColumnStats } from "./stats.ts";
 
-export type { TimestampEncoding } from "./column_values.ts";
+export type { FloatEncoding, TimestampEncoding } from "./column_values.ts";
 export type { Codec } from "./codecs.ts";
+export { CODECS, DEFAULT_CODEC } from "./codecs.ts";
 export type { WriterChunk } from "./column_writer.ts";
 export type { ColumnStats, StatValue } from "./stats.ts";
 
 /** How a file is encoded. */
 export interface EncodeOptions {
-  /** Page compression. @default "SNAPPY" */
+  /** Page compression. @default DEFAULT_CODEC */
   codec?: Codec;
-  /** Compression level for ZSTD (default 3) and GZIP (default 6). */
+  /** Compression level for ZSTD (default 1) and GZIP (default 6). */
   level?: number;
   /** The most rows per row group. @default 1_048_576 */
   rowGroupRows?: number;
@@ -52,6 +53,14 @@ export interface EncodeOptions {
    * @default "DELTA_BINARY_PACKED"
    */
   timestampEncoding?: TimestampEncoding;
+  /**
+   * Encoding of float and double columns. BYTE_STREAM_SPLIT groups the bytes
+   * of the values by significance, so that ZSTD shrinks noisy samples about
+   * 9% more, but Spark's vectorized reader (4.0) refuses it ("Unsupported
+   * encoding: BYTE_STREAM_SPLIT"); delta-rs and pyarrow read it. Under
+   * SNAPPY it does not pay. @default DEFAULT_FLOAT_ENCODING
+   */
+  floatEncoding?: FloatEncoding;
   /** Dictionary-encode low-cardinality integer and string columns. @default true */
   dictionary?: boolean;
 }
@@ -70,6 +79,13 @@ export interface EncodedFile {
  * 64 bytes too).
  */
 export const FOOTER_STATS_BYTES = 64;
+
+/**
+ * How float and double columns are encoded unless `floatEncoding` says
+ * otherwise: PLAIN, because every Delta reader must read our tables and
+ * Spark's vectorized reader does not read BYTE_STREAM_SPLIT.
+ */
+export const DEFAULT_FLOAT_ENCODING: FloatEncoding = "PLAIN";
 
 /** The default most rows per row group. */
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 20;
@@ -94,7 +110,7 @@ export class ParquetFileBuilder {
 
   /** `sizeHint` pre-sizes the output buffer (bytes). */
   constructor(fields: readonly Field[], options: EncodeOptions = {}, sizeHint = 1 << 16) {
-    const codec = options.codec ?? "SNAPPY";
+    const codec = options.codec ?? DEFAULT_CODEC;
     if (!CODECS.includes(codec)) {
       throw new RangeError(
         `Cannot encode Parquet with codec "${codec}": use one of ${CODECS.join(", ")}`,
@@ -109,6 +125,12 @@ export class ParquetFileBuilder {
     if (timestampEncoding !== "DELTA_BINARY_PACKED" && timestampEncoding !== "PLAIN") {
       throw new RangeError(
         `Cannot encode timestamps as "${timestampEncoding}": use DELTA_BINARY_PACKED or PLAIN`,
+      );
+    }
+    const floatEncoding = options.floatEncoding ?? DEFAULT_FLOAT_ENCODING;
+    if (floatEncoding !== "BYTE_STREAM_SPLIT" && floatEncoding !== "PLAIN") {
+      throw new RangeError(
+        `Cannot encode floats as "${floatEncoding}": use BYTE_STREAM_SPLIT or PLAIN`,
       );
     }
     this.fields = fields;
@@ -134,6 +156,7 @@ export class ParquetFileBuilder {
       compress,
       pageSize,
       timestampEncoding,
+      floatEncoding,
       dictionary: options.dictionary ?? true,
       delta: new DeltaScratch(),
     });
