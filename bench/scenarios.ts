@@ -21,6 +21,7 @@ import { parquetCheckpointCodec } from "../src/ops/checkpoint_codec.ts";
 import { resolveConfig } from "../src/roles/config.ts";
 import { runStream } from "../src/roles/orchestrator.ts";
 import { deltaRsBench } from "./delta_rs.ts";
+import { limit } from "./limit.ts";
 import { KAFKA_SCENARIOS } from "./kafka.ts";
 import {
   copyTree,
@@ -82,6 +83,22 @@ function percentile(values: number[], p: number): number {
   return s[Math.max(0, Math.min(s.length - 1, Math.ceil((s.length * p) / 100) - 1))]!;
 }
 
+/** Bytes per row of the data files the writers committed, from a run's metrics CSV. */
+async function writtenBytesPerRow(csvPath: string): Promise<number> {
+  const records = parse(await Deno.readTextFile(csvPath), { columns: true }) as Record<
+    string,
+    string
+  >[];
+  let bytes = 0;
+  let rows = 0;
+  for (const r of records) {
+    if (r.event !== "batch_committed") continue;
+    bytes += Number(r.bytes);
+    rows += Number(r.rows);
+  }
+  return rows ? bytes / rows : 0;
+}
+
 /** Streaming micro-batch append with 3 writers: neuralake's roles (with compaction and vacuum) against 3 delta-rs processes. */
 function streaming(name: string, s3: boolean): Scenario {
   return {
@@ -108,13 +125,18 @@ function streaming(name: string, s3: boolean): Scenario {
               { key: "commits_per_second", label: "commits/s", better: "higher" },
               { key: "latency_p50", label: "append latency p50 (ms)", better: "lower" },
               { key: "latency_p99", label: "append latency p99 (ms)", better: "lower" },
+              ...(s3 ? [] : [{
+                key: "bytes_per_row",
+                label: "bytes/row as written",
+                better: "lower" as const,
+              }]),
             ],
             {
               repetitions: ctx.repetitions,
               warmup: ctx.warmup,
               sameRowsAcrossSides: false,
               notes:
-                "neuralake runs with compaction and vacuum on; append latency is encode + upload + commit; a delta-rs writer whose commit fails after delta-rs's own retries writes the batch again, as a client would, within the batch's latency",
+                "neuralake runs with compaction and vacuum on; bytes/row as written counts each side's writers' files before any compaction (delta-rs's rows cycle through a pool, so a compacted delta-rs table would fold repeats); append latency is encode + upload + commit; a delta-rs writer whose commit fails after delta-rs's own retries writes the batch again, as a client would, within the batch's latency",
             },
             async () => {
               const table = uriOf("ours");
@@ -133,6 +155,7 @@ function streaming(name: string, s3: boolean): Scenario {
               });
               const { results: r, dir } = await runStream(config, { progress: false });
               const latencies = await appendLatencies(dir.metricsCsv);
+              const bytesPerRow = await writtenBytesPerRow(dir.metricsCsv);
               if (!s3) await removeQuietly(table);
               return {
                 sample: {
@@ -140,6 +163,7 @@ function streaming(name: string, s3: boolean): Scenario {
                   commits_per_second: r.totals.commits / r.wall_seconds,
                   latency_p50: percentile(latencies, 50),
                   latency_p99: percentile(latencies, 99),
+                  bytes_per_row: bytesPerRow,
                 },
                 expectedRows: r.totals.rows_acknowledged,
                 tableRows: r.verification.passed ? r.totals.rows_acknowledged : -1,
@@ -154,6 +178,7 @@ function streaming(name: string, s3: boolean): Scenario {
                 rows,
                 seconds,
                 writers: 3,
+                measure_bytes: !s3,
                 ...(s3 ? { storage_options: ctx.s3!.storageOptions } : {}),
               });
               if (!s3) await removeQuietly(uri);
@@ -187,6 +212,7 @@ const bulk: Scenario = {
           [
             { key: "rows_per_second", label: "rows/s", better: "higher" },
             { key: "mb_per_second", label: "output MB/s", better: "higher" },
+            { key: "bytes_per_row", label: "bytes/row", better: "lower" },
           ],
           { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
           async () => {
@@ -203,7 +229,11 @@ const bulk: Scenario = {
             const rows = (await snapshotOf(table)).files.size > 0 ? r.rows : 0;
             await removeQuietly(dir);
             return {
-              sample: { rows_per_second: r.rows / seconds, mb_per_second: r.bytes / 1e6 / seconds },
+              sample: {
+                rows_per_second: r.rows / seconds,
+                mb_per_second: r.bytes / 1e6 / seconds,
+                bytes_per_row: r.bytes / r.rows,
+              },
               expectedRows: total,
               tableRows: rows,
             };
@@ -216,6 +246,7 @@ const bulk: Scenario = {
               sample: {
                 rows_per_second: r.rows / r.seconds,
                 mb_per_second: r.bytes / 1e6 / r.seconds,
+                bytes_per_row: r.bytes / r.rows,
               },
               expectedRows: total,
               tableRows: r.table_rows,
@@ -546,6 +577,7 @@ function kafkaScenario(name: string): Scenario {
 /** Every scenario, in run order. */
 export const SCENARIOS: Scenario[] = [
   streaming("streaming append", false),
+  limit,
   bulk,
   compaction("compaction", (quick) => ({ files: quick ? 200 : 1_000, rows: 1_000 })),
   // The files a stream job's writers leave at 50,000 rows per batch.

@@ -100,9 +100,15 @@ def stream(req):
     commits = sum(r["commits"] for r in results)
     # Writers start after interpreter spawn; measure over their own time.
     writing = max(r["seconds"] for r in results)
-    table_rows = deltalake.DeltaTable(uri, storage_options=options).to_pyarrow_table(
-        columns=["batch_seq"]).num_rows
+    dt = deltalake.DeltaTable(uri, storage_options=options)
+    table_rows = dt.to_pyarrow_table(columns=["batch_seq"]).num_rows
+    # Bytes per row of the files the writers wrote (local tables only).
+    bytes_per_row = 0.0
+    if req.get("measure_bytes"):
+        size = sum(os.path.getsize(u.replace("file://", "")) for u in dt.file_uris())
+        bytes_per_row = size / max(1, table_rows)
     return {"rows": rows_total, "table_rows": table_rows, "commits": commits,
+            "bytes_per_row": bytes_per_row,
             "seconds": writing, "wall": wall,
             "failed_commits": sum(r["failed_commits"] for r in results),
             "rows_per_second": rows_total / writing, "commits_per_second": commits / writing,
