@@ -54,24 +54,3 @@ export function writeByteStreamSplit(
   out.length = p + count * width;
 }
 
-/**
- * Joins `count` values of `width` bytes (4 or 8) from their byte streams at
- * `bytes[offset...]` into `out`, which receives `count * width` bytes.
- */
-export function readByteStreamSplit(
-  bytes: Uint8Array,
-  offset: number,
-  count: number,
-  width: number,
-  out: Uint8Array,
-): void {
-  if (offset + count * width > bytes.length) {
-    throw new RangeError(
-      `A BYTE_STREAM_SPLIT page of ${count} values of ${width} bytes is cut short at ${bytes.length} bytes`,
-    );
-  }
-  for (let k = 0; k < width; k++) {
-    const s = offset + k * count;
-    for (let i = 0; i < count; i++) out[i * width + k] = bytes[s + i]!;
-  }
-}
