@@ -53,4 +53,3 @@ export function writeByteStreamSplit(
   }
   out.length = p + count * width;
 }
-
