@@ -4,6 +4,7 @@
  * compaction, vacuum, snapshot load, scan, and streaming on S3.
  */
 
+import process from "node:process";
 import { parse } from "csv-parse/sync";
 import type { ColumnBatch } from "../src/columnar/batch.ts";
 import { formatTimestamp } from "../src/columnar/scalar.ts";
@@ -64,6 +65,16 @@ function fresh(ctx: BenchContext, label: string): string {
 
 async function removeQuietly(path: string) {
   await Deno.remove(path, { recursive: true }).catch(() => {});
+}
+
+/**
+ * CPU seconds (user + system, every thread) this process has used since
+ * `since`: on a machine shared with other work, the CPU an operation costs
+ * varies far less than its wall time.
+ */
+function cpuSeconds(since?: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
 }
 
 /** Per batch: encode + upload + commit, from a run's metrics CSV. */
@@ -284,6 +295,7 @@ function compaction(name: string, shape: (quick: boolean) => { files: number; ro
         [
           { key: "mb_per_second", label: "input MB/s", better: "higher" },
           { key: "seconds", label: "wall time (s)", better: "lower" },
+          { key: "cpu_seconds", label: "CPU time (s)", better: "lower" },
         ],
         { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
         async () => {
@@ -291,14 +303,16 @@ function compaction(name: string, shape: (quick: boolean) => { files: number; ro
           await copyTree(fixture, dir);
           const table = openTable(dir);
           const state = await snapshotOf(table);
+          const c0 = process.cpuUsage();
           const t0 = performance.now();
           const bins = await compactOnce(table, state, { targetFileSize: target, minFiles: 2 });
           const seconds = (performance.now() - t0) / 1000;
+          const cpu = cpuSeconds(c0);
           const after = await snapshotOf(table);
           const rows = bins.reduce((n, b) => n + (b.kind === "committed" ? b.rows : 0), 0);
           await removeQuietly(dir);
           return {
-            sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds },
+            sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds, cpu_seconds: cpu },
             expectedRows: files * rowsPerFile,
             tableRows: after.files.size === 1 ? rows : -after.files.size,
           };
@@ -309,7 +323,11 @@ function compaction(name: string, shape: (quick: boolean) => { files: number; ro
           const r = await deltaRsBench({ op: "compact", uri: dir, target_size: target });
           await removeQuietly(dir);
           return {
-            sample: { mb_per_second: inputBytes / 1e6 / r.seconds, seconds: r.seconds },
+            sample: {
+              mb_per_second: inputBytes / 1e6 / r.seconds,
+              seconds: r.seconds,
+              cpu_seconds: r.cpu_seconds,
+            },
             expectedRows: files * rowsPerFile,
             tableRows: r.files_after === 1 ? r.table_rows : -r.files_after,
           };
@@ -342,13 +360,17 @@ const vacuumScenario: Scenario = {
           `${files.toLocaleString("en-US")} expired unreferenced files, ${
             mode === "full" ? "full (lists the table)" : "log-only (tombstones)"
           }`,
-          [{ key: "files_per_second", label: "files deleted/s", better: "higher" }],
+          [
+            { key: "files_per_second", label: "files deleted/s", better: "higher" },
+            { key: "cpu_seconds", label: "CPU time (s)", better: "lower" },
+          ],
           { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
           async () => {
             const dir = fresh(ctx, "vacuum-ours");
             await copyTree(fixture, dir);
             const table = openTable(dir);
             await latestSnapshotOf(table);
+            const c0 = process.cpuUsage();
             const t0 = performance.now();
             const r = await vacuum(table.store, () => latestSnapshotOf(table), {
               retentionMs: 0,
@@ -356,10 +378,15 @@ const vacuumScenario: Scenario = {
               mode,
             });
             const seconds = (performance.now() - t0) / 1000;
+            const cpu = cpuSeconds(c0);
             const rows = (await snapshotOf(table)).files.size;
             await removeQuietly(dir);
             return {
-              sample: { files_per_second: r.filesDeleted / seconds, deleted: r.filesDeleted },
+              sample: {
+                files_per_second: r.filesDeleted / seconds,
+                cpu_seconds: cpu,
+                deleted: r.filesDeleted,
+              },
               expectedRows: files === r.filesDeleted ? 1 : -1,
               tableRows: rows,
             };
@@ -370,7 +397,11 @@ const vacuumScenario: Scenario = {
             const r = await deltaRsBench({ op: "vacuum", uri: dir, full: mode === "full" });
             await removeQuietly(dir);
             return {
-              sample: { files_per_second: r.deleted / r.seconds, deleted: r.deleted },
+              sample: {
+                files_per_second: r.deleted / r.seconds,
+                cpu_seconds: r.cpu_seconds,
+                deleted: r.deleted,
+              },
               expectedRows: files === r.deleted ? 1 : -1,
               tableRows: r.table_rows,
             };
