@@ -18,6 +18,7 @@ import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
+import { codecOf } from "./config_keys.ts";
 import { ensureStreamTable, tombstoneRetentionMs } from "./table_setup.ts";
 import { log } from "../util/log.ts";
 
@@ -95,6 +96,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         targetFileSize: config.compaction.targetFileSize,
         minFiles: config.compaction.minFiles,
         minRowGroupRows: config.compaction.minRowGroupRows,
+        codec: codecOf(config.codec),
         // Writers' latency is the run's; a compaction can wait for a gap.
         commit: { yieldToOthers: true },
         // A backlog of bins can outlast the stop timeout: stop after the bin in hand.

@@ -22,6 +22,17 @@ export type Profile = typeof PROFILE_NAMES[number];
 /** Where roles run: Deno workers in this process, or child processes. */
 export const ISOLATIONS = ["worker", "process"] as const;
 
+/** The codecs of data files that writers and the compactor can write. */
+export const CODEC_NAMES = ["zstd", "snappy", "gzip", "uncompressed"] as const;
+
+/** A data file codec, as the settings name it. */
+export type CodecName = typeof CODEC_NAMES[number];
+
+/** The Parquet codec a setting names. */
+export function codecOf(name: CodecName): "ZSTD" | "SNAPPY" | "GZIP" | "UNCOMPRESSED" {
+  return name.toUpperCase() as "ZSTD" | "SNAPPY" | "GZIP" | "UNCOMPRESSED";
+}
+
 /** Where roles run. */
 export type Isolation = typeof ISOLATIONS[number];
 
@@ -162,6 +173,14 @@ const TABLE = {
     production: 200_000,
     flag: { name: "batch-rows" },
     help: "Most rows per batch",
+  }),
+  codec: setting<CodecName>({
+    kind: "enum",
+    values: CODEC_NAMES,
+    local: "zstd",
+    flag: { name: "codec", arg: "<c>" },
+    help:
+      "Codec of the data files writers and compaction write: zstd, snappy, gzip or uncompressed",
   }),
   seed: setting({ kind: "int", local: 42, flag: { name: "seed" }, help: "Generator seed" }),
   neurons: setting({

@@ -23,6 +23,7 @@ import { lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import { BatchWindow } from "./batching.ts";
+import { codecOf } from "./config_keys.ts";
 import { roleTable } from "./chaos_store.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { ensureStreamTable } from "./table_setup.ts";
@@ -101,6 +102,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
           readVersion,
           txn: { appId: id, version: seq },
           fileIndex: seq,
+          encode: { codec: codecOf(config.codec) },
           description: {
             operation: "STREAMING UPDATE",
             operationParameters: { outputMode: "Append", queryId: id, epochId: seq },
