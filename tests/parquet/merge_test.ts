@@ -126,3 +126,23 @@ Deno.test("mergeParquet re-encodes files whose schema differs from the output", 
   await assertRejects(() => mergeParquet([], { minRowGroupRows: 1 }), "no inputs");
   assert(merged.bytes.length > 0);
 });
+
+Deno.test("mergeParquet copies BYTE_STREAM_SPLIT row groups as they are, and pyarrow reads every row", async () => {
+  const a = withNulls(3000, 0);
+  const b = withNulls(400, 3000);
+  const split = encodeParquet(a, { codec: "ZSTD", floatEncoding: "BYTE_STREAM_SPLIT" }).bytes;
+  const merged = await mergeParquet(
+    [{ bytes: split, name: "split.parquet" }, { bytes: encodeParquet(b).bytes, name: "b.parquet" }],
+    { minRowGroupRows: 1000 },
+  );
+  assertEquals([merged.copiedRowGroups, merged.decodedRowGroups], [1, 1]);
+  const out = await openParquet(bytesSource(merged.bytes));
+  const voltage = out.metadata.row_groups[0]!.columns[6]!.meta_data!;
+  assert(voltage.encodings.includes("BYTE_STREAM_SPLIT"), voltage.encodings.join(", "));
+  assertEquals(voltage.codec, "ZSTD");
+  const read = await pyRows(merged.bytes);
+  assertEquals(
+    read.map((r) => JSON.stringify(r)),
+    [...rowsOf(a), ...rowsOf(b)].map((r) => JSON.stringify(r)),
+  );
+});
