@@ -28,6 +28,12 @@ export interface ChunkSettings extends ValueOptions {
   codec: Codec;
   compress: Compress | undefined;
   pageSize: number;
+  /**
+   * The codec of chunks estimated below `bytes` uncompressed, when the
+   * file's codec has a fixed cost per call that small pages do not repay
+   * (ZSTD through node:zlib: about 50-100 µs per page).
+   */
+  small?: { bytes: number; codec: Codec; compress: Compress | undefined };
 }
 
 /** The footer entry and statistics of a written chunk. */
@@ -80,12 +86,17 @@ export class ColumnWriter {
     let dictionaryOffset: bigint | undefined;
     const page = sharedPage;
     const dictionary = prepared.dictionary;
+    const small = settings.small;
+    const estimate = prepared.count * (dictionary ? dictionary.bitWidth / 8 : prepared.width);
+    const [codec, compress] = small && estimate < small.bytes
+      ? [small.codec, small.compress]
+      : [settings.codec, settings.compress];
 
     if (dictionary) {
       dictionaryOffset = BigInt(writer.offset);
       page.reset();
       dictionary.write(page);
-      uncompressed += this.#writePage(writer, page.content(), (size, compressedSize) => ({
+      uncompressed += this.#writePage(writer, compress, page.content(), (size, compressedSize) => ({
         type: "DICTIONARY_PAGE",
         uncompressed_page_size: size,
         compressed_page_size: compressedSize,
@@ -120,7 +131,7 @@ export class ColumnWriter {
       }
       value += count;
       pages++;
-      uncompressed += this.#writePage(writer, page.content(), (size, compressedSize) => ({
+      uncompressed += this.#writePage(writer, compress, page.content(), (size, compressedSize) => ({
         type: "DATA_PAGE",
         uncompressed_page_size: size,
         compressed_page_size: compressedSize,
@@ -140,7 +151,7 @@ export class ColumnWriter {
       type: element.type!,
       encodings,
       path_in_schema: [element.name],
-      codec: settings.codec,
+      codec,
       num_values: BigInt(rows),
       total_uncompressed_size: BigInt(uncompressed),
       total_compressed_size: BigInt(writer.offset - chunkStart),
@@ -164,10 +175,10 @@ export class ColumnWriter {
   /** Compresses and writes one page; returns its uncompressed size with header. */
   #writePage(
     writer: Writer,
+    compress: Compress | undefined,
     body: Uint8Array,
     header: (size: number, compressedSize: number) => Parameters<typeof writePageHeader>[1],
   ): number {
-    const compress = this.#settings.compress;
     const data = compress ? compress(body) : body;
     const before = writer.offset;
     writePageHeader(writer, header(body.length, data.length));

@@ -61,6 +61,12 @@ export interface EncodeOptions {
    * SNAPPY it does not pay. @default DEFAULT_FLOAT_ENCODING
    */
   floatEncoding?: FloatEncoding;
+  /**
+   * Under ZSTD, column chunks estimated below this many uncompressed bytes
+   * are written SNAPPY (see `SMALL_ZSTD_CHUNK`); 0 writes every chunk ZSTD.
+   * @default SMALL_ZSTD_CHUNK
+   */
+  zstdMinChunkBytes?: number;
   /** Dictionary-encode low-cardinality integer and string columns. @default true */
   dictionary?: boolean;
 }
@@ -86,6 +92,15 @@ export const FOOTER_STATS_BYTES = 64;
  * Spark's vectorized reader does not read BYTE_STREAM_SPLIT.
  */
 export const DEFAULT_FLOAT_ENCODING: FloatEncoding = "PLAIN";
+
+/**
+ * Under ZSTD, column chunks estimated below this many uncompressed bytes are
+ * written SNAPPY: node:zlib's ZSTD costs 50-100 µs per call whatever the
+ * size, which made 500-row files encode 40% slower than SNAPPY, while these
+ * chunks gain little from ZSTD (compaction re-encodes them into large ones).
+ * Parquet names the codec per column chunk, and every reader honours it.
+ */
+export const SMALL_ZSTD_CHUNK = 16 * 1024;
 
 /** The default most rows per row group. */
 export const DEFAULT_ROW_GROUP_ROWS = 1 << 20;
@@ -155,6 +170,15 @@ export class ParquetFileBuilder {
       codec,
       compress,
       pageSize,
+      ...(codec === "ZSTD"
+        ? {
+          small: {
+            bytes: options.zstdMinChunkBytes ?? SMALL_ZSTD_CHUNK,
+            codec: "SNAPPY",
+            compress: compressorFor("SNAPPY"),
+          },
+        }
+        : {}),
       timestampEncoding,
       floatEncoding,
       dictionary: options.dictionary ?? true,

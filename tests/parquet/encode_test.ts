@@ -183,7 +183,12 @@ for (const codec of ["SNAPPY", "UNCOMPRESSED", "ZSTD", "GZIP"] as Codec[]) {
     batch.fields[8] = { ...batch.fields[8]!, nullable: true };
     batch.columns[4] = { ...batch.columns[4]!, nulls };
     batch.columns[8] = { ...batch.columns[8]!, nulls };
-    const file = encodeParquet(batch, { codec, rowGroupRows: 1800, pageSize: 1024 });
+    const file = encodeParquet(batch, {
+      codec,
+      rowGroupRows: 1800,
+      pageSize: 1024,
+      zstdMinChunkBytes: 0,
+    });
     const read = await pyRead(file.bytes);
     assertSameColumns(batch, read);
     assertEquals(read.metadata.row_groups.map((g: { num_rows: number }) => g.num_rows), [
@@ -203,6 +208,17 @@ for (const codec of ["SNAPPY", "UNCOMPRESSED", "ZSTD", "GZIP"] as Codec[]) {
     batch.fields.forEach((_, i) => assertEquals(file.columns[i], expectedStats(batch, i)));
   });
 }
+
+Deno.test("under ZSTD, chunks below zstdMinChunkBytes are SNAPPY and the rest ZSTD, all read back", async () => {
+  // 5,000 rows: the 20 KB voltage chunk is ZSTD, the dictionary-encoded ids are small.
+  const batch = neuralBatch(5000);
+  const read = await pyRead(encodeParquet(batch, { zstdMinChunkBytes: 16 * 1024 }).bytes);
+  const chunks = read.metadata.row_groups[0].columns as { compression: string }[];
+  const codecOf = (name: string) => chunks[batch.fields.findIndex((f) => f.name === name)]!;
+  assertEquals(codecOf("voltage_uv").compression, "ZSTD");
+  assertEquals(codecOf("region").compression, "SNAPPY");
+  assertSameColumns(batch, read);
+});
 
 Deno.test("encodeParquet writes PLAIN timestamps when asked", async () => {
   const batch = neuralBatch(300);
