@@ -130,7 +130,11 @@ Deno.test("mergeParquet re-encodes files whose schema differs from the output", 
 Deno.test("mergeParquet copies BYTE_STREAM_SPLIT row groups as they are, and pyarrow reads every row", async () => {
   const a = withNulls(3000, 0);
   const b = withNulls(400, 3000);
-  const split = encodeParquet(a, { codec: "ZSTD", floatEncoding: "BYTE_STREAM_SPLIT" }).bytes;
+  const split = encodeParquet(a, {
+    codec: "ZSTD",
+    floatEncoding: "BYTE_STREAM_SPLIT",
+    zstdMinChunkBytes: 0,
+  }).bytes;
   const merged = await mergeParquet(
     [{ bytes: split, name: "split.parquet" }, { bytes: encodeParquet(b).bytes, name: "b.parquet" }],
     { minRowGroupRows: 1000 },
