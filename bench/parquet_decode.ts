@@ -1,7 +1,8 @@
 /**
  * Throughput of `readColumns` on the 10-column neural schema, single
- * threaded: the fast typed-array decoder against the hyparquet path it
- * replaces (`fastDecode: false`), on the same files in the same run, for all
+ * threaded: the typed-array decoder against hyparquet's reader with the same
+ * conversions (`tests/_helpers/hyparquet_reference.ts`, the oracle the tests
+ * compare it with), on the same files in the same run, for all
  * columns and for the 4 columns a run verification reads (writer_id,
  * batch_seq, neuron_id, timestamp_us).
  *
@@ -18,6 +19,7 @@ import type { ColumnBatch, Field } from "../src/columnar/batch.ts";
 import { bytesSource, openParquet, type ParquetFile, readColumns } from "../src/parquet/decode.ts";
 import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
 import { NeuralGenerator } from "../src/sources/neural.ts";
+import { readReference } from "../tests/_helpers/hyparquet_reference.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -78,7 +80,10 @@ interface Result {
 
 async function measure(files: ParquetFile[], wanted: Field[], fast: boolean): Promise<Result> {
   const run = async () => {
-    for (const file of files) await readColumns(file, { fields: wanted, fastDecode: fast });
+    for (const file of files) {
+      if (fast) await readColumns(file, { fields: wanted });
+      else await readReference(file, wanted);
+    }
   };
   await run();
   const rates: number[] = [];

@@ -58,6 +58,9 @@ const VALUE_ENCODINGS = new Set([
   "RLE",
   "BIT_PACKED",
   "DELTA_BINARY_PACKED",
+  "DELTA_LENGTH_BYTE_ARRAY",
+  "DELTA_BYTE_ARRAY",
+  "BYTE_STREAM_SPLIT",
 ]);
 
 /**
@@ -91,7 +94,7 @@ type PageState = Pick<State, "plan" | "codec" | "dictionary"> & {
  * Decodes the column chunk in `bytes` (all its pages, dictionary first) into
  * `target`, or says why it cannot.
  */
-export function decodeChunkFast(
+export function decodeChunk(
   bytes: Uint8Array,
   codec: CompressionCodec,
   plan: FastPlan,
@@ -313,9 +316,123 @@ function decodeValues(
       if (!direct) convertFixed(plan, words, count, out, at);
       return undefined;
     }
+    case "BYTE_STREAM_SPLIT": {
+      if (plan.width === 0) return `BYTE_STREAM_SPLIT ${plan.physical} values`;
+      readPlain(plan, joinStreams(c, count, plan.width), count, out, at);
+      return undefined;
+    }
+    case "DELTA_LENGTH_BYTE_ARRAY":
+    case "DELTA_BYTE_ARRAY": {
+      const variable = plan.physical === "BYTE_ARRAY";
+      if (!variable && plan.physical !== "FIXED_LEN_BYTE_ARRAY") {
+        return `${encoding} ${plan.physical} values`;
+      }
+      if (!variable && encoding === "DELTA_LENGTH_BYTE_ARRAY") {
+        return `DELTA_LENGTH_BYTE_ARRAY ${plan.physical} values`;
+      }
+      const plain = encoding === "DELTA_BYTE_ARRAY"
+        ? deltaByteArrays(c, count, variable, plan.width)
+        : deltaLengthByteArrays(c, count);
+      readPlain(plan, plain, count, out, at);
+      return undefined;
+    }
     default:
       return `the ${encoding} encoding`;
   }
+}
+
+/**
+ * BYTE_STREAM_SPLIT values (byte k of every value, then byte k + 1, ...)
+ * joined back into PLAIN order.
+ */
+function joinStreams(c: Cursor, count: number, width: number): Cursor {
+  const size = count * width;
+  if (c.pos + size > c.end) {
+    throw new RangeError("A BYTE_STREAM_SPLIT section runs past its page");
+  }
+  const bytes = c.bytes;
+  const joined = new Uint8Array(size);
+  for (let k = 0, from = c.pos; k < width; k++, from += count) {
+    for (let i = 0, to = k; i < count; i++, to += width) joined[to] = bytes[from + i]!;
+  }
+  c.pos += size;
+  return { bytes: joined, pos: 0, end: size };
+}
+
+/** Reads `count` DELTA_BINARY_PACKED lengths, each checked to be >= 0. */
+function readLengths(c: Cursor, count: number, what: string): Int32Array {
+  const lengths = new Int32Array(count);
+  readDeltaInt32(c, count, lengths, 0);
+  for (let i = 0; i < count; i++) {
+    if (lengths[i]! < 0) throw new RangeError(`A ${what} of ${lengths[i]} is negative`);
+  }
+  return lengths;
+}
+
+/** DELTA_LENGTH_BYTE_ARRAY values (the lengths, then the bytes) as PLAIN BYTE_ARRAY values. */
+function deltaLengthByteArrays(c: Cursor, count: number): Cursor {
+  const lengths = readLengths(c, count, "DELTA_LENGTH_BYTE_ARRAY length");
+  let total = 0;
+  for (let i = 0; i < count; i++) total += lengths[i]!;
+  if (c.pos + total > c.end) {
+    throw new RangeError("DELTA_LENGTH_BYTE_ARRAY values run past their page");
+  }
+  const out = new Uint8Array(4 * count + total);
+  const view = new DataView(out.buffer);
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    const n = lengths[i]!;
+    view.setUint32(p, n, true);
+    out.set(c.bytes.subarray(c.pos, c.pos + n), p + 4);
+    c.pos += n;
+    p += 4 + n;
+  }
+  return { bytes: out, pos: 0, end: out.length };
+}
+
+/**
+ * DELTA_BYTE_ARRAY values (prefix lengths, then the suffixes as
+ * DELTA_LENGTH_BYTE_ARRAY; each value is the previous one's prefix plus its
+ * suffix) as PLAIN values: length-prefixed, or of `width` bytes each.
+ */
+function deltaByteArrays(c: Cursor, count: number, variable: boolean, width: number): Cursor {
+  const prefixes = readLengths(c, count, "DELTA_BYTE_ARRAY prefix length");
+  const suffixes = deltaLengthByteArrays(c, count);
+  const sb = suffixes.bytes;
+  let total = 0;
+  for (let i = 0, p = 0; i < count; i++) {
+    const n = sb[p]! | (sb[p + 1]! << 8) | (sb[p + 2]! << 16) | (sb[p + 3]! << 24);
+    total += prefixes[i]! + n;
+    p += 4 + n;
+  }
+  const out = new Uint8Array((variable ? 4 * count : 0) + total);
+  const view = new DataView(out.buffer);
+  let previous = 0;
+  let previousLength = 0;
+  for (let i = 0, s = 0, p = 0; i < count; i++) {
+    const prefix = prefixes[i]!;
+    const n = sb[s]! | (sb[s + 1]! << 8) | (sb[s + 2]! << 16) | (sb[s + 3]! << 24);
+    if (prefix > previousLength) {
+      throw new RangeError(
+        `A DELTA_BYTE_ARRAY prefix of ${prefix} bytes exceeds the previous value's ${previousLength}`,
+      );
+    }
+    const length = prefix + n;
+    if (!variable && length !== width) {
+      throw new RangeError(`A DELTA_BYTE_ARRAY value of ${length} bytes is not ${width} bytes`);
+    }
+    if (variable) {
+      view.setUint32(p, length, true);
+      p += 4;
+    }
+    out.copyWithin(p, previous, previous + prefix);
+    out.set(sb.subarray(s + 4, s + 4 + n), p + prefix);
+    previous = p;
+    previousLength = length;
+    p += length;
+    s += 4 + n;
+  }
+  return { bytes: out, pos: 0, end: out.length };
 }
 
 /** A fresh array like `like`, of `length` values, in the plan's shape. */

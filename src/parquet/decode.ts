@@ -6,24 +6,39 @@
  * stay exact: no Dates, timestamps in microseconds as bigint, decimals as
  * unscaled bigint.
  *
- * `readColumns` decodes each column chunk with our typed-array decoder
- * (`column_reader.ts`) where it can, and with hyparquet's columnar reader
- * where it cannot (encodings, page types or codecs it does not know), chunk
- * by chunk. `readRecords` decodes every leaf with the typed-array decoder.
+ * One decoder per shape (see docs/architecture.md, "Parquet decoding"):
+ *
+ * | shape                                         | decoded by                      |
+ * |-----------------------------------------------|---------------------------------|
+ * | flat primitive columns, numbers and booleans  | typed-array (`column_reader.ts`)|
+ * | flat byte arrays (strings, binary, decimals)  | typed-array                     |
+ * | checkpoint records: structs, maps and lists   | typed-array leaves, assembled   |
+ * |   one level deep (`add.partitionValues`, ...) |   from levels (`records.ts`)    |
+ * | nested columns of data files, any depth       | hyparquet (`nested_columns.ts`) |
+ *
+ * The typed-array decoder owns page framing (DATA_PAGE, DATA_PAGE_V2,
+ * dictionary pages), levels and every value encoding: PLAIN,
+ * PLAIN_DICTIONARY / RLE_DICTIONARY, RLE booleans, DELTA_BINARY_PACKED,
+ * DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT; codecs are
+ * those of `codecs.ts`. A chunk it cannot decode (a deprecated BIT_PACKED
+ * level encoding, an LZ4 codec) is an error naming the file, column and row
+ * group: there is no second decoder to fall back to. hyparquet (its page
+ * header reader) stays for Thrift, and its row assembly for data files'
+ * nested columns, whose cost is in assembly rather than pages and whose
+ * shapes (lists of lists, maps of structs of lists) this decoder does not
+ * assemble. Tests compare the typed-array decoder with hyparquet's reader
+ * (`tests/_helpers/hyparquet_reference.ts`) and with pyarrow.
  *
  * Invariants: the batch has exactly the wanted fields, in order, and one row
  * per row of the selected row groups, in file order; a wanted field the file
- * lacks is all null; only wanted columns and selected row groups are read;
- * both decoders give the same batch for the same chunk.
+ * lacks is all null; only wanted columns and selected row groups are read.
  */
 
-import { type ColumnChunk, type ColumnMetaData, parquetRead, type SchemaTree } from "hyparquet";
+import type { ColumnChunk, ColumnMetaData, SchemaTree } from "hyparquet";
 import { allocateValues, type Column, type ColumnBatch, type Field } from "../columnar/batch.ts";
-import { describeType, representationOf } from "../columnar/types.ts";
-import { asyncBufferOf } from "./byte_source.ts";
-import { DECOMPRESSORS } from "./codecs.ts";
-import { type ConversionPlan, planConversion } from "./convert.ts";
-import { chunkRefusal, decodeChunkFast, type FastPlan, fastPlanOf } from "./column_reader.ts";
+import { describeType } from "../columnar/types.ts";
+import { planConversion } from "./convert.ts";
+import { chunkRefusal, decodeChunk, type FastPlan, fastPlanOf } from "./column_reader.ts";
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
 import { findColumnTree, readNestedColumn } from "./nested_columns.ts";
 import { describeElement } from "./schema.ts";
@@ -46,40 +61,14 @@ export interface ReadOptions {
   rowGroups?: number[];
   /** Reads only the row groups for which this returns true. */
   rowGroupFilter?: (group: RowGroupInfo) => boolean;
-  /**
-   * Decodes flat column chunks with the typed-array decoder where it can;
-   * false decodes every chunk with hyparquet (the reference, and a way out).
-   * @default true
-   */
-  fastDecode?: boolean;
-  /** Told which decoder read each column chunk, and why not the fast one. */
-  onChunkDecoded?: (event: ChunkDecoded) => void;
 }
 
-/** Which decoder read one column chunk. */
-export interface ChunkDecoded {
-  column: string;
-  rowGroup: number;
-  decoder: "fast" | "hyparquet";
-  /** Why the fast decoder did not read the chunk. */
-  reason?: string;
-}
-
-/** A wanted field that the file has, and how it is read. */
+/** A wanted flat field that the file has, and how it is read. */
 interface Planned {
   field: Field;
-  plan: ConversionPlan;
-  /** The fast decoder's plan, or why it has none. */
-  fast: FastPlan | string;
+  plan: FastPlan;
   column: Column;
 }
-
-const PARSERS = {
-  timestampFromMilliseconds: (v: bigint) => v,
-  timestampFromMicroseconds: (v: bigint) => v,
-  timestampFromNanoseconds: (v: bigint) => v,
-  dateFromDays: (v: number) => v,
-};
 
 /**
  * Reads wanted columns of a file into a batch.
@@ -166,7 +155,6 @@ async function decodeGroups(
   const { length, at } = target;
   const rows = groups.reduce((n, g) => n + g.numRows, 0);
   const fields = options.fields;
-  const schema = file.metadata.schema.slice();
   const plans = new Map<string, Planned>();
   const nested: { field: Field; tree: SchemaTree; column: Column }[] = [];
   fields.forEach((field, i) => {
@@ -197,47 +185,17 @@ async function decodeGroups(
     if (plans.has(stored.name)) {
       throw new TypeError(`Cannot read column "${field.name}" of ${file.name} twice in one batch`);
     }
-    const plan = planConversion(stored.element, stored.kind, field, file.name);
-    const fast = options.fastDecode === false
-      ? "fast decoding is off"
-      : fastPlanOf(plan.element, stored.kind, field);
-    plans.set(stored.name, { field, plan, fast, column });
-    schema[schema.indexOf(stored.element)] = plan.element;
-  });
-  if (plans.size && groups.length) {
-    const metadata = { ...file.metadata, schema };
-    const buffer = asyncBufferOf(file.source);
-    let base = at;
-    for (const group of groups) {
-      const offset = base - group.rowStart;
-      const slow = await readFast(file, group, plans, base, length, options.onChunkDecoded);
-      if (slow.length) {
-        try {
-          await parquetRead({
-            file: buffer,
-            metadata,
-            columns: slow,
-            rowStart: group.rowStart,
-            rowEnd: group.rowStart + group.numRows,
-            compressors: DECOMPRESSORS,
-            utf8: false,
-            parsers: PARSERS,
-            onChunk: ({ columnName, columnData, rowStart }) => {
-              const target = plans.get(columnName)!;
-              const column = target.column;
-              column.nulls ??= new Uint8Array(length);
-              target.plan.copy(columnData, column.values, column.nulls, rowStart + offset);
-            },
-          });
-        } catch (error) {
-          throw new Error(
-            `Cannot read row group ${group.index} of ${file.name}: ${(error as Error).message}`,
-            { cause: error },
-          );
-        }
-      }
-      base += group.numRows;
+    const element = planConversion(stored.element, stored.kind, field, file.name).element;
+    const plan = fastPlanOf(element, stored.kind, field);
+    if (typeof plan === "string") {
+      throw new TypeError(`Cannot read column "${field.name}" of ${file.name}: ${plan}`);
     }
+    plans.set(stored.name, { field, plan, column });
+  });
+  let base = at;
+  for (const group of plans.size ? groups : []) {
+    await readGroup(file, group, plans, base, length);
+    base += group.numRows;
   }
   for (const { field, tree, column } of nested) {
     if (!groups.length) break;
@@ -250,84 +208,70 @@ async function decodeGroups(
 }
 
 /**
- * Decodes the chunks of one row group that the fast decoder can read into
- * rows [base, base + numRows) of their columns, reading exactly their bytes
- * (adjacent chunks in one read); returns the columns left for hyparquet.
+ * Decodes the wanted chunks of one row group into rows [base, base +
+ * numRows) of their columns, reading exactly their bytes (adjacent chunks in
+ * one read).
  */
-async function readFast(
+async function readGroup(
   file: ParquetFile,
   group: RowGroupInfo,
   plans: Map<string, Planned>,
   base: number,
   length: number,
-  report: ReadOptions["onChunkDecoded"],
-): Promise<string[]> {
-  const slow: string[] = [];
-  const jobs: { name: string; meta: ColumnMetaData; fast: FastPlan; start: number; end: number }[] =
+): Promise<void> {
+  const jobs: { name: string; meta: ColumnMetaData; plan: FastPlan; start: number; end: number }[] =
     [];
   const chunks = file.metadata.row_groups[group.index]!.columns;
+  const where = (name: string) => `column "${name}" of ${file.name} (row group ${group.index})`;
   for (const [name, planned] of plans) {
     const chunk = chunks.find((c) =>
       c.meta_data?.path_in_schema.length === 1 && c.meta_data.path_in_schema[0] === name
     );
-    const reason = refusal(planned.fast, chunk);
+    const reason = refusal(planned.plan, chunk);
     if (reason !== undefined) {
-      slow.push(name);
-      report?.({ column: name, rowGroup: group.index, decoder: "hyparquet", reason });
-      continue;
+      throw new Error(`Cannot read ${where(name)}: ${reason}`);
     }
     const meta = chunk!.meta_data!;
     const start = Number(meta.dictionary_page_offset || meta.data_page_offset);
     const end = start + Number(meta.total_compressed_size);
     if (!(start >= 0 && end <= file.source.byteLength)) {
       throw new RangeError(
-        `Cannot read column "${name}" of ${file.name} (row group ${group.index}): its bytes ${start}..${end} lie outside the file of ${file.source.byteLength} bytes`,
+        `Cannot read ${
+          where(name)
+        }: its bytes ${start}..${end} lie outside the file of ${file.source.byteLength} bytes`,
       );
     }
-    jobs.push({ name, meta, fast: planned.fast as FastPlan, start, end });
+    jobs.push({ name, meta, plan: planned.plan, start, end });
   }
   const bytes = await readRanges(file, jobs);
   jobs.forEach((job, i) => {
-    const { column, field } = plans.get(job.name)!;
+    const { column } = plans.get(job.name)!;
     const nulls = () => column.nulls ??= new Uint8Array(length);
     const target = { values: column.values, nulls, at: base, rows: group.numRows };
     let outcome;
     try {
-      outcome = decodeChunkFast(bytes[i]!, job.meta.codec, job.fast, target);
+      outcome = decodeChunk(bytes[i]!, job.meta.codec, job.plan, target);
     } catch (error) {
-      throw new Error(
-        `Cannot read column "${job.name}" of ${file.name} (row group ${group.index}): ${
-          (error as Error).message
-        }`,
-        { cause: error },
-      );
+      throw new Error(`Cannot read ${where(job.name)}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
-    if (outcome.decoded) {
-      report?.({ column: job.name, rowGroup: group.index, decoder: "fast" });
-      return;
+    if (!outcome.decoded) {
+      throw new Error(`Cannot read ${where(job.name)}: ${outcome.reason} cannot be decoded`);
     }
-    resetRows(field, column, base, group.numRows);
-    slow.push(job.name);
-    report?.({
-      column: job.name,
-      rowGroup: group.index,
-      decoder: "hyparquet",
-      reason: outcome.reason,
-    });
   });
-  return slow;
 }
 
-/** Why the fast decoder cannot read a chunk, judged before reading it. */
-function refusal(fast: FastPlan | string, chunk: ColumnChunk | undefined): string | undefined {
-  if (typeof fast === "string") return fast;
+/** Why a chunk cannot be decoded, judged from the footer before reading it. */
+function refusal(plan: FastPlan, chunk: ColumnChunk | undefined): string | undefined {
   const meta = chunk?.meta_data;
   if (!meta) return "the row group has no metadata for it";
-  if (chunk.file_path) return "it is stored in another file";
-  if (meta.type !== fast.physical) {
-    return `its chunk says ${meta.type}, the schema ${fast.physical}`;
+  if (chunk.file_path) return "it is stored in another file, which is not read";
+  if (meta.type !== plan.physical) {
+    return `its chunk says ${meta.type}, the schema ${plan.physical}`;
   }
-  return chunkRefusal(meta);
+  const reason = chunkRefusal(meta);
+  return reason === undefined ? undefined : `${reason} cannot be decoded`;
 }
 
 /** Reads byte ranges, one read per run of adjacent ranges, all at once. */
@@ -359,25 +303,6 @@ async function readRanges(
     }
   }));
   return out;
-}
-
-/** Puts rows [at, at + count) of a column back to placeholders, not null. */
-function resetRows(field: Field, column: Column, at: number, count: number): void {
-  column.nulls?.fill(0, at, at + count);
-  const values = column.values;
-  switch (representationOf(field.type)) {
-    case "string":
-      (values as string[]).fill("", at, at + count);
-      return;
-    case "binary":
-      for (let i = at; i < at + count; i++) (values as Uint8Array[])[i] = new Uint8Array(0);
-      return;
-    case "decimal":
-      (values as bigint[]).fill(0n, at, at + count);
-      return;
-    default:
-      (values as Int32Array).fill(0, at, at + count);
-  }
 }
 
 function selectGroups(file: ParquetFile, options: ReadOptions): RowGroupInfo[] {

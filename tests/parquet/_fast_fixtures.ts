@@ -1,5 +1,6 @@
 /**
- * Helpers for the fast decoder tests: reading a file with both decoders,
+ * Helpers for the typed-array decoder tests: reading a file with it and with
+ * the hyparquet reference,
  * comparing batches bit for bit, and seeded batches of every type (with and
  * without nulls, low and high cardinality) for our encoder and pyarrow.
  */
@@ -10,11 +11,11 @@ import type { Column, ColumnBatch, Field } from "../../src/columnar/batch.ts";
 import type { PrimitiveType } from "../../src/columnar/types.ts";
 import {
   bytesSource,
-  type ChunkDecoded,
   openParquet,
   readColumns,
   type ReadOptions,
 } from "../../src/parquet/decode.ts";
+import { readReference } from "../_helpers/hyparquet_reference.ts";
 
 /** A seeded generator of numbers in [0, 1). */
 export function random(seed: number): () => number {
@@ -25,49 +26,22 @@ export function random(seed: number): () => number {
   };
 }
 
-/** What both decoders made of a file, and which decoder read each chunk. */
+/** What our decoder and the hyparquet reference made of a file. */
 export interface BothReads {
   fast: ColumnBatch;
   reference: ColumnBatch;
-  events: ChunkDecoded[];
 }
 
-/**
- * Reads `fields` of a file with the fast decoder and with hyparquet alone,
- * and checks that the reference really did not use the fast decoder.
- */
+/** Reads `fields` of a file with `readColumns` and with hyparquet (`readReference`). */
 export async function readBoth(
   bytes: Uint8Array,
   fields: Field[],
   options: Omit<ReadOptions, "fields"> = {},
 ): Promise<BothReads> {
   const file = await openParquet(bytesSource(bytes, "test.parquet"));
-  const events: ChunkDecoded[] = [];
-  const fast = await readColumns(file, {
-    ...options,
-    fields,
-    onChunkDecoded: (e) => events.push(e),
-  });
-  const referenceEvents: ChunkDecoded[] = [];
-  const reference = await readColumns(file, {
-    ...options,
-    fields,
-    fastDecode: false,
-    onChunkDecoded: (e) => referenceEvents.push(e),
-  });
-  assertEquals(events.length, referenceEvents.length, "chunks read by each decoder");
-  assert(
-    referenceEvents.every((e) => e.decoder === "hyparquet"),
-    "the reference read used only hyparquet",
-  );
-  return { fast, reference, events };
-}
-
-/** Fails unless every chunk went through the fast decoder; returns how many there were. */
-export function assertAllFast(events: ChunkDecoded[]): number {
-  const slow = events.filter((e) => e.decoder !== "fast");
-  assertEquals(slow, [], "chunks that the fast decoder left to hyparquet");
-  return events.length;
+  const fast = await readColumns(file, { ...options, fields });
+  const reference = await readReference(file, fields, options);
+  return { fast, reference };
 }
 
 function bytesOf(values: ArrayBufferView): Uint8Array {
