@@ -284,9 +284,10 @@ export interface AppendBatchOptions extends Omit<CommitFilesOptions, "leading" |
   /**
    * Read the commits after `readVersion` while the files upload, so that
    * the first commit attempt goes to the head rather than losing a race to
-   * the commits made since. The reads start before the first upload, so
-   * they are done when it is, unless the store answers reads more slowly
-   * than it takes whole files. @default true
+   * the commits made since. Off by default: on MinIO sharing two cores with
+   * three writers it cost more (four GETs per batch, and an upload long
+   * enough for the reads to go stale) than the lost races it saved.
+   * @default false
    */
   readAhead?: boolean;
 }
@@ -313,7 +314,7 @@ export async function appendBatch(
       );
       held.encodeMs += performance.now() - t0;
       // A failed read only loses the head start: the commit reads again.
-      if (options.readAhead !== false) {
+      if (options.readAhead === true) {
         ahead ??= readWinners(target.store, options.readVersion + 1).catch(() => undefined);
       }
       await span(
