@@ -130,6 +130,64 @@ export async function manyCommitsTable(
 }
 
 /**
+ * A table of `files` files added `perCommit` to a commit (data files need
+ * not exist), with a checkpoint every `checkpointEvery` commits, the last at
+ * its final version. Built once into `cacheDir` (through a temporary
+ * sibling, renamed when complete) and reused by later runs: 100,000 files
+ * take minutes to build on a loaded machine. Returns the table's directory.
+ */
+export async function manyFilesTable(
+  cacheDir: string,
+  files: number,
+  perCommit: number,
+  checkpointEvery: number,
+): Promise<string> {
+  const dir = `${cacheDir}/files-${files}-per-${perCommit}-checkpoint-${checkpointEvery}-v1`;
+  if (await Deno.stat(`${dir}/_delta_log/_last_checkpoint`).then(() => true, () => false)) {
+    return dir;
+  }
+  await Deno.mkdir(cacheDir, { recursive: true });
+  const tmp = await Deno.makeTempDir({ dir: cacheDir, prefix: "building-" });
+  try {
+    const store = new LocalStore(tmp, { fsync: false });
+    const schema = schemaFromFields(NEURAL_FIELDS);
+    await writeLog(store, 0, createTableActions({ schema }).filter((a) => !("commitInfo" in a)));
+    const stats =
+      '{"numRecords":1000,"minValues":{"neuron_id":0},"maxValues":{"neuron_id":1023},"nullCount":{"neuron_id":0}}';
+    const commits = Math.ceil(files / perCommit);
+    for (let v = 1; v <= commits; v++) {
+      const actions: Action[] = [
+        {
+          commitInfo: { timestamp: 1_700_000_000_000 + v, operation: "WRITE", engineInfo: "bench" },
+        },
+      ];
+      for (let f = (v - 1) * perCommit; f < Math.min(files, v * perCommit); f++) {
+        actions.push({
+          add: {
+            path: `part-${String(f).padStart(6, "0")}-bench.c000.snappy.parquet`,
+            partitionValues: {},
+            size: 12_345,
+            modificationTime: 1_700_000_000_000 + v,
+            dataChange: true,
+            stats,
+          },
+        });
+      }
+      await writeLog(store, v, actions);
+      if (v % checkpointEvery === 0 || v === commits) {
+        const state = await loadSnapshot(store, parquetCheckpointCodec, { version: v });
+        await writeCheckpoint(store, parquetCheckpointCodec, state);
+      }
+    }
+    await Deno.rename(tmp, dir);
+  } catch (error) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  return dir;
+}
+
+/**
  * A neural table of `files` files of `rowsPerFile` rows with increasing
  * timestamps. A file boundary can split a sample tick (1024 rows share a
  * timestamp), so the range returned leaves out the middle file's first and

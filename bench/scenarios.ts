@@ -27,6 +27,7 @@ import { KAFKA_SCENARIOS } from "./kafka.ts";
 import {
   copyTree,
   manyCommitsTable,
+  manyFilesTable,
   neuralBatch,
   scanTableFixture,
   smallFilesTable,
@@ -59,6 +60,9 @@ export interface Scenario {
 }
 
 let counter = 0;
+/** Prepared tables kept between runs (git-ignored): slow to build, never written by a bench. */
+const BENCH_CACHE = new URL("../.cache/bench", import.meta.url).pathname;
+
 function fresh(ctx: BenchContext, label: string): string {
   return `${ctx.work}/${label}-${counter++}`;
 }
@@ -450,6 +454,34 @@ const snapshotLoad: Scenario = {
           ),
         );
       }
+    }
+    // A big table: 100,000 files in 1,000 commits of 100 adds, a checkpoint
+    // every 100 commits (the last at the final version, as for 10,000 commits
+    // above, which hold 10,000 files): open time should grow no faster than
+    // the file count.
+    if (!ctx.quick) {
+      const files = 100_000;
+      ctx.progress(`preparing (or reusing from .cache/bench) a table of ${files} files`);
+      const dir = await manyFilesTable(BENCH_CACHE, files, 100, 100);
+      results.push(
+        ...await measurePairs(
+          "snapshot load",
+          `${files.toLocaleString("en-US")} files in 1,000 commits, checkpoint every 100`,
+          [{ key: "ms", label: "open time (ms)", better: "lower" }],
+          { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+          async () => {
+            const t0 = performance.now();
+            const snapshot = await loadSnapshot(new LocalStore(dir), parquetCheckpointCodec);
+            const ms = performance.now() - t0;
+            return { sample: { ms }, expectedRows: files, tableRows: snapshot.files.size };
+          },
+          async () => {
+            const r = await deltaRsBench({ op: "open", uri: dir });
+            return { sample: { ms: r.seconds * 1000 }, expectedRows: files, tableRows: r.files };
+          },
+          ctx.progress,
+        ),
+      );
     }
     return results;
   },
