@@ -152,7 +152,7 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
   const logger = log("ingest");
   const started = Date.now();
   const table = openTable(parsed.table);
-  const monitor = new JobMonitor(describeStoreUri(table.uri).uri, "writer", parsed.id);
+  const monitor = new JobMonitor(describeStoreUri(table.uri).uri, "ingest", parsed.id);
   if (parsed.metricsAddr !== undefined) {
     const server = monitor.serve(parsed.metricsAddr);
     logger.info("Serving /metrics and /healthz on {address}", {

@@ -9,11 +9,42 @@
  * on `EventKind`.
  */
 
-/** The role that reported an event. */
-export type Role = "writer" | "compactor" | "vacuum" | "orchestrator";
+/**
+ * The role that reported an event. `ingest` (Kafka into the table) writes
+ * batches as `writer` does, and reports the same batch events.
+ */
+export type Role = "writer" | "ingest" | "compactor" | "vacuum" | "orchestrator";
 
 /** Every role, in report order. */
-export const ROLES: readonly Role[] = ["writer", "compactor", "vacuum", "orchestrator"];
+export const ROLES: readonly Role[] = ["writer", "ingest", "compactor", "vacuum", "orchestrator"];
+
+/** The roles that append batches to the table: their batches are the run's rows. */
+export const BATCH_ROLES: readonly Role[] = ["writer", "ingest"];
+
+/**
+ * The role of an instance id (`writer-2`, `ingest-host-42`, `compactor-0`):
+ * its first dash-separated word when that names a role, else undefined.
+ * Kill and restart events come from the orchestrator and name their target
+ * only by id.
+ */
+export function roleOfId(roleId: string): Role | undefined {
+  const word = roleId.split("-")[0];
+  return ROLES.find((r) => r === word);
+}
+
+/**
+ * The role an event is about: its own, or for the orchestrator's events
+ * (kill, restart) the role of the instance they name.
+ */
+export function subjectRole(e: Pick<MetricsEvent, "role" | "role_id">): Role {
+  if (e.role !== "orchestrator") return e.role;
+  return roleOfId(e.role_id) ?? "orchestrator";
+}
+
+/** True when an event is about a role that appends batches (writer or ingest). */
+export function isBatchRole(e: Pick<MetricsEvent, "role" | "role_id">): boolean {
+  return BATCH_ROLES.includes(subjectRole(e));
+}
 
 /**
  * What happened. The optional fields each kind fills:
@@ -64,7 +95,7 @@ export interface MetricsEvent {
   /** Wall-clock time, ISO-8601 in UTC (`2026-11-27T10:55:04.123Z`). */
   time: string;
   role: Role;
-  /** The instance, such as `writer-2` or `compactor-0`. */
+  /** The instance, such as `writer-2`, `ingest-host-42` or `compactor-0`. */
   role_id: string;
   event: EventKind;
   /** The table version committed, lost, checkpointed or observed. */

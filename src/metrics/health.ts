@@ -7,12 +7,13 @@
  * Rules:
  * - crash-looping: one role crashed (`role_error`) at least `crashLoopCount`
  *   times within the last `crashLoopWindowMs`;
- * - commits failing: a writer's batch failed or a writer crashed, no batch
+ * - commits failing: a batch of a writer or an ingest failed, or one of
+ *   them crashed, no batch
  *   committed since, and the first such failure is older than
  *   `commitFailureMs`.
  */
 
-import type { MetricsEvent } from "./events.ts";
+import { isBatchRole, type MetricsEvent } from "./events.ts";
 
 /** Thresholds of the health rules. */
 export interface HealthOptions {
@@ -70,7 +71,7 @@ export class HealthTracker {
         const times = this.#crashes.get(e.role_id) ?? [];
         times.push(at);
         this.#crashes.set(e.role_id, times);
-        if (e.role === "writer" || e.role_id.startsWith("writer")) this.#failing(at);
+        if (isBatchRole(e)) this.#failing(at);
         break;
       }
       default:

@@ -4,7 +4,7 @@
  * latency histograms and the table gauges are updated as events arrive, so
  * a scrape costs no more than rendering.
  *
- * Every series is labelled by `role` (writer, compactor, vacuum,
+ * Every series is labelled by `role` (writer, ingest, compactor, vacuum,
  * orchestrator), `role_id` (the instance, such as `writer-0`) and `table`
  * (its URI), except the table gauges, which are labelled by `table` only.
  * Counter names end in `_total`, and latencies are in seconds, as
@@ -12,7 +12,7 @@
  */
 
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
-import type { MetricsEvent, Role } from "./events.ts";
+import { type MetricsEvent, type Role, subjectRole } from "./events.ts";
 
 /** The content type of the exposition format served at `/metrics`. */
 export const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -131,7 +131,7 @@ export class PrometheusExporter {
 
   /** Updates the metrics with one event. */
   observe(e: MetricsEvent): void {
-    const labels = { role: roleOf(e), role_id: e.role_id, table: this.table };
+    const labels = { role: subjectRole(e), role_id: e.role_id, table: this.table };
     switch (e.event) {
       case "batch_committed":
         this.#rows.inc(labels, finite(e.rows));
@@ -189,13 +189,6 @@ export class PrometheusExporter {
       this.#version.set({ table: this.table }, v);
     }
   }
-}
-
-/** The role an event is about: kill and restart events name their target by id. */
-function roleOf(e: MetricsEvent): Role {
-  if (e.role !== "orchestrator") return e.role;
-  const kind = e.role_id.split("-")[0];
-  return kind === "writer" || kind === "compactor" || kind === "vacuum" ? kind : "orchestrator";
 }
 
 function isFinite(value: number | undefined): boolean {

@@ -18,13 +18,18 @@ import {
   counterValue,
   EVENT_COLUMNS,
   eventCells,
+  isBatchRole,
   type MetricsEvent,
+  type Role,
   stampEvent,
+  subjectRole,
 } from "./events.ts";
 
-/** Counters of one writer. */
+/** Counters of one writer or ingest process. */
 export interface WriterTally {
   id: string;
+  /** `writer`, or `ingest` for a Kafka ingest process. */
+  role: Role;
   /** Rows of committed (acknowledged) batches. */
   rows: number;
   /** Batches that ended: committed, failed or unacknowledged. */
@@ -228,11 +233,14 @@ export class MetricsRecorder {
     while (offset < bytes.length) offset += this.#file!.writeSync(bytes.subarray(offset));
   }
 
-  #writer(id: string): WriterTally {
+  /** The tally of the writer or ingest process an event is about. */
+  #writer(e: MetricsEvent): WriterTally {
+    const id = e.role_id;
     let w = this.writers.get(id);
     if (!w) {
       w = {
         id,
+        role: isBatchRole(e) ? subjectRole(e) : "writer",
         rows: 0,
         batches: 0,
         commits: 0,
@@ -253,7 +261,7 @@ export class MetricsRecorder {
     const t = this.tally;
     t.events++;
     t.lastEventMs = Math.max(t.lastEventMs, finite(e.t_ms));
-    const isWriter = e.role === "writer";
+    const isWriter = isBatchRole(e);
     switch (e.event) {
       case "batch_committed": {
         const rows = finite(e.rows);
@@ -272,7 +280,7 @@ export class MetricsRecorder {
         const second = Math.max(0, Math.floor(finite(e.t_ms) / 1000));
         while (this.rowsPerSecond.length <= second) this.rowsPerSecond.push(0);
         this.rowsPerSecond[second]! += rows;
-        const w = this.#writer(e.role_id);
+        const w = this.#writer(e);
         w.rows += rows;
         w.bytes += bytes;
         w.batches++;
@@ -285,11 +293,11 @@ export class MetricsRecorder {
       }
       case "commit_conflict":
         t.conflicts++;
-        if (isWriter) this.#writer(e.role_id).conflicts++;
+        if (isWriter) this.#writer(e).conflicts++;
         break;
       case "commit_retry":
         t.retries++;
-        if (isWriter) this.#writer(e.role_id).retries++;
+        if (isWriter) this.#writer(e).retries++;
         break;
       case "batch_failed":
       case "batch_unacknowledged": {
@@ -297,7 +305,7 @@ export class MetricsRecorder {
         if (failed) t.batchesFailed++;
         else t.batchesUnacknowledged++;
         this.#stages(e);
-        const w = this.#writer(e.role_id);
+        const w = this.#writer(e);
         w.batches++;
         if (failed) w.failed++;
         else w.unacknowledged++;
@@ -351,8 +359,8 @@ export class MetricsRecorder {
           role_id: e.role_id,
           detail: e.detail ?? "",
         });
-        if (e.event === "restart" && (isWriter || isWriterId(e.role_id))) {
-          this.#writer(e.role_id).restarts++;
+        if (e.event === "restart" && isWriter) {
+          this.#writer(e).restarts++;
         }
         break;
       case "role_error":
@@ -426,11 +434,6 @@ function emptyTally(): RunTally {
     generateReported: false,
     lastEventMs: 0,
   };
-}
-
-/** Kill and restart events may come from the orchestrator; their role_id names the target. */
-function isWriterId(roleId: string): boolean {
-  return roleId.startsWith("writer");
 }
 
 function finite(value: number | undefined): number {

@@ -15,6 +15,7 @@
 
 import { type Histogram, histogram } from "./histogram.ts";
 import { type LatencySummary, round, summarize } from "./percentiles.ts";
+import type { Role } from "./events.ts";
 import type {
   CheckpointTally,
   CompactionTally,
@@ -77,8 +78,11 @@ export interface RunResults {
     /** Roles started again, after a kill or a crash. */
     role_restarts: number;
   };
+  /** One entry per process that appended batches: a writer or an ingest. */
   writers: {
     id: string;
+    /** `writer`, or `ingest` for a Kafka ingest process. */
+    role: Role;
     rows: number;
     batches: number;
     commits: number;
@@ -189,6 +193,7 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
     .sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }))
     .map((w) => ({
       id: w.id,
+      role: w.role,
       rows: w.rows,
       batches: w.batches,
       commits: w.commits,

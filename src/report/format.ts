@@ -80,12 +80,23 @@ export function headlineRows(r: RunResults): [string, string][] {
   ];
 }
 
-/** One row per writer. */
+/** One row per writer or ingest process. */
 export function writersTable(r: RunResults): TextTable {
   return {
-    header: ["writer", "rows", "rows/s", "batches", "commits", "conflicts", "restarts", "last seq"],
+    header: [
+      "writer",
+      "role",
+      "rows",
+      "rows/s",
+      "batches",
+      "commits",
+      "conflicts",
+      "restarts",
+      "last seq",
+    ],
     rows: r.writers.map((w) => [
       w.id,
+      w.role,
       formatCount(w.rows),
       formatCount(w.rows_per_second),
       formatCount(w.batches),

@@ -105,7 +105,7 @@ export interface IngestOptions {
   signal: AbortSignal;
   /** This process's id in events. */
   id: string;
-  /** Metrics events (role `writer`: an ingest process writes to the table). */
+  /** Metrics events, with role `ingest`. */
   onEvent?: (event: EventFields) => void;
 }
 
@@ -197,7 +197,7 @@ export async function runIngest(
   let assignedAt = Date.now();
   let offsetCommits: Promise<void> = Promise.resolve();
   const emit = (event: Omit<EventFields, "role" | "role_id">) =>
-    options.onEvent?.({ role: "writer", role_id: options.id, ...event });
+    options.onEvent?.({ role: "ingest", role_id: options.id, ...event });
   const stopped = new Promise<undefined>((resolve) => {
     if (options.signal.aborted) resolve(undefined);
     options.signal.addEventListener("abort", () => resolve(undefined), { once: true });

@@ -105,6 +105,40 @@ Deno.test("PrometheusExporter renders every required metric with HELP, TYPE and 
   assert(total(x, "neuralake_process_resident_memory_bytes", { role_id: "orchestrator" }) > 0);
 });
 
+Deno.test("ingest's events are labelled role ingest, and so are kills and restarts of an ingest", async () => {
+  const exporter = new PrometheusExporter("file:///t", "orchestrator", "orchestrator");
+  const id = "ingest-rig-7";
+  exporter.observe(ev(100, {
+    role: "ingest",
+    role_id: id,
+    event: "batch_committed",
+    rows: 300,
+    version: 1,
+    commit_ms: 5,
+  }));
+  exporter.observe(ev(150, { role: "ingest", role_id: id, event: "commit_conflict", version: 2 }));
+  exporter.observe(ev(200, { role: "orchestrator", role_id: id, event: "restart" }));
+  const x = parseExposition(await exporter.render());
+  assertEquals(total(x, "neuralake_rows_committed_total", { role: "ingest", role_id: id }), 300);
+  assertEquals(total(x, "neuralake_rows_committed_total", { role: "writer" }), 0);
+  assertEquals(total(x, "neuralake_commit_conflicts_total", { role: "ingest" }), 1);
+  assertEquals(total(x, "neuralake_role_restarts_total", { role: "ingest", role_id: id }), 1);
+  assertEquals(total(x, "neuralake_role_restarts_total", { role: "orchestrator" }), 0);
+});
+
+Deno.test("HealthTracker: an ingest that keeps crashing counts as commits failing, as a writer does", () => {
+  const health = new HealthTracker({ commitFailureMs: 30_000, crashLoopCount: 99 });
+  health.observe(ev(0, { role: "ingest", role_id: "ingest-a", event: "batch_committed", rows: 1 }));
+  health.observe(ev(1_000, { role: "orchestrator", role_id: "ingest-a", event: "role_error" }));
+  const sick = health.status(T0 + 40_000);
+  assertEquals(sick.healthy, false);
+  assert(sick.reasons[0]!.startsWith("commits have failed for 39 s"), sick.reasons[0]);
+  // A compactor's crash is not a failing commit of the table's rows.
+  const other = new HealthTracker({ commitFailureMs: 30_000, crashLoopCount: 99 });
+  other.observe(ev(1_000, { role: "orchestrator", role_id: "compactor-0", event: "role_error" }));
+  assertEquals(other.status(T0 + 40_000).healthy, true);
+});
+
 Deno.test("HealthTracker: a role that crashes three times in the window is crash-looping", () => {
   const health = new HealthTracker({ crashLoopCount: 3, crashLoopWindowMs: 60_000 });
   for (const t of [0, 10_000, 20_000]) {

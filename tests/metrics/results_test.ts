@@ -27,6 +27,7 @@ Deno.test("buildResults() totals a synthetic run", () => {
   assertEquals(r.writers, [
     {
       id: "writer-0",
+      role: "writer",
       rows: 1500,
       batches: 3,
       commits: 3,
@@ -37,6 +38,7 @@ Deno.test("buildResults() totals a synthetic run", () => {
     },
     {
       id: "writer-1",
+      role: "writer",
       rows: 2000,
       batches: 4,
       commits: 2,
@@ -174,4 +176,40 @@ Deno.test("a run with a role crash or a failed batch is not clean, even if verif
   const c = buildResults(crashed, syntheticContext());
   assertEquals(c.totals.role_crashes, 1);
   assertEquals(c.clean, false);
+});
+
+Deno.test("an ingest process is a row of the writers' table, with role ingest", () => {
+  const recorder = new MetricsRecorder();
+  const at = (t_ms: number) => ({
+    t_ms,
+    time: new Date(STARTED_AT.getTime() + t_ms).toISOString(),
+  });
+  recorder.record({
+    ...at(100),
+    role: "writer",
+    role_id: "writer-0",
+    event: "batch_committed",
+    rows: 10,
+  });
+  recorder.record({
+    ...at(200),
+    role: "ingest",
+    role_id: "ingest-rig-1",
+    event: "batch_committed",
+    rows: 40,
+    batch_seq: 39,
+  });
+  recorder.record({
+    ...at(300),
+    role: "ingest",
+    role_id: "ingest-rig-1",
+    event: "commit_conflict",
+  });
+  recorder.record({ ...at(400), role: "orchestrator", role_id: "ingest-rig-1", event: "restart" });
+  const r = buildResults(recorder, syntheticContext());
+  assertEquals(r.writers.map((w) => [w.id, w.role, w.rows, w.conflicts, w.restarts]), [
+    ["ingest-rig-1", "ingest", 40, 1, 1],
+    ["writer-0", "writer", 10, 0, 0],
+  ]);
+  assertEquals(r.totals.rows_acknowledged, 50);
 });

@@ -27,8 +27,8 @@ Deno.test("renderSummary() shows FAILED and the failing check when a check fails
 
 Deno.test("renderSummary() has a table per writer, maintenance, chaos and time breakdown", () => {
   const md = renderSummary(syntheticResults());
-  assertMatch(md, /^\| writer-0 \| 1,500 \| 600 \| 3 \| 3 \| 0 \| 0 \| 2 \|$/m);
-  assertMatch(md, /^\| writer-1 \| 2,000 \| 800 \| 4 \| 2 \| 1 \| 1 \| 1 \|$/m);
+  assertMatch(md, /^\| writer-0 \| writer \| 1,500 \| 600 \| 3 \| 3 \| 0 \| 0 \| 2 \|$/m);
+  assertMatch(md, /^\| writer-1 \| writer \| 2,000 \| 800 \| 4 \| 2 \| 1 \| 1 \| 1 \|$/m);
   assertMatch(md, /^\| compaction \| 1 \| 5 files \(6\.8 KiB\) into 1 \(6\.3 KiB\)/m);
   assertMatch(md, /^\| checkpoint \| 1 \| last at version 6 \|$/m);
   assertMatch(md, /^\| vacuum \| 1 \| 5 files deleted \(6\.8 KiB\) \|$/m);

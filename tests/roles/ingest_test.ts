@@ -11,6 +11,7 @@ import {
 import { interceptStore } from "../../src/storage/intercept.ts";
 import type { Field } from "../../src/columnar/batch.ts";
 import { BadMessageError, type IngestOptions, runIngest } from "../../src/roles/ingest.ts";
+import type { EventFields } from "../../src/roles/messages.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { batchOf } from "../_helpers/batches.ts";
 import { readWithNeuralake } from "../_helpers/delta_rs.ts";
@@ -187,4 +188,19 @@ Deno.test("a commit that loses its version to another consumer's commit of its p
   assertEquals(await ids(raw), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assertEquals(summary.staleBatches, 1);
   assertEquals(consumer.seeks, [[0, 5n]]);
+});
+
+Deno.test("ingest labels its metrics events with role ingest and its own id", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(2);
+  fill(topic, 0, 4);
+  fill(topic, 1, 2);
+  const events: EventFields[] = [];
+  await runIngest(
+    new FakeConsumer(topic, [0, 1]),
+    options(table, { id: "ingest-rig-3", onEvent: (e) => events.push(e) }),
+  );
+  const committed = events.filter((e) => e.event === "batch_committed");
+  assertEquals(committed.reduce((n, e) => n + (e.rows ?? 0), 0), 6);
+  assertEquals([...new Set(events.map((e) => `${e.role}/${e.role_id}`))], ["ingest/ingest-rig-3"]);
 });
