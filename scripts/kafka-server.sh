@@ -29,19 +29,15 @@
 set -eu
 cd "$(dirname "$0")/.."
 
+. scripts/_server_common.sh
+server_name=kafka-server
 pom=scripts/kafka/pom.xml
-# The cache's physical path: checkouts that share one .cache through a
-# symlink must name each broker's state directory alike, or one checkout's
-# sweep would take a running broker of another for a dead one.
-mkdir -p .cache
-cache=$(cd .cache && pwd -P)
+cache=$(physical_cache)
 jars="$cache/kafka/jars"
 stamp="$cache/kafka/jars.sha256"
 states="$cache/kafka-server"
 # The heap: a single test broker never needs more.
 heap=${NEURALAKE_KAFKA_HEAP:-1G}
-
-say() { echo "kafka-server: $*" >&2; }
 
 java_bin=java
 if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; then java_bin="$JAVA_HOME/bin/java"; fi
@@ -87,14 +83,10 @@ fetch() {
   echo "$want" >"$stamp"
 }
 
-# The pid in a state directory, if that pid still runs kafka.Kafka on its
-# configuration.
-server_pid() {
-  [ -f "$1/pid" ] || return 1
-  pid=$(cat "$1/pid")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  case "$(ps -o args= -p "$pid" 2>/dev/null)" in
-  *kafka.Kafka*"$1/server.properties"*) echo "$pid" ;;
+# Whether a command line is the broker of a state directory.
+runs_this_server() {
+  case "$1" in
+  *kafka.Kafka*"$2/server.properties"*) return 0 ;;
   *) return 1 ;;
   esac
 }
@@ -104,46 +96,12 @@ server_pid() {
 kill_server() {
   dir=$1
   if pid=$(server_pid "$dir"); then
-    kill "$pid" 2>/dev/null || true
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 300 ]; do
-      sleep 0.1
-      i=$((i + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    stop_pid "$pid" 300
     rm -f "$dir/pid"
     say "stopped the broker on 127.0.0.1:$(cat "$dir/port" 2>/dev/null || echo '?') (pid $pid)"
     return 0
   fi
   return 1
-}
-
-# Removes state left by runs whose broker is gone (killed test runs). A
-# directory without a pid may be a start in progress in another checkout
-# sharing this cache, so it goes only once it is an hour old.
-sweep() {
-  [ -d "$states" ] || return 0
-  for dir in "$states"/run-*; do
-    [ -d "$dir" ] || continue
-    if [ -f "$dir/pid" ]; then
-      server_pid "$dir" >/dev/null || rm -rf "$dir"
-    elif [ -n "$(find "$dir" -maxdepth 0 -mmin +60 2>/dev/null)" ]; then
-      rm -rf "$dir"
-    fi
-  done
-}
-
-# Two free TCP ports on 127.0.0.1, on one line.
-free_ports() {
-  python3 - <<'EOF'
-import socket
-held = []
-for _ in range(2):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    held.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in held))
-EOF
 }
 
 # A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as
@@ -214,32 +172,21 @@ launch() {
 # Waits until the broker of a state directory has started and accepts
 # connections on its client port; fails if it exits or takes over 120 s.
 wait_ready() {
-  python3 - "$1" "$(cat "$1/port")" "$(cat "$1/pid")" <<'EOF'
-import os, socket, sys, time
-state, port, pid = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-log = os.path.join(state, "server.log")
-deadline = time.time() + 120
-while True:
+  wait_until_ready "$(cat "$1/pid")" 120 0.2 '
+import os, socket
+def ready(state, port):
     try:
-        os.kill(pid, 0)
+        with open(os.path.join(state, "server.log"), errors="replace") as f:
+            if "Kafka Server started" not in f.read():
+                return False
     except OSError:
-        sys.exit("the broker exited during start-up")
-    started = False
+        return False
     try:
-        with open(log, errors="replace") as f:
-            started = "Kafka Server started" in f.read()
+        socket.create_connection(("127.0.0.1", int(port)), timeout=2).close()
+        return True
     except OSError:
-        pass
-    if started:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=2).close()
-            sys.exit(0)
-        except OSError:
-            pass
-    if time.time() > deadline:
-        sys.exit("the broker did not start within 120 s")
-    time.sleep(0.2)
-EOF
+        return False
+' broker "the broker did not start within 120 s" "$1" "$(cat "$1/port")"
 }
 
 # Says why a broker did not start, with the end of its logs.
@@ -282,7 +229,7 @@ start() {
     attempt=$((attempt + 1))
     rm -rf "$dir/data" "$dir/server.log"
     mkdir -p "$dir/data"
-    set -- $(free_ports)
+    set -- $(free_ports 2)
     echo "$1" >"$dir/port"
     write_config "$dir" "$1" "$2"
     if ! format_storage "$dir"; then
@@ -323,20 +270,8 @@ restart() {
 }
 
 # The state directory named on the command line or by NEURALAKE_KAFKA_SERVER.
-chosen_dir() {
-  dir=${1:-${NEURALAKE_KAFKA_SERVER:-}}
-  if [ -z "$dir" ]; then
-    say "no broker named: run \`eval \"\$(scripts/kafka-server.sh start)\"\` in this shell first, or pass"
-    say "the directory it printed as NEURALAKE_KAFKA_SERVER ($states/run-*)"
-    exit 2
-  fi
-  case "$dir" in
-  "$states"/run-*) ;;
-  *)
-    say "$dir is not a broker started from this checkout ($states/run-*)"
-    exit 2
-    ;;
-  esac
+chosen_broker() {
+  dir=$(chosen_dir "$1" NEURALAKE_KAFKA_SERVER kafka-server.sh broker)
   if [ ! -f "$dir/server.properties" ]; then
     say "$dir holds no broker (stopped already?)"
     exit 2
@@ -348,22 +283,17 @@ case "${1:-}" in
 fetch) fetch ;;
 start) start ;;
 stop)
-  dir=$(chosen_dir "${2:-}")
+  dir=$(chosen_broker "${2:-}")
   kill_server "$dir" || say "the broker of $dir was not running"
   rm -rf "$dir"
   ;;
 restart)
-  dir=$(chosen_dir "${2:-}")
+  dir=$(chosen_broker "${2:-}")
   restart "$dir"
   ;;
 status)
-  dir=$(chosen_dir "${2:-}")
-  if pid=$(server_pid "$dir"); then
-    echo "kafka-server: Kafka running on 127.0.0.1:$(cat "$dir/port") (pid $pid)"
-  else
-    echo "kafka-server: not running"
-    exit 1
-  fi
+  dir=$(chosen_broker "${2:-}")
+  print_status "$dir" Kafka || exit 1
   ;;
 *)
   echo "usage: scripts/kafka-server.sh start|stop [dir]|restart [dir]|status [dir]|fetch" >&2

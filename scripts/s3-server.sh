@@ -24,6 +24,8 @@
 set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
+. scripts/_server_common.sh
+server_name=s3-server
 
 # The one place the MinIO version is pinned.
 MINIO_MODULE=github.com/minio/minio
@@ -32,13 +34,8 @@ MINIO_VERSION=v0.0.0-20260212201848-7aac2a2c5b7c
 bindir="$root/.cache/minio/bin"
 binary="$bindir/minio"
 stamp="$bindir/minio.version"
-# By its physical path: worktrees that share one .cache through a symlink must
-# name a server's data directory alike, or one's sweep takes another's running
-# server for a dead one and deletes its data under it.
-states="$(cd "$root/.cache" 2>/dev/null && pwd -P || echo "$root/.cache")/s3-server"
+states="$(physical_cache)/s3-server"
 bucket=neuralake-test
-
-say() { echo "s3-server: $*" >&2; }
 
 # The module version a Go binary was built from, or nothing.
 built_version() {
@@ -96,13 +93,10 @@ build() {
   say "built MinIO in $(($(date +%s) - started)) s"
 }
 
-# The pid in a state directory, if that pid still runs MinIO on its data.
-server_pid() {
-  [ -f "$1/pid" ] || return 1
-  pid=$(cat "$1/pid")
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
-  case "$(ps -o args= -p "$pid" 2>/dev/null)" in
-  *"$1/data"*) echo "$pid" ;;
+# Whether a command line is the MinIO of a state directory.
+runs_this_server() {
+  case "$1" in
+  *"$2/data"*) return 0 ;;
   *) return 1 ;;
   esac
 }
@@ -110,13 +104,7 @@ server_pid() {
 stop_dir() {
   dir=$1
   if pid=$(server_pid "$dir"); then
-    kill "$pid" 2>/dev/null || true
-    i=0
-    while kill -0 "$pid" 2>/dev/null && [ $i -lt 100 ]; do
-      sleep 0.1
-      i=$((i + 1))
-    done
-    if kill -0 "$pid" 2>/dev/null; then kill -9 "$pid" 2>/dev/null || true; fi
+    stop_pid "$pid" 100
     say "stopped the server on port $(cat "$dir/port" 2>/dev/null || echo '?') (pid $pid)"
   else
     say "the server of $dir is not running"
@@ -124,32 +112,17 @@ stop_dir() {
   rm -rf "$dir"
 }
 
-# Removes state left by runs whose server is gone (killed test runs).
-sweep() {
-  [ -d "$states" ] || return 0
-  for dir in "$states"/run-*; do
-    [ -d "$dir" ] || continue
-    server_pid "$dir" >/dev/null || rm -rf "$dir"
-  done
-}
-
 random_hex() { od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'; }
 
 # Waits until the server answers, then creates the bucket with a SigV4-signed
 # PUT (Python's standard library only, so no client tool is needed).
 create_bucket() {
-  python3 - "$1" "$2" "$3" "$4" "$5" <<'EOF'
-import datetime, hashlib, hmac, http.client, os, sys, time
-port, key, secret, bucket, pid = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-host = f"127.0.0.1:{port}"
-empty = hashlib.sha256(b"").hexdigest()
+  wait_until_ready "$5" 60 0.05 '
+import datetime, hashlib, hmac, http.client, sys
 def sign(k, m): return hmac.new(k, m.encode(), hashlib.sha256).digest()
-deadline = time.time() + 60
-while True:
-    try:
-        os.kill(pid, 0)
-    except OSError:
-        sys.exit("the server exited during start-up")
+def ready(port, key, secret, bucket):
+    host = f"127.0.0.1:{port}"
+    empty = hashlib.sha256(b"").hexdigest()
     now = datetime.datetime.now(datetime.timezone.utc)
     amz, day = now.strftime("%Y%m%dT%H%M%SZ"), now.strftime("%Y%m%d")
     signed = "host;x-amz-content-sha256;x-amz-date"
@@ -165,22 +138,20 @@ while True:
             "Host": host, "x-amz-date": amz, "x-amz-content-sha256": empty, "Authorization": auth})
         res = conn.getresponse()
         body = res.read().decode(errors="replace")
-        if res.status == 200:
-            sys.exit(0)
-        if res.status != 503:
-            sys.exit(f"creating the bucket failed: HTTP {res.status}: {body[:500]}")
     except OSError:
-        pass
-    if time.time() > deadline:
-        sys.exit("the server did not answer within 60 s")
-    time.sleep(0.05)
-EOF
+        return False
+    if res.status == 200:
+        return True
+    if res.status != 503:
+        sys.exit(f"creating the bucket failed: HTTP {res.status}: {body[:500]}")
+    return False
+' server "the server did not answer within 60 s" "$1" "$2" "$3" "$4"
 }
 
 start() {
   build
   if ! command -v python3 >/dev/null 2>&1; then
-    say "python3 is needed to create the bucket"
+    say "python3 is needed to pick a free port and create the bucket"
     exit 1
   fi
   sweep
@@ -192,8 +163,7 @@ start() {
   attempt=0
   while :; do
     attempt=$((attempt + 1))
-    # A random port in 20000..59999; MinIO refuses one in use and we pick again.
-    port=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+    port=$(free_ports 1)
     echo "$port" >"$dir/port"
     MINIO_ROOT_USER="$key" MINIO_ROOT_PASSWORD="$secret" MINIO_BROWSER=off \
       MINIO_UPDATE=off MINIO_CALLHOME_ENABLE=off \
@@ -226,39 +196,16 @@ EOF
   cat "$dir/env"
 }
 
-# The state directory named on the command line or by NEURALAKE_S3_SERVER.
-chosen_dir() {
-  dir=${1:-${NEURALAKE_S3_SERVER:-}}
-  if [ -z "$dir" ]; then
-    say "no server named: run \`eval \"\$(scripts/s3-server.sh start)\"\` in this shell first, or pass"
-    say "the directory it printed as NEURALAKE_S3_SERVER ($states/run-*)"
-    exit 2
-  fi
-  case "$dir" in
-  "$states"/run-*) ;;
-  *)
-    say "$dir is not a server started from this checkout ($states/run-*)"
-    exit 2
-    ;;
-  esac
-  echo "$dir"
-}
-
 case "${1:-}" in
 build) build ;;
 start) start ;;
 stop)
-  dir=$(chosen_dir "${2:-}")
+  dir=$(chosen_dir "${2:-}" NEURALAKE_S3_SERVER s3-server.sh server)
   stop_dir "$dir"
   ;;
 status)
-  dir=$(chosen_dir "${2:-}")
-  if pid=$(server_pid "$dir"); then
-    echo "s3-server: MinIO running on 127.0.0.1:$(cat "$dir/port") (pid $pid)"
-  else
-    echo "s3-server: not running"
-    exit 1
-  fi
+  dir=$(chosen_dir "${2:-}" NEURALAKE_S3_SERVER s3-server.sh server)
+  print_status "$dir" MinIO || exit 1
   ;;
 *)
   echo "usage: scripts/s3-server.sh start|stop [dir]|status [dir]|build" >&2
