@@ -9,6 +9,7 @@ import type { ColumnType } from "../../src/columnar/types.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import type { Table } from "../../src/ops/table.ts";
 import { pythonPath } from "./pyarrow.ts";
+import { runPythonTool } from "./python_tool.ts";
 
 const TOOL = new URL("../py/delta_rs_tool.py", import.meta.url).pathname;
 
@@ -22,25 +23,11 @@ export type ToolAnswer = { ok: true; [key: string]: any } | {
 
 /** Sends a request to the delta-rs tool. */
 export async function deltaRs(request: Record<string, unknown>): Promise<ToolAnswer> {
-  const child = new Deno.Command(await pythonPath(), {
-    args: [TOOL],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-  await writer.close();
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout).trim();
+  const out = await runPythonTool(await pythonPath(), TOOL, request);
   // delta-rs sometimes crashes while exiting after an error it already
   // reported; the answer it printed still stands.
-  if (!text) {
-    throw new Error(
-      `delta_rs_tool.py failed (exit ${out.code}): ${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return JSON.parse(text);
+  if (!out.stdout) throw new Error(`delta_rs_tool.py failed (exit ${out.code}): ${out.stderr}`);
+  return JSON.parse(out.stdout);
 }
 
 /** Rows as canonical JSON strings, sorted, for order-free comparison. */

@@ -13,6 +13,7 @@ import type { SchemaTree } from "hyparquet";
 import type { ColumnBatch } from "../../src/columnar/batch.ts";
 import { type PrimitiveType, representationOf } from "../../src/columnar/types.ts";
 import { leafKind } from "../../src/parquet/schema.ts";
+import { runPythonTool } from "./python_tool.ts";
 
 /** A value in the tool's tagged JSON. */
 export type Tagged =
@@ -49,22 +50,10 @@ export function pythonPath(): Promise<string> {
 /** Sends one request to the tool and returns its JSON answer. */
 // deno-lint-ignore no-explicit-any
 export async function parquetTool(request: Record<string, unknown>): Promise<any> {
-  const child = new Deno.Command(await pythonPath(), {
-    args: [new URL("tests/py/parquet_tool.py", ROOT).pathname],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) {
-    throw new Error(
-      `parquet_tool.py ${request.cmd} failed:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const tool = new URL("tests/py/parquet_tool.py", ROOT).pathname;
+  const out = await runPythonTool(await pythonPath(), tool, request);
+  if (!out.success) throw new Error(`parquet_tool.py ${request.cmd} failed:\n${out.stderr}`);
+  return JSON.parse(out.stdout);
 }
 
 /** The hex of a number's little-endian double bits. */

@@ -9,6 +9,8 @@
  * installs Spark into .cache/ on first use).
  */
 
+import { runPythonTool } from "./python_tool.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 const TOOL = new URL("tests/py/spark_tool.py", ROOT).pathname;
 
@@ -64,25 +66,12 @@ export async function spark(request: {
   conf?: Record<string, string>;
 }): Promise<{ sql: SparkSql[]; reads: SparkRead[] }> {
   const { python, jars } = await sparkEnvironment();
-  const child = new Deno.Command(python, {
-    args: [TOOL],
-    env: { NEURALAKE_SPARK_JARS: jars },
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify(request)));
-  await writer.close();
-  const out = await child.output();
-  const text = new TextDecoder().decode(out.stdout).trim();
-  const stderr = new TextDecoder().decode(out.stderr);
-  if (!text) throw new Error(`spark_tool.py failed (exit ${out.code}): ${stderr.slice(-4000)}`);
-  const answer = JSON.parse(text.split("\n").at(-1)!);
+  const out = await runPythonTool(python, TOOL, request, { NEURALAKE_SPARK_JARS: jars });
+  const stderr = out.stderr.slice(-4000);
+  if (!out.stdout) throw new Error(`spark_tool.py failed (exit ${out.code}): ${stderr}`);
+  const answer = JSON.parse(out.stdout.split("\n").at(-1)!);
   if (!answer.ok) {
-    throw new Error(`Spark did not start: ${answer.error}: ${answer.message}`, {
-      cause: stderr.slice(-4000),
-    });
+    throw new Error(`Spark did not start: ${answer.error}: ${answer.message}`, { cause: stderr });
   }
   return { sql: answer.sql, reads: answer.reads };
 }
