@@ -8,9 +8,9 @@
  * - crash-looping: one role crashed (`role_error`) at least `crashLoopCount`
  *   times within the last `crashLoopWindowMs`;
  * - commits failing: a batch of a writer or an ingest failed, or one of
- *   them crashed, no batch
- *   committed since, and the first such failure is older than
- *   `commitFailureMs`.
+ *   them crashed, no batch committed since, and the first such failure is
+ *   older than `commitFailureMs`; the reason names the roles that failed
+ *   since.
  */
 
 import { isBatchRole, type MetricsEvent } from "./events.ts";
@@ -45,6 +45,8 @@ export class HealthTracker {
   readonly #crashes = new Map<string, number[]>();
   #lastCommit = -Infinity;
   #failingSince: number | undefined;
+  /** The roles whose batches failed (or that crashed) since `#failingSince`. */
+  readonly #failingRoles = new Set<string>();
   readonly #count: number;
   readonly #window: number;
   readonly #commitFailureMs: number;
@@ -62,16 +64,17 @@ export class HealthTracker {
         this.#lastCommit = Math.max(this.#lastCommit, at);
         if (this.#failingSince !== undefined && at >= this.#failingSince) {
           this.#failingSince = undefined;
+          this.#failingRoles.clear();
         }
         break;
       case "batch_failed":
-        this.#failing(at);
+        this.#failing(e.role_id, at);
         break;
       case "role_error": {
         const times = this.#crashes.get(e.role_id) ?? [];
         times.push(at);
         this.#crashes.set(e.role_id, times);
-        if (isBatchRole(e)) this.#failing(at);
+        if (isBatchRole(e)) this.#failing(e.role_id, at);
         break;
       }
       default:
@@ -97,13 +100,15 @@ export class HealthTracker {
       reasons.push(
         `commits have failed for ${Math.round((now - this.#failingSince) / 1000)} s (threshold ${
           Math.round(this.#commitFailureMs / 1000)
-        } s) with no batch committed since`,
+        } s) with no batch committed since: ${[...this.#failingRoles].sort().join(", ")} failing`,
       );
     }
     return { healthy: reasons.length === 0, reasons };
   }
 
-  #failing(at: number): void {
-    if (this.#failingSince === undefined && at >= this.#lastCommit) this.#failingSince = at;
+  #failing(roleId: string, at: number): void {
+    if (at < this.#lastCommit) return;
+    this.#failingSince ??= at;
+    this.#failingRoles.add(roleId);
   }
 }

@@ -9,6 +9,33 @@ import type { MetricsEvent, Role } from "./events.ts";
 import { type HealthOptions, HealthTracker } from "./health.ts";
 import { PrometheusExporter } from "./prometheus.ts";
 import { type MetricsServer, parseHostPort, serveMetrics } from "./server.ts";
+import { parseDuration } from "../util/units.ts";
+
+/** The variable that sets how long commits may fail before `/healthz` says 503. */
+export const HEALTH_COMMIT_FAILURE_ENV = "NEURALAKE_HEALTH_COMMIT_FAILURE";
+
+/**
+ * Health thresholds from the environment: `NEURALAKE_HEALTH_COMMIT_FAILURE`
+ * (a duration such as `30s`; default 60s) is how long commits may fail.
+ */
+export function healthOptionsFromEnv(
+  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
+): HealthOptions {
+  const text = env(HEALTH_COMMIT_FAILURE_ENV);
+  if (text === undefined || text.trim() === "") return {};
+  let ms: number;
+  try {
+    ms = parseDuration(text);
+  } catch (error) {
+    throw new RangeError(`${HEALTH_COMMIT_FAILURE_ENV}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+  if (!(ms > 0)) {
+    throw new RangeError(`${HEALTH_COMMIT_FAILURE_ENV} must be longer than 0, got "${text}"`);
+  }
+  return { commitFailureMs: ms };
+}
 
 /** Metrics and health of one job, and their endpoint when asked for. */
 export class JobMonitor {
@@ -16,7 +43,13 @@ export class JobMonitor {
   readonly health: HealthTracker;
   #server: MetricsServer | undefined;
 
-  constructor(table: string, role: Role, roleId: string, health: HealthOptions = {}) {
+  /** `health` defaults to the thresholds of the environment (`healthOptionsFromEnv`). */
+  constructor(
+    table: string,
+    role: Role,
+    roleId: string,
+    health: HealthOptions = healthOptionsFromEnv(),
+  ) {
     this.exporter = new PrometheusExporter(table, role, roleId);
     this.health = new HealthTracker(health);
   }

@@ -2,7 +2,7 @@
 
 import { PrometheusExporter } from "../../src/metrics/prometheus.ts";
 import { HealthTracker } from "../../src/metrics/health.ts";
-import { JobMonitor } from "../../src/metrics/monitor.ts";
+import { healthOptionsFromEnv, JobMonitor } from "../../src/metrics/monitor.ts";
 import { parseHostPort } from "../../src/metrics/server.ts";
 import type { MetricsEvent } from "../../src/metrics/events.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -154,13 +154,40 @@ Deno.test("HealthTracker: a role that crashes three times in the window is crash
 Deno.test("HealthTracker: commits failing past the threshold is unhealthy, until a commit lands", () => {
   const health = new HealthTracker({ commitFailureMs: 30_000 });
   health.observe(ev(0, { role: "writer", role_id: "writer-0", event: "batch_committed", rows: 1 }));
-  health.observe(ev(1_000, { role: "writer", role_id: "writer-0", event: "batch_failed" }));
+  health.observe(ev(1_000, { role: "writer", role_id: "writer-1", event: "batch_failed" }));
+  health.observe(ev(2_000, { role: "writer", role_id: "writer-0", event: "role_error" }));
   assertEquals(health.status(T0 + 20_000).healthy, true, "within the threshold");
-  const sick = health.status(T0 + 40_000);
-  assertEquals(sick.healthy, false);
-  assert(sick.reasons[0]!.startsWith("commits have failed for 39 s"), sick.reasons[0]);
+  assertEquals(health.status(T0 + 40_000), {
+    healthy: false,
+    reasons: [
+      "commits have failed for 39 s (threshold 30 s) with no batch committed since: " +
+      "writer-0, writer-1 failing",
+    ],
+  });
   health.observe(ev(41_000, { role: "writer", role_id: "writer-0", event: "batch_committed" }));
   assertEquals(health.status(T0 + 90_000), { healthy: true, reasons: [] });
+  // A commit forgets who failed before it.
+  health.observe(ev(91_000, { role: "writer", role_id: "writer-2", event: "batch_failed" }));
+  assertEquals(health.status(T0 + 130_000).reasons, [
+    "commits have failed for 39 s (threshold 30 s) with no batch committed since: " +
+    "writer-2 failing",
+  ]);
+});
+
+Deno.test("NEURALAKE_HEALTH_COMMIT_FAILURE sets how long commits may fail, and a bad value is refused by name", () => {
+  const env = (value: string | undefined) => (name: string) =>
+    name === "NEURALAKE_HEALTH_COMMIT_FAILURE" ? value : undefined;
+  assertEquals(healthOptionsFromEnv(env(undefined)), {});
+  assertEquals(healthOptionsFromEnv(env("2s")), { commitFailureMs: 2_000 });
+  assertEquals(healthOptionsFromEnv(env("5m")), { commitFailureMs: 300_000 });
+  assertThrows(
+    () => healthOptionsFromEnv(env("soon")),
+    'NEURALAKE_HEALTH_COMMIT_FAILURE: Cannot parse duration "soon"',
+  );
+  assertThrows(
+    () => healthOptionsFromEnv(env("0s")),
+    "NEURALAKE_HEALTH_COMMIT_FAILURE must be longer than 0",
+  );
 });
 
 Deno.test("the endpoint serves /metrics as text 0.0.4 and /healthz as 200 or 503 with the reason", async () => {
