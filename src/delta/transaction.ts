@@ -14,12 +14,16 @@
  *   store's to back off from (the S3 client retries 429 and 503 SlowDown
  *   with jittered backoff). Only a committer that yields to others
  *   (`yieldToOthers`: the compactor, to the writers) waits after a loss.
+ * - A winner is judged from the same bytes whether it was read from the
+ *   store or known from the committer in this process that created it
+ *   (`known`); knowing it only saves the lost race and the read.
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "../util/backoff.ts";
 import { ENGINE_INFO } from "../version.ts";
 import { type Action, type CommitInfo, serializeActions } from "./actions.ts";
+import type { KnownCommits } from "./commit_feed.ts";
 import { checkConflicts, type TransactionIntent } from "./conflicts.ts";
 import { commitKey } from "./log_path.ts";
 import { readCommit } from "./snapshot.ts";
@@ -63,6 +67,14 @@ export interface CommitOptions {
    * goes to the version after them. @default none
    */
   readAhead?: readonly (readonly Action[])[];
+  /**
+   * Commits of this table known without a read (`CommitFeed`: the versions
+   * other committers in this process created). Known versions after
+   * `intent.readVersion`, and after a lost race, are judged from memory, so
+   * the put goes to the head without a lost race or a GET; every version
+   * this commit creates is added. @default none
+   */
+  known?: KnownCommits;
   /** Called for each lost race, for metrics. */
   onLostRace?: (info: { version: number; attempt: number }) => void;
   /** Aborts waiting between attempts. */
@@ -152,6 +164,11 @@ export async function commit(
     const verdict = judge(winner, 0);
     if (verdict) return verdict;
   }
+  // Known commits after the version read: the first put goes past them.
+  for (let winner; (winner = options.known?.get(version));) {
+    const verdict = judge(winner, 0);
+    if (verdict) return verdict;
+  }
   // The commitInfo is the first action, as in-commit timestamps require.
   let current = options.actionsFor ? options.actionsFor(actions, version, winners) : actions;
   const encode = () =>
@@ -219,6 +236,13 @@ export async function commit(
     return undefined;
   }
 
+  /** The known commits from `from` on, or undefined if `from` is not known. */
+  function knownFrom(from: number): Action[][] | undefined {
+    const found: Action[][] = [];
+    for (let winner; (winner = options.known?.get(from + found.length));) found.push(winner);
+    return found.length > 0 ? found : undefined;
+  }
+
   async function attempts(): Promise<CommitOutcome> {
     for (let attempt = 1;; attempt++) {
       const abandon = await options.beforeAttempt?.();
@@ -233,12 +257,13 @@ export async function commit(
       const key = commitKey(version);
       const outcome = staged ? await staged.putIfAbsent(key) : await store.putIfAbsent(key, body);
       if (outcome === "created") {
+        options.known?.add(version, body);
         return { kind: "committed", version, attempts: attempt, lostRaces };
       }
       lostRaces++;
       options.onLostRace?.({ version, attempt });
       // Judge every winner up to the head, oldest first.
-      for (const winner of await readWinners(store, version)) {
+      for (const winner of knownFrom(version) ?? await readWinners(store, version)) {
         const verdict = judge(winner, attempt);
         if (verdict) return verdict;
       }

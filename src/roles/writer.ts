@@ -19,7 +19,7 @@
 
 import { NeuralGenerator } from "../sources/neural.ts";
 import { appendBatch, appendTarget } from "../ops/append.ts";
-import { lastAppVersion, tableFields } from "../ops/table.ts";
+import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import { BatchWindow } from "./batching.ts";
@@ -43,6 +43,8 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   const lastSeq = lastAppVersion(snapshot, id) ?? -1;
   channel.send({ type: "recovered", id, lastSeq, version: snapshot.version });
   let readVersion = snapshot.version;
+  // The other writers' commits, so that a commit puts at the head at once.
+  const known = new CommitFeed(table.store.uri, snapshot.metadata.id);
   const target = appendTarget(
     table.store,
     tableFields(snapshot.schema, snapshot.metadata.configuration),
@@ -110,6 +112,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
           },
           onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
           commit: {
+            known,
             onLostRace: ({ version }) => {
               conflicts++;
               emit({ event: "commit_conflict", version, batch_seq: seq });
@@ -170,6 +173,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
         break;
     }
   }
+  known.close();
   channel.send({ type: "stopped", id });
 }
 

@@ -1,0 +1,144 @@
+import { CommitFeed } from "../../src/delta/commit_feed.ts";
+import { commit, newIntent } from "../../src/delta/transaction.ts";
+import { readCommit } from "../../src/delta/snapshot.ts";
+import { MemoryStore } from "../../src/storage/memory.ts";
+import { addAction, createActions, writeCommit } from "../_helpers/log.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+
+/** A table at version 0, and a view of it that counts commit reads and puts. */
+async function countedTable() {
+  const store = new MemoryStore();
+  await writeCommit(store, 0, createActions());
+  const counts = { gets: 0, puts: 0 };
+  const counted = Object.create(store) as MemoryStore;
+  counted.get = (key, range) => {
+    counts.gets++;
+    return store.get(key, range);
+  };
+  counted.putIfAbsent = (key, bytes) => {
+    counts.puts++;
+    return store.putIfAbsent(key, bytes);
+  };
+  return { store: counted, counts };
+}
+
+/** Waits until `feed` knows `version` (another feed's post arrives as a message). */
+async function until(feed: CommitFeed, version: number): Promise<void> {
+  for (let i = 0; i < 200 && !feed.get(version); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  assert(feed.get(version), `the feed never learnt version ${version}`);
+}
+
+const append = (name: string) => [addAction(name)];
+const description = { operation: "STREAMING UPDATE", isBlindAppend: true };
+
+Deno.test("commit() with known commits puts at the head at once, reading nothing", async () => {
+  const { store, counts } = await countedTable();
+  const mine = new CommitFeed("memory://t", "id-1");
+  const theirs = new CommitFeed("memory://t", "id-1");
+  try {
+    // Another committer of this process takes versions 1 and 2.
+    for (const v of [1, 2]) {
+      const outcome = await commit(
+        store,
+        append(`other-${v}.parquet`),
+        newIntent(v - 1),
+        description,
+        {
+          known: theirs,
+        },
+      );
+      assertEquals(outcome.kind, "committed");
+    }
+    await until(mine, 2);
+    counts.gets = counts.puts = 0;
+    const outcome = await commit(store, append("mine.parquet"), newIntent(0), description, {
+      known: mine,
+    });
+    assertEquals(outcome, { kind: "committed", version: 3, attempts: 1, lostRaces: 0 });
+    assertEquals(counts, { gets: 0, puts: 1 });
+    // What the feed held is what the store holds.
+    assertEquals(mine.get(1), await readCommit(store, 1));
+    assertEquals(mine.get(3), await readCommit(store, 3));
+  } finally {
+    mine.close();
+    theirs.close();
+  }
+});
+
+Deno.test("commit() judges known commits by the conflict rules, before any put", async () => {
+  const { store, counts } = await countedTable();
+  const mine = new CommitFeed("memory://t", "id-2");
+  const theirs = new CommitFeed("memory://t", "id-2");
+  try {
+    // A schema change at version 1 made in this process.
+    await commit(store, [createActions()[1]!], newIntent(0), { operation: "SET" }, {
+      known: theirs,
+    });
+    await until(mine, 1);
+    counts.gets = counts.puts = 0;
+    const outcome = await commit(store, append("mine.parquet"), newIntent(0), description, {
+      known: mine,
+    });
+    assertEquals(outcome.kind, "conflict");
+    assert(outcome.kind === "conflict");
+    assertEquals([outcome.atVersion, outcome.rule], [1, "metadataChanged"]);
+    assertEquals(counts, { gets: 0, puts: 0 });
+  } finally {
+    mine.close();
+    theirs.close();
+  }
+});
+
+Deno.test("commit() past a version its feed does not know reads the winners from the store", async () => {
+  const { store, counts } = await countedTable();
+  const mine = new CommitFeed("memory://t", "id-3");
+  try {
+    // Another process wrote versions 1 and 2: nothing in the feed.
+    await writeCommit(store, 1, append("a.parquet"));
+    await writeCommit(store, 2, append("b.parquet"));
+    const outcome = await commit(store, append("mine.parquet"), newIntent(0), description, {
+      known: mine,
+    });
+    assertEquals(outcome, { kind: "committed", version: 3, attempts: 2, lostRaces: 1 });
+    assert(counts.gets > 0);
+    // Its own commit is now known.
+    assertEquals(mine.get(3), await readCommit(store, 3));
+  } finally {
+    mine.close();
+  }
+});
+
+Deno.test("CommitFeed shares commits only within one table URI and metadata id", async () => {
+  const sender = new CommitFeed("s3://b/t", "id-a");
+  const same = new CommitFeed("s3://b/t", "id-a");
+  const recreated = new CommitFeed("s3://b/t", "id-b");
+  const other = new CommitFeed("s3://b/u", "id-a");
+  try {
+    const body = new TextEncoder().encode(JSON.stringify(addAction("x.parquet")) + "\n");
+    sender.add(7, body);
+    await until(same, 7);
+    assertEquals(same.get(7), [addAction("x.parquet")]);
+    assertEquals([recreated.get(7), other.get(7)], [undefined, undefined]);
+  } finally {
+    for (const feed of [sender, same, recreated, other]) feed.close();
+  }
+});
+
+Deno.test("CommitFeed keeps only its most recent versions", () => {
+  const feed = new CommitFeed("memory://t", "id-4", { limit: 3 });
+  try {
+    const body = new TextEncoder().encode(JSON.stringify(addAction("x.parquet")) + "\n");
+    for (let v = 1; v <= 5; v++) feed.add(v, body);
+    assertEquals([1, 2, 3, 4, 5].map((v) => feed.get(v) !== undefined), [
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
+  } finally {
+    feed.close();
+  }
+});
