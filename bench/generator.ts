@@ -11,31 +11,17 @@
 
 import { parseArgs } from "node:util";
 import type { ColumnBatch } from "../src/columnar/batch.ts";
-import { NeuralGenerator } from "../src/sources/neural.ts";
+import { MICRO_FLAGS, neuralSource, repsOf, spreadOf } from "./micro.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    reps: { type: "string", default: "7" },
-    neurons: { type: "string", default: "1024" },
-  },
-  strict: true,
-});
-const reps = Number(values.reps);
+const { values } = parseArgs({ args: Deno.args, options: MICRO_FLAGS, strict: true });
+const reps = repsOf(values);
 const neurons = Number(values.neurons);
-if (!(Number.isInteger(reps) && reps >= 5)) throw new RangeError("--reps must be an integer >= 5");
 
 const SIZES = [500, 5_000, 50_000, 1_000_000];
 /** Each repetition generates at least this many rows, so small batches are timed over many calls. */
 const MIN_ROWS_PER_REP = 2_000_000;
 
-const generator = new NeuralGenerator({ seed: 42, neurons });
-const tick0 = generator.tickAt(Date.parse("2026-01-01T00:00:00Z"));
-
-function median(sorted: number[]): number {
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
+const { generator, tick0 } = neuralSource(neurons);
 
 function fmt(rowsPerSecond: number): string {
   return `${(rowsPerSecond / 1e6).toFixed(2)}M`;
@@ -71,11 +57,10 @@ for (const size of SIZES) {
     const seconds = (performance.now() - begin) / 1000;
     rates.push(calls * size / seconds);
   }
-  rates.sort((a, b) => a - b);
-  const mid = median(rates);
+  const { median, min, max } = spreadOf(rates);
   console.log(
-    `${String(size).padStart(10)} ${fmt(mid).padStart(8)} ${fmt(rates[0]!).padStart(8)} ${
-      fmt(rates.at(-1)!).padStart(8)
-    } ${(size / mid * 1e6).toFixed(1).padStart(14)}`,
+    `${String(size).padStart(10)} ${fmt(median).padStart(8)} ${fmt(min).padStart(8)} ${
+      fmt(max).padStart(8)
+    } ${(size / median * 1e6).toFixed(1).padStart(14)}`,
   );
 }

@@ -64,27 +64,8 @@ async function machine() {
 const S3_SERVER_SCRIPT = new URL("../scripts/s3-server.sh", import.meta.url).pathname;
 const KAFKA_SERVER_SCRIPT = new URL("../scripts/kafka-server.sh", import.meta.url).pathname;
 
-/** Starts a Kafka broker of this run's own; returns its brokers and state directory. */
-async function kafkaServer(): Promise<{ brokers: string[]; server: string } | undefined> {
-  const out = await new Deno.Command("sh", {
-    args: [KAFKA_SERVER_SCRIPT, "start"],
-    stdout: "piped",
-    stderr: "inherit",
-  }).output();
-  if (!out.success) return undefined;
-  const env: Record<string, string> = {};
-  for (const line of new TextDecoder().decode(out.stdout).split("\n")) {
-    const m = /^export ([A-Z0-9_]+)='(.*)'$/.exec(line.trim());
-    if (m) env[m[1]!] = m[2]!;
-  }
-  const brokers = env.NEURALAKE_KAFKA_BROKERS;
-  const server = env.NEURALAKE_KAFKA_SERVER;
-  return brokers && server ? { brokers: brokers.split(","), server } : undefined;
-}
-
-/** Starts a loopback MinIO server of this run's own and returns its settings. */
-async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> {
-  const script = S3_SERVER_SCRIPT;
+/** Runs `script start` (a test-server script) and returns the variables it exports. */
+async function startServer(script: string): Promise<Record<string, string> | undefined> {
   const out = await new Deno.Command("sh", {
     args: [script, "start"],
     stdout: "piped",
@@ -96,6 +77,21 @@ async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> 
     const m = /^export ([A-Z0-9_]+)=(.*)$/.exec(line.trim());
     if (m) env[m[1]!] = m[2]!.replace(/^'(.*)'$/, "$1").replace(/^"(.*)"$/, "$1");
   }
+  return env;
+}
+
+/** Starts a Kafka broker of this run's own; returns its brokers and state directory. */
+async function kafkaServer(): Promise<{ brokers: string[]; server: string } | undefined> {
+  const env = await startServer(KAFKA_SERVER_SCRIPT);
+  const brokers = env?.NEURALAKE_KAFKA_BROKERS;
+  const server = env?.NEURALAKE_KAFKA_SERVER;
+  return brokers && server ? { brokers: brokers.split(","), server } : undefined;
+}
+
+/** Starts a loopback MinIO server of this run's own and returns its settings. */
+async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> {
+  const env = await startServer(S3_SERVER_SCRIPT);
+  if (env === undefined) return undefined;
   for (const [k, v] of Object.entries(env)) Deno.env.set(k, v);
   return {
     bucket: env.NEURALAKE_TEST_BUCKET!,

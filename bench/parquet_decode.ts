@@ -18,30 +18,27 @@ import { parseArgs } from "node:util";
 import type { ColumnBatch, Field } from "../src/columnar/batch.ts";
 import { bytesSource, openParquet, type ParquetFile, readColumns } from "../src/parquet/decode.ts";
 import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
-import { NeuralGenerator } from "../src/sources/neural.ts";
+import { MICRO_FLAGS, neuralSource, repsOf, type Spread, spreadOf } from "./micro.ts";
 import { readReference } from "../tests/_helpers/hyparquet_reference.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
   options: {
-    reps: { type: "string", default: "7" },
+    ...MICRO_FLAGS,
     files: { type: "string", default: "10" },
     rows: { type: "string", default: "100000" },
-    neurons: { type: "string", default: "1024" },
   },
   strict: true,
 });
-const reps = Number(values.reps);
+const reps = repsOf(values);
 const fileCount = Number(values.files);
 const rowsPerFile = Number(values.rows);
-if (!(Number.isInteger(reps) && reps >= 5)) throw new RangeError("--reps must be an integer >= 5");
 if (!(Number.isInteger(fileCount) && fileCount >= 1)) throw new RangeError("--files must be >= 1");
 if (!(Number.isInteger(rowsPerFile) && rowsPerFile >= 1)) {
   throw new RangeError("--rows must be >= 1");
 }
 
-const generator = new NeuralGenerator({ seed: 42, neurons: Number(values.neurons) });
-const tick0 = generator.tickAt(Date.parse("2026-01-01T00:00:00Z"));
+const { generator, tick0 } = neuralSource(Number(values.neurons));
 const batches: ColumnBatch[] = [];
 for (let i = 0; i < fileCount; i++) {
   const batch: ColumnBatch = { fields: [], columns: [], length: 0 };
@@ -72,13 +69,7 @@ async function openAll(options: EncodeOptions): Promise<{ files: ParquetFile[]; 
   return { files, bytes };
 }
 
-interface Result {
-  median: number;
-  min: number;
-  max: number;
-}
-
-async function measure(files: ParquetFile[], wanted: Field[], fast: boolean): Promise<Result> {
+async function measure(files: ParquetFile[], wanted: Field[], fast: boolean): Promise<Spread> {
   const run = async () => {
     for (const file of files) {
       if (fast) await readColumns(file, { fields: wanted });
@@ -92,15 +83,12 @@ async function measure(files: ParquetFile[], wanted: Field[], fast: boolean): Pr
     await run();
     rates.push(totalRows / ((performance.now() - begin) / 1000));
   }
-  rates.sort((a, b) => a - b);
-  const mid = rates.length >> 1;
-  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
-  return { median, min: rates[0]!, max: rates.at(-1)! };
+  return spreadOf(rates);
 }
 
 const M = (v: number) => `${(v / 1e6).toFixed(2)}M`;
 
-function line(label: string, r: Result, extra = ""): void {
+function line(label: string, r: Spread, extra = ""): void {
   console.log(
     `${label.padEnd(34)} ${M(r.median).padStart(8)} ${M(r.min).padStart(8)} ${
       M(r.max).padStart(8)

@@ -19,23 +19,14 @@ import { bytesSource, openParquet, readColumns } from "../src/parquet/decode.ts"
 import { compressorFor } from "../src/parquet/codecs.ts";
 import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
 import { mergeParquet } from "../src/parquet/merge.ts";
-import { NeuralGenerator } from "../src/sources/neural.ts";
+import { MICRO_FLAGS, neuralSource, repsOf, type Spread, spreadOf } from "./micro.ts";
 
-const { values } = parseArgs({
-  args: Deno.args,
-  options: {
-    reps: { type: "string", default: "7" },
-    neurons: { type: "string", default: "1024" },
-  },
-  strict: true,
-});
-const reps = Number(values.reps);
+const { values } = parseArgs({ args: Deno.args, options: MICRO_FLAGS, strict: true });
+const reps = repsOf(values);
 const neurons = Number(values.neurons);
-if (!(Number.isInteger(reps) && reps >= 5)) throw new RangeError("--reps must be an integer >= 5");
 
 const MIN_ROWS_PER_REP = 1_000_000;
-const generator = new NeuralGenerator({ seed: 42, neurons });
-const tick0 = generator.tickAt(Date.parse("2026-01-01T00:00:00Z"));
+const { generator, tick0 } = neuralSource(neurons);
 
 /** `count` distinct consecutive batches of `rows` rows. */
 function batches(rows: number, count: number): ColumnBatch[] {
@@ -51,14 +42,8 @@ function batches(rows: number, count: number): ColumnBatch[] {
   return out;
 }
 
-interface Result {
-  median: number;
-  min: number;
-  max: number;
-}
-
 /** Runs `fn` (which handles `units` units) `reps` times after a warm-up. */
-function measure(units: number, fn: () => void): Result {
+function measure(units: number, fn: () => void): Spread {
   fn();
   const rates: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
@@ -66,13 +51,10 @@ function measure(units: number, fn: () => void): Result {
     fn();
     rates.push(units / ((performance.now() - begin) / 1000));
   }
-  rates.sort((a, b) => a - b);
-  const mid = rates.length >> 1;
-  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
-  return { median, min: rates[0]!, max: rates.at(-1)! };
+  return spreadOf(rates);
 }
 
-async function measureAsync(units: number, fn: () => Promise<void>): Promise<Result> {
+async function measureAsync(units: number, fn: () => Promise<void>): Promise<Spread> {
   await fn();
   const rates: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
@@ -80,16 +62,13 @@ async function measureAsync(units: number, fn: () => Promise<void>): Promise<Res
     await fn();
     rates.push(units / ((performance.now() - begin) / 1000));
   }
-  rates.sort((a, b) => a - b);
-  const mid = rates.length >> 1;
-  const median = rates.length % 2 ? rates[mid]! : (rates[mid - 1]! + rates[mid]!) / 2;
-  return { median, min: rates[0]!, max: rates.at(-1)! };
+  return spreadOf(rates);
 }
 
 const M = (v: number) => `${(v / 1e6).toFixed(2)}M`;
 const MB = (v: number) => (v / 1e6).toFixed(1);
 
-function line(label: string, r: Result, extra = "", unit = M): void {
+function line(label: string, r: Spread, extra = "", unit = M): void {
   console.log(
     `${label.padEnd(44)} ${unit(r.median).padStart(8)} ${unit(r.min).padStart(8)} ${
       unit(r.max).padStart(8)

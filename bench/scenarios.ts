@@ -418,6 +418,32 @@ const vacuumScenario: Scenario = {
   },
 };
 
+/** The time to open the table in `dir`, ours against delta-rs's; both must see `files` files. */
+function measureOpen(
+  ctx: BenchContext,
+  dir: string,
+  variant: string,
+  files: number,
+): Promise<ScenarioResult[]> {
+  return measurePairs(
+    "snapshot load",
+    variant,
+    [{ key: "ms", label: "open time (ms)", better: "lower" }],
+    { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
+    async () => {
+      const t0 = performance.now();
+      const snapshot = await loadSnapshot(new LocalStore(dir), parquetCheckpointCodec);
+      const ms = performance.now() - t0;
+      return { sample: { ms }, expectedRows: files, tableRows: snapshot.files.size };
+    },
+    async () => {
+      const r = await deltaRsBench({ op: "open", uri: dir });
+      return { sample: { ms: r.seconds * 1000 }, expectedRows: files, tableRows: r.files };
+    },
+    ctx.progress,
+  );
+}
+
 /** Opening a table: snapshot load with and without checkpoints. */
 const snapshotLoad: Scenario = {
   name: "snapshot load",
@@ -428,31 +454,10 @@ const snapshotLoad: Scenario = {
         const dir = fresh(ctx, `commits-${commits}-${every ?? "none"}`);
         ctx.progress(`preparing a table of ${commits} commits${every ? " with checkpoints" : ""}`);
         await manyCommitsTable(dir, commits, every);
-        results.push(
-          ...await measurePairs(
-            "snapshot load",
-            `${commits.toLocaleString("en-US")} commits, ${
-              every ? `checkpoint every ${every}` : "no checkpoint"
-            }`,
-            [{ key: "ms", label: "open time (ms)", better: "lower" }],
-            { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
-            async () => {
-              const t0 = performance.now();
-              const snapshot = await loadSnapshot(new LocalStore(dir), parquetCheckpointCodec);
-              const ms = performance.now() - t0;
-              return { sample: { ms }, expectedRows: commits, tableRows: snapshot.files.size };
-            },
-            async () => {
-              const r = await deltaRsBench({ op: "open", uri: dir });
-              return {
-                sample: { ms: r.seconds * 1000 },
-                expectedRows: commits,
-                tableRows: r.files,
-              };
-            },
-            ctx.progress,
-          ),
-        );
+        const variant = `${commits.toLocaleString("en-US")} commits, ${
+          every ? `checkpoint every ${every}` : "no checkpoint"
+        }`;
+        results.push(...await measureOpen(ctx, dir, variant, commits));
       }
     }
     // A big table: 100,000 files in 1,000 commits of 100 adds, a checkpoint
@@ -463,25 +468,10 @@ const snapshotLoad: Scenario = {
       const files = 100_000;
       ctx.progress(`preparing (or reusing from .cache/bench) a table of ${files} files`);
       const dir = await manyFilesTable(BENCH_CACHE, files, 100, 100);
-      results.push(
-        ...await measurePairs(
-          "snapshot load",
-          `${files.toLocaleString("en-US")} files in 1,000 commits, checkpoint every 100`,
-          [{ key: "ms", label: "open time (ms)", better: "lower" }],
-          { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
-          async () => {
-            const t0 = performance.now();
-            const snapshot = await loadSnapshot(new LocalStore(dir), parquetCheckpointCodec);
-            const ms = performance.now() - t0;
-            return { sample: { ms }, expectedRows: files, tableRows: snapshot.files.size };
-          },
-          async () => {
-            const r = await deltaRsBench({ op: "open", uri: dir });
-            return { sample: { ms: r.seconds * 1000 }, expectedRows: files, tableRows: r.files };
-          },
-          ctx.progress,
-        ),
-      );
+      const variant = `${
+        files.toLocaleString("en-US")
+      } files in 1,000 commits, checkpoint every 100`;
+      results.push(...await measureOpen(ctx, dir, variant, files));
     }
     return results;
   },
