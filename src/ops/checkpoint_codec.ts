@@ -13,7 +13,7 @@ import type { Action, Add, DeletionVectorDescriptor } from "../delta/actions.ts"
 import { toAction } from "../delta/actions.ts";
 import type { CheckpointCodec } from "../delta/checkpoint.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
-import { openParquet, readRecords } from "../parquet/decode.ts";
+import { openParquet, readRecordColumns, type RecordColumns } from "../parquet/decode.ts";
 import { encodeRecords, type NestedField, type NestedType } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
 
@@ -144,17 +144,20 @@ export const parquetCheckpointCodec: CheckpointCodec = {
     const file = await openParquet(await objectSourceOf(store, key));
     const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
     // The parsed statistics are not used, so never read.
-    const records = await readRecords(file, columns, { skipFields: UNUSED_FIELDS });
+    const decoded = await readRecordColumns(file, columns, { skipFields: UNUSED_FIELDS });
+    const present = columns.map((c) => decoded.presence([c])!);
+    const readers = columns.map((c) => decoded.reader([c])!);
+    // Adds are nearly every row of a big checkpoint: built from their fields' leaves.
+    const addAt = columns.includes("add") ? addReader(decoded, key) : undefined;
     const actions: Action[] = [];
-    for (let i = 0; i < records.length; i++) {
-      const record = records[i]!;
-      for (const column of columns) {
-        const value = record[column];
-        if (value === null || value === undefined) continue;
-        // Adds are nearly every row of a big checkpoint: build them directly.
-        const action = column === "add"
-          ? addOf(value as Record<string, unknown>, key, i)
-          : toAction({ [column]: normalizeRecord(value, false) }, `${key}: row ${i + 1}`);
+    for (let i = 0; i < decoded.numRows; i++) {
+      for (let c = 0; c < columns.length; c++) {
+        if (!present[c]!(i)) continue;
+        const column = columns[c]!;
+        const action = column === "add" ? addAt!(i) : toAction(
+          { [column]: normalizeRecord(readers[c]!(i, 0), false) },
+          `${key}: row ${i + 1}`,
+        );
         if (action) actions.push(action);
         break;
       }
@@ -186,31 +189,55 @@ export const parquetCheckpointCodec: CheckpointCodec = {
   },
 };
 
-/** An `add` action from a checkpoint row, checked as `toAction` checks it. */
-function addOf(row: Record<string, unknown>, key: string, index: number): Action {
-  const { path, size, modificationTime, dataChange, partitionValues } = row;
-  if (typeof path !== "string" || (typeof size !== "bigint" && typeof size !== "number")) {
-    // Leave the explanation of what is wrong to the general path.
-    return toAction({ add: normalizeRecord(row, false) }, `${key}: row ${index + 1}`)!;
-  }
-  const add: Add = {
-    path,
-    partitionValues: (partitionValues ?? {}) as Record<string, string | null>,
-    size: Number(size),
-    modificationTime: modificationTime == null ? 0 : Number(modificationTime),
-    dataChange: typeof dataChange === "boolean" ? dataChange : true,
+/**
+ * Reads the `add` action of a checkpoint row from the leaves of its fields,
+ * checked as `toAction` checks it, without assembling the row's record.
+ */
+function addReader(decoded: RecordColumns, key: string): (row: number) => Action {
+  const none = () => null;
+  const field = (name: string) => decoded.reader(["add", name]) ?? none;
+  const number = (name: string) => decoded.int64AsNumber(["add", name]);
+  const whole = decoded.reader(["add"])!;
+  const path = field("path");
+  const size = number("size");
+  const modificationTime = number("modificationTime");
+  const dataChange = field("dataChange");
+  const partitionValues = field("partitionValues");
+  const stats = field("stats");
+  const tags = field("tags");
+  const deletionVector = field("deletionVector");
+  const baseRowId = field("baseRowId");
+  const defaultRowCommitVersion = field("defaultRowCommitVersion");
+  const clusteringProvider = field("clusteringProvider");
+  return (row) => {
+    const p = path(row, 0);
+    const n = size?.(row);
+    if (typeof p !== "string" || n == null || !modificationTime) {
+      // Leave the explanation of what is wrong (or of an unusual file) to the general path.
+      return toAction({ add: normalizeRecord(whole(row, 0), false) }, `${key}: row ${row + 1}`)!;
+    }
+    const change = dataChange(row, 0);
+    const add: Add = {
+      path: p,
+      partitionValues: (partitionValues(row, 0) ?? {}) as Record<string, string | null>,
+      size: n,
+      modificationTime: modificationTime(row) ?? 0,
+      dataChange: typeof change === "boolean" ? change : true,
+    };
+    const s = stats(row, 0);
+    if (s != null) add.stats = s as string;
+    const t = tags(row, 0);
+    if (t != null) add.tags = t as Record<string, string | null>;
+    const dv = deletionVector(row, 0);
+    if (dv != null) add.deletionVector = normalizeRecord(dv, false) as DeletionVectorDescriptor;
+    const base = baseRowId(row, 0);
+    if (base != null) add.baseRowId = Number(base);
+    const version = defaultRowCommitVersion(row, 0);
+    if (version != null) add.defaultRowCommitVersion = Number(version);
+    const provider = clusteringProvider(row, 0);
+    if (provider != null) add.clusteringProvider = provider as string;
+    return { add };
   };
-  if (row.stats != null) add.stats = row.stats as string;
-  if (row.tags != null) add.tags = row.tags as Record<string, string | null>;
-  if (row.deletionVector != null) {
-    add.deletionVector = normalizeRecord(row.deletionVector, false) as DeletionVectorDescriptor;
-  }
-  if (row.baseRowId != null) add.baseRowId = Number(row.baseRowId);
-  if (row.defaultRowCommitVersion != null) {
-    add.defaultRowCommitVersion = Number(row.defaultRowCommitVersion);
-  }
-  if (row.clusteringProvider != null) add.clusteringProvider = row.clusteringProvider as string;
-  return { add };
 }
 
 /** Fields of actions that are maps: their null values mean something. */

@@ -101,22 +101,12 @@ export function decodeChunk(
   target: ChunkTarget,
 ): ChunkOutcome {
   const state: State = { plan, codec, target, row: 0, dictionary: undefined };
-  const reader = {
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    offset: 0,
-  };
+  const pages = pageReader(bytes);
   while (state.row < target.rows) {
-    if (reader.offset >= bytes.length) {
-      throw new RangeError(`The column chunk ends after ${state.row} of ${target.rows} rows`);
-    }
-    const header = parquetHeader(reader);
-    const start = reader.offset;
-    const size = header.compressed_page_size;
-    if (!(size >= 0 && start + size <= bytes.length)) {
-      throw new RangeError(`A page of ${size} bytes at byte ${start} runs past the column chunk`);
-    }
-    const body = bytes.subarray(start, start + size);
-    reader.offset = start + size;
+    const { header, body } = nextPage(
+      pages,
+      () => `The column chunk ends after ${state.row} of ${target.rows} rows`,
+    );
     let reason: string | undefined;
     switch (header.type) {
       case "DICTIONARY_PAGE":
@@ -134,6 +124,38 @@ export function decodeChunk(
     if (reason !== undefined) return { decoded: false, reason };
   }
   return { decoded: true };
+}
+
+/** A cursor over the pages of one column chunk. */
+interface PageReader {
+  bytes: Uint8Array;
+  view: DataView;
+  offset: number;
+}
+
+function pageReader(bytes: Uint8Array): PageReader {
+  return { bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), offset: 0 };
+}
+
+/**
+ * The next page of a chunk: its header and its (still compressed) body.
+ * Throws `ended()` when the chunk has no bytes left, and a `RangeError` when
+ * a page runs past the chunk.
+ */
+function nextPage(
+  pages: PageReader,
+  ended: () => string,
+): { header: PageHeader; body: Uint8Array } {
+  const bytes = pages.bytes;
+  if (pages.offset >= bytes.length) throw new RangeError(ended());
+  const header = parquetHeader(pages);
+  const start = pages.offset;
+  const size = header.compressed_page_size;
+  if (!(size >= 0 && start + size <= bytes.length)) {
+    throw new RangeError(`A page of ${size} bytes at byte ${start} runs past the column chunk`);
+  }
+  pages.offset = start + size;
+  return { header, body: bytes.subarray(start, start + size) };
 }
 
 function dictionaryPage(
@@ -454,7 +476,7 @@ export interface LeafTarget {
   def: Uint8Array;
   /** Repetition levels, one per entry (empty when `maxRepetition` is 0). */
   rep: Uint8Array;
-  /** The non-null values, densely; sized for every entry. */
+  /** The non-null values, densely; replaced by a larger array when the pages hold more. */
   values: ColumnValues;
   /** Entries decoded so far. */
   entries: number;
@@ -475,28 +497,13 @@ export function decodeLeafChunk(
   target: LeafTarget,
 ): void {
   const state: PageState = { plan, codec, dictionary: undefined, target };
-  const reader = {
-    view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength),
-    offset: 0,
-  };
+  const pages = pageReader(bytes);
   const end = target.entries + numValues;
-  if (end > target.values.length) {
-    throw new RangeError(`The column chunk holds more values than its column chunk metadata says`);
-  }
   while (target.entries < end) {
-    if (reader.offset >= bytes.length) {
-      throw new RangeError(
-        `The column chunk ends after ${target.entries} of ${end} values`,
-      );
-    }
-    const header = parquetHeader(reader);
-    const start = reader.offset;
-    const size = header.compressed_page_size;
-    if (!(size >= 0 && start + size <= bytes.length)) {
-      throw new RangeError(`A page of ${size} bytes at byte ${start} runs past the column chunk`);
-    }
-    const body = bytes.subarray(start, start + size);
-    reader.offset = start + size;
+    const { header, body } = nextPage(
+      pages,
+      () => `The column chunk ends after ${target.entries} of ${end} values`,
+    );
     let reason: string | undefined;
     switch (header.type) {
       case "DICTIONARY_PAGE":
@@ -656,12 +663,28 @@ function leafValues(
 ): string | undefined {
   const present = countDefined(target, count);
   if (present) {
+    reserve(state, target, target.count + present);
     const reason = decodeValues(state, encoding, c, present, target.values, target.count);
     if (reason !== undefined) return reason;
   }
   target.entries += count;
   target.count += present;
   return undefined;
+}
+
+/**
+ * Makes room for `needed` dense values in `target.values`: a larger array of
+ * the same kind, at least twice the size, holding the values so far.
+ */
+function reserve(state: PageState, target: LeafTarget, needed: number): void {
+  const values = target.values;
+  if (needed <= values.length) return;
+  const grown = allocateDense(state.plan, values, Math.max(needed, 2 * values.length));
+  if (Array.isArray(grown)) {
+    const from = values as unknown[];
+    for (let i = 0; i < target.count; i++) grown[i] = from[i];
+  } else (grown as Uint8Array).set((values as Uint8Array).subarray(0, target.count));
+  target.values = grown;
 }
 
 /** Decompresses a page body to exactly `size` bytes. */

@@ -44,7 +44,13 @@ import { findColumnTree, readNestedColumn } from "./nested_columns.ts";
 import { describeElement } from "./schema.ts";
 
 export { type ByteSource, bytesSource } from "./byte_source.ts";
-export { readRecords, type RecordOptions } from "./records.ts";
+export {
+  readRecordColumns,
+  readRecords,
+  type RecordColumns,
+  type RecordOptions,
+  type RowReader,
+} from "./records.ts";
 export {
   type ChunkStats,
   openParquet,

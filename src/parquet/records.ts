@@ -35,12 +35,47 @@ interface Leaf {
   rowStart: Int32Array | undefined;
   /** The value at an entry, or null where the entry's definition level is below the maximum. */
   valueAt: (entry: number) => unknown;
+  /** For a 64-bit integer leaf: `valueAt` as a number, without a BigInt. */
+  int64AsNumber?: (entry: number) => number | null;
 }
 
 /** What `readRecords` reads. */
 export interface RecordOptions {
   /** Fields of the wanted top-level structs to leave out (never read), such as `stats_parsed`. */
   skipFields?: string[];
+}
+
+/** The value of a node at a row (top-level rows: the offset is 0). */
+export type RowReader = (row: number, offset: number) => unknown;
+
+/**
+ * Decoded leaves of a file's nested columns, read node by node: a caller
+ * that needs a few fields of each record (a checkpoint's `add.path`,
+ * `add.size`, ...) reads them straight from the leaves without assembling
+ * the records around them.
+ */
+export interface RecordColumns {
+  readonly numRows: number;
+  /**
+   * The reader of the node at `path` (a top-level column, then field names
+   * inside its structs), or undefined if the file has no such node or it was
+   * skipped. Readers are compiled once; call them per row. A reader answers
+   * for rows where every struct above the node is present (check with
+   * `presence`); below a null struct a required map may read as empty.
+   */
+  reader(path: readonly string[]): RowReader | undefined;
+  /**
+   * Whether the node at `path` (no list or map above it) is non-null at a
+   * row, or undefined if there is no such node.
+   */
+  presence(path: readonly string[]): ((row: number) => boolean) | undefined;
+  /**
+   * The value of a 64-bit integer leaf at `path` (no list or map above it)
+   * as a number (rounded beyond 2^53, as `Number(bigint)`), null where the
+   * leaf is null, without a BigInt per value; undefined if there is no such
+   * leaf or it is not a 64-bit integer.
+   */
+  int64AsNumber(path: readonly string[]): ((row: number) => number | null) | undefined;
 }
 
 /**
@@ -57,6 +92,27 @@ export async function readRecords(
   columns?: string[],
   options: RecordOptions = {},
 ): Promise<Record<string, unknown>[]> {
+  const names = columns ?? file.schema.children.map((c) => c.element.name);
+  const decoded = await readRecordColumns(file, names, options);
+  const rows: Record<string, unknown>[] = new Array(file.numRows);
+  for (let r = 0; r < rows.length; r++) rows[r] = {};
+  for (const name of names) {
+    const read = decoded.reader([name])!;
+    for (let r = 0; r < rows.length; r++) rows[r]![name] = read(r, 0);
+  }
+  return rows;
+}
+
+/**
+ * Decodes the leaves of the named top-level columns (all when omitted), for
+ * reading node by node (`RecordColumns`). Leaves that `skipFields` names are
+ * never read.
+ */
+export async function readRecordColumns(
+  file: ParquetFile,
+  columns?: string[],
+  options: RecordOptions = {},
+): Promise<RecordColumns> {
   const names = columns ?? file.schema.children.map((c) => c.element.name);
   const skip = new Set(options.skipFields ?? []);
   // Fields of the top-level structs that the caller does not want are left
@@ -77,16 +133,42 @@ export async function readRecords(
       leaves.set(path.at(-1)!, await readLeaf(file, path));
     }
   }
-  const rows: Record<string, unknown>[] = new Array(file.numRows);
-  for (let r = 0; r < rows.length; r++) rows[r] = {};
-  trees.forEach((tree, t) => {
-    const name = names[t]!;
-    const defLevels = new Map<SchemaTree, number>();
-    computeDefLevels(tree, 0, defLevels);
-    const read = compile(tree, leaves, defLevels);
-    for (let r = 0; r < rows.length; r++) rows[r]![name] = read(r, 0);
-  });
-  return rows;
+  const defLevels = new Map<SchemaTree, number>();
+  for (const tree of trees) computeDefLevels(tree, 0, defLevels);
+  const find = (path: readonly string[]): SchemaTree | undefined => {
+    let node = trees[names.indexOf(path[0]!)];
+    for (let i = 1; node && i < path.length; i++) {
+      node = node.children.find((c) => c.element.name === path[i]);
+    }
+    return node;
+  };
+  /** A node with no repeated node above or at it: its entries are its rows. */
+  const flat = (path: readonly string[]): SchemaTree | undefined => {
+    const node = find(path);
+    if (!node) return undefined;
+    const leaf = leaves.get(firstLeaf(node))!;
+    return leaf.maxRep === 0 ? node : undefined;
+  };
+  return {
+    numRows: file.numRows,
+    reader(path) {
+      const node = find(path);
+      return node && compile(node, leaves, defLevels);
+    },
+    presence(path) {
+      const node = flat(path);
+      if (!node) return undefined;
+      const { def } = leaves.get(firstLeaf(node))!;
+      // A required node has its parent's level: present wherever the parent is.
+      const level = defLevels.get(node)!;
+      return level === 0 ? () => true : (row) => def[row]! >= level;
+    },
+    int64AsNumber(path) {
+      const node = flat(path);
+      const leaf = node && !node.children.length ? leaves.get(node) : undefined;
+      return leaf?.int64AsNumber;
+    },
+  };
 }
 
 function checkShape(file: ParquetFile, tree: SchemaTree, path: string[], repeated: number): void {
@@ -257,14 +339,22 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
     }
     return meta;
   });
-  // Sized once from the footer: levels fit a byte each.
+  // Levels are sized once from the footer (they fit a byte each); values
+  // from the footer's null counts where every chunk has one (a column of a
+  // checkpoint that is null in every row then costs nothing), growing if the
+  // pages hold more.
   const entries = chunks.reduce((n, meta) => n + Number(meta.num_values), 0);
+  const nulls = chunks.reduce(
+    (n, meta) => n + Number(meta.statistics?.null_count ?? Number.NaN),
+    0,
+  );
+  const expected = nulls >= 0 && nulls <= entries ? entries - nulls : entries;
   const target: LeafTarget = {
     maxDefinition: maxDef,
     maxRepetition: maxRep,
     def: new Uint8Array(maxDef ? entries : 0),
     rep: new Uint8Array(maxRep ? entries : 0),
-    values: allocateValues(field.type, entries),
+    values: allocateValues(field.type, expected),
     entries: 0,
     count: 0,
   };
@@ -312,21 +402,53 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
       `Cannot read column ${dotted} of ${file.name}: it holds ${entries} values, the file ${file.numRows} rows`,
     );
   }
-  const get: (k: number) => unknown = plan.shape === "u8"
-    ? (k) => (values as Uint8Array)[k] === 1
-    : (k) => (values as ArrayLike<unknown>)[k];
-  let valueAt: (entry: number) => unknown;
-  if (maxDef === 0) valueAt = get;
-  else if (target.count === entries) {
-    valueAt = (e) => def[e] === maxDef ? get(e) : null;
-  } else {
-    const valueIndex = new Int32Array(entries);
-    let v = 0;
-    for (let e = 0; e < entries; e++) {
-      valueIndex[e] = v;
-      if (def[e] === maxDef) v++;
-    }
-    valueAt = (e) => def[e] === maxDef ? get(valueIndex[e]!) : null;
+  const at = valueIndexOf(def, maxDef, entries, target.count);
+  const leaf: Leaf = { maxDef, maxRep, def, rowStart, valueAt: () => null };
+  if (at === undefined) {
+    if (values instanceof BigInt64Array) leaf.int64AsNumber = () => null;
+    return leaf;
   }
-  return { maxDef, maxRep, def, rowStart, valueAt };
+  if (plan.shape === "u8") {
+    const bools = values as Uint8Array;
+    leaf.valueAt = (e) => {
+      const k = at(e);
+      return k < 0 ? null : bools[k] === 1;
+    };
+  } else {
+    const list = values as ArrayLike<unknown>;
+    leaf.valueAt = (e) => {
+      const k = at(e);
+      return k < 0 ? null : list[k];
+    };
+  }
+  if (values instanceof BigInt64Array) {
+    const words = new Int32Array(values.buffer, values.byteOffset, 2 * values.length);
+    leaf.int64AsNumber = (e) => {
+      const k = at(e);
+      return k < 0 ? null : (words[2 * k]! >>> 0) + words[2 * k + 1]! * 4294967296;
+    };
+  }
+  return leaf;
+}
+
+/**
+ * Where the value of each entry lies among the dense values (negative for a
+ * null entry), or undefined when every entry is null.
+ */
+function valueIndexOf(
+  def: Uint8Array,
+  maxDef: number,
+  entries: number,
+  count: number,
+): ((entry: number) => number) | undefined {
+  if (count === 0 && entries > 0) return undefined;
+  if (maxDef === 0) return (e) => e;
+  if (count === entries) return (e) => def[e] === maxDef ? e : -1;
+  const valueIndex = new Int32Array(entries);
+  let v = 0;
+  for (let e = 0; e < entries; e++) {
+    if (def[e] === maxDef) valueIndex[e] = v++;
+    else valueIndex[e] = -1;
+  }
+  return (e) => valueIndex[e]!;
 }
