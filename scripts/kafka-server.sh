@@ -6,6 +6,8 @@
 #   eval "$(scripts/kafka-server.sh start)"   start a fresh broker; prints export lines
 #   scripts/kafka-server.sh stop [dir]         stop the broker that this shell's `start` started
 #   scripts/kafka-server.sh restart [dir]      stop it and start it again: same port, same data
+#   scripts/kafka-server.sh halt [dir]         stop it but keep its port and data, for `restart`
+#                                              (tests of clients whose broker is down a while)
 #   scripts/kafka-server.sh status [dir]       say whether it runs
 #   scripts/kafka-server.sh fetch              only make sure the jars are cached
 #
@@ -291,12 +293,16 @@ restart)
   dir=$(chosen_broker "${2:-}")
   restart "$dir"
   ;;
+halt)
+  dir=$(chosen_dir "${2:-}")
+  kill_server "$dir" || say "the broker of $dir was not running"
+  ;;
 status)
   dir=$(chosen_broker "${2:-}")
   print_status "$dir" Kafka || exit 1
   ;;
 *)
-  echo "usage: scripts/kafka-server.sh start|stop [dir]|restart [dir]|status [dir]|fetch" >&2
+  echo "usage: scripts/kafka-server.sh start|stop [dir]|restart [dir]|halt [dir]|status [dir]|fetch" >&2
   exit 2
   ;;
 esac

@@ -27,6 +27,8 @@ import { formatFields, printJson, write } from "./output.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
 
 const DEFAULTS = PROFILES.production;
+/** How long a run with --until-idle waits for an unreachable broker by default. */
+const DEFAULT_BROKER_TIMEOUT_MS = 5 * 60_000;
 
 export const INGEST_HELP =
   `Usage: neuralake ingest <table> --brokers <host:port,...> --topic <name> --group <id> [options]
@@ -50,6 +52,13 @@ that does not exist is created with the neural schema.
 It runs until stopped (SIGINT or SIGTERM commit what is buffered, then leave
 the group), --duration, or --until-idle.
 
+While Kafka cannot be reached, ingest keeps retrying and says so on stderr
+(at most every 5 s); such a wait is never taken for idleness. If the broker
+stays unreachable for --broker-timeout, ingest commits what it had read,
+then exits 1 with an error saying so: exit 0 after --until-idle means every
+partition was read to its end, and anything else means it was not. A broker
+that cannot be reached at start is an error (exit 1) at once.
+
 Options:
   --brokers <list>        Kafka bootstrap brokers, host:port[,host:port...]
                           (default: $NEURALAKE_KAFKA_BROKERS)
@@ -60,7 +69,11 @@ Options:
                           (default ${DEFAULTS.batchIntervalMs}ms)
   --dead-letter <table>   Where bad messages go (created if absent)
   --until-idle <d>        Exit 0 once every assigned partition has had no
-                          message for this long (for nightly scripts)
+                          message for this long, fetched from a broker that
+                          answered all along (for nightly scripts)
+  --broker-timeout <d>    Exit 1 once Kafka has been unreachable this long
+                          (default 5m with --until-idle; without it, wait
+                          however long the broker is down)
   --duration <d>          Stop after this long (default: run until stopped)
   --id <id>               This process's id in events and metrics
                           (default ingest-<hostname>-<pid>)
@@ -81,6 +94,7 @@ const FLAGS = {
   "batch-interval": { type: "string" },
   "dead-letter": { type: "string" },
   "until-idle": { type: "string" },
+  "broker-timeout": { type: "string" },
   duration: { type: "string" },
   id: { type: "string" },
   "metrics-addr": { type: "string" },
@@ -96,6 +110,8 @@ export interface IngestArgs {
   batchIntervalMs: number;
   deadLetter: string | undefined;
   untilIdleMs: number | undefined;
+  /** Give up once Kafka has been unreachable this long; undefined: wait. */
+  brokerTimeoutMs: number | undefined;
   durationMs: number;
   id: string;
   metricsAddr: string | undefined;
@@ -130,6 +146,7 @@ export function parseIngestArgs(
   const batchRows = intFlag(args, "batch-rows", command) ?? DEFAULTS.batchRows;
   if (batchRows < 1) throw new UsageError("--batch-rows must be at least 1", command);
   const id = stringFlag(args, "id") ?? `ingest-${Deno.hostname()}-${Deno.pid}`;
+  const untilIdleMs = durationFlag(args, "until-idle", command, { positive: true });
   return {
     table: table!,
     brokers,
@@ -139,7 +156,9 @@ export function parseIngestArgs(
     batchIntervalMs: durationFlag(args, "batch-interval", command, { positive: true }) ??
       DEFAULTS.batchIntervalMs,
     deadLetter: stringFlag(args, "dead-letter"),
-    untilIdleMs: durationFlag(args, "until-idle", command, { positive: true }),
+    untilIdleMs,
+    brokerTimeoutMs: durationFlag(args, "broker-timeout", command, { positive: true }) ??
+      (untilIdleMs === undefined ? undefined : DEFAULT_BROKER_TIMEOUT_MS),
     durationMs: durationFlag(args, "duration", command) ?? 0,
     id,
     metricsAddr: metricsAddrFlag(args, command),
@@ -147,7 +166,10 @@ export function parseIngestArgs(
   };
 }
 
-/** Runs `ingest`; 0 once stopped or idle, 1 (by the thrown error) on a bad message. */
+/**
+ * Runs `ingest`; 0 once stopped or idle, 1 (by the thrown error) on a bad
+ * message or a broker unreachable past --broker-timeout.
+ */
 export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
   const logger = log("ingest");
   const started = Date.now();
@@ -171,7 +193,8 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
       topic: parsed.topic,
       group: parsed.group,
       maxWaitMs: Math.min(500, parsed.batchIntervalMs),
-      onError: (error) => logger.warning("{error}; waiting for Kafka", { error: error.message }),
+      // The role reports outages, at most every few seconds (kafka_outage.ts).
+      onError: (error) => logger.debug("{error}; waiting for Kafka", { error: error.message }),
     });
     summary = await runIngest(consumer, {
       table,
@@ -181,6 +204,7 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
       batchRows: parsed.batchRows,
       batchIntervalMs: parsed.batchIntervalMs,
       untilIdleMs: parsed.untilIdleMs,
+      brokerTimeoutMs: parsed.brokerTimeoutMs,
       signal: stop.signal,
       id: parsed.id,
       onEvent: (event) => monitor.observe(stampEvent(started, Date.now(), event)),

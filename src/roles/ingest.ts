@@ -22,6 +22,9 @@
  *   topic, partition and offset, with nothing of its batch committed.
  * - On stop (a signal, `--duration`, `--until-idle`) what is buffered is
  *   committed before the consumer leaves the group.
+ * - A poll that could not reach Kafka is not idleness (kafka_outage.ts):
+ *   ingest waits for the broker, and with a broker timeout it gives up
+ *   once the outage lasts that long, committing what it buffered first.
  */
 
 import { appendBatch, type AppendTarget, appendTarget } from "../ops/append.ts";
@@ -49,6 +52,8 @@ import {
 } from "../sources/dead_letter.ts";
 import { alreadyCommitted, isStale, partitionAppId, resumeOffset } from "./kafka_offsets.ts";
 import type { EventFields } from "./messages.ts";
+import { type OutageReport, OutageWatch } from "./kafka_outage.ts";
+import type { BrokerOutage } from "../sources/kafka.ts";
 
 /** One Kafka message, as the role needs it. */
 export interface IngestMessage {
@@ -86,6 +91,8 @@ export interface IngestConsumer {
   commitOffsets(offsets: ReadonlyMap<number, bigint>): Promise<void>;
   /** Leaves the group and closes the connections. */
   close(): Promise<void>;
+  /** Whether the last poll failed to reach the broker (and since when); undefined if it did not. */
+  outage(): BrokerOutage | undefined;
 }
 
 /** Options of `runIngest`. */
@@ -99,8 +106,16 @@ export interface IngestOptions {
   batchRows: number;
   /** The longest a batch stays open, in ms. */
   batchIntervalMs: number;
-  /** Stop once every assigned partition has had no message for this long (ms). */
+  /**
+   * Stop once every assigned partition has had no message for this long
+   * (ms), fetched from a broker that answered all along.
+   */
   untilIdleMs?: number | undefined;
+  /**
+   * Stop with a `BrokerUnreachableError` once Kafka has been unreachable
+   * this long (ms); undefined: wait however long it is down.
+   */
+  brokerTimeoutMs?: number | undefined;
   /** Aborted to stop gracefully: what is buffered is committed first. */
   signal: AbortSignal;
   /** This process's id in events. */
@@ -198,6 +213,11 @@ export async function runIngest(
   let offsetCommits: Promise<void> = Promise.resolve();
   const emit = (event: Omit<EventFields, "role" | "role_id">) =>
     options.onEvent?.({ role: "ingest", role_id: options.id, ...event });
+  const broker = new OutageWatch({
+    timeoutMs: options.brokerTimeoutMs,
+    report: (r) => reportOutage(logger, r),
+  });
+  let unreachable: Error | undefined;
   const stopped = new Promise<undefined>((resolve) => {
     if (options.signal.aborted) resolve(undefined);
     options.signal.addEventListener("abort", () => resolve(undefined), { once: true });
@@ -404,6 +424,8 @@ export async function runIngest(
       polling.catch(() => {});
       const messages = await Promise.race([polling, stopped]);
       if (messages === undefined) continue;
+      unreachable = broker.observe(consumer.outage(), Date.now());
+      if (unreachable) break;
       const polled = seeks;
       for (const m of messages) {
         // A partition sought since this poll gets these offsets again from the consumer.
@@ -413,6 +435,7 @@ export async function runIngest(
     }
     for (const p of parts.values()) await flush(p);
     await offsetCommits;
+    if (unreachable) throw unreachable;
   } finally {
     await consumer.close().catch((error) =>
       logger.warning("Could not leave the consumer group cleanly: {error}", {
@@ -424,12 +447,32 @@ export async function runIngest(
 
   function idle(now: number): boolean {
     const limit = options.untilIdleMs!;
+    if (broker.quietFor(now) < limit) return false;
     if (parts.size === 0) return now - assignedAt >= limit;
     for (const p of parts.values()) {
       if (now - p.lastMessageAt < limit || p.window !== undefined) return false;
     }
     return true;
   }
+}
+
+function reportOutage(logger: ReturnType<typeof log>, r: OutageReport): void {
+  if (r.kind === "back") {
+    logger.info("Kafka answers again after {seconds} s unreachable", {
+      seconds: Math.round(r.downMs / 1000),
+    });
+    return;
+  }
+  logger.warning(
+    "Kafka unreachable for {seconds} s, retrying ({limit}): {error}",
+    {
+      seconds: Math.round(r.downMs / 1000),
+      limit: r.timeoutMs === undefined
+        ? "no --broker-timeout: waiting however long"
+        : `giving up at --broker-timeout ${Math.round(r.timeoutMs / 1000)} s`,
+      error: r.error,
+    },
+  );
 }
 
 function describe(group: string, lastOffset: number) {

@@ -120,6 +120,7 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
       );
     },
     close: () => consumer.close(),
+    outage: () => consumer.outage(),
   };
 }
 

@@ -26,7 +26,9 @@
  *   problem through `onError` and returns no messages until the broker
  *   answers again; the group is rejoined if the session was lost. Only
  *   errors that cannot pass by themselves (a wrong argument, a closed
- *   consumer) reject.
+ *   consumer) reject. `outage()` tells such an empty poll from one that
+ *   reached the broker and found nothing: "no messages" is never taken for
+ *   "the partitions are idle" while the broker cannot be reached.
  */
 
 import {
@@ -375,6 +377,14 @@ export interface AssignmentChange {
   revoked: TopicPartition[];
 }
 
+/** A broker that could not be reached: since when, and the latest error. */
+export interface BrokerOutage {
+  /** The epoch time (ms) of the first failed poll in a row. */
+  since: number;
+  /** The latest failure, for people. */
+  error: string;
+}
+
 /** Options of a `KafkaGroupConsumer`. */
 export interface KafkaGroupConsumerOptions extends KafkaClientOptions {
   /** The consumer group. */
@@ -438,6 +448,7 @@ export class KafkaGroupConsumer {
   #pending: { generation: number; assigned: TopicPartition[] } | undefined;
   #needsRejoin = false;
   #failures = 0;
+  #outage: BrokerOutage | undefined;
   #closed = false;
   #seekEpoch = 0;
 
@@ -546,23 +557,25 @@ export class KafkaGroupConsumer {
         await this.#applyAssignment(this.#pending);
       }
       if (this.#owned.length === 0) {
+        // The group answered (a join, or heartbeats that raise no error).
+        this.#outage = undefined;
         await sleep(this.#options.maxWaitMs ?? 500, signal).catch(() => {});
         return [];
       }
       const out = await this.#fetch();
       this.#failures = 0;
+      this.#outage = undefined;
       return out;
     } catch (error) {
       if (this.#closed || isUsageError(error) || error instanceof KafkaOffsetOutOfRangeError) {
         throw error;
       }
+      const described = describeKafkaError(error);
+      this.#outage = { since: this.#outage?.since ?? Date.now(), error: described };
       this.#options.onError?.(
-        new Error(
-          `Kafka consumer of group ${this.#options.groupId}: ${describeKafkaError(error)}`,
-          {
-            cause: error,
-          },
-        ),
+        new Error(`Kafka consumer of group ${this.#options.groupId}: ${described}`, {
+          cause: error,
+        }),
       );
       // The session may be gone with the broker: rejoin once it answers.
       if (!this.#consumer.isActive()) this.#needsRejoin = true;
@@ -570,6 +583,15 @@ export class KafkaGroupConsumer {
         .catch(() => {});
       return [];
     }
+  }
+
+  /**
+   * Whether the last `poll` failed to reach the broker (and since when), or
+   * undefined once a poll got an answer: an empty poll during an outage is
+   * not an idle topic.
+   */
+  outage(): BrokerOutage | undefined {
+    return this.#outage && { ...this.#outage };
   }
 
   /**

@@ -31,6 +31,8 @@ export class FakeConsumer implements IngestConsumer {
   /** Called before each delivery of messages, with the positions (tests inject races here). */
   beforeDelivery: ((positions: Map<number, bigint>) => Promise<void> | void) | undefined;
   closed = false;
+  /** While set, polls fail to reach the "broker": they return nothing, and `outage()` says so. */
+  down: { since: number; error: string } | undefined;
   /** Where each assignment started its partitions. */
   starts: Map<number, bigint | undefined>[] = [];
   /** Every seek, as [partition, offset]. */
@@ -57,6 +59,10 @@ export class FakeConsumer implements IngestConsumer {
       this.starts.push(new Map(starts));
       this.#positions.clear();
       for (const p of partitions) this.#positions.set(p, starts.get(p) ?? 0n);
+    }
+    if (this.down) {
+      await sleep(5);
+      return [];
     }
     await this.beforeDelivery?.(this.#positions);
     const messages: IngestMessage[] = [];
@@ -86,6 +92,10 @@ export class FakeConsumer implements IngestConsumer {
   commitOffsets(offsets: ReadonlyMap<number, bigint>): Promise<void> {
     for (const [p, o] of offsets) this.committed.set(p, o);
     return Promise.resolve();
+  }
+
+  outage(): { since: number; error: string } | undefined {
+    return this.down && { ...this.down };
   }
 
   close(): Promise<void> {

@@ -40,22 +40,39 @@ export function uniqueTopic(label: string): string {
  * survive a broker restart. Resolves once the broker answers again.
  */
 export async function restartKafkaBroker(): Promise<void> {
+  await serverScript("restart");
+}
+
+/** Runs `scripts/kafka-server.sh <command>` on the test broker. */
+async function serverScript(command: "restart" | "halt"): Promise<void> {
   const server = Deno.env.get("NEURALAKE_KAFKA_SERVER");
   if (!server) {
     throw new Error(
-      "Restarting the Kafka test broker needs NEURALAKE_KAFKA_SERVER, which " +
-        "`scripts/kafka-server.sh start` exports: run the tests with `deno task test`",
+      `Running \`kafka-server.sh ${command}\` on the Kafka test broker needs ` +
+        "NEURALAKE_KAFKA_SERVER, which `scripts/kafka-server.sh start` exports: run the tests " +
+        "with `deno task test`",
     );
   }
   const script = new URL("../../scripts/kafka-server.sh", import.meta.url).pathname;
   const out = await new Deno.Command("sh", {
-    args: [script, "restart", server],
+    args: [script, command, server],
     stdout: "null",
     stderr: "piped",
   }).output();
   if (!out.success) {
     throw new Error(
-      `Restarting the Kafka test broker failed: ${new TextDecoder().decode(out.stderr)}`,
+      `\`kafka-server.sh ${command}\` of the Kafka test broker failed: ${
+        new TextDecoder().decode(out.stderr)
+      }`,
     );
   }
+}
+
+/**
+ * Stops the test broker but keeps its port and data
+ * (`scripts/kafka-server.sh halt`): clients find nothing listening until
+ * `restartKafkaBroker` starts it again.
+ */
+export async function haltKafkaBroker(): Promise<void> {
+  await serverScript("halt");
 }

@@ -62,3 +62,17 @@ Deno.test("ingest refuses missing or malformed settings with a usage error namin
     assert(error instanceof UsageError, `${argv.join(" ")}: ${error}`);
   }
 });
+
+Deno.test("ingest waits 5 minutes for an unreachable broker with --until-idle, forever without, or --broker-timeout", () => {
+  const k = [...base, "--brokers", "k:1"];
+  assertEquals(parseIngestArgs(k, env({})).brokerTimeoutMs, undefined);
+  assertEquals(parseIngestArgs([...k, "--until-idle", "3s"], env({})).brokerTimeoutMs, 300_000);
+  assertEquals(
+    parseIngestArgs([...k, "--until-idle", "3s", "--broker-timeout", "20s"], env({}))
+      .brokerTimeoutMs,
+    20_000,
+  );
+  assertEquals(parseIngestArgs([...k, "--broker-timeout", "1m"], env({})).brokerTimeoutMs, 60_000);
+  const error = assertThrows(() => parseIngestArgs([...k, "--broker-timeout", "0s"], env({})));
+  assert(error instanceof UsageError && error.message.includes("--broker-timeout"), String(error));
+});

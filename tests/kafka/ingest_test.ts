@@ -15,7 +15,13 @@ import { sleep } from "../../src/util/backoff.ts";
 import { Admin } from "@platformatic/kafka";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
-import { KAFKA_IGNORE, kafkaBrokers, restartKafkaBroker, uniqueTopic } from "../_helpers/kafka.ts";
+import {
+  haltKafkaBroker,
+  KAFKA_IGNORE,
+  kafkaBrokers,
+  restartKafkaBroker,
+  uniqueTopic,
+} from "../_helpers/kafka.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const FIELDS: Field[] = [
@@ -350,6 +356,72 @@ Deno.test({
         ingest.child.kill("SIGKILL");
       } catch { /* exited */ }
       await ingest.child.status;
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "--until-idle is not fooled by a broker that is down: it waits and finishes, or exits 1 past --broker-timeout",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const [patientTopic, hastyTopic] = [uniqueTopic("ingest-down"), uniqueTopic("ingest-gone")];
+    for (const topic of [patientTopic, hastyTopic]) {
+      await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
+    }
+    const [patientTable, hastyTable] = [await newTable("down"), await newTable("gone")];
+    await produce(patientTopic, 0, 200);
+    await produce(hastyTopic, 0, 200);
+    // Idle for longer than a send takes once the broker is back (the broker's restart is slower).
+    const patient = new Ingest(patientTable, patientTopic, uniqueTopic("group"), [
+      "--until-idle",
+      "10s",
+    ]);
+    const hasty = new Ingest(hastyTable, hastyTopic, uniqueTopic("group"), [
+      "--until-idle",
+      "3s",
+      "--broker-timeout",
+      "8s",
+    ]);
+    let halted = false;
+    try {
+      await waitForIds(patientTable, 200, [patient]);
+      await waitForIds(hastyTable, 200, [hasty]);
+      await haltKafkaBroker();
+      halted = true;
+      const haltedAt = Date.now();
+      // Down for good as far as it knows: it gives up with an error, not a clean idle exit.
+      const gaveUp = await hasty.finished();
+      assertEquals(gaveUp.code, 1, hasty.logText());
+      assert(hasty.logText().includes("Kafka has been unreachable for"), hasty.logText());
+      assertEquals(await idsByDeltaRs(hastyTable), range(200));
+      assert(Date.now() - haltedAt >= 8000, `gave up after ${Date.now() - haltedAt} ms`);
+      // Without --broker-timeout it waits, past its idle time, for as long as the broker is down.
+      await sleep(haltedAt + 14_000 - Date.now());
+      assertEquals(await Promise.race([patient.child.status, sleep(0)]), undefined);
+      await restartKafkaBroker();
+      halted = false;
+      const downSeconds = (Date.now() - haltedAt) / 1000;
+      await produce(patientTopic, 200, 400);
+      const { code, summary } = await patient.finished();
+      assertEquals(code, 0, patient.logText());
+      assertEquals(summary?.stopped, "idle");
+      assertEquals(await idsByDeltaRs(patientTable), range(400));
+      // It said so while it waited, though not at every retry.
+      const warnings = patient.logText().split("\n").filter((l) =>
+        l.includes("Kafka unreachable for")
+      ).length;
+      assert(warnings >= 1 && warnings <= downSeconds / 5 + 2, `${warnings} warnings`);
+    } finally {
+      if (halted) await restartKafkaBroker();
+      for (const p of [patient, hasty]) {
+        try {
+          p.child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await p.child.status;
+      }
     }
   },
 });

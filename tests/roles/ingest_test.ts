@@ -11,6 +11,7 @@ import {
 import { interceptStore } from "../../src/storage/intercept.ts";
 import type { Field } from "../../src/columnar/batch.ts";
 import { BadMessageError, type IngestOptions, runIngest } from "../../src/roles/ingest.ts";
+import { BrokerUnreachableError } from "../../src/roles/kafka_outage.ts";
 import type { EventFields } from "../../src/roles/messages.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { batchOf } from "../_helpers/batches.ts";
@@ -203,4 +204,50 @@ Deno.test("ingest labels its metrics events with role ingest and its own id", as
   const committed = events.filter((e) => e.event === "batch_committed");
   assertEquals(committed.reduce((n, e) => n + (e.rows ?? 0), 0), 6);
   assertEquals([...new Set(events.map((e) => `${e.role}/${e.role_id}`))], ["ingest/ingest-rig-3"]);
+});
+
+Deno.test("--until-idle does not take polls that cannot reach Kafka for idleness", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(1);
+  fill(topic, 0, 3);
+  const consumer = new FakeConsumer(topic, [0]);
+  let polls = 0;
+  consumer.beforeDelivery = () => {
+    // After the first messages, the broker goes away for 10 idle limits, then comes back.
+    if (++polls === 2) {
+      consumer.down = { since: Date.now(), error: "Connection refused" };
+      setTimeout(() => {
+        fill(topic, 0, 2);
+        consumer.down = undefined;
+      }, 600);
+    }
+  };
+  const summary = await runIngest(consumer, options(table, { untilIdleMs: 60 }));
+  assertEquals(summary.stopped, "idle");
+  assertEquals(await ids(table), [0, 1, 2, 3, 4]);
+});
+
+Deno.test("a broker unreachable past the broker timeout stops ingest with an error, after committing what it read", async () => {
+  const table = await newTable();
+  const topic = new FakeTopic(1);
+  fill(topic, 0, 3);
+  const consumer = new FakeConsumer(topic, [0]);
+  consumer.beforeDelivery = () => {
+    // The rows are read, then the broker goes before their batch is due.
+    consumer.beforeDelivery = () => {
+      consumer.down = { since: Date.now(), error: "Connection refused" };
+    };
+  };
+  const error = await assertRejects(
+    () =>
+      runIngest(
+        consumer,
+        options(table, { untilIdleMs: 60, batchIntervalMs: 10_000, brokerTimeoutMs: 300 }),
+      ),
+    "Kafka has been unreachable for",
+  );
+  assert(error instanceof BrokerUnreachableError, String(error));
+  assert(error.message.includes("Connection refused"), error.message);
+  assertEquals(await ids(table), [0, 1, 2]);
+  assert(consumer.closed, "the consumer left the group");
 });
