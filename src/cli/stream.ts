@@ -14,7 +14,8 @@ import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals } from "./a
 import { formatFields, printJson, write } from "./output.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
 import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs, metricsAddrFlag } from "./stream_config.ts";
-import { PROFILES } from "../roles/config_keys.ts";
+import { PROFILES, type StreamConfig } from "../roles/config_keys.ts";
+import { UsageError } from "./args.ts";
 
 const LOCAL = PROFILES.local;
 
@@ -32,6 +33,17 @@ and metrics.prom (the final /metrics figures, for a textfile collector).
 The exit status is 1 if verification fails, a role crashed or a batch
 failed: such a run is not a clean success, even when no row was lost.
 
+With --source kafka the rows come from a Kafka topic instead of the
+generator: --writers ingest roles join the consumer group --group and
+consume --topic from --brokers into the table, exactly once (each partition's
+progress is the table's txn <group>:<topic>:<partition>; a killed role
+restarts and reads on from there), with compaction and vacuum alongside. The
+table must have the neural schema (as \`neuralake produce\` sends). The run
+stops at --duration, --until-idle or a signal, committing what is buffered;
+its verification reads each partition again from its first offset up to the
+committed one and checks that every message is in the table once, with its
+rows, and nothing beyond.
+
 ${CONFIG_HELP}
 
 ${GLOBAL_HELP}
@@ -39,7 +51,9 @@ ${GLOBAL_HELP}
 Examples:
   neuralake stream
   neuralake stream s3://lab/neural_signals --duration 10m --profile production
-  neuralake stream --isolation process --chaos kill-writers=5`;
+  neuralake stream --isolation process --chaos kill-writers=5
+  neuralake stream ./lab --source kafka --brokers 127.0.0.1:9092 --topic rigs \\
+    --group lab --writers 2 --isolation process --chaos kill-ingest=3 --duration 1m`;
 
 /** Arguments of `stream`. */
 export interface StreamArgs {
@@ -59,6 +73,8 @@ export function parseStreamArgs(argv: string[]): StreamArgs {
 export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
   const metricsAddr = metricsAddrFlag(parsed.args, "stream");
   const config = await configFromArgs(parsed.args, "stream", parsed.table);
+  checkSourceFlags(config);
+  if (config.source === "kafka") await checkKafka(config);
   const monitor = new JobMonitor(
     describeStoreUri(config.table).uri,
     "orchestrator",
@@ -169,5 +185,63 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
     await monitor.close();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+  }
+}
+
+/** Refuses a Kafka source without its flags, and Kafka flags without a Kafka source. */
+export function checkSourceFlags(config: StreamConfig): void {
+  const { brokers, topic, group, untilIdleMs } = config.kafka;
+  if (config.source !== "kafka") {
+    if (untilIdleMs > 0) throw new UsageError("--until-idle needs --source kafka", "stream");
+    return;
+  }
+  if (brokers.length === 0) {
+    throw new UsageError(
+      "--source kafka: missing --brokers host:port (or NEURALAKE_KAFKA_BROKERS)",
+      "stream",
+    );
+  }
+  for (const broker of brokers) {
+    if (!/^[^\s:]+:\d{1,5}$/.test(broker)) {
+      throw new UsageError(`--brokers: "${broker}" is not host:port`, "stream");
+    }
+  }
+  if (!topic) throw new UsageError("--source kafka: missing --topic <name>", "stream");
+  if (!group) throw new UsageError("--source kafka: missing --group <id>", "stream");
+}
+
+/** How long the broker has to answer before the run is refused. */
+const KAFKA_CHECK_MS = 15_000;
+
+/** Refuses to start when the brokers cannot be reached or the topic does not exist. */
+async function checkKafka(config: StreamConfig): Promise<void> {
+  const { brokers, topic } = config.kafka;
+  const where = brokers.join(",");
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let partitions: number;
+  // The Kafka client is loaded only by runs that read Kafka.
+  const { describeKafkaError, partitionCount } = await import("../sources/kafka.ts");
+  try {
+    partitions = await Promise.race([
+      partitionCount({ brokers, clientId: "neuralake-stream" }, topic),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer within ${formatDurationFlag(KAFKA_CHECK_MS)}`)),
+          KAFKA_CHECK_MS,
+        );
+      }),
+    ]);
+  } catch (error) {
+    throw new Error(
+      `Cannot reach Kafka at ${where} (--brokers): ${describeKafkaError(error)}`,
+    );
+  } finally {
+    clearTimeout(timer);
+  }
+  if (partitions === 0) {
+    throw new Error(
+      `Kafka topic ${topic} does not exist at ${where}: create it (neuralake produce does) ` +
+        `or name another --topic`,
+    );
   }
 }

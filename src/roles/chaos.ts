@@ -27,6 +27,7 @@ export const CHAOS_MODES = [
   "kill-writers",
   "kill-compactor",
   "kill-vacuum",
+  "kill-ingest",
   "storage-faults",
   "partition",
   "disk-full",
@@ -53,6 +54,8 @@ export type ChaosAction =
 /** The roles of a run, for choosing targets. */
 export interface ChaosRoles {
   writers: number;
+  /** Ingest roles (a Kafka-sourced stream). @default 0 */
+  ingest?: number;
   compactor: boolean;
   vacuum: boolean;
 }
@@ -68,6 +71,7 @@ const METHODS: Record<RoleKind, readonly KillMethod[]> = {
   writer: ["after-upload", "after-commit", "random"],
   compactor: ["after-upload", "after-commit", "random"],
   vacuum: ["mid-delete", "random"],
+  ingest: ["random", "after-upload", "after-commit"],
 };
 
 /** Plans `kills` writer kills over a run of `durationMs`, between 10% and 80% of it. */
@@ -120,6 +124,20 @@ export function planChaos(
         target: `writer-${k.writer}`,
         method: k.method,
       }));
+    case "kill-ingest": {
+      const roles_ = roles.ingest ?? 0;
+      if (roles_ === 0) return [];
+      const out: ChaosAction[] = [];
+      for (let k = 0; k < settings.kills; k++) {
+        out.push({
+          kind: "kill",
+          atMs: Math.round(durationMs * (0.1 + 0.7 * draw(seed, k * 2))),
+          target: `ingest-${Math.floor(draw(seed, k * 2 + 1) * roles_) % roles_}`,
+          method: METHODS.ingest[k % METHODS.ingest.length]!,
+        });
+      }
+      return out.sort((a, b) => a.atMs - b.atMs);
+    }
     case "kill-compactor":
     case "kill-vacuum": {
       const kind: RoleKind = settings.mode === "kill-compactor" ? "compactor" : "vacuum";

@@ -33,6 +33,12 @@ export function codecOf(name: CodecName): "ZSTD" | "SNAPPY" | "GZIP" | "UNCOMPRE
   return name.toUpperCase() as "ZSTD" | "SNAPPY" | "GZIP" | "UNCOMPRESSED";
 }
 
+/** Where a stream's rows come from: the neural generator, or a Kafka topic. */
+export const SOURCES = ["generator", "kafka"] as const;
+
+/** A stream's source. */
+export type Source = typeof SOURCES[number];
+
 /** Where roles run. */
 export type Isolation = typeof ISOLATIONS[number];
 
@@ -143,8 +149,49 @@ const TABLE = {
     min: 1,
     local: 3,
     flag: { name: "writers" },
-    help: "Writer roles",
+    help: "Writer roles; with --source kafka, ingest roles (one consumer group)",
   }),
+  source: setting<Source>({
+    kind: "enum",
+    values: SOURCES,
+    local: "generator",
+    flag: { name: "source", arg: "<s>" },
+    help: "Where rows come from: generator (neural data made here) or kafka (--writers " +
+      "ingest roles consume --topic with --group, exactly once)",
+  }),
+  kafka: {
+    brokers: setting<string[]>({
+      kind: "list",
+      local: [],
+      flag: { name: "brokers", arg: "<host:port,...>" },
+      helpDefault: false,
+      help: "Kafka bootstrap brokers (--source kafka; default $NEURALAKE_KAFKA_BROKERS)",
+    }),
+    topic: setting({
+      kind: "string",
+      local: "",
+      flag: { name: "topic", arg: "<name>" },
+      helpDefault: false,
+      help: "The Kafka topic to consume (--source kafka)",
+    }),
+    group: setting({
+      kind: "string",
+      local: "",
+      flag: { name: "group", arg: "<id>" },
+      helpDefault: false,
+      help: "The consumer group; each partition's progress is the table's txn " +
+        "<group>:<topic>:<partition> (--source kafka)",
+    }),
+    untilIdleMs: setting({
+      kind: "duration",
+      min: 0,
+      local: 0,
+      flag: { name: "until-idle" },
+      helpDefault: false,
+      help: "Stop once every ingest role's partitions had no message for this long " +
+        "(--source kafka; 0 or unset: never)",
+    }),
+  },
   isolation: setting<Isolation>({
     kind: "enum",
     values: ISOLATIONS,
@@ -313,6 +360,7 @@ const TABLE = {
           "kill-writers": "chaos.kills",
           "kill-compactor": "chaos.kills",
           "kill-vacuum": "chaos.kills",
+          "kill-ingest": "chaos.kills",
           "storage-faults": "chaos.faultRate",
           "partition": "chaos.partitionMs",
           "disk-full": undefined,
@@ -325,6 +373,8 @@ const TABLE = {
         "at random moments, after an upload, after a commit\n" +
         "  kill-compactor[=N]  kill the compactor mid-rewrite, after a commit and at random moments\n" +
         "  kill-vacuum[=N]     kill vacuum mid-delete and at random\n" +
+        "  kill-ingest[=N]     kill ingest roles (--source kafka) at random moments, " +
+        "after an upload, after a commit\n" +
         "  storage-faults[=r]  fail a share r of storage requests (default {chaos.faultRate}): " +
         "5xx, connection reset, a response lost after the write applied, multi-second stalls\n" +
         "  partition[=d]       cut one role off from storage for d (default " +
@@ -337,7 +387,7 @@ const TABLE = {
       kind: "int",
       min: 0,
       local: 3,
-      help: "Kills of the target role (kill-writers, kill-compactor, kill-vacuum)",
+      help: "Kills of the target role (kill-writers, kill-compactor, kill-vacuum, kill-ingest)",
     }),
     faultRate: setting({
       kind: "fraction",

@@ -8,7 +8,7 @@ import type { MetricsEvent } from "../metrics/events.ts";
 import type { StreamConfig } from "./config_keys.ts";
 
 /** The kinds of role. */
-export type RoleKind = "writer" | "compactor" | "vacuum";
+export type RoleKind = "writer" | "compactor" | "vacuum" | "ingest";
 
 /** What a role instance needs to start. */
 export interface RoleSpec {
@@ -53,6 +53,8 @@ export type Report =
   /** A role is dying on purpose at an armed chaos phase (`seq`: the writer's batch, or -1). */
   | { type: "dying"; id: string; phase: ChaosPhase; seq: number }
   | { type: "stopped"; id: string }
+  /** An ingest role's partitions were idle for the run's --until-idle: it waits to be stopped. */
+  | { type: "idle"; id: string }
   /**
    * The role failed. `message` is for people (no stack trace); `debug` holds
    * the stack, logged only at `--log-level debug`.

@@ -69,10 +69,14 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   const run = new Orchestrator(config, dir, startedAt.getTime(), table, options);
   run.tableSeen(initial.version, initial.files.size);
   run.start();
-  logger.info("Streaming into {table} for {duration} with {writers} writers ({isolation})", {
+  const kafka = config.source === "kafka";
+  logger.info("Streaming into {table} for {duration} with {writers} {what} ({isolation})", {
     table: table.uri,
-    duration: formatDuration(config.durationMs),
+    duration: config.durationMs > 0 ? formatDuration(config.durationMs) : "until stopped",
     writers: config.writers,
+    what: kafka
+      ? `ingest roles from Kafka topic ${config.kafka.topic} (group ${config.kafka.group})`
+      : "writers",
     isolation: config.isolation,
   });
 
@@ -80,6 +84,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   await Promise.race([
     config.durationMs > 0 ? sleep(config.durationMs) : forever,
     options.stopSignal ?? forever,
+    run.allIdle,
   ]);
   const writingEndedAt = new Date();
   await run.stop();
@@ -87,7 +92,13 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
 
   await run.reconcileWithTable();
   const verifyStarted = performance.now();
-  const verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
+  // The Kafka client is loaded only by runs that read Kafka.
+  const verification = kafka
+    ? await (await import("./verify_kafka.ts")).verifyKafkaRun(table, {
+      ...config.kafka,
+      runId: dir.name,
+    })
+    : await verifyRun(table, dir.name, run.ledger.acknowledged);
   const verificationMs = performance.now() - verifyStarted;
   const storage = await footprintOf(table);
   run.recorder.close();
@@ -148,6 +159,11 @@ class Orchestrator {
   readonly #partitions = new Map<string, number>();
   /** Chaos phases armed and not yet hit, by role: a restarted role is armed again. */
   readonly #arms = new Map<string, Set<ChaosPhase>>();
+  /** Ingest roles whose current incarnation reported its partitions idle (--until-idle). */
+  readonly #idle = new Set<string>();
+  #resolveIdle!: () => void;
+  /** Resolves once every ingest role is idle (never without ingest roles). */
+  readonly allIdle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
 
   constructor(
     readonly config: StreamConfig,
@@ -184,7 +200,8 @@ class Orchestrator {
       planChaos(
         config.chaos,
         {
-          writers: config.writers,
+          writers: config.source === "kafka" ? 0 : config.writers,
+          ingest: config.source === "kafka" ? config.writers : 0,
           compactor: config.compaction.enabled,
           vacuum: config.vacuum.enabled,
         },
@@ -197,17 +214,22 @@ class Orchestrator {
 
   /** Starts every role, the chaos plan and the progress line. */
   start(): void {
-    for (let w = 0; w < this.config.writers; w++) this.supervisor.add(this.#spec("writer", w));
+    // A Kafka-sourced run's rows come from ingest roles, `writers` of them.
+    const source = this.config.source === "kafka" ? "ingest" : "writer";
+    for (let w = 0; w < this.config.writers; w++) this.supervisor.add(this.#spec(source, w));
     if (this.config.compaction.enabled) this.supervisor.add(this.#spec("compactor", 0));
     if (this.config.vacuum.enabled) this.supervisor.add(this.#spec("vacuum", 0));
     this.scheduler.start();
     this.#progressTimer = setInterval(() => this.options.onProgress?.(this.#progress()), 1000);
   }
 
-  /** Stops the writers (they finish their batch), then maintenance. */
+  /** Stops the writers or ingest roles (they commit what they hold), then maintenance. */
   async stop(): Promise<void> {
     this.scheduler.stop();
-    await this.supervisor.stopGroup(this.supervisor.ids("writer"), this.config.stopTimeoutMs);
+    await this.supervisor.stopGroup(
+      [...this.supervisor.ids("writer"), ...this.supervisor.ids("ingest")],
+      this.config.stopTimeoutMs,
+    );
     this.writersStoppedAt = new Date();
     const maintenance = [...this.supervisor.ids("compactor"), ...this.supervisor.ids("vacuum")];
     await this.supervisor.stopGroup(maintenance, this.config.stopTimeoutMs);
@@ -251,6 +273,7 @@ class Orchestrator {
 
   #startHost(spec: RoleSpec): RoleHost {
     this.#failed.delete(spec.id);
+    this.#idle.delete(spec.id);
     const onReport = (report: Report) => this.#onReport(spec, report);
     const host = this.config.isolation === "process"
       ? startProcessHost(spec, onReport, `${this.dir.path}/roles.log`)
@@ -312,6 +335,13 @@ class Orchestrator {
         logger.error("Role {id} failed: {message}", { id: report.id, message: report.message });
         if (report.debug) {
           logger.debug("Role {id} stack: {stack}", { id: report.id, stack: report.debug });
+        }
+        break;
+      case "idle":
+        this.#idle.add(report.id);
+        if (this.supervisor.ids("ingest").every((id) => this.#idle.has(id))) {
+          logger.info("Every ingest role is idle; stopping");
+          this.#resolveIdle();
         }
         break;
       case "ready":
@@ -405,6 +435,9 @@ function phaseDetail(kind: RoleKind, phase: string, seq: number): string {
   }
   if (kind === "compactor" && phase === "after-commit") return "after-commit of a compaction";
   if (phase === "mid-delete") return "mid-delete: half of a vacuum pass's deletions done";
+  if (kind === "ingest") {
+    return `${phase} of a batch${seq >= 0 ? ` (after offset ${seq} was committed)` : ""}`;
+  }
   return `${phase} of batch ${seq}`;
 }
 

@@ -32,6 +32,9 @@ export function runRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
       return runCompactor(spec, channel);
     case "vacuum":
       return runVacuumer(spec, channel);
+    case "ingest":
+      // Loaded only here: the Kafka client would slow every writer's start.
+      return import("./ingest_role.ts").then((m) => m.runIngestRole(spec, channel));
   }
 }
 

@@ -130,7 +130,9 @@ Deno.test("the help renders defaults from the profiles, not from hand-typed text
     help,
   );
   assert(
-    help.includes(`--writers <N>              Writer roles (default ${PROFILES.local.writers})`),
+    help.includes(
+      `--writers <N>              Writer roles; with --source kafka, ingest roles (one consumer group) (default ${PROFILES.local.writers})`,
+    ),
   );
   assert(help.includes("Allow a retention below the table's (set in local)"), help);
   assert(help.includes(`SIGKILL writers N times (default ${PROFILES.local.chaos.kills})`), help);

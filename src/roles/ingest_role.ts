@@ -1,0 +1,82 @@
+/**
+ * The ingest role of `neuralake stream --source kafka`: one member of the
+ * run's consumer group, running `runIngest` (ingest.ts) on the run's table
+ * through the role's store (chaos faults, retries and phase points, as the
+ * writers have), reporting its events to the orchestrator.
+ *
+ * Invariants:
+ * - Exactly once is the table's: a restarted role (after a kill) joins the
+ *   group again and reads each assigned partition from the offset after its
+ *   `txn` marker, whatever Kafka's committed offsets say.
+ * - Asked to stop, it commits what is buffered, then leaves the group.
+ * - With the run's --until-idle, once its partitions were idle that long it
+ *   commits what it holds, leaves the group, reports `idle` and waits to be
+ *   stopped, so that the orchestrator ends the run when every role is idle.
+ */
+
+import { log } from "../util/log.ts";
+import { runIngest } from "./ingest.ts";
+import { joinGroup } from "./kafka_consumer.ts";
+import { roleTable } from "./chaos_store.ts";
+import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
+import { ensureStreamTable } from "./table_setup.ts";
+
+/** Runs one ingest role until it is asked to stop. */
+export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
+  const { config, id } = spec;
+  const { brokers, topic, group, untilIdleMs } = config.kafka;
+  let lastOffset = -1;
+  const table = roleTable(spec, channel, () => lastOffset);
+  await ensureStreamTable(table, config);
+  const stop = new AbortController();
+  channel.stopRequested.then(() => stop.abort());
+  const logger = log("ingest");
+  const consumer = await joinGroup({
+    brokers,
+    topic,
+    group,
+    maxWaitMs: Math.min(500, config.batchIntervalMs),
+    clientId: `neuralake-${id}`,
+    onError: (error) => logger.warning("{error}; waiting for Kafka", { error: error.message }),
+  });
+  const summary = await runIngest(consumer, {
+    table,
+    topic,
+    group,
+    batchRows: config.batchRows,
+    batchIntervalMs: config.batchIntervalMs,
+    untilIdleMs: untilIdleMs > 0 ? untilIdleMs : undefined,
+    signal: stop.signal,
+    id,
+    onEvent: (event) => {
+      if (event.event === "batch_committed" && event.batch_seq !== undefined) {
+        lastOffset = Number(event.batch_seq);
+      }
+      channel.send({ type: "event", at: Date.now(), event: fenced(event) });
+    },
+  });
+  if (summary.stopped === "idle") {
+    channel.send({ type: "idle", id });
+    await channel.stopRequested;
+  }
+  channel.send({ type: "stopped", id });
+}
+
+/**
+ * A batch dropped because another member committed its partition first (a
+ * rebalance, or a restarted member taking over) loses nothing: its messages
+ * are read again from the table's marker. It is reported as not
+ * acknowledged, not as failed, so that the fencing a rebalance needs does
+ * not make a run unclean; any other dropped batch stays a failure.
+ */
+export function fenced(event: EventFields): EventFields {
+  const detail = event.detail ?? "";
+  const stale = detail === "another consumer committed it" ||
+    / committed version \d+ concurrently/.test(detail);
+  if (event.event !== "batch_failed" || !stale) return event;
+  return {
+    ...event,
+    event: "batch_unacknowledged",
+    detail: `dropped, read again from the table's marker: ${detail}`,
+  };
+}

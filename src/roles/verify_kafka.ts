@@ -1,0 +1,247 @@
+/**
+ * The end-of-run verification of a Kafka-sourced stream. Its rows were not
+ * made here, so the check is against the topic itself: every partition's
+ * messages, from the first offset Kafka holds up to the partition's `txn`
+ * marker in the table (the last offset committed), are read again with a
+ * throwaway consumer group, decoded as the ingest roles decode them, and
+ * counted per message key `(session_id, writer_id, batch_seq)`. The table's
+ * rows are counted per the same key. Then:
+ *
+ * - every message up to each marker is in the table with exactly its rows
+ *   (none lost, none twice: a message committed twice doubles its count);
+ * - no rows of the topic's sessions lie beyond the markers (no offset was
+ *   written that is not recorded as committed);
+ * - the rows of the topic's sessions in the table equal the sum over
+ *   partitions of the rows of the offsets from the first to the marker;
+ * - the table passes `verify`.
+ *
+ * Rows of other sessions (data the table held from elsewhere) are counted
+ * and named in the detail, not judged. The check assumes the neural schema
+ * (the stream's table), whose key identifies a message's rows.
+ */
+
+import type { Verification, VerificationCheck } from "../metrics/results.ts";
+import { scanTable } from "../ops/scan.ts";
+import { snapshotOf, type Table } from "../ops/table.ts";
+import { verifyTable } from "../ops/verify.ts";
+import { MessageRows } from "../sources/message_rows.ts";
+import { NEURAL_FIELDS } from "../sources/neural.ts";
+import { sleep } from "../util/backoff.ts";
+import { joinGroup } from "./kafka_consumer.ts";
+import { partitionAppId } from "./kafka_offsets.ts";
+
+/** What the verification needs to read the topic again. */
+export interface KafkaSource {
+  brokers: string[];
+  topic: string;
+  group: string;
+  /** A suffix of the throwaway group that reads the topic again (the run's id). */
+  runId: string;
+  /** The longest the topic may take to read. @default 120000 */
+  timeoutMs?: number;
+}
+
+/** One partition's committed range, as read back from Kafka. */
+interface PartitionRead {
+  marker: number;
+  first: number | undefined;
+  last: number;
+  messages: number;
+  rows: number;
+  gaps: number;
+  bad: number;
+}
+
+const KEY_COLUMNS = ["session_id", "writer_id", "batch_seq"] as const;
+
+/** Verifies a Kafka-sourced run's table against its topic, up to each partition's marker. */
+export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise<Verification> {
+  const checks: VerificationCheck[] = [];
+  const count = (n: number) => n.toLocaleString("en-US");
+  const list = (items: string[]) =>
+    items.slice(0, 5).join("; ") + (items.length > 5 ? `; and ${items.length - 5} more` : "");
+
+  const snapshot = await snapshotOf(table);
+  const markers = new Map<number, number>();
+  const prefix = partitionAppId(source.group, source.topic, 0).replace(/0$/, "");
+  for (const [appId, txn] of snapshot.txns) {
+    if (!appId.startsWith(prefix)) continue;
+    const partition = Number(appId.slice(prefix.length));
+    if (Number.isInteger(partition)) markers.set(partition, Number(txn.version));
+  }
+
+  const expected = new Map<string, number>();
+  const sessions = new Set<string>();
+  let reads: Map<number, PartitionRead>;
+  try {
+    reads = await readCommitted(source, markers, expected, sessions);
+  } catch (error) {
+    checks.push({
+      name: "kafka_read_back",
+      passed: false,
+      detail: `could not read ${source.topic} again up to the markers: ${(error as Error).message}`,
+    });
+    return { passed: false, checks };
+  }
+  const ranges = [...reads].sort(([a], [b]) => a - b).map(([p, r]) =>
+    `partition ${p}: offsets ${r.first ?? "-"}..${r.marker} (${count(r.messages)} messages, ${
+      count(r.rows)
+    } rows${r.gaps ? `, ${r.gaps} offset gaps` : ""})`
+  );
+  const bad = [...reads.values()].reduce((n, r) => n + r.bad, 0);
+  const expectedRows = [...reads.values()].reduce((n, r) => n + r.rows, 0);
+  checks.push({
+    name: "kafka_committed_ranges_read_back",
+    passed: bad === 0,
+    detail: markers.size === 0
+      ? `no partition of ${source.topic} has a marker of group ${source.group} in the table`
+      : `${list(ranges)}${bad ? `; ${bad} messages could not be decoded` : ""}`,
+  });
+
+  // The table's rows, per message key.
+  const found = new Map<string, number>();
+  let otherRows = 0;
+  const scan = await scanTable(table, { columns: [...KEY_COLUMNS] });
+  for await (const { batch } of scan.pieces) {
+    const s = batch.columns[0]!.values as string[];
+    const w = batch.columns[1]!.values as string[];
+    const q = batch.columns[2]!.values as BigInt64Array;
+    for (let i = 0; i < batch.length; i++) {
+      if (!sessions.has(s[i]!)) {
+        otherRows++;
+        continue;
+      }
+      const key = messageKey(s[i]!, w[i]!, q[i]!);
+      found.set(key, (found.get(key) ?? 0) + 1);
+    }
+  }
+  let tableRows = 0;
+  for (const n of found.values()) tableRows += n;
+
+  const missing: string[] = [];
+  const wrong: string[] = [];
+  for (const [key, rows] of expected) {
+    const have = found.get(key);
+    if (have === undefined) missing.push(`${readable(key)} (${rows} rows)`);
+    else if (have !== rows) wrong.push(`${readable(key)}: ${have} rows, the message has ${rows}`);
+  }
+  const beyond: string[] = [];
+  for (const [key, rows] of found) {
+    if (!expected.has(key)) beyond.push(`${readable(key)} (${rows} rows)`);
+  }
+  checks.push({
+    name: "every_committed_message_once",
+    passed: missing.length === 0 && wrong.length === 0,
+    detail: missing.length + wrong.length === 0
+      ? `${count(expected.size)} message keys (session_id, writer_id, batch_seq) up to the ` +
+        `markers, each with exactly its rows`
+      : `missing: ${list(missing) || "none"}; duplicated or partial: ${list(wrong) || "none"}`,
+  });
+  checks.push({
+    name: "no_rows_beyond_markers",
+    passed: beyond.length === 0,
+    detail: beyond.length === 0
+      ? "no row of the topic's sessions lies past a partition's committed offset"
+      : list(beyond),
+  });
+  checks.push({
+    name: "rows_equal_committed_offset_ranges",
+    passed: tableRows === expectedRows,
+    detail:
+      `${count(tableRows)} rows of the topic's sessions in the table, ${
+        count(expectedRows)
+      } rows in the offsets up to the markers` +
+      (otherRows > 0 ? `; ${count(otherRows)} rows of other sessions not judged` : ""),
+  });
+  const report = await verifyTable(table);
+  for (const c of report.checks) {
+    checks.push({
+      name: `table_${c.name}`,
+      passed: c.passed,
+      detail: (c.skipped ? "skipped: " : "") + c.detail +
+        (c.problems.length ? `: ${c.problems.slice(0, 3).join("; ")}` : ""),
+    });
+  }
+  return { passed: checks.every((c) => c.passed), checks };
+}
+
+/**
+ * Reads each marked partition from its first offset to its marker with a
+ * throwaway group, adding each message's rows per key to `expected`.
+ */
+async function readCommitted(
+  source: KafkaSource,
+  markers: ReadonlyMap<number, number>,
+  expected: Map<string, number>,
+  sessions: Set<string>,
+): Promise<Map<number, PartitionRead>> {
+  const reads = new Map<number, PartitionRead>();
+  for (const [p, marker] of markers) {
+    reads.set(p, { marker, first: undefined, last: -1, messages: 0, rows: 0, gaps: 0, bad: 0 });
+  }
+  const pending = () => [...reads.values()].some((r) => r.last < r.marker);
+  if (!pending()) return reads;
+  const consumer = await joinGroup({
+    brokers: source.brokers,
+    topic: source.topic,
+    group: `${source.group}.verify.${source.runId}`,
+    maxWaitMs: 200,
+    clientId: "neuralake-verify",
+  });
+  const si = NEURAL_FIELDS.findIndex((f) => f.name === "session_id");
+  const wi = NEURAL_FIELDS.findIndex((f) => f.name === "writer_id");
+  const qi = NEURAL_FIELDS.findIndex((f) => f.name === "batch_seq");
+  const deadline = Date.now() + (source.timeoutMs ?? 120_000);
+  try {
+    while (pending()) {
+      if (Date.now() > deadline) {
+        const behind = [...reads].filter(([, r]) => r.last < r.marker).map(([p, r]) =>
+          `partition ${p} at ${r.last} of ${r.marker}`
+        );
+        throw new Error(`timed out: ${behind.join(", ")}`);
+      }
+      const messages = await consumer.poll((partitions) =>
+        Promise.resolve(new Map(partitions.map((p) => [p, undefined])))
+      );
+      if (messages.length === 0) await sleep(50);
+      for (const m of messages) {
+        const r = reads.get(m.partition);
+        const offset = Number(m.offset);
+        if (r === undefined || offset > r.marker || offset <= r.last) continue;
+        if (r.first === undefined) r.first = offset;
+        else if (offset !== r.last + 1) r.gaps++;
+        r.last = offset;
+        r.messages++;
+        // Capacity 1: an empty batch takes a message whole, whatever its size.
+        const rows = new MessageRows(NEURAL_FIELDS, 1);
+        const outcome = rows.add(m.value);
+        const batch = rows.take();
+        if (outcome.kind !== "added" || batch === undefined) {
+          r.bad++;
+          continue;
+        }
+        r.rows += batch.length;
+        const s = batch.columns[si]!.values as string[];
+        const w = batch.columns[wi]!.values as string[];
+        const q = batch.columns[qi]!.values as BigInt64Array;
+        for (let i = 0; i < batch.length; i++) {
+          sessions.add(s[i]!);
+          const key = messageKey(s[i]!, w[i]!, q[i]!);
+          expected.set(key, (expected.get(key) ?? 0) + 1);
+        }
+      }
+    }
+  } finally {
+    await consumer.close().catch(() => {});
+  }
+  return reads;
+}
+
+function messageKey(session: string, writer: string, seq: bigint): string {
+  return `${session}\u0000${writer}\u0000${seq}`;
+}
+
+function readable(key: string): string {
+  const [session, writer, seq] = key.split("\u0000");
+  return `${writer} batch ${seq} (session ${session})`;
+}

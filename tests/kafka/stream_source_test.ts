@@ -1,0 +1,187 @@
+/**
+ * `neuralake stream --source kafka` against the real test broker: ingest
+ * roles with compaction and vacuum, under process isolation with ingest
+ * roles SIGKILLed and restarted, and under worker isolation stopping when
+ * idle. What `neuralake produce` sent is compared with what delta-rs reads,
+ * row key by row key: every produced message exactly once. Plus the errors
+ * of a missing flag and an unreachable broker.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { cli, type CliResult } from "../_helpers/cli.ts";
+import { readWithDeltaRs } from "../_helpers/delta_rs.ts";
+import { KAFKA_IGNORE, kafkaBrokers, uniqueTopic } from "../_helpers/kafka.ts";
+import { createTopic } from "../../src/sources/kafka.ts";
+
+const ROWS_PER_MESSAGE = 64;
+
+/** Runs `produce` of neural messages keyed producer-42:<seq>; returns how many were sent. */
+async function produce(topic: string, extra: string[]): Promise<number> {
+  const out = await cli([
+    "produce",
+    "--brokers",
+    kafkaBrokers().join(","),
+    "--topic",
+    topic,
+    "--rows-per-message",
+    String(ROWS_PER_MESSAGE),
+    "--neurons",
+    "16",
+    "--json",
+    ...extra,
+  ]);
+  assertEquals(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout).messages;
+}
+
+function stream(table: string, out: string, topic: string, extra: string[]): Promise<CliResult> {
+  return cli([
+    "stream",
+    table,
+    "--out",
+    out,
+    "--source",
+    "kafka",
+    "--brokers",
+    kafkaBrokers().join(","),
+    "--topic",
+    topic,
+    "--group",
+    `${topic}-group`,
+    "--writers",
+    "2",
+    "--batch-interval",
+    "500ms",
+    "--compaction-interval",
+    "1s",
+    "--min-files",
+    "4",
+    "--vacuum-interval",
+    "2s",
+    "--json",
+    "--log-level",
+    "warning",
+    ...extra,
+  ]);
+}
+
+/**
+ * Asserts that delta-rs reads each of `messages` produced messages once:
+ * batch_seq 0..n-1, each with its rows, no row key twice.
+ */
+async function assertEveryMessageOnce(table: string, messages: number) {
+  const { rows } = await readWithDeltaRs(table, {
+    columns: ["writer_id", "batch_seq", "neuron_id", "timestamp_us"],
+  });
+  const perMessage = new Map<number, number>();
+  const keys = new Set<string>();
+  for (const r of rows) {
+    assertEquals(r.writer_id, "producer-42");
+    const seq = Number(r.batch_seq);
+    perMessage.set(seq, (perMessage.get(seq) ?? 0) + 1);
+    keys.add(`${seq}:${r.neuron_id}:${r.timestamp_us}`);
+  }
+  assertEquals(keys.size, rows.length, "a row key appears twice");
+  const seqs = [...perMessage.keys()].sort((a, b) => a - b);
+  assertEquals(seqs, Array.from({ length: messages }, (_, i) => i));
+  const partial = [...perMessage].filter(([, n]) => n !== ROWS_PER_MESSAGE);
+  assertEquals(partial, [], "messages whose rows are not all in the table exactly once");
+}
+
+function checkNames(result: Record<string, unknown>): string[] {
+  const v = result.verification as { checks: { name: string; passed: boolean }[] };
+  return v.checks.map((c) => `${c.name}:${c.passed ? "pass" : "FAIL"}`);
+}
+
+Deno.test({
+  name: "stream --source kafka: process isolation, ingest roles killed and restarted, " +
+    "compaction and vacuum; every produced message is in the table once",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("stream-src");
+    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
+    const dir = await Deno.makeTempDir({ prefix: "stream-kafka-" });
+    const table = `${dir}/t`;
+    // Seed 2 plans kills at about 8 s (after a commit), 11 s (a random
+    // moment) and 30 s (after an upload) of the 40 s run; messages flow
+    // from 1 s to about 31 s, so each kill meets batches in flight.
+    const running = stream(table, `${dir}/runs`, topic, [
+      "--isolation",
+      "process",
+      "--chaos",
+      "kill-ingest=3",
+      "--seed",
+      "2",
+      "--duration",
+      "40s",
+    ]);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const messages = await produce(topic, ["--rate", "2000", "--duration", "30s"]);
+    const out = await running;
+    assertEquals(out.code, 0, out.stderr.slice(-3000) + out.stdout);
+    const result = JSON.parse(out.stdout);
+    assert(result.verification.passed, checkNames(result).join(", "));
+    assert(checkNames(result).includes("every_committed_message_once:pass"));
+    assert(result.chaos.kills >= 2, `kills: ${result.chaos.kills}`);
+    assert(result.totals.role_restarts >= 2, `restarts: ${result.totals.role_restarts}`);
+    assert(result.compaction.runs >= 1, "compaction ran");
+    assert(messages > 100, `messages produced: ${messages}`);
+    await assertEveryMessageOnce(table, messages);
+    for (const name of ["summary_report.md", "report.html", "streaming_metrics.csv"]) {
+      await Deno.stat(`${result.run_dir}/${name}`);
+    }
+  },
+});
+
+Deno.test({
+  name: "stream --source kafka --until-idle: worker isolation stops once the topic is consumed",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("stream-idle");
+    const messages = await produce(topic, ["--partitions", "3", "--messages", "150"]);
+    assertEquals(messages, 150);
+    const dir = await Deno.makeTempDir({ prefix: "stream-kafka-idle-" });
+    const table = `${dir}/t`;
+    const out = await stream(table, `${dir}/runs`, topic, [
+      "--isolation",
+      "worker",
+      "--duration",
+      "0",
+      "--until-idle",
+      "3s",
+    ]);
+    assertEquals(out.code, 0, out.stderr.slice(-3000) + out.stdout);
+    const result = JSON.parse(out.stdout);
+    assert(result.verification.passed, checkNames(result).join(", "));
+    assertEquals(result.totals.rows_acknowledged, 150 * ROWS_PER_MESSAGE);
+    await assertEveryMessageOnce(table, messages);
+  },
+});
+
+Deno.test("stream --source kafka names a missing flag and an unreachable broker, without a stack", async () => {
+  const noTopic = await cli(
+    ["stream", "--source", "kafka", "--brokers", "127.0.0.1:1", "--group", "g"],
+    { env: { NEURALAKE_KAFKA_BROKERS: "" } },
+  );
+  assertEquals(noTopic.code, 2, noTopic.stderr);
+  assert(noTopic.stderr.includes("missing --topic"), noTopic.stderr);
+  const noBrokers = await cli(
+    ["stream", "--source", "kafka", "--topic", "t", "--group", "g"],
+    { env: { NEURALAKE_KAFKA_BROKERS: "" } },
+  );
+  assertEquals(noBrokers.code, 2, noBrokers.stderr);
+  assert(noBrokers.stderr.includes("missing --brokers"), noBrokers.stderr);
+  const unreachable = await cli(
+    ["stream", "--source", "kafka", "--brokers", "127.0.0.1:1", "--topic", "t", "--group", "g"],
+  );
+  assertEquals(unreachable.code, 1, unreachable.stderr);
+  assert(
+    unreachable.stderr.includes("Cannot reach Kafka at 127.0.0.1:1 (--brokers)"),
+    unreachable.stderr,
+  );
+  assert(!/\n\s+at /.test(unreachable.stderr), unreachable.stderr);
+});
