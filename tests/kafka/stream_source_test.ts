@@ -104,16 +104,17 @@ Deno.test({
     await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
     const dir = await Deno.makeTempDir({ prefix: "stream-kafka-" });
     const table = `${dir}/t`;
-    // Seed 2 plans kills at about 8 s (after a commit), 11 s (a random
-    // moment) and 30 s (after an upload) of the 40 s run; messages flow
-    // from 1 s to about 31 s, so each kill meets batches in flight.
+    // Seed 4 plans kills at about 7 s (after an upload), 16 s (a random
+    // moment), 17 s (after a commit) and 22 s (random) of the 40 s run;
+    // messages flow from 1 s to about 31 s. The random kills always happen;
+    // an armed one waits for its role to upload or commit.
     const running = stream(table, `${dir}/runs`, topic, [
       "--isolation",
       "process",
       "--chaos",
-      "kill-ingest=3",
+      "kill-ingest=4",
       "--seed",
-      "2",
+      "4",
       "--duration",
       "40s",
     ]);
