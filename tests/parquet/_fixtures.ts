@@ -6,6 +6,7 @@
 
 import type { ColumnBatch, Field } from "../../src/columnar/batch.ts";
 import { type ByteSource, bytesSource } from "../../src/parquet/byte_source.ts";
+import { NEURAL_FIELDS } from "../../src/sources/neural.ts";
 
 const I64_MIN = -(2n ** 63n);
 const I64_MAX = 2n ** 63n - 1n;
@@ -247,18 +248,7 @@ export function neuralBatch(
   }
   return {
     length: rows,
-    fields: [
-      { name: "timestamp_us", type: "timestamp", nullable: false },
-      { name: "session_id", type: "string", nullable: false },
-      { name: "writer_id", type: "string", nullable: false },
-      { name: "batch_seq", type: "long", nullable: false },
-      { name: "region", type: "string", nullable: false },
-      { name: "neuron_id", type: "integer", nullable: false },
-      { name: "voltage_uv", type: "float", nullable: false },
-      { name: "spike", type: "boolean", nullable: false },
-      { name: "firing_rate_hz", type: "float", nullable: false },
-      { name: "snr", type: "float", nullable: false },
-    ],
+    fields: [...NEURAL_FIELDS],
     columns: [
       { values: ts },
       { values: new Array(rows).fill("session-2024-05-01-a") },

@@ -15,84 +15,14 @@ import {
 import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
 import { tempDir } from "./_fixtures.ts";
 import { logParquetFiles } from "../_helpers/fixtures.ts";
+import { CHECKPOINT_SCHEMA } from "../../src/ops/checkpoint_codec.ts";
 
-const stringMap = { map: { key: "string" as const, value: "string" as const } };
-
+/**
+ * The checkpoint schema neuralake writes, plus a column of the scalar types a
+ * checkpoint lacks (timestamps, decimals, dates, doubles, binary).
+ */
 const CHECKPOINT: NestedField[] = [
-  {
-    name: "txn",
-    type: {
-      struct: [
-        { name: "appId", type: "string" },
-        { name: "version", type: "long" },
-        { name: "lastUpdated", type: "long" },
-      ],
-    },
-  },
-  {
-    name: "add",
-    type: {
-      struct: [
-        { name: "path", type: "string" },
-        { name: "partitionValues", type: stringMap },
-        { name: "size", type: "long" },
-        { name: "modificationTime", type: "long" },
-        { name: "dataChange", type: "boolean" },
-        { name: "tags", type: stringMap },
-        { name: "stats", type: "string" },
-      ],
-    },
-  },
-  {
-    name: "remove",
-    type: {
-      struct: [
-        { name: "path", type: "string" },
-        { name: "deletionTimestamp", type: "long" },
-        { name: "dataChange", type: "boolean" },
-        { name: "partitionValues", type: stringMap },
-        { name: "size", type: "long" },
-      ],
-    },
-  },
-  {
-    name: "metaData",
-    type: {
-      struct: [
-        { name: "id", type: "string" },
-        { name: "name", type: "string" },
-        {
-          name: "format",
-          type: {
-            struct: [{ name: "provider", type: "string" }, { name: "options", type: stringMap }],
-          },
-        },
-        { name: "schemaString", type: "string" },
-        { name: "partitionColumns", type: { list: "string" } },
-        { name: "configuration", type: stringMap },
-        { name: "createdTime", type: "long" },
-      ],
-    },
-  },
-  {
-    name: "protocol",
-    type: {
-      struct: [{ name: "minReaderVersion", type: "integer" }, {
-        name: "minWriterVersion",
-        type: "integer",
-      }],
-    },
-  },
-  {
-    name: "domainMetadata",
-    type: {
-      struct: [
-        { name: "domain", type: "string" },
-        { name: "configuration", type: "string" },
-        { name: "removed", type: "boolean" },
-      ],
-    },
-  },
+  ...CHECKPOINT_SCHEMA,
   {
     name: "extras",
     type: {
@@ -197,6 +127,7 @@ Deno.test("encodeRecords writes a checkpoint-shaped file that pyarrow reads back
     struct: {
       id: { s: "5f0b1c9e-0000-4000-8000-000000000001" },
       name: null,
+      description: null,
       format: { struct: { provider: { s: "parquet" }, options: { map: [] } } },
       schemaString: { s: '{"type":"struct","fields":[]}' },
       partitionColumns: { list: [{ s: "day" }, { s: "region" }] },
@@ -214,8 +145,12 @@ Deno.test("encodeRecords writes a checkpoint-shaped file that pyarrow reads back
       path: { s: "day=2024-01-01/part-0.parquet" },
       deletionTimestamp: { i: "1700000000002" },
       dataChange: false,
+      extendedFileMetadata: null,
       partitionValues: { map: [[{ s: "day" }, { s: "2024-01-01" }], [{ s: "region" }, null]] },
       size: { i: "10" },
+      deletionVector: null,
+      baseRowId: null,
+      defaultRowCommitVersion: null,
     },
   });
   const extras = (py[5]!.extras as { struct: Record<string, Tagged> }).struct;
