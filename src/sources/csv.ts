@@ -75,12 +75,11 @@ export async function openCsvSource(
   input: string,
   options: CsvSourceOptions = {},
 ): Promise<RecordSource> {
+  // Bad options are refused before the input is opened.
   checkCsvOptions(options);
-  const resolved = resolveTextOptions(options);
+  resolveTextOptions(options);
   const { name, stream } = await openInput(input);
-  const source = new CsvSource(stream, name, resolved, options);
-  await source.open();
-  return source;
+  return await csvSourceFromStream(stream, name, options);
 }
 
 /**

@@ -69,11 +69,9 @@ export async function openNdjsonSource(
   input: string,
   options: NdjsonSourceOptions = {},
 ): Promise<RecordSource> {
-  const resolved = resolveTextOptions(options);
+  resolveTextOptions(options); // bad options are refused before the input is opened
   const { name, stream } = await openInput(input);
-  const source = new NdjsonSource(stream, name, resolved);
-  await source.open();
-  return source;
+  return await ndjsonSourceFromStream(stream, name, options);
 }
 
 /**

@@ -5,6 +5,8 @@
 
 import { type ColumnBatch, isNull } from "../../src/columnar/batch.ts";
 import type { RecordSource } from "../../src/sources/source.ts";
+import { InputError } from "../../src/util/errors.ts";
+import { assert } from "../_helpers/assert.ts";
 
 let tempDir: string | undefined;
 
@@ -95,4 +97,63 @@ export class CountingStream {
       },
     }, { highWaterMark: 0 });
   }
+}
+
+/**
+ * The message of the error a source raises reading `input` from stdin, in a
+ * child `deno eval` (whose stdin is its own): `open` is a call of `name`,
+ * exported by `module` (a path relative to this folder), that opens `-`.
+ */
+export async function stdinErrorMessage(
+  module: string,
+  name: string,
+  open: string,
+  input: string,
+): Promise<string> {
+  const href = JSON.stringify(new URL(module, import.meta.url).href);
+  const script = `import { ${name} } from ${href};
+try {
+  const source = await ${open};
+  for await (const _ of source.batches());
+} catch (error) {
+  console.log(error.message);
+}`;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      "--quiet",
+      "--config",
+      new URL("../../deno.json", import.meta.url).pathname,
+      script,
+    ],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const output = await child.output();
+  return new TextDecoder().decode(output.stdout).trim();
+}
+
+/**
+ * Writes `text` to a temporary file, opens it with `open` and reads it all;
+ * returns the InputError that fails with, checked to name the file first.
+ */
+export async function inputErrorOf(
+  open: (path: string, options: object) => Promise<RecordSource>,
+  text: string | Uint8Array,
+  suffix: string,
+  options: object = {},
+): Promise<InputError> {
+  const path = await tempFile(text, suffix);
+  const error = await failure((async () => {
+    const source = await open(path, options);
+    await allBatches(source);
+  })());
+  assert(error instanceof InputError, `expected an InputError, got ${error}`);
+  assert(error.file === path, `the error names the file: ${error.message}`);
+  assert(error.message.startsWith(`${path}:`), error.message);
+  return error;
 }

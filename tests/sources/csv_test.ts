@@ -6,7 +6,9 @@ import {
   allBatches,
   CountingStream,
   failure,
+  inputErrorOf,
   readRows,
+  stdinErrorMessage,
   tempFile,
   toRows,
 } from "./_text_helpers.ts";
@@ -16,16 +18,8 @@ async function csv(text: string | Uint8Array, options = {}) {
 }
 
 /** Opens and reads the CSV, returning the error it fails with. */
-async function csvError(text: string | Uint8Array, options = {}): Promise<InputError> {
-  const path = await tempFile(text, ".csv");
-  const error = await failure((async () => {
-    const source = await openCsvSource(path, options);
-    await allBatches(source);
-  })());
-  assert(error instanceof InputError, `expected an InputError, got ${error}`);
-  assert(error.file === path, `the error names the file: ${error.message}`);
-  assert(error.message.startsWith(`${path}:`), error.message);
-  return error;
+function csvError(text: string | Uint8Array, options = {}): Promise<InputError> {
+  return inputErrorOf(openCsvSource, text, ".csv", options);
 }
 
 const day = (iso: string) => Date.parse(iso) / 86_400_000;
@@ -251,34 +245,12 @@ Deno.test("openCsvSource() says which file it cannot open", async () => {
 });
 
 Deno.test("openCsvSource() names stdin - in its messages", async () => {
-  const script = `import { openCsvSource } from ${
-    JSON.stringify(
-      new URL("../../src/sources/csv.ts", import.meta.url).href,
-    )
-  };
-try {
-  const source = await openCsvSource("-", { inferRows: 1 });
-  for await (const _ of source.batches());
-} catch (error) {
-  console.log(error.message);
-}`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "--quiet",
-      "--config",
-      new URL("../../deno.json", import.meta.url).pathname,
-      script,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode("a\n1\nx\n"));
-  await writer.close();
-  const output = await child.output();
-  const stdout = new TextDecoder().decode(output.stdout).trim();
+  const stdout = await stdinErrorMessage(
+    "../../src/sources/csv.ts",
+    "openCsvSource",
+    'openCsvSource("-", { inferRows: 1 })',
+    "a\n1\nx\n",
+  );
   assertEquals(stdout.split(":").slice(0, 3), ["-", "3", ' column "a"']);
 });
 

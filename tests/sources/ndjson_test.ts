@@ -1,24 +1,24 @@
 import type { Field } from "../../src/columnar/batch.ts";
 import { JsonLineScanner } from "../../src/sources/json_line.ts";
 import { ndjsonSourceFromStream, openNdjsonSource } from "../../src/sources/ndjson.ts";
-import { InputError } from "../../src/util/errors.ts";
+import type { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { allBatches, CountingStream, failure, readRows, tempFile } from "./_text_helpers.ts";
+import {
+  allBatches,
+  CountingStream,
+  inputErrorOf,
+  readRows,
+  stdinErrorMessage,
+  tempFile,
+} from "./_text_helpers.ts";
 
 async function ndjson(text: string | Uint8Array, options = {}) {
   return await openNdjsonSource(await tempFile(text, ".ndjson"), options);
 }
 
 /** Opens and reads the NDJSON, returning the error it fails with. */
-async function ndjsonError(text: string | Uint8Array, options = {}): Promise<InputError> {
-  const path = await tempFile(text, ".ndjson");
-  const error = await failure((async () => {
-    const source = await openNdjsonSource(path, options);
-    await allBatches(source);
-  })());
-  assert(error instanceof InputError, `expected an InputError, got ${error}`);
-  assert(error.file === path && error.message.startsWith(`${path}:`), error.message);
-  return error;
+function ndjsonError(text: string | Uint8Array, options = {}): Promise<InputError> {
+  return inputErrorOf(openNdjsonSource, text, ".ndjson", options);
 }
 
 const us = (iso: string) => BigInt(Date.parse(iso)) * 1000n;
@@ -243,34 +243,12 @@ Deno.test("ndjsonSourceFromStream() streams a large input with bounded read-ahea
 });
 
 Deno.test("openNdjsonSource() names stdin - in its messages", async () => {
-  const script = `import { openNdjsonSource } from ${
-    JSON.stringify(
-      new URL("../../src/sources/ndjson.ts", import.meta.url).href,
-    )
-  };
-try {
-  const source = await openNdjsonSource("-");
-  for await (const _ of source.batches());
-} catch (error) {
-  console.log(error.message);
-}`;
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
-      "eval",
-      "--quiet",
-      "--config",
-      new URL("../../deno.json", import.meta.url).pathname,
-      script,
-    ],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode('{"a":1}\nnope\n'));
-  await writer.close();
-  const output = await child.output();
-  const stdout = new TextDecoder().decode(output.stdout).trim();
+  const stdout = await stdinErrorMessage(
+    "../../src/sources/ndjson.ts",
+    "openNdjsonSource",
+    'openNdjsonSource("-")',
+    '{"a":1}\nnope\n',
+  );
   assert(stdout.startsWith("-:2: the line is not valid JSON: "), stdout);
 });
 
