@@ -88,7 +88,12 @@ export function replay(
     // have different keys.
     for (const action of commit) visit(action);
   }
-  for (const action of checkpoint) visit(action);
+  if (!replayCheckpoint(checkpoint, seen, files, tombstones, visit)) {
+    // The checkpoint repeats a file: replay it action by action, the first one winning.
+    for (const [key] of files) if (!seen.has(key)) files.delete(key);
+    for (const [key] of tombstones) if (!seen.has(key)) tombstones.delete(key);
+    for (const action of checkpoint) visit(action);
+  }
 
   if (!protocol) throw new Error(`Cannot load ${where}: no protocol action in the log`);
   if (!metadata) throw new Error(`Cannot load ${where}: no metaData action in the log`);
@@ -102,6 +107,47 @@ export function replay(
     txns,
     domains,
   };
+}
+
+/**
+ * Replays a checkpoint's actions after the commits (whose file keys are in
+ * `seen`). A checkpoint is reconciled, so each file key appears in it once:
+ * its file actions go straight into `files` and `tombstones`, checked only
+ * against the commits' keys, without adding 100,000 keys to `seen`. Returns
+ * false, having left `seen` alone, if the checkpoint repeated a key or both
+ * added and removed one after all; the caller then undoes the checkpoint's
+ * files and replays it action by action.
+ */
+function replayCheckpoint(
+  checkpoint: readonly Action[],
+  seen: Set<string>,
+  files: Map<string, Add>,
+  tombstones: Map<string, Remove>,
+  visit: (action: Action) => void,
+): boolean {
+  const fromCommits = seen.size;
+  let inserted = 0;
+  const removed: string[] = [];
+  for (const action of checkpoint) {
+    if ("add" in action) {
+      const key = fileKey(action.add.path, dvIdOf(action.add));
+      if (fromCommits === 0 || !seen.has(key)) {
+        files.set(key, action.add);
+        inserted++;
+      }
+    } else if ("remove" in action) {
+      const key = fileKey(action.remove.path, dvIdOf(action.remove));
+      if (fromCommits === 0 || !seen.has(key)) {
+        tombstones.set(key, action.remove);
+        removed.push(key);
+        inserted++;
+      }
+    } else visit(action);
+  }
+  if (files.size + tombstones.size !== fromCommits + inserted) return false;
+  // A path the checkpoint both adds and removes would now be in both.
+  for (const key of removed) if (files.has(key)) return false;
+  return true;
 }
 
 /**

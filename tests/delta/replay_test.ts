@@ -1,3 +1,4 @@
+import type { Add } from "../../src/delta/actions.ts";
 import { applyCommit, lastAppVersion, replay } from "../../src/delta/replay.ts";
 import { addAction, createActions, removeAction } from "../_helpers/log.ts";
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -34,6 +35,48 @@ Deno.test("replay() applies commits after the checkpoint over it", () => {
   assertEquals([...state.files.keys()], ["b.parquet"]);
   assertEquals(state.txns.get("w")?.version, 2);
   assertEquals(state.version, 6);
+});
+
+Deno.test("replay() keeps the first action per path of a checkpoint that repeats one", () => {
+  const sized = (path: string, size: number) => {
+    const a = addAction(path) as { add: Add };
+    return { add: { ...a.add, size } };
+  };
+  // A checkpoint is reconciled, so this never happens in a valid table; if it
+  // does, the first action of a path still wins and no path is both an
+  // active file and a tombstone.
+  const checkpoint = [
+    ...createActions(),
+    sized("a.parquet", 1),
+    sized("a.parquet", 2),
+    addAction("b.parquet"),
+    removeAction("b.parquet", 5),
+    removeAction("c.parquet", 5),
+    addAction("c.parquet"),
+    addAction("d.parquet"),
+  ];
+  const commits = [[addAction("e.parquet"), removeAction("d.parquet", 9)]];
+  for (const newer of [[], commits]) {
+    const state = replay(3, newer, checkpoint, "t");
+    assertEquals(
+      [...state.files.keys()],
+      newer.length
+        ? ["e.parquet", "a.parquet", "b.parquet"]
+        : ["a.parquet", "b.parquet", "d.parquet"],
+    );
+    assertEquals(state.files.get("a.parquet")?.size, 1);
+    assertEquals(
+      [...state.tombstones.keys()].sort(),
+      newer.length ? ["c.parquet", "d.parquet"] : ["c.parquet"],
+    );
+  }
+  const clean = replay(3, commits, [
+    ...createActions(),
+    addAction("a.parquet"),
+    addAction("d.parquet"),
+  ], "t");
+  assertEquals([...clean.files.keys()], ["e.parquet", "a.parquet"]);
+  assertEquals([...clean.tombstones.keys()], ["d.parquet"]);
 });
 
 Deno.test("replay() takes the newest metadata and decodes paths", () => {
