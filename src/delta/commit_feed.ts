@@ -20,6 +20,11 @@
  * - The channel is named after the table's URI and its metadata id, so two
  *   tables, or a table deleted and created again at the same URI, never
  *   share commits.
+ * - A committer about to put a version claims it; another committer of this
+ *   process that would put the same version waits for the claimant's
+ *   outcome (at most `claimWaitMs`) instead of losing a race to it. Two
+ *   claims that cross still both put, and one loses as before: a claim only
+ *   orders, the store's put-if-absent decides.
  * - Missing versions are normal (another process, a message not delivered
  *   yet): the commit then loses the race and reads the winners from the
  *   store as before. The feed only ever saves requests.
@@ -34,16 +39,28 @@ export interface KnownCommits {
   get(version: number): Action[] | undefined;
   /** Records `version`, just created with exactly `body`. */
   add(version: number, body: Uint8Array): void;
+  /**
+   * Waits while another committer of this process is putting `version` (up
+   * to a bound), then announces that this one puts it. False if `version`
+   * became known while waiting: the caller moves past it instead.
+   */
+  claim?(version: number): Promise<boolean>;
+  /** This committer's put at `version`, claimed, did not create it. */
+  release?(version: number): void;
 }
 
-/** A posted commit. */
-interface FeedMessage {
-  version: number;
-  text: string;
-}
+/** A posted message: a created commit, a claim of a version, or its release. */
+type FeedMessage =
+  | { kind: "commit"; version: number; text: string }
+  | { kind: "claim" | "release"; version: number };
 
 /** The most recent versions kept; older ones are read from the store. */
 const DEFAULT_LIMIT = 1024;
+/**
+ * The longest wait behind another committer's claim: a claimant that died
+ * or lost its message holds no one up for longer.
+ */
+const DEFAULT_CLAIM_WAIT_MS = 1000;
 
 /**
  * Known commits of one table, shared with every `CommitFeed` of the same
@@ -58,17 +75,33 @@ const DEFAULT_LIMIT = 1024;
  */
 export class CommitFeed implements KnownCommits {
   readonly #texts = new Map<number, string>();
+  /** Versions others claimed, until when the claim holds. */
+  readonly #claims = new Map<number, number>();
+  /** Who waits for news of a version. */
+  readonly #waiters = new Map<number, (() => void)[]>();
   readonly #channel: BroadcastChannel;
   readonly #limit: number;
+  readonly #claimWaitMs: number;
   #closed = false;
 
-  constructor(tableUri: string, tableId: string, options: { limit?: number } = {}) {
+  constructor(
+    tableUri: string,
+    tableId: string,
+    options: { limit?: number; claimWaitMs?: number } = {},
+  ) {
     this.#limit = options.limit ?? DEFAULT_LIMIT;
+    this.#claimWaitMs = options.claimWaitMs ?? DEFAULT_CLAIM_WAIT_MS;
     this.#channel = new BroadcastChannel(`neuralake-commits ${tableUri} ${tableId}`);
     this.#channel.onmessage = (event: MessageEvent<FeedMessage>) => {
-      const { version, text } = event.data ?? {};
-      if (Number.isSafeInteger(version) && typeof text === "string") {
-        this.#remember(version, text);
+      const message = event.data;
+      if (!Number.isSafeInteger(message?.version)) return;
+      if (message.kind === "commit" && typeof message.text === "string") {
+        this.#remember(message.version, message.text);
+      } else if (message.kind === "claim") {
+        this.#claims.set(message.version, performance.now() + this.#claimWaitMs);
+      } else if (message.kind === "release") {
+        this.#claims.delete(message.version);
+        this.#wake(message.version);
       }
     };
   }
@@ -81,7 +114,33 @@ export class CommitFeed implements KnownCommits {
   add(version: number, body: Uint8Array): void {
     const text = new TextDecoder().decode(body);
     this.#remember(version, text);
-    if (!this.#closed) this.#channel.postMessage({ version, text } satisfies FeedMessage);
+    this.#post({ kind: "commit", version, text });
+  }
+
+  async claim(version: number): Promise<boolean> {
+    for (;;) {
+      if (this.#texts.has(version)) return false;
+      const until = this.#claims.get(version);
+      const wait = until === undefined ? 0 : until - performance.now();
+      if (wait <= 0) break;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, wait);
+        const waiters = this.#waiters.get(version) ?? [];
+        waiters.push(done);
+        this.#waiters.set(version, waiters);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    this.#claims.delete(version);
+    this.#post({ kind: "claim", version });
+    return true;
+  }
+
+  release(version: number): void {
+    this.#post({ kind: "release", version });
   }
 
   /** The number of versions known. */
@@ -96,8 +155,24 @@ export class CommitFeed implements KnownCommits {
     this.#channel.close();
   }
 
+  #post(message: FeedMessage): void {
+    if (!this.#closed) this.#channel.postMessage(message);
+  }
+
+  /** Resolves everyone waiting for news of `version`. */
+  #wake(version: number): void {
+    const waiters = this.#waiters.get(version);
+    this.#waiters.delete(version);
+    for (const done of waiters ?? []) done();
+  }
+
   #remember(version: number, text: string): void {
     this.#texts.set(version, text);
+    // A created version ends every claim up to it.
+    for (const claimed of this.#claims.keys()) {
+      if (claimed <= version) this.#claims.delete(claimed);
+    }
+    this.#wake(version);
     while (this.#texts.size > this.#limit) {
       let oldest = version;
       for (const v of this.#texts.keys()) oldest = Math.min(oldest, v);

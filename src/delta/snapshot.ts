@@ -8,6 +8,7 @@
 import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { type Action, parseCommit } from "./actions.ts";
+import type { KnownCommits } from "./commit_feed.ts";
 import type { CheckpointCodec } from "./checkpoint.ts";
 import { commitKey, sidecarKeyOf } from "./log_path.ts";
 import { buildLogSegment, type LogSegment } from "./log_segment.ts";
@@ -125,12 +126,18 @@ export async function readCommit(
 /**
  * Moves a state forward to the newest version by reading the commits after
  * it one by one. Returns the number of commits applied. Cheap when the state
- * is close to the head, which is how long-running roles use it.
+ * is close to the head, which is how long-running roles use it. Commits
+ * in `known` (made by this process's committers) are not read.
  */
-export async function followLog(store: ObjectStore, state: SnapshotState): Promise<number> {
+export async function followLog(
+  store: ObjectStore,
+  state: SnapshotState,
+  known?: KnownCommits,
+): Promise<number> {
   let applied = 0;
   for (;;) {
-    const actions = await readCommit(store, state.version + 1);
+    const version = state.version + 1;
+    const actions = known?.get(version) ?? await readCommit(store, version);
     if (!actions) return applied;
     applyCommit(state, actions);
     applied++;

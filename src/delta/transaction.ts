@@ -16,7 +16,10 @@
  *   (`yieldToOthers`: the compactor, to the writers) waits after a loss.
  * - A winner is judged from the same bytes whether it was read from the
  *   store or known from the committer in this process that created it
- *   (`known`); knowing it only saves the lost race and the read.
+ *   (`known`); knowing it only saves the lost race and the read. Waiting
+ *   for another committer's claim of a version is bounded, and the put
+ *   stays conditional: a claim orders committers, it never replaces the
+ *   store's put-if-absent.
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
@@ -254,12 +257,28 @@ export async function commit(
           reason: abandon,
         };
       }
+      // Another committer of this process putting this version would win:
+      // wait for it, and move past what it created, rather than race it.
+      while (options.known?.claim && !(await options.known.claim(version))) {
+        for (const winner of knownFrom(version) ?? []) {
+          const verdict = judge(winner, attempt - 1);
+          if (verdict) return verdict;
+        }
+        await advance();
+      }
       const key = commitKey(version);
-      const outcome = staged ? await staged.putIfAbsent(key) : await store.putIfAbsent(key, body);
+      let outcome;
+      try {
+        outcome = staged ? await staged.putIfAbsent(key) : await store.putIfAbsent(key, body);
+      } catch (error) {
+        options.known?.release?.(version);
+        throw error;
+      }
       if (outcome === "created") {
         options.known?.add(version, body);
         return { kind: "committed", version, attempts: attempt, lostRaces };
       }
+      options.known?.release?.(version);
       lostRaces++;
       options.onLostRace?.({ version, attempt });
       // Judge every winner up to the head, oldest first.

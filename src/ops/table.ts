@@ -11,6 +11,7 @@ import { followLog, type LoadOptions, loadSnapshot, type Snapshot } from "../del
 import { checkCanRead } from "../delta/protocol.ts";
 import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../delta/checkpoint.ts";
 import { expireTombstones, type SnapshotState } from "../delta/replay.ts";
+import type { KnownCommits } from "../delta/commit_feed.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
 // What roles and commands need of the Delta layer, so that they reach it only
@@ -55,6 +56,8 @@ export interface FollowOptions {
   tombstoneRetentionMs?: number;
   /** The clock. @default Date.now */
   now?: () => number;
+  /** Commits known without a read (`CommitFeed`). @default none */
+  known?: KnownCommits;
 }
 
 /**
@@ -68,7 +71,7 @@ export async function followTable(
   state: SnapshotState,
   options: FollowOptions = {},
 ): Promise<number> {
-  const applied = await followLog(store, state);
+  const applied = await followLog(store, state, options.known);
   const retention = options.tombstoneRetentionMs ??
     tombstoneRetentionOf(state.metadata.configuration) ?? DEFAULT_TOMBSTONE_RETENTION_MS;
   expireTombstones(state, (options.now ?? Date.now)() - retention);

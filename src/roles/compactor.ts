@@ -13,7 +13,7 @@
 import { compactOnce } from "../ops/compaction.ts";
 import { cleanupLog } from "../ops/log_cleanup.ts";
 import { checkpointTable } from "../ops/checkpoint.ts";
-import { followTable } from "../ops/table.ts";
+import { CommitFeed, followTable } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
@@ -41,7 +41,10 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   // checkpoint older than the retention, so it comes back that often.
   const cleanupInterval = Math.min(CLEANUP_MIN_INTERVAL_MS, config.compaction.logRetentionMs);
   // Tombstones past the run's retention leave memory and checkpoints alike.
-  const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config) };
+  // The writers' commits, so that following the log reads none of them and
+  // a compaction commits at the head; its own commits tell the writers.
+  const known = new CommitFeed(table.store.uri, state.metadata.id);
+  const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config), known };
   const reportState = () => {
     let bytes = 0;
     for (const add of state.files.values()) bytes += add.size;
@@ -98,7 +101,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         minRowGroupRows: config.compaction.minRowGroupRows,
         codec: codecOf(config.codec),
         // Writers' latency is the run's; a compaction can wait for a gap.
-        commit: { yieldToOthers: true },
+        commit: { yieldToOthers: true, known },
         // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
         signal: stopped.signal,
       }, (bin) => {
@@ -142,5 +145,6 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       }
     }
   }
+  known.close();
   channel.send({ type: "stopped", id });
 }

@@ -1,8 +1,8 @@
 import { CommitFeed } from "../../src/delta/commit_feed.ts";
 import { commit, newIntent } from "../../src/delta/transaction.ts";
-import { readCommit } from "../../src/delta/snapshot.ts";
+import { followLog, loadSnapshot, readCommit } from "../../src/delta/snapshot.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
-import { addAction, createActions, writeCommit } from "../_helpers/log.ts";
+import { addAction, createActions, jsonCheckpointCodec, writeCommit } from "../_helpers/log.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 
 /** A table at version 0, and a view of it that counts commit reads and puts. */
@@ -140,5 +140,77 @@ Deno.test("CommitFeed keeps only its most recent versions", () => {
     ]);
   } finally {
     feed.close();
+  }
+});
+
+/** Waits until a message posted by another feed can have arrived. */
+async function delivered(): Promise<void> {
+  for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+Deno.test("commit() waits for another committer's claim of its version instead of racing it", async () => {
+  const { store, counts } = await countedTable();
+  const mine = new CommitFeed("memory://t", "id-5");
+  const theirs = new CommitFeed("memory://t", "id-5");
+  try {
+    assertEquals(await theirs.claim(1), true);
+    await delivered();
+    const committing = commit(store, append("mine.parquet"), newIntent(0), description, {
+      known: mine,
+    });
+    // The claimant's put lands after ours would have, had we not waited.
+    await delivered();
+    assertEquals(counts.puts, 0);
+    const body = new TextEncoder().encode(
+      append("theirs.parquet").map((a) => JSON.stringify(a)).join("\n") + "\n",
+    );
+    assertEquals(await store.putIfAbsent("_delta_log/00000000000000000001.json", body), "created");
+    theirs.add(1, body);
+    assertEquals(await committing, { kind: "committed", version: 2, attempts: 1, lostRaces: 0 });
+    assertEquals(counts.gets, 0);
+  } finally {
+    mine.close();
+    theirs.close();
+  }
+});
+
+Deno.test("commit() waits for a claim that never resolves only up to the feed's bound", async () => {
+  const { store } = await countedTable();
+  const mine = new CommitFeed("memory://t", "id-6", { claimWaitMs: 30 });
+  const theirs = new CommitFeed("memory://t", "id-6");
+  try {
+    await theirs.claim(1);
+    await delivered();
+    const outcome = await commit(store, append("mine.parquet"), newIntent(0), description, {
+      known: mine,
+    });
+    assertEquals(outcome, { kind: "committed", version: 1, attempts: 1, lostRaces: 0 });
+  } finally {
+    mine.close();
+    theirs.close();
+  }
+});
+
+Deno.test("followLog() applies known commits without reading them", async () => {
+  const { store, counts } = await countedTable();
+  const theirs = new CommitFeed("memory://t", "id-7");
+  const mine = new CommitFeed("memory://t", "id-7");
+  try {
+    for (const v of [1, 2]) {
+      await commit(store, append(`f-${v}.parquet`), newIntent(v - 1), description, {
+        known: theirs,
+      });
+    }
+    await until(mine, 2);
+    const state = await loadSnapshot(store, jsonCheckpointCodec, { version: 0 });
+    counts.gets = 0;
+    assertEquals(await followLog(store, state, mine), 2);
+    assertEquals(state.version, 2);
+    assertEquals([...state.files.keys()].sort(), ["f-1.parquet", "f-2.parquet"]);
+    // Version 3 is not known: read from the store (one GET, not found).
+    assertEquals(counts.gets, 1);
+  } finally {
+    mine.close();
+    theirs.close();
   }
 });
