@@ -193,7 +193,19 @@ export function checkSourceFlags(config: StreamConfig): void {
   const { brokers, topic, group, untilIdleMs } = config.kafka;
   if (config.source !== "kafka") {
     if (untilIdleMs > 0) throw new UsageError("--until-idle needs --source kafka", "stream");
+    if (config.chaos.mode === "kill-ingest") {
+      throw new UsageError(
+        "--chaos kill-ingest needs --source kafka; kill-writers kills writers",
+        "stream",
+      );
+    }
     return;
+  }
+  if (config.chaos.mode === "kill-writers") {
+    throw new UsageError(
+      "--source kafka runs ingest roles, not writers: use --chaos kill-ingest[=N]",
+      "stream",
+    );
   }
   if (brokers.length === 0) {
     throw new UsageError(

@@ -163,6 +163,81 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "stream --source kafka on SIGINT commits what the ingest roles hold, then verifies",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("stream-sigint");
+    const messages = await produce(topic, ["--partitions", "2", "--messages", "60"]);
+    const dir = await Deno.makeTempDir({ prefix: "stream-kafka-sigint-" });
+    const table = `${dir}/t`;
+    // Batches that only a stop can cut: everything is in the roles' buffers.
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        "--quiet",
+        new URL("../../main.ts", import.meta.url).pathname,
+        "stream",
+        table,
+        "--out",
+        `${dir}/runs`,
+        "--source",
+        "kafka",
+        "--brokers",
+        kafkaBrokers().join(","),
+        "--topic",
+        topic,
+        "--group",
+        `${topic}-group`,
+        "--writers",
+        "1",
+        "--duration",
+        "0",
+        "--batch-interval",
+        "5m",
+        "--batch-rows",
+        "1000000",
+        "--json",
+        "--log-level",
+        "info",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      // Workers log their partition assignment at debug only.
+      env: { NEURALAKE_LOG_LEVEL: "debug" },
+    }).spawn();
+    const stdout = new Response(child.stdout).text();
+    // Once the role was assigned its partitions it reads them in well under 5 s.
+    let log = "";
+    const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
+    const deadline = Date.now() + 40_000;
+    while (!log.includes("Assigned partitions") && Date.now() < deadline) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      log += value;
+    }
+    const draining = (async () => {
+      for (;;) if ((await reader.read()).done) break;
+    })();
+    await new Promise((resolve) => setTimeout(resolve, 5000));
+    const before = [...Deno.readDirSync(`${table}/_delta_log`)].filter((e) =>
+      e.name.endsWith(".json")
+    );
+    assertEquals(before.length, 1, "nothing is committed before the stop");
+    child.kill("SIGINT");
+    const status = await child.status;
+    await draining;
+    const text = await stdout;
+    assertEquals(status.code, 0, log.slice(-3000) + text);
+    const result = JSON.parse(text);
+    assert(result.verification.passed, checkNames(result).join(", "));
+    await assertEveryMessageOnce(table, messages);
+  },
+});
+
 Deno.test("stream --source kafka names a missing flag and an unreachable broker, without a stack", async () => {
   const noTopic = await cli(
     ["stream", "--source", "kafka", "--brokers", "127.0.0.1:1", "--group", "g"],
