@@ -64,6 +64,16 @@ const DELETES_IN_FLIGHT = 8;
 /** Files up to this size are read synchronously. */
 const SYNC_READ_BYTES = 1024 * 1024;
 
+/**
+ * Files up to this size are written synchronously (a copy into the page
+ * cache, well under a millisecond); only the flush to disk waits on the
+ * blocking pool. Each asynchronous call is a hand-off to a pool thread and a
+ * wake-up back, and on a busy machine each costs a turn on a core: a streamed
+ * batch made about ten of them, now two (the data file's and the commit's
+ * flushes).
+ */
+const SYNC_WRITE_BYTES = 8 * 1024 * 1024;
+
 /** A store rooted at a local directory. */
 export class LocalStore implements ObjectStore {
   readonly uri: string;
@@ -113,7 +123,8 @@ export class LocalStore implements ObjectStore {
   async head(key: string): Promise<ObjectMeta | undefined> {
     const path = await this.#resolve(key);
     try {
-      const info = await Deno.stat(path);
+      // Synchronous: a stat is microseconds, less than a round trip (see #walk).
+      const info = Deno.statSync(path);
       if (!info.isFile) return undefined;
       return { key, size: info.size, lastModified: info.mtime?.getTime() ?? 0 };
     } catch (error) {
@@ -126,9 +137,9 @@ export class LocalStore implements ObjectStore {
     const path = await this.#resolve(key, true);
     const temp = await this.#writeTemp(path, bytes);
     try {
-      await Deno.rename(temp, path);
+      Deno.renameSync(temp, path);
     } catch (error) {
-      await removeQuietly(temp);
+      removeQuietly(temp);
       throw new Error(`Cannot write ${path}`, { cause: error });
     }
   }
@@ -166,14 +177,16 @@ export class LocalStore implements ObjectStore {
           if (!(error instanceof Deno.errors.NotFound)) throw error;
         }
         try {
-          await Deno.link(temp, path);
+          // Synchronous, like the look before it: a link is a metadata
+          // update of microseconds, not worth a round trip.
+          Deno.linkSync(temp, path);
           return "created";
         } catch (error) {
           if (error instanceof Deno.errors.AlreadyExists) return "exists";
           throw new Error(`Cannot create ${path}`, { cause: error });
         }
       },
-      discard: () => removeQuietly(temp),
+      discard: () => Promise.resolve(removeQuietly(temp)),
     };
   }
 
@@ -301,14 +314,19 @@ export class LocalStore implements ObjectStore {
     const slash = path.lastIndexOf("/");
     const temp = `${path.slice(0, slash)}/${TEMP_MARKER}${crypto.randomUUID()}`;
     try {
-      using file = await Deno.open(temp, { write: true, createNew: true });
-      let written = 0;
-      while (written < bytes.length) {
-        written += await file.write(bytes.subarray(written));
+      if (bytes.length <= SYNC_WRITE_BYTES) {
+        using file = Deno.openSync(temp, { write: true, createNew: true });
+        let written = 0;
+        while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+        if (this.#fsync) await file.syncData();
+      } else {
+        using file = await Deno.open(temp, { write: true, createNew: true });
+        let written = 0;
+        while (written < bytes.length) written += await file.write(bytes.subarray(written));
+        if (this.#fsync) await file.syncData();
       }
-      if (this.#fsync) await file.syncData();
     } catch (error) {
-      await removeQuietly(temp);
+      removeQuietly(temp);
       throw new Error(`Cannot write ${path}`, { cause: error });
     }
     return temp;
@@ -414,9 +432,9 @@ export class LocalStore implements ObjectStore {
   }
 }
 
-async function removeQuietly(path: string): Promise<void> {
+function removeQuietly(path: string): void {
   try {
-    await Deno.remove(path);
+    Deno.removeSync(path);
   } catch {
     // Already gone, or never made: nothing to clean up.
   }
