@@ -309,11 +309,16 @@ export async function commit(
  * The commits from `version` up to the head, oldest first: read in windows
  * that double while every commit in them exists, so that a committer one
  * version behind pays one round of reads, and one far behind (a compaction
- * that took seconds) a few rounds rather than one per version.
+ * that took seconds) a few rounds rather than one per version. On a store
+ * whose look is cheap, one by one: only the version after the head is missed.
  */
 export async function readWinners(store: ObjectStore, version: number): Promise<Action[][]> {
   const found: Action[][] = [];
-  for (let window = FIRST_READ_WINDOW;; window = Math.min(window * 2, MAX_READ_WINDOW)) {
+  // Where a look is cheap (local disk), one commit at a time: a window saves
+  // round trips, but every version in it past the head is a failed look.
+  const first = store.headIsCheap ? 1 : FIRST_READ_WINDOW;
+  const most = store.headIsCheap ? 1 : MAX_READ_WINDOW;
+  for (let window = first;; window = Math.min(window * 2, most)) {
     const from = version + found.length;
     const read = await Promise.all(
       Array.from({ length: window }, (_, i) => readCommit(store, from + i)),

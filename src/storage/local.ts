@@ -91,7 +91,11 @@ export class LocalStore implements ObjectStore {
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
-    const { path, size: known } = await this.#resolveSized(key);
+    const { path, size: known, missing } = await this.#resolveSized(key);
+    // Gone at the lstat: answered without a read that would fail. A commit
+    // loop reads past the head after every lost race, and a failed read is
+    // an error built with its stack, once per missing version.
+    if (missing) return undefined;
     try {
       if (!range) {
         // Small files are read synchronously: the read costs less than an
@@ -168,14 +172,9 @@ export class LocalStore implements ObjectStore {
         if (path.slice(0, path.lastIndexOf("/")) !== temp.slice(0, temp.lastIndexOf("/"))) {
           throw new RangeError(`Cannot create ${path}: it was staged for another directory`);
         }
-        // A cheap look first: a writer that lost the race learns it without a
-        // failed link. The link stays the only arbiter, so two cannot win.
-        try {
-          await Deno.lstat(path);
-          return "exists";
-        } catch (error) {
-          if (!(error instanceof Deno.errors.NotFound)) throw error;
-        }
+        // No look before the link: it cost a NotFound error on every attempt
+        // that wins, the common case, to save one on an attempt that loses.
+        // The link is the only arbiter, so two cannot win.
         try {
           // Synchronous, like the look before it: a link is a metadata
           // update of microseconds, not worth a round trip.
@@ -353,7 +352,7 @@ export class LocalStore implements ObjectStore {
     key: string,
     create = false,
     followsLink = true,
-  ): Promise<{ path: string; size?: number }> {
+  ): Promise<{ path: string; size?: number; missing?: true }> {
     checkKey(key);
     const path = `${this.root}/${key}`;
     this.#checkDirectory(key, path.slice(0, path.lastIndexOf("/")), create);
@@ -371,6 +370,7 @@ export class LocalStore implements ObjectStore {
       }
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
+      return { path, missing: true };
     }
     return { path };
   }

@@ -195,6 +195,26 @@ Deno.test("commit() that yields to others backs off after a lost race", async ()
   assertEquals(waits, 3);
 });
 
+Deno.test("commit() on a store with cheap looks reads past the head only once per lost race", async () => {
+  const store = await newTable();
+  await writeCommit(store, 1, [addAction("other.parquet")]);
+  const reads: string[] = [];
+  const counting = Object.create(store) as MemoryStore & { headIsCheap: boolean };
+  counting.headIsCheap = true;
+  counting.get = (key, range) => {
+    reads.push(key);
+    return store.get(key, range);
+  };
+  const outcome = await commit(counting, [addAction("mine.parquet")], newIntent(0), {
+    operation: "WRITE",
+    isBlindAppend: true,
+  });
+  assertEquals(outcome, { kind: "committed", version: 2, attempts: 2, lostRaces: 1 });
+  // The winner and the one version past it; not a window of missing
+  // versions, each a failed look on local disk.
+  assertEquals(reads, [1, 2].map((v) => `_delta_log/${String(v).padStart(20, "0")}.json`));
+});
+
 Deno.test("commit() reads each commit it lost to once", async () => {
   const store = await newTable();
   for (let v = 1; v <= 40; v++) await writeCommit(store, v, [addAction(`other-${v}.parquet`)]);
