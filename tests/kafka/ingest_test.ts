@@ -29,8 +29,8 @@ const FIELDS: Field[] = [
   { name: "name", type: "string", nullable: true },
 ];
 
-async function newTable(label: string): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: `kafka-${label}-` });
+async function newTable(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "kafka-ingest-" });
   await createTable(openTable(`${dir}/t`), { schema: schemaFromFields(FIELDS) });
   return `${dir}/t`;
 }
@@ -71,6 +71,15 @@ class Ingest {
     const file = Deno.openSync(this.log, { write: true, create: true, truncate: true });
     this.#logged = this.child.stderr.pipeTo(file.writable).catch(() => {});
     this.stdout = new Response(this.child.stdout).text();
+  }
+
+  /** Kills it if it still runs, and waits for it: every test's clean-up. */
+  async end(): Promise<void> {
+    try {
+      this.child.kill("SIGKILL");
+    } catch { /* exited */ }
+    await this.child.status;
+    await this.#logged;
   }
 
   kill(): Promise<Deno.CommandStatus> {
@@ -162,101 +171,137 @@ async function commitCount(table: string): Promise<number> {
   return n;
 }
 
-Deno.test({
-  name: "ingest writes every message exactly once while its processes are SIGKILLed and restarted",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-once");
-    const group = uniqueTopic("group");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
-    const table = await newTable("once");
+/** What every test here starts with: a topic and a table of its own. */
+interface Setup {
+  /** A new topic with the test's partitions. */
+  topic: string;
+  /** A new table of FIELDS (or, with `table: "absent"`, a path with no table yet). */
+  table: string;
+  /** A consumer group of its own. */
+  group: string;
+  /**
+   * Starts `neuralake ingest` on the topic, table and group (or others
+   * given), with `extra` flags; the test's end kills it if it still runs.
+   */
+  ingest(extra?: string[], on?: Partial<Pick<Setup, "topic" | "table" | "group">>): Ingest;
+  /** Another topic (same partitions), table and group, for two ingests side by side. */
+  another(): Promise<Pick<Setup, "topic" | "table" | "group">>;
+}
+
+/**
+ * A test against the real broker: `fn` gets a fresh topic with `partitions`
+ * partitions, a table and a group, and every ingest process it starts
+ * through `setup.ingest` is killed when it ends, whether it passed or not.
+ */
+function ingestTest(
+  name: string,
+  options: { partitions: number; table?: "absent" },
+  fn: (setup: Setup) => Promise<void>,
+): void {
+  Deno.test({
+    name,
+    ignore: KAFKA_IGNORE,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    async fn() {
+      const fresh = async () => {
+        const topic = uniqueTopic("ingest");
+        await createTopic({ brokers: kafkaBrokers(), topic, partitions: options.partitions });
+        const table = options.table === "absent"
+          ? `${await Deno.makeTempDir({ prefix: "kafka-ingest-" })}/t`
+          : await newTable();
+        return { topic, table, group: uniqueTopic("group") };
+      };
+      const started: Ingest[] = [];
+      const setup: Setup = {
+        ...await fresh(),
+        ingest(extra = [], on = {}) {
+          const run = new Ingest(
+            on.table ?? setup.table,
+            on.topic ?? setup.topic,
+            on.group ?? setup.group,
+            extra,
+          );
+          started.push(run);
+          return run;
+        },
+        another: fresh,
+      };
+      try {
+        await fn(setup);
+      } finally {
+        for (const run of started) await run.end();
+      }
+    },
+  });
+}
+
+/** Sends messages and waits for the broker's acks. */
+async function send(messages: OutgoingMessage[]): Promise<void> {
+  const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+  try {
+    await producer.send(messages);
+  } finally {
+    await producer.close();
+  }
+}
+
+ingestTest(
+  "ingest writes every message exactly once while its processes are SIGKILLed and restarted",
+  { partitions: 4 },
+  async ({ topic, table, ingest }) => {
     const total = 16_000;
     // About 20 s of messages, so that the kills land mid-stream.
     const producing = produce(topic, 0, total, 200, 250);
-    const procs = [new Ingest(table, topic, group), new Ingest(table, topic, group)];
-    const all = [...procs];
+    const procs = [ingest(), ingest()];
     const restart = async (i: number) => {
       await procs[i]!.kill();
-      procs[i] = new Ingest(table, topic, group);
-      all.push(procs[i]!);
+      procs[i] = ingest();
     };
-    try {
-      // During a batch: at a random moment.
-      await sleep(3000 + Math.random() * 2000);
-      await restart(0);
-      // Right after a Delta commit: as soon as a new version appears.
-      const before = await commitCount(table);
-      for (let i = 0; i < 500 && await commitCount(table) === before; i++) await sleep(10);
-      await restart(1);
-      // During the rebalance that the restarted member started.
-      await sleep(1500);
-      await restart(1);
-      await sleep(2000 + Math.random() * 2000);
-      await restart(0);
-      await producing;
-      await waitForIds(table, total, procs);
-      const results = await Promise.all(procs.map((p) => p.stop()));
-      for (const r of results) assertEquals(r.code, 0, JSON.stringify(r));
-      assertEquals(await idsByDeltaRs(table), range(total));
-    } finally {
-      for (const p of all) {
-        try {
-          p.child.kill("SIGKILL");
-        } catch { /* exited */ }
-        await p.child.status;
-      }
-    }
+    // During a batch: at a random moment.
+    await sleep(3000 + Math.random() * 2000);
+    await restart(0);
+    // Right after a Delta commit: as soon as a new version appears.
+    const before = await commitCount(table);
+    for (let i = 0; i < 500 && await commitCount(table) === before; i++) await sleep(10);
+    await restart(1);
+    // During the rebalance that the restarted member started.
+    await sleep(1500);
+    await restart(1);
+    await sleep(2000 + Math.random() * 2000);
+    await restart(0);
+    await producing;
+    await waitForIds(table, total, procs);
+    const results = await Promise.all(procs.map((p) => p.stop()));
+    for (const r of results) assertEquals(r.code, 0, JSON.stringify(r));
+    assertEquals(await idsByDeltaRs(table), range(total));
   },
-});
+);
 
-Deno.test({
-  name: "a third ingest process joining mid-run takes over partitions, nothing duplicated",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-scale");
-    const group = uniqueTopic("group");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
-    const table = await newTable("scale");
+ingestTest(
+  "a third ingest process joining mid-run takes over partitions, nothing duplicated",
+  { partitions: 4 },
+  async ({ topic, table, ingest }) => {
     const total = 12_000;
     const producing = produce(topic, 0, total, 200, 200);
-    const procs = [new Ingest(table, topic, group), new Ingest(table, topic, group)];
-    try {
-      await sleep(4000);
-      procs.push(new Ingest(table, topic, group));
-      await producing;
-      await waitForIds(table, total, procs);
-      const results = await Promise.all(procs.map((p) => p.stop()));
-      for (const r of results) assertEquals(r.code, 0, JSON.stringify(r));
-      const third = results[2]!.summary!;
-      assert(Number(third.rows) > 0, `the third process committed rows: ${JSON.stringify(third)}`);
-      assertEquals(await idsByDeltaRs(table), range(total));
-    } finally {
-      for (const p of procs) {
-        try {
-          p.child.kill("SIGKILL");
-        } catch { /* exited */ }
-        await p.child.status;
-      }
-    }
+    const procs = [ingest(), ingest()];
+    await sleep(4000);
+    procs.push(ingest());
+    await producing;
+    await waitForIds(table, total, procs);
+    const results = await Promise.all(procs.map((p) => p.stop()));
+    for (const r of results) assertEquals(r.code, 0, JSON.stringify(r));
+    const third = results[2]!.summary!;
+    assert(Number(third.rows) > 0, `the third process committed rows: ${JSON.stringify(third)}`);
+    assertEquals(await idsByDeltaRs(table), range(total));
   },
-});
+);
 
-Deno.test({
-  name:
-    "bad messages land in the dead-letter table with their offsets, the good ones around them in the table",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-dlq");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
-    const table = await newTable("dlq");
+ingestTest(
+  "bad messages land in the dead-letter table with their offsets, the good ones around them in the table",
+  { partitions: 2 },
+  async ({ topic, table, ingest }) => {
     const deadLetter = `${table}_dead`;
-    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
     const messages: OutgoingMessage[] = [];
     const bad = new Map<number, string>([
       [7, "not json at all"],
@@ -280,16 +325,10 @@ Deno.test({
         partition,
       });
     }
-    await producer.send(messages);
-    await producer.close();
-    const ingest = new Ingest(table, topic, uniqueTopic("group"), [
-      "--dead-letter",
-      deadLetter,
-      "--until-idle",
-      "3s",
-    ]);
-    const { code, summary } = await ingest.finished();
-    assertEquals(code, 0, ingest.logText());
+    await send(messages);
+    const run = ingest(["--dead-letter", deadLetter, "--until-idle", "3s"]);
+    const { code, summary } = await run.finished();
+    assertEquals(code, 0, run.logText());
     assertEquals(summary?.deadLetters, 4);
     assertEquals(await idsByDeltaRs(table), good);
     const letters = await readWithDeltaRs(deadLetter, {
@@ -305,98 +344,62 @@ Deno.test({
       assert(typeof r.error === "string" && r.error.length > 0, JSON.stringify(r));
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "without a dead-letter table a bad message stops ingest with its topic, partition and offset",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-stop");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 1 });
-    const table = await newTable("stop");
-    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
-    await producer.send([
+ingestTest(
+  "without a dead-letter table a bad message stops ingest with its topic, partition and offset",
+  { partitions: 1 },
+  async ({ topic, table, ingest }) => {
+    await send([
       message(topic, 1, 0),
       message(topic, 2, 0),
       { topic, value: `{"id": 3,`, partition: 0 },
     ]);
-    await producer.close();
-    const ingest = new Ingest(table, topic, uniqueTopic("group"), ["--until-idle", "3s"]);
-    const { code } = await ingest.finished();
-    assertEquals(code, 1, ingest.logText());
-    assert(ingest.logText().includes(`Topic ${topic}, partition 0, offset 2:`), ingest.logText());
+    const run = ingest(["--until-idle", "3s"]);
+    const { code } = await run.finished();
+    assertEquals(code, 1, run.logText());
+    assert(run.logText().includes(`Topic ${topic}, partition 0, offset 2:`), run.logText());
     assertEquals(await idsByDeltaRs(table), []);
   },
-});
+);
 
-Deno.test({
-  name: "ingest waits out a broker restart and resumes, losing nothing",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-restart");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
-    const table = await newTable("restart");
-    const ingest = new Ingest(table, topic, uniqueTopic("group"));
-    try {
-      await produce(topic, 0, 3000);
-      await waitForIds(table, 3000, [ingest]);
-      await restartKafkaBroker();
-      await produce(topic, 3000, 6000);
-      await waitForIds(table, 6000, [ingest]);
-      const { code } = await ingest.stop();
-      assertEquals(code, 0, ingest.logText());
-      assertEquals(await idsByDeltaRs(table), range(6000));
-    } finally {
-      try {
-        ingest.child.kill("SIGKILL");
-      } catch { /* exited */ }
-      await ingest.child.status;
-    }
+ingestTest(
+  "ingest waits out a broker restart and resumes, losing nothing",
+  { partitions: 2 },
+  async ({ topic, table, ingest }) => {
+    const run = ingest();
+    await produce(topic, 0, 3000);
+    await waitForIds(table, 3000, [run]);
+    await restartKafkaBroker();
+    await produce(topic, 3000, 6000);
+    await waitForIds(table, 6000, [run]);
+    const { code } = await run.stop();
+    assertEquals(code, 0, run.logText());
+    assertEquals(await idsByDeltaRs(table), range(6000));
   },
-});
+);
 
-Deno.test({
-  name:
-    "--until-idle is not fooled by a broker that is down: it waits and finishes, or exits 1 past --broker-timeout",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const [patientTopic, hastyTopic] = [uniqueTopic("ingest-down"), uniqueTopic("ingest-gone")];
-    for (const topic of [patientTopic, hastyTopic]) {
-      await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
-    }
-    const [patientTable, hastyTable] = [await newTable("down"), await newTable("gone")];
-    await produce(patientTopic, 0, 200);
-    await produce(hastyTopic, 0, 200);
+ingestTest(
+  "--until-idle is not fooled by a broker that is down: it waits and finishes, or exits 1 past --broker-timeout",
+  { partitions: 2 },
+  async ({ topic, table, ingest, another }) => {
+    const gone = await another();
+    await produce(topic, 0, 200);
+    await produce(gone.topic, 0, 200);
     // Idle for longer than a send takes once the broker is back (the broker's restart is slower).
-    const patient = new Ingest(patientTable, patientTopic, uniqueTopic("group"), [
-      "--until-idle",
-      "10s",
-    ]);
-    const hasty = new Ingest(hastyTable, hastyTopic, uniqueTopic("group"), [
-      "--until-idle",
-      "3s",
-      "--broker-timeout",
-      "8s",
-    ]);
-    let halted = false;
+    const patient = ingest(["--until-idle", "10s"]);
+    const hasty = ingest(["--until-idle", "3s", "--broker-timeout", "8s"], gone);
+    await waitForIds(table, 200, [patient]);
+    await waitForIds(gone.table, 200, [hasty]);
+    await haltKafkaBroker();
+    let halted = true;
     try {
-      await waitForIds(patientTable, 200, [patient]);
-      await waitForIds(hastyTable, 200, [hasty]);
-      await haltKafkaBroker();
-      halted = true;
       const haltedAt = Date.now();
       // Down for good as far as it knows: it gives up with an error, not a clean idle exit.
       const gaveUp = await hasty.finished();
       assertEquals(gaveUp.code, 1, hasty.logText());
       assert(hasty.logText().includes("Kafka has been unreachable for"), hasty.logText());
-      assertEquals(await idsByDeltaRs(hastyTable), range(200));
+      assertEquals(await idsByDeltaRs(gone.table), range(200));
       assert(Date.now() - haltedAt >= 8000, `gave up after ${Date.now() - haltedAt} ms`);
       // Without --broker-timeout it waits, past its idle time, for as long as the broker is down.
       await sleep(haltedAt + 14_000 - Date.now());
@@ -404,11 +407,11 @@ Deno.test({
       await restartKafkaBroker();
       halted = false;
       const downSeconds = (Date.now() - haltedAt) / 1000;
-      await produce(patientTopic, 200, 400);
+      await produce(topic, 200, 400);
       const { code, summary } = await patient.finished();
       assertEquals(code, 0, patient.logText());
       assertEquals(summary?.stopped, "idle");
-      assertEquals(await idsByDeltaRs(patientTable), range(400));
+      assertEquals(await idsByDeltaRs(table), range(400));
       // It said so while it waited, though not at every retry.
       const warnings = patient.logText().split("\n").filter((l) =>
         l.includes("Kafka unreachable for")
@@ -416,31 +419,18 @@ Deno.test({
       assert(warnings >= 1 && warnings <= downSeconds / 5 + 2, `${warnings} warnings`);
     } finally {
       if (halted) await restartKafkaBroker();
-      for (const p of [patient, hasty]) {
-        try {
-          p.child.kill("SIGKILL");
-        } catch { /* exited */ }
-        await p.child.status;
-      }
     }
   },
-});
+);
 
-Deno.test({
-  name: "binary neural messages, many rows each, are ingested into a neural table once each",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-neural");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 3 });
-    const dir = await Deno.makeTempDir({ prefix: "kafka-neural-" });
-    const table = `${dir}/neural`;
+ingestTest(
+  "binary neural messages, many rows each, are ingested into a neural table once each",
+  { partitions: 3, table: "absent" },
+  async ({ topic, table, ingest }) => {
     const generator = new NeuralGenerator({ seed: 5, neurons: 64 });
     const tick0 = generator.tickAt(Date.now());
     const rowsPerMessage = 64 * 20;
     const expected: string[] = [];
-    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
     const messages: OutgoingMessage[] = [];
     for (let seq = 0; seq < 60; seq++) {
       const batch = generator.generate({
@@ -455,69 +445,44 @@ Deno.test({
       for (let i = 0; i < batch.length; i++) expected.push(`${seq}:${neurons[i]}`);
       messages.push({ topic, key: `rig-1:${seq}`, value: encodeNeuralMessage(batch) });
     }
-    await producer.send(messages);
-    await producer.close();
+    await send(messages);
     // A table that does not exist is created with the neural schema.
-    const ingest = new Ingest(table, topic, uniqueTopic("group"), ["--until-idle", "3s"]);
-    const { code, summary } = await ingest.finished();
-    assertEquals(code, 0, ingest.logText());
+    const run = ingest(["--until-idle", "3s"]);
+    const { code, summary } = await run.finished();
+    assertEquals(code, 0, run.logText());
     assertEquals(summary?.rows, expected.length);
     const { rows } = await readWithDeltaRs(table, { columns: ["batch_seq", "neuron_id"] });
     assertEquals(rows.map((r) => `${r.batch_seq}:${r.neuron_id}`).sort(), expected.sort());
   },
-});
+);
 
-Deno.test({
-  name:
-    "SIGTERM commits what ingest buffered before it leaves the group; it serves /metrics and /healthz",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-term");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 2 });
-    const table = await newTable("term");
+ingestTest(
+  "SIGTERM commits what ingest buffered before it leaves the group; it serves /metrics and /healthz",
+  { partitions: 2 },
+  async ({ topic, table, ingest }) => {
     // Batches that neither fill nor time out during the test: only the stop commits them.
     const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
     const address = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
     listener.close();
-    const ingest = new Ingest(table, topic, uniqueTopic("group"), [
-      "--batch-interval",
-      "1h",
-      "--metrics-addr",
-      address,
-    ]);
-    try {
-      await produce(topic, 0, 400);
-      await sleep(6000);
-      assertEquals(await idsByNeuralake(table), [], "nothing is committed before the stop");
-      const health = await fetch(`http://${address}/healthz`);
-      assertEquals(health.status, 200, await health.text());
-      const before = await (await fetch(`http://${address}/metrics`)).text();
-      assert(before.includes("neuralake_rows_committed_total"), before);
-      const { code, summary } = await ingest.stop();
-      assertEquals(code, 0, ingest.logText());
-      assertEquals(summary?.rows, 400);
-      assertEquals(await idsByDeltaRs(table), range(400));
-    } finally {
-      try {
-        ingest.child.kill("SIGKILL");
-      } catch { /* exited */ }
-      await ingest.child.status;
-    }
+    const run = ingest(["--batch-interval", "1h", "--metrics-addr", address]);
+    await produce(topic, 0, 400);
+    await sleep(6000);
+    assertEquals(await idsByNeuralake(table), [], "nothing is committed before the stop");
+    const health = await fetch(`http://${address}/healthz`);
+    assertEquals(health.status, 200, await health.text());
+    const before = await (await fetch(`http://${address}/metrics`)).text();
+    assert(before.includes("neuralake_rows_committed_total"), before);
+    const { code, summary } = await run.stop();
+    assertEquals(code, 0, run.logText());
+    assertEquals(summary?.rows, 400);
+    assertEquals(await idsByDeltaRs(table), range(400));
   },
-});
+);
 
-Deno.test({
-  name:
-    "a partition whose head Kafka deleted is read from its log start, warning of offsets never ingested",
-  ignore: KAFKA_IGNORE,
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    const topic = uniqueTopic("ingest-trimmed");
-    await createTopic({ brokers: kafkaBrokers(), topic, partitions: 1 });
-    const table = await newTable("trimmed");
+ingestTest(
+  "a partition whose head Kafka deleted is read from its log start, warning of offsets never ingested",
+  { partitions: 1 },
+  async ({ topic, table, ingest }) => {
     // As retention would: the records before `offset` are gone.
     const trim = async (offset: bigint) => {
       const admin = new Admin({ clientId: "test", bootstrapBrokers: kafkaBrokers() });
@@ -529,23 +494,22 @@ Deno.test({
         await admin.close();
       }
     };
-    const ingest = async () => {
-      const run = new Ingest(table, topic, group, ["--until-idle", "3s"]);
+    const ingestUntilIdle = async () => {
+      const run = ingest(["--until-idle", "3s"]);
       const { code } = await run.finished();
       assertEquals(code, 0, run.logText());
       return run.logText();
     };
-    const group = uniqueTopic("group");
     // No marker yet: reading starts where the log does, and nothing is lost.
     await produce(topic, 0, 50);
     await trim(20n);
-    assert(!(await ingest()).includes("were deleted by Kafka"));
+    assert(!(await ingestUntilIdle()).includes("were deleted by Kafka"));
     assertEquals(await idsByDeltaRs(table), range(50).slice(20));
     // The marker says 49; offsets 50..69 go before ingest reads them: a warning names them.
     await produce(topic, 50, 80);
     await trim(70n);
-    const log = await ingest();
+    const log = await ingestUntilIdle();
     assert(log.includes("Offsets 50 to 69 of partition 0 of"), log);
     assertEquals(await idsByDeltaRs(table), [...range(50).slice(20), ...range(80).slice(70)]);
   },
-});
+);
