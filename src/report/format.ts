@@ -233,6 +233,22 @@ export function chaosTable(r: RunResults): TextTable {
 }
 
 /** The verification checks. */
+/**
+ * What the verification checked, in words, for a run whose rows came from
+ * Kafka (its checks differ from a generator run's); empty otherwise.
+ */
+export function verificationNote(r: RunResults): string {
+  if (r.config.source !== "kafka") return "";
+  return "The rows came from Kafka, not from this run's generator, so they were checked " +
+    "against the topic: each partition was read again from its first offset up to its " +
+    "txn marker in the table (the last offset committed), every message decoded as the " +
+    "ingest roles decode it, and its rows counted per key (session_id, writer_id, " +
+    "batch_seq). Every message up to the markers must be in the table with exactly its " +
+    "rows, no row of the topic's sessions may lie beyond a marker, and the table's rows " +
+    "must equal the rows of the committed offset ranges. Messages after the markers were " +
+    "not ingested in this run and are not judged.";
+}
+
 export function checksTable(r: RunResults): TextTable {
   return {
     header: ["check", "result", "detail"],

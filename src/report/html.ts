@@ -19,6 +19,7 @@ import {
   maintenanceTable,
   type TextTable,
   verdict,
+  verificationNote,
   writersTable,
 } from "./format.ts";
 import { escapeXml } from "../util/xml.ts";
@@ -178,6 +179,7 @@ export function renderHtml(results: RunResults): string {
     htmlTable(breakdownTable(r)),
     "<h2>Verification</h2>",
     `<p class="verdict ${v.toLowerCase()}">${v}</p>`,
+    verificationNote(r) ? `<p>${escapeXml(verificationNote(r))}</p>` : "",
     r.verification.checks.length > 0
       ? htmlTable(checksTable(r), (row) => row[1] === "FAIL")
       : "<p>No checks were run.</p>",

@@ -19,6 +19,7 @@ import {
   settingsTable,
   type TextTable,
   verdict,
+  verificationNote,
   writersTable,
 } from "./format.ts";
 
@@ -123,6 +124,7 @@ export function renderSummary(results: RunResults): string {
     "",
     `**${v}**`,
     "",
+    ...(verificationNote(r) ? [verificationNote(r), ""] : []),
     ...(r.verification.checks.length > 0 ? table(checksTable(r)) : ["No checks were run."]),
     "",
   ];

@@ -106,14 +106,11 @@ export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise
     const s = batch.columns[0]!.values as string[];
     const w = batch.columns[1]!.values as string[];
     const q = batch.columns[2]!.values as BigInt64Array;
-    for (let i = 0; i < batch.length; i++) {
-      if (!sessions.has(s[i]!)) {
-        otherRows++;
-        continue;
-      }
-      const key = messageKey(s[i]!, w[i]!, q[i]!);
-      found.set(key, (found.get(key) ?? 0) + 1);
-    }
+    // A message's rows lie together in a file: count runs of one key, not rows.
+    forEachRun(s, w, q, batch.length, (key, session, rows) => {
+      if (!sessions.has(session)) otherRows += rows;
+      else found.set(key, (found.get(key) ?? 0) + rows);
+    });
   }
   let tableRows = 0;
   for (const n of found.values()) tableRows += n;
@@ -224,17 +221,34 @@ async function readCommitted(
         const s = batch.columns[si]!.values as string[];
         const w = batch.columns[wi]!.values as string[];
         const q = batch.columns[qi]!.values as BigInt64Array;
-        for (let i = 0; i < batch.length; i++) {
-          sessions.add(s[i]!);
-          const key = messageKey(s[i]!, w[i]!, q[i]!);
-          expected.set(key, (expected.get(key) ?? 0) + 1);
-        }
+        forEachRun(s, w, q, batch.length, (key, session, rows) => {
+          sessions.add(session);
+          expected.set(key, (expected.get(key) ?? 0) + rows);
+        });
       }
     }
   } finally {
     await consumer.close().catch(() => {});
   }
   return reads;
+}
+
+/** Calls `each` once per run of rows with one key, with the run's length. */
+function forEachRun(
+  s: string[],
+  w: string[],
+  q: BigInt64Array,
+  length: number,
+  each: (key: string, session: string, rows: number) => void,
+): void {
+  for (let start = 0; start < length;) {
+    let end = start + 1;
+    while (end < length && q[end] === q[start] && w[end] === w[start] && s[end] === s[start]) {
+      end++;
+    }
+    each(messageKey(s[start]!, w[start]!, q[start]!), s[start]!, end - start);
+    start = end;
+  }
 }
 
 function messageKey(session: string, writer: string, seq: bigint): string {

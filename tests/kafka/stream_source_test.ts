@@ -12,6 +12,8 @@ import { cli, type CliResult } from "../_helpers/cli.ts";
 import { readWithDeltaRs } from "../_helpers/delta_rs.ts";
 import { KAFKA_IGNORE, kafkaBrokers, uniqueTopic } from "../_helpers/kafka.ts";
 import { createTopic } from "../../src/sources/kafka.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { verifyKafkaRun } from "../../src/roles/verify_kafka.ts";
 
 const ROWS_PER_MESSAGE = 64;
 
@@ -130,9 +132,12 @@ Deno.test({
     assert(result.compaction.runs >= 1, "compaction ran");
     assert(messages > 100, `messages produced: ${messages}`);
     await assertEveryMessageOnce(table, messages);
-    for (const name of ["summary_report.md", "report.html", "streaming_metrics.csv"]) {
+    for (const name of ["report.html", "streaming_metrics.csv"]) {
       await Deno.stat(`${result.run_dir}/${name}`);
     }
+    const summary = await Deno.readTextFile(`${result.run_dir}/summary_report.md`);
+    assert(summary.includes("so they were checked against the topic"), summary);
+    assert(summary.includes("| every_committed_message_once | pass |"), summary);
   },
 });
 
@@ -160,6 +165,25 @@ Deno.test({
     assert(result.verification.passed, checkNames(result).join(", "));
     assertEquals(result.totals.rows_acknowledged, 150 * ROWS_PER_MESSAGE);
     await assertEveryMessageOnce(table, messages);
+
+    // The verification fails a table where some messages are in twice: a
+    // copy of one data file, added again.
+    const snapshot = await snapshotOf(openTable(table));
+    const [path, add] = [...snapshot.files][0]!;
+    await Deno.copyFile(`${table}/${path}`, `${table}/copy-${path}`);
+    const again = { ...add, path: `copy-${path}`, modificationTime: Date.now() };
+    await Deno.writeTextFile(
+      `${table}/_delta_log/${String(Number(snapshot.version) + 1).padStart(20, "0")}.json`,
+      JSON.stringify({ add: again }) + "\n",
+    );
+    const doubled = await verifyKafkaRun(openTable(table), {
+      brokers: kafkaBrokers(),
+      topic,
+      group: `${topic}-group`,
+      runId: "doubled",
+    });
+    const failed = doubled.checks.filter((c) => !c.passed).map((c) => c.name);
+    assertEquals(failed, ["every_committed_message_once", "rows_equal_committed_offset_ranges"]);
   },
 });
 
