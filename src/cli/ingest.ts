@@ -77,7 +77,9 @@ Options:
   --duration <d>          Stop after this long (default: run until stopped)
   --id <id>               This process's id in events and metrics
                           (default ingest-<hostname>-<pid>)
-  --metrics-addr <h:p>    Serve /metrics and /healthz on this address
+  --metrics-addr <h:p>    Serve /metrics and /healthz on this address; /healthz
+                          answers 503 once Kafka has been unreachable longer
+                          than $NEURALAKE_HEALTH_COMMIT_FAILURE (default 60s)
 
 ${GLOBAL_HELP}
 

@@ -65,6 +65,8 @@ export function isBatchRole(e: Pick<MetricsEvent, "role" | "role_id">): boolean 
  * | `fault` | detail (the storage fault injected, or the partition); `role_id` names the role that met it |
  * | `role_error` | detail (a role crashed: failed, or exited unasked) |
  * | `table_state` | version, files_total, bytes (table size) |
+ * | `broker_unreachable` | detail (the error), total_ms (how long so far); an ingest cannot reach Kafka, reported when that starts and every few seconds while it lasts |
+ * | `broker_reachable` | total_ms (how long it was unreachable); Kafka answers again |
  *
  * Any event may carry `rss_mb`, the reporting process's resident set size.
  */
@@ -83,7 +85,9 @@ export type EventKind =
   | "restart"
   | "fault"
   | "role_error"
-  | "table_state";
+  | "table_state"
+  | "broker_unreachable"
+  | "broker_reachable";
 
 /** A table version or batch sequence number: a number, or a bigint from an int64 column. */
 export type Counter = number | bigint;

@@ -10,7 +10,11 @@
  * - commits failing: a batch of a writer or an ingest failed, or one of
  *   them crashed, no batch committed since, and the first such failure is
  *   older than `commitFailureMs`; the reason names the roles that failed
- *   since.
+ *   since;
+ * - broker unreachable: an ingest has reported Kafka unreachable
+ *   (`broker_unreachable`), not reachable again since, for longer than
+ *   `commitFailureMs` (no batch can commit meanwhile); the reason names the
+ *   ingest and its last error.
  */
 
 import { isBatchRole, type MetricsEvent } from "./events.ts";
@@ -47,6 +51,8 @@ export class HealthTracker {
   #failingSince: number | undefined;
   /** The roles whose batches failed (or that crashed) since `#failingSince`. */
   readonly #failingRoles = new Set<string>();
+  /** Per ingest whose broker is unreachable: since when, and the last error. */
+  readonly #outages = new Map<string, { since: number; error: string }>();
   readonly #count: number;
   readonly #window: number;
   readonly #commitFailureMs: number;
@@ -69,6 +75,22 @@ export class HealthTracker {
         break;
       case "batch_failed":
         this.#failing(e.role_id, at);
+        break;
+      case "broker_unreachable": {
+        const since = at - Math.max(0, e.total_ms ?? 0);
+        const known = this.#outages.get(e.role_id);
+        this.#outages.set(e.role_id, {
+          since: Math.min(known?.since ?? since, since),
+          error: e.detail ?? "",
+        });
+        break;
+      }
+      case "broker_reachable":
+        this.#outages.delete(e.role_id);
+        break;
+      case "restart":
+        // A new process of that role reports its own outage, if any.
+        this.#outages.delete(e.role_id);
         break;
       case "role_error": {
         const times = this.#crashes.get(e.role_id) ?? [];
@@ -101,6 +123,15 @@ export class HealthTracker {
         `commits have failed for ${Math.round((now - this.#failingSince) / 1000)} s (threshold ${
           Math.round(this.#commitFailureMs / 1000)
         } s) with no batch committed since: ${[...this.#failingRoles].sort().join(", ")} failing`,
+      );
+    }
+    for (const [id, outage] of [...this.#outages].sort(([a], [b]) => a.localeCompare(b))) {
+      if (now - outage.since <= this.#commitFailureMs) continue;
+      reasons.push(
+        `${id} has not reached Kafka for ${Math.round((now - outage.since) / 1000)} s ` +
+          `(threshold ${Math.round(this.#commitFailureMs / 1000)} s)${
+            outage.error ? `: ${outage.error}` : ""
+          }`,
       );
     }
     return { healthy: reasons.length === 0, reasons };

@@ -215,7 +215,14 @@ export async function runIngest(
     options.onEvent?.({ role: "ingest", role_id: options.id, ...event });
   const broker = new OutageWatch({
     timeoutMs: options.brokerTimeoutMs,
-    report: (r) => reportOutage(logger, r),
+    report: (r) => {
+      reportOutage(logger, r);
+      emit({
+        event: r.kind === "down" ? "broker_unreachable" : "broker_reachable",
+        total_ms: r.downMs,
+        ...(r.kind === "down" ? { detail: r.error } : {}),
+      });
+    },
   });
   let unreachable: Error | undefined;
   const stopped = new Promise<undefined>((resolve) => {

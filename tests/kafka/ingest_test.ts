@@ -41,7 +41,13 @@ class Ingest {
   readonly stdout: Promise<string>;
   readonly log: string;
   readonly #logged: Promise<void>;
-  constructor(table: string, topic: string, group: string, extra: string[] = []) {
+  constructor(
+    table: string,
+    topic: string,
+    group: string,
+    extra: string[] = [],
+    env: Record<string, string> = {},
+  ) {
     this.log = Deno.makeTempFileSync({ prefix: "ingest-", suffix: ".log" });
     this.child = new Deno.Command(Deno.execPath(), {
       args: [
@@ -65,6 +71,7 @@ class Ingest {
         "info",
         ...extra,
       ],
+      env,
       stdout: "piped",
       stderr: "piped",
     }).spawn();
@@ -171,6 +178,11 @@ async function commitCount(table: string): Promise<number> {
   return n;
 }
 
+/** Where `Setup.ingest` runs, if not on the test's own topic, table and group; and its environment. */
+type IngestOn = Partial<Pick<Setup, "topic" | "table" | "group">> & {
+  env?: Record<string, string>;
+};
+
 /** What every test here starts with: a topic and a table of its own. */
 interface Setup {
   /** A new topic with the test's partitions. */
@@ -183,7 +195,7 @@ interface Setup {
    * Starts `neuralake ingest` on the topic, table and group (or others
    * given), with `extra` flags; the test's end kills it if it still runs.
    */
-  ingest(extra?: string[], on?: Partial<Pick<Setup, "topic" | "table" | "group">>): Ingest;
+  ingest(extra?: string[], on?: IngestOn): Ingest;
   /** Another topic (same partitions), table and group, for two ingests side by side. */
   another(): Promise<Pick<Setup, "topic" | "table" | "group">>;
 }
@@ -221,6 +233,7 @@ function ingestTest(
             on.topic ?? setup.topic,
             on.group ?? setup.group,
             extra,
+            on.env,
           );
           started.push(run);
           return run;
@@ -417,6 +430,54 @@ ingestTest(
         l.includes("Kafka unreachable for")
       ).length;
       assert(warnings >= 1 && warnings <= downSeconds / 5 + 2, `${warnings} warnings`);
+    } finally {
+      if (halted) await restartKafkaBroker();
+    }
+  },
+);
+
+ingestTest(
+  "/healthz turns 503 with the reason while Kafka is unreachable past the threshold, and 200 once it is back",
+  { partitions: 1 },
+  async ({ topic, table, ingest }) => {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const address = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
+    listener.close();
+    const run = ingest(["--metrics-addr", address], {
+      env: { NEURALAKE_HEALTH_COMMIT_FAILURE: "3s" },
+    });
+    const health = async () => {
+      const response = await fetch(`http://${address}/healthz`);
+      return { status: response.status, body: await response.json() };
+    };
+    /** Asks /healthz once a second until it answers `status`; resolves the last answer. */
+    const until = async (status: number) => {
+      let last = await health();
+      for (let i = 0; i < 90 && last.status !== status; i++) {
+        await sleep(1000);
+        last = await health();
+      }
+      return last;
+    };
+    await produce(topic, 0, 100);
+    await waitForIds(table, 100, [run]);
+    assertEquals(await health(), { status: 200, body: { status: "ok", reasons: [] } });
+    await haltKafkaBroker();
+    let halted = true;
+    try {
+      const sick = await until(503);
+      assertEquals([sick.status, sick.body.status], [503, "unhealthy"], JSON.stringify(sick));
+      assert(
+        /has not reached Kafka for \d+ s \(threshold 3 s\): .*127\.0\.0\.1/.test(
+          sick.body.reasons[0],
+        ),
+        JSON.stringify(sick.body),
+      );
+      await restartKafkaBroker();
+      halted = false;
+      assertEquals((await until(200)).status, 200, run.logText());
+      const { code } = await run.stop();
+      assertEquals(code, 0, run.logText());
     } finally {
       if (halted) await restartKafkaBroker();
     }

@@ -190,6 +190,41 @@ Deno.test("NEURALAKE_HEALTH_COMMIT_FAILURE sets how long commits may fail, and a
   );
 });
 
+Deno.test("HealthTracker: an ingest that cannot reach Kafka past the threshold is unhealthy, until it can", () => {
+  const health = new HealthTracker({ commitFailureMs: 30_000 });
+  const down = (t: number, soFar: number) =>
+    ev(t, {
+      role: "ingest",
+      role_id: "ingest-a",
+      event: "broker_unreachable",
+      total_ms: soFar,
+      detail: "Connection to 127.0.0.1:9092 failed.",
+    });
+  // Reported when the outage starts, then every few seconds while it lasts.
+  for (let soFar = 0; soFar <= 35_000; soFar += 5_000) health.observe(down(10_000 + soFar, soFar));
+  assertEquals(health.status(T0 + 39_000).healthy, true, "within the threshold");
+  const sick = health.status(T0 + 45_000);
+  assertEquals(sick, {
+    healthy: false,
+    reasons: [
+      "ingest-a has not reached Kafka for 35 s (threshold 30 s): " +
+      "Connection to 127.0.0.1:9092 failed.",
+    ],
+  });
+  health.observe(
+    ev(46_000, {
+      role: "ingest",
+      role_id: "ingest-a",
+      event: "broker_reachable",
+      total_ms: 36_000,
+    }),
+  );
+  assertEquals(health.status(T0 + 47_000), { healthy: true, reasons: [] });
+  // The first report may come late: the outage counts from its start.
+  health.observe(down(100_000, 40_000));
+  assertEquals(health.status(T0 + 100_000).healthy, false);
+});
+
 Deno.test("the endpoint serves /metrics as text 0.0.4 and /healthz as 200 or 503 with the reason", async () => {
   const monitor = new JobMonitor("file:///t", "writer", "writer-0", { crashLoopCount: 1 });
   const server = monitor.serve("127.0.0.1:0");

@@ -222,9 +222,20 @@ Deno.test("--until-idle does not take polls that cannot reach Kafka for idleness
       }, 600);
     }
   };
-  const summary = await runIngest(consumer, options(table, { untilIdleMs: 60 }));
+  const events: EventFields[] = [];
+  const summary = await runIngest(
+    consumer,
+    options(table, { untilIdleMs: 60, onEvent: (e) => events.push(e) }),
+  );
   assertEquals(summary.stopped, "idle");
   assertEquals(await ids(table), [0, 1, 2, 3, 4]);
+  // The outage is in the metrics too, for /healthz: when it started and when it ended.
+  const outage = events.filter((e) => e.event.startsWith("broker_"));
+  assertEquals(outage.map((e) => [e.event, e.detail]), [
+    ["broker_unreachable", "Connection refused"],
+    ["broker_reachable", undefined],
+  ]);
+  assert(outage[1]!.total_ms! >= 500, JSON.stringify(outage));
 });
 
 Deno.test("a broker unreachable past the broker timeout stops ingest with an error, after committing what it read", async () => {
