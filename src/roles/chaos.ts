@@ -155,9 +155,10 @@ export function planChaos(
     }
     case "partition": {
       // A role that talks to storage all the time, so that the partition bites:
-      // a writer or the compactor (vacuum only when nothing else runs).
+      // a writer (or ingest role) or the compactor (vacuum only when nothing else runs).
       const targets = [
         ...Array.from({ length: roles.writers }, (_, w) => `writer-${w}`),
+        ...Array.from({ length: roles.ingest ?? 0 }, (_, w) => `ingest-${w}`),
         ...(roles.compactor ? ["compactor-0"] : []),
       ];
       if (targets.length === 0 && roles.vacuum) targets.push("vacuum-0");

@@ -71,8 +71,11 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
  */
 export function fenced(event: EventFields): EventFields {
   const detail = event.detail ?? "";
+  // The reasons of a stale marker found before the commit, and of the two
+  // conflict rules on markers (delta/conflicts.ts) when a winner moved it.
   const stale = detail === "another consumer committed it" ||
-    / committed version \d+ concurrently/.test(detail);
+    /^application ".*" (already committed version \d+|committed version \d+ concurrently)/
+      .test(detail);
   if (event.event !== "batch_failed" || !stale) return event;
   return {
     ...event,

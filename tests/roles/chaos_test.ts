@@ -101,3 +101,32 @@ Deno.test("--chaos values map to settings, and a bad one names the modes", () =>
   assert(error instanceof UsageError);
   assert(assertThrows(() => chaosFlag("none=3", "stream")) instanceof UsageError);
 });
+
+Deno.test("kill-ingest kills ingest roles, cycling random, after-upload and after-commit; a partition may cut one off", () => {
+  const roles = { writers: 0, ingest: 2, compactor: true, vacuum: true };
+  const kills = planChaos({ mode: "kill-ingest", kills: 3, partitionMs: 0 }, roles, 10_000, 4);
+  assertEquals(kills.length, 3);
+  for (const k of kills) {
+    assert(k.target === "ingest-0" || k.target === "ingest-1", k.target);
+    assert(k.atMs >= 1_000 && k.atMs <= 8_000, String(k.atMs));
+  }
+  assertEquals(
+    kills.map((k) => k.kind === "kill" && k.method).sort(),
+    ["after-commit", "after-upload", "random"],
+  );
+  assertEquals(
+    planChaos(
+      { mode: "kill-ingest", kills: 3, partitionMs: 0 },
+      { ...roles, ingest: 0 },
+      10_000,
+      4,
+    ),
+    [],
+  );
+  const targets = new Set<string>();
+  for (let seed = 0; seed < 40; seed++) {
+    const [p] = planChaos({ mode: "partition", kills: 0, partitionMs: 1_000 }, roles, 10_000, seed);
+    targets.add(p!.target);
+  }
+  assertEquals([...targets].sort(), ["compactor-0", "ingest-0", "ingest-1"]);
+});
