@@ -19,12 +19,28 @@ const SCHEMA = (type: string) =>
     ],
   });
 
-Deno.test("whole-number flags take decimal digits only and name the flag", async () => {
+const ONE_ROW = '{"ts":"2026-01-01T00:00:00Z","v":1}\n';
+
+/** Runs `fn` in a new temporary folder that holds rows.ndjson (`rows`), and removes it. */
+async function withRows(fn: (dir: string) => Promise<void>, rows = ONE_ROW): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
   try {
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, rows);
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** `neuralake write <table> --input <dir>/rows.ndjson <flags>`. */
+function writeRows(dir: string, table: string, ...flags: string[]) {
+  return cli(["write", table, "--input", `${dir}/rows.ndjson`, ...flags]);
+}
+
+Deno.test("whole-number flags take decimal digits only and name the flag", async () => {
+  await withRows(async (dir) => {
     const table = `${dir}/t`;
-    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"ts":"2026-01-01T00:00:00Z","v":1}\n');
-    assertEquals((await cli(["write", table, "--input", `${dir}/rows.ndjson`])).code, 0);
+    assertEquals((await writeRows(dir, table)).code, 0);
     const bad: string[][] = [
       ["scan", table, "--version", "0x5"],
       ["scan", table, "--version", "1e3"],
@@ -50,9 +66,7 @@ Deno.test("whole-number flags take decimal digits only and name the flag", async
     assertEquals(ok.code, 0, ok.stderr);
     assertEquals(ok.stdout.trim().split("\n").length, 2);
     assertEquals(await commits(table), ["00000000000000000000.json"]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("vacuum refuses a zero --every or --duration, which would spin or never stop", async () => {
@@ -73,22 +87,12 @@ Deno.test("config numbers take decimal digits only", () => {
 });
 
 Deno.test("write refuses a --schema, --partition-by or --property that an existing table lacks", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
-  try {
+  await withRows(async (dir) => {
     const table = `${dir}/t`;
     await Deno.writeTextFile(`${dir}/long.json`, SCHEMA("long"));
     await Deno.writeTextFile(`${dir}/string.json`, SCHEMA("string"));
-    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"ts":"2026-01-01T00:00:00Z","v":1}\n');
-    const first = await cli([
-      "write",
-      table,
-      "--input",
-      `${dir}/rows.ndjson`,
-      "--schema",
-      `${dir}/long.json`,
-      "--property",
-      "owner=lab3",
-    ]);
+    const definition = ["--schema", `${dir}/long.json`, "--property", "owner=lab3"];
+    const first = await writeRows(dir, table, ...definition);
     assertEquals(first.code, 0, first.stderr);
     const refused: [string[], string][] = [
       [["--schema", `${dir}/string.json`], `--schema ${dir}/string.json`],
@@ -98,44 +102,24 @@ Deno.test("write refuses a --schema, --partition-by or --property that an existi
       [["--property", "delta.appendOnly=true"], "delta.appendOnly"],
     ];
     for (const [flags, named] of refused) {
-      const r = await cli(["write", table, "--input", `${dir}/rows.ndjson`, ...flags]);
+      const r = await writeRows(dir, table, ...flags);
       assertEquals(r.code, 1, `${flags.join(" ")}: ${r.stderr}`);
       assert(r.stderr.includes(named), `${flags.join(" ")}: ${r.stderr}`);
       assert(r.stderr.includes("Nothing was committed"), r.stderr);
       assertEquals(await commits(table), ["00000000000000000000.json"], flags.join(" "));
     }
-    const string = await cli([
-      "write",
-      table,
-      "--input",
-      `${dir}/rows.ndjson`,
-      "--schema",
-      `${dir}/string.json`,
-    ]);
+    const string = await writeRows(dir, table, "--schema", `${dir}/string.json`);
     assert(string.stderr.includes("column 2 is v long in the table, v string"), string.stderr);
     // The table's own definition is honoured: it matches.
-    const same = await cli([
-      "write",
-      table,
-      "--input",
-      `${dir}/rows.ndjson`,
-      "--schema",
-      `${dir}/long.json`,
-      "--property",
-      "owner=lab3",
-    ]);
+    const same = await writeRows(dir, table, ...definition);
     assertEquals(same.code, 0, same.stderr);
     assertEquals((await commits(table)).length, 2);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("protocol versions, table features and unknown delta. keys are not stored as properties", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
-  try {
+  await withRows(async (dir) => {
     await Deno.writeTextFile(`${dir}/long.json`, SCHEMA("long"));
-    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"ts":"2026-01-01T00:00:00Z","v":1}\n');
     for (
       const property of [
         "delta.minReaderVersion=3",
@@ -156,14 +140,7 @@ Deno.test("protocol versions, table features and unknown delta. keys are not sto
       ]);
       assertEquals(created.code, 1, created.stderr);
       assert(created.stderr.includes(key), created.stderr);
-      const written = await cli([
-        "write",
-        `${dir}/w`,
-        "--input",
-        `${dir}/rows.ndjson`,
-        "--property",
-        property,
-      ]);
+      const written = await writeRows(dir, `${dir}/w`, "--property", property);
       assertEquals(written.code, 1, written.stderr);
       assert(written.stderr.includes(key), written.stderr);
       assertEquals(await commits(`${dir}/c`), []);
@@ -181,20 +158,14 @@ Deno.test("protocol versions, table features and unknown delta. keys are not sto
       "--json",
     ]);
     assertEquals(fine.code, 0, fine.stderr);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("--where refuses a bare number against a timestamp column", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "nl-options-" });
-  try {
+  const rows = '{"ts":"2025-06-01T00:00:00Z","v":1}\n{"ts":"2026-06-01T00:00:00Z","v":2}\n';
+  await withRows(async (dir) => {
     const table = `${dir}/t`;
-    await Deno.writeTextFile(
-      `${dir}/rows.ndjson`,
-      '{"ts":"2025-06-01T00:00:00Z","v":1}\n{"ts":"2026-06-01T00:00:00Z","v":2}\n',
-    );
-    assertEquals((await cli(["write", table, "--input", `${dir}/rows.ndjson`])).code, 0);
+    assertEquals((await writeRows(dir, table)).code, 0);
     const bare = await cli(["scan", table, "--where", "ts >= 2026", "--format", "ndjson"]);
     assertEquals(bare.code, 2, bare.stdout);
     assert(bare.stderr.includes('--where "ts >= 2026"'), bare.stderr);
@@ -211,9 +182,7 @@ Deno.test("--where refuses a bare number against a timestamp column", async () =
     ]);
     assertEquals(quoted.code, 0, quoted.stderr);
     assertEquals(quoted.stdout.trim().split("\n").map((l) => JSON.parse(l).v), [2]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  }, rows);
 });
 
 Deno.test("--delimiter is one character, or tab", async () => {
