@@ -6,6 +6,17 @@
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
+/** The arguments of `deno` that run the command line; the command's own follow. */
+export const NEURALAKE_RUN = ["run", "-A", "--quiet", "--config", CONFIG, MAIN];
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (for --metrics-addr). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
 /** What a command printed and how it exited. */
 export interface CliResult {
   code: number;
@@ -19,7 +30,7 @@ export async function cli(
   options: { stdin?: string; env?: Record<string, string>; cwd?: string } = {},
 ): Promise<CliResult> {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", "--config", CONFIG, MAIN, ...args],
+    args: [...NEURALAKE_RUN, ...args],
     stdin: options.stdin === undefined ? "null" : "piped",
     stdout: "piped",
     stderr: "piped",

@@ -6,9 +6,7 @@
 
 import { assert, assertEquals } from "./assert.ts";
 import { deltaRs } from "./delta_rs.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
+import { NEURALAKE_RUN } from "./cli.ts";
 
 /** Settings that make a short run exercise every role. */
 const SHORT = [
@@ -52,12 +50,7 @@ export async function stream(
 ): Promise<Run> {
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "-A",
-      "--quiet",
-      "--config",
-      CONFIG,
-      MAIN,
+      ...NEURALAKE_RUN,
       "stream",
       table,
       "--out",

@@ -15,7 +15,7 @@ import { schemaFromFields } from "../../src/delta/schema.ts";
 import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { cli } from "../_helpers/cli.ts";
+import { cli, NEURALAKE_RUN } from "../_helpers/cli.ts";
 import {
   type ByteTarget,
   csvWriter,
@@ -24,9 +24,6 @@ import {
   tableWriter,
   TextSink,
 } from "../../src/cli/scan_output.ts";
-
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
-const CONFIG = new URL("../../deno.json", import.meta.url).pathname;
 
 /** Writes each batch as one data file and commits them all in one version. */
 async function tableOf(
@@ -78,12 +75,7 @@ Deno.test("scan streams more than 1 GB of NDJSON from one row group with bounded
     assert(expected > 1 << 30, "the output must exceed 1 GiB");
     const child = new Deno.Command(Deno.execPath(), {
       args: [
-        "run",
-        "-A",
-        "--quiet",
-        "--config",
-        CONFIG,
-        MAIN,
+        ...NEURALAKE_RUN,
         "scan",
         dir,
         "--format",

@@ -7,13 +7,7 @@
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { stream } from "../_helpers/stream_run.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
+import { freePort } from "../_helpers/cli.ts";
 
 interface Answer {
   status: number;

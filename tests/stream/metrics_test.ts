@@ -6,14 +6,8 @@
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { checkRun, stream } from "../_helpers/stream_run.ts";
+import { freePort } from "../_helpers/cli.ts";
 import { type Exposition, parseExposition, total } from "../_helpers/prometheus.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
 
 Deno.test("stream serves /metrics and /healthz while it runs, and the figures add up", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-metrics-" });
