@@ -15,6 +15,7 @@
 
 import { parseArgs } from "node:util";
 import { formatBytes, formatDuration, parseBytes, parseDuration } from "../src/util/units.ts";
+import { drainToFile } from "../src/util/drain_to_file.ts";
 import { judgeSoak, type SoakSample, soakWindows } from "./soak_target.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
@@ -77,16 +78,15 @@ const streamArgs = [
 const command = `neuralake ${streamArgs.slice(6).join(" ")}`;
 console.error(`soak: ${command}`);
 console.error(`soak: samples every ${formatDuration(intervalMs)} into ${out}`);
-const stdoutFile = await Deno.open(`${out}/stream.stdout`, { write: true, create: true });
-const stderrFile = await Deno.open(`${out}/stream.stderr`, { write: true, create: true });
 const child = new Deno.Command(Deno.execPath(), {
   args: streamArgs,
   stdout: "piped",
   stderr: "piped",
 }).spawn();
+// Written through as it comes, so the run's log can be followed while it runs.
 const piping = Promise.all([
-  child.stdout.pipeTo(stdoutFile.writable),
-  child.stderr.pipeTo(stderrFile.writable),
+  drainToFile(child.stdout, `${out}/stream.stdout`, { append: false }),
+  drainToFile(child.stderr, `${out}/stream.stderr`, { append: false }),
 ]);
 const startedAt = Date.now();
 let exited = false;

@@ -6,6 +6,7 @@
  */
 
 import type { Command, Report, RoleSpec } from "./messages.ts";
+import { drainToFile } from "../util/drain_to_file.ts";
 
 /** How a role ended. */
 export interface HostExit {
@@ -109,12 +110,9 @@ export function startProcessHost(
       }
     }
   })();
-  if (logPath) {
-    (async () => {
-      const file = await Deno.open(logPath, { append: true, create: true });
-      await child.stderr.pipeTo(file.writable).catch(() => {});
-    })();
-  }
+  // Written through line by line: a role's warnings must be in the log while
+  // it runs, and not lost when the orchestrator exits (see drainToFile).
+  if (logPath) drainToFile(child.stderr, logPath).catch(() => {});
   // The exit is reported only after every line the child wrote was handled:
   // a role that reports `dying` and then kills itself must be seen dying
   // before it is seen gone, or its chaos kill would count as a crash.
