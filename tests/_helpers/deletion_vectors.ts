@@ -6,13 +6,11 @@
  */
 
 import type { Action, Add, DeletionVectorDescriptor } from "../../src/delta/actions.ts";
-import { serializeActions } from "../../src/delta/actions.ts";
 import {
   encodeDeletionVector,
   frameDeletionVectors,
   z85Encode,
 } from "../../src/delta/deletion_vector.ts";
-import { commitKey } from "../../src/delta/log_path.ts";
 import { schemaFromFields } from "../../src/delta/schema.ts";
 import { createTableActions } from "../../src/ops/create.ts";
 import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
@@ -35,19 +33,6 @@ export type DvStorage = { kind: "u"; prefix?: string } | { kind: "i" } | {
   kind: "p";
   rootUri: string;
 };
-
-/** Writes a commit file at `version`. */
-export async function writeVersion(
-  store: ObjectStore,
-  version: number,
-  actions: Action[],
-): Promise<void> {
-  const outcome = await store.putIfAbsent(
-    commitKey(version),
-    new TextEncoder().encode(serializeActions(actions)),
-  );
-  if (outcome !== "created") throw new Error(`version ${version} exists`);
-}
 
 /** Version 0 of a table with the deletionVectors feature. */
 export function createDvTableActions(fields: Field[], partitionColumns: string[] = []): Action[] {

@@ -8,12 +8,8 @@
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
-import {
-  createDvTableActions,
-  deleteRows,
-  writeIdFile,
-  writeVersion,
-} from "../_helpers/deletion_vectors.ts";
+import { createDvTableActions, deleteRows, writeIdFile } from "../_helpers/deletion_vectors.ts";
+import { writeCommit } from "../_helpers/log.ts";
 import type { Add } from "../../src/delta/actions.ts";
 import { parseCommit } from "../../src/delta/actions.ts";
 import { commitKey } from "../../src/delta/log_path.ts";
@@ -71,7 +67,7 @@ Deno.test("planCompaction() keeps a bin holding a purgeable file even below minF
 async function fixture() {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-dv-compact-" });
   const store = new LocalStore(dir);
-  await writeVersion(
+  await writeCommit(
     store,
     0,
     createDvTableActions([{ name: "id", type: "long", nullable: true }]),
@@ -79,10 +75,10 @@ async function fixture() {
   const a = await writeIdFile(store, range(0, 10));
   const b = await writeIdFile(store, range(10, 20));
   const c = await writeIdFile(store, range(20, 30));
-  await writeVersion(store, 1, [{ add: a }, { add: b }, { add: c }]);
+  await writeCommit(store, 1, [{ add: a }, { add: b }, { add: c }]);
   const da = await deleteRows(store, a, [0, 9], { kind: "u", prefix: "xy" });
   const db = await deleteRows(store, b, [1, 2, 3], { kind: "i" });
-  await writeVersion(store, 2, [...da.actions, ...db.actions]);
+  await writeCommit(store, 2, [...da.actions, ...db.actions]);
   const live = range(0, 30).filter((id) => ![0, 9, 11, 12, 13].includes(id));
   return { dir, store, a: da, b: db, c, live };
 }
@@ -138,7 +134,7 @@ Deno.test("a compaction loses to a concurrent DELETE that changed a vector in it
   const [bin] = planCompaction(state.files.values(), { targetFileSize: 1 << 20, minFiles: 2 });
   // The DELETE commits first: file a gets a new vector.
   const again = await deleteRows(f.store, f.a.add, [0, 5, 9], { kind: "u" });
-  await writeVersion(f.store, 3, again.actions);
+  await writeCommit(f.store, 3, again.actions);
   const outcome = await compactBin(table, state, bin!, { targetFileSize: 1 << 20 });
   assertEquals(outcome.kind, "conflict");
   assert(outcome.reason!.includes(f.a.add.path), outcome.reason);

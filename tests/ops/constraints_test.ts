@@ -18,7 +18,7 @@ import { InputError } from "../../src/util/errors.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { cli } from "../_helpers/cli.ts";
-import { writeVersion } from "../_helpers/deletion_vectors.ts";
+import { writeCommit } from "../_helpers/log.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 
 const FIELDS: Field[] = [
@@ -63,7 +63,7 @@ async function constrainedTable(
       }
       : a
   );
-  await writeVersion(new LocalStore(dir), 0, [...actions, ...extra]);
+  await writeCommit(new LocalStore(dir), 0, [...actions, ...extra]);
   return dir;
 }
 

@@ -8,12 +8,8 @@
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
-import {
-  createDvTableActions,
-  deleteRows,
-  writeIdFile,
-  writeVersion,
-} from "../_helpers/deletion_vectors.ts";
+import { createDvTableActions, deleteRows, writeIdFile } from "../_helpers/deletion_vectors.ts";
+import { writeCommit } from "../_helpers/log.ts";
 import { checkpointTable } from "../../src/ops/checkpoint.ts";
 import { describeTable } from "../../src/ops/describe.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
@@ -34,15 +30,15 @@ async function dvFixture() {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-dv-" });
   const store = new LocalStore(dir);
   const fields = [{ name: "id", type: "long" as const, nullable: true }];
-  await writeVersion(store, 0, createDvTableActions(fields));
+  await writeCommit(store, 0, createDvTableActions(fields));
   const a = await writeIdFile(store, range(0, 10));
   const b = await writeIdFile(store, range(10, 20));
   const c = await writeIdFile(store, range(20, 30));
-  await writeVersion(store, 1, [{ add: a }, { add: b }, { add: c }]);
+  await writeCommit(store, 1, [{ add: a }, { add: b }, { add: c }]);
   const da = await deleteRows(store, a, [0, 9], { kind: "u", prefix: "ab" });
   const db = await deleteRows(store, b, [1, 2, 3], { kind: "i" });
   const dc = await deleteRows(store, c, [5], { kind: "p", rootUri: store.uri });
-  await writeVersion(store, 2, [...da.actions, ...db.actions, ...dc.actions]);
+  await writeCommit(store, 2, [...da.actions, ...db.actions, ...dc.actions]);
   const live = range(0, 30).filter((id) => ![0, 9, 11, 12, 13, 25].includes(id));
   return { dir, store, a: da, b: db, c: dc, live };
 }
@@ -97,7 +93,7 @@ Deno.test("vacuum keeps referenced DV files and deletes one no live file names",
   // A second DELETE on the first file replaces its vector; the old DV file
   // is then named only by a tombstone.
   const again = await deleteRows(f.store, f.a.add, [0, 4, 9], { kind: "u" }, old.getTime());
-  await writeVersion(f.store, 3, again.actions);
+  await writeCommit(f.store, 3, again.actions);
   for await (const entry of Deno.readDir(f.dir)) {
     if (entry.isFile) await Deno.utime(`${f.dir}/${entry.name}`, old, old);
   }
@@ -149,7 +145,7 @@ Deno.test("an absolute-path vector outside the table root (a shallow clone's) is
   const elsewhere = await Deno.makeTempDir({ prefix: "neuralake-dv-source-" });
   const source = new LocalStore(elsewhere);
   const again = await deleteRows(source, f.c.add, [5, 6], { kind: "p", rootUri: source.uri });
-  await writeVersion(f.store, 3, again.actions);
+  await writeCommit(f.store, 3, again.actions);
   const ours = await readWithNeuralake(openTable(f.dir));
   assertEquals(ids(ours.rows), f.live.filter((id) => id !== 26));
   const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });

@@ -19,7 +19,7 @@ import type { Field } from "../../src/columnar/batch.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
-import { writeVersion } from "../_helpers/deletion_vectors.ts";
+import { writeCommit } from "../_helpers/log.ts";
 
 const FIELDS: Field[] = [{ name: "n", type: "long", nullable: true }];
 const HOUR = 3_600_000;
@@ -47,7 +47,7 @@ async function ictTable(firstIct: number): Promise<string> {
     return a;
   });
   const info: Action = { commitInfo: { timestamp: firstIct, inCommitTimestamp: firstIct } };
-  await writeVersion(new LocalStore(dir), 0, [
+  await writeCommit(new LocalStore(dir), 0, [
     info,
     ...actions.filter((a) => !("commitInfo" in a)),
   ]);
@@ -93,7 +93,7 @@ Deno.test("a commit that loses its version takes a timestamp above the winner's"
   const [bin] = planCompaction(state.files.values(), { targetFileSize: 1 << 20, minFiles: 2 });
   // Another writer's commit, with a timestamp ahead of our clock, wins version 3.
   const ahead = now + 2 * HOUR;
-  await writeVersion(new LocalStore(dir), 3, [{
+  await writeCommit(new LocalStore(dir), 3, [{
     commitInfo: { timestamp: ahead, inCommitTimestamp: ahead, operation: "WRITE" },
   }]);
   const outcome = await compactBin(table, state, bin!, { targetFileSize: 1 << 20 });

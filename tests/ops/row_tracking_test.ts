@@ -23,7 +23,7 @@ import type { Field } from "../../src/columnar/batch.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
-import { writeVersion } from "../_helpers/deletion_vectors.ts";
+import { writeCommit } from "../_helpers/log.ts";
 import { copyFixture } from "../_helpers/fixture_copy.ts";
 
 const FIELDS: Field[] = [
@@ -82,7 +82,7 @@ Deno.test("a commit that loses its version assigns ids after the winner's mark, 
   const store = new LocalStore(dir);
   const state = await snapshotOf(openTable(dir));
   // A concurrent append took the next version and raised the mark to 9.
-  await writeVersion(store, state.version + 1, [{
+  await writeCommit(store, state.version + 1, [{
     domainMetadata: {
       domain: ROW_TRACKING_DOMAIN,
       configuration: JSON.stringify({ rowIdHighWaterMark: 9 }),

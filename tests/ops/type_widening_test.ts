@@ -15,7 +15,7 @@ import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { canonicalRows, deltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
-import { writeVersion } from "../_helpers/deletion_vectors.ts";
+import { writeCommit } from "../_helpers/log.ts";
 
 const PROTOCOL: Action = {
   protocol: {
@@ -49,7 +49,7 @@ function metaData(type: string, typeChanges?: unknown[]): Action {
 async function widenedTable(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-widen-" });
   const store = new LocalStore(dir);
-  await writeVersion(store, 0, [PROTOCOL, metaData("integer")]);
+  await writeCommit(store, 0, [PROTOCOL, metaData("integer")]);
   const ints = encodeParquet({
     fields: [{ name: "n", type: "integer", nullable: true }],
     columns: [{ values: new Int32Array([1, -2, 2_000_000_000]) }],
@@ -57,10 +57,10 @@ async function widenedTable(): Promise<string> {
   });
   const intKey = dataFileKey("", 0);
   await store.put(intKey, ints.bytes);
-  await writeVersion(store, 1, [{
+  await writeCommit(store, 1, [{
     add: addFor(intKey, ints, {}, [{ name: "n", type: "integer", nullable: true }]),
   }]);
-  await writeVersion(store, 2, [
+  await writeCommit(store, 2, [
     metaData("long", [{ fromType: "integer", toType: "long", tableVersion: 2 }]),
   ]);
   const longs = encodeParquet({
@@ -70,7 +70,7 @@ async function widenedTable(): Promise<string> {
   });
   const longKey = dataFileKey("", 1);
   await store.put(longKey, longs.bytes);
-  await writeVersion(store, 3, [{
+  await writeCommit(store, 3, [{
     add: addFor(longKey, longs, {}, [{ name: "n", type: "long", nullable: true }]),
   }]);
   return dir;
@@ -113,7 +113,7 @@ Deno.test("compaction rewrites widened files at the table's type", async () => {
 
 Deno.test("a type change the reader does not widen is refused by name", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-widen-" });
-  await writeVersion(new LocalStore(dir), 0, [
+  await writeCommit(new LocalStore(dir), 0, [
     PROTOCOL,
     metaData("timestamp_ntz", [{ fromType: "date", toType: "timestamp_ntz" }]),
   ]);
