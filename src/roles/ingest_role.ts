@@ -37,6 +37,10 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
     group,
     maxWaitMs: Math.min(500, config.batchIntervalMs),
     clientId: `neuralake-${id}`,
+    // Static membership: the orchestrator restarts a killed role under the
+    // same id, which takes the dead member's place at once instead of
+    // stalling the group until its session expires. Unique per run and host.
+    groupInstanceId: `${Deno.hostname()}-${spec.sessionId}-${id}`,
     onError: (error) => logger.warning("{error}; waiting for Kafka", { error: error.message }),
   });
   const summary = await runIngest(consumer, {

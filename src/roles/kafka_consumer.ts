@@ -30,6 +30,8 @@ export interface GroupConsumerOptions {
   maxWaitMs: number;
   /** The client id the broker logs. */
   clientId?: string;
+  /** A static member id, so that a restarted member rejoins without a rebalance (see sources/kafka.ts). */
+  groupInstanceId?: string;
   /** Transient problems the consumer waits out (a broker restarting). */
   onError?: (error: Error) => void;
 }
@@ -48,6 +50,7 @@ export async function joinGroup(options: GroupConsumerOptions): Promise<IngestCo
     clientId: options.clientId ?? "neuralake-ingest",
     maxWaitMs: options.maxWaitMs,
     startFrom: "earliest",
+    ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
     ...(options.onError ? { onError: options.onError } : {}),
     onAssignment: async (change: AssignmentChange): Promise<PartitionOffset[]> => {
       if (!handler) throw new Error("The ingest consumer was assigned partitions before a poll");

@@ -89,6 +89,9 @@ export interface ProduceSummary extends ProduceProgress {
 const DEFAULT_DURATION_MS = 10_000;
 const SEND_BYTES = 4 * 1024 * 1024;
 /** Requests in flight at once. */
+/** The most time's worth of rows one send holds at a given rate, in ms. */
+const PACED_SEND_MS = 100;
+
 const INFLIGHT = 4;
 
 /** The key of message `sequence` of a writer. */
@@ -129,9 +132,18 @@ export async function produceNeural(options: ProduceOptions): Promise<ProduceSum
   const tick0 = generator.tickAt(Date.now());
   const producer = new KafkaProducer({ ...client, clientId: `neuralake-produce-${writerId}` });
   const encoder = new TextEncoder();
+  // A paced send holds at most a tenth of a second of rows, so that a low
+  // rate spreads messages over the run instead of sending them in one burst.
+  const paced = options.rate === undefined
+    ? Infinity
+    : Math.floor((options.rate * PACED_SEND_MS) / 1000 / rowsPerMessage);
   const perSend = Math.max(
     1,
-    Math.min(options.messagesPerSend ?? 1000, Math.floor(SEND_BYTES / (rowsPerMessage * 40)) || 1),
+    Math.min(
+      options.messagesPerSend ?? 1000,
+      Math.floor(SEND_BYTES / (rowsPerMessage * 40)) || 1,
+      paced,
+    ),
   );
   const started = performance.now();
   const totals: ProduceProgress = { messages: 0, rows: 0, bytes: 0, elapsedMs: 0 };

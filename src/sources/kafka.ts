@@ -409,6 +409,12 @@ export interface KafkaGroupConsumerOptions extends KafkaClientOptions {
   onError?: (error: Error) => void;
   /** The group session timeout: a member silent this long loses its partitions. @default 10000 */
   sessionTimeoutMs?: number;
+  /**
+   * A static member id (Kafka's group.instance.id): a member restarted with
+   * the same id takes its place back without a rebalance, instead of waiting
+   * for the dead one's session to expire. Unique among live members.
+   */
+  groupInstanceId?: string;
   /** @default 1000 */
   heartbeatIntervalMs?: number;
   /** How long the group waits for members to rejoin in a rebalance. @default 20000 */
@@ -462,6 +468,7 @@ export class KafkaGroupConsumer {
       sessionTimeout,
       heartbeatInterval: options.heartbeatIntervalMs ?? 1_000,
       rebalanceTimeout: options.rebalanceTimeoutMs ?? 20_000,
+      ...(options.groupInstanceId ? { groupInstanceId: options.groupInstanceId } : {}),
       maxWaitTime: options.maxWaitMs ?? 500,
       maxBytes: options.maxBytes ?? 32 * 1024 * 1024,
       maxBytesPerPartition: options.maxBytesPerPartition ?? 8 * 1024 * 1024,

@@ -221,3 +221,28 @@ Deno.test("produce arguments: brokers from the environment, and clear refusals",
     "127.0.0.1:9",
   );
 });
+
+Deno.test({
+  name:
+    "produce --rate spreads its messages over the run: a send holds a tenth of a second of rows",
+  ignore: KAFKA_IGNORE,
+  async fn() {
+    const sends: number[] = [];
+    let before = 0;
+    const summary = await produceNeural({
+      brokers: kafkaBrokers(),
+      topic: uniqueTopic("produce-paced"),
+      rowsPerMessage: 64,
+      neurons: 16,
+      rate: 6_400,
+      durationMs: 1_000,
+      onProgress: (p) => {
+        sends.push(p.messages - before);
+        before = p.messages;
+      },
+    });
+    // 6,400 rows/s of 64-row messages: 10 messages a tenth of a second.
+    assert(summary.messages > 0 && sends.length >= 2, JSON.stringify(sends));
+    for (const n of sends) assert(n <= 10, `a send of ${n} messages: ${JSON.stringify(sends)}`);
+  },
+});
