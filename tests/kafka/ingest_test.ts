@@ -14,6 +14,7 @@ import { encodeNeuralMessage } from "../../src/sources/neural_message.ts";
 import { sleep } from "../../src/util/backoff.ts";
 import { Admin } from "@platformatic/kafka";
 import { assert, assertEquals } from "../_helpers/assert.ts";
+import { freePort } from "../_helpers/cli.ts";
 import { readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import {
   haltKafkaBroker,
@@ -440,9 +441,7 @@ ingestTest(
   "/healthz turns 503 with the reason while Kafka is unreachable past the threshold, and 200 once it is back",
   { partitions: 1 },
   async ({ topic, table, ingest }) => {
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const address = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
-    listener.close();
+    const address = `127.0.0.1:${freePort()}`;
     const run = ingest(["--metrics-addr", address], {
       env: { NEURALAKE_HEALTH_COMMIT_FAILURE: "3s" },
     });
@@ -522,9 +521,7 @@ ingestTest(
   { partitions: 2 },
   async ({ topic, table, ingest }) => {
     // Batches that neither fill nor time out during the test: only the stop commits them.
-    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const address = `127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
-    listener.close();
+    const address = `127.0.0.1:${freePort()}`;
     const run = ingest(["--batch-interval", "1h", "--metrics-addr", address]);
     await produce(topic, 0, 400);
     await sleep(6000);
