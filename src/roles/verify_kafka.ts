@@ -27,6 +27,7 @@ import { verifyTable } from "../ops/verify.ts";
 import { MessageRows } from "../sources/message_rows.ts";
 import { NEURAL_FIELDS } from "../sources/neural.ts";
 import { sleep } from "../util/backoff.ts";
+import { endOffsets } from "../sources/kafka.ts";
 import { joinGroup } from "./kafka_consumer.ts";
 import { partitionAppId } from "./kafka_offsets.ts";
 
@@ -88,6 +89,7 @@ export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise
       count(r.rows)
     } rows${r.gaps ? `, ${r.gaps} offset gaps` : ""})`
   );
+  const lag = await notIngested(source, markers);
   const bad = [...reads.values()].reduce((n, r) => n + r.bad, 0);
   const expectedRows = [...reads.values()].reduce((n, r) => n + r.rows, 0);
   checks.push({
@@ -95,7 +97,7 @@ export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise
     passed: bad === 0,
     detail: markers.size === 0
       ? `no partition of ${source.topic} has a marker of group ${source.group} in the table`
-      : `${list(ranges)}${bad ? `; ${bad} messages could not be decoded` : ""}`,
+      : `${list(ranges)}${bad ? `; ${bad} messages could not be decoded` : ""}${lag}`,
   });
 
   // The table's rows, per message key.
@@ -160,6 +162,36 @@ export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise
     });
   }
   return { passed: checks.every((c) => c.passed), checks };
+}
+
+/**
+ * What the topic held beyond the markers when the run ended (not judged:
+ * a run stopped by --duration or a signal may end behind), as a detail.
+ */
+async function notIngested(
+  source: KafkaSource,
+  markers: ReadonlyMap<number, number>,
+): Promise<string> {
+  let ends: bigint[];
+  try {
+    ends = await endOffsets({ brokers: source.brokers }, source.topic);
+  } catch (error) {
+    return `; the topic's end offsets could not be read: ${(error as Error).message}`;
+  }
+  const behind: string[] = [];
+  let total = 0;
+  ends.forEach((end, partition) => {
+    const next = (markers.get(partition) ?? -1) + 1;
+    const n = Number(end) - next;
+    if (n <= 0) return;
+    total += n;
+    behind.push(`partition ${partition}: ${n.toLocaleString("en-US")} from offset ${next}`);
+  });
+  return total === 0
+    ? "; every message the topic held at the end was ingested"
+    : `; not ingested by the end of the run (not judged): ${
+      total.toLocaleString("en-US")
+    } messages (${behind.slice(0, 8).join(", ")})`;
 }
 
 /**

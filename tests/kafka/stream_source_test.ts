@@ -164,6 +164,10 @@ Deno.test({
     const result = JSON.parse(out.stdout);
     assert(result.verification.passed, checkNames(result).join(", "));
     assertEquals(result.totals.rows_acknowledged, 150 * ROWS_PER_MESSAGE);
+    const ranges = result.verification.checks.find((c: { name: string }) =>
+      c.name === "kafka_committed_ranges_read_back"
+    );
+    assert(ranges.detail.includes("every message the topic held at the end was ingested"), ranges);
     await assertEveryMessageOnce(table, messages);
 
     // The verification fails a table where some messages are in twice: a
