@@ -82,7 +82,10 @@ export async function tombstonedTable(dir: string, files: number): Promise<void>
     const add = addFor(key, one, {}, fields, { modificationTime: longAgo });
     adds.push({ add });
     if (f > 0) {
-      removes.push({ remove: { path: add.path, deletionTimestamp: longAgo, dataChange: true } });
+      // As delta-rs, Spark and neuralake write them: with the file's size.
+      removes.push({
+        remove: { path: add.path, deletionTimestamp: longAgo, dataChange: true, size: add.size },
+      });
       await Deno.utime(`${dir}/${key}`, new Date(longAgo), new Date(longAgo));
     }
   }

@@ -41,6 +41,7 @@ import { checkCanWrite } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import { followLog } from "../delta/snapshot.ts";
 import { APPEND_HOLD_BUDGET_MS } from "./append.ts";
+import { mapLimit } from "../util/concurrency.ts";
 
 /** The default retention of deleted files: 7 days, as in Delta. */
 export const DEFAULT_VACUUM_RETENTION_MS = 7 * 86_400_000;
@@ -145,6 +146,42 @@ function tombstoneListing(tombstones: ReadonlyMap<string, Remove>): ObjectMeta[]
     const size = key === decodeFilePath(remove.path) ? remove.size ?? 0 : 0;
     listing.push({ key, size, lastModified: remove.deletionTimestamp ?? 0 });
   }
+  return listing;
+}
+
+/**
+ * Sizes and times for a keys-only listing, with a `head` only where the plan
+ * needs the file's own: the planner keeps hidden and referenced files
+ * whatever their metadata, so they get none that could ever let one go
+ * (size 0, modified at +Infinity). A file a tombstone names gets the
+ * tombstone's deletion time and size, as a log-only pass does: it was
+ * committed before it was removed, so it is no younger than that, and only
+ * when the tombstone is past retention can it be deleted. A file the log
+ * never named (a writer's upload not committed yet, or an orphan) and a file
+ * whose size or deletion time the tombstone does not give are looked at with `head`, and a file
+ * gone since the listing is dropped.
+ */
+async function describeListed(
+  store: ObjectStore,
+  listed: readonly string[],
+  keys: { files: ReadonlyMap<string, unknown>; tombstones: ReadonlyMap<string, Remove> },
+  partitionColumns: readonly string[],
+): Promise<ObjectMeta[]> {
+  const listing: ObjectMeta[] = [];
+  const unknown: string[] = [];
+  for (const key of listed) {
+    if (isHidden(key, partitionColumns) || keys.files.has(key)) {
+      listing.push({ key, size: 0, lastModified: Infinity });
+      continue;
+    }
+    const remove = keys.tombstones.get(key);
+    const size = remove && key === decodeFilePath(remove.path) ? remove.size : undefined;
+    const removedAt = remove?.deletionTimestamp;
+    if (size != null && removedAt != null) listing.push({ key, size, lastModified: removedAt });
+    else unknown.push(key);
+  }
+  const heads = await mapLimit(unknown, 8, (key) => store.head(key));
+  for (const meta of heads) if (meta) listing.push(meta);
   return listing;
 }
 
@@ -263,8 +300,13 @@ export async function vacuum(
 ): Promise<VacuumResult> {
   const now = options.now ?? Date.now;
   const logOnly = options.mode === "log-only";
-  const listing: ObjectMeta[] = [];
-  if (!logOnly) {
+  let listing: ObjectMeta[] = [];
+  // Where a listing's sizes and times cost a stat per file, only the keys are
+  // listed now, and described once the snapshot says which need it.
+  let listedKeys: string[] | undefined;
+  if (!logOnly && store.listKeys) {
+    listedKeys = (await store.listKeys("")).filter((key) => !key.startsWith(`${LOG_DIR}/`));
+  } else if (!logOnly) {
     for await (const meta of store.list("")) {
       if (!meta.key.startsWith(`${LOG_DIR}/`)) listing.push(meta);
     }
@@ -273,6 +315,9 @@ export async function vacuum(
   checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "vacuum" });
   const keys = referencedKeys(store.uri, state.files.values(), state.tombstones.values());
   if (logOnly) listing.push(...tombstoneListing(keys.tombstones));
+  if (listedKeys) {
+    listing = await describeListed(store, listedKeys, keys, state.metadata.partitionColumns);
+  }
   const retentionMs = vacuumRetention(state.metadata.configuration, options);
   const plan = planVacuum({
     listing,

@@ -58,6 +58,10 @@ export function interceptStore(store: ObjectStore, around: Around): ObjectStore 
       };
     };
   }
+  if (store.listKeys) {
+    const listKeys = store.listKeys.bind(store);
+    wrapped.listKeys = (prefix) => around("list", prefix, () => listKeys(prefix));
+  }
   if (store.removeStaleTemporaries) {
     const remove = store.removeStaleTemporaries.bind(store);
     wrapped.removeStaleTemporaries = (beforeMs) =>

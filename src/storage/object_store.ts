@@ -75,6 +75,14 @@ export interface ObjectStore {
    */
   list(prefix: string, startAfter?: string): AsyncIterable<ObjectMeta>;
 
+  /**
+   * Optional: the keys `list(prefix)` would yield, without their sizes and
+   * times, in ascending key order. For stores where those cost a call per
+   * object (a local `stat`); a caller that needs them for a few keys asks
+   * `head`.
+   */
+  listKeys?(prefix: string): Promise<string[]>;
+
   /** Deletes objects. A key that is already absent counts as deleted. */
   delete(keys: string[]): Promise<DeleteOutcome>;
 

@@ -93,6 +93,15 @@ async function withFixture(
   }
 }
 
+/** A local store that records the keys it was asked to describe one by one. */
+class HeadCountingStore extends LocalStore {
+  heads: string[] = [];
+  override async head(key: string) {
+    this.heads.push(key);
+    return await super.head(key);
+  }
+}
+
 /** Asserts that every key is still on disk. */
 async function assertKept(dir: string, keys: string[]): Promise<void> {
   for (const key of keys) assert(await exists(`${dir}/${key}`), `${key} was deleted`);
@@ -121,6 +130,30 @@ Deno.test("a full vacuum deletes old removed files and old orphans, and keeps th
     await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
     assert(await exists(`${dir}/${commitKey(0)}`) && await exists(`${dir}/${commitKey(1)}`));
     assertEquals((await snapshotOf(openTable(dir))).files.size, 1);
+  });
+});
+
+Deno.test("a full vacuum on local disk takes a removed file's age and size from its tombstone, an orphan's from the disk", async () => {
+  await withFixture(async (dir, keys) => {
+    // Touched after its removal: its tombstone, past retention, decides. The
+    // young orphan (a writer's upload) is still kept by its own age.
+    await Deno.utime(`${dir}/${keys.oldRemoved}`, new Date(), new Date());
+    const size = (await Deno.stat(`${dir}/${keys.oldRemoved}`)).size;
+    const table = openTable(dir);
+    const store = new HeadCountingStore(dir);
+    const result = await vacuum(store, () => snapshotOf(table), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+    });
+    assertEquals(
+      result.plan.delete.map((m) => m.key).sort(),
+      [keys.oldRemoved, keys.oldOrphan].sort(),
+    );
+    assertEquals(result.plan.kept, { active: 1, youngTombstone: 1, youngFile: 1, hidden: 1 });
+    assertEquals(result.bytesDeleted, 2 * size);
+    // Only the files the log never named were looked at.
+    assertEquals(store.heads.sort(), [keys.oldOrphan, keys.youngOrphan].sort());
+    await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
   });
 });
 

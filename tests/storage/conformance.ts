@@ -145,6 +145,16 @@ export function runStoreConformance(
     assertEquals((await listAll(store, "nothing/")).length, 0);
     const meta = (await listAll(store, "c"))[0];
     assertEquals(meta?.size, 1);
+    // A store that lists keys alone lists the same keys.
+    if (store.listKeys) {
+      for (const prefix of ["", "a/", "a", "nothing/"]) {
+        assertEquals(
+          await store.listKeys(prefix),
+          (await listAll(store, prefix)).map((m) => m.key),
+          `listKeys("${prefix}")`,
+        );
+      }
+    }
   });
 
   test("list starts after startAfter", async (store) => {
