@@ -40,6 +40,14 @@ export interface KafkaSource {
   runId: string;
   /** The longest the topic may take to read. @default 120000 */
   timeoutMs?: number;
+  /** Each partition's marker when the run started: rows after it are this run's. */
+  startMarkers?: ReadonlyMap<number, number>;
+}
+
+/** A Kafka run's verification, with the rows the run committed according to the table. */
+export interface KafkaVerification extends Verification {
+  /** Rows of the offsets after the start markers up to the final ones (0 when unread). */
+  rowsThisRun: number;
 }
 
 /** One partition's committed range, as read back from Kafka. */
@@ -49,6 +57,8 @@ interface PartitionRead {
   last: number;
   messages: number;
   rows: number;
+  /** Rows of offsets after the partition's marker at the run's start. */
+  rowsThisRun: number;
   gaps: number;
   bad: number;
 }
@@ -56,7 +66,10 @@ interface PartitionRead {
 const KEY_COLUMNS = ["session_id", "writer_id", "batch_seq"] as const;
 
 /** Verifies a Kafka-sourced run's table against its topic, up to each partition's marker. */
-export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise<Verification> {
+export async function verifyKafkaRun(
+  table: Table,
+  source: KafkaSource,
+): Promise<KafkaVerification> {
   const checks: VerificationCheck[] = [];
   const count = (n: number) => n.toLocaleString("en-US");
   const list = (items: string[]) =>
@@ -82,7 +95,7 @@ export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise
       passed: false,
       detail: `could not read ${source.topic} again up to the markers: ${(error as Error).message}`,
     });
-    return { passed: false, checks };
+    return { passed: false, checks, rowsThisRun: 0 };
   }
   const ranges = [...reads].sort(([a], [b]) => a - b).map(([p, r]) =>
     `partition ${p}: offsets ${r.first ?? "-"}..${r.marker} (${count(r.messages)} messages, ${
@@ -161,7 +174,8 @@ export async function verifyKafkaRun(table: Table, source: KafkaSource): Promise
         (c.problems.length ? `: ${c.problems.slice(0, 3).join("; ")}` : ""),
     });
   }
-  return { passed: checks.every((c) => c.passed), checks };
+  const rowsThisRun = [...reads.values()].reduce((n, r) => n + r.rowsThisRun, 0);
+  return { passed: checks.every((c) => c.passed), checks, rowsThisRun };
 }
 
 /**
@@ -206,7 +220,16 @@ async function readCommitted(
 ): Promise<Map<number, PartitionRead>> {
   const reads = new Map<number, PartitionRead>();
   for (const [p, marker] of markers) {
-    reads.set(p, { marker, first: undefined, last: -1, messages: 0, rows: 0, gaps: 0, bad: 0 });
+    reads.set(p, {
+      marker,
+      first: undefined,
+      last: -1,
+      messages: 0,
+      rows: 0,
+      rowsThisRun: 0,
+      gaps: 0,
+      bad: 0,
+    });
   }
   const pending = () => [...reads.values()].some((r) => r.last < r.marker);
   if (!pending()) return reads;
@@ -250,6 +273,7 @@ async function readCommitted(
           continue;
         }
         r.rows += batch.length;
+        if (offset > (source.startMarkers?.get(m.partition) ?? -1)) r.rowsThisRun += batch.length;
         const s = batch.columns[si]!.values as string[];
         const w = batch.columns[wi]!.values as string[];
         const q = batch.columns[qi]!.values as BigInt64Array;

@@ -132,6 +132,8 @@ Deno.test({
     assert(result.compaction.runs >= 1, "compaction ran");
     assert(messages > 100, `messages produced: ${messages}`);
     await assertEveryMessageOnce(table, messages);
+    // Rows committed by a role killed before it reported them count too.
+    assertEquals(result.totals.rows_acknowledged, messages * ROWS_PER_MESSAGE);
     for (const name of ["report.html", "streaming_metrics.csv"]) {
       await Deno.stat(`${result.run_dir}/${name}`);
     }
