@@ -28,6 +28,7 @@
  */
 
 import { appendBatch, type AppendTarget, appendTarget } from "../ops/append.ts";
+import type { AppendBatchOptions } from "../ops/append.ts";
 import { createTable, TableExistsError } from "../ops/create.ts";
 import {
   checkCanWrite,
@@ -106,6 +107,8 @@ export interface IngestOptions {
   batchRows: number;
   /** The longest a batch stays open, in ms. */
   batchIntervalMs: number;
+  /** How the table's data files are encoded (the stream's --codec). @default appendBatch's */
+  encode?: AppendBatchOptions["encode"] | undefined;
   /**
    * Stop once every assigned partition has had no message for this long
    * (ms), fetched from a broker that answered all along.
@@ -321,6 +324,7 @@ export async function runIngest(
     const batch = p.rows.take();
     if (batch !== undefined) {
       const result = await appendBatch(main.target, batch, {
+        ...(options.encode ? { encode: options.encode } : {}),
         readVersion: main.snapshot.version,
         txn: { appId: p.appId, version },
         fileIndex: p.partition,

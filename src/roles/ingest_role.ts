@@ -20,6 +20,7 @@ import { joinGroup } from "./kafka_consumer.ts";
 import { roleTable } from "./chaos_store.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { ensureStreamTable } from "./table_setup.ts";
+import { codecOf } from "./config_keys.ts";
 
 /** Runs one ingest role until it is asked to stop. */
 export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
@@ -49,6 +50,7 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
     group,
     batchRows: config.batchRows,
     batchIntervalMs: config.batchIntervalMs,
+    encode: { codec: codecOf(config.codec) },
     untilIdleMs: untilIdleMs > 0 ? untilIdleMs : undefined,
     signal: stop.signal,
     id,

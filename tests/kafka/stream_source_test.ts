@@ -144,7 +144,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "stream --source kafka --until-idle: worker isolation stops once the topic is consumed",
+  name: "stream --source kafka --until-idle: worker isolation stops once the topic is consumed, " +
+    "files in the stream's --codec",
   ignore: KAFKA_IGNORE,
   sanitizeOps: false,
   sanitizeResources: false,
@@ -161,6 +162,8 @@ Deno.test({
       "0",
       "--until-idle",
       "3s",
+      "--codec",
+      "snappy",
     ]);
     assertEquals(out.code, 0, out.stderr.slice(-3000) + out.stdout);
     const result = JSON.parse(out.stdout);
@@ -175,6 +178,8 @@ Deno.test({
     // The verification fails a table where some messages are in twice: a
     // copy of one data file, added again.
     const snapshot = await snapshotOf(openTable(table));
+    // The ingest roles write with the stream's --codec.
+    for (const path of snapshot.files.keys()) assert(path.endsWith(".snappy.parquet"), path);
     const [path, add] = [...snapshot.files][0]!;
     await Deno.copyFile(`${table}/${path}`, `${table}/copy-${path}`);
     const again = { ...add, path: `copy-${path}`, modificationTime: Date.now() };
