@@ -152,3 +152,72 @@ Deno.test("a listing asks for pages of 1000 keys", async () => {
     await proxy.close();
   }
 });
+
+Deno.test({
+  name: "sendHttp keeps no copy of a large upload alive on a pooled connection",
+  // mallinfo2 is glibc's.
+  ignore: Deno.build.os !== "linux" || Deno.build.env !== "gnu",
+  fn: async () => {
+    // A server that takes PUTs and answers GETs with 256 KiB, on this process.
+    const answer = new Uint8Array(256 * 1024).fill(7);
+    const server = Deno.serve(
+      { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+      async (req) => {
+        if (req.method === "PUT") {
+          await req.arrayBuffer();
+          return new Response(null, { status: 200 });
+        }
+        return new Response(answer);
+      },
+    );
+    const url = `http://127.0.0.1:${server.addr.port}`;
+    // The client in a process of its own: 12 uploads of 16 MiB, each followed by
+    // 6 concurrent downloads (so the pool holds several connections), then the
+    // bytes malloc still has in large (mmapped) blocks once garbage is collected.
+    const transport = new URL("../../src/storage/s3/transport.ts", import.meta.url).href;
+    const dir = await Deno.makeTempDir();
+    const script = `${dir}/client.ts`;
+    await Deno.writeTextFile(
+      script,
+      `import { sendHttp } from ${JSON.stringify(transport)};
+      const libc = Deno.dlopen("libc.so.6", {
+        mallinfo2: { parameters: [], result: { struct: Array(10).fill("usize") } },
+      });
+      const mmapped = () => {
+        const info = libc.symbols.mallinfo2();
+        return Number(new BigUint64Array(info.buffer, info.byteOffset, 10)[4]);
+      };
+      const exchange = (method, body) => sendHttp({
+        method, url: ${JSON.stringify(url)} + "/k", headers: {}, body,
+        signal: AbortSignal.timeout(60_000),
+      });
+      const upload = new Uint8Array(16 * 1024 * 1024).fill(1);
+      for (let i = 0; i < 12; i++) {
+        await exchange("PUT", upload);
+        await Promise.all(Array.from({ length: 6 }, () => exchange("GET", undefined)));
+      }
+      for (let i = 0; i < 3; i++) globalThis.gc();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      console.log(JSON.stringify({ mmapped: mmapped(), upload: upload.length }));`,
+    );
+    try {
+      const output = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "--quiet", "--v8-flags=--expose-gc", script],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      assert(output.success, new TextDecoder().decode(output.stderr));
+      const { mmapped, upload } = JSON.parse(new TextDecoder().decode(output.stdout));
+      // The caller's own buffer, and not one more upload's worth besides.
+      assert(
+        mmapped < 1.5 * upload,
+        `${(mmapped / MiB).toFixed(0)} MiB in large blocks stayed alive after 12 uploads of ${
+          upload / MiB
+        } MiB`,
+      );
+    } finally {
+      await server.shutdown();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});

@@ -24,7 +24,19 @@
  *   promise rejects with `signal.reason`.
  * - A connection that closes before the response is complete rejects (with
  *   fetch's `TypeError`), never resolves with a truncated body.
+ * - A request body of `CLOSE_AFTER_BODY_BYTES` or more goes on a connection
+ *   that closes after the response (`connection: close`). A pooled keep-alive
+ *   connection holds on to the last body it sent (fetch's copy, outside the
+ *   V8 heap) for as long as it stays in the pool: measured under Deno 2.9.6
+ *   against MinIO, 30 PUTs of 32 MiB interleaved with 8 concurrent GETs left
+ *   288 MiB of such copies alive after garbage collection (nine connections'
+ *   worth), and the compactor of a 20-minute soak on MinIO grew to 1.35 GiB
+ *   resident. With the connection closed: 32 MiB, that of the caller's buffer.
+ *   A new connection per megabyte-sized upload costs little beside the upload.
  */
+
+/** Request bodies at least this large close their connection after the response. */
+export const CLOSE_AFTER_BODY_BYTES = 1024 * 1024;
 
 /** One request, signed and ready to go. */
 export interface HttpExchange {
@@ -46,9 +58,10 @@ export interface HttpAnswer {
 
 /** Sends one request and reads the whole response. */
 export async function sendHttp(exchange: HttpExchange): Promise<HttpAnswer> {
+  const large = (exchange.body?.length ?? 0) >= CLOSE_AFTER_BODY_BYTES;
   const res = await fetch(exchange.url, {
     method: exchange.method,
-    headers: exchange.headers,
+    headers: large ? { ...exchange.headers, connection: "close" } : exchange.headers,
     body: (exchange.body ?? null) as Uint8Array<ArrayBuffer> | null,
     signal: exchange.signal,
     redirect: "manual",
