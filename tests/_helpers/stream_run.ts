@@ -7,6 +7,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { deltaRs } from "./delta_rs.ts";
 import { NEURALAKE_RUN } from "./cli.ts";
+import { parse } from "csv-parse/sync";
 
 /** Settings that make a short run exercise every role. */
 const SHORT = [
@@ -41,9 +42,21 @@ export async function stream(
   args: string[],
   options: {
     sigintAfterMs?: number;
+    /**
+     * Stops the run with SIGINT once its metrics events (streaming_metrics.csv,
+     * as written so far) satisfy `until`; the run fails with `what` if they
+     * do not within `timeoutMs` (then it is stopped anyway). Pass a `--duration`
+     * well past the timeout, so that the condition, not the clock, ends the run.
+     */
+    stopWhen?: {
+      until: (events: MetricsRow[]) => boolean;
+      what: string;
+      /** @default 150_000 */
+      timeoutMs?: number;
+    };
     env?: Record<string, string>;
-    /** Runs while the stream does; the run's result waits for it too. */
-    during?: () => Promise<void>;
+    /** Runs while the stream does, given a way to stop it (SIGINT); the run's result waits for it too. */
+    during?: (stop: () => void) => Promise<void>;
     /** Add the short settings (false: the profile's, then `args`). @default true */
     short?: boolean;
   } = {},
@@ -62,11 +75,27 @@ export async function stream(
     stderr: "piped",
     ...(options.env ? { env: options.env } : {}),
   }).spawn();
-  if (options.sigintAfterMs !== undefined) {
-    setTimeout(() => child.kill("SIGINT"), options.sigintAfterMs);
-  }
-  const [output] = await Promise.all([child.output(), options.during?.()]);
+  let exited = false;
+  const stop = () => {
+    if (!exited) child.kill("SIGINT");
+  };
+  if (options.sigintAfterMs !== undefined) setTimeout(stop, options.sigintAfterMs);
+  const outputDone = child.output().finally(() => (exited = true));
+  const watch = options.stopWhen;
+  const watching = watch
+    ? stopWhenMet(out, watch.until, watch.timeoutMs ?? 150_000, () => exited).then((met) => {
+      stop();
+      return met;
+    })
+    : Promise.resolve(true);
+  const [output, , met] = await Promise.all([outputDone, options.during?.(stop), watching]);
   const stderr = new TextDecoder().decode(output.stderr);
+  assert(
+    met,
+    `the run did not get there within ${(watch?.timeoutMs ?? 150_000) / 1000} s: ${watch?.what}; ${
+      stderr.slice(-2000)
+    }`,
+  );
   const latest = await Deno.readLink(`${out}/latest`).catch(() => undefined);
   if (!output.success) console.error(stderr.slice(-3000));
   assert(latest, `no run directory was written: ${stderr.slice(-2000)}`);
@@ -76,6 +105,65 @@ export async function stream(
     assert(info.size > 0, `${file} is empty`);
   }
   return { status: output, results, stderr, stdout: new TextDecoder().decode(output.stdout) };
+}
+
+/** One row of a run's streaming_metrics.csv, by column name. */
+export type MetricsRow = Record<string, string>;
+
+/**
+ * Polls the run directory's metrics events under `out` until `until` holds
+ * (true), the run exits, or `timeoutMs` passes (false).
+ */
+async function stopWhenMet(
+  out: string,
+  until: (events: MetricsRow[]) => boolean,
+  timeoutMs: number,
+  exited: () => boolean,
+): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && !exited()) {
+    await new Promise((r) => setTimeout(r, 250));
+    const events = await metricsSoFar(out);
+    if (events.length > 0 && until(events)) return true;
+  }
+  return false;
+}
+
+/** The complete lines of the one run directory's streaming_metrics.csv under `out`, so far. */
+async function metricsSoFar(out: string): Promise<MetricsRow[]> {
+  try {
+    for await (const entry of Deno.readDir(out)) {
+      if (!entry.isDirectory) continue;
+      const text = await Deno.readTextFile(`${out}/${entry.name}/streaming_metrics.csv`);
+      return parse(text.slice(0, text.lastIndexOf("\n") + 1), { columns: true }) as MetricsRow[];
+    }
+  } catch {
+    // Not written yet, or a line cut mid-field: the next poll reads it again.
+  }
+  return [];
+}
+
+/**
+ * What `checkRun` needs of a run, as a `stopWhen`: each of `writers` writers
+ * committed a batch, the compactor compacted (unless `maintenance` is false)
+ * and vacuum ran.
+ */
+export function everyRoleWorked(
+  writers: number,
+  options: { maintenance?: boolean } = {},
+): { until: (events: MetricsRow[]) => boolean; what: string } {
+  const ids = Array.from({ length: writers }, (_, w) => `writer-${w}`);
+  const needs = [
+    ...ids.map((id) => (e: MetricsRow) => e.role_id === id && e.event === "batch_committed"),
+    ...(options.maintenance === false ? [] : [(e: MetricsRow) => e.event === "compaction"]),
+    (e: MetricsRow) => e.event === "vacuum",
+  ];
+  return {
+    until: (events) => needs.every((need) => events.some(need)),
+    what: `each of ${ids.join(", ")} committed a batch, ${
+      options.maintenance === false ? "" : "the compactor compacted, "
+    }and vacuum ran`,
+  };
 }
 
 /** delta-rs counts this run's rows: all present, each key once, per batch as acknowledged. */
