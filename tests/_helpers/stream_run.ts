@@ -45,7 +45,8 @@ export async function stream(
     /**
      * Stops the run with SIGINT once its metrics events (streaming_metrics.csv,
      * as written so far) satisfy `until`; the run fails with `what` if they
-     * do not within `timeoutMs` (then it is stopped anyway). Pass a `--duration`
+     * do not within `timeoutMs` (then it is stopped anyway). With `during`, the
+     * signal waits for it to return too. Pass a `--duration`
      * well past the timeout, so that the condition, not the clock, ends the run.
      */
     stopWhen?: {
@@ -82,13 +83,13 @@ export async function stream(
   if (options.sigintAfterMs !== undefined) setTimeout(stop, options.sigintAfterMs);
   const outputDone = child.output().finally(() => (exited = true));
   const watch = options.stopWhen;
+  const observing = options.during?.(stop) ?? Promise.resolve();
   const watching = watch
-    ? stopWhenMet(out, watch.until, watch.timeoutMs ?? 150_000, () => exited).then((met) => {
-      stop();
-      return met;
-    })
+    ? stopWhenMet(out, watch.until, watch.timeoutMs ?? 150_000, () => exited)
     : Promise.resolve(true);
-  const [output, , met] = await Promise.all([outputDone, options.during?.(stop), watching]);
+  // With `stopWhen`, the signal comes once the condition holds and `during` is done.
+  if (watch) Promise.all([watching, observing]).then(stop, stop);
+  const [output, , met] = await Promise.all([outputDone, observing, watching]);
   const stderr = new TextDecoder().decode(output.stderr);
   assert(
     met,

@@ -5,7 +5,7 @@
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { checkRun, stream } from "../_helpers/stream_run.ts";
+import { checkRun, everyRoleWorked, stream } from "../_helpers/stream_run.ts";
 import { freePort } from "../_helpers/cli.ts";
 import { type Exposition, parseExposition, total } from "../_helpers/prometheus.ts";
 
@@ -16,7 +16,7 @@ Deno.test("stream serves /metrics and /healthz while it runs, and the figures ad
   const scrapes: Exposition[] = [];
   const health: { status: number; body: { status: string; reasons: string[] } }[] = [];
   const during = async () => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     while (Date.now() < deadline && scrapes.length < 2) {
       await new Promise((r) => setTimeout(r, 500));
       try {
@@ -46,14 +46,16 @@ Deno.test("stream serves /metrics and /healthz while it runs, and the figures ad
       }
     }
   };
+  // The run goes on (SIGINT) until the two scrapes are taken and every role
+  // has done what checkRun needs, however slowly a loaded machine starts them.
   const run = await stream(`${dir}/table`, `${dir}/out`, [
     "--duration",
-    "8s",
+    "600s",
     "--writers",
     "2",
     "--metrics-addr",
     `127.0.0.1:${port}`,
-  ], { during });
+  ], { during, stopWhen: everyRoleWorked(2) });
   checkRun(run, 2);
   assertEquals(scrapes.length, 2, "no two scrapes with rows during the run");
   const live = scrapes[1]!;
@@ -86,13 +88,17 @@ Deno.test("stream in process isolation reports every child process's figures on 
   const dir = await Deno.makeTempDir({ prefix: "neuralake-metrics-proc-" });
   const port = freePort();
   let seen: Exposition | undefined;
+  // Each role's process may take many seconds to start on a loaded machine:
+  // the run goes on (SIGINT) until the endpoint has shown every role's
+  // figures and the roles have done what checkRun needs.
+  const roles = ["writer-0", "writer-1", "compactor-0", "vacuum-0"];
   const during = async () => {
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + 150_000;
     while (Date.now() < deadline && seen === undefined) {
       await new Promise((r) => setTimeout(r, 500));
       try {
         const x = parseExposition(await (await fetch(`http://127.0.0.1:${port}/metrics`)).text());
-        const fromEach = ["writer-0", "writer-1", "compactor-0"].every((id) =>
+        const fromEach = roles.every((id) =>
           total(x, "neuralake_process_resident_memory_bytes", { role_id: id }) > 0
         );
         if (fromEach && total(x, "neuralake_rows_committed_total") > 0) seen = x;
@@ -103,16 +109,16 @@ Deno.test("stream in process isolation reports every child process's figures on 
   };
   const run = await stream(`${dir}/table`, `${dir}/out`, [
     "--duration",
-    "8s",
+    "600s",
     "--writers",
     "2",
     "--isolation",
     "process",
     "--metrics-addr",
     `127.0.0.1:${port}`,
-  ], { during });
+  ], { during, stopWhen: everyRoleWorked(2, { maintenance: false }) });
   checkRun(run, 2, { maintenance: false });
-  assert(seen, "the endpoint never showed figures from both writers and the compactor");
+  assert(seen, `the endpoint never showed figures from each of ${roles.join(", ")} with rows`);
   // Each role is its own process here: its resident memory is its own series.
   const rss = seen.samples.filter((s) => s.name === "neuralake_process_resident_memory_bytes");
   assert(new Set(rss.map((s) => s.labels.role_id)).size >= 4, JSON.stringify(rss));
