@@ -8,6 +8,7 @@
 import { PROFILES } from "../roles/config_keys.ts";
 import { type IngestSummary, runIngest } from "../roles/ingest.ts";
 import { joinGroup } from "../roles/kafka_consumer.ts";
+import { brokerTimeoutFor } from "../roles/kafka_outage.ts";
 import { openTable } from "../ops/table.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
 import { stampEvent } from "../metrics/events.ts";
@@ -27,8 +28,6 @@ import { formatFields, printJson, write } from "./output.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
 
 const DEFAULTS = PROFILES.production;
-/** How long a run with --until-idle waits for an unreachable broker by default. */
-const DEFAULT_BROKER_TIMEOUT_MS = 5 * 60_000;
 
 export const INGEST_HELP =
   `Usage: neuralake ingest <table> --brokers <host:port,...> --topic <name> --group <id> [options]
@@ -159,8 +158,10 @@ export function parseIngestArgs(
       DEFAULTS.batchIntervalMs,
     deadLetter: stringFlag(args, "dead-letter"),
     untilIdleMs,
-    brokerTimeoutMs: durationFlag(args, "broker-timeout", command, { positive: true }) ??
-      (untilIdleMs === undefined ? undefined : DEFAULT_BROKER_TIMEOUT_MS),
+    brokerTimeoutMs: brokerTimeoutFor(
+      durationFlag(args, "broker-timeout", command, { positive: true }),
+      untilIdleMs,
+    ),
     durationMs: durationFlag(args, "duration", command) ?? 0,
     id,
     metricsAddr: metricsAddrFlag(args, command),

@@ -42,7 +42,12 @@ table must have the neural schema (as \`neuralake produce\` sends). The run
 stops at --duration, --until-idle or a signal, committing what is buffered;
 its verification reads each partition again from its first offset up to the
 committed one and checks that every message is in the table once, with its
-rows, and nothing beyond.
+rows, and nothing beyond. A message that does not fit the table goes to the
+--dead-letter table (its topic, partition and offset; the verification counts
+it as set aside, not missing); without one it fails its ingest role. While
+Kafka cannot be reached the roles wait and say so (at most every 5 s); past
+--broker-timeout (default 5m with --until-idle) the run commits what it holds
+and ends with exit 1, unverified, naming the broker timeout.
 
 ${CONFIG_HELP}
 
@@ -53,7 +58,9 @@ Examples:
   neuralake stream s3://lab/neural_signals --duration 10m --profile production
   neuralake stream --isolation process --chaos kill-writers=5
   neuralake stream ./lab --source kafka --brokers 127.0.0.1:9092 --topic rigs \\
-    --group lab --writers 2 --isolation process --chaos kill-ingest=3 --duration 1m`;
+    --group lab --writers 2 --isolation process --chaos kill-ingest=3 --duration 1m
+  neuralake stream ./lab --source kafka --topic rigs --group nightly --until-idle 30s \\
+    --broker-timeout 2m --dead-letter ./lab_dead`;
 
 /** Arguments of `stream`. */
 export interface StreamArgs {
@@ -190,9 +197,13 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
 
 /** Refuses a Kafka source without its flags, and Kafka flags without a Kafka source. */
 export function checkSourceFlags(config: StreamConfig): void {
-  const { brokers, topic, group, untilIdleMs } = config.kafka;
+  const { brokers, topic, group, untilIdleMs, brokerTimeoutMs, deadLetter } = config.kafka;
   if (config.source !== "kafka") {
     if (untilIdleMs > 0) throw new UsageError("--until-idle needs --source kafka", "stream");
+    if (brokerTimeoutMs > 0) {
+      throw new UsageError("--broker-timeout needs --source kafka", "stream");
+    }
+    if (deadLetter) throw new UsageError("--dead-letter needs --source kafka", "stream");
     if (config.chaos.mode === "kill-ingest") {
       throw new UsageError(
         "--chaos kill-ingest needs --source kafka; kill-writers kills writers",

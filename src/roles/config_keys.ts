@@ -191,6 +191,23 @@ const TABLE = {
       help: "Stop once every ingest role's partitions had no message for this long " +
         "(--source kafka; 0 or unset: never)",
     }),
+    brokerTimeoutMs: setting({
+      kind: "duration",
+      min: 0,
+      local: 0,
+      flag: { name: "broker-timeout" },
+      helpDefault: false,
+      help: "End the run, exit 1, once Kafka has been unreachable this long (--source kafka; " +
+        "default 5m with --until-idle, else wait however long the broker is down)",
+    }),
+    deadLetter: setting({
+      kind: "string",
+      local: "",
+      flag: { name: "dead-letter", arg: "<table>" },
+      helpDefault: false,
+      help: "Where ingest roles put messages that do not fit the table (created if absent; " +
+        "--source kafka; unset: a bad message stops its role)",
+    }),
   },
   isolation: setting<Isolation>({
     kind: "enum",

@@ -12,10 +12,18 @@
  * - With the run's --until-idle, once its partitions were idle that long it
  *   commits what it holds, leaves the group, reports `idle` and waits to be
  *   stopped, so that the orchestrator ends the run when every role is idle.
+ * - Kafka unreachable past the run's broker timeout (--broker-timeout, 5 min
+ *   by default with --until-idle): it commits what it holds, reports
+ *   `unreachable` and waits to be stopped; the orchestrator ends the run,
+ *   not clean. Outages are logged by `runIngest`, throttled (kafka_outage.ts).
+ * - With the run's --dead-letter table, a message that does not fit the
+ *   table goes there with its offset instead of failing the role.
  */
 
 import { log } from "../util/log.ts";
+import { openTable } from "../ops/table.ts";
 import { runIngest } from "./ingest.ts";
+import { brokerTimeoutFor, BrokerUnreachableError } from "./kafka_outage.ts";
 import { joinGroup } from "./kafka_consumer.ts";
 import { roleTable } from "./chaos_store.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
@@ -25,7 +33,7 @@ import { codecOf } from "./config_keys.ts";
 /** Runs one ingest role until it is asked to stop. */
 export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
-  const { brokers, topic, group, untilIdleMs } = config.kafka;
+  const { brokers, topic, group, untilIdleMs, brokerTimeoutMs, deadLetter } = config.kafka;
   let lastOffset = -1;
   const table = roleTable(spec, channel, () => lastOffset);
   await ensureStreamTable(table, config);
@@ -42,25 +50,38 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
     // same id, which takes the dead member's place at once instead of
     // stalling the group until its session expires. Unique per run and host.
     groupInstanceId: `${Deno.hostname()}-${spec.sessionId}-${id}`,
-    onError: (error) => logger.warning("{error}; waiting for Kafka", { error: error.message }),
+    // runIngest reports outages, at most every few seconds (kafka_outage.ts).
+    onError: (error) => logger.debug("{error}; waiting for Kafka", { error: error.message }),
   });
-  const summary = await runIngest(consumer, {
-    table,
-    topic,
-    group,
-    batchRows: config.batchRows,
-    batchIntervalMs: config.batchIntervalMs,
-    encode: { codec: codecOf(config.codec) },
-    untilIdleMs: untilIdleMs > 0 ? untilIdleMs : undefined,
-    signal: stop.signal,
-    id,
-    onEvent: (event) => {
-      if (event.event === "batch_committed" && event.batch_seq !== undefined) {
-        lastOffset = Number(event.batch_seq);
-      }
-      channel.send({ type: "event", at: Date.now(), event: fenced(event) });
-    },
-  });
+  let summary;
+  try {
+    summary = await runIngest(consumer, {
+      table,
+      deadLetter: deadLetter ? openTable(deadLetter) : undefined,
+      topic,
+      group,
+      batchRows: config.batchRows,
+      batchIntervalMs: config.batchIntervalMs,
+      encode: { codec: codecOf(config.codec) },
+      untilIdleMs: untilIdleMs > 0 ? untilIdleMs : undefined,
+      brokerTimeoutMs: brokerTimeoutFor(brokerTimeoutMs, untilIdleMs),
+      signal: stop.signal,
+      id,
+      onEvent: (event) => {
+        if (event.event === "batch_committed" && event.batch_seq !== undefined) {
+          lastOffset = Number(event.batch_seq);
+        }
+        channel.send({ type: "event", at: Date.now(), event: fenced(event) });
+      },
+    });
+  } catch (error) {
+    if (!(error instanceof BrokerUnreachableError)) throw error;
+    // Restarting would only wait again: the run ends, saying why.
+    channel.send({ type: "unreachable", id, message: error.message });
+    await channel.stopRequested;
+    channel.send({ type: "stopped", id });
+    return;
+  }
   if (summary.stopped === "idle") {
     channel.send({ type: "idle", id });
     await channel.stopRequested;

@@ -31,6 +31,22 @@ export interface OutageWatchOptions {
   report: (report: OutageReport) => void;
 }
 
+/** How long a run with --until-idle waits for an unreachable broker by default (ms). */
+export const DEFAULT_BROKER_TIMEOUT_MS = 5 * 60_000;
+
+/**
+ * The broker timeout in force: the one given (ms, > 0), else
+ * `DEFAULT_BROKER_TIMEOUT_MS` with --until-idle (a nightly run must end),
+ * else none (a long-running ingest waits however long the broker is down).
+ */
+export function brokerTimeoutFor(
+  givenMs: number | undefined,
+  untilIdleMs: number | undefined,
+): number | undefined {
+  if (givenMs !== undefined && givenMs > 0) return givenMs;
+  return untilIdleMs !== undefined && untilIdleMs > 0 ? DEFAULT_BROKER_TIMEOUT_MS : undefined;
+}
+
 /** Kafka could not be reached for longer than the ingest was told to wait. */
 export class BrokerUnreachableError extends Error {
   /** How long the broker had been unreachable, in ms. */

@@ -56,6 +56,11 @@ export type Report =
   /** An ingest role's partitions were idle for the run's --until-idle: it waits to be stopped. */
   | { type: "idle"; id: string }
   /**
+   * An ingest role gave up on Kafka, unreachable past the run's broker
+   * timeout: it committed what it held and waits to be stopped; the run ends.
+   */
+  | { type: "unreachable"; id: string; message: string }
+  /**
    * The role failed. `message` is for people (no stack trace); `debug` holds
    * the stack, logged only at `--log-level debug`.
    */

@@ -31,7 +31,7 @@ import {
 } from "../metrics/results.ts";
 import { tableFootprint } from "../ops/footprint.ts";
 import { createRunDir, pointLatest, type RunDir, writeRunOutputs } from "../report/run_dir.ts";
-import { snapshotOf, type Table } from "../ops/table.ts";
+import { openTable, snapshotOf, type Table } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
@@ -91,6 +91,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     config.durationMs > 0 ? sleep(config.durationMs) : forever,
     options.stopSignal ?? forever,
     run.allIdle,
+    run.gone,
   ]);
   const writingEndedAt = new Date();
   await run.stop();
@@ -99,7 +100,13 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   await run.reconcileWithTable();
   const verifyStarted = performance.now();
   let verification: Verification;
-  if (kafka) {
+  if (kafka && run.brokerGone !== undefined) {
+    // Kafka cannot be read back: the run is not verified, and says why.
+    verification = {
+      passed: false,
+      checks: [{ name: "kafka_broker_reachable", passed: false, detail: run.brokerGone }],
+    };
+  } else if (kafka) {
     // The Kafka client is loaded only by runs that read Kafka.
     const { verifyKafkaRun } = await import("./verify_kafka.ts");
     const prefix = partitionAppId(config.kafka.group, config.kafka.topic, 0).slice(0, -1);
@@ -109,7 +116,12 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
         startMarkers.set(Number(appId.slice(prefix.length)), Number(txn.version));
       }
     }
-    const checked = await verifyKafkaRun(table, { ...config.kafka, runId: dir.name, startMarkers });
+    const checked = await verifyKafkaRun(table, {
+      ...config.kafka,
+      deadLetter: config.kafka.deadLetter ? openTable(config.kafka.deadLetter) : undefined,
+      runId: dir.name,
+      startMarkers,
+    });
     run.ingestCommittedUnreported(checked.rowsThisRun);
     verification = checked;
   } else verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
@@ -178,6 +190,11 @@ class Orchestrator {
   #resolveIdle!: () => void;
   /** Resolves once every ingest role is idle (never without ingest roles). */
   readonly allIdle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
+  /** Why an ingest role gave up on Kafka (past the broker timeout), if one did. */
+  brokerGone: string | undefined;
+  #resolveGone!: () => void;
+  /** Resolves once an ingest role gave up on an unreachable Kafka: the run ends. */
+  readonly gone = new Promise<void>((resolve) => (this.#resolveGone = resolve));
 
   constructor(
     readonly config: StreamConfig,
@@ -376,6 +393,18 @@ class Orchestrator {
           logger.info("Every ingest role is idle; stopping");
           this.#resolveIdle();
         }
+        break;
+      case "unreachable":
+        // Counted as a role failure: the run is not clean, and it ends now.
+        this.#record(now, {
+          role: spec.kind,
+          role_id: report.id,
+          event: "role_error",
+          detail: report.message.slice(0, 500),
+        });
+        logger.error("Role {id} gave up: {message}", { id: report.id, message: report.message });
+        this.brokerGone ??= report.message;
+        this.#resolveGone();
         break;
       case "ready":
       case "stopped":

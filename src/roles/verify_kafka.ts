@@ -15,6 +15,10 @@
  *   partitions of the rows of the offsets from the first to the marker;
  * - the table passes `verify`.
  *
+ * A message that cannot be decoded fails the check, unless the run has a
+ * dead-letter table holding its topic, partition and offset: the ingest
+ * roles set it aside there, and it is accounted for, not missing.
+ *
  * Rows of other sessions (data the table held from elsewhere) are counted
  * and named in the detail, not judged. The check assumes the neural schema
  * (the stream's table), whose key identifies a message's rows.
@@ -22,7 +26,7 @@
 
 import type { Verification, VerificationCheck } from "../metrics/results.ts";
 import { scanTable } from "../ops/scan.ts";
-import { snapshotOf, type Table } from "../ops/table.ts";
+import { snapshotOf, type Table, TableNotFoundError } from "../ops/table.ts";
 import { verifyTable } from "../ops/verify.ts";
 import { MessageRows } from "../sources/message_rows.ts";
 import { NEURAL_FIELDS } from "../sources/neural.ts";
@@ -40,6 +44,8 @@ export interface KafkaSource {
   runId: string;
   /** The longest the topic may take to read. @default 120000 */
   timeoutMs?: number;
+  /** The run's dead-letter table (--dead-letter): bad messages there are accounted for. */
+  deadLetter?: Table | undefined;
   /** Each partition's marker when the run started: rows after it are this run's. */
   startMarkers?: ReadonlyMap<number, number>;
 }
@@ -60,7 +66,8 @@ interface PartitionRead {
   /** Rows of offsets after the partition's marker at the run's start. */
   rowsThisRun: number;
   gaps: number;
-  bad: number;
+  /** Offsets of the messages that could not be decoded. */
+  bad: bigint[];
 }
 
 const KEY_COLUMNS = ["session_id", "writer_id", "batch_seq"] as const;
@@ -103,14 +110,32 @@ export async function verifyKafkaRun(
     } rows${r.gaps ? `, ${r.gaps} offset gaps` : ""})`
   );
   const lag = await notIngested(source, markers);
-  const bad = [...reads.values()].reduce((n, r) => n + r.bad, 0);
+  const lettered = source.deadLetter
+    ? await deadLettered(source.deadLetter, source.topic)
+    : new Set<string>();
+  const bad: string[] = [];
+  let setAside = 0;
+  for (const [p, r] of reads) {
+    for (const offset of r.bad) {
+      if (lettered.has(`${p}:${offset}`)) setAside++;
+      else bad.push(`partition ${p} offset ${offset}`);
+    }
+  }
   const expectedRows = [...reads.values()].reduce((n, r) => n + r.rows, 0);
+  const aside = setAside > 0
+    ? `; ${count(setAside)} bad messages are in the dead-letter table ${source.deadLetter!.uri}`
+    : "";
+  const undecoded = bad.length === 0
+    ? ""
+    : `; ${bad.length} messages could not be decoded${
+      source.deadLetter ? " and are not in the dead-letter table" : ""
+    }: ${list(bad)}`;
   checks.push({
     name: "kafka_committed_ranges_read_back",
-    passed: bad === 0,
+    passed: bad.length === 0,
     detail: markers.size === 0
       ? `no partition of ${source.topic} has a marker of group ${source.group} in the table`
-      : `${list(ranges)}${bad ? `; ${bad} messages could not be decoded` : ""}${lag}`,
+      : `${list(ranges)}${aside}${undecoded}${lag}`,
   });
 
   // The table's rows, per message key.
@@ -178,6 +203,25 @@ export async function verifyKafkaRun(
   return { passed: checks.every((c) => c.passed), checks, rowsThisRun };
 }
 
+/** The `partition:offset` of each message of `topic` in a dead-letter table (none if absent). */
+async function deadLettered(table: Table, topic: string): Promise<Set<string>> {
+  const found = new Set<string>();
+  try {
+    await snapshotOf(table);
+  } catch (error) {
+    if (error instanceof TableNotFoundError) return found;
+    throw error;
+  }
+  const scan = await scanTable(table, { columns: ["topic", "partition", "offset"] });
+  for await (const { batch } of scan.pieces) {
+    const t = batch.columns[0]!.values as string[];
+    const p = batch.columns[1]!.values as Int32Array;
+    const o = batch.columns[2]!.values as BigInt64Array;
+    for (let i = 0; i < batch.length; i++) if (t[i] === topic) found.add(`${p[i]}:${o[i]}`);
+  }
+  return found;
+}
+
 /**
  * What the topic held beyond the markers when the run ended (not judged:
  * a run stopped by --duration or a signal may end behind), as a detail.
@@ -228,7 +272,7 @@ async function readCommitted(
       rows: 0,
       rowsThisRun: 0,
       gaps: 0,
-      bad: 0,
+      bad: [],
     });
   }
   const pending = () => [...reads.values()].some((r) => r.last < r.marker);
@@ -269,7 +313,7 @@ async function readCommitted(
         const outcome = rows.add(m.value);
         const batch = rows.take();
         if (outcome.kind !== "added" || batch === undefined) {
-          r.bad++;
+          r.bad.push(m.offset);
           continue;
         }
         r.rows += batch.length;

@@ -3,15 +3,23 @@
  * roles with compaction and vacuum, under process isolation with ingest
  * roles SIGKILLed and restarted, and under worker isolation stopping when
  * idle. What `neuralake produce` sent is compared with what delta-rs reads,
- * row key by row key: every produced message exactly once. Plus the errors
- * of a missing flag and an unreachable broker.
+ * row key by row key: every produced message exactly once. Plus bad
+ * messages set aside in a --dead-letter table, a broker that stays down past
+ * --broker-timeout, and the errors of a missing flag and an unreachable
+ * broker.
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { cli, type CliResult } from "../_helpers/cli.ts";
 import { readWithDeltaRs } from "../_helpers/delta_rs.ts";
-import { KAFKA_IGNORE, kafkaBrokers, uniqueTopic } from "../_helpers/kafka.ts";
-import { createTopic } from "../../src/sources/kafka.ts";
+import {
+  haltKafkaBroker,
+  KAFKA_IGNORE,
+  kafkaBrokers,
+  restartKafkaBroker,
+  uniqueTopic,
+} from "../_helpers/kafka.ts";
+import { createTopic, endOffsets, KafkaProducer } from "../../src/sources/kafka.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { verifyKafkaRun } from "../../src/roles/verify_kafka.ts";
 
@@ -295,4 +303,124 @@ Deno.test("stream --source kafka names a missing flag and an unreachable broker,
     unreachable.stderr,
   );
   assert(!/\n\s+at /.test(unreachable.stderr), unreachable.stderr);
+});
+
+Deno.test({
+  name: "stream --source kafka --dead-letter: bad messages go to the dead-letter table with " +
+    "their offsets, the good ones around them into the table, and the run verifies",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("stream-dead");
+    const first = await produce(topic, ["--partitions", "2", "--messages", "20"]);
+    // Bad messages among the good ones: two on partition 0, one on partition 1.
+    const ends = await endOffsets({ brokers: kafkaBrokers() }, topic);
+    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+    try {
+      await producer.send([
+        { topic, key: "bad-a", value: "not json at all", partition: 0 },
+        { topic, key: "bad-b", value: `{"session_id": "s", "writer_id":`, partition: 0 },
+        { topic, key: "bad-c", value: "plain text too", partition: 1 },
+      ]);
+    } finally {
+      await producer.close();
+    }
+    const expectedBad = [
+      [0, Number(ends[0])],
+      [0, Number(ends[0]) + 1],
+      [1, Number(ends[1])],
+    ];
+    const second = await produce(topic, ["--messages", "20", "--first-sequence", "20"]);
+    const dir = await Deno.makeTempDir({ prefix: "stream-kafka-dead-" });
+    const table = `${dir}/t`;
+    const deadLetter = `${dir}/dead`;
+    const out = await stream(table, `${dir}/runs`, topic, [
+      "--isolation",
+      "worker",
+      "--duration",
+      "0",
+      "--until-idle",
+      "3s",
+      "--dead-letter",
+      deadLetter,
+    ]);
+    assertEquals(out.code, 0, out.stderr.slice(-3000) + out.stdout);
+    const result = JSON.parse(out.stdout);
+    assert(result.verification.passed, checkNames(result).join(", "));
+    const ranges = result.verification.checks.find((c: { name: string }) =>
+      c.name === "kafka_committed_ranges_read_back"
+    );
+    assert(ranges.detail.includes("3 bad messages are in the dead-letter table"), ranges.detail);
+    assertEquals(result.totals.role_restarts, 0);
+    await assertEveryMessageOnce(table, first + second);
+    const letters = await readWithDeltaRs(deadLetter, {
+      columns: ["topic", "partition", "offset", "error"],
+    });
+    const found = letters.rows.map((r) => [Number(r.partition), Number(r.offset)])
+      .sort((a, b) => a[0]! - b[0]! || a[1]! - b[1]!);
+    assertEquals(found, expectedBad);
+    for (const r of letters.rows) {
+      assertEquals(r.topic, topic);
+      assert(typeof r.error === "string" && r.error.length > 0, JSON.stringify(r));
+    }
+  },
+});
+
+Deno.test({
+  name: "stream --source kafka --until-idle exits 1 naming --broker-timeout once the broker " +
+    "stays down that long, with what was read committed",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("stream-gone");
+    const messages = await produce(topic, ["--partitions", "2", "--messages", "20"]);
+    const dir = await Deno.makeTempDir({ prefix: "stream-kafka-gone-" });
+    const table = `${dir}/t`;
+    // Idle only after far longer than the broker timeout: only the timeout can end it.
+    const running = stream(table, `${dir}/runs`, topic, [
+      "--isolation",
+      "worker",
+      "--duration",
+      "0",
+      "--until-idle",
+      "5m",
+      "--broker-timeout",
+      "5s",
+      "--batch-interval",
+      "200ms",
+    ]);
+    // Until each partition's marker in the table is its last offset: all was read.
+    const ends = await endOffsets({ brokers: kafkaBrokers() }, topic);
+    const allIn = async () => {
+      try {
+        const { txns } = await snapshotOf(openTable(table));
+        return ends.every((end, p) =>
+          Number(txns.get(`${topic}-group:${topic}:${p}`)?.version ?? -1) === Number(end) - 1
+        );
+      } catch {
+        return false;
+      }
+    };
+    const deadline = Date.now() + 30_000;
+    while (!(await allIn()) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    await haltKafkaBroker();
+    let out: CliResult;
+    try {
+      out = await running;
+    } finally {
+      await restartKafkaBroker();
+    }
+    assertEquals(out.code, 1, out.stderr.slice(-3000) + out.stdout);
+    assert(out.stderr.includes("past --broker-timeout 5 s"), out.stderr.slice(-3000));
+    const result = JSON.parse(out.stdout);
+    assertEquals(checkNames(result), ["kafka_broker_reachable:FAIL"]);
+    assert(!result.clean);
+    // Outages are reported throttled, not once per client error.
+    assert(!out.stderr.includes("; waiting for Kafka"), out.stderr.slice(-3000));
+    await assertEveryMessageOnce(table, messages);
+  },
 });

@@ -1,7 +1,9 @@
 /** The ingest role's view of an unreachable Kafka broker, with an injected clock. */
 
 import {
+  brokerTimeoutFor,
   BrokerUnreachableError,
+  DEFAULT_BROKER_TIMEOUT_MS,
   type OutageReport,
   OutageWatch,
 } from "../../src/roles/kafka_outage.ts";
@@ -54,4 +56,14 @@ Deno.test("OutageWatch: gives up once the outage lasts the timeout, not before, 
   assertEquals(again.observe(down(7_000), 12_000), undefined);
   const patient = new OutageWatch({ report: () => {} });
   assertEquals(patient.observe(down(0), 3_600_000), undefined);
+});
+
+Deno.test("brokerTimeoutFor: the one given, else 5 minutes with --until-idle, else none", () => {
+  assertEquals(brokerTimeoutFor(5_000, 3_000), 5_000);
+  assertEquals(brokerTimeoutFor(5_000, undefined), 5_000);
+  assertEquals(brokerTimeoutFor(undefined, 3_000), DEFAULT_BROKER_TIMEOUT_MS);
+  // The stream's config says 0 for unset.
+  assertEquals(brokerTimeoutFor(0, 3_000), 5 * 60_000);
+  assertEquals(brokerTimeoutFor(0, 0), undefined);
+  assertEquals(brokerTimeoutFor(undefined, undefined), undefined);
 });
