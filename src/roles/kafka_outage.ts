@@ -55,7 +55,7 @@ export class BrokerUnreachableError extends Error {
     super(
       `Kafka has been unreachable for ${seconds(downMs)} s, past --broker-timeout ` +
         `${seconds(timeoutMs)} s; what was read before was committed, and nothing was read ` +
-        `since. Start ingest again once the broker answers. Last error: ${error}`,
+        `since. Run it again once the broker answers. Last error: ${error}`,
     );
     this.name = "BrokerUnreachableError";
     this.downMs = downMs;
