@@ -44,7 +44,8 @@ its verification reads each partition again from its first offset up to the
 committed one and checks that every message is in the table once, with its
 rows, and nothing beyond. A message that does not fit the table goes to the
 --dead-letter table (its topic, partition and offset; the verification counts
-it as set aside, not missing); without one it fails its ingest role. While
+it as set aside, not missing); without one it ends the run with exit 1,
+naming its partition and offset (check kafka_messages_fit). While
 Kafka cannot be reached the roles wait and say so (at most every 5 s); past
 --broker-timeout (default 5m with --until-idle) the run commits what it holds
 and ends with exit 1, unverified, naming the broker timeout.

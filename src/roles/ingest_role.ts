@@ -13,16 +13,18 @@
  *   commits what it holds, leaves the group, reports `idle` and waits to be
  *   stopped, so that the orchestrator ends the run when every role is idle.
  * - Kafka unreachable past the run's broker timeout (--broker-timeout, 5 min
- *   by default with --until-idle): it commits what it holds, reports
- *   `unreachable` and waits to be stopped; the orchestrator ends the run,
- *   not clean. Outages are logged by `runIngest`, throttled (kafka_outage.ts).
+ *   by default with --until-idle): it commits what it holds, reports `halt`
+ *   and waits to be stopped; the orchestrator ends the run, not clean.
+ *   Outages are logged by `runIngest`, throttled (kafka_outage.ts).
  * - With the run's --dead-letter table, a message that does not fit the
- *   table goes there with its offset instead of failing the role.
+ *   table goes there with its offset instead of failing the role. Without
+ *   one, it halts the run the same way, naming topic, partition and offset:
+ *   a restarted role would read the same message again and fail forever.
  */
 
 import { log } from "../util/log.ts";
 import { openTable } from "../ops/table.ts";
-import { runIngest } from "./ingest.ts";
+import { BadMessageError, runIngest } from "./ingest.ts";
 import { brokerTimeoutFor, BrokerUnreachableError } from "./kafka_outage.ts";
 import { joinGroup } from "./kafka_consumer.ts";
 import { roleTable } from "./chaos_store.ts";
@@ -75,9 +77,14 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
       },
     });
   } catch (error) {
-    if (!(error instanceof BrokerUnreachableError)) throw error;
-    // Restarting would only wait again: the run ends, saying why.
-    channel.send({ type: "unreachable", id, message: error.message });
+    const check = error instanceof BrokerUnreachableError
+      ? "kafka_broker_reachable"
+      : error instanceof BadMessageError
+      ? "kafka_messages_fit"
+      : undefined;
+    if (check === undefined) throw error;
+    // Restarting would only meet the same wall: the run ends, saying why.
+    channel.send({ type: "halt", id, check, message: (error as Error).message });
     await channel.stopRequested;
     channel.send({ type: "stopped", id });
     return;

@@ -56,15 +56,21 @@ export type Report =
   /** An ingest role's partitions were idle for the run's --until-idle: it waits to be stopped. */
   | { type: "idle"; id: string }
   /**
-   * An ingest role gave up on Kafka, unreachable past the run's broker
-   * timeout: it committed what it held and waits to be stopped; the run ends.
+   * An ingest role cannot go on and a restart would only meet the same wall:
+   * Kafka unreachable past the run's broker timeout, or a message that does
+   * not fit the table with no dead-letter table to take it. It committed
+   * what it could and waits to be stopped; the run ends, not clean, and
+   * `check` names the verification check that says why.
    */
-  | { type: "unreachable"; id: string; message: string }
+  | { type: "halt"; id: string; check: HaltCheck; message: string }
   /**
    * The role failed. `message` is for people (no stack trace); `debug` holds
    * the stack, logged only at `--log-level debug`.
    */
   | { type: "fatal"; id: string; message: string; debug?: string };
+
+/** Why an ingest role halted the run, as the verification check that fails. */
+export type HaltCheck = "kafka_broker_reachable" | "kafka_messages_fit";
 
 /** How a running role reports and hears commands. */
 export interface RoleChannel {

@@ -39,7 +39,7 @@ import { type ChaosAction, ChaosScheduler, planChaos } from "./chaos.ts";
 import { configValues } from "./config.ts";
 import type { StreamConfig } from "./config_keys.ts";
 import { type HostExit, type RoleHost, startProcessHost, startWorkerHost } from "./hosts.ts";
-import type { ChaosPhase, EventFields, Report, RoleKind, RoleSpec } from "./messages.ts";
+import type { ChaosPhase, EventFields, HaltCheck, Report, RoleKind, RoleSpec } from "./messages.ts";
 import { RunLedger } from "./run_ledger.ts";
 import { Supervisor } from "./supervisor.ts";
 import { ensureStreamTable, streamTable } from "./table_setup.ts";
@@ -91,7 +91,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     config.durationMs > 0 ? sleep(config.durationMs) : forever,
     options.stopSignal ?? forever,
     run.allIdle,
-    run.gone,
+    run.halt,
   ]);
   const writingEndedAt = new Date();
   await run.stop();
@@ -100,11 +100,11 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   await run.reconcileWithTable();
   const verifyStarted = performance.now();
   let verification: Verification;
-  if (kafka && run.brokerGone !== undefined) {
+  if (kafka && run.halted?.check === "kafka_broker_reachable") {
     // Kafka cannot be read back: the run is not verified, and says why.
     verification = {
       passed: false,
-      checks: [{ name: "kafka_broker_reachable", passed: false, detail: run.brokerGone }],
+      checks: [{ name: run.halted.check, passed: false, detail: run.halted.message }],
     };
   } else if (kafka) {
     // The Kafka client is loaded only by runs that read Kafka.
@@ -124,6 +124,17 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     });
     run.ingestCommittedUnreported(checked.rowsThisRun);
     verification = checked;
+    if (run.halted) {
+      // What was committed is verified; the run still failed, and says why.
+      verification = {
+        ...checked,
+        passed: false,
+        checks: [
+          ...checked.checks,
+          { name: run.halted.check, passed: false, detail: run.halted.message },
+        ],
+      };
+    }
   } else verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
   const verificationMs = performance.now() - verifyStarted;
   const storage = await footprintOf(table);
@@ -190,11 +201,11 @@ class Orchestrator {
   #resolveIdle!: () => void;
   /** Resolves once every ingest role is idle (never without ingest roles). */
   readonly allIdle = new Promise<void>((resolve) => (this.#resolveIdle = resolve));
-  /** Why an ingest role gave up on Kafka (past the broker timeout), if one did. */
-  brokerGone: string | undefined;
-  #resolveGone!: () => void;
-  /** Resolves once an ingest role gave up on an unreachable Kafka: the run ends. */
-  readonly gone = new Promise<void>((resolve) => (this.#resolveGone = resolve));
+  /** Why an ingest role halted the run (Kafka unreachable, a bad message), if one did. */
+  halted: { check: HaltCheck; message: string } | undefined;
+  #resolveHalted!: () => void;
+  /** Resolves once an ingest role halted the run: the run ends. */
+  readonly halt = new Promise<void>((resolve) => (this.#resolveHalted = resolve));
 
   constructor(
     readonly config: StreamConfig,
@@ -394,7 +405,7 @@ class Orchestrator {
           this.#resolveIdle();
         }
         break;
-      case "unreachable":
+      case "halt":
         // Counted as a role failure: the run is not clean, and it ends now.
         this.#record(now, {
           role: spec.kind,
@@ -402,9 +413,12 @@ class Orchestrator {
           event: "role_error",
           detail: report.message.slice(0, 500),
         });
-        logger.error("Role {id} gave up: {message}", { id: report.id, message: report.message });
-        this.brokerGone ??= report.message;
-        this.#resolveGone();
+        logger.error("Role {id} halted the run: {message}", {
+          id: report.id,
+          message: report.message,
+        });
+        this.halted ??= { check: report.check, message: report.message };
+        this.#resolveHalted();
         break;
       case "ready":
       case "stopped":

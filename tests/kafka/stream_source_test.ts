@@ -306,6 +306,61 @@ Deno.test("stream --source kafka names a missing flag and an unreachable broker,
 });
 
 Deno.test({
+  name: "stream --source kafka without --dead-letter: a bad message halts the run, naming its " +
+    "partition and offset, instead of restarting its role on it forever",
+  ignore: KAFKA_IGNORE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const topic = uniqueTopic("stream-halt");
+    const good = await produce(topic, ["--partitions", "1", "--messages", "10"]);
+    const [badOffset] = await endOffsets({ brokers: kafkaBrokers() }, topic);
+    const producer = new KafkaProducer({ brokers: kafkaBrokers() });
+    try {
+      await producer.send([{ topic, key: "bad", value: "not json at all", partition: 0 }]);
+    } finally {
+      await producer.close();
+    }
+    await produce(topic, ["--messages", "10", "--first-sequence", "10"]);
+    const dir = await Deno.makeTempDir({ prefix: "stream-kafka-halt-" });
+    const table = `${dir}/t`;
+    const out = await stream(table, `${dir}/runs`, topic, [
+      "--isolation",
+      "worker",
+      "--duration",
+      "45s",
+      "--until-idle",
+      "5s",
+    ]);
+    assertEquals(out.code, 1, out.stderr.slice(-3000) + out.stdout);
+    const result = JSON.parse(out.stdout);
+    const fit = result.verification.checks.find((c: { name: string }) =>
+      c.name === "kafka_messages_fit"
+    );
+    assert(fit && !fit.passed, checkNames(result).join(", "));
+    assert(fit.detail.includes(`partition 0, offset ${badOffset}`), fit.detail);
+    assert(fit.detail.includes("--dead-letter"), fit.detail);
+    assertEquals(result.totals.role_restarts, 0);
+    // The run ended at the bad message, not at --duration.
+    assert(result.wall_seconds < 40, `the run lasted ${result.wall_seconds} s`);
+    // What was committed is a whole prefix of the messages before the bad
+    // one, each once: its batch was not committed, nothing after it was.
+    const { rows } = await readWithDeltaRs(table, {
+      columns: ["batch_seq", "neuron_id", "timestamp_us"],
+    });
+    const perMessage = new Map<number, number>();
+    for (const r of rows) {
+      const seq = Number(r.batch_seq);
+      perMessage.set(seq, (perMessage.get(seq) ?? 0) + 1);
+    }
+    const seqs = [...perMessage.keys()].sort((a, b) => a - b);
+    assert(seqs.length <= good, `messages after the bad one were committed: ${seqs}`);
+    assertEquals(seqs, Array.from({ length: seqs.length }, (_, i) => i));
+    for (const [seq, n] of perMessage) assertEquals(n, ROWS_PER_MESSAGE, `message ${seq}`);
+  },
+});
+
+Deno.test({
   name: "stream --source kafka --dead-letter: bad messages go to the dead-letter table with " +
     "their offsets, the good ones around them into the table, and the run verifies",
   ignore: KAFKA_IGNORE,
