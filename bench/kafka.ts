@@ -192,11 +192,11 @@ async function withIngest<T>(
           log,
         );
       });
-      const out = await body(openTable(uri), uri, group);
+      const out = await body(await openTable(uri), uri, group);
       await result;
       return out;
     }
-    return await body(openTable(uri), uri, group);
+    return await body(await openTable(uri), uri, group);
   } finally {
     await Promise.all([...ingest.map(stop), stop(compactor), stop(vacuum)]);
     await Deno.remove(uri, { recursive: true }).catch(() => {});

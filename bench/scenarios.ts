@@ -232,7 +232,7 @@ const bulk: Scenario = {
           { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
           async () => {
             const dir = fresh(ctx, "bulk-ours");
-            const table = openTable(dir);
+            const table = await openTable(dir);
             const t0 = performance.now();
             const r = await writeTable(table, {
               fields: NEURAL_FIELDS,
@@ -305,7 +305,7 @@ function compaction(name: string, shape: (quick: boolean) => { files: number; ro
         async () => {
           const dir = fresh(ctx, "compact-ours");
           await copyTree(fixture, dir);
-          const table = openTable(dir);
+          const table = await openTable(dir);
           const state = await snapshotOf(table);
           const c0 = process.cpuUsage();
           const t0 = performance.now();
@@ -372,7 +372,7 @@ const vacuumScenario: Scenario = {
           async () => {
             const dir = fresh(ctx, "vacuum-ours");
             await copyTree(fixture, dir);
-            const table = openTable(dir);
+            const table = await openTable(dir);
             await latestSnapshotOf(table);
             const c0 = process.cpuUsage();
             const t0 = performance.now();
@@ -516,7 +516,7 @@ const scan: Scenario = {
           { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
           async () => {
             const t0 = performance.now();
-            const s = await scanTable(openTable(dir), where ? { where } : {});
+            const s = await scanTable(await openTable(dir), where ? { where } : {});
             let rows = 0;
             for await (const batch of s.batches) rows += batch.length;
             const seconds = (performance.now() - t0) / 1000;
@@ -571,7 +571,7 @@ const s3SmallAppends: Scenario = {
         notes: "whole appends on both sides: encode, upload and commit",
       },
       async () => {
-        const table = openTable(uriOf("appends-ours"));
+        const table = await openTable(uriOf("appends-ours"));
         const latencies: number[] = [];
         await createTable(table, {
           schema: schemaFromFields(NEURAL_FIELDS.map((f) => ({ ...f, nullable: true }))),
@@ -615,7 +615,7 @@ const s3SmallAppends: Scenario = {
   },
 };
 
-async function scanRows(table: ReturnType<typeof openTable>): Promise<number> {
+async function scanRows(table: Awaited<ReturnType<typeof openTable>>): Promise<number> {
   const s = await scanTable(table, { columns: ["batch_seq"] });
   let rows = 0;
   for await (const b of s.batches) rows += b.length;

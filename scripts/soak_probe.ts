@@ -17,7 +17,7 @@ if (!uri) {
   console.error("usage: soak_probe.ts <table>");
   Deno.exit(2);
 }
-const table = openTable(uri);
+const table = await openTable(uri);
 const t0 = performance.now();
 const snapshot = await snapshotOf(table);
 const openMs = performance.now() - t0;

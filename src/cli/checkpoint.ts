@@ -31,7 +31,7 @@ export function parseCheckpointArgs(argv: string[]): CheckpointArgs {
 
 /** Runs `checkpoint`. */
 export async function runCheckpoint(args: CheckpointArgs): Promise<number> {
-  const table = openTable(args.table);
+  const table = await openTable(args.table);
   const hint = await checkpointTable(table);
   if (args.json) printJson({ table: table.uri, ...hint });
   else {

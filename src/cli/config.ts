@@ -45,7 +45,7 @@ export async function runConfig(parsed: ConfigArgs): Promise<number> {
   const config = await configFromArgs(parsed.args, "config", parsed.table);
   const location = describeStoreUri(config.table);
   const s3 = location.kind === "s3"
-    ? redactedS3Config(resolveS3ConfigFromEnvironment())
+    ? redactedS3Config(await resolveS3ConfigFromEnvironment())
     : undefined;
   if (parsed.json) {
     show(toJson({ config, ...(s3 ? { s3 } : {}) }) + "\n");

@@ -111,7 +111,7 @@ export async function readSchemaFile(path: string) {
 /** Runs `create`. */
 export async function runCreate(args: CreateArgs): Promise<number> {
   const schema = await readSchemaFile(args.schemaFile);
-  const table = openTable(args.table);
+  const table = await openTable(args.table);
   const metadata = await createTable(table, {
     schema,
     partitionColumns: args.partitionBy,

@@ -41,7 +41,7 @@ export function parseDescribeArgs(argv: string[]): DescribeArgs {
 
 /** Runs `describe`. */
 export async function runDescribe(args: DescribeArgs): Promise<number> {
-  const d = await describeTable(openTable(args.table), args.version);
+  const d = await describeTable(await openTable(args.table), args.version);
   if (args.json) {
     printJson(d);
     return 0;

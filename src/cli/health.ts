@@ -63,7 +63,7 @@ export async function runHealth(args: HealthArgs): Promise<number> {
   let report: LocationHealth;
   let redact = redactUserinfo;
   if (location.kind === "s3") {
-    const store = openStore(args.table);
+    const store = await openStore(args.table);
     if (!(store instanceof S3Store)) throw new TypeError(`Not an S3 store: ${store.uri}`);
     const credentials = store.config.credentials;
     if (credentials) redact = (text) => credentials.redact(text);

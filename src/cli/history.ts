@@ -37,7 +37,7 @@ export function parseHistoryArgs(argv: string[]): HistoryArgs {
 
 /** Runs `history`. */
 export async function runHistory(args: HistoryArgs): Promise<number> {
-  const entries = await readHistory(openTable(args.table), args.limit);
+  const entries = await readHistory(await openTable(args.table), args.limit);
   if (args.json) {
     printJson({ table: args.table, commits: entries });
     return 0;

@@ -176,7 +176,7 @@ export function parseIngestArgs(
 export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
   const logger = log("ingest");
   const started = Date.now();
-  const table = openTable(parsed.table);
+  const table = await openTable(parsed.table);
   const monitor = new JobMonitor(describeStoreUri(table.uri).uri, "ingest", parsed.id);
   if (parsed.metricsAddr !== undefined) {
     const server = monitor.serve(parsed.metricsAddr);
@@ -201,7 +201,7 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
     });
     summary = await runIngest(consumer, {
       table,
-      deadLetter: parsed.deadLetter === undefined ? undefined : openTable(parsed.deadLetter),
+      deadLetter: parsed.deadLetter === undefined ? undefined : await openTable(parsed.deadLetter),
       topic: parsed.topic,
       group: parsed.group,
       batchRows: parsed.batchRows,

@@ -85,7 +85,7 @@ export function parseOptimizeArgs(argv: string[]): OptimizeArgs {
 
 /** Runs `optimize`. */
 export async function runOptimize(args: OptimizeArgs): Promise<number> {
-  const table = openTable(args.table);
+  const table = await openTable(args.table);
   const tty = Deno.stderr.isTerminal();
   const progress = (text: string) => {
     if (tty) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${text}`));

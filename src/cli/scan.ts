@@ -105,7 +105,7 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
 
 /** Runs `scan`. */
 export async function runScan(args: ScanArgs): Promise<number> {
-  const scan = await scanTable(openTable(args.table), {
+  const scan = await scanTable(await openTable(args.table), {
     ...(args.columns.length ? { columns: args.columns } : {}),
     ...(args.where ? { where: args.where } : {}),
     ...(args.version !== undefined ? { version: args.version } : {}),

@@ -90,7 +90,7 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
   );
   const location = describeStoreUri(config.table);
   const extraConfig = location.kind === "s3"
-    ? { s3: redactedS3Config(resolveS3ConfigFromEnvironment()) }
+    ? { s3: redactedS3Config(await resolveS3ConfigFromEnvironment()) }
     : {};
 
   // SIGINT/SIGTERM stop gracefully; a second one aborts at once (main.ts exits 130).

@@ -92,7 +92,7 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
 
 /** Runs `vacuum`. */
 export async function runVacuum(args: VacuumArgs): Promise<number> {
-  const table = openTable(args.table);
+  const table = await openTable(args.table);
   const options = {
     ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
     allowShortRetention: args.allowShortRetention,
@@ -133,7 +133,7 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
 
 /** The vacuum role on its own: a pass every interval, one JSON line per pass. */
 async function vacuumLoop(
-  table: ReturnType<typeof openTable>,
+  table: Awaited<ReturnType<typeof openTable>>,
   options: Parameters<typeof vacuumOnce>[1],
   args: VacuumArgs,
 ): Promise<number> {

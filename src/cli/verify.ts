@@ -33,7 +33,7 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs {
 
 /** Runs `verify`. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
-  const report = await verifyTable(openTable(args.table));
+  const report = await verifyTable(await openTable(args.table));
   if (args.json) printJson(report);
   else {
     let text = `${report.table} at version ${report.version} (${report.files} files)\n`;

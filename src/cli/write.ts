@@ -183,7 +183,7 @@ function formatFromName(input: string): string {
 
 /** Runs `write`. */
 export async function runWrite(args: WriteArgs): Promise<number> {
-  const table = openTable(args.table);
+  const table = await openTable(args.table);
   const schema = args.schemaFile ? await readSchemaFile(args.schemaFile) : undefined;
   const opener = async (tableFields: Field[] | undefined): Promise<RecordSource> => {
     const fields = tableFields ?? (schema ? toBatchFields(schema.fields) : undefined);

@@ -58,7 +58,7 @@ async function serializedVector(table: Table, dv: DeletionVectorDescriptor): Pro
       key = inside;
     } else {
       const slash = location.uri.lastIndexOf("/");
-      store = openStore(location.uri.slice(0, slash));
+      store = await openStore(location.uri.slice(0, slash));
       key = location.uri.slice(slash + 1);
     }
   }

@@ -32,8 +32,8 @@ export interface Table {
 }
 
 /** Opens the table at a path, `file://` URI or `s3://bucket/prefix`. */
-export function openTable(uri: string, options: OpenStoreOptions = {}): Table {
-  const store = openStore(uri, options);
+export async function openTable(uri: string, options: OpenStoreOptions = {}): Promise<Table> {
+  const store = await openStore(uri, options);
   return { uri: store.uri, store, codec: parquetCheckpointCodec };
 }
 

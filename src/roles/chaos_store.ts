@@ -33,12 +33,12 @@ export function diskFullAt(spec: RoleSpec): number {
 }
 
 /** The run's table as a role sees it: its store through `roleStore`. */
-export function roleTable(
+export async function roleTable(
   spec: RoleSpec,
   channel: RoleChannel,
   seq: () => number = () => -1,
-): Table {
-  const base = streamTable(spec.config);
+): Promise<Table> {
+  const base = await streamTable(spec.config);
   return { ...base, store: roleStore(spec, channel, base.store, seq) };
 }
 

@@ -32,7 +32,7 @@ const CLEANUP_MIN_INTERVAL_MS = 30_000;
 /** Runs the compactor until it is asked to stop. */
 export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
-  const table = roleTable(spec, channel);
+  const table = await roleTable(spec, channel);
   const state = await ensureStreamTable(table, config);
   const emit = (event: EventFields) => channel.send({ type: "event", at: Date.now(), event });
   let lastCheckpoint = state.segment.checkpoint?.version ?? 0;

@@ -37,7 +37,7 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
   const { config, id } = spec;
   const { brokers, topic, group, untilIdleMs, brokerTimeoutMs, deadLetter } = config.kafka;
   let lastOffset = -1;
-  const table = roleTable(spec, channel, () => lastOffset);
+  const table = await roleTable(spec, channel, () => lastOffset);
   await ensureStreamTable(table, config);
   const stop = new AbortController();
   channel.stopRequested.then(() => stop.abort());
@@ -59,7 +59,7 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
   try {
     summary = await runIngest(consumer, {
       table,
-      deadLetter: deadLetter ? openTable(deadLetter) : undefined,
+      deadLetter: deadLetter ? await openTable(deadLetter) : undefined,
       topic,
       group,
       batchRows: config.batchRows,

@@ -70,7 +70,7 @@ export interface StreamRun {
 export async function runStream(config: StreamConfig, options: StreamOptions): Promise<StreamRun> {
   const startedAt = new Date();
   const dir = await createRunDir(config.out, startedAt);
-  const table = streamTable(config);
+  const table = await streamTable(config);
   const initial = await ensureStreamTable(table, config);
   const run = new Orchestrator(config, dir, startedAt.getTime(), table, options);
   run.tableSeen(initial.version, initial.files.size);
@@ -118,7 +118,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     }
     const checked = await verifyKafkaRun(table, {
       ...config.kafka,
-      deadLetter: config.kafka.deadLetter ? openTable(config.kafka.deadLetter) : undefined,
+      deadLetter: config.kafka.deadLetter ? await openTable(config.kafka.deadLetter) : undefined,
       runId: dir.name,
       startMarkers,
     });

@@ -20,8 +20,8 @@ import type { StreamConfig } from "./config_keys.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 
 /** Opens the run's table. */
-export function streamTable(config: StreamConfig): Table {
-  return openTable(config.table);
+export async function streamTable(config: StreamConfig): Promise<Table> {
+  return await openTable(config.table);
 }
 
 /**

@@ -15,7 +15,7 @@ import { ensureStreamTable } from "./table_setup.ts";
 /** Runs the vacuum role until it is asked to stop. */
 export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
-  const table = roleTable(spec, channel);
+  const table = await roleTable(spec, channel);
   await ensureStreamTable(table, config);
   channel.send({ type: "ready", id });
   while (!channel.stopping) {

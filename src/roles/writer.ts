@@ -32,7 +32,7 @@ import { ensureStreamTable } from "./table_setup.ts";
 export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
   let currentSeq = -1;
-  const table = roleTable(spec, channel, () => currentSeq);
+  const table = await roleTable(spec, channel, () => currentSeq);
   const emit = (event: Omit<EventFields, "role" | "role_id">) =>
     channel.send({
       type: "event",

@@ -70,7 +70,7 @@ const CREDENTIAL_CODES = new Set([
  *
  * @example
  * ```ts
- * const report = await checkS3Health(S3Store.fromEnvironment("s3://lab/t1"));
+ * const report = await checkS3Health(await S3Store.fromEnvironment("s3://lab/t1"));
  * console.log(JSON.stringify(report, null, 2));
  * ```
  */

@@ -7,18 +7,16 @@
  *   nothing guesses. A Windows drive path (`C:\data`) is not a scheme.
  * - S3 configuration comes from `options.env` (default: the process
  *   environment) and the shared AWS files, overridden by `options.s3`.
+ * - The S3 client, its npm modules and the shared AWS files are loaded only
+ *   when an S3 store is opened (a dynamic import): a process that works on
+ *   local tables (every role of a local stream job) neither loads nor reads
+ *   them.
  */
 
 import { localPathFromUri, LocalStore, type LocalStoreOptions } from "./local.ts";
 import type { ObjectStore } from "./object_store.ts";
-import {
-  type AwsSharedFiles,
-  processAwsFiles,
-  resolveS3Config,
-  type S3Options,
-} from "./s3/config.ts";
+import type { AwsSharedFiles, S3Options } from "./s3/config.ts";
 import { formatS3Uri, parseS3Uri } from "./s3/location.ts";
-import { S3Store } from "./s3/s3_store.ts";
 
 /** Options for `openStore`. */
 export interface OpenStoreOptions {
@@ -31,7 +29,8 @@ export interface OpenStoreOptions {
   /**
    * The parsed shared AWS files (`loadAwsSharedFiles`). @default the files
    * that the process's environment names (AWS_SHARED_CREDENTIALS_FILE and
-   * AWS_CONFIG_FILE, or ~/.aws/credentials and ~/.aws/config), loaded at start
+   * AWS_CONFIG_FILE, or ~/.aws/credentials and ~/.aws/config), loaded when
+   * the process opens its first S3 store
    */
   awsFiles?: AwsSharedFiles;
 }
@@ -77,15 +76,22 @@ export function describeStoreUri(uri: string): StoreUriDescription {
  *
  * @example
  * ```ts
- * const local = openStore("./neuralake-data/t1");
- * const remote = openStore("s3://lab/recordings/t1", { s3: { region: "eu-west-1" } });
+ * const local = await openStore("./neuralake-data/t1");
+ * const remote = await openStore("s3://lab/recordings/t1", { s3: { region: "eu-west-1" } });
  * ```
  */
-export function openStore(uri: string, options: OpenStoreOptions = {}): ObjectStore {
+export async function openStore(
+  uri: string,
+  options: OpenStoreOptions = {},
+): Promise<ObjectStore> {
   const described = describeStoreUri(uri);
   if (described.kind === "local") return new LocalStore(described.path, options.local);
+  const [{ processAwsFiles, resolveS3Config }, { S3Store }] = await Promise.all([
+    import("./s3/config.ts"),
+    import("./s3/s3_store.ts"),
+  ]);
   const env = options.env ?? Deno.env.toObject();
-  const files = options.awsFiles ?? processAwsFiles();
+  const files = options.awsFiles ?? await processAwsFiles();
   const config = resolveS3Config(env, files, options.s3);
   return new S3Store({ bucket: described.bucket, prefix: described.prefix }, config);
 }

@@ -20,7 +20,7 @@ export const WORKER_FIELDS: Field[] = [
 
 if (import.meta.main) {
   const [uri, writer, appendsText, rowsText] = Deno.args;
-  const table = openTable(uri!);
+  const table = await openTable(uri!);
   const appends = Number(appendsText);
   const rows = Number(rowsText ?? "10");
   for (let seq = 0; seq < appends; seq++) {

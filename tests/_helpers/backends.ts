@@ -22,7 +22,7 @@ export const localBackend: Backend = {
   async newTable(label) {
     const dir = await Deno.makeTempDir({ prefix: `neuralake-${label}-` });
     const uri = `${dir}/table`;
-    return { uri, table: openTable(uri) };
+    return { uri, table: await openTable(uri) };
   },
   storageOptions: () => undefined,
 };
@@ -30,10 +30,10 @@ export const localBackend: Backend = {
 /** Tables under fresh prefixes of the S3 test bucket. */
 export const s3Backend: Backend = {
   name: "s3",
-  newTable(label) {
+  async newTable(label) {
     const env = s3TestEnv();
     const uri = `s3://${env.bucket}/${uniquePrefix(label)}`;
-    return Promise.resolve({ uri, table: openTable(uri, { s3: testS3Options() }) });
+    return { uri, table: await openTable(uri, { s3: testS3Options() }) };
   },
   storageOptions() {
     const env = s3TestEnv();

@@ -23,7 +23,7 @@ const FIELDS: Field[] = [
 /** Two sessions (partitions), each written as four one-row appends. */
 async function smallFilesTable(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-optimize-" });
-  const table = openTable(dir);
+  const table = await openTable(dir);
   let n = 0n;
   for (let i = 0; i < 4; i++) {
     for (const session of ["s1", "s2"]) {
@@ -76,7 +76,7 @@ Deno.test("optimize --where compacts only the matching partitions", async () => 
   const json = JSON.parse(result.stdout);
   assertEquals([json.files_in_scope, json.bins_committed, json.files_after], [4, 1, 5]);
   assertEquals(json.bins[0].partition, { session: "s2" });
-  const snapshot = await snapshotOf(openTable(dir));
+  const snapshot = await snapshotOf(await openTable(dir));
   const s1 = [...snapshot.files.values()].filter((f) => f.partitionValues.session === "s1");
   assertEquals(s1.length, 4);
 });
@@ -86,7 +86,7 @@ Deno.test("optimize --where refuses a column that is not a partition column, by 
   const result = await cli(["optimize", dir, "--where", "n > 3"]);
   assertEquals(result.code, 2);
   assert(result.stderr.includes(`"n" is not one (partition columns: session)`), result.stderr);
-  assertEquals((await snapshotOf(openTable(dir))).version, 7, "nothing committed");
+  assertEquals((await snapshotOf(await openTable(dir))).version, 7, "nothing committed");
 });
 
 Deno.test("optimize --dry-run plans without committing", async () => {
@@ -96,7 +96,7 @@ Deno.test("optimize --dry-run plans without committing", async () => {
   const json = JSON.parse(result.stdout);
   assertEquals([json.dry_run, json.bins_planned, json.bins_committed], [true, 2, 0]);
   assertEquals([json.files_after, json.version_after], [8, 7]);
-  assertEquals((await snapshotOf(openTable(dir))).files.size, 8);
+  assertEquals((await snapshotOf(await openTable(dir))).files.size, 8);
 });
 
 Deno.test("optimize --help documents every option, and a bad size is a usage error", async () => {

@@ -31,7 +31,7 @@ async function tableOf(
   batches: ColumnBatch[],
   options: EncodeOptions = {},
 ): Promise<Table> {
-  const table = openTable(dir);
+  const table = await openTable(dir);
   const fields = batches[0]!.fields;
   await createTable(table, { schema: schemaFromFields(fields) });
   const adds = [];

@@ -155,7 +155,7 @@ function buildAll(): Promise<Built[]> {
     const tables = [];
     for (const [i, c] of CASES.entries()) {
       const uri = `${dir}/table-${i}`;
-      const table = openTable(uri);
+      const table = await openTable(uri);
       tables.push({ uri, table, written: await c.build(table) });
     }
     const reads = tables.map((t) => ({ uri: t.uri }));

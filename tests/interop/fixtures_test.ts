@@ -32,7 +32,7 @@ Deno.test("the manifest lists every fixture table folder and every expected file
 
 for (const table of fixtureTables()) {
   Deno.test(`fixture ${table.name} (${table.engine.split(" (")[0]}): ${describe(table)}`, async () => {
-    const opened = openTable(fixturePath(table.name));
+    const opened = await openTable(fixturePath(table.name));
     const expectation = table.neuralake;
     if (expectation === "rows") {
       const ours = await readWithNeuralake(opened);

@@ -66,7 +66,7 @@ Deno.test("footer string bounds are truncated to a prefix and an incremented pre
 Deno.test("a table with a 1 MiB string keeps small files and log, skips correctly, and delta-rs reads it", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nl-long-stats-" });
   try {
-    const table = openTable(dir);
+    const table = await openTable(dir);
     const big = letters("q", 1 << 20);
     const rows = [
       { id: 1n, s: big },

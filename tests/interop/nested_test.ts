@@ -126,7 +126,7 @@ async function scanNdjson(table: string): Promise<Record<string, unknown>[]> {
 }
 
 async function latestAdds(table: string): Promise<Add[]> {
-  const snapshot = await snapshotOf(openTable(table));
+  const snapshot = await snapshotOf(await openTable(table));
   return [...snapshot.files.values()];
 }
 
@@ -204,7 +204,7 @@ Deno.test("compaction merges nested files, by copy and by re-encoding, without c
         const again = await cli(["write", table, "--input", `${dir}/a.ndjson`]);
         assertEquals(again.code, 0, again.stderr);
       }
-      const t = openTable(table);
+      const t = await openTable(table);
       const state = await snapshotOf(t);
       const outcomes = await compactOnce(
         t,
@@ -244,7 +244,7 @@ Deno.test("write refuses NDJSON that does not fit the table's nested schema, nam
     assertEquals(out.code, 1);
     assert(out.stderr.includes("bad.ndjson:2"), out.stderr);
     assert(out.stderr.includes("spikes[0].ch: cannot read the number 70000 as short"), out.stderr);
-    assertEquals((await snapshotOf(openTable(table))).version, 0);
+    assertEquals((await snapshotOf(await openTable(table))).version, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -260,7 +260,7 @@ for (const mode of ["name", "id"] as const) {
         "--partition-by",
         "id",
       ]);
-      const snapshot = await snapshotOf(openTable(table));
+      const snapshot = await snapshotOf(await openTable(table));
       const schema = parseSchemaString(snapshot.metadata.schemaString);
       const physical = (f: { metadata: Record<string, unknown> }) =>
         f.metadata["delta.columnMapping.physicalName"] as string;
@@ -306,7 +306,7 @@ for (const mode of ["name", "id"] as const) {
       // Appends and compaction keep physical names and field ids.
       const again = await cli(["write", table, "--input", `${dir}/a.ndjson`]);
       assertEquals(again.code, 0, again.stderr);
-      const t = openTable(table);
+      const t = await openTable(table);
       const outcomes = await compactOnce(
         t,
         await snapshotOf(t),
@@ -416,7 +416,7 @@ Deno.test("write refuses a --schema whose nested fields differ from the table's"
     ]);
     assert(out.code !== 0, out.stderr);
     assert(out.stderr.includes("struct<gain:float>"), out.stderr);
-    assertEquals((await snapshotOf(openTable(table))).version, 0);
+    assertEquals((await snapshotOf(await openTable(table))).version, 0);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -50,8 +50,8 @@ for (const [name, makeRule] of Object.entries(FAULTS)) {
     const proxy = FaultProxy.start(env.endpoint);
     const uri = `s3://${env.bucket}/${uniquePrefix("faults")}`;
     try {
-      const faulty = openTable(uri, { s3: testS3Options({ maxRetries: 4 }, proxy.endpoint) });
-      const direct = openTable(uri, { s3: testS3Options() });
+      const faulty = await openTable(uri, { s3: testS3Options({ maxRetries: 4 }, proxy.endpoint) });
+      const direct = await openTable(uri, { s3: testS3Options() });
       // The table exists before the faults start.
       await writeTable(direct, sourceOf(batchOf(FIELDS, [{ seq: -1n, i: 0 }])));
       proxy.rule = makeRule();

@@ -22,7 +22,7 @@ const FIELDS: Field[] = [
 
 Deno.test("Spark reads the row ids neuralake assigned", async () => {
   const dir = await copyFixture("spark_feature_row_tracking");
-  const table = openTable(dir);
+  const table = await openTable(dir);
   const mark = rowIdHighWaterMark((await snapshotOf(table)).domains.get(ROW_TRACKING_DOMAIN));
   await writeTable(
     table,

@@ -432,7 +432,7 @@ function buildAll(): Promise<Built[]> {
     const tables = [];
     for (const [i, c] of CASES.entries()) {
       const uri = `${dir}/table-${i}`;
-      const table = openTable(uri);
+      const table = await openTable(uri);
       tables.push({ uri, table, rows: await c.build(table) });
     }
     const read = await sparkReadAll(tables.map((t) => ({ uri: t.uri })));

@@ -32,7 +32,7 @@ const FIELDS: Field[] = [
 
 async function newTable(): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "kafka-ingest-" });
-  await createTable(openTable(`${dir}/t`), { schema: schemaFromFields(FIELDS) });
+  await createTable(await openTable(`${dir}/t`), { schema: schemaFromFields(FIELDS) });
   return `${dir}/t`;
 }
 
@@ -144,7 +144,7 @@ async function produce(topic: string, from: number, to: number, per = 250, pause
 }
 
 async function idsByNeuralake(table: string): Promise<number[]> {
-  const { rows } = await readWithNeuralake(openTable(table), undefined, ["id"]);
+  const { rows } = await readWithNeuralake(await openTable(table), undefined, ["id"]);
   return rows.map((r) => Number(r.id));
 }
 

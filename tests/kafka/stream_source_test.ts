@@ -185,7 +185,7 @@ Deno.test({
 
     // The verification fails a table where some messages are in twice: a
     // copy of one data file, added again.
-    const snapshot = await snapshotOf(openTable(table));
+    const snapshot = await snapshotOf(await openTable(table));
     // The ingest roles write with the stream's --codec.
     for (const path of snapshot.files.keys()) assert(path.endsWith(".snappy.parquet"), path);
     const [path, add] = [...snapshot.files][0]!;
@@ -195,7 +195,7 @@ Deno.test({
       `${table}/_delta_log/${String(Number(snapshot.version) + 1).padStart(20, "0")}.json`,
       JSON.stringify({ add: again }) + "\n",
     );
-    const doubled = await verifyKafkaRun(openTable(table), {
+    const doubled = await verifyKafkaRun(await openTable(table), {
       brokers: kafkaBrokers(),
       topic,
       group: `${topic}-group`,
@@ -450,7 +450,7 @@ Deno.test({
     const ends = await endOffsets({ brokers: kafkaBrokers() }, topic);
     const allIn = async () => {
       try {
-        const { txns } = await snapshotOf(openTable(table));
+        const { txns } = await snapshotOf(await openTable(table));
         return ends.every((end, p) =>
           Number(txns.get(`${topic}-group:${topic}:${p}`)?.version ?? -1) === Number(end) - 1
         );

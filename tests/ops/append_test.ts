@@ -28,7 +28,7 @@ const FIELDS: Field[] = [
 async function withTable(test: (table: Table, dir: string) => Promise<void>): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-append-" });
   try {
-    await test(openTable(dir), dir);
+    await test(await openTable(dir), dir);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -195,7 +195,10 @@ Deno.test("a writer that loses the creation of a table with another schema names
     const theirs: Field[] = [FIELDS[0]!, { name: "region", type: "integer", nullable: true }];
     const error = await assertRejects(() =>
       writeTable(table, async () => {
-        await writeTable(openTable(table.uri), sourceOf(batchOf(theirs, [{ n: 1n, region: 1 }])));
+        await writeTable(
+          await openTable(table.uri),
+          sourceOf(batchOf(theirs, [{ n: 1n, region: 1 }])),
+        );
         return sourceOf(batchOf(FIELDS, rows(10, 2)));
       })
     );
@@ -206,9 +209,9 @@ Deno.test("a writer that loses the creation of a table with another schema names
     assert(error.message.includes("Nothing was committed"), error.message);
     assertEquals((await snapshotOf(table)).version, 0);
     assertEquals(dataFiles(dir).length, 1, "only the winner's file is left");
-    const partitioned = await assertRejects(() =>
-      writeTable(openTable(`${dir}/p`), async () => {
-        await writeTable(openTable(`${dir}/p`), sourceOf(batchOf(FIELDS, rows(0, 1))));
+    const partitioned = await assertRejects(async () =>
+      writeTable(await openTable(`${dir}/p`), async () => {
+        await writeTable(await openTable(`${dir}/p`), sourceOf(batchOf(FIELDS, rows(0, 1))));
         return sourceOf(batchOf(FIELDS, rows(10, 2)));
       }, { partitionBy: ["region"] })
     );
@@ -234,10 +237,10 @@ Deno.test("4 processes writing to a table that does not exist yet all land their
     }));
     const results = await Promise.all(inputs.map((input) => cli(["write", uri, "--input", input])));
     for (const r of results) assertEquals(r.code, 0, r.stderr);
-    const written = await rowsOf(openTable(uri));
+    const written = await rowsOf(await openTable(uri));
     assertEquals(written.length, 120_000);
     assertEquals(written, [0, 1, 2, 3].flatMap((p) => rows(p * 100_000, 30_000).map((r) => r.n)));
-    assertEquals((await snapshotOf(openTable(uri))).version, 3);
+    assertEquals((await snapshotOf(await openTable(uri))).version, 3);
     void table;
   });
 });
@@ -279,7 +282,7 @@ Deno.test("a partition directory swapped for a link mid-run: writes and vacuum t
     const outside = await Deno.makeTempDir({ prefix: "neuralake-outside-" });
     try {
       // One long-running handle, as a role holds: it has used region=M1 already.
-      const table = openTable(`${dir}/t`);
+      const table = await openTable(`${dir}/t`);
       await writeTable(table, sourceOf(batchOf(FIELDS, rows(0, 2, "M1"))), {
         partitionBy: ["region"],
       });

@@ -89,7 +89,7 @@ function ids(rows: Record<string, unknown>[]): number[] {
 
 Deno.test("compaction drops deleted rows, removes each file with its vector, and delta-rs agrees", async () => {
   const f = await fixture();
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   const outcomes = await compactOnce(table, await snapshotOf(table), {
     targetFileSize: 1 << 20,
     minFiles: 2,
@@ -129,7 +129,7 @@ Deno.test("compaction drops deleted rows, removes each file with its vector, and
 
 Deno.test("a compaction loses to a concurrent DELETE that changed a vector in its bin", async () => {
   const f = await fixture();
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   const state = await snapshotOf(table);
   const [bin] = planCompaction(state.files.values(), { targetFileSize: 1 << 20, minFiles: 2 });
   // The DELETE commits first: file a gets a new vector.
@@ -139,6 +139,6 @@ Deno.test("a compaction loses to a concurrent DELETE that changed a vector in it
   assertEquals(outcome.kind, "conflict");
   assert(outcome.reason!.includes(f.a.add.path), outcome.reason);
   // Nothing deleted comes back: row 5 of file a stays deleted.
-  const ours = await readWithNeuralake(openTable(f.dir));
+  const ours = await readWithNeuralake(await openTable(f.dir));
   assertEquals(ids(ours.rows), f.live.filter((id) => id !== 5));
 });

@@ -16,7 +16,7 @@ const FIELDS: Field[] = [{ name: "n", type: "long", nullable: true }];
 Deno.test("compactOnce() stops between bins once its signal aborts, keeping the bins done", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-compact-stop-" });
   try {
-    const table = openTable(dir);
+    const table = await openTable(dir);
     await createTable(table, { schema: schemaFromFields(FIELDS) });
     const target = appendTarget(table.store, FIELDS, []);
     for (let i = 0; i < 8; i++) {

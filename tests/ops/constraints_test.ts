@@ -69,14 +69,14 @@ async function constrainedTable(
 
 Deno.test("rows that satisfy every invariant and CHECK constraint are written", async () => {
   const dir = await constrainedTable("n > 0");
-  const table = openTable(dir);
+  const table = await openTable(dir);
   await writeTable(table, sourceOf(batchOf(FIELDS, [{ n: 1n, s: "a" }, { n: 99n, s: "b" }])));
   assertEquals((await snapshotOf(table)).version, 1);
 });
 
 Deno.test("a row that violates a CHECK constraint fails the write by name; nothing is committed", async () => {
   const dir = await constrainedTable("n > 0");
-  const table = openTable(dir);
+  const table = await openTable(dir);
   const error = await assertRejects(
     () => writeTable(table, sourceOf(batchOf(FIELDS, [{ n: 3n, s: "a" }, { n: -1n, s: "b" }]))),
     'Row 2 of input violates CHECK constraint "positive" (n > 0)',
@@ -91,7 +91,7 @@ Deno.test("a row that violates a CHECK constraint fails the write by name; nothi
 
 Deno.test("an invariant that is false or null fails the write, naming the column", async () => {
   const dir = await constrainedTable("n > 0 OR n IS NULL");
-  const table = openTable(dir);
+  const table = await openTable(dir);
   await assertRejects(
     () => writeTable(table, sourceOf(batchOf(FIELDS, [{ n: 150n, s: "a" }]))),
     'violates the invariant of column "n" (n < 100)',
@@ -107,7 +107,7 @@ Deno.test("an invariant that is false or null fails the write, naming the column
 Deno.test("a constraint beyond the predicate language refuses the write by name", async () => {
   const dir = await constrainedTable("length(s) > 0");
   const error = await assertRejects(
-    () => writeTable(openTable(dir), sourceOf(batchOf(FIELDS, [{ n: 1n, s: "a" }]))),
+    async () => writeTable(await openTable(dir), sourceOf(batchOf(FIELDS, [{ n: 1n, s: "a" }]))),
     'CHECK constraint "positive" (length(s) > 0)',
   );
   assert(error instanceof UnsupportedFeatureError && error.feature === "checkConstraints");
@@ -120,7 +120,7 @@ Deno.test("neuralake write exits 1 naming the violated constraint and the input"
   const result = await cli(["write", dir, "--input", input]);
   assertEquals(result.code, 1);
   assert(result.stderr.includes('violates CHECK constraint "positive" (n > 0)'), result.stderr);
-  assertEquals((await snapshotOf(openTable(dir))).version, 0);
+  assertEquals((await snapshotOf(await openTable(dir))).version, 0);
 });
 
 Deno.test("domain metadata survives appends, compaction and a checkpoint", async () => {
@@ -132,13 +132,13 @@ Deno.test("domain metadata survives appends, compaction and a checkpoint", async
     },
   };
   const dir = await constrainedTable("n > 0", [domain]);
-  const table = openTable(dir);
+  const table = await openTable(dir);
   for (let i = 1n; i <= 3n; i++) {
     await writeTable(table, sourceOf(batchOf(FIELDS, [{ n: i, s: "a" }])));
   }
   await compactOnce(table, await snapshotOf(table), { targetFileSize: 1 << 20, minFiles: 2 });
   await checkpointTable(table);
-  const snapshot = await snapshotOf(openTable(dir));
+  const snapshot = await snapshotOf(await openTable(dir));
   assertEquals(snapshot.segment.checkpoint?.version, 4);
   assertEquals(snapshot.domains.get("delta.clustering"), domain.domainMetadata);
 });

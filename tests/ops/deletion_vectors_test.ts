@@ -49,7 +49,7 @@ function ids(rows: Record<string, unknown>[]): number[] {
 
 Deno.test("scan skips rows deleted by relative, inline and absolute vectors, as delta-rs does", async () => {
   const f = await dvFixture();
-  const ours = await readWithNeuralake(openTable(f.dir));
+  const ours = await readWithNeuralake(await openTable(f.dir));
   assertEquals(ids(ours.rows), f.live);
   const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
   assertEquals(canonicalRows(ours.rows), canonicalRows(theirs.rows));
@@ -58,7 +58,7 @@ Deno.test("scan skips rows deleted by relative, inline and absolute vectors, as 
 Deno.test("scan with a predicate and row-group pruning still drops deleted rows", async () => {
   const f = await dvFixture();
   const { scanTable } = await import("../../src/ops/scan.ts");
-  const scan = await scanTable(openTable(f.dir), { where: "id >= 8 AND id <= 12" });
+  const scan = await scanTable(await openTable(f.dir), { where: "id >= 8 AND id <= 12" });
   const got: number[] = [];
   for await (const batch of scan.batches) {
     for (const v of batch.columns[0]!.values as BigInt64Array) got.push(Number(v));
@@ -68,7 +68,7 @@ Deno.test("scan with a predicate and row-group pruning still drops deleted rows"
 
 Deno.test("describe and verify count numRecords less each vector's cardinality", async () => {
   const f = await dvFixture();
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   const description = await describeTable(table);
   assertEquals(description.rows, 24);
   assertEquals(description.deletionVectors, { files: 3, deletedRows: 6 });
@@ -81,7 +81,7 @@ Deno.test("describe and verify count numRecords less each vector's cardinality",
 Deno.test("verify reports a missing deletion-vector file by name", async () => {
   const f = await dvFixture();
   await Deno.remove(`${f.dir}/${f.a.dvKey}`);
-  const report = await verifyTable(openTable(f.dir));
+  const report = await verifyTable(await openTable(f.dir));
   assert(!report.passed);
   const counts = report.checks.find((c) => c.name === "row_counts_match_stats")!;
   assert(counts.problems.some((p) => p.includes(f.a.dvKey!)), JSON.stringify(counts.problems));
@@ -98,7 +98,7 @@ Deno.test("vacuum keeps referenced DV files and deletes one no live file names",
     if (entry.isFile) await Deno.utime(`${f.dir}/${entry.name}`, old, old);
   }
   await Deno.utime(`${f.dir}/${f.a.dvKey}`, old, old);
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   const result = await vacuum(table.store, () => snapshotOf(table), {
     retentionMs: 86_400_000,
     allowShortRetention: true,
@@ -114,13 +114,13 @@ Deno.test("vacuum keeps referenced DV files and deletes one no live file names",
 
 Deno.test("a checkpoint keeps each file's deletion vector, so no deleted row comes back", async () => {
   const f = await dvFixture();
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   await checkpointTable(table);
-  const snapshot = await snapshotOf(openTable(f.dir));
+  const snapshot = await snapshotOf(await openTable(f.dir));
   assertEquals(snapshot.segment.checkpoint?.version, 2);
   const vectors = [...snapshot.files.values()].map((a) => a.deletionVector?.cardinality).sort();
   assertEquals(vectors, [1, 2, 3]);
-  const after = await readWithNeuralake(openTable(f.dir));
+  const after = await readWithNeuralake(await openTable(f.dir));
   assertEquals(ids(after.rows), f.live);
   const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
   assertEquals(canonicalRows(after.rows), canonicalRows(theirs.rows));
@@ -128,7 +128,7 @@ Deno.test("a checkpoint keeps each file's deletion vector, so no deleted row com
 
 Deno.test("appending to a table with deletion vectors adds rows and keeps the deleted ones out", async () => {
   const f = await dvFixture();
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   const fields = [{ name: "id", type: "long" as const, nullable: true }];
   await writeTable(table, sourceOf(batchOf(fields, [{ id: 100n }, { id: 101n }])));
   const snapshot = await snapshotOf(table);
@@ -146,12 +146,12 @@ Deno.test("an absolute-path vector outside the table root (a shallow clone's) is
   const source = new LocalStore(elsewhere);
   const again = await deleteRows(source, f.c.add, [5, 6], { kind: "p", rootUri: source.uri });
   await writeCommit(f.store, 3, again.actions);
-  const ours = await readWithNeuralake(openTable(f.dir));
+  const ours = await readWithNeuralake(await openTable(f.dir));
   assertEquals(ids(ours.rows), f.live.filter((id) => id !== 26));
   const theirs = await readWithDeltaRs(f.dir, { engine: "datafusion" });
   assertEquals(canonicalRows(ours.rows), canonicalRows(theirs.rows));
   // Vacuum never touches it: it is outside the table.
-  const table = openTable(f.dir);
+  const table = await openTable(f.dir);
   const result = await vacuum(table.store, () => snapshotOf(table), {
     retentionMs: 0,
     allowShortRetention: true,

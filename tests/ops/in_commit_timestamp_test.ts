@@ -64,7 +64,7 @@ async function commitInfoAt(dir: string, version: number) {
 Deno.test("appends and compaction write increasing in-commit timestamps, even after a future one", async () => {
   const future = Date.now() + HOUR;
   const dir = await ictTable(future);
-  const table = openTable(dir);
+  const table = await openTable(dir);
   for (let i = 1n; i <= 3n; i++) await writeTable(table, sourceOf(batchOf(FIELDS, [{ n: i }])));
   const state = await snapshotOf(table);
   const [bin] = planCompaction(state.files.values(), { targetFileSize: 1 << 20, minFiles: 2 });
@@ -87,7 +87,7 @@ Deno.test("appends and compaction write increasing in-commit timestamps, even af
 Deno.test("a commit that loses its version takes a timestamp above the winner's", async () => {
   const now = Date.now();
   const dir = await ictTable(now - HOUR);
-  const table = openTable(dir);
+  const table = await openTable(dir);
   for (let i = 1n; i <= 2n; i++) await writeTable(table, sourceOf(batchOf(FIELDS, [{ n: i }])));
   const state = await snapshotOf(table);
   const [bin] = planCompaction(state.files.values(), { targetFileSize: 1 << 20, minFiles: 2 });

@@ -43,7 +43,7 @@ async function commitAt(dir: string, version: number): Promise<Action[]> {
 
 Deno.test("write assigns row ids after the high water mark and raises it", async () => {
   const dir = await sparkRowTrackingTable();
-  const table = openTable(dir);
+  const table = await openTable(dir);
   const before = await snapshotOf(table);
   const mark = rowIdHighWaterMark(before.domains.get(ROW_TRACKING_DOMAIN));
   assert(mark >= 1, `the fixture's mark is ${mark}`);
@@ -80,7 +80,7 @@ Deno.test("write assigns row ids after the high water mark and raises it", async
 Deno.test("a commit that loses its version assigns ids after the winner's mark, at the new version", async () => {
   const dir = await sparkRowTrackingTable();
   const store = new LocalStore(dir);
-  const state = await snapshotOf(openTable(dir));
+  const state = await snapshotOf(await openTable(dir));
   // A concurrent append took the next version and raised the mark to 9.
   await writeCommit(store, state.version + 1, [{
     domainMetadata: {
@@ -116,7 +116,7 @@ Deno.test("a commit that loses its version assigns ids after the winner's mark, 
 
 Deno.test("compaction refuses a row-tracking table by name", async () => {
   const dir = await sparkRowTrackingTable();
-  const table = openTable(dir);
+  const table = await openTable(dir);
   const error = await assertRejects(async () =>
     compactOnce(table, await snapshotOf(table), { targetFileSize: 1 << 20 })
   );

@@ -9,8 +9,8 @@ const FIELDS: Field[] = [{ name: "n", type: "long", nullable: true }];
 
 Deno.test("latestSnapshotOf() follows commits made through other handles", async () => {
   const dir = await Deno.makeTempDir();
-  const mine = openTable(dir);
-  const other = openTable(dir);
+  const mine = await openTable(dir);
+  const other = await openTable(dir);
   await writeTable(mine, sourceOf(batchOf(FIELDS, [{ n: 1n }])));
   await writeTable(other, sourceOf(batchOf(FIELDS, [{ n: 2n }])));
   const first = await latestSnapshotOf(mine);
@@ -26,7 +26,7 @@ Deno.test("latestSnapshotOf() follows commits made through other handles", async
 
 Deno.test("latestSnapshotOf() refuses a table whose protocol became unreadable", async () => {
   const dir = await Deno.makeTempDir();
-  const table = openTable(dir);
+  const table = await openTable(dir);
   await writeTable(table, sourceOf(batchOf(FIELDS, [{ n: 1n }])));
   await latestSnapshotOf(table);
   await writeCommit(table.store, 1, [{

@@ -103,7 +103,7 @@ Deno.test("a streaming table keeps tombstones as long as its profile's vacuum re
   for (const profile of ["local", "production"] as const) {
     const dir = await Deno.makeTempDir({ prefix: `neuralake-tombstones-${profile}-` });
     const config = { ...PROFILES[profile], table: dir };
-    const snapshot = await ensureStreamTable(openTable(dir), config);
+    const snapshot = await ensureStreamTable(await openTable(dir), config);
     const props = snapshot.metadata.configuration;
     assertEquals(
       parseInterval(props["delta.deletedFileRetentionDuration"]),

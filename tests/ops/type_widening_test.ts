@@ -78,7 +78,7 @@ async function widenedTable(): Promise<string> {
 
 Deno.test("files written before an integer-to-long change are read widened, as pyarrow reads them", async () => {
   const dir = await widenedTable();
-  const ours = await readWithNeuralake(openTable(dir));
+  const ours = await readWithNeuralake(await openTable(dir));
   assertEquals(
     ours.rows.map((r) => String(r.n)).sort(),
     ["-2", "1", "2000000000", "9000000000"],
@@ -99,7 +99,7 @@ async function pyarrowRows(dir: string): Promise<string[]> {
 
 Deno.test("compaction rewrites widened files at the table's type", async () => {
   const dir = await widenedTable();
-  const table = openTable(dir);
+  const table = await openTable(dir);
   const before = await readWithNeuralake(table);
   const outcomes = await compactOnce(table, await snapshotOf(table), {
     targetFileSize: 1 << 20,
@@ -118,7 +118,7 @@ Deno.test("a type change the reader does not widen is refused by name", async ()
     metaData("timestamp_ntz", [{ fromType: "date", toType: "timestamp_ntz" }]),
   ]);
   const error = await assertRejects(
-    () => snapshotOf(openTable(dir)),
+    async () => snapshotOf(await openTable(dir)),
     'column "n" changed type from date to timestamp_ntz (typeWidening)',
   );
   assert(error instanceof UnsupportedFeatureError && error.feature === "typeWidening");

@@ -113,7 +113,7 @@ async function exists(path: string): Promise<boolean> {
 
 Deno.test("a full vacuum deletes old removed files and old orphans, and keeps the rest", async () => {
   await withFixture(async (dir, keys) => {
-    const table = openTable(dir);
+    const table = await openTable(dir);
     const result = await vacuum(table.store, () => snapshotOf(table), {
       retentionMs: HOUR,
       allowShortRetention: true,
@@ -129,7 +129,7 @@ Deno.test("a full vacuum deletes old removed files and old orphans, and keeps th
     );
     await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
     assert(await exists(`${dir}/${commitKey(0)}`) && await exists(`${dir}/${commitKey(1)}`));
-    assertEquals((await snapshotOf(openTable(dir))).files.size, 1);
+    assertEquals((await snapshotOf(await openTable(dir))).files.size, 1);
   });
 });
 
@@ -139,7 +139,7 @@ Deno.test("a full vacuum on local disk takes a removed file's age and size from 
     // young orphan (a writer's upload) is still kept by its own age.
     await Deno.utime(`${dir}/${keys.oldRemoved}`, new Date(), new Date());
     const size = (await Deno.stat(`${dir}/${keys.oldRemoved}`)).size;
-    const table = openTable(dir);
+    const table = await openTable(dir);
     const store = new HeadCountingStore(dir);
     const result = await vacuum(store, () => snapshotOf(table), {
       retentionMs: HOUR,
@@ -159,7 +159,7 @@ Deno.test("a full vacuum on local disk takes a removed file's age and size from 
 
 Deno.test("a log-only vacuum deletes only old removed files and leaves orphans", async () => {
   await withFixture(async (dir, keys) => {
-    const table = openTable(dir);
+    const table = await openTable(dir);
     const result = await vacuum(table.store, () => snapshotOf(table), {
       retentionMs: HOUR,
       allowShortRetention: true,
@@ -181,7 +181,7 @@ Deno.test("a log-only vacuum deletes only old removed files and leaves orphans",
 
 Deno.test("vacuum refuses a short retention unless allowed, and a dry run deletes nothing", async () => {
   await withFixture(async (dir, keys) => {
-    const table = openTable(dir);
+    const table = await openTable(dir);
     let refused: Error | undefined;
     await vacuum(table.store, () => snapshotOf(table), { retentionMs: HOUR }).catch((e) =>
       refused = e
@@ -268,11 +268,11 @@ Deno.test("a full vacuum removes stale temporary files a killed checkpoint left 
     await Deno.writeTextFile(fresh, "partial commit");
     const longAgo = new Date(Date.now() - 8 * 24 * HOUR);
     await Deno.utime(stale, longAgo, longAgo);
-    const table = openTable(dir);
+    const table = await openTable(dir);
     const result = await vacuum(table.store, () => snapshotOf(table), {});
     assertEquals(result.tempFilesDeleted, 1);
     assert(!(await exists(stale)));
     assert(await exists(fresh));
-    assertEquals((await snapshotOf(openTable(dir))).files.size, 1);
+    assertEquals((await snapshotOf(await openTable(dir))).files.size, 1);
   });
 });

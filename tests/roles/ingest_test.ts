@@ -25,7 +25,7 @@ const FIELDS: Field[] = [
 
 async function newTable(): Promise<Table> {
   const dir = await Deno.makeTempDir({ prefix: "ingest-" });
-  const table = openTable(`${dir}/t`);
+  const table = await openTable(`${dir}/t`);
   await createTable(table, { schema: schemaFromFields(FIELDS) });
   return table;
 }
@@ -116,7 +116,7 @@ Deno.test("a batch whose partition another consumer committed meanwhile is dropp
 Deno.test("bad messages go to the dead-letter table once, with their offsets; good ones all land", async () => {
   const table = await newTable();
   const dir = await Deno.makeTempDir({ prefix: "ingest-dlq-" });
-  const deadLetter = openTable(`${dir}/dlq`);
+  const deadLetter = await openTable(`${dir}/dlq`);
   const topic = new FakeTopic(1);
   topic.produce(0, `{"id": 0}`);
   topic.produce(0, `not json`);

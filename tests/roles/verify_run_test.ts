@@ -25,7 +25,7 @@ function batch(writer: string, seq: number, rows: number, session = "s1") {
 
 async function tableWith(batches: ReturnType<typeof batch>[]) {
   const dir = await Deno.makeTempDir();
-  const table = openTable(`${dir}/t`);
+  const table = await openTable(`${dir}/t`);
   for (const b of batches) await writeTable(table, sourceOf(b));
   return table;
 }
@@ -79,7 +79,7 @@ Deno.test("verifyRun() passes a batch that spans row groups of one file", async 
   // A compacted file cuts its row groups by row count, not at batch
   // boundaries, so one batch may come out of the scan in several pieces.
   const dir = await Deno.makeTempDir();
-  const table = openTable(`${dir}/t`);
+  const table = await openTable(`${dir}/t`);
   const source = sourceOf(batch("w0", 0, 40), batch("w0", 1, 40));
   await writeTable(table, source, { encode: { rowGroupRows: 30 } });
   const v = await verifyRun(table, "s1", acked([["w0", 0, 40], ["w0", 1, 40]]));
@@ -88,7 +88,7 @@ Deno.test("verifyRun() passes a batch that spans row groups of one file", async 
 
 Deno.test("verifyRun() finds a key repeated across row groups of one file", async () => {
   const dir = await Deno.makeTempDir();
-  const table = openTable(`${dir}/t`);
+  const table = await openTable(`${dir}/t`);
   await writeTable(table, sourceOf(batch("w0", 0, 40), batch("w0", 0, 40)), {
     encode: { rowGroupRows: 40 },
   });

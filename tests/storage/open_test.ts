@@ -7,7 +7,7 @@
 import { LocalStore } from "../../src/storage/local.ts";
 import { describeStoreUri, openStore } from "../../src/storage/open.ts";
 import { S3Store } from "../../src/storage/s3/s3_store.ts";
-import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_helpers/assert.ts";
 
 const ENV = {
   AWS_ACCESS_KEY_ID: "AKIAOPEN",
@@ -45,20 +45,20 @@ Deno.test("describeStoreUri refuses other schemes and names the supported ones",
   assertThrows(() => describeStoreUri("s3://bucket/../t"), "not a plain prefix");
 });
 
-Deno.test("openStore opens a LocalStore for paths and file:// URIs", () => {
-  const store = openStore("/tmp/neuralake-open-test");
+Deno.test("openStore opens a LocalStore for paths and file:// URIs", async () => {
+  const store = await openStore("/tmp/neuralake-open-test");
   assert(store instanceof LocalStore);
   assertEquals(store.uri, "file:///tmp/neuralake-open-test");
-  assert(openStore("file:///tmp/x") instanceof LocalStore);
+  assert((await openStore("file:///tmp/x")) instanceof LocalStore);
 });
 
-Deno.test("openStore opens an S3Store configured from the given environment", () => {
-  const store = openStore("s3a://lab/rec/t1", { env: ENV, awsFiles: {} });
+Deno.test("openStore opens an S3Store configured from the given environment", async () => {
+  const store = await openStore("s3a://lab/rec/t1", { env: ENV, awsFiles: {} });
   assert(store instanceof S3Store);
   assertEquals(store.uri, "s3://lab/rec/t1");
   assertEquals(store.config.region, "eu-west-1");
   assertEquals(store.client.address.host, "lab.s3.eu-west-1.amazonaws.com");
-  const overridden = openStore("s3://lab/t", {
+  const overridden = await openStore("s3://lab/t", {
     env: ENV,
     awsFiles: {},
     s3: { endpoint: "https://minio.local", region: "us-west-2" },
@@ -69,12 +69,12 @@ Deno.test("openStore opens an S3Store configured from the given environment", ()
   assert(!JSON.stringify(overridden).includes("open-secret"));
 });
 
-Deno.test("openStore refuses an S3 location without credentials or over plain HTTP", () => {
-  assertThrows(
+Deno.test("openStore refuses an S3 location without credentials or over plain HTTP", async () => {
+  await assertRejects(
     () => openStore("s3://lab/t", { env: { HOME: "/nonexistent-home-for-test" }, awsFiles: {} }),
     "No S3 credentials for s3://lab/t",
   );
-  assertThrows(
+  await assertRejects(
     () =>
       openStore("s3://lab/t", {
         env: { ...ENV, AWS_ENDPOINT_URL: "http://10.0.0.1:9000" },

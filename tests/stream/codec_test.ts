@@ -26,7 +26,7 @@ Deno.test("stream --codec snappy writes and compacts SNAPPY data files", async (
       "snappy",
     ]);
     checkRun(run, 2);
-    const t = openTable(table);
+    const t = await openTable(table);
     const snapshot = await snapshotOf(t);
     let compacted = 0;
     for (const [path, add] of snapshot.files) {

@@ -51,7 +51,7 @@ Deno.test("a local-profile stream vacuums compacted files during the run and rep
   assert(run.stdout.includes("reclaimed"), run.stdout);
 
   // Tombstones last as long as the profile's retention, in checkpoints too.
-  const table = openTable(tablePath);
+  const table = await openTable(tablePath);
   const snapshot = await snapshotOf(table);
   assertEquals(
     snapshot.metadata.configuration["delta.deletedFileRetentionDuration"],

@@ -8,9 +8,9 @@
  * - `resolveS3Config` is pure and synchronous: it reads only the environment
  *   record and the parsed files it is given. `loadAwsSharedFiles` is the one
  *   function that touches the disk; the files this process's environment
- *   names are loaded once, when this module loads (the loader is
- *   asynchronous, and stores open synchronously), and are what
- *   `processAwsFiles()` returns.
+ *   names are loaded once, when the process opens its first S3 store, and
+ *   are what `processAwsFiles()` returns. This module and the S3 client are
+ *   loaded only then too (`openStore` imports them dynamically).
  * - As in the AWS SDK, a missing or unreadable file holds no profiles, and a
  *   line that is not `key = value` is skipped.
  * - A plain `http://` endpoint is refused unless `allowHttp` (or
@@ -179,7 +179,7 @@ export function redactedS3Config(config: S3Config): RedactedS3Config {
 /**
  * Resolves the S3 configuration from an environment record, the parsed shared
  * AWS files, and overriding options. Pure: pass `Deno.env.toObject()` and
- * `processAwsFiles()` (or `await loadAwsSharedFiles(env)`) for the real thing.
+ * `await processAwsFiles()` (or `await loadAwsSharedFiles(env)`) for the real thing.
  *
  * Credentials: the options, else (when a profile is named by `profile` or
  * `AWS_PROFILE`) that profile, else `AWS_ACCESS_KEY_ID` and
@@ -359,20 +359,24 @@ export async function loadAwsSharedFiles(
   };
 }
 
-const PROCESS_FILES = await loadAwsSharedFiles(Deno.env.toObject());
+let processFiles: Promise<AwsSharedFiles> | undefined;
 
-/** The shared files that this process's environment names, as loaded at start. */
-export function processAwsFiles(): AwsSharedFiles {
-  return PROCESS_FILES;
+/**
+ * The shared files that this process's environment names, loaded on the first
+ * call (the first S3 store the process opens) and kept: a process that only
+ * opens local tables never reads them.
+ */
+export function processAwsFiles(): Promise<AwsSharedFiles> {
+  return processFiles ??= loadAwsSharedFiles(Deno.env.toObject());
 }
 
 /** Resolves the configuration from the process environment and the shared files. */
-export function resolveS3ConfigFromEnvironment(
+export async function resolveS3ConfigFromEnvironment(
   overrides: S3Options = {},
   env: Record<string, string | undefined> = Deno.env.toObject(),
-  files: AwsSharedFiles = PROCESS_FILES,
-): S3Config {
-  return resolveS3Config(env, files, overrides);
+  files?: AwsSharedFiles,
+): Promise<S3Config> {
+  return resolveS3Config(env, files ?? await processAwsFiles(), overrides);
 }
 
 function checkEndpoint(endpoint: string, source: EndpointSource): URL {

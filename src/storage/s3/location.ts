@@ -13,7 +13,6 @@
 
 import { checkKey } from "../keys.ts";
 import type { S3Config } from "./config.ts";
-import { encodePath, escapeUri } from "./signer.ts";
 
 /** A bucket and the prefix of the table's root inside it. */
 export interface S3Location {
@@ -104,4 +103,25 @@ export function requestPath(address: BucketAddress, objectKey?: string): string 
 /** The full URL of a request, for `fetch` and for messages. */
 export function requestUrl(address: BucketAddress, path: string, query: string): string {
   return `${address.protocol}//${address.host}${path}${query ? `?${query}` : ""}`;
+}
+
+/**
+ * Percent-encodes a string as SigV4 requires: UTF-8, and every byte outside
+ * `A-Z a-z 0-9 - _ . ~` as `%XX` with upper-case hex.
+ *
+ * @example
+ * ```ts
+ * escapeUri("a b=c+%ሴ"); // "a%20b%3Dc%2B%25%E1%88%B4"
+ * ```
+ */
+export function escapeUri(text: string): string {
+  return encodeURIComponent(text).replace(
+    /[!'()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+}
+
+/** Encodes each `/`-separated segment of a path with `escapeUri`, keeping the slashes. */
+export function encodePath(path: string): string {
+  return path.split("/").map(escapeUri).join("/");
 }

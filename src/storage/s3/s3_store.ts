@@ -68,7 +68,7 @@ export class S3Store implements ObjectStore {
    *
    * @example
    * ```ts
-   * const store = new S3Store("s3://lab/recordings", resolveS3ConfigFromEnvironment());
+   * const store = new S3Store("s3://lab/recordings", await resolveS3ConfigFromEnvironment());
    * await store.put("hello.txt", new TextEncoder().encode("hi"));
    * ```
    */
@@ -85,8 +85,8 @@ export class S3Store implements ObjectStore {
   }
 
   /** Opens a store with configuration from the process environment and `options`. */
-  static fromEnvironment(uri: string, options: S3Options = {}): S3Store {
-    return new S3Store(uri, resolveS3ConfigFromEnvironment(options));
+  static async fromEnvironment(uri: string, options: S3Options = {}): Promise<S3Store> {
+    return new S3Store(uri, await resolveS3ConfigFromEnvironment(options));
   }
 
   /** The full object key in the bucket for a store key. */

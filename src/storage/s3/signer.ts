@@ -18,6 +18,9 @@
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { SignatureV4 } from "@smithy/signature-v4";
 import type { S3Credentials } from "./credentials.ts";
+import { escapeUri } from "./location.ts";
+
+export { encodePath, escapeUri } from "./location.ts";
 
 /** The hash of an empty body, as SigV4 writes it. */
 export const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -57,27 +60,6 @@ export interface SignerOptions {
    * @default false
    */
   applyChecksum?: boolean;
-}
-
-/**
- * Percent-encodes a string as SigV4 requires: UTF-8, and every byte outside
- * `A-Z a-z 0-9 - _ . ~` as `%XX` with upper-case hex.
- *
- * @example
- * ```ts
- * escapeUri("a b=c+%ሴ"); // "a%20b%3Dc%2B%25%E1%88%B4"
- * ```
- */
-export function escapeUri(text: string): string {
-  return encodeURIComponent(text).replace(
-    /[!'()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  );
-}
-
-/** Encodes each `/`-separated segment of a path with `escapeUri`, keeping the slashes. */
-export function encodePath(path: string): string {
-  return path.split("/").map(escapeUri).join("/");
 }
 
 /**
