@@ -63,6 +63,7 @@ export function isBatchRole(e: Pick<MetricsEvent, "role" | "role_id">): boolean 
  * | `vacuum` | files_deleted, bytes (deleted), total_ms |
  * | `kill`, `restart` | detail; `role_id` names the role killed or restarted |
  * | `fault` | detail (the storage fault injected, or the partition); `role_id` names the role that met it |
+ * | `chaos_missed` | detail (a planned chaos action that did not happen, and why); `role_id` names its target |
  * | `role_error` | detail (a role crashed: failed, or exited unasked) |
  * | `table_state` | version, files_total, bytes (table size) |
  * | `broker_unreachable` | detail (the error), total_ms (how long so far); an ingest cannot reach Kafka, reported when that starts and every few seconds while it lasts |
@@ -84,6 +85,7 @@ export type EventKind =
   | "kill"
   | "restart"
   | "fault"
+  | "chaos_missed"
   | "role_error"
   | "table_state"
   | "broker_unreachable"

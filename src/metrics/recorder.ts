@@ -111,6 +111,8 @@ export interface RunTally {
   kills: number;
   /** Storage faults and partitions injected by chaos. */
   faults: number;
+  /** Planned chaos actions that did not happen before the run ended. */
+  chaosMissed: number;
   /** Summed time per stage over all writer batches, in ms. */
   stageMs: { generate: number; encode: number; upload: number; commit: number };
   /** True once any batch reported `generate_ms`. */
@@ -119,10 +121,10 @@ export interface RunTally {
   lastEventMs: number;
 }
 
-/** A chaos action seen in the event stream (`kill`, `restart` or `fault`). */
+/** A chaos action seen in the event stream (`kill`, `restart`, `fault` or `chaos_missed`). */
 export interface ChaosRecord {
   t_ms: number;
-  event: "kill" | "restart" | "fault";
+  event: "kill" | "restart" | "fault" | "chaos_missed";
   role_id: string;
   detail: string;
 }
@@ -350,9 +352,11 @@ export class MetricsRecorder {
       case "kill":
       case "restart":
       case "fault":
+      case "chaos_missed":
         if (e.event === "kill") t.kills++;
         else if (e.event === "restart") t.roleRestarts++;
-        else t.faults++;
+        else if (e.event === "fault") t.faults++;
+        else t.chaosMissed++;
         this.chaos.push({
           t_ms: finite(e.t_ms),
           event: e.event,
@@ -429,6 +433,7 @@ function emptyTally(): RunTally {
     roleErrors: 0,
     roleRestarts: 0,
     kills: 0,
+    chaosMissed: 0,
     faults: 0,
     stageMs: { generate: 0, encode: 0, upload: 0, commit: 0 },
     generateReported: false,

@@ -41,7 +41,7 @@ export interface Verification {
 export interface ChaosEvent {
   /** Seconds since the run started. */
   t_s: number;
-  /** What was done, such as `kill` or `restart`. */
+  /** What was done, such as `kill`, `restart`, or `chaos_missed` (planned, did not happen). */
   action: string;
   role_id: string;
   detail: string;
@@ -105,7 +105,14 @@ export interface RunResults {
   vacuum: VacuumTally;
   log_cleanup: LogCleanupTally;
   /** What chaos did: every kill, restart and injected fault, in time order. */
-  chaos: { mode: string; kills: number; faults: number; events: ChaosEvent[] };
+  chaos: {
+    mode: string;
+    kills: number;
+    faults: number;
+    /** Planned actions (kills, partitions) that did not happen: each is a `missed` event. */
+    missed: number;
+    events: ChaosEvent[];
+  };
   timeseries: {
     /** Acknowledged rows per second of run time, from second 0 to the end of the run. */
     throughput: { t_s: number; rows_per_second: number }[];
@@ -248,6 +255,7 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
       mode: context.chaosMode ?? "none",
       kills: t.kills,
       faults: t.faults,
+      missed: t.chaosMissed,
       events: [...recorder.chaos]
         .sort((a, b) => a.t_ms - b.t_ms)
         .map((c) => ({

@@ -172,7 +172,11 @@ export function renderHtml(results: RunResults): string {
     "<h2>Chaos</h2>",
     `<p>Mode: ${
       escapeXml(r.chaos.mode)
-    }, ${r.chaos.kills} kills, ${r.chaos.faults} faults injected, ${r.chaos.events.length} events (kills are red and faults orange on the charts).</p>`,
+    }, ${r.chaos.kills} kills, ${r.chaos.faults} faults injected, ${
+      r.chaos.missed > 0
+        ? `${r.chaos.missed} planned actions that did NOT happen (listed as chaos_missed), `
+        : ""
+    }${r.chaos.events.length} events (kills are red and faults orange on the charts).</p>`,
     r.chaos.events.length > 0 ? htmlTable(chaosTable(r)) : "",
     "<h2>Where the time went</h2>",
     "<p>Time summed over all writer batches, per stage.</p>",

@@ -111,7 +111,13 @@ export function renderSummary(results: RunResults): string {
     "",
     `Mode: ${inline(r.chaos.mode)}, ${formatCount(r.chaos.kills)} kills, ${
       formatCount(r.chaos.faults)
-    } faults injected, ${formatCount(r.chaos.events.length)} events (every one listed below).`,
+    } faults injected, ${
+      r.chaos.missed > 0
+        ? `${
+          formatCount(r.chaos.missed)
+        } planned actions that did NOT happen (listed as chaos_missed), `
+        : ""
+    }${formatCount(r.chaos.events.length)} events (every one listed below).`,
     "",
     ...(r.chaos.events.length > 0 ? [...table(chaosTable(r)), ""] : []),
     "## Where the time went",

@@ -176,10 +176,12 @@ export function planChaos(
 
 /**
  * Runs a plan: calls `act` for each action at its time after `start()`, until
- * `stop()`. Actions already due when the run stops are dropped.
+ * `stop()`. Actions not yet due when the run stops do not happen: `stop()`
+ * returns them, for the run's report.
  */
 export class ChaosScheduler {
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
+  readonly #pending = new Set<ChaosAction>();
   #stopped = false;
 
   constructor(
@@ -190,16 +192,58 @@ export class ChaosScheduler {
   /** Arms a timer per action. */
   start(): void {
     for (const action of this.plan) {
+      this.#pending.add(action);
       this.#timers.push(setTimeout(() => {
-        if (!this.#stopped) this.act(action);
+        if (this.#stopped) return;
+        this.#pending.delete(action);
+        this.act(action);
       }, action.atMs));
     }
   }
 
-  /** Cancels the actions that have not happened yet. */
-  stop(): void {
+  /** Cancels the actions that have not happened yet, and returns them. */
+  stop(): ChaosAction[] {
     this.#stopped = true;
     this.#timers.forEach(clearTimeout);
+    return [...this.#pending];
+  }
+}
+
+/**
+ * The plan of a run whose roles were all up `upMs` after it started, timed
+ * from that moment: the actions spread over the time left of `durationMs`
+ * (as `planChaos` spreads them over a whole run), so that a slow start does
+ * not push them before the roles exist or past the end. A run without a
+ * duration (0: until stopped) acts at once.
+ */
+export function planFromStart(
+  settings: ChaosSettings,
+  roles: ChaosRoles,
+  durationMs: number,
+  upMs: number,
+  seed: number,
+): ChaosAction[] {
+  return planChaos(settings, roles, durationMs > 0 ? Math.max(0, durationMs - upMs) : 0, seed);
+}
+
+/** Why a planned chaos action did not happen, for the report. */
+export function missedDetail(
+  action: ChaosAction,
+  why: "not-up" | "stopped" | "not-reached",
+  atS?: number,
+): string {
+  const what = action.kind === "kill"
+    ? `kill (${action.method === "random" ? "random moment" : action.method})`
+    : `partition of ${action.target}`;
+  switch (why) {
+    case "not-up":
+      return `${what} did not happen: the run ended before every role was up`;
+    case "stopped":
+      return `${what} did not happen: the run stopped before its time`;
+    case "not-reached":
+      return `${what} did not happen: armed at ${atS?.toFixed(1)} s, the role did not reach ${
+        action.kind === "kill" ? action.method : "it"
+      } before the run ended`;
   }
 }
 

@@ -35,7 +35,7 @@ import { openTable, snapshotOf, type Table } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
-import { type ChaosAction, ChaosScheduler, planChaos } from "./chaos.ts";
+import { type ChaosAction, ChaosScheduler, missedDetail, planFromStart } from "./chaos.ts";
 import { configValues } from "./config.ts";
 import type { StreamConfig } from "./config_keys.ts";
 import { type HostExit, type RoleHost, startProcessHost, startWorkerHost } from "./hosts.ts";
@@ -182,7 +182,13 @@ class Orchestrator {
   readonly recorder: MetricsRecorder;
   readonly ledger = new RunLedger();
   readonly supervisor: Supervisor;
-  readonly scheduler: ChaosScheduler;
+  /** The chaos plan's timers, from the moment every role is up. */
+  #scheduler: ChaosScheduler | undefined;
+  /** Roles not heard from yet: chaos waits for every role to be up. */
+  readonly #notUp = new Set<string>();
+  #stopping = false;
+  /** Kills armed and not yet hit, with when they were armed (epoch ms). */
+  readonly #armedKills: { action: ChaosAction & { kind: "kill" }; atMs: number }[] = [];
   writersStoppedAt: Date | undefined;
   #version = -1;
   #files = 0;
@@ -238,20 +244,6 @@ class Orchestrator {
         });
       },
     });
-    this.scheduler = new ChaosScheduler(
-      planChaos(
-        config.chaos,
-        {
-          writers: config.source === "kafka" ? 0 : config.writers,
-          ingest: config.source === "kafka" ? config.writers : 0,
-          compactor: config.compaction.enabled,
-          vacuum: config.vacuum.enabled,
-        },
-        config.durationMs,
-        config.seed,
-      ),
-      (action) => this.#act(action),
-    );
   }
 
   /** Starts every role, the chaos plan and the progress line. */
@@ -261,13 +253,14 @@ class Orchestrator {
     for (let w = 0; w < this.config.writers; w++) this.supervisor.add(this.#spec(source, w));
     if (this.config.compaction.enabled) this.supervisor.add(this.#spec("compactor", 0));
     if (this.config.vacuum.enabled) this.supervisor.add(this.#spec("vacuum", 0));
-    this.scheduler.start();
+    for (const id of this.supervisor.ids()) this.#notUp.add(id);
     this.#progressTimer = setInterval(() => this.options.onProgress?.(this.#progress()), 1000);
   }
 
   /** Stops the writers or ingest roles (they commit what they hold), then maintenance. */
   async stop(): Promise<void> {
-    this.scheduler.stop();
+    this.#stopping = true;
+    const notDue = this.#scheduler?.stop();
     await this.supervisor.stopGroup(
       [...this.supervisor.ids("writer"), ...this.supervisor.ids("ingest")],
       this.config.stopTimeoutMs,
@@ -276,6 +269,71 @@ class Orchestrator {
     const maintenance = [...this.supervisor.ids("compactor"), ...this.supervisor.ids("vacuum")];
     await this.supervisor.stopGroup(maintenance, this.config.stopTimeoutMs);
     clearInterval(this.#progressTimer);
+    this.#reportMissed(notDue);
+  }
+
+  /** The chaos plan of this run, spread over what is left of it `upMs` after its start. */
+  #plan(upMs: number): ChaosAction[] {
+    const config = this.config;
+    return planFromStart(
+      config.chaos,
+      {
+        writers: config.source === "kafka" ? 0 : config.writers,
+        ingest: config.source === "kafka" ? config.writers : 0,
+        compactor: config.compaction.enabled,
+        vacuum: config.vacuum.enabled,
+      },
+      config.durationMs,
+      upMs,
+      config.seed,
+    );
+  }
+
+  /** Notes a role's first report; once every role is up, the chaos plan starts. */
+  #roleUp(id: string): void {
+    if (!this.#notUp.delete(id) || this.#notUp.size > 0 || this.#stopping) return;
+    const upMs = Date.now() - this.runStartMs;
+    const plan = this.#plan(upMs);
+    if (plan.length > 0) {
+      logger.info("Every role is up after {up}: {n} chaos actions over the rest of the run", {
+        up: formatDuration(upMs),
+        n: plan.length,
+      });
+    }
+    this.#scheduler = new ChaosScheduler(plan, (action) => this.#act(action));
+    this.#scheduler.start();
+  }
+
+  /**
+   * Lists each planned chaos action that did not happen: the run ended
+   * before every role was up, or before the action was due, or before its
+   * role reached the phase it was armed for. A run that meant to kill and
+   * did not says so, in its events and summary.
+   */
+  #reportMissed(notDue: ChaosAction[] | undefined): void {
+    const now = Date.now();
+    const missed: { action: ChaosAction; detail: string }[] = [
+      ...(notDue === undefined
+        ? this.#plan(0).map((action) => ({ action, detail: missedDetail(action, "not-up") }))
+        : notDue.map((action) => ({ action, detail: missedDetail(action, "stopped") }))),
+      ...this.#armedKills.map(({ action, atMs }) => ({
+        action,
+        detail: missedDetail(action, "not-reached", (atMs - this.runStartMs) / 1000),
+      })),
+    ];
+    for (const { action, detail } of missed) {
+      this.#record(now, {
+        role: "orchestrator",
+        role_id: action.target,
+        event: "chaos_missed",
+        detail,
+      });
+    }
+    if (missed.length > 0) {
+      logger.warn("{n} planned chaos actions did not happen; the report lists them", {
+        n: missed.length,
+      });
+    }
   }
 
   /** Settles batches still in flight against the table's `txn` markers. */
@@ -354,6 +412,7 @@ class Orchestrator {
 
   #onReport(spec: RoleSpec, report: Report): void {
     const now = Date.now();
+    this.#roleUp(spec.id);
     switch (report.type) {
       case "event": {
         const e = report.event;
@@ -377,6 +436,12 @@ class Orchestrator {
       case "dying":
         this.#killing.add(report.id);
         this.#arms.get(report.id)?.delete(report.phase);
+        {
+          const i = this.#armedKills.findIndex(({ action }) =>
+            action.target === report.id && action.method === report.phase
+          );
+          if (i >= 0) this.#armedKills.splice(i, 1);
+        }
         this.#record(now, {
           role: "orchestrator",
           role_id: report.id,
@@ -469,6 +534,7 @@ class Orchestrator {
           });
           this.supervisor.kill(action.target);
         } else {
+          this.#armedKills.push({ action, atMs: now });
           const arms = this.#arms.get(action.target) ?? new Set<ChaosPhase>();
           arms.add(action.method);
           this.#arms.set(action.target, arms);

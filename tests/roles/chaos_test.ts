@@ -1,6 +1,6 @@
 /** The chaos plan: seeded, inside the run, aimed at every crash window of each role. */
 
-import { ChaosScheduler, planChaos, planKills } from "../../src/roles/chaos.ts";
+import { ChaosScheduler, planChaos, planFromStart, planKills } from "../../src/roles/chaos.ts";
 import { chaosFlag } from "../../src/cli/stream_config.ts";
 import { UsageError } from "../../src/cli/args.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -72,16 +72,31 @@ Deno.test("planChaos() cuts one role off for the partition's duration", () => {
   assertEquals(planChaos({ mode: "storage-faults", kills: 3, partitionMs: 0 }, ROLES, 1, 1), []);
 });
 
-Deno.test("ChaosScheduler runs due actions and drops those after stop()", async () => {
+Deno.test("ChaosScheduler runs due actions and drops those after stop(), which returns them", async () => {
   const done: string[] = [];
+  const late = { kind: "kill", atMs: 60_000, target: "writer-1", method: "random" } as const;
   const scheduler = new ChaosScheduler([
     { kind: "kill", atMs: 1, target: "writer-0", method: "random" },
-    { kind: "kill", atMs: 60_000, target: "writer-1", method: "random" },
+    late,
   ], (a) => done.push(a.target));
   scheduler.start();
   await new Promise((r) => setTimeout(r, 30));
-  scheduler.stop();
+  assertEquals(scheduler.stop(), [late], "the action that did not happen is reported");
   assertEquals(done, ["writer-0"]);
+});
+
+Deno.test("planFromStart() spreads the actions over what is left of the run once every role is up", () => {
+  const settings = { mode: "kill-compactor", kills: 3, partitionMs: 0 } as const;
+  // Roles up 12 s into a 20 s run: every kill falls in the 8 s left, none before the roles exist.
+  const plan = planFromStart(settings, ROLES, 20_000, 12_000, 7);
+  assertEquals(plan.length, 3);
+  for (const a of plan) {
+    assert(a.atMs >= 800 && a.atMs <= 6_400, `at ${a.atMs} after the roles are up`);
+  }
+  // Timed from the start, the same plan's kills would have fallen before or past those 8 s.
+  const fromStart = planChaos(settings, ROLES, 20_000, 7);
+  assert(fromStart.some((a) => a.atMs < 12_000), JSON.stringify(fromStart));
+  assertEquals(planFromStart(settings, ROLES, 20_000, 0, 7), fromStart);
 });
 
 Deno.test("--chaos values map to settings, and a bad one names the modes", () => {

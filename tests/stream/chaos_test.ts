@@ -9,7 +9,14 @@
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { s3TestEnv, uniquePrefix } from "../_helpers/s3.ts";
 import { s3Backend } from "../_helpers/backends.ts";
-import { checkRun, checkWithDeltaRs, type Run, stream } from "../_helpers/stream_run.ts";
+import {
+  checkRun,
+  checkWithDeltaRs,
+  everyRoleWorked,
+  type MetricsRow,
+  type Run,
+  stream,
+} from "../_helpers/stream_run.ts";
 
 interface ChaosEvent {
   t_s: number;
@@ -30,16 +37,35 @@ async function tempTable(prefix: string) {
 
 Deno.test("stream survives SIGKILLs of the compactor, mid-rewrite included, and delta-rs agrees", async () => {
   const { table, out } = await tempTable("neuralake-kill-compactor-");
+  // The kills fall over the run's time left once every role is up, and the
+  // test stops the run (SIGINT) once it has what it checks: a random kill and
+  // one at a crash window, each followed by a restart. Seed 2 puts the random
+  // kill and the mid-rewrite one in the first third, so an unloaded run is
+  // short; a loaded one has the whole minute.
+  const killed = (e: MetricsRow) => e.event === "kill" && e.role_id === "compactor-0";
+  const worked = everyRoleWorked(2, { maintenance: false });
   const run = await stream(table, out, [
     "--duration",
-    "10s",
+    "60s",
+    "--seed",
+    "2",
     "--isolation",
     "process",
     "--writers",
     "2",
     "--chaos",
     "kill-compactor=3",
-  ]);
+  ], {
+    stopWhen: {
+      until: (events) =>
+        worked.until(events) &&
+        events.some((e) => killed(e) && e.detail === "random moment") &&
+        events.some((e) => killed(e) && /mid-rewrite|after-commit/.test(e.detail ?? "")) &&
+        events.filter((e) => e.event === "restart" && e.role_id === "compactor-0").length >= 2,
+      what: `${worked.what}, and the compactor was killed at random and at a crash window, ` +
+        "and restarted after each",
+    },
+  });
   // A compactor killed at each compaction may report none: the kills are the point.
   checkRun(run, 2, { maintenance: false });
   const kills = events(run, "kill", "compactor-0");
@@ -49,8 +75,36 @@ Deno.test("stream survives SIGKILLs of the compactor, mid-rewrite included, and 
   assert(/mid-rewrite|after-commit/.test(details), details);
   assert(events(run, "restart", "compactor-0").length >= 2);
   assertEquals(run.results.chaos.kills, kills.length);
+  // The planned kill the run stopped before is listed, not dropped silently.
+  assertEquals(kills.length + events(run, "chaos_missed", "compactor-0").length, 3, details);
+  assertEquals(run.results.chaos.missed, 3 - kills.length);
   assertEquals(run.results.totals.role_crashes, 0, "a chaos kill is not a crash");
   await checkWithDeltaRs(table, run);
+});
+
+Deno.test("a planned kill that does not happen before the run ends is listed, and the summary says so", async () => {
+  const { table, out } = await tempTable("neuralake-kill-missed-");
+  // Vacuum's first pass would come after an hour: the kill armed for its
+  // mid-delete cannot happen; the random one does.
+  const run = await stream(table, out, [
+    "--duration",
+    "4s",
+    "--writers",
+    "1",
+    "--vacuum-interval",
+    "1h",
+    "--chaos",
+    "kill-vacuum=2",
+  ]);
+  assertEquals(run.status.code, 0, run.stderr.slice(-3000));
+  const missed = events(run, "chaos_missed", "vacuum-0");
+  assertEquals(missed.length, 1, JSON.stringify(run.results.chaos.events));
+  assert(missed[0]!.detail.includes("mid-delete"), missed[0]!.detail);
+  assertEquals(run.results.chaos.missed, 1);
+  assertEquals(events(run, "kill", "vacuum-0").length, 1);
+  const summary = await Deno.readTextFile(`${out}/${run.results.run_id}/summary_report.md`);
+  assert(summary.includes("1 planned actions that did NOT happen"), summary.slice(0, 3000));
+  assert(run.stderr.includes("did not happen"), run.stderr.slice(-2000));
 });
 
 Deno.test("stream survives SIGKILLs of vacuum, and delta-rs agrees", async () => {
