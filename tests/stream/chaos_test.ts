@@ -85,17 +85,23 @@ Deno.test("stream survives SIGKILLs of the compactor, mid-rewrite included, and 
 Deno.test("a planned kill that does not happen before the run ends is listed, and the summary says so", async () => {
   const { table, out } = await tempTable("neuralake-kill-missed-");
   // Vacuum's first pass would come after an hour: the kill armed for its
-  // mid-delete cannot happen; the random one does.
+  // mid-delete (planned first) cannot happen; the random one does, and then
+  // the run is stopped.
   const run = await stream(table, out, [
     "--duration",
-    "4s",
+    "30s",
     "--writers",
     "1",
     "--vacuum-interval",
     "1h",
     "--chaos",
     "kill-vacuum=2",
-  ]);
+  ], {
+    stopWhen: {
+      until: (events) => events.some((e) => e.event === "kill" && e.role_id === "vacuum-0"),
+      what: "vacuum was killed at random",
+    },
+  });
   assertEquals(run.status.code, 0, run.stderr.slice(-3000));
   const missed = events(run, "chaos_missed", "vacuum-0");
   assertEquals(missed.length, 1, JSON.stringify(run.results.chaos.events));
@@ -109,9 +115,12 @@ Deno.test("a planned kill that does not happen before the run ends is listed, an
 
 Deno.test("stream survives SIGKILLs of vacuum, and delta-rs agrees", async () => {
   const { table, out } = await tempTable("neuralake-kill-vacuum-");
+  // Until the random kill and its restart have happened and every role has
+  // worked (SIGINT), however slowly a loaded machine starts the processes.
+  const worked = everyRoleWorked(2);
   const run = await stream(table, out, [
     "--duration",
-    "10s",
+    "60s",
     "--isolation",
     "process",
     "--writers",
@@ -120,7 +129,17 @@ Deno.test("stream survives SIGKILLs of vacuum, and delta-rs agrees", async () =>
     "500ms",
     "--chaos",
     "kill-vacuum=2",
-  ]);
+  ], {
+    stopWhen: {
+      until: (events) =>
+        worked.until(events) &&
+        events.some((e) =>
+          e.event === "kill" && e.role_id === "vacuum-0" && e.detail === "random moment"
+        ) &&
+        events.some((e) => e.event === "restart" && e.role_id === "vacuum-0"),
+      what: `${worked.what}, and vacuum was killed at random and restarted`,
+    },
+  });
   checkRun(run, 2);
   // The mid-delete kill waits for a pass that deletes (past the retention
   // floor); the random one comes within the run.

@@ -25,16 +25,27 @@ Deno.test("stream in process isolation survives SIGKILLs of writers at every cra
   const table = `${dir}/table`;
   // Paced at a probe's rate, so that this test is about surviving SIGKILLs
   // at every crash point; an unpaced run's commit fairness is the next test's.
+  // The kills fall over the run once every writer is up; the run is stopped
+  // (SIGINT) once all three happened and their writers restarted.
+  const worked = everyRoleWorked(3);
   const run = await stream(table, `${dir}/out`, [
     "--duration",
-    "12s",
+    "40s",
     "--isolation",
     "process",
     "--rate",
     "1024000",
     "--chaos",
     "kill-writers=3",
-  ]);
+  ], {
+    stopWhen: {
+      until: (events) =>
+        worked.until(events) &&
+        events.filter((e) => e.event === "kill" && e.role_id?.startsWith("writer-")).length === 3 &&
+        events.filter((e) => e.event === "restart" && e.role_id?.startsWith("writer-")).length >= 3,
+      what: `${worked.what}, and writers were killed 3 times and restarted`,
+    },
+  });
   checkRun(run, 3);
   const kills = run.results.chaos.events.filter((e: { action: string }) => e.action === "kill");
   const details = kills.map((e: { detail: string }) => e.detail).join("; ");
