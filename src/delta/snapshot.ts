@@ -26,6 +26,12 @@ export interface LoadOptions {
   version?: number;
   /** Skip the reader feature check (for commands that only print metadata). @default false */
   skipProtocolCheck?: boolean;
+  /**
+   * Commits known without a read (`CommitFeed`): the exact bytes this
+   * process put, so the snapshot is the one the reads would give. The log is
+   * listed and the checkpoint read as always. @default none
+   */
+  known?: KnownCommits;
 }
 
 /** How many objects are read at once while loading. */
@@ -42,7 +48,11 @@ export async function loadSnapshot(
     segment.checkpoint
       ? readCheckpoint(store, codec, segment.checkpoint.keys)
       : Promise.resolve([] as Action[]),
-    mapLimit(segment.commits, READ_CONCURRENCY, (c) => readCommitAt(store, c.key)),
+    mapLimit(
+      segment.commits,
+      READ_CONCURRENCY,
+      async (c) => options.known?.get(c.version) ?? await readCommitAt(store, c.key),
+    ),
   ]);
   commits.reverse();
   const state = replay(segment.version, commits, checkpoint, store.uri);

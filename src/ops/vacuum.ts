@@ -39,6 +39,7 @@ import { tombstoneRetentionOf } from "../delta/checkpoint.ts";
 import { LOG_DIR } from "../delta/log_path.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
+import type { KnownCommits } from "../delta/commit_feed.ts";
 import { followLog } from "../delta/snapshot.ts";
 import { APPEND_HOLD_BUDGET_MS } from "./append.ts";
 import { mapLimit } from "../util/concurrency.ts";
@@ -254,6 +255,12 @@ export interface VacuumOptions {
   mode?: VacuumMode;
   /** The clock. @default Date.now */
   now?: () => number;
+  /**
+   * Commits known without a read (`CommitFeed`), for the last look before
+   * deleting: the exact bytes this process put, so the look sees what a read
+   * would. Pass the same to `loadState`'s loader. @default none
+   */
+  known?: KnownCommits;
 }
 
 /** What a vacuum pass considers: the whole listing, or the log's tombstones. */
@@ -347,7 +354,7 @@ export async function vacuum(
   }
   // Last look before deleting: a file committed since the snapshot was loaded
   // is referenced now and must stay.
-  await followLog(store, state);
+  await followLog(store, state, options.known);
   const stillReferenced = referencedKeys(store.uri, state.files.values(), []).files;
   plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
   plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);

@@ -5,7 +5,7 @@
  */
 
 import { vacuum } from "../ops/vacuum.ts";
-import { snapshotOf } from "../ops/table.ts";
+import { CommitFeed, snapshotOf } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
@@ -16,40 +16,51 @@ import { ensureStreamTable } from "./table_setup.ts";
 export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   const { config, id } = spec;
   const table = await roleTable(spec, channel);
-  await ensureStreamTable(table, config);
-  channel.send({ type: "ready", id });
-  while (!channel.stopping) {
-    await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
-    if (channel.stopping) break;
-    const t0 = performance.now();
-    const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {
-      const result = await vacuum(table.store, () => snapshotOf(table), {
-        retentionMs: config.vacuum.retentionMs,
-        allowShortRetention: config.vacuum.allowShortRetention,
-        dryRun: config.vacuum.dryRun,
+  const initial = await ensureStreamTable(table, config);
+  // The commits of the writers and the compactor of this process, so that a
+  // pass reads none of them from the store: each pass still lists the log
+  // and reads its checkpoint, and a commit from the feed has the exact bytes
+  // that were put, so the pass decides from the same commits as with reads.
+  const known = new CommitFeed(table.store.uri, initial.metadata.id);
+  try {
+    channel.send({ type: "ready", id });
+    while (!channel.stopping) {
+      await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
+      if (channel.stopping) break;
+      const t0 = performance.now();
+      const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {
+        const result = await vacuum(table.store, () => snapshotOf(table, { known }), {
+          retentionMs: config.vacuum.retentionMs,
+          allowShortRetention: config.vacuum.allowShortRetention,
+          dryRun: config.vacuum.dryRun,
+          known,
+        });
+        s.setAttribute("neuralake.files_deleted", result.filesDeleted);
+        return result;
       });
-      s.setAttribute("neuralake.files_deleted", result.filesDeleted);
-      return result;
-    });
-    channel.send({
-      type: "event",
-      at: Date.now(),
-      event: {
-        role: "vacuum",
-        role_id: id,
-        event: "vacuum",
-        version: result.plan.version,
-        files_deleted: result.dryRun ? 0 : result.filesDeleted,
-        bytes: result.dryRun ? 0 : result.bytesDeleted,
-        total_ms: Math.round(performance.now() - t0),
-        detail: result.dryRun
-          ? `dry run: would delete ${result.plan.delete.length} files`
-          : result.failed.length
-          ? `${result.failed.length} deletions failed: ${result.failed[0]!.reason}`
-          : `kept ${result.plan.kept.youngFile} recent and ${result.plan.kept.youngTombstone} recently removed files`,
-        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
-      },
-    });
+      channel.send({
+        type: "event",
+        at: Date.now(),
+        event: {
+          role: "vacuum",
+          role_id: id,
+          event: "vacuum",
+          version: result.plan.version,
+          files_deleted: result.dryRun ? 0 : result.filesDeleted,
+          bytes: result.dryRun ? 0 : result.bytesDeleted,
+          total_ms: Math.round(performance.now() - t0),
+          detail: result.dryRun
+            ? `dry run: would delete ${result.plan.delete.length} files`
+            : result.failed.length
+            ? `${result.failed.length} deletions failed: ${result.failed[0]!.reason}`
+            : `kept ${result.plan.kept.youngFile} recent and ${result.plan.kept.youngTombstone} recently removed files`,
+          rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+        },
+      });
+    }
+  } finally {
+    // However the role ends: an open BroadcastChannel keeps the process alive.
+    known.close();
   }
   channel.send({ type: "stopped", id });
 }

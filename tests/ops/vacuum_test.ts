@@ -10,7 +10,8 @@ import { commitKey } from "../../src/delta/log_path.ts";
 import { schemaFromFields } from "../../src/delta/schema.ts";
 import { createTableActions } from "../../src/ops/create.ts";
 import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
-import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { type KnownCommits, openTable, snapshotOf, tableOfStore } from "../../src/ops/table.ts";
+import { parseCommit } from "../../src/delta/actions.ts";
 import { planVacuum, vacuum, VACUUM_RETENTION_FLOOR_MS } from "../../src/ops/vacuum.ts";
 import { APPEND_HOLD_BUDGET_MS } from "../../src/ops/append.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
@@ -99,6 +100,15 @@ class HeadCountingStore extends LocalStore {
   override async head(key: string) {
     this.heads.push(key);
     return await super.head(key);
+  }
+}
+
+/** A local store that records the keys it was asked to read. */
+class GetCountingStore extends LocalStore {
+  gets: string[] = [];
+  override async get(key: string, range?: { offset: number; length: number }) {
+    this.gets.push(key);
+    return await super.get(key, range);
   }
 }
 
@@ -274,5 +284,48 @@ Deno.test("a full vacuum removes stale temporary files a killed checkpoint left 
     assert(!(await exists(stale)));
     assert(await exists(fresh));
     assertEquals((await snapshotOf(await openTable(dir))).files.size, 1);
+  });
+});
+
+Deno.test("a vacuum given the commits this process made reads none of them, and decides the same", async () => {
+  await withFixture(async (dir, keys) => {
+    // What a CommitFeed holds: the exact bytes of the commits this process put.
+    const texts = new Map<number, string>();
+    for (const version of [0, 1]) {
+      texts.set(version, await Deno.readTextFile(`${dir}/${commitKey(version)}`));
+    }
+    const known: KnownCommits = {
+      get: (version) => {
+        const text = texts.get(version);
+        return text === undefined ? undefined : parseCommit(text, commitKey(version));
+      },
+      add: () => {},
+    };
+    const store = new GetCountingStore(dir);
+    const table = tableOfStore(store);
+    const options = { retentionMs: HOUR, allowShortRetention: true, dryRun: true };
+    const read = await vacuum(store, () => snapshotOf(table), options);
+    const commitReads = () => store.gets.filter((key) => /^_delta_log\/\d{20}\.json$/.test(key));
+    assertEquals(commitReads(), [commitKey(0), commitKey(1)]);
+    store.gets = [];
+    const fed = await vacuum(store, () => snapshotOf(table, { known }), { ...options, known });
+    assertEquals(commitReads(), []);
+    // The same plan, but for the cutoff, which moves with the clock.
+    assertEquals({ ...fed.plan, cutoffMs: 0 }, { ...read.plan, cutoffMs: 0 });
+    assertEquals(
+      fed.plan.delete.map((m) => m.key).sort(),
+      [keys.oldRemoved, keys.oldOrphan].sort(),
+    );
+
+    // The last look before deleting follows the log through them too: only
+    // the version after the head is asked for.
+    store.gets = [];
+    const deleted = await vacuum(store, () => snapshotOf(table, { known }), {
+      ...options,
+      dryRun: false,
+      known,
+    });
+    assertEquals(deleted.filesDeleted, 2);
+    assertEquals(commitReads(), [commitKey(2)]);
   });
 });

@@ -10,6 +10,7 @@ import { resolveConfig } from "../../src/roles/config.ts";
 import type { Report, RoleKind, RoleSpec } from "../../src/roles/messages.ts";
 import { runWriter } from "../../src/roles/writer.ts";
 import { runCompactor } from "../../src/roles/compactor.ts";
+import { runVacuumer } from "../../src/roles/vacuumer.ts";
 
 /** Runs `body` while counting the BroadcastChannels opened and still open. */
 async function countingChannels(
@@ -83,5 +84,10 @@ Deno.test("a writer that fails after its first commit closes its commit feed", a
 
 Deno.test("a compactor that fails closes its commit feed", async () => {
   const counts = await failingRole("compactor", runCompactor, (r) => r.type === "event");
+  assertEquals(counts, { opened: 1, open: 0 });
+});
+
+Deno.test("a vacuum role that fails closes its commit feed", async () => {
+  const counts = await failingRole("vacuum", runVacuumer, (r) => r.type === "event");
   assertEquals(counts, { opened: 1, open: 0 });
 });
