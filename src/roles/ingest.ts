@@ -174,6 +174,11 @@ interface PartitionState {
   letters: DeadLetter[];
   window: BatchWindow | undefined;
   lastMessageAt: number;
+  /**
+   * Sought back (a dropped batch) and not yet polled since: its messages are
+   * due again, so it is not idle, however long the drop took.
+   */
+  rereadDue: boolean;
 }
 
 /** A table's columns. */
@@ -244,12 +249,15 @@ export async function runIngest(
     letters: [],
     window: undefined,
     lastMessageAt: Date.now(),
+    rereadDue: false,
   });
 
   // Counts seeks: messages of a partition read before its seek are not taken after it.
   let seeks = 0;
   const seek = (p: PartitionState) => {
     p.soughtAt = ++seeks;
+    p.rereadDue = true;
+    p.lastMessageAt = Date.now();
     consumer.seek(p.partition, p.next);
   };
 
@@ -429,12 +437,15 @@ export async function runIngest(
         summary.stopped = "idle";
         break;
       }
+      const seeksBefore = seeks;
       const polling = consumer.poll(assign);
       // A stop may win the race; the poll then ends (or fails, once the
       // consumer is closed) unheard.
       polling.catch(() => {});
       const messages = await Promise.race([polling, stopped]);
       if (messages === undefined) continue;
+      // A poll begun after a partition's seek read it from its new position.
+      for (const p of parts.values()) if (p.soughtAt <= seeksBefore) p.rereadDue = false;
       unreachable = broker.observe(consumer.outage(), Date.now());
       if (unreachable) break;
       const polled = seeks;
@@ -461,7 +472,7 @@ export async function runIngest(
     if (broker.quietFor(now) < limit) return false;
     if (parts.size === 0) return now - assignedAt >= limit;
     for (const p of parts.values()) {
-      if (now - p.lastMessageAt < limit || p.window !== undefined) return false;
+      if (now - p.lastMessageAt < limit || p.window !== undefined || p.rereadDue) return false;
     }
     return true;
   }

@@ -106,7 +106,10 @@ Deno.test("a batch whose partition another consumer committed meanwhile is dropp
     });
     assertEquals(result.outcome.kind, "committed");
   };
-  const summary = await runIngest(consumer, options(table, { batchIntervalMs: 1 }));
+  // The batch of 0..2 is still buffered when the other member commits: its
+  // window is longer than the polls take (with a 1 ms window a loaded machine
+  // flushed 0..2 before the next poll, and the injected commit doubled them).
+  const summary = await runIngest(consumer, options(table, { batchIntervalMs: 1000 }));
   assert(raced, "the race was injected");
   assertEquals(await ids(table), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assert(summary.staleBatches >= 1, `a stale batch was dropped: ${JSON.stringify(summary)}`);
@@ -189,6 +192,40 @@ Deno.test("a commit that loses its version to another consumer's commit of its p
   assertEquals(await ids(raw), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assertEquals(summary.staleBatches, 1);
   assertEquals(consumer.seeks, [[0, 5n]]);
+});
+
+Deno.test("--until-idle reads a dropped batch again, even when it was flushed past the idle limit", async () => {
+  const raw = await newTable();
+  const topic = new FakeTopic(1);
+  fill(topic, 0, 10);
+  let injected = false;
+  // Another member commits offsets 0..4 at the version the ingest claims; the
+  // batch is flushed more than the idle limit after its last message (its
+  // window here; a loaded machine's delay in the suite), so right after the
+  // drop the partition looks quiet, yet its messages 5..9 are due again.
+  const store = interceptStore(raw.store, async (op, key, run) => {
+    if (
+      !injected && (op === "claim" || op === "putIfAbsent") && /_delta_log\/\d{20}\.json$/.test(key)
+    ) {
+      injected = true;
+      const version = Number(/(\d{20})\.json$/.exec(key)![1]);
+      const rows = [0, 1, 2, 3, 4].map((id) => ({ id: BigInt(id), name: "other" }));
+      await appendBatch(appendTarget(raw.store, FIELDS, []), batchOf(FIELDS, rows), {
+        readVersion: version - 1,
+        txn: { appId: "g:t:0", version: 4 },
+        description: { operation: "STREAMING UPDATE" },
+      });
+    }
+    return await run();
+  });
+  const consumer = new FakeConsumer(topic, [0], 10);
+  const summary = await runIngest(
+    consumer,
+    options(tableOfStore(store), { untilIdleMs: 60, batchIntervalMs: 150 }),
+  );
+  assert(injected, "the race was injected");
+  assertEquals(summary.stopped, "idle");
+  assertEquals(await ids(raw), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "5..9 were read again");
 });
 
 Deno.test("ingest labels its metrics events with role ingest and its own id", async () => {
