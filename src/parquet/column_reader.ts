@@ -172,8 +172,39 @@ function dictionaryPage(
   const size = h.num_values;
   const values = allocateDense(state.plan, state.target.values, size);
   readPlain(state.plan, { bytes: page, pos: 0, end: page.length }, size, values, 0);
+  if (size <= MAX_SHARED_DICTIONARY && Array.isArray(values)) shareStrings(values, size);
   state.dictionary = { values, size };
   return undefined;
+}
+
+/** Dictionaries up to this many values have their strings shared (`shareStrings`). */
+const MAX_SHARED_DICTIONARY = 256;
+/** Strings up to this length are shared. */
+const MAX_SHARED_LENGTH = 64;
+/** The most strings kept for sharing; the set starts over when it is full. */
+const MAX_SHARED = 4096;
+const shared = new Map<string, string>();
+
+/**
+ * Replaces each short string of a small dictionary with the equal string met
+ * before, if any. A low-cardinality column (ids, region names) read from many
+ * small files would otherwise fill one long-lived output array with fresh,
+ * young strings from every file's dictionary: each write then has to be
+ * remembered by the garbage collector, and every string be copied out of the
+ * young generation. Shared strings are old after the first file, and equal
+ * values are then the same string, which the encoder compares by identity.
+ */
+function shareStrings(values: unknown[], size: number): void {
+  for (let i = 0; i < size; i++) {
+    const v = values[i];
+    if (typeof v !== "string" || v.length > MAX_SHARED_LENGTH) continue;
+    const seen = shared.get(v);
+    if (seen !== undefined) values[i] = seen;
+    else {
+      if (shared.size >= MAX_SHARED) shared.clear();
+      shared.set(v, v);
+    }
+  }
 }
 
 function dataPageV1(state: State, header: PageHeader, body: Uint8Array): string | undefined {
