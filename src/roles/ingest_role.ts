@@ -55,6 +55,8 @@ export async function runIngestRole(spec: RoleSpec, channel: RoleChannel): Promi
     // runIngest reports outages, at most every few seconds (kafka_outage.ts).
     onError: (error) => logger.debug("{error}; waiting for Kafka", { error: error.message }),
   });
+  // Up: a role assigned no partition may report nothing else, and chaos waits for every role.
+  channel.send({ type: "ready", id });
   let summary;
   try {
     summary = await runIngest(consumer, {

@@ -114,10 +114,11 @@ Deno.test({
     await createTopic({ brokers: kafkaBrokers(), topic, partitions: 4 });
     const dir = await Deno.makeTempDir({ prefix: "stream-kafka-" });
     const table = `${dir}/t`;
-    // Seed 4 plans kills at about 7 s (after an upload), 16 s (a random
-    // moment), 17 s (after a commit) and 22 s (random) of the 40 s run;
-    // messages flow from 1 s to about 31 s. The random kills always happen;
-    // an armed one waits for its role to upload or commit.
+    // Seed 4 plans kills at about 17%, 40%, 43% and 55% of the time left of
+    // the 40 s run once every role is up (after an upload, a random moment,
+    // after a commit, random); messages flow from 1 s to about 31 s. The
+    // random kills always happen; an armed one waits for its role to upload
+    // or commit.
     const running = stream(table, `${dir}/runs`, topic, [
       "--isolation",
       "process",
