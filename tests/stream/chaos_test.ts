@@ -41,12 +41,16 @@ Deno.test("stream survives SIGKILLs of the compactor, mid-rewrite included, and 
   // test stops the run (SIGINT) once it has what it checks: a random kill and
   // one at a crash window, each followed by a restart. Seed 2 puts the random
   // kill and the mid-rewrite one in the first third, so an unloaded run is
-  // short; a loaded one has the whole minute.
+  // short; a loaded one has the whole minute. Paced, so that an unloaded
+  // machine does not write a minute at full speed for delta-rs to hold in
+  // memory (unpaced, delta-rs's read of such a table was OOM-killed at 22 GB).
   const killed = (e: MetricsRow) => e.event === "kill" && e.role_id === "compactor-0";
   const worked = everyRoleWorked(2, { maintenance: false });
   const run = await stream(table, out, [
     "--duration",
     "60s",
+    "--rate",
+    "500000",
     "--seed",
     "2",
     "--isolation",
@@ -121,6 +125,8 @@ Deno.test("stream survives SIGKILLs of vacuum, and delta-rs agrees", async () =>
   const run = await stream(table, out, [
     "--duration",
     "60s",
+    "--rate",
+    "500000",
     "--isolation",
     "process",
     "--writers",

@@ -51,6 +51,8 @@ Deno.test("stream serves /metrics and /healthz while it runs, and the figures ad
   const run = await stream(`${dir}/table`, `${dir}/out`, [
     "--duration",
     "600s",
+    "--rate",
+    "1024000",
     "--writers",
     "2",
     "--metrics-addr",
@@ -110,6 +112,8 @@ Deno.test("stream in process isolation reports every child process's figures on 
   const run = await stream(`${dir}/table`, `${dir}/out`, [
     "--duration",
     "600s",
+    "--rate",
+    "1024000",
     "--writers",
     "2",
     "--isolation",

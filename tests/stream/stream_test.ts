@@ -99,7 +99,7 @@ Deno.test("stream stops gracefully on SIGINT and still verifies", async () => {
   // SIGINT once each of the 3 writers has committed and maintenance has run
   // (however long their start takes on a loaded machine), long before the
   // run's duration is up.
-  const run = await stream(table, `${dir}/out`, ["--duration", "600s"], {
+  const run = await stream(table, `${dir}/out`, ["--duration", "600s", "--rate", "1024000"], {
     stopWhen: everyRoleWorked(3),
   });
   assert(run.stderr.includes("stopping"), run.stderr.slice(-1000));
