@@ -100,12 +100,12 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   await run.reconcileWithTable();
   const verifyStarted = performance.now();
   let verification: Verification;
-  if (kafka && run.halted?.check === "kafka_broker_reachable") {
+  // Why an ingest role halted the run, as the check that fails.
+  const halted = run.halted &&
+    { name: run.halted.check, passed: false, detail: run.halted.message };
+  if (kafka && halted?.name === "kafka_broker_reachable") {
     // Kafka cannot be read back: the run is not verified, and says why.
-    verification = {
-      passed: false,
-      checks: [{ name: run.halted.check, passed: false, detail: run.halted.message }],
-    };
+    verification = { passed: false, checks: [halted] };
   } else if (kafka) {
     // The Kafka client is loaded only by runs that read Kafka.
     const { verifyKafkaRun } = await import("./verify_kafka.ts");
@@ -123,18 +123,10 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
       startMarkers,
     });
     run.ingestCommittedUnreported(checked.rowsThisRun);
-    verification = checked;
-    if (run.halted) {
-      // What was committed is verified; the run still failed, and says why.
-      verification = {
-        ...checked,
-        passed: false,
-        checks: [
-          ...checked.checks,
-          { name: run.halted.check, passed: false, detail: run.halted.message },
-        ],
-      };
-    }
+    // What was committed is verified; a halted run still failed, and says why.
+    verification = halted
+      ? { ...checked, passed: false, checks: [...checked.checks, halted] }
+      : checked;
   } else verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
   const verificationMs = performance.now() - verifyStarted;
   const storage = await footprintOf(table);
