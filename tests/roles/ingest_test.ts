@@ -170,13 +170,13 @@ Deno.test("without a dead-letter table a bad message stops the ingest, naming wh
   assert(consumer.closed, "the consumer left the group");
 });
 
-Deno.test("a commit that loses its version to another consumer's commit of its partition is dropped, not doubled", async () => {
-  const raw = await newTable();
-  const topic = new FakeTopic(1);
-  fill(topic, 0, 10);
+/**
+ * `raw`'s store, in which another member of group `g` commits offsets 0..4
+ * of partition 0 (txn version 4) at the version the first commit put to the
+ * store claims, right before that put.
+ */
+function raceFirstCommit(raw: Table) {
   let injected = false;
-  // Right before the ingest claims its first version, another member of the
-  // group commits offsets 0..4 of the partition at that very version.
   const store = interceptStore(raw.store, async (op, key, run) => {
     if (
       !injected && (op === "claim" || op === "putIfAbsent") && /_delta_log\/\d{20}\.json$/.test(key)
@@ -193,9 +193,19 @@ Deno.test("a commit that loses its version to another consumer's commit of its p
     }
     return await run();
   });
+  return { store, injected: () => injected };
+}
+
+Deno.test("a commit that loses its version to another consumer's commit of its partition is dropped, not doubled", async () => {
+  const raw = await newTable();
+  const topic = new FakeTopic(1);
+  fill(topic, 0, 10);
+  // Right before the ingest claims its first version, another member of the
+  // group commits offsets 0..4 of the partition at that very version.
+  const race = raceFirstCommit(raw);
   const consumer = new FakeConsumer(topic, [0], 10);
-  const summary = await runIngest(consumer, options(tableOfStore(store)));
-  assert(injected, "the race was injected");
+  const summary = await runIngest(consumer, options(tableOfStore(race.store)));
+  assert(race.injected(), "the race was injected");
   assertEquals(await ids(raw), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   assertEquals(summary.staleBatches, 1);
   assertEquals(consumer.seeks, [[0, 5n]]);
@@ -205,32 +215,17 @@ Deno.test("--until-idle reads a dropped batch again, even when it was flushed pa
   const raw = await newTable();
   const topic = new FakeTopic(1);
   fill(topic, 0, 10);
-  let injected = false;
   // Another member commits offsets 0..4 at the version the ingest claims; the
   // batch is flushed more than the idle limit after its last message (its
   // window here; a loaded machine's delay in the suite), so right after the
   // drop the partition looks quiet, yet its messages 5..9 are due again.
-  const store = interceptStore(raw.store, async (op, key, run) => {
-    if (
-      !injected && (op === "claim" || op === "putIfAbsent") && /_delta_log\/\d{20}\.json$/.test(key)
-    ) {
-      injected = true;
-      const version = Number(/(\d{20})\.json$/.exec(key)![1]);
-      const rows = [0, 1, 2, 3, 4].map((id) => ({ id: BigInt(id), name: "other" }));
-      await appendBatch(appendTarget(raw.store, FIELDS, []), batchOf(FIELDS, rows), {
-        readVersion: version - 1,
-        txn: { appId: "g:t:0", version: 4 },
-        description: { operation: "STREAMING UPDATE" },
-      });
-    }
-    return await run();
-  });
+  const race = raceFirstCommit(raw);
   const consumer = new FakeConsumer(topic, [0], 10);
   const summary = await runIngest(
     consumer,
-    options(tableOfStore(store), { untilIdleMs: 60, batchIntervalMs: 150 }),
+    options(tableOfStore(race.store), { untilIdleMs: 60, batchIntervalMs: 150 }),
   );
-  assert(injected, "the race was injected");
+  assert(race.injected(), "the race was injected");
   assertEquals(summary.stopped, "idle");
   assertEquals(await ids(raw), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "5..9 were read again");
 });
