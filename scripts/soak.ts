@@ -206,6 +206,7 @@ async function writeFiles(): Promise<void> {
   const ids = [...roleIds].sort();
   const probeKeys = [
     "open_ms",
+    "open_cpu_ms",
     "version",
     "files",
     "tombstones",
@@ -264,9 +265,11 @@ async function sample(): Promise<void> {
   console.error(
     `soak: minute ${minute}: load ${load1}, rss ${
       JSON.stringify(rss)
-    }, open ${probed.open_ms} ms, checkpoint ${formatBytes(probed.checkpoint_bytes ?? 0)}, data ${
-      formatBytes(probed.data_bytes ?? 0)
-    } in ${probed.data_files} files, disk free ${formatBytes(disk ?? 0)}`,
+    }, open ${probed.open_ms} ms (CPU ${probed.open_cpu_ms} ms), checkpoint ${
+      formatBytes(probed.checkpoint_bytes ?? 0)
+    }, data ${formatBytes(probed.data_bytes ?? 0)} in ${probed.data_files} files, disk free ${
+      formatBytes(disk ?? 0)
+    }`,
   );
 }
 
@@ -313,6 +316,7 @@ async function report(
       ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
       "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
       "open_ms": r.probe.open_ms ?? null,
+      "open_cpu_ms": r.probe.open_cpu_ms ?? null,
       "data_bytes": r.probe.data_bytes ?? null,
       "unreclaimed_bytes": r.probe.data_bytes != null && r.probe.live_bytes != null
         ? r.probe.data_bytes - r.probe.live_bytes
@@ -338,9 +342,9 @@ async function report(
   );
   md.push(
     "| minute | load (1 min) | " + ids.map((id) => `${id} RSS (MiB)`).join(" | ") +
-      " | checkpoint | open (ms) | data on disk | live data | data files | log files | tombstones |",
+      " | checkpoint | open (ms) | open CPU (ms) | data on disk | live data | data files | log files | tombstones |",
   );
-  md.push("|" + " ---: |".repeat(ids.length + 9));
+  md.push("|" + " ---: |".repeat(ids.length + 10));
   for (const r of rows) {
     const p = r.probe;
     md.push(
@@ -348,7 +352,7 @@ async function report(
         ids.map((id) => r.rss_mb[id]?.toFixed(0) ?? "-").join(" | ")
       } | ${p.checkpoint_bytes != null ? formatBytes(p.checkpoint_bytes) : "-"} | ${
         p.open_ms ?? "-"
-      } | ${p.data_bytes != null ? formatBytes(p.data_bytes) : "-"} | ${
+      } | ${p.open_cpu_ms ?? "-"} | ${p.data_bytes != null ? formatBytes(p.data_bytes) : "-"} | ${
         p.live_bytes != null ? formatBytes(p.live_bytes) : "-"
       } | ${p.data_files ?? "-"} | ${p.log_files ?? "-"} | ${p.tombstones ?? "-"} |`,
     );
@@ -361,7 +365,7 @@ async function report(
       m(windows.baseline[1])
     }. Resident memory is the mean of the scrapes of /metrics every ${
       formatDuration(RSS_EVERY_MS)
-    } since the previous sample; the open time is a fresh process's first snapshot load.`,
+    } since the previous sample; the open time is a fresh process's first snapshot load, in wall time and in the CPU time it used.`,
     "",
   );
   md.push("| series | baseline mean | last-window mean | change | worst sample | held |");
