@@ -9,119 +9,155 @@ import { parseLogLevel, setupLogging } from "./src/util/log.ts";
 import { VERSION } from "./src/version.ts";
 import { UsageError } from "./src/cli/args.ts";
 import { printJson } from "./src/cli/output.ts";
-import { CREATE_HELP, parseCreateArgs, runCreate } from "./src/cli/create.ts";
-import { HISTORY_HELP, parseHistoryArgs, runHistory } from "./src/cli/history.ts";
-import { parseWriteArgs, runWrite, WRITE_HELP } from "./src/cli/write.ts";
-import { parseScanArgs, runScan, SCAN_HELP } from "./src/cli/scan.ts";
-import { DESCRIBE_HELP, parseDescribeArgs, runDescribe } from "./src/cli/describe.ts";
-import { CHECKPOINT_HELP, parseCheckpointArgs, runCheckpoint } from "./src/cli/checkpoint.ts";
-import { parseVerifyArgs, runVerify, VERIFY_HELP } from "./src/cli/verify.ts";
-import { parseVacuumArgs, runVacuum, VACUUM_HELP } from "./src/cli/vacuum.ts";
-import { OPTIMIZE_HELP, parseOptimizeArgs, runOptimize } from "./src/cli/optimize.ts";
-import { parseStreamArgs, runStreamCommand, STREAM_HELP } from "./src/cli/stream.ts";
-import {
-  COMPACTOR_HELP,
-  parseRoleArgs,
-  ROLE_HELP,
-  runInternalRole,
-  runRoleCommand,
-  WRITER_HELP,
-} from "./src/cli/roles.ts";
-import { CONFIG_COMMAND_HELP, parseConfigArgs, runConfig } from "./src/cli/config.ts";
-import { HEALTH_HELP, parseHealthArgs, runHealth } from "./src/cli/health.ts";
-import { INGEST_HELP, parseIngestArgs, runIngestCommand } from "./src/cli/ingest.ts";
-import { parseProduceArgs, PRODUCE_HELP, runProduce } from "./src/cli/produce.ts";
 import { redactUserinfo } from "./src/util/redact.ts";
 
+/** What a command module provides once loaded: its help and its entry. */
+interface LoadedCommand {
+  help: string;
+  main(argv: string[]): Promise<number>;
+}
+
+/**
+ * The commands. Each loads its module only when it runs (a literal dynamic
+ * import, which `deno compile` includes), so that `neuralake scan` or
+ * `neuralake --help` does not load the Kafka client, the stream's roles or
+ * the report writers first.
+ */
 const COMMANDS: Record<
   string,
-  { summary: string; help: string; hidden?: boolean; main(argv: string[]): Promise<number> }
+  { summary: string; hidden?: boolean; load(): Promise<LoadedCommand> }
 > = {
   stream: {
     summary: "Run the streaming job: writers, compaction and vacuum, then verify",
-    help: STREAM_HELP,
-    main: (argv) => runStreamCommand(parseStreamArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/stream.ts");
+      return {
+        help: m.STREAM_HELP,
+        main: (argv) => m.runStreamCommand(m.parseStreamArgs(argv)),
+      };
+    },
   },
   writer: {
     summary: "Run one writer role against a table",
-    help: WRITER_HELP,
-    main: (argv) => runRoleCommand(parseRoleArgs("writer", argv)),
+    load: async () => {
+      const m = await import("./src/cli/roles.ts");
+      return {
+        help: m.WRITER_HELP,
+        main: (argv) => m.runRoleCommand(m.parseRoleArgs("writer", argv)),
+      };
+    },
   },
   compactor: {
     summary: "Run the compaction role against a table",
-    help: COMPACTOR_HELP,
-    main: (argv) => runRoleCommand(parseRoleArgs("compactor", argv)),
+    load: async () => {
+      const m = await import("./src/cli/roles.ts");
+      return {
+        help: m.COMPACTOR_HELP,
+        main: (argv) => m.runRoleCommand(m.parseRoleArgs("compactor", argv)),
+      };
+    },
   },
   ingest: {
     summary: "Consume a Kafka topic into a table, exactly once, with a consumer group",
-    help: INGEST_HELP,
-    main: (argv) => runIngestCommand(parseIngestArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/ingest.ts");
+      return { help: m.INGEST_HELP, main: (argv) => m.runIngestCommand(m.parseIngestArgs(argv)) };
+    },
   },
   config: {
     summary: "Show the effective streaming configuration (secrets redacted)",
-    help: CONFIG_COMMAND_HELP,
-    main: (argv) => runConfig(parseConfigArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/config.ts");
+      return { help: m.CONFIG_COMMAND_HELP, main: (argv) => m.runConfig(m.parseConfigArgs(argv)) };
+    },
   },
   role: {
     summary: "Internal: run a role for an orchestrator over stdin/stdout",
-    help: ROLE_HELP,
     hidden: true,
-    main: () => runInternalRole(),
+    load: async () => {
+      const m = await import("./src/cli/roles.ts");
+      return { help: m.ROLE_HELP, main: () => m.runInternalRole() };
+    },
   },
   create: {
     summary: "Create an empty table from a Delta schema",
-    help: CREATE_HELP,
-    main: (argv) => runCreate(parseCreateArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/create.ts");
+      return { help: m.CREATE_HELP, main: (argv) => m.runCreate(m.parseCreateArgs(argv)) };
+    },
   },
   write: {
     summary: "Append or overwrite rows from CSV, NDJSON or Parquet",
-    help: WRITE_HELP,
-    main: (argv) => runWrite(parseWriteArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/write.ts");
+      return { help: m.WRITE_HELP, main: (argv) => m.runWrite(m.parseWriteArgs(argv)) };
+    },
   },
   scan: {
     summary: "Read rows, with columns, a predicate, time travel and a limit",
-    help: SCAN_HELP,
-    main: (argv) => runScan(parseScanArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/scan.ts");
+      return { help: m.SCAN_HELP, main: (argv) => m.runScan(m.parseScanArgs(argv)) };
+    },
   },
   history: {
     summary: "Show the commits of a table",
-    help: HISTORY_HELP,
-    main: (argv) => runHistory(parseHistoryArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/history.ts");
+      return { help: m.HISTORY_HELP, main: (argv) => m.runHistory(m.parseHistoryArgs(argv)) };
+    },
   },
   describe: {
     summary: "Show a table's schema, partitioning, protocol, files and rows",
-    help: DESCRIBE_HELP,
-    main: (argv) => runDescribe(parseDescribeArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/describe.ts");
+      return { help: m.DESCRIBE_HELP, main: (argv) => m.runDescribe(m.parseDescribeArgs(argv)) };
+    },
   },
   checkpoint: {
     summary: "Write a checkpoint of the latest version",
-    help: CHECKPOINT_HELP,
-    main: (argv) => runCheckpoint(parseCheckpointArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/checkpoint.ts");
+      return {
+        help: m.CHECKPOINT_HELP,
+        main: (argv) => m.runCheckpoint(m.parseCheckpointArgs(argv)),
+      };
+    },
   },
   health: {
     summary: "Check a table location: credentials, bucket, clock, conditional writes",
-    help: HEALTH_HELP,
-    main: (argv) => runHealth(parseHealthArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/health.ts");
+      return { help: m.HEALTH_HELP, main: (argv) => m.runHealth(m.parseHealthArgs(argv)) };
+    },
   },
   verify: {
     summary: "Check that every file, row count, commit and checkpoint is sound",
-    help: VERIFY_HELP,
-    main: (argv) => runVerify(parseVerifyArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/verify.ts");
+      return { help: m.VERIFY_HELP, main: (argv) => m.runVerify(m.parseVerifyArgs(argv)) };
+    },
   },
   optimize: {
     summary: "Run one compaction pass (OPTIMIZE) and exit, for nightly scripts",
-    help: OPTIMIZE_HELP,
-    main: (argv) => runOptimize(parseOptimizeArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/optimize.ts");
+      return { help: m.OPTIMIZE_HELP, main: (argv) => m.runOptimize(m.parseOptimizeArgs(argv)) };
+    },
   },
   vacuum: {
     summary: "Delete unreferenced data files past retention",
-    help: VACUUM_HELP,
-    main: (argv) => runVacuum(parseVacuumArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/vacuum.ts");
+      return { help: m.VACUUM_HELP, main: (argv) => m.runVacuum(m.parseVacuumArgs(argv)) };
+    },
   },
   produce: {
     summary: "Publish generated neural rows to a Kafka topic at a given rate",
-    help: PRODUCE_HELP,
-    main: (argv) => runProduce(parseProduceArgs(argv)),
+    load: async () => {
+      const m = await import("./src/cli/produce.ts");
+      return { help: m.PRODUCE_HELP, main: (argv) => m.runProduce(m.parseProduceArgs(argv)) };
+    },
   },
 };
 
@@ -171,11 +207,12 @@ async function main(argv: string[]): Promise<number> {
     }
     const entry = COMMANDS[command];
     if (!entry) throw new UsageError(`Unknown command "${command}"`);
+    const loaded = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
-      console.log(entry.help);
+      console.log(loaded.help);
       return 0;
     }
-    return await entry.main(rest);
+    return await loaded.main(rest);
   } catch (error) {
     return reportError(error, json, command);
   }

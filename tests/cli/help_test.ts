@@ -1,0 +1,42 @@
+/**
+ * Every command answers --help, and the entry point loads a command's module
+ * only when that command runs, so that `neuralake --help` or a local `scan`
+ * does not first load the Kafka client, the stream's roles and the S3 client.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { cli } from "../_helpers/cli.ts";
+
+Deno.test("main.ts imports no command module statically", async () => {
+  const main = await Deno.readTextFile(new URL("../../main.ts", import.meta.url));
+  const statics = [...main.matchAll(/^import [^;]*? from "([^"]+)";/gms)].map((m) => m[1]!);
+  assert(statics.length > 0, "no static imports found: the pattern is stale");
+  const allowed = [
+    "./src/util/errors.ts",
+    "./src/util/log.ts",
+    "./src/version.ts",
+    "./src/cli/args.ts",
+    "./src/cli/output.ts",
+    "./src/util/redact.ts",
+  ];
+  assertEquals(statics.filter((s) => !allowed.includes(s)), []);
+  // Each command's module is a literal dynamic import, which deno compile includes.
+  const dynamic = [...main.matchAll(/await import\("([^"]+)"\)/g)].map((m) => m[1]!);
+  assert(dynamic.includes("./src/cli/scan.ts") && dynamic.includes("./src/cli/ingest.ts"));
+});
+
+Deno.test("every command answers --help with its usage and the global options", async () => {
+  const top = await cli(["--help"]);
+  assertEquals(top.code, 0, top.stderr);
+  const commands = top.stdout.split("Commands:\n")[1]!.split("\n\n")[0]!.split("\n")
+    .map((line) => line.trim().split(" ")[0]!);
+  assert(commands.length >= 16, top.stdout);
+  for (const command of commands) {
+    for (const flag of ["--help", "-h"]) {
+      const r = await cli([command, flag]);
+      assertEquals(r.code, 0, `${command} ${flag}: ${r.stderr}`);
+      assert(r.stdout.includes(`Usage: neuralake ${command}`), `${command}: ${r.stdout}`);
+      assert(r.stdout.includes("--json") && r.stdout.includes("--log-level"), command);
+    }
+  }
+});
