@@ -171,6 +171,11 @@ export async function writeTable(
       return nothingCommitted(table.uri, snapshot.version, "already-committed");
     }
   } else {
+    // An empty input without a schema has no columns to create a table of:
+    // it is an input without rows like any other, and creates nothing.
+    if (options.schema === undefined && source.fields.length === 0) {
+      return nothingCommitted(table.uri, -1, "empty-input");
+    }
     const schema = options.schema ??
       schemaFromFields(source.fields.map((f) => ({ ...f, nullable: true })));
     partitionColumns = options.partitionBy ?? [];

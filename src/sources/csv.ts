@@ -167,16 +167,15 @@ class CsvSource implements RecordSource {
         this.#phase = "rows";
         return;
       }
-      await this.#reader.cancel();
-      throw this.#error("the input is empty: expected a header line naming the columns", 1);
+      // Nothing at all and no schema: no columns and no rows, which the
+      // caller treats as any input without rows (nothing to commit).
+      this.#start([], undefined);
+      return;
     }
     if (this.#phase === "sample") {
       if (this.#sample.length === 0 && this.#names === undefined) {
-        await this.#reader.cancel();
-        throw this.#error(
-          "the input is empty, so there is nothing to infer a schema from: pass a schema",
-          1,
-        );
+        this.#start([], undefined);
+        return;
       }
       this.#inferSchema();
     }

@@ -132,13 +132,12 @@ class NdjsonSource implements RecordSource {
     try {
       while (this.#sample !== undefined && await this.#pump());
       if (this.#sample !== undefined) {
+        // No records and no schema: no columns and no rows, which the
+        // caller treats as any input without rows (nothing to commit).
         if (this.#sample.length === 0) {
-          throw this.#error(
-            "the input has no records, so there is nothing to infer a schema from: pass a schema",
-            this.#line,
-          );
-        }
-        this.#inferSchema();
+          this.#sample = undefined;
+          this.#start([], undefined);
+        } else this.#inferSchema();
       }
     } catch (error) {
       await this.#input.cancel().catch(() => {});

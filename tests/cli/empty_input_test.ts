@@ -96,3 +96,34 @@ Deno.test("write of an input without rows commits nothing and says so", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("write of an empty input to a new table without a schema creates nothing and exits 0", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-empty-input-" });
+  try {
+    await Deno.writeTextFile(`${dir}/empty.csv`, "");
+    await Deno.writeTextFile(`${dir}/blank.ndjson`, "\n\n");
+    const cases: { args: string[]; stdin?: string }[] = [
+      { args: ["--input", `${dir}/empty.csv`] },
+      { args: ["--input", `${dir}/blank.ndjson`] },
+      { args: ["--input", "-", "--format", "csv"], stdin: "" },
+      { args: ["--input", "-", "--format", "ndjson"], stdin: "" },
+    ];
+    for (const { args, stdin } of cases) {
+      const what = args.join(" ");
+      const table = `${dir}/new`;
+      const r = await cli(
+        ["write", table, ...args, "--json"],
+        stdin === undefined ? {} : { stdin },
+      );
+      assertEquals(r.code, 0, `${what}: ${r.stderr}`);
+      const result = JSON.parse(r.stdout);
+      assertEquals([result.committed, result.emptyInput, result.version], [false, true, -1], what);
+      assertEquals(await commits(table), [], what);
+      const text = await cli(["write", table, ...args], stdin === undefined ? {} : { stdin });
+      assertEquals(text.code, 0, `${what}: ${text.stderr}`);
+      assert(text.stdout.includes("has no rows, so nothing was committed"), text.stdout);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
