@@ -64,13 +64,13 @@ const DEFAULT_CLAIM_WAIT_MS = 1000;
 
 /**
  * Known commits of one table, shared with every `CommitFeed` of the same
- * table in this process. `close()` it when done.
+ * table in this process. Close it when done (`using` closes it however the
+ * scope ends): an open BroadcastChannel keeps the process alive.
  *
  * @example
  * ```ts
- * const feed = new CommitFeed(store.uri, snapshot.metadata.id);
+ * using feed = new CommitFeed(store.uri, snapshot.metadata.id);
  * await commit(store, actions, intent, description, { known: feed });
- * feed.close();
  * ```
  */
 export class CommitFeed implements KnownCommits {
@@ -153,6 +153,11 @@ export class CommitFeed implements KnownCommits {
     if (this.#closed) return;
     this.#closed = true;
     this.#channel.close();
+  }
+
+  /** Closes the feed at the end of a `using` scope. */
+  [Symbol.dispose](): void {
+    this.close();
   }
 
   #post(message: FeedMessage): void {

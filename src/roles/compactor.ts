@@ -43,112 +43,107 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   // Tombstones past the run's retention leave memory and checkpoints alike.
   // The writers' commits, so that following the log reads none of them and
   // a compaction commits at the head; its own commits tell the writers.
-  const known = new CommitFeed(table.store.uri, state.metadata.id);
-  try {
-    const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config), known };
-    const reportState = () => {
-      let bytes = 0;
-      for (const add of state.files.values()) bytes += add.size;
+  using known = new CommitFeed(table.store.uri, state.metadata.id);
+  const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config), known };
+  const reportState = () => {
+    let bytes = 0;
+    for (const add of state.files.values()) bytes += add.size;
+    emit({
+      role: "compactor",
+      role_id: id,
+      event: "table_state",
+      version: state.version,
+      files_total: state.files.size,
+      bytes,
+      rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+    });
+  };
+  const stopped = new AbortController();
+  channel.stopRequested.then(() => stopped.abort());
+  channel.send({ type: "ready", id });
+  // Deletes commits and checkpoints past the log retention, only below the
+  // newest checkpoint that is itself past it (ops/log_cleanup.ts), so no
+  // commit newer than the oldest checkpoint kept goes. A failure is logged
+  // and tried again after a later checkpoint: the table stays readable.
+  const cleanLog = async () => {
+    const t0 = performance.now();
+    try {
+      const result = await cleanupLog(table.store, state.metadata.configuration, {
+        retentionMs: config.compaction.logRetentionMs,
+      });
+      if (result.filesDeleted === 0) return;
       emit({
         role: "compactor",
         role_id: id,
-        event: "table_state",
-        version: state.version,
-        files_total: state.files.size,
-        bytes,
-        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+        event: "log_cleanup",
+        ...(result.plan.keepFromVersion !== undefined
+          ? { version: result.plan.keepFromVersion }
+          : {}),
+        files_deleted: result.filesDeleted,
+        total_ms: Math.round(performance.now() - t0),
       });
-    };
-    const stopped = new AbortController();
-    channel.stopRequested.then(() => stopped.abort());
-    channel.send({ type: "ready", id });
-    // Deletes commits and checkpoints past the log retention, only below the
-    // newest checkpoint that is itself past it (ops/log_cleanup.ts), so no
-    // commit newer than the oldest checkpoint kept goes. A failure is logged
-    // and tried again after a later checkpoint: the table stays readable.
-    const cleanLog = async () => {
+    } catch (error) {
+      log("compactor").warn("Log cleanup of {table} failed: {error}", {
+        table: table.uri,
+        error: String(error),
+      });
+    }
+  };
+  while (!channel.stopping) {
+    await Promise.race([sleep(config.compaction.intervalMs), channel.stopRequested]);
+    if (channel.stopping) break;
+    await followTable(table.store, state, follow);
+    reportState();
+    await span("compaction", { "neuralake.table": table.uri }, () =>
+      compactOnce(table, state, {
+        targetFileSize: config.compaction.targetFileSize,
+        minFiles: config.compaction.minFiles,
+        minRowGroupRows: config.compaction.minRowGroupRows,
+        codec: codecOf(config.codec),
+        // Writers' latency is the run's; a compaction can wait for a gap.
+        commit: { yieldToOthers: true, known },
+        // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
+        signal: stopped.signal,
+      }, (bin) => {
+        emit({
+          role: "compactor",
+          role_id: id,
+          event: bin.kind === "committed" ? "compaction" : "compaction_conflict",
+          ...(bin.version !== undefined ? { version: bin.version } : {}),
+          rows: bin.rows,
+          files_in: bin.filesIn,
+          files_out: bin.kind === "committed" ? 1 : 0,
+          bytes_in: bin.bytesIn,
+          bytes: bin.bytesOut,
+          total_ms: Math.round(bin.ms),
+          detail: bin.kind === "committed"
+            ? `${bin.copiedRowGroups} row groups copied, ${bin.decodedRowGroups} re-encoded`
+            : bin.reason,
+        });
+      }));
+    await followTable(table.store, state, follow);
+    reportState();
+    if (state.version - lastCheckpoint >= config.compaction.checkpointEvery) {
       const t0 = performance.now();
-      try {
-        const result = await cleanupLog(table.store, state.metadata.configuration, {
-          retentionMs: config.compaction.logRetentionMs,
-        });
-        if (result.filesDeleted === 0) return;
-        emit({
-          role: "compactor",
-          role_id: id,
-          event: "log_cleanup",
-          ...(result.plan.keepFromVersion !== undefined
-            ? { version: result.plan.keepFromVersion }
-            : {}),
-          files_deleted: result.filesDeleted,
-          total_ms: Math.round(performance.now() - t0),
-        });
-      } catch (error) {
-        log("compactor").warn("Log cleanup of {table} failed: {error}", {
-          table: table.uri,
-          error: String(error),
-        });
-      }
-    };
-    while (!channel.stopping) {
-      await Promise.race([sleep(config.compaction.intervalMs), channel.stopRequested]);
-      if (channel.stopping) break;
-      await followTable(table.store, state, follow);
-      reportState();
-      await span("compaction", { "neuralake.table": table.uri }, () =>
-        compactOnce(table, state, {
-          targetFileSize: config.compaction.targetFileSize,
-          minFiles: config.compaction.minFiles,
-          minRowGroupRows: config.compaction.minRowGroupRows,
-          codec: codecOf(config.codec),
-          // Writers' latency is the run's; a compaction can wait for a gap.
-          commit: { yieldToOthers: true, known },
-          // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
-          signal: stopped.signal,
-        }, (bin) => {
-          emit({
-            role: "compactor",
-            role_id: id,
-            event: bin.kind === "committed" ? "compaction" : "compaction_conflict",
-            ...(bin.version !== undefined ? { version: bin.version } : {}),
-            rows: bin.rows,
-            files_in: bin.filesIn,
-            files_out: bin.kind === "committed" ? 1 : 0,
-            bytes_in: bin.bytesIn,
-            bytes: bin.bytesOut,
-            total_ms: Math.round(bin.ms),
-            detail: bin.kind === "committed"
-              ? `${bin.copiedRowGroups} row groups copied, ${bin.decodedRowGroups} re-encoded`
-              : bin.reason,
-          });
-        }));
-      await followTable(table.store, state, follow);
-      reportState();
-      if (state.version - lastCheckpoint >= config.compaction.checkpointEvery) {
-        const t0 = performance.now();
-        const hint = await span(
-          "checkpoint",
-          { "delta.version": state.version },
-          () => checkpointTable(table, state, follow),
-        );
-        lastCheckpoint = hint.version;
-        emit({
-          role: "compactor",
-          role_id: id,
-          event: "checkpoint",
-          version: hint.version,
-          bytes: hint.sizeInBytes,
-          total_ms: Math.round(performance.now() - t0),
-        });
-        if (performance.now() - lastCleanup >= cleanupInterval) {
-          lastCleanup = performance.now();
-          await cleanLog();
-        }
+      const hint = await span(
+        "checkpoint",
+        { "delta.version": state.version },
+        () => checkpointTable(table, state, follow),
+      );
+      lastCheckpoint = hint.version;
+      emit({
+        role: "compactor",
+        role_id: id,
+        event: "checkpoint",
+        version: hint.version,
+        bytes: hint.sizeInBytes,
+        total_ms: Math.round(performance.now() - t0),
+      });
+      if (performance.now() - lastCleanup >= cleanupInterval) {
+        lastCleanup = performance.now();
+        await cleanLog();
       }
     }
-  } finally {
-    // However the role ends: an open BroadcastChannel keeps the process alive.
-    known.close();
   }
   channel.send({ type: "stopped", id });
 }

@@ -21,46 +21,41 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
   // pass reads none of them from the store: each pass still lists the log
   // and reads its checkpoint, and a commit from the feed has the exact bytes
   // that were put, so the pass decides from the same commits as with reads.
-  const known = new CommitFeed(table.store.uri, initial.metadata.id);
-  try {
-    channel.send({ type: "ready", id });
-    while (!channel.stopping) {
-      await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
-      if (channel.stopping) break;
-      const t0 = performance.now();
-      const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {
-        const result = await vacuum(table.store, () => snapshotOf(table, { known }), {
-          retentionMs: config.vacuum.retentionMs,
-          allowShortRetention: config.vacuum.allowShortRetention,
-          dryRun: config.vacuum.dryRun,
-          known,
-        });
-        s.setAttribute("neuralake.files_deleted", result.filesDeleted);
-        return result;
+  using known = new CommitFeed(table.store.uri, initial.metadata.id);
+  channel.send({ type: "ready", id });
+  while (!channel.stopping) {
+    await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
+    if (channel.stopping) break;
+    const t0 = performance.now();
+    const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {
+      const result = await vacuum(table.store, () => snapshotOf(table, { known }), {
+        retentionMs: config.vacuum.retentionMs,
+        allowShortRetention: config.vacuum.allowShortRetention,
+        dryRun: config.vacuum.dryRun,
+        known,
       });
-      channel.send({
-        type: "event",
-        at: Date.now(),
-        event: {
-          role: "vacuum",
-          role_id: id,
-          event: "vacuum",
-          version: result.plan.version,
-          files_deleted: result.dryRun ? 0 : result.filesDeleted,
-          bytes: result.dryRun ? 0 : result.bytesDeleted,
-          total_ms: Math.round(performance.now() - t0),
-          detail: result.dryRun
-            ? `dry run: would delete ${result.plan.delete.length} files`
-            : result.failed.length
-            ? `${result.failed.length} deletions failed: ${result.failed[0]!.reason}`
-            : `kept ${result.plan.kept.youngFile} recent and ${result.plan.kept.youngTombstone} recently removed files`,
-          rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
-        },
-      });
-    }
-  } finally {
-    // However the role ends: an open BroadcastChannel keeps the process alive.
-    known.close();
+      s.setAttribute("neuralake.files_deleted", result.filesDeleted);
+      return result;
+    });
+    channel.send({
+      type: "event",
+      at: Date.now(),
+      event: {
+        role: "vacuum",
+        role_id: id,
+        event: "vacuum",
+        version: result.plan.version,
+        files_deleted: result.dryRun ? 0 : result.filesDeleted,
+        bytes: result.dryRun ? 0 : result.bytesDeleted,
+        total_ms: Math.round(performance.now() - t0),
+        detail: result.dryRun
+          ? `dry run: would delete ${result.plan.delete.length} files`
+          : result.failed.length
+          ? `${result.failed.length} deletions failed: ${result.failed[0]!.reason}`
+          : `kept ${result.plan.kept.youngFile} recent and ${result.plan.kept.youngTombstone} recently removed files`,
+        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+      },
+    });
   }
   channel.send({ type: "stopped", id });
 }

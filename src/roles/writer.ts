@@ -44,140 +44,134 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   channel.send({ type: "recovered", id, lastSeq, version: snapshot.version });
   let readVersion = snapshot.version;
   // The other writers' commits, so that a commit puts at the head at once.
-  // Closed however the writer ends: an open BroadcastChannel keeps the
-  // process alive.
-  const known = new CommitFeed(table.store.uri, snapshot.metadata.id);
-  try {
-    const target = appendTarget(
-      table.store,
-      tableFields(snapshot.schema, snapshot.metadata.configuration),
-      snapshot.metadata.partitionColumns,
-    );
+  using known = new CommitFeed(table.store.uri, snapshot.metadata.id);
+  const target = appendTarget(
+    table.store,
+    tableFields(snapshot.schema, snapshot.metadata.configuration),
+    snapshot.metadata.partitionColumns,
+  );
 
-    const generator = new NeuralGenerator({
-      seed: config.seed,
-      neurons: config.neurons,
-      regions: config.regions,
-      sampleRateHz: config.sampleRateHz,
-    });
-    const ratePerSecond = config.rate > 0 ? config.rate / config.writers : 0;
-    // A new segment of this writer's row stream starts now; its data is a pure
-    // function of (seed, writer, neuron, tick), so it is reproducible.
-    const tick0 = generator.tickAt(Date.now());
-    let startRow = 0;
-    let seq = lastSeq + 1;
-    const window = new BatchWindow(
-      { batchRows: config.batchRows, batchIntervalMs: config.batchIntervalMs, ratePerSecond },
-      Date.now(),
-    );
-    let reuse: ReturnType<NeuralGenerator["generate"]> | undefined;
+  const generator = new NeuralGenerator({
+    seed: config.seed,
+    neurons: config.neurons,
+    regions: config.regions,
+    sampleRateHz: config.sampleRateHz,
+  });
+  const ratePerSecond = config.rate > 0 ? config.rate / config.writers : 0;
+  // A new segment of this writer's row stream starts now; its data is a pure
+  // function of (seed, writer, neuron, tick), so it is reproducible.
+  const tick0 = generator.tickAt(Date.now());
+  let startRow = 0;
+  let seq = lastSeq + 1;
+  const window = new BatchWindow(
+    { batchRows: config.batchRows, batchIntervalMs: config.batchIntervalMs, ratePerSecond },
+    Date.now(),
+  );
+  let reuse: ReturnType<NeuralGenerator["generate"]> | undefined;
 
-    while (!channel.stopping) {
-      const wait = window.msUntilComplete(Date.now());
-      if (wait > 0) await Promise.race([sleep(wait), channel.stopRequested]);
-      if (channel.stopping) break;
-      const firstRowAt = ratePerSecond > 0 ? window.openedAt : Date.now();
-      const rows = window.complete(Date.now());
-      if (rows === 0) continue;
-      const started = performance.now();
+  while (!channel.stopping) {
+    const wait = window.msUntilComplete(Date.now());
+    if (wait > 0) await Promise.race([sleep(wait), channel.stopRequested]);
+    if (channel.stopping) break;
+    const firstRowAt = ratePerSecond > 0 ? window.openedAt : Date.now();
+    const rows = window.complete(Date.now());
+    if (rows === 0) continue;
+    const started = performance.now();
 
-      const batch = generator.generate({
-        writerId: id,
-        sessionId: spec.sessionId,
-        batchSeq: seq,
-        tick0,
-        startRow,
-        rows,
-      }, reuse?.length === rows ? reuse : undefined);
-      reuse = batch;
-      const generated = performance.now();
+    const batch = generator.generate({
+      writerId: id,
+      sessionId: spec.sessionId,
+      batchSeq: seq,
+      tick0,
+      startRow,
+      rows,
+    }, reuse?.length === rows ? reuse : undefined);
+    reuse = batch;
+    const generated = performance.now();
 
-      currentSeq = seq;
-      let conflicts = 0;
-      const attributes = {
-        "neuralake.writer": id,
-        "neuralake.batch_seq": seq,
-        "neuralake.rows": rows,
-      };
-      const { outcome, files, bytes, timings } = await span(
-        "batch",
-        attributes,
-        () =>
-          appendBatch(target, batch, {
-            readVersion,
-            txn: { appId: id, version: seq },
-            fileIndex: seq,
-            encode: { codec: codecOf(config.codec) },
-            description: {
-              operation: "STREAMING UPDATE",
-              operationParameters: { outputMode: "Append", queryId: id, epochId: seq },
-              isBlindAppend: true,
+    currentSeq = seq;
+    let conflicts = 0;
+    const attributes = {
+      "neuralake.writer": id,
+      "neuralake.batch_seq": seq,
+      "neuralake.rows": rows,
+    };
+    const { outcome, files, bytes, timings } = await span(
+      "batch",
+      attributes,
+      () =>
+        appendBatch(target, batch, {
+          readVersion,
+          txn: { appId: id, version: seq },
+          fileIndex: seq,
+          encode: { codec: codecOf(config.codec) },
+          description: {
+            operation: "STREAMING UPDATE",
+            operationParameters: { outputMode: "Append", queryId: id, epochId: seq },
+            isBlindAppend: true,
+          },
+          onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
+          commit: {
+            known,
+            onLostRace: ({ version }) => {
+              conflicts++;
+              emit({ event: "commit_conflict", version, batch_seq: seq });
             },
-            onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
-            commit: {
-              known,
-              onLostRace: ({ version }) => {
-                conflicts++;
-                emit({ event: "commit_conflict", version, batch_seq: seq });
-              },
-            },
-          }),
-      );
-      const done = performance.now();
-      switch (outcome.kind) {
-        case "committed": {
-          readVersion = outcome.version;
-          channel.send({ type: "acked", id, seq, rows, version: outcome.version });
-          emit({
-            event: "batch_committed",
-            version: outcome.version,
-            batch_seq: seq,
-            rows,
-            bytes,
-            files_out: files,
-            generate_ms: round(generated - started),
-            encode_ms: round(timings.encodeMs),
-            upload_ms: round(timings.uploadMs),
-            commit_ms: round(timings.commitMs),
-            total_ms: round(done - started),
-            visibility_ms: round(Date.now() - firstRowAt),
-            attempts: outcome.attempts,
-            rss_mb: rssMb(),
-          });
-          seq++;
-          startRow += rows;
-          break;
-        }
-        case "already-committed":
-          // Another incarnation of this writer committed this sequence: move on.
-          emit({ event: "batch_unacknowledged", batch_seq: seq, rows, detail: outcome.reason });
-          seq++;
-          startRow += rows;
-          break;
-        case "conflict":
-        case "gave-up":
-        case "abandoned":
-          // Nothing was committed and the batch's files are deleted; the same
-          // sequence is tried again with fresh data after a pause.
-          emit({
-            event: "batch_failed",
-            batch_seq: seq,
-            rows,
-            attempts: outcome.attempts,
-            detail: outcome.reason,
-          });
-          if (outcome.kind === "conflict") {
-            // The metadata or protocol changed: check that the table still fits.
-            readVersion = (await ensureStreamTable(table, config)).version;
-          } else {
-            readVersion = outcome.lastVersion;
-            await sleep(100 + conflicts * 10);
-          }
-          break;
+          },
+        }),
+    );
+    const done = performance.now();
+    switch (outcome.kind) {
+      case "committed": {
+        readVersion = outcome.version;
+        channel.send({ type: "acked", id, seq, rows, version: outcome.version });
+        emit({
+          event: "batch_committed",
+          version: outcome.version,
+          batch_seq: seq,
+          rows,
+          bytes,
+          files_out: files,
+          generate_ms: round(generated - started),
+          encode_ms: round(timings.encodeMs),
+          upload_ms: round(timings.uploadMs),
+          commit_ms: round(timings.commitMs),
+          total_ms: round(done - started),
+          visibility_ms: round(Date.now() - firstRowAt),
+          attempts: outcome.attempts,
+          rss_mb: rssMb(),
+        });
+        seq++;
+        startRow += rows;
+        break;
       }
+      case "already-committed":
+        // Another incarnation of this writer committed this sequence: move on.
+        emit({ event: "batch_unacknowledged", batch_seq: seq, rows, detail: outcome.reason });
+        seq++;
+        startRow += rows;
+        break;
+      case "conflict":
+      case "gave-up":
+      case "abandoned":
+        // Nothing was committed and the batch's files are deleted; the same
+        // sequence is tried again with fresh data after a pause.
+        emit({
+          event: "batch_failed",
+          batch_seq: seq,
+          rows,
+          attempts: outcome.attempts,
+          detail: outcome.reason,
+        });
+        if (outcome.kind === "conflict") {
+          // The metadata or protocol changed: check that the table still fits.
+          readVersion = (await ensureStreamTable(table, config)).version;
+        } else {
+          readVersion = outcome.lastVersion;
+          await sleep(100 + conflicts * 10);
+        }
+        break;
     }
-  } finally {
-    known.close();
   }
   channel.send({ type: "stopped", id });
 }

@@ -3,7 +3,7 @@ import { commit, newIntent } from "../../src/delta/transaction.ts";
 import { followLog, loadSnapshot, readCommit } from "../../src/delta/snapshot.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { addAction, createActions, jsonCheckpointCodec, writeCommit } from "../_helpers/log.ts";
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 
 /** A table at version 0, and a view of it that counts commit reads and puts. */
 async function countedTable() {
@@ -213,4 +213,24 @@ Deno.test("followLog() applies known commits without reading them", async () => 
     mine.close();
     theirs.close();
   }
+});
+
+Deno.test("CommitFeed closes at the end of a using scope, however the scope ends", () => {
+  let closed = 0;
+  class Counted extends CommitFeed {
+    override close(): void {
+      closed++;
+      super.close();
+    }
+  }
+  {
+    using _feed = new Counted("memory://dispose", "id");
+    assertEquals(closed, 0);
+  }
+  assertEquals(closed, 1);
+  assertThrows(() => {
+    using _feed = new Counted("memory://dispose", "id");
+    throw new Error("the role failed");
+  });
+  assertEquals(closed, 2);
 });
