@@ -41,7 +41,33 @@ export function serveMetrics(
   address: { hostname: string; port: number },
   source: MetricsSource,
 ): MetricsServer {
-  const server = Deno.serve(
+  let server: Deno.HttpServer;
+  try {
+    server = listen(address, source);
+  } catch (error) {
+    const where = `${
+      address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname
+    }:${address.port}`;
+    const why = error instanceof Deno.errors.AddrInUse
+      ? "the address is already in use (another neuralake, or another server?): pick another port"
+      : error instanceof Deno.errors.AddrNotAvailable
+      ? "no interface of this machine has that address"
+      : error instanceof Deno.errors.PermissionDenied
+      ? "permission denied (ports below 1024 need privileges)"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new Error(`Cannot serve /metrics on ${where} (--metrics-addr): ${why}`, { cause: error });
+  }
+  const addr = server.addr as Deno.NetAddr;
+  return { hostname: addr.hostname, port: addr.port, close: () => server.shutdown() };
+}
+
+function listen(
+  address: { hostname: string; port: number },
+  source: MetricsSource,
+): Deno.HttpServer {
+  return Deno.serve(
     { hostname: address.hostname, port: address.port, onListen: () => {} },
     async (request) => {
       const path = new URL(request.url).pathname;
@@ -63,6 +89,4 @@ export function serveMetrics(
       return new Response("Not found: try /metrics or /healthz\n", { status: 404 });
     },
   );
-  const addr = server.addr as Deno.NetAddr;
-  return { hostname: addr.hostname, port: addr.port, close: () => server.shutdown() };
 }

@@ -12,7 +12,7 @@ import { CONFIG_FLAGS, CONFIG_HELP } from "../../src/cli/stream_config.ts";
 import { vacuumRetention } from "../../src/ops/vacuum.ts";
 import { formatDuration } from "../../src/util/units.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
-import { cli } from "../_helpers/cli.ts";
+import { cli, commits } from "../_helpers/cli.ts";
 
 Deno.test("durations print in human units, whole ones in words", () => {
   assertEquals(formatDuration(850), "850 ms");
@@ -140,4 +140,33 @@ Deno.test("every configuration flag is in the help and maps onto a configuration
     ["config", "metrics-addr"],
     "a configuration flag that sets no key",
   );
+});
+
+Deno.test("a --metrics-addr already in use is an error naming the flag and the address, before any work", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  const busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const address = `127.0.0.1:${(busy.addr as Deno.NetAddr).port}`;
+    for (
+      const argv of [
+        ["writer", `${dir}/t`, "--duration", "1s"],
+        ["compactor", `${dir}/t`, "--duration", "1s"],
+        ["vacuum", `${dir}/t`, "--every", "1s", "--duration", "1s"],
+        ["stream", `${dir}/t`, "--duration", "1s", "--out", `${dir}/runs`],
+      ]
+    ) {
+      const r = await cli([...argv, "--metrics-addr", address]);
+      assertEquals(r.code, 1, `${argv[0]}: ${r.stderr}`);
+      assert(
+        r.stderr.includes(`Cannot serve /metrics on ${address} (--metrics-addr)`) &&
+          r.stderr.includes("already in use"),
+        `${argv[0]}: ${r.stderr}`,
+      );
+      assert(!r.stderr.includes("    at "), r.stderr);
+    }
+    assertEquals(await commits(`${dir}/t`), []);
+  } finally {
+    busy.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
