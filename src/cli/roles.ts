@@ -19,7 +19,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { toJson, write } from "./output.ts";
-import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs, metricsAddrFlag } from "./stream_config.ts";
+import { CONFIG_FLAGS, configFromArgs, configHelp, metricsAddrFlag } from "./stream_config.ts";
 import { PROFILES } from "../roles/config_keys.ts";
 import { formatDurationFlag } from "../util/units.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
@@ -31,6 +31,41 @@ const ROLE_FLAGS = {
   id: { type: "string" },
   session: { type: "string" },
 } as const;
+
+/** Flags of stream that a run of the whole job needs, and no single role. */
+const JOB_ONLY = [
+  "out",
+  "writers",
+  "source",
+  "brokers",
+  "topic",
+  "group",
+  "until-idle",
+  "broker-timeout",
+  "dead-letter",
+  "isolation",
+  "no-compaction",
+  "no-vacuum",
+  "vacuum-interval",
+  "dry-run",
+];
+
+/**
+ * The flags a role command refuses by name: they set nothing it does, and a
+ * flag is honoured or refused, never ignored.
+ */
+const NOT_FOR: Partial<Record<RoleKind, readonly string[]>> = {
+  writer: [...JOB_ONLY, "compaction-interval", "min-files", "target-file-size"],
+  compactor: [
+    ...JOB_ONLY,
+    "session",
+    "rate",
+    "batch-interval",
+    "batch-rows",
+    "neurons",
+    "regions",
+  ],
+};
 
 function roleHelp(kind: RoleKind, what: string): string {
   return `Usage: neuralake ${kind === "vacuum" ? "vacuum --every <d>" : kind} <table> [options]
@@ -44,12 +79,17 @@ and stops gracefully on SIGINT or SIGTERM. Events are printed as JSON lines.
 Settings default to the production profile (pass --profile local for demos).
 
 Options:
-  --id <id>          This instance's id (default ${kind}-<hostname>-<pid>); a
-                     writer's id is its idempotency key: reuse it after a
-                     restart to resume after its last committed batch
-  --session <id>     The session id written into rows (writers)
+${
+    kind === "writer"
+      ? `  --id <id>          This writer's id (default writer-<hostname>-<pid>), its
+                     idempotency key: reuse it after a restart to resume after
+                     its last committed batch
+  --session <id>     The session id written into rows (default <id>-<start time>)`
+      : `  --id <id>          This instance's id in events and metrics (default
+                     ${kind}-<hostname>-<pid>)`
+  }
 
-${CONFIG_HELP}
+${configHelp(NOT_FOR[kind] ?? [])}
 
 ${GLOBAL_HELP}`;
 }
@@ -75,6 +115,16 @@ export interface RoleArgs {
 /** Parses the arguments of `writer` or `compactor`. */
 export function parseRoleArgs(kind: RoleKind, argv: string[]): RoleArgs {
   const args = parseCommandArgs(kind, argv, ROLE_FLAGS);
+  for (const flag of NOT_FOR[kind] ?? []) {
+    if (args.values[flag] !== undefined) {
+      throw new UsageError(
+        `--${flag} does not apply to the ${kind} command${
+          JOB_ONLY.includes(flag) ? " (it is an option of neuralake stream)" : ""
+        }`,
+        kind,
+      );
+    }
+  }
   const [table] = positionals(args, ["table"], kind);
   return { kind, args, table: table!, json: args.values.json === true };
 }

@@ -138,16 +138,21 @@ export function flagHelp(keys: readonly KeySpec[]): string[] {
   return lines;
 }
 
+/** Help text for the configuration flags, less those named in `omit`. */
+export function configHelp(omit: readonly string[] = []): string {
+  return [
+    "Configuration (flags beat NEURALAKE_* environment variables, which beat",
+    "the --config file, which beats the --profile defaults):",
+    ...flagHelp(KEYS.filter((k) => !k.flag || !omit.includes(k.flag.name))),
+    ...helpLines(
+      "--metrics-addr <host:port>",
+      "Serve /metrics (Prometheus text format) and /healthz (200, or 503 with the reason) there while running",
+    ),
+  ].join("\n");
+}
+
 /** Help text for the configuration flags. */
-export const CONFIG_HELP = [
-  "Configuration (flags beat NEURALAKE_* environment variables, which beat",
-  "the --config file, which beats the --profile defaults):",
-  ...flagHelp(KEYS),
-  ...helpLines(
-    "--metrics-addr <host:port>",
-    "Serve /metrics (Prometheus text format) and /healthz (200, or 503 with the reason) there while running",
-  ),
-].join("\n");
+export const CONFIG_HELP = configHelp();
 
 /**
  * The settings of a flag whose value may carry a parameter, such as

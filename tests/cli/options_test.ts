@@ -221,3 +221,26 @@ Deno.test("--delimiter is one character, or tab", async () => {
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("writer and compactor refuse by name the flags that set nothing they do, and do not list them", async () => {
+  for (
+    const [argv, flag] of [
+      [["writer", "/nonexistent/t", "--writers", "5"], "--writers"],
+      [["writer", "/nonexistent/t", "--isolation", "process"], "--isolation"],
+      [["writer", "/nonexistent/t", "--min-files", "4"], "--min-files"],
+      [["compactor", "/nonexistent/t", "--session", "s1"], "--session"],
+      [["compactor", "/nonexistent/t", "--batch-rows", "10"], "--batch-rows"],
+      [["compactor", "/nonexistent/t", "--no-vacuum"], "--no-vacuum"],
+    ] as const
+  ) {
+    const r = await cli([...argv]);
+    assertEquals(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
+    assert(r.stderr.includes(`${flag} does not apply to the ${argv[0]} command`), r.stderr);
+    const help = await cli([argv[0], "--help"]);
+    assert(!new RegExp(`^\\s+${flag}\\b`, "m").test(help.stdout), `${argv[0]} --help: ${flag}`);
+  }
+  const writerHelp = (await cli(["writer", "--help"])).stdout;
+  for (const flag of ["--session", "--batch-rows", "--rate", "--seed", "--metrics-addr"]) {
+    assert(new RegExp(`^\\s+${flag}\\b`, "m").test(writerHelp), `writer --help lacks ${flag}`);
+  }
+});
