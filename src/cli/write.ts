@@ -3,6 +3,7 @@
  * CSV, NDJSON or Parquet, creating the table if it is missing.
  */
 
+import { formatCount } from "../report/format.ts";
 import type { Field } from "../columnar/batch.ts";
 import { toBatchFields } from "../delta/schema.ts";
 import { openCsvSource } from "../sources/csv.ts";
@@ -211,7 +212,25 @@ export async function runWrite(args: WriteArgs): Promise<number> {
   const started = performance.now();
   let files = 0;
   const showProgress = !args.json && Deno.stderr.isTerminal();
+  // The first SIGINT or SIGTERM stops the write before its commit and
+  // deletes what it uploaded; a second one ends the process at once.
+  const interrupt = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const listeners = signals.map((signal) => {
+    const listener = () => {
+      for (const [i, s] of signals.entries()) Deno.removeSignalListener(s, listeners[i]!);
+      interrupt.abort(
+        new Error(
+          `Interrupted by ${signal}: nothing was committed to ${table.uri}, and the data files ` +
+            `this write had uploaded were deleted`,
+        ),
+      );
+    };
+    Deno.addSignalListener(signal, listener);
+    return listener;
+  });
   const result = await writeTable(table, opener, {
+    signal: interrupt.signal,
     mode: args.mode,
     ...(schema ? { schema } : {}),
     ...(args.partitionBy ? { partitionBy: args.partitionBy } : {}),
@@ -226,7 +245,9 @@ export async function runWrite(args: WriteArgs): Promise<number> {
       if (showProgress) {
         Deno.stderr.writeSync(
           new TextEncoder().encode(
-            `\ruploaded ${files} files (last: ${rows} rows, ${formatBytes(bytes)})`,
+            `\ruploaded ${formatCount(files)} files (last: ${formatCount(rows)} rows, ${
+              formatBytes(bytes)
+            })`,
           ),
         );
       }
@@ -242,6 +263,9 @@ export async function runWrite(args: WriteArgs): Promise<number> {
       `Cannot write with ${flag}: ${error.message}. Nothing was committed`,
       { cause: error },
     );
+  }).finally(() => {
+    if (interrupt.signal.aborted) return;
+    for (const [i, s] of signals.entries()) Deno.removeSignalListener(s, listeners[i]!);
   });
   if (showProgress && files > 0) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
   const seconds = (performance.now() - started) / 1000;
@@ -261,10 +285,10 @@ export async function runWrite(args: WriteArgs): Promise<number> {
     write(formatFields([
       ["table", result.table],
       ["version", `${result.version}${result.created ? " (created)" : ""}`],
-      ["rows", String(result.rows)],
-      ["files added", `${result.filesAdded} (${formatBytes(result.bytes)})`],
+      ["rows", formatCount(result.rows)],
+      ["files added", `${formatCount(result.filesAdded)} (${formatBytes(result.bytes)})`],
       ...(result.filesRemoved
-        ? [["files removed", String(result.filesRemoved)] as [string, string]]
+        ? [["files removed", formatCount(result.filesRemoved)] as [string, string]]
         : []),
       ["time", `${seconds.toFixed(2)} s`],
     ]));

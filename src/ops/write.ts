@@ -92,6 +92,12 @@ export interface WriteOptions {
   onFile?: (info: { key: string; rows: number; bytes: number }) => void;
   /** The name of the input in error messages. @default "input" */
   sourceName?: string;
+  /**
+   * Stops the write before its commit (an interrupted command): it rejects
+   * with the signal's reason, commits nothing and deletes the files it
+   * uploaded. A commit already in flight is not stopped.
+   */
+  signal?: AbortSignal;
 }
 
 /** What a write did. */
@@ -217,6 +223,7 @@ export async function writeTable(
     // version would only record that nothing happened; in overwrite mode it
     // would empty the table by accident.
     if (rows === 0) return nothingCommitted(table.uri, snapshot?.version ?? -1, "empty-input");
+    options.signal?.throwIfAborted();
     result = await commitOnce(snapshot, createActions);
     if (
       result.outcome.kind === "conflict" && !snapshot && result.outcome.atVersion === 0
@@ -287,6 +294,7 @@ async function uploadInput(
     });
   };
   for await (const batch of source.batches()) {
+    options.signal?.throwIfAborted();
     const aligned: ColumnBatch = alignBatch(batch, fields, sourceName);
     if (constraints.length) checkConstraints(constraints, aligned, sourceName, rows + 1);
     for (const slice of splitByPartition(aligned, held.target.partitionColumns)) {

@@ -6,7 +6,7 @@
 import type { Field } from "../../src/columnar/batch.ts";
 import { ParquetFileBuilder } from "../../src/parquet/encode.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { cli, commits } from "../_helpers/cli.ts";
+import { cli, commits, NEURALAKE_RUN } from "../_helpers/cli.ts";
 
 Deno.test("write of an input without rows commits nothing and says so", async () => {
   const dir = await Deno.makeTempDir({ prefix: "nl-empty-input-" });
@@ -123,6 +123,71 @@ Deno.test("write of an empty input to a new table without a schema creates nothi
       assertEquals(text.code, 0, `${what}: ${text.stderr}`);
       assert(text.stdout.includes("has no rows, so nothing was committed"), text.stdout);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("write interrupted by SIGINT commits nothing and deletes the files it uploaded", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-interrupt-" });
+  try {
+    const table = `${dir}/t`;
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        ...NEURALAKE_RUN,
+        "write",
+        table,
+        "--input",
+        "-",
+        "--format",
+        "csv",
+        "--target-file-size",
+        "64KiB",
+      ],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const output = child.output();
+    const stdin = child.stdin.getWriter();
+    const encoder = new TextEncoder();
+    await stdin.write(encoder.encode("id,name\n"));
+    let next = 0;
+    const chunk = () => {
+      let text = "";
+      for (let i = 0; i < 20_000; i++, next++) text += `${next},name-${next}\n`;
+      return encoder.encode(text);
+    };
+    const parquetFiles = async () => {
+      const names: string[] = [];
+      try {
+        for await (const e of Deno.readDir(table)) {
+          if (e.name.endsWith(".parquet")) names.push(e.name);
+        }
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
+      }
+      return names;
+    };
+    // Feed rows until a data file is uploaded, then interrupt, and feed on
+    // until the write notices (it reads on to the next batch).
+    while ((await parquetFiles()).length === 0) await stdin.write(chunk());
+    child.kill("SIGINT");
+    const fed = (async () => {
+      try {
+        for (;;) await stdin.write(chunk());
+      } catch {
+        // The process closed its stdin.
+      }
+    })();
+    const out = await output;
+    await fed;
+    const stderr = new TextDecoder().decode(out.stderr);
+    assertEquals(out.code, 1, stderr);
+    assert(stderr.includes("Interrupted by SIGINT: nothing was committed"), stderr);
+    assert(!stderr.includes("    at "), stderr);
+    assertEquals(await commits(table), []);
+    assertEquals(await parquetFiles(), []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
