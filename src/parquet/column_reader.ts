@@ -28,6 +28,7 @@ import { convertFixed, type FastPlan, wordsOf } from "./physical.ts";
 import { readDeltaInt32, readDeltaInt64 } from "./delta.ts";
 import { HybridReader } from "./rle.ts";
 import type { Cursor } from "./varint.ts";
+import type { StringCodes } from "./string_codes.ts";
 import {
   type Dictionary,
   fixedWords,
@@ -49,6 +50,11 @@ export interface ChunkTarget {
   nulls: () => Uint8Array;
   at: number;
   rows: number;
+  /**
+   * For a string column held as codes (`string_codes.ts`): `values` is an
+   * Int32Array of ids into these codes, and strings are interned into them.
+   */
+  codes?: StringCodes | undefined;
 }
 
 const VALUE_ENCODINGS = new Set([
@@ -83,11 +89,24 @@ interface State {
   /** Rows decoded so far. */
   row: number;
   dictionary: Dictionary | undefined;
+  /** The target's codes, for a string column held as codes. */
+  codes: StringCodes | undefined;
 }
 
 /** What page decoding shares between flat chunks and nested leaves. */
 type PageState = Pick<State, "plan" | "codec" | "dictionary"> & {
   target: { values: ColumnValues };
+  codes?: StringCodes | undefined;
+};
+
+/** How the ids of a coded string column are gathered from a dictionary of ids. */
+const CODE_PLAN: FastPlan = {
+  physical: "INT32",
+  width: 4,
+  shape: "w32",
+  conversion: "copy",
+  factor: 1n,
+  maxDefinition: 0,
 };
 
 /**
@@ -100,7 +119,7 @@ export function decodeChunk(
   plan: FastPlan,
   target: ChunkTarget,
 ): ChunkOutcome {
-  const state: State = { plan, codec, target, row: 0, dictionary: undefined };
+  const state: State = { plan, codec, target, row: 0, dictionary: undefined, codes: target.codes };
   const pages = pageReader(bytes);
   while (state.row < target.rows) {
     const { header, body } = nextPage(
@@ -170,8 +189,18 @@ function dictionaryPage(
   }
   const page = decompress(state.codec, body, header.uncompressed_page_size);
   const size = h.num_values;
-  const values = allocateDense(state.plan, state.target.values, size);
+  const codes = state.codes;
+  const values = codes
+    ? new Array<string>(size)
+    : allocateDense(state.plan, state.target.values, size);
   readPlain(state.plan, { bytes: page, pos: 0, end: page.length }, size, values, 0);
+  if (codes) {
+    // The dictionary becomes the ids of its strings: index runs then gather ids.
+    const ids = new Int32Array(size);
+    for (let i = 0; i < size; i++) ids[i] = codes.intern((values as string[])[i]!);
+    state.dictionary = { values: ids, size };
+    return undefined;
+  }
   if (size <= MAX_SHARED_DICTIONARY && Array.isArray(values)) shareStrings(values, size);
   state.dictionary = { values, size };
   return undefined;
@@ -322,10 +351,13 @@ function pageValues(
   if (present === rows) {
     reason = present ? decodeValues(state, encoding, c, rows, target.values, at) : undefined;
   } else {
-    const dense = allocateDense(state.plan, target.values, present);
+    const shape = state.codes ? CODE_PLAN.shape : state.plan.shape;
+    const dense = state.codes
+      ? new Int32Array(present)
+      : allocateDense(state.plan, target.values, present);
     reason = present ? decodeValues(state, encoding, c, present, dense, 0) : undefined;
     if (reason === undefined) {
-      scatter(state.plan.shape, dense, levels!, rows, target.values, target.nulls(), at);
+      scatter(shape, dense, levels!, rows, target.values, target.nulls(), at);
     }
   }
   if (reason === undefined) state.row += rows;
@@ -341,6 +373,9 @@ function decodeValues(
   at: number,
 ): string | undefined {
   const plan = state.plan;
+  if (state.codes) {
+    return codedValues(state, state.codes, encoding, c, count, out as Int32Array, at);
+  }
   switch (encoding) {
     case "PLAIN":
       readPlain(plan, c, count, out, at);
@@ -392,6 +427,34 @@ function decodeValues(
     default:
       return `the ${encoding} encoding`;
   }
+}
+
+/**
+ * Decodes `count` values of a string column held as codes into ids at
+ * `out[at..]`: dictionary indexes are gathered from the dictionary's ids,
+ * other encodings are decoded to strings and each interned.
+ */
+function codedValues(
+  state: PageState,
+  codes: StringCodes,
+  encoding: string,
+  c: Cursor,
+  count: number,
+  out: Int32Array,
+  at: number,
+): string | undefined {
+  if (encoding === "PLAIN_DICTIONARY" || encoding === "RLE_DICTIONARY") {
+    if (!state.dictionary) {
+      throw new RangeError("A dictionary-encoded page comes before any dictionary page");
+    }
+    readDictionaryIndexes(CODE_PLAN, c, count, state.dictionary, out, at);
+    return undefined;
+  }
+  const strings = new Array<string>(count);
+  const reason = decodeValues({ ...state, codes: undefined }, encoding, c, count, strings, 0);
+  if (reason !== undefined) return reason;
+  for (let i = 0; i < count; i++) out[at + i] = codes.intern(strings[i]!);
+  return undefined;
 }
 
 /**

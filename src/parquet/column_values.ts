@@ -28,6 +28,7 @@ import { writePlainBinary, writePlainFixed, writePlainStrings, writeString } fro
 import { writePlainBooleans } from "./rle.ts";
 import { bigintToBytes, type ColumnStats, compareBytes, compareStrings } from "./stats.ts";
 import { decimalByteLength } from "./schema.ts";
+import { decodeStrings, isCoded } from "./string_codes.ts";
 
 /** How timestamps are encoded. */
 export type TimestampEncoding = "DELTA_BINARY_PACKED" | "PLAIN";
@@ -103,6 +104,13 @@ export function prepareValues(
     case "bool":
       return prepareBool(compactTyped(values as Uint8Array, nulls, start, end, count));
     case "string": {
+      if (isCoded(column)) {
+        const ids = compactTyped(column.values, nulls, start, end, count);
+        const coded = prepareCodedStrings(ids, column.codes.values, options);
+        if (coded) return coded;
+        const [v, base] = compactArray(decodeStrings(column, end), nulls, start, end, count);
+        return prepareStrings(v, base, count, options);
+      }
       const [v, base] = compactArray(values as string[], nulls, start, end, count);
       return prepareStrings(v, base, count, options);
     }
@@ -417,6 +425,56 @@ function prepareStrings(
     writeValues: (out, start, n) => {
       for (let i = base + start, e = base + start + n; i < e; i++) writeString(out, values[i]!);
     },
+  };
+}
+
+/**
+ * Prepares the ids of a string column held as codes as a dictionary of the
+ * strings they use, in first-seen order (as `stringDictionary` orders them),
+ * or undefined where a dictionary would not be written: too few values, or
+ * too many distinct ones (as `prepareStrings` judges).
+ */
+function prepareCodedStrings(
+  ids: Int32Array,
+  strings: readonly string[],
+  options: ValueOptions,
+): PreparedValues | undefined {
+  const count = ids.length;
+  const limit = Math.min(MAX_DICTIONARY, count >> 1);
+  if (!options.dictionary || count < 16) return undefined;
+  // The codes may hold strings these rows do not use (other row groups'):
+  // renumber the used ones densely.
+  const slot = new Int32Array(strings.length).fill(-1);
+  const distinct: string[] = [];
+  const indexes = new Int32Array(count);
+  let last = -1;
+  let lastIndex = -1;
+  for (let i = 0; i < count; i++) {
+    const id = ids[i]!;
+    if (id === last) {
+      indexes[i] = lastIndex;
+      continue;
+    }
+    let index = slot[id]!;
+    if (index < 0) {
+      if (distinct.length === limit) return undefined;
+      index = slot[id] = distinct.length;
+      distinct.push(strings[id]!);
+    }
+    indexes[i] = index;
+    last = id;
+    lastIndex = index;
+  }
+  const stats: ColumnStats = { nullCount: 0 };
+  if (distinct.length) [stats.min, stats.max] = stringRange(distinct, 0, distinct.length);
+  const dict = { values: distinct, size: distinct.length, indexes };
+  return {
+    count,
+    stats,
+    width: 1,
+    encoding: "RLE_DICTIONARY",
+    dictionary: dictionaryOf(dict, (out) => writePlainStrings(out, distinct, 0, dict.size)),
+    writeValues: () => {},
   };
 }
 

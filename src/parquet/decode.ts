@@ -42,6 +42,7 @@ import { chunkRefusal, decodeChunk, type FastPlan, fastPlanOf } from "./column_r
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
 import { findColumnTree, readNestedColumn } from "./nested_columns.ts";
 import { describeElement } from "./schema.ts";
+import { isCoded } from "./string_codes.ts";
 
 export { type ByteSource, bytesSource } from "./byte_source.ts";
 export {
@@ -107,6 +108,7 @@ export async function readColumns(file: ParquetFile, options: ReadOptions): Prom
  * Columns that `readColumnsInto` decodes into: `length` rows each, values
  * allocated for the fields' types (`allocateValues`), written from row `at`
  * on. A null mask is made (of `length` entries) where a null is first met.
+ * A flat string column may be held as codes (`string_codes.ts`).
  */
 export interface ReadTarget {
   columns: Column[];
@@ -253,7 +255,8 @@ async function readGroup(
   jobs.forEach((job, i) => {
     const { column } = plans.get(job.name)!;
     const nulls = () => column.nulls ??= new Uint8Array(length);
-    const target = { values: column.values, nulls, at: base, rows: group.numRows };
+    const codes = isCoded(column) ? column.codes : undefined;
+    const target = { values: column.values, nulls, at: base, rows: group.numRows, codes };
     let outcome;
     try {
       outcome = decodeChunk(bytes[i]!, job.meta.codec, job.plan, target);

@@ -27,6 +27,7 @@ import type { FloatEncoding, TimestampEncoding } from "./column_values.ts";
 import { DeltaScratch } from "./delta.ts";
 import { type NestedWriteOptions, writeNestedColumn } from "./nested_columns.ts";
 import { schemaOf } from "./schema.ts";
+import { isCoded } from "./string_codes.ts";
 import { type ColumnStats, mergeColumnStats } from "./stats.ts";
 
 export type { FloatEncoding, TimestampEncoding } from "./column_values.ts";
@@ -375,7 +376,8 @@ function checkBatch(batch: ColumnBatch, fields: readonly Field[]): void {
         `Cannot encode column "${field.name}": its null mask has ${column.nulls.length} entries, the batch has ${batch.length} rows`,
       );
     }
-    if (!matchesRepresentation(column.values, representationOf(field.type))) {
+    const rep = representationOf(field.type);
+    if (!matchesRepresentation(column.values, rep) && !(rep === "string" && isCoded(column))) {
       throw new TypeError(
         `Cannot encode column "${field.name}": ${describeType(field.type)} values must be ${
           expectedName(representationOf(field.type))

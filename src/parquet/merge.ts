@@ -14,9 +14,21 @@
  * met, re-encoded rows when a full row group has gathered (and at the end).
  * Page indexes and bloom filters of copied chunks are dropped, since their
  * offsets would be stale. The returned statistics are exact.
+ *
+ * String columns that every re-encoded input stores dictionary-encoded are
+ * carried as codes (`string_codes.ts`): each file's dictionary is read into
+ * ids, its index runs into the output row group, and the encoder writes the
+ * ids as indexes of the strings they use; past `MAX_DICTIONARY` distinct
+ * strings a column goes back to strings.
  */
 
-import { allocateValues, type ColumnBatch, type Field, takeRows } from "../columnar/batch.ts";
+import {
+  allocateValues,
+  type Column,
+  type ColumnBatch,
+  type Field,
+  takeRows,
+} from "../columnar/batch.ts";
 import { type ByteSource, bytesSource } from "./byte_source.ts";
 import { footerStatistics, type WriterChunk } from "./column_writer.ts";
 import { readColumns, readColumnsInto, type ReadTarget } from "./decode.ts";
@@ -31,6 +43,8 @@ import { columnNameOf, elementsOf, inferFields, sameElement, schemaOf } from "./
 import type { ColumnType } from "../columnar/types.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { ColumnStats } from "./stats.ts";
+import { MAX_DICTIONARY } from "./dictionary.ts";
+import { type CodedColumn, decodeStrings, isCoded, StringCodes } from "./string_codes.ts";
 
 /** One input: an opened file, a byte source, or bytes in memory. */
 export type MergeInput = ParquetFile | ByteSource | { bytes: Uint8Array; name?: string };
@@ -108,6 +122,16 @@ export async function mergeParquet(
     }
   }
 
+  // Flat string fields whose every decoded chunk is dictionary-encoded are
+  // held as codes: ids gathered from each file's dictionary, written back as
+  // dictionary indexes (see string_codes.ts).
+  const coded: (StringCodes | undefined)[] = fields.map((field) =>
+    field.type === "string" &&
+      steps.every((step) => "stats" in step || dictionaryChunk(step, columnNameOf(field)))
+      ? new StringCodes()
+      : undefined
+  );
+
   let copied = 0;
   let decoded = 0;
   let out: ReadTarget | undefined;
@@ -123,7 +147,12 @@ export async function mergeParquet(
     const length = Math.min(rowGroupRows, decodedRows);
     decodedRows -= length;
     return out = {
-      columns: fields.map((field) => ({ values: allocateValues(field.type, length) })),
+      columns: fields.map((field, c): Column => {
+        const codes = coded[c];
+        return codes
+          ? { values: new Int32Array(length), codes } as CodedColumn
+          : { values: allocateValues(field.type, length) };
+      }),
       length,
       at: 0,
     };
@@ -154,6 +183,13 @@ export async function mergeParquet(
       }
     }
     if (out && out.at === out.length) emit();
+    // Codes that grew past what a dictionary holds go back to strings.
+    coded.forEach((codes, c) => {
+      if (!codes || codes.size <= MAX_DICTIONARY) return;
+      coded[c] = undefined;
+      const column = out?.columns[c];
+      if (column && isCoded(column)) out!.columns[c] = uncoded(column, out!.length);
+    });
   }
   const result = builder.finish();
   // NaN counts are not in Parquet footers, so copied groups leave them unknown.
@@ -166,11 +202,31 @@ type Step =
   | { file: ParquetFile; group: RowGroupInfo; stats: ColumnStats[] }
   | { file: ParquetFile; group: RowGroupInfo; keep: Uint32Array | undefined; rows: number };
 
+/**
+ * Whether the chunk of field `c` in a decoded step's row group is
+ * dictionary-encoded (the file has the field as a flat column of that name).
+ */
+function dictionaryChunk(step: Step, name: string): boolean {
+  const chunk = step.file.metadata.row_groups[step.group.index]!.columns.find((chunk) =>
+    chunk.meta_data?.path_in_schema.length === 1 && chunk.meta_data.path_in_schema[0] === name
+  );
+  const encodings = chunk?.meta_data?.encodings ?? [];
+  return encodings.includes("RLE_DICTIONARY") || encodings.includes("PLAIN_DICTIONARY");
+}
+
+/** A coded column as a plain string column of `length` rows (nulls kept). */
+function uncoded(column: CodedColumn, length: number): Column {
+  return { values: decodeStrings(column, length), nulls: column.nulls };
+}
+
 /** Copies rows [from, from + count) of a batch into `to` at `to.at`. */
 function copyRows(batch: ColumnBatch, from: number, count: number, to: ReadTarget): void {
   batch.columns.forEach((column, c) => {
     const into = to.columns[c]!;
-    if (Array.isArray(column.values)) {
+    if (isCoded(into)) {
+      const src = column.values as string[];
+      for (let i = 0; i < count; i++) into.values[to.at + i] = into.codes.intern(src[from + i]!);
+    } else if (Array.isArray(column.values)) {
       const src = column.values as unknown[];
       const dst = into.values as unknown[];
       for (let i = 0; i < count; i++) dst[to.at + i] = src[from + i];

@@ -150,3 +150,142 @@ Deno.test("mergeParquet copies BYTE_STREAM_SPLIT row groups as they are, and pya
     [...rowsOf(a), ...rowsOf(b)].map((r) => JSON.stringify(r)),
   );
 });
+
+/** `files` files of `rows` rows: a low-cardinality string with nulls, and `names` names per file. */
+function namedFiles(files: number, rows: number, names: number): ColumnBatch[] {
+  const fields = [
+    { name: "id", type: "long" as const, nullable: false },
+    { name: "region", type: "string" as const, nullable: true },
+    { name: "name", type: "string" as const, nullable: false },
+  ];
+  return Array.from({ length: files }, (_, f) => {
+    const ids = new BigInt64Array(rows);
+    const regions: string[] = [];
+    const strings: string[] = [];
+    const nulls = new Uint8Array(rows);
+    for (let i = 0; i < rows; i++) {
+      ids[i] = BigInt(f * rows + i);
+      regions.push(["M1", "S1", "PMd", "é-PPC"][(f + i) % 4]!);
+      nulls[i] = (f + i) % 7 === 0 ? 1 : 0;
+      strings.push(`f${f}-n${i % names}`);
+    }
+    return {
+      fields,
+      columns: [{ values: ids }, { values: regions, nulls }, { values: strings }],
+      length: rows,
+    };
+  });
+}
+
+/** Rows of a Parquet file as delta-rs reads them (the file converted to a table). */
+async function deltaRsRows(bytes: Uint8Array): Promise<Record<string, Tagged>[]> {
+  const dir = await tempDir();
+  try {
+    const path = `${dir.path}/merged.parquet`;
+    await Deno.writeFile(path, bytes);
+    return (await parquetTool({ cmd: "delta_rs", path })).rows;
+  } finally {
+    await dir.remove();
+  }
+}
+
+Deno.test("mergeParquet carries dictionary-encoded strings as codes, and delta-rs reads every row", async () => {
+  const parts = namedFiles(40, 500, 50);
+  // Rows 0 and 3 of the second file are dropped: those rows are decoded on the side.
+  const keep = Uint32Array.from({ length: 498 }, (_, i) => (i < 2 ? i + 1 : i + 2));
+  const merged = await mergeParquet(
+    parts.map((p, i) => ({ bytes: encodeParquet(p).bytes, name: `p${i}` })),
+    {
+      minRowGroupRows: 100_000,
+      // Row groups that end inside a file, and hold different sets of names.
+      rowGroupRows: 7_001,
+      rowFilters: parts.map((_, i) => i === 1 ? () => keep : undefined),
+    },
+  );
+  const out = await openParquet(bytesSource(merged.bytes));
+  for (const group of out.metadata.row_groups) {
+    for (const c of [1, 2]) {
+      const meta = group.columns[c]!.meta_data!;
+      assert(meta.encodings.includes("RLE_DICTIONARY"), meta.encodings.join(", "));
+    }
+  }
+  const expected = [
+    ...rowsOf(parts[0]!),
+    ...rowsOf(parts[1]!).filter((_, i) => i !== 0 && i !== 3),
+    ...parts.slice(2).flatMap(rowsOf),
+  ];
+  const theirs = await deltaRsRows(merged.bytes);
+  assertEquals(sortedRows(theirs), sortedRows(expected));
+  const read = await readColumns(out, { fields: parts[0]!.fields });
+  assertEquals(rowsOf(read).map((r) => JSON.stringify(r)), expected.map((r) => JSON.stringify(r)));
+  // Statistics are those of the strings each row group uses, and of the file.
+  const whole = encodeParquet(concatBatches(parts));
+  assertEquals(merged.columns[1], {
+    ...whole.columns[1]!,
+    nullCount: merged.columns[1]!.nullCount,
+  });
+  assertEquals(merged.columns[2]!.min, "f0-n0");
+  assertEquals(merged.columns[2]!.max, "f9-n9");
+  assertEquals(out.rowGroups[1]!.stats.name!.min, "f14-n0");
+});
+
+Deno.test("mergeParquet turns codes back into strings past a dictionary's size, and delta-rs reads every row", async () => {
+  // 70,000 distinct names, each file's dictionary-encoded.
+  const parts = namedFiles(700, 200, 100);
+  const merged = await mergeParquet(
+    parts.map((p, i) => ({ bytes: encodeParquet(p).bytes, name: `p${i}` })),
+    { minRowGroupRows: 100_000, rowGroupRows: 100_000 },
+  );
+  const out = await openParquet(bytesSource(merged.bytes));
+  assertEquals(out.rowGroups.map((g) => g.numRows), [100_000, 40_000]);
+  const expected = parts.flatMap(rowsOf);
+  const read = await readColumns(out, { fields: parts[0]!.fields });
+  assertEquals(rowsOf(read).map((r) => JSON.stringify(r)), expected.map((r) => JSON.stringify(r)));
+  const theirs = await deltaRsRows(merged.bytes);
+  assertEquals(sortedRows(theirs), sortedRows(expected));
+});
+
+Deno.test("mergeParquet merges strings that pyarrow wrote with dictionaries overflowing to PLAIN, or without", async () => {
+  const dir = await tempDir();
+  try {
+    const inputs: { bytes: Uint8Array; name: string }[] = [];
+    const expected: Record<string, Tagged>[] = [];
+    for (
+      const [f, options] of [{}, { dictionary_pagesize_limit: 256, data_page_size: 256 }, {
+        use_dictionary: false,
+      }, {}].entries()
+    ) {
+      const values = Array.from({ length: 600 }, (_, i) => i % 9 === 0 ? null : `v${f}-${i % 150}`);
+      const path = `${dir.path}/p${f}.parquet`;
+      await parquetTool({
+        cmd: "write",
+        path,
+        columns: [{
+          name: "s",
+          type: "string",
+          values: values.map((s) => s === null ? null : { s }),
+        }],
+        options,
+      });
+      inputs.push({ bytes: await Deno.readFile(path), name: path });
+      expected.push(
+        ...values.map((s): Record<string, Tagged> => ({ s: s === null ? null : { s } })),
+      );
+    }
+    const fields = [{ name: "s", type: "string" as const, nullable: true }];
+    // With the PLAIN file, and without it (then every chunk has a dictionary).
+    for (const use of [inputs, [inputs[0]!, inputs[1]!, inputs[3]!]]) {
+      const merged = await mergeParquet(use, { minRowGroupRows: 100_000, fields });
+      const rows = use === inputs ? expected : [
+        ...expected.slice(0, 1200),
+        ...expected.slice(1800),
+      ];
+      const theirs = await deltaRsRows(merged.bytes);
+      assertEquals(sortedRows(theirs), sortedRows(rows));
+      const read = await readColumns(await openParquet(bytesSource(merged.bytes)), { fields });
+      assertEquals(tagColumn(read, 0), rows.map((r) => r.s as Tagged));
+    }
+  } finally {
+    await dir.remove();
+  }
+});
