@@ -12,7 +12,12 @@ import { TableNotFoundError } from "../delta/log_segment.ts";
 /** One entry of the history. */
 export interface HistoryEntry {
   version: number;
-  /** `commitInfo.timestamp`, or the commit file's modification time. */
+  /**
+   * The commit's time: `commitInfo.inCommitTimestamp` when the commit has one
+   * (the inCommitTimestamp feature makes it the commit's timestamp, which
+   * `commitInfo.timestamp` and the file time need not equal), else
+   * `commitInfo.timestamp`, else the commit file's modification time.
+   */
   timestamp: number;
   operation: string | undefined;
   operationParameters: Record<string, unknown> | undefined;
@@ -46,7 +51,11 @@ export async function readHistory(table: Table, limit = Infinity): Promise<Histo
     }
     return {
       version: c.version,
-      timestamp: typeof info?.timestamp === "number" ? info.timestamp : c.lastModified,
+      timestamp: typeof info?.inCommitTimestamp === "number"
+        ? info.inCommitTimestamp
+        : typeof info?.timestamp === "number"
+        ? info.timestamp
+        : c.lastModified,
       operation: info?.operation,
       operationParameters: info?.operationParameters,
       engineInfo: info?.engineInfo,

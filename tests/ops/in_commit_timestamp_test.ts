@@ -11,6 +11,7 @@ import { commitKey } from "../../src/delta/log_path.ts";
 import { compactBin } from "../../src/ops/compaction.ts";
 import { planCompaction } from "../../src/ops/compaction_plan.ts";
 import { createTableActions } from "../../src/ops/create.ts";
+import { readHistory } from "../../src/ops/history.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { schemaFromFields } from "../../src/delta/schema.ts";
@@ -99,4 +100,14 @@ Deno.test("a commit that loses its version takes a timestamp above the winner's"
   const outcome = await compactBin(table, state, bin!, { targetFileSize: 1 << 20 });
   assertEquals([outcome.kind, outcome.version], ["committed", 4]);
   assertEquals((await commitInfoAt(dir, 4)).inCommitTimestamp, ahead + 1);
+});
+
+Deno.test("history gives each commit its in-commit timestamp, not commitInfo.timestamp", async () => {
+  const dir = await ictTable(5 * HOUR);
+  // Spark writes both fields; the protocol makes inCommitTimestamp the commit's time.
+  await writeCommit(new LocalStore(dir), 1, [
+    { commitInfo: { timestamp: 2 * HOUR, inCommitTimestamp: 6 * HOUR, operation: "WRITE" } },
+  ]);
+  const entries = await readHistory(await openTable(dir));
+  assertEquals(entries.map((e) => [e.version, e.timestamp]), [[1, 6 * HOUR], [0, 5 * HOUR]]);
 });
