@@ -11,6 +11,7 @@
 
 import type { Metadata, Protocol } from "./actions.ts";
 import { UnsupportedFeatureError } from "./errors.ts";
+import { parseDecimal } from "../columnar/types.ts";
 import {
   columnMappingMode,
   parseSchemaString,
@@ -235,7 +236,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "yes",
     note:
-      "files written before an integer widening (byte, short, int to a wider integer or double) or float to double are read widened; any other recorded type change is refused by name; neuralake never changes types itself",
+      "files written before any widening PROTOCOL.md lists (integers to a wider integer, double or decimal; float to double; date to timestamp_ntz; decimal precision and scale), at any depth, are read at the new type, and their footer bounds are not used for skipping; any other recorded type change is refused by name; neuralake never changes types itself",
   },
   {
     name: "typeWidening-preview",
@@ -301,17 +302,37 @@ export function checkCanRead(protocol: Protocol, metadata: Metadata): void {
   }
 }
 
-/** Type changes whose older files the Parquet reader widens on read. */
-const READ_WIDENINGS: Record<string, readonly string[]> = {
-  byte: ["short", "integer", "long", "double"],
-  short: ["integer", "long", "double"],
-  integer: ["long", "double"],
-  float: ["double"],
-};
+/** Integer types in order of width, for the widenings PROTOCOL.md allows. */
+const INTEGERS = ["byte", "short", "integer", "long"];
+
+/** Integer digits a decimal needs to take every value of an integer type (PROTOCOL.md). */
+const INTEGER_DIGITS: Record<string, number> = { byte: 10, short: 10, integer: 10, long: 20 };
 
 /**
- * Refuses a table with a recorded type change (`delta.typeChanges`) that
- * the reader does not widen, naming the column and the change.
+ * Whether files written at type `from` are read at type `to`: the type
+ * changes of PROTOCOL.md's "Type Widening" section (integer to a wider
+ * integer, to double or to a decimal with enough integer digits; float to
+ * double; date to timestamp_ntz; a decimal to one with no fewer integer
+ * digits and no smaller scale), which the Parquet reader converts exactly.
+ */
+export function readsWidened(from: string, to: string): boolean {
+  const fi = INTEGERS.indexOf(from);
+  if (fi >= 0 && INTEGERS.indexOf(to) > fi) return true;
+  if (to === "double") return from === "float" || (fi >= 0 && fi < 3);
+  if (from === "date") return to === "timestamp_ntz";
+  const wanted = parseDecimal(to);
+  if (!wanted) return false;
+  const integerDigits = wanted.precision - wanted.scale;
+  const have = parseDecimal(from);
+  if (have) return wanted.scale >= have.scale && integerDigits >= have.precision - have.scale;
+  return fi >= 0 && integerDigits >= INTEGER_DIGITS[from]!;
+}
+
+/**
+ * Refuses a table with a recorded type change (`delta.typeChanges`, on a
+ * field at any depth, `fieldPath` naming an array element or map key or
+ * value inside it) that the reader does not widen, naming the column and
+ * the change.
  */
 function checkTypeChanges(feature: string, metadata: Metadata): void {
   let schema: StructType;
@@ -320,28 +341,34 @@ function checkTypeChanges(feature: string, metadata: Metadata): void {
   } catch {
     return; // The schema's own error is reported where it is parsed.
   }
-  const visit = (prefix: string, fields: readonly StructField[]) => {
+  const visitType = (path: string, type: StructField["type"]): void => {
+    if (typeof type === "string") return;
+    if (type.type === "struct") visitFields(`${path}.`, type.fields);
+    else if (type.type === "array") visitType(`${path}.element`, type.elementType);
+    else if (type.type === "map") {
+      visitType(`${path}.key`, type.keyType);
+      visitType(`${path}.value`, type.valueType);
+    }
+  };
+  const visitFields = (prefix: string, fields: readonly StructField[]): void => {
     for (const field of fields) {
       const path = prefix + field.name;
       const changes = field.metadata["delta.typeChanges"];
       for (const change of Array.isArray(changes) ? changes : []) {
         const from = String(change?.fromType);
         const to = String(change?.toType);
-        if (change?.fieldPath !== undefined || !READ_WIDENINGS[from]?.includes(to)) {
+        if (!readsWidened(from, to)) {
+          const at = typeof change?.fieldPath === "string" ? ` at ${change.fieldPath}` : "";
           throw new UnsupportedFeatureError(
             feature,
-            `Cannot read this table: column "${path}" changed type from ${from} to ${to}${
-              change?.fieldPath !== undefined ? ` at ${change.fieldPath}` : ""
-            } (${feature}), and neuralake reads older files widened only from byte, short or integer to a wider integer or double, and from float to double`,
+            `Cannot read this table: column "${path}" changed type from ${from} to ${to}${at} (${feature}), which is not a widening PROTOCOL.md allows, so neuralake cannot read its older files`,
           );
         }
       }
-      if (typeof field.type === "object" && field.type.type === "struct") {
-        visit(`${path}.`, field.type.fields);
-      }
+      visitType(path, field.type);
     }
   };
-  visit("", schema.fields);
+  visitFields("", schema.fields);
 }
 
 function unsupportedRead(feature: string): UnsupportedFeatureError {

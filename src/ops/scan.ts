@@ -193,6 +193,9 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
     ]);
     stats.filesRead++;
     stats.bytesRead += entry.add.size;
+    // A file written before a column's type was widened (typeWidening) keeps
+    // bounds of the older type in its footer: they order nothing at the new type.
+    const storedTypes = new Map(file.columns.map((c) => [c.name, c.kind.type]));
     const groups = file.rowGroups.filter((group) => {
       if (group.numRows === 0) return false;
       const keep = !predicate || entry.whole || mayMatch(predicate, {
@@ -201,8 +204,11 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
           if (entry.partition.has(name)) {
             return partitionBounds(entry.partition.get(name)!, group.numRows);
           }
-          const s = group.stats[physicalOf.get(name) ?? name];
-          return s ? { min: s.min, max: s.max, nullCount: s.nullCount } : undefined;
+          const physical = physicalOf.get(name) ?? name;
+          const s = group.stats[physical];
+          if (!s) return undefined;
+          if (storedTypes.get(physical) !== allTypes.get(name)) return { nullCount: s.nullCount };
+          return { min: s.min, max: s.max, nullCount: s.nullCount };
         },
       });
       if (!keep) stats.rowGroupsSkipped++;

@@ -7,7 +7,9 @@
  */
 
 import type { Action } from "../../src/delta/actions.ts";
-import { UnsupportedFeatureError } from "../../src/delta/protocol.ts";
+import { readsWidened, UnsupportedFeatureError } from "../../src/delta/protocol.ts";
+import { rowObject } from "../../src/cli/cells.ts";
+import { scanTable } from "../../src/ops/scan.ts";
 import { compactOnce } from "../../src/ops/compaction.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
@@ -15,6 +17,7 @@ import { addFor, dataFileKey } from "../../src/ops/data_files.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { canonicalRows, deltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { fixturePath } from "../_helpers/fixtures.ts";
 import { writeCommit } from "../_helpers/log.ts";
 
 const PROTOCOL: Action = {
@@ -111,15 +114,77 @@ Deno.test("compaction rewrites widened files at the table's type", async () => {
   assertEquals(await pyarrowRows(dir), canonicalRows(before.rows));
 });
 
-Deno.test("a type change the reader does not widen is refused by name", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "neuralake-widen-" });
-  await writeCommit(new LocalStore(dir), 0, [
-    PROTOCOL,
-    metaData("timestamp_ntz", [{ fromType: "date", toType: "timestamp_ntz" }]),
-  ]);
-  const error = await assertRejects(
-    async () => snapshotOf(await openTable(dir)),
-    'column "n" changed type from date to timestamp_ntz (typeWidening)',
-  );
-  assert(error instanceof UnsupportedFeatureError && error.feature === "typeWidening");
+Deno.test("a type change that is not a widening PROTOCOL.md allows is refused by name", async () => {
+  for (
+    const [from, to] of [["long", "integer"], ["double", "float"], [
+      "decimal(10,2)",
+      "decimal(10,3)",
+    ]]
+  ) {
+    const dir = await Deno.makeTempDir({ prefix: "neuralake-widen-" });
+    await writeCommit(new LocalStore(dir), 0, [
+      PROTOCOL,
+      metaData(to!, [{ fromType: from, toType: to }]),
+    ]);
+    const error = await assertRejects(
+      async () => snapshotOf(await openTable(dir)),
+      `column "n" changed type from ${from} to ${to} (typeWidening)`,
+    );
+    assert(error instanceof UnsupportedFeatureError && error.feature === "typeWidening");
+  }
+});
+
+Deno.test("every widening PROTOCOL.md lists is read, and a narrower or lossy change is not", () => {
+  const allowed = [
+    ["byte", "short"],
+    ["short", "long"],
+    ["integer", "long"],
+    ["float", "double"],
+    ["byte", "double"],
+    ["integer", "double"],
+    ["date", "timestamp_ntz"],
+    ["decimal(5,2)", "decimal(10,4)"],
+    ["decimal(5,2)", "decimal(6,2)"],
+    ["integer", "decimal(10,0)"],
+    ["short", "decimal(12,2)"],
+    ["long", "decimal(20,0)"],
+  ];
+  const refused = [
+    ["long", "integer"],
+    ["long", "double"],
+    ["double", "float"],
+    ["date", "timestamp"],
+    ["decimal(5,2)", "decimal(5,3)"],
+    ["decimal(5,2)", "decimal(6,1)"],
+    ["integer", "decimal(9,0)"],
+    ["long", "decimal(19,0)"],
+    ["integer", "decimal(11,2)"],
+    ["string", "binary"],
+  ];
+  for (const [from, to] of allowed) assert(readsWidened(from!, to!), `${from} -> ${to}`);
+  for (const [from, to] of refused) assert(!readsWidened(from!, to!), `${from} -> ${to}`);
+});
+
+Deno.test("predicates on widened columns skip by the older files' bounds only where those order the new type", async () => {
+  // Spark's table: row 1 written before every widening, row 3 after (row 2 all nulls).
+  const table = await openTable(fixturePath("spark_type_widening_all"));
+  const cases: [string, number[]][] = [
+    ["d >= '2024-02-29T00:00:00'", [1, 3]],
+    ["d = '2024-02-29T00:00:00'", [1]],
+    ["d < '2024-03-01T00:00:00'", [1]],
+    ["dec > 2", [1, 3]],
+    ["dec = 123.45", [1]],
+    ["i_dec > 5", [1, 3]],
+    ["s_dbl < 0", [1]],
+    ["b_long >= 127", [1, 3]],
+    ["f = 1.5", [1]],
+  ];
+  for (const [where, ids] of cases) {
+    const scan = await scanTable(table, { where, columns: ["id"] });
+    const got: number[] = [];
+    for await (const batch of scan.batches) {
+      for (let i = 0; i < batch.length; i++) got.push(Number(rowObject(batch, i).id));
+    }
+    assertEquals(got.sort(), ids, where);
+  }
 });
