@@ -2,6 +2,8 @@
  * `neuralake checkpoint <table>`: write a checkpoint of the latest version.
  */
 
+import { formatCount } from "../report/format.ts";
+import { formatBytes } from "../util/units.ts";
 import { checkpointTable } from "../ops/checkpoint.ts";
 import { openTable } from "../ops/table.ts";
 import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
@@ -38,9 +40,14 @@ export async function runCheckpoint(args: CheckpointArgs): Promise<number> {
     write(formatFields([
       ["table", table.uri],
       ["checkpoint", `version ${hint.version}`],
-      ["actions", String(hint.size)],
-      ["files", String(hint.numOfAddFiles)],
-      ["bytes", String(hint.sizeInBytes)],
+      ["actions", formatCount(hint.size)],
+      ["files", formatCount(hint.numOfAddFiles)],
+      [
+        "bytes",
+        hint.sizeInBytes === undefined
+          ? "unknown"
+          : `${formatCount(hint.sizeInBytes)} (${formatBytes(hint.sizeInBytes)})`,
+      ],
     ]));
   }
   return 0;

@@ -3,6 +3,7 @@
  * files, bytes, rows and checkpoint of a table.
  */
 
+import { formatCount } from "../report/format.ts";
 import { describeTable } from "../ops/describe.ts";
 import { openTable } from "../ops/table.ts";
 import { typeName } from "../delta/schema.ts";
@@ -60,16 +61,20 @@ export async function runDescribe(args: DescribeArgs): Promise<number> {
       }${p.writerFeatures?.length ? `, writer features ${p.writerFeatures.join(" ")}` : ""}`,
     ],
     ["partitioned by", d.partitionColumns.join(", ") || "(none)"],
-    ["files", String(d.files)],
-    ["bytes", `${d.bytes} (${formatBytes(d.bytes)})`],
+    ["files", formatCount(d.files)],
+    ["bytes", `${formatCount(d.bytes)} (${formatBytes(d.bytes)})`],
     [
       "rows",
-      d.rows === null ? `unknown (${d.filesWithoutStats} files have no stats)` : String(d.rows),
+      d.rows === null
+        ? `unknown (${d.filesWithoutStats} files have no stats)`
+        : formatCount(d.rows),
     ],
     ...(d.deletionVectors.files
       ? [[
         "deletion vectors",
-        `${d.deletionVectors.files} files, ${d.deletionVectors.deletedRows} rows deleted`,
+        `${formatCount(d.deletionVectors.files)} files, ${
+          formatCount(d.deletionVectors.deletedRows)
+        } rows deleted`,
       ] as [string, string]]
       : []),
     [

@@ -5,6 +5,7 @@
  * progress is its `txn` marker in the table.
  */
 
+import { formatCount } from "../report/format.ts";
 import { PROFILES } from "../roles/config_keys.ts";
 import { type IngestSummary, runIngest } from "../roles/ingest.ts";
 import { joinGroup } from "../roles/kafka_consumer.ts";
@@ -231,11 +232,11 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
   } else {
     write(formatFields([
       ["table", table.uri],
-      ["messages", String(summary.messages)],
-      ["rows committed", String(summary.rows)],
-      ["batches", String(summary.batches)],
-      ["dead letters", String(summary.deadLetters)],
-      ["stale batches dropped", String(summary.staleBatches)],
+      ["messages", formatCount(summary.messages)],
+      ["rows committed", formatCount(summary.rows)],
+      ["batches", formatCount(summary.batches)],
+      ["dead letters", formatCount(summary.deadLetters)],
+      ["stale batches dropped", formatCount(summary.staleBatches)],
       ["last version", summary.version === undefined ? "none" : String(summary.version)],
       ["stopped", summary.stopped === "idle" ? "idle" : "asked to"],
     ]));

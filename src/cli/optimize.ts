@@ -6,6 +6,7 @@
  * `--where` that names a non-partition column).
  */
 
+import { formatCount } from "../report/format.ts";
 import { type OptimizeResult, optimizeTable } from "../ops/optimize.ts";
 import { PredicateError } from "../ops/predicate.ts";
 import { openTable } from "../ops/table.ts";
@@ -159,18 +160,20 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
           ? String(result.versionBefore)
           : `${result.versionBefore} -> ${result.versionAfter}`,
       ],
-      ["before", `${result.before.files} files, ${formatBytes(result.before.bytes)}`],
+      ["before", `${formatCount(result.before.files)} files, ${formatBytes(result.before.bytes)}`],
       [
         result.dryRun ? "after (unchanged)" : "after",
-        `${result.after.files} files, ${formatBytes(result.after.bytes)}`,
+        `${formatCount(result.after.files)} files, ${formatBytes(result.after.bytes)}`,
       ],
       [
         result.dryRun ? "would merge" : "bins",
         result.dryRun
-          ? `${result.bins.length} bins of ${result.bins.reduce((n, b) => n + b.files, 0)} files`
+          ? `${formatCount(result.bins.length)} bins of ${
+            formatCount(result.bins.reduce((n, b) => n + b.files, 0))
+          } files`
           : `${result.committed} committed, ${result.conflicts} lost to concurrent commits, ${result.gaveUp} gave up`,
       ],
-      ["rows rewritten", String(result.rows)],
+      ["rows rewritten", formatCount(result.rows)],
       ["time", `${(result.ms / 1000).toFixed(2)} s`],
     ]));
     if (result.dryRun) {

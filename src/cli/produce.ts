@@ -5,6 +5,7 @@
  * refused or could not be reached, 2 for a usage error.
  */
 
+import { formatCount } from "../report/format.ts";
 import { type MessageFormat, produceNeural, type ProduceSummary } from "../roles/producer.ts";
 import { formatBytes } from "../util/units.ts";
 import {
@@ -184,7 +185,9 @@ export async function runProduce(args: ProduceArgs): Promise<number> {
         const rate = p.elapsedMs > 0 ? Math.round(p.rows / (p.elapsedMs / 1000)) : 0;
         Deno.stderr.writeSync(
           new TextEncoder().encode(
-            `\r\x1b[2Kproduce: ${p.messages} messages, ${p.rows} rows, ${rate} rows/s`,
+            `\r\x1b[2Kproduce: ${formatCount(p.messages)} messages, ${formatCount(p.rows)} rows, ${
+              formatCount(rate)
+            } rows/s`,
           ),
         );
       },
@@ -217,15 +220,15 @@ export async function runProduce(args: ProduceArgs): Promise<number> {
         "topic",
         `${summary.topic} (${summary.partitions} partitions${summary.created ? ", created" : ""})`,
       ],
-      ["format", `${summary.format}, ${summary.rowsPerMessage} rows per message`],
-      ["messages", `${summary.messages}`],
-      ["rows", `${summary.rows}`],
+      ["format", `${summary.format}, ${formatCount(summary.rowsPerMessage)} rows per message`],
+      ["messages", formatCount(summary.messages)],
+      ["rows", formatCount(summary.rows)],
       ["bytes", formatBytes(summary.bytes)],
       ["elapsed", `${(summary.elapsedMs / 1000).toFixed(1)} s`],
       [
         "rate",
-        `${Math.round(summary.rowsPerSecond)} rows/s, ${
-          Math.round(summary.messagesPerSecond)
+        `${formatCount(summary.rowsPerSecond)} rows/s, ${
+          formatCount(summary.messagesPerSecond)
         } messages/s`,
       ],
       ["keys", summary.firstKey === null ? "none" : `${summary.firstKey} to ${summary.lastKey}`],

@@ -3,6 +3,7 @@
  * travel and a limit, as a text table, CSV, NDJSON or Parquet.
  */
 
+import { formatCount } from "../report/format.ts";
 import { type ScanStats, scanTable } from "../ops/scan.ts";
 import { openTable } from "../ops/table.ts";
 import { PredicateError } from "../ops/predicate.ts";
@@ -148,7 +149,11 @@ export async function runScan(args: ScanArgs): Promise<number> {
   } else {
     const s = scan.stats;
     console.error(
-      `${s.rowsReturned} rows from version ${s.version}: read ${s.filesRead} of ${s.filesTotal} files (${s.filesSkipped} skipped by statistics), ${s.rowGroupsSkipped} row groups skipped`,
+      `${formatCount(s.rowsReturned)} rows from version ${s.version}: read ${
+        formatCount(s.filesRead)
+      } of ${formatCount(s.filesTotal)} files (${
+        formatCount(s.filesSkipped)
+      } skipped by statistics), ${formatCount(s.rowGroupsSkipped)} row groups skipped`,
     );
   }
   return 0;

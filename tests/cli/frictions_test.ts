@@ -170,3 +170,26 @@ Deno.test("a --metrics-addr already in use is an error naming the flag and the a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("counts in human output have thousands separators", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    const table = `${dir}/t`;
+    let rows = "";
+    for (let i = 0; i < 1234; i++) rows += `{"v":${i}}\n`;
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, rows);
+    const written = await cli(["write", table, "--input", `${dir}/rows.ndjson`]);
+    assertEquals(written.code, 0, written.stderr);
+    assert(/rows:\s+1,234\n/.test(written.stdout), written.stdout);
+    const described = await cli(["describe", table]);
+    assert(/rows:\s+1,234\n/.test(described.stdout), described.stdout);
+    const scanned = await cli(["scan", table, "--format", "csv"]);
+    assert(scanned.stderr.includes("1,234 rows from version 0"), scanned.stderr);
+    const verified = await cli(["verify", table]);
+    assert(verified.stdout.includes("1,234 live rows"), verified.stdout);
+    const checkpointed = await cli(["checkpoint", table]);
+    assert(/bytes:\s+\d{1,3}(,\d{3})+ \(\d/.test(checkpointed.stdout), checkpointed.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
