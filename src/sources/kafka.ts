@@ -119,14 +119,21 @@ function bootstrap(options: KafkaClientOptions): { clientId: string; bootstrapBr
 
 /** A library error's message with its nested causes, for a one-line report. */
 export function describeKafkaError(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const parts = [error.message];
-  if (error instanceof AggregateError) {
-    for (const inner of error.errors) {
-      const text = describeKafkaError(inner);
-      if (!parts.includes(text)) parts.push(text);
-    }
-  }
+  const parts: string[] = [];
+  const visit = (e: unknown, depth: number) => {
+    if (depth > 8) return;
+    let text = e instanceof Error ? e.message : String(e);
+    // The library's aggregate errors repeat their inner errors' messages
+    // after their own first sentence: keep that sentence, then the inner
+    // ones once each.
+    if (e instanceof AggregateError && e.errors.length > 0) text = text.split(/\.(?:\s|$)/, 1)[0]!;
+    text = text.trim().replace(/\.+$/, "");
+    if (text.length > 0 && !parts.includes(text)) parts.push(text);
+    if (e instanceof AggregateError) {
+      for (const inner of e.errors) visit(inner, depth + 1);
+    } else if (e instanceof Error && e.cause !== undefined) visit(e.cause, depth + 1);
+  };
+  visit(error, 0);
   return parts.join(": ");
 }
 

@@ -37,7 +37,8 @@ export function errorChain(error: unknown): string[] {
   while (current !== undefined && current !== null && !seen.has(current)) {
     seen.add(current);
     if (current instanceof Error) {
-      messages.push(current.message);
+      // A cause that an earlier message already quotes says nothing new.
+      if (!quoted(messages, current.message)) messages.push(current.message);
       current = current.cause;
     } else {
       messages.push(String(current));
@@ -45,6 +46,19 @@ export function errorChain(error: unknown): string[] {
     }
   }
   return messages;
+}
+
+/**
+ * Whether `message` (or, for a message of several sentences, its first,
+ * when that is not short) is already part of one of `earlier`.
+ */
+function quoted(earlier: string[], message: string): boolean {
+  const text = message.trim();
+  if (text.length === 0) return true;
+  const head = text.split(/\.(?:\s|$)/, 1)[0]!.trim();
+  return earlier.some((m) =>
+    m.includes(text) || (head !== text && head.length >= 12 && m.includes(head))
+  );
 }
 
 /** Formats an error as one line plus `Caused by` lines, for people. */
