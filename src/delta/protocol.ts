@@ -270,8 +270,9 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     name: "checkpointProtection",
     kind: "writer",
     read: "yes",
-    write: "refuse-always",
-    note: "log cleanup does not yet honour `requireCheckpointProtectionBeforeVersion`",
+    write: "yes",
+    note:
+      "it binds only metadata cleanup, and neuralake's meets the exception PROTOCOL.md gives: it creates no checkpoint while it cleans up and deletes nothing at or after the checkpoint it keeps (checkpoints are only of the latest version)",
   },
 ];
 

@@ -242,3 +242,20 @@ Deno.test("a Spark 3.5 default table (DVs, domain metadata, ntz, vacuum check) t
   ]);
   assert(TABLE_FEATURES.every((f) => f.note.length > 0));
 });
+
+Deno.test("checkpointProtection binds only metadata cleanup: appends, overwrites, compaction and vacuum go ahead", () => {
+  const meta = metadata({ "delta.requireCheckpointProtectionBeforeVersion": "5" });
+  assertEquals(all(v7(["checkpointProtection", "appendOnly"]), meta, schema()), [
+    "ok",
+    "ok",
+    "ok",
+    "ok",
+  ]);
+  // A feature neuralake does not know still stops every write, vacuum included.
+  assertEquals(all(v7(["checkpointProtection", "madeUpFeature"]), meta, schema()), [
+    "madeUpFeature",
+    "madeUpFeature",
+    "madeUpFeature",
+    "madeUpFeature",
+  ]);
+});
