@@ -48,7 +48,7 @@ export function parseCommandArgs(
   checkOptionNames(command, argv, all);
   try {
     const { values, positionals } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, all),
       options: all,
       allowPositionals: true,
       strict: true,
@@ -57,6 +57,31 @@ export function parseCommandArgs(
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error), command);
   }
+}
+
+/**
+ * `--limit -1` as `--limit=-1`: `parseArgs` takes a value that starts with a
+ * dash for a flag and fails with advice about quoting, where the flag's own
+ * check says what values it takes.
+ */
+function joinNegativeValues(argv: string[], options: ParseArgsOptionsConfig): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    if (
+      arg.startsWith("--") && !arg.includes("=") && options[arg.slice(2)]?.type === "string" &&
+      next !== undefined && /^-[\d.]/.test(next)
+    ) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
 }
 
 /**

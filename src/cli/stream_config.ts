@@ -18,6 +18,7 @@ import {
   type StreamConfig,
 } from "../roles/config_keys.ts";
 import { parseHostPort } from "../metrics/server.ts";
+import { InputError } from "../util/errors.ts";
 import { formatBytesFlag, formatDurationFlag } from "../util/units.ts";
 import { type ParsedArgs, stringFlag, UsageError } from "./args.ts";
 
@@ -240,5 +241,13 @@ export async function configFromArgs(
       throw new Error(`Cannot read the config file ${path}`, { cause: error });
     }
   }
-  return resolveConfig({ profile: defaultProfile, env, flags, ...(file ? { file } : {}) });
+  try {
+    return resolveConfig({ profile: defaultProfile, env, flags, ...(file ? { file } : {}) });
+  } catch (error) {
+    // A bad flag value is a usage error (exit 2), as for every other flag.
+    if (error instanceof InputError && error.file?.startsWith("--")) {
+      throw new UsageError(error.message, command);
+    }
+    throw error;
+  }
 }

@@ -40,8 +40,11 @@ export type Origin = string;
 /** Parses one setting's text (or JSON value) for a key. */
 export function parseValue(spec: KeySpec, value: unknown, origin: Origin): unknown {
   const fail = (expected: string): never => {
+    // A flag is named as it was typed, as every other flag's refusal does.
     throw new InputError(
-      `Invalid ${spec.key} in ${origin}: ${JSON.stringify(value)} is not ${expected}`,
+      origin.startsWith("--")
+        ? `${origin} must be ${expected}, got ${JSON.stringify(value)}`
+        : `Invalid ${spec.key} in ${origin}: ${JSON.stringify(value)} is not ${expected}`,
       { file: origin, column: spec.key },
     );
   };
@@ -198,11 +201,18 @@ export function resolveConfig(sources: ConfigSources): StreamConfig {
     : [];
   const env = sources.env ?? {};
   // The profile itself can come from any source; pick it first.
-  const profileSetting = sources.flags?.find(([k]) => k === "profile")?.[1] ??
-    env[keySpec("profile")!.env] ??
-    fileSettings.find(([k]) => k === "profile")?.[1] ??
-    sources.profile ?? "local";
-  const profile = parseValue(keySpec("profile")!, profileSetting, "profile") as Profile;
+  const profileSpec = keySpec("profile")!;
+  const fromFlag = sources.flags?.find(([k]) => k === "profile")?.[1];
+  const fromEnv = env[profileSpec.env];
+  const fromFile = fileSettings.find(([k]) => k === "profile")?.[1];
+  const [profileSetting, profileOrigin] = fromFlag !== undefined
+    ? [fromFlag, "--profile"]
+    : fromEnv !== undefined
+    ? [fromEnv, `environment variable ${profileSpec.env}`]
+    : fromFile !== undefined
+    ? [fromFile, `config file ${sources.file!.path}`]
+    : [sources.profile ?? "local", "the default profile"];
+  const profile = parseValue(profileSpec, profileSetting, profileOrigin) as Profile;
   const config = structuredClone(PROFILES[profile]);
   const apply = (key: string, value: unknown, origin: Origin) => {
     const spec = keySpec(key);
@@ -216,7 +226,10 @@ export function resolveConfig(sources: ConfigSources): StreamConfig {
       apply(spec.key, value, `environment variable ${spec.env}`);
     }
   }
-  for (const [key, value] of sources.flags ?? []) apply(key, value, `flag for ${key}`);
+  for (const [key, value] of sources.flags ?? []) {
+    const flag = keySpec(key)?.flag;
+    apply(key, value, flag ? `--${flag.name}` : `flag for ${key}`);
+  }
   config.profile = profile;
   if (config.vacuum.enabled && config.vacuum.retentionMs < MIN_STREAM_RETENTION_MS) {
     throw new InputError(

@@ -92,14 +92,14 @@ export function formatBytes(bytes: number): string {
 }
 
 /**
- * Formats milliseconds for people: `850 ms`, `12.3 s`, `4m 05s`, `2h 05m`,
+ * Formats milliseconds for people: `850 ms`, `12.3 s`, `15 s`, `4m 05s`, `2h 05m`,
  * `3d 04h`, and whole units in words: `1 min`, `10 min`, `1 hour`, `7 days`.
  */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms)) return String(ms);
   if (ms < 0) return `-${formatDuration(-ms)}`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1).replace(/\.0$/, "")} s`;
   const whole = (unit: number) => ms % unit === 0;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
   if (whole(86_400_000)) return plural(ms / 86_400_000, "day");

@@ -17,6 +17,7 @@ import { cli, commits } from "../_helpers/cli.ts";
 Deno.test("durations print in human units, whole ones in words", () => {
   assertEquals(formatDuration(850), "850 ms");
   assertEquals(formatDuration(12_300), "12.3 s");
+  assertEquals(formatDuration(15_000), "15 s");
   assertEquals(formatDuration(60_000), "1 min");
   assertEquals(formatDuration(600_000), "10 min");
   assertEquals(formatDuration(245_000), "4m 05s");

@@ -244,3 +244,28 @@ Deno.test("writer and compactor refuse by name the flags that set nothing they d
     assert(new RegExp(`^\\s+${flag}\\b`, "m").test(writerHelp), `writer --help lacks ${flag}`);
   }
 });
+
+Deno.test("a bad value of a stream setting's flag is a usage error naming the flag as typed", async () => {
+  for (
+    const [argv, expected] of [
+      [
+        ["stream", "--duration", "5x"],
+        '--duration must be a duration such as 200ms, 30s or 7d, got "5x"',
+      ],
+      [
+        ["writer", "/nonexistent/t", "--batch-rows", "abc"],
+        '--batch-rows must be a whole number >= 1, got "abc"',
+      ],
+      [["stream", "--profile", "bogus"], '--profile must be one of local, production, got "bogus"'],
+      [["config", "show", "--writers", "-3"], "--writers must be"],
+      [
+        ["scan", "/nonexistent/t", "--limit", "-1"],
+        '--limit must be a whole number in decimal digits, such as 5 or 1_000, got "-1"',
+      ],
+    ] as const
+  ) {
+    const r = await cli([...argv]);
+    assertEquals(r.code, 2, `${argv.join(" ")}: ${r.stderr}`);
+    assert(r.stderr.includes(expected), `${argv.join(" ")}: ${r.stderr}`);
+  }
+});

@@ -77,7 +77,7 @@ Deno.test("renderSummary() records the run's settings in human units", () => {
   assertMatch(md, /^\| seed \| 42 \|$/m);
   assertMatch(md, /^\| writers \| 3 \|$/m);
   assertMatch(md, /^\| batchIntervalMs \| 200 ms \|$/m);
-  assertMatch(md, /^\| durationMs \| 30\.0 s \|$/m);
+  assertMatch(md, /^\| durationMs \| 30 s \|$/m);
   assertMatch(md, /^\| vacuum\.retentionMs \| 7 days \|$/m);
   assertMatch(md, /^\| batchRows \| 100,000 \|$/m);
   assertMatch(md, /^\| compaction\.targetFileSize \| 32\.0 MiB \|$/m);

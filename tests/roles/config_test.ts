@@ -61,7 +61,7 @@ Deno.test("bad settings name the key and where they came from", () => {
 Deno.test("a streaming vacuum retention shorter than the writers' commit window is refused", () => {
   assertThrows(
     () => resolveConfig({ flags: [["vacuum.retentionMs", "5s"]] }),
-    "below the 15.0 s that streaming needs",
+    "below the 15 s that streaming needs",
   );
   assertEquals(
     resolveConfig({ flags: [["vacuum.retentionMs", `${MIN_STREAM_RETENTION_MS}ms`]] }).vacuum
