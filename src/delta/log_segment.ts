@@ -14,14 +14,22 @@
  * - `_last_checkpoint` is only a hint: a stale one is corrected by the
  *   listing, and one that points at no checkpoint is reported (by
  *   `hintProblem`) and read past with a full listing, as Spark does.
+ *
+ * Where a listing reads a whole directory and a `head` is a local `stat`,
+ * `probeLogSegment` finds the latest segment without a listing: the hinted
+ * checkpoint's files, then the commits after it looked up one by one. It
+ * keeps the gap invariant as far as lookups can: see its comment.
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
 import { log } from "../util/log.ts";
 import { sleep } from "../util/backoff.ts";
 import {
+  checkpointKey,
+  commitKey,
   LAST_CHECKPOINT_KEY,
   LOG_DIR,
+  multipartCheckpointKey,
   padVersion,
   type ParsedLogPath,
   parseLogPath,
@@ -142,6 +150,110 @@ async function buildOnce(store: ObjectStore, version: number | undefined): Promi
   if (!segment) throw new TableNotFoundError(store.uri);
   checkSegment(segment, version, store.uri, files);
   return segment;
+}
+
+/** A segment found by `probeLogSegment`, with what its caller must still check. */
+export interface ProbedSegment {
+  segment: LogSegment;
+  /**
+   * When the newest commit found was last modified (epoch ms): the commit
+   * after it, absent, can only be younger. The caller trusts the segment
+   * only if no log cleanup that keeps the table's retention can have
+   * deleted that commit (`probeIsTrusted`).
+   */
+  lastCommitModified: number;
+}
+
+/**
+ * Commits looked up past the first absent one. A commit among them means a
+ * gap: the listing then reports it by name. Lookups cost microseconds each.
+ */
+const GAP_LOOKAHEAD = 16;
+
+/**
+ * Finds the segment of the latest version from `_last_checkpoint` by lookups
+ * alone, for stores whose listing reads the whole log directory and whose
+ * `head` is cheap (a local disk, `headIsCheap`): the hinted checkpoint's
+ * files and the commit at its version N must exist, then commits N + 1,
+ * N + 2, ... are looked up until one is absent. Resolves undefined (the
+ * caller lists) when there is no hint, a hinted file or commit N is
+ * missing, or a commit exists within `GAP_LOOKAHEAD` versions after the
+ * first absent one.
+ *
+ * Versions are contiguous by protocol, and put-if-absent lets no writer
+ * create commit K before K - 1 exists, so an absent commit after present
+ * ones is the end of the table unless commits were deleted. Log cleanup
+ * deletes only commits older than the log retention and below a
+ * checkpoint; commit N goes only under a newer checkpoint than the hint's,
+ * and the caller rules out the cleanup of the first absent commit with
+ * `probeIsTrusted` once the table's retention is known. What lookups
+ * cannot see is a run of more than `GAP_LOOKAHEAD` commits deleted by
+ * hand after the hinted checkpoint with later commits left in place.
+ * A newer checkpoint than the hint's is not needed: replaying from the
+ * hinted one gives the same state.
+ */
+export async function probeLogSegment(store: ObjectStore): Promise<ProbedSegment | undefined> {
+  const hint = await readLastCheckpoint(store);
+  const keys = hint && hintedCheckpointKeys(hint);
+  if (!hint || !keys) return undefined;
+  for (const key of keys) if (!await store.head(key)) return undefined;
+  const commits: ParsedLogPath[] = [];
+  let lastCommitModified: number | undefined;
+  let next = hint.version;
+  for (;; next++) {
+    const key = commitKey(next);
+    const meta = await store.head(key);
+    if (!meta) break;
+    if (next > hint.version) commits.push({ key, version: next, type: "commit" });
+    lastCommitModified = meta.lastModified;
+  }
+  if (lastCommitModified === undefined) return undefined;
+  for (let ahead = 1; ahead <= GAP_LOOKAHEAD; ahead++) {
+    if (await store.head(commitKey(next + ahead))) return undefined;
+  }
+  const latest = next - 1;
+  return {
+    segment: {
+      version: latest,
+      checkpoint: { version: hint.version, keys },
+      commits,
+      latestVersion: latest,
+    },
+    lastCommitModified,
+  };
+}
+
+/**
+ * Whether a probed segment stands: its newest commit is younger than half
+ * the log retention (`retentionMs`, the table's `delta.logRetentionDuration`
+ * or the default 30 days), so the absent commit after it is younger still
+ * and no cleanup that keeps the retention can have deleted it. The half
+ * leaves room for clocks that differ and for a cleanup forced to a shorter
+ * retention than the table's. A table idle for longer is listed instead.
+ */
+export function probeIsTrusted(
+  probed: ProbedSegment,
+  retentionMs: number,
+  nowMs: number,
+): boolean {
+  return nowMs - probed.lastCommitModified < retentionMs / 2;
+}
+
+/** The keys of the checkpoint `hint` describes, or undefined if it names no file of the log. */
+function hintedCheckpointKeys(hint: LastCheckpoint): string[] | undefined {
+  if (hint.v2Checkpoint) {
+    const parsed = parseLogPath(`${LOG_DIR}/${hint.v2Checkpoint.path}`);
+    return parsed && parsed.version === hint.version && isCheckpoint(parsed)
+      ? [parsed.key]
+      : undefined;
+  }
+  const parts = hint.parts ?? 1;
+  if (!Number.isSafeInteger(parts) || parts < 1) return undefined;
+  if (parts === 1) return [checkpointKey(hint.version)];
+  return Array.from(
+    { length: parts },
+    (_, i) => multipartCheckpointKey(hint.version, i + 1, parts),
+  );
 }
 
 /**

@@ -11,7 +11,13 @@ import { type Action, parseCommit } from "./actions.ts";
 import type { KnownCommits } from "./commit_feed.ts";
 import type { CheckpointCodec } from "./checkpoint.ts";
 import { commitKey, sidecarKeyOf } from "./log_path.ts";
-import { buildLogSegment, type LogSegment } from "./log_segment.ts";
+import {
+  buildLogSegment,
+  type LogSegment,
+  probeIsTrusted,
+  probeLogSegment,
+} from "./log_segment.ts";
+import { logRetentionOf } from "./checkpoint.ts";
 import { checkCanRead } from "./protocol.ts";
 import { applyCommit, replay, type SnapshotState } from "./replay.ts";
 
@@ -37,13 +43,45 @@ export interface LoadOptions {
 /** How many objects are read at once while loading. */
 const READ_CONCURRENCY = 32;
 
-/** Loads a snapshot of the table in `store`. */
+/** Delta's default `delta.logRetentionDuration`: 30 days. */
+const DEFAULT_LOG_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Loads a snapshot of the table in `store`. The latest version of a table
+ * on a store with cheap lookups (local disk) is found without listing the
+ * log when `_last_checkpoint` allows it (`probeLogSegment`); every other
+ * open lists the log from the hinted checkpoint.
+ */
 export async function loadSnapshot(
   store: ObjectStore,
   codec: CheckpointCodec,
   options: LoadOptions = {},
 ): Promise<Snapshot> {
-  const segment = await buildLogSegment(store, options.version);
+  if (options.version === undefined && store.headIsCheap) {
+    const probed = await probeLogSegment(store);
+    if (probed) {
+      const snapshot = await loadSegment(store, codec, probed.segment, options);
+      const retention = logRetentionOf(snapshot.metadata.configuration) ??
+        DEFAULT_LOG_RETENTION_MS;
+      if (probeIsTrusted(probed, retention, Date.now())) return snapshot;
+      // Idle for longer than cleanup waits: a commit after the hinted
+      // checkpoint may have been cleaned up under a newer one. The listing
+      // decides (and names a gap); the state read stands if the listing ends
+      // at the same version, as the commits up to it were all read.
+      const listed = await buildLogSegment(store);
+      if (listed.version === snapshot.version) return snapshot;
+      return await loadSegment(store, codec, listed, options);
+    }
+  }
+  return await loadSegment(store, codec, await buildLogSegment(store, options.version), options);
+}
+
+async function loadSegment(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  segment: LogSegment,
+  options: LoadOptions,
+): Promise<Snapshot> {
   const [checkpoint, commits] = await Promise.all([
     segment.checkpoint
       ? readCheckpoint(store, codec, segment.checkpoint.keys)

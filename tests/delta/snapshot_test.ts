@@ -8,6 +8,7 @@ import {
 import { TableNotFoundError } from "../../src/delta/log_segment.ts";
 import { followLog, loadSnapshot } from "../../src/delta/snapshot.ts";
 import { serializeActions } from "../../src/delta/actions.ts";
+import { LocalStore } from "../../src/storage/local.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import {
   addAction,
@@ -173,8 +174,8 @@ Deno.test("followLog() applies the commits that appeared since loading", async (
   assert(store.objects.has(commitKey(4)) && !store.objects.has(checkpointKey(4)));
 });
 
-Deno.test("on a local table the listing after the hint sees every later commit and checkpoint", async () => {
-  const { LocalStore } = await import("../../src/storage/local.ts");
+/** A local table of 40 commits with a checkpoint (and hint) at 10, its lists counted. */
+async function localTable(): Promise<{ store: LocalStore; lists: () => number }> {
   const store = new LocalStore(await Deno.makeTempDir());
   await writeCommit(store, 0, createActions());
   for (let v = 1; v <= 40; v++) await writeCommit(store, v, [addAction(`f${v}.parquet`)]);
@@ -183,27 +184,119 @@ Deno.test("on a local table the listing after the hint sees every later commit a
     jsonCheckpointCodec,
     await loadSnapshot(store, jsonCheckpointCodec, { version: 10 }),
   );
-  // A newer checkpoint that the hint does not know about is used.
-  const at30 = await loadSnapshot(store, jsonCheckpointCodec, { version: 30 });
+  let lists = 0;
+  const list = store.list.bind(store);
+  store.list = (prefix, startAfter) => {
+    lists++;
+    return list(prefix, startAfter);
+  };
+  return { store, lists: () => lists };
+}
+
+/** Writes a checkpoint at `version` without updating `_last_checkpoint` (the hint goes stale). */
+async function checkpointWithoutHint(store: LocalStore, version: number): Promise<void> {
+  const at = await loadSnapshot(store, jsonCheckpointCodec, { version });
   await store.put(
-    checkpointKey(30),
+    checkpointKey(version),
     jsonCheckpointCodec.write(
       [
-        { protocol: at30.protocol },
-        { metaData: at30.metadata },
-        ...[...at30.files.values()].map((add) => ({ add })),
+        { protocol: at.protocol },
+        { metaData: at.metadata },
+        ...[...at.files.values()].map((add) => ({ add })),
       ],
-      at30.schema,
+      at.schema,
     ),
   );
+}
+
+Deno.test("on a local table the latest version is found by lookups after the hint, not a listing", async () => {
+  const { store, lists } = await localTable();
+  let snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([snapshot.version, snapshot.files.size, lists()], [40, 40, 0]);
+  assertEquals(snapshot.segment.checkpoint?.version, 10);
+  assertEquals(snapshot.segment.commits.map((c) => c.version)[0], 11);
+  // A commit made after the checkpoint is found by the next open.
+  await writeCommit(store, 41, [removeAction("f1.parquet", Date.now())]);
+  snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([snapshot.version, snapshot.files.size, lists()], [41, 39, 0]);
+  assert(!snapshot.files.has("f1.parquet"));
+});
+
+Deno.test("on a local table a stale hint gives the whole table, and time travel lists", async () => {
+  const { store, lists } = await localTable();
+  await checkpointWithoutHint(store, 30);
   const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
-  assertEquals(snapshot.version, 40);
-  assertEquals(snapshot.segment.checkpoint?.version, 30);
-  assertEquals(snapshot.segment.commits.length, 10);
-  assertEquals(snapshot.files.size, 40);
-  // A gap after the hinted checkpoint is an error, not the end of the table.
+  assertEquals([snapshot.version, snapshot.files.size], [40, 40]);
+  assertEquals(snapshot.segment.checkpoint?.version, 10, "replayed from the hinted checkpoint");
+  const at35 = await loadSnapshot(store, jsonCheckpointCodec, { version: 35 });
+  assertEquals([at35.version, at35.files.size, at35.segment.checkpoint?.version], [35, 35, 30]);
+  assertEquals(at35.segment.commits.length, 5);
+  assert(lists() > 0, "time travel listed the log");
+});
+
+Deno.test("on a local table a gap after the hinted checkpoint is an error, not the end", async () => {
+  const { store } = await localTable();
   await store.delete([commitKey(35)]);
   await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), "commit 35 is missing");
+  await store.delete([commitKey(36), commitKey(37), commitKey(38)]);
+  await assertRejects(() => loadSnapshot(store, jsonCheckpointCodec), "commit 35 is missing");
+});
+
+Deno.test("on a local table a hint that names a missing checkpoint falls back to the listing", async () => {
+  const { store, lists } = await localTable();
+  await checkpointWithoutHint(store, 30);
+  for (const hint of ['{"version":20,"size":4}', '{"version":30,"size":4,"parts":2}']) {
+    await store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode(hint));
+    const before = lists();
+    const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+    assertEquals([snapshot.version, snapshot.files.size], [40, 40], hint);
+    assertEquals(snapshot.segment.checkpoint?.version, 30, hint);
+    assert(lists() > before, `${hint} listed`);
+  }
+  await store.delete([checkpointKey(10), checkpointKey(30)]);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([snapshot.version, snapshot.files.size], [40, 40]);
+  assertEquals(snapshot.segment.checkpoint, undefined);
+});
+
+Deno.test("on a local table idle for longer than the log retention the listing decides", async () => {
+  // A log cleanup under a checkpoint at 30 that the hint (at 10) does not
+  // name, caught half way: commits 11 to 29 are gone, commit 10 and the
+  // hinted checkpoint are still there. Lookups after the hint find no commit
+  // 11 and none in the 16 after it, yet the table goes on to 40.
+  const { store, lists } = await localTable();
+  await checkpointWithoutHint(store, 30);
+  await store.delete(Array.from({ length: 19 }, (_, i) => commitKey(11 + i)));
+  const old = new Date(Date.now() - 40 * 86_400_000);
+  for (const entry of Deno.readDirSync(`${store.root}/_delta_log`)) {
+    await Deno.utime(`${store.root}/_delta_log/${entry.name}`, old, old);
+  }
+  // The checkpoint, written later than the commits after it, is young: the
+  // age that counts is the last commit's.
+  const now = new Date();
+  await Deno.utime(`${store.root}/${checkpointKey(10)}`, now, now);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([snapshot.version, snapshot.files.size], [40, 40]);
+  assertEquals(snapshot.segment.checkpoint?.version, 30);
+  assert(lists() > 0, "listed");
+});
+
+Deno.test("a store without cheap lookups lists the log from the hinted checkpoint", async () => {
+  const store = await tableWithCommits(6);
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 4 }),
+  );
+  const starts: (string | undefined)[] = [];
+  const list = store.list.bind(store);
+  store.list = (prefix, startAfter) => {
+    starts.push(startAfter);
+    return list(prefix, startAfter);
+  };
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  assertEquals([snapshot.version, snapshot.files.size], [6, 6]);
+  assertEquals(starts, ["_delta_log/00000000000000000004"]);
 });
 
 Deno.test("hintProblem() accepts a hint delta-kernel can use and names what is wrong with others", async () => {
