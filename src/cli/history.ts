@@ -37,9 +37,10 @@ export function parseHistoryArgs(argv: string[]): HistoryArgs {
 
 /** Runs `history`. */
 export async function runHistory(args: HistoryArgs): Promise<number> {
-  const entries = await readHistory(await openTable(args.table), args.limit);
+  const table = await openTable(args.table);
+  const entries = await readHistory(table, args.limit);
   if (args.json) {
-    printJson({ table: args.table, commits: entries });
+    printJson({ table: table.uri, commits: entries });
     return 0;
   }
   write(formatTable(

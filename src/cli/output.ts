@@ -14,7 +14,11 @@ export function write(text: string): void {
 
 /** Serialises a value as JSON, turning bigints into numbers (or strings beyond 2^53). */
 export function toJson(value: unknown, indent = 2): string {
-  return JSON.stringify(value, (_key, v) => {
+  return JSON.stringify(value, (key, v) => {
+    // A duration in milliseconds to the microsecond, not 18.63508200000001.
+    if (typeof v === "number" && /(?:Ms|_ms)$/.test(key) && !Number.isInteger(v)) {
+      return Math.round(v * 1000) / 1000;
+    }
     if (typeof v === "bigint") {
       return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)
         ? Number(v)

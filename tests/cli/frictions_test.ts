@@ -5,6 +5,7 @@
  */
 
 import { cellJson, cellText } from "../../src/cli/cells.ts";
+import { toJson } from "../../src/cli/output.ts";
 import { closestName, parseCommandArgs, UsageError } from "../../src/cli/args.ts";
 import { configValues, resolveConfig } from "../../src/roles/config.ts";
 import { KEYS } from "../../src/roles/config_keys.ts";
@@ -190,6 +191,22 @@ Deno.test("counts in human output have thousands separators", async () => {
     assert(verified.stdout.includes("1,234 live rows"), verified.stdout);
     const checkpointed = await cli(["checkpoint", table]);
     assert(/bytes:\s+\d{1,3}(,\d{3})+ \(\d/.test(checkpointed.stdout), checkpointed.stdout);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("JSON output gives milliseconds to the microsecond and the table as a URI", async () => {
+  assertEquals(
+    toJson({ latencyMs: 18.63508200000001, total_ms: 0.1 + 0.2, count: 0.1 + 0.2, ms: 7 }, 0),
+    '{"latencyMs":18.635,"total_ms":0.3,"count":0.30000000000000004,"ms":7}',
+  );
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"v":1}\n');
+    assertEquals((await cli(["write", `${dir}/t`, "--input", `${dir}/rows.ndjson`])).code, 0);
+    const history = JSON.parse((await cli(["history", `${dir}/t`, "--json"])).stdout);
+    assert(history.table.startsWith("file:///"), history.table);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
