@@ -46,8 +46,10 @@ Options:
 
 Prints files and bytes before and after, the bins, rows and time (--json: one
 document). On a terminal a progress line goes to stderr.
+SIGINT or SIGTERM lets the bin in progress finish, keeps the bins committed
+and starts no other (a second signal ends it at once).
 Exit status: 0 done (bins lost to concurrent commits included), 1 a bin gave
-up or the table cannot be optimized, 2 usage error.
+up, the pass was interrupted or the table cannot be optimized, 2 usage error.
 
 ${GLOBAL_HELP}`;
 
@@ -91,9 +93,26 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
   const progress = (text: string) => {
     if (tty) Deno.stderr.writeSync(new TextEncoder().encode(`\r\x1b[2K${text}`));
   };
+  // The first SIGINT or SIGTERM lets the bin in progress finish and starts
+  // no other; a second one ends the process at once.
+  const interrupt = new AbortController();
+  const signals = ["SIGINT", "SIGTERM"] as const;
+  const unlisten = () => {
+    for (const [i, s] of signals.entries()) Deno.removeSignalListener(s, listeners[i]!);
+  };
+  const listeners = signals.map((signal) => {
+    const listener = () => {
+      unlisten();
+      progress(`optimize: ${signal}, stopping after the bin in progress`);
+      interrupt.abort();
+    };
+    Deno.addSignalListener(signal, listener);
+    return listener;
+  });
   let result: OptimizeResult;
   try {
     result = await optimizeTable(table, {
+      signal: interrupt.signal,
       targetFileSize: args.targetSize,
       minFiles: args.minFiles,
       ...(args.where !== undefined ? { where: args.where } : {}),
@@ -112,6 +131,7 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
     }
     throw error;
   } finally {
+    if (!interrupt.signal.aborted) unlisten();
     progress("");
   }
   if (args.json) {
@@ -135,6 +155,7 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
       files_removed: result.filesRemoved,
       files_added: result.filesAdded,
       rows_rewritten: result.rows,
+      interrupted: result.interrupted,
       elapsed_ms: Math.round(result.ms),
       bins: result.bins.map((b, i) => ({
         partition: b.partitionValues,
@@ -171,7 +192,11 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
           ? `${formatCount(result.bins.length)} bins of ${
             formatCount(result.bins.reduce((n, b) => n + b.files, 0))
           } files`
-          : `${result.committed} committed, ${result.conflicts} lost to concurrent commits, ${result.gaveUp} gave up`,
+          : `${result.committed} committed, ${result.conflicts} lost to concurrent commits, ${result.gaveUp} gave up${
+            result.interrupted
+              ? `, ${result.bins.length - result.outcomes.length} not started (interrupted)`
+              : ""
+          }`,
       ],
       ["rows rewritten", formatCount(result.rows)],
       ["time", `${(result.ms / 1000).toFixed(2)} s`],
@@ -184,5 +209,5 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
       }
     }
   }
-  return result.gaveUp > 0 ? 1 : 0;
+  return result.gaveUp > 0 || result.interrupted ? 1 : 0;
 }

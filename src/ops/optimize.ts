@@ -37,6 +37,11 @@ export interface OptimizeOptions extends CompactionOptions {
   dryRun?: boolean;
   /** Told after each bin, with its index (from 1) and the bin count. */
   onBin?: (outcome: BinOutcome, index: number, bins: number) => void;
+  /**
+   * Stops the pass between bins (an interrupted command): the bins committed
+   * so far stay, and no further bin starts.
+   */
+  signal?: AbortSignal;
 }
 
 /** Files and bytes of a set of files. */
@@ -63,6 +68,8 @@ export interface OptimizeResult {
   filesAdded: number;
   rows: number;
   outcomes: BinOutcome[];
+  /** True if `signal` stopped the pass before its last bin. */
+  interrupted: boolean;
   ms: number;
 }
 
@@ -85,6 +92,7 @@ export async function optimizeTable(
   const outcomes: BinOutcome[] = [];
   if (!options.dryRun) {
     for (const [i, bin] of bins.entries()) {
+      if (options.signal?.aborted) break;
       const outcome = await compactBin(table, snapshot, bin, options);
       outcomes.push(outcome);
       options.onBin?.(outcome, i + 1, bins.length);
@@ -113,6 +121,7 @@ export async function optimizeTable(
     filesAdded: committed.filter((o) => o.bytesOut > 0).length,
     rows: committed.reduce((n, o) => n + o.rows, 0),
     outcomes,
+    interrupted: !options.dryRun && outcomes.length < bins.length,
     ms: performance.now() - started,
   };
 }

@@ -8,6 +8,7 @@
 import type { Field } from "../../src/columnar/batch.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
+import { optimizeTable } from "../../src/ops/optimize.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { cli } from "../_helpers/cli.ts";
@@ -108,4 +109,22 @@ Deno.test("optimize --help documents every option, and a bad size is a usage err
   const bad = await cli(["optimize", "/tmp/x", "--target-size", "lots"]);
   assertEquals(bad.code, 2);
   assert(bad.stderr.includes("--target-size"), bad.stderr);
+});
+
+Deno.test("an interrupted optimize keeps the bins it committed and starts no other", async () => {
+  const dir = await smallFilesTable();
+  try {
+    const stop = new AbortController();
+    const result = await optimizeTable(await openTable(dir), {
+      minFiles: 2,
+      targetFileSize: 128 << 20,
+      signal: stop.signal,
+      onBin: () => stop.abort(),
+    });
+    assertEquals([result.bins.length, result.committed, result.interrupted], [2, 1, true]);
+    const after = await snapshotOf(await openTable(dir));
+    assertEquals(after.files.size, 5);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
