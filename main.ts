@@ -7,7 +7,7 @@
 import { errorChain, formatError, InputError } from "./src/util/errors.ts";
 import { parseLogLevel, setupLogging } from "./src/util/log.ts";
 import { VERSION } from "./src/version.ts";
-import { UsageError } from "./src/cli/args.ts";
+import { closestName, UsageError } from "./src/cli/args.ts";
 import { printJson } from "./src/cli/output.ts";
 import { redactUserinfo } from "./src/util/redact.ts";
 
@@ -206,7 +206,13 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     const entry = COMMANDS[command];
-    if (!entry) throw new UsageError(`Unknown command "${command}"`);
+    if (!entry) {
+      const visible = Object.keys(COMMANDS).filter((c) => !COMMANDS[c]!.hidden);
+      const hint = closestName(command, visible);
+      throw new UsageError(
+        `Unknown command "${command}"${hint !== undefined ? `; did you mean ${hint}?` : ""}`,
+      );
+    }
     const loaded = await entry.load();
     if (rest.includes("--help") || rest.includes("-h")) {
       console.log(loaded.help);

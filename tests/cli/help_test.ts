@@ -40,3 +40,12 @@ Deno.test("every command answers --help with its usage and the global options", 
     }
   }
 });
+
+Deno.test("a misspelt command is answered with the closest real one and exit status 2", async () => {
+  const r = await cli(["optimise", "t"]);
+  assertEquals(r.code, 2, r.stderr);
+  assert(r.stderr.includes('Unknown command "optimise"; did you mean optimize?'), r.stderr);
+  const far = await cli(["zzzzzzzz"]);
+  assertEquals(far.code, 2);
+  assert(!far.stderr.includes("did you mean"), far.stderr);
+});
