@@ -135,15 +135,22 @@ const ACTION_COLUMNS = [
   "sidecar",
 ];
 
-/** Checkpoint fields that other writers add and that replay does not use. */
-const UNUSED_FIELDS = ["stats_parsed", "partitionValues_parsed"];
+/**
+ * Checkpoint fields that other writers add and that replay does not use. Of
+ * `stats_parsed`, the counts are read (`statsOfParsed`); its bounds are not.
+ */
+const UNUSED_FIELDS = [
+  "partitionValues_parsed",
+  "stats_parsed.minValues",
+  "stats_parsed.maxValues",
+];
 
 /** Checkpoints as Parquet through the Parquet layer. */
 export const parquetCheckpointCodec: CheckpointCodec = {
   async read(store: ObjectStore, key: string): Promise<Action[]> {
     const file = await openParquet(await objectSourceOf(store, key));
     const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-    // The parsed statistics are not used, so never read.
+    // Parsed partition values and bounds are not used, so never read.
     const decoded = await readRecordColumns(file, columns, { skipFields: UNUSED_FIELDS });
     const present = columns.map((c) => decoded.presence([c])!);
     const readers = columns.map((c) => decoded.reader([c])!);
@@ -209,12 +216,20 @@ function addReader(decoded: RecordColumns, key: string): (row: number) => Action
   const baseRowId = field("baseRowId");
   const defaultRowCommitVersion = field("defaultRowCommitVersion");
   const clusteringProvider = field("clusteringProvider");
+  const statsParsed = decoded.reader(["add", "stats_parsed"]);
   return (row) => {
     const p = path(row, 0);
     const n = size?.(row);
     if (typeof p !== "string" || n == null || !modificationTime) {
       // Leave the explanation of what is wrong (or of an unusual file) to the general path.
-      return toAction({ add: normalizeRecord(whole(row, 0), false) }, `${key}: row ${row + 1}`)!;
+      const record = normalizeRecord(whole(row, 0), false) as Record<string, unknown> | null;
+      if (record) {
+        const parsed = record.stats_parsed;
+        delete record.stats_parsed;
+        const fromParsed = record.stats == null ? statsOfParsed(parsed) : undefined;
+        if (fromParsed !== undefined) record.stats = fromParsed;
+      }
+      return toAction({ add: record }, `${key}: row ${row + 1}`)!;
     }
     const change = dataChange(row, 0);
     const add: Add = {
@@ -224,7 +239,7 @@ function addReader(decoded: RecordColumns, key: string): (row: number) => Action
       modificationTime: modificationTime(row) ?? 0,
       dataChange: typeof change === "boolean" ? change : true,
     };
-    const s = stats(row, 0);
+    const s = stats(row, 0) ?? statsOfParsed(statsParsed?.(row, 0));
     if (s != null) add.stats = s as string;
     const t = tags(row, 0);
     if (t != null) add.tags = t as Record<string, string | null>;
@@ -238,6 +253,25 @@ function addReader(decoded: RecordColumns, key: string): (row: number) => Action
     if (provider != null) add.clusteringProvider = provider as string;
     return { add };
   };
+}
+
+/**
+ * The JSON statistics of a checkpoint that keeps them only as `stats_parsed`
+ * (`delta.checkpoint.writeStatsAsJson=false`, PROTOCOL.md "Checkpoint
+ * Schema"): its counts (`numRecords`, `nullCount`, `tightBounds`), without
+ * bounds, so the rows count and later checkpoints keep them; a file without
+ * bounds is never skipped.
+ */
+function statsOfParsed(parsed: unknown): string | undefined {
+  if (parsed === null || typeof parsed !== "object") return undefined;
+  const { numRecords, nullCount, tightBounds } = parsed as Record<string, unknown>;
+  if (numRecords === null || numRecords === undefined) return undefined;
+  const out: Record<string, unknown> = { numRecords: Number(numRecords) };
+  if (nullCount !== null && typeof nullCount === "object") {
+    out.nullCount = normalizeRecord(nullCount, false);
+  }
+  if (typeof tightBounds === "boolean") out.tightBounds = tightBounds;
+  return JSON.stringify(out);
 }
 
 /** Fields of actions that are maps: their null values mean something. */

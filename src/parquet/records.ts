@@ -41,7 +41,11 @@ interface Leaf {
 
 /** What `readRecords` reads. */
 export interface RecordOptions {
-  /** Fields of the wanted top-level structs to leave out (never read), such as `stats_parsed`. */
+  /**
+   * Fields of the wanted top-level structs to leave out (never read), such as
+   * `stats_parsed`; a dotted path leaves out a field further down
+   * (`stats_parsed.minValues`).
+   */
   skipFields?: string[];
 }
 
@@ -124,7 +128,7 @@ export async function readRecordColumns(
         `Cannot read column "${name}" of ${file.name}: the file has no such column`,
       );
     }
-    return { ...tree, children: tree.children.filter((c) => !skip.has(c.element.name)) };
+    return prune(tree, "", skip);
   });
   for (const tree of trees) checkShape(file, tree, [], 0);
   const leaves = new Map<SchemaTree, Leaf>();
@@ -169,6 +173,23 @@ export async function readRecordColumns(
       return leaf?.int64AsNumber;
     },
   };
+}
+
+/** The tree without the fields whose dotted paths (below the top-level column) are in `skip`. */
+function prune(tree: SchemaTree, prefix: string, skip: ReadonlySet<string>): SchemaTree {
+  const children: SchemaTree[] = [];
+  for (const child of tree.children) {
+    const path = prefix + child.element.name;
+    if (skip.has(path)) continue;
+    if (!child.children.length) {
+      children.push(child);
+      continue;
+    }
+    const pruned = prune(child, `${path}.`, skip);
+    // A group left without fields would read as a leaf: leave it out too.
+    if (pruned.children.length) children.push(pruned);
+  }
+  return { ...tree, children };
 }
 
 function checkShape(file: ParquetFile, tree: SchemaTree, path: string[], repeated: number): void {

@@ -6,14 +6,15 @@
  */
 
 import type { Action } from "../../src/delta/actions.ts";
-import { toAction } from "../../src/delta/actions.ts";
+import { parseCommit, toAction } from "../../src/delta/actions.ts";
+import { commitKey } from "../../src/delta/log_path.ts";
 import { parquetCheckpointCodec } from "../../src/ops/checkpoint_codec.ts";
 import { bytesSource } from "../../src/parquet/byte_source.ts";
 import { openParquet, readRecords } from "../../src/parquet/decode.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { logParquetFiles } from "../_helpers/fixtures.ts";
+import { fixturePath, logParquetFiles } from "../_helpers/fixtures.ts";
 
 /** A checkpoint record as its JSON action: numbers for bigints, absent null struct fields. */
 function asJson(value: unknown, inMap = false): unknown {
@@ -112,4 +113,33 @@ Deno.test("every field of an add comes back from a Parquet checkpoint", async ()
   assertEquals(read.filter((a) => "add" in a), actions.filter((a) => "add" in a));
   assertEquals(read.filter((a) => "txn" in a), [{ txn: { appId: "w", version: 2 ** 40 } }]);
   assertEquals(read.length, actions.length);
+});
+
+Deno.test("a checkpoint with statistics only in stats_parsed gives each file its counts, as its commit logged them", async () => {
+  // delta-rs with delta.checkpoint.writeStatsAsJson=false: the checkpoint at
+  // version 2 has no add.stats, only add.stats_parsed.
+  const dir = fixturePath("deltars_checkpoint_stats_as_struct");
+  const store = new LocalStore(dir);
+  const fromCheckpoint = await parquetCheckpointCodec.read(
+    store,
+    "_delta_log/00000000000000000002.checkpoint.parquet",
+  );
+  const fromCommits = new Map<string, Record<string, unknown>>();
+  for (let v = 0; v <= 2; v++) {
+    const text = new TextDecoder().decode(await store.get(commitKey(v)) ?? new Uint8Array());
+    for (const a of parseCommit(text, `commit ${v}`)) {
+      if ("add" in a) fromCommits.set(a.add.path, JSON.parse(a.add.stats!));
+    }
+  }
+  const adds = fromCheckpoint.flatMap((a) => "add" in a ? [a.add] : []);
+  assertEquals(adds.length, 3);
+  for (const add of adds) {
+    assert(typeof add.stats === "string", `${add.path} has no stats`);
+    const ours = JSON.parse(add.stats);
+    const logged = fromCommits.get(add.path)!;
+    assertEquals(ours.numRecords, logged.numRecords);
+    assertEquals(ours.nullCount, logged.nullCount);
+    assertEquals(Object.keys(ours).sort(), ["nullCount", "numRecords"]);
+    assert(!("stats_parsed" in add), "stats_parsed is left in the action");
+  }
 });
