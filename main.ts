@@ -225,6 +225,9 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function reportError(error: unknown, json: boolean, command: string | undefined): number {
+  // Whoever read stdout has gone (`neuralake scan t | head`): they have all
+  // they wanted, which is no failure and needs no message.
+  if (error instanceof Deno.errors.BrokenPipe) return 0;
   const usage = error instanceof UsageError;
   const status = error instanceof UsageError ? 2 : 1;
   let text = `error: ${formatError(error)}`;

@@ -13,7 +13,7 @@ import { CONFIG_FLAGS, CONFIG_HELP } from "../../src/cli/stream_config.ts";
 import { vacuumRetention } from "../../src/ops/vacuum.ts";
 import { formatDuration } from "../../src/util/units.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
-import { cli, commits } from "../_helpers/cli.ts";
+import { cli, commits, NEURALAKE_RUN } from "../_helpers/cli.ts";
 
 Deno.test("durations print in human units, whole ones in words", () => {
   assertEquals(formatDuration(850), "850 ms");
@@ -207,6 +207,31 @@ Deno.test("JSON output gives milliseconds to the microsecond and the table as a 
     assertEquals((await cli(["write", `${dir}/t`, "--input", `${dir}/rows.ndjson`])).code, 0);
     const history = JSON.parse((await cli(["history", `${dir}/t`, "--json"])).stdout);
     assert(history.table.startsWith("file:///"), history.table);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scan piped into a reader that stops early (| head) exits 0 without a message", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    let rows = "";
+    for (let i = 0; i < 50_000; i++) rows += `{"v":${i},"s":"row number ${i}"}\n`;
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, rows);
+    assertEquals((await cli(["write", `${dir}/t`, "--input", `${dir}/rows.ndjson`])).code, 0);
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...NEURALAKE_RUN, "scan", `${dir}/t`, "--format", "ndjson"],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const first = await reader.read();
+    assert(!first.done);
+    await reader.cancel();
+    const stderr = new Response(child.stderr).text();
+    const status = await child.status;
+    assertEquals(status.code, 0, await stderr);
+    assert(!(await stderr).includes("Broken pipe"), await stderr);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
