@@ -64,16 +64,21 @@ if ! kafkaenv=$(scripts/kafka-server.sh start); then
   exit 1
 fi
 eval "$kafkaenv"
-trap 'scripts/kafka-server.sh stop "$NEURALAKE_KAFKA_SERVER" >/dev/null 2>&1 || true
-scripts/s3-server.sh stop "$NEURALAKE_S3_SERVER" >/dev/null 2>&1 || true' EXIT
 
 echo "== tests"
 out=$(mktemp "${TMPDIR:-/tmp}/neuralake-test.XXXXXX")
+# The tables, runs and copies the tests make (gigabytes in all: stream and
+# chaos runs write real data) go into one directory of this run, removed at
+# the end; NEURALAKE_KEEP_TEST_TMP=1 keeps it to look into a failure.
+scratch=$(mktemp -d "${TMPDIR:-/tmp}/neuralake-tests.XXXXXX")
+trap 'scripts/kafka-server.sh stop "$NEURALAKE_KAFKA_SERVER" >/dev/null 2>&1 || true
+scripts/s3-server.sh stop "$NEURALAKE_S3_SERVER" >/dev/null 2>&1 || true
+if [ -n "${NEURALAKE_KEEP_TEST_TMP:-}" ]; then echo "test files kept in $scratch"; else rm -rf "$scratch"; fi' EXIT
 # The status of deno test itself, not of tee: a pipeline's status is its last
 # command's, so it goes through a file.
 {
   status=0
-  deno test -A --no-prompt "$@" 2>&1 || status=$?
+  TMPDIR=$scratch deno test -A --no-prompt "$@" 2>&1 || status=$?
   echo "$status" >"$out.status"
 } | tee "$out"
 status=$(cat "$out.status" 2>/dev/null || echo 1)
