@@ -152,7 +152,12 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
         ["table", results.table],
         ["run", dir.path],
         ["rows acknowledged", t.rows_acknowledged.toLocaleString("en-US")],
-        ["rows per second", Math.round(t.rows_per_second).toLocaleString("en-US")],
+        [
+          "rows per second",
+          `${Math.round(t.rows_per_second).toLocaleString("en-US")} (${
+            Math.round(t.rows_per_second_writing).toLocaleString("en-US")
+          } after a start-up of ${t.start_up_seconds} s)`,
+        ],
         [
           "commits",
           `${t.commits} (versions ${t.versions.first ?? "-"} to ${t.versions.last ?? "-"})`,

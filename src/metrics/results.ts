@@ -62,6 +62,15 @@ export interface RunResults {
     rows_acknowledged: number;
     /** Acknowledged rows over the run's wall time. */
     rows_per_second: number;
+    /**
+     * Acknowledged rows over the time from the first writer (or ingest role)
+     * up, its modules loaded and the table read, to the writers' stop: the
+     * rate with the job's start-up left out, as a long run sees it. Equal to
+     * `rows_per_second` when no writer reported up.
+     */
+    rows_per_second_writing: number;
+    /** Seconds from the start of the run until the first writer was up (0 if none was). */
+    start_up_seconds: number;
     /** Successful commits: writer batches plus compactions. */
     commits: number;
     batches_failed: number;
@@ -161,6 +170,8 @@ export interface ResultsContext {
   verificationMs?: number | undefined;
   /** When the writers were asked to stop. @default finishedAt */
   writingEndedAt?: Date | undefined;
+  /** When the first writer was up and about to write. @default startedAt */
+  writersUpAt?: Date | undefined;
   /** The chaos mode (its actions are the recorder's kill, restart and fault events). @default "none" */
   chaosMode?: string | undefined;
   /**
@@ -195,6 +206,11 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
   const t = recorder.tally;
   const wall = Math.max(0, (context.finishedAt.getTime() - context.startedAt.getTime()) / 1000);
   const perSecond = (n: number) => (wall > 0 ? round(n / wall, 1) : 0);
+  const upAt = Math.min(
+    Math.max(context.writersUpAt?.getTime() ?? 0, context.startedAt.getTime()),
+    context.finishedAt.getTime(),
+  );
+  const writing = (context.finishedAt.getTime() - upAt) / 1000;
   const checks = context.verification.checks.map((c) => ({ ...c }));
   const writers = [...recorder.writers.values()]
     .sort((a, b) => a.id.localeCompare(b.id, "en", { numeric: true }))
@@ -228,6 +244,8 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
     totals: {
       rows_acknowledged: t.rowsAcknowledged,
       rows_per_second: perSecond(t.rowsAcknowledged),
+      rows_per_second_writing: writing > 0 ? round(t.rowsAcknowledged / writing, 1) : 0,
+      start_up_seconds: round((upAt - context.startedAt.getTime()) / 1000, 3),
       commits: t.commits,
       batches_failed: t.batchesFailed,
       batches_unacknowledged: t.batchesUnacknowledged,

@@ -136,6 +136,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
     startedAt,
     finishedAt: writersStoppedAt,
     writingEndedAt,
+    writersUpAt: run.firstWriterUpAt,
     table: table.uri,
     config: { ...configValues(config), ...options.extraConfig },
     verification,
@@ -182,6 +183,11 @@ class Orchestrator {
   /** Kills armed and not yet hit, with when they were armed (epoch ms). */
   readonly #armedKills: { action: ChaosAction & { kind: "kill" }; atMs: number }[] = [];
   writersStoppedAt: Date | undefined;
+  /**
+   * When the first role that appends (a writer, an ingest role) was up and
+   * about to write: the start of the rate that leaves out start-up.
+   */
+  firstWriterUpAt: Date | undefined;
   #version = -1;
   #files = 0;
   #progressTimer: ReturnType<typeof setInterval> | undefined;
@@ -417,6 +423,7 @@ class Orchestrator {
         break;
       }
       case "recovered":
+        this.firstWriterUpAt ??= new Date(now);
         this.#settle(report.id, report.lastSeq, now);
         break;
       case "committing":
@@ -478,6 +485,8 @@ class Orchestrator {
         this.#resolveHalted();
         break;
       case "ready":
+        if (spec.kind === "ingest") this.firstWriterUpAt ??= new Date(now);
+        break;
       case "stopped":
         break;
     }

@@ -3,7 +3,19 @@
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { MetricsRecorder } from "../../src/metrics/recorder.ts";
 import { buildResults } from "../../src/metrics/results.ts";
-import { STARTED_AT, syntheticContext, syntheticResults } from "./synthetic_run.ts";
+import {
+  STARTED_AT,
+  syntheticContext,
+  syntheticEvents,
+  syntheticResults,
+} from "./synthetic_run.ts";
+
+function syntheticResultsRecorder(): MetricsRecorder {
+  const recorder = new MetricsRecorder();
+  for (const event of syntheticEvents()) recorder.record(event);
+  recorder.close();
+  return recorder;
+}
 
 Deno.test("buildResults() totals a synthetic run", () => {
   const r = syntheticResults();
@@ -14,6 +26,8 @@ Deno.test("buildResults() totals a synthetic run", () => {
   assertEquals(r.totals, {
     rows_acknowledged: 3500,
     rows_per_second: 1400,
+    rows_per_second_writing: 1400,
+    start_up_seconds: 0,
     commits: 6,
     batches_failed: 1,
     batches_unacknowledged: 1,
@@ -48,6 +62,30 @@ Deno.test("buildResults() totals a synthetic run", () => {
       last_batch_seq: 1,
     },
   ]);
+});
+
+Deno.test("buildResults() leaves the start-up out of the writing rate", () => {
+  const context = syntheticContext();
+  // 3,500 rows in 2.5 s, of which the first writer was up after 0.75 s.
+  const r = buildResults(
+    syntheticResultsRecorder(),
+    { ...context, writersUpAt: new Date(STARTED_AT.getTime() + 750) },
+  );
+  assertEquals(r.totals.rows_per_second, 1400);
+  assertEquals(r.totals.rows_per_second_writing, 2000);
+  assertEquals(r.totals.start_up_seconds, 0.75);
+  // A time before the start, or after the end, is clamped into the run.
+  const early = buildResults(
+    syntheticResultsRecorder(),
+    { ...context, writersUpAt: new Date(STARTED_AT.getTime() - 5000) },
+  );
+  assertEquals(early.totals.rows_per_second_writing, 1400);
+  const late = buildResults(
+    syntheticResultsRecorder(),
+    { ...context, writersUpAt: new Date(context.finishedAt.getTime() + 5000) },
+  );
+  assertEquals(late.totals.rows_per_second_writing, 0);
+  assertEquals(late.totals.start_up_seconds, 2.5);
 });
 
 Deno.test("buildResults() summarizes latencies with nearest-rank percentiles", () => {
