@@ -28,7 +28,7 @@ Arguments:
 Options:
   --schema <file>         A Delta schema as JSON: {"type":"struct","fields":[...]}
                           or a bare array of fields ("-" reads stdin)
-  --partition-by <a,b>    Partition columns, in directory order
+  --partition-by <a,b>    Partition columns, in directory order (default: none)
   --property <k=v>        A table property, such as delta.checkpointInterval=100
                           (repeatable)
   --name <name>           The table's name

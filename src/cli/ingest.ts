@@ -62,15 +62,17 @@ that cannot be reached at start is an error (exit 1) at once.
 Options:
   --brokers <list>        Kafka bootstrap brokers, host:port[,host:port...]
                           (default: $NEURALAKE_KAFKA_BROKERS)
-  --topic <name>          The topic to consume
-  --group <id>            The consumer group
+  --topic <name>          The topic to consume (required)
+  --group <id>            The consumer group (required)
   --batch-rows <N>        Most rows per batch (default ${DEFAULTS.batchRows})
   --batch-interval <d>    Commit a partition's batch at least this often
                           (default ${DEFAULTS.batchIntervalMs}ms)
-  --dead-letter <table>   Where bad messages go (created if absent)
+  --dead-letter <table>   Where bad messages go (created if absent; default:
+                          none, and a bad message stops the ingest)
   --until-idle <d>        Exit 0 once every assigned partition has had no
                           message for this long, fetched from a broker that
-                          answered all along (for nightly scripts)
+                          answered all along (for nightly scripts;
+                          default: never)
   --broker-timeout <d>    Exit 1 once Kafka has been unreachable this long
                           (default 5m with --until-idle; without it, wait
                           however long the broker is down)

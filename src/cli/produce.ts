@@ -33,7 +33,7 @@ The topic is created when it does not exist.
 Options:
   --brokers <list>          Bootstrap brokers, comma-separated host:port
                             (default: $NEURALAKE_KAFKA_BROKERS)
-  --topic <name>            The topic to publish to
+  --topic <name>            The topic to publish to (required)
   --format <format>         neural (binary columns, many rows per message),
                             json (one object per message) or ndjson (one
                             object per line) (default: neural)
@@ -43,7 +43,7 @@ Options:
                             the broker takes them)
   --duration <d>            Stop after this long, e.g. 30s (default: 10s, or
                             until --messages)
-  --messages <n>            Stop after this many messages
+  --messages <n>            Stop after this many messages (default: no limit)
   --partitions <n>          Partitions of the topic if it is created (default: 1)
   --seed <n>                Generator seed (default: 42)
   --neurons <n>             Neurons, rows per sample tick (default: 1024)

@@ -36,8 +36,8 @@ Options:
   --where <predicate>  Comparisons joined by and/or/not, for example
                        "timestamp_us >= '2024-01-01T00:00:00Z' and region = 'M1'"
                        (=, !=, <, <=, >, >=, IS [NOT] NULL, [NOT] IN (...))
-  --version <N>        Read version N (time travel)
-  --limit <N>          Return at most N rows
+  --version <N>        Read version N (time travel; default: the latest)
+  --limit <N>          Return at most N rows (default: all)
   --format <f>         table (default on a terminal), csv, ndjson (default otherwise)
                        or parquet (needs --output)
   --output <file>      Write rows to a file instead of stdout

@@ -147,7 +147,7 @@ export function configHelp(omit: readonly string[] = []): string {
     ...flagHelp(KEYS.filter((k) => !k.flag || !omit.includes(k.flag.name))),
     ...helpLines(
       "--metrics-addr <host:port>",
-      "Serve /metrics (Prometheus text format) and /healthz (200, or 503 with the reason) there while running",
+      "Serve /metrics (Prometheus text format) and /healthz (200, or 503 with the reason) there while running (default: none, nothing is served)",
     ),
   ].join("\n");
 }

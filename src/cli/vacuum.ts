@@ -45,6 +45,7 @@ Options:
                            --duration is up or SIGINT/SIGTERM (events as JSON lines)
   --duration <duration>    With --every: stop after this long (default: never)
   --metrics-addr <h:p>     With --every: serve /metrics and /healthz there
+                           (default: none, nothing is served)
 
 ${GLOBAL_HELP}`;
 

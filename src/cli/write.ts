@@ -50,7 +50,8 @@ Options:
   --mode <m>                 append (default) or overwrite
   --schema <schema.json>     The schema of a new table (default: inferred); on an
                              existing table it must be the table's schema
-  --partition-by <a,b>       The partition columns of a new table (or the table's)
+  --partition-by <a,b>       The partition columns of a new table (or the table's;
+                             default: none for a new table)
   --property <k=v>           A property of a new table (repeatable); on an existing
                              table it must be the value the table has
   --target-file-size <size>  Size a data file aims for (default 128MiB)

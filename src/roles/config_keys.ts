@@ -270,7 +270,7 @@ const TABLE = {
     kind: "list",
     local: [],
     flag: { name: "partition-by", arg: "<a,b>" },
-    help: "Partition columns of a new table",
+    help: "Partition columns of a new table (default: none, unpartitioned)",
   }),
   compaction: {
     enabled: setting({

@@ -49,3 +49,33 @@ Deno.test("a misspelt command is answered with the closest real one and exit sta
   assertEquals(far.code, 2);
   assert(!far.stderr.includes("did you mean"), far.stderr);
 });
+
+Deno.test("options with a default say it in the help", async () => {
+  /** The help block of `flag` in `text`: its line and the indented lines after it. */
+  const block = (text: string, flag: string) => {
+    const lines = text.split("\n");
+    const at = lines.findIndex((l) => new RegExp(`^  ${flag}\\b`).test(l));
+    if (at < 0) return undefined;
+    let end = at + 1;
+    while (end < lines.length && /^ {6,}\S/.test(lines[end]!)) end++;
+    return lines.slice(at, end).join(" ");
+  };
+  const expectations: [string, string[]][] = [
+    ["stream", ["--partition-by", "--metrics-addr", "--duration", "--writers"]],
+    ["writer", ["--partition-by", "--metrics-addr", "--batch-rows"]],
+    ["scan", ["--limit", "--version", "--format", "--columns"]],
+    ["create", ["--partition-by"]],
+    ["write", ["--partition-by", "--target-file-size", "--codec", "--mode"]],
+    ["vacuum", ["--retention", "--metrics-addr", "--duration"]],
+    ["ingest", ["--topic", "--group", "--dead-letter", "--until-idle", "--broker-timeout"]],
+    ["produce", ["--topic", "--messages", "--rate", "--duration"]],
+  ];
+  for (const [command, flags] of expectations) {
+    const help = (await cli([command, "--help"])).stdout;
+    for (const flag of flags) {
+      const text = block(help, flag);
+      assert(text !== undefined, `${command} --help lacks ${flag}`);
+      assert(/default|required/.test(text), `${command} ${flag} states no default: ${text}`);
+    }
+  }
+});
