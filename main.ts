@@ -228,6 +228,14 @@ function reportError(error: unknown, json: boolean, command: string | undefined)
   // Whoever read stdout has gone (`neuralake scan t | head`): they have all
   // they wanted, which is no failure and needs no message.
   if (error instanceof Deno.errors.BrokenPipe) return 0;
+  // A table given as a file's path (`scan data.csv`) fails deep in a lookup.
+  if (error instanceof Deno.errors.NotADirectory) {
+    error = new Error(
+      `${error.message}: a file stands where a directory is expected; a table is a directory, ` +
+        `so check the table path`,
+      { cause: error },
+    );
+  }
   const usage = error instanceof UsageError;
   const status = error instanceof UsageError ? 2 : 1;
   let text = `error: ${formatError(error)}`;

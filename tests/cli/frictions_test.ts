@@ -236,3 +236,17 @@ Deno.test("scan piped into a reader that stops early (| head) exits 0 without a 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a table given as a file's path is an error that says to check the table path", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    await Deno.writeTextFile(`${dir}/data.csv`, "a\n1\n");
+    for (const argv of [["scan", `${dir}/data.csv`], ["history", `${dir}/data.csv`]]) {
+      const r = await cli(argv);
+      assertEquals(r.code, 1, r.stderr);
+      assert(r.stderr.includes("a table is a directory, so check the table path"), r.stderr);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
