@@ -215,18 +215,27 @@ export function encodeFilePath(key: string): string {
 }
 
 /**
+ * Whether `add.path` is an absolute URI or path, which PROTOCOL.md allows
+ * (shallow clones, converted tables) beside paths relative to the table root.
+ */
+export function isAbsoluteFilePath(path: string): boolean {
+  return /^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) || path.startsWith("/");
+}
+
+/**
  * Decodes `add.path` into a key relative to the table root. Absolute URIs and
- * absolute paths are refused: neuralake only follows paths inside the table.
+ * absolute paths are refused: only reads follow them (`dataFileLocation` in
+ * ops/), never compaction, verify or vacuum.
  */
 export function decodeFilePath(path: string): string {
   // Most paths have nothing to decode and no scheme: answer those at once
   // (a table open decodes every path of its snapshot).
   if (!path.includes("%") && !path.includes(":") && path.charCodeAt(0) !== 47) return path;
-  if (/^[a-zA-Z][a-zA-Z0-9+.-]*:/.test(path) || path.startsWith("/")) {
+  if (isAbsoluteFilePath(path)) {
     throw new Error(
       `File path ${
         JSON.stringify(path)
-      } is absolute; neuralake only reads files inside the table root`,
+      } is absolute; neuralake reads such files but does not compact, verify or vacuum a table that names them`,
     );
   }
   try {

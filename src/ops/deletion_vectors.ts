@@ -18,6 +18,7 @@ import {
   locateDeletionVector,
   unframeDeletionVector,
 } from "../delta/deletion_vector.ts";
+import { decodeFilePath, isAbsoluteFilePath } from "../delta/partition.ts";
 import { describeStoreUri, openStore } from "../storage/open.ts";
 import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import type { Table } from "./table.ts";
@@ -66,6 +67,24 @@ async function serializedVector(table: Table, dv: DeletionVectorDescriptor): Pro
   const framed = await store.get(key, range);
   if (!framed) throw new Error(`the file ${joinUri(store.uri, key)} does not exist`);
   return unframeDeletionVector(framed, dv, joinUri(store.uri, key));
+}
+
+/**
+ * Where a data file's bytes are: `add.path` relative to the table root, or
+ * an absolute URI, read from the table's store when it lies under the root,
+ * else from a store opened at its own directory (a shallow clone's files
+ * live in its source table).
+ */
+export async function dataFileLocation(
+  table: Table,
+  path: string,
+): Promise<{ store: ObjectStore; key: string }> {
+  if (!isAbsoluteFilePath(path)) return { store: table.store, key: decodeFilePath(path) };
+  const inside = keyUnderRoot(table.store.uri, path);
+  if (inside !== undefined) return { store: table.store, key: inside };
+  const slash = path.lastIndexOf("/");
+  const store = await openStore(path.slice(0, slash));
+  return { store, key: decodeURIComponent(path.slice(slash + 1)) };
 }
 
 /**

@@ -23,7 +23,7 @@ import {
 } from "../columnar/batch.ts";
 import { type Scalar, setScalar } from "../columnar/scalar.ts";
 import type { Add } from "../delta/actions.ts";
-import { decodeFilePath, parsePartitionValue } from "../delta/partition.ts";
+import { decodeFilePath, isAbsoluteFilePath, parsePartitionValue } from "../delta/partition.ts";
 import { columnMappingMode, toBatchFields } from "../delta/schema.ts";
 import { type ParsedFileStats, parseStats } from "../delta/stats.ts";
 import {
@@ -32,7 +32,7 @@ import {
   readColumns,
   type RowGroupInfo,
 } from "../parquet/decode.ts";
-import { deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
+import { dataFileLocation, deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import {
   bindPredicate,
@@ -80,7 +80,7 @@ export interface ScanStats {
 
 /** One piece of a scan's output: rows of one row group of one data file. */
 export interface ScanPiece {
-  /** The data file's path as the log names it (decoded). */
+  /** The data file's path as the log names it (decoded, unless absolute). */
   file: string;
   batch: ColumnBatch;
 }
@@ -186,9 +186,9 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
 
   /** The row groups of one file that may match, opened when first needed. */
   async function openEntry(entry: Selected): Promise<OpenedFile> {
-    const key = decodeFilePath(entry.add.path);
+    const { store, key } = await dataFileLocation(table, entry.add.path);
     const [file, deleted] = await Promise.all([
-      objectSourceOf(table.store, key, entry.add.size).then(openParquet),
+      objectSourceOf(store, key, entry.add.size).then(openParquet),
       deletedRowsOf(table, entry.add),
     ]);
     stats.filesRead++;
@@ -278,7 +278,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
           // Handled when taken; until then, a failure must not go unobserved.
           batch.catch(() => {});
           pending.push({
-            file: decodeFilePath(opened.entry.add.path),
+            file: logPath(opened.entry.add.path),
             batch,
             bytes: group.compressedSize,
             rows: group.numRows,
@@ -379,4 +379,8 @@ function project(batch: ColumnBatch, fields: readonly Field[]): ColumnBatch {
     columns: fields.map((f) => batch.columns[batch.fields.findIndex((b) => b.name === f.name)]!),
     length: batch.length,
   };
+}
+
+function logPath(path: string): string {
+  return isAbsoluteFilePath(path) ? path : decodeFilePath(path);
 }
