@@ -27,6 +27,7 @@ import {
 import { hintProblem, type LastCheckpoint, listLog, readLastCheckpoint } from "./log_segment.ts";
 import type { StructType } from "./schema.ts";
 import type { SnapshotState } from "./replay.ts";
+import { activeFiles, fileCount } from "./replay.ts";
 
 /** Reads and writes the Parquet form of checkpoints. */
 export interface CheckpointCodec {
@@ -59,7 +60,7 @@ export function checkpointActions(state: SnapshotState, tombstoneCutoffMs: numbe
   for (const domain of state.domains.values()) {
     if (!domain.removed) actions.push({ domainMetadata: domain });
   }
-  for (const add of state.files.values()) actions.push({ add });
+  for (const add of activeFiles(state)) actions.push({ add });
   for (const remove of state.tombstones.values()) {
     if ((remove.deletionTimestamp ?? 0) > tombstoneCutoffMs) {
       // Checkpoint tombstones carry no stats or tags (PROTOCOL.md, "Checkpoint Schema").
@@ -96,7 +97,7 @@ export async function writeCheckpoint(
     version: state.version,
     size: actions.length,
     sizeInBytes: bytes.length,
-    numOfAddFiles: state.files.size,
+    numOfAddFiles: fileCount(state),
   };
   await updateHint(store, hint);
   return hint;
@@ -142,7 +143,7 @@ async function writeV2Checkpoint(
     version: state.version,
     size: top.length + fileActions.length,
     sizeInBytes: body.length + sidecarBytes,
-    numOfAddFiles: state.files.size,
+    numOfAddFiles: fileCount(state),
     v2Checkpoint: {
       path: key.slice(LOG_DIR.length + 1),
       sizeInBytes: body.length,

@@ -90,7 +90,8 @@ export function replay(
     // have different keys.
     for (const action of commit) visit(action);
   }
-  if (!replayCheckpoint(checkpoint, seen, files, tombstones, visit)) {
+  const pending = replayCheckpoint(checkpoint, files, tombstones, visit);
+  if (!pending) {
     // The checkpoint repeats a file: replay it action by action, the first one winning.
     for (const [key] of files) if (!seen.has(key)) files.delete(key);
     for (const [key] of tombstones) if (!seen.has(key)) tombstones.delete(key);
@@ -99,57 +100,194 @@ export function replay(
 
   if (!protocol) throw new Error(`Cannot load ${where}: no protocol action in the log`);
   if (!metadata) throw new Error(`Cannot load ${where}: no metaData action in the log`);
-  return {
+  const state = {
     version,
     protocol,
     metadata,
     schema: parseSchemaString(metadata.schemaString),
-    files,
     tombstones,
     txns,
     domains,
-  };
+  } as SnapshotState;
+  if (pending && pending.keys.length > 0) deferFiles(state, files, pending);
+  else state.files = files;
+  return state;
+}
+
+/** A checkpoint's active files, not yet in the `files` map. */
+interface PendingFiles {
+  keys: string[];
+  adds: Add[];
+}
+
+/** The states whose `files` map is not built yet: the files it will hold. */
+const deferred = new WeakMap<SnapshotState, { files: Map<string, Add>; pending: PendingFiles }>();
+
+/**
+ * Gives `state` a `files` map that is built on first use: hashing 100,000
+ * freshly decoded paths is a third of opening a table that big, and a scan
+ * or a checkpoint only walks the files (`activeFiles`, `fileCount`).
+ */
+function deferFiles(state: SnapshotState, files: Map<string, Add>, pending: PendingFiles): void {
+  deferred.set(state, { files, pending });
+  Object.defineProperty(state, "files", {
+    configurable: true,
+    enumerable: true,
+    get(this: SnapshotState) {
+      const { keys, adds } = pending;
+      for (let i = 0; i < keys.length; i++) files.set(keys[i]!, adds[i]!);
+      deferred.delete(this);
+      Object.defineProperty(this, "files", {
+        value: files,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+      return files;
+    },
+    set(this: SnapshotState, value: Map<string, Add>) {
+      deferred.delete(this);
+      Object.defineProperty(this, "files", {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
+  });
+}
+
+/** The active files of a state, without building its map of paths if it is not built yet. */
+export function activeFiles(state: SnapshotState): Iterable<Add> {
+  const lazy = deferred.get(state);
+  if (!lazy) return state.files.values();
+  const { files, pending } = lazy;
+  return (function* () {
+    yield* files.values();
+    yield* pending.adds;
+  })();
+}
+
+/** The number of active files of a state, without building its map of paths. */
+export function fileCount(state: SnapshotState): number {
+  const lazy = deferred.get(state);
+  return lazy ? lazy.files.size + lazy.pending.adds.length : state.files.size;
 }
 
 /**
- * Replays a checkpoint's actions after the commits (whose file keys are in
- * `seen`). A checkpoint is reconciled, so each file key appears in it once:
- * its file actions go straight into `files` and `tombstones`, checked only
- * against the commits' keys, without adding 100,000 keys to `seen`. Returns
- * false, having left `seen` alone, if the checkpoint repeated a key or both
- * added and removed one after all; the caller then undoes the checkpoint's
- * files and replays it action by action.
+ * Replays a checkpoint's actions after the commits (whose files are in
+ * `files` and `tombstones`). A checkpoint is reconciled, so each file key
+ * appears in it once: its adds are returned to be put into `files` later
+ * (`deferFiles`), its removes go into `tombstones`, and each is checked
+ * only against the commits' keys. Returns undefined, having changed
+ * nothing, if the checkpoint repeated a key or both added and removed one
+ * after all; the caller then replays it action by action.
+ *
+ * The checks hash each path once in JavaScript into a table of integers:
+ * V8 hashes a fresh string several times slower, and the commits after a
+ * checkpoint are few, so they are looked up in the checkpoint's table, not
+ * the other way round.
  */
 function replayCheckpoint(
   checkpoint: readonly Action[],
-  seen: Set<string>,
   files: Map<string, Add>,
   tombstones: Map<string, Remove>,
   visit: (action: Action) => void,
-): boolean {
-  const fromCommits = seen.size;
-  let inserted = 0;
-  const removed: string[] = [];
+): PendingFiles | undefined {
+  const keys: string[] = [];
+  const fileActions: (Add | Remove)[] = [];
+  const isAdd: boolean[] = [];
+  const others: Action[] = [];
   for (const action of checkpoint) {
     if ("add" in action) {
-      const key = fileKey(action.add.path, dvIdOf(action.add));
-      if (fromCommits === 0 || !seen.has(key)) {
-        files.set(key, action.add);
-        inserted++;
-      }
+      keys.push(fileKey(action.add.path, dvIdOf(action.add)));
+      fileActions.push(action.add);
+      isAdd.push(true);
     } else if ("remove" in action) {
-      const key = fileKey(action.remove.path, dvIdOf(action.remove));
-      if (fromCommits === 0 || !seen.has(key)) {
-        tombstones.set(key, action.remove);
-        removed.push(key);
-        inserted++;
-      }
-    } else visit(action);
+      keys.push(fileKey(action.remove.path, dvIdOf(action.remove)));
+      fileActions.push(action.remove);
+      isAdd.push(false);
+    } else others.push(action);
   }
-  if (files.size + tombstones.size !== fromCommits + inserted) return false;
-  // A path the checkpoint both adds and removes would now be in both.
-  for (const key of removed) if (files.has(key)) return false;
-  return true;
+  const table = new KeyTable(keys);
+  if (table.duplicate) return undefined;
+  // Files the commits after the checkpoint added or removed: theirs stand.
+  const shadowed = new Uint8Array(keys.length);
+  for (const map of [files, tombstones]) {
+    for (const key of map.keys()) {
+      const at = table.indexOf(key);
+      if (at >= 0) shadowed[at] = 1;
+    }
+  }
+  for (const action of others) visit(action);
+  const pending: PendingFiles = { keys: [], adds: [] };
+  for (let i = 0; i < keys.length; i++) {
+    if (shadowed[i]) continue;
+    if (isAdd[i]) {
+      pending.keys.push(keys[i]!);
+      pending.adds.push(fileActions[i] as Add);
+    } else tombstones.set(keys[i]!, fileActions[i] as Remove);
+  }
+  return pending;
+}
+
+/**
+ * An open-addressing table of distinct strings by index, hashed with
+ * FNV-1a over their UTF-16 code units. `duplicate` says whether two of the
+ * strings were equal.
+ */
+class KeyTable {
+  readonly duplicate: boolean = false;
+  readonly #keys: readonly string[];
+  readonly #slots: Int32Array;
+  readonly #hashes: Int32Array;
+  readonly #mask: number;
+
+  constructor(keys: readonly string[]) {
+    this.#keys = keys;
+    let size = 16;
+    while (size < keys.length * 2) size *= 2;
+    this.#mask = size - 1;
+    this.#slots = new Int32Array(size).fill(-1);
+    this.#hashes = new Int32Array(size);
+    for (let i = 0; i < keys.length; i++) {
+      if (this.#insert(keys[i]!, i) !== i) {
+        this.duplicate = true;
+        return;
+      }
+    }
+  }
+
+  /** The index of `key` among the strings, or -1. */
+  indexOf(key: string): number {
+    const hash = hashOf(key);
+    for (let slot = hash & this.#mask;; slot = (slot + 1) & this.#mask) {
+      const at = this.#slots[slot]!;
+      if (at < 0) return -1;
+      if (this.#hashes[slot] === hash && this.#keys[at] === key) return at;
+    }
+  }
+
+  /** Inserts string `index`; returns the index of an equal string already in, or `index`. */
+  #insert(key: string, index: number): number {
+    const hash = hashOf(key);
+    for (let slot = hash & this.#mask;; slot = (slot + 1) & this.#mask) {
+      const at = this.#slots[slot]!;
+      if (at < 0) {
+        this.#slots[slot] = index;
+        this.#hashes[slot] = hash;
+        return index;
+      }
+      if (this.#hashes[slot] === hash && this.#keys[at] === key) return at;
+    }
+  }
+}
+
+function hashOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  // Spread the low bits, which pick the slot.
+  return (h ^ (h >>> 15)) | 0;
 }
 
 /**

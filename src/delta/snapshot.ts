@@ -95,7 +95,8 @@ async function loadSegment(
   commits.reverse();
   const state = replay(segment.version, commits, checkpoint, store.uri);
   if (!options.skipProtocolCheck) checkCanRead(state.protocol, state.metadata);
-  return { ...state, segment };
+  // Assigned, not spread: a spread would build the deferred map of files.
+  return Object.assign(state, { segment });
 }
 
 /**

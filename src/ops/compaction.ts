@@ -35,6 +35,7 @@ import { addFor, dataFileKey } from "./data_files.ts";
 import { deletedRowsOf, keptPositions } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import type { Table } from "./table.ts";
+import { activeFiles } from "../delta/replay.ts";
 
 /** How compaction merges files. */
 export interface CompactionOptions extends CompactionPlanOptions {
@@ -205,7 +206,7 @@ export async function compactOnce(
     kind: "rewrite",
     writesInCommitTimestamps: true,
   });
-  const bins = planCompaction(state.files.values(), options);
+  const bins = planCompaction(activeFiles(state), options);
   const outcomes: BinOutcome[] = [];
   for (const bin of bins) {
     if (options.signal?.aborted) break;

@@ -8,6 +8,7 @@ import { liveRecords } from "../delta/deletion_vector.ts";
 import { readLastCheckpoint } from "../delta/log_segment.ts";
 import type { StructType } from "../delta/schema.ts";
 import { snapshotOf, type Table } from "./table.ts";
+import { activeFiles, fileCount } from "../delta/replay.ts";
 
 /** The description of a table. */
 export interface TableDescription {
@@ -44,7 +45,7 @@ export async function describeTable(table: Table, version?: number): Promise<Tab
   let rows = 0;
   let withoutStats = 0;
   const deletionVectors = { files: 0, deletedRows: 0 };
-  for (const add of snapshot.files.values()) {
+  for (const add of activeFiles(snapshot)) {
     if (add.deletionVector) {
       deletionVectors.files++;
       deletionVectors.deletedRows += add.deletionVector.cardinality;
@@ -67,7 +68,7 @@ export async function describeTable(table: Table, version?: number): Promise<Tab
     partitionColumns: m.partitionColumns,
     protocol: snapshot.protocol,
     properties: m.configuration,
-    files: snapshot.files.size,
+    files: fileCount(snapshot),
     bytes,
     rows: withoutStats === 0 ? rows : null,
     filesWithoutStats: withoutStats,

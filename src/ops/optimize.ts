@@ -28,6 +28,7 @@ import {
   PredicateError,
 } from "./predicate.ts";
 import { snapshotOf, type Table } from "./table.ts";
+import { activeFiles } from "../delta/replay.ts";
 
 /** Options of one optimize pass. */
 export interface OptimizeOptions extends CompactionOptions {
@@ -84,7 +85,7 @@ export async function optimizeTable(
     kind: "rewrite",
     writesInCommitTimestamps: true,
   });
-  const all = [...snapshot.files.values()];
+  const all = [...activeFiles(snapshot)];
   const inScope = options.where?.trim()
     ? filterByPartition(all, snapshot.metadata.partitionColumns, snapshot, options.where)
     : all;

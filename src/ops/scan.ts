@@ -45,6 +45,7 @@ import {
   predicateColumns,
 } from "./predicate.ts";
 import { snapshotOf, type Table } from "./table.ts";
+import { activeFiles } from "../delta/replay.ts";
 
 /** What to scan. */
 export interface ScanOptions {
@@ -141,7 +142,7 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
   );
   const physicalOf = new Map(allFields.map((f) => [f.name, f.physicalName ?? f.name]));
 
-  const files = [...snapshot.files.values()].sort((
+  const files = [...activeFiles(snapshot)].sort((
     a,
     b,
   ) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -43,6 +43,7 @@ import type { KnownCommits } from "../delta/commit_feed.ts";
 import { followLog } from "../delta/snapshot.ts";
 import { APPEND_HOLD_BUDGET_MS } from "./append.ts";
 import { mapLimit } from "../util/concurrency.ts";
+import { activeFiles } from "../delta/replay.ts";
 
 /** The default retention of deleted files: 7 days, as in Delta. */
 export const DEFAULT_VACUUM_RETENTION_MS = 7 * 86_400_000;
@@ -320,7 +321,7 @@ export async function vacuum(
   }
   const state = await loadState();
   checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "vacuum" });
-  const keys = referencedKeys(store.uri, state.files.values(), state.tombstones.values());
+  const keys = referencedKeys(store.uri, activeFiles(state), state.tombstones.values());
   if (logOnly) listing.push(...tombstoneListing(keys.tombstones));
   if (listedKeys) {
     listing = await describeListed(store, listedKeys, keys, state.metadata.partitionColumns);
@@ -355,7 +356,7 @@ export async function vacuum(
   // Last look before deleting: a file committed since the snapshot was loaded
   // is referenced now and must stay.
   await followLog(store, state, options.known);
-  const stillReferenced = referencedKeys(store.uri, state.files.values(), []).files;
+  const stillReferenced = referencedKeys(store.uri, activeFiles(state), []).files;
   plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
   plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
   const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));

@@ -18,6 +18,7 @@ import { numRecordsOf } from "./describe.ts";
 import { deletedRowsOf } from "./deletion_vectors.ts";
 import { objectSourceOf } from "./object_source.ts";
 import { snapshotOf, type Table } from "./table.ts";
+import { activeFiles } from "../delta/replay.ts";
 
 /** The result of one check. */
 export interface VerifyCheck {
@@ -70,7 +71,7 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
       checks,
     };
   }
-  const files = [...snapshot.files.values()];
+  const files = [...activeFiles(snapshot)];
 
   // Files exist with their logged sizes (one listing, not one request per file).
   const sizes = new Map<string, number>();

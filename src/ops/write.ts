@@ -57,7 +57,7 @@ import { createTableActions } from "./create.ts";
 import { alignBatch, splitByPartition } from "./data_files.ts";
 import { maybeCheckpoint } from "./checkpoint.ts";
 import { latestSnapshotOf, type Table } from "./table.ts";
-import { fileKey, lastAppVersion } from "../delta/replay.ts";
+import { activeFiles, fileCount, fileKey, lastAppVersion } from "../delta/replay.ts";
 
 /** A schema and its rows as column batches (every source in sources/ is one). */
 export interface BatchSource {
@@ -336,7 +336,7 @@ function commitWrite(
   const readFiles = new Set<string>();
   if (snapshot && mode === "overwrite") {
     const now = Date.now();
-    for (const add of snapshot.files.values()) {
+    for (const add of activeFiles(snapshot)) {
       readFiles.add(fileKey(add.path));
       removes.push({
         remove: {
@@ -413,7 +413,7 @@ async function finish(
         emptyInput: false,
         rows,
         filesAdded: result.files,
-        filesRemoved: options.mode === "overwrite" && snapshot ? snapshot.files.size : 0,
+        filesRemoved: options.mode === "overwrite" && snapshot ? fileCount(snapshot) : 0,
         bytes: result.bytes,
         partitions,
         checkpointed,

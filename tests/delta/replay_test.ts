@@ -1,7 +1,13 @@
 import type { Add } from "../../src/delta/actions.ts";
-import { applyCommit, lastAppVersion, replay } from "../../src/delta/replay.ts";
+import {
+  activeFiles,
+  applyCommit,
+  fileCount,
+  lastAppVersion,
+  replay,
+} from "../../src/delta/replay.ts";
 import { addAction, createActions, removeAction } from "../_helpers/log.ts";
-import { assertEquals, assertThrows } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 
 Deno.test("replay() keeps the newest action per path", () => {
   const commits = [
@@ -113,4 +119,47 @@ Deno.test("lastAppVersion() returns an application's newest txn version", () => 
   assertEquals(lastAppVersion(state, "w1"), 4);
   assertEquals(lastAppVersion(state, "w2"), 0);
   assertEquals(lastAppVersion(state, "w3"), undefined);
+});
+
+Deno.test("replay() walks a checkpoint's files before it builds their map, and both agree", () => {
+  const checkpoint = [
+    ...createActions(),
+    ...Array.from({ length: 5_000 }, (_, i) => addAction(`part-${i}.parquet`)),
+    removeAction("old.parquet", 3),
+  ];
+  const commits = [
+    [removeAction("part-7.parquet", 9)],
+    [addAction("part-8.parquet", 2), addAction("new.parquet")],
+  ];
+  const state = replay(2, [...commits].reverse(), checkpoint, "t");
+  // The commits' actions win over the checkpoint's for the same path.
+  assertEquals(fileCount(state), 5_000);
+  const walked = [...activeFiles(state)];
+  assertEquals(walked.length, 5_000);
+  assertEquals(walked.filter((a) => a.path === "part-8.parquet").map((a) => a.stats), [
+    '{"numRecords":2}',
+  ]);
+  assert(!walked.some((a) => a.path === "part-7.parquet"));
+  assertEquals([...state.tombstones.keys()].sort(), ["old.parquet", "part-7.parquet"]);
+  // The map, built on first use, holds what the walk gave.
+  assertEquals(state.files.size, 5_000);
+  assertEquals(state.files.get("part-8.parquet")?.stats, '{"numRecords":2}');
+  assertEquals(state.files.has("part-4999.parquet"), true);
+  assertEquals([...activeFiles(state)].map((a) => a.path), walked.map((a) => a.path));
+  // Moving it forward changes the built map.
+  applyCommit(state, [removeAction("part-1.parquet", 10)]);
+  assertEquals([fileCount(state), state.files.has("part-1.parquet")], [4_999, false]);
+});
+
+Deno.test("replay() of a checkpoint that adds and removes one path replays it action by action", () => {
+  const checkpoint = [
+    ...createActions(),
+    addAction("a.parquet"),
+    addAction("b.parquet"),
+    removeAction("a.parquet", 3),
+  ];
+  const state = replay(1, [], checkpoint, "t");
+  assertEquals([...activeFiles(state)].map((a) => a.path).sort(), ["a.parquet", "b.parquet"]);
+  assertEquals([...state.files.keys()].sort(), ["a.parquet", "b.parquet"]);
+  assertEquals(state.tombstones.size, 0, "the first action per path wins");
 });
