@@ -224,15 +224,25 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** Whether `error` or one of its causes is a `kind`. */
+function causedBy(error: unknown, kind: new (...args: never[]) => Error): boolean {
+  let e: unknown = error;
+  for (let depth = 0; e instanceof Error && depth < 16; depth++) {
+    if (e instanceof kind) return true;
+    e = (e as Error).cause;
+  }
+  return false;
+}
+
 function reportError(error: unknown, json: boolean, command: string | undefined): number {
   // Whoever read stdout has gone (`neuralake scan t | head`): they have all
   // they wanted, which is no failure and needs no message.
   if (error instanceof Deno.errors.BrokenPipe) return 0;
   // A table given as a file's path (`scan data.csv`) fails deep in a lookup.
-  if (error instanceof Deno.errors.NotADirectory) {
+  if (causedBy(error, Deno.errors.NotADirectory)) {
     error = new Error(
-      `${error.message}: a file stands where a directory is expected; a table is a directory, ` +
-        `so check the table path`,
+      `${(error as Error).message}: a file stands where a directory is expected; a table is a ` +
+        `directory, so check the table path`,
       { cause: error },
     );
   }
