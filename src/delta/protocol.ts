@@ -390,9 +390,10 @@ function unsupportedWrite(feature: string, detail = ""): UnsupportedFeatureError
  * What a write does, for the features whose rules depend on it: `append`
  * adds rows, `overwrite` replaces the table's rows, `rewrite` moves rows
  * between files without changing them (compaction), `vacuum` commits
- * nothing and deletes unreferenced files.
+ * nothing and deletes unreferenced files, `checkpoint` commits nothing and
+ * writes a checkpoint of the latest version.
  */
-export type WriteKind = "append" | "overwrite" | "rewrite" | "vacuum";
+export type WriteKind = "append" | "overwrite" | "rewrite" | "vacuum" | "checkpoint";
 
 /** How a writer treats the rows it adds. */
 export interface WriteCheckOptions {
@@ -441,6 +442,8 @@ export function checkCanWrite(
     ? new Set(protocol.writerFeatures ?? [])
     : impliedWriterFeatures(version);
   const addsRows = kind === "append" || kind === "overwrite";
+  // Neither commits: rules about the rows and commits a writer adds do not apply.
+  const commitsNothing = kind === "vacuum" || kind === "checkpoint";
   for (const feature of features) {
     const support = FEATURE_BY_NAME.get(feature);
     if (support?.write === "refuse-always") throw unsupportedWrite(feature);
@@ -471,7 +474,7 @@ export function checkCanWrite(
         if (addsRows) throw unsupportedWrite(feature, " (a column uses it)");
         continue;
       case "rowTracking":
-        if (kind === "vacuum" || (addsRows && options.assignsRowIds)) continue;
+        if (commitsNothing || (addsRows && options.assignsRowIds)) continue;
         throw unsupportedWrite(
           feature,
           kind === "rewrite"
@@ -479,13 +482,13 @@ export function checkCanWrite(
             : " (this writer does not assign row ids)",
         );
       case "inCommitTimestamp":
-        if (kind !== "vacuum" && !options.writesInCommitTimestamps) {
+        if (!commitsNothing && !options.writesInCommitTimestamps) {
           throw unsupportedWrite(feature, " (this writer does not write in-commit timestamps)");
         }
         continue;
       case "icebergCompatV1":
       case "icebergCompatV2":
-        if (kind !== "vacuum") throw unsupportedWrite(feature);
+        if (!commitsNothing) throw unsupportedWrite(feature);
         continue;
       default:
         if (support?.write !== "yes") throw unsupportedWrite(feature);
