@@ -197,9 +197,18 @@ async function main(argv: string[]): Promise<number> {
   const json = rest.includes("--json");
   try {
     setupLogging(parseLogLevel(logLevelOf(command, rest)), "json");
-    if (command === undefined || command === "help" || command === "--help" || command === "-h") {
+    // `neuralake help scan` is `neuralake scan --help`.
+    if (command === "help" && rest[0] !== undefined && !rest[0].startsWith("-")) {
+      return await main([rest[0], "--help"]);
+    }
+    if (command === undefined) {
+      // A usage error: the help goes to stderr, as other usage errors do.
+      console.error(topLevelHelp());
+      return 2;
+    }
+    if (command === "help" || command === "--help" || command === "-h") {
       console.log(topLevelHelp());
-      return command === undefined ? 2 : 0;
+      return 0;
     }
     if (command === "--version" || command === "version") {
       console.log(`neuralake ${VERSION}`);

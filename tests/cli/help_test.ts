@@ -79,3 +79,13 @@ Deno.test("options with a default say it in the help", async () => {
     }
   }
 });
+
+Deno.test("neuralake help <command> shows that command's help; no command at all is a usage error on stderr", async () => {
+  const help = await cli(["help", "vacuum"]);
+  assertEquals(help.code, 0, help.stderr);
+  assert(help.stdout.startsWith("Usage: neuralake vacuum"), help.stdout);
+  const none = await cli([]);
+  assertEquals(none.code, 2);
+  assertEquals(none.stdout, "");
+  assert(none.stderr.includes("Usage: neuralake <command>"), none.stderr);
+});
