@@ -223,6 +223,28 @@ export function isAbsoluteFilePath(path: string): boolean {
 }
 
 /**
+ * The canonical form of an absolute `add.path` or `remove.path`, so that
+ * replay matches the spellings of one file that writers use (`file:/p`,
+ * `file:///p` and `/p` name the same local file; PROTOCOL.md paths are URIs,
+ * so percent-escapes are decoded): a local file becomes its decoded path, any
+ * other URI keeps its scheme and authority with a decoded path.
+ */
+export function canonicalAbsolutePath(path: string): string {
+  const local = /^file:(?:\/\/(?:localhost)?(?=\/))?(\/.*)$/i.exec(path);
+  const decode = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text;
+    }
+  };
+  if (local) return decode(local[1]!);
+  if (path.startsWith("/")) return decode(path);
+  const uri = /^([a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/]*)(.*)$/.exec(path);
+  return uri ? `${uri[1]!.toLowerCase()}${decode(uri[2]!)}` : path;
+}
+
+/**
  * Decodes `add.path` into a key relative to the table root. Absolute URIs and
  * absolute paths are refused: only reads follow them (`dataFileLocation` in
  * ops/), never compaction, verify or vacuum.

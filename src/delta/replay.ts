@@ -10,7 +10,7 @@
  */
 
 import type { Action, Add, DomainMetadata, Metadata, Protocol, Remove, Txn } from "./actions.ts";
-import { decodeFilePath, isAbsoluteFilePath } from "./partition.ts";
+import { canonicalAbsolutePath, decodeFilePath, isAbsoluteFilePath } from "./partition.ts";
 import { parseSchemaString, type StructType } from "./schema.ts";
 
 /** The reconciled state of a table at one version. */
@@ -31,9 +31,9 @@ export interface SnapshotState {
 
 /** The key that identifies a file: its decoded path plus its deletion vector, if any. */
 export function fileKey(path: string, dvId?: string): string {
-  // An absolute path is its own key: replay only matches it with itself, and
-  // only readers follow it (writers refuse it by decodeFilePath's error).
-  const decoded = isAbsoluteFilePath(path) ? path : decodeFilePath(path);
+  // An absolute path is keyed by its canonical form (`file:/p` and `/p` are
+  // one file); only readers follow it (writers refuse it by decodeFilePath's error).
+  const decoded = isAbsoluteFilePath(path) ? canonicalAbsolutePath(path) : decodeFilePath(path);
   return dvId ? `${decoded}\u0000${dvId}` : decoded;
 }
 
