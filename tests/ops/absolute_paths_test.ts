@@ -40,9 +40,9 @@ async function cloneWithAbsolutePaths(): Promise<
   const adds = actions.flatMap((a) => "add" in a ? [a.add] : []);
   assertEquals(adds.length, 2);
   // The first file stays in the source table; the second is copied into the clone's root.
-  const inside = `copied ${adds[1]!.path}`;
+  const inside = `copied #%? ${adds[1]!.path}`;
   await Deno.copyFile(`${source}/${adds[1]!.path}`, `${clone}/${inside}`);
-  const uri = (path: string) => new URL(`file://${path}`).href;
+  const uri = (path: string) => `file://${path.split("/").map(encodeURIComponent).join("/")}`;
   adds[0]!.path = uri(`${source}/${adds[0]!.path}`);
   adds[1]!.path = uri(`${clone}/${inside}`);
   await writeCommit(new LocalStore(clone), 0, actions);
