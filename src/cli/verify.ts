@@ -2,6 +2,7 @@
  * `neuralake verify <table>`: check that a table is whole; exit 1 if not.
  */
 
+import { formatCount } from "../report/format.ts";
 import { verifyTable } from "../ops/verify.ts";
 import { openTable } from "../ops/table.ts";
 import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
@@ -33,7 +34,20 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs {
 
 /** Runs `verify`. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
-  const report = await verifyTable(await openTable(args.table));
+  // On a terminal, a progress line while the data files' footers are read.
+  const tty = !args.json && Deno.stderr.isTerminal();
+  const encoder = new TextEncoder();
+  let shown = 0;
+  const report = await verifyTable(await openTable(args.table), {
+    onFile: (done, total) => {
+      if (!tty || (done < total && performance.now() - shown < 200)) return;
+      shown = performance.now();
+      Deno.stderr.writeSync(
+        encoder.encode(`\r\x1b[2Kverify: read ${formatCount(done)} of ${formatCount(total)} files`),
+      );
+    },
+  });
+  if (tty && shown > 0) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
   if (args.json) printJson(report);
   else {
     let text = `${report.table} at version ${report.version} (${report.files} files)\n`;

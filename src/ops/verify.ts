@@ -42,8 +42,17 @@ export interface VerifyReport {
 
 const MAX_PROBLEMS = 20;
 
+/** Options of `verifyTable`. */
+export interface VerifyOptions {
+  /** Told after each data file's footer is checked: how many of how many. */
+  onFile?: (done: number, total: number) => void;
+}
+
 /** Verifies the latest version of a table. */
-export async function verifyTable(table: Table): Promise<VerifyReport> {
+export async function verifyTable(
+  table: Table,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
   const checks: VerifyCheck[] = [];
   const logListing: ObjectMeta[] = [];
   for await (const meta of table.store.list(`${LOG_DIR}/`)) logListing.push(meta);
@@ -103,7 +112,15 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
   let counted = 0;
   let withoutStats = 0;
   let liveRows = 0;
+  let done = 0;
   await mapLimit(files, 16, async (add) => {
+    try {
+      await checkRowCount(add);
+    } finally {
+      options.onFile?.(++done, files.length);
+    }
+  });
+  async function checkRowCount(add: (typeof files)[number]): Promise<void> {
     const key = decodeFilePath(add.path);
     if (!sizes.has(key)) return;
     const expected = numRecordsOf(add.stats);
@@ -131,7 +148,7 @@ export async function verifyTable(table: Table): Promise<VerifyReport> {
     } catch (error) {
       countProblems.push(`${key} cannot be read: ${(error as Error).message}`);
     }
-  });
+  }
   checks.push({
     name: "row_counts_match_stats",
     passed: countProblems.length === 0,

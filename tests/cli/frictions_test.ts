@@ -6,6 +6,8 @@
 
 import { cellJson, cellText } from "../../src/cli/cells.ts";
 import { toJson } from "../../src/cli/output.ts";
+import { verifyTable } from "../../src/ops/verify.ts";
+import { openTable } from "../../src/ops/table.ts";
 import { closestName, parseCommandArgs, UsageError } from "../../src/cli/args.ts";
 import { configValues, resolveConfig } from "../../src/roles/config.ts";
 import { KEYS } from "../../src/roles/config_keys.ts";
@@ -246,6 +248,24 @@ Deno.test("a table given as a file's path is an error that says to check the tab
       assertEquals(r.code, 1, r.stderr);
       assert(r.stderr.includes("a table is a directory, so check the table path"), r.stderr);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("verify reports its progress over the data files it reads", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"v":1}\n');
+    for (let i = 0; i < 3; i++) {
+      assertEquals((await cli(["write", `${dir}/t`, "--input", `${dir}/rows.ndjson`])).code, 0);
+    }
+    const calls: [number, number][] = [];
+    const report = await verifyTable(await openTable(`${dir}/t`), {
+      onFile: (done, total) => calls.push([done, total]),
+    });
+    assert(report.passed);
+    assertEquals(calls, [[1, 3], [2, 3], [3, 3]]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
