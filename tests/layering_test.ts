@@ -15,11 +15,9 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
     layers: ["util"],
     libraries: /^(@smithy\/signature-v4|@smithy\/core\/config|@aws-crypto\/sha256-js|node:[a-z]+)$/,
   },
-  // node:worker_threads: a merge of many small files runs half of them on a worker thread.
   parquet: {
     layers: ["columnar", "util"],
-    libraries:
-      /^(hyparquet(-writer)?(\/src\/[a-z-]+\.js)?|hysnappy|node:zlib|node:worker_threads)$/,
+    libraries: /^(hyparquet(-writer)?(\/src\/[a-z-]+\.js)?|hysnappy|node:zlib)$/,
   },
   delta: { layers: ["storage", "columnar", "util", "version.ts"], libraries: /^crc-32$/ },
   ops: { layers: ["delta", "parquet", "storage", "columnar", "util", "version.ts"] },

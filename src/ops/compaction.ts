@@ -45,23 +45,11 @@ export interface CompactionOptions extends CompactionPlanOptions {
   codec?: Codec;
   /** The most rows per re-encoded row group. @default 1_048_576 */
   rowGroupRows?: number;
-  /**
-   * Bins with at least this many bytes of small files are merged on two
-   * threads (see `MergeOptions.parallelMinBytes`). @default PARALLEL_MIN_BYTES
-   */
-  parallelMinBytes?: number;
   /** Retry limits of each bin's commit. */
   commit?: CommitOptions;
   /** Ends a pass between bins once aborted; the bins done stay done. */
   signal?: AbortSignal;
 }
-
-/**
- * Bins with this many bytes of small files are merged on two threads: about
- * 250,000 rows of the neural schema, enough to repay handing half of them to
- * a worker thread.
- */
-export const PARALLEL_MIN_BYTES = 4 * 1024 * 1024;
 
 /** What happened to one bin. */
 export interface BinOutcome {
@@ -99,7 +87,6 @@ export async function compactBin(
     minRowGroupRows: options.minRowGroupRows ?? 16_384,
     fields: dataFields,
     codec: options.codec ?? DEFAULT_CODEC,
-    parallelMinBytes: options.parallelMinBytes ?? PARALLEL_MIN_BYTES,
     ...(options.rowGroupRows ? { rowGroupRows: options.rowGroupRows } : {}),
     rowFilters: deleted.map((rows) =>
       rows.length === 0 ? undefined : (start: number, count: number) => {

@@ -42,8 +42,6 @@ import { type ChunkStats, openParquet, type ParquetFile, type RowGroupInfo } fro
 import { columnNameOf, elementsOf, inferFields, sameElement, schemaOf } from "./schema.ts";
 import type { ColumnType } from "../columnar/types.ts";
 import { mapLimit } from "../util/concurrency.ts";
-import { Worker } from "node:worker_threads";
-import type { MergeAnswer, MergeRequest } from "./merge_worker.ts";
 import type { ColumnStats } from "./stats.ts";
 import { MAX_DICTIONARY } from "./dictionary.ts";
 import { type CodedColumn, decodeStrings, isCoded, StringCodes } from "./string_codes.ts";
@@ -62,14 +60,6 @@ export interface MergeOptions extends EncodeOptions {
    * relative to the group's first row, or undefined to keep them all.
    */
   rowFilters?: (RowFilter | undefined)[];
-  /**
-   * With `fields` given and at least this many bytes of small inputs
-   * (`SMALL_INPUT_BYTES` each at most, no row filtered), a worker thread
-   * merges about half of those bytes (the last such inputs) into a file of
-   * its own while this thread merges the rest, and that file's row groups
-   * are then copied into the output. @default Infinity (one thread)
-   */
-  parallelMinBytes?: number;
 }
 
 /** Rows of `[rowStart, rowStart + numRows)` to keep, relative to `rowStart`; undefined keeps all. */
@@ -99,19 +89,9 @@ export async function mergeParquet(
   options: MergeOptions,
 ): Promise<MergedFile> {
   if (!inputs.length) throw new RangeError("Cannot merge Parquet files: no inputs were given");
-  // A share of the small inputs for the worker thread, chosen by size before
-  // any footer is read, so that the worker reads its own.
-  const part = options.fields && Number.isFinite(options.parallelMinBytes ?? Infinity)
-    ? workerPart(inputs, options.rowFilters, options.parallelMinBytes!)
-    : new Set<number>();
-  const shared = inputs.filter((_, i) => part.has(i));
-  const share = part.size ? mergeInWorker(shared, options.fields!, options) : undefined;
-  // A failure surfaces where the share is awaited, not as an unhandled rejection.
-  share?.catch(() => undefined);
-  const own = inputs.map((_, i) => i).filter((i) => !part.has(i));
   // Footers are read in parallel: with many small inputs, one at a time is
   // mostly waiting.
-  const files = await mapLimit(own, 16, (i) => open(inputs[i]!));
+  const files = await mapLimit(inputs, 16, open);
   const fields = options.fields ?? inferFields(files[0]!.schema, files[0]!.name);
   const target = schemaOf(fields);
   const rowGroupRows = options.rowGroupRows ?? DEFAULT_ROW_GROUP_ROWS;
@@ -126,7 +106,7 @@ export async function mergeParquet(
   for (const [f, file] of files.entries()) {
     const sameSchema = file.metadata.schema.length === target.length &&
       file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
-    const filter = options.rowFilters?.[own[f]!];
+    const filter = options.rowFilters?.[f];
     for (const group of file.rowGroups) {
       if (group.numRows === 0) continue;
       const keep = filter?.(group.rowStart, group.numRows);
@@ -154,7 +134,6 @@ export async function mergeParquet(
 
   let copied = 0;
   let decoded = 0;
-  let inexactNans = false;
   let out: ReadTarget | undefined;
   const emit = () => {
     for (const column of out!.columns) {
@@ -212,152 +191,10 @@ export async function mergeParquet(
       if (column && isCoded(column)) out!.columns[c] = uncoded(column, out!.length);
     });
   }
-  if (share) {
-    let answer = await share;
-    if (!answer.ok && answer.workerFailed) {
-      // No worker thread (it could not start, or died): merge the share here.
-      const merged = await mergeParquet(shared, { ...options, parallelMinBytes: Infinity });
-      answer = { id: answer.id, ok: true, ...merged, buffer: merged.bytes.slice().buffer };
-    }
-    if (!answer.ok) throw new Error(answer.message);
-    const bytes = new Uint8Array(answer.buffer);
-    const theirs = await openParquet(bytesSource(bytes, "the worker's share of the merge"));
-    for (const group of theirs.rowGroups) {
-      // One group: the worker's exact statistics; more: those of the footer.
-      const stats = theirs.rowGroups.length === 1
-        ? answer.columns
-        : copyableStats(theirs, group, fields);
-      if (stats) await copyRowGroup(builder, theirs, group, stats);
-      else builder.writeBatch(await readColumns(theirs, { fields, rowGroups: [group.index] }));
-    }
-    if (theirs.rowGroups.length > 1 || answer.copiedRowGroups) inexactNans = true;
-    copied += answer.copiedRowGroups;
-    decoded += answer.decodedRowGroups;
-  }
   const result = builder.finish();
   // NaN counts are not in Parquet footers, so copied groups leave them unknown.
-  if (copied || inexactNans) { for (const column of result.columns) delete column.nanCount; }
+  if (copied) { for (const column of result.columns) delete column.nanCount; }
   return { ...result, copiedRowGroups: copied, decodedRowGroups: decoded };
-}
-
-/** Inputs up to this size may go to the worker thread: larger ones are likely copied. */
-export const SMALL_INPUT_BYTES = 256 * 1024;
-
-/** The share of the small inputs' bytes that the worker thread is given. */
-const WORKER_SHARE = 0.5;
-
-function byteLengthOf(input: MergeInput): number {
-  if ("bytes" in input) return input.bytes.byteLength;
-  return "metadata" in input && "rowGroups" in input ? input.source.byteLength : input.byteLength;
-}
-
-/**
- * Indexes of the inputs for the worker: small ones without a row filter,
- * from the last back (never the first), half of such bytes; none if they
- * hold fewer than `minBytes`.
- */
-function workerPart(
-  inputs: MergeInput[],
-  filters: (RowFilter | undefined)[] | undefined,
-  minBytes: number,
-): Set<number> {
-  const small = (i: number) => !filters?.[i] && byteLengthOf(inputs[i]!) <= SMALL_INPUT_BYTES;
-  let total = 0;
-  for (let i = 1; i < inputs.length; i++) if (small(i)) total += byteLengthOf(inputs[i]!);
-  const part = new Set<number>();
-  if (total < minBytes) return part;
-  let taken = 0;
-  for (let i = inputs.length - 1; i >= 1 && taken < total * WORKER_SHARE; i--) {
-    if (!small(i)) continue;
-    part.add(i);
-    taken += byteLengthOf(inputs[i]!);
-  }
-  return part;
-}
-
-/** The one worker thread that merges shares, started on first use and kept. */
-let mergeWorker:
-  | { worker: Worker; pending: Map<number, (answer: MergeAnswer) => void>; next: number }
-  | undefined;
-
-/** Sends whole files to the worker thread to merge, and resolves its answer. */
-async function mergeInWorker(
-  inputs: MergeInput[],
-  fields: Field[],
-  options: MergeOptions,
-): Promise<MergeAnswer> {
-  const parts = await mapLimit(inputs, 16, async (input) => {
-    if ("bytes" in input) return input.bytes;
-    const source = "metadata" in input && "rowGroups" in input ? input.source : input;
-    return await source.read(0, source.byteLength);
-  });
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  const ends: number[] = [];
-  for (const part of parts) {
-    const at = ends.at(-1) ?? 0;
-    bytes.set(part, at);
-    ends.push(at + part.byteLength);
-  }
-  const {
-    rowFilters: _filters,
-    fields: _fields,
-    parallelMinBytes: _parallel,
-    ...encode
-  } = options;
-  let state: NonNullable<typeof mergeWorker>;
-  try {
-    state = mergeWorker ??= startWorker();
-  } catch (error) {
-    return { id: -1, ok: false, message: (error as Error).message, workerFailed: true };
-  }
-  const id = state.next++;
-  const names = inputs.map((input, i) =>
-    ("name" in input ? input.name : undefined) ?? `input ${i} of the worker's share`
-  );
-  const request: MergeRequest = { id, buffer: bytes.buffer, ends, names, fields, options: encode };
-  return await new Promise<MergeAnswer>((resolve) => {
-    state.pending.set(id, resolve);
-    // Referenced while it owes an answer, so the process waits for it.
-    state.worker.ref();
-    state.worker.postMessage(request, [bytes.buffer]);
-  });
-}
-
-/** The module the worker thread runs. */
-let workerModule = new URL("./merge_worker.ts", import.meta.url);
-
-/**
- * Ends the worker thread, if one runs; the next parallel merge starts one
- * from `module` (a test points it at a missing module to see a merge go on
- * without the worker).
- */
-export async function restartMergeWorker(module?: URL): Promise<void> {
-  const state = mergeWorker;
-  mergeWorker = undefined;
-  workerModule = module ?? new URL("./merge_worker.ts", import.meta.url);
-  await state?.worker.terminate();
-}
-
-function startWorker(): NonNullable<typeof mergeWorker> {
-  const worker = new Worker(workerModule);
-  const state = { worker, pending: new Map<number, (answer: MergeAnswer) => void>(), next: 0 };
-  worker.unref();
-  const settle = (answer: MergeAnswer) => {
-    const resolve = state.pending.get(answer.id);
-    state.pending.delete(answer.id);
-    if (!state.pending.size) worker.unref();
-    resolve?.(answer);
-  };
-  worker.on("message", settle);
-  const fail = (message: string) => {
-    if (mergeWorker === state) mergeWorker = undefined;
-    for (const id of [...state.pending.keys()]) {
-      settle({ id, ok: false, message, workerFailed: true });
-    }
-  };
-  worker.on("error", (error: Error) => fail(`The merge worker failed: ${error.message}`));
-  worker.on("exit", (code: number) => fail(`The merge worker exited with code ${code}`));
-  return state;
 }
 
 /** A row group to copy with its statistics, or to decode (keeping `keep`, `rows` rows). */

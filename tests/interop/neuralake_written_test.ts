@@ -152,39 +152,6 @@ for (const backend of BACKENDS) {
     assertEquals((await snapshotOf(table)).files.size, 1);
   });
 
-  Deno.test(`${backend.name}: delta-rs reads a table compacted on two threads row for row`, async () => {
-    const { uri, table } = await backend.newTable("compacted-two-threads");
-    const gen = new NeuralGenerator({ seed: 12 });
-    for (let seq = 0; seq < 24; seq++) {
-      const batch = gen.generate({
-        writerId: `writer-${seq % 3}`,
-        sessionId: "s2",
-        batchSeq: seq,
-        tick0: 1_700_000_000_000,
-        startRow: seq * 500,
-        rows: 500,
-      });
-      await writeTable(table, sourceOf(batch));
-    }
-    const before = await readWithDeltaRs(uri, { storageOptions: backend.storageOptions() });
-    const bins = await compactOnce(table, await snapshotOf(table), {
-      targetFileSize: 1 << 30,
-      minFiles: 2,
-      parallelMinBytes: 1,
-    });
-    assertEquals(
-      bins.map((b) => [b.kind, b.filesIn, b.copiedRowGroups, b.decodedRowGroups]),
-      [["committed", 24, 0, 24]],
-    );
-    const theirs = await readWithDeltaRs(uri, { storageOptions: backend.storageOptions() });
-    assertEquals(theirs.rows.length, 12_000);
-    assertEquals(canonicalRows(theirs.rows), canonicalRows(before.rows));
-    assertEquals(
-      canonicalRows((await readWithNeuralake(table)).rows),
-      canonicalRows(before.rows),
-    );
-  });
-
   Deno.test(`${backend.name}: delta-rs reads a partitioned table with null partitions`, async () => {
     const { uri, table } = await backend.newTable("partitioned");
     const fields: Field[] = [

@@ -9,7 +9,7 @@ import { parquetTool, sortedRows, tagColumn, type Tagged } from "../_helpers/pya
 import { type ColumnBatch, concatBatches } from "../../src/columnar/batch.ts";
 import { bytesSource, openParquet, readColumns } from "../../src/parquet/decode.ts";
 import { type Codec, encodeParquet } from "../../src/parquet/encode.ts";
-import { mergeParquet, restartMergeWorker } from "../../src/parquet/merge.ts";
+import { mergeParquet } from "../../src/parquet/merge.ts";
 import { neuralBatch, tempDir } from "./_fixtures.ts";
 
 /** A neural batch with nulls in a dictionary column and a float column. */
@@ -287,89 +287,5 @@ Deno.test("mergeParquet merges strings that pyarrow wrote with dictionaries over
     }
   } finally {
     await dir.remove();
-  }
-});
-
-Deno.test("mergeParquet hands half of the small files to a worker thread, and delta-rs reads every row", async () => {
-  // 32 small files, one of them with a row filter.
-  const parts = namedFiles(32, 400, 20);
-  const large = withNulls(3000, 0);
-  const encoded = parts.map((p, i) => ({ bytes: encodeParquet(p).bytes, name: `p${i}` }));
-  const big = { bytes: encodeParquet(large, { rowGroupRows: 3000 }).bytes, name: "big" };
-  const keep = Uint32Array.from({ length: 399 }, (_, i) => i + 1);
-  const fields = parts[0]!.fields;
-  const options = {
-    minRowGroupRows: 2000,
-    fields,
-    rowFilters: encoded.map((_, i) => i === 30 ? () => keep : undefined),
-  };
-  // One input without a name.
-  const inputs = [
-    ...encoded.slice(0, 16),
-    { bytes: encodeParquet(parts[16]!).bytes },
-    ...encoded.slice(17),
-  ];
-  const one = await mergeParquet(inputs, options);
-  const two = await mergeParquet(inputs, { ...options, parallelMinBytes: 1 });
-  assertEquals([two.copiedRowGroups, two.decodedRowGroups], [0, 32]);
-  const out = await openParquet(bytesSource(two.bytes));
-  assert(out.rowGroups.length === 2, `${out.rowGroups.length} row groups`);
-  // The worker's share is the last files but the filtered one, after the rest.
-  const expected = parts.flatMap((p, i) => i === 30 ? rowsOf(p).slice(1) : rowsOf(p));
-  const theirs = await deltaRsRows(two.bytes);
-  assertEquals(sortedRows(theirs), sortedRows(expected));
-  assertEquals(sortedRows(await pyRows(one.bytes)), sortedRows(expected));
-  fields.forEach((f, i) => assertEquals(two.columns[i], one.columns[i], `stats of ${f.name}`));
-  assertEquals(two.numRows, one.numRows);
-
-  // Copyable groups among the worker's share are copied there, then here.
-  const bigs = [big, { ...big, name: "big2" }];
-  const copied = await mergeParquet([encodeOf(withNulls(500, 3000)), ...bigs], {
-    minRowGroupRows: 2000,
-    fields: large.fields,
-    parallelMinBytes: 1,
-  });
-  assertEquals([copied.copiedRowGroups, copied.decodedRowGroups], [2, 1]);
-  const bigRows = rowsOf(large);
-  assertEquals(
-    sortedRows(await deltaRsRows(copied.bytes)),
-    sortedRows([...rowsOf(withNulls(500, 3000)), ...bigRows, ...bigRows]),
-  );
-});
-
-Deno.test("mergeParquet names the file of the worker's share that it cannot read", async () => {
-  const parts = namedFiles(4, 300, 10).map((p, i) => ({
-    bytes: encodeParquet(p).bytes,
-    name: `p${i}`,
-  }));
-  const broken = parts[3]!.bytes.slice();
-  broken.fill(7, 4, 200);
-  const inputs = [...parts.slice(0, 3), { bytes: broken, name: "broken.parquet" }];
-  const error = await mergeParquet(inputs, {
-    minRowGroupRows: 100_000,
-    fields: namedFiles(1, 1, 1)[0]!.fields,
-    parallelMinBytes: 1,
-  }).catch((e) => e as Error);
-  assert(error instanceof Error && error.message.includes("broken.parquet"), String(error));
-});
-
-function encodeOf(batch: ColumnBatch) {
-  return { bytes: encodeParquet(batch).bytes, name: "small" };
-}
-
-Deno.test("mergeParquet merges the worker's share itself when the worker thread cannot start", async () => {
-  const parts = namedFiles(6, 300, 10);
-  const inputs = parts.map((p, i) => ({ bytes: encodeParquet(p).bytes, name: `p${i}` }));
-  await restartMergeWorker(new URL("./no_such_worker.ts", import.meta.url));
-  try {
-    const merged = await mergeParquet(inputs, {
-      minRowGroupRows: 100_000,
-      fields: parts[0]!.fields,
-      parallelMinBytes: 1,
-    });
-    assertEquals([merged.copiedRowGroups, merged.decodedRowGroups], [0, 6]);
-    assertEquals(sortedRows(await pyRows(merged.bytes)), sortedRows(parts.flatMap(rowsOf)));
-  } finally {
-    await restartMergeWorker();
   }
 });
