@@ -3,6 +3,7 @@ import {
   encodeFilePath,
   hiveEscape,
   hiveUnescape,
+  isAbsoluteFilePath,
   parsePartitionValue,
   partitionDirectory,
   serializePartitionValue,
@@ -70,4 +71,13 @@ Deno.test("decodeFilePath() refuses absolute paths and foreign URIs", () => {
   assertThrows(() => decodeFilePath("/etc/passwd"), "absolute");
   assertThrows(() => decodeFilePath("s3://other/bucket.parquet"), "absolute");
   assertThrows(() => decodeFilePath("file:///x.parquet"), "absolute");
+});
+
+Deno.test("isAbsoluteFilePath() tells URIs and absolute paths from relative paths", () => {
+  for (const path of ["s3://bucket/t/a.parquet", "file:///t/a.parquet", "/t/a.parquet"]) {
+    assertEquals(isAbsoluteFilePath(path), true, path);
+  }
+  for (const path of ["a.parquet", "p=1/a.parquet", "p=a:b/a.parquet", "1x:/a.parquet", "%2Fa"]) {
+    assertEquals(isAbsoluteFilePath(path), false, path);
+  }
 });
