@@ -126,9 +126,7 @@ export async function runScan(args: ScanArgs): Promise<number> {
     return 0;
   }
 
-  const file = args.output
-    ? await Deno.open(args.output, { write: true, create: true, truncate: true })
-    : undefined;
+  const file = args.output ? await openOutput(args.output) : undefined;
   const target = file ?? Deno.stdout;
   try {
     const sink = new TextSink(target);
@@ -171,4 +169,15 @@ function summary(stats: ScanStats) {
     row_groups_skipped: stats.rowGroupsSkipped,
     bytes_read: stats.bytesRead,
   };
+}
+
+/** Opens the --output file, or says which file could not be written. */
+async function openOutput(path: string): Promise<Deno.FsFile> {
+  try {
+    return await Deno.open(path, { write: true, create: true, truncate: true });
+  } catch (error) {
+    throw new Error(`Cannot write --output ${path}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }

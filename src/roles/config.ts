@@ -174,7 +174,7 @@ export function parseConfigText(text: string, origin: Origin): [string, unknown]
     const column = first.offset - before.lastIndexOf("\n");
     const found = text.slice(first.offset, first.offset + Math.max(first.length, 1));
     throw new InputError(
-      `Cannot parse config file ${origin}: ${
+      `Cannot parse config file ${origin.replace(/^config file /, "")}: ${
         printParseErrorCode(first.error)
       } at line ${line}, column ${column}${
         found.trim() ? ` (found ${JSON.stringify(found)})` : ""

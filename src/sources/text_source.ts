@@ -53,6 +53,11 @@ export async function openInput(input: string): Promise<TextInput> {
   if (input === STDIN) return { name: STDIN, stream: Deno.stdin.readable };
   try {
     const file = await Deno.open(input, { read: true });
+    // A directory opens, and fails only at the first read, without a name.
+    if ((await file.stat()).isDirectory) {
+      file.close();
+      throw new Deno.errors.IsADirectory("it is a directory, not a file");
+    }
     return { name: input, stream: file.readable };
   } catch (error) {
     throw new InputError(

@@ -270,3 +270,21 @@ Deno.test("verify reports its progress over the data files it reads", async () =
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a directory given as a file is an error naming the flag or the path", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-frictions-" });
+  try {
+    await Deno.writeTextFile(`${dir}/rows.ndjson`, '{"v":1}\n');
+    assertEquals((await cli(["write", `${dir}/t`, "--input", `${dir}/rows.ndjson`])).code, 0);
+    await Deno.mkdir(`${dir}/sub`);
+    const input = await cli(["write", `${dir}/t`, "--input", `${dir}/sub`, "--format", "csv"]);
+    assertEquals(input.code, 1, input.stderr);
+    assert(input.stderr.includes(`Cannot open ${dir}/sub: it is a directory`), input.stderr);
+    const output = await cli(["scan", `${dir}/t`, "--output", `${dir}/sub`, "--format", "csv"]);
+    assertEquals(output.code, 1, output.stderr);
+    assert(output.stderr.includes(`Cannot write --output ${dir}/sub:`), output.stderr);
+    assertEquals(await commits(`${dir}/t`), ["00000000000000000000.json"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -85,6 +85,14 @@ Deno.test("a JSONC syntax error names the file, line and column", () => {
     () => parseConfigText('{\n  "writers": 3,\n  "seed" 4\n}', "x.jsonc"),
     "Cannot parse config file x.jsonc: ColonExpected at line 3, column 10",
   );
+  // The origin resolveConfig gives ("config file <path>") is not said twice.
+  const named = assertThrows(() =>
+    resolveConfig({ file: { path: "lab.jsonc", text: "{ oops }" }, env: {} })
+  );
+  assert(
+    named.message.startsWith("Cannot parse config file lab.jsonc: "),
+    named.message,
+  );
   assert(error instanceof InputError);
   assertEquals(error.line, 3);
   assertEquals(error.column, "10");
