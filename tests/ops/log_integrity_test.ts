@@ -173,3 +173,28 @@ for (const backend of BACKENDS) {
     await assertRejects(() => readWithNeuralake(fresh()), "commit 0 is missing");
   });
 }
+
+for (const backend of BACKENDS) {
+  Deno.test(`the newest commit is found after _last_checkpoint, whether the hint is current, stale or dangling (${backend.name})`, async () => {
+    const { table } = await backend.newTable("from-hint");
+    await tableOfVersions(table, 12);
+    assertEquals((await readLastCheckpoint(table.store))?.version, 10);
+    const values = async () => {
+      const ours = await readWithNeuralake({ ...table });
+      return [ours.version, ours.rows.map((r) => Number(r.n)).sort((a, b) => a - b)];
+    };
+    const all = (last: number) => Array.from({ length: last + 1 }, (_, v) => v);
+    assertEquals(await values(), [12, all(12)]);
+    // A commit made after the checkpoint.
+    await writeTable({ ...table }, sourceOf(batchOf(FIELDS, [{ n: 13n }])));
+    assertEquals(await values(), [13, all(13)]);
+    // A stale hint: the checkpoint at 10 is newer than the one it names.
+    await table.store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":5,"size":3}'));
+    assertEquals(await values(), [13, all(13)]);
+    // A hint whose checkpoint is gone: the listing finds the one at 5.
+    await table.store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":10,"size":3}'));
+    await table.store.delete([checkpointKey(10)]);
+    assertEquals(await values(), [13, all(13)]);
+    assertEquals((await snapshotOf({ ...table })).segment.checkpoint?.version, 5);
+  });
+}
