@@ -354,11 +354,13 @@ export async function vacuum(
     return result;
   }
   // Last look before deleting: a file committed since the snapshot was loaded
-  // is referenced now and must stay.
-  await followLog(store, state, options.known);
-  const stillReferenced = referencedKeys(store.uri, activeFiles(state), []).files;
-  plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
-  plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
+  // is referenced now and must stay. With no new commit, the plan already
+  // excludes every referenced file.
+  if (await followLog(store, state, options.known) > 0) {
+    const stillReferenced = referencedKeys(store.uri, activeFiles(state), []).files;
+    plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
+    plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
+  }
   const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
   // One call: each store batches and parallelises its own deletes (S3 sends
   // DeleteObjects of 1,000 keys, several at once; the local store keeps

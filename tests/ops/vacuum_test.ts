@@ -329,3 +329,46 @@ Deno.test("a vacuum given the commits this process made reads none of them, and 
     assertEquals(commitReads(), [commitKey(2)]);
   });
 });
+
+Deno.test("a full vacuum keeps a file committed after its plan, before its deletes", async () => {
+  await withFixture(async (dir, keys) => {
+    const table = await openTable(dir);
+    // The bytes every fixture file holds.
+    const file = encodeParquet({
+      fields,
+      columns: [{ values: new BigInt64Array([1n]) }],
+      length: 1,
+    });
+    const result = await vacuum(table.store, async () => {
+      const state = await snapshotOf(table);
+      // A writer commits the old orphan once the snapshot is loaded: the
+      // plan still deletes it, the last look must take it back.
+      const add = addFor(keys.oldOrphan, file, {}, fields);
+      await table.store.put(commitKey(2), new TextEncoder().encode(serializeActions([{ add }])));
+      return state;
+    }, { retentionMs: HOUR, allowShortRetention: true });
+    assertEquals(result.plan.delete.map((m) => m.key), [keys.oldRemoved]);
+    assertEquals(result.filesDeleted, 1);
+    await assertKept(dir, [keys.oldOrphan, keys.live]);
+    assertEquals((await snapshotOf(await openTable(dir))).files.size, 2);
+  });
+});
+
+Deno.test("a full vacuum counts a file gone between its listing and its delete as deleted, not failed", async () => {
+  await withFixture(async (dir, keys) => {
+    const table = await openTable(dir);
+    const result = await vacuum(table.store, async () => {
+      // Listed already; a concurrent vacuum removes it now. Its tombstone
+      // describes it, so nothing looks at the disk before the delete.
+      await Deno.remove(`${dir}/${keys.oldRemoved}`);
+      return await snapshotOf(table);
+    }, { retentionMs: HOUR, allowShortRetention: true });
+    assertEquals(
+      result.plan.delete.map((m) => m.key).sort(),
+      [keys.oldRemoved, keys.oldOrphan].sort(),
+    );
+    assertEquals(result.failed, []);
+    assertEquals(result.filesDeleted, 2);
+    await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
+  });
+});
