@@ -83,6 +83,13 @@ export class LocalStore implements ObjectStore {
   readonly #fsync: boolean;
   #realRoot: string | undefined;
   #rootMade = false;
+  /**
+   * The temporary files the last full `listKeys` walk passed, and when it
+   * started: a temporary file made since is younger than that, so a sweep of
+   * files older than the start needs only these (a vacuum lists, then sweeps,
+   * and no longer walks the tree twice). Taken by the next sweep.
+   */
+  #temporariesSeen: { sinceMs: number; paths: string[] } | undefined;
 
   constructor(uriOrPath: string, options: LocalStoreOptions = {}) {
     this.root = localPathFromUri(uriOrPath);
@@ -214,7 +221,16 @@ export class LocalStore implements ObjectStore {
     checkKey(prefix, true);
     const slash = prefix.lastIndexOf("/");
     const keys: string[] = [];
-    this.#walk(slash < 0 ? "" : prefix.slice(0, slash), prefix, undefined, (key) => keys.push(key));
+    const whole = prefix === "";
+    const seen = { sinceMs: Date.now(), paths: [] as string[] };
+    this.#walk(
+      slash < 0 ? "" : prefix.slice(0, slash),
+      prefix,
+      undefined,
+      (key) => keys.push(key),
+      whole ? (path) => seen.paths.push(path) : undefined,
+    );
+    if (whole) this.#temporariesSeen = seen;
     keys.sort(compareKeys);
     return await Promise.resolve(keys);
   }
@@ -252,41 +268,56 @@ export class LocalStore implements ObjectStore {
   }
 
   async removeStaleTemporaries(beforeMs: number): Promise<number> {
+    const seen = this.#temporariesSeen;
+    this.#temporariesSeen = undefined;
+    let paths: string[];
+    if (seen && beforeMs <= seen.sinceMs) paths = seen.paths;
+    else {
+      paths = [];
+      this.#walkTemporaries(this.root, (path) => paths.push(path));
+    }
     let removed = 0;
-    const walk = (dir: string) => {
-      let entries: Deno.DirEntry[];
+    for (const path of paths) {
       try {
-        entries = [...Deno.readDirSync(dir)];
+        if ((Deno.lstatSync(path).mtime?.getTime() ?? Infinity) >= beforeMs) continue;
+        Deno.removeSync(path);
+        removed++;
       } catch (error) {
-        if (error instanceof Deno.errors.NotFound) return;
-        throw new Error(`Cannot list ${dir}`, { cause: error });
+        if (!(error instanceof Deno.errors.NotFound)) throw error;
       }
-      for (const entry of entries) {
-        // Links are never followed: one could lead out of the root.
-        if (entry.isSymlink) continue;
-        const path = `${dir}/${entry.name}`;
-        if (entry.isDirectory) walk(path);
-        else if (entry.isFile && entry.name.startsWith(TEMP_MARKER)) {
-          try {
-            if ((Deno.lstatSync(path).mtime?.getTime() ?? Infinity) >= beforeMs) continue;
-            Deno.removeSync(path);
-            removed++;
-          } catch (error) {
-            if (!(error instanceof Deno.errors.NotFound)) throw error;
-          }
-        }
-      }
-    };
-    walk(this.root);
+    }
     return await Promise.resolve(removed);
   }
 
-  /** Calls `found` with the key of every plain file under `dirKey` that the listing shows. */
+  /** Calls `temporary` with the path of every temporary file under `dir`. */
+  #walkTemporaries(dir: string, temporary: (path: string) => void): void {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = [...Deno.readDirSync(dir)];
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw new Error(`Cannot list ${dir}`, { cause: error });
+    }
+    for (const entry of entries) {
+      // Links are never followed: one could lead out of the root.
+      if (entry.isSymlink) continue;
+      const path = `${dir}/${entry.name}`;
+      if (entry.isDirectory) this.#walkTemporaries(path, temporary);
+      else if (entry.isFile && entry.name.startsWith(TEMP_MARKER)) temporary(path);
+    }
+  }
+
+  /**
+   * Calls `found` with the key of every plain file under `dirKey` that the
+   * listing shows, and `temporary` with the path of every temporary file it
+   * passes (`removeStaleTemporaries` sweeps the same files).
+   */
   #walk(
     dirKey: string,
     prefix: string,
     startAfter: string | undefined,
     found: (key: string) => void,
+    temporary?: (path: string) => void,
   ): void {
     const dirPath = dirKey ? `${this.root}/${dirKey}` : this.root;
     let entries: Deno.DirEntry[];
@@ -306,13 +337,21 @@ export class LocalStore implements ObjectStore {
     for (const entry of entries) {
       if (after !== undefined && entry.isFile && compareKeys(entry.name, after) <= 0) continue;
       // Links are never followed: one could lead out of the root.
-      if (entry.isSymlink || entry.name.includes(TEMP_MARKER)) continue;
+      if (entry.isSymlink) continue;
+      if (entry.name.includes(TEMP_MARKER)) {
+        if (entry.isFile && entry.name.startsWith(TEMP_MARKER)) {
+          temporary?.(`${dirPath}/${entry.name}`);
+        } else if (entry.isDirectory && temporary) {
+          this.#walkTemporaries(`${dirPath}/${entry.name}`, temporary);
+        }
+        continue;
+      }
       const key = base + entry.name;
       if (entry.isDirectory) {
         const asDir = key + "/";
         // Descend only where keys under the directory can match the prefix.
         if (asDir.startsWith(prefix) || prefix.startsWith(asDir)) {
-          this.#walk(key, prefix, startAfter, found);
+          this.#walk(key, prefix, startAfter, found, temporary);
         }
         continue;
       }

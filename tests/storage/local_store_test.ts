@@ -137,6 +137,39 @@ Deno.test("LocalStore removes only temporary files older than the given time", a
   }
 });
 
+Deno.test("LocalStore sweeps the temporary files its last full key listing passed, without a walk of its own", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-root-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    await store.put("_delta_log/00000000000000000000.json", new Uint8Array([1]));
+    await Deno.mkdir(`${root}/p=1/${TEMP_MARKER}dir`, { recursive: true });
+    const dayAgo = new Date(Date.now() - 86_400_000);
+    const stale = [
+      `${root}/_delta_log/${TEMP_MARKER}killed-checkpoint`,
+      `${root}/p=1/${TEMP_MARKER}killed-put`,
+      `${root}/p=1/${TEMP_MARKER}dir/${TEMP_MARKER}nested`,
+    ];
+    const young = `${root}/p=1/${TEMP_MARKER}in-flight`;
+    for (const path of [...stale, young]) await Deno.writeTextFile(path, "x");
+    for (const path of stale) await Deno.utime(path, dayAgo, dayAgo);
+    assertEquals(await store.listKeys(""), ["_delta_log/00000000000000000000.json"]);
+    // Made after the listing with an old time set by hand, which no put does:
+    // the sweep after the listing sweeps only what the listing passed...
+    const late = `${root}/${TEMP_MARKER}late`;
+    await Deno.writeTextFile(late, "x");
+    await Deno.utime(late, dayAgo, dayAgo);
+    assertEquals(await store.removeStaleTemporaries(Date.now() - 3_600_000), 3);
+    for (const path of stale) await assertRejects(() => Deno.stat(path));
+    assert((await Deno.stat(young)).isFile && (await Deno.stat(late)).isFile);
+    // ...and the next sweep, with no listing before it, walks the tree.
+    assertEquals(await store.removeStaleTemporaries(Date.now() - 3_600_000), 1);
+    await assertRejects(() => Deno.stat(late));
+    assert((await Deno.stat(young)).isFile);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("LocalStore deletes many keys at once and reports each: deleted, absent, or refused", async () => {
   const root = await Deno.makeTempDir({ prefix: "neuralake-local-many-" });
   const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
