@@ -42,11 +42,25 @@ Deno.test("the checkpoint codec reads every fixture checkpoint's actions as its 
       file.columns.some((f) => f.name === c)
     );
     const records = await readRecords(file, columns, {
-      skipFields: ["stats_parsed", "partitionValues_parsed"],
+      skipFields: ["stats_parsed.minValues", "stats_parsed.maxValues", "partitionValues_parsed"],
     });
     const want: Action[] = [];
     records.forEach((record, i) => {
       const column = columns.find((c) => record[c] != null);
+      const add = record.add as Record<string, unknown> | null;
+      if (add) {
+        // A checkpoint that keeps statistics only as `stats_parsed`
+        // (writeStatsAsJson=false) gives its counts as the add's stats.
+        const parsed = asJson(add.stats_parsed) as Record<string, unknown> | undefined;
+        delete add.stats_parsed;
+        if (add.stats == null && parsed?.numRecords != null) {
+          add.stats = JSON.stringify({
+            numRecords: parsed.numRecords,
+            ...(parsed.nullCount != null ? { nullCount: parsed.nullCount } : {}),
+            ...(typeof parsed.tightBounds === "boolean" ? { tightBounds: parsed.tightBounds } : {}),
+          });
+        }
+      }
       if (column) want.push(toAction({ [column]: asJson(record[column]) }, `${key}: row ${i}`)!);
     });
     assertEquals(actions.filter((a) => !("sidecar" in a || "checkpointMetadata" in a)), want, key);
