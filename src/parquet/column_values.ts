@@ -402,19 +402,8 @@ function prepareStrings(
   const dict = options.dictionary && count >= 16 && !stringsLookUnique(values, base, count)
     ? stringDictionary(values, base, count, Math.min(MAX_DICTIONARY, count >> 1))
     : undefined;
+  if (dict) return preparedStringDictionary(count, dict);
   const stats: ColumnStats = { nullCount: 0 };
-  if (dict) {
-    const distinct = dict.values;
-    if (dict.size) [stats.min, stats.max] = stringRange(distinct, 0, dict.size);
-    return {
-      count,
-      stats,
-      width: 1,
-      encoding: "RLE_DICTIONARY",
-      dictionary: dictionaryOf(dict, (out) => writePlainStrings(out, distinct, 0, dict.size)),
-      writeValues: () => {},
-    };
-  }
   if (count) [stats.min, stats.max] = stringRange(values, base, count);
   return {
     count,
@@ -465,15 +454,19 @@ function prepareCodedStrings(
     last = id;
     lastIndex = index;
   }
+  return preparedStringDictionary(count, { values: distinct, size: distinct.length, indexes });
+}
+
+/** `count` string values written as indexes into `dict`, whose strings give the statistics. */
+function preparedStringDictionary(count: number, dict: Dictionary<string[]>): PreparedValues {
   const stats: ColumnStats = { nullCount: 0 };
-  if (distinct.length) [stats.min, stats.max] = stringRange(distinct, 0, distinct.length);
-  const dict = { values: distinct, size: distinct.length, indexes };
+  if (dict.size) [stats.min, stats.max] = stringRange(dict.values, 0, dict.size);
   return {
     count,
     stats,
     width: 1,
     encoding: "RLE_DICTIONARY",
-    dictionary: dictionaryOf(dict, (out) => writePlainStrings(out, distinct, 0, dict.size)),
+    dictionary: dictionaryOf(dict, (out) => writePlainStrings(out, dict.values, 0, dict.size)),
     writeValues: () => {},
   };
 }
