@@ -175,9 +175,15 @@ export function tombstoneRetentionOf(config: Record<string, string>): number | u
   return parseInterval(config["delta.deletedFileRetentionDuration"]);
 }
 
-/** Parses `delta.logRetentionDuration` (`interval 30 days`) into ms. */
-export function logRetentionOf(config: Record<string, string>): number | undefined {
-  return parseInterval(config["delta.logRetentionDuration"]);
+/** The default `delta.logRetentionDuration`: 30 days, as in Delta. */
+export const DEFAULT_LOG_RETENTION_MS = 30 * 86_400_000;
+
+/**
+ * Parses `delta.logRetentionDuration` (`interval 30 days`) into ms; a table
+ * that does not set it keeps its log for `DEFAULT_LOG_RETENTION_MS`.
+ */
+export function logRetentionOf(config: Record<string, string>): number {
+  return parseInterval(config["delta.logRetentionDuration"]) ?? DEFAULT_LOG_RETENTION_MS;
 }
 
 const INTERVAL_UNITS: Record<string, number> = {

@@ -43,9 +43,6 @@ export interface LoadOptions {
 /** How many objects are read at once while loading. */
 const READ_CONCURRENCY = 32;
 
-/** Delta's default `delta.logRetentionDuration`: 30 days. */
-const DEFAULT_LOG_RETENTION_MS = 30 * 86_400_000;
-
 /**
  * Loads a snapshot of the table in `store`. The latest version of a table
  * on a store with cheap lookups (local disk) is found without listing the
@@ -61,8 +58,7 @@ export async function loadSnapshot(
     const probed = await probeLogSegment(store);
     if (probed) {
       const snapshot = await loadSegment(store, codec, probed.segment, options);
-      const retention = logRetentionOf(snapshot.metadata.configuration) ??
-        DEFAULT_LOG_RETENTION_MS;
+      const retention = logRetentionOf(snapshot.metadata.configuration);
       if (probeIsTrusted(probed, retention, Date.now())) return snapshot;
       // Idle for longer than cleanup waits: a commit after the hinted
       // checkpoint may have been cleaned up under a newer one. The listing

@@ -21,9 +21,6 @@ import { readCheckpointActions } from "../delta/snapshot.ts";
 import { log } from "../util/log.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
-/** The default log retention: 30 days, as in Delta. */
-export const DEFAULT_LOG_RETENTION_MS = 30 * 86_400_000;
-
 /** What log cleanup would delete. */
 export interface LogCleanupPlan {
   /** The checkpoint version that the table is readable from afterwards. */
@@ -113,7 +110,7 @@ export async function cleanupLog(
   config: Record<string, string>,
   options: LogCleanupOptions = {},
 ): Promise<LogCleanupResult> {
-  const retention = options.retentionMs ?? logRetentionOf(config) ?? DEFAULT_LOG_RETENTION_MS;
+  const retention = options.retentionMs ?? logRetentionOf(config);
   const now = (options.now ?? Date.now)();
   const listing: ObjectMeta[] = [];
   const sidecarListing: ObjectMeta[] = [];
