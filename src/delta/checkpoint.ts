@@ -24,6 +24,7 @@ import {
   sidecarKey,
   uuidCheckpointKey,
 } from "./log_path.ts";
+import { checkCanWrite } from "./protocol.ts";
 import { hintProblem, type LastCheckpoint, listLog, readLastCheckpoint } from "./log_segment.ts";
 import type { StructType } from "./schema.ts";
 import type { SnapshotState } from "./replay.ts";
@@ -82,6 +83,9 @@ export async function writeCheckpoint(
   state: SnapshotState,
   options: { now?: number; tombstoneRetentionMs?: number } = {},
 ): Promise<LastCheckpoint> {
+  // A checkpoint is a write: a writer feature neuralake does not know may
+  // change what one must hold, so such a table is refused by name.
+  checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "checkpoint" });
   const now = options.now ?? Date.now();
   const retention = options.tombstoneRetentionMs ??
     tombstoneRetentionOf(state.metadata.configuration) ?? DEFAULT_TOMBSTONE_RETENTION_MS;
