@@ -6,6 +6,16 @@
  *   fsync it, then rename (put) or hard-link (putIfAbsent) it into place, so a
  *   reader never sees a partial object and a crash leaves at most a stray
  *   temporary file, which listings skip.
+ * - A call resolves only once the object survives a power loss: after the
+ *   rename or link the directory is fsynced too (a new name lives in the
+ *   directory, and without that flush the file's own fsync does not keep it),
+ *   and a directory made on the way is flushed into its parent as it is
+ *   made. So a data file `put` before a commit is on disk, name and all,
+ *   before the commit's link is made, and a commit is on disk before
+ *   `putIfAbsent` says `created`. Each costs one directory fsync per call
+ *   (measured about 0.7 ms on ext4 here, beside the file's own 1 ms); a
+ *   streamed batch writes one data file per partition directory, so batching
+ *   those flushes per directory would save nothing on the hot path.
  * - `putIfAbsent` is atomic because `link(2)` fails if the target exists.
  * - No key reaches outside the root: keys are checked lexically, and on
  *   every operation each directory on the way to the key is looked at with
@@ -36,6 +46,25 @@ export interface LocalStoreOptions {
    * @default true
    */
   fsync?: boolean;
+  /**
+   * Flushes a directory's entries to disk. A seam for tests, which observe
+   * when directories are flushed; never called with `fsync: false`.
+   * @default {@linkcode syncDirectory}
+   */
+  syncDirectory?: (path: string) => Promise<void>;
+}
+
+/**
+ * Flushes a directory's entries (names made, renamed or linked in it) to
+ * disk: `fdatasync(2)` on the directory opened for reading, as Linux allows.
+ */
+export async function syncDirectory(path: string): Promise<void> {
+  try {
+    using dir = await Deno.open(path, { read: true });
+    await dir.syncData();
+  } catch (error) {
+    throw new Error(`Cannot flush the directory ${path} to disk`, { cause: error });
+  }
 }
 
 /** Converts a plain path or `file://` URI into an absolute directory path. */
@@ -81,6 +110,7 @@ export class LocalStore implements ObjectStore {
   /** A stat is a few microseconds. */
   readonly headIsCheap = true;
   readonly #fsync: boolean;
+  readonly #syncDirectory: (path: string) => Promise<void>;
   #realRoot: string | undefined;
   #rootMade = false;
   /**
@@ -95,6 +125,7 @@ export class LocalStore implements ObjectStore {
     this.root = localPathFromUri(uriOrPath);
     this.uri = `file://${encodeURI(this.root)}`;
     this.#fsync = options.fsync ?? true;
+    this.#syncDirectory = options.syncDirectory ?? syncDirectory;
   }
 
   async get(key: string, range?: ByteRange): Promise<Uint8Array | undefined> {
@@ -153,6 +184,7 @@ export class LocalStore implements ObjectStore {
       removeQuietly(temp);
       throw new Error(`Cannot write ${path}`, { cause: error });
     }
+    await this.#syncParent(path);
   }
 
   async putIfAbsent(key: string, bytes: Uint8Array): Promise<PutIfAbsentOutcome> {
@@ -186,11 +218,13 @@ export class LocalStore implements ObjectStore {
           // Synchronous, like the look before it: a link is a metadata
           // update of microseconds, not worth a round trip.
           Deno.linkSync(temp, path);
-          return "created";
         } catch (error) {
           if (error instanceof Deno.errors.AlreadyExists) return "exists";
           throw new Error(`Cannot create ${path}`, { cause: error });
         }
+        // The commit is acknowledged only once its name is on disk.
+        await this.#syncParent(path);
+        return "created";
       },
       discard: () => Promise.resolve(removeQuietly(temp)),
     };
@@ -361,6 +395,11 @@ export class LocalStore implements ObjectStore {
     }
   }
 
+  /** Flushes the directory holding `path`, unless fsync is off. */
+  async #syncParent(path: string): Promise<void> {
+    if (this.#fsync) await this.#syncDirectory(path.slice(0, path.lastIndexOf("/")) || "/");
+  }
+
   async #writeTemp(path: string, bytes: Uint8Array): Promise<string> {
     const slash = path.lastIndexOf("/");
     const temp = `${path.slice(0, slash)}/${TEMP_MARKER}${crypto.randomUUID()}`;
@@ -407,7 +446,11 @@ export class LocalStore implements ObjectStore {
   ): Promise<{ path: string; size?: number; missing?: true }> {
     checkKey(key);
     const path = `${this.root}/${key}`;
-    this.#checkDirectory(key, path.slice(0, path.lastIndexOf("/")), create);
+    const made: string[] = [];
+    this.#checkDirectory(key, path.slice(0, path.lastIndexOf("/")), create, made);
+    // Each directory made is flushed into its parent before anything is
+    // written in it, so no object can outlive the directory that names it.
+    for (const dir of made) await this.#syncParent(dir);
     if (!followsLink) return { path };
     try {
       // A synchronous lstat costs microseconds; see #walk.
@@ -433,11 +476,18 @@ export class LocalStore implements ObjectStore {
    * time (never through a link outside). Runs on every operation: each level
    * is one synchronous `lstat`, microseconds, and deletion needs it without
    * awaiting. A level that does not exist holds nothing to escape through.
+   * Each directory it makes is pushed to `made`, parents first.
    */
-  #checkDirectory(key: string, dir: string, create: boolean): void {
+  #checkDirectory(key: string, dir: string, create: boolean, made: string[] = []): void {
     if (create && !this.#rootMade) {
       // The root is trusted (the user named it): made once, as a whole.
+      const missing: string[] = [];
+      for (let level = this.root; level !== "/" && !exists(level);) {
+        missing.unshift(level);
+        level = level.slice(0, level.lastIndexOf("/")) || "/";
+      }
       Deno.mkdirSync(this.root, { recursive: true });
+      made.push(...missing);
       this.#rootMade = true;
     }
     if (dir.length <= this.root.length) return;
@@ -453,6 +503,7 @@ export class LocalStore implements ObjectStore {
         if (!create) return;
         try {
           Deno.mkdirSync(path);
+          made.push(path);
         } catch (error) {
           if (!(error instanceof Deno.errors.AlreadyExists)) {
             throw new Error(`Cannot create the directory ${path}`, { cause: error });
@@ -481,6 +532,17 @@ export class LocalStore implements ObjectStore {
       }
     }
     return this.#realRoot;
+  }
+}
+
+/** Whether anything (a link included) is at `path`. */
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
   }
 }
 

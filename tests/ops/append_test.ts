@@ -9,7 +9,14 @@ import type { Field } from "../../src/columnar/batch.ts";
 import { appendBatch, appendTarget, commitFiles, HeldFiles } from "../../src/ops/append.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { createTable } from "../../src/ops/create.ts";
-import { openTable, schemaFromFields, snapshotOf, type Table } from "../../src/ops/table.ts";
+import {
+  openTable,
+  schemaFromFields,
+  snapshotOf,
+  type Table,
+  tableOfStore,
+} from "../../src/ops/table.ts";
+import { LocalStore, syncDirectory } from "../../src/storage/local.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { vacuum } from "../../src/ops/vacuum.ts";
@@ -74,6 +81,40 @@ Deno.test("appendBatch commits one file per partition with its txn, and reports 
     assertEquals(dataFiles(dir).map((k) => k.split("/")[0]), ["region=M1", "region=S1"]);
     assertEquals(await rowsOf(table), [0n, 1n, 2n, 3n, 4n]);
   });
+});
+
+Deno.test("appendBatch on local disk flushes the data file's directory before the commit exists, and the commit's before it returns", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-append-" });
+  try {
+    const flushes: { dir: string; commitOne: boolean; parquet: number }[] = [];
+    const store = new LocalStore(dir, {
+      syncDirectory: async (path) => {
+        flushes.push({
+          dir: path.slice(dir.length),
+          commitOne: [...Deno.readDirSync(`${dir}/_delta_log`)]
+            .some((e) => e.name === "00000000000000000001.json"),
+          parquet: [...Deno.readDirSync(path)].filter((e) => e.name.endsWith(".parquet")).length,
+        });
+        await syncDirectory(path);
+      },
+    });
+    const table = tableOfStore(store);
+    await createTable(table, { schema: schemaFromFields(FIELDS), partitionColumns: ["region"] });
+    flushes.length = 0;
+    const result = await appendBatch(
+      appendTarget(store, FIELDS, ["region"]),
+      batchOf(FIELDS, rows(0, 3, "M1")),
+      { readVersion: 0, description: { operation: "WRITE", isBlindAppend: true } },
+    );
+    assertEquals(result.outcome.kind, "committed");
+    assertEquals(flushes, [
+      { dir: "", commitOne: false, parquet: 0 }, // region=M1 made
+      { dir: "/region=M1", commitOne: false, parquet: 1 }, // the data file
+      { dir: "/_delta_log", commitOne: true, parquet: 0 }, // the commit
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("appendBatch reads the commits made since its read version while it uploads, and lands at the head at once", async () => {

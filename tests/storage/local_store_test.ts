@@ -4,7 +4,7 @@
  * temporary file (from a crash mid-write) is never listed.
  */
 
-import { LocalStore, TEMP_MARKER } from "../../src/storage/local.ts";
+import { LocalStore, syncDirectory, TEMP_MARKER } from "../../src/storage/local.ts";
 import { listAll } from "../../src/storage/object_store.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { runStoreConformance } from "./conformance.ts";
@@ -187,5 +187,117 @@ Deno.test("LocalStore deletes many keys at once and reports each: deleted, absen
   } finally {
     await Deno.remove(root, { recursive: true });
     await Deno.remove(outside, { recursive: true });
+  }
+});
+
+/** A store whose directory flushes are recorded, with what each directory held at the time. */
+function observedStore(root: string, options: { fsync?: boolean; gate?: Promise<void> } = {}) {
+  const flushes: { dir: string; entries: string[] }[] = [];
+  const store = new LocalStore(root, {
+    fsync: options.fsync ?? true,
+    syncDirectory: async (dir) => {
+      const entries = [...Deno.readDirSync(dir)].map((e) => e.name)
+        .filter((name) => !name.startsWith(TEMP_MARKER)).sort();
+      flushes.push({ dir, entries });
+      await options.gate;
+      await syncDirectory(dir);
+    },
+  });
+  return { store, flushes };
+}
+
+/** Resolves once pending callbacks and timers queued now have run. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
+
+Deno.test("LocalStore put resolves only after the file's directory is flushed with the new name in it", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  try {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => open = resolve);
+    const { store, flushes } = observedStore(root, { gate });
+    Deno.mkdirSync(`${root}/p`);
+    let resolved = false;
+    const put = store.put("p/a.parquet", new Uint8Array([1])).then(() => resolved = true);
+    await settle();
+    assertEquals(flushes, [{ dir: `${root}/p`, entries: ["a.parquet"] }]);
+    assertEquals(resolved, false, "put must wait for the directory flush");
+    open();
+    await put;
+    assertEquals(flushes.length, 1);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("LocalStore putIfAbsent says created only after the commit's directory is flushed", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  try {
+    Deno.mkdirSync(`${root}/_delta_log`);
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => open = resolve);
+    const { store, flushes } = observedStore(root, { gate });
+    const key = "_delta_log/00000000000000000000.json";
+    let outcome: string | undefined;
+    const commit = store.putIfAbsent(key, new Uint8Array([1])).then((o) => outcome = o);
+    await settle();
+    assertEquals(flushes, [{
+      dir: `${root}/_delta_log`,
+      entries: ["00000000000000000000.json"],
+    }]);
+    assertEquals(outcome, undefined, "the commit must not be acknowledged before the flush");
+    open();
+    assertEquals(await commit, "created");
+    // A staged commit, as the transaction makes it: each win is flushed, a loss is not.
+    flushes.length = 0;
+    const staged = await store.stage(new Uint8Array([2]), key);
+    assertEquals(await staged.putIfAbsent(key), "exists");
+    assertEquals(flushes, []);
+    assertEquals(await staged.putIfAbsent("_delta_log/00000000000000000001.json"), "created");
+    await staged.discard();
+    assertEquals(flushes.map((f) => f.dir), [`${root}/_delta_log`]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("LocalStore flushes each directory it makes into its parent, parents first, before writing in it", async () => {
+  const base = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  try {
+    const { store, flushes } = observedStore(`${base}/new/table`);
+    await store.put("region=M1/day=1/a.parquet", new Uint8Array([1]));
+    assertEquals(flushes, [
+      { dir: base, entries: ["new"] },
+      { dir: `${base}/new`, entries: ["table"] },
+      { dir: `${base}/new/table`, entries: ["region=M1"] },
+      { dir: `${base}/new/table/region=M1`, entries: ["day=1"] },
+      { dir: `${base}/new/table/region=M1/day=1`, entries: ["a.parquet"] },
+    ]);
+    flushes.length = 0;
+    await store.put("region=M1/day=1/b.parquet", new Uint8Array([1]));
+    assertEquals(flushes.map((f) => f.dir), [`${base}/new/table/region=M1/day=1`]);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("LocalStore with fsync off flushes no directory", async () => {
+  const base = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  try {
+    const { store, flushes } = observedStore(`${base}/table`, { fsync: false });
+    await store.put("region=M1/a.parquet", new Uint8Array([1]));
+    assertEquals(await store.putIfAbsent("_delta_log/0.json", new Uint8Array([1])), "created");
+    assertEquals(flushes, []);
+  } finally {
+    await Deno.remove(base, { recursive: true });
+  }
+});
+
+Deno.test("syncDirectory flushes a real directory, and names a missing one", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  try {
+    await syncDirectory(root);
+    await assertRejects(() => syncDirectory(`${root}/missing`), `${root}/missing`);
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });
