@@ -131,10 +131,13 @@ export async function readRecordColumns(
     return prune(tree, "", skip);
   });
   for (const tree of trees) checkShape(file, tree, [], 0);
-  const leaves = new Map<SchemaTree, Leaf>();
+  // Each leaf's bytes are fetched now and decoded on first use: a caller
+  // that never reads a field (a checkpoint's stats, until a scan wants them)
+  // never pays for decoding it.
+  const leaves = new Leaves();
   for (const tree of trees) {
     for (const path of leafPaths(tree, [file.schema])) {
-      leaves.set(path.at(-1)!, await readLeaf(file, path));
+      leaves.set(path.at(-1)!, await fetchLeaf(file, path));
     }
   }
   const defLevels = new Map<SchemaTree, number>();
@@ -150,27 +153,32 @@ export async function readRecordColumns(
   const flat = (path: readonly string[]): SchemaTree | undefined => {
     const node = find(path);
     if (!node) return undefined;
-    const leaf = leaves.get(firstLeaf(node))!;
-    return leaf.maxRep === 0 ? node : undefined;
+    return leaves.maxRep(firstLeaf(node)) === 0 ? node : undefined;
   };
   return {
     numRows: file.numRows,
     reader(path) {
       const node = find(path);
-      return node && compile(node, leaves, defLevels);
+      if (!node) return undefined;
+      // Compiled (and its leaves decoded) on the first call.
+      let compiled: NodeReader | undefined;
+      return (row, offset) => (compiled ??= compile(node, leaves, defLevels))(row, offset);
     },
     presence(path) {
       const node = flat(path);
       if (!node) return undefined;
-      const { def } = leaves.get(firstLeaf(node))!;
       // A required node has its parent's level: present wherever the parent is.
       const level = defLevels.get(node)!;
-      return level === 0 ? () => true : (row) => def[row]! >= level;
+      if (level === 0) return () => true;
+      let def: Uint8Array | undefined;
+      return (row) => (def ??= leaves.get(firstLeaf(node)).def)[row]! >= level;
     },
     int64AsNumber(path) {
       const node = flat(path);
-      const leaf = node && !node.children.length ? leaves.get(node) : undefined;
-      return leaf?.int64AsNumber;
+      if (!node || node.children.length) return undefined;
+      if (!leaves.isInt64(node)) return undefined;
+      let read: ((row: number) => number | null) | undefined;
+      return (row) => (read ??= leaves.get(node).int64AsNumber!)(row);
     },
   };
 }
@@ -241,10 +249,10 @@ function isListNode(el: SchemaElement): boolean {
  */
 function compile(
   node: SchemaTree,
-  leaves: Map<SchemaTree, Leaf>,
+  leaves: Leaves,
   defLevels: Map<SchemaTree, number>,
 ): NodeReader {
-  const leaf = leaves.get(firstLeaf(node))!;
+  const leaf = leaves.get(firstLeaf(node));
   const { def, rowStart, maxDef } = leaf;
   const el = node.element;
   const level = defLevels.get(node)!;
@@ -309,12 +317,12 @@ function compile(
 /** The reader of one element of a repeated node that is its own element. */
 function elementOf(
   repeated: SchemaTree,
-  leaves: Map<SchemaTree, Leaf>,
+  leaves: Leaves,
   defLevels: Map<SchemaTree, number>,
 ): NodeReader {
   if (!repeated.children.length) {
-    const valueAt = leaves.get(repeated)!.valueAt;
-    const starts = leaves.get(repeated)!.rowStart!;
+    const valueAt = leaves.get(repeated).valueAt;
+    const starts = leaves.get(repeated).rowStart!;
     return (row, offset) => valueAt(starts[row]! + offset);
   }
   const names = repeated.children.map((c) => c.element.name);
@@ -340,8 +348,46 @@ function leafPlan(file: ParquetFile, element: SchemaElement, dotted: string): [F
   return [field, plan];
 }
 
-/** Decodes one leaf column across all row groups. */
-async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
+/** A leaf whose bytes are fetched, decoded on first use. */
+interface FetchedLeaf {
+  maxRep: number;
+  int64: boolean;
+  decode: () => Leaf;
+}
+
+/** The leaves of the wanted nodes, each decoded once, when first asked for. */
+class Leaves {
+  readonly #fetched = new Map<SchemaTree, FetchedLeaf>();
+  readonly #decoded = new Map<SchemaTree, Leaf>();
+
+  set(node: SchemaTree, leaf: FetchedLeaf): void {
+    this.#fetched.set(node, leaf);
+  }
+
+  /** The decoded leaf (decoding it now if it is not yet). */
+  get(node: SchemaTree): Leaf {
+    let leaf = this.#decoded.get(node);
+    if (!leaf) {
+      leaf = this.#fetched.get(node)!.decode();
+      this.#decoded.set(node, leaf);
+    }
+    return leaf;
+  }
+
+  maxRep(node: SchemaTree): number {
+    return this.#fetched.get(node)!.maxRep;
+  }
+
+  isInt64(node: SchemaTree): boolean {
+    return this.#fetched.get(node)?.int64 ?? false;
+  }
+}
+
+/**
+ * Fetches the bytes of one leaf column across all row groups, and returns
+ * how to decode them.
+ */
+async function fetchLeaf(file: ParquetFile, path: SchemaTree[]): Promise<FetchedLeaf> {
   const element = path.at(-1)!.element;
   const names = path.slice(1).map((p) => p.element.name);
   const dotted = names.join(".");
@@ -369,16 +415,12 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
     (n, meta) => n + Number(meta.statistics?.null_count ?? Number.NaN),
     0,
   );
-  const expected = nulls >= 0 && nulls <= entries ? entries - nulls : entries;
-  const target: LeafTarget = {
-    maxDefinition: maxDef,
-    maxRepetition: maxRep,
-    def: new Uint8Array(maxDef ? entries : 0),
-    rep: new Uint8Array(maxRep ? entries : 0),
-    values: allocateValues(field.type, expected),
-    entries: 0,
-    count: 0,
-  };
+  // Without null counts in the footer (neuralake's own checkpoints), values
+  // start small and grow: a checkpoint's columns are mostly null in every row.
+  const expected = nulls >= 0 && nulls <= entries
+    ? entries - nulls
+    : Math.min(entries, UNKNOWN_VALUES_START);
+  const fetched: Uint8Array[] = [];
   for (const [g, meta] of chunks.entries()) {
     const dictOffset = meta.dictionary_page_offset;
     const start = Number(
@@ -395,17 +437,48 @@ async function readLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Leaf> {
         } lie outside the file`,
       );
     }
-    try {
-      decodeLeafChunk(bytes, meta.codec, plan, Number(meta.num_values), target);
-    } catch (error) {
-      throw new Error(
-        `Cannot read column ${dotted} of ${file.name} (row group ${g}): ${
-          (error as Error).message
-        }`,
-        { cause: error },
-      );
-    }
+    fetched.push(bytes);
   }
+  const decode = (): Leaf => {
+    const target: LeafTarget = {
+      maxDefinition: maxDef,
+      maxRepetition: maxRep,
+      def: new Uint8Array(maxDef ? entries : 0),
+      rep: new Uint8Array(maxRep ? entries : 0),
+      values: allocateValues(field.type, expected),
+      entries: 0,
+      count: 0,
+    };
+    for (const [g, meta] of chunks.entries()) {
+      try {
+        decodeLeafChunk(fetched[g]!, meta.codec, plan, Number(meta.num_values), target);
+      } catch (error) {
+        throw new Error(
+          `Cannot read column ${dotted} of ${file.name} (row group ${g}): ${
+            (error as Error).message
+          }`,
+          { cause: error },
+        );
+      }
+    }
+    return assemble(file, dotted, plan, maxDef, maxRep, entries, target);
+  };
+  return { maxRep, int64: allocateValues(field.type, 0) instanceof BigInt64Array, decode };
+}
+
+/** Values are first sized for this many when the footer does not say how many are null. */
+const UNKNOWN_VALUES_START = 1024;
+
+/** The leaf of decoded levels and values, checked against the file's row count. */
+function assemble(
+  file: ParquetFile,
+  dotted: string,
+  plan: FastPlan,
+  maxDef: number,
+  maxRep: number,
+  entries: number,
+  target: LeafTarget,
+): Leaf {
   const { def, rep, values } = target;
   let rowStart: Int32Array | undefined;
   if (maxRep) {
