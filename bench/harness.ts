@@ -54,6 +54,11 @@ export interface SideRun {
   tableRows: number;
   /** Rows that this side says it wrote, or that the table must hold. */
   expectedRows: number;
+  /**
+   * Why the repetition is invalid beyond the row counts, and where its
+   * evidence was kept (a stream whose own verification failed).
+   */
+  failure?: string;
 }
 
 /** Runs `warmup + repetitions` alternating pairs and summarises each metric. */
@@ -124,7 +129,8 @@ function checkValidity(
   const problems: string[] = [];
   for (const [side, runs] of [["neuralake", mine], [peer, other]] as const) {
     runs.forEach((r, i) => {
-      if (r.tableRows !== r.expectedRows) {
+      if (r.failure !== undefined) problems.push(`${side} rep ${i + 1}: ${r.failure}`);
+      else if (r.tableRows !== r.expectedRows) {
         problems.push(
           `${side} rep ${i + 1}: table holds ${r.tableRows} rows, expected ${r.expectedRows}`,
         );

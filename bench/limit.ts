@@ -9,6 +9,7 @@
 import { resolveConfig } from "../src/roles/config.ts";
 import { runStream } from "../src/roles/orchestrator.ts";
 import { measurePairs, type ScenarioResult } from "./harness.ts";
+import { finishedStream, streamVerdict } from "./kept.ts";
 import type { BenchContext, Scenario } from "./scenarios.ts";
 
 /** Rows generated and encoded per second on every core, for `seconds`. */
@@ -82,8 +83,17 @@ export const limit: Scenario = {
             ["compaction.intervalMs", "1s"],
           ],
         });
-        const { results: r } = await runStream(config, { progress: false });
-        await Deno.remove(`${ctx.work}/limit-table-${n}`, { recursive: true }).catch(() => {});
+        const run = await runStream(config, { progress: false });
+        const r = run.results;
+        const table = `${ctx.work}/limit-table-${n}`;
+        const verdict = await streamVerdict(
+          finishedStream(run),
+          table,
+          ctx.keepDir,
+          `limit-${n}`,
+          ctx.progress,
+        );
+        await Deno.remove(table, { recursive: true }).catch(() => {});
         return {
           // From the first writer up, as the ceiling's workers are timed once
           // loaded: start-up (5 workers loading their modules, the table
@@ -93,7 +103,7 @@ export const limit: Scenario = {
             rows_per_second_whole: r.totals.rows_per_second,
           },
           expectedRows: r.totals.rows_acknowledged,
-          tableRows: r.verification.passed ? r.totals.rows_acknowledged : -1,
+          ...verdict,
         };
       },
       async () => {

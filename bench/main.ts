@@ -135,6 +135,8 @@ async function main(): Promise<number> {
   );
   if (chosen.length === 0) throw new RangeError(`No scenario matches ${wanted.join(", ")}`);
 
+  const started = new Date();
+  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const work = await Deno.makeTempDir({ prefix: "neuralake-bench-" });
   const pools = new Map<number, Promise<string>>();
   const ctx: BenchContext = {
@@ -142,6 +144,7 @@ async function main(): Promise<number> {
     repetitions,
     warmup: 1,
     work,
+    keepDir: `bench-results/${stamp}-failed`,
     progress: (line) => console.error(line),
     pool: (rows) => {
       let p = pools.get(rows);
@@ -161,7 +164,7 @@ async function main(): Promise<number> {
   const kafka = chosen.some((s) => s.name.includes("Kafka")) ? await kafkaServer() : undefined;
   if (kafka) ctx.kafka = { brokers: kafka.brokers };
   try {
-    return await runAndReport(ctx, chosen, wanted, values.json === true);
+    return await runAndReport(ctx, chosen, wanted, values.json === true, started, stamp);
   } finally {
     if (kafka) {
       await new Deno.Command("sh", {
@@ -186,10 +189,11 @@ async function runAndReport(
   chosen: typeof SCENARIOS,
   wanted: string[],
   json: boolean,
+  started: Date,
+  stamp: string,
 ): Promise<number> {
   const { quick, repetitions } = ctx;
 
-  const started = new Date();
   const info = await machine();
   const results: ScenarioResult[] = [];
   const skipped: { name: string; reason: string }[] = [];
@@ -222,7 +226,6 @@ async function runAndReport(
       skipped.push({ name: "S3 client vs AWS SDK", reason: (error as Error).message });
     }
   }
-  const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
   const report = {
     started_at: started.toISOString(),
     command: `deno task bench${quick ? " --quick" : ""}${

@@ -23,6 +23,7 @@ import { resolveConfig } from "../src/roles/config.ts";
 import { runStream } from "../src/roles/orchestrator.ts";
 import { deltaRsBench } from "./delta_rs.ts";
 import { limit } from "./limit.ts";
+import { finishedStream, streamVerdict } from "./kept.ts";
 import { KAFKA_SCENARIOS } from "./kafka.ts";
 import {
   copyTree,
@@ -44,6 +45,11 @@ export interface BenchContext {
   warmup: number;
   /** A scratch directory, removed at the end. */
   work: string;
+  /**
+   * Where the evidence of a failed repetition is kept (`bench-results/<run
+   * stamp>-failed`, made on first use): it outlives the scratch directory.
+   */
+  keepDir: string;
   progress: (line: string) => void;
   /** The shared pool of generated rows, as a Parquet file for delta-rs. */
   pool(rows: number): Promise<string>;
@@ -153,7 +159,7 @@ function streaming(name: string, s3: boolean): Scenario {
               notes:
                 "neuralake runs with compaction and vacuum on; bytes/row as written counts each side's writers' files before any compaction (delta-rs's rows cycle through a pool, so a compacted delta-rs table would fold repeats); append latency is encode + upload + commit; a delta-rs writer whose commit fails after delta-rs's own retries writes the batch again, as a client would, within the batch's latency",
             },
-            async () => {
+            async (rep) => {
               const table = uriOf("ours");
               const out = fresh(ctx, "runs");
               const config = resolveConfig({
@@ -168,9 +174,17 @@ function streaming(name: string, s3: boolean): Scenario {
                   ["compaction.intervalMs", "1s"],
                 ],
               });
-              const { results: r, dir } = await runStream(config, { progress: false });
+              const run = await runStream(config, { progress: false });
+              const { results: r, dir } = run;
               const latencies = await appendLatencies(dir.metricsCsv);
               const bytesPerRow = await writtenBytesPerRow(dir.metricsCsv);
+              const verdict = await streamVerdict(
+                finishedStream(run),
+                table,
+                ctx.keepDir,
+                `${s3 ? "s3-" : ""}stream-${rows}-rows-rep${rep}`,
+                ctx.progress,
+              );
               if (!s3) await removeQuietly(table);
               return {
                 sample: {
@@ -181,7 +195,7 @@ function streaming(name: string, s3: boolean): Scenario {
                   bytes_per_row: bytesPerRow,
                 },
                 expectedRows: r.totals.rows_acknowledged,
-                tableRows: r.verification.passed ? r.totals.rows_acknowledged : -1,
+                ...verdict,
               };
             },
             async () => {
