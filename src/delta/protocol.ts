@@ -278,6 +278,94 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
 
 const FEATURE_BY_NAME = new Map(TABLE_FEATURES.map((f) => [f.name, f]));
 
+/** The reader-writer feature that a reader of version 2 supports without listing it. */
+const LEGACY_READER_FEATURE = "columnMapping";
+
+/**
+ * What is wrong with a protocol action, or undefined if it is valid. The
+ * rules are PROTOCOL.md's ("Table Features"), checked as delta-kernel-rs's
+ * `Protocol::try_new` checks them, with its tolerances:
+ *
+ * - both versions are integers of at least 1;
+ * - `readerFeatures` is present exactly when `minReaderVersion` is 3, and
+ *   `writerFeatures` exactly when `minWriterVersion` is 7 (a JSON null counts
+ *   as absent); each is a list of strings;
+ * - a reader feature is a reader-writer feature (or one neuralake does not
+ *   know) listed in `writerFeatures` too, so reader version 3 needs writer 7;
+ * - a known reader-writer feature in `writerFeatures` is also a reader
+ *   feature, except `columnMapping`: reader version 2 implies it, and
+ *   delta-spark once wrote (3, 7) tables listing it only as a writer feature,
+ *   which kernel reads.
+ *
+ * Versions above those neuralake implements are not a problem here; they are
+ * refused as unsupported by `checkCanRead` and `checkCanWrite`.
+ */
+export function protocolProblem(protocol: Protocol): string | undefined {
+  const { minReaderVersion: reader, minWriterVersion: writer } = protocol;
+  if (!Number.isInteger(reader) || reader < 1) {
+    return `minReaderVersion must be an integer of at least 1, got ${reader}`;
+  }
+  if (!Number.isInteger(writer) || writer < 1) {
+    return `minWriterVersion must be an integer of at least 1, got ${writer}`;
+  }
+  const readerFeatures = protocol.readerFeatures ?? undefined;
+  const writerFeatures = protocol.writerFeatures ?? undefined;
+  for (
+    const [name, list] of [["readerFeatures", readerFeatures], [
+      "writerFeatures",
+      writerFeatures,
+    ]] as const
+  ) {
+    if (list !== undefined && (!Array.isArray(list) || list.some((f) => typeof f !== "string"))) {
+      return `${name} must be a list of feature names, got ${JSON.stringify(list)}`;
+    }
+  }
+  if (reader === 3 && readerFeatures === undefined) {
+    return "readerFeatures must be present when minReaderVersion is 3";
+  }
+  if (reader !== 3 && readerFeatures !== undefined) {
+    return `readerFeatures must be absent when minReaderVersion is ${reader} (only reader version 3 lists features), got ${
+      JSON.stringify(readerFeatures)
+    }`;
+  }
+  if (writer === 7 && writerFeatures === undefined) {
+    return "writerFeatures must be present when minWriterVersion is 7";
+  }
+  if (writer !== 7 && writerFeatures !== undefined) {
+    return `writerFeatures must be absent when minWriterVersion is ${writer} (only writer version 7 lists features), got ${
+      JSON.stringify(writerFeatures)
+    }`;
+  }
+  if (readerFeatures !== undefined && writerFeatures === undefined) {
+    return `readerFeatures need minWriterVersion 7 with every reader feature also in writerFeatures, but minWriterVersion is ${writer}`;
+  }
+  const isReaderWriter = (f: string) => FEATURE_BY_NAME.get(f)?.kind === "reader-writer";
+  if (readerFeatures !== undefined) {
+    const writers = new Set(writerFeatures);
+    for (const feature of readerFeatures) {
+      if (FEATURE_BY_NAME.get(feature)?.kind === "writer") {
+        return `reader feature "${feature}" is a writer-only feature, which belongs in writerFeatures only`;
+      }
+      if (!writers.has(feature)) {
+        return `reader feature "${feature}" must also be listed in writerFeatures`;
+      }
+    }
+    const readers = new Set(readerFeatures);
+    for (const feature of writerFeatures ?? []) {
+      if (isReaderWriter(feature) && !readers.has(feature) && feature !== LEGACY_READER_FEATURE) {
+        return `"${feature}" is a reader-writer feature listed in writerFeatures but not in readerFeatures`;
+      }
+    }
+    return undefined;
+  }
+  for (const feature of writerFeatures ?? []) {
+    if (!isReaderWriter(feature)) continue;
+    if (reader === 2 && feature === LEGACY_READER_FEATURE) continue;
+    return `"${feature}" is a reader-writer feature listed in writerFeatures, but minReaderVersion is ${reader}, which lists no reader features (${feature} needs minReaderVersion 3 and readerFeatures)`;
+  }
+  return undefined;
+}
+
 export { UnsupportedFeatureError };
 
 /**

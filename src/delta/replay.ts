@@ -10,7 +10,9 @@
  */
 
 import type { Action, Add, DomainMetadata, Metadata, Protocol, Remove, Txn } from "./actions.ts";
+import { commitKey } from "./log_path.ts";
 import { canonicalAbsolutePath, decodeFilePath, isAbsoluteFilePath } from "./partition.ts";
+import { protocolProblem } from "./protocol.ts";
 import { parseSchemaString, type StructType } from "./schema.ts";
 
 /** The reconciled state of a table at one version. */
@@ -84,11 +86,18 @@ export function replay(
       protocol ??= action.protocol;
     }
   };
-  for (const commit of commitsNewestFirst) {
+  // The version whose commit (or checkpoint) carries the protocol in force.
+  let protocolVersion = version - commitsNewestFirst.length;
+  let protocolIn = "the checkpoint";
+  for (let i = 0; i < commitsNewestFirst.length; i++) {
     // Within one commit an add and a remove of the same path cannot both be
     // live; a remove of an older file and an add with a new DV can, and they
     // have different keys.
-    for (const action of commit) visit(action);
+    for (const action of commitsNewestFirst[i]!) visit(action);
+    if (protocol && protocolIn === "the checkpoint") {
+      protocolVersion = version - i;
+      protocolIn = commitKey(protocolVersion);
+    }
   }
   const pending = replayCheckpoint(checkpoint, files, tombstones, visit);
   if (!pending) {
@@ -100,6 +109,7 @@ export function replay(
 
   if (!protocol) throw new Error(`Cannot load ${where}: no protocol action in the log`);
   if (!metadata) throw new Error(`Cannot load ${where}: no metaData action in the log`);
+  checkProtocol(protocol, protocolVersion, protocolIn, where);
   const state = {
     version,
     protocol,
@@ -112,6 +122,19 @@ export function replay(
   if (pending && pending.keys.length > 0) deferFiles(state, files, pending);
   else state.files = files;
   return state;
+}
+
+/**
+ * Refuses a protocol that breaks PROTOCOL.md's rules (`protocolProblem`),
+ * naming the table, the version that set it and the file it is in: a reader
+ * or writer must not guess what such a table needs.
+ */
+function checkProtocol(protocol: Protocol, version: number, file: string, where: string): void {
+  const problem = protocolProblem(protocol);
+  if (problem === undefined) return;
+  throw new Error(
+    `Cannot open table ${where}: the protocol set at version ${version} (${file}) is invalid: ${problem}`,
+  );
 }
 
 /** A checkpoint's active files, not yet in the `files` map. */
@@ -294,7 +317,16 @@ function hashOf(key: string): number {
  * Applies the commit at `state.version + 1` to a state, in place. Used by
  * roles that follow the log rather than reload it.
  */
-export function applyCommit(state: SnapshotState, actions: readonly Action[]): void {
+export function applyCommit(
+  state: SnapshotState,
+  actions: readonly Action[],
+  where = "(unnamed)",
+): void {
+  for (const action of actions) {
+    if ("protocol" in action) {
+      checkProtocol(action.protocol, state.version + 1, commitKey(state.version + 1), where);
+    }
+  }
   for (const action of actions) {
     if ("add" in action) {
       const key = fileKey(action.add.path, dvIdOf(action.add));

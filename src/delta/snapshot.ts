@@ -184,7 +184,7 @@ export async function followLog(
     const version = state.version + 1;
     const actions = known?.get(version) ?? await readCommit(store, version);
     if (!actions) return applied;
-    applyCommit(state, actions);
+    applyCommit(state, actions, store.uri);
     applied++;
   }
 }

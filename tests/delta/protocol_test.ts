@@ -7,6 +7,7 @@ import type { Metadata, Protocol } from "../../src/delta/actions.ts";
 import {
   checkCanRead,
   checkCanWrite,
+  protocolProblem,
   TABLE_FEATURES,
   UnsupportedFeatureError,
   type WriteCheckOptions,
@@ -258,4 +259,141 @@ Deno.test("checkpointProtection binds only metadata cleanup: appends, overwrites
     "madeUpFeature",
     "madeUpFeature",
   ]);
+});
+
+Deno.test("protocolProblem() accepts the protocols PROTOCOL.md and delta-kernel-rs accept", () => {
+  const valid: Protocol[] = [
+    { minReaderVersion: 1, minWriterVersion: 1 },
+    { minReaderVersion: 1, minWriterVersion: 2 },
+    { minReaderVersion: 2, minWriterVersion: 5 },
+    { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: [] },
+    { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ["appendOnly", "rowTracking"] },
+    { minReaderVersion: 3, minWriterVersion: 7, readerFeatures: [], writerFeatures: [] },
+    {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ["deletionVectors"],
+      writerFeatures: ["deletionVectors", "appendOnly"],
+    },
+    // Reader version 2 implies column mapping, so a writer-7 table may list it for writers only.
+    { minReaderVersion: 2, minWriterVersion: 7, writerFeatures: ["columnMapping"] },
+    // delta-spark once wrote this shape; kernel reads it, the mode comes from writerFeatures.
+    {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: [],
+      writerFeatures: ["columnMapping"],
+    },
+    // Unknown features: as reader features they must be writer features too, as writer ones not.
+    {
+      minReaderVersion: 3,
+      minWriterVersion: 7,
+      readerFeatures: ["someFutureFeature"],
+      writerFeatures: ["someFutureFeature", "otherFutureFeature"],
+    },
+    // JSON nulls are absent lists.
+    {
+      minReaderVersion: 1,
+      minWriterVersion: 2,
+      readerFeatures: null,
+      writerFeatures: null,
+    } as unknown as Protocol,
+    // Versions neuralake does not implement are refused elsewhere, as unsupported.
+    { minReaderVersion: 4, minWriterVersion: 8 },
+  ];
+  for (const p of valid) assertEquals(protocolProblem(p), undefined, JSON.stringify(p));
+});
+
+Deno.test("protocolProblem() names what is wrong with an invalid protocol", () => {
+  const cases: [Protocol, string][] = [
+    [
+      { minReaderVersion: 0, minWriterVersion: 2 },
+      "minReaderVersion must be an integer of at least 1, got 0",
+    ],
+    [
+      { minReaderVersion: 1, minWriterVersion: -1 },
+      "minWriterVersion must be an integer of at least 1, got -1",
+    ],
+    [{ minReaderVersion: 1.5, minWriterVersion: 2 }, "minReaderVersion must be an integer"],
+    [
+      { minReaderVersion: 3, minWriterVersion: 7, writerFeatures: [] },
+      "readerFeatures must be present when minReaderVersion is 3",
+    ],
+    [
+      { minReaderVersion: 1, minWriterVersion: 7 },
+      "writerFeatures must be present when minWriterVersion is 7",
+    ],
+    [
+      { minReaderVersion: 2, minWriterVersion: 5, readerFeatures: ["columnMapping"] },
+      "readerFeatures must be absent when minReaderVersion is 2",
+    ],
+    [
+      { minReaderVersion: 1, minWriterVersion: 2, readerFeatures: [] },
+      "readerFeatures must be absent when minReaderVersion is 1",
+    ],
+    [
+      { minReaderVersion: 1, minWriterVersion: 4, writerFeatures: ["changeDataFeed"] },
+      "writerFeatures must be absent when minWriterVersion is 4",
+    ],
+    [
+      { minReaderVersion: 3, minWriterVersion: 5, readerFeatures: ["deletionVectors"] },
+      "readerFeatures need minWriterVersion 7",
+    ],
+    [
+      {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ["deletionVectors"],
+        writerFeatures: [],
+      },
+      'reader feature "deletionVectors" must also be listed in writerFeatures',
+    ],
+    [
+      {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ["someFutureFeature"],
+        writerFeatures: [],
+      },
+      'reader feature "someFutureFeature" must also be listed in writerFeatures',
+    ],
+    [
+      {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: ["appendOnly"],
+        writerFeatures: ["appendOnly"],
+      },
+      'reader feature "appendOnly" is a writer-only feature',
+    ],
+    [
+      {
+        minReaderVersion: 3,
+        minWriterVersion: 7,
+        readerFeatures: [],
+        writerFeatures: ["deletionVectors"],
+      },
+      '"deletionVectors" is a reader-writer feature listed in writerFeatures but not in readerFeatures',
+    ],
+    [
+      { minReaderVersion: 1, minWriterVersion: 7, writerFeatures: ["columnMapping"] },
+      '"columnMapping" is a reader-writer feature listed in writerFeatures, but minReaderVersion is 1',
+    ],
+    [
+      { minReaderVersion: 2, minWriterVersion: 7, writerFeatures: ["v2Checkpoint"] },
+      '"v2Checkpoint" is a reader-writer feature listed in writerFeatures, but minReaderVersion is 2',
+    ],
+    [
+      {
+        minReaderVersion: 1,
+        minWriterVersion: 7,
+        writerFeatures: "appendOnly",
+      } as unknown as Protocol,
+      'writerFeatures must be a list of feature names, got "appendOnly"',
+    ],
+  ];
+  for (const [p, want] of cases) {
+    const problem = protocolProblem(p);
+    assert(problem?.includes(want), `${JSON.stringify(p)}: got ${problem}, want ${want}`);
+  }
 });

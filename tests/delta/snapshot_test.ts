@@ -341,3 +341,25 @@ Deno.test("hintProblem() accepts a hint delta-kernel can use and names what is w
     3,
   ]);
 });
+
+Deno.test("loadSnapshot() names the checkpoint version of an invalid protocol it carries", async () => {
+  const store = await tableWithCommits(3);
+  const at2 = await loadSnapshot(store, jsonCheckpointCodec, { version: 2 });
+  at2.protocol = { minReaderVersion: 1, minWriterVersion: 7 };
+  await writeCheckpoint(store, jsonCheckpointCodec, at2);
+  await assertRejects(
+    () => loadSnapshot(store, jsonCheckpointCodec),
+    "the protocol set at version 2 (the checkpoint) is invalid: writerFeatures must be present when minWriterVersion is 7",
+  );
+});
+
+Deno.test("followLog() refuses a commit that sets an invalid protocol, leaving the state as it was", async () => {
+  const store = await tableWithCommits(1);
+  const snapshot = await loadSnapshot(store, jsonCheckpointCodec);
+  await writeCommit(store, 2, [{ protocol: { minReaderVersion: 0, minWriterVersion: 2 } }]);
+  await assertRejects(
+    () => followLog(store, snapshot),
+    "the protocol set at version 2 (_delta_log/00000000000000000002.json) is invalid: minReaderVersion must be an integer of at least 1, got 0",
+  );
+  assertEquals([snapshot.version, snapshot.protocol.minReaderVersion], [1, 1]);
+});
