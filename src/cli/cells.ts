@@ -4,7 +4,10 @@
  * `YYYY-MM-DD`, int64 as numbers or as strings beyond 2^53, decimals as
  * strings, binary as base64). Nested cells are JSON: a struct an object, an
  * array an array, a map an array of `[key, value]` pairs in stored order; in
- * tables and CSV they are that JSON as text.
+ * tables and CSV they are that JSON as text. A variant prints as Spark's
+ * `to_json` of it in tables and CSV, and as that JSON value in JSON output
+ * (`columnar/variant.ts`); a SQL NULL is null in both, a variant null is
+ * `null` text in tables and JSON null.
  */
 
 import type { Column, ColumnBatch, Field } from "../columnar/batch.ts";
@@ -15,12 +18,19 @@ import {
   type Scalar,
   scalarAt,
 } from "../columnar/scalar.ts";
-import { type ColumnType, parseDecimal, type PrimitiveType } from "../columnar/types.ts";
+import { type ColumnType, isVariant, parseDecimal, type PrimitiveType } from "../columnar/types.ts";
+import { type RawJson, variantToJson, variantToValue } from "../columnar/variant.ts";
 
-/** A JSON value, as cells print. */
-export type JsonValue = string | number | boolean | null | JsonValue[] | {
+/** A JSON value, as cells print (a variant's exact numbers as raw JSON). */
+export type JsonValue = string | number | boolean | null | RawJson | JsonValue[] | {
   [key: string]: JsonValue;
 };
+
+/** A variant cell: its two binaries as the Parquet group holds them. */
+interface VariantCell {
+  metadata: Uint8Array;
+  value: Uint8Array;
+}
 
 /** The value of row `i` of a column: a scalar, or a nested JS value. */
 export function cellAt(column: Column, type: ColumnType, i: number): unknown {
@@ -32,6 +42,10 @@ export function cellAt(column: Column, type: ColumnType, i: number): unknown {
 /** A cell as text (tables and CSV); null is the empty string, nested cells JSON text. */
 export function cellText(value: unknown, type: ColumnType): string {
   if (value === null || value === undefined) return "";
+  if (isVariant(type)) {
+    const cell = value as VariantCell;
+    return variantToJson(cell.metadata, cell.value);
+  }
   const json = cellJson(value, type);
   if (typeof type !== "string") return JSON.stringify(json);
   return typeof json === "string" ? json : String(json);
@@ -47,6 +61,10 @@ export function cellJson(value: unknown, type: ColumnType): JsonValue {
 function nestedJson(value: unknown, type: Exclude<ColumnType, PrimitiveType>): JsonValue {
   switch (type.type) {
     case "struct": {
+      if (type.variant) {
+        const cell = value as VariantCell;
+        return variantToValue(cell.metadata, cell.value);
+      }
       const input = value as Record<string, unknown>;
       const out: Record<string, JsonValue> = {};
       for (const f of type.fields) out[f.name] = cellJson(input[f.name], f.type);

@@ -52,7 +52,9 @@ on the first 1000 rows. With --limit, no file is read once the rows are in.
 In ndjson and --json: timestamps are ISO-8601 UTC with microseconds, dates
 YYYY-MM-DD, int64 numbers (strings beyond 2^53), decimals strings, binary base64;
 structs objects, arrays arrays, maps arrays of [key, value] pairs (in csv and
-table output, that JSON as text).
+table output, that JSON as text). A variant is the JSON value it holds; in csv
+and table output, Spark's to_json of it (UTC), where a variant null is "null"
+and a SQL NULL empty.
 
 ${GLOBAL_HELP}`;
 

@@ -10,6 +10,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
+import type { ColumnType } from "../columnar/types.ts";
 import { ParquetFileBuilder } from "../parquet/encode.ts";
 import { cellAt, cellJson, cellText } from "./cells.ts";
 import { toJson } from "./output.ts";
@@ -164,7 +165,7 @@ export function jsonDocumentWriter(sink: TextSink, fields: readonly Field[]) {
   let started = false;
   const begin = async () => {
     started = true;
-    await sink.text(`{\n  "columns": ${toJson(fields, 0)},\n  "rows": [`);
+    await sink.text(`{\n  "columns": ${toJson(fields.map(columnOf), 0)},\n  "rows": [`);
   };
   return {
     async batch(batch: ColumnBatch) {
@@ -179,6 +180,22 @@ export function jsonDocumentWriter(sink: TextSink, fields: readonly Field[]) {
       await sink.flush();
     },
   };
+}
+
+/** A field as `--json` lists it: a variant column's type is `variant`, at any depth. */
+function columnOf(field: Field): Field | Record<string, unknown> {
+  const type = (t: ColumnType): unknown => {
+    if (typeof t === "string") return t;
+    switch (t.type) {
+      case "struct":
+        return t.variant ? "variant" : { ...t, fields: t.fields.map(columnOf) };
+      case "array":
+        return { ...t, elementType: type(t.elementType) };
+      case "map":
+        return { ...t, keyType: type(t.keyType), valueType: type(t.valueType) };
+    }
+  };
+  return typeof field.type === "string" ? field : { ...field, type: type(field.type) };
 }
 
 /** A function that prints row `i` of a batch as one JSON object. */

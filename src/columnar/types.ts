@@ -50,6 +50,32 @@ export interface ColumnField {
 export interface StructColumnType {
   type: "struct";
   fields: ColumnField[];
+  /**
+   * True for a Delta `variant` column: the struct is its Parquet group of
+   * two binaries, `value` and `metadata` (`variantType()`), and its values
+   * print as the variant they encode (`variant.ts`).
+   */
+  variant?: true | undefined;
+}
+
+/**
+ * The batch type of a Delta `variant` column: the unshredded Parquet group
+ * of VariantEncoding.md, two required binaries matched by name.
+ */
+export function variantType(): StructColumnType {
+  return {
+    type: "struct",
+    variant: true,
+    fields: [
+      { name: "value", type: "binary", nullable: false },
+      { name: "metadata", type: "binary", nullable: false },
+    ],
+  };
+}
+
+/** True if `type` is a variant column's type (see `variantType`). */
+export function isVariant(type: ColumnType): type is StructColumnType & { variant: true } {
+  return typeof type !== "string" && type.type === "struct" && type.variant === true;
 }
 
 /** An array of elements of one type. */
@@ -87,6 +113,7 @@ export function describeType(type: ColumnType): string {
     case "map":
       return `map<${describeType(type.keyType)},${describeType(type.valueType)}>`;
     case "struct":
+      if (type.variant) return "variant";
       return `struct<${type.fields.map((f) => `${f.name}:${describeType(f.type)}`).join(",")}>`;
   }
 }
@@ -102,6 +129,7 @@ export function sameType(a: ColumnType, b: ColumnType): boolean {
       sameType(a.valueType, b.valueType);
   }
   if (a.type === "struct" && b.type === "struct") {
+    if (a.variant !== b.variant) return false;
     return a.fields.length === b.fields.length && a.fields.every((f, i) => {
       const g = b.fields[i]!;
       return f.name === g.name && f.nullable === g.nullable && sameType(f.type, g.type);
@@ -125,6 +153,7 @@ export function fitsType(have: ColumnType, want: ColumnType): boolean {
       fitsType(have.keyType, want.keyType) && fitsType(have.valueType, want.valueType);
   }
   if (have.type === "struct" && want.type === "struct") {
+    if (have.variant !== want.variant) return false;
     return have.fields.length === want.fields.length && have.fields.every((f, i) => {
       const g = want.fields[i]!;
       return f.name === g.name && (g.nullable || !f.nullable) && fitsType(f.type, g.type);

@@ -248,23 +248,32 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
   {
     name: "variantType",
     kind: "reader-writer",
-    read: "refuse",
+    read: "yes",
     write: "refuse",
-    note: "the `variant` type is not decoded",
+    note:
+      "unshredded variant columns (a Parquet group of `value` and `metadata` binaries) are decoded: `scan` prints each as Spark's `to_json` of it (UTC), `--json` and NDJSON as that JSON value; appends, overwrites and compaction are refused (neuralake makes no variants and does not yet copy them into new files); vacuum and checkpoints run; a file whose variant has a `typed_value` (shredded) is refused",
   },
   {
     name: "variantType-preview",
     kind: "reader-writer",
-    read: "refuse",
+    read: "yes",
     write: "refuse",
     note: "as variantType",
+  },
+  {
+    name: "variantShredding",
+    kind: "reader-writer",
+    read: "refuse",
+    write: "refuse",
+    note:
+      "shredded variants (`typed_value` columns) are not reconstructed: such tables are refused",
   },
   {
     name: "variantShredding-preview",
     kind: "reader-writer",
     read: "refuse",
     write: "refuse",
-    note: "as variantType",
+    note: "as variantShredding",
   },
   {
     name: "checkpointProtection",
@@ -577,6 +586,18 @@ export function checkCanWrite(
       case "icebergCompatV1":
       case "icebergCompatV2":
         if (!commitsNothing) throw unsupportedWrite(feature);
+        continue;
+      case "variantType":
+      case "variantType-preview":
+        // Vacuum and checkpoints never touch data files' columns.
+        if (!commitsNothing) {
+          throw unsupportedWrite(
+            feature,
+            addsRows
+              ? " (neuralake makes no variant values)"
+              : " (compaction does not copy variants)",
+          );
+        }
         continue;
       default:
         if (support?.write !== "yes") throw unsupportedWrite(feature);

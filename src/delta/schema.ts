@@ -8,7 +8,12 @@
  */
 
 import type { Field } from "../columnar/batch.ts";
-import { type ColumnType, parsePrimitiveType, type PrimitiveType } from "../columnar/types.ts";
+import {
+  type ColumnType,
+  parsePrimitiveType,
+  type PrimitiveType,
+  variantType,
+} from "../columnar/types.ts";
 import { UnsupportedFeatureError } from "./errors.ts";
 
 /** A data type: a type name (primitive or not), or a nested type. */
@@ -204,6 +209,8 @@ function toBatchField(f: StructField, mode: ColumnMappingMode, path: string): Fi
 
 function toColumnType(type: DataType, mode: ColumnMappingMode, path: string): ColumnType {
   if (typeof type === "string") {
+    // A variant is read as its Parquet group of two binaries (variantType).
+    if (type === "variant") return variantType();
     const primitive = parsePrimitiveType(type);
     if (!primitive) {
       throw new UnsupportedFeatureError(
@@ -255,6 +262,7 @@ function dataTypeOf(type: ColumnType): DataType {
   if (typeof type === "string") return type;
   switch (type.type) {
     case "struct":
+      if (type.variant) return "variant";
       return { type: "struct", fields: type.fields.map(structFieldOf) };
     case "array":
       return {

@@ -297,6 +297,11 @@ function fromFile(
   switch (type.type) {
     case "struct": {
       if (typeof value !== "object" || Array.isArray(value)) return fail("it is not a struct");
+      if (type.variant && tree.children.some((c) => c.element.name === "typed_value")) {
+        return fail(
+          "it is a shredded variant (a typed_value column, Delta feature variantShredding), which neuralake does not reconstruct",
+        );
+      }
       const input = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};
       for (const f of type.fields) {

@@ -124,6 +124,20 @@ Deno.test("an unknown feature is refused for writing, and for reading when a rea
   assertEquals(feature, "futureThing");
 });
 
+Deno.test("a variant table is read; rows are never added or rewritten, vacuum and checkpoints run", () => {
+  for (const name of ["variantType", "variantType-preview"]) {
+    const p = v7([name], [name]);
+    checkCanRead(p, metadata());
+    assertEquals(all(p, metadata(), schema()), [name, name, name, "ok"], name);
+    assertEquals(verdict(p, metadata(), schema(), "checkpoint"), "ok", name);
+  }
+  // Shredded variants are not reconstructed: refused by name, for reading too.
+  for (const name of ["variantShredding", "variantShredding-preview"]) {
+    const p = v7(["variantType", name], ["variantType", name]);
+    assertEquals(verdict(p, metadata(), schema(), "vacuum"), name);
+  }
+});
+
 Deno.test("appendOnly refuses only overwrites, and only when delta.appendOnly is true", () => {
   const p = v7(["appendOnly"]);
   assertEquals(all(p, metadata({ "delta.appendOnly": "true" }), schema()), [
