@@ -13,7 +13,16 @@ import type { Action, Add, DeletionVectorDescriptor } from "../delta/actions.ts"
 import { toAction } from "../delta/actions.ts";
 import type { CheckpointCodec } from "../delta/checkpoint.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
-import { openParquet, readRecordColumns, type RecordColumns } from "../parquet/decode.ts";
+import {
+  groupFields,
+  openParquet,
+  type ParquetFile,
+  readRecordColumns,
+  type RecordColumns,
+} from "../parquet/decode.ts";
+import type { Field } from "../columnar/batch.ts";
+import type { Scalar } from "../columnar/scalar.ts";
+import { buildStatsJson, type ColumnStatistics } from "../delta/stats.ts";
 import { encodeRecords, type NestedField, type NestedType } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
 
@@ -136,26 +145,24 @@ const ACTION_COLUMNS = [
 ];
 
 /**
- * Checkpoint fields that other writers add and that replay does not use. Of
- * `stats_parsed`, the counts are read (`statsOfParsed`); its bounds are not.
+ * Checkpoint fields that other writers add and that replay does not use.
+ * `stats_parsed` is read (`parsedStatsReader`) for files without JSON stats.
  */
-const UNUSED_FIELDS = [
-  "partitionValues_parsed",
-  "stats_parsed.minValues",
-  "stats_parsed.maxValues",
-];
+const UNUSED_FIELDS = ["partitionValues_parsed"];
 
 /** Checkpoints as Parquet through the Parquet layer. */
 export const parquetCheckpointCodec: CheckpointCodec = {
   async read(store: ObjectStore, key: string): Promise<Action[]> {
     const file = await openParquet(await objectSourceOf(store, key));
     const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-    // Parsed partition values and bounds are not used, so never read.
+    // Parsed partition values are not used, so never read.
     const decoded = await readRecordColumns(file, columns, { skipFields: UNUSED_FIELDS });
     const present = columns.map((c) => decoded.presence([c])!);
     const readers = columns.map((c) => decoded.reader([c])!);
     // Adds are nearly every row of a big checkpoint: built from their fields' leaves.
-    const addAt = columns.includes("add") ? addReader(decoded, key) : undefined;
+    const addAt = columns.includes("add")
+      ? addReader(decoded, key, parsedStatsReader(file))
+      : undefined;
     const actions: Action[] = [];
     for (let i = 0; i < decoded.numRows; i++) {
       for (let c = 0; c < columns.length; c++) {
@@ -200,7 +207,11 @@ export const parquetCheckpointCodec: CheckpointCodec = {
  * Reads the `add` action of a checkpoint row from the leaves of its fields,
  * checked as `toAction` checks it, without assembling the row's record.
  */
-function addReader(decoded: RecordColumns, key: string): (row: number) => Action {
+function addReader(
+  decoded: RecordColumns,
+  key: string,
+  statsOfParsed: (parsed: unknown) => string | undefined,
+): (row: number) => Action {
   const none = () => null;
   const field = (name: string) => decoded.reader(["add", name]) ?? none;
   const number = (name: string) => decoded.int64AsNumber(["add", name]);
@@ -256,22 +267,91 @@ function addReader(decoded: RecordColumns, key: string): (row: number) => Action
 }
 
 /**
- * The JSON statistics of a checkpoint that keeps them only as `stats_parsed`
- * (`delta.checkpoint.writeStatsAsJson=false`, PROTOCOL.md "Checkpoint
- * Schema"): its counts (`numRecords`, `nullCount`, `tightBounds`), without
- * bounds, so the rows count and later checkpoints keep them; a file without
- * bounds is never skipped.
+ * The reader of a checkpoint's `stats_parsed` (written with
+ * `delta.checkpoint.writeStatsAsJson=false`, PROTOCOL.md "Checkpoint
+ * Schema"): it gives a file's statistics as the `stats` JSON that a commit
+ * would hold (`buildStatsJson`, with `tightBounds` kept), so that data
+ * skipping, row counts and later checkpoints use them as they use JSON
+ * stats. The bounds' types come from the checkpoint's own Parquet schema
+ * (dates, timestamps and decimals are typed there); a column whose type has
+ * no Delta equivalent gets no bounds, so its files are never skipped on it.
  */
-function statsOfParsed(parsed: unknown): string | undefined {
-  if (parsed === null || typeof parsed !== "object") return undefined;
-  const { numRecords, nullCount, tightBounds } = parsed as Record<string, unknown>;
-  if (numRecords === null || numRecords === undefined) return undefined;
-  const out: Record<string, unknown> = { numRecords: Number(numRecords) };
-  if (nullCount !== null && typeof nullCount === "object") {
-    out.nullCount = normalizeRecord(nullCount, false);
+function parsedStatsReader(file: ParquetFile): (parsed: unknown) => string | undefined {
+  const at = (name: string) => groupFields(file.schema, ["add", "stats_parsed", name], file.name);
+  // Null counts are longs whatever the column: the bounds' types win.
+  const fields = unionFields(unionFields(at("minValues"), at("maxValues")), at("nullCount"));
+  return (parsed) => {
+    if (parsed === null || typeof parsed !== "object") return undefined;
+    const { numRecords, minValues, maxValues, nullCount, tightBounds } = parsed as Record<
+      string,
+      unknown
+    >;
+    if (numRecords === null || numRecords === undefined) return undefined;
+    const columns = fields.map((f) =>
+      columnStatsOf(
+        f,
+        fieldOf(minValues, f.name),
+        fieldOf(maxValues, f.name),
+        fieldOf(nullCount, f.name),
+      )
+    );
+    const json = buildStatsJson(Number(numRecords), fields, columns);
+    return typeof tightBounds === "boolean"
+      ? `${json.slice(0, -1)},"tightBounds":${tightBounds}}`
+      : json;
+  };
+}
+
+function fieldOf(value: unknown, name: string): unknown {
+  return value !== null && typeof value === "object"
+    ? (value as Record<string, unknown>)[name]
+    : undefined;
+}
+
+/** One column's statistics from its `stats_parsed` values (records as `readRecordColumns` gives them). */
+function columnStatsOf(field: Field, min: unknown, max: unknown, nulls: unknown): ColumnStatistics {
+  if (typeof field.type !== "string") {
+    if (field.type.type !== "struct") return { nullCount: undefined };
+    const fields: Record<string, ColumnStatistics> = {};
+    for (const child of field.type.fields) {
+      fields[child.name] = columnStatsOf(
+        child,
+        fieldOf(min, child.name),
+        fieldOf(max, child.name),
+        fieldOf(nulls, child.name),
+      );
+    }
+    return { nullCount: undefined, fields };
   }
-  if (typeof tightBounds === "boolean") out.tightBounds = tightBounds;
-  return JSON.stringify(out);
+  const out: ColumnStatistics = {
+    nullCount: typeof nulls === "bigint" || typeof nulls === "number" ? Number(nulls) : undefined,
+  };
+  if (min !== null && min !== undefined) out.min = min as Scalar;
+  if (max !== null && max !== undefined) out.max = max as Scalar;
+  return out;
+}
+
+/** The fields of both lists by name, nested structs merged; `a`'s type wins otherwise. */
+function unionFields(a: readonly Field[], b: readonly Field[]): Field[] {
+  const out = [...a];
+  for (const field of b) {
+    const i = out.findIndex((f) => f.name === field.name);
+    if (i < 0) {
+      out.push(field);
+      continue;
+    }
+    const mine = out[i]!;
+    if (
+      typeof mine.type === "object" && mine.type.type === "struct" &&
+      typeof field.type === "object" && field.type.type === "struct"
+    ) {
+      out[i] = {
+        ...mine,
+        type: { type: "struct", fields: unionFields(mine.type.fields, field.type.fields) },
+      };
+    }
+  }
+  return out;
 }
 
 /** Fields of actions that are maps: their null values mean something. */

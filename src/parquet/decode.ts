@@ -45,6 +45,7 @@ import { describeElement } from "./schema.ts";
 import { isCoded } from "./string_codes.ts";
 
 export { type ByteSource, bytesSource } from "./byte_source.ts";
+export { groupFields } from "./schema.ts";
 export {
   readRecordColumns,
   readRecords,

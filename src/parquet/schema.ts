@@ -329,6 +329,25 @@ export function inferFields(root: SchemaTree, fileName: string): Field[] {
   });
 }
 
+/**
+ * The fields of the group at `path` below the root (such as a checkpoint's
+ * `add.stats_parsed.minValues`), inferred as `inferFields` infers columns;
+ * a field with no matching type is left out rather than refused. Empty when
+ * there is no such group.
+ */
+export function groupFields(root: SchemaTree, path: readonly string[], fileName: string): Field[] {
+  let node: SchemaTree | undefined = root;
+  for (const name of path) node = node?.children.find((c) => c.element.name === name);
+  if (!node?.children.length) return [];
+  return node.children.flatMap((child) => {
+    try {
+      return inferFields({ ...node, children: [child] }, fileName);
+    } catch {
+      return [];
+    }
+  });
+}
+
 /** Our type for a schema node, ignoring its own repetition. */
 function typeOfTree(tree: SchemaTree, fileName: string, path: string[]): ColumnType {
   const element = tree.element;
