@@ -7,7 +7,7 @@ import { formatBytes } from "../util/units.ts";
 import { checkpointTable } from "../ops/checkpoint.ts";
 import { openTable } from "../ops/table.ts";
 import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
-import { formatFields, printJson, write } from "./output.ts";
+import { formatFields, printJson, snakeCaseKeys, write } from "./output.ts";
 
 export const CHECKPOINT_HELP = `Usage: neuralake checkpoint <table>
 
@@ -35,8 +35,12 @@ export function parseCheckpointArgs(argv: string[]): CheckpointArgs {
 export async function runCheckpoint(args: CheckpointArgs): Promise<number> {
   const table = await openTable(args.table);
   const hint = await checkpointTable(table);
-  if (args.json) printJson({ table: table.uri, ...hint });
-  else {
+  if (args.json) {
+    // A v2 checkpoint's actions and sidecars as the log holds them.
+    printJson(
+      snakeCaseKeys({ table: table.uri, ...hint }, ["nonFileActions", "sidecarFiles"]),
+    );
+  } else {
     write(formatFields([
       ["table", table.uri],
       ["checkpoint", `version ${hint.version}`],

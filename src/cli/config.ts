@@ -9,7 +9,7 @@ import { redactedS3Config, resolveS3ConfigFromEnvironment } from "../storage/s3/
 import { describeStoreUri } from "../storage/open.ts";
 import { GLOBAL_HELP, parseCommandArgs, type ParsedArgs, positionals, UsageError } from "./args.ts";
 import { redactUserinfo } from "../util/redact.ts";
-import { formatTable, toJson, write } from "./output.ts";
+import { formatTable, snakeCaseKeys, toJson, write } from "./output.ts";
 import { CONFIG_FLAGS, CONFIG_HELP, configFromArgs } from "./stream_config.ts";
 
 export const CONFIG_COMMAND_HELP = `Usage: neuralake config show [table] [options]
@@ -48,7 +48,8 @@ export async function runConfig(parsed: ConfigArgs): Promise<number> {
     ? redactedS3Config(await resolveS3ConfigFromEnvironment())
     : undefined;
   if (parsed.json) {
-    show(toJson({ config, ...(s3 ? { s3 } : {}) }) + "\n");
+    // The settings by their names, as a --config file spells them.
+    show(toJson(snakeCaseKeys({ config, ...(s3 ? { s3 } : {}) }, ["config"])) + "\n");
     return 0;
   }
   const shown = describeConfig(config);

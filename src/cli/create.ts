@@ -16,7 +16,7 @@ import {
   stringFlag,
   UsageError,
 } from "./args.ts";
-import { formatFields, printJson, write } from "./output.ts";
+import { formatFields, printJson, snakeCaseKeys, write } from "./output.ts";
 
 export const CREATE_HELP = `Usage: neuralake create <table> --schema <schema.json> [options]
 
@@ -126,7 +126,7 @@ export async function runCreate(args: CreateArgs): Promise<number> {
     columns: schema.fields.length,
     partitionColumns: args.partitionBy,
   };
-  if (args.json) printJson(result);
+  if (args.json) printJson(snakeCaseKeys(result));
   else {
     write(formatFields([
       ["created", table.uri],

@@ -9,7 +9,7 @@ import { openTable } from "../ops/table.ts";
 import { typeName } from "../delta/schema.ts";
 import { formatBytes } from "../util/units.ts";
 import { GLOBAL_HELP, intFlag, parseCommandArgs, positionals } from "./args.ts";
-import { formatFields, formatTable, printJson, write } from "./output.ts";
+import { formatFields, formatTable, printJson, snakeCaseKeys, write } from "./output.ts";
 
 export const DESCRIBE_HELP = `Usage: neuralake describe <table> [--version N]
 
@@ -44,7 +44,8 @@ export function parseDescribeArgs(argv: string[]): DescribeArgs {
 export async function runDescribe(args: DescribeArgs): Promise<number> {
   const d = await describeTable(await openTable(args.table), args.version);
   if (args.json) {
-    printJson(d);
+    // The schema, protocol and properties as the log holds them.
+    printJson(snakeCaseKeys(d, ["schema", "protocol", "properties"]));
     return 0;
   }
   const p = d.protocol;

@@ -18,7 +18,7 @@ import { describeStoreUri, openStore } from "../storage/open.ts";
 import { PROBE_KEY_PREFIX, S3Store } from "../storage/s3/s3_store.ts";
 import { redactUserinfo } from "../util/redact.ts";
 import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
-import { toJson, write } from "./output.ts";
+import { snakeCaseKeys, toJson, write } from "./output.ts";
 
 export const HEALTH_HELP = `Usage: neuralake health <table>
 
@@ -71,7 +71,7 @@ export async function runHealth(args: HealthArgs): Promise<number> {
   } else {
     report = await checkLocalLocation(location.path);
   }
-  write(redact(args.json ? toJson(report) + "\n" : formatHealth(report)));
+  write(redact(args.json ? toJson(snakeCaseKeys(report)) + "\n" : formatHealth(report)));
   return report.ok ? 0 : 1;
 }
 

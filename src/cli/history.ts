@@ -5,7 +5,7 @@
 import { readHistory } from "../ops/history.ts";
 import { openTable } from "../ops/table.ts";
 import { GLOBAL_HELP, intFlag, parseCommandArgs, positionals } from "./args.ts";
-import { formatTable, printJson, write } from "./output.ts";
+import { formatTable, printJson, snakeCaseKeys, write } from "./output.ts";
 
 export const HISTORY_HELP = `Usage: neuralake history <table> [--limit N]
 
@@ -40,7 +40,11 @@ export async function runHistory(args: HistoryArgs): Promise<number> {
   const table = await openTable(args.table);
   const entries = await readHistory(table, args.limit);
   if (args.json) {
-    printJson({ table: table.uri, commits: entries });
+    // A commit's operationParameters as the log holds them; actions by their
+    // names in the log (add, metaData, commitInfo).
+    printJson(
+      snakeCaseKeys({ table: table.uri, commits: entries }, ["operationParameters", "actions"]),
+    );
     return 0;
   }
   write(formatTable(

@@ -25,7 +25,7 @@ import {
   stringFlag,
   UsageError,
 } from "./args.ts";
-import { formatFields, printJson, write } from "./output.ts";
+import { formatFields, printJson, snakeCaseKeys, write } from "./output.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
 
 const DEFAULTS = PROFILES.production;
@@ -223,14 +223,14 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
   }
   const seconds = (Date.now() - started) / 1000;
   if (parsed.json) {
-    printJson({
+    printJson(snakeCaseKeys({
       ok: true,
       table: table.uri,
       topic: parsed.topic,
       group: parsed.group,
       ...summary,
       seconds,
-    });
+    }));
   } else {
     write(formatFields([
       ["table", table.uri],

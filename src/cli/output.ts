@@ -35,6 +35,33 @@ export function printJson(value: unknown): void {
   write(toJson(value) + "\n");
 }
 
+/** `latencyMs` as `latency_ms`; a key already in snake_case is unchanged. */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+/**
+ * The `--json` style: every key neuralake names is snake_case, in every
+ * command's document and in the files a run writes. Returns `value` with the
+ * keys of its plain objects in snake_case, at every depth, except the values
+ * under a key in `verbatim` (matched by the key's own name), which are kept
+ * as they are: objects of the Delta log (a schema, a protocol action, a
+ * commit's operationParameters), user data (table properties, rows) and
+ * setting names (a run's configuration), all spelt as their source spells
+ * them.
+ */
+export function snakeCaseKeys(value: unknown, verbatim: readonly string[] = []): unknown {
+  if (Array.isArray(value)) return value.map((v) => snakeCaseKeys(v, verbatim));
+  if (value === null || typeof value !== "object") return value;
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, v] of Object.entries(value)) {
+    out[snakeCase(key)] = verbatim.includes(key) ? v : snakeCaseKeys(v, verbatim);
+  }
+  return out;
+}
+
 /** Formats rows as an aligned text table with a header. */
 export function formatTable(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));

@@ -18,7 +18,7 @@ import {
   stringFlag,
   UsageError,
 } from "./args.ts";
-import { toJson, write } from "./output.ts";
+import { snakeCaseKeys, toJson, write } from "./output.ts";
 import { CONFIG_FLAGS, configFromArgs, configHelp, metricsAddrFlag } from "./stream_config.ts";
 import { PROFILES } from "../roles/config_keys.ts";
 import { formatDurationFlag } from "../util/units.ts";
@@ -167,7 +167,8 @@ export async function runRoleCommand(parsed: RoleArgs): Promise<number> {
       // The stack trace is for --log-level debug only.
       if (!debug) delete report.debug;
     }
-    write(toJson({ t_ms: Date.now() - started, ...report }, 0) + "\n");
+    // An event's fields are the metrics schema's, snake_case already.
+    write(toJson(snakeCaseKeys({ t_ms: Date.now() - started, ...report }, ["event"]), 0) + "\n");
   }, () => {
     // Dying at an armed chaos point is a crash, as in the orchestrator's roles.
     Deno.kill(Deno.pid, "SIGKILL");

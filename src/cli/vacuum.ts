@@ -8,7 +8,7 @@ import { formatDuration } from "../util/units.ts";
 import { formatCount } from "../report/format.ts";
 import { openTable } from "../ops/table.ts";
 import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
-import { printJson, toJson, write } from "./output.ts";
+import { printJson, snakeCaseKeys, toJson, write } from "./output.ts";
 import { formatVacuum, vacuumOnce } from "./vacuum_once.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
 import { span } from "../util/tracing.ts";
@@ -116,7 +116,7 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
       bytes_to_delete: result.plan.bytes,
       files_deleted: result.filesDeleted,
       bytes_deleted: result.bytesDeleted,
-      kept: result.plan.kept,
+      kept: snakeCaseKeys(result.plan.kept),
       failed: result.failed,
       ...(result.dryRun ? { would_delete: result.plan.delete.map((m) => m.key) } : {}),
     });
@@ -177,7 +177,7 @@ async function vacuumLoop(
           dry_run: result.dryRun,
           files_deleted: result.filesDeleted,
           bytes_deleted: result.bytesDeleted,
-          kept: result.plan.kept,
+          kept: snakeCaseKeys(result.plan.kept),
           failed: result.failed.length,
         }, 0) + "\n",
       );

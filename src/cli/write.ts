@@ -25,7 +25,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { parseProperties, readSchemaFile } from "./create.ts";
-import { formatFields, printJson, write } from "./output.ts";
+import { formatFields, printJson, snakeCaseKeys, write } from "./output.ts";
 
 export const WRITE_HELP = `Usage: neuralake write <table> --input <file|-> [options]
 
@@ -38,7 +38,7 @@ column.
 An input without rows (an empty file or stdin, a CSV with only its header, a
 Parquet file of zero rows) commits nothing, creates no table and, with
 --mode overwrite, removes nothing. It exits 0; with --json the result says
-"committed": false and "emptyInput": true.
+"committed": false and "empty_input": true.
 
 NDJSON may hold nested values: objects for structs (and maps), arrays for
 arrays; CSV cells of nested columns hold JSON. Without a schema, objects are
@@ -271,7 +271,7 @@ export async function runWrite(args: WriteArgs): Promise<number> {
   if (showProgress && files > 0) Deno.stderr.writeSync(new TextEncoder().encode("\n"));
   const seconds = (performance.now() - started) / 1000;
   if (args.json) {
-    printJson({ ...result, seconds: Math.round(seconds * 1000) / 1000 });
+    printJson(snakeCaseKeys({ ...result, seconds: Math.round(seconds * 1000) / 1000 }));
   } else if (result.emptyInput) {
     write(
       `Nothing written: ${

@@ -46,7 +46,7 @@ Deno.test("write of an input without rows commits nothing and says so", async ()
       assertEquals(json.code, 0, `${what}: ${json.stderr}`);
       const result = JSON.parse(json.stdout);
       assertEquals(result.committed, false, what);
-      assertEquals(result.emptyInput, true, what);
+      assertEquals(result.empty_input, true, what);
       assertEquals(result.version, 0, what);
       assertEquals(result.rows, 0, what);
 
@@ -117,7 +117,7 @@ Deno.test("write of an empty input to a new table without a schema creates nothi
       );
       assertEquals(r.code, 0, `${what}: ${r.stderr}`);
       const result = JSON.parse(r.stdout);
-      assertEquals([result.committed, result.emptyInput, result.version], [false, true, -1], what);
+      assertEquals([result.committed, result.empty_input, result.version], [false, true, -1], what);
       assertEquals(await commits(table), [], what);
       const text = await cli(["write", table, ...args], stdin === undefined ? {} : { stdin });
       assertEquals(text.code, 0, `${what}: ${text.stderr}`);

@@ -55,8 +55,19 @@ function awsEnv(endpoint?: string, secret?: string): Record<string, string> {
   };
 }
 
+/** `latencyMs` as `latency_ms`, at the type level. */
+type Snake<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}`
+  : S;
+/** A report as `--json` prints it: every key in snake_case. */
+type SnakeKeys<T> = T extends object
+  ? { [K in keyof T as K extends string ? Snake<K> : K]: SnakeKeys<T[K]> }
+  : T;
+
 /** The JSON report printed by `health --json` (the caller names which kind). */
-function parseReport<T extends LocalHealthReport | S3LocationHealth>(result: CliResult): T {
+function parseReport<T extends LocalHealthReport | S3LocationHealth>(
+  result: CliResult,
+): SnakeKeys<T> {
   try {
     return JSON.parse(result.stdout);
   } catch (error) {
@@ -86,8 +97,8 @@ Deno.test("health of a writable local directory passes, finds no table and leave
     assertEquals(report.path, dir);
     assertEquals(report.directory.ok, true);
     assertEquals(report.directory.existed, true);
-    assertEquals(report.putIfAbsent.ok, true);
-    assertEquals(report.putIfAbsent.enforced, true);
+    assertEquals(report.put_if_absent.ok, true);
+    assertEquals(report.put_if_absent.enforced, true);
     assertEquals(report.table, { exists: false, version: null });
     assertEquals(await Array.fromAsync(Deno.readDir(dir)), [], "the probe key was deleted");
 
@@ -123,7 +134,7 @@ Deno.test("health of a local path not made yet passes and removes the directorie
     assertEquals(result.code, 0, result.stdout + result.stderr);
     const report = parseReport<LocalHealthReport>(result);
     assertEquals(report.directory.existed, false);
-    assertEquals(report.putIfAbsent.enforced, true);
+    assertEquals(report.put_if_absent.enforced, true);
     assertEquals(report.table.exists, false);
     assertEquals(await Array.fromAsync(Deno.readDir(dir)), [], "a/b was removed again");
   } finally {
@@ -141,7 +152,7 @@ Deno.test("health of a local root that is a file fails with exit 1", async () =>
     assertEquals(report.ok, false);
     assertEquals(report.directory.ok, false);
     assert(String(report.directory.error).includes("not a directory"), report.directory.error);
-    assertEquals(report.putIfAbsent.enforced, null);
+    assertEquals(report.put_if_absent.enforced, null);
     const text = await health([`${dir}/table`]);
     assertEquals(text.code, 1);
     assert(text.stdout.includes("FAIL directory"), text.stdout);
@@ -164,12 +175,12 @@ Deno.test("health of an S3 location on the test server passes, with latencies an
     assertEquals(report.ok, true);
     assertEquals(report.uri, uri);
     assertEquals(report.endpoint, env.endpoint);
-    assertEquals(report.accessKeyId, env.accessKeyId);
+    assertEquals(report.access_key_id, env.accessKeyId);
     assertEquals(report.credentials.ok, true);
     assertEquals(report.bucket.ok, true);
-    assertEquals(report.conditionalPut.enforced, true);
-    assert(report.bucket.latencyMs > 0 && report.conditionalPut.latencyMs > 0);
-    assert(typeof report.clockSkewMs === "number" && Math.abs(report.clockSkewMs) < 5000);
+    assertEquals(report.conditional_put.enforced, true);
+    assert(report.bucket.latency_ms > 0 && report.conditional_put.latency_ms > 0);
+    assert(typeof report.clock_skew_ms === "number" && Math.abs(report.clock_skew_ms) < 5000);
     assertEquals(report.table, { exists: false, version: null });
     assert(!result.stdout.includes(env.secretAccessKey), "the JSON shows the secret");
 
@@ -203,7 +214,7 @@ Deno.test("health with a wrong secret exits 1 and shows neither secret", async (
       const report = parseReport<S3LocationHealth>(result);
       assertEquals(report.credentials.ok, false);
       assertEquals(report.credentials.code, "SignatureDoesNotMatch");
-      assertEquals(report.conditionalPut.enforced, null);
+      assertEquals(report.conditional_put.enforced, null);
     } else {
       assert(result.stdout.includes("FAIL credentials"), result.stdout);
     }
@@ -224,8 +235,8 @@ Deno.test("health against a server that ignores If-None-Match exits 1 and says c
     const report = parseReport<S3LocationHealth>(result);
     assertEquals(report.ok, false);
     assertEquals(report.bucket.ok, true);
-    assertEquals(report.conditionalPut.ok, false);
-    assertEquals(report.conditionalPut.enforced, false);
+    assertEquals(report.conditional_put.ok, false);
+    assertEquals(report.conditional_put.enforced, false);
     const probes = proxy.log.filter((e) => e.method === "PUT" && e.headers.has("if-none-match"));
     assertEquals(probes.map((e) => e.upstreamStatus), [200, 412], "the proxy turned 412 into 200");
 

@@ -117,7 +117,7 @@ Deno.test("write, scan, describe, history, checkpoint and verify work together w
   assertEquals(s.stats.files_skipped, 1, "the S1 partition is pruned");
 
   const describe = JSON.parse((await cli(["describe", table, "--json"])).stdout);
-  assertEquals([describe.version, describe.files, describe.rows, describe.partitionColumns], [
+  assertEquals([describe.version, describe.files, describe.rows, describe.partition_columns], [
     0,
     2,
     3,

@@ -343,7 +343,7 @@ ingestTest(
     const run = ingest(["--dead-letter", deadLetter, "--until-idle", "3s"]);
     const { code, summary } = await run.finished();
     assertEquals(code, 0, run.logText());
-    assertEquals(summary?.deadLetters, 4);
+    assertEquals(summary?.dead_letters, 4);
     assertEquals(await idsByDeltaRs(table), good);
     const letters = await readWithDeltaRs(deadLetter, {
       columns: ["topic", "partition", "offset", "key", "error"],

@@ -246,7 +246,7 @@ Deno.test("neuralake vacuum --retention 0 --allow-short-retention keeps a file a
     await assertKept(dir, [keys.live, keys.youngOrphan, keys.hidden]);
     assertEquals(out.retention_ms, VACUUM_RETENTION_FLOOR_MS);
     assertEquals(out.retention_raised_to_floor, true);
-    assertEquals(out.kept.youngFile, 1);
+    assertEquals(out.kept.young_file, 1);
     // Files past the floor still go: the retention was honoured down to it.
     assert(!(await exists(`${dir}/${keys.oldOrphan}`)));
   });
