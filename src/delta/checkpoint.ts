@@ -27,13 +27,28 @@ import {
 import { checkCanWrite } from "./protocol.ts";
 import { hintProblem, type LastCheckpoint, listLog, readLastCheckpoint } from "./log_segment.ts";
 import type { StructType } from "./schema.ts";
-import type { SnapshotState } from "./replay.ts";
+import type { CheckpointAdds, SnapshotState } from "./replay.ts";
 import { activeFiles, fileCount } from "./replay.ts";
+
+/** One checkpoint file read with its adds kept as columns (`CheckpointCodec.readColumnar`). */
+export interface ColumnarCheckpointPart {
+  /** Every action but the adds, in the file's order. */
+  actions: Action[];
+  adds: CheckpointAdds;
+  /** Every action in the file's order, as `read` gives them. */
+  all(): Action[];
+}
 
 /** Reads and writes the Parquet form of checkpoints. */
 export interface CheckpointCodec {
   /** Reads the actions stored in one checkpoint part. */
   read(store: ObjectStore, key: string): Promise<Action[]>;
+  /**
+   * Reads one checkpoint part with its adds as columns, each `Add` built
+   * only when asked for; the same actions as `read`. A codec without it is
+   * read with `read`.
+   */
+  readColumnar?(store: ObjectStore, key: string): Promise<ColumnarCheckpointPart>;
   /**
    * Encodes checkpoint actions as one Parquet file; with `fileActionsOnly`,
    * as a sidecar whose only columns are `add` and `remove`.

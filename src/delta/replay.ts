@@ -9,7 +9,16 @@
  * both; the newest protocol and metadata win; file keys are decoded paths.
  */
 
-import type { Action, Add, DomainMetadata, Metadata, Protocol, Remove, Txn } from "./actions.ts";
+import type {
+  Action,
+  Add,
+  DeletionVectorDescriptor,
+  DomainMetadata,
+  Metadata,
+  Protocol,
+  Remove,
+  Txn,
+} from "./actions.ts";
 import { commitKey } from "./log_path.ts";
 import { canonicalAbsolutePath, decodeFilePath, isAbsoluteFilePath } from "./partition.ts";
 import { protocolProblem } from "./protocol.ts";
@@ -40,8 +49,64 @@ export function fileKey(path: string, dvId?: string): string {
 }
 
 function dvIdOf(action: Add | Remove): string | undefined {
-  const dv = action.deletionVector;
+  return dvIdOfDescriptor(action.deletionVector);
+}
+
+function dvIdOfDescriptor(dv: DeletionVectorDescriptor | null | undefined): string | undefined {
   return dv ? `${dv.storageType}${dv.pathOrInlineDv}@${dv.offset ?? ""}` : undefined;
+}
+
+/**
+ * The add actions of a checkpoint kept as columns (a `CheckpointCodec`'s
+ * `readColumnar`): replay reads each one's path and deletion vector, and an
+ * `Add` is built only when a caller asks for the files, once.
+ */
+export interface CheckpointAdds {
+  readonly length: number;
+  /** The path of add `i`, as stored (not decoded). */
+  path(i: number): string;
+  /** The deletion vector of add `i`, if it has one. */
+  deletionVector(i: number): DeletionVectorDescriptor | undefined;
+  /** Builds add `i`. */
+  add(i: number): Add;
+}
+
+/**
+ * A checkpoint as replay takes it: its adds as columns, its other actions
+ * as objects, and every action in the checkpoint's order for the rare
+ * checkpoint that repeats a file.
+ */
+export interface CheckpointInput {
+  /** Every action but the adds of `adds`. */
+  actions: readonly Action[];
+  adds: readonly CheckpointAdds[];
+  /** Every action in order, adds included. */
+  all(): readonly Action[];
+}
+
+/** A plain list of checkpoint actions as replay's input. */
+export function checkpointInputOf(actions: readonly Action[]): CheckpointInput {
+  const list: Add[] = [];
+  const others: Action[] = [];
+  for (const action of actions) {
+    if ("add" in action) list.push(action.add);
+    else others.push(action);
+  }
+  return {
+    actions: others,
+    adds: [addsOf(list)],
+    all: () => actions,
+  };
+}
+
+/** Adds already built, as `CheckpointAdds`. */
+export function addsOf(list: readonly Add[]): CheckpointAdds {
+  return {
+    length: list.length,
+    path: (i) => list[i]!.path,
+    deletionVector: (i) => list[i]!.deletionVector ?? undefined,
+    add: (i) => list[i]!,
+  };
 }
 
 /**
@@ -51,9 +116,12 @@ function dvIdOf(action: Add | Remove): string | undefined {
 export function replay(
   version: number,
   commitsNewestFirst: readonly (readonly Action[])[],
-  checkpoint: readonly Action[],
+  checkpointActions: readonly Action[] | CheckpointInput,
   where: string,
 ): SnapshotState {
+  const checkpoint = Array.isArray(checkpointActions)
+    ? checkpointInputOf(checkpointActions)
+    : checkpointActions as CheckpointInput;
   let protocol: Protocol | undefined;
   let metadata: Metadata | undefined;
   const files = new Map<string, Add>();
@@ -104,7 +172,7 @@ export function replay(
     // The checkpoint repeats a file: replay it action by action, the first one winning.
     for (const [key] of files) if (!seen.has(key)) files.delete(key);
     for (const [key] of tombstones) if (!seen.has(key)) tombstones.delete(key);
-    for (const action of checkpoint) visit(action);
+    for (const action of checkpoint.all()) visit(action);
   }
 
   if (!protocol) throw new Error(`Cannot load ${where}: no protocol action in the log`);
@@ -119,7 +187,7 @@ export function replay(
     txns,
     domains,
   } as SnapshotState;
-  if (pending && pending.keys.length > 0) deferFiles(state, files, pending);
+  if (pending && pending.count > 0) deferFiles(state, files, pending);
   else state.files = files;
   return state;
 }
@@ -137,10 +205,34 @@ function checkProtocol(protocol: Protocol, version: number, file: string, where:
   );
 }
 
-/** A checkpoint's active files, not yet in the `files` map. */
-interface PendingFiles {
-  keys: string[];
-  adds: Add[];
+/**
+ * A checkpoint's active files, not yet in the `files` map nor built as
+ * `Add`s: for each part, the indexes of its live adds, and their keys.
+ */
+class PendingFiles {
+  count = 0;
+  readonly keys: string[] = [];
+  readonly #parts: { adds: CheckpointAdds; at: Int32Array; n: number }[] = [];
+  #built: Add[] | undefined;
+
+  /** Starts taking the live adds of one part (at most `max` of them). */
+  part(adds: CheckpointAdds, max: number): { adds: CheckpointAdds; at: Int32Array; n: number } {
+    const part = { adds, at: new Int32Array(max), n: 0 };
+    this.#parts.push(part);
+    return part;
+  }
+
+  /** The adds, built on the first call, the same objects after. */
+  adds(): Add[] {
+    if (this.#built) return this.#built;
+    const out = new Array<Add>(this.count);
+    let k = 0;
+    for (const { adds, at, n } of this.#parts) {
+      for (let i = 0; i < n; i++) out[k++] = adds.add(at[i]!);
+    }
+    this.#parts.length = 0;
+    return this.#built = out;
+  }
 }
 
 /** The states whose `files` map is not built yet: the files it will hold. */
@@ -149,7 +241,8 @@ const deferred = new WeakMap<SnapshotState, { files: Map<string, Add>; pending: 
 /**
  * Gives `state` a `files` map that is built on first use: hashing 100,000
  * freshly decoded paths is a third of opening a table that big, and a scan
- * or a checkpoint only walks the files (`activeFiles`, `fileCount`).
+ * or a checkpoint only walks the files (`activeFiles`, `fileCount`). The
+ * checkpoint's `Add`s are built on first use too, by either.
  */
 function deferFiles(state: SnapshotState, files: Map<string, Add>, pending: PendingFiles): void {
   deferred.set(state, { files, pending });
@@ -157,7 +250,8 @@ function deferFiles(state: SnapshotState, files: Map<string, Add>, pending: Pend
     configurable: true,
     enumerable: true,
     get(this: SnapshotState) {
-      const { keys, adds } = pending;
+      const { keys } = pending;
+      const adds = pending.adds();
       for (let i = 0; i < keys.length; i++) files.set(keys[i]!, adds[i]!);
       deferred.delete(this);
       Object.defineProperty(this, "files", {
@@ -187,14 +281,14 @@ export function activeFiles(state: SnapshotState): Iterable<Add> {
   const { files, pending } = lazy;
   return (function* () {
     yield* files.values();
-    yield* pending.adds;
+    yield* pending.adds();
   })();
 }
 
-/** The number of active files of a state, without building its map of paths. */
+/** The number of active files of a state, without building its map of paths or its adds. */
 export function fileCount(state: SnapshotState): number {
   const lazy = deferred.get(state);
-  return lazy ? lazy.files.size + lazy.pending.adds.length : state.files.size;
+  return lazy ? lazy.files.size + lazy.pending.count : state.files.size;
 }
 
 /**
@@ -212,24 +306,27 @@ export function fileCount(state: SnapshotState): number {
  * the other way round.
  */
 function replayCheckpoint(
-  checkpoint: readonly Action[],
+  checkpoint: CheckpointInput,
   files: Map<string, Add>,
   tombstones: Map<string, Remove>,
   visit: (action: Action) => void,
 ): PendingFiles | undefined {
   const keys: string[] = [];
-  const fileActions: (Add | Remove)[] = [];
-  const isAdd: boolean[] = [];
+  // The checkpoint's adds come first among the keys, part by part; then its removes.
+  for (const adds of checkpoint.adds) {
+    for (let i = 0; i < adds.length; i++) {
+      keys.push(fileKey(adds.path(i), dvIdOfDescriptor(adds.deletionVector(i))));
+    }
+  }
+  const addCount = keys.length;
+  const removes: Remove[] = [];
   const others: Action[] = [];
-  for (const action of checkpoint) {
-    if ("add" in action) {
-      keys.push(fileKey(action.add.path, dvIdOf(action.add)));
-      fileActions.push(action.add);
-      isAdd.push(true);
-    } else if ("remove" in action) {
+  for (const action of checkpoint.actions) {
+    if ("remove" in action) {
       keys.push(fileKey(action.remove.path, dvIdOf(action.remove)));
-      fileActions.push(action.remove);
-      isAdd.push(false);
+      removes.push(action.remove);
+    } else if ("add" in action) {
+      throw new TypeError("A checkpoint's adds are given as columns, not among its actions");
     } else others.push(action);
   }
   const table = new KeyTable(keys);
@@ -243,13 +340,19 @@ function replayCheckpoint(
     }
   }
   for (const action of others) visit(action);
-  const pending: PendingFiles = { keys: [], adds: [] };
-  for (let i = 0; i < keys.length; i++) {
-    if (shadowed[i]) continue;
-    if (isAdd[i]) {
-      pending.keys.push(keys[i]!);
-      pending.adds.push(fileActions[i] as Add);
-    } else tombstones.set(keys[i]!, fileActions[i] as Remove);
+  const pending = new PendingFiles();
+  let k = 0;
+  for (const adds of checkpoint.adds) {
+    const part = pending.part(adds, adds.length);
+    for (let i = 0; i < adds.length; i++, k++) {
+      if (shadowed[k]) continue;
+      pending.keys.push(keys[k]!);
+      part.at[part.n++] = i;
+    }
+    pending.count += part.n;
+  }
+  for (let i = addCount; i < keys.length; i++) {
+    if (!shadowed[i]) tombstones.set(keys[i]!, removes[i - addCount]!);
   }
   return pending;
 }

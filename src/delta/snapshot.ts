@@ -9,7 +9,7 @@ import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { type Action, parseCommit } from "./actions.ts";
 import type { KnownCommits } from "./commit_feed.ts";
-import type { CheckpointCodec } from "./checkpoint.ts";
+import type { CheckpointCodec, ColumnarCheckpointPart } from "./checkpoint.ts";
 import { commitKey, sidecarKeyOf } from "./log_path.ts";
 import {
   buildLogSegment,
@@ -19,7 +19,7 @@ import {
 } from "./log_segment.ts";
 import { logRetentionOf } from "./checkpoint.ts";
 import { checkCanRead } from "./protocol.ts";
-import { applyCommit, replay, type SnapshotState } from "./replay.ts";
+import { addsOf, applyCommit, type CheckpointInput, replay, type SnapshotState } from "./replay.ts";
 
 /** A loaded snapshot: the state plus how it was reconstructed. */
 export interface Snapshot extends SnapshotState {
@@ -80,7 +80,7 @@ async function loadSegment(
 ): Promise<Snapshot> {
   const [checkpoint, commits] = await Promise.all([
     segment.checkpoint
-      ? readCheckpoint(store, codec, segment.checkpoint.keys)
+      ? readCheckpointInput(store, codec, segment.checkpoint.keys)
       : Promise.resolve([] as Action[]),
     mapLimit(
       segment.commits,
@@ -96,6 +96,23 @@ async function loadSegment(
 }
 
 /**
+ * A checkpoint as replay takes it: every part read as `readCheckpoint` reads
+ * it, the adds of the Parquet ones kept as columns (`readColumnar`).
+ */
+async function readCheckpointInput(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  keys: readonly string[],
+): Promise<CheckpointInput> {
+  const parts = await readCheckpointParts(store, codec, keys, true);
+  return {
+    actions: parts.flatMap((p) => p.actions),
+    adds: parts.map((p) => p.adds),
+    all: () => parts.flatMap((p) => p.all()),
+  };
+}
+
+/**
  * Reads every action of a checkpoint: all its top-level files (every part of
  * a multi-part checkpoint; a UUID-named one in JSON or Parquet), then the
  * sidecar files that v2 checkpoints name. Any file that is missing or
@@ -106,13 +123,27 @@ export async function readCheckpoint(
   codec: CheckpointCodec,
   keys: readonly string[],
 ): Promise<Action[]> {
-  const top =
-    (await mapLimit(keys, 4, (key) =>
-      readCheckpointActions(store, codec, key).catch((error) => {
+  return (await readCheckpointParts(store, codec, keys, false)).flatMap((p) => p.all());
+}
+
+/** The files of a checkpoint in order (top-level files, then sidecars); see `readCheckpoint`. */
+async function readCheckpointParts(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  keys: readonly string[],
+  columnar: boolean,
+): Promise<ColumnarCheckpointPart[]> {
+  const top = await mapLimit(
+    keys,
+    4,
+    (key) =>
+      readCheckpointPart(store, codec, key, columnar).catch((error) => {
         throw new Error(`Cannot read checkpoint ${joinUri(store.uri, key)}`, { cause: error });
-      }))).flat();
+      }),
+  );
   const sidecars: string[] = [];
-  for (const action of top) {
+  // Sidecar actions are never adds: the other actions hold them all.
+  for (const action of top.flatMap((p) => p.actions)) {
     if (!("sidecar" in action)) continue;
     const key = sidecarKeyOf(action.sidecar.path);
     if (!key) {
@@ -125,16 +156,53 @@ export async function readCheckpoint(
     sidecars.push(key);
   }
   if (sidecars.length === 0) return top;
-  const files = await mapLimit(sidecars, 4, (key) =>
-    codec.read(store, key).catch((error) => {
-      throw new Error(
-        `Cannot read sidecar ${joinUri(store.uri, key)} of checkpoint ${
-          joinUri(store.uri, keys[0]!)
-        }`,
-        { cause: error },
-      );
-    }));
-  return top.concat(...files);
+  const files = await mapLimit(
+    sidecars,
+    4,
+    (key) =>
+      readParquetPart(store, codec, key, columnar).catch((error) => {
+        throw new Error(
+          `Cannot read sidecar ${joinUri(store.uri, key)} of checkpoint ${
+            joinUri(store.uri, keys[0]!)
+          }`,
+          { cause: error },
+        );
+      }),
+  );
+  return top.concat(files);
+}
+
+/** One top-level checkpoint file, as a part. */
+async function readCheckpointPart(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  key: string,
+  columnar: boolean,
+): Promise<ColumnarCheckpointPart> {
+  if (!key.endsWith(".json")) return await readParquetPart(store, codec, key, columnar);
+  return partOf(await readCheckpointActions(store, codec, key));
+}
+
+/** One Parquet checkpoint file, its adds as columns where the codec can. */
+async function readParquetPart(
+  store: ObjectStore,
+  codec: CheckpointCodec,
+  key: string,
+  columnar: boolean,
+): Promise<ColumnarCheckpointPart> {
+  if (columnar && codec.readColumnar) return await codec.readColumnar(store, key);
+  return partOf(await codec.read(store, key));
+}
+
+/** Actions already built, as a part. */
+function partOf(actions: Action[]): ColumnarCheckpointPart {
+  const adds = [];
+  const others = [];
+  for (const action of actions) {
+    if ("add" in action) adds.push(action.add);
+    else others.push(action);
+  }
+  return { actions: others, adds: addsOf(adds), all: () => actions };
 }
 
 /** One top-level checkpoint file: JSON lines (a UUID-named v2 checkpoint) or Parquet. */

@@ -11,7 +11,8 @@
 
 import type { Action, Add, DeletionVectorDescriptor } from "../delta/actions.ts";
 import { toAction } from "../delta/actions.ts";
-import type { CheckpointCodec } from "../delta/checkpoint.ts";
+import type { CheckpointCodec, ColumnarCheckpointPart } from "../delta/checkpoint.ts";
+import { addsOf, type CheckpointAdds } from "../delta/replay.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
 import {
   groupFields,
@@ -153,31 +154,9 @@ const UNUSED_FIELDS = ["partitionValues_parsed"];
 /** Checkpoints as Parquet through the Parquet layer. */
 export const parquetCheckpointCodec: CheckpointCodec = {
   async read(store: ObjectStore, key: string): Promise<Action[]> {
-    const file = await openParquet(await objectSourceOf(store, key));
-    const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-    // Parsed partition values are not used, so never read.
-    const decoded = await readRecordColumns(file, columns, { skipFields: UNUSED_FIELDS });
-    const present = columns.map((c) => decoded.presence([c])!);
-    const readers = columns.map((c) => decoded.reader([c])!);
-    // Adds are nearly every row of a big checkpoint: built from their fields' leaves.
-    const addAt = columns.includes("add")
-      ? addReader(decoded, key, parsedStatsReader(file))
-      : undefined;
-    const actions: Action[] = [];
-    for (let i = 0; i < decoded.numRows; i++) {
-      for (let c = 0; c < columns.length; c++) {
-        if (!present[c]!(i)) continue;
-        const column = columns[c]!;
-        const action = column === "add" ? addAt!(i) : toAction(
-          { [column]: normalizeRecord(readers[c]!(i, 0), false) },
-          `${key}: row ${i + 1}`,
-        );
-        if (action) actions.push(action);
-        break;
-      }
-    }
-    return actions;
+    return (await readColumnar(store, key)).all();
   },
+  readColumnar,
   write(
     actions: readonly Action[],
     _schema: unknown,
@@ -202,6 +181,107 @@ export const parquetCheckpointCodec: CheckpointCodec = {
     return encodeRecords(schema, records).bytes;
   },
 };
+
+/**
+ * Reads one checkpoint file: the actions other than adds as objects, the
+ * adds as the rows that hold them, each `Add` built from its fields' leaves
+ * when asked for. The leaves of fields no one asks for (stats, tags) are
+ * never decoded. Every add's path and size are checked here, as building it
+ * would: a row that fails is built now, so that its error is the open's.
+ */
+async function readColumnar(store: ObjectStore, key: string): Promise<ColumnarCheckpointPart> {
+  const file = await openParquet(await objectSourceOf(store, key));
+  const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
+  // Parsed partition values are not used, so never read.
+  const decoded = await readRecordColumns(file, columns, { skipFields: UNUSED_FIELDS });
+  const present = columns.map((c) => decoded.presence([c])!);
+  const readers = columns.map((c) => decoded.reader([c])!);
+  const addColumn = columns.indexOf("add");
+  const actions: Action[] = [];
+  const actionRows: number[] = [];
+  let addRows = new Int32Array(0);
+  let adds = 0;
+  for (let i = 0; i < decoded.numRows; i++) {
+    for (let c = 0; c < columns.length; c++) {
+      if (!present[c]!(i)) continue;
+      if (c === addColumn) {
+        if (adds === addRows.length) {
+          const grown = new Int32Array(Math.max(1024, 2 * adds));
+          grown.set(addRows);
+          addRows = grown;
+        }
+        addRows[adds++] = i;
+        break;
+      }
+      const column = columns[c]!;
+      const action = toAction(
+        { [column]: normalizeRecord(readers[c]!(i, 0), false) },
+        `${key}: row ${i + 1}`,
+      );
+      if (action) {
+        actions.push(action);
+        actionRows.push(i);
+      }
+      break;
+    }
+  }
+  addRows = addRows.subarray(0, adds);
+  const columnar = addColumn >= 0
+    ? addColumns(decoded, key, addRows, parsedStatsReader(file))
+    : undefined;
+  const part: CheckpointAdds = columnar ?? addsOf([]);
+  return {
+    actions,
+    adds: part,
+    all() {
+      // The rows in order: actions and adds merged by row.
+      const out: Action[] = [];
+      let a = 0;
+      for (let k = 0; k < part.length; k++) {
+        while (a < actions.length && actionRows[a]! < addRows[k]!) out.push(actions[a++]!);
+        out.push({ add: part.add(k) });
+      }
+      while (a < actions.length) out.push(actions[a++]!);
+      return out;
+    },
+  };
+}
+
+/**
+ * The adds at `rows` as columns: the path of each read (and checked) now,
+ * the rest when an `Add` is built, once per add.
+ */
+function addColumns(
+  decoded: RecordColumns,
+  key: string,
+  rows: Int32Array,
+  parsedStats: (parsed: unknown) => string | undefined,
+): CheckpointAdds {
+  const build = addReader(decoded, key, parsedStats);
+  const path = decoded.reader(["add", "path"]);
+  const size = decoded.int64AsNumber(["add", "size"]);
+  const modificationTime = decoded.int64AsNumber(["add", "modificationTime"]);
+  const dvPresent = decoded.presence(["add", "deletionVector"]);
+  const paths = new Array<string>(rows.length);
+  const built = new Array<Add | undefined>(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    const row = rows[k]!;
+    const p = path?.(row, 0);
+    if (typeof p !== "string" || size?.(row) == null || !modificationTime) {
+      // Built now: its error (or its unusual form) is the general path's.
+      const add = (build(row) as { add: Add }).add;
+      built[k] = add;
+      paths[k] = add.path;
+    } else paths[k] = p;
+  }
+  const add = (k: number): Add => built[k] ??= (build(rows[k]!) as { add: Add }).add;
+  return {
+    length: rows.length,
+    path: (k) => paths[k]!,
+    deletionVector: (k) => dvPresent?.(rows[k]!) ? add(k).deletionVector ?? undefined : undefined,
+    add,
+  };
+}
 
 /**
  * Reads the `add` action of a checkpoint row from the leaves of its fields,
