@@ -17,6 +17,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { printJson } from "./output.ts";
+import { type ProgressLine, progressLine } from "./progress.ts";
 import {
   csvWriter,
   jsonDocumentWriter,
@@ -44,6 +45,9 @@ Options:
 
 With --json, stdout gets one JSON object: the rows (unless --output is given)
 and the scan figures, including how many files were skipped.
+
+With --output, on a terminal, the rows written so far show on stderr (not
+with --json).
 
 Rows are written as they are read, one row group at a time, so output of
 any size streams with bounded memory. The table format aligns its columns
@@ -106,8 +110,21 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
   };
 }
 
-/** Runs `scan`. */
-export async function runScan(args: ScanArgs): Promise<number> {
+/** The progress line's text while rows go to a file. */
+export function scanProgressText(rows: number, stats: ScanStats): string {
+  return `scan: wrote ${formatCount(rows)} rows, read ${formatCount(stats.filesRead)} of ${
+    formatCount(stats.filesTotal)
+  } files`;
+}
+
+/**
+ * Runs `scan`. Rows written to a file (`--output`) show a progress line on
+ * stderr on a terminal (`progress`); rows on stdout are progress enough.
+ */
+export async function runScan(
+  args: ScanArgs,
+  progress: ProgressLine = progressLine(args.json || !args.output),
+): Promise<number> {
   const scan = await scanTable(await openTable(args.table), {
     ...(args.columns.length ? { columns: args.columns } : {}),
     ...(args.where ? { where: args.where } : {}),
@@ -139,9 +156,15 @@ export async function runScan(args: ScanArgs): Promise<number> {
       : args.format === "csv"
       ? csvWriter(sink, scan.fields)
       : ndjsonWriter(sink, scan.fields);
-    for await (const batch of scan.batches) await writer.batch(batch);
+    let rows = 0;
+    for await (const batch of scan.batches) {
+      await writer.batch(batch);
+      rows += batch.length;
+      progress.update(scanProgressText(rows, scan.stats));
+    }
     await writer.end();
   } finally {
+    progress.clear();
     file?.close();
   }
   if (args.json) {

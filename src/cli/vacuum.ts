@@ -10,6 +10,8 @@ import { openTable } from "../ops/table.ts";
 import { boolFlag, durationFlag, GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { printJson, snakeCaseKeys, toJson, write } from "./output.ts";
 import { formatVacuum, vacuumOnce } from "./vacuum_once.ts";
+import { type ProgressLine, progressLine } from "./progress.ts";
+import type { VacuumProgress, VacuumResult } from "../ops/vacuum.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
 import { span } from "../util/tracing.ts";
 import { JobMonitor } from "../metrics/monitor.ts";
@@ -33,6 +35,8 @@ ${
   formatDuration(VACUUM_RETENTION_FLOOR_MS - APPEND_HOLD_BUDGET_MS)
 } for a commit in flight and clock skew. A shorter retention would let
 vacuum delete a file that a writer then commits, losing acknowledged rows.
+
+On a terminal, a pass shows its progress on stderr (not with --json).
 
 Options:
   --retention <duration>   How long unreferenced files are kept (default: the
@@ -91,8 +95,21 @@ export function parseVacuumArgs(argv: string[]): VacuumArgs {
   };
 }
 
-/** Runs `vacuum`. */
-export async function runVacuum(args: VacuumArgs): Promise<number> {
+/** The progress line's text for a vacuum pass. */
+export function vacuumProgressText(p: VacuumProgress): string {
+  return p.phase === "listed"
+    ? `vacuum: listed ${formatCount(p.files)} files, reading the log`
+    : `vacuum: deleted ${formatCount(p.done)} of ${formatCount(p.total)} files`;
+}
+
+/**
+ * Runs `vacuum`. A one-off pass shows a progress line on stderr on a
+ * terminal (`progress`); a pass with `--every` prints a JSON line each.
+ */
+export async function runVacuum(
+  args: VacuumArgs,
+  progress: ProgressLine = progressLine(args.json),
+): Promise<number> {
   const table = await openTable(args.table);
   const options = {
     ...(args.retentionMs !== undefined ? { retentionMs: args.retentionMs } : {}),
@@ -101,7 +118,20 @@ export async function runVacuum(args: VacuumArgs): Promise<number> {
     mode: args.logOnly ? "log-only" as const : "full" as const,
   };
   if (args.everyMs !== undefined) return await vacuumLoop(table, options, args);
-  const result = await vacuumOnce(table, options);
+  let result: VacuumResult;
+  try {
+    result = await vacuumOnce(table, {
+      ...options,
+      ...(progress.enabled
+        ? {
+          onProgress: (p: VacuumProgress) =>
+            progress.update(vacuumProgressText(p), p.phase === "deleting" && p.done === p.total),
+        }
+        : {}),
+    });
+  } finally {
+    progress.clear();
+  }
   if (args.json) {
     printJson({
       table: table.uri,

@@ -7,6 +7,7 @@ import { verifyTable } from "../ops/verify.ts";
 import { openTable } from "../ops/table.ts";
 import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { printJson, write } from "./output.ts";
+import { progressLine } from "./progress.ts";
 
 export const VERIFY_HELP = `Usage: neuralake verify <table>
 
@@ -35,19 +36,19 @@ export function parseVerifyArgs(argv: string[]): VerifyArgs {
 /** Runs `verify`. */
 export async function runVerify(args: VerifyArgs): Promise<number> {
   // On a terminal, a progress line while the data files' footers are read.
-  const tty = !args.json && Deno.stderr.isTerminal();
-  const encoder = new TextEncoder();
-  let shown = 0;
-  const report = await verifyTable(await openTable(args.table), {
-    onFile: (done, total) => {
-      if (!tty || (done < total && performance.now() - shown < 200)) return;
-      shown = performance.now();
-      Deno.stderr.writeSync(
-        encoder.encode(`\r\x1b[2Kverify: read ${formatCount(done)} of ${formatCount(total)} files`),
-      );
-    },
-  });
-  if (tty && shown > 0) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));
+  const progress = progressLine(args.json);
+  let report;
+  try {
+    report = await verifyTable(await openTable(args.table), {
+      onFile: (done, total) =>
+        progress.update(
+          `verify: read ${formatCount(done)} of ${formatCount(total)} files`,
+          done === total,
+        ),
+    });
+  } finally {
+    progress.clear();
+  }
   if (args.json) printJson(report);
   else {
     let text = `${report.table} at version ${report.version} (${report.files} files)\n`;

@@ -31,7 +31,7 @@
  */
 
 import { formatDuration } from "../util/units.ts";
-import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
+import type { DeleteOutcome, ObjectMeta, ObjectStore } from "../storage/object_store.ts";
 import type { Add, Remove } from "../delta/actions.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { deletionVectorKey } from "./deletion_vectors.ts";
@@ -262,7 +262,25 @@ export interface VacuumOptions {
    * would. Pass the same to `loadState`'s loader. @default none
    */
   known?: KnownCommits;
+  /**
+   * Told how the pass goes, for a progress line: once the table is listed,
+   * and as deletions complete. With it, deletions go to the store in chunks
+   * of `VACUUM_PROGRESS_CHUNK` keys, each still one batched call. @default none
+   */
+  onProgress?: (progress: VacuumProgress) => void;
 }
+
+/** How far a vacuum pass has got (`VacuumOptions.onProgress`). */
+export type VacuumProgress =
+  | { phase: "listed"; files: number }
+  | { phase: "deleting"; done: number; total: number };
+
+/**
+ * Keys per delete call when progress is asked for: ten S3 DeleteObjects of
+ * 1,000, or half a second of local unlinks, so a line moves on a big vacuum
+ * and each call still batches and parallelises as one.
+ */
+export const VACUUM_PROGRESS_CHUNK = 10_000;
 
 /** What a vacuum pass considers: the whole listing, or the log's tombstones. */
 export type VacuumMode = "full" | "log-only";
@@ -319,6 +337,9 @@ export async function vacuum(
       if (!meta.key.startsWith(`${LOG_DIR}/`)) listing.push(meta);
     }
   }
+  if (!logOnly) {
+    options.onProgress?.({ phase: "listed", files: listedKeys?.length ?? listing.length });
+  }
   const state = await loadState();
   checkCanWrite(state.protocol, state.metadata, state.schema, { kind: "vacuum" });
   const keys = referencedKeys(store.uri, activeFiles(state), state.tombstones.values());
@@ -368,11 +389,33 @@ export async function vacuum(
   // The temporary files are swept meanwhile: a local sweep walks the tree on
   // this thread while the unlinks run on others. The two sets are disjoint
   // (listings never show temporary files).
-  const deleting = store.delete(plan.delete.map((m) => m.key));
+  const deleting = deleteKeys(store, plan.delete.map((m) => m.key), options.onProgress);
   await Promise.all([deleting, removeTemporaries()]);
   const outcome = await deleting;
   result.filesDeleted = outcome.deleted.length;
   for (const key of outcome.deleted) result.bytesDeleted += sizes.get(key) ?? 0;
   result.failed.push(...outcome.failed);
   return result;
+}
+
+/** Deletes `keys` in one call, or in chunks that report progress. */
+async function deleteKeys(
+  store: ObjectStore,
+  keys: string[],
+  onProgress: VacuumOptions["onProgress"],
+): Promise<DeleteOutcome> {
+  if (!onProgress) return await store.delete(keys);
+  const outcome: DeleteOutcome = { deleted: [], failed: [] };
+  onProgress({ phase: "deleting", done: 0, total: keys.length });
+  for (let at = 0; at < keys.length; at += VACUUM_PROGRESS_CHUNK) {
+    const chunk = await store.delete(keys.slice(at, at + VACUUM_PROGRESS_CHUNK));
+    outcome.deleted.push(...chunk.deleted);
+    outcome.failed.push(...chunk.failed);
+    onProgress({
+      phase: "deleting",
+      done: Math.min(keys.length, at + VACUUM_PROGRESS_CHUNK),
+      total: keys.length,
+    });
+  }
+  return outcome;
 }
