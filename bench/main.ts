@@ -20,7 +20,8 @@ const HELP = `Usage: deno task bench [options]
 
 Options:
   --quick              Smaller data, 3 repetitions (for a quick look; quote full runs)
-  --scenario <name>    Run only scenarios whose name contains <name> (repeatable)
+  --scenario <name>    Run only scenarios whose name contains <name>, or only those
+                       named exactly <name> if there are any (repeatable)
   --repetitions <N>    Measured repetitions per side (default 5)
   --json               Print one JSON object instead of the table
   -h, --help           Show this help
@@ -130,9 +131,7 @@ async function main(): Promise<number> {
     throw new RangeError("--repetitions must be a positive integer");
   }
   const wanted = values.scenario ?? [];
-  const chosen = SCENARIOS.filter((s) =>
-    wanted.length === 0 || wanted.some((w) => s.name.includes(w))
-  );
+  const chosen = chooseScenarios(SCENARIOS, wanted);
   if (chosen.length === 0) throw new RangeError(`No scenario matches ${wanted.join(", ")}`);
 
   const started = new Date();
@@ -265,6 +264,21 @@ async function runAndReport(
     console.log(`\nWritten to bench-results/${stamp}.json and .md`);
   }
   return skipped.length ? 1 : 0;
+}
+
+/**
+ * The scenarios `--scenario` names: those named exactly so where there are
+ * any ("streaming append" is also part of "streaming append on S3", which
+ * starts a server of its own), else those whose name contains it. None
+ * wanted: all of them.
+ */
+export function chooseScenarios<T extends { name: string }>(
+  scenarios: readonly T[],
+  wanted: readonly string[],
+): T[] {
+  const matches = (name: string, w: string) =>
+    scenarios.some((s) => s.name === w) ? name === w : name.includes(w);
+  return scenarios.filter((s) => wanted.length === 0 || wanted.some((w) => matches(s.name, w)));
 }
 
 if (import.meta.main) Deno.exit(await main());
