@@ -7,6 +7,7 @@
 
 import { parseArgs, type ParseArgsOptionsConfig } from "node:util";
 import { parseBytes, parseDuration } from "../util/units.ts";
+import { readDateTime } from "../columnar/text_values.ts";
 
 /** A mistake in how a command was called: exit status 2. */
 export class UsageError extends Error {
@@ -190,6 +191,35 @@ export function intFlag(args: ParsedArgs, name: string, command: string): number
     );
   }
   return n;
+}
+
+/**
+ * Reads a point-in-time flag as ms since the epoch: decimal digits are epoch
+ * milliseconds; otherwise an ISO-8601 date (`2026-01-31`, midnight UTC) or
+ * date-time (`2026-01-31T12:00:00.5Z`, `+02:00` offsets; without a zone it
+ * is UTC). Fractions below a millisecond are dropped (commit times are whole
+ * milliseconds, so "at or before" is unchanged).
+ */
+export function timestampFlag(
+  args: ParsedArgs,
+  name: string,
+  command: string,
+): number | undefined {
+  const text = stringFlag(args, name);
+  if (text === undefined) return undefined;
+  if (WHOLE_NUMBER.test(text)) {
+    const ms = Number(text.replaceAll("_", ""));
+    if (Number.isSafeInteger(ms)) return ms;
+  }
+  const dateOnly = /^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text;
+  const micros = readDateTime(dateOnly, "any");
+  if (micros === undefined) {
+    throw new UsageError(
+      `--${name} must be an ISO-8601 date or date-time (2026-01-31T12:00:00Z) or epoch milliseconds, got "${text}"`,
+      command,
+    );
+  }
+  return Math.floor(Number(micros) / 1000);
 }
 
 /**

@@ -5,7 +5,7 @@
 
 import { formatCount } from "../report/format.ts";
 import { type ScanStats, scanTable } from "../ops/scan.ts";
-import { openTable } from "../ops/table.ts";
+import { openTable, type VersionAtTime, versionAtTime } from "../ops/table.ts";
 import { PredicateError } from "../ops/predicate.ts";
 import {
   commaList,
@@ -14,6 +14,7 @@ import {
   parseCommandArgs,
   positionals,
   stringFlag,
+  timestampFlag,
   UsageError,
 } from "./args.ts";
 import { printJson } from "./output.ts";
@@ -38,10 +39,18 @@ Options:
                        "timestamp_us >= '2024-01-01T00:00:00Z' and region = 'M1'"
                        (=, !=, <, <=, >, >=, IS [NOT] NULL, [NOT] IN (...))
   --version <N>        Read version N (time travel; default: the latest)
+  --timestamp <time>   Read the table as it was at this time: the latest version
+                       committed at or before it (ISO-8601 such as
+                       2026-01-31T12:00:00Z, a date, or epoch milliseconds)
   --limit <N>          Return at most N rows (default: all)
   --format <f>         table (default on a terminal), csv, ndjson (default otherwise)
                        or parquet (needs --output)
   --output <file>      Write rows to a file instead of stdout
+
+Commit times are the commits' in-commit timestamps where the table has them
+(delta.enableInCommitTimestamps), else their log files' modification times.
+A --timestamp after the latest commit reads the latest version; one before
+the earliest version available is an error naming that version's time.
 
 With --json, stdout gets one JSON object: the rows (unless --output is given)
 and the scan figures, including how many files were skipped.
@@ -70,6 +79,7 @@ export interface ScanArgs {
   columns: string[];
   where: string | undefined;
   version: number | undefined;
+  timestamp: number | undefined;
   limit: number | undefined;
   format: Format;
   output: string | undefined;
@@ -82,6 +92,7 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
     columns: { type: "string" },
     where: { type: "string" },
     version: { type: "string" },
+    timestamp: { type: "string" },
     limit: { type: "string" },
     format: { type: "string" },
     output: { type: "string", short: "o" },
@@ -98,11 +109,17 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
   if (formatText === "parquet" && !output) {
     throw new UsageError("--format parquet needs --output <file>", "scan");
   }
+  const version = intFlag(args, "version", "scan");
+  const timestamp = timestampFlag(args, "timestamp", "scan");
+  if (version !== undefined && timestamp !== undefined) {
+    throw new UsageError("--version and --timestamp cannot be used together", "scan");
+  }
   return {
     table: table!,
     columns: commaList(stringFlag(args, "columns")),
     where: stringFlag(args, "where"),
-    version: intFlag(args, "version", "scan"),
+    version,
+    timestamp,
     limit: intFlag(args, "limit", "scan"),
     format: formatText as Format,
     output,
@@ -125,10 +142,13 @@ export async function runScan(
   args: ScanArgs,
   progress: ProgressLine = progressLine(args.json || !args.output),
 ): Promise<number> {
-  const scan = await scanTable(await openTable(args.table), {
+  const table = await openTable(args.table);
+  const at = args.timestamp === undefined ? undefined : await versionAtTime(table, args.timestamp);
+  const version = at?.version ?? args.version;
+  const scan = await scanTable(table, {
     ...(args.columns.length ? { columns: args.columns } : {}),
     ...(args.where ? { where: args.where } : {}),
-    ...(args.version !== undefined ? { version: args.version } : {}),
+    ...(version !== undefined ? { version } : {}),
     ...(args.limit !== undefined ? { limit: args.limit } : {}),
   }).catch((error) => {
     // A predicate that does not fit the table is a usage mistake.
@@ -141,7 +161,7 @@ export async function runScan(
   if (args.json && !args.output) {
     const doc = jsonDocumentWriter(new TextSink(Deno.stdout), scan.fields);
     for await (const batch of scan.batches) await doc.batch(batch);
-    await doc.finish(summary(scan.stats));
+    await doc.finish(summary(scan.stats, at));
     return 0;
   }
 
@@ -168,13 +188,13 @@ export async function runScan(
     file?.close();
   }
   if (args.json) {
-    printJson({ output: args.output, columns: scan.fields, stats: summary(scan.stats) });
+    printJson({ output: args.output, columns: scan.fields, stats: summary(scan.stats, at) });
   } else {
     const s = scan.stats;
     console.error(
-      `${formatCount(s.rowsReturned)} rows from version ${s.version}: read ${
-        formatCount(s.filesRead)
-      } of ${formatCount(s.filesTotal)} files (${
+      `${formatCount(s.rowsReturned)} rows from version ${s.version}${
+        at ? ` (committed at ${new Date(at.commitTimestamp).toISOString()})` : ""
+      }: read ${formatCount(s.filesRead)} of ${formatCount(s.filesTotal)} files (${
         formatCount(s.filesSkipped)
       } skipped by statistics), ${formatCount(s.rowGroupsSkipped)} row groups skipped`,
     );
@@ -182,9 +202,15 @@ export async function runScan(
   return 0;
 }
 
-function summary(stats: ScanStats) {
+function summary(stats: ScanStats, at?: VersionAtTime) {
   return {
     version: stats.version,
+    ...(at
+      ? {
+        commit_timestamp: new Date(at.commitTimestamp).toISOString(),
+        commit_timestamp_source: at.source,
+      }
+      : {}),
     rows: stats.rowsReturned,
     rows_read: stats.rowsRead,
     files_total: stats.filesTotal,

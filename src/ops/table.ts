@@ -12,6 +12,7 @@ import { checkCanRead } from "../delta/protocol.ts";
 import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../delta/checkpoint.ts";
 import { expireTombstones, type SnapshotState } from "../delta/replay.ts";
 import type { KnownCommits } from "../delta/commit_feed.ts";
+import { type VersionAtTime, versionAtTimestamp } from "../delta/time_travel.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
 // What roles and commands need of the Delta layer, so that they reach it only
@@ -23,6 +24,7 @@ export { schemaFromFields, tableFields } from "../delta/schema.ts";
 export { checkCanWrite } from "../delta/protocol.ts";
 export { CommitFeed, type KnownCommits } from "../delta/commit_feed.ts";
 export type { Snapshot } from "../delta/snapshot.ts";
+export { TimestampBeforeTableError, type VersionAtTime } from "../delta/time_travel.ts";
 
 /** An opened table location (the table need not exist yet). */
 export interface Table {
@@ -45,6 +47,18 @@ export function tableOfStore(store: ObjectStore): Table {
 /** Loads a snapshot of the table. */
 export function snapshotOf(table: Table, options: LoadOptions = {}): Promise<Snapshot> {
   return loadSnapshot(table.store, table.codec, options);
+}
+
+/**
+ * The version of the table at `timestampMs` (ms since the epoch): the latest
+ * version committed at or before it, by in-commit timestamps where the
+ * table has them and by commit file times elsewhere (`versionAtTimestamp`).
+ * A time after the latest commit gives the latest version; one before the
+ * earliest version available throws `TimestampBeforeTableError`.
+ */
+export async function versionAtTime(table: Table, timestampMs: number): Promise<VersionAtTime> {
+  const latest = await snapshotOf(table);
+  return await versionAtTimestamp(table.store, latest, timestampMs);
 }
 
 /** Options of `followTable`. */

@@ -43,6 +43,8 @@ export async function readWithDeltaRs(
   uri: string,
   options: {
     version?: number;
+    /** Time travel with `load_as_version(datetime)` to this time, in epoch ms. */
+    datetimeMs?: number;
     columns?: string[];
     storageOptions?: Record<string, string> | undefined;
     /**
@@ -57,6 +59,7 @@ export async function readWithDeltaRs(
     uri,
     ...(options.columns ? { columns: options.columns } : {}),
     ...(options.version !== undefined ? { version: options.version } : {}),
+    ...(options.datetimeMs !== undefined ? { datetime_ms: options.datetimeMs } : {}),
     ...(options.storageOptions ? { storage_options: options.storageOptions } : {}),
   });
   if (!answer.ok) {

@@ -8,7 +8,8 @@ strings beyond 2^53, decimals as fixed-point strings, binary as base64,
 non-finite floats as strings.
 
 Requests:
-  {"op": "read", "uri": ..., "version"?: N, "columns"?: [...], "storage_options"?: {...}}
+  {"op": "read", "uri": ..., "version"?: N, "datetime_ms"?: T, "columns"?: [...],
+   "storage_options"?: {...}}   (datetime_ms: load_as_version at that time, epoch ms)
   {"op": "files", "uri": ..., "storage_options"?: {...}}
   {"op": "append", "uri": ..., "rows": [...], "schema": [[name, type], ...],
    "partition_by"?: [...], "mode"?: "append"|"overwrite", "storage_options"?: {...}}
@@ -124,6 +125,9 @@ def main():
     try:
         if op == "read":
             dt = open_table(req, req.get("version"))
+            if req.get("datetime_ms") is not None:
+                dt.load_as_version(datetime.datetime.fromtimestamp(
+                    req["datetime_ms"] / 1000, tz=datetime.timezone.utc))
             table = dt.to_pyarrow_table(columns=req.get("columns"))
             out = table_json(table)
             out["version"] = dt.version()
