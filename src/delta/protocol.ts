@@ -251,7 +251,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "refuse",
     note:
-      "unshredded variant columns (a Parquet group of `value` and `metadata` binaries) are decoded: `scan` prints each as Spark's `to_json` of it (UTC), `--json` and NDJSON as that JSON value; appends, overwrites and compaction are refused (neuralake makes no variants and does not yet copy them into new files); vacuum and checkpoints run; a file whose variant has a `typed_value` (shredded) is refused",
+      "unshredded variant columns (a Parquet group of `value` and `metadata` binaries) are decoded: `scan` prints each as Spark's `to_json` of it (UTC), `--json` and NDJSON as that JSON value; appends and overwrites are refused (neuralake makes no variants); compaction copies both binaries unchanged and gives the column only a null count, as Spark does; vacuum and checkpoints run; a file whose variant has a `typed_value` (shredded) is refused",
   },
   {
     name: "variantType-preview",
@@ -589,15 +589,10 @@ export function checkCanWrite(
         continue;
       case "variantType":
       case "variantType-preview":
-        // Vacuum and checkpoints never touch data files' columns.
-        if (!commitsNothing) {
-          throw unsupportedWrite(
-            feature,
-            addsRows
-              ? " (neuralake makes no variant values)"
-              : " (compaction does not copy variants)",
-          );
-        }
+        // Compaction copies each variant's two binaries unchanged (whole row
+        // groups, or decoded and re-encoded as the same Parquet group);
+        // vacuum and checkpoints never touch data files' columns.
+        if (addsRows) throw unsupportedWrite(feature, " (neuralake makes no variant values)");
         continue;
       default:
         if (support?.write !== "yes") throw unsupportedWrite(feature);

@@ -14,6 +14,7 @@
  * - Integers beyond 2^53 and decimals are written and read back exactly.
  * - Struct columns nest: their fields' statistics sit in objects under the
  *   struct's name; arrays and maps, and everything inside them, get none.
+ * - A variant column gets only its null count, a number (as Spark writes it).
  * - Keys are physical names when the table uses column mapping.
  */
 
@@ -84,6 +85,11 @@ function addStats(
   const key = JSON.stringify(field.physicalName ?? field.name);
   const type = field.type;
   if (typeof type !== "string") {
+    // A variant gets a null count only, as Spark writes it: its binaries have no order.
+    if (type.type === "struct" && type.variant) {
+      if (stats.nullCount !== undefined) out.nulls.push(`${key}:${stats.nullCount}`);
+      return;
+    }
     if (type.type !== "struct" || !stats.fields) return;
     const inner = { mins: [] as string[], maxs: [] as string[], nulls: [] as string[] };
     for (const child of type.fields) {

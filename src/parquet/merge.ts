@@ -304,7 +304,9 @@ function exactStats(s: ChunkStats, rows: number): ColumnStats | undefined {
  * The statistics of a copied nested column from its leaves' footer
  * statistics: a struct's fields, recursively (arrays and maps carry none).
  * The column's own null count is not in the footer; Delta statistics do not
- * use it for nested columns, so it is left at 0.
+ * use it for nested columns, so it is left at 0. A variant is the exception:
+ * its statistics are its null count alone, which is that of its `metadata`
+ * binary (required in the group, so absent exactly where the variant is null).
  */
 function nestedCopyStats(
   type: ColumnType,
@@ -313,6 +315,10 @@ function nestedCopyStats(
 ): ColumnStats | undefined {
   const out: ColumnStats = { nullCount: 0 };
   if (typeof type === "string" || type.type !== "struct") return out;
+  if (type.variant) {
+    const s = group.leafStats[[...path, "metadata"].join("\u0000")];
+    return s?.nullCount === undefined ? undefined : { nullCount: s.nullCount };
+  }
   const fields: Record<string, ColumnStats> = {};
   for (const f of type.fields) {
     const name = columnNameOf(f);

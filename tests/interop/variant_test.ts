@@ -2,19 +2,22 @@
  * Variant columns of a table Spark 4.0 wrote (tests/fixtures/tables/
  * spark_variant, one row per encoding): `scan` prints each row's variant as
  * Spark's `to_json` of it in CSV and tables, and as that JSON value in
- * `--json`, row by row against the `to_json` Spark gave; writes that would
- * make or move variants are refused by name, while checkpoints and vacuum
- * run; a shredded variant in a file is refused, never read as null.
+ * `--json`, row by row against the `to_json` Spark gave; appends and
+ * overwrites are refused by name, while checkpoints and vacuum run;
+ * compaction keeps every variant's bytes (Spark reads the result as before);
+ * a shredded variant in a file is refused, never read as null.
  */
 
 import { parse } from "csv-parse/sync";
-import { UnsupportedFeatureError } from "../../src/delta/protocol.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { addFor } from "../../src/ops/data_files.ts";
 import { openTable } from "../../src/ops/table.ts";
 import { optimizeTable } from "../../src/ops/optimize.ts";
 import { checkpointTable } from "../../src/ops/checkpoint.ts";
+import { cellAt } from "../../src/cli/cells.ts";
+import { scanTable } from "../../src/ops/scan.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { spark } from "../_helpers/spark.ts";
 import { cli } from "../_helpers/cli.ts";
 import { readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { expectedRows, fixturePath } from "../_helpers/fixtures.ts";
@@ -58,30 +61,110 @@ Deno.test("scan --json gives each variant as the JSON value Spark's to_json hold
   }
 });
 
-Deno.test("writes that add or move variant rows are refused by name; checkpoints and vacuum run", async () => {
+Deno.test("appends and overwrites of a variant table are refused by name; checkpoints and vacuum run", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await copyDir(TABLE, dir);
-    const table = await openTable(dir);
-    const input = `${dir}.ndjson`;
+    const input = `${dir}/../${dir.split("/").at(-1)}.ndjson`;
     await Deno.writeTextFile(input, '{"id":99,"kind":"x"}\n');
-    const write = await cli(["write", dir, "--input", input]);
-    assertEquals(write.code === 0, false);
-    assert(write.stderr.includes('"variantType"'), write.stderr);
-    const refused = await assertRejects(() => optimizeTable(table, { targetFileSize: 1 << 20 }));
-    assert(refused instanceof UnsupportedFeatureError, refused.message);
-    assertEquals(refused.feature, "variantType");
-    await checkpointTable(table);
+    for (const mode of ["append", "overwrite"]) {
+      const write = await cli(["write", dir, "--input", input, "--mode", mode]);
+      assertEquals(write.code === 0, false, mode);
+      assert(write.stderr.includes('"variantType"'), write.stderr);
+    }
+    await Deno.remove(input);
+    await checkpointTable(await openTable(dir));
     const vacuum = await cli(["vacuum", dir]);
     assertEquals(vacuum.code, 0, vacuum.stderr);
     // Read back through the checkpoint: the same rows.
     const ours = await readWithNeuralake(await openTable(dir));
+    assertEquals(ours.version, 1);
     const expected = sparkToJson();
     assertEquals(ours.rows.length, expected.size);
     for (const row of ours.rows) assertEquals(row.v, expected.get(row.id as number), `${row.id}`);
   } finally {
     await Deno.remove(dir, { recursive: true });
-    await Deno.remove(`${dir}.ndjson`).catch(() => {});
+  }
+});
+
+/**
+ * A copy of the fixture with its data file added a second time (commit 2),
+ * so that compaction has two files of every variant encoding to merge.
+ */
+async function twoFileCopy(): Promise<string> {
+  const dir = await Deno.makeTempDir();
+  await copyDir(TABLE, dir);
+  const log = await Deno.readTextFile(`${dir}/_delta_log/00000000000000000001.json`);
+  const add = log.split("\n").map((l) => l && JSON.parse(l)).find((a) => a?.add);
+  await Deno.copyFile(`${dir}/${add.add.path}`, `${dir}/part-00001-copy.snappy.parquet`);
+  add.add.path = "part-00001-copy.snappy.parquet";
+  const commit = { commitInfo: { timestamp: add.add.modificationTime + 1, operation: "WRITE" } };
+  await Deno.writeTextFile(
+    `${dir}/_delta_log/00000000000000000002.json`,
+    `${JSON.stringify(commit)}\n${JSON.stringify(add)}\n`,
+  );
+  return dir;
+}
+
+/** Each row's variant binaries, by id, as hex `value/metadata` (SQL NULL: null). */
+async function variantBytes(dir: string): Promise<Map<number, (string | null)[]>> {
+  const out = new Map<number, (string | null)[]>();
+  const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  const scan = await scanTable(await openTable(dir), { columns: ["id", "v"] });
+  for await (const batch of scan.batches) {
+    for (let i = 0; i < batch.length; i++) {
+      const id = Number(cellAt(batch.columns[0]!, "long", i));
+      const v = cellAt(batch.columns[1]!, batch.fields[1]!.type, i) as
+        | { value: Uint8Array; metadata: Uint8Array }
+        | null;
+      const list = out.get(id) ?? [];
+      list.push(v === null ? null : `${hex(v.value)}/${hex(v.metadata)}`);
+      out.set(id, list);
+    }
+  }
+  return out;
+}
+
+Deno.test("compaction keeps every variant's bytes, copied or re-encoded, and Spark reads the result", async () => {
+  const dirs: string[] = [];
+  try {
+    const before = await variantBytes(TABLE);
+    assertEquals(before.size, sparkToJson().size);
+    for (const minRowGroupRows of [1, 16_384]) {
+      const dir = await twoFileCopy();
+      dirs.push(dir);
+      const table = await openTable(dir);
+      let copied = -1;
+      const result = await optimizeTable(table, {
+        targetFileSize: 1 << 20,
+        minFiles: 2,
+        minRowGroupRows,
+        onBin: (bin) => copied = bin.copiedRowGroups,
+      });
+      // Both paths: whole row groups copied, and rows decoded and re-encoded.
+      assertEquals(copied, minRowGroupRows === 1 ? 2 : 0, "row groups copied");
+      assertEquals([result.before.files, result.after.files], [2, 1], `${minRowGroupRows}`);
+      const after = await variantBytes(dir);
+      for (const [id, [bytes]] of before) assertEquals(after.get(id), [bytes, bytes], `row ${id}`);
+      // The variant column's statistics are a null count only, as Spark writes them.
+      const log = await Deno.readTextFile(`${dir}/_delta_log/00000000000000000003.json`);
+      const add = log.split("\n").filter((l) => l).map((l) => JSON.parse(l)).find((a) => a.add);
+      const stats = JSON.parse(add.add.stats);
+      assertEquals(stats.nullCount.v, 2);
+      assertEquals("v" in stats.minValues || "v" in stats.maxValues, false);
+    }
+    const answer = await spark({
+      sql: dirs.map((d) => `SELECT id, to_json(v) AS v FROM delta.\`${d}\``),
+    });
+    const expected = sparkToJson();
+    for (const [k, result] of answer.sql.entries()) {
+      assert(result.ok, JSON.stringify(result));
+      const rows = result.rows.map((r) => `${r.id}:${r.v}`).sort();
+      const want = [...expected].flatMap(([id, v]) => [`${id}:${v}`, `${id}:${v}`]).sort();
+      assertEquals(rows, want, dirs[k]);
+    }
+  } finally {
+    for (const dir of dirs) await Deno.remove(dir, { recursive: true });
   }
 });
 
