@@ -358,12 +358,13 @@ function replayCheckpoint(
 }
 
 /**
- * An open-addressing table of distinct strings by index, hashed with
- * FNV-1a over their UTF-16 code units. `duplicate` says whether two of the
- * strings were equal.
+ * An open-addressing table of distinct strings by index, hashed in
+ * JavaScript (`hashOf`). `duplicate` says whether two of the strings were
+ * equal. Built in one function over local typed arrays: the build is the
+ * hot part of opening a table of 100,000 files.
  */
 class KeyTable {
-  readonly duplicate: boolean = false;
+  readonly duplicate: boolean;
   readonly #keys: readonly string[];
   readonly #slots: Int32Array;
   readonly #hashes: Int32Array;
@@ -373,15 +374,30 @@ class KeyTable {
     this.#keys = keys;
     let size = 16;
     while (size < keys.length * 2) size *= 2;
-    this.#mask = size - 1;
-    this.#slots = new Int32Array(size).fill(-1);
-    this.#hashes = new Int32Array(size);
-    for (let i = 0; i < keys.length; i++) {
-      if (this.#insert(keys[i]!, i) !== i) {
-        this.duplicate = true;
-        return;
+    const mask = size - 1;
+    const slots = new Int32Array(size).fill(-1);
+    const hashes = new Int32Array(size);
+    let duplicate = false;
+    outer: for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const hash = hashOf(key);
+      for (let slot = hash & mask;; slot = (slot + 1) & mask) {
+        const at = slots[slot]!;
+        if (at < 0) {
+          slots[slot] = i;
+          hashes[slot] = hash;
+          break;
+        }
+        if (hashes[slot] === hash && keys[at] === key) {
+          duplicate = true;
+          break outer;
+        }
       }
     }
+    this.duplicate = duplicate;
+    this.#mask = mask;
+    this.#slots = slots;
+    this.#hashes = hashes;
   }
 
   /** The index of `key` among the strings, or -1. */
@@ -393,27 +409,25 @@ class KeyTable {
       if (this.#hashes[slot] === hash && this.#keys[at] === key) return at;
     }
   }
-
-  /** Inserts string `index`; returns the index of an equal string already in, or `index`. */
-  #insert(key: string, index: number): number {
-    const hash = hashOf(key);
-    for (let slot = hash & this.#mask;; slot = (slot + 1) & this.#mask) {
-      const at = this.#slots[slot]!;
-      if (at < 0) {
-        this.#slots[slot] = index;
-        this.#hashes[slot] = hash;
-        return index;
-      }
-      if (this.#hashes[slot] === hash && this.#keys[at] === key) return at;
-    }
-  }
 }
 
+/**
+ * A 32-bit hash of a string's UTF-16 code units, two to a step (a
+ * multiply-xor in the manner of FNV-1a over 32-bit words), with the bits
+ * spread at the end: the low ones pick the slot.
+ */
 function hashOf(key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  // Spread the low bits, which pick the slot.
-  return (h ^ (h >>> 15)) | 0;
+  const n = key.length;
+  let h = 0x811c9dc5 ^ n;
+  let i = 0;
+  for (; i + 1 < n; i += 2) {
+    h = Math.imul(h ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)), 0x01000193);
+    h ^= h >>> 13;
+  }
+  if (i < n) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x2c1b3c6d);
+  return (h ^ (h >>> 12)) | 0;
 }
 
 /**
