@@ -5,6 +5,7 @@
  */
 
 import type { Action } from "../../src/delta/actions.ts";
+import { writeCheckpoint } from "../../src/delta/checkpoint.ts";
 import { commitKey } from "../../src/delta/log_path.ts";
 import { loadSnapshot } from "../../src/delta/snapshot.ts";
 import { TimestampBeforeTableError, versionAtTimestamp } from "../../src/delta/time_travel.ts";
@@ -121,5 +122,28 @@ Deno.test("versionAtTimestamp() names a commit of the in-commit range that lacks
   await assertRejects(
     () => versionAt(store, T0),
     "00000000000000000000.json has no commitInfo.inCommitTimestamp",
+  );
+});
+
+Deno.test("versionAtTimestamp() starts at the oldest checkpoint once the commits before it are cleaned up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-time-travel-" });
+  const store = new LocalStore(dir);
+  await writeCommit(store, 0, createActions());
+  for (let v = 1; v <= 3; v++) await writeCommit(store, v, [addAction(`f${v}.parquet`)]);
+  await writeCheckpoint(
+    store,
+    jsonCheckpointCodec,
+    await loadSnapshot(store, jsonCheckpointCodec, { version: 2 }),
+  );
+  await Deno.remove(`${dir}/${commitKey(0)}`);
+  await Deno.remove(`${dir}/${commitKey(1)}`);
+  for (let v = 2; v <= 3; v++) await setFileTime(dir, v, T0 + v * MINUTE);
+  assertEquals((await versionAt(store, T0 + 2 * MINUTE)).version, 2);
+  assertEquals((await versionAt(store, T0 + 3 * MINUTE)).version, 3);
+  await assertRejects(
+    () => versionAt(store, T0 + 2 * MINUTE - 1),
+    `before its earliest available version, 2, committed at ${
+      new Date(T0 + 2 * MINUTE).toISOString()
+    }`,
   );
 });

@@ -12,7 +12,10 @@ Requests:
    "storage_options"?: {...}}   (datetime_ms: load_as_version at that time, epoch ms)
   {"op": "files", "uri": ..., "storage_options"?: {...}}
   {"op": "append", "uri": ..., "rows": [...], "schema": [[name, type], ...],
-   "partition_by"?: [...], "mode"?: "append"|"overwrite", "storage_options"?: {...}}
+   "partition_by"?: [...], "mode"?: "append"|"overwrite", "configuration"?: {...},
+   "storage_options"?: {...}}
+  {"op": "query", "uri": ..., "columns"?: [...], "where"?: SQL}
+  {"op": "checkpoint", "uri": ..., "storage_options"?: {...}}
   {"op": "history", "uri": ..., "storage_options"?: {...}}
 """
 import base64
@@ -139,7 +142,8 @@ def main():
             from deltalake import QueryBuilder
             dt = open_table(req, req.get("version"))
             cols = ", ".join('"%s"' % c for c in req["columns"]) if req.get("columns") else "*"
-            result = QueryBuilder().register("t", dt).execute("SELECT %s FROM t" % cols)
+            where = " WHERE " + req["where"] if req.get("where") else ""
+            result = QueryBuilder().register("t", dt).execute("SELECT %s FROM t%s" % (cols, where))
             table = pa.table(result.read_all())
             out = table_json(table)
             out["version"] = dt.version()
@@ -163,6 +167,8 @@ def main():
             kwargs = {"mode": req.get("mode", "append")}
             if req.get("partition_by"):
                 kwargs["partition_by"] = req["partition_by"]
+            if req.get("configuration"):
+                kwargs["configuration"] = req["configuration"]
             if req.get("storage_options"):
                 kwargs["storage_options"] = req["storage_options"]
             deltalake.write_deltalake(req["uri"], table, **kwargs)
@@ -203,6 +209,10 @@ def main():
                     )
                 ),
             }
+        elif op == "checkpoint":
+            dt = open_table(req)
+            dt.create_checkpoint()
+            out = {"version": dt.version()}
         elif op == "history":
             out = {"history": open_table(req).history()}
         else:
