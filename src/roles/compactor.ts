@@ -21,6 +21,7 @@ import { roleTable } from "./chaos_store.ts";
 import { codecOf } from "./config_keys.ts";
 import { ensureStreamTable, tombstoneRetentionMs } from "./table_setup.ts";
 import { log } from "../util/log.ts";
+import { Releaser } from "../util/native_memory.ts";
 
 /**
  * Log cleanup follows a checkpoint (the one it may keep the table readable
@@ -89,6 +90,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       });
     }
   };
+  // A pass allocates and frees its bins' buffers, which malloc would keep
+  // resident for good (util/native_memory.ts).
+  const releaser = new Releaser();
   while (!channel.stopping) {
     await Promise.race([sleep(config.compaction.intervalMs), channel.stopRequested]);
     if (channel.stopping) break;
@@ -144,6 +148,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         await cleanLog();
       }
     }
+    releaser.afterWork();
   }
   channel.send({ type: "stopped", id });
 }

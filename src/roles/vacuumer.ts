@@ -7,6 +7,7 @@
 import { vacuum } from "../ops/vacuum.ts";
 import { CommitFeed, snapshotOf } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { Releaser } from "../util/native_memory.ts";
 import { span } from "../util/tracing.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
@@ -23,6 +24,8 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
   // that were put, so the pass decides from the same commits as with reads.
   using known = new CommitFeed(table.store.uri, initial.metadata.id);
   channel.send({ type: "ready", id });
+  // Each pass reads the checkpoint and lists the table (util/native_memory.ts).
+  const releaser = new Releaser();
   while (!channel.stopping) {
     await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
     if (channel.stopping) break;
@@ -56,6 +59,7 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
         rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
       },
     });
+    releaser.afterWork();
   }
   channel.send({ type: "stopped", id });
 }
