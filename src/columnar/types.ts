@@ -73,6 +73,19 @@ export function variantType(): StructColumnType {
   };
 }
 
+/** True if `type` is or holds (at any depth) a variant. */
+export function holdsVariant(type: ColumnType): boolean {
+  if (typeof type === "string") return false;
+  switch (type.type) {
+    case "struct":
+      return type.variant === true || type.fields.some((f) => holdsVariant(f.type));
+    case "array":
+      return holdsVariant(type.elementType);
+    case "map":
+      return holdsVariant(type.keyType) || holdsVariant(type.valueType);
+  }
+}
+
 /** True if `type` is a variant column's type (see `variantType`). */
 export function isVariant(type: ColumnType): type is StructColumnType & { variant: true } {
   return typeof type !== "string" && type.type === "struct" && type.variant === true;
