@@ -10,7 +10,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import type { ColumnType } from "../columnar/types.ts";
+import { type ColumnType, isVariant } from "../columnar/types.ts";
 import { ParquetFileBuilder } from "../parquet/encode.ts";
 import { cellAt, cellJson, cellText } from "./cells.ts";
 import { toJson } from "./output.ts";
@@ -205,6 +205,12 @@ function jsonLine(fields: readonly Field[]): (batch: ColumnBatch, i: number) => 
     let text = "";
     for (let c = 0; c < fields.length; c++) {
       const field = fields[c]!;
+      if (isVariant(field.type)) {
+        // Spark's to_json text is the variant's JSON value as it is, object keys in stored order.
+        const cell = cellAt(batch.columns[c]!, field.type, i);
+        text += keys[c]! + (cell === null ? "null" : cellText(cell, field.type));
+        continue;
+      }
       const value = cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
       text += keys[c]! +
         (typeof value === "object" && value !== null ? toJson(value, 0) : JSON.stringify(value));

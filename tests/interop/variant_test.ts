@@ -15,6 +15,8 @@ import { openTable } from "../../src/ops/table.ts";
 import { optimizeTable } from "../../src/ops/optimize.ts";
 import { checkpointTable } from "../../src/ops/checkpoint.ts";
 import { cellAt } from "../../src/cli/cells.ts";
+import { ndjsonWriter, TextSink } from "../../src/cli/scan_output.ts";
+import { variantType } from "../../src/columnar/types.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { spark } from "../_helpers/spark.ts";
@@ -85,6 +87,20 @@ Deno.test("appends and overwrites of a variant table are refused by name; checkp
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("NDJSON keeps a variant object's keys in stored order, integer-like ones too", async () => {
+  // {"10":1,"9":2}: keys sorted by their bytes, as VariantEncoding.md stores them.
+  const metadata = new Uint8Array([1, 2, 0, 2, 3, 0x31, 0x30, 0x39]);
+  const value = new Uint8Array([2, 2, 0, 1, 0, 2, 4, 3 << 2, 1, 3 << 2, 2]);
+  const fields = [{ name: "v", type: variantType(), nullable: true }];
+  const chunks: Uint8Array[] = [];
+  const sink = new TextSink({ write: (b) => Promise.resolve(chunks.push(b.slice()) && b.length) });
+  const writer = ndjsonWriter(sink, fields);
+  await writer.batch({ fields, columns: [{ values: [{ value, metadata }] }], length: 1 });
+  await writer.end();
+  const text = new TextDecoder().decode(chunks[0]);
+  assertEquals(text, '{"v":{"10":1,"9":2}}\n');
 });
 
 /**
