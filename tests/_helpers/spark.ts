@@ -28,6 +28,8 @@ export type SparkSql =
 export interface SparkReadRequest {
   uri: string;
   version?: number;
+  /** `timestampAsOf`, in the session's time zone (`yyyy-MM-dd HH:mm:ss.SSS`). */
+  timestamp?: string;
   columns?: string[];
 }
 

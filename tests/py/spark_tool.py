@@ -3,7 +3,8 @@ neuralake's interop tests: one JVM for many tables.
 
 Reads one JSON request on stdin and prints one JSON answer on stdout:
   {"sql"?: ["statement", ...],            run first, in order; rows returned
-   "reads"?: [{"uri": ..., "version"?: N, "columns"?: [...]}, ...],
+   "reads"?: [{"uri": ..., "version"?: N, "timestamp"?: "yyyy-MM-dd HH:mm:ss.SSS",
+               "columns"?: [...]}, ...],      (timestamp: timestampAsOf)
    "conf"?: {"spark.key": "value"}}
   -> {"ok": true,
       "sql": [{"ok": true, "rows": [...]} | {"ok": false, ...}, ...],
@@ -49,6 +50,8 @@ def read(spark, req):
     reader = spark.read.format("delta")
     if req.get("version") is not None:
         reader = reader.option("versionAsOf", int(req["version"]))
+    if req.get("timestamp") is not None:
+        reader = reader.option("timestampAsOf", req["timestamp"])
     df = reader.load(uri)
     if req.get("columns"):
         df = df.select(*req["columns"])
