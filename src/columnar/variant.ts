@@ -4,8 +4,8 @@
  * decoded to JSON in two forms:
  *
  * - `variantToJson`: the text Spark's `to_json(variant)` gives with session
- *   time zone UTC (Spark 4.0, `Variant.toJson`): doubles and floats as Java's
- *   `Double.toString` / `Float.toString` (`1.5E10`, `3.0`; `"NaN"`,
+ *   time zone UTC (Spark 4.0, `Variant.toJson`): doubles and floats as Java
+ *   17's `Double.toString` / `Float.toString` (`1.5E10`, `3.0`; `"NaN"`,
  *   `"Infinity"` and `"-Infinity"` quoted),
  *   decimals as plain numbers without trailing zeros, dates `"2024-02-29"`,
  *   timestamps `"2024-01-02 03:04:05.123456+00:00"` (fraction only as long
@@ -360,21 +360,90 @@ export function plainDecimal(unscaled: bigint, scale: number): string {
   return `${negative ? "-" : ""}${padded.slice(0, -scale)}.${padded.slice(-scale)}`;
 }
 
-/** Java's `Double.toString`: shortest digits, `1.5E10` outside [1e-3, 1e7). */
+/**
+ * Java's `Double.toString` as Java 17 prints it (Spark 4.0 runs on it):
+ * shortest digits, `1.5E10` outside [1e-3, 1e7), except that a whole number
+ * of at least 2^54 keeps its integer digits down to the last significant one
+ * (`integralDigits`).
+ */
 export function javaDouble(n: number): string {
   if (!Number.isFinite(n)) return String(n);
-  return javaLayout(n, n.toExponential());
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, n);
+  const high = view.getUint32(0);
+  const binExp = ((high >>> 20) & 0x7ff) - 1023;
+  const mantissa = (BigInt(high & 0xfffff) << 32n) | BigInt(view.getUint32(4));
+  return javaLayout(
+    n,
+    integralDigits(n, binExp, mantissa | (1n << 52n), 52, 53) ??
+      n.toExponential(),
+  );
 }
 
-/** Java's `Float.toString` of a float32 value. */
+/** Java's `Float.toString` of a float32 value, as Java 17 prints it (see `javaDouble`). */
 export function javaFloat(n: number): string {
   if (!Number.isFinite(n)) return String(n);
   const single = Math.fround(n);
+  const view = new DataView(new ArrayBuffer(4));
+  view.setFloat32(0, single);
+  const bits = view.getUint32(0);
+  const binExp = ((bits >>> 23) & 0xff) - 127;
+  const integral = integralDigits(single, binExp, BigInt((bits & 0x7fffff) | 0x800000), 23, 24);
+  if (integral) return javaLayout(single, integral);
   for (let digits = 1; digits <= 9; digits++) {
     const text = single.toExponential(digits - 1);
-    if (Math.fround(Number(text)) === single) return javaLayout(single, text);
+    if (Math.fround(Number(text)) === single) return javaLayout(single, halfEven(single, text));
   }
   return javaLayout(single, single.toExponential(8));
+}
+
+/**
+ * `toExponential` rounds an exact tie up; Java rounds it to an even last
+ * digit (`472046.125` is `472046.12`). `text` is `n.toExponential(k)`.
+ */
+function halfEven(n: number, text: string): string {
+  const k = text.indexOf("e") - (text.includes(".") ? text.indexOf(".") + 1 : text.indexOf("e"));
+  const exact = Math.abs(n).toExponential(Math.min(100, k + 40));
+  const mantissa = exact.slice(0, exact.indexOf("e")).replace(".", "");
+  if (mantissa[k + 1] !== "5" || !/^0*$/.test(mantissa.slice(k + 2))) return text;
+  const truncated = mantissa.slice(0, k + 1);
+  if (Number(truncated.at(-1)) % 2 !== 0) return text;
+  const e = exact.slice(exact.indexOf("e") + 1);
+  return `${n < 0 ? "-" : ""}${truncated[0]}${k > 0 ? "." + truncated.slice(1) : ""}e${e}`;
+}
+
+/**
+ * The digits Java 17's `FloatingDecimal` gives a whole number below 2^63
+ * (its "easy" long path), as `d.ddde±x`: the integer, rounded half up at
+ * floor((binExp - significantBits - 1) * log10(2)) low digits when
+ * `binExp > significantBits`, trailing zeros dropped. Undefined for any
+ * other value, which gets the shortest digits.
+ */
+function integralDigits(
+  n: number,
+  binExp: number,
+  fraction: bigint,
+  fractionBits: number,
+  significantBits: number,
+): string | undefined {
+  if (n === 0 || binExp < 0 || binExp > 62) return undefined;
+  let tailZeros = 0;
+  while (((fraction >> BigInt(tailZeros)) & 1n) === 0n) tailZeros++;
+  if (fractionBits - tailZeros > binExp) return undefined; // not a whole number
+  let value = BigInt(Math.abs(n));
+  let insignificant = 0;
+  const p2 = binExp - significantBits - 1;
+  if (binExp > significantBits && p2 > 1) insignificant = Math.floor(p2 * Math.LOG10E * Math.LN2);
+  if (insignificant > 0) {
+    const pow10 = 10n ** BigInt(insignificant);
+    const residue = value % pow10;
+    value /= pow10;
+    if (residue >= pow10 / 2n) value++;
+  }
+  const text = value.toString();
+  const exponent = text.length - 1 + insignificant;
+  const digits = text.replace(/0+$/, "");
+  return `${n < 0 ? "-" : ""}${digits[0]}.${digits.slice(1) || "0"}e${exponent}`;
 }
 
 /** Lays out `d.ddde±x` digits as Java prints a floating-point number. */

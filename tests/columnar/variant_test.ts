@@ -119,6 +119,22 @@ Deno.test("javaDouble() and javaFloat() print as Java's Double.toString and Floa
     [-Infinity, "-Infinity"],
   ];
   for (const [n, text] of doubles) assertEquals(javaDouble(n), text, String(n));
+  // Printed by Java 17 (Spark 4.0's runtime), which is not always shortest: whole
+  // numbers beyond 2^54 keep more digits, and a float's tie goes to an even digit.
+  const asDouble = (bits: bigint) => new Float64Array(new BigInt64Array([bits]).buffer)[0]!;
+  const java17: [bigint, string][] = [
+    [4872999481647159402n, "5.8986041083561293E17"],
+    [-4343927191919316173n, "-1.67681231886923853E18"],
+    [4859690497824099750n, "7.6961592299280992E16"],
+  ];
+  for (const [bits, text] of java17) assertEquals(javaDouble(asDouble(bits)), text, text);
+  const asFloat = (bits: number) => new Float32Array(new Int32Array([bits]).buffer)[0]!;
+  const java17Floats: [number, string][] = [
+    [1568355455, "1.13132703E18"],
+    [1223065028, "472046.12"],
+    [-904083667, "-2568651.2"],
+  ];
+  for (const [bits, text] of java17Floats) assertEquals(javaFloat(asFloat(bits)), text, text);
   assertEquals(javaFloat(Math.fround(1.1)), "1.1");
   assertEquals(javaFloat(Math.fround(3.4e38)), "3.4E38");
   assertEquals(javaFloat(Math.fround(0.1)), "0.1");
