@@ -207,7 +207,7 @@ function summary(stats: ScanStats, at?: VersionAtTime) {
     version: stats.version,
     ...(at
       ? {
-        commit_timestamp: new Date(at.commitTimestamp).toISOString(),
+        commit_timestamp: at.commitTimestamp,
         commit_timestamp_source: at.source,
       }
       : {}),

@@ -87,7 +87,7 @@ Deno.test("scan and describe --timestamp read the table as it was then, and name
   const stats = JSON.parse(json.stdout).stats;
   assertEquals(
     [stats.version, stats.commit_timestamp, stats.commit_timestamp_source],
-    [0, "2026-01-01T12:00:00.000Z", "fileModificationTime"],
+    [0, t0, "fileModificationTime"],
   );
   const described = JSON.parse(
     (await cli(["describe", table, "--timestamp", "2026-01-01T12:30:00Z", "--json"])).stdout,
