@@ -10,7 +10,7 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import { type ColumnType, isVariant } from "../columnar/types.ts";
+import { type ColumnType, holdsVariant, isVariant } from "../columnar/types.ts";
 import { ParquetFileBuilder } from "../parquet/encode.ts";
 import { cellAt, cellJson, cellText } from "./cells.ts";
 import { toJson } from "./output.ts";
@@ -208,10 +208,12 @@ function jsonLine(fields: readonly Field[]): (batch: ColumnBatch, i: number) => 
       if (isVariant(field.type)) {
         // Spark's to_json text is the variant's JSON value as it is, object keys in stored order.
         const cell = cellAt(batch.columns[c]!, field.type, i);
-        text += keys[c]! + (cell === null ? "null" : cellText(cell, field.type));
+        text += keys[c]! +
+          (cell === null ? "null" : naming(field, () => cellText(cell, field.type)));
         continue;
       }
-      const value = cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
+      const print = () => cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
+      const value = holdsVariant(field.type) ? naming(field, print) : print();
       text += keys[c]! +
         (typeof value === "object" && value !== null ? toJson(value, 0) : JSON.stringify(value));
     }
@@ -227,7 +229,24 @@ function textRows(
 ): string[][] {
   const rows: string[][] = [];
   for (let i = start; i < Math.min(end, batch.length); i++) {
-    rows.push(fields.map((f, c) => cellText(cellAt(batch.columns[c]!, f.type, i), f.type)));
+    rows.push(fields.map((f, c) => {
+      const print = () => cellText(cellAt(batch.columns[c]!, f.type, i), f.type);
+      return holdsVariant(f.type) ? naming(f, print) : print();
+    }));
   }
   return rows;
+}
+
+/**
+ * Prints a cell of a column that holds variants, whose bytes are only
+ * decoded here: a malformed one is an error that names the column.
+ */
+function naming<T>(field: Field, print: () => T): T {
+  try {
+    return print();
+  } catch (error) {
+    throw new Error(`Cannot print column "${field.name}": ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
 }

@@ -16,7 +16,7 @@ import { optimizeTable } from "../../src/ops/optimize.ts";
 import { checkpointTable } from "../../src/ops/checkpoint.ts";
 import { cellAt } from "../../src/cli/cells.ts";
 import { ndjsonWriter, TextSink } from "../../src/cli/scan_output.ts";
-import { variantType } from "../../src/columnar/types.ts";
+import { type ColumnType, variantType } from "../../src/columnar/types.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { spark } from "../_helpers/spark.ts";
@@ -184,61 +184,74 @@ Deno.test("compaction keeps every variant's bytes, copied or re-encoded, and Spa
   }
 });
 
+/** A one-file table whose column `v` is a variant, stored as `type` with these values. */
+async function variantTable(dir: string, type: ColumnType, values: unknown[]): Promise<void> {
+  const file = encodeParquet({
+    fields: [{ name: "v", nullable: true, type }],
+    columns: [{ values }],
+    length: values.length,
+  });
+  await Deno.writeFile(`${dir}/part-0.parquet`, file.bytes);
+  const schema = {
+    type: "struct",
+    fields: [{ name: "v", type: "variant", nullable: true, metadata: {} }],
+  };
+  const protocol = {
+    minReaderVersion: 3,
+    minWriterVersion: 7,
+    readerFeatures: ["variantType"],
+    writerFeatures: ["variantType"],
+  };
+  const metaData = {
+    id: "v",
+    format: { provider: "parquet", options: {} },
+    schemaString: JSON.stringify(schema),
+    partitionColumns: [],
+    configuration: {},
+  };
+  const actions = [{ protocol }, { metaData }, { add: addFor("part-0.parquet", file, {}, []) }];
+  await Deno.mkdir(`${dir}/_delta_log`);
+  await Deno.writeTextFile(
+    `${dir}/_delta_log/00000000000000000000.json`,
+    actions.map((a) => JSON.stringify(a)).join("\n") + "\n",
+  );
+}
+
 Deno.test("a variant shredded into typed_value is refused, not read as null", async () => {
   const dir = await Deno.makeTempDir();
   try {
-    const meta = new Uint8Array([1, 0, 0]);
     // Spark's shredded form of the integer 7: value null, typed_value 7.
-    const file = encodeParquet({
-      fields: [{
-        name: "v",
-        nullable: true,
-        type: {
-          type: "struct",
-          fields: [
-            { name: "metadata", type: "binary", nullable: false },
-            { name: "value", type: "binary", nullable: true },
-            { name: "typed_value", type: "long", nullable: true },
-          ],
-        },
-      }],
-      columns: [{ values: [{ metadata: meta, value: null, typed_value: 7n }] }],
-      length: 1,
-    });
-    await Deno.writeFile(`${dir}/part-0.parquet`, file.bytes);
-    const schema = {
+    const shredded: ColumnType = {
       type: "struct",
-      fields: [{ name: "v", type: "variant", nullable: true, metadata: {} }],
+      fields: [
+        { name: "metadata", type: "binary", nullable: false },
+        { name: "value", type: "binary", nullable: true },
+        { name: "typed_value", type: "long", nullable: true },
+      ],
     };
-    const actions = [
-      {
-        protocol: {
-          minReaderVersion: 3,
-          minWriterVersion: 7,
-          readerFeatures: ["variantType"],
-          writerFeatures: ["variantType"],
-        },
-      },
-      {
-        metaData: {
-          id: "shredded",
-          format: { provider: "parquet", options: {} },
-          schemaString: JSON.stringify(schema),
-          partitionColumns: [],
-          configuration: {},
-        },
-      },
-      { add: addFor("part-0.parquet", file, {}, []) },
-    ];
-    await Deno.mkdir(`${dir}/_delta_log`);
-    await Deno.writeTextFile(
-      `${dir}/_delta_log/00000000000000000000.json`,
-      actions.map((a) => JSON.stringify(a)).join("\n") + "\n",
-    );
-    const table = await openTable(dir);
-    const error = await assertRejects(() => readWithNeuralake(table));
+    const metadata = new Uint8Array([1, 0, 0]);
+    await variantTable(dir, shredded, [{ metadata, value: null, typed_value: 7n }]);
+    const opened = await openTable(dir);
+    const error = await assertRejects(() => readWithNeuralake(opened));
     assert(error.message.includes("typed_value"), error.message);
     assert(error.message.includes("variantShredding"), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("scan names the column of a malformed variant, in every output format", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    // Metadata version 2, which VariantEncoding.md does not define.
+    const bad = { value: new Uint8Array([0]), metadata: new Uint8Array([2, 0, 0]) };
+    await variantTable(dir, variantType(), [bad]);
+    for (const format of ["ndjson", "csv", "table"]) {
+      const out = await cli(["scan", dir, "--format", format]);
+      assertEquals(out.code === 0, false, format);
+      assert(out.stderr.includes('Cannot print column "v": Malformed variant'), out.stderr);
+      assert(out.stderr.includes("version is 2"), out.stderr);
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
