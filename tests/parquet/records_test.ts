@@ -243,3 +243,23 @@ Deno.test("readRecords() reads lists of structs and refuses a list of lists, nam
     "Cannot read column deep.list.element.list of lists as records: it repeats 2 levels deep",
   );
 });
+
+Deno.test("string values are read exactly from pages all ASCII, with a BOM first, or mixing ASCII with other text", async () => {
+  const pages = [
+    ["part-00000.parquet", "a", "", "part-00001.parquet"],
+    ["\uFEFFfirst", "second", "third"],
+    ["abc", "é", "after é", "日本😀", "x", "\uFEFF", "tail"],
+  ];
+  for (const values of pages) {
+    const { bytes } = encodeRecords(
+      [{ name: "s", type: "string" }],
+      values.map((s) => ({ s })),
+    );
+    const file = await openParquet(bytesSource(bytes, "strings.parquet"));
+    const rows = await readRecords(file, ["s"]);
+    // As `new TextDecoder()` decodes each value (which drops a leading BOM).
+    const decoder = new TextDecoder();
+    const encoder = new TextEncoder();
+    assertEquals(rows.map((r) => r.s), values.map((v) => decoder.decode(encoder.encode(v))));
+  }
+});
