@@ -89,6 +89,25 @@ Deno.test("appends and overwrites of a variant table are refused by name; checkp
   }
 });
 
+Deno.test("describe, history and verify read both Spark variant tables", async () => {
+  for (const name of ["spark_variant", "spark_variant_nested"]) {
+    const dir = fixturePath(name);
+    const describe = await cli(["describe", dir, "--json"]);
+    assertEquals(describe.code, 0, describe.stderr);
+    const fields = JSON.parse(describe.stdout).schema.fields;
+    assertEquals(fields.at(-1).type, "variant", name);
+    const history = await cli(["history", dir, "--json"]);
+    assertEquals(history.code, 0, history.stderr);
+    assertEquals(
+      JSON.parse(history.stdout).commits[0].engine_info.startsWith("Apache-Spark/4.0"),
+      true,
+    );
+    const verify = await cli(["verify", dir, "--json"]);
+    assertEquals(verify.code, 0, verify.stderr);
+    assertEquals(JSON.parse(verify.stdout).passed, true, name);
+  }
+});
+
 Deno.test("NDJSON keeps a variant object's keys in stored order, integer-like ones too", async () => {
   // {"10":1,"9":2}: keys sorted by their bytes, as VariantEncoding.md stores them.
   const metadata = new Uint8Array([1, 2, 0, 2, 3, 0x31, 0x30, 0x39]);
