@@ -154,7 +154,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "yes",
     note:
-      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction is refused (it would not preserve row ids) and stream writers refuse such tables, unless `delta.rowTrackingSuspended=true`",
+      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction and `optimize` keep every row's id and commit version in the materialized columns (as Spark's OPTIMIZE does; such bins are re-encoded, never copied) and give the merged file fresh ids; stream writers refuse such tables, unless `delta.rowTrackingSuspended=true`",
   },
   {
     name: "timestampNtz",
@@ -508,8 +508,9 @@ export interface WriteCheckOptions {
    */
   writesInCommitTimestamps?: boolean;
   /**
-   * True when the writer assigns fresh row ids to the rows it adds
-   * (delta/row_tracking.ts) while the table tracks rows. @default false
+   * True when the writer assigns fresh row ids to the rows it adds, and
+   * (for a rewrite) keeps the row ids and row commit versions of the rows it
+   * moves (delta/row_tracking.ts) while the table tracks rows. @default false
    */
   assignsRowIds?: boolean;
 }
@@ -571,11 +572,11 @@ export function checkCanWrite(
         if (addsRows) throw unsupportedWrite(feature, " (a column uses it)");
         continue;
       case "rowTracking":
-        if (commitsNothing || (addsRows && options.assignsRowIds)) continue;
+        if (commitsNothing || options.assignsRowIds) continue;
         throw unsupportedWrite(
           feature,
           kind === "rewrite"
-            ? " (compaction would not preserve row ids)"
+            ? " (this rewrite would not preserve row ids)"
             : " (this writer does not assign row ids)",
         );
       case "inCommitTimestamp":

@@ -1,11 +1,14 @@
 /**
- * Row tracking (PROTOCOL.md, "Row Tracking") for commits that add new rows:
+ * Row tracking (PROTOCOL.md, "Row Tracking") for commits that add files:
  * each new file gets `baseRowId` (its first fresh row id, after the table's
  * high water mark) and `defaultRowCommitVersion` (the commit's version), and
  * the commit raises the high water mark in the `delta.rowTracking` domain.
+ * This holds for a compaction's file too (`dataChange: false`), as Spark's
+ * OPTIMIZE does: its rows keep their ids through the materialized columns
+ * (`materializedRowTracking`), and its fresh `baseRowId` is never read.
  *
  * Invariants: ids are assigned after the newest high water mark, the
- * snapshot's or a concurrent winner's, so two appends never share an id;
+ * snapshot's or a concurrent winner's, so two commits never share an id;
  * files without `numRecords` cannot be tracked and are refused.
  */
 
@@ -52,7 +55,8 @@ export function rowTrackingActions(
     const out: Action[] = [];
     let assigned = false;
     for (const action of actions) {
-      if (!("add" in action) || !action.add.dataChange) {
+      // Every new file gets fresh ids, whether it adds rows or moves them.
+      if (!("add" in action) || action.add.baseRowId != null) {
         out.push(action);
         continue;
       }
@@ -88,5 +92,82 @@ function numRecords(stats: string | null | undefined): number | undefined {
     return typeof n === "number" ? n : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** The names of a table's materialized row tracking columns (PROTOCOL.md). */
+export interface MaterializedColumns {
+  rowId: string;
+  rowCommitVersion: string;
+}
+
+/**
+ * The physical names of the materialized row id and row commit version
+ * columns that `configuration` names. Throws, naming the missing key, when
+ * the table has none: its row ids could not be kept through a rewrite.
+ */
+export function materializedColumns(configuration: Record<string, string>): MaterializedColumns {
+  const rowId = configuration["delta.rowTracking.materializedRowIdColumnName"];
+  const rowCommitVersion =
+    configuration["delta.rowTracking.materializedRowCommitVersionColumnName"];
+  for (
+    const [key, value] of [
+      ["delta.rowTracking.materializedRowIdColumnName", rowId],
+      ["delta.rowTracking.materializedRowCommitVersionColumnName", rowCommitVersion],
+    ]
+  ) {
+    if (!value) {
+      throw new Error(
+        `Cannot rewrite files of this row-tracking table without losing row ids: its configuration has no ${key}`,
+      );
+    }
+  }
+  return { rowId: rowId!, rowCommitVersion: rowCommitVersion! };
+}
+
+/**
+ * Fills a file's materialized row tracking columns where they are null, in
+ * place: a row's id is the materialized value if present, else `baseRowId`
+ * plus its position in the physical file (before deletion vectors); its
+ * commit version is the materialized value, else `defaultRowCommitVersion`.
+ * `rowStart` is the physical position of the columns' first row; a column
+ * without a null mask has every value.
+ */
+export function fillRowTracking(
+  rowIds: { values: BigInt64Array; nulls?: Uint8Array | undefined },
+  versions: { values: BigInt64Array; nulls?: Uint8Array | undefined },
+  length: number,
+  rowStart: number,
+  file: { path: string; baseRowId?: number | null; defaultRowCommitVersion?: number | null },
+): void {
+  if (rowIds.nulls) {
+    const base = file.baseRowId;
+    for (let i = 0; i < length; i++) {
+      if (!rowIds.nulls[i]) continue;
+      if (base == null) {
+        throw new Error(
+          `Cannot keep the row ids of ${file.path}: it has no baseRowId and row ${
+            rowStart + i
+          } has no materialized row id`,
+        );
+      }
+      rowIds.values[i] = BigInt(base + rowStart + i);
+      rowIds.nulls[i] = 0;
+    }
+  }
+  if (versions.nulls) {
+    const version = file.defaultRowCommitVersion;
+    for (let i = 0; i < length; i++) {
+      if (!versions.nulls[i]) continue;
+      if (version == null) {
+        throw new Error(
+          `Cannot keep the row commit versions of ${file.path}: it has no defaultRowCommitVersion and row ${
+            rowStart + i
+          } has no materialized row commit version`,
+        );
+      }
+      versions.values[i] = BigInt(version);
+      versions.nulls[i] = 0;
+    }
   }
 }

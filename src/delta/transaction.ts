@@ -45,6 +45,8 @@ export interface CommitDescription {
   operationParameters?: Record<string, unknown>;
   operationMetrics?: Record<string, unknown>;
   isBlindAppend?: boolean;
+  /** `commitInfo.tags` (Spark's `delta.rowTracking.preserved`, for one). */
+  tags?: Record<string, string>;
 }
 
 /** Limits and hooks of the retry loop. */
@@ -157,6 +159,7 @@ export async function commit(
     operationParameters: description.operationParameters ?? {},
     ...(description.operationMetrics ? { operationMetrics: description.operationMetrics } : {}),
     isBlindAppend: description.isBlindAppend ?? false,
+    ...(description.tags ? { tags: description.tags } : {}),
     readVersion: intent.readVersion,
     engineInfo: ENGINE_INFO,
     txnId: intent.txnId,

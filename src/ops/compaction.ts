@@ -8,6 +8,17 @@
  * `remove` carries the vector, so the commit retires exactly that logical
  * file (as Spark's OPTIMIZE does); the new file has no vector.
  *
+ * On a row-tracking table every row keeps its row id and row commit version
+ * (PROTOCOL.md, "Row Tracking"), as Spark's OPTIMIZE keeps them: the merged
+ * file carries both materialized columns, filled for every row from the
+ * materialized value where its file had one, else from the file's
+ * `baseRowId` plus the row's physical position (before deletion vectors) and
+ * its `defaultRowCommitVersion`. Every row group of such a bin is therefore
+ * decoded and re-encoded, never copied. The new file gets a fresh
+ * `baseRowId` after the high water mark and `defaultRowCommitVersion` = the
+ * commit's version, both recomputed for the version of every attempt
+ * (delta/row_tracking.ts), and the commit raises the mark.
+ *
  * Invariants: a compaction commit never changes the table's rows; it reads
  * the bin's files as its read set, so a concurrent compaction of any of them,
  * or a concurrent DELETE that gives one a new vector (a remove of its path),
@@ -18,12 +29,19 @@
 import { formatDuration } from "../util/units.ts";
 import type { Action, Add } from "../delta/actions.ts";
 import { decodeFilePath, partitionDirectory } from "../delta/partition.ts";
-import { checkCanWrite, inCommitTimestampsEnabled } from "../delta/protocol.ts";
+import { checkCanWrite, inCommitTimestampsEnabled, rowTrackingActive } from "../delta/protocol.ts";
+import {
+  fillRowTracking,
+  materializedColumns,
+  ROW_TRACKING_DOMAIN,
+  rowTrackingActions,
+} from "../delta/row_tracking.ts";
+import type { Field } from "../columnar/batch.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import { tableFields } from "../delta/schema.ts";
 import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
 import { type Codec, DEFAULT_CODEC } from "../parquet/encode.ts";
-import { mergeParquet } from "../parquet/merge.ts";
+import { mergeParquet, type RowTransform } from "../parquet/merge.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import {
   type CompactionBin,
@@ -83,9 +101,14 @@ export async function compactBin(
     (add) => objectSourceOf(table.store, decodeFilePath(add.path), add.size),
   );
   const deleted = await mapLimit(bin.files, 8, (add) => deletedRowsOf(table, add));
+  const tracked = rowTrackingActive(state.protocol, state.metadata);
+  const fileFields = tracked
+    ? [...dataFields, ...rowTrackingFields(state.metadata.configuration, dataFields)]
+    : dataFields;
   const merged = await mergeParquet(sources, {
     minRowGroupRows: options.minRowGroupRows ?? 16_384,
-    fields: dataFields,
+    fields: fileFields,
+    ...(tracked ? { rowTransforms: bin.files.map(rowTrackingTransform) } : {}),
     codec: options.codec ?? DEFAULT_CODEC,
     ...(options.rowGroupRows ? { rowGroupRows: options.rowGroupRows } : {}),
     rowFilters: deleted.map((rows) =>
@@ -122,6 +145,7 @@ export async function compactBin(
     {
       operation: "OPTIMIZE",
       operationParameters: { predicate: "[]", targetSize: String(options.targetFileSize) },
+      ...(tracked ? { tags: { "delta.rowTracking.preserved": "true" } } : {}),
       operationMetrics: {
         numRemovedFiles: String(bin.files.length),
         numAddedFiles: String(added),
@@ -134,6 +158,9 @@ export async function compactBin(
       ...options.commit,
       maxRetryMs: Math.min(options.commit?.maxRetryMs ?? Infinity, APPEND_HOLD_BUDGET_MS),
       ...(inCommitTimestampsEnabled(state.metadata) ? { inCommitTimestamps: true } : {}),
+      ...(tracked
+        ? { actionsFor: rowTrackingActions(state.domains.get(ROW_TRACKING_DOMAIN)) }
+        : {}),
       beforeAttempt: async () => {
         if (performance.now() - uploaded > APPEND_HOLD_BUDGET_MS) {
           return `its merged file was held past the ${
@@ -174,6 +201,47 @@ export async function compactBin(
 }
 
 /**
+ * The materialized row id and row commit version columns a compacted file
+ * of a row-tracking table carries after its data columns (64-bit integers,
+ * null where a row's value comes from its file's add).
+ */
+export function rowTrackingFields(
+  configuration: Record<string, string>,
+  dataFields: readonly Field[],
+): Field[] {
+  const names = materializedColumns(configuration);
+  for (const name of [names.rowId, names.rowCommitVersion]) {
+    const clash = dataFields.find((f) => (f.physicalName ?? f.name) === name);
+    if (clash) {
+      throw new Error(
+        `Cannot keep row ids: the materialized row tracking column "${name}" is also the data column "${clash.name}"`,
+      );
+    }
+  }
+  return [
+    { name: names.rowId, type: "long", nullable: true },
+    { name: names.rowCommitVersion, type: "long", nullable: true },
+  ];
+}
+
+/**
+ * Fills the two materialized columns (the batch's last two) of a decoded row
+ * group of `add` (`fillRowTracking`).
+ */
+export function rowTrackingTransform(add: Add): RowTransform {
+  return (rowStart, batch) => {
+    const n = batch.columns.length;
+    fillRowTracking(
+      batch.columns[n - 2] as { values: BigInt64Array; nulls?: Uint8Array },
+      batch.columns[n - 1] as { values: BigInt64Array; nulls?: Uint8Array },
+      batch.length,
+      rowStart,
+      add,
+    );
+  };
+}
+
+/**
  * The `remove` that retires a compacted file, keeping its metadata and its
  * deletion vector (the logical file is the path plus the vector).
  */
@@ -205,6 +273,7 @@ export async function compactOnce(
   checkCanWrite(state.protocol, state.metadata, state.schema, {
     kind: "rewrite",
     writesInCommitTimestamps: true,
+    assignsRowIds: true,
   });
   const bins = planCompaction(activeFiles(state), options);
   const outcomes: BinOutcome[] = [];

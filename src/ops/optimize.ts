@@ -84,6 +84,7 @@ export async function optimizeTable(
   checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
     kind: "rewrite",
     writesInCommitTimestamps: true,
+    assignsRowIds: true,
   });
   const all = [...activeFiles(snapshot)];
   const inScope = options.where?.trim()

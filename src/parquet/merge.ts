@@ -8,6 +8,10 @@
  *
  * A row filter per input (a deletion vector, seen from the Parquet side)
  * drops rows: a row group that loses any row is decoded, never copied.
+ * A row transform per input (Delta row tracking: filling the materialized
+ * row id columns) rewrites the decoded rows before the filter: every row
+ * group of such an input is decoded, never copied, since a copied chunk
+ * cannot change and a missing column cannot be copied.
  *
  * Invariants: the output holds exactly the input rows that the filters keep. Rows of one input row
  * group stay together and in order; copied groups are written where they are
@@ -60,7 +64,16 @@ export interface MergeOptions extends EncodeOptions {
    * relative to the group's first row, or undefined to keep them all.
    */
   rowFilters?: (RowFilter | undefined)[];
+  /**
+   * Per input (same index), a rewrite of each decoded row group, in place,
+   * before its row filter: `rowStart` is the group's first row in its file.
+   * An input with a transform has every row group decoded.
+   */
+  rowTransforms?: (RowTransform | undefined)[];
 }
+
+/** Rewrites a decoded row group in place; `rowStart` is its first row's position in its file. */
+export type RowTransform = (rowStart: number, batch: ColumnBatch) => void;
 
 /** Rows of `[rowStart, rowStart + numRows)` to keep, relative to `rowStart`; undefined keeps all. */
 export type RowFilter = (rowStart: number, numRows: number) => Uint32Array | undefined;
@@ -107,16 +120,17 @@ export async function mergeParquet(
     const sameSchema = file.metadata.schema.length === target.length &&
       file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
     const filter = options.rowFilters?.[f];
+    const transform = options.rowTransforms?.[f];
     for (const group of file.rowGroups) {
       if (group.numRows === 0) continue;
       const keep = filter?.(group.rowStart, group.numRows);
-      const stats = sameSchema && !keep && group.numRows >= options.minRowGroupRows
+      const stats = sameSchema && !keep && !transform && group.numRows >= options.minRowGroupRows
         ? copyableStats(file, group, fields)
         : undefined;
       if (stats) steps.push({ file, group, stats });
       else {
         const rows = keep ? keep.length : group.numRows;
-        steps.push({ file, group, keep, rows });
+        steps.push({ file, group, keep, rows, transform });
         decodedRows += rows;
       }
     }
@@ -167,11 +181,12 @@ export async function mergeParquet(
     if (step.rows === 0) continue;
     const into = next();
     const read = { fields, rowGroups: [step.group.index] };
-    if (!step.keep && step.rows <= into.length - into.at) {
+    if (!step.keep && !step.transform && step.rows <= into.length - into.at) {
       into.at += await readColumnsInto(step.file, read, into);
     } else {
-      // Rows to filter, or more than the batch has room for: decode on the side.
+      // Rows to rewrite or filter, or more than the batch has room for: decode on the side.
       let batch = await readColumns(step.file, read);
+      step.transform?.(step.group.rowStart, batch);
       if (step.keep) batch = takeRows(batch, step.keep);
       for (let from = 0; from < batch.length;) {
         const to = next();
@@ -200,7 +215,13 @@ export async function mergeParquet(
 /** A row group to copy with its statistics, or to decode (keeping `keep`, `rows` rows). */
 type Step =
   | { file: ParquetFile; group: RowGroupInfo; stats: ColumnStats[] }
-  | { file: ParquetFile; group: RowGroupInfo; keep: Uint32Array | undefined; rows: number };
+  | {
+    file: ParquetFile;
+    group: RowGroupInfo;
+    keep: Uint32Array | undefined;
+    rows: number;
+    transform?: RowTransform | undefined;
+  };
 
 /**
  * Whether the chunk of field `c` in a decoded step's row group is

@@ -1,26 +1,32 @@
 /**
  * Row tracking: `write` gives new files fresh row ids after the table's high
  * water mark (also after a concurrent winner's) and the commit version, and
- * raises the mark; compaction and stream writers refuse such tables by name.
+ * raises the mark; compaction keeps every row's id and commit version in the
+ * materialized columns and gives its file fresh ids (also after a winner's
+ * mark); stream writers refuse such tables by name.
  * (tests/interop/spark_row_tracking_test.ts has Spark read the ids.)
  */
 
 import type { Action } from "../../src/delta/actions.ts";
 import { parseCommit } from "../../src/delta/actions.ts";
 import { commitKey } from "../../src/delta/log_path.ts";
-import { UnsupportedFeatureError } from "../../src/delta/protocol.ts";
 import {
   ROW_TRACKING_DOMAIN,
   rowIdHighWaterMark,
   rowTrackingActions,
 } from "../../src/delta/row_tracking.ts";
 import { commit, newIntent } from "../../src/delta/transaction.ts";
-import { compactOnce } from "../../src/ops/compaction.ts";
+import { compactOnce, rowTrackingFields } from "../../src/ops/compaction.ts";
+import { activeFiles } from "../../src/delta/replay.ts";
+import { decodeFilePath } from "../../src/delta/partition.ts";
+import { readColumns } from "../../src/parquet/decode.ts";
+import { openParquet } from "../../src/parquet/metadata.ts";
+import { bytesSource } from "../../src/parquet/byte_source.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import type { Field } from "../../src/columnar/batch.ts";
-import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { writeCommit } from "../_helpers/log.ts";
@@ -114,15 +120,98 @@ Deno.test("a commit that loses its version assigns ids after the winner's mark, 
   ]]);
 });
 
-Deno.test("compaction refuses a row-tracking table by name", async () => {
+/** Each row's [row id, row commit version] in the table's one data file, keyed by `id`. */
+async function materializedIds(dir: string): Promise<Map<number, [number, number]>> {
+  const state = await snapshotOf(await openTable(dir));
+  const files = [...activeFiles(state)];
+  assertEquals(files.length, 1, "one file after compaction");
+  const add = files[0]!;
+  const fields: Field[] = [
+    { name: "id", type: "long", nullable: true },
+    ...rowTrackingFields(state.metadata.configuration, []),
+  ];
+  const bytes = await Deno.readFile(`${dir}/${decodeFilePath(add.path)}`);
+  const batch = await readColumns(await openParquet(bytesSource(bytes, add.path)), { fields });
+  const out = new Map<number, [number, number]>();
+  for (let i = 0; i < batch.length; i++) {
+    assert(!batch.columns[1]!.nulls?.[i] && !batch.columns[2]!.nulls?.[i], `row ${i} is null`);
+    out.set(Number(batch.columns[0]!.values[i]), [
+      Number(batch.columns[1]!.values[i]),
+      Number(batch.columns[2]!.values[i]),
+    ]);
+  }
+  return out;
+}
+
+Deno.test("compaction keeps row ids and commit versions in the materialized columns", async () => {
   const dir = await sparkRowTrackingTable();
   const table = await openTable(dir);
-  const error = await assertRejects(async () =>
-    compactOnce(table, await snapshotOf(table), { targetFileSize: 1 << 20 })
+  // Spark's rows: id 1 from its file's baseRowId 0 (version 1); id 2 was
+  // UPDATEd, so its file (baseRowId 2, version 2) holds the materialized id 1.
+  await writeTable(
+    table,
+    sourceOf(batchOf(FIELDS, [{ id: 10n, name: "x" }, { id: 11n, name: "y" }])),
+  );
+  const before = await snapshotOf(table);
+  const mark = rowIdHighWaterMark(before.domains.get(ROW_TRACKING_DOMAIN));
+  assertEquals(mark, 4);
+  const outcomes = await compactOnce(table, before, { targetFileSize: 1 << 20, minFiles: 2 });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  const version = outcomes[0]!.version!;
+  assertEquals(
+    [...(await materializedIds(dir)).entries()].sort((a, b) => a[0] - b[0]),
+    [[1, [0, 1]], [2, [1, 2]], [10, [3, before.version]], [11, [4, before.version]]],
+  );
+  // The merged file gets fresh ids and the commit's version; the mark rises by its rows.
+  const committed = await commitAt(dir, version);
+  const added = committed.flatMap((a) => ("add" in a ? [a.add] : []));
+  assertEquals(added.map((a) => [a.dataChange, a.baseRowId, a.defaultRowCommitVersion]), [[
+    false,
+    5,
+    version,
+  ]]);
+  const domain = committed.flatMap((a) => ("domainMetadata" in a ? [a.domainMetadata] : []));
+  assertEquals(domain.map((d) => rowIdHighWaterMark(d)), [8]);
+  const info = committed.flatMap((a) => ("commitInfo" in a ? [a.commitInfo] : []));
+  assertEquals(info[0]!.tags, { "delta.rowTracking.preserved": "true" });
+  // Every reader still sees the same rows.
+  assertEquals(
+    canonicalRows((await readWithNeuralake(await openTable(dir))).rows),
+    canonicalRows((await readWithDeltaRs(dir)).rows),
+  );
+});
+
+Deno.test("a compaction that loses a race to an append takes fresh ids after the winner's mark", async () => {
+  const dir = await sparkRowTrackingTable();
+  const table = await openTable(dir);
+  await writeTable(table, sourceOf(batchOf(FIELDS, [{ id: 10n, name: "x" }])));
+  const stale = await snapshotOf(table);
+  // A concurrent append commits first: its row gets id 4, the mark rises to 4.
+  await writeTable(table, sourceOf(batchOf(FIELDS, [{ id: 20n, name: "z" }])));
+  const outcomes = await compactOnce(table, stale, { targetFileSize: 1 << 20, minFiles: 2 });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  const version = outcomes[0]!.version!;
+  assertEquals(version, stale.version + 2);
+  const committed = await commitAt(dir, version);
+  const added = committed.flatMap((a) => ("add" in a ? [a.add] : []));
+  // Computed from the stale snapshot's mark (3), the ids would start at 4, the winner's.
+  assertEquals(added.map((a) => [a.baseRowId, a.defaultRowCommitVersion]), [[5, version]]);
+  const domain = committed.flatMap((a) => ("domainMetadata" in a ? [a.domainMetadata] : []));
+  assertEquals(domain.map((d) => rowIdHighWaterMark(d)), [7]);
+  const state = await snapshotOf(table);
+  assertEquals(
+    [...activeFiles(state)].map((f) => f.baseRowId).sort(),
+    [4, 5],
+    "the winner's file and the merged one",
+  );
+});
+
+Deno.test("a row-tracking table without materialized column names is refused by key", () => {
+  const error = assertThrows(() =>
+    rowTrackingFields({ "delta.rowTracking.materializedRowIdColumnName": "_r" }, [])
   );
   assert(
-    error instanceof UnsupportedFeatureError && error.feature === "rowTracking",
+    error.message.includes("delta.rowTracking.materializedRowCommitVersionColumnName"),
     error.message,
   );
-  assert(error.message.includes("would not preserve row ids"), error.message);
 });
