@@ -121,11 +121,22 @@ export class ParquetFileBuilder {
   readonly #tree: SchemaTree;
   readonly #nested: NestedWriteOptions;
   #stats: ColumnStats[];
+  /** The output buffer is the caller's: `finish` copies the file out. */
+  readonly #copyOut: boolean = false;
   #rows = 0;
   #finished = false;
 
-  /** `sizeHint` pre-sizes the output buffer (bytes). */
-  constructor(fields: readonly Field[], options: EncodeOptions = {}, sizeHint = 1 << 16) {
+  /**
+   * `sizeHint` pre-sizes the output buffer (bytes); `buffer`, if given, is
+   * written into instead (it grows as needed, and `finish` then copies the
+   * file out of it, so the caller may reuse it once `finish` returned).
+   */
+  constructor(
+    fields: readonly Field[],
+    options: EncodeOptions = {},
+    sizeHint = 1 << 16,
+    buffer?: ArrayBuffer,
+  ) {
     const codec = options.codec ?? DEFAULT_CODEC;
     if (!CODECS.includes(codec)) {
       throw new RangeError(
@@ -150,7 +161,12 @@ export class ParquetFileBuilder {
       );
     }
     this.fields = fields;
-    this.#writer = new ByteWriter(Math.max(1024, Math.ceil(sizeHint)));
+    if (buffer) {
+      this.#writer = new ByteWriter(0);
+      this.#writer.buffer = buffer;
+      this.#writer.view = new DataView(buffer);
+      this.#copyOut = true;
+    } else this.#writer = new ByteWriter(Math.max(1024, Math.ceil(sizeHint)));
     const schema = schemaOf(fields);
     const compress = compressorFor(codec, options.level);
     this.#pq = new ParquetWriter({
@@ -295,8 +311,15 @@ export class ParquetFileBuilder {
     this.#pq.finish();
     const view = this.#writer.getBytes();
     // Hand back a tight buffer unless the slack is small.
-    const bytes = view.byteLength * 1.25 < this.#writer.buffer.byteLength ? view.slice() : view;
+    const bytes = this.#copyOut || view.byteLength * 1.25 < this.#writer.buffer.byteLength
+      ? view.slice()
+      : view;
     return { bytes, numRows: this.#rows, columns: this.#stats };
+  }
+
+  /** The output buffer as it is now (larger than the one given, if it grew). */
+  get buffer(): ArrayBuffer {
+    return this.#writer.buffer;
   }
 
   #assertOpen(): void {
@@ -318,10 +341,35 @@ export class ParquetFileBuilder {
  * ```
  */
 export function encodeParquet(batch: ColumnBatch, options: EncodeOptions = {}): EncodedFile {
-  const builder = new ParquetFileBuilder(batch.fields, options, estimateSize(batch));
-  builder.writeBatch(batch);
-  return builder.finish();
+  const estimate = estimateSize(batch);
+  // The file is built in this isolate's scratch buffer and copied out: a
+  // stream writer encodes a file per batch, and a fresh buffer each time
+  // (sized for the uncompressed rows, some 20x the file) cost more to
+  // allocate and zero than the copy, and fed the garbage collector.
+  // Encoding is synchronous, so one buffer serves every call in turn.
+  let pooled = scratch;
+  scratch = undefined;
+  if (pooled === undefined || pooled.byteLength < Math.min(estimate, SCRATCH_MAX_BYTES)) {
+    pooled = new ArrayBuffer(Math.max(1024, Math.ceil(estimate)));
+  }
+  const builder = new ParquetFileBuilder(batch.fields, options, estimate, pooled);
+  try {
+    builder.writeBatch(batch);
+    return builder.finish();
+  } finally {
+    const grown = builder.buffer;
+    if (grown.byteLength <= SCRATCH_MAX_BYTES) scratch = grown;
+    else if (pooled.byteLength <= SCRATCH_MAX_BYTES) scratch = pooled;
+  }
 }
+
+/**
+ * `encodeParquet`'s output buffer, kept between calls; absent while a call
+ * uses it. Buffers beyond `SCRATCH_MAX_BYTES` are not kept, so one huge
+ * batch does not pin its memory for the life of the isolate.
+ */
+let scratch: ArrayBuffer | undefined;
+const SCRATCH_MAX_BYTES = 64 << 20;
 
 /** A generous estimate of a batch's encoded size, to size the buffer once. */
 function estimateSize(batch: ColumnBatch): number {

@@ -15,7 +15,7 @@ import {
 } from "../_helpers/pyarrow.ts";
 import type { ColumnBatch } from "../../src/columnar/batch.ts";
 import { DECOMPRESSORS, snappyLiteral } from "../../src/parquet/codecs.ts";
-import { type Codec, encodeParquet } from "../../src/parquet/encode.ts";
+import { type Codec, encodeParquet, ParquetFileBuilder } from "../../src/parquet/encode.ts";
 import { compareStatValues, type StatValue } from "../../src/parquet/stats.ts";
 import { edgeBatch, neuralBatch, tempDir } from "./_fixtures.ts";
 
@@ -374,4 +374,22 @@ Deno.test("snappy pages that do not compress are stored as valid literal streams
   const bytes = encodeParquet(batch, { codec: "SNAPPY" }).bytes;
   assert(bytes.length > n * 8, "the page was stored, not compressed");
   assertSameColumns(batch, await pyRead(bytes));
+});
+
+Deno.test("encodeParquet reuses its output buffer without leaking one file's bytes into the next", () => {
+  // A large file first, so that the buffer the next ones are built in holds
+  // its bytes; then smaller and different files of every codec. Each must
+  // be the file a fresh buffer gives, and must stay intact after later calls.
+  const files: { bytes: Uint8Array; copy: Uint8Array }[] = [];
+  const batches = [neuralBatch(60_000), edgeBatch(), neuralBatch(5_000, { tick0: 9 })];
+  for (const codec of ["ZSTD", "SNAPPY", "GZIP", "UNCOMPRESSED"] as Codec[]) {
+    for (const batch of batches) {
+      const bytes = encodeParquet(batch, { codec }).bytes;
+      const fresh = new ParquetFileBuilder(batch.fields, { codec }, 1024);
+      fresh.writeBatch(batch);
+      assertEquals(bytes, fresh.finish().bytes, `${codec}, ${batch.length} rows`);
+      files.push({ bytes, copy: bytes.slice() });
+    }
+  }
+  for (const { bytes, copy } of files) assertEquals(bytes, copy);
 });
