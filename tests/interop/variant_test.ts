@@ -259,6 +259,23 @@ Deno.test("a variant shredded into typed_value is refused, not read as null", as
   }
 });
 
+Deno.test("Spark's shredded variant file is refused by its typed_value, even if the log does not say so", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await copyDir(fixturePath("spark_variant_shredded"), dir);
+    // The protocol without the shredding feature: the files alone show the shredding.
+    const first = `${dir}/_delta_log/00000000000000000000.json`;
+    const text = await Deno.readTextFile(first);
+    await Deno.writeTextFile(first, text.replaceAll('"variantShredding-preview",', ""));
+    const opened = await openTable(dir);
+    const error = await assertRejects(() => readWithNeuralake(opened));
+    assert(error.message.includes('column "v"'), error.message);
+    assert(error.message.includes("typed_value"), error.message);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("scan names the column of a malformed variant, in every output format", async () => {
   const dir = await Deno.makeTempDir();
   try {
