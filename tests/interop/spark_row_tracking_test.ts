@@ -1,7 +1,10 @@
 /**
  * Spark reads the row ids (`_metadata.row_id`) that neuralake assigned when
  * it appended to a Spark row-tracking table: Spark's rows keep theirs, ours
- * follow the table's high water mark, and every id is unique.
+ * follow the table's high water mark, and every id is unique. After
+ * neuralake compacts Spark's table of several files (materialized ids,
+ * deletion vectors), Spark reads every row's id and commit version as it
+ * read them before.
  */
 
 import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
@@ -14,6 +17,7 @@ import { canonicalRows } from "../_helpers/delta_rs.ts";
 import { expectedRows, fixture } from "../_helpers/fixtures.ts";
 import { spark } from "../_helpers/spark.ts";
 import { copyFixture } from "../_helpers/fixture_copy.ts";
+import { compactOnce } from "../../src/ops/compaction.ts";
 
 const FIELDS: Field[] = [
   { name: "id", type: "long", nullable: true },
@@ -43,4 +47,32 @@ Deno.test("Spark reads the row ids neuralake assigned", async () => {
     canonicalRows(expectedRows("spark_feature_row_tracking")).length,
     spark_.length,
   );
+});
+
+Deno.test("Spark reads the same row ids and commit versions after neuralake compacts", async () => {
+  const name = "spark_row_tracking_compact";
+  const dir = await copyFixture(name);
+  const table = await openTable(dir);
+  const outcomes = await compactOnce(table, await snapshotOf(table), {
+    targetFileSize: 1 << 30,
+    minFiles: 2,
+    maxDeletedRowsRatio: 1,
+  });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  assertEquals((await snapshotOf(table)).files.size, 1);
+  const answer = await spark({
+    sql: [
+      `SELECT id, _metadata.row_id AS row_id, _metadata.row_commit_version AS row_commit_version FROM delta.\`${dir}\` ORDER BY id`,
+    ],
+  });
+  const result = answer.sql[0]!;
+  assert(result.ok, JSON.stringify(result));
+  // Spark's own read of the table before compaction, made with the fixture.
+  const before = (await Deno.readTextFile(
+    new URL(`../fixtures/expected/${name}.row_ids.ndjson`, import.meta.url),
+  )).split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const rows = (list: Record<string, unknown>[]) =>
+    list.map((r) => [Number(r.id), Number(r.row_id), Number(r.row_commit_version)])
+      .sort((a, b) => a[0]! - b[0]!);
+  assertEquals(rows(result.rows), rows(before));
 });

@@ -1,0 +1,88 @@
+/**
+ * Compaction of Spark's row-tracking table with several files (its own
+ * OPTIMIZE output and UPDATE output holding materialized row ids, plain
+ * inserts, deletion vectors): every kept row's id and commit version in the
+ * merged file equal what Spark read before (the fixture's
+ * `row_ids.ndjson`), row by row, keyed by `id`. No Spark is run here
+ * (tests/interop/spark_row_tracking_test.ts has Spark read them back).
+ */
+
+import type { Field } from "../../src/columnar/batch.ts";
+import { decodeFilePath } from "../../src/delta/partition.ts";
+import { activeFiles } from "../../src/delta/replay.ts";
+import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
+import { compactOnce, rowTrackingFields } from "../../src/ops/compaction.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { bytesSource } from "../../src/parquet/byte_source.ts";
+import { readColumns } from "../../src/parquet/decode.ts";
+import { openParquet } from "../../src/parquet/metadata.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { canonicalRows, readWithNeuralake } from "../_helpers/delta_rs.ts";
+import { copyFixture } from "../_helpers/fixture_copy.ts";
+import { expectedRows } from "../_helpers/fixtures.ts";
+
+const NAME = "spark_row_tracking_compact";
+
+/** Spark's `[row_id, row_commit_version]` of every row before compaction, keyed by `id`. */
+async function sparkRowIds(): Promise<Map<number, [number, number]>> {
+  const text = await Deno.readTextFile(
+    new URL(`../fixtures/expected/${NAME}.row_ids.ndjson`, import.meta.url),
+  );
+  const out = new Map<number, [number, number]>();
+  for (const line of text.split("\n").filter((l) => l.trim())) {
+    const row = JSON.parse(line);
+    out.set(row.id, [row.row_id, row.row_commit_version]);
+  }
+  return out;
+}
+
+Deno.test("compacting Spark's row-tracking table keeps every row's id and commit version", async () => {
+  const dir = await copyFixture(NAME);
+  const table = await openTable(dir);
+  const before = await snapshotOf(table);
+  const filesBefore = [...activeFiles(before)];
+  assert(filesBefore.some((f) => f.deletionVector), "the fixture has a deletion vector");
+  const mark = rowIdHighWaterMark(before.domains.get(ROW_TRACKING_DOMAIN));
+  const outcomes = await compactOnce(table, before, {
+    targetFileSize: 1 << 30,
+    minFiles: 2,
+    maxDeletedRowsRatio: 1,
+  });
+  assertEquals(outcomes.map((o) => [o.kind, o.filesIn]), [["committed", filesBefore.length]]);
+  assertEquals(outcomes[0]!.copiedRowGroups, 0, "row groups of a tracked table are re-encoded");
+
+  const after = await snapshotOf(table);
+  const files = [...activeFiles(after)];
+  assertEquals(files.length, 1);
+  const add = files[0]!;
+  const fields: Field[] = [
+    { name: "id", type: "long", nullable: true },
+    ...rowTrackingFields(after.metadata.configuration, []),
+  ];
+  const bytes = await Deno.readFile(`${dir}/${decodeFilePath(add.path)}`);
+  const batch = await readColumns(await openParquet(bytesSource(bytes, add.path)), { fields });
+  const ours = new Map<number, [number, number]>();
+  for (let i = 0; i < batch.length; i++) {
+    assert(!batch.columns[1]!.nulls?.[i], `row ${i} has no materialized row id`);
+    assert(!batch.columns[2]!.nulls?.[i], `row ${i} has no materialized commit version`);
+    ours.set(Number(batch.columns[0]!.values[i]), [
+      Number(batch.columns[1]!.values[i]),
+      Number(batch.columns[2]!.values[i]),
+    ]);
+  }
+  const sorted = (m: Map<number, [number, number]>) => [...m.entries()].sort((a, b) => a[0] - b[0]);
+  assertEquals(sorted(ours), sorted(await sparkRowIds()));
+
+  // The merged file has fresh ids after the mark and the commit's version,
+  // and the mark rises by its rows, as Spark's OPTIMIZE leaves them.
+  assertEquals([add.baseRowId, add.defaultRowCommitVersion], [mark + 1, outcomes[0]!.version]);
+  assertEquals(
+    rowIdHighWaterMark(after.domains.get(ROW_TRACKING_DOMAIN)),
+    mark + batch.length,
+  );
+  // The table's rows are unchanged.
+  assertEquals(
+    canonicalRows((await readWithNeuralake(table)).rows),
+    canonicalRows(expectedRows(NAME)),
+  );
+});
