@@ -5,13 +5,8 @@
  * wide field ids and offsets, and malformed values.
  */
 
-import {
-  javaDouble,
-  javaFloat,
-  plainDecimal,
-  variantToJson,
-  variantToValue,
-} from "../../src/columnar/variant.ts";
+import { variantToJson, variantToValue } from "../../src/columnar/variant.ts";
+import { javaDouble, javaFloat, plainDecimal } from "../../src/columnar/java_text.ts";
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 
 /** Metadata version 1 with these keys, offsets of `offsetSize` bytes. */
