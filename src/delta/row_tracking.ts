@@ -32,7 +32,7 @@ export function rowIdHighWaterMark(domain: DomainMetadata | undefined): number {
 }
 
 /**
- * The `actionsFor` (CommitOptions) of a commit that adds new rows to a
+ * The `actionsFor` (CommitOptions) of a commit that adds files to a
  * row-tracking table: the actions with row ids assigned after the newest
  * high water mark (the snapshot's or a winner's), plus the raised mark.
  */
@@ -43,15 +43,33 @@ export function rowTrackingActions(
   version: number,
   winners: readonly (readonly Action[])[],
 ) => Action[] {
-  return (actions, version, winners) => {
-    let mark = rowIdHighWaterMark(snapshotDomain);
-    for (const winner of winners) {
-      for (const a of winner) {
-        if ("domainMetadata" in a && a.domainMetadata.domain === ROW_TRACKING_DOMAIN) {
-          mark = Math.max(mark, rowIdHighWaterMark(a.domainMetadata));
-        }
-      }
+  return rowTrackingActionsAfter(rowIdHighWaterMark(snapshotDomain));
+}
+
+/** The high water mark a commit sets, or undefined if it sets none. */
+export function markOfCommit(actions: readonly Action[]): number | undefined {
+  let mark: number | undefined;
+  for (const a of actions) {
+    if ("domainMetadata" in a && a.domainMetadata.domain === ROW_TRACKING_DOMAIN) {
+      mark = Math.max(mark ?? -1, rowIdHighWaterMark(a.domainMetadata));
     }
+  }
+  return mark;
+}
+
+/**
+ * `rowTrackingActions` from a known high water mark: the mark as of the
+ * version the commit read (or any later one: a mark only rises, so folding
+ * a commit twice is harmless).
+ */
+export function rowTrackingActionsAfter(known: number): (
+  actions: readonly Action[],
+  version: number,
+  winners: readonly (readonly Action[])[],
+) => Action[] {
+  return (actions, version, winners) => {
+    let mark = known;
+    for (const winner of winners) mark = Math.max(mark, markOfCommit(winner) ?? -1);
     const out: Action[] = [];
     let assigned = false;
     for (const action of actions) {
@@ -83,6 +101,73 @@ export function rowTrackingActions(
     });
     return out;
   };
+}
+
+/**
+ * A row-tracking table's high water mark as of a version, kept by a writer
+ * that appends batch after batch (a stream writer): each commit assigns ids
+ * after the mark as of the version it read and the marks of the winners of
+ * its lost races, at the version it is put at; once committed, the mark is
+ * the one it wrote. A writer whose read version moved past `version` (it
+ * followed the table) reads the commits in between first (`catchUp`).
+ *
+ * Invariant: `mark` is at least the high water mark of every version up to
+ * `version`, so ids assigned after it are fresh.
+ */
+export class RowIdMark {
+  constructor(public version: number, public mark: number) {}
+
+  /** The mark of a snapshot (its version and `delta.rowTracking` domain). */
+  static of(snapshot: {
+    version: number;
+    domains: ReadonlyMap<string, DomainMetadata>;
+  }): RowIdMark {
+    return new RowIdMark(
+      snapshot.version,
+      rowIdHighWaterMark(snapshot.domains.get(ROW_TRACKING_DOMAIN)),
+    );
+  }
+
+  /** Raises the mark past the commits after `version`, oldest first (`version + 1` on). */
+  fold(commits: readonly (readonly Action[])[]): void {
+    for (const commit of commits) this.mark = Math.max(this.mark, markOfCommit(commit) ?? -1);
+    this.version += commits.length;
+  }
+
+  /**
+   * The `actionsFor` of one commit that read version `readVersion` (at most
+   * `version`): when it lands, call `committed` with its version.
+   */
+  actionsFor(readVersion: number): {
+    actionsFor: (
+      actions: readonly Action[],
+      version: number,
+      winners: readonly (readonly Action[])[],
+    ) => Action[];
+    committed: (version: number) => void;
+  } {
+    if (readVersion > this.version) {
+      throw new Error(
+        `Cannot assign row ids: the high water mark is known as of version ${this.version}, and the commit read version ${readVersion}`,
+      );
+    }
+    const assign = rowTrackingActionsAfter(this.mark);
+    let last: { version: number; mark: number | undefined } | undefined;
+    return {
+      actionsFor: (actions, version, winners) => {
+        const out = assign(actions, version, winners);
+        let mark = markOfCommit(out);
+        for (const winner of winners) mark = Math.max(mark ?? -1, markOfCommit(winner) ?? -1);
+        last = { version, mark };
+        return out;
+      },
+      committed: (version) => {
+        if (last?.version !== version) return;
+        this.version = Math.max(this.version, version);
+        this.mark = Math.max(this.mark, last.mark ?? -1);
+      },
+    };
+  }
 }
 
 function numRecords(stats: string | null | undefined): number | undefined {

@@ -28,6 +28,9 @@ import { formatDuration } from "../util/units.ts";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import type { Action, Add } from "../delta/actions.ts";
 import type { TransactionIntent } from "../delta/conflicts.ts";
+import { RowIdMark } from "../delta/row_tracking.ts";
+import { rowTrackingActive } from "../delta/protocol.ts";
+import type { SnapshotState } from "../delta/replay.ts";
 import {
   commit,
   type CommitDescription,
@@ -178,6 +181,14 @@ export interface CommitFilesOptions {
   holdBudgetMs?: number;
   /** When to look every file up before committing. @default "every-attempt" where HEAD is cheap, else "never" */
   checkFiles?: FileCheck;
+  /**
+   * The table's row id high water mark, for a row-tracking table
+   * (`RowIdMark.of` a snapshot, kept across the writer's appends): the new
+   * files get fresh ids after it and the winners' marks, recomputed for the
+   * version of every attempt, and it records the mark committed. Commits
+   * between its version and `readVersion` are read first. @default none (no row ids)
+   */
+  rowIds?: RowIdMark;
 }
 
 /** The outcome of an append. `abandoned`: the hold budget ran out, or a file vanished. */
@@ -241,9 +252,15 @@ export async function commitFiles(
   const started = performance.now();
   let attempted = false;
   let outcome: AppendOutcome;
+  const rowIds = options.rowIds;
+  if (rowIds && rowIds.version < options.readVersion) {
+    rowIds.fold(await readWinners(store, rowIds.version + 1));
+  }
+  const assign = rowIds?.actionsFor(options.readVersion);
   try {
     outcome = await commit(store, actions, intent, description, {
       ...options.commit,
+      ...(assign ? { actionsFor: assign.actionsFor } : {}),
       ...(Number.isFinite(budget) && options.commit?.maxRetryMs === undefined
         ? { maxRetryMs: budget }
         : {}),
@@ -262,6 +279,7 @@ export async function commitFiles(
       cause: error,
     });
   }
+  if (outcome.kind === "committed") assign?.committed(outcome.version);
   const commitMs = performance.now() - started;
   const result: AppendResult = {
     outcome,
@@ -342,4 +360,16 @@ export async function appendBatch(
   });
   if (result.outcome.kind !== "committed") await held.discard();
   return result;
+}
+
+/**
+ * The row id high water mark a writer keeps across its appends
+ * (`CommitFilesOptions.rowIds`), or undefined if the table tracks no rows.
+ */
+export function rowIdMarkOf(
+  snapshot: Pick<SnapshotState, "protocol" | "metadata" | "version" | "domains">,
+): RowIdMark | undefined {
+  return rowTrackingActive(snapshot.protocol, snapshot.metadata)
+    ? RowIdMark.of(snapshot)
+    : undefined;
 }

@@ -27,7 +27,7 @@
  *   once the outage lasts that long, committing what it buffered first.
  */
 
-import { appendBatch, type AppendTarget, appendTarget } from "../ops/append.ts";
+import { appendBatch, type AppendTarget, appendTarget, rowIdMarkOf } from "../ops/append.ts";
 import type { AppendBatchOptions } from "../ops/append.ts";
 import { createTable, TableExistsError } from "../ops/create.ts";
 import {
@@ -311,8 +311,10 @@ export async function runIngest(
       await followTable(dlq.table.store, dlq.snapshot);
       const letters = lettersToWrite(p.letters, lastAppVersion(dlq.snapshot, p.appId));
       if (letters.length > 0) {
+        const rowIds = rowIdMarkOf(dlq.snapshot);
         const result = await appendBatch(dlq.target, deadLetterBatch(letters, Date.now()), {
           readVersion: dlq.snapshot.version,
+          ...(rowIds ? { rowIds } : {}),
           txn: { appId: p.appId, version },
           fileIndex: p.partition,
           description: describe(options.group, version),
@@ -331,9 +333,12 @@ export async function runIngest(
     }
     const batch = p.rows.take();
     if (batch !== undefined) {
+      // The snapshot was followed to the head above: its mark is current.
+      const rowIds = rowIdMarkOf(main.snapshot);
       const result = await appendBatch(main.target, batch, {
         ...(options.encode ? { encode: options.encode } : {}),
         readVersion: main.snapshot.version,
+        ...(rowIds ? { rowIds } : {}),
         txn: { appId: p.appId, version },
         fileIndex: p.partition,
         description: describe(options.group, version),
@@ -527,7 +532,11 @@ async function openSink(
     }
     snapshot = await snapshotOf(table);
   }
-  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, { kind: "append" });
+  // Row ids are assigned per commit from the followed snapshot's mark (rowIdMarkOf).
+  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
+    kind: "append",
+    assignsRowIds: true,
+  });
   const columns = tableFields(snapshot.schema, snapshot.metadata.configuration);
   if (exact) {
     const same = columns.length === fields.length &&

@@ -69,10 +69,13 @@ export async function ensureStreamTable(table: Table, config: StreamConfig): Pro
 /**
  * Refuses a table whose columns are not the neural schema's, or that a
  * stream writer may not append to (it does not check rows against
- * invariants or CHECK constraints, nor assign row ids).
+ * invariants or CHECK constraints). Row ids it assigns (ops/append.ts `rowIdMarkOf`).
  */
 function checkSchema(snapshot: Snapshot): Snapshot {
-  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, { kind: "append" });
+  checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
+    kind: "append",
+    assignsRowIds: true,
+  });
   const fields = tableFields(snapshot.schema, snapshot.metadata.configuration);
   const same = fields.length === NEURAL_FIELDS.length &&
     fields.every((f, i) => f.name === NEURAL_FIELDS[i]!.name && f.type === NEURAL_FIELDS[i]!.type);

@@ -18,7 +18,7 @@
  */
 
 import { NeuralGenerator } from "../sources/neural.ts";
-import { appendBatch, appendTarget } from "../ops/append.ts";
+import { appendBatch, appendTarget, rowIdMarkOf } from "../ops/append.ts";
 import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
@@ -43,6 +43,9 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   const lastSeq = lastAppVersion(snapshot, id) ?? -1;
   channel.send({ type: "recovered", id, lastSeq, version: snapshot.version });
   let readVersion = snapshot.version;
+  // A row-tracking table: each commit assigns fresh row ids after the mark
+  // as of the version it lands at (delta/row_tracking.ts).
+  let rowIds = rowIdMarkOf(snapshot);
   // The other writers' commits, so that a commit puts at the head at once.
   using known = new CommitFeed(table.store.uri, snapshot.metadata.id);
   const target = appendTarget(
@@ -102,6 +105,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
       () =>
         appendBatch(target, batch, {
           readVersion,
+          ...(rowIds ? { rowIds } : {}),
           txn: { appId: id, version: seq },
           fileIndex: seq,
           encode: { codec: codecOf(config.codec) },
@@ -165,7 +169,9 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
         });
         if (outcome.kind === "conflict") {
           // The metadata or protocol changed: check that the table still fits.
-          readVersion = (await ensureStreamTable(table, config)).version;
+          const fresh = await ensureStreamTable(table, config);
+          readVersion = fresh.version;
+          rowIds = rowIdMarkOf(fresh);
         } else {
           readVersion = outcome.lastVersion;
           await sleep(100 + conflicts * 10);
