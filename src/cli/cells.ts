@@ -18,8 +18,14 @@ import {
   type Scalar,
   scalarAt,
 } from "../columnar/scalar.ts";
-import { type ColumnType, isVariant, parseDecimal, type PrimitiveType } from "../columnar/types.ts";
+import {
+  type ColumnType,
+  holdsVariant,
+  parseDecimal,
+  type PrimitiveType,
+} from "../columnar/types.ts";
 import { type RawJson, variantToJson, variantToValue } from "../columnar/variant.ts";
+import { toJson } from "./output.ts";
 
 /** A JSON value, as cells print (a variant's exact numbers as raw JSON). */
 export type JsonValue = string | number | boolean | null | RawJson | JsonValue[] | {
@@ -42,13 +48,45 @@ export function cellAt(column: Column, type: ColumnType, i: number): unknown {
 /** A cell as text (tables and CSV); null is the empty string, nested cells JSON text. */
 export function cellText(value: unknown, type: ColumnType): string {
   if (value === null || value === undefined) return "";
-  if (isVariant(type)) {
-    const cell = value as VariantCell;
-    return variantToJson(cell.metadata, cell.value);
-  }
+  if (holdsVariant(type)) return cellJsonText(value, type);
   const json = cellJson(value, type);
   if (typeof type !== "string") return JSON.stringify(json);
   return typeof json === "string" ? json : String(json);
+}
+
+/**
+ * A cell as JSON text: `cellJson` serialised, except that a variant at any
+ * depth is its to_json text, so its object keys keep their stored order
+ * (a JS object would put integer-like keys first).
+ */
+export function cellJsonText(value: unknown, type: ColumnType): string {
+  if (value === null || value === undefined) return "null";
+  if (typeof type === "string" || !holdsVariant(type)) {
+    const json = cellJson(value, type);
+    return json !== null && typeof json === "object" ? toJson(json, 0) : JSON.stringify(json);
+  }
+  switch (type.type) {
+    case "struct": {
+      if (type.variant) {
+        const cell = value as VariantCell;
+        return variantToJson(cell.metadata, cell.value);
+      }
+      const input = value as Record<string, unknown>;
+      const fields = type.fields.map((f) =>
+        `${JSON.stringify(f.name)}:${cellJsonText(input[f.name], f.type)}`
+      );
+      return `{${fields.join(",")}}`;
+    }
+    case "array":
+      return `[${(value as unknown[]).map((v) => cellJsonText(v, type.elementType)).join(",")}]`;
+    case "map": {
+      const pairs: string[] = [];
+      for (const [k, v] of value as Map<unknown, unknown>) {
+        pairs.push(`[${cellJsonText(k, type.keyType)},${cellJsonText(v, type.valueType)}]`);
+      }
+      return `[${pairs.join(",")}]`;
+    }
+  }
 }
 
 /** A cell as a JSON value. */

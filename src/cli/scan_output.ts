@@ -10,9 +10,9 @@
 
 import { stringify } from "csv-stringify/sync";
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
-import { type ColumnType, holdsVariant, isVariant } from "../columnar/types.ts";
+import { type ColumnType, holdsVariant } from "../columnar/types.ts";
 import { ParquetFileBuilder } from "../parquet/encode.ts";
-import { cellAt, cellJson, cellText } from "./cells.ts";
+import { cellAt, cellJson, cellJsonText, cellText } from "./cells.ts";
 import { toJson } from "./output.ts";
 
 /** Where output bytes go: stdout or a file. */
@@ -205,15 +205,13 @@ function jsonLine(fields: readonly Field[]): (batch: ColumnBatch, i: number) => 
     let text = "";
     for (let c = 0; c < fields.length; c++) {
       const field = fields[c]!;
-      if (isVariant(field.type)) {
-        // Spark's to_json text is the variant's JSON value as it is, object keys in stored order.
+      if (holdsVariant(field.type)) {
+        // A variant's to_json text is its JSON value as it is, object keys in stored order.
         const cell = cellAt(batch.columns[c]!, field.type, i);
-        text += keys[c]! +
-          (cell === null ? "null" : naming(field, () => cellText(cell, field.type)));
+        text += keys[c]! + naming(field, () => cellJsonText(cell, field.type));
         continue;
       }
-      const print = () => cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
-      const value = holdsVariant(field.type) ? naming(field, print) : print();
+      const value = cellJson(cellAt(batch.columns[c]!, field.type, i), field.type);
       text += keys[c]! +
         (typeof value === "object" && value !== null ? toJson(value, 0) : JSON.stringify(value));
     }

@@ -108,18 +108,38 @@ Deno.test("describe, history and verify read both Spark variant tables", async (
   }
 });
 
-Deno.test("NDJSON keeps a variant object's keys in stored order, integer-like ones too", async () => {
+Deno.test("NDJSON keeps a variant object's keys in stored order, integer-like ones too, at any depth", async () => {
   // {"10":1,"9":2}: keys sorted by their bytes, as VariantEncoding.md stores them.
   const metadata = new Uint8Array([1, 2, 0, 2, 3, 0x31, 0x30, 0x39]);
   const value = new Uint8Array([2, 2, 0, 1, 0, 2, 4, 3 << 2, 1, 3 << 2, 2]);
-  const fields = [{ name: "v", type: variantType(), nullable: true }];
+  const variant = { value, metadata };
+  const fields = [
+    { name: "v", type: variantType(), nullable: true },
+    {
+      name: "s",
+      type: {
+        type: "struct" as const,
+        fields: [{ name: "w", type: variantType(), nullable: true }],
+      },
+      nullable: true,
+    },
+    {
+      name: "a",
+      type: { type: "array" as const, elementType: variantType(), containsNull: true },
+      nullable: true,
+    },
+  ];
   const chunks: Uint8Array[] = [];
   const sink = new TextSink({ write: (b) => Promise.resolve(chunks.push(b.slice()) && b.length) });
   const writer = ndjsonWriter(sink, fields);
-  await writer.batch({ fields, columns: [{ values: [{ value, metadata }] }], length: 1 });
+  const columns = [{ values: [variant] }, { values: [{ w: variant }] }, {
+    values: [[variant, null]],
+  }];
+  await writer.batch({ fields, columns, length: 1 });
   await writer.end();
   const text = new TextDecoder().decode(chunks[0]);
-  assertEquals(text, '{"v":{"10":1,"9":2}}\n');
+  const object = '{"10":1,"9":2}';
+  assertEquals(text, `{"v":${object},"s":{"w":${object}},"a":[${object},null]}\n`);
 });
 
 /**
