@@ -72,7 +72,7 @@ class Variant {
   readonly #offsetSize: number;
   readonly #dictionarySize: number;
   readonly #stringsStart: number;
-  readonly #decoder = new TextDecoder();
+  readonly #decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 
   constructor(metadata: Uint8Array, value: Uint8Array) {
     this.value = value;

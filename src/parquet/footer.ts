@@ -59,7 +59,7 @@ export interface ParsedFooter {
 // deno-lint-ignore no-explicit-any
 type Raw = any;
 
-const decoder = new TextDecoder();
+const decoder = new TextDecoder("utf-8", { ignoreBOM: true });
 const text = (bytes: Uint8Array | undefined) => bytes && decoder.decode(bytes);
 
 /** Parses footer bytes (the thrift `FileMetaData`, without length and magic). */

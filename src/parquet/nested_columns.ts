@@ -200,6 +200,9 @@ function leafStats(type: PrimitiveType, values: readonly unknown[]): ColumnStats
   return out;
 }
 
+/** Keeps a value's leading U+FEFF, as the flat path does (plain.ts). */
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
+
 const PARSERS = {
   timestampFromMilliseconds: (v: bigint) => v * 1000n,
   timestampFromMicroseconds: (v: bigint) => v,
@@ -401,7 +404,7 @@ function primitiveFromFile(
       if (typeof value !== "boolean") fail(`a value is ${typeof value}`);
       return value;
     case "string":
-      if (value instanceof Uint8Array) return new TextDecoder().decode(value);
+      if (value instanceof Uint8Array) return utf8.decode(value);
       if (typeof value !== "string") fail(`a value is ${typeof value}`);
       return value;
     case "binary":

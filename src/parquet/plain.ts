@@ -13,7 +13,7 @@
  * around its nulls. Values are written at `out[at..]` in the column's own
  * representation (`Shape`), fixed-width ones by byte copies or 32-bit words
  * so that float bits (NaN payloads included) survive; strings are decoded as
- * `new TextDecoder()` decodes them (ASCII ones as slices of one decode of the
+ * `TextDecoder` decodes them, a leading U+FEFF kept (ASCII ones as slices of one decode of the
  * page that maps each byte to one UTF-16 unit; V8 shares the
  * page string with slices of 13 or more characters, so they keep it alive);
  * binary values are fresh copies, never views of a page buffer; a dictionary
@@ -102,7 +102,8 @@ export function writePlainBinary(
 
 // Reading.
 
-const utf8 = new TextDecoder();
+// ignoreBOM keeps a value's leading U+FEFF: it is data, as other readers keep it.
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 const latin1 = new TextDecoder("windows-1252");
 
 function truncated(what: string): RangeError {

@@ -133,7 +133,7 @@ export function floorDiv(value: bigint, divisor: bigint): bigint {
   return value < 0n && q * divisor !== value ? q - 1n : q;
 }
 
-const utf8 = new TextDecoder();
+const utf8 = new TextDecoder("utf-8", { ignoreBOM: true });
 
 /**
  * Decodes a raw Parquet min/max (PLAIN bytes of the physical type) into our

@@ -244,7 +244,7 @@ Deno.test("readRecords() reads lists of structs and refuses a list of lists, nam
   );
 });
 
-Deno.test("string values are read exactly from pages all ASCII, with a BOM first, or mixing ASCII with other text", async () => {
+Deno.test("string values are read exactly from pages all ASCII, with a U+FEFF first, or mixing ASCII with other text", async () => {
   const pages = [
     ["part-00000.parquet", "a", "", "part-00001.parquet"],
     ["\uFEFFfirst", "second", "third"],
@@ -257,9 +257,31 @@ Deno.test("string values are read exactly from pages all ASCII, with a BOM first
     );
     const file = await openParquet(bytesSource(bytes, "strings.parquet"));
     const rows = await readRecords(file, ["s"]);
-    // As `new TextDecoder()` decodes each value (which drops a leading BOM).
-    const decoder = new TextDecoder();
-    const encoder = new TextEncoder();
-    assertEquals(rows.map((r) => r.s), values.map((v) => decoder.decode(encoder.encode(v))));
+    // A leading U+FEFF is data, kept as pyarrow and Spark keep it.
+    assertEquals(rows.map((r) => r.s), values);
   }
+});
+
+Deno.test("a string's leading U+FEFF is kept in values, dictionaries, lists and statistics, as pyarrow reads it", async () => {
+  const bom = "\uFEFF";
+  const rows = [
+    { s: `${bom}first`, d: `${bom}low`, l: [`${bom}a`, "b"] },
+    { s: "second", d: `${bom}low`, l: [bom] },
+    { s: `${bom}`, d: "z", l: [] },
+  ];
+  const { bytes } = encodeRecords(
+    [
+      { name: "s", type: "string" },
+      { name: "d", type: "string" },
+      { name: "l", type: { list: "string" } } as NestedField,
+    ],
+    [...rows, ...rows, ...rows],
+  );
+  const file = await openParquet(bytesSource(bytes, "bom.parquet"));
+  const read = await readRecords(file, ["s", "d", "l"]);
+  assertEquals(read.slice(0, 3), rows);
+  // U+FEFF (EF BB BF) sorts after ASCII, so it is the maximum, not dropped.
+  assertEquals(file.rowGroups[0]!.stats.s!.max, `${bom}first`);
+  assertEquals(file.rowGroups[0]!.stats.d!.max, `${bom}low`);
+  await compare(bytes, "bom.parquet", ["s", "d", "l"]);
 });
