@@ -13,8 +13,10 @@
  * file carries both materialized columns, filled for every row from the
  * materialized value where its file had one, else from the file's
  * `baseRowId` plus the row's physical position (before deletion vectors) and
- * its `defaultRowCommitVersion`. Every row group of such a bin is therefore
- * decoded and re-encoded, never copied. The new file gets a fresh
+ * its `defaultRowCommitVersion`. A row group without both columns, or with a
+ * null in either, is therefore decoded and re-encoded, never copied; one
+ * that has every value (a file compacted before) may still be copied. The
+ * new file gets a fresh
  * `baseRowId` after the high water mark and `defaultRowCommitVersion` = the
  * commit's version, both recomputed for the version of every attempt
  * (delta/row_tracking.ts), and the commit raises the mark.
@@ -108,7 +110,13 @@ export async function compactBin(
   const merged = await mergeParquet(sources, {
     minRowGroupRows: options.minRowGroupRows ?? 16_384,
     fields: fileFields,
-    ...(tracked ? { rowTransforms: bin.files.map(rowTrackingTransform) } : {}),
+    ...(tracked
+      ? {
+        rowTransforms: bin.files.map((add) =>
+          rowTrackingTransform(add, fileFields.slice(-2).map((f) => f.name))
+        ),
+      }
+      : {}),
     codec: options.codec ?? DEFAULT_CODEC,
     ...(options.rowGroupRows ? { rowGroupRows: options.rowGroupRows } : {}),
     rowFilters: deleted.map((rows) =>
@@ -225,11 +233,13 @@ export function rowTrackingFields(
 }
 
 /**
- * Fills the two materialized columns (the batch's last two) of a decoded row
- * group of `add` (`fillRowTracking`).
+ * Fills the two materialized columns (the batch's last two, named
+ * `columns`) of a decoded row group of `add` (`fillRowTracking`). A row
+ * group whose footer says both columns have no null (a file compacted
+ * before) is left alone, so it may be copied byte for byte.
  */
-export function rowTrackingTransform(add: Add): RowTransform {
-  return (rowStart, batch) => {
+export function rowTrackingTransform(add: Add, columns: readonly string[]): RowTransform {
+  const transform: RowTransform = (rowStart, batch) => {
     const n = batch.columns.length;
     fillRowTracking(
       batch.columns[n - 2] as { values: BigInt64Array; nulls?: Uint8Array },
@@ -239,6 +249,8 @@ export function rowTrackingTransform(add: Add): RowTransform {
       add,
     );
   };
+  transform.unchanged = (group) => columns.every((name) => group.stats[name]?.nullCount === 0);
+  return transform;
 }
 
 /**

@@ -9,9 +9,9 @@
  * A row filter per input (a deletion vector, seen from the Parquet side)
  * drops rows: a row group that loses any row is decoded, never copied.
  * A row transform per input (Delta row tracking: filling the materialized
- * row id columns) rewrites the decoded rows before the filter: every row
- * group of such an input is decoded, never copied, since a copied chunk
- * cannot change and a missing column cannot be copied.
+ * row id columns) rewrites the decoded rows before the filter: a row group
+ * it would change is decoded, never copied, since a copied chunk cannot
+ * change and a missing column cannot be copied.
  *
  * Invariants: the output holds exactly the input rows that the filters keep. Rows of one input row
  * group stay together and in order; copied groups are written where they are
@@ -67,13 +67,19 @@ export interface MergeOptions extends EncodeOptions {
   /**
    * Per input (same index), a rewrite of each decoded row group, in place,
    * before its row filter: `rowStart` is the group's first row in its file.
-   * An input with a transform has every row group decoded.
+   * A row group the transform would change is decoded, never copied.
    */
   rowTransforms?: (RowTransform | undefined)[];
 }
 
-/** Rewrites a decoded row group in place; `rowStart` is its first row's position in its file. */
-export type RowTransform = (rowStart: number, batch: ColumnBatch) => void;
+/**
+ * Rewrites a decoded row group in place; `rowStart` is its first row's
+ * position in its file. `unchanged`, when given, tells from a group's footer
+ * that the rewrite would change nothing there: such a group may be copied.
+ */
+export type RowTransform = ((rowStart: number, batch: ColumnBatch) => void) & {
+  unchanged?: (group: RowGroupInfo) => boolean;
+};
 
 /** Rows of `[rowStart, rowStart + numRows)` to keep, relative to `rowStart`; undefined keeps all. */
 export type RowFilter = (rowStart: number, numRows: number) => Uint32Array | undefined;
@@ -124,7 +130,8 @@ export async function mergeParquet(
     for (const group of file.rowGroups) {
       if (group.numRows === 0) continue;
       const keep = filter?.(group.rowStart, group.numRows);
-      const stats = sameSchema && !keep && !transform && group.numRows >= options.minRowGroupRows
+      const rewrite = transform && !transform.unchanged?.(group);
+      const stats = sameSchema && !keep && !rewrite && group.numRows >= options.minRowGroupRows
         ? copyableStats(file, group, fields)
         : undefined;
       if (stats) steps.push({ file, group, stats });

@@ -8,6 +8,9 @@
  */
 
 import type { Field } from "../../src/columnar/batch.ts";
+import type { Add } from "../../src/delta/actions.ts";
+import { writeTable } from "../../src/ops/write.ts";
+import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { decodeFilePath } from "../../src/delta/partition.ts";
 import { activeFiles } from "../../src/delta/replay.ts";
 import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
@@ -36,6 +39,32 @@ async function sparkRowIds(): Promise<Map<number, [number, number]>> {
   return out;
 }
 
+/** `[row id, row commit version]` of every row of a data file, from its materialized columns, keyed by `id`. */
+async function idsIn(
+  dir: string,
+  add: Add,
+  configuration: Record<string, string>,
+): Promise<Map<number, [number, number]>> {
+  const fields: Field[] = [
+    { name: "id", type: "long", nullable: true },
+    ...rowTrackingFields(configuration, []),
+  ];
+  const bytes = await Deno.readFile(`${dir}/${decodeFilePath(add.path)}`);
+  const batch = await readColumns(await openParquet(bytesSource(bytes, add.path)), { fields });
+  const ours = new Map<number, [number, number]>();
+  for (let i = 0; i < batch.length; i++) {
+    assert(!batch.columns[1]!.nulls?.[i], `row ${i} has no materialized row id`);
+    assert(!batch.columns[2]!.nulls?.[i], `row ${i} has no materialized commit version`);
+    ours.set(Number(batch.columns[0]!.values[i]), [
+      Number(batch.columns[1]!.values[i]),
+      Number(batch.columns[2]!.values[i]),
+    ]);
+  }
+  return ours;
+}
+
+const sorted = (m: Map<number, [number, number]>) => [...m.entries()].sort((a, b) => a[0] - b[0]);
+
 Deno.test("compacting Spark's row-tracking table keeps every row's id and commit version", async () => {
   const dir = await copyFixture(NAME);
   const table = await openTable(dir);
@@ -55,22 +84,7 @@ Deno.test("compacting Spark's row-tracking table keeps every row's id and commit
   const files = [...activeFiles(after)];
   assertEquals(files.length, 1);
   const add = files[0]!;
-  const fields: Field[] = [
-    { name: "id", type: "long", nullable: true },
-    ...rowTrackingFields(after.metadata.configuration, []),
-  ];
-  const bytes = await Deno.readFile(`${dir}/${decodeFilePath(add.path)}`);
-  const batch = await readColumns(await openParquet(bytesSource(bytes, add.path)), { fields });
-  const ours = new Map<number, [number, number]>();
-  for (let i = 0; i < batch.length; i++) {
-    assert(!batch.columns[1]!.nulls?.[i], `row ${i} has no materialized row id`);
-    assert(!batch.columns[2]!.nulls?.[i], `row ${i} has no materialized commit version`);
-    ours.set(Number(batch.columns[0]!.values[i]), [
-      Number(batch.columns[1]!.values[i]),
-      Number(batch.columns[2]!.values[i]),
-    ]);
-  }
-  const sorted = (m: Map<number, [number, number]>) => [...m.entries()].sort((a, b) => a[0] - b[0]);
+  const ours = await idsIn(dir, add, after.metadata.configuration);
   assertEquals(sorted(ours), sorted(await sparkRowIds()));
 
   // The merged file has fresh ids after the mark and the commit's version,
@@ -78,11 +92,44 @@ Deno.test("compacting Spark's row-tracking table keeps every row's id and commit
   assertEquals([add.baseRowId, add.defaultRowCommitVersion], [mark + 1, outcomes[0]!.version]);
   assertEquals(
     rowIdHighWaterMark(after.domains.get(ROW_TRACKING_DOMAIN)),
-    mark + batch.length,
+    mark + ours.size,
   );
   // The table's rows are unchanged.
   assertEquals(
     canonicalRows((await readWithNeuralake(table)).rows),
     canonicalRows(expectedRows(NAME)),
+  );
+});
+
+Deno.test("a file compacted before has its row groups copied, and every row keeps its ids", async () => {
+  const dir = await copyFixture(NAME);
+  const table = await openTable(dir);
+  const all = { targetFileSize: 1 << 30, minFiles: 2, maxDeletedRowsRatio: 1 };
+  await compactOnce(table, await snapshotOf(table), all);
+  // Two appends: their rows take ids from their files' baseRowIds.
+  const fields: Field[] = [
+    { name: "id", type: "long", nullable: true },
+    { name: "name", type: "string", nullable: true },
+    { name: "value", type: "double", nullable: true },
+  ];
+  const expected = await sparkRowIds();
+  for (const id of [500n, 501n]) {
+    await writeTable(table, sourceOf(batchOf(fields, [{ id, name: "new", value: 1 }])));
+    const state = await snapshotOf(table);
+    const add = [...activeFiles(state)].find((f) => f.defaultRowCommitVersion === state.version)!;
+    expected.set(Number(id), [add.baseRowId!, state.version]);
+  }
+  const outcomes = await compactOnce(table, await snapshotOf(table), {
+    ...all,
+    minRowGroupRows: 1,
+  });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  assertEquals(outcomes[0]!.copiedRowGroups, 1, "the compacted file's row group is copied");
+  const after = await snapshotOf(table);
+  const files = [...activeFiles(after)];
+  assertEquals(files.length, 1);
+  assertEquals(
+    sorted(await idsIn(dir, files[0]!, after.metadata.configuration)),
+    sorted(expected),
   );
 });
