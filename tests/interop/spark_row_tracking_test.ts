@@ -4,7 +4,7 @@
  * follow the table's high water mark, and every id is unique. After
  * neuralake compacts Spark's table of several files (materialized ids,
  * deletion vectors), Spark reads every row's id and commit version as it
- * read them before.
+ * read them before, and a stream writer's rows after the mark.
  */
 
 import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
@@ -18,6 +18,8 @@ import { expectedRows, fixture } from "../_helpers/fixtures.ts";
 import { spark } from "../_helpers/spark.ts";
 import { copyFixture } from "../_helpers/fixture_copy.ts";
 import { compactOnce } from "../../src/ops/compaction.ts";
+import { appendBatch, appendTarget, rowIdMarkOf } from "../../src/ops/append.ts";
+import { tableFields } from "../../src/delta/schema.ts";
 
 const FIELDS: Field[] = [
   { name: "id", type: "long", nullable: true },
@@ -49,7 +51,7 @@ Deno.test("Spark reads the row ids neuralake assigned", async () => {
   );
 });
 
-Deno.test("Spark reads the same row ids and commit versions after neuralake compacts", async () => {
+Deno.test("Spark reads the same row ids and commit versions after neuralake compacts, then a stream append's", async () => {
   const name = "spark_row_tracking_compact";
   const dir = await copyFixture(name);
   const table = await openTable(dir);
@@ -59,7 +61,23 @@ Deno.test("Spark reads the same row ids and commit versions after neuralake comp
     maxDeletedRowsRatio: 1,
   });
   assertEquals(outcomes.map((o) => o.kind), ["committed"]);
-  assertEquals((await snapshotOf(table)).files.size, 1);
+  const compacted = await snapshotOf(table);
+  assertEquals(compacted.files.size, 1);
+  // Then a stream writer's append: its rows follow the mark, at its version.
+  const appended = await appendBatch(
+    appendTarget(table.store, tableFields(compacted.schema, compacted.metadata.configuration), []),
+    batchOf(tableFields(compacted.schema, compacted.metadata.configuration), [
+      { id: 900n, name: "s", value: 1 },
+      { id: 901n, name: "s", value: 2 },
+    ]),
+    {
+      readVersion: compacted.version,
+      rowIds: rowIdMarkOf(compacted)!,
+      description: { operation: "STREAMING UPDATE" },
+    },
+  );
+  assert(appended.outcome.kind === "committed", appended.outcome.kind);
+  const mark = rowIdHighWaterMark(compacted.domains.get(ROW_TRACKING_DOMAIN));
   const answer = await spark({
     sql: [
       `SELECT id, _metadata.row_id AS row_id, _metadata.row_commit_version AS row_commit_version FROM delta.\`${dir}\` ORDER BY id`,
@@ -74,5 +92,10 @@ Deno.test("Spark reads the same row ids and commit versions after neuralake comp
   const rows = (list: Record<string, unknown>[]) =>
     list.map((r) => [Number(r.id), Number(r.row_id), Number(r.row_commit_version)])
       .sort((a, b) => a[0]! - b[0]!);
-  assertEquals(rows(result.rows), rows(before));
+  const v = appended.outcome.version;
+  assertEquals(rows(result.rows), [
+    ...rows(before),
+    [900, mark + 1, v],
+    [901, mark + 2, v],
+  ]);
 });

@@ -1,0 +1,103 @@
+/**
+ * The stream writer role on a row-tracking table: two writers (in one
+ * process, sharing commits through their feeds, as `neuralake stream` runs
+ * them) append batch after batch, and no two rows get one row id; every
+ * file's `defaultRowCommitVersion` is the version that added it.
+ */
+
+import type { Add } from "../../src/delta/actions.ts";
+import { parseCommit } from "../../src/delta/actions.ts";
+import { commitKey } from "../../src/delta/log_path.ts";
+import { activeFiles } from "../../src/delta/replay.ts";
+import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { resolveConfig } from "../../src/roles/config.ts";
+import type { RoleSpec } from "../../src/roles/messages.ts";
+import { ChannelState } from "../../src/roles/run_role.ts";
+import { ensureStreamTable } from "../../src/roles/table_setup.ts";
+import { runWriter } from "../../src/roles/writer.ts";
+import { LocalStore } from "../../src/storage/local.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { writeCommit } from "../_helpers/log.ts";
+
+Deno.test("two stream writers on a row-tracking table never give two rows one row id", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-writer-rowids-" });
+  try {
+    const config = {
+      ...resolveConfig({}),
+      table: `${dir}/t`,
+      batchRows: 7,
+      batchIntervalMs: 0,
+      rate: 0,
+    };
+    const table = await openTable(config.table);
+    const created = await ensureStreamTable(table, config);
+    // Row tracking turned on, as Databricks does for new tables.
+    await writeCommit(new LocalStore(config.table), created.version + 1, [
+      {
+        protocol: {
+          minReaderVersion: 1,
+          minWriterVersion: 7,
+          writerFeatures: ["rowTracking", "domainMetadata", "appendOnly", "invariants"],
+        },
+      },
+      {
+        metaData: {
+          ...created.metadata,
+          configuration: {
+            ...created.metadata.configuration,
+            "delta.enableRowTracking": "true",
+            "delta.rowTracking.materializedRowIdColumnName": "_row-id-col-test",
+            "delta.rowTracking.materializedRowCommitVersionColumnName":
+              "_row-commit-version-col-test",
+          },
+        },
+      },
+    ]);
+    const BATCHES = 4;
+    await Promise.all([0, 1].map((w) => {
+      const state = new ChannelState();
+      let acked = 0;
+      const channel = state.channel((report) => {
+        if (report.type === "acked" && ++acked >= BATCHES) state.requestStop();
+      }, () => {
+        throw new Error(`writer ${w} died`);
+      });
+      const spec: RoleSpec = {
+        kind: "writer",
+        id: `writer-${w}`,
+        config,
+        sessionId: "s",
+        runStartMs: Date.now(),
+      };
+      return runWriter(spec, channel);
+    }));
+
+    const end = await snapshotOf(table);
+    const versionOf = new Map<string, number>();
+    for (let v = created.version + 2; v <= end.version; v++) {
+      const text = await Deno.readTextFile(`${config.table}/${commitKey(v)}`);
+      for (const a of parseCommit(text, `commit ${v}`)) {
+        if ("add" in a) versionOf.set(a.add.path, v);
+      }
+    }
+    const added: Add[] = [...activeFiles(end)].filter((f) => f.dataChange);
+    assert(added.length >= 2 * BATCHES, `${added.length} files`);
+    const ranges = added.map((f) => {
+      assertEquals(f.defaultRowCommitVersion, versionOf.get(f.path), f.path);
+      const n = JSON.parse(f.stats!).numRecords as number;
+      return [f.baseRowId!, f.baseRowId! + n - 1] as const;
+    }).sort((a, b) => a[0] - b[0]);
+    assertEquals(ranges[0]![0], 0);
+    for (let i = 1; i < ranges.length; i++) {
+      assertEquals(
+        ranges[i]![0],
+        ranges[i - 1]![1] + 1,
+        `ranges ${ranges[i - 1]} and ${ranges[i]}`,
+      );
+    }
+    assertEquals(rowIdHighWaterMark(end.domains.get(ROW_TRACKING_DOMAIN)), ranges.at(-1)![1]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
