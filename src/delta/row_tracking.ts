@@ -216,41 +216,30 @@ export function materializedColumns(configuration: Record<string, string>): Mate
  * plus its position in the physical file (before deletion vectors); its
  * commit version is the materialized value, else `defaultRowCommitVersion`.
  * `rowStart` is the physical position of the columns' first row; a column
- * without a null mask has every value.
+ * without a null mask has every value. A file without `baseRowId` (one not
+ * yet backfilled while row tracking is being turned on) has rows without
+ * ids: they stay null, and so take fresh ids from the file they move to;
+ * likewise commit versions without `defaultRowCommitVersion`.
  */
 export function fillRowTracking(
   rowIds: { values: BigInt64Array; nulls?: Uint8Array | undefined },
   versions: { values: BigInt64Array; nulls?: Uint8Array | undefined },
   length: number,
   rowStart: number,
-  file: { path: string; baseRowId?: number | null; defaultRowCommitVersion?: number | null },
+  file: { baseRowId?: number | null; defaultRowCommitVersion?: number | null },
 ): void {
-  if (rowIds.nulls) {
-    const base = file.baseRowId;
+  const base = file.baseRowId;
+  if (rowIds.nulls && base != null) {
     for (let i = 0; i < length; i++) {
       if (!rowIds.nulls[i]) continue;
-      if (base == null) {
-        throw new Error(
-          `Cannot keep the row ids of ${file.path}: it has no baseRowId and row ${
-            rowStart + i
-          } has no materialized row id`,
-        );
-      }
       rowIds.values[i] = BigInt(base + rowStart + i);
       rowIds.nulls[i] = 0;
     }
   }
-  if (versions.nulls) {
-    const version = file.defaultRowCommitVersion;
+  const version = file.defaultRowCommitVersion;
+  if (versions.nulls && version != null) {
     for (let i = 0; i < length; i++) {
       if (!versions.nulls[i]) continue;
-      if (version == null) {
-        throw new Error(
-          `Cannot keep the row commit versions of ${file.path}: it has no defaultRowCommitVersion and row ${
-            rowStart + i
-          } has no materialized row commit version`,
-        );
-      }
       versions.values[i] = BigInt(version);
       versions.nulls[i] = 0;
     }
