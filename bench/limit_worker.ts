@@ -1,8 +1,9 @@
 /**
  * One worker of the `limit` scenario's ceiling: generates the stream's rows
  * and encodes them into Parquet in memory, as a stream writer does, for a
- * fixed time, with no upload, no commit and no maintenance. Answers the rows
- * it encoded and the seconds it took.
+ * fixed time, with no upload, no commit and no maintenance. Says it is
+ * loaded (`{ ready: true }`), waits for the go, and answers the rows it
+ * encoded and the seconds it took.
  */
 
 /// <reference lib="deno.worker" />
@@ -31,3 +32,4 @@ self.onmessage = (event: MessageEvent<{ writerId: string; rows: number; seconds:
   }
   self.postMessage({ rows: encoded, bytes, seconds: (performance.now() - start) / 1000 });
 };
+self.postMessage({ ready: true });
