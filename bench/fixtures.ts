@@ -50,6 +50,7 @@ export async function smallFilesTable(
   dir: string,
   files: number,
   rowsPerFile: number,
+  options: { rowTracking?: boolean } = {},
 ): Promise<void> {
   const store = new LocalStore(dir);
   const adds: Action[] = [];
@@ -57,12 +58,49 @@ export async function smallFilesTable(
     const file = encodeParquet(neuralBatch("w", f, rowsPerFile, f * rowsPerFile));
     const key = dataFileKey("", f);
     await store.put(key, file.bytes);
-    adds.push({ add: addFor(key, file, {}, NEURAL_FIELDS) });
+    const add = addFor(key, file, {}, NEURAL_FIELDS);
+    // With row tracking, ids as a writer assigns them: each file's after the last.
+    if (options.rowTracking) {
+      Object.assign(add, { baseRowId: f * rowsPerFile, defaultRowCommitVersion: 0 });
+    }
+    adds.push({ add });
   }
-  await writeLog(store, 0, [
-    ...createTableActions({ schema: schemaFromFields(NEURAL_FIELDS) }),
-    ...adds,
-  ]);
+  // Row tracking as Databricks turns it on (createTable knows no such property).
+  const tracking = {
+    "delta.enableRowTracking": "true",
+    "delta.rowTracking.materializedRowIdColumnName": "_row-id-col-bench",
+    "delta.rowTracking.materializedRowCommitVersionColumnName": "_row-commit-version-col-bench",
+  };
+  const create = createTableActions({ schema: schemaFromFields(NEURAL_FIELDS) }).map(
+    (a): Action => {
+      if (!options.rowTracking) return a;
+      if ("protocol" in a) {
+        return {
+          protocol: {
+            minReaderVersion: 1,
+            minWriterVersion: 7,
+            writerFeatures: ["rowTracking", "domainMetadata", "appendOnly", "invariants"],
+          },
+        };
+      }
+      if ("metaData" in a) {
+        return {
+          metaData: { ...a.metaData, configuration: { ...a.metaData.configuration, ...tracking } },
+        };
+      }
+      return a;
+    },
+  );
+  const mark: Action[] = options.rowTracking
+    ? [{
+      domainMetadata: {
+        domain: "delta.rowTracking",
+        configuration: JSON.stringify({ rowIdHighWaterMark: files * rowsPerFile - 1 }),
+        removed: false,
+      },
+    }]
+    : [];
+  await writeLog(store, 0, [...create, ...adds, ...mark]);
 }
 
 /**

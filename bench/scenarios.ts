@@ -652,6 +652,70 @@ function kafkaScenario(name: string): Scenario {
   };
 }
 
+/**
+ * What keeping row ids costs compaction: the stream job's files (one row
+ * group of 50,000 rows each, which compaction otherwise copies byte for
+ * byte) in a row-tracking table, whose row groups are re-encoded with the
+ * two materialized columns, against the same files in a table without row
+ * tracking, both by neuralake.
+ */
+const compactionRowTracking = {
+  name: "compaction, row tracking",
+  async run(ctx: BenchContext): Promise<ScenarioResult[]> {
+    const files = ctx.quick ? 40 : 200;
+    const rowsPerFile = 50_000;
+    const tracked = fresh(ctx, "compaction-tracked-fixture");
+    const plain = fresh(ctx, "compaction-plain-fixture");
+    ctx.progress(`preparing two tables of ${files} files of ${rowsPerFile} rows`);
+    await smallFilesTable(tracked, files, rowsPerFile, { rowTracking: true });
+    await smallFilesTable(plain, files, rowsPerFile);
+    const inputBytes = await treeBytes(plain) - await treeBytes(`${plain}/_delta_log`);
+    const target = 512 * 1024 * 1024;
+    const run = async (fixture: string) => {
+      const dir = fresh(ctx, "compact-row-tracking");
+      await copyTree(fixture, dir);
+      const table = await openTable(dir);
+      const state = await snapshotOf(table);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const bins = await compactOnce(table, state, { targetFileSize: target, minFiles: 2 });
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(c0);
+      const after = await snapshotOf(table);
+      const rows = bins.reduce((n, b) => n + (b.kind === "committed" ? b.rows : 0), 0);
+      await removeQuietly(dir);
+      return {
+        sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds, cpu_seconds: cpu },
+        expectedRows: files * rowsPerFile,
+        tableRows: after.files.size === 1 ? rows : -after.files.size,
+      };
+    };
+    const results = await measurePairs(
+      "compaction, row tracking",
+      `${files.toLocaleString("en-US")} files x ${
+        rowsPerFile.toLocaleString("en-US")
+      } rows into one, row ids kept`,
+      [
+        { key: "mb_per_second", label: "input MB/s", better: "higher" },
+        { key: "seconds", label: "wall time (s)", better: "lower" },
+        { key: "cpu_seconds", label: "CPU time (s)", better: "lower" },
+      ],
+      {
+        repetitions: ctx.repetitions,
+        warmup: ctx.warmup,
+        sameRowsAcrossSides: true,
+        peer: "neuralake without row tracking",
+      },
+      () => run(tracked),
+      () => run(plain),
+      ctx.progress,
+    );
+    await removeQuietly(tracked);
+    await removeQuietly(plain);
+    return results;
+  },
+};
+
 /** Every scenario, in run order. */
 export const SCENARIOS: Scenario[] = [
   streaming("streaming append", false),
@@ -660,6 +724,7 @@ export const SCENARIOS: Scenario[] = [
   compaction("compaction", (quick) => ({ files: quick ? 200 : 1_000, rows: 1_000 })),
   // The files a stream job's writers leave at 50,000 rows per batch.
   compaction("compaction, streaming files", (quick) => ({ files: quick ? 40 : 200, rows: 50_000 })),
+  compactionRowTracking,
   vacuumScenario,
   snapshotLoad,
   scan,
