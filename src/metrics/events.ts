@@ -66,6 +66,7 @@ export function isBatchRole(e: Pick<MetricsEvent, "role" | "role_id">): boolean 
  * | `chaos_missed` | detail (a planned chaos action that did not happen, and why); `role_id` names its target |
  * | `role_error` | detail (a role crashed: failed, or exited unasked) |
  * | `table_state` | version, files_total, bytes (table size) |
+ * | `memory` | rss_mb; every role reports it every 10 s, busy or idle, so a role deep in a long pass does not leave a stale figure |
  * | `broker_unreachable` | detail (the error), total_ms (how long so far); an ingest cannot reach Kafka, reported when that starts and every few seconds while it lasts |
  * | `broker_reachable` | total_ms (how long it was unreachable); Kafka answers again |
  *
@@ -88,6 +89,7 @@ export type EventKind =
   | "chaos_missed"
   | "role_error"
   | "table_state"
+  | "memory"
   | "broker_unreachable"
   | "broker_reachable";
 

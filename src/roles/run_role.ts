@@ -23,8 +23,39 @@ export function fatalReport(id: string, error: unknown): Report {
   };
 }
 
-/** Runs the role that `spec` names until it stops. */
-export function runRole(spec: RoleSpec, channel: RoleChannel): Promise<void> {
+/**
+ * How often a role reports its resident memory. The events of its work carry
+ * it too, but a compactor deep in a pass of large bins, or a vacuum listing
+ * a big table, sends none for minutes, and a scrape would see a stale figure.
+ */
+export const MEMORY_REPORT_MS = 10_000;
+
+/** Runs the role that `spec` names until it stops, reporting its memory as it goes. */
+export async function runRole(
+  spec: RoleSpec,
+  channel: RoleChannel,
+  options: { memoryReportMs?: number } = {},
+): Promise<void> {
+  const report = () =>
+    channel.send({
+      type: "event",
+      at: Date.now(),
+      event: {
+        role: spec.kind,
+        role_id: spec.id,
+        event: "memory",
+        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+      },
+    });
+  const timer = setInterval(report, options.memoryReportMs ?? MEMORY_REPORT_MS);
+  try {
+    await runRoleKind(spec, channel);
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+function runRoleKind(spec: RoleSpec, channel: RoleChannel): Promise<void> {
   switch (spec.kind) {
     case "writer":
       return runWriter(spec, channel);
