@@ -654,10 +654,10 @@ function kafkaScenario(name: string): Scenario {
 
 /**
  * What keeping row ids costs compaction: the stream job's files (one row
- * group of 50,000 rows each, which compaction otherwise copies byte for
- * byte) in a row-tracking table, whose row groups are re-encoded with the
- * two materialized columns, against the same files in a table without row
- * tracking, both by neuralake.
+ * group of 50,000 rows each) in a row-tracking table, whose row groups are
+ * copied with the two materialized columns encoded beside them, against the
+ * same files in a table without row tracking (copied as they are), both by
+ * neuralake.
  */
 const compactionRowTracking = {
   name: "compaction, row tracking",

@@ -154,7 +154,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "yes",
     note:
-      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction and `optimize` keep every row's id and commit version in the materialized columns (as Spark's OPTIMIZE does; a row group is copied only if both columns already hold every value, else re-encoded) and give the merged file fresh ids; stream writers (`stream`, `ingest`) give each commit's files fresh ids after the mark as of the version it lands at, recomputed after every lost race",
+      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction and `optimize` keep every row's id and commit version in the materialized columns (as Spark's OPTIMIZE does; a large row group is still copied, with the two columns encoded beside it where its file lacks them; one with a partly null column or deleted rows is re-encoded) and give the merged file fresh ids; stream writers (`stream`, `ingest`) give each commit's files fresh ids after the mark as of the version it lands at, recomputed after every lost race",
   },
   {
     name: "timestampNtz",

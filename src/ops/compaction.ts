@@ -13,10 +13,11 @@
  * file carries both materialized columns, filled for every row from the
  * materialized value where its file had one, else from the file's
  * `baseRowId` plus the row's physical position (before deletion vectors) and
- * its `defaultRowCommitVersion`. A row group without both columns, or with a
- * null in either, is therefore decoded and re-encoded, never copied; one
- * that has every value (a file compacted before) may still be copied. The
- * new file gets a fresh
+ * its `defaultRowCommitVersion`. A large row group of a file without either
+ * column is copied byte for byte and only the two columns are encoded beside
+ * it; one whose columns hold every value (a file compacted before) is
+ * copied as it is; one with a column partly null, or losing rows to a
+ * deletion vector, is decoded and re-encoded. The new file gets a fresh
  * `baseRowId` after the high water mark and `defaultRowCommitVersion` = the
  * commit's version, both recomputed for the version of every attempt
  * (delta/row_tracking.ts), and the commit raises the mark.
@@ -250,6 +251,8 @@ export function rowTrackingTransform(add: Add, columns: readonly string[]): RowT
     );
   };
   transform.unchanged = (group) => columns.every((name) => group.stats[name]?.nullCount === 0);
+  // A large row group of a file without the columns is copied, and only they are encoded.
+  transform.generates = 2;
   return transform;
 }
 

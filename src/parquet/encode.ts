@@ -259,6 +259,35 @@ export class ParquetFileBuilder {
     this.pushRowGroup(chunks, end - start, groupStart, stats);
   }
 
+  /**
+   * Encodes the flat columns `from`.. of `batch` as column chunks at
+   * `offset`, for a row group whose other chunks are copied (`appendBytes`);
+   * the caller records the row group (`pushRowGroup`).
+   */
+  writeColumns(batch: ColumnBatch, from: number): { chunks: WriterChunk[]; stats: ColumnStats[] } {
+    this.#assertOpen();
+    const chunks: WriterChunk[] = [];
+    const stats: ColumnStats[] = [];
+    const nodes = this.#tree.children;
+    for (let c = from; c < this.fields.length; c++) {
+      const field = this.fields[c]!;
+      if (typeof field.type !== "string") {
+        throw new RangeError(`Cannot encode column ${field.name} alone: it is not a flat column`);
+      }
+      const written = this.#columns.write(
+        this.#writer,
+        field,
+        nodes[c]!.element,
+        batch.columns[c]!,
+        0,
+        batch.length,
+      );
+      chunks.push(written.chunk);
+      stats.push(written.stats);
+    }
+    return { chunks, stats };
+  }
+
   /** Appends raw bytes (copied column chunks) at `offset`. */
   appendBytes(bytes: Uint8Array): void {
     this.#assertOpen();

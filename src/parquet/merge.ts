@@ -10,8 +10,9 @@
  * drops rows: a row group that loses any row is decoded, never copied.
  * A row transform per input (Delta row tracking: filling the materialized
  * row id columns) rewrites the decoded rows before the filter: a row group
- * it would change is decoded, never copied, since a copied chunk cannot
- * change and a missing column cannot be copied.
+ * it would change is decoded, since a copied chunk cannot change, unless
+ * the file lacks exactly the columns the transform makes from nothing
+ * (`generates`): then its chunks are copied and only those columns encoded.
  *
  * Invariants: the output holds exactly the input rows that the filters keep. Rows of one input row
  * group stay together and in order; copied groups are written where they are
@@ -79,6 +80,13 @@ export interface MergeOptions extends EncodeOptions {
  */
 export type RowTransform = ((rowStart: number, batch: ColumnBatch) => void) & {
   unchanged?: (group: RowGroupInfo) => boolean;
+  /**
+   * How many of the output's last columns the transform makes from nothing
+   * when a file lacks them (null in, values out): a large row group of a
+   * file that has exactly the other columns is then copied, and only these
+   * columns are encoded beside its chunks.
+   */
+  generates?: number;
 };
 
 /** Rows of `[rowStart, rowStart + numRows)` to keep, relative to `rowStart`; undefined keeps all. */
@@ -123,19 +131,32 @@ export async function mergeParquet(
   const steps: Step[] = [];
   let decodedRows = 0;
   for (const [f, file] of files.entries()) {
-    const sameSchema = file.metadata.schema.length === target.length &&
-      file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
+    const sameSchema = sameSchemaAs(file, target);
     const filter = options.rowFilters?.[f];
     const transform = options.rowTransforms?.[f];
     for (const group of file.rowGroups) {
       if (group.numRows === 0) continue;
       const keep = filter?.(group.rowStart, group.numRows);
       const rewrite = transform && !transform.unchanged?.(group);
-      const stats = sameSchema && !keep && !rewrite && group.numRows >= options.minRowGroupRows
+      const large = !keep && group.numRows >= options.minRowGroupRows;
+      const stats = sameSchema && large && !rewrite
         ? copyableStats(file, group, fields)
         : undefined;
+      // A group lacking only the columns the transform makes: copied, and those encoded.
+      const extendFrom = transform?.generates ? fields.length - transform.generates : undefined;
+      const prefixStats = !stats && large && rewrite && extendFrom !== undefined &&
+          sameSchemaAs(file, schemaOf(fields.slice(0, extendFrom)))
+        ? copyableStats(file, group, fields.slice(0, extendFrom))
+        : undefined;
       if (stats) steps.push({ file, group, stats });
-      else {
+      else if (prefixStats) {
+        steps.push({
+          file,
+          group,
+          stats: prefixStats,
+          extend: { transform: transform!, from: extendFrom! },
+        });
+      } else {
         const rows = keep ? keep.length : group.numRows;
         steps.push({ file, group, keep, rows, transform });
         decodedRows += rows;
@@ -180,7 +201,16 @@ export async function mergeParquet(
   };
   for (const step of steps) {
     if ("stats" in step) {
-      await copyRowGroup(builder, step.file, step.group, step.stats);
+      const groupStart = builder.offset;
+      let chunks = await copyRowGroup(builder, step.file, step.group, step.stats);
+      let stats = step.stats;
+      if (step.extend) {
+        const made = extensionColumns(fields, step.group, step.extend);
+        const written = builder.writeColumns(made, step.extend.from);
+        chunks = [...chunks, ...written.chunks];
+        stats = [...stats, ...written.stats];
+      }
+      builder.pushRowGroup(chunks, step.group.numRows, groupStart, stats);
       copied++;
       continue;
     }
@@ -219,9 +249,49 @@ export async function mergeParquet(
   return { ...result, copiedRowGroups: copied, decodedRowGroups: decoded };
 }
 
-/** A row group to copy with its statistics, or to decode (keeping `keep`, `rows` rows). */
+/** Whether a file's schema is exactly `target` (the root's name aside). */
+function sameSchemaAs(file: ParquetFile, target: ReturnType<typeof schemaOf>): boolean {
+  return file.metadata.schema.length === target.length &&
+    file.metadata.schema.every((e, i) => i === 0 || sameElement(e, target[i]!));
+}
+
+/**
+ * The columns `from`.. of a copied row group, made by its transform from
+ * nulls (the columns before are empty: their chunks are copied).
+ */
+function extensionColumns(
+  fields: Field[],
+  group: RowGroupInfo,
+  extend: { transform: RowTransform; from: number },
+): ColumnBatch {
+  const n = group.numRows;
+  const batch: ColumnBatch = {
+    fields,
+    length: n,
+    columns: fields.map((field, c): Column =>
+      c < extend.from
+        ? { values: allocateValues(field.type, 0) }
+        : { values: allocateValues(field.type, n), nulls: new Uint8Array(n).fill(1) }
+    ),
+  };
+  extend.transform(group.rowStart, batch);
+  for (const column of batch.columns) {
+    if (column.nulls && !column.nulls.includes(1)) column.nulls = undefined;
+  }
+  return batch;
+}
+
+/**
+ * A row group to copy with its statistics (and, with `extend`, columns
+ * from `from` on to make beside it), or to decode (keeping `keep`, `rows` rows).
+ */
 type Step =
-  | { file: ParquetFile; group: RowGroupInfo; stats: ColumnStats[] }
+  | {
+    file: ParquetFile;
+    group: RowGroupInfo;
+    stats: ColumnStats[];
+    extend?: { transform: RowTransform; from: number };
+  }
   | {
     file: ParquetFile;
     group: RowGroupInfo;
@@ -366,12 +436,16 @@ function nestedCopyStats(
   return out;
 }
 
+/**
+ * Appends a row group's column chunks to the builder and returns their
+ * metadata, offsets moved; the caller records the row group.
+ */
 async function copyRowGroup(
   builder: ParquetFileBuilder,
   file: ParquetFile,
   group: RowGroupInfo,
   stats: ColumnStats[],
-): Promise<void> {
+): Promise<WriterChunk[]> {
   const chunks = file.metadata.row_groups[group.index]!.columns;
   const spans = chunks.map((chunk) => {
     const meta = chunk.meta_data!;
@@ -389,7 +463,6 @@ async function copyRowGroup(
     );
   }
   const bytes = await file.source.read(first, last - first);
-  const groupStart = builder.offset;
   // Each flat field has one chunk; a nested one has one per leaf.
   const owner: number[] = [];
   builder.fields.forEach((field, f) => {
@@ -434,5 +507,5 @@ async function copyRowGroup(
     }
     return { file_offset: BigInt(at), meta_data: out };
   });
-  builder.pushRowGroup(written, group.numRows, groupStart, stats);
+  return written;
 }

@@ -59,6 +59,9 @@ Deno.test("Spark reads the same row ids and commit versions after neuralake comp
     targetFileSize: 1 << 30,
     minFiles: 2,
     maxDeletedRowsRatio: 1,
+    // Every row group large enough: plain files are copied with the two
+    // columns encoded beside them, the others decoded.
+    minRowGroupRows: 1,
   });
   assertEquals(outcomes.map((o) => o.kind), ["committed"]);
   const compacted = await snapshotOf(table);

@@ -65,41 +65,47 @@ async function idsIn(
 
 const sorted = (m: Map<number, [number, number]>) => [...m.entries()].sort((a, b) => a[0] - b[0]);
 
-Deno.test("compacting Spark's row-tracking table keeps every row's id and commit version", async () => {
-  const dir = await copyFixture(NAME);
-  const table = await openTable(dir);
-  const before = await snapshotOf(table);
-  const filesBefore = [...activeFiles(before)];
-  assert(filesBefore.some((f) => f.deletionVector), "the fixture has a deletion vector");
-  const mark = rowIdHighWaterMark(before.domains.get(ROW_TRACKING_DOMAIN));
-  const outcomes = await compactOnce(table, before, {
-    targetFileSize: 1 << 30,
-    minFiles: 2,
-    maxDeletedRowsRatio: 1,
+// Spark's small files are decoded (below minRowGroupRows), or, with every
+// row group large enough, copied where they lack both columns and have no
+// deletion vector, with only the two columns encoded beside them.
+for (const [how, minRowGroupRows, copied] of [["decoded", 16_384, 0], ["copied", 1, 4]] as const) {
+  Deno.test(`compacting Spark's row-tracking table keeps every row's id and commit version (row groups ${how})`, async () => {
+    const dir = await copyFixture(NAME);
+    const table = await openTable(dir);
+    const before = await snapshotOf(table);
+    const filesBefore = [...activeFiles(before)];
+    assert(filesBefore.some((f) => f.deletionVector), "the fixture has a deletion vector");
+    const mark = rowIdHighWaterMark(before.domains.get(ROW_TRACKING_DOMAIN));
+    const outcomes = await compactOnce(table, before, {
+      targetFileSize: 1 << 30,
+      minFiles: 2,
+      maxDeletedRowsRatio: 1,
+      minRowGroupRows,
+    });
+    assertEquals(outcomes.map((o) => [o.kind, o.filesIn]), [["committed", filesBefore.length]]);
+    assertEquals(outcomes[0]!.copiedRowGroups, copied);
+
+    const after = await snapshotOf(table);
+    const files = [...activeFiles(after)];
+    assertEquals(files.length, 1);
+    const add = files[0]!;
+    const ours = await idsIn(dir, add, after.metadata.configuration);
+    assertEquals(sorted(ours), sorted(await sparkRowIds()));
+
+    // The merged file has fresh ids after the mark and the commit's version,
+    // and the mark rises by its rows, as Spark's OPTIMIZE leaves them.
+    assertEquals([add.baseRowId, add.defaultRowCommitVersion], [mark + 1, outcomes[0]!.version]);
+    assertEquals(
+      rowIdHighWaterMark(after.domains.get(ROW_TRACKING_DOMAIN)),
+      mark + ours.size,
+    );
+    // The table's rows are unchanged.
+    assertEquals(
+      canonicalRows((await readWithNeuralake(table)).rows),
+      canonicalRows(expectedRows(NAME)),
+    );
   });
-  assertEquals(outcomes.map((o) => [o.kind, o.filesIn]), [["committed", filesBefore.length]]);
-  assertEquals(outcomes[0]!.copiedRowGroups, 0, "row groups of a tracked table are re-encoded");
-
-  const after = await snapshotOf(table);
-  const files = [...activeFiles(after)];
-  assertEquals(files.length, 1);
-  const add = files[0]!;
-  const ours = await idsIn(dir, add, after.metadata.configuration);
-  assertEquals(sorted(ours), sorted(await sparkRowIds()));
-
-  // The merged file has fresh ids after the mark and the commit's version,
-  // and the mark rises by its rows, as Spark's OPTIMIZE leaves them.
-  assertEquals([add.baseRowId, add.defaultRowCommitVersion], [mark + 1, outcomes[0]!.version]);
-  assertEquals(
-    rowIdHighWaterMark(after.domains.get(ROW_TRACKING_DOMAIN)),
-    mark + ours.size,
-  );
-  // The table's rows are unchanged.
-  assertEquals(
-    canonicalRows((await readWithNeuralake(table)).rows),
-    canonicalRows(expectedRows(NAME)),
-  );
-});
+}
 
 Deno.test("a file compacted before has its row groups copied, and every row keeps its ids", async () => {
   const dir = await copyFixture(NAME);
@@ -124,7 +130,8 @@ Deno.test("a file compacted before has its row groups copied, and every row keep
     minRowGroupRows: 1,
   });
   assertEquals(outcomes.map((o) => o.kind), ["committed"]);
-  assertEquals(outcomes[0]!.copiedRowGroups, 1, "the compacted file's row group is copied");
+  // The compacted file's group as it is; the appended ones with the two columns encoded beside.
+  assertEquals(outcomes[0]!.copiedRowGroups, 3, "every row group is copied");
   const after = await snapshotOf(table);
   const files = [...activeFiles(after)];
   assertEquals(files.length, 1);
