@@ -228,7 +228,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "yes",
     note:
-      "while `delta.enableInCommitTimestamps=true`, `write`, compaction and `optimize` put `commitInfo` first with an `inCommitTimestamp` above the previous commit's; stream writers refuse such tables by name",
+      "while `delta.enableInCommitTimestamps=true`, every commit (`write`, `stream`, `ingest`, compaction, `optimize`) puts `commitInfo` first with an `inCommitTimestamp` of the clock but above the previous commit's, taken again for the version of every attempt",
   },
   {
     name: "typeWidening",

@@ -94,7 +94,8 @@ export interface CommitOptions {
   /**
    * Write `commitInfo.inCommitTimestamp` (the inCommitTimestamp feature, on
    * while `delta.enableInCommitTimestamps=true`): the clock, but always above
-   * the timestamp of the version read and of every winner met. @default false
+   * the timestamp of the version read (known, or read) and of every winner
+   * met, taken again for the version of every attempt. @default false
    */
   inCommitTimestamps?: boolean;
   /**
@@ -180,7 +181,11 @@ export async function commit(
   const encode = () =>
     new TextEncoder().encode(serializeActions([{ commitInfo: info }, ...current]));
   if (options.inCommitTimestamps) {
-    const read = intent.readVersion >= 0 ? await readCommit(store, intent.readVersion) : [];
+    // The version read, from memory when this process made it: the first
+    // put goes after it and after every winner judged above.
+    const read = intent.readVersion < 0
+      ? []
+      : options.known?.get(intent.readVersion) ?? await readCommit(store, intent.readVersion);
     latestIct = Math.max(latestIct, ictOf(read));
     info.inCommitTimestamp = Math.max(info.timestamp!, latestIct + 1);
   }
@@ -195,14 +200,13 @@ export async function commit(
   }
 
   /**
-   * After a lost race: a timestamp above every winner's, and the actions for
-   * the new version. The body changes, so it is staged again.
+   * After a lost race: the timestamp for the new version (the clock, above
+   * every winner's), and the actions for it. The body changes, so it is
+   * staged again.
    */
   async function advance(): Promise<void> {
-    const bumpIct = options.inCommitTimestamps &&
-      (info.inCommitTimestamp as number) <= latestIct;
-    if (!bumpIct && !options.actionsFor) return;
-    if (bumpIct) info.inCommitTimestamp = Math.max(now(), latestIct + 1);
+    if (!options.inCommitTimestamps && !options.actionsFor) return;
+    if (options.inCommitTimestamps) info.inCommitTimestamp = Math.max(now(), latestIct + 1);
     if (options.actionsFor) current = options.actionsFor(actions, version, winners);
     body = encode();
     if (staged) {

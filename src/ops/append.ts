@@ -29,7 +29,7 @@ import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import type { Action, Add } from "../delta/actions.ts";
 import type { TransactionIntent } from "../delta/conflicts.ts";
 import { RowIdMark } from "../delta/row_tracking.ts";
-import { rowTrackingActive } from "../delta/protocol.ts";
+import { inCommitTimestampsEnabled, rowTrackingActive } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import {
   commit,
@@ -372,4 +372,15 @@ export function rowIdMarkOf(
   return rowTrackingActive(snapshot.protocol, snapshot.metadata)
     ? RowIdMark.of(snapshot)
     : undefined;
+}
+
+/**
+ * The commit options every append to this table needs: in-commit timestamps
+ * (`commitInfo` first, `inCommitTimestamp` above the previous commit's)
+ * while the table enables them.
+ */
+export function appendCommitOptions(
+  snapshot: Pick<SnapshotState, "metadata">,
+): Pick<CommitOptions, "inCommitTimestamps"> {
+  return inCommitTimestampsEnabled(snapshot.metadata) ? { inCommitTimestamps: true } : {};
 }

@@ -27,7 +27,13 @@
  *   once the outage lasts that long, committing what it buffered first.
  */
 
-import { appendBatch, type AppendTarget, appendTarget, rowIdMarkOf } from "../ops/append.ts";
+import {
+  appendBatch,
+  appendCommitOptions,
+  type AppendTarget,
+  appendTarget,
+  rowIdMarkOf,
+} from "../ops/append.ts";
 import type { AppendBatchOptions } from "../ops/append.ts";
 import { createTable, TableExistsError } from "../ops/create.ts";
 import {
@@ -318,6 +324,7 @@ export async function runIngest(
           txn: { appId: p.appId, version },
           fileIndex: p.partition,
           description: describe(options.group, version),
+          commit: appendCommitOptions(dlq.snapshot),
         });
         if (result.outcome.kind !== "committed") {
           await followTable(main.table.store, main.snapshot);
@@ -343,6 +350,7 @@ export async function runIngest(
         fileIndex: p.partition,
         description: describe(options.group, version),
         commit: {
+          ...appendCommitOptions(main.snapshot),
           onLostRace: ({ version: lost }) =>
             emit({ event: "commit_conflict", version: lost, batch_seq: version }),
         },
@@ -532,10 +540,12 @@ async function openSink(
     }
     snapshot = await snapshotOf(table);
   }
-  // Row ids are assigned per commit from the followed snapshot's mark (rowIdMarkOf).
+  // Row ids are assigned per commit from the followed snapshot's mark
+  // (rowIdMarkOf), and in-commit timestamps per commit (appendCommitOptions).
   checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
     kind: "append",
     assignsRowIds: true,
+    writesInCommitTimestamps: true,
   });
   const columns = tableFields(snapshot.schema, snapshot.metadata.configuration);
   if (exact) {

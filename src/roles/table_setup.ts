@@ -69,12 +69,14 @@ export async function ensureStreamTable(table: Table, config: StreamConfig): Pro
 /**
  * Refuses a table whose columns are not the neural schema's, or that a
  * stream writer may not append to (it does not check rows against
- * invariants or CHECK constraints). Row ids it assigns (ops/append.ts `rowIdMarkOf`).
+ * invariants or CHECK constraints). Row ids it assigns (ops/append.ts
+ * `rowIdMarkOf`), and in-commit timestamps (`appendCommitOptions`).
  */
 function checkSchema(snapshot: Snapshot): Snapshot {
   checkCanWrite(snapshot.protocol, snapshot.metadata, snapshot.schema, {
     kind: "append",
     assignsRowIds: true,
+    writesInCommitTimestamps: true,
   });
   const fields = tableFields(snapshot.schema, snapshot.metadata.configuration);
   const same = fields.length === NEURAL_FIELDS.length &&

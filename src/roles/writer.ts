@@ -18,7 +18,7 @@
  */
 
 import { NeuralGenerator } from "../sources/neural.ts";
-import { appendBatch, appendTarget, rowIdMarkOf } from "../ops/append.ts";
+import { appendBatch, appendCommitOptions, appendTarget, rowIdMarkOf } from "../ops/append.ts";
 import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
@@ -46,6 +46,8 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   // A row-tracking table: each commit assigns fresh row ids after the mark
   // as of the version it lands at (delta/row_tracking.ts).
   let rowIds = rowIdMarkOf(snapshot);
+  // In-commit timestamps while the table enables them, taken per attempt.
+  let commitOptions = appendCommitOptions(snapshot);
   // The other writers' commits, so that a commit puts at the head at once.
   using known = new CommitFeed(table.store.uri, snapshot.metadata.id);
   const target = appendTarget(
@@ -116,6 +118,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
           },
           onUploaded: () => channel.send({ type: "committing", id, seq, rows }),
           commit: {
+            ...commitOptions,
             known,
             onLostRace: ({ version }) => {
               conflicts++;
@@ -172,6 +175,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
           const fresh = await ensureStreamTable(table, config);
           readVersion = fresh.version;
           rowIds = rowIdMarkOf(fresh);
+          commitOptions = appendCommitOptions(fresh);
         } else {
           readVersion = outcome.lastVersion;
           await sleep(100 + conflicts * 10);
