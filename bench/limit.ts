@@ -31,7 +31,7 @@ export async function encodeCeiling(
   const answers = Promise.all(
     Array.from(
       { length: workers },
-      (_, w) =>
+      () =>
         new Promise<{ rows: number; seconds: number }>((resolve, reject) => {
           const worker = new Worker(url, { type: "module" });
           started.push(worker);
