@@ -86,17 +86,19 @@ export interface CheckpointInput {
 
 /** A plain list of checkpoint actions as replay's input. */
 export function checkpointInputOf(actions: readonly Action[]): CheckpointInput {
+  const { adds, others } = splitAdds(actions);
+  return { actions: others, adds: [adds], all: () => actions };
+}
+
+/** Checkpoint actions already built: their adds as `CheckpointAdds`, and the other actions. */
+export function splitAdds(actions: readonly Action[]): { adds: CheckpointAdds; others: Action[] } {
   const list: Add[] = [];
   const others: Action[] = [];
   for (const action of actions) {
     if ("add" in action) list.push(action.add);
     else others.push(action);
   }
-  return {
-    actions: others,
-    adds: [addsOf(list)],
-    all: () => actions,
-  };
+  return { adds: addsOf(list), others };
 }
 
 /** Adds already built, as `CheckpointAdds`. */

@@ -19,7 +19,13 @@ import {
 } from "./log_segment.ts";
 import { logRetentionOf } from "./checkpoint.ts";
 import { checkCanRead } from "./protocol.ts";
-import { addsOf, applyCommit, type CheckpointInput, replay, type SnapshotState } from "./replay.ts";
+import {
+  applyCommit,
+  type CheckpointInput,
+  replay,
+  type SnapshotState,
+  splitAdds,
+} from "./replay.ts";
 
 /** A loaded snapshot: the state plus how it was reconstructed. */
 export interface Snapshot extends SnapshotState {
@@ -196,13 +202,8 @@ async function readParquetPart(
 
 /** Actions already built, as a part. */
 function partOf(actions: Action[]): ColumnarCheckpointPart {
-  const adds = [];
-  const others = [];
-  for (const action of actions) {
-    if ("add" in action) adds.push(action.add);
-    else others.push(action);
-  }
-  return { actions: others, adds: addsOf(adds), all: () => actions };
+  const { adds, others } = splitAdds(actions);
+  return { actions: others, adds, all: () => actions };
 }
 
 /** One top-level checkpoint file: JSON lines (a UUID-named v2 checkpoint) or Parquet. */
