@@ -4,8 +4,12 @@
  * `Double.toString` and `Float.toString`, and `java.time`'s ISO forms.
  *
  * Invariant: every function is total over its input's range and prints what
- * Java 17 prints; the known exception is a float beyond 2^63 whose last digit
- * Java's older algorithm picks differently (about 1 in 4,000 random floats).
+ * Java 17 prints, with two known exceptions where Java's older algorithm
+ * picks other digits (the value read back is the same): a float beyond 2^63,
+ * whose last digit may differ (about 1 in 4,000 random floats), and the
+ * smallest subnormals, where Java gives more digits than the shortest
+ * (`Double.MIN_VALUE` is `4.9E-324` in Java, `5.0E-324` here; the float
+ * `1.4E-45` is `1.0E-45` here).
  */
 
 /** Java's `BigDecimal.stripTrailingZeros().toPlainString()`. */
