@@ -290,6 +290,41 @@ const bulk: Scenario = {
 };
 
 /**
+ * One neuralake side of a compaction pair: compacts a fresh copy of
+ * `fixture` into files of `target` bytes, timed from the compaction's start
+ * (the copy and the snapshot are not), and removes the copy. The table rows
+ * are the rows committed if one file is left, else minus the file count.
+ */
+async function compactCopy(
+  ctx: BenchContext,
+  fixture: string,
+  name: string,
+  { target, inputBytes, expectedRows }: {
+    target: number;
+    inputBytes: number;
+    expectedRows: number;
+  },
+) {
+  const dir = fresh(ctx, name);
+  await copyTree(fixture, dir);
+  const table = await openTable(dir);
+  const state = await snapshotOf(table);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const bins = await compactOnce(table, state, { targetFileSize: target, minFiles: 2 });
+  const seconds = (performance.now() - t0) / 1000;
+  const cpu = cpuSeconds(c0);
+  const after = await snapshotOf(table);
+  const rows = bins.reduce((n, b) => n + (b.kind === "committed" ? b.rows : 0), 0);
+  await removeQuietly(dir);
+  return {
+    sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds, cpu_seconds: cpu },
+    expectedRows,
+    tableRows: after.files.size === 1 ? rows : -after.files.size,
+  };
+}
+
+/**
  * Compaction of many files into one target size. `copyable` files are what
  * the stream job writes (one row group of tens of thousands of rows each),
  * which neuralake copies byte for byte; the small ones are re-encoded by both
@@ -316,25 +351,12 @@ function compaction(name: string, shape: (quick: boolean) => { files: number; ro
           { key: "cpu_seconds", label: "CPU time (s)", better: "lower" },
         ],
         { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
-        async () => {
-          const dir = fresh(ctx, "compact-ours");
-          await copyTree(fixture, dir);
-          const table = await openTable(dir);
-          const state = await snapshotOf(table);
-          const c0 = process.cpuUsage();
-          const t0 = performance.now();
-          const bins = await compactOnce(table, state, { targetFileSize: target, minFiles: 2 });
-          const seconds = (performance.now() - t0) / 1000;
-          const cpu = cpuSeconds(c0);
-          const after = await snapshotOf(table);
-          const rows = bins.reduce((n, b) => n + (b.kind === "committed" ? b.rows : 0), 0);
-          await removeQuietly(dir);
-          return {
-            sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds, cpu_seconds: cpu },
+        () =>
+          compactCopy(ctx, fixture, "compact-ours", {
+            target,
+            inputBytes,
             expectedRows: files * rowsPerFile,
-            tableRows: after.files.size === 1 ? rows : -after.files.size,
-          };
-        },
+          }),
         async () => {
           const dir = fresh(ctx, "compact-theirs");
           await copyTree(fixture, dir);
@@ -671,25 +693,12 @@ const compactionRowTracking = {
     await smallFilesTable(plain, files, rowsPerFile);
     const inputBytes = await treeBytes(plain) - await treeBytes(`${plain}/_delta_log`);
     const target = 512 * 1024 * 1024;
-    const run = async (fixture: string) => {
-      const dir = fresh(ctx, "compact-row-tracking");
-      await copyTree(fixture, dir);
-      const table = await openTable(dir);
-      const state = await snapshotOf(table);
-      const c0 = process.cpuUsage();
-      const t0 = performance.now();
-      const bins = await compactOnce(table, state, { targetFileSize: target, minFiles: 2 });
-      const seconds = (performance.now() - t0) / 1000;
-      const cpu = cpuSeconds(c0);
-      const after = await snapshotOf(table);
-      const rows = bins.reduce((n, b) => n + (b.kind === "committed" ? b.rows : 0), 0);
-      await removeQuietly(dir);
-      return {
-        sample: { mb_per_second: inputBytes / 1e6 / seconds, seconds, cpu_seconds: cpu },
+    const run = (fixture: string) =>
+      compactCopy(ctx, fixture, "compact-row-tracking", {
+        target,
+        inputBytes,
         expectedRows: files * rowsPerFile,
-        tableRows: after.files.size === 1 ? rows : -after.files.size,
-      };
-    };
+      });
     const results = await measurePairs(
       "compaction, row tracking",
       `${files.toLocaleString("en-US")} files x ${
