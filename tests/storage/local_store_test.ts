@@ -280,6 +280,41 @@ Deno.test("LocalStore flushes each directory it makes into its parent, parents f
   }
 });
 
+Deno.test("LocalStore put into a directory another call is still flushing into its parent waits for that flush", async () => {
+  // Two independent writers of one store into a new partition: the second
+  // must not be acknowledged (and then committed) while the directory that
+  // names its file may still be lost to a power cut.
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  try {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => open = resolve);
+    const flushes: string[] = [];
+    let slow = false;
+    const store = new LocalStore(root, {
+      syncDirectory: async (dir) => {
+        flushes.push(dir);
+        // The root's flush (naming the new partition) is the slow one.
+        if (slow && dir === root) await gate;
+      },
+    });
+    await store.put("_delta_log/x.json", new Uint8Array([1]));
+    flushes.length = 0;
+    slow = true;
+    const done: string[] = [];
+    const first = store.put("day=2/a.parquet", new Uint8Array([1])).then(() => done.push("a"));
+    await settle();
+    assertEquals(flushes, [root], "the first put flushes the partition it made into the root");
+    const second = store.put("day=2/b.parquet", new Uint8Array([2])).then(() => done.push("b"));
+    await settle();
+    assertEquals(done, [], "no put into day=2 is acknowledged before day=2 is on disk");
+    open();
+    await Promise.all([first, second]);
+    assertEquals(done.sort(), ["a", "b"]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("LocalStore with fsync off flushes no directory", async () => {
   const base = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
   try {
