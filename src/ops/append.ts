@@ -253,11 +253,14 @@ export async function commitFiles(
   let attempted = false;
   let outcome: AppendOutcome;
   const rowIds = options.rowIds;
-  if (rowIds && rowIds.version < options.readVersion) {
-    rowIds.fold(await readWinners(store, rowIds.version + 1));
-  }
-  const assign = rowIds?.actionsFor(options.readVersion);
+  let assign: ReturnType<RowIdMark["actionsFor"]> | undefined;
   try {
+    // Reading the commits the mark has not seen puts nothing: a failure here
+    // is one before the first put.
+    if (rowIds && rowIds.version < options.readVersion) {
+      rowIds.fold(await readWinners(store, rowIds.version + 1));
+    }
+    assign = rowIds?.actionsFor(options.readVersion);
     outcome = await commit(store, actions, intent, description, {
       ...options.commit,
       ...(assign ? { actionsFor: assign.actionsFor } : {}),
@@ -271,8 +274,9 @@ export async function commitFiles(
       },
     });
   } catch (error) {
-    // Before the first put (staging the commit failed: a full disk) nothing
-    // can have landed, so the files go, and the error says so.
+    // Before the first put (bringing the row id mark up to date, or staging
+    // the commit, failed: a full disk) nothing can have landed, so the files
+    // go, and the error says so.
     if (attempted) throw error;
     await held.discard();
     throw new Error(`Nothing was committed to ${store.uri}: the commit could not be written`, {

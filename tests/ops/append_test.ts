@@ -6,7 +6,15 @@
  */
 
 import type { Field } from "../../src/columnar/batch.ts";
-import { appendBatch, appendTarget, commitFiles, HeldFiles } from "../../src/ops/append.ts";
+import {
+  appendBatch,
+  appendTarget,
+  commitFiles,
+  HeldFiles,
+  rowIdMarkOf,
+} from "../../src/ops/append.ts";
+import { commitKey } from "../../src/delta/log_path.ts";
+import { copyFixture } from "../_helpers/fixture_copy.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { createTable } from "../../src/ops/create.ts";
 import {
@@ -350,4 +358,56 @@ Deno.test("a partition directory swapped for a link mid-run: writes and vacuum t
       await Deno.remove(outside, { recursive: true });
     }
   });
+});
+
+Deno.test("an append whose row ids cannot be brought up to date says nothing was committed and leaves no files", async () => {
+  // A stream writer's mark is behind the version it read: the commits in
+  // between are read before the commit, and a failed read is a failed append.
+  const dir = await copyFixture("spark_feature_row_tracking");
+  try {
+    const fields: Field[] = [
+      { name: "id", type: "long", nullable: true },
+      { name: "name", type: "string", nullable: true },
+    ];
+    const table = await openTable(dir);
+    const start = await snapshotOf(table);
+    const stale = rowIdMarkOf(start)!;
+    const description = { operation: "STREAMING UPDATE", isBlindAppend: true };
+    const other = await appendBatch(
+      appendTarget(table.store, fields, []),
+      batchOf(fields, [{ id: 1n, name: "other" }]),
+      { readVersion: start.version, rowIds: rowIdMarkOf(start)!, description },
+    );
+    assertEquals(other.outcome.kind, "committed");
+    const before = dataFiles(dir);
+    const store = table.store;
+    const unreadable = commitKey(start.version + 1);
+    const failing: ObjectStore = {
+      uri: store.uri,
+      headIsCheap: true,
+      get: (key, range) =>
+        key === unreadable
+          ? Promise.reject(new Error(`Cannot read ${dir}/${key}`))
+          : store.get(key, range),
+      head: (key) => store.head(key),
+      put: (key, bytes) => store.put(key, bytes),
+      putIfAbsent: (key, bytes) => store.putIfAbsent(key, bytes),
+      list: (prefix, startAfter) => store.list(prefix, startAfter),
+      delete: (keys) => store.delete(keys),
+    };
+    const error = await assertRejects(
+      () =>
+        appendBatch(appendTarget(failing, fields, []), batchOf(fields, [{ id: 2n, name: "w" }]), {
+          readVersion: start.version + 1,
+          rowIds: stale,
+          description,
+        }),
+      "Nothing was committed",
+    );
+    assertEquals((error.cause as Error).message, `Cannot read ${dir}/${unreadable}`);
+    assertEquals(dataFiles(dir), before, "the uploaded file is removed");
+    assertEquals((await snapshotOf(table)).version, start.version + 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
