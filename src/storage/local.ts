@@ -59,15 +59,32 @@ export interface LocalStoreOptions {
 
 /**
  * Flushes a directory's entries (names made, renamed or linked in it) to
- * disk: `fdatasync(2)` on the directory opened for reading, as Linux allows.
+ * disk: `fdatasync(2)` on the directory opened for reading, as Linux and
+ * macOS allow. Where a directory cannot be flushed, its entries are as
+ * durable as the file system makes them, and nothing is done: on Windows a
+ * directory cannot be opened as a file (NTFS journals its entries), and some
+ * network and FUSE mounts a lab may keep tables on answer EINVAL or ENOTSUP.
+ * Any other failure (EIO) is an error. `flush` is a seam for tests.
  */
-export async function syncDirectory(path: string): Promise<void> {
+export async function syncDirectory(
+  path: string,
+  flush: (dir: Deno.FsFile) => Promise<void> = (dir) => dir.syncData(),
+): Promise<void> {
+  if (Deno.build.os === "windows") return;
   try {
     using dir = await Deno.open(path, { read: true });
-    await dir.syncData();
+    await flush(dir);
   } catch (error) {
+    if (cannotFlushDirectories(error)) return;
     throw new Error(`Cannot flush the directory ${path} to disk`, { cause: error });
   }
+}
+
+/** Whether an error says that the file system cannot flush a directory at all. */
+function cannotFlushDirectories(error: unknown): boolean {
+  if (error instanceof Deno.errors.NotSupported) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === "EINVAL" || code === "ENOTSUP" || code === "EOPNOTSUPP";
 }
 
 /** Converts a plain path or `file://` URI into an absolute directory path. */

@@ -336,3 +336,22 @@ Deno.test("syncDirectory flushes a real directory, and names a missing one", asy
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("syncDirectory passes over a file system that cannot flush directories, and fails on an I/O error", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+  const failing = (code: string) => () => {
+    const error = new Error(`fdatasync: ${code}`) as Error & { code: string };
+    error.code = code;
+    return Promise.reject(error);
+  };
+  try {
+    // Network and FUSE mounts answer so: every commit would fail otherwise.
+    await syncDirectory(root, failing("EINVAL"));
+    await syncDirectory(root, failing("ENOTSUP"));
+    await syncDirectory(root, () => Promise.reject(new Deno.errors.NotSupported("no")));
+    const error = await assertRejects(() => syncDirectory(root, failing("EIO")), root);
+    assertEquals((error.cause as { code?: string }).code, "EIO");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
