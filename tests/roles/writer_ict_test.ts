@@ -19,15 +19,13 @@ import {
 import { createTableActions } from "../../src/ops/create.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { resolveConfig } from "../../src/roles/config.ts";
-import type { RoleSpec } from "../../src/roles/messages.ts";
-import { ChannelState } from "../../src/roles/run_role.ts";
 import { ensureStreamTable } from "../../src/roles/table_setup.ts";
-import { runWriter } from "../../src/roles/writer.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import type { Field } from "../../src/columnar/batch.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { batchOf } from "../_helpers/batches.ts";
 import { writeCommit } from "../_helpers/log.ts";
+import { runWritersUntilAcked } from "../_helpers/writer_roles.ts";
 
 const HOUR = 3_600_000;
 
@@ -87,23 +85,7 @@ Deno.test("concurrent stream writers on an in-commit timestamp table put increas
     ]);
     const WRITERS = 3;
     const BATCHES = 4;
-    await Promise.all(Array.from({ length: WRITERS }, (_, w) => {
-      const state = new ChannelState();
-      let acked = 0;
-      const channel = state.channel((report) => {
-        if (report.type === "acked" && ++acked >= BATCHES) state.requestStop();
-      }, () => {
-        throw new Error(`writer ${w} died`);
-      });
-      const spec: RoleSpec = {
-        kind: "writer",
-        id: `writer-${w}`,
-        config,
-        sessionId: "s",
-        runStartMs: Date.now(),
-      };
-      return runWriter(spec, channel);
-    }));
+    await runWritersUntilAcked(config, WRITERS, BATCHES);
     const end = await snapshotOf(table);
     assert(end.version >= enabled + WRITERS * BATCHES, `version ${end.version}`);
     await checkTimestamps(config.table, enabled + 1, end.version, future);

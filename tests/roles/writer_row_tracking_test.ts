@@ -12,13 +12,11 @@ import { activeFiles } from "../../src/delta/replay.ts";
 import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { resolveConfig } from "../../src/roles/config.ts";
-import type { RoleSpec } from "../../src/roles/messages.ts";
-import { ChannelState } from "../../src/roles/run_role.ts";
 import { ensureStreamTable } from "../../src/roles/table_setup.ts";
-import { runWriter } from "../../src/roles/writer.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { writeCommit } from "../_helpers/log.ts";
+import { runWritersUntilAcked } from "../_helpers/writer_roles.ts";
 
 Deno.test("two stream writers on a row-tracking table never give two rows one row id", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-writer-rowids-" });
@@ -55,23 +53,7 @@ Deno.test("two stream writers on a row-tracking table never give two rows one ro
       },
     ]);
     const BATCHES = 4;
-    await Promise.all([0, 1].map((w) => {
-      const state = new ChannelState();
-      let acked = 0;
-      const channel = state.channel((report) => {
-        if (report.type === "acked" && ++acked >= BATCHES) state.requestStop();
-      }, () => {
-        throw new Error(`writer ${w} died`);
-      });
-      const spec: RoleSpec = {
-        kind: "writer",
-        id: `writer-${w}`,
-        config,
-        sessionId: "s",
-        runStartMs: Date.now(),
-      };
-      return runWriter(spec, channel);
-    }));
+    await runWritersUntilAcked(config, 2, BATCHES);
 
     const end = await snapshotOf(table);
     const versionOf = new Map<string, number>();
