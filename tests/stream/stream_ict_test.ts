@@ -74,7 +74,20 @@ Deno.test("stream on a Spark table with in-commit timestamps verifies, and delta
     ]);
 
     const out = await Deno.makeTempDir({ prefix: "neuralake-stream-ict-" });
-    const run = await stream(dir, out, ["--duration", "120s", "--writers", "2"], {
+    // Paced: delta-rs's rows come back as one JSON document, and an unpaced
+    // stream on an idle machine writes more rows than a string can hold.
+    const run = await stream(dir, out, [
+      "--duration",
+      "120s",
+      "--writers",
+      "2",
+      "--rate",
+      "10000",
+      "--batch-rows",
+      "1000",
+      "--min-files",
+      "4",
+    ], {
       stopWhen: everyRoleWorked(2),
     });
     checkRun(run, 2);
