@@ -3,6 +3,7 @@
  */
 
 import { APPEND_HOLD_BUDGET_MS } from "../ops/append.ts";
+import { residentMb } from "../util/native_memory.ts";
 import { DEFAULT_VACUUM_RETENTION_MS, VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { formatDuration } from "../util/units.ts";
 import { formatCount } from "../report/format.ts";
@@ -197,7 +198,7 @@ async function vacuumLoop(
         files_deleted: result.filesDeleted,
         bytes: result.bytesDeleted,
         total_ms: Math.round(performance.now() - t0),
-        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+        rss_mb: residentMb(),
       }));
       write(
         toJson({

@@ -21,7 +21,7 @@ import { roleTable } from "./chaos_store.ts";
 import { codecOf } from "./config_keys.ts";
 import { ensureStreamTable, tombstoneRetentionMs } from "./table_setup.ts";
 import { log } from "../util/log.ts";
-import { Releaser } from "../util/native_memory.ts";
+import { Releaser, residentMb } from "../util/native_memory.ts";
 
 /**
  * Log cleanup follows a checkpoint (the one it may keep the table readable
@@ -56,7 +56,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       version: state.version,
       files_total: state.files.size,
       bytes,
-      rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+      rss_mb: residentMb(),
     });
   };
   const stopped = new AbortController();

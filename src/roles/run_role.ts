@@ -4,6 +4,7 @@
  */
 
 import { formatError } from "../util/errors.ts";
+import { residentMb } from "../util/native_memory.ts";
 import { runCompactor } from "./compactor.ts";
 import type { ChaosPhase, Command, Report, RoleChannel, RoleSpec } from "./messages.ts";
 import { runVacuumer } from "./vacuumer.ts";
@@ -44,7 +45,7 @@ export async function runRole(
         role: spec.kind,
         role_id: spec.id,
         event: "memory",
-        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+        rss_mb: residentMb(),
       },
     });
   const timer = setInterval(report, options.memoryReportMs ?? MEMORY_REPORT_MS);

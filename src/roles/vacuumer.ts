@@ -7,7 +7,7 @@
 import { vacuum } from "../ops/vacuum.ts";
 import { CommitFeed, snapshotOf } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
-import { Releaser } from "../util/native_memory.ts";
+import { Releaser, residentMb } from "../util/native_memory.ts";
 import { span } from "../util/tracing.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
@@ -56,7 +56,7 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
           : result.failed.length
           ? `${result.failed.length} deletions failed: ${result.failed[0]!.reason}`
           : `kept ${result.plan.kept.youngFile} recent and ${result.plan.kept.youngTombstone} recently removed files`,
-        rss_mb: Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10,
+        rss_mb: residentMb(),
       },
     });
     releaser.afterWork();

@@ -18,6 +18,7 @@
  */
 
 import { NeuralGenerator } from "../sources/neural.ts";
+import { residentMb } from "../util/native_memory.ts";
 import { appendBatch, appendCommitOptions, appendTarget, rowIdMarkOf } from "../ops/append.ts";
 import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
@@ -146,7 +147,7 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
           total_ms: round(done - started),
           visibility_ms: round(Date.now() - firstRowAt),
           attempts: outcome.attempts,
-          rss_mb: rssMb(),
+          rss_mb: residentMb(),
         });
         seq++;
         startRow += rows;
@@ -188,8 +189,4 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
 
 function round(ms: number): number {
   return Math.round(ms * 1000) / 1000;
-}
-
-function rssMb(): number {
-  return Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10;
 }

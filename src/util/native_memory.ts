@@ -19,6 +19,11 @@
 
 let trim: (() => void) | null | undefined;
 
+/** This process's resident set size in MiB, to one decimal: the `rss_mb` of events. */
+export function residentMb(): number {
+  return Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10;
+}
+
 /** Whether this process can give freed native memory back (Linux with glibc, FFI allowed). */
 export function canReleaseFreedMemory(): boolean {
   trim ??= openTrim();
