@@ -5,17 +5,20 @@
 
 import { formatCount } from "../report/format.ts";
 import { describeTable } from "../ops/describe.ts";
-import { openTable, versionAtTime } from "../ops/table.ts";
+import { openTable } from "../ops/table.ts";
 import { typeName } from "../delta/schema.ts";
 import { formatBytes } from "../util/units.ts";
 import {
-  GLOBAL_HELP,
-  intFlag,
-  parseCommandArgs,
-  positionals,
-  timestampFlag,
-  UsageError,
-} from "./args.ts";
+  AS_OF_OPTIONS,
+  type AsOf,
+  asOfHelp,
+  commitTimeFields,
+  describeCommitTime,
+  parseAsOf,
+  resolveAsOf,
+  withAsOfFlag,
+} from "./as_of.ts";
+import { GLOBAL_HELP, parseCommandArgs, positionals } from "./args.ts";
 import { formatFields, formatTable, printJson, snakeCaseKeys, write } from "./output.ts";
 
 export const DESCRIBE_HELP = `Usage: neuralake describe <table> [--version N | --timestamp T]
@@ -25,52 +28,33 @@ bytes, rows (from file statistics, less the rows deletion vectors delete),
 deletion vectors and the last checkpoint.
 
 Options:
-  --version <N>        Describe version N instead of the latest
-  --timestamp <time>   Describe the latest version committed at or before this
-                       time (ISO-8601, a date, or epoch milliseconds; see
-                       scan --help for how commit times are found)
+${asOfHelp("Describe")}
 
 ${GLOBAL_HELP}`;
 
 /** Arguments of `describe`. */
-export interface DescribeArgs {
+export interface DescribeArgs extends AsOf {
   table: string;
-  version: number | undefined;
-  timestamp: number | undefined;
   json: boolean;
 }
 
 /** Parses `describe` arguments. */
 export function parseDescribeArgs(argv: string[]): DescribeArgs {
-  const args = parseCommandArgs("describe", argv, {
-    version: { type: "string" },
-    timestamp: { type: "string" },
-  });
+  const args = parseCommandArgs("describe", argv, AS_OF_OPTIONS);
   const [table] = positionals(args, ["table"], "describe");
-  const version = intFlag(args, "version", "describe");
-  const timestamp = timestampFlag(args, "timestamp", "describe");
-  if (version !== undefined && timestamp !== undefined) {
-    throw new UsageError("--version and --timestamp cannot be used together", "describe");
-  }
-  return {
-    table: table!,
-    version,
-    timestamp,
-    json: args.values.json === true,
-  };
+  return { table: table!, ...parseAsOf(args, "describe"), json: args.values.json === true };
 }
 
 /** Runs `describe`. */
 export async function runDescribe(args: DescribeArgs): Promise<number> {
   const table = await openTable(args.table);
-  const at = args.timestamp === undefined ? undefined : await versionAtTime(table, args.timestamp);
-  const d = await describeTable(table, at?.version ?? args.version);
-  const committed = at
-    ? { commitTimestamp: at.commitTimestamp, commitTimestampSource: at.source }
-    : {};
+  const { version, at } = await resolveAsOf(table, args);
+  const d = await withAsOfFlag(args, () => describeTable(table, version));
   if (args.json) {
     // The schema, protocol and properties as the log holds them.
-    printJson(snakeCaseKeys({ ...d, ...committed }, ["schema", "protocol", "properties"]));
+    printJson(
+      snakeCaseKeys({ ...d, ...commitTimeFields(at) }, ["schema", "protocol", "properties"]),
+    );
     return 0;
   }
   const p = d.protocol;
@@ -79,14 +63,7 @@ export async function runDescribe(args: DescribeArgs): Promise<number> {
     ["id", d.id],
     ...(d.name ? [["name", d.name] as [string, string]] : []),
     ["version", String(d.version)],
-    ...(at
-      ? [[
-        "committed",
-        `${new Date(at.commitTimestamp).toISOString()} (${
-          at.source === "inCommitTimestamp" ? "in-commit timestamp" : "commit file time"
-        })`,
-      ] as [string, string]]
-      : []),
+    ...(at ? [["committed", describeCommitTime(at)] as [string, string]] : []),
     ["created", d.createdTime ? new Date(d.createdTime).toISOString() : "unknown"],
     [
       "protocol",

@@ -1,24 +1,40 @@
 /**
- * `neuralake history <table>`: the commits of a table, newest first.
+ * `neuralake history <table>`: the commits of a table, newest first, all of
+ * them or those up to a version (`--version`, `--timestamp`).
  */
 
 import { readHistory } from "../ops/history.ts";
 import { openTable } from "../ops/table.ts";
+import {
+  AS_OF_OPTIONS,
+  type AsOf,
+  asOfHelp,
+  commitTimeFields,
+  parseAsOf,
+  resolveAsOf,
+  withAsOfFlag,
+} from "./as_of.ts";
 import { GLOBAL_HELP, intFlag, parseCommandArgs, positionals } from "./args.ts";
 import { formatTable, printJson, snakeCaseKeys, write } from "./output.ts";
 
-export const HISTORY_HELP = `Usage: neuralake history <table> [--limit N]
+export const HISTORY_HELP =
+  `Usage: neuralake history <table> [--limit N] [--version N | --timestamp T]
 
 Show the commits of a table, newest first: version, time, operation, and
 the actions each commit holds.
 
 Options:
-  --limit <N>   Show at most N commits (default: all)
+  --limit <N>          Show at most N commits (default: all)
+${asOfHelp("Show the commits up to")}
+
+A version before the earliest one that can be reconstructed (the oldest
+checkpoint, once older commits are cleaned up) or after the latest, and a
+time before the first commit, are errors.
 
 ${GLOBAL_HELP}`;
 
 /** Arguments of `history`. */
-export interface HistoryArgs {
+export interface HistoryArgs extends AsOf {
   table: string;
   limit: number | undefined;
   json: boolean;
@@ -26,11 +42,15 @@ export interface HistoryArgs {
 
 /** Parses `history` arguments. */
 export function parseHistoryArgs(argv: string[]): HistoryArgs {
-  const args = parseCommandArgs("history", argv, { limit: { type: "string" } });
+  const args = parseCommandArgs("history", argv, {
+    limit: { type: "string" },
+    ...AS_OF_OPTIONS,
+  });
   const [table] = positionals(args, ["table"], "history");
   return {
     table: table!,
     limit: intFlag(args, "limit", "history"),
+    ...parseAsOf(args, "history"),
     json: args.values.json === true,
   };
 }
@@ -38,12 +58,25 @@ export function parseHistoryArgs(argv: string[]): HistoryArgs {
 /** Runs `history`. */
 export async function runHistory(args: HistoryArgs): Promise<number> {
   const table = await openTable(args.table);
-  const entries = await readHistory(table, args.limit);
+  const { version, at } = await resolveAsOf(table, args);
+  const entries = await withAsOfFlag(
+    args,
+    () =>
+      readHistory(table, {
+        ...(args.limit !== undefined ? { limit: args.limit } : {}),
+        ...(version !== undefined ? { version } : {}),
+      }),
+  );
   if (args.json) {
     // A commit's operationParameters as the log holds them; actions by their
     // names in the log (add, metaData, commitInfo).
     printJson(
-      snakeCaseKeys({ table: table.uri, commits: entries }, ["operationParameters", "actions"]),
+      snakeCaseKeys({
+        table: table.uri,
+        ...(version !== undefined ? { version } : {}),
+        ...commitTimeFields(at),
+        commits: entries,
+      }, ["operationParameters", "actions"]),
     );
     return 0;
   }

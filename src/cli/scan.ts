@@ -5,7 +5,7 @@
 
 import { formatCount } from "../report/format.ts";
 import { type ScanStats, scanTable } from "../ops/scan.ts";
-import { openTable, type VersionAtTime, versionAtTime } from "../ops/table.ts";
+import { openTable, type VersionAtTime } from "../ops/table.ts";
 import { PredicateError } from "../ops/predicate.ts";
 import {
   commaList,
@@ -14,9 +14,9 @@ import {
   parseCommandArgs,
   positionals,
   stringFlag,
-  timestampFlag,
   UsageError,
 } from "./args.ts";
+import { AS_OF_OPTIONS, type AsOf, parseAsOf, resolveAsOf, withAsOfFlag } from "./as_of.ts";
 import { printJson } from "./output.ts";
 import { type ProgressLine, progressLine } from "./progress.ts";
 import {
@@ -74,12 +74,10 @@ ${GLOBAL_HELP}`;
 type Format = "table" | "csv" | "ndjson" | "parquet";
 
 /** Arguments of `scan`. */
-export interface ScanArgs {
+export interface ScanArgs extends AsOf {
   table: string;
   columns: string[];
   where: string | undefined;
-  version: number | undefined;
-  timestamp: number | undefined;
   limit: number | undefined;
   format: Format;
   output: string | undefined;
@@ -91,8 +89,7 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
   const args = parseCommandArgs("scan", argv, {
     columns: { type: "string" },
     where: { type: "string" },
-    version: { type: "string" },
-    timestamp: { type: "string" },
+    ...AS_OF_OPTIONS,
     limit: { type: "string" },
     format: { type: "string" },
     output: { type: "string", short: "o" },
@@ -109,17 +106,12 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
   if (formatText === "parquet" && !output) {
     throw new UsageError("--format parquet needs --output <file>", "scan");
   }
-  const version = intFlag(args, "version", "scan");
-  const timestamp = timestampFlag(args, "timestamp", "scan");
-  if (version !== undefined && timestamp !== undefined) {
-    throw new UsageError("--version and --timestamp cannot be used together", "scan");
-  }
+  const asOf = parseAsOf(args, "scan");
   return {
+    ...asOf,
     table: table!,
     columns: commaList(stringFlag(args, "columns")),
     where: stringFlag(args, "where"),
-    version,
-    timestamp,
     limit: intFlag(args, "limit", "scan"),
     format: formatText as Format,
     output,
@@ -143,20 +135,20 @@ export async function runScan(
   progress: ProgressLine = progressLine(args.json || !args.output),
 ): Promise<number> {
   const table = await openTable(args.table);
-  const at = args.timestamp === undefined ? undefined : await versionAtTime(table, args.timestamp);
-  const version = at?.version ?? args.version;
-  const scan = await scanTable(table, {
-    ...(args.columns.length ? { columns: args.columns } : {}),
-    ...(args.where ? { where: args.where } : {}),
-    ...(version !== undefined ? { version } : {}),
-    ...(args.limit !== undefined ? { limit: args.limit } : {}),
-  }).catch((error) => {
-    // A predicate that does not fit the table is a usage mistake.
-    if (error instanceof PredicateError) {
-      throw new UsageError(`--where ${JSON.stringify(args.where)}: ${error.message}`, "scan");
-    }
-    throw error;
-  });
+  const { version, at } = await resolveAsOf(table, args);
+  const scan = await withAsOfFlag(args, () =>
+    scanTable(table, {
+      ...(args.columns.length ? { columns: args.columns } : {}),
+      ...(args.where ? { where: args.where } : {}),
+      ...(version !== undefined ? { version } : {}),
+      ...(args.limit !== undefined ? { limit: args.limit } : {}),
+    })).catch((error) => {
+      // A predicate that does not fit the table is a usage mistake.
+      if (error instanceof PredicateError) {
+        throw new UsageError(`--where ${JSON.stringify(args.where)}: ${error.message}`, "scan");
+      }
+      throw error;
+    });
 
   if (args.json && !args.output) {
     const doc = jsonDocumentWriter(new TextSink(Deno.stdout), scan.fields);

@@ -14,6 +14,9 @@
  * - `_last_checkpoint` is only a hint: a stale one is corrected by the
  *   listing, and one that points at no checkpoint is reported (by
  *   `hintProblem`) and read past with a full listing, as Spark does.
+ * - A version asked for lies between the earliest that can be
+ *   reconstructed (commit 0, else the oldest complete checkpoint) and the
+ *   latest, or `VersionUnavailableError` says which bound it passed.
  *
  * Where a listing reads a whole directory and a `head` is a local `stat`,
  * `probeLogSegment` finds the latest segment without a listing: the hinted
@@ -148,6 +151,7 @@ async function buildOnce(store: ObjectStore, version: number | undefined): Promi
   const files = await listLog(store, undefined);
   const segment = segmentFrom(files, version);
   if (!segment) throw new TableNotFoundError(store.uri);
+  if (version !== undefined) checkVersionAvailable(files, version, store.uri);
   checkSegment(segment, version, store.uri, files);
   return segment;
 }
@@ -404,8 +408,9 @@ function checkSegment(
   files: readonly ParsedLogPath[],
 ): void {
   if (version !== undefined && version > segment.latestVersion) {
-    throw new RangeError(
+    throw new VersionUnavailableError(
       `Version ${version} of ${uri} does not exist: the latest version is ${segment.latestVersion}`,
+      version,
     );
   }
   const start = segment.checkpoint ? segment.checkpoint.version + 1 : 0;
@@ -433,4 +438,67 @@ function incompleteNote(files: readonly ParsedLogPath[], from: number, to: numbe
     torn.push(`version ${v} has ${have} of its ${first.parts} parts`);
   }
   return torn.length ? `, and the checkpoint at ${torn.sort().join(", at ")}` : "";
+}
+
+/**
+ * The earliest version that can be reconstructed: 0 when its commit is
+ * there, else the oldest complete checkpoint at or before `latest` (earlier
+ * commits were cleaned up); undefined when there is neither.
+ */
+export function earliestReadableVersion(
+  files: readonly ParsedLogPath[],
+  latest: number,
+): number | undefined {
+  if (files.some((f) => f.type === "commit" && f.version === 0)) return 0;
+  return completeCheckpointVersions(files).filter((v) => v <= latest)[0];
+}
+
+/**
+ * Raised for a version that the log cannot give: after its latest version,
+ * or before the earliest one that can be reconstructed.
+ */
+export class VersionUnavailableError extends RangeError {
+  /** The version asked for. */
+  readonly version: number;
+  constructor(message: string, version: number) {
+    super(message);
+    this.name = "VersionUnavailableError";
+    this.version = version;
+  }
+}
+
+/**
+ * Throws `VersionUnavailableError` unless `version` lies between the
+ * earliest version the log `files` can reconstruct and the latest it holds.
+ * A gap in between is not judged here (loading that version names it).
+ */
+export function checkVersionAvailable(
+  files: readonly ParsedLogPath[],
+  version: number,
+  where: string,
+): void {
+  let latest = -1;
+  for (const f of files) {
+    if (f.type !== "crc" && f.type !== "compacted") latest = Math.max(latest, f.version);
+  }
+  if (latest < 0) throw new VersionUnavailableError(`${where} has no log`, version);
+  if (version > latest) {
+    throw new VersionUnavailableError(
+      `Version ${version} of ${where} does not exist: the latest version is ${latest}`,
+      version,
+    );
+  }
+  const earliest = earliestReadableVersion(files, latest);
+  if (earliest === undefined) {
+    throw new VersionUnavailableError(
+      `Cannot reconstruct version ${version} of ${where}: the log has neither commit 0 nor a complete checkpoint to start from`,
+      version,
+    );
+  }
+  if (version < earliest) {
+    throw new VersionUnavailableError(
+      `Cannot reconstruct version ${version} of ${where}: the earliest version that can be is ${earliest}, its oldest checkpoint (the commits before it were cleaned up)`,
+      version,
+    );
+  }
 }

@@ -16,12 +16,15 @@
  * naming that version's time (as in Spark; delta-rs gives its earliest
  * version instead). A time after the latest commit gives the latest version
  * (as in delta-rs; Spark refuses it by default).
+ *
+ * The earliest version is `earliestReadableVersion`'s, as for a version
+ * asked by number (`checkVersionAvailable`, `log_segment.ts`).
  */
 
 import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import { parseCommit } from "./actions.ts";
 import { commitKey, LOG_DIR, type ParsedLogPath, parseLogPath } from "./log_path.ts";
-import { completeCheckpointVersions } from "./log_segment.ts";
+import { earliestReadableVersion } from "./log_segment.ts";
 import { inCommitTimestampsEnabled } from "./protocol.ts";
 import type { SnapshotState } from "./replay.ts";
 
@@ -68,7 +71,7 @@ export async function versionAtTimestamp(
   }
   const commitTimes = new Map<number, number>();
   for (const f of files) if (f.type === "commit") commitTimes.set(f.version, f.lastModified);
-  const earliest = earliestVersion(files, commitTimes, latest.version, store.uri);
+  const earliest = earliestVersion(files, latest.version, store.uri);
 
   // File times from the earliest version on, strictly increasing.
   const fileTimes: number[] = [];
@@ -141,24 +144,18 @@ export async function versionAtTimestamp(
   return { version: found, commitTimestamp: fileTimeOf(found), source: "fileModificationTime" };
 }
 
-/**
- * The earliest version that can be reconstructed: 0 when its commit is
- * there, else the oldest complete checkpoint (earlier commits were cleaned up).
- */
 function earliestVersion(
   files: readonly ParsedLogPath[],
-  commitTimes: ReadonlyMap<number, number>,
   latest: number,
   where: string,
 ): number {
-  if (commitTimes.has(0)) return 0;
-  const checkpoints = completeCheckpointVersions(files).filter((v) => v <= latest);
-  if (checkpoints.length === 0) {
+  const earliest = earliestReadableVersion(files, latest);
+  if (earliest === undefined) {
     throw new Error(
       `Cannot time travel table ${where}: its log has neither commit 0 nor a complete checkpoint to start from`,
     );
   }
-  return checkpoints[0]!;
+  return earliest;
 }
 
 /** The `inCommitTimestamp` of the commit at `version`, which must have one. */

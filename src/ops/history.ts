@@ -1,13 +1,14 @@
 /**
  * Table history: the commitInfo of each version, newest first, read from the
- * JSON commits that are still in the log.
+ * JSON commits that are still in the log, all of them or those up to a
+ * version.
  */
 
 import { type CommitInfo, parseCommit } from "../delta/actions.ts";
-import { LOG_DIR, parseLogPath } from "../delta/log_path.ts";
+import { LOG_DIR, type ParsedLogPath, parseLogPath } from "../delta/log_path.ts";
+import { checkVersionAvailable, TableNotFoundError } from "../delta/log_segment.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { Table } from "./table.ts";
-import { TableNotFoundError } from "../delta/log_segment.ts";
 
 /** One entry of the history. */
 export interface HistoryEntry {
@@ -27,18 +28,37 @@ export interface HistoryEntry {
   actions: Record<string, number>;
 }
 
-/** Reads the history, newest first, at most `limit` entries. */
-export async function readHistory(table: Table, limit = Infinity): Promise<HistoryEntry[]> {
+/** Options of `readHistory`. */
+export interface HistoryOptions {
+  /** At most this many entries. @default all */
+  limit?: number;
+  /**
+   * Only the commits up to this version, which must lie between the earliest
+   * version that can be reconstructed and the latest (else
+   * `VersionUnavailableError`). @default the latest
+   */
+  version?: number;
+}
+
+/** Reads the history, newest first. */
+export async function readHistory(
+  table: Table,
+  options: HistoryOptions = {},
+): Promise<HistoryEntry[]> {
+  const files: ParsedLogPath[] = [];
   const commits: { version: number; key: string; lastModified: number }[] = [];
   for await (const meta of table.store.list(`${LOG_DIR}/`)) {
     const parsed = parseLogPath(meta.key);
+    if (parsed) files.push(parsed);
     if (parsed?.type === "commit") {
       commits.push({ version: parsed.version, key: meta.key, lastModified: meta.lastModified });
     }
   }
   if (commits.length === 0) throw new TableNotFoundError(table.uri);
-  commits.sort((a, b) => b.version - a.version);
-  const chosen = commits.slice(0, Math.min(commits.length, limit));
+  const upTo = options.version ?? Infinity;
+  if (options.version !== undefined) checkVersionAvailable(files, options.version, table.uri);
+  const kept = commits.filter((c) => c.version <= upTo).sort((a, b) => b.version - a.version);
+  const chosen = kept.slice(0, Math.min(kept.length, options.limit ?? Infinity));
   return await mapLimit(chosen, 16, async (c) => {
     const bytes = await table.store.get(c.key);
     const actions = bytes ? parseCommit(new TextDecoder().decode(bytes), c.key) : [];

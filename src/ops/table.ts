@@ -17,7 +17,7 @@ import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
 // What roles and commands need of the Delta layer, so that they reach it only
 // through operations.
-export { TableNotFoundError } from "../delta/log_segment.ts";
+export { TableNotFoundError, VersionUnavailableError } from "../delta/log_segment.ts";
 export { LOG_DIR } from "../delta/log_path.ts";
 export { lastAppVersion } from "../delta/replay.ts";
 export { schemaFromFields, tableFields } from "../delta/schema.ts";

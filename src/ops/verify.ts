@@ -4,13 +4,20 @@
  * deletion vector, if any, reads and deletes only rows the file has), the log has
  * no gaps, and the newest checkpoint agrees with a replay of the commits it
  * summarises. Each check reports what it found; a check that cannot run (its
- * inputs were cleaned up) says so instead of passing silently.
+ * inputs were cleaned up) says so instead of passing silently. An older
+ * version is verified as a reader of it would find it: its files, the
+ * commits up to it, and the newest checkpoint at or before it.
  */
 
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { LAST_CHECKPOINT_KEY, LOG_DIR, parseLogPath } from "../delta/log_path.ts";
-import { hintProblem, readLastCheckpoint } from "../delta/log_segment.ts";
+import {
+  checkVersionAvailable,
+  hintProblem,
+  readLastCheckpoint,
+  TableNotFoundError,
+} from "../delta/log_segment.ts";
 import { loadSnapshot, type Snapshot } from "../delta/snapshot.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { openParquet } from "../parquet/decode.ts";
@@ -46,9 +53,15 @@ const MAX_PROBLEMS = 20;
 export interface VerifyOptions {
   /** Told after each data file's footer is checked: how many of how many. */
   onFile?: (done: number, total: number) => void;
+  /**
+   * The version to verify, which must lie between the earliest version that
+   * can be reconstructed and the latest (else `VersionUnavailableError`).
+   * @default the latest
+   */
+  version?: number;
 }
 
-/** Verifies the latest version of a table. */
+/** Verifies the latest version of a table, or the version `options.version`. */
 export async function verifyTable(
   table: Table,
   options: VerifyOptions = {},
@@ -56,11 +69,17 @@ export async function verifyTable(
   const checks: VerifyCheck[] = [];
   const logListing: ObjectMeta[] = [];
   for await (const meta of table.store.list(`${LOG_DIR}/`)) logListing.push(meta);
-  checks.push(checkLogContiguous(logListing));
+  const { version } = options;
+  if (version !== undefined) {
+    const files = logListing.map((m) => parseLogPath(m.key)).filter((p) => p !== undefined);
+    if (files.length === 0) throw new TableNotFoundError(table.uri);
+    checkVersionAvailable(files, version, table.uri);
+  }
+  checks.push(checkLogContiguous(logListing, version));
   checks.push(await checkHint(table.store, logListing));
   let snapshot: Snapshot;
   try {
-    snapshot = await snapshotOf(table);
+    snapshot = await snapshotOf(table, version === undefined ? {} : { version });
   } catch (error) {
     if (!logListing.some((m) => parseLogPath(m.key))) throw error;
     // A damaged log (a gap, a missing checkpoint part) is a finding, reported with the rest.
@@ -68,13 +87,15 @@ export async function verifyTable(
       name: "table_loads",
       passed: false,
       skipped: false,
-      detail: "the latest version cannot be reconstructed",
+      detail: `${
+        version === undefined ? "the latest version" : `version ${version}`
+      } cannot be reconstructed`,
       problems: [(error as Error).message],
     });
     const versions = logListing.map((m) => parseLogPath(m.key)?.version ?? -1);
     return {
       table: table.uri,
-      version: Math.max(...versions),
+      version: version ?? Math.max(...versions),
       files: 0,
       passed: false,
       checks,
@@ -171,11 +192,14 @@ export async function verifyTable(
   };
 }
 
-/** The commits present form one run with no gaps, ending at the newest. */
-function checkLogContiguous(listing: ObjectMeta[]): VerifyCheck {
+/**
+ * The commits present form one run with no gaps, ending at the newest (or,
+ * verifying an older version, the commits up to it).
+ */
+function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck {
   const versions = listing
     .map((m) => parseLogPath(m.key))
-    .filter((p) => p?.type === "commit")
+    .filter((p) => p?.type === "commit" && p.version <= upTo)
     .map((p) => p!.version)
     .sort((a, b) => a - b);
   const problems: string[] = [];

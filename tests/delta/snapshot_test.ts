@@ -5,7 +5,7 @@ import {
   LAST_CHECKPOINT_KEY,
   multipartCheckpointKey,
 } from "../../src/delta/log_path.ts";
-import { TableNotFoundError } from "../../src/delta/log_segment.ts";
+import { TableNotFoundError, VersionUnavailableError } from "../../src/delta/log_segment.ts";
 import { followLog, loadSnapshot } from "../../src/delta/snapshot.ts";
 import { serializeActions } from "../../src/delta/actions.ts";
 import { LocalStore } from "../../src/storage/local.ts";
@@ -97,10 +97,11 @@ Deno.test("loadSnapshot() travels to any version that can still be reconstructed
   await writeCommit(store, 5, [removeAction("f1.parquet", 1)]);
   assertEquals((await loadSnapshot(store, jsonCheckpointCodec, { version: 2 })).files.size, 2);
   assertEquals((await loadSnapshot(store, jsonCheckpointCodec, { version: 5 })).files.size, 3);
-  await assertRejects(
+  const error = await assertRejects(
     () => loadSnapshot(store, jsonCheckpointCodec, { version: 9 }),
     "Version 9 of memory://test does not exist: the latest version is 5",
   );
+  assert(error instanceof VersionUnavailableError);
 });
 
 Deno.test("loadSnapshot() reports a gap in the log instead of a wrong table", async () => {
@@ -136,10 +137,11 @@ Deno.test("loadSnapshot() after log cleanup reads from the checkpoint but refuse
   );
   await store.delete([commitKey(0), commitKey(1), commitKey(2)]);
   assertEquals((await loadSnapshot(store, jsonCheckpointCodec)).files.size, 4);
-  await assertRejects(
+  const error = await assertRejects(
     () => loadSnapshot(store, jsonCheckpointCodec, { version: 1 }),
-    "Cannot reconstruct version 1",
+    "Cannot reconstruct version 1 of memory://test: the earliest version that can be is 3",
   );
+  assert(error instanceof VersionUnavailableError);
 });
 
 Deno.test("loadSnapshot() of an empty location says there is no table", async () => {
