@@ -16,7 +16,7 @@
 import { parseArgs } from "node:util";
 import { formatBytes, formatDuration, parseBytes, parseDuration } from "../src/util/units.ts";
 import { drainToFile } from "../src/util/drain_to_file.ts";
-import { judgeSoak, type SoakSample, soakWindows } from "./soak_target.ts";
+import { judgeSoak, soakDocument, type SoakRow, soakSamples, soakWindows } from "./soak_target.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MAIN = `${ROOT}main.ts`;
@@ -188,16 +188,7 @@ async function meanRss(): Promise<Record<string, number>> {
   );
 }
 
-interface Row {
-  minute: number;
-  at: string;
-  load1: number | null;
-  disk_free_bytes: number | null;
-  rss_mb: Record<string, number>;
-  probe: Record<string, number | null>;
-}
-
-const rows: Row[] = [];
+const rows: SoakRow[] = [];
 const csvPath = `${out}/soak.csv`;
 const roleIds = new Set<string>();
 
@@ -240,7 +231,7 @@ async function writeFiles(): Promise<void> {
   await Deno.writeTextFile(csvPath, lines.join("\n") + "\n");
   await Deno.writeTextFile(
     `${out}/soak.json`,
-    JSON.stringify({ command, table, durationMs, intervalMs, samples: rows }, null, 1),
+    JSON.stringify(soakDocument({ command, table, durationMs, intervalMs }, rows), null, 1),
   );
 }
 
@@ -252,7 +243,7 @@ async function sample(): Promise<void> {
     diskFree(),
     loadAverage(),
   ]);
-  const row: Row = {
+  const row: SoakRow = {
     minute,
     at: new Date().toISOString(),
     load1,
@@ -310,21 +301,7 @@ async function report(
   exitCode?: number,
   after?: Record<string, number | null>,
 ): Promise<string> {
-  const samples: SoakSample[] = rows.map((r) => ({
-    minute: r.minute,
-    values: {
-      ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
-      "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
-      "open_ms": r.probe.open_ms ?? null,
-      "open_cpu_ms": r.probe.open_cpu_ms ?? null,
-      "data_bytes": r.probe.data_bytes ?? null,
-      "unreclaimed_bytes": r.probe.data_bytes != null && r.probe.live_bytes != null
-        ? r.probe.data_bytes - r.probe.live_bytes
-        : null,
-      "log_files": r.probe.log_files ?? null,
-      "tombstones": r.probe.tombstones ?? null,
-    },
-  }));
+  const samples = soakSamples(rows);
   const durationMin = durationMs / 60_000;
   const windows = soakWindows(durationMin);
   const verdicts = judgeSoak(samples, windows);

@@ -2,7 +2,15 @@
  * The soak's flatness target: for every series, the last window (default
  * the last 10 minutes) stays within a tolerance (default 10 %) of a
  * baseline window (default minutes 10 to 20). Pure, so that it can be
- * tested and re-run on a saved soak.json.
+ * tested and re-run on a saved soak.json:
+ *
+ *   deno run -A scripts/soak_target.ts <soak.json>
+ *
+ * soak.json names its keys in snake_case, as every `--json` document of
+ * neuralake does (`duration_ms`, `interval_ms`, `samples[]{minute at load1
+ * disk_free_bytes rss_mb probe}`; role ids under `rss_mb` as the run names
+ * them). Files written before the rename have `durationMs` and
+ * `intervalMs`, which are still read.
  */
 
 /** One sample: minutes since the start, and a value per series (null: not measured). */
@@ -83,4 +91,86 @@ export function judgeSoak(
       held: Math.abs(change) <= tolerance,
     };
   });
+}
+
+/** One sample of soak.json: what `scripts/soak.ts` measured at one minute. */
+export interface SoakRow {
+  minute: number;
+  at: string;
+  load1: number | null;
+  disk_free_bytes: number | null;
+  /** Resident memory in MiB by role id. */
+  rss_mb: Record<string, number>;
+  /** What `scripts/soak_probe.ts` printed (its keys are snake_case). */
+  probe: Record<string, number | null>;
+}
+
+/** soak.json: the run and its samples. */
+export interface SoakDocument {
+  command: string;
+  table: string;
+  duration_ms: number;
+  interval_ms: number;
+  samples: SoakRow[];
+}
+
+/** The document soak.json holds. */
+export function soakDocument(
+  run: { command: string; table: string; durationMs: number; intervalMs: number },
+  samples: SoakRow[],
+): SoakDocument {
+  return {
+    command: run.command,
+    table: run.table,
+    duration_ms: run.durationMs,
+    interval_ms: run.intervalMs,
+    samples,
+  };
+}
+
+/** Reads soak.json's text, also as written before its keys were snake_case. */
+export function parseSoakDocument(text: string): SoakDocument {
+  const doc = JSON.parse(text);
+  const duration = doc.duration_ms ?? doc.durationMs;
+  const interval = doc.interval_ms ?? doc.intervalMs;
+  if (typeof duration !== "number" || !Array.isArray(doc.samples)) {
+    throw new TypeError("soak.json needs duration_ms (a number) and samples (an array)");
+  }
+  return { ...doc, duration_ms: duration, interval_ms: interval, samples: doc.samples };
+}
+
+/** The series judged for each row: memory per role, checkpoint, open time, bytes, log. */
+export function soakSamples(rows: readonly SoakRow[]): SoakSample[] {
+  return rows.map((r) => ({
+    minute: r.minute,
+    values: {
+      ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
+      "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
+      "open_ms": r.probe.open_ms ?? null,
+      "open_cpu_ms": r.probe.open_cpu_ms ?? null,
+      "data_bytes": r.probe.data_bytes ?? null,
+      "unreclaimed_bytes": r.probe.data_bytes != null && r.probe.live_bytes != null
+        ? r.probe.data_bytes - r.probe.live_bytes
+        : null,
+      "log_files": r.probe.log_files ?? null,
+      "tombstones": r.probe.tombstones ?? null,
+    },
+  }));
+}
+
+if (import.meta.main) {
+  const path = Deno.args[0];
+  if (!path) {
+    console.error("usage: soak_target.ts <soak.json>");
+    Deno.exit(2);
+  }
+  const doc = parseSoakDocument(await Deno.readTextFile(path));
+  const verdicts = judgeSoak(soakSamples(doc.samples), soakWindows(doc.duration_ms / 60_000));
+  for (const v of verdicts) {
+    console.log(
+      `${v.series}: ${v.held === null ? "n/a" : v.held ? "held" : "NOT held"}${
+        v.change === null ? "" : ` (${(v.change * 100).toFixed(1)} %)`
+      }`,
+    );
+  }
 }
