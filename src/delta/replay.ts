@@ -23,6 +23,7 @@ import { commitKey } from "./log_path.ts";
 import { canonicalAbsolutePath, decodeFilePath, isAbsoluteFilePath } from "./partition.ts";
 import { protocolProblem } from "./protocol.ts";
 import { parseSchemaString, type StructType } from "./schema.ts";
+import { stringHash } from "../util/string_hash.ts";
 
 /** The reconciled state of a table at one version. */
 export interface SnapshotState {
@@ -65,6 +66,8 @@ export interface CheckpointAdds {
   readonly length: number;
   /** The path of add `i`, as stored (not decoded). */
   path(i: number): string;
+  /** `stringHash(path(i))`, where the reader has it at hand (hashed from the path's bytes). */
+  pathHash?: (i: number) => number;
   /** The deletion vector of add `i`, if it has one. */
   deletionVector(i: number): DeletionVectorDescriptor | undefined;
   /** Builds add `i`. */
@@ -314,10 +317,18 @@ function replayCheckpoint(
   visit: (action: Action) => void,
 ): PendingFiles | undefined {
   const keys: string[] = [];
+  let most = checkpoint.actions.length;
+  for (const adds of checkpoint.adds) most += adds.length;
+  const hashes = new Int32Array(most);
   // The checkpoint's adds come first among the keys, part by part; then its removes.
   for (const adds of checkpoint.adds) {
+    const pathHash = adds.pathHash;
     for (let i = 0; i < adds.length; i++) {
-      keys.push(fileKey(adds.path(i), dvIdOfDescriptor(adds.deletionVector(i))));
+      const path = adds.path(i);
+      const key = fileKey(path, dvIdOfDescriptor(adds.deletionVector(i)));
+      // A path that is its own key (nothing decoded, no deletion vector) keeps its hash.
+      hashes[keys.length] = key === path && pathHash ? pathHash(i) : stringHash(key);
+      keys.push(key);
     }
   }
   const addCount = keys.length;
@@ -325,13 +336,15 @@ function replayCheckpoint(
   const others: Action[] = [];
   for (const action of checkpoint.actions) {
     if ("remove" in action) {
-      keys.push(fileKey(action.remove.path, dvIdOf(action.remove)));
+      const key = fileKey(action.remove.path, dvIdOf(action.remove));
+      hashes[keys.length] = stringHash(key);
+      keys.push(key);
       removes.push(action.remove);
     } else if ("add" in action) {
       throw new TypeError("A checkpoint's adds are given as columns, not among its actions");
     } else others.push(action);
   }
-  const table = new KeyTable(keys);
+  const table = new KeyTable(keys, hashes);
   if (table.duplicate) return undefined;
   // Files the commits after the checkpoint added or removed: theirs stand.
   const shadowed = new Uint8Array(keys.length);
@@ -361,9 +374,9 @@ function replayCheckpoint(
 
 /**
  * An open-addressing table of distinct strings by index, hashed in
- * JavaScript (`hashOf`). `duplicate` says whether two of the strings were
- * equal. Built in one function over local typed arrays: the build is the
- * hot part of opening a table of 100,000 files.
+ * JavaScript (`stringHash`, given for each string). `duplicate` says whether
+ * two of the strings were equal. Built in one function over local typed
+ * arrays: the build is the hot part of opening a table of 100,000 files.
  */
 class KeyTable {
   readonly duplicate: boolean;
@@ -372,7 +385,8 @@ class KeyTable {
   readonly #hashes: Int32Array;
   readonly #mask: number;
 
-  constructor(keys: readonly string[]) {
+  /** `hashOfKey[i]` is `stringHash(keys[i])`. */
+  constructor(keys: readonly string[], hashOfKey: Int32Array) {
     this.#keys = keys;
     let size = 16;
     while (size < keys.length * 2) size *= 2;
@@ -382,7 +396,7 @@ class KeyTable {
     let duplicate = false;
     outer: for (let i = 0; i < keys.length; i++) {
       const key = keys[i]!;
-      const hash = hashOf(key);
+      const hash = hashOfKey[i]!;
       for (let slot = hash & mask;; slot = (slot + 1) & mask) {
         const at = slots[slot]!;
         if (at < 0) {
@@ -404,32 +418,13 @@ class KeyTable {
 
   /** The index of `key` among the strings, or -1. */
   indexOf(key: string): number {
-    const hash = hashOf(key);
+    const hash = stringHash(key);
     for (let slot = hash & this.#mask;; slot = (slot + 1) & this.#mask) {
       const at = this.#slots[slot]!;
       if (at < 0) return -1;
       if (this.#hashes[slot] === hash && this.#keys[at] === key) return at;
     }
   }
-}
-
-/**
- * A 32-bit hash of a string's UTF-16 code units, two to a step (a
- * multiply-xor in the manner of FNV-1a over 32-bit words), with the bits
- * spread at the end: the low ones pick the slot.
- */
-function hashOf(key: string): number {
-  const n = key.length;
-  let h = 0x811c9dc5 ^ n;
-  let i = 0;
-  for (; i + 1 < n; i += 2) {
-    h = Math.imul(h ^ (key.charCodeAt(i) | (key.charCodeAt(i + 1) << 16)), 0x01000193);
-    h ^= h >>> 13;
-  }
-  if (i < n) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  h ^= h >>> 15;
-  h = Math.imul(h, 0x2c1b3c6d);
-  return (h ^ (h >>> 12)) | 0;
 }
 
 /**

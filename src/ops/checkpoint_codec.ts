@@ -26,6 +26,7 @@ import type { Scalar } from "../columnar/scalar.ts";
 import { buildStatsJson, type ColumnStatistics } from "../delta/stats.ts";
 import { encodeRecords, type NestedField, type NestedType } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
+import { stringHash } from "../util/string_hash.ts";
 
 const STRING_MAP = { map: { key: "string", value: "string" } } as const;
 const STRING_LIST = { list: "string" } as const;
@@ -192,8 +193,12 @@ export const parquetCheckpointCodec: CheckpointCodec = {
 async function readColumnar(store: ObjectStore, key: string): Promise<ColumnarCheckpointPart> {
   const file = await openParquet(await objectSourceOf(store, key));
   const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-  // Parsed partition values are not used, so never read.
-  const decoded = await readRecordColumns(file, columns, { skipFields: UNUSED_FIELDS });
+  // Parsed partition values are not used, so never read. Paths are hashed
+  // from their bytes for replay's table of keys.
+  const decoded = await readRecordColumns(file, columns, {
+    skipFields: UNUSED_FIELDS,
+    hashFields: ["add.path"],
+  });
   const present = columns.map((c) => decoded.presence([c])!);
   const readers = columns.map((c) => decoded.reader([c])!);
   const addColumn = columns.indexOf("add");
@@ -259,10 +264,12 @@ function addColumns(
 ): CheckpointAdds {
   const build = addReader(decoded, key, parsedStats);
   const path = decoded.reader(["add", "path"]);
+  const hashOfPath = decoded.stringHash(["add", "path"]);
   const size = decoded.int64AsNumber(["add", "size"]);
   const modificationTime = decoded.int64AsNumber(["add", "modificationTime"]);
   const dvPresent = decoded.presence(["add", "deletionVector"]);
   const paths = new Array<string>(rows.length);
+  const hashes = new Int32Array(rows.length);
   const built = new Array<Add | undefined>(rows.length);
   for (let k = 0; k < rows.length; k++) {
     const row = rows[k]!;
@@ -272,12 +279,17 @@ function addColumns(
       const add = (build(row) as { add: Add }).add;
       built[k] = add;
       paths[k] = add.path;
-    } else paths[k] = p;
+      hashes[k] = stringHash(add.path);
+    } else {
+      paths[k] = p;
+      hashes[k] = hashOfPath ? hashOfPath(row) : stringHash(p);
+    }
   }
   const add = (k: number): Add => built[k] ??= (build(rows[k]!) as { add: Add }).add;
   return {
     length: rows.length,
     path: (k) => paths[k]!,
+    pathHash: (k) => hashes[k]!,
     deletionVector: (k) => dvPresent?.(rows[k]!) ? add(k).deletionVector ?? undefined : undefined,
     add,
   };

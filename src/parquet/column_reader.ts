@@ -29,6 +29,7 @@ import { readDeltaInt32, readDeltaInt64 } from "./delta.ts";
 import { HybridReader } from "./rle.ts";
 import type { Cursor } from "./varint.ts";
 import type { StringCodes } from "./string_codes.ts";
+import { stringHash } from "../util/string_hash.ts";
 import {
   type Dictionary,
   fixedWords,
@@ -576,6 +577,11 @@ export interface LeafTarget {
   entries: number;
   /** Values decoded so far. */
   count: number;
+  /**
+   * For a string leaf, when given: each value's `stringHash`, beside
+   * `values`; grown with it.
+   */
+  hashes?: Int32Array | undefined;
 }
 
 /**
@@ -758,8 +764,20 @@ function leafValues(
   const present = countDefined(target, count);
   if (present) {
     reserve(state, target, target.count + present);
-    const reason = decodeValues(state, encoding, c, present, target.values, target.count);
-    if (reason !== undefined) return reason;
+    const hashes = target.hashes;
+    if (hashes && encoding === "PLAIN" && state.plan.physical === "BYTE_ARRAY") {
+      // Hashed from the bytes as they are decoded.
+      readPlain(state.plan, c, present, target.values, target.count, hashes);
+    } else {
+      const reason = decodeValues(state, encoding, c, present, target.values, target.count);
+      if (reason !== undefined) return reason;
+      if (hashes) {
+        const values = target.values as unknown[];
+        for (let i = target.count, e = target.count + present; i < e; i++) {
+          hashes[i] = stringHash(values[i] as string);
+        }
+      }
+    }
   }
   target.entries += count;
   target.count += present;
@@ -779,6 +797,11 @@ function reserve(state: PageState, target: LeafTarget, needed: number): void {
     for (let i = 0; i < target.count; i++) grown[i] = from[i];
   } else (grown as Uint8Array).set((values as Uint8Array).subarray(0, target.count));
   target.values = grown;
+  if (target.hashes) {
+    const hashes = new Int32Array(grown.length);
+    hashes.set(target.hashes.subarray(0, target.count));
+    target.hashes = hashes;
+  }
 }
 
 /** Decompresses a page body to exactly `size` bytes. */

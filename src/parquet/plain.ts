@@ -25,6 +25,7 @@ import type { ByteBuffer } from "./byte_buffer.ts";
 import { convertFixed, type FastPlan, wordsOf } from "./physical.ts";
 import { HybridReader, unpackBooleans } from "./rle.ts";
 import type { Cursor } from "./varint.ts";
+import { asciiHashInto, stringHash } from "../util/string_hash.ts";
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
   throw new Error("Cannot encode Parquet on a big-endian platform");
@@ -125,13 +126,18 @@ export function fixedWords(n: number): Int32Array {
   return fixedScratch;
 }
 
-/** Decodes `count` PLAIN values of the plan's physical type into `out[at..]`. */
+/**
+ * Decodes `count` PLAIN values of the plan's physical type into `out[at..]`.
+ * With `hashes`, string values (BYTE_ARRAY as strings) also get their
+ * `stringHash` at `hashes[at..]`, taken from the bytes of ASCII values.
+ */
 export function readPlain(
   plan: FastPlan,
   c: Cursor,
   count: number,
   out: ColumnValues,
   at: number,
+  hashes?: Int32Array,
 ): void {
   switch (plan.physical) {
     case "BOOLEAN": {
@@ -141,7 +147,7 @@ export function readPlain(
       return;
     }
     case "BYTE_ARRAY":
-      readByteArrays(plan, c, count, out as unknown[], at);
+      readByteArrays(plan, c, count, out as unknown[], at, hashes);
       return;
     case "FIXED_LEN_BYTE_ARRAY":
       readFixedArrays(plan, c, count, out as unknown[], at);
@@ -216,6 +222,7 @@ function readByteArrays(
   count: number,
   out: unknown[],
   at: number,
+  hashes: Int32Array | undefined,
 ): void {
   const bytes = c.bytes;
   const end = c.end;
@@ -235,7 +242,20 @@ function readByteArrays(
       0;
     p += 4;
     if (p + length > end) throw truncated("A PLAIN BYTE_ARRAY value");
-    if (conversion === "bytesToString") {
+    if (hashes && conversion === "bytesToString") {
+      if (length !== lastLength || !sameBytes(bytes, lastAt, p, length)) {
+        // The hash's pass over the bytes is also readString's check that they are ASCII.
+        if (p + length <= page.length && asciiHashInto(bytes, p, p + length, hashes, at + i)) {
+          last = page.slice(p, p + length);
+        } else {
+          last = readString(bytes, p, p + length, page);
+          hashes[at + i] = stringHash(last);
+        }
+        lastAt = p;
+        lastLength = length;
+      } else hashes[at + i] = hashes[at + i - 1]!;
+      out[at + i] = last;
+    } else if (conversion === "bytesToString") {
       if (length !== lastLength || !sameBytes(bytes, lastAt, p, length)) {
         last = readString(bytes, p, p + length, page);
         lastAt = p;

@@ -37,6 +37,8 @@ interface Leaf {
   valueAt: (entry: number) => unknown;
   /** For a 64-bit integer leaf: `valueAt` as a number, without a BigInt. */
   int64AsNumber?: (entry: number) => number | null;
+  /** For a string leaf read with hashes: the `stringHash` of the value at an entry (0 if null). */
+  hashAt?: (entry: number) => number;
 }
 
 /** What `readRecords` reads. */
@@ -47,6 +49,12 @@ export interface RecordOptions {
    * (`stats_parsed.minValues`).
    */
   skipFields?: string[];
+  /**
+   * String leaves, as dotted paths from the top-level column (`add.path`),
+   * whose values are also hashed as they are decoded (`stringHash`, from
+   * the bytes of ASCII values), for `RecordColumns.stringHash`.
+   */
+  hashFields?: string[];
 }
 
 /** The value of a node at a row (top-level rows: the offset is 0). */
@@ -80,6 +88,12 @@ export interface RecordColumns {
    * leaf or it is not a 64-bit integer.
    */
   int64AsNumber(path: readonly string[]): ((row: number) => number | null) | undefined;
+  /**
+   * The `stringHash` of a string leaf's value at a row (no list or map
+   * above it), for a leaf that `RecordOptions.hashFields` names; undefined
+   * otherwise. Call it only for rows where the value is a string.
+   */
+  stringHash(path: readonly string[]): ((row: number) => number) | undefined;
 }
 
 /**
@@ -134,10 +148,12 @@ export async function readRecordColumns(
   // Each leaf's bytes are fetched now and decoded on first use: a caller
   // that never reads a field (a checkpoint's stats, until a scan wants them)
   // never pays for decoding it.
+  const hashed = new Set(options.hashFields ?? []);
   const leaves = new Leaves();
   for (const tree of trees) {
     for (const path of leafPaths(tree, [file.schema])) {
-      leaves.set(path.at(-1)!, await fetchLeaf(file, path));
+      const dotted = path.slice(1).map((p) => p.element.name).join(".");
+      leaves.set(path.at(-1)!, await fetchLeaf(file, path, hashed.has(dotted)));
     }
   }
   const defLevels = new Map<SchemaTree, number>();
@@ -179,6 +195,12 @@ export async function readRecordColumns(
       if (!leaves.isInt64(node)) return undefined;
       let read: ((row: number) => number | null) | undefined;
       return (row) => (read ??= leaves.get(node).int64AsNumber!)(row);
+    },
+    stringHash(path) {
+      const node = flat(path);
+      if (!node || node.children.length || !leaves.isHashed(node)) return undefined;
+      let read: ((row: number) => number) | undefined;
+      return (row) => (read ??= leaves.get(node).hashAt!)(row);
     },
   };
 }
@@ -352,6 +374,8 @@ function leafPlan(file: ParquetFile, element: SchemaElement, dotted: string): [F
 interface FetchedLeaf {
   maxRep: number;
   int64: boolean;
+  /** Whether its values are hashed as they are decoded (`Leaf.hashAt`). */
+  hashed: boolean;
   decode: () => Leaf;
 }
 
@@ -381,13 +405,21 @@ class Leaves {
   isInt64(node: SchemaTree): boolean {
     return this.#fetched.get(node)?.int64 ?? false;
   }
+
+  isHashed(node: SchemaTree): boolean {
+    return this.#fetched.get(node)?.hashed ?? false;
+  }
 }
 
 /**
  * Fetches the bytes of one leaf column across all row groups, and returns
  * how to decode them.
  */
-async function fetchLeaf(file: ParquetFile, path: SchemaTree[]): Promise<FetchedLeaf> {
+async function fetchLeaf(
+  file: ParquetFile,
+  path: SchemaTree[],
+  hash: boolean,
+): Promise<FetchedLeaf> {
   const element = path.at(-1)!.element;
   const names = path.slice(1).map((p) => p.element.name);
   const dotted = names.join(".");
@@ -397,6 +429,7 @@ async function fetchLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Fetched
     throw new RangeError(`Cannot read column ${dotted} of ${file.name}: it nests too deep`);
   }
   const [field, plan] = leafPlan(file, element, dotted);
+  const hashed = hash && field.type === "string";
   const key = names.join("\u0000");
   const chunks = file.metadata.row_groups.map((group) => {
     const meta = group.columns.find((c) => c.meta_data?.path_in_schema.join("\u0000") === key)
@@ -448,6 +481,7 @@ async function fetchLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Fetched
       values: allocateValues(field.type, expected),
       entries: 0,
       count: 0,
+      hashes: hashed ? new Int32Array(expected) : undefined,
     };
     for (const [g, meta] of chunks.entries()) {
       try {
@@ -463,7 +497,12 @@ async function fetchLeaf(file: ParquetFile, path: SchemaTree[]): Promise<Fetched
     }
     return assemble(file, dotted, plan, maxDef, maxRep, entries, target);
   };
-  return { maxRep, int64: allocateValues(field.type, 0) instanceof BigInt64Array, decode };
+  return {
+    maxRep,
+    int64: allocateValues(field.type, 0) instanceof BigInt64Array,
+    hashed,
+    decode,
+  };
 }
 
 /** Values are first sized for this many when the footer does not say how many are null. */
@@ -500,7 +539,15 @@ function assemble(
   const leaf: Leaf = { maxDef, maxRep, def, rowStart, valueAt: () => null };
   if (at === undefined) {
     if (values instanceof BigInt64Array) leaf.int64AsNumber = () => null;
+    if (target.hashes) leaf.hashAt = () => 0;
     return leaf;
+  }
+  const hashes = target.hashes;
+  if (hashes) {
+    leaf.hashAt = (e) => {
+      const k = at(e);
+      return k < 0 ? 0 : hashes[k]!;
+    };
   }
   if (plan.shape === "u8") {
     const bools = values as Uint8Array;

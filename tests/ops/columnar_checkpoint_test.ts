@@ -8,13 +8,26 @@
 
 import type { Action, Add } from "../../src/delta/actions.ts";
 import type { CheckpointCodec } from "../../src/delta/checkpoint.ts";
-import { parseLogPath } from "../../src/delta/log_path.ts";
+import {
+  checkpointKey,
+  commitKey,
+  LAST_CHECKPOINT_KEY,
+  parseLogPath,
+} from "../../src/delta/log_path.ts";
 import { activeFiles, fileCount } from "../../src/delta/replay.ts";
 import { loadSnapshot, type Snapshot } from "../../src/delta/snapshot.ts";
 import { parquetCheckpointCodec } from "../../src/ops/checkpoint_codec.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { FIXTURES, fixtureTables, logParquetFiles } from "../_helpers/fixtures.ts";
+import {
+  addAction,
+  createActions,
+  removeAction,
+  TEST_SCHEMA,
+  writeCommit,
+} from "../_helpers/log.ts";
+import { parseSchemaString } from "../../src/delta/schema.ts";
 
 /** The same Parquet codec without its columnar read: every action built as it is read. */
 const eagerCodec: CheckpointCodec = {
@@ -116,4 +129,66 @@ Deno.test("the files of a lazily opened snapshot are built once: the walk and th
   const byPath = new Set(snapshot.files.values());
   assertEquals(byPath.size, first.length);
   assert(first.every((add) => byPath.has(add)), "the map holds other adds than the walk");
+});
+
+Deno.test("a Parquet checkpoint whose paths are hashed from their bytes opens as the eager read: repeats, escapes, other text, deletion vectors, commits after it", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const store = new LocalStore(dir, { fsync: false });
+    const dv = {
+      storageType: "u",
+      pathOrInlineDv: "ab^-aqEH.-t@S}K{vb[*k^",
+      offset: 4,
+      sizeInBytes: 40,
+      cardinality: 3,
+    };
+    const withDv = (path: string): Action => {
+      const { add } = addAction(path) as { add: Add };
+      return { add: { ...add, deletionVector: dv } };
+    };
+    const paths = Array.from(
+      { length: 300 },
+      (_, i) => `part-${String(i).padStart(5, "0")}.parquet`,
+    );
+    const checkpoint: Action[] = [
+      ...createActions(),
+      ...paths.map((p) => addAction(p)),
+      addAction("x%20y.parquet"),
+      addAction("é/日本.parquet"),
+      withDv("dv.parquet"),
+      addAction("dv.parquet"),
+      removeAction("gone.parquet", 5),
+    ];
+    await writeCommit(store, 0, createActions());
+    await writeCommit(store, 1, [addAction("first.parquet")]);
+    const write = (actions: Action[]) =>
+      store.put(
+        checkpointKey(1),
+        parquetCheckpointCodec.write(actions, parseSchemaString(TEST_SCHEMA)),
+      );
+    await store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":1,"size":1}'));
+    for (const repeated of [false, true]) {
+      // A checkpoint never repeats a file; if one does, the first action wins.
+      await write(repeated ? [...checkpoint, addAction(paths[7]!, 2)] : checkpoint);
+      for (const after of [[], [removeAction(paths[3]!, 9), addAction("x y.parquet", 2)]]) {
+        if (after.length) await writeCommit(store, 2, after);
+        const options = { skipProtocolCheck: true };
+        const lazy = await loadSnapshot(store, parquetCheckpointCodec, options);
+        const count = fileCount(lazy);
+        const eager = await loadSnapshot(store, eagerCodec, options);
+        const what = `${repeated ? "repeated" : "reconciled"}, ${after.length} actions after`;
+        assertEquals(count, fileCount(eager), what);
+        assertEquals(contents(lazy), contents(eager), what);
+        assertEquals(count, 304 - (after.length ? 1 : 0), what);
+        assert(lazy.files.has("é/日本.parquet") && lazy.files.has("x y.parquet"), what);
+        const escaped = after.length ? "x y.parquet" : "x%20y.parquet";
+        assertEquals(lazy.files.get("x y.parquet")?.path, escaped, what);
+        // The first of a repeated path wins.
+        assertEquals(JSON.parse(lazy.files.get(paths[7]!)?.stats ?? "{}").numRecords, 1, what);
+      }
+      await Deno.remove(`${dir}/${commitKey(2)}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -9,6 +9,7 @@ import { openParquet, type ParquetFile } from "../../src/parquet/decode.ts";
 import { bytesSource } from "../../src/parquet/byte_source.ts";
 import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
 import { readRecordColumns, readRecords } from "../../src/parquet/records.ts";
+import { stringHash } from "../../src/util/string_hash.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { canonical, parquetTool, type Tagged, tagNested } from "../_helpers/pyarrow.ts";
 import { logParquetFiles } from "../_helpers/fixtures.ts";
@@ -284,4 +285,39 @@ Deno.test("a string's leading U+FEFF is kept in values, dictionaries, lists and 
   assertEquals(file.rowGroups[0]!.stats.s!.max, `${bom}first`);
   assertEquals(file.rowGroups[0]!.stats.d!.max, `${bom}low`);
   await compare(bytes, "bom.parquet", ["s", "d", "l"]);
+});
+
+Deno.test("readRecordColumns() with hashFields gives each string's stringHash: ASCII or not, repeated, null, in every fixture checkpoint's add.path", async () => {
+  const values = ["part-0.parquet", "part-0.parquet", "é.parquet", "", null, "日本😀", "a", "a"];
+  const rows = values.map((p, i) => ({ add: i === 6 ? null : { path: p, n: i } }));
+  const { bytes } = encodeRecords(
+    [{
+      name: "add",
+      type: { struct: [{ name: "path", type: "string" }, { name: "n", type: "integer" }] },
+    }],
+    rows,
+  );
+  const files = [await openParquet(bytesSource(bytes, "paths.parquet"))];
+  for (const path of logParquetFiles()) {
+    const file = await openParquet(bytesSource(await Deno.readFile(path), path));
+    if (file.columns.some((c) => c.name === "add")) files.push(file);
+  }
+  let hashed = 0;
+  for (const file of files) {
+    const decoded = await readRecordColumns(file, ["add"], { hashFields: ["add.path"] });
+    const hash = decoded.stringHash(["add", "path"])!;
+    const read = decoded.reader(["add", "path"])!;
+    const present = decoded.presence(["add"])!;
+    for (let r = 0; r < decoded.numRows; r++) {
+      const value = present(r) ? read(r, 0) : null;
+      if (typeof value !== "string") continue;
+      assertEquals(hash(r), stringHash(value), `${file.name} row ${r}`);
+      hashed++;
+    }
+    // Only the fields named are hashed.
+    assertEquals(decoded.stringHash(["add", "n"]), undefined);
+    const plain = await readRecordColumns(file, ["add"]);
+    assertEquals(plain.stringHash(["add", "path"]), undefined);
+  }
+  assert(hashed >= 50, `only ${hashed} paths hashed`);
 });
