@@ -5,61 +5,27 @@
  * concurrent commit won the version first; delta-rs and Spark read them.
  */
 
-import type { Action } from "../../src/delta/actions.ts";
-import { parseCommit } from "../../src/delta/actions.ts";
-import { commitKey } from "../../src/delta/log_path.ts";
 import { compactBin } from "../../src/ops/compaction.ts";
 import { planCompaction } from "../../src/ops/compaction_plan.ts";
-import { createTableActions } from "../../src/ops/create.ts";
 import { readHistory } from "../../src/ops/history.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
-import { schemaFromFields } from "../../src/delta/schema.ts";
 import { LocalStore } from "../../src/storage/local.ts";
 import type { Field } from "../../src/columnar/batch.ts";
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { assertEquals } from "../_helpers/assert.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { writeCommit } from "../_helpers/log.ts";
+import { createIctTable, inCommitTimestampAt } from "../_helpers/ict.ts";
 
 const FIELDS: Field[] = [{ name: "n", type: "long", nullable: true }];
 const HOUR = 3_600_000;
 
+/** A new table with in-commit timestamps, its first commit's at `firstIct`. */
 async function ictTable(firstIct: number): Promise<string> {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-ict-" });
-  const actions = createTableActions({ schema: schemaFromFields(FIELDS) }).map((a): Action => {
-    if ("protocol" in a) {
-      return {
-        protocol: {
-          minReaderVersion: 1,
-          minWriterVersion: 7,
-          writerFeatures: ["inCommitTimestamp"],
-        },
-      };
-    }
-    if ("metaData" in a) {
-      return {
-        metaData: {
-          ...a.metaData,
-          configuration: { "delta.enableInCommitTimestamps": "true" },
-        },
-      };
-    }
-    return a;
-  });
-  const info: Action = { commitInfo: { timestamp: firstIct, inCommitTimestamp: firstIct } };
-  await writeCommit(new LocalStore(dir), 0, [
-    info,
-    ...actions.filter((a) => !("commitInfo" in a)),
-  ]);
+  await createIctTable(new LocalStore(dir), FIELDS, firstIct);
   return dir;
-}
-
-async function commitInfoAt(dir: string, version: number) {
-  const text = new TextDecoder().decode((await new LocalStore(dir).get(commitKey(version)))!);
-  const actions = parseCommit(text, `commit ${version}`);
-  assert("commitInfo" in actions[0]!, `commit ${version} does not start with commitInfo`);
-  return actions[0].commitInfo;
 }
 
 Deno.test("appends and compaction write increasing in-commit timestamps, even after a future one", async () => {
@@ -75,7 +41,7 @@ Deno.test("appends and compaction write increasing in-commit timestamps, even af
   );
   let last = future;
   for (let v = 1; v <= 4; v++) {
-    const ict = (await commitInfoAt(dir, v)).inCommitTimestamp!;
+    const ict = await inCommitTimestampAt(new LocalStore(dir), v);
     assertEquals(ict, last + 1, `version ${v}`);
     last = ict;
   }
@@ -99,7 +65,7 @@ Deno.test("a commit that loses its version takes a timestamp above the winner's"
   }]);
   const outcome = await compactBin(table, state, bin!, { targetFileSize: 1 << 20 });
   assertEquals([outcome.kind, outcome.version], ["committed", 4]);
-  assertEquals((await commitInfoAt(dir, 4)).inCommitTimestamp, ahead + 1);
+  assertEquals(await inCommitTimestampAt(new LocalStore(dir), 4), ahead + 1);
 });
 
 Deno.test("history gives each commit its in-commit timestamp, not commitInfo.timestamp", async () => {

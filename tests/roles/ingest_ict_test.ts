@@ -6,9 +6,6 @@
  * same rows as neuralake, Spark's included.
  */
 
-import type { Action } from "../../src/delta/actions.ts";
-import { parseCommit } from "../../src/delta/actions.ts";
-import { commitKey } from "../../src/delta/log_path.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { runIngest } from "../../src/roles/ingest.ts";
 import { LocalStore } from "../../src/storage/local.ts";
@@ -16,18 +13,7 @@ import { assert, assertEquals } from "../_helpers/assert.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { FakeConsumer, FakeTopic } from "../_helpers/fake_consumer.ts";
 import { copyFixture } from "../_helpers/fixture_copy.ts";
-
-async function ictAt(store: LocalStore, version: number): Promise<number> {
-  const actions: Action[] = parseCommit(
-    new TextDecoder().decode((await store.get(commitKey(version)))!),
-    `commit ${version}`,
-  );
-  const first = actions[0]!;
-  assert("commitInfo" in first, `commit ${version} does not start with commitInfo`);
-  const ict = first.commitInfo.inCommitTimestamp;
-  assert(typeof ict === "number", `commit ${version} has no inCommitTimestamp`);
-  return ict;
-}
+import { assertIncreasingTimestamps, inCommitTimestampAt } from "../_helpers/ict.ts";
 
 Deno.test("ingest into Spark's in-commit timestamp table puts increasing timestamps; delta-rs agrees", async () => {
   const dir = await copyFixture("spark_feature_in_commit_timestamp");
@@ -52,12 +38,8 @@ Deno.test("ingest into Spark's in-commit timestamp table puts increasing timesta
     assertEquals(summary.rows, 40);
     const end = await snapshotOf(table);
     assert(end.version >= spark.version + 2, `ingest made ${end.version - spark.version} commits`);
-    let previous = await ictAt(store, spark.version);
-    for (let v = spark.version + 1; v <= end.version; v++) {
-      const ict = await ictAt(store, v);
-      assert(ict > previous, `commit ${v}: ${ict} is not above ${previous}`);
-      previous = ict;
-    }
+    const sparkIct = await inCommitTimestampAt(store, spark.version);
+    await assertIncreasingTimestamps(store, spark.version + 1, end.version, sparkIct);
     const ours = await readWithNeuralake(table);
     const theirs = await readWithDeltaRs(dir);
     assertEquals(theirs.version, end.version);

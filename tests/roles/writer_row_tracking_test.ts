@@ -10,48 +10,29 @@ import { parseCommit } from "../../src/delta/actions.ts";
 import { commitKey } from "../../src/delta/log_path.ts";
 import { activeFiles } from "../../src/delta/replay.ts";
 import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
-import { openTable, snapshotOf } from "../../src/ops/table.ts";
-import { resolveConfig } from "../../src/roles/config.ts";
-import { ensureStreamTable } from "../../src/roles/table_setup.ts";
-import { LocalStore } from "../../src/storage/local.ts";
+import { snapshotOf } from "../../src/ops/table.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
-import { writeCommit } from "../_helpers/log.ts";
-import { runWritersUntilAcked } from "../_helpers/writer_roles.ts";
+import {
+  runWritersUntilAcked,
+  streamWriterTable,
+  turnOnFeatures,
+} from "../_helpers/writer_roles.ts";
 
 Deno.test("two stream writers on a row-tracking table never give two rows one row id", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-writer-rowids-" });
   try {
-    const config = {
-      ...resolveConfig({}),
-      table: `${dir}/t`,
-      batchRows: 7,
-      batchIntervalMs: 0,
-      rate: 0,
-    };
-    const table = await openTable(config.table);
-    const created = await ensureStreamTable(table, config);
+    const setup = await streamWriterTable(dir);
+    const { config, table, created } = setup;
     // Row tracking turned on, as Databricks does for new tables.
-    await writeCommit(new LocalStore(config.table), created.version + 1, [
-      {
-        protocol: {
-          minReaderVersion: 1,
-          minWriterVersion: 7,
-          writerFeatures: ["rowTracking", "domainMetadata", "appendOnly", "invariants"],
-        },
-      },
-      {
-        metaData: {
-          ...created.metadata,
-          configuration: {
-            ...created.metadata.configuration,
-            "delta.enableRowTracking": "true",
-            "delta.rowTracking.materializedRowIdColumnName": "_row-id-col-test",
-            "delta.rowTracking.materializedRowCommitVersionColumnName":
-              "_row-commit-version-col-test",
-          },
-        },
-      },
-    ]);
+    await turnOnFeatures(
+      setup,
+      ["rowTracking", "domainMetadata", "appendOnly", "invariants"],
+      () => ({
+        "delta.enableRowTracking": "true",
+        "delta.rowTracking.materializedRowIdColumnName": "_row-id-col-test",
+        "delta.rowTracking.materializedRowCommitVersionColumnName": "_row-commit-version-col-test",
+      }),
+    );
     const BATCHES = 4;
     await runWritersUntilAcked(config, 2, BATCHES);
 

@@ -6,8 +6,6 @@
  */
 
 import type { Action } from "../../src/delta/actions.ts";
-import { parseCommit } from "../../src/delta/actions.ts";
-import { commitKey } from "../../src/delta/log_path.ts";
 import { activeFiles } from "../../src/delta/replay.ts";
 import { schemaFromFields } from "../../src/delta/schema.ts";
 import { createTableActions } from "../../src/ops/create.ts";
@@ -17,24 +15,11 @@ import { LocalStore } from "../../src/storage/local.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { copyFixture } from "../_helpers/fixture_copy.ts";
+import { assertIncreasingTimestamps, inCommitTimestampAt } from "../_helpers/ict.ts";
 import { writeCommit } from "../_helpers/log.ts";
 import { checkRun, checkWithDeltaRs, everyRoleWorked, stream } from "../_helpers/stream_run.ts";
 
 const HOUR = 3_600_000;
-
-async function commitAt(store: LocalStore, version: number): Promise<Action[]> {
-  const bytes = await store.get(commitKey(version));
-  assert(bytes, `commit ${version} is missing`);
-  return parseCommit(new TextDecoder().decode(bytes), `commit ${version}`);
-}
-
-function ictOf(actions: Action[], version: number): number {
-  const first = actions[0]!;
-  assert("commitInfo" in first, `commit ${version} does not start with commitInfo`);
-  const ict = first.commitInfo.inCommitTimestamp;
-  assert(typeof ict === "number", `commit ${version} has no inCommitTimestamp`);
-  return ict;
-}
 
 Deno.test("stream on a Spark table with in-commit timestamps verifies, and delta-rs agrees", async () => {
   const dir = await copyFixture("spark_feature_in_commit_timestamp");
@@ -43,7 +28,7 @@ Deno.test("stream on a Spark table with in-commit timestamps verifies, and delta
     const table = await openTable(dir);
     const spark = await snapshotOf(table);
     assertEquals(spark.metadata.configuration["delta.enableInCommitTimestamps"], "true");
-    const sparkIct = ictOf(await commitAt(store, spark.version), spark.version);
+    const sparkIct = await inCommitTimestampAt(store, spark.version);
     // The Spark table's columns are not the neural schema: replace the
     // table, as `CREATE OR REPLACE TABLE` does (its files removed, its id,
     // protocol and properties kept), with a timestamp an hour ahead, so
@@ -96,12 +81,7 @@ Deno.test("stream on a Spark table with in-commit timestamps verifies, and delta
     // Every commit after the replace: commitInfo first, timestamps strictly increasing.
     const end = await snapshotOf(table);
     assert(end.version > replaced + 2, `the stream made ${end.version - replaced} commits`);
-    let previous = future;
-    for (let v = replaced + 1; v <= end.version; v++) {
-      const ict = ictOf(await commitAt(store, v), v);
-      assert(ict > previous, `commit ${v}: ${ict} is not above ${previous}`);
-      previous = ict;
-    }
+    await assertIncreasingTimestamps(store, replaced + 1, end.version, future);
 
     const ours = await readWithNeuralake(table);
     const theirs = await readWithDeltaRs(dir);
