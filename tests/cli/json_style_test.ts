@@ -60,6 +60,13 @@ Deno.test("every --json document names its keys in snake_case", async () => {
       [["write", t, ...input, "--json"], []],
       [["describe", t, "--json"], ["schema", "protocol", "properties"]],
       [["history", t, "--json"], ["operation_parameters", "actions"]],
+      [["history", t, "--timestamp", "2100-01-01", "--json"], ["operation_parameters", "actions"]],
+      [["describe", t, "--timestamp", "2100-01-01", "--json"], [
+        "schema",
+        "protocol",
+        "properties",
+      ]],
+      [["verify", t, "--version", "0", "--json"], []],
       [["checkpoint", t, "--json"], []],
       [["health", t, "--json"], []],
       [["verify", t, "--json"], []],

@@ -245,6 +245,8 @@ Deno.test("the endpoint serves /metrics as text 0.0.4 and /healthz as 200 or 503
     const sick = await fetch(`${base}/healthz`);
     const body = await sick.json();
     assertEquals([sick.status, body.status], [503, "unhealthy"]);
+    // snake_case keys, as every JSON document neuralake prints.
+    assertEquals(Object.keys(body), ["status", "reasons"]);
     assert(body.reasons[0].includes("writer-0 is crash-looping"), JSON.stringify(body));
     const missing = await fetch(`${base}/nope`);
     await missing.body?.cancel();
