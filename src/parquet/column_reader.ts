@@ -631,22 +631,58 @@ function checkEntries(target: LeafTarget, entries: number, end: number): void {
   }
 }
 
-/** Reads `count` levels of at most `max` into `out[at..]`, from a hybrid section. */
-function readLevelsInto(c: Cursor, max: number, count: number, out: Uint8Array, at: number): void {
+/**
+ * Reads `count` levels of at most `max` into `out[at..]`, from a hybrid
+ * section, a run at a time (an RLE run is one check and a fill). Returns
+ * how many of them are `max`: for definition levels, the values present.
+ */
+function readLevelsInto(
+  c: Cursor,
+  max: number,
+  count: number,
+  out: Uint8Array,
+  at: number,
+): number {
   const scratch = levelScratch.length >= count
     ? levelScratch
     : (levelScratch = new Int32Array(Math.max(count, 2 * levelScratch.length)));
-  new HybridReader(c, 32 - Math.clz32(max)).readAll(scratch, 0, count);
-  for (let i = 0; i < count; i++) {
-    const level = scratch[i]!;
-    if (level > max || level < 0) {
-      throw new RangeError(`A level of ${level} exceeds the maximum of ${max}`);
+  const runs = new HybridReader(c, 32 - Math.clz32(max));
+  let atMax = 0;
+  let empty = 0;
+  for (let done = 0; done < count;) {
+    const n = runs.next(scratch, 0, count - done);
+    if (n === 0) {
+      // Some writers emit empty runs; a long series of them is a broken stream.
+      if (++empty > 64) throw new RangeError("A hybrid-encoded section holds only empty runs");
+      continue;
     }
-    out[at + i] = level;
+    const from = at + done;
+    if (runs.rle) {
+      const level = runs.value;
+      if (level > max || level < 0) {
+        throw new RangeError(`A level of ${level} exceeds the maximum of ${max}`);
+      }
+      out.fill(level, from, from + n);
+      if (level === max) atMax += n;
+    } else {
+      for (let i = 0; i < n; i++) {
+        const level = scratch[i]!;
+        if (level > max || level < 0) {
+          throw new RangeError(`A level of ${level} exceeds the maximum of ${max}`);
+        }
+        out[from + i] = level;
+        if (level === max) atMax++;
+      }
+    }
+    done += n;
   }
+  return atMax;
 }
 
-/** A v1 page's length-prefixed hybrid level section, read into `out[at..]`. */
+/**
+ * A v1 page's length-prefixed hybrid level section, read into `out[at..]`:
+ * how many levels are `max`, or why it cannot be read.
+ */
 function prefixedLevels(
   c: Cursor,
   encoding: string,
@@ -655,7 +691,7 @@ function prefixedLevels(
   count: number,
   out: Uint8Array,
   at: number,
-): string | undefined {
+): number | string {
   if (encoding !== "RLE") return `${encoding} ${what} levels`;
   const page = c.bytes;
   if (c.pos + 4 > c.end) throw new RangeError(`A data page ends inside its ${what} levels`);
@@ -663,20 +699,10 @@ function prefixedLevels(
   const length = (page[p]! | (page[p + 1]! << 8) | (page[p + 2]! << 16) | (page[p + 3]! << 24)) >>>
     0;
   if (p + 4 + length > c.end) throw new RangeError(`${what} levels run past their page`);
-  readLevelsInto({ bytes: page, pos: p + 4, end: p + 4 + length }, max, count, out, at);
+  const section = { bytes: page, pos: p + 4, end: p + 4 + length };
+  const atMax = readLevelsInto(section, max, count, out, at);
   c.pos = p + 4 + length;
-  return undefined;
-}
-
-function countDefined(target: LeafTarget, count: number): number {
-  const max = target.maxDefinition;
-  if (max === 0) return count;
-  const def = target.def;
-  let present = 0;
-  for (let i = target.entries, e = target.entries + count; i < e; i++) {
-    if (def[i] === max) present++;
-  }
-  return present;
+  return atMax;
 }
 
 function leafPageV1(
@@ -692,9 +718,8 @@ function leafPageV1(
   checkEntries(target, count, end);
   const page = decompress(state.codec, body, header.uncompressed_page_size);
   const c: Cursor = { bytes: page, pos: 0, end: page.length };
-  let reason: string | undefined;
   if (target.maxRepetition) {
-    reason = prefixedLevels(
+    const read = prefixedLevels(
       c,
       h.repetition_level_encoding,
       "repetition",
@@ -703,9 +728,11 @@ function leafPageV1(
       target.rep,
       target.entries,
     );
+    if (typeof read === "string") return read;
   }
-  if (reason === undefined && target.maxDefinition) {
-    reason = prefixedLevels(
+  let present = count;
+  if (target.maxDefinition) {
+    const read = prefixedLevels(
       c,
       h.definition_level_encoding,
       "definition",
@@ -714,8 +741,10 @@ function leafPageV1(
       target.def,
       target.entries,
     );
+    if (typeof read === "string") return read;
+    present = read;
   }
-  return reason ?? leafValues(state, h.encoding, c, count, target);
+  return leafValues(state, h.encoding, c, count, present, target);
 }
 
 function leafPageV2(
@@ -738,9 +767,10 @@ function leafPageV2(
     const c = { bytes: body, pos: 0, end: repBytes };
     readLevelsInto(c, target.maxRepetition, count, target.rep, target.entries);
   }
+  let present = count;
   if (target.maxDefinition) {
     const c = { bytes: body, pos: repBytes, end: repBytes + defBytes };
-    readLevelsInto(c, target.maxDefinition, count, target.def, target.entries);
+    present = readLevelsInto(c, target.maxDefinition, count, target.def, target.entries);
   }
   let values = body.subarray(repBytes + defBytes);
   const size = header.uncompressed_page_size - repBytes - defBytes;
@@ -750,18 +780,20 @@ function leafPageV2(
     h.encoding,
     { bytes: values, pos: 0, end: values.length },
     count,
+    present,
     target,
   );
 }
 
+/** Decodes the `present` values of a page of `count` entries, whose levels are read. */
 function leafValues(
   state: PageState,
   encoding: string,
   c: Cursor,
   count: number,
+  present: number,
   target: LeafTarget,
 ): string | undefined {
-  const present = countDefined(target, count);
   if (present) {
     reserve(state, target, target.count + present);
     const hashes = target.hashes;
