@@ -251,7 +251,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "refuse",
     note:
-      "unshredded variant columns (a Parquet group of `value` and `metadata` binaries) are decoded: `scan` prints each as Spark's `to_json` of it (UTC), `--json` and NDJSON as that JSON value; appends and overwrites are refused (neuralake makes no variants); compaction copies both binaries unchanged and gives the column only a null count, as Spark does; vacuum and checkpoints run; a file whose variant has a `typed_value` (shredded) is refused",
+      "unshredded variant columns (a Parquet group of `value` and `metadata` binaries) are decoded: `scan` prints each as Spark's `to_json` of it (UTC), `--json` and NDJSON as that JSON value; appends and overwrites are refused (neuralake makes no variants); compaction copies both binaries unchanged and gives the column only a null count, as Spark does; vacuum and checkpoints run; shredded files are read as variantShredding says",
   },
   {
     name: "variantType-preview",
@@ -263,15 +263,15 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
   {
     name: "variantShredding",
     kind: "reader-writer",
-    read: "refuse",
+    read: "yes",
     write: "refuse",
     note:
-      "shredded variants (`typed_value` columns) are not reconstructed: such tables are refused",
+      "shredded variant columns (a `typed_value` beside `value` and `metadata`: primitives of every shredded type, objects with shredded and unshredded fields, arrays, at any depth; VariantShredding.md) are rebuilt into the variant they hold and print as unshredded ones do; files may shred differently; appends and overwrites are refused; compaction writes the rebuilt variants unshredded (the protocol lets a writer choose not to shred), so a shredded row group is re-encoded, never copied; vacuum and checkpoints run",
   },
   {
     name: "variantShredding-preview",
     kind: "reader-writer",
-    read: "refuse",
+    read: "yes",
     write: "refuse",
     note: "as variantShredding",
   },
@@ -590,8 +590,11 @@ export function checkCanWrite(
         continue;
       case "variantType":
       case "variantType-preview":
+      case "variantShredding":
+      case "variantShredding-preview":
         // Compaction copies each variant's two binaries unchanged (whole row
-        // groups, or decoded and re-encoded as the same Parquet group);
+        // groups, or decoded and re-encoded as the same Parquet group); a
+        // shredded one is rebuilt and written unshredded, as a writer may;
         // vacuum and checkpoints never touch data files' columns.
         if (addsRows) throw unsupportedWrite(feature, " (neuralake makes no variant values)");
         continue;

@@ -20,6 +20,7 @@ import type { Field } from "../columnar/batch.ts";
 import {
   type ColumnType,
   describeType,
+  holdsVariant,
   type PrimitiveType,
   representationOf,
 } from "../columnar/types.ts";
@@ -29,6 +30,7 @@ import { DECOMPRESSORS } from "./codecs.ts";
 import type { WriterChunk } from "./column_writer.ts";
 import type { ParquetFile, RowGroupInfo } from "./metadata.ts";
 import { columnNameOf } from "./schema.ts";
+import { isShredded, rawElements, unshred, withoutConversions } from "./variant_shredding.ts";
 import { bigintFromBytes, type ColumnStats, compareStatValues, floorDiv } from "./stats.ts";
 
 /** How the chunks of a nested column are written. */
@@ -236,8 +238,13 @@ export async function readNestedColumn(
   target: { values: unknown[]; nulls: Uint8Array; at?: number },
 ): Promise<void> {
   // Decimals are read raw and converted here: hyparquet would make them floats.
+  // Under a shredded variant every value is read raw (variant_shredding.ts
+  // converts it), and a VARIANT group is assembled as the struct it is.
+  const raw = holdsVariant(field.type) ? rawElements(tree) : undefined;
   const schema = file.metadata.schema.map((element) =>
-    element.converted_type === "DECIMAL" || element.logical_type?.type === "DECIMAL"
+    raw?.has(element)
+      ? withoutConversions(element)
+      : element.converted_type === "DECIMAL" || element.logical_type?.type === "DECIMAL"
       ? withoutDecimal(element)
       : element
   );
@@ -300,10 +307,12 @@ function fromFile(
   switch (type.type) {
     case "struct": {
       if (typeof value !== "object" || Array.isArray(value)) return fail("it is not a struct");
-      if (type.variant && tree.children.some((c) => c.element.name === "typed_value")) {
-        return fail(
-          "it is a shredded variant (a typed_value column, Delta feature variantShredding), which neuralake does not reconstruct",
-        );
+      if (type.variant && isShredded(tree)) {
+        try {
+          return unshred(value as Record<string, unknown>, tree);
+        } catch (error) {
+          return fail((error as Error).message);
+        }
       }
       const input = value as Record<string, unknown>;
       const out: Record<string, unknown> = {};

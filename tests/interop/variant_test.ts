@@ -4,8 +4,8 @@
  * Spark's `to_json` of it in CSV and tables, and as that JSON value in
  * `--json`, row by row against the `to_json` Spark gave; appends and
  * overwrites are refused by name, while checkpoints and vacuum run;
- * compaction keeps every variant's bytes (Spark reads the result as before);
- * a shredded variant in a file is refused, never read as null.
+ * compaction keeps every variant's bytes (Spark reads the result as before).
+ * Shredded variants: variant_shredded_test.ts.
  */
 
 import { parse } from "csv-parse/sync";
@@ -18,7 +18,7 @@ import { cellAt } from "../../src/cli/cells.ts";
 import { ndjsonWriter, TextSink } from "../../src/cli/scan_output.ts";
 import { type ColumnType, variantType } from "../../src/columnar/types.ts";
 import { scanTable } from "../../src/ops/scan.ts";
-import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
 import { spark } from "../_helpers/spark.ts";
 import { cli } from "../_helpers/cli.ts";
 import { readWithNeuralake } from "../_helpers/delta_rs.ts";
@@ -255,46 +255,6 @@ async function variantTable(dir: string, type: ColumnType, values: unknown[]): P
     actions.map((a) => JSON.stringify(a)).join("\n") + "\n",
   );
 }
-
-Deno.test("a variant shredded into typed_value is refused, not read as null", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    // Spark's shredded form of the integer 7: value null, typed_value 7.
-    const shredded: ColumnType = {
-      type: "struct",
-      fields: [
-        { name: "metadata", type: "binary", nullable: false },
-        { name: "value", type: "binary", nullable: true },
-        { name: "typed_value", type: "long", nullable: true },
-      ],
-    };
-    const metadata = new Uint8Array([1, 0, 0]);
-    await variantTable(dir, shredded, [{ metadata, value: null, typed_value: 7n }]);
-    const opened = await openTable(dir);
-    const error = await assertRejects(() => readWithNeuralake(opened));
-    assert(error.message.includes("typed_value"), error.message);
-    assert(error.message.includes("variantShredding"), error.message);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
-
-Deno.test("Spark's shredded variant file is refused by its typed_value, even if the log does not say so", async () => {
-  const dir = await Deno.makeTempDir();
-  try {
-    await copyDir(fixturePath("spark_variant_shredded"), dir);
-    // The protocol without the shredding feature: the files alone show the shredding.
-    const first = `${dir}/_delta_log/00000000000000000000.json`;
-    const text = await Deno.readTextFile(first);
-    await Deno.writeTextFile(first, text.replaceAll('"variantShredding-preview",', ""));
-    const opened = await openTable(dir);
-    const error = await assertRejects(() => readWithNeuralake(opened));
-    assert(error.message.includes('column "v"'), error.message);
-    assert(error.message.includes("typed_value"), error.message);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
 
 Deno.test("scan names the column of a malformed variant, in every output format", async () => {
   const dir = await Deno.makeTempDir();
