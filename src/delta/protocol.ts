@@ -154,7 +154,7 @@ export const TABLE_FEATURES: readonly FeatureSupport[] = [
     read: "yes",
     write: "yes",
     note:
-      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction and `optimize` keep every row's id and commit version in the materialized columns (as Spark's OPTIMIZE does; a large row group is still copied, with the two columns encoded beside it where its file lacks them; one with a partly null column or deleted rows is re-encoded) and give the merged file fresh ids; stream writers (`stream`, `ingest`) give each commit's files fresh ids after the mark as of the version it lands at, recomputed after every lost race",
+      "`write` gives new files `baseRowId` after the `delta.rowTracking` high water mark and `defaultRowCommitVersion`, and raises the mark; compaction and `optimize` keep every row's id and commit version in the materialized columns (as Spark's OPTIMIZE does; a large row group is still copied, with the two columns encoded beside it where its file lacks them; one with a partly null column or deleted rows is re-encoded) and give the merged file fresh ids; stream writers (`stream`, `ingest`) give each commit's files fresh ids after the mark as of the version it lands at, recomputed after every lost race; while `delta.rowTrackingSuspended=true` (Spark's first step in dropping the feature) nothing gets fresh ids and the mark stays, yet compaction still keeps the ids rows have in the materialized columns, so lifting the suspension finds them unchanged; a table that sets it beside `delta.enableRowTracking=true` is refused for every commit, as Spark refuses it",
   },
   {
     name: "timestampNtz",
@@ -572,7 +572,16 @@ export function checkCanWrite(
         if (addsRows) throw unsupportedWrite(feature, " (a column uses it)");
         continue;
       case "rowTracking":
-        if (commitsNothing || options.assignsRowIds) continue;
+        if (commitsNothing) continue;
+        if (rowTrackingConflict(metadata)) {
+          // Spark refuses such writes too (DELTA_ROW_TRACKING_ILLEGAL_PROPERTY_COMBINATION):
+          // rows would get no fresh id while the table promises stable ones.
+          throw new UnsupportedFeatureError(
+            feature,
+            `Cannot write to this table: it sets both delta.enableRowTracking=true and delta.rowTrackingSuspended=true, which the rowTracking feature does not allow together; set one of them to false first`,
+          );
+        }
+        if (options.assignsRowIds) continue;
         throw unsupportedWrite(
           feature,
           kind === "rewrite"
@@ -643,8 +652,10 @@ export function featureInUse(
         (f) => Object.keys(f.metadata).some((k) => k.startsWith("delta.identity.")),
       );
     case "rowTracking":
-      // Writers must assign row ids whenever the feature is supported, unless suspended.
-      return config["delta.rowTrackingSuspended"] !== "true";
+      // Writers must assign row ids whenever the feature is supported, unless
+      // suspended; a suspension beside delta.enableRowTracking=true is refused.
+      return config["delta.rowTrackingSuspended"] !== "true" ||
+        config["delta.enableRowTracking"] === "true";
     case "inCommitTimestamp":
       return config["delta.enableInCommitTimestamps"] === "true";
     case "icebergCompatV1":
@@ -673,6 +684,28 @@ export function rowTrackingActive(protocol: Protocol, metadata: Metadata): boole
   return protocol.minWriterVersion === 7 &&
     (protocol.writerFeatures ?? []).includes("rowTracking") &&
     metadata.configuration["delta.rowTrackingSuspended"] !== "true";
+}
+
+/**
+ * True if a rewrite keeps the rows' ids in the materialized columns although
+ * no fresh ids are assigned: the table supports rowTracking, has suspended
+ * it (`delta.rowTrackingSuspended=true`, as Spark does while dropping the
+ * feature) and names both materialized columns. Rows that have ids keep
+ * them, so lifting the suspension finds them unchanged.
+ */
+export function rowTrackingSuspendedWithIds(protocol: Protocol, metadata: Metadata): boolean {
+  const config = metadata.configuration;
+  return protocol.minWriterVersion === 7 &&
+    (protocol.writerFeatures ?? []).includes("rowTracking") &&
+    config["delta.rowTrackingSuspended"] === "true" &&
+    !!config["delta.rowTracking.materializedRowIdColumnName"] &&
+    !!config["delta.rowTracking.materializedRowCommitVersionColumnName"];
+}
+
+/** True if the configuration both enables and suspends row tracking, which no writer may meet. */
+function rowTrackingConflict(metadata: Metadata): boolean {
+  return metadata.configuration["delta.enableRowTracking"] === "true" &&
+    metadata.configuration["delta.rowTrackingSuspended"] === "true";
 }
 
 /** True if commits to the table must carry `inCommitTimestamp`. */

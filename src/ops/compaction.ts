@@ -32,7 +32,12 @@
 import { formatDuration } from "../util/units.ts";
 import type { Action, Add } from "../delta/actions.ts";
 import { decodeFilePath, partitionDirectory } from "../delta/partition.ts";
-import { checkCanWrite, inCommitTimestampsEnabled, rowTrackingActive } from "../delta/protocol.ts";
+import {
+  checkCanWrite,
+  inCommitTimestampsEnabled,
+  rowTrackingActive,
+  rowTrackingSuspendedWithIds,
+} from "../delta/protocol.ts";
 import {
   fillRowTracking,
   materializedColumns,
@@ -104,14 +109,17 @@ export async function compactBin(
     (add) => objectSourceOf(table.store, decodeFilePath(add.path), add.size),
   );
   const deleted = await mapLimit(bin.files, 8, (add) => deletedRowsOf(table, add));
+  // Fresh ids for the merged file while the table tracks rows; the rows'
+  // own ids kept in the materialized columns then, and while it is suspended.
   const tracked = rowTrackingActive(state.protocol, state.metadata);
-  const fileFields = tracked
+  const keepsIds = tracked || rowTrackingSuspendedWithIds(state.protocol, state.metadata);
+  const fileFields = keepsIds
     ? [...dataFields, ...rowTrackingFields(state.metadata.configuration, dataFields)]
     : dataFields;
   const merged = await mergeParquet(sources, {
     minRowGroupRows: options.minRowGroupRows ?? 16_384,
     fields: fileFields,
-    ...(tracked
+    ...(keepsIds
       ? {
         rowTransforms: bin.files.map((add) =>
           rowTrackingTransform(add, fileFields.slice(-2).map((f) => f.name))

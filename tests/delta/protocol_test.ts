@@ -14,7 +14,7 @@ import {
   type WriteKind,
 } from "../../src/delta/protocol.ts";
 import type { StructField, StructType } from "../../src/delta/schema.ts";
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 
 function metadata(configuration: Record<string, string> = {}): Metadata {
   return {
@@ -139,6 +139,26 @@ Deno.test("a variant table is read and compacted; rows are never added; vacuum a
     assertEquals(all(p, metadata(), schema()), [name, name, "ok", "ok"], name);
     assertEquals(verdict(p, metadata(), schema(), "checkpoint"), "ok", name);
   }
+});
+
+Deno.test("a table that both enables and suspends row tracking refuses every commit by name, as Spark does", () => {
+  const p = v7(["rowTracking", "domainMetadata"]);
+  const both = metadata({
+    "delta.enableRowTracking": "true",
+    "delta.rowTrackingSuspended": "true",
+  });
+  const verdicts = [...KINDS, "checkpoint" as const].map((kind) =>
+    verdictWith(p, both, schema(), { kind, assignsRowIds: true, enforcesConstraints: true })
+  );
+  assertEquals(verdicts, ["rowTracking", "rowTracking", "rowTracking", "ok", "ok"]);
+  const error = assertThrows(() => checkCanWrite(p, both, schema(), { assignsRowIds: true }));
+  assert(error.message.includes("delta.rowTrackingSuspended=true"), error.message);
+  // Suspended alone: nothing to assign, every write runs.
+  const suspended = metadata({
+    "delta.enableRowTracking": "false",
+    "delta.rowTrackingSuspended": "true",
+  });
+  assertEquals(all(p, suspended, schema()), ["ok", "ok", "ok", "ok"]);
 });
 
 Deno.test("appendOnly refuses only overwrites, and only when delta.appendOnly is true", () => {

@@ -4,7 +4,9 @@
  * follow the table's high water mark, and every id is unique. After
  * neuralake compacts Spark's table of several files (materialized ids,
  * deletion vectors), Spark reads every row's id and commit version as it
- * read them before, and a stream writer's rows after the mark.
+ * read them before, and a stream writer's rows after the mark. Rows it
+ * compacts while row tracking is suspended keep their ids when Spark lifts
+ * the suspension.
  */
 
 import { ROW_TRACKING_DOMAIN, rowIdHighWaterMark } from "../../src/delta/row_tracking.ts";
@@ -20,6 +22,7 @@ import { copyFixture } from "../_helpers/fixture_copy.ts";
 import { compactOnce } from "../../src/ops/compaction.ts";
 import { appendBatch, appendTarget, rowIdMarkOf } from "../../src/ops/append.ts";
 import { tableFields } from "../../src/delta/schema.ts";
+import { writeCommit } from "../_helpers/log.ts";
 
 const FIELDS: Field[] = [
   { name: "id", type: "long", nullable: true },
@@ -101,4 +104,58 @@ Deno.test("Spark reads the same row ids and commit versions after neuralake comp
     [900, mark + 1, v],
     [901, mark + 2, v],
   ]);
+});
+
+Deno.test("rows neuralake compacted while row tracking was suspended keep their ids when Spark lifts the suspension", async () => {
+  const name = "spark_row_tracking_compact";
+  const dir = await copyFixture(name);
+  const table = await openTable(dir);
+  // Suspend as Spark's ALTER TABLE does (the first step of dropping the feature).
+  const state = await snapshotOf(table);
+  const configuration = {
+    ...state.metadata.configuration,
+    "delta.enableRowTracking": "false",
+    "delta.rowTrackingSuspended": "true",
+  };
+  await writeCommit(table.store, state.version + 1, [
+    { commitInfo: { timestamp: Date.now(), operation: "SET TBLPROPERTIES" } },
+    { metaData: { ...state.metadata, configuration } },
+  ]);
+  const outcomes = await compactOnce(table, await snapshotOf(table), {
+    targetFileSize: 1 << 30,
+    minFiles: 2,
+    maxDeletedRowsRatio: 1,
+    minRowGroupRows: 1,
+  });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  const compacted = await snapshotOf(table);
+  assertEquals(compacted.files.size, 1);
+  assertEquals([...compacted.files.values()][0]!.baseRowId ?? null, null, "no fresh ids");
+  // The suspension is lifted (delta-spark 4.0 does not know the property, so
+  // the commit is ours, as a newer Delta's ALTER TABLE writes it), then Spark
+  // enables row tracking again, which backfills fresh ids into our file; each
+  // row's stable id is still the one it had.
+  const lifted = await snapshotOf(table);
+  const { "delta.rowTrackingSuspended": _, ...unsuspended } = lifted.metadata.configuration;
+  await writeCommit(table.store, lifted.version + 1, [
+    { commitInfo: { timestamp: Date.now(), operation: "SET TBLPROPERTIES" } },
+    { metaData: { ...lifted.metadata, configuration: unsuspended } },
+  ]);
+  const t = `delta.\`${dir}\``;
+  const answer = await spark({
+    sql: [
+      `ALTER TABLE ${t} SET TBLPROPERTIES ('delta.enableRowTracking' = 'true')`,
+      `SELECT id, _metadata.row_id AS row_id, _metadata.row_commit_version AS row_commit_version FROM ${t} ORDER BY id`,
+    ],
+  });
+  for (const result of answer.sql) assert(result.ok, JSON.stringify(result));
+  const result = answer.sql[1]!;
+  assert(result.ok);
+  const before = (await Deno.readTextFile(
+    new URL(`../fixtures/expected/${name}.row_ids.ndjson`, import.meta.url),
+  )).split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l));
+  const rows = (list: Record<string, unknown>[]) =>
+    list.map((r) => [Number(r.id), Number(r.row_id), Number(r.row_commit_version)])
+      .sort((a, b) => a[0]! - b[0]!);
+  assertEquals(rows(result.rows), rows(before));
 });

@@ -3,7 +3,8 @@
  * water mark (also after a concurrent winner's) and the commit version, and
  * raises the mark; compaction keeps every row's id and commit version in the
  * materialized columns and gives its file fresh ids (also after a winner's
- * mark); stream writers refuse such tables by name.
+ * mark); while row tracking is suspended, compaction keeps the ids rows
+ * have and assigns none; stream writers refuse such tables by name.
  * (tests/interop/spark_row_tracking_test.ts has Spark read the ids.)
  */
 
@@ -121,7 +122,10 @@ Deno.test("a commit that loses its version assigns ids after the winner's mark, 
 });
 
 /** Each row's [row id, row commit version] in the table's one data file, keyed by `id`. */
-async function materializedIds(dir: string): Promise<Map<number, [number, number]>> {
+async function materializedIds(
+  dir: string,
+  allowNull = false,
+): Promise<Map<number, [number | null, number | null]>> {
   const state = await snapshotOf(await openTable(dir));
   const files = [...activeFiles(state)];
   assertEquals(files.length, 1, "one file after compaction");
@@ -132,13 +136,12 @@ async function materializedIds(dir: string): Promise<Map<number, [number, number
   ];
   const bytes = await Deno.readFile(`${dir}/${decodeFilePath(add.path)}`);
   const batch = await readColumns(await openParquet(bytesSource(bytes, add.path)), { fields });
-  const out = new Map<number, [number, number]>();
+  const out = new Map<number, [number | null, number | null]>();
+  const at = (c: number, i: number) =>
+    batch.columns[c]!.nulls?.[i] ? null : Number(batch.columns[c]!.values[i]);
   for (let i = 0; i < batch.length; i++) {
-    assert(!batch.columns[1]!.nulls?.[i] && !batch.columns[2]!.nulls?.[i], `row ${i} is null`);
-    out.set(Number(batch.columns[0]!.values[i]), [
-      Number(batch.columns[1]!.values[i]),
-      Number(batch.columns[2]!.values[i]),
-    ]);
+    assert(allowNull || (at(1, i) !== null && at(2, i) !== null), `row ${i} is null`);
+    out.set(Number(batch.columns[0]!.values[i]), [at(1, i), at(2, i)]);
   }
   return out;
 }
@@ -175,6 +178,61 @@ Deno.test("compaction keeps row ids and commit versions in the materialized colu
   const info = committed.flatMap((a) => ("commitInfo" in a ? [a.commitInfo] : []));
   assertEquals(info[0]!.tags, { "delta.rowTracking.preserved": "true" });
   // Every reader still sees the same rows.
+  assertEquals(
+    canonicalRows((await readWithNeuralake(await openTable(dir))).rows),
+    canonicalRows((await readWithDeltaRs(dir)).rows),
+  );
+});
+
+/** Commits `delta.enableRowTracking=false, delta.rowTrackingSuspended=true`, as Spark's ALTER TABLE does. */
+async function suspendRowTracking(dir: string): Promise<number> {
+  const table = await openTable(dir);
+  const state = await snapshotOf(table);
+  const configuration = {
+    ...state.metadata.configuration,
+    "delta.enableRowTracking": "false",
+    "delta.rowTrackingSuspended": "true",
+  };
+  await writeCommit(table.store, state.version + 1, [
+    { commitInfo: { timestamp: Date.now(), operation: "SET TBLPROPERTIES" } },
+    { metaData: { ...state.metadata, configuration } },
+  ]);
+  return state.version + 1;
+}
+
+Deno.test("while row tracking is suspended, compaction keeps the rows' ids and assigns no fresh ones", async () => {
+  const dir = await sparkRowTrackingTable();
+  const table = await openTable(dir);
+  await writeTable(table, sourceOf(batchOf(FIELDS, [{ id: 10n, name: "x" }])));
+  const tracked = await snapshotOf(table);
+  const mark = rowIdHighWaterMark(tracked.domains.get(ROW_TRACKING_DOMAIN));
+  await suspendRowTracking(dir);
+  // Written while suspended: no baseRowId, no defaultRowCommitVersion, no new mark.
+  await writeTable(table, sourceOf(batchOf(FIELDS, [{ id: 20n, name: "z" }])));
+  const before = await snapshotOf(table);
+  const unassigned = [...activeFiles(before)].filter((f) => f.baseRowId == null);
+  assertEquals(unassigned.map((f) => f.defaultRowCommitVersion ?? null), [null]);
+  const outcomes = await compactOnce(table, before, { targetFileSize: 1 << 20, minFiles: 2 });
+  assertEquals(outcomes.map((o) => o.kind), ["committed"]);
+  const committed = await commitAt(dir, outcomes[0]!.version!);
+  const added = committed.flatMap((a) => ("add" in a ? [a.add] : []));
+  assertEquals(added.map((a) => [a.baseRowId ?? null, a.defaultRowCommitVersion ?? null]), [[
+    null,
+    null,
+  ]]);
+  assertEquals(committed.filter((a) => "domainMetadata" in a), []);
+  const info = committed.flatMap((a) => ("commitInfo" in a ? [a.commitInfo] : []));
+  assertEquals(info[0]!.tags, undefined);
+  assertEquals(
+    rowIdHighWaterMark((await snapshotOf(table)).domains.get(ROW_TRACKING_DOMAIN)),
+    mark,
+  );
+  // Rows that had ids keep them (materialized, or from their file's baseRowId);
+  // the row written while suspended has none.
+  assertEquals(
+    [...(await materializedIds(dir, true)).entries()].sort((a, b) => a[0] - b[0]),
+    [[1, [0, 1]], [2, [1, 2]], [10, [3, tracked.version]], [20, [null, null]]],
+  );
   assertEquals(
     canonicalRows((await readWithNeuralake(await openTable(dir))).rows),
     canonicalRows((await readWithDeltaRs(dir)).rows),
