@@ -7,20 +7,15 @@
  * snappy in hyparquet-writer on compressible pages but slower on
  * incompressible ones (random float samples). So a page whose samples do not
  * compress is stored as one snappy literal, a valid snappy stream that costs
- * a copy. ZSTD, GZIP and BROTLI use `node:zlib`'s synchronous functions,
- * because page encoding is synchronous.
+ * a copy. ZSTD goes through native contexts reused for the life of the
+ * isolate (`zstd.ts`), GZIP and BROTLI through `node:zlib`'s synchronous
+ * functions, because page encoding is synchronous.
  */
 
 import { snappyCompressor, snappyUncompressor } from "hysnappy";
 import type { Compressors } from "hyparquet";
-import {
-  brotliDecompressSync,
-  constants as zlibConstants,
-  gunzipSync,
-  gzipSync,
-  zstdCompressSync,
-  zstdDecompressSync,
-} from "node:zlib";
+import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
+import { ZstdCompressor, ZstdDecompressor } from "./zstd.ts";
 
 /** The codecs the encoder can write. */
 export type Codec = "UNCOMPRESSED" | "SNAPPY" | "ZSTD" | "GZIP";
@@ -38,10 +33,16 @@ export const DEFAULT_CODEC: Codec = "ZSTD";
 /** The ZSTD level unless a writer chooses another. */
 export const DEFAULT_ZSTD_LEVEL = 1;
 
-/** Compresses one page body. */
+/**
+ * Compresses one page body. The result may be a view of a buffer that the
+ * compressor reuses (ZSTD): write it out before the next call.
+ */
 export type Compress = (input: Uint8Array) => Uint8Array;
 
 let snappy: Compress | undefined;
+/** One ZSTD compressor per level, and one decompressor, for the isolate. */
+const zstdCompressors = new Map<number, Compress>();
+let unzstd: ZstdDecompressor | undefined;
 let unsnappy: ((input: Uint8Array, outputLength: number) => Uint8Array) | undefined;
 
 /**
@@ -55,8 +56,14 @@ export function compressorFor(codec: Codec, level?: number): Compress | undefine
     case "SNAPPY":
       return snappy ??= adaptiveSnappy(snappyCompressor());
     case "ZSTD": {
-      const params = { [zlibConstants.ZSTD_c_compressionLevel]: level ?? DEFAULT_ZSTD_LEVEL };
-      return (input) => zstdCompressSync(input, { params });
+      const zstdLevel = level ?? DEFAULT_ZSTD_LEVEL;
+      let compress = zstdCompressors.get(zstdLevel);
+      if (!compress) {
+        const compressor = new ZstdCompressor(zstdLevel);
+        compress = (input) => compressor.compress(input);
+        zstdCompressors.set(zstdLevel, compress);
+      }
+      return compress;
     }
     case "GZIP": {
       const options = { level: level ?? 6 };
@@ -120,7 +127,8 @@ function snappyDecompress(input: Uint8Array, outputLength: number): Uint8Array {
 /** Decompressors for every codec we can read, in hyparquet's form. */
 export const DECOMPRESSORS: Compressors = {
   SNAPPY: snappyDecompress,
-  ZSTD: (input) => zstdDecompressSync(input),
+  ZSTD: (input, outputLength) =>
+    (unzstd ??= new ZstdDecompressor()).decompress(input, outputLength),
   GZIP: (input) => gunzipSync(input),
   BROTLI: (input) => brotliDecompressSync(input),
 };
