@@ -4,13 +4,17 @@
  * the cost of each encoding choice, the snappy compressors, decoding, and
  * merging by copy versus by re-encoding.
  *
- * Run: `deno run -A bench/parquet_encode.ts [--reps N] [--neurons N]`
+ * Run: `deno run -A bench/parquet_encode.ts [--reps N] [--neurons N] [--section S]`
+ * (sections: sizes, zstd, options, snappy, decode, merge; default all)
  * ("tuned" hyparquet-writer: hysnappy, DELTA_BINARY_PACKED timestamps, no
  * statistics, row groups of 100k rows.)
- * Prints medians (with min and max) over the repetitions; every repetition
- * encodes at least 1M rows, so small files are timed over many calls.
+ * Prints medians (with min and max) over the repetitions, and the median of
+ * the process's CPU seconds per million units (rows, or bytes for MB/s
+ * lines), which a loaded machine disturbs far less than the rates; every
+ * repetition encodes at least 1M rows, so small files are timed over many calls.
  */
 
+import process from "node:process";
 import { parseArgs } from "node:util";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { snappyCompress as jsSnappy } from "../src/parquet/_hyparquet.ts";
@@ -21,9 +25,20 @@ import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
 import { mergeParquet } from "../src/parquet/merge.ts";
 import { MICRO_FLAGS, neuralSource, repsOf, type Spread, spreadOf } from "./micro.ts";
 
-const { values } = parseArgs({ args: Deno.args, options: MICRO_FLAGS, strict: true });
+const { values } = parseArgs({
+  args: Deno.args,
+  options: { ...MICRO_FLAGS, section: { type: "string", multiple: true } },
+  strict: true,
+});
 const reps = repsOf(values);
 const neurons = Number(values.neurons);
+const SECTIONS = ["sizes", "zstd", "options", "snappy", "decode", "merge"];
+const sections = new Set(values.section ?? SECTIONS);
+for (const s of sections) {
+  if (!SECTIONS.includes(s)) {
+    throw new RangeError(`--section must be one of ${SECTIONS.join(", ")}`);
+  }
+}
 
 const MIN_ROWS_PER_REP = 1_000_000;
 const { generator, tick0 } = neuralSource(neurons);
@@ -42,37 +57,53 @@ function batches(rows: number, count: number): ColumnBatch[] {
   return out;
 }
 
-/** Runs `fn` (which handles `units` units) `reps` times after a warm-up. */
-function measure(units: number, fn: () => void): Spread {
-  fn();
-  const rates: number[] = [];
-  for (let rep = 0; rep < reps; rep++) {
-    const begin = performance.now();
-    fn();
-    rates.push(units / ((performance.now() - begin) / 1000));
-  }
-  return spreadOf(rates);
+/** Rates per second, and the process's CPU seconds per million units (steadier under load). */
+type Measured = Spread & { cpu: number };
+
+/** User plus system CPU seconds of this process. */
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
 }
 
-async function measureAsync(units: number, fn: () => Promise<void>): Promise<Spread> {
-  await fn();
+/** Runs `fn` (which handles `units` units) `reps` times after a warm-up. */
+function measure(units: number, fn: () => void): Measured {
+  fn();
   const rates: number[] = [];
+  const cpu: number[] = [];
   for (let rep = 0; rep < reps; rep++) {
     const begin = performance.now();
-    await fn();
+    const cpu0 = cpuSeconds();
+    fn();
+    cpu.push((cpuSeconds() - cpu0) / units * 1e6);
     rates.push(units / ((performance.now() - begin) / 1000));
   }
-  return spreadOf(rates);
+  return { ...spreadOf(rates), cpu: spreadOf(cpu).median };
+}
+
+async function measureAsync(units: number, fn: () => Promise<void>): Promise<Measured> {
+  await fn();
+  const rates: number[] = [];
+  const cpu: number[] = [];
+  for (let rep = 0; rep < reps; rep++) {
+    const begin = performance.now();
+    const cpu0 = cpuSeconds();
+    await fn();
+    cpu.push((cpuSeconds() - cpu0) / units * 1e6);
+    rates.push(units / ((performance.now() - begin) / 1000));
+  }
+  return { ...spreadOf(rates), cpu: spreadOf(cpu).median };
 }
 
 const M = (v: number) => `${(v / 1e6).toFixed(2)}M`;
 const MB = (v: number) => (v / 1e6).toFixed(1);
 
-function line(label: string, r: Spread, extra = "", unit = M): void {
+/** One result: the rate's median, min and max, the median CPU-s per million units. */
+function line(label: string, r: Measured, extra = "", unit = M): void {
   console.log(
     `${label.padEnd(44)} ${unit(r.median).padStart(8)} ${unit(r.min).padStart(8)} ${
       unit(r.max).padStart(8)
-    }  ${extra}`,
+    } ${r.cpu.toFixed(3).padStart(8)}  ${extra}`,
   );
 }
 
@@ -112,10 +143,12 @@ console.log(
 );
 
 // 1. Encode throughput by file size: ours against hyparquet-writer.
-console.log(
-  "\n== encode, rows/s (SNAPPY on both sides)          median      min      max  file size",
-);
-for (const rows of [500, 5_000, 50_000, 100_000, 1_000_000]) {
+if (sections.has("sizes")) {
+  console.log(
+    "\n== encode, rows/s (SNAPPY on both sides)          median      min      max  CPU-s/M  file size",
+  );
+}
+for (const rows of sections.has("sizes") ? [500, 5_000, 50_000, 100_000, 1_000_000] : []) {
   const count = Math.max(1, Math.ceil(MIN_ROWS_PER_REP / rows));
   const files = batches(rows, Math.min(count, 40));
   const total = rows * count;
@@ -146,91 +179,152 @@ for (const rows of [500, 5_000, 50_000, 100_000, 1_000_000]) {
   }
 }
 
-// 2. What each choice costs, on 100k-row files.
-console.log(
-  "\n== encode options, 100k rows per file, rows/s      median      min      max  file size",
-);
-const hundred = batches(100_000, 10);
-const variants: [string, EncodeOptions][] = [
-  ["default (ZSTD 1, DBP timestamps, dictionary)", {}],
-  ["SNAPPY", { codec: "SNAPPY" }],
-  ["UNCOMPRESSED", { codec: "UNCOMPRESSED" }],
-  ["ZSTD 3", { codec: "ZSTD", level: 3 }],
-  ["ZSTD 1, BYTE_STREAM_SPLIT floats", { floatEncoding: "BYTE_STREAM_SPLIT" }],
-  ["GZIP", { codec: "GZIP" }],
-  ["PLAIN timestamps", { timestampEncoding: "PLAIN" }],
-  ["no dictionaries", { dictionary: false }],
-  ["row groups of 10k rows", { rowGroupRows: 10_000 }],
-];
-for (const [label, options] of variants) {
-  const size = encodeParquet(hundred[0]!, options).bytes.length;
-  line(
-    label,
-    measure(1_000_000, () => {
-      for (const b of hundred) encodeParquet(b, options);
-    }),
-    `${(size / 1024).toFixed(1)} KiB`,
+// 1b. By file size: the default, ZSTD with smaller chunks SNAPPY or none, SNAPPY.
+if (sections.has("zstd")) {
+  console.log(
+    "\n== encode by file size, rows/s                    median      min      max  CPU-s/M  file size",
   );
+}
+const zstdVariants: [string, EncodeOptions][] = [
+  ["default", {}],
+  ["ZSTD, chunks < 16 KiB SNAPPY", { zstdMinChunkBytes: 16_384 }],
+  ["ZSTD, chunks < 4 KiB SNAPPY", { zstdMinChunkBytes: 4_096 }],
+  ["ZSTD, every chunk", { zstdMinChunkBytes: 0 }],
+  ["SNAPPY", { codec: "SNAPPY" }],
+];
+for (const rows of sections.has("zstd") ? [500, 5_000, 50_000, 1_000_000] : []) {
+  const count = Math.max(1, Math.ceil(MIN_ROWS_PER_REP / rows));
+  const files = batches(rows, Math.min(count, 40));
+  for (const [label, options] of zstdVariants) {
+    const size = encodeParquet(files[0]!, options).bytes.length;
+    line(
+      `${rows} rows, ${label}`,
+      measure(rows * count, () => {
+        for (let i = 0; i < count; i++) encodeParquet(files[i % files.length]!, options);
+      }),
+      `${(size / 1024).toFixed(1)} KiB (${(size / rows).toFixed(2)} B/row)`,
+    );
+  }
+}
+
+// 2. What each choice costs, on 100k-row files.
+const hundred = ["options", "snappy", "merge"].some((s) => sections.has(s))
+  ? batches(100_000, 10)
+  : [];
+if (sections.has("options")) {
+  console.log(
+    "\n== encode options, 100k rows per file, rows/s      median      min      max  CPU-s/M  file size",
+  );
+  const variants: [string, EncodeOptions][] = [
+    ["default (ZSTD 1, DBP timestamps, dictionary)", {}],
+    ["SNAPPY", { codec: "SNAPPY" }],
+    ["UNCOMPRESSED", { codec: "UNCOMPRESSED" }],
+    ["ZSTD 3", { codec: "ZSTD", level: 3 }],
+    ["ZSTD 1, BYTE_STREAM_SPLIT floats", { floatEncoding: "BYTE_STREAM_SPLIT" }],
+    ["GZIP", { codec: "GZIP" }],
+    ["PLAIN timestamps", { timestampEncoding: "PLAIN" }],
+    ["no dictionaries", { dictionary: false }],
+    ["row groups of 10k rows", { rowGroupRows: 10_000 }],
+  ];
+  for (const [label, options] of variants) {
+    const size = encodeParquet(hundred[0]!, options).bytes.length;
+    line(
+      label,
+      measure(1_000_000, () => {
+        for (const b of hundred) encodeParquet(b, options);
+      }),
+      `${(size / 1024).toFixed(1)} KiB`,
+    );
+  }
 }
 
 // 3. Snappy compressors on a page of float samples.
-console.log("\n== snappy on a 400 KB float page, MB/s              median      min      max");
-const page = new Uint8Array(
-  (hundred[0]!.columns[6]!.values as Float32Array).buffer.slice(0, 400_000),
-);
-const wasm = compressorFor("SNAPPY")!;
-line(
-  "hysnappy (WASM)",
-  measure(page.length * 20, () => {
-    for (let i = 0; i < 20; i++) wasm(page);
-  }),
-  "",
-  MB,
-);
-line(
-  "hyparquet-writer snappy (JS)",
-  measure(page.length * 20, () => {
-    for (let i = 0; i < 20; i++) jsSnappy(page);
-  }),
-  "",
-  MB,
-);
+if (sections.has("snappy")) {
+  console.log(
+    "\n== snappy on a 400 KB float page, MB/s              median      min      max  CPU-s/M",
+  );
+  const page = new Uint8Array(
+    (hundred[0]!.columns[6]!.values as Float32Array).buffer.slice(0, 400_000),
+  );
+  const wasm = compressorFor("SNAPPY")!;
+  line(
+    "hysnappy (WASM)",
+    measure(page.length * 20, () => {
+      for (let i = 0; i < 20; i++) wasm(page);
+    }),
+    "",
+    MB,
+  );
+  line(
+    "hyparquet-writer snappy (JS)",
+    measure(page.length * 20, () => {
+      for (let i = 0; i < 20; i++) jsSnappy(page);
+    }),
+    "",
+    MB,
+  );
+}
 
 // 4. Decode.
-console.log("\n== decode, rows/s                                  median      min      max");
-const million = batches(1_000_000, 1)[0]!;
-const millionBytes = encodeParquet(million, { rowGroupRows: 100_000 }).bytes;
-const millionFile = await openParquet(bytesSource(millionBytes, "million.parquet"));
-line(
-  "readColumns, 1M rows, all 10 columns",
-  await measureAsync(1_000_000, async () => {
-    await readColumns(millionFile, { fields: million.fields });
-  }),
-);
-line(
-  "readColumns, 1M rows, 2 columns",
-  await measureAsync(1_000_000, async () => {
-    await readColumns(millionFile, { fields: [million.fields[0]!, million.fields[6]!] });
-  }),
-);
+if (sections.has("decode")) {
+  console.log(
+    "\n== decode, rows/s                                  median      min      max  CPU-s/M",
+  );
+  const million = batches(1_000_000, 1)[0]!;
+  const millionBytes = encodeParquet(million, { rowGroupRows: 100_000 }).bytes;
+  const millionFile = await openParquet(bytesSource(millionBytes, "million.parquet"));
+  line(
+    "readColumns, 1M rows, all 10 columns",
+    await measureAsync(1_000_000, async () => {
+      await readColumns(millionFile, { fields: million.fields });
+    }),
+  );
+  line(
+    "readColumns, 1M rows, 2 columns",
+    await measureAsync(1_000_000, async () => {
+      await readColumns(millionFile, { fields: [million.fields[0]!, million.fields[6]!] });
+    }),
+  );
+  // Small files, every chunk ZSTD: what a fixed cost per page does to reading.
+  for (const rows of [5_000, 50_000]) {
+    const count = Math.ceil(MIN_ROWS_PER_REP / rows);
+    const small = await Promise.all(
+      batches(rows, Math.min(count, 40)).map((b, i) =>
+        openParquet(bytesSource(encodeParquet(b, { zstdMinChunkBytes: 0 }).bytes, `p${i}`))
+      ),
+    );
+    line(
+      `readColumns, ${rows}-row files, every chunk ZSTD`,
+      await measureAsync(rows * count, async () => {
+        for (let i = 0; i < count; i++) {
+          await readColumns(small[i % small.length]!, { fields: million.fields });
+        }
+      }),
+    );
+  }
+}
 
 // 5. Merge: byte copy against decode and re-encode, 10 files of 100k rows.
-console.log("\n== merge 10 x 100k-row files, input MB/s           median      min      max");
-const inputs = hundred.map((b, i) => ({ bytes: encodeParquet(b).bytes, name: `part-${i}` }));
-const inputBytes = inputs.reduce((n, f) => n + f.bytes.length, 0);
-line(
-  "copy row groups (minRowGroupRows 50k)",
-  await measureAsync(inputBytes, async () => {
-    await mergeParquet(inputs, { minRowGroupRows: 50_000 });
-  }),
-  `${MB(inputBytes)} MB in`,
-  MB,
-);
-line(
-  "decode and re-encode (minRowGroupRows 1M)",
-  await measureAsync(inputBytes, async () => {
-    await mergeParquet(inputs, { minRowGroupRows: 1_000_000 });
-  }),
-  `${MB(inputBytes)} MB in`,
-  MB,
-);
+if (sections.has("merge")) {
+  console.log(
+    "\n== merge 10 x 100k-row files, input MB/s           median      min      max  CPU-s/M",
+  );
+  const inputs = hundred.map((b, i) => ({ bytes: encodeParquet(b).bytes, name: `part-${i}` }));
+  const inputBytes = inputs.reduce((n, f) => n + f.bytes.length, 0);
+  line(
+    "copy row groups (minRowGroupRows 50k)",
+    await measureAsync(inputBytes, async () => {
+      await mergeParquet(inputs, { minRowGroupRows: 50_000 });
+    }),
+    `${MB(inputBytes)} MB in`,
+    MB,
+  );
+  line(
+    "decode and re-encode (minRowGroupRows 1M)",
+    await measureAsync(inputBytes, async () => {
+      await mergeParquet(inputs, { minRowGroupRows: 1_000_000 });
+    }),
+    `${MB(inputBytes)} MB in`,
+    MB,
+  );
+}
