@@ -38,12 +38,15 @@ export function startWorkerHost(spec: RoleSpec, onReport: (r: Report) => void): 
     worker.terminate();
     resolveExit(exit);
   };
-  worker.onmessage = (message: MessageEvent<Report>) => {
-    const report = message.data;
-    onReport(report);
-    if (report.type === "stopped") finish({ code: 0, signal: null });
-    else if (report.type === "fatal") finish({ code: 1, signal: null });
-    else if (report.type === "dying") finish({ code: null, signal: "SIGKILL" });
+  // A worker posts its reports in batches, in order (roles/report_buffer.ts).
+  worker.onmessage = (message: MessageEvent<Report[]>) => {
+    for (const report of message.data) {
+      if (done) return;
+      onReport(report);
+      if (report.type === "stopped") finish({ code: 0, signal: null });
+      else if (report.type === "fatal") finish({ code: 1, signal: null });
+      else if (report.type === "dying") finish({ code: null, signal: "SIGKILL" });
+    }
   };
   worker.onerror = (event) => {
     event.preventDefault();

@@ -1,6 +1,7 @@
 /**
  * The entry point of a role running as a Deno worker. It waits for a
- * `start` command, runs the role, and posts reports back. Killing it is the
+ * `start` command, runs the role, and posts reports back (an array of them
+ * per post, `ReportBuffer`). Killing it is the
  * orchestrator's `terminate()`; to die at an armed chaos point the worker
  * announces it and then blocks until it is terminated.
  */
@@ -17,11 +18,13 @@ const early: Command[] = [];
 self.onmessage = (message: MessageEvent<Command>) => void early.push(message.data);
 const { setupLogging } = await import("../util/log.ts");
 const { ChannelState, fatalReport, runRole } = await import("./run_role.ts");
+const { ReportBuffer } = await import("./report_buffer.ts");
 
 const state = new ChannelState();
-const post = (report: Report) => self.postMessage(report);
+// Reports go in batches (report_buffer.ts): one post per writer batch.
+const reports = new ReportBuffer((batch: Report[]) => self.postMessage(batch));
 
-const channel: RoleChannel = state.channel(post, () => {
+const channel: RoleChannel = state.channel((report) => reports.send(report), () => {
   // Block this thread until the orchestrator terminates the worker.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   throw new Error("unreachable");
@@ -32,9 +35,12 @@ function handle(command: Command): void {
   else {
     setupLogging(Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ? "debug" : "warning");
     runRole(command.spec, channel).then(
-      () => self.close(),
+      () => {
+        reports.flush();
+        self.close();
+      },
       (error) => {
-        post(fatalReport(command.spec.id, error));
+        reports.send(fatalReport(command.spec.id, error));
         self.close();
       },
     );

@@ -58,6 +58,36 @@ Deno.test("stream in process isolation survives SIGKILLs of writers at every cra
   await checkWithDeltaRs(table, run);
 });
 
+Deno.test("stream in worker isolation survives kills of writers at every crash point", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-chaos-workers-" });
+  const table = `${dir}/table`;
+  // A worker posts its acknowledgements with its next batch's report
+  // (roles/report_buffer.ts): a kill, at random or right after a commit,
+  // may take held ones with it, and the run must still count every batch
+  // it committed, once.
+  const worked = everyRoleWorked(3);
+  const run = await stream(table, `${dir}/out`, [
+    "--duration",
+    "40s",
+    "--rate",
+    "1024000",
+    "--chaos",
+    "kill-writers=3",
+  ], {
+    stopWhen: {
+      until: (events) =>
+        worked.until(events) &&
+        events.filter((e) => e.event === "kill" && e.role_id?.startsWith("writer-")).length === 3 &&
+        events.filter((e) => e.event === "restart" && e.role_id?.startsWith("writer-")).length >= 3,
+      what: `${worked.what}, and writers were killed 3 times and restarted`,
+    },
+  });
+  checkRun(run, 3);
+  const kills = run.results.chaos.events.filter((e: { action: string }) => e.action === "kill");
+  assertEquals(kills.length, 3, kills.map((e: { detail: string }) => e.detail).join("; "));
+  await checkWithDeltaRs(table, run);
+});
+
 Deno.test("stream with unpaced writers in process isolation ends clean: no batch is starved", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-unpaced-" });
   const out = `${dir}/out`;
