@@ -22,7 +22,7 @@ export { LOG_DIR } from "../delta/log_path.ts";
 export { lastAppVersion } from "../delta/replay.ts";
 export { schemaFromFields, tableFields } from "../delta/schema.ts";
 export { checkCanWrite } from "../delta/protocol.ts";
-export { CommitFeed, type KnownCommits } from "../delta/commit_feed.ts";
+export { CommitFeed, type KnownCommits, type SharedFeed } from "../delta/commit_feed.ts";
 export type { Snapshot } from "../delta/snapshot.ts";
 export { TimestampBeforeTableError, type VersionAtTime } from "../delta/time_travel.ts";
 

@@ -44,7 +44,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   // Tombstones past the run's retention leave memory and checkpoints alike.
   // The writers' commits, so that following the log reads none of them and
   // a compaction commits at the head; its own commits tell the writers.
-  using known = new CommitFeed(table.store.uri, state.metadata.id);
+  using known = new CommitFeed(table.store.uri, state.metadata.id, { shared: spec.commitFeed });
   const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config), known };
   const reportState = () => {
     let bytes = 0;

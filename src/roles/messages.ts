@@ -5,6 +5,7 @@
  */
 
 import type { MetricsEvent } from "../metrics/events.ts";
+import type { SharedFeed } from "../ops/table.ts";
 import type { StreamConfig } from "./config_keys.ts";
 
 /** The kinds of role. */
@@ -20,6 +21,12 @@ export interface RoleSpec {
   sessionId: string;
   /** The run's start (epoch ms), so every role stamps events on one clock. */
   runStartMs: number;
+  /**
+   * The memory of the run's commit feed, for a role in a worker of the
+   * orchestrator's process: its `CommitFeed` then joins the other roles'.
+   * @default none: the role's feed knows its own commits only
+   */
+  commitFeed?: SharedFeed;
 }
 
 /**

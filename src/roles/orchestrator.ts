@@ -31,7 +31,7 @@ import {
 } from "../metrics/results.ts";
 import { tableFootprint } from "../ops/footprint.ts";
 import { createRunDir, pointLatest, type RunDir, writeRunOutputs } from "../report/run_dir.ts";
-import { openTable, snapshotOf, type Table } from "../ops/table.ts";
+import { CommitFeed, openTable, type SharedFeed, snapshotOf, type Table } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
@@ -72,7 +72,10 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   const dir = await createRunDir(config.out, startedAt);
   const table = await streamTable(config);
   const initial = await ensureStreamTable(table, config);
-  const run = new Orchestrator(config, dir, startedAt.getTime(), table, options);
+  // The memory the roles' commit feeds share, held for the whole run: a
+  // role in a worker joins it through its spec.
+  using feed = new CommitFeed(table.store.uri, initial.metadata.id);
+  const run = new Orchestrator(config, dir, startedAt.getTime(), table, options, feed.shared);
   run.tableSeen(initial.version, initial.files.size);
   run.start();
   const kafka = config.source === "kafka";
@@ -217,6 +220,7 @@ class Orchestrator {
     readonly runStartMs: number,
     readonly table: Table,
     readonly options: StreamOptions,
+    readonly commitFeed?: SharedFeed,
   ) {
     this.recorder = new MetricsRecorder(dir.metricsCsv, { startMs: runStartMs });
     this.supervisor = new Supervisor({
@@ -379,12 +383,15 @@ class Orchestrator {
   }
 
   #spec(kind: RoleKind, n: number): RoleSpec {
+    // Shared memory reaches workers of this process only, not child processes.
+    const shared = this.config.isolation === "process" ? undefined : this.commitFeed;
     return {
       kind,
       id: `${kind}-${n}`,
       config: this.config,
       sessionId: this.dir.name,
       runStartMs: this.runStartMs,
+      ...(shared ? { commitFeed: shared } : {}),
     };
   }
 

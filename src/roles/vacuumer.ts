@@ -22,7 +22,9 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
   // pass reads none of them from the store: each pass still lists the log
   // and reads its checkpoint, and a commit from the feed has the exact bytes
   // that were put, so the pass decides from the same commits as with reads.
-  using known = new CommitFeed(table.store.uri, initial.metadata.id);
+  using known = new CommitFeed(table.store.uri, initial.metadata.id, {
+    shared: spec.commitFeed,
+  });
   channel.send({ type: "ready", id });
   // Each pass reads the checkpoint and lists the table (util/native_memory.ts).
   const releaser = new Releaser();

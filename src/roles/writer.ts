@@ -50,7 +50,9 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   // In-commit timestamps while the table enables them, taken per attempt.
   let commitOptions = appendCommitOptions(snapshot);
   // The other writers' commits, so that a commit puts at the head at once.
-  using known = new CommitFeed(table.store.uri, snapshot.metadata.id);
+  using known = new CommitFeed(table.store.uri, snapshot.metadata.id, {
+    shared: spec.commitFeed,
+  });
   const target = appendTarget(
     table.store,
     tableFields(snapshot.schema, snapshot.metadata.configuration),

@@ -234,3 +234,85 @@ Deno.test("CommitFeed closes at the end of a using scope, however the scope ends
   });
   assertEquals(closed, 2);
 });
+
+/** A worker running a feed of its own (tests/_helpers/feed_worker.ts). */
+function feedWorker() {
+  const worker = new Worker(new URL("../_helpers/feed_worker.ts", import.meta.url).href, {
+    type: "module",
+  });
+  const ask = (request: Record<string, unknown>) =>
+    new Promise<unknown>((resolve) => {
+      worker.onmessage = (message) => resolve(message.data);
+      worker.postMessage(request);
+    });
+  return { ask, [Symbol.dispose]: () => worker.terminate() };
+}
+
+const commitText = (name: string) => JSON.stringify(addAction(name)) + "\n";
+
+Deno.test("CommitFeed shares commits with a worker given its memory, both ways, with no message", async () => {
+  using mine = new CommitFeed("memory://t", "id-8");
+  using worker = feedWorker();
+  await worker.ask({ kind: "join", uri: "memory://t", id: "id-8", shared: mine.shared });
+  mine.add(1, new TextEncoder().encode(commitText("mine.parquet")));
+  assertEquals(await worker.ask({ kind: "get", version: 1 }), [addAction("mine.parquet")]);
+  await worker.ask({ kind: "add", version: 2, text: commitText("theirs.parquet") });
+  // Known the moment the worker's add returned: nothing was posted to us.
+  assertEquals(mine.get(2), [addAction("theirs.parquet")]);
+  // A claim made in one thread holds in the other until the version is known.
+  assertEquals(await mine.claim(3), true);
+  const claiming = worker.ask({ kind: "claim", version: 3 });
+  mine.add(3, new TextEncoder().encode(commitText("third.parquet")));
+  assertEquals(await claiming, false);
+});
+
+Deno.test("CommitFeed joins another table's memory never: a wrong key gets memory of its own", () => {
+  using sender = new CommitFeed("memory://t", "id-9");
+  sender.add(1, new TextEncoder().encode(commitText("x.parquet")));
+  // Same URI, another metadata id (the table was created again).
+  using recreated = new CommitFeed("memory://t", "id-9b", { shared: sender.shared });
+  assertEquals(recreated.get(1), undefined);
+});
+
+Deno.test("CommitFeed forgets a commit overwritten in its ring rather than return other bytes", () => {
+  using feed = new CommitFeed("memory://t", "id-10", { ringBytes: 4096 });
+  const name = (v: number) => `f-${v}`.padEnd(700, "x");
+  for (let v = 1; v <= 10; v++) feed.add(v, new TextEncoder().encode(commitText(name(v))));
+  // About five bodies of ~800 bytes fit in 4 KiB: the oldest are gone, the
+  // newest are there, and whatever is known is exactly its own commit.
+  assertEquals([1, 2, 3].map((v) => feed.get(v)), [undefined, undefined, undefined]);
+  for (const v of [8, 9, 10]) assertEquals(feed.get(v), [addAction(name(v))]);
+  for (let v = 1; v <= 10; v++) {
+    const known = feed.get(v);
+    if (known) assertEquals(known, [addAction(name(v))]);
+  }
+});
+
+Deno.test("CommitFeed reads a commit whose bytes changed in memory as unknown", () => {
+  using feed = new CommitFeed("memory://t", "id-11", { limit: 4, ringBytes: 4096 });
+  feed.add(1, new TextEncoder().encode(commitText("a.parquet")));
+  assert(feed.get(1));
+  // A writer killed halfway, or a reader that lost a race with one: the
+  // ring holds other bytes than the slot's checksum.
+  const ring = new Uint8Array(feed.shared.buffer, feed.shared.buffer.byteLength - 4096);
+  ring[10] = ring[10]! ^ 0x20;
+  assertEquals(feed.get(1), undefined);
+});
+
+Deno.test("commit() with a commit too large for the feed's ring reads it from the store", async () => {
+  const { store, counts } = await countedTable();
+  using theirs = new CommitFeed("memory://t", "id-12", { ringBytes: 4096 });
+  using mine = new CommitFeed("memory://t", "id-12");
+  const many = Array.from({ length: 40 }, (_, i) => addAction(`large-${i}.parquet`));
+  assertEquals(
+    (await commit(store, many, newIntent(0), description, { known: theirs })).kind,
+    "committed",
+  );
+  assertEquals(mine.get(1), undefined);
+  counts.gets = counts.puts = 0;
+  const outcome = await commit(store, append("mine.parquet"), newIntent(0), description, {
+    known: mine,
+  });
+  assertEquals(outcome, { kind: "committed", version: 2, attempts: 2, lostRaces: 1 });
+  assert(counts.gets > 0);
+});
