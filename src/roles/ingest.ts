@@ -239,6 +239,11 @@ export async function runIngest(
     },
   });
   let unreachable: Error | undefined;
+  // When the role began to hear nothing: the start of the first of an unbroken
+  // run of polls that returned no message, with no commit since. Time spent
+  // committing is not quiet time: the broker may hold messages the role was
+  // too busy to fetch.
+  let heardNothingSince: number | undefined;
   const stopped = new Promise<undefined>((resolve) => {
     if (options.signal.aborted) resolve(undefined);
     options.signal.addEventListener("abort", () => resolve(undefined), { once: true });
@@ -305,6 +310,7 @@ export async function runIngest(
       p.window = undefined;
       return;
     }
+    heardNothingSince = undefined;
     const started = performance.now();
     const openedAt = p.window?.openedAt ?? Date.now();
     const version = Number(p.last);
@@ -446,17 +452,20 @@ export async function runIngest(
       for (const p of parts.values()) {
         if (p.window?.shouldComplete(now, p.rows.rows + p.letters.length)) await flush(p);
       }
-      if (options.untilIdleMs !== undefined && idle(now)) {
+      if (options.untilIdleMs !== undefined && idle(Date.now())) {
         summary.stopped = "idle";
         break;
       }
       const seeksBefore = seeks;
+      const pollStartedAt = Date.now();
       const polling = consumer.poll(assign);
       // A stop may win the race; the poll then ends (or fails, once the
       // consumer is closed) unheard.
       polling.catch(() => {});
       const messages = await Promise.race([polling, stopped]);
       if (messages === undefined) continue;
+      if (messages.length > 0) heardNothingSince = undefined;
+      else heardNothingSince ??= pollStartedAt;
       // A poll begun after a partition's seek read it from its new position.
       for (const p of parts.values()) if (p.soughtAt <= seeksBefore) p.rereadDue = false;
       unreachable = broker.observe(consumer.outage(), Date.now());
@@ -484,6 +493,7 @@ export async function runIngest(
     const limit = options.untilIdleMs!;
     if (broker.quietFor(now) < limit) return false;
     if (parts.size === 0) return now - assignedAt >= limit;
+    if (heardNothingSince === undefined || now - heardNothingSince < limit) return false;
     for (const p of parts.values()) {
       if (now - p.lastMessageAt < limit || p.window !== undefined || p.rereadDue) return false;
     }

@@ -301,3 +301,30 @@ Deno.test("a broker unreachable past the broker timeout stops ingest with an err
   assertEquals(await ids(table), [0, 1, 2]);
   assert(consumer.closed, "the consumer left the group");
 });
+
+Deno.test("--until-idle does not take time spent committing for quiet: every message the topic holds is read", async () => {
+  // Commits slower than the idle limit: while the role commits it does not
+  // poll, so the messages still in the topic were not heard; stopping then
+  // left them behind.
+  const raw = await newTable();
+  const store = interceptStore(raw.store, async (op, key, run) => {
+    if ((op === "claim" || op === "putIfAbsent") && /_delta_log\/\d{20}\.json$/.test(key)) {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    return await run();
+  });
+  const table = tableOfStore(store);
+  const topic = new FakeTopic(2);
+  fill(topic, 0, 20);
+  fill(topic, 1, 20);
+  const summary = await runIngest(
+    new FakeConsumer(topic, [0, 1]),
+    options(table, { batchRows: 5, batchIntervalMs: 10, untilIdleMs: 60 }),
+  );
+  assertEquals(summary.stopped, "idle");
+  assertEquals(summary.rows, 40);
+  assertEquals(await ids(table), [
+    ...Array.from({ length: 20 }, (_, i) => i),
+    ...Array.from({ length: 20 }, (_, i) => 1000 + i),
+  ]);
+});
