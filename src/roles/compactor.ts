@@ -1,6 +1,8 @@
 /**
- * The compaction role: follow the log, bin-pack small files into large ones
- * (copying big row groups byte for byte), write a checkpoint every N
+ * The compaction role: follow the log, merge small files into large ones
+ * (copying big row groups byte for byte) with tiered planning, so that each
+ * byte is rewritten a bounded number of times whatever the write rate
+ * (ops/compaction_plan.ts), write a checkpoint every N
  * versions, clean up the log within its retention, and report the table's
  * file count as it goes (the sawtooth of the run report).
  *
@@ -102,6 +104,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       compactOnce(table, state, {
         targetFileSize: config.compaction.targetFileSize,
         minFiles: config.compaction.minFiles,
+        // Beside writers, every byte is rewritten a bounded number of times
+        // (ops/compaction_plan.ts), not once per pass until its file is full.
+        tiered: {},
         minRowGroupRows: config.compaction.minRowGroupRows,
         codec: codecOf(config.codec),
         // Writers' latency is the run's; a compaction can wait for a gap.
