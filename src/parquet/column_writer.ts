@@ -29,9 +29,8 @@ export interface ChunkSettings extends ValueOptions {
   compress: Compress | undefined;
   pageSize: number;
   /**
-   * The codec of chunks estimated below `bytes` uncompressed, when the
-   * file's codec has a fixed cost per call that small pages do not repay
-   * (ZSTD through node:zlib: about 50-100 µs per page).
+   * The codec of chunks estimated below `bytes` uncompressed, when a writer
+   * asks for one (`EncodeOptions.zstdMinChunkBytes`).
    */
   small?: { bytes: number; codec: Codec; compress: Compress | undefined };
 }

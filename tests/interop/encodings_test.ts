@@ -29,6 +29,8 @@ interface EncodingCase {
   build(table: Table): Promise<Record<string, unknown>[] | number>;
   /** What every data file's footer must show. */
   codec: string;
+  /** A second codec some chunks must have (small chunks under `zstdMinChunkBytes`). */
+  smallCodec?: string;
   encodings: Record<string, string>;
   /** Spark's vectorized reader refuses the table. */
   vectorizedRefuses?: boolean;
@@ -107,6 +109,27 @@ const CASES: EncodingCase[] = [
     },
   },
   {
+    name: "ZSTD with chunks under 16 KiB SNAPPY (zstdMinChunkBytes): two codecs in one file",
+    codec: "ZSTD",
+    smallCodec: "SNAPPY",
+    encodings: { timestamp_us: "DELTA_BINARY_PACKED", region: "RLE_DICTIONARY" },
+    async build(table) {
+      const gen = new NeuralGenerator({ seed: 4, neurons: 64 });
+      for (let seq = 0; seq < 2; seq++) {
+        const batch = gen.generate({
+          writerId: "writer-0",
+          sessionId: "s1",
+          batchSeq: seq,
+          tick0: 1_700_000_000_000,
+          startRow: seq * 5000,
+          rows: 5000,
+        });
+        await writeTable(table, sourceOf(batch), { encode: { zstdMinChunkBytes: 16 * 1024 } });
+      }
+      return 10_000;
+    },
+  },
+  {
     name: "BYTE_STREAM_SPLIT floats and doubles with nulls, NaN, signed zeros and infinities, ZSTD",
     codec: "ZSTD",
     encodings: { f: "BYTE_STREAM_SPLIT", d: "BYTE_STREAM_SPLIT" },
@@ -180,6 +203,7 @@ async function checkFooters(table: Table, c: EncodingCase): Promise<void> {
   const snapshot = await snapshotOf(table);
   assert(snapshot.files.size > 0, "the table has files");
   let codecs = 0;
+  let smallCodecs = 0;
   for (const path of snapshot.files.keys()) {
     const bytes = (await table.store.get(decodeFilePath(path)))!;
     const meta = parquetMetadata(bytes.slice().buffer);
@@ -187,10 +211,10 @@ async function checkFooters(table: Table, c: EncodingCase): Promise<void> {
       for (const chunk of group.columns) {
         const m = chunk.meta_data!;
         const column = m.path_in_schema[0]!;
-        // Under ZSTD, small chunks are SNAPPY (encode.ts, SMALL_ZSTD_CHUNK).
-        const allowed = c.codec === "ZSTD" ? ["ZSTD", "SNAPPY"] : [c.codec];
+        const allowed = c.smallCodec ? [c.codec, c.smallCodec] : [c.codec];
         assert(allowed.includes(m.codec), `codec of ${column} in ${path} is ${m.codec}`);
         if (m.codec === c.codec) codecs++;
+        if (m.codec === c.smallCodec) smallCodecs++;
         const want = c.encodings[column];
         if (want) {
           const used = m.encoding_stats?.filter((s) =>
@@ -202,6 +226,7 @@ async function checkFooters(table: Table, c: EncodingCase): Promise<void> {
     }
   }
   assert(codecs > 0, `no chunk is ${c.codec}`);
+  if (c.smallCodec) assert(smallCodecs > 0, `no chunk is ${c.smallCodec}`);
 }
 
 for (const [i, c] of CASES.entries()) {
