@@ -128,15 +128,36 @@ export function soakDocument(
   };
 }
 
-/** Reads soak.json's text, also as written before its keys were snake_case. */
-export function parseSoakDocument(text: string): SoakDocument {
-  const doc = JSON.parse(text);
-  const duration = doc.duration_ms ?? doc.durationMs;
-  const interval = doc.interval_ms ?? doc.intervalMs;
-  if (typeof duration !== "number" || !Array.isArray(doc.samples)) {
-    throw new TypeError("soak.json needs duration_ms (a number) and samples (an array)");
+/**
+ * Reads soak.json's text, also as written before its keys were snake_case.
+ * A document that is not one says so, naming `name` (its path).
+ */
+export function parseSoakDocument(text: string, name = "soak.json"): SoakDocument {
+  let doc;
+  try {
+    doc = JSON.parse(text);
+  } catch (error) {
+    throw new SyntaxError(`${name} is not JSON: ${(error as Error).message}`);
   }
+  const duration = doc?.duration_ms ?? doc?.durationMs;
+  const interval = doc?.interval_ms ?? doc?.intervalMs;
+  if (typeof duration !== "number" || !Array.isArray(doc.samples)) {
+    throw new TypeError(`${name} needs duration_ms (a number) and samples (an array)`);
+  }
+  doc.samples.forEach((sample: Partial<SoakRow> | null, i: number) => {
+    if (
+      typeof sample?.minute !== "number" || !isObject(sample.rss_mb) || !isObject(sample.probe)
+    ) {
+      throw new TypeError(
+        `${name}: samples[${i}] needs minute (a number), rss_mb and probe (objects)`,
+      );
+    }
+  });
   return { ...doc, duration_ms: duration, interval_ms: interval, samples: doc.samples };
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
 /** The series judged for each row: memory per role, checkpoint, open time, bytes, log. */
@@ -164,7 +185,14 @@ if (import.meta.main) {
     console.error("usage: soak_target.ts <soak.json>");
     Deno.exit(2);
   }
-  const doc = parseSoakDocument(await Deno.readTextFile(path));
+  let doc: SoakDocument;
+  try {
+    doc = parseSoakDocument(await Deno.readTextFile(path), path);
+  } catch (error) {
+    // What is wrong with the file, not a stack trace.
+    console.error(`soak_target: ${(error as Error).message}`);
+    Deno.exit(2);
+  }
   const verdicts = judgeSoak(soakSamples(doc.samples), soakWindows(doc.duration_ms / 60_000));
   for (const v of verdicts) {
     console.log(

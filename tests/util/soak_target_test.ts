@@ -1,4 +1,4 @@
-import { assertEquals } from "../_helpers/assert.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
 import {
   judgeSoak,
   parseSoakDocument,
@@ -86,4 +86,36 @@ Deno.test("a saved soak.json is read back and judged, also one with the old came
   assertEquals(samples[0]!.values["unreclaimed_bytes"], 1000);
   const verdicts = judgeSoak(samples, soakWindows(read.duration_ms / 60_000));
   assertEquals(verdicts.find((v) => v.series === "rss_mb writer-0")?.held, true);
+});
+
+Deno.test("soak_target.ts on a file that is not a soak.json says what is wrong with it, naming it, without a stack", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "nl-soak-target-" });
+  try {
+    const script = new URL("../../scripts/soak_target.ts", import.meta.url).pathname;
+    const cases: [string, string | undefined, RegExp][] = [
+      ["text.json", "not json", /text\.json is not JSON/],
+      ["keys.json", JSON.stringify({ samples: 3 }), /keys\.json needs duration_ms/],
+      [
+        "sample.json",
+        JSON.stringify({ duration_ms: 60_000, samples: [{ minute: 1, probe: {} }] }),
+        /sample\.json: samples\[0\] needs minute \(a number\), rss_mb and probe/,
+      ],
+      ["absent.json", undefined, /absent\.json/],
+    ];
+    for (const [name, text, message] of cases) {
+      const path = `${dir}/${name}`;
+      if (text !== undefined) await Deno.writeTextFile(path, text);
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", script, path],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const stderr = new TextDecoder().decode(out.stderr);
+      assertEquals(out.code, 2, `${name}: ${stderr}`);
+      assert(message.test(stderr), `${name}: ${stderr}`);
+      assert(!/^\s+at /m.test(stderr), `${name}: a message, not a stack: ${stderr}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
