@@ -51,6 +51,7 @@ import { commit, type CommitOptions, newIntent } from "../delta/transaction.ts";
 import { type Codec, DEFAULT_CODEC } from "../parquet/encode.ts";
 import { mergeParquet, type RowTransform } from "../parquet/merge.ts";
 import { mapLimit } from "../util/concurrency.ts";
+import { yieldToEventLoop } from "../util/event_loop.ts";
 import {
   type CompactionBin,
   type CompactionPlanOptions,
@@ -301,6 +302,9 @@ export async function compactOnce(
   const bins = planCompaction(activeFiles(state), options);
   const outcomes: BinOutcome[] = [];
   for (const bin of bins) {
+    // A bin's reads and writes may all be synchronous on local disk: the
+    // stop request behind `signal` and the commit feed are heard between bins.
+    await yieldToEventLoop();
     if (options.signal?.aborted) break;
     const outcome = await compactBin(table, state, bin, options);
     outcomes.push(outcome);

@@ -52,6 +52,7 @@ import {
   ParquetFileBuilder,
 } from "../parquet/encode.ts";
 import { log } from "../util/log.ts";
+import { yieldToEventLoop } from "../util/event_loop.ts";
 import { type AppendResult, appendTarget, commitFiles, HeldFiles } from "./append.ts";
 import { createTableActions } from "./create.ts";
 import { alignBatch, splitByPartition } from "./data_files.ts";
@@ -294,6 +295,10 @@ async function uploadInput(
     });
   };
   for await (const batch of source.batches()) {
+    // A source read from local files and full files written to local disk
+    // may make no asynchronous call: a stop (`signal`) and the progress
+    // timer are served here, once per batch.
+    await yieldToEventLoop();
     options.signal?.throwIfAborted();
     const aligned: ColumnBatch = alignBatch(batch, fields, sourceName);
     if (constraints.length) checkConstraints(constraints, aligned, sourceName, rows + 1);

@@ -50,6 +50,7 @@ import {
 import { MessageRows } from "../sources/message_rows.ts";
 import { NEURAL_FIELDS } from "../sources/neural.ts";
 import { log } from "../util/log.ts";
+import { yieldToEventLoop } from "../util/event_loop.ts";
 import { BatchWindow } from "./batching.ts";
 import {
   DEAD_LETTER_FIELDS,
@@ -447,6 +448,10 @@ export async function runIngest(
 
   try {
     for (;;) {
+      // A poll served from the consumer's buffer and a flush to local disk
+      // may make no asynchronous call: the stop signal, the group's
+      // heartbeats and the commit feed are served here, once per poll.
+      await yieldToEventLoop();
       if (options.signal.aborted) break;
       const now = Date.now();
       for (const p of parts.values()) {

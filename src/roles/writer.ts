@@ -22,6 +22,7 @@ import { residentMb } from "../util/native_memory.ts";
 import { appendBatch, appendCommitOptions, appendTarget, rowIdMarkOf } from "../ops/append.ts";
 import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { yieldToEventLoop } from "../util/event_loop.ts";
 import { span } from "../util/tracing.ts";
 import { BatchWindow } from "./batching.ts";
 import { codecOf } from "./config_keys.ts";
@@ -80,6 +81,10 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
   while (!channel.stopping) {
     const wait = window.msUntilComplete(Date.now());
     if (wait > 0) await Promise.race([sleep(wait), channel.stopRequested]);
+    // A batch on local disk may make no asynchronous call at all: without
+    // this turn of the event loop, the stop request, the commit feed's
+    // messages and chaos commands would wait for as long as batches come.
+    else await yieldToEventLoop();
     if (channel.stopping) break;
     const firstRowAt = ratePerSecond > 0 ? window.openedAt : Date.now();
     const rows = window.complete(Date.now());
