@@ -24,7 +24,7 @@ import {
   type Table,
   tableOfStore,
 } from "../../src/ops/table.ts";
-import { LocalStore, syncDirectory } from "../../src/storage/local.ts";
+import { LocalStore, syncDirectory, syncDirectorySync } from "../../src/storage/local.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { vacuum } from "../../src/ops/vacuum.ts";
@@ -91,39 +91,43 @@ Deno.test("appendBatch commits one file per partition with its txn, and reports 
   });
 });
 
-Deno.test("appendBatch on local disk flushes the data file's directory before the commit exists, and the commit's before it returns", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "neuralake-append-" });
-  try {
-    const flushes: { dir: string; commitOne: boolean; parquet: number }[] = [];
-    const store = new LocalStore(dir, {
-      syncDirectory: async (path) => {
+for (const synchronousFlushes of [false, true]) {
+  Deno.test(`appendBatch on local disk flushes the data file's directory before the commit exists, and the commit's before it returns (synchronousFlushes: ${synchronousFlushes})`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "neuralake-append-" });
+    try {
+      const flushes: { dir: string; commitOne: boolean; parquet: number }[] = [];
+      const record = (path: string) =>
         flushes.push({
           dir: path.slice(dir.length),
           commitOne: [...Deno.readDirSync(`${dir}/_delta_log`)]
             .some((e) => e.name === "00000000000000000001.json"),
           parquet: [...Deno.readDirSync(path)].filter((e) => e.name.endsWith(".parquet")).length,
         });
-        await syncDirectory(path);
-      },
-    });
-    const table = tableOfStore(store);
-    await createTable(table, { schema: schemaFromFields(FIELDS), partitionColumns: ["region"] });
-    flushes.length = 0;
-    const result = await appendBatch(
-      appendTarget(store, FIELDS, ["region"]),
-      batchOf(FIELDS, rows(0, 3, "M1")),
-      { readVersion: 0, description: { operation: "WRITE", isBlindAppend: true } },
-    );
-    assertEquals(result.outcome.kind, "committed");
-    assertEquals(flushes, [
-      { dir: "", commitOne: false, parquet: 0 }, // region=M1 made
-      { dir: "/region=M1", commitOne: false, parquet: 1 }, // the data file
-      { dir: "/_delta_log", commitOne: true, parquet: 0 }, // the commit
-    ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
-});
+      const store = new LocalStore(dir, {
+        synchronousFlushes,
+        syncDirectory: synchronousFlushes
+          ? (path) => (record(path), syncDirectorySync(path))
+          : async (path) => (record(path), await syncDirectory(path)),
+      });
+      const table = tableOfStore(store);
+      await createTable(table, { schema: schemaFromFields(FIELDS), partitionColumns: ["region"] });
+      flushes.length = 0;
+      const result = await appendBatch(
+        appendTarget(store, FIELDS, ["region"]),
+        batchOf(FIELDS, rows(0, 3, "M1")),
+        { readVersion: 0, description: { operation: "WRITE", isBlindAppend: true } },
+      );
+      assertEquals(result.outcome.kind, "committed");
+      assertEquals(flushes, [
+        { dir: "", commitOne: false, parquet: 0 }, // region=M1 made
+        { dir: "/region=M1", commitOne: false, parquet: 1 }, // the data file
+        { dir: "/_delta_log", commitOne: true, parquet: 0 }, // the commit
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
 
 Deno.test("appendBatch reads the commits made since its read version while it uploads, and lands at the head at once", async () => {
   await withTable(async (table) => {

@@ -1,29 +1,29 @@
 /**
  * Loops that append to a local table let their event loop run between
- * batches. A local store writes, links and flushes small files with
- * synchronous calls, so a batch can go from its rows to its commit without
- * one asynchronous step; a loop of such batches that never yields would
- * never hear its stop request (a worker message, a signal, a timer), nor the
- * commit feed. Each test sets the stop from a timer, which runs only when the
- * event loop turns, and checks that the loop stops within a few batches.
+ * batches. A local store in a worker writes, links and flushes small files
+ * with synchronous calls, so a batch can go from its rows to its commit
+ * without one asynchronous step; a loop of such batches that never yields
+ * would never hear its stop request (a worker message, a signal, a timer),
+ * nor the commit feed. Each test stops the loop from its event loop (a
+ * message, a timer) and checks that it stops within a batch or two.
  */
 
 import { schemaFromFields } from "../../src/delta/schema.ts";
 import type { Field } from "../../src/columnar/batch.ts";
 import { createTable } from "../../src/ops/create.ts";
-import { openTable } from "../../src/ops/table.ts";
+import { tableOfStore } from "../../src/ops/table.ts";
 import { resolveConfig } from "../../src/roles/config.ts";
 import { runIngest } from "../../src/roles/ingest.ts";
+import { startWorkerHost } from "../../src/roles/hosts.ts";
 import type { RoleSpec } from "../../src/roles/messages.ts";
-import { ChannelState } from "../../src/roles/run_role.ts";
-import { runWriter } from "../../src/roles/writer.ts";
-import { assert } from "../_helpers/assert.ts";
+import { LocalStore } from "../../src/storage/local.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
 import { FakeConsumer, FakeTopic } from "../_helpers/fake_consumer.ts";
 
 /** Batches a loop may append after its stop was set before the test calls it deaf. */
 const DEAF_AFTER = 40;
 
-Deno.test("a writer appending to local disk hears a stop request set by a timer within a batch or two", async () => {
+Deno.test("a writer in a worker, its flushes synchronous, hears the orchestrator's stop within a batch or two", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-event-loop-" });
   try {
     const config = {
@@ -34,29 +34,9 @@ Deno.test("a writer appending to local disk hears a stop request set by a timer 
       rate: 0,
       writers: 1,
     };
-    const state = new ChannelState();
     let acked = 0;
     let ackedAtStop: number | undefined;
-    let timerSet = false;
-    const channel = state.channel((report) => {
-      if (report.type !== "acked") return;
-      acked++;
-      if (!timerSet) {
-        timerSet = true;
-        // As the orchestrator's stop reaches a worker: from the event loop.
-        setTimeout(() => {
-          ackedAtStop = acked;
-          state.requestStop();
-        }, 0);
-      }
-      if (acked > DEAF_AFTER) {
-        throw new Error(
-          `The writer appended ${acked} batches without its event loop running a timer due at once`,
-        );
-      }
-    }, () => {
-      throw new Error("the writer died");
-    });
+    let deaf = false;
     const spec: RoleSpec = {
       kind: "writer",
       id: "writer-0",
@@ -64,11 +44,25 @@ Deno.test("a writer appending to local disk hears a stop request set by a timer 
       sessionId: "s",
       runStartMs: Date.now(),
     };
-    await runWriter(spec, channel);
-    assert(ackedAtStop !== undefined, "the stop timer ran");
+    // As the orchestrator runs it: a worker (whose store flushes with
+    // synchronous calls), stopped by a message.
+    const host = startWorkerHost(spec, (report) => {
+      if (report.type !== "acked") return;
+      acked++;
+      if (ackedAtStop === undefined) {
+        ackedAtStop = acked;
+        host.send({ type: "stop" });
+      } else if (acked - ackedAtStop > DEAF_AFTER) {
+        deaf = true;
+        host.kill();
+      }
+    });
+    const exit = await host.exited;
+    assert(!deaf, `the writer appended ${DEAF_AFTER} batches without hearing its stop request`);
+    assertEquals(exit, { code: 0, signal: null });
     assert(
-      acked - ackedAtStop <= 1,
-      `the writer appended ${acked - ackedAtStop} batches after its stop was requested`,
+      acked - ackedAtStop! <= 2,
+      `the writer appended ${acked - ackedAtStop!} batches after its stop was requested`,
     );
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -79,7 +73,8 @@ Deno.test("Kafka ingest into local disk hears its stop signal set by a timer wit
   const dir = await Deno.makeTempDir({ prefix: "neuralake-event-loop-" });
   try {
     const fields: Field[] = [{ name: "id", type: "long", nullable: false }];
-    const table = await openTable(`${dir}/t`);
+    // The flushes a worker's store makes: no asynchronous call in a batch.
+    const table = tableOfStore(new LocalStore(`${dir}/t`, { synchronousFlushes: true }));
     await createTable(table, { schema: schemaFromFields(fields) });
     const topic = new FakeTopic(1);
     const total = 3 * (DEAF_AFTER + 10);

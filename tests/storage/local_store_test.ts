@@ -4,9 +4,14 @@
  * temporary file (from a crash mid-write) is never listed.
  */
 
-import { LocalStore, syncDirectory, TEMP_MARKER } from "../../src/storage/local.ts";
+import {
+  LocalStore,
+  syncDirectory,
+  syncDirectorySync,
+  TEMP_MARKER,
+} from "../../src/storage/local.ts";
 import { listAll } from "../../src/storage/object_store.ts";
-import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertRejects, assertThrows } from "../_helpers/assert.ts";
 import { runStoreConformance } from "./conformance.ts";
 
 runStoreConformance("LocalStore", async () => {
@@ -191,14 +196,23 @@ Deno.test("LocalStore deletes many keys at once and reports each: deleted, absen
 });
 
 /** A store whose directory flushes are recorded, with what each directory held at the time. */
-function observedStore(root: string, options: { fsync?: boolean; gate?: Promise<void> } = {}) {
+function observedStore(
+  root: string,
+  options: { fsync?: boolean; gate?: Promise<void>; synchronousFlushes?: boolean } = {},
+) {
   const flushes: { dir: string; entries: string[] }[] = [];
+  const record = (dir: string) => {
+    const entries = [...Deno.readDirSync(dir)].map((e) => e.name)
+      .filter((name) => !name.startsWith(TEMP_MARKER)).sort();
+    flushes.push({ dir, entries });
+  };
+  const synchronous = options.synchronousFlushes ?? false;
   const store = new LocalStore(root, {
     fsync: options.fsync ?? true,
-    syncDirectory: async (dir) => {
-      const entries = [...Deno.readDirSync(dir)].map((e) => e.name)
-        .filter((name) => !name.startsWith(TEMP_MARKER)).sort();
-      flushes.push({ dir, entries });
+    synchronousFlushes: synchronous,
+    // As the store's own: blocking where its flushes are synchronous.
+    syncDirectory: synchronous ? (dir) => (record(dir), syncDirectorySync(dir)) : async (dir) => {
+      record(dir);
       await options.gate;
       await syncDirectory(dir);
     },
@@ -260,25 +274,27 @@ Deno.test("LocalStore putIfAbsent says created only after the commit's directory
   }
 });
 
-Deno.test("LocalStore flushes each directory it makes into its parent, parents first, before writing in it", async () => {
-  const base = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
-  try {
-    const { store, flushes } = observedStore(`${base}/new/table`);
-    await store.put("region=M1/day=1/a.parquet", new Uint8Array([1]));
-    assertEquals(flushes, [
-      { dir: base, entries: ["new"] },
-      { dir: `${base}/new`, entries: ["table"] },
-      { dir: `${base}/new/table`, entries: ["region=M1"] },
-      { dir: `${base}/new/table/region=M1`, entries: ["day=1"] },
-      { dir: `${base}/new/table/region=M1/day=1`, entries: ["a.parquet"] },
-    ]);
-    flushes.length = 0;
-    await store.put("region=M1/day=1/b.parquet", new Uint8Array([1]));
-    assertEquals(flushes.map((f) => f.dir), [`${base}/new/table/region=M1/day=1`]);
-  } finally {
-    await Deno.remove(base, { recursive: true });
-  }
-});
+for (const synchronousFlushes of [false, true]) {
+  Deno.test(`LocalStore flushes each directory it makes into its parent, parents first, before writing in it (synchronousFlushes: ${synchronousFlushes})`, async () => {
+    const base = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
+    try {
+      const { store, flushes } = observedStore(`${base}/new/table`, { synchronousFlushes });
+      await store.put("region=M1/day=1/a.parquet", new Uint8Array([1]));
+      assertEquals(flushes, [
+        { dir: base, entries: ["new"] },
+        { dir: `${base}/new`, entries: ["table"] },
+        { dir: `${base}/new/table`, entries: ["region=M1"] },
+        { dir: `${base}/new/table/region=M1`, entries: ["day=1"] },
+        { dir: `${base}/new/table/region=M1/day=1`, entries: ["a.parquet"] },
+      ]);
+      flushes.length = 0;
+      await store.put("region=M1/day=1/b.parquet", new Uint8Array([1]));
+      assertEquals(flushes.map((f) => f.dir), [`${base}/new/table/region=M1/day=1`]);
+    } finally {
+      await Deno.remove(base, { recursive: true });
+    }
+  });
+}
 
 Deno.test("LocalStore put into a directory another call is still flushing into its parent waits for that flush", async () => {
   // Two independent writers of one store into a new partition: the second
@@ -332,6 +348,8 @@ Deno.test("syncDirectory flushes a real directory, and names a missing one", asy
   try {
     await syncDirectory(root);
     await assertRejects(() => syncDirectory(`${root}/missing`), `${root}/missing`);
+    syncDirectorySync(root);
+    assertThrows(() => syncDirectorySync(`${root}/missing`), `${root}/missing`);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -351,6 +369,16 @@ Deno.test("syncDirectory passes over a file system that cannot flush directories
     await syncDirectory(root, () => Promise.reject(new Deno.errors.NotSupported("no")));
     const error = await assertRejects(() => syncDirectory(root, failing("EIO")), root);
     assertEquals((error.cause as { code?: string }).code, "EIO");
+    // The same rules for the synchronous flush.
+    const throwing = (code: string) => () => {
+      const error = new Error(`fdatasync: ${code}`) as Error & { code: string };
+      error.code = code;
+      throw error;
+    };
+    syncDirectorySync(root, throwing("EINVAL"));
+    syncDirectorySync(root, throwing("ENOTSUP"));
+    const syncError = assertThrows(() => syncDirectorySync(root, throwing("EIO")), root);
+    assertEquals((syncError.cause as { code?: string }).code, "EIO");
   } finally {
     await Deno.remove(root, { recursive: true });
   }
