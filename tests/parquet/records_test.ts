@@ -10,6 +10,7 @@ import { bytesSource } from "../../src/parquet/byte_source.ts";
 import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
 import { readRecordColumns, readRecords } from "../../src/parquet/records.ts";
 import { stringHash } from "../../src/util/string_hash.ts";
+import { parquetHeader } from "../../src/parquet/_hyparquet.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { canonical, parquetTool, type Tagged, tagNested } from "../_helpers/pyarrow.ts";
 import { logParquetFiles } from "../_helpers/fixtures.ts";
@@ -320,4 +321,30 @@ Deno.test("readRecordColumns() with hashFields gives each string's stringHash: A
     assertEquals(plain.stringHash(["add", "path"]), undefined);
   }
   assert(hashed >= 50, `only ${hashed} paths hashed`);
+});
+
+Deno.test("a definition level above the column's maximum in an RLE run is refused, naming the column and row group", async () => {
+  const { bytes } = encodeRecords(
+    [{ name: "s", type: { struct: [{ name: "v", type: "string" }] } }],
+    Array.from({ length: 10 }, () => ({ s: { v: "a" } })),
+  );
+  const file = await openParquet(bytesSource(bytes, "levels.parquet"));
+  assertEquals((await readRecords(file, ["s"]))[9], { s: { v: "a" } });
+  const meta = file.metadata.row_groups[0]!.columns.find((c) =>
+    c.meta_data?.path_in_schema.join(".") === "s.v"
+  )!.meta_data!;
+  const start = Number(meta.data_page_offset);
+  const pages = { view: new DataView(bytes.buffer, bytes.byteOffset), offset: start };
+  const header = parquetHeader(pages);
+  assertEquals(header.type, "DATA_PAGE_V2");
+  // The levels lead the body: one RLE run of ten 2s (header 10 << 1, then the value).
+  const def = pages.offset + header.data_page_header_v2!.repetition_levels_byte_length;
+  assertEquals([bytes[def], bytes[def + 1]], [20, 2]);
+  const broken = bytes.slice();
+  broken[def + 1] = 3;
+  const bad = await openParquet(bytesSource(broken, "levels.parquet"));
+  await assertRejects(
+    () => readRecords(bad, ["s"]),
+    "Cannot read column s.v of levels.parquet (row group 0): A level of 3 exceeds the maximum of 2",
+  );
 });
