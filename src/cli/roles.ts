@@ -198,7 +198,7 @@ ${GLOBAL_HELP}`;
 
 /** Runs the internal `role` command. */
 export async function runInternalRole(): Promise<number> {
-  const { channel, spec } = processChannel();
+  const { channel, spec, flush } = processChannel();
   let failed = false;
   try {
     await runRole(await spec, channel);
@@ -206,6 +206,8 @@ export async function runInternalRole(): Promise<number> {
     failed = true;
     const s = await spec.catch(() => undefined);
     channel.send(fatalReport(s?.id ?? "unknown", error));
+  } finally {
+    flush();
   }
   return failed ? 1 : 0;
 }

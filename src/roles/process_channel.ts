@@ -6,19 +6,30 @@
  */
 
 import type { Command, Report, RoleChannel, RoleSpec } from "./messages.ts";
+import { ReportBuffer } from "./report_buffer.ts";
 import { ChannelState } from "./run_role.ts";
 
 const encoder = new TextEncoder();
 
-/** Writes one report line to stdout, synchronously, so nothing is lost at a crash. */
-function writeLine(report: Report): void {
-  const bytes = encoder.encode(JSON.stringify(report) + "\n");
+/**
+ * Writes report lines to stdout, synchronously, so nothing posted is lost at
+ * a crash; reports come in batches (report_buffer.ts), one write each.
+ */
+function writeLines(reports: Report[]): void {
+  const bytes = encoder.encode(reports.map((r) => JSON.stringify(r) + "\n").join(""));
   let written = 0;
   while (written < bytes.length) written += Deno.stdout.writeSync(bytes.subarray(written));
 }
 
-/** Reads commands from stdin; resolves with the spec of the first `start`. */
-export function processChannel(): { channel: RoleChannel; spec: Promise<RoleSpec> } {
+/**
+ * Reads commands from stdin; resolves with the spec of the first `start`.
+ * `flush` writes the reports still held, before the process exits.
+ */
+export function processChannel(): {
+  channel: RoleChannel;
+  spec: Promise<RoleSpec>;
+  flush: () => void;
+} {
   const state = new ChannelState();
   let gotSpec!: (spec: RoleSpec) => void;
   let noSpec!: (error: Error) => void;
@@ -45,9 +56,10 @@ export function processChannel(): { channel: RoleChannel; spec: Promise<RoleSpec
     noSpec(new Error("stdin closed before a start command"));
     state.requestStop();
   })();
-  const channel = state.channel(writeLine, () => {
+  const reports = new ReportBuffer(writeLines);
+  const channel = state.channel((report) => reports.send(report), () => {
     Deno.kill(Deno.pid, "SIGKILL");
     throw new Error("unreachable");
   });
-  return { channel, spec };
+  return { channel, spec, flush: () => reports.flush() };
 }
