@@ -19,7 +19,7 @@
  *   (measured about 0.7 ms on ext4 here, beside the file's own 1 ms); a
  *   streamed batch writes one data file per partition directory, so batching
  *   those flushes per directory would save nothing on the hot path.
- * - With `synchronousFlushes` (the default in a worker), files up to
+ * - With `synchronousFlushes` (off by default), files up to
  *   `SYNC_WRITE_BYTES` are flushed, and directories flushed, with
  *   synchronous calls: a call on such a file resolves without the event loop
  *   turning, so a loop of them must yield to it (util/event_loop.ts). The
@@ -57,14 +57,16 @@ export interface LocalStoreOptions {
   /**
    * Flush small files (up to `SYNC_WRITE_BYTES`) and directories with
    * synchronous calls, which block the thread for the flush instead of
-   * handing it to the blocking pool and waking up after it. Only where the
-   * thread serves nothing else while it writes, and where every loop that
-   * writes yields once per iteration (util/event_loop.ts): a role in a
-   * worker. On the main thread a loop that appends gives its event loop one
-   * turn per batch, and a `/metrics` request needs many (measured with a
-   * writer role on the main thread, 100,000 rows a batch: scrapes took p50
-   * 670-710 ms, up to 1.8 s, against 4-6 ms with asynchronous flushes).
-   * @default true in a worker, false on the main thread
+   * handing it to the blocking pool and waking up after it (about 1 ms of
+   * CPU per streamed batch). Off by default, for two reasons measured on
+   * 2026-12-01 (docs/benchmarks.md): a loop of batches then gives its event
+   * loop one turn per batch, and on the main thread a `/metrics` request,
+   * which needs many, took 0.7 s at the median; and a worker is terminated
+   * at its event loop's next turn, so a writer killed by chaos committed
+   * two more batches, 94 and 253 ms after its kill, beside its restarted
+   * incarnation. Every loop that writes yields once per iteration
+   * (util/event_loop.ts) whichever way the store flushes.
+   * @default false (see {@linkcode synchronousFlushesByDefault})
    */
   synchronousFlushes?: boolean;
   /**
@@ -160,15 +162,26 @@ const SYNC_READ_BYTES = 1024 * 1024;
  * cache, well under a millisecond), and with `synchronousFlushes` flushed so
  * too, as their directories are. Each asynchronous call is a hand-off to a
  * pool thread and a wake-up back, and on a busy machine each costs a turn on
- * a core: a streamed batch made about ten of them, then four flushes (two
- * files, two directories), and none in a worker now. Bigger files
+ * a core: a streamed batch made about ten of them, now four flushes (two
+ * files, two directories), or none with `synchronousFlushes`. Bigger files
  * (compaction's output) are written and flushed asynchronously: their flush
  * can take long enough to matter to the rest of the thread.
  */
 const SYNC_WRITE_BYTES = 8 * 1024 * 1024;
 
-/** Whether this thread is a Deno worker (a stream role's), not the main thread. */
-const IN_WORKER = "WorkerGlobalScope" in globalThis;
+/** The default of `synchronousFlushes`, for stores opened where no options reach. */
+let synchronousByDefault = false;
+
+/**
+ * Sets the default of `synchronousFlushes` for stores made from now on; a
+ * seam for tests that run a role (which opens its own store) against
+ * synchronous flushes. Returns the previous default.
+ */
+export function synchronousFlushesByDefault(on: boolean): boolean {
+  const previous = synchronousByDefault;
+  synchronousByDefault = on;
+  return previous;
+}
 
 /** A store rooted at a local directory. */
 export class LocalStore implements ObjectStore {
@@ -195,7 +208,7 @@ export class LocalStore implements ObjectStore {
     this.root = localPathFromUri(uriOrPath);
     this.uri = `file://${encodeURI(this.root)}`;
     this.#fsync = options.fsync ?? true;
-    this.#synchronousFlushes = options.synchronousFlushes ?? IN_WORKER;
+    this.#synchronousFlushes = options.synchronousFlushes ?? synchronousByDefault;
     this.#syncDirectory = options.syncDirectory ??
       (this.#synchronousFlushes ? syncDirectorySync : syncDirectory);
   }

@@ -1,11 +1,11 @@
 /**
  * Loops that append to a local table let their event loop run between
- * batches. A local store in a worker writes, links and flushes small files
- * with synchronous calls, so a batch can go from its rows to its commit
- * without one asynchronous step; a loop of such batches that never yields
+ * batches. A local store with `synchronousFlushes` writes, links and
+ * flushes small files with synchronous calls, so a batch can go from its
+ * rows to its commit without one asynchronous step; a loop of such batches that never yields
  * would never hear its stop request (a worker message, a signal, a timer),
- * nor the commit feed. Each test stops the loop from its event loop (a
- * message, a timer) and checks that it stops within a batch or two.
+ * nor the commit feed. Each test stops the loop from a timer and checks
+ * that it stops within a batch or two.
  */
 
 import { schemaFromFields } from "../../src/delta/schema.ts";
@@ -14,29 +14,47 @@ import { createTable } from "../../src/ops/create.ts";
 import { tableOfStore } from "../../src/ops/table.ts";
 import { resolveConfig } from "../../src/roles/config.ts";
 import { runIngest } from "../../src/roles/ingest.ts";
-import { startWorkerHost } from "../../src/roles/hosts.ts";
 import type { RoleSpec } from "../../src/roles/messages.ts";
-import { LocalStore } from "../../src/storage/local.ts";
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { ChannelState } from "../../src/roles/run_role.ts";
+import { runWriter } from "../../src/roles/writer.ts";
+import { LocalStore, synchronousFlushesByDefault } from "../../src/storage/local.ts";
+import { assert } from "../_helpers/assert.ts";
 import { FakeConsumer, FakeTopic } from "../_helpers/fake_consumer.ts";
 
 /** Batches a loop may append after its stop was set before the test calls it deaf. */
 const DEAF_AFTER = 40;
 
-Deno.test("a writer in a worker, its flushes synchronous, hears the orchestrator's stop", async () => {
+Deno.test("a writer whose store flushes synchronously hears a stop request set by a timer within a batch", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-event-loop-" });
+  // The role opens its own store: no asynchronous call in a batch.
+  const previous = synchronousFlushesByDefault(true);
   try {
     const config = {
       ...resolveConfig({}),
       table: `${dir}/t`,
-      batchRows: 2_000,
+      batchRows: 50,
       batchIntervalMs: 0,
       rate: 0,
       writers: 1,
     };
+    const state = new ChannelState();
     let acked = 0;
     let ackedAtStop: number | undefined;
-    let deaf = false;
+    const channel = state.channel((report) => {
+      if (report.type !== "acked") return;
+      if (++acked === 1) {
+        // As a stop reaches a role: from its event loop.
+        setTimeout(() => {
+          ackedAtStop = acked;
+          state.requestStop();
+        }, 0);
+      }
+      if (acked > DEAF_AFTER) {
+        throw new Error(`The writer appended ${DEAF_AFTER} batches without a timer due running`);
+      }
+    }, () => {
+      throw new Error("the writer died");
+    });
     const spec: RoleSpec = {
       kind: "writer",
       id: "writer-0",
@@ -44,26 +62,15 @@ Deno.test("a writer in a worker, its flushes synchronous, hears the orchestrator
       sessionId: "s",
       runStartMs: Date.now(),
     };
-    // As the orchestrator runs it: a worker (whose store flushes with
-    // synchronous calls), stopped by a message.
-    const host = startWorkerHost(spec, (report) => {
-      if (report.type !== "acked") return;
-      acked++;
-      if (ackedAtStop === undefined) {
-        ackedAtStop = acked;
-        host.send({ type: "stop" });
-      } else if (acked - ackedAtStop > DEAF_AFTER) {
-        deaf = true;
-        host.kill();
-      }
-    });
-    const exit = await host.exited;
-    // Reports already on their way when the stop was sent count too, so
-    // the bound is loose; a writer that never yields appends until killed.
-    assert(!deaf, `the writer appended ${DEAF_AFTER} batches without hearing its stop request`);
-    assertEquals(exit, { code: 0, signal: null });
+    await runWriter(spec, channel);
+    assert(ackedAtStop !== undefined, "the stop timer ran");
+    assert(
+      acked - ackedAtStop <= 1,
+      `the writer appended ${acked - ackedAtStop} batches after its stop was requested`,
+    );
   } finally {
-    await removeSoon(dir);
+    synchronousFlushesByDefault(previous);
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
@@ -110,15 +117,3 @@ Deno.test("Kafka ingest into local disk hears its stop signal set by a timer wit
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** Removes `dir`, again after a moment if a worker just killed was still writing in it. */
-async function removeSoon(dir: string): Promise<void> {
-  for (let attempt = 1;; attempt++) {
-    try {
-      return await Deno.remove(dir, { recursive: true });
-    } catch (error) {
-      if (attempt >= 5) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
