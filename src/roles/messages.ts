@@ -38,7 +38,13 @@ export type ChaosPhase = "after-upload" | "after-commit" | "mid-delete";
 
 /** Orchestrator to role. */
 export type Command =
-  | { type: "start"; spec: RoleSpec }
+  /**
+   * `announced`: in a worker, a slot of shared memory where the role writes
+   * each batch it is about to commit before it posts `committing`
+   * (hosts.ts): a terminated worker's undelivered posts are lost, the slot
+   * is not.
+   */
+  | { type: "start"; spec: RoleSpec; announced?: SharedArrayBuffer }
   | { type: "stop" }
   | { type: "arm"; phase: ChaosPhase }
   /** Every storage request of the role fails until this epoch time (ms): a network partition. */
@@ -54,6 +60,12 @@ export type Report =
   | { type: "recovered"; id: string; lastSeq: number; version: number }
   /** A writer is about to commit a batch (so that a crash can be reconciled). */
   | { type: "committing"; id: string; seq: number; rows: number }
+  /**
+   * The last batch a killed worker announced it was about to commit, read
+   * from the shared slot after the kill: its `committing` post may have
+   * been lost with the worker. Counts only if the run had not heard of it.
+   */
+  | { type: "announced"; id: string; seq: number; rows: number }
   /** A writer's batch is committed: its rows are acknowledged. */
   | { type: "acked"; id: string; seq: number; rows: number; version: number }
   | { type: "event"; at: number; event: EventFields }

@@ -436,6 +436,9 @@ class Orchestrator {
       case "committing":
         this.ledger.committing(report.id, report.seq, report.rows);
         break;
+      case "announced":
+        this.ledger.announced(report.id, report.seq, report.rows);
+        break;
       case "acked":
         this.ledger.acked(report.id, report.seq, report.rows);
         break;

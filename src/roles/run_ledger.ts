@@ -55,12 +55,24 @@ export interface LedgerTotals {
 export class RunLedger {
   readonly #acked: Acknowledged = new Map();
   readonly #pending = new Map<string, Map<number, number>>();
+  /** The highest sequence each writer reported as committing. */
+  readonly #highest = new Map<string, number>();
   #attemptsFailed = 0;
   #unacknowledged = 0;
 
   /** A writer is about to commit `seq` with `rows` rows. */
   committing(writer: string, seq: number, rows: number): void {
     mapOf(this.#pending, writer).set(seq, rows);
+    if (seq > (this.#highest.get(writer) ?? -1)) this.#highest.set(writer, seq);
+  }
+
+  /**
+   * A killed writer had announced `seq` before its death (roles/
+   * announced_slot.ts): in flight as if it had reported `committing`, unless
+   * the ledger already heard of that batch or a later one.
+   */
+  announced(writer: string, seq: number, rows: number): void {
+    if (seq > (this.#highest.get(writer) ?? -1)) this.committing(writer, seq, rows);
   }
 
   /** A writer's commit of `seq` succeeded. */

@@ -24,7 +24,14 @@ const state = new ChannelState();
 // Reports go in batches (report_buffer.ts): one post per writer batch.
 const reports = new ReportBuffer((batch: Report[]) => self.postMessage(batch));
 
-const channel: RoleChannel = state.channel((report) => reports.send(report), () => {
+const { announce } = await import("./announced_slot.ts");
+// Where a writer announces each commit before posting it (announced_slot.ts).
+let announced: SharedArrayBuffer | undefined;
+
+const channel: RoleChannel = state.channel((report) => {
+  if (report.type === "committing" && announced) announce(announced, report.seq, report.rows);
+  reports.send(report);
+}, () => {
   // Block this thread until the orchestrator terminates the worker.
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);
   throw new Error("unreachable");
@@ -33,6 +40,7 @@ const channel: RoleChannel = state.channel((report) => reports.send(report), () 
 function handle(command: Command): void {
   if (command.type !== "start") state.handle(command);
   else {
+    announced = command.announced;
     setupLogging(Deno.env.get("NEURALAKE_LOG_LEVEL") === "debug" ? "debug" : "warning");
     runRole(command.spec, channel).then(
       () => {

@@ -57,3 +57,24 @@ Deno.test("RunLedger counts failed attempts and drops them from the in-flight se
   assertEquals(ledger.totals().rowsAcknowledged, 12);
   assertEquals(ledger.writers(), ["writer-0"]);
 });
+
+Deno.test("RunLedger.announced() puts a batch whose committing report was lost in flight, and nothing the ledger heard of", () => {
+  const ledger = new RunLedger();
+  ledger.committing("writer-2", 437, 20_000);
+  // Killed just after committing 438: its post was lost with the worker, the
+  // shared slot still says 438.
+  ledger.announced("writer-2", 438, 20_000);
+  // Known batches (or older ones) change nothing.
+  ledger.announced("writer-2", 437, 1);
+  ledger.announced("writer-2", 12, 1);
+  assertEquals(ledger.reconcile("writer-2", 438), [
+    { writer: "writer-2", seq: 437, rows: 20_000, outcome: "acknowledged" },
+    { writer: "writer-2", seq: 438, rows: 20_000, outcome: "acknowledged" },
+  ]);
+  assertEquals(ledger.totals().rowsAcknowledged, 40_000);
+  // A batch announced and never committed is settled as not committed.
+  ledger.announced("writer-2", 439, 20_000);
+  assertEquals(ledger.reconcile("writer-2", 438), [
+    { writer: "writer-2", seq: 439, rows: 20_000, outcome: "unacknowledged" },
+  ]);
+});
