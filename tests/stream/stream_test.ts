@@ -18,6 +18,9 @@ Deno.test("stream with several writers in worker isolation verifies, and delta-r
   const run = await stream(table, `${dir}/out`, ["--duration", "6s", "--writers", "4"]);
   checkRun(run, 4);
   await checkWithDeltaRs(table, run);
+  // Kept when a check fails above, for the run's files; a passing run's table is
+  // hundreds of megabytes.
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("stream in process isolation survives SIGKILLs of writers at every crash point", async () => {
@@ -56,6 +59,9 @@ Deno.test("stream in process isolation survives SIGKILLs of writers at every cra
     run.results.chaos.events.filter((e: { action: string }) => e.action === "restart").length >= 3,
   );
   await checkWithDeltaRs(table, run);
+  // Kept when a check fails above, for the run's files; a passing run's table is
+  // hundreds of megabytes.
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("stream in worker isolation survives kills of writers at every crash point", async () => {
@@ -86,6 +92,9 @@ Deno.test("stream in worker isolation survives kills of writers at every crash p
   const kills = run.results.chaos.events.filter((e: { action: string }) => e.action === "kill");
   assertEquals(kills.length, 3, kills.map((e: { detail: string }) => e.detail).join("; "));
   await checkWithDeltaRs(table, run);
+  // Kept when a check fails above, for the run's files; a passing run's table is
+  // hundreds of megabytes.
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("stream with unpaced writers in process isolation ends clean: no batch is starved", async () => {
@@ -112,6 +121,9 @@ Deno.test("stream with unpaced writers in process isolation ends clean: no batch
   ) as Record<string, string>[];
   assertEquals(events.filter((e) => e.event === "batch_failed"), []);
   for (const writer of run.results.writers) assert(writer.batches > 0, JSON.stringify(writer));
+  // Kept when a check fails above, for the run's files; a passing run's table is
+  // hundreds of megabytes.
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("stream on the S3 test server verifies, and delta-rs agrees", async () => {
@@ -121,6 +133,9 @@ Deno.test("stream on the S3 test server verifies, and delta-rs agrees", async ()
   const run = await stream(table, `${dir}/out`, ["--duration", "8s", "--writers", "2"]);
   checkRun(run, 2);
   await checkWithDeltaRs(table, run, s3Backend.storageOptions());
+  // Kept when a check fails above, for the run's files; a passing run's table is
+  // hundreds of megabytes.
+  await Deno.remove(dir, { recursive: true });
 });
 
 Deno.test("stream stops gracefully on SIGINT and still verifies", async () => {
@@ -138,4 +153,7 @@ Deno.test("stream stops gracefully on SIGINT and still verifies", async () => {
   assert(run.results.wall_seconds < 300, `wall ${run.results.wall_seconds}`);
   for (const w of run.results.writers) assert(w.batches > 0, JSON.stringify(w));
   await checkWithDeltaRs(table, run);
+  // Kept when a check fails above, for the run's files; a passing run's table is
+  // hundreds of megabytes.
+  await Deno.remove(dir, { recursive: true });
 });
