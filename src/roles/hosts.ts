@@ -7,7 +7,7 @@
 
 import type { Command, Report, RoleSpec } from "./messages.ts";
 import { drainToFile } from "../util/drain_to_file.ts";
-import { lastAnnounced, newAnnouncedSlot } from "./announced_slot.ts";
+import { newAnnouncedSlot, recentAnnounced } from "./announced_slot.ts";
 
 /** How a role ended. */
 export interface HostExit {
@@ -32,17 +32,21 @@ export function startWorkerHost(spec: RoleSpec, onReport: (r: Report) => void): 
   const worker = new Worker(new URL("./worker_main.ts", import.meta.url).href, { type: "module" });
   let resolveExit!: (exit: HostExit) => void;
   const exited = new Promise<HostExit>((resolve) => (resolveExit = resolve));
-  // The batch the role is about to commit, which outlives its posts.
+  // The batches the role is about to commit, which outlive its posts.
   const announced = newAnnouncedSlot();
   let done = false;
   const finish = (exit: HostExit) => {
     if (done) return;
     done = true;
     worker.terminate();
-    // A killed writer's `committing` post may be lost with it while its
-    // commit is in the table: the run hears of the batch from the slot.
-    const last = exit.signal === null ? undefined : lastAnnounced(announced);
-    if (last !== undefined) onReport({ type: "announced", id: spec.id, ...last });
+    // A killed writer's `committing` posts may be lost with it while their
+    // commits are in the table: the run hears of the batches from the slot
+    // (the ledger takes those after the last it heard of), oldest first.
+    if (exit.signal !== null) {
+      for (const batch of recentAnnounced(announced)) {
+        onReport({ type: "announced", id: spec.id, ...batch });
+      }
+    }
     resolveExit(exit);
   };
   // A worker posts its reports in batches, in order (roles/report_buffer.ts).
