@@ -18,6 +18,12 @@ export interface MetricSpec {
   /** What is measured, for the table: `rows/s`, `open time (ms)`. */
   label: string;
   better: Better;
+  /**
+   * A fixed figure to hold this metric against instead of the peer's samples
+   * (a target the peer has no measure of: a stream job's commit latency
+   * against a machine ceiling that commits nothing), and what to call it.
+   */
+  target?: { value: number; label: string };
 }
 
 /** A scenario variant's result. */
@@ -90,7 +96,8 @@ export async function measurePairs(
         `${name} ${variant} ${warm ? "warm-up" : `rep ${rep - options.warmup + 1}`} ${
           side === "ours" ? "neuralake" : options.peer ?? "delta-rs"
         }: ${
-          metrics.map((m) => `${m.label} ${formatNumber(run.sample[m.key] ?? NaN)}`).join(", ")
+          metrics.filter((m) => m.key in run.sample)
+            .map((m) => `${m.label} ${formatNumber(run.sample[m.key]!)}`).join(", ")
         }`,
       );
     }
@@ -98,7 +105,7 @@ export async function measurePairs(
   const validity = checkValidity(mine, other, options.sameRowsAcrossSides, options.peer);
   return metrics.map((m) => {
     const a = mine.map((r) => r.sample[m.key]!);
-    const b = other.map((r) => r.sample[m.key]!);
+    const b = m.target ? a.map(() => m.target!.value) : other.map((r) => r.sample[m.key]!);
     const ratios = a.map((x, i) => (m.better === "higher" ? x / b[i]! : b[i]! / x));
     return {
       name,
@@ -115,7 +122,7 @@ export async function measurePairs(
       valid: validity.valid,
       validity: validity.detail,
       ...(options.notes ? { notes: options.notes } : {}),
-      ...(options.peer ? { peer: options.peer } : {}),
+      ...(m.target ? { peer: m.target.label } : options.peer ? { peer: options.peer } : {}),
     };
   });
 }
