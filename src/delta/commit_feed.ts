@@ -25,7 +25,11 @@
  * Invariants:
  * - Only versions whose put-if-absent this process saw succeed are
  *   published, with the exact bytes put: a version's bytes never change once
- *   created, so a known commit is the commit a GET would return.
+ *   created, so a known commit is the commit a GET would return. A version
+ *   is published once its key is taken, which on local disk is before the
+ *   directory flush that makes it durable (delta/transaction.ts): readers in
+ *   other processes see it from that moment too, and a committer that builds
+ *   on it says `created` only after flushing the same directory itself.
  * - A read returns those exact bytes or nothing: a slot is published under a
  *   sequence number (odd while it changes) and read between two loads of it;
  *   the bytes are copied out and kept only if no writer has reserved the

@@ -275,14 +275,27 @@ export async function commit(
       }
       const key = commitKey(version);
       let outcome;
+      let published = false;
+      // A version is published to the other committers of this process once
+      // its key is taken, before the store has made it durable (a local
+      // store's directory flush): the next committer links the next version
+      // at once, and its own flush of the same directory, which it awaits
+      // before saying `created`, makes both names durable. Waiting for this
+      // flush too made every commit behind a claim pay two flushes.
+      const publish = () => {
+        published = true;
+        options.known?.add(version, body);
+      };
       try {
-        outcome = staged ? await staged.putIfAbsent(key) : await store.putIfAbsent(key, body);
+        outcome = staged
+          ? await staged.putIfAbsent(key, publish)
+          : await store.putIfAbsent(key, body);
       } catch (error) {
-        options.known?.release?.(version);
+        if (!published) options.known?.release?.(version);
         throw error;
       }
       if (outcome === "created") {
-        options.known?.add(version, body);
+        if (!published) options.known?.add(version, body);
         return { kind: "committed", version, attempts: attempt, lostRaces };
       }
       options.known?.release?.(version);

@@ -129,8 +129,8 @@ export function chaosStore(
         async stage(bytes: Uint8Array, near: string) {
           const staged = await store.stage!(bytes, near);
           return {
-            async putIfAbsent(key: string) {
-              const outcome = await staged.putIfAbsent(key);
+            async putIfAbsent(key: string, onTaken?: () => void) {
+              const outcome = await staged.putIfAbsent(key, onTaken);
               if (outcome === "created") onPhase("after-commit", key);
               return outcome;
             },

@@ -53,7 +53,7 @@ export function interceptStore(store: ObjectStore, around: Around): ObjectStore 
     wrapped.stage = async (bytes: Uint8Array, near: string): Promise<StagedObject> => {
       const staged = await around("stage", near, () => stage(bytes, near));
       return {
-        putIfAbsent: (key) => around("claim", key, () => staged.putIfAbsent(key)),
+        putIfAbsent: (key, onTaken) => around("claim", key, () => staged.putIfAbsent(key, onTaken)),
         discard: () => around("discard", near, () => staged.discard()),
       };
     };

@@ -291,7 +291,7 @@ export class LocalStore implements ObjectStore {
     const nearPath = await this.#resolve(near, true);
     const temp = await this.#writeTemp(nearPath, bytes);
     return {
-      putIfAbsent: async (key) => {
+      putIfAbsent: async (key, onTaken) => {
         const path = await this.#resolve(key, true);
         if (path.slice(0, path.lastIndexOf("/")) !== temp.slice(0, temp.lastIndexOf("/"))) {
           throw new RangeError(`Cannot create ${path}: it was staged for another directory`);
@@ -307,6 +307,7 @@ export class LocalStore implements ObjectStore {
           if (error instanceof Deno.errors.AlreadyExists) return "exists";
           throw new Error(`Cannot create ${path}`, { cause: error });
         }
+        onTaken?.();
         // The commit is acknowledged only once its name is on disk.
         await this.#syncParent(path);
         return "created";

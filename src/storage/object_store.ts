@@ -43,8 +43,13 @@ export interface DeleteOutcome {
  * loop uses it so that a lost race costs a link attempt, not another sync.
  */
 export interface StagedObject {
-  /** Claims `key` for the staged bytes, as `putIfAbsent` does. */
-  putIfAbsent(key: string): Promise<PutIfAbsentOutcome>;
+  /**
+   * Claims `key` for the staged bytes, as `putIfAbsent` does: resolves
+   * `created` once the object is durable. `onTaken`, if given, is called as
+   * soon as the key is taken (the object readable under it), which may be
+   * before it is durable (a local store flushes the directory after the link).
+   */
+  putIfAbsent(key: string, onTaken?: () => void): Promise<PutIfAbsentOutcome>;
   /** Releases the staged bytes; the keys already claimed keep them. */
   discard(): Promise<void>;
 }

@@ -1,6 +1,7 @@
 import { CommitFeed } from "../../src/delta/commit_feed.ts";
 import { commit, newIntent } from "../../src/delta/transaction.ts";
 import { followLog, loadSnapshot, readCommit } from "../../src/delta/snapshot.ts";
+import { LocalStore, TEMP_MARKER } from "../../src/storage/local.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
 import { addAction, createActions, jsonCheckpointCodec, writeCommit } from "../_helpers/log.ts";
 import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
@@ -315,4 +316,56 @@ Deno.test("commit() with a commit too large for the feed's ring reads it from th
   });
   assertEquals(outcome, { kind: "committed", version: 2, attempts: 2, lostRaces: 1 });
   assert(counts.gets > 0);
+});
+
+Deno.test("commit() behind another committer's claim on local disk links the next version once that version is taken, and is acknowledged after its own flush names both", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-feed-flush-" });
+  try {
+    await writeCommit(new LocalStore(root), 0, createActions());
+    // The other committer's flush of _delta_log after its link is held back.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => open = resolve);
+    const slow = new LocalStore(root, { syncDirectory: () => gate });
+    const named: string[][] = [];
+    const fast = new LocalStore(root, {
+      syncDirectory: (dir) => {
+        named.push(
+          [...Deno.readDirSync(dir)].map((e) => e.name)
+            .filter((name) => !name.startsWith(TEMP_MARKER)).sort(),
+        );
+      },
+    });
+    const uri = `file://${root}`;
+    const theirs = new CommitFeed(uri, "id-flush");
+    // Long enough that only the claim's end can let this committer on.
+    const mine = new CommitFeed(uri, "id-flush", { claimWaitMs: 600_000 });
+    try {
+      const order: string[] = [];
+      const first = commit(slow, append("theirs.parquet"), newIntent(0), description, {
+        known: theirs,
+      }).then((outcome) => (order.push("theirs"), outcome));
+      // Version 1 is known as soon as its key is taken, while its flush waits.
+      await until(mine, 1);
+      const second = await commit(fast, append("mine.parquet"), newIntent(0), description, {
+        known: mine,
+      });
+      order.push("mine");
+      assertEquals(second, { kind: "committed", version: 2, attempts: 1, lostRaces: 0 });
+      // Its own flush, which it awaited, had both names in the directory.
+      assertEquals(named, [[
+        "00000000000000000000.json",
+        "00000000000000000001.json",
+        "00000000000000000002.json",
+      ]]);
+      open();
+      assertEquals(await first, { kind: "committed", version: 1, attempts: 1, lostRaces: 0 });
+      assertEquals(order, ["mine", "theirs"]);
+    } finally {
+      open();
+      mine.close();
+      theirs.close();
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
 });
