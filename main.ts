@@ -5,7 +5,8 @@
  */
 
 import { errorChain, formatError, InputError } from "./src/util/errors.ts";
-import { parseLogLevel, setupLogging } from "./src/util/log.ts";
+import { type LogLevelName, parseLogLevel, setupLogging } from "./src/util/log.ts";
+import { InvalidUriError } from "./src/storage/s3/location.ts";
 import { VERSION } from "./src/version.ts";
 import { closestName, UsageError } from "./src/cli/args.ts";
 import { printJson } from "./src/cli/output.ts";
@@ -181,22 +182,40 @@ the AWS_* environment variables and ~/.aws files).`;
 /**
  * Pulls `--log-level` out early so that logging is set up before the command
  * runs. Long-running commands log at info by default; the others at warning.
+ * A level that is not one is a usage error naming where it came from: the
+ * flag, or `NEURALAKE_LOG_LEVEL`.
  */
-function logLevelOf(command: string | undefined, argv: string[]): string {
+function logLevelOf(command: string | undefined, argv: string[]): LogLevelName {
+  const parse = (text: string, from: string) => {
+    try {
+      return parseLogLevel(text);
+    } catch (error) {
+      throw new UsageError(`${from}: ${(error as Error).message}`);
+    }
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--log-level") return argv[i + 1] ?? "warning";
-    if (a.startsWith("--log-level=")) return a.slice("--log-level=".length);
+    if (a === "--") break;
+    if (a === "--log-level") {
+      const value = argv[i + 1];
+      if (value === undefined) throw new UsageError("Missing a value for --log-level");
+      return parse(value, `--log-level ${value}`);
+    }
+    if (a.startsWith("--log-level=")) {
+      const value = a.slice("--log-level=".length);
+      return parse(value, `--log-level ${value}`);
+    }
   }
-  return Deno.env.get("NEURALAKE_LOG_LEVEL") ??
-    (["stream", "writer", "compactor", "ingest"].includes(command ?? "") ? "info" : "warning");
+  const env = Deno.env.get("NEURALAKE_LOG_LEVEL");
+  if (env !== undefined) return parse(env, `NEURALAKE_LOG_LEVEL=${env}`);
+  return ["stream", "writer", "compactor", "ingest"].includes(command ?? "") ? "info" : "warning";
 }
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const json = rest.includes("--json");
   try {
-    setupLogging(parseLogLevel(logLevelOf(command, rest)), "json");
+    setupLogging(logLevelOf(command, rest), "json");
     // `neuralake help scan` is `neuralake scan --help`.
     if (command === "help" && rest[0] !== undefined && !rest[0].startsWith("-")) {
       return await main([rest[0], "--help"]);
@@ -255,11 +274,13 @@ function reportError(error: unknown, json: boolean, command: string | undefined)
       { cause: error },
     );
   }
-  const usage = error instanceof UsageError;
-  const status = error instanceof UsageError ? 2 : 1;
+  // A table URI that names no table is a mistake in the call, as a bad flag is.
+  const usage = error instanceof UsageError || causedBy(error, InvalidUriError);
+  const status = usage ? 2 : 1;
   let text = `error: ${formatError(error)}`;
-  if (error instanceof UsageError) {
-    const which = error.command ?? (command && COMMANDS[command] ? command : undefined);
+  if (usage) {
+    const which = (error instanceof UsageError ? error.command : undefined) ??
+      (command && COMMANDS[command] ? command : undefined);
     text += which
       ? `\nRun "neuralake ${which} --help" for usage.`
       : `\nRun "neuralake --help" for the commands.`;

@@ -9,6 +9,7 @@
  */
 
 import { parseArgs } from "node:util";
+import { closestName } from "../src/cli/args.ts";
 import { VERSION } from "../src/version.ts";
 import { benchPython } from "./delta_rs.ts";
 import { writePool } from "./fixtures.ts";
@@ -26,8 +27,10 @@ Options:
   --json               Print one JSON object instead of the table
   -h, --help           Show this help
 
-Scenarios: ${SCENARIOS.map((s) => s.name).join(", ")}, and "S3 client vs AWS SDK"
-(our S3 client against @aws-sdk/client-s3 on the same server, with the S3 scenarios).
+Scenarios:
+${[...new Set(SCENARIOS.map((s) => s.name))].map((n) => `  ${n}`).join("\n")}
+and "S3 client vs AWS SDK" (our S3 client against @aws-sdk/client-s3 on the same
+server, run with the S3 scenarios).
 The Kafka scenarios start a broker of their own (scripts/kafka-server.sh, Java 17)
 and compare ingest with a plain consumer reading the same messages (the ceiling).`;
 
@@ -109,30 +112,95 @@ async function s3Server(): Promise<NonNullable<BenchContext["s3"]> | undefined> 
   };
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      quick: { type: "boolean" },
-      scenario: { type: "string", multiple: true },
-      repetitions: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-    strict: true,
-  });
-  if (values.help) {
+/** A bad flag or value of `deno task bench`: exit status 2, with the usage. */
+export class BenchUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "BenchUsageError";
+  }
+}
+
+/** What `deno task bench` was asked to run. */
+export interface BenchArgs {
+  help: boolean;
+  quick: boolean;
+  json: boolean;
+  repetitions: number;
+  /** The `--scenario` values, as typed. */
+  wanted: string[];
+}
+
+/**
+ * Parses and checks `deno task bench`'s flags before anything starts: an
+ * unknown flag, a missing or bad value and a `--scenario` that names no
+ * scenario are a `BenchUsageError` naming the flag and the value.
+ */
+export function parseBenchArgs(
+  argv: readonly string[],
+  scenarios: readonly { name: string }[] = SCENARIOS,
+): BenchArgs {
+  const options = {
+    quick: { type: "boolean" },
+    scenario: { type: "string", multiple: true },
+    repetitions: { type: "string" },
+    json: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  } as const;
+  for (const arg of argv) {
+    if (arg === "--") break;
+    const name = arg.startsWith("--") ? arg.slice(2).split("=", 1)[0]! : undefined;
+    if (name !== undefined && !Object.hasOwn(options, name)) {
+      const hint = closestName(name, Object.keys(options));
+      throw new BenchUsageError(
+        `Unknown option --${name}${hint !== undefined ? `; did you mean --${hint}?` : ""}`,
+      );
+    }
+  }
+  let values;
+  try {
+    ({ values } = parseArgs({ args: [...argv], options, strict: true }));
+  } catch (error) {
+    throw new BenchUsageError((error as Error).message);
+  }
+  const quick = values.quick === true;
+  let repetitions = quick ? 3 : 5;
+  if (values.repetitions !== undefined) {
+    const text = values.repetitions;
+    repetitions = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(repetitions) || repetitions < 1) {
+      throw new BenchUsageError(
+        `--repetitions must be a whole number of 1 or more, got "${text}"`,
+      );
+    }
+  }
+  const wanted = values.scenario ?? [];
+  for (const w of wanted) {
+    if (w.trim() === "" || chooseScenarios(scenarios, [w]).length === 0) {
+      throw new BenchUsageError(
+        `--scenario "${w}" names no scenario; the scenarios are: ${
+          [...new Set(scenarios.map((s) => s.name))].join(", ")
+        }`,
+      );
+    }
+  }
+  return { help: values.help === true, quick, json: values.json === true, repetitions, wanted };
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  let args: BenchArgs;
+  try {
+    args = parseBenchArgs(argv);
+  } catch (error) {
+    if (!(error instanceof BenchUsageError)) throw error;
+    console.error(`error: ${error.message}\nRun "deno task bench --help" for usage.`);
+    return 2;
+  }
+  if (args.help) {
     console.log(HELP);
     return 0;
   }
-  const quick = values.quick === true;
-  const repetitions = Number(values.repetitions ?? (quick ? 3 : 5));
-  if (!Number.isInteger(repetitions) || repetitions < 1) {
-    throw new RangeError("--repetitions must be a positive integer");
-  }
-  const wanted = values.scenario ?? [];
+  const { quick, repetitions, wanted } = args;
   const chosen = chooseScenarios(SCENARIOS, wanted);
-  if (chosen.length === 0) throw new RangeError(`No scenario matches ${wanted.join(", ")}`);
 
   const started = new Date();
   const stamp = started.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
@@ -163,7 +231,7 @@ async function main(): Promise<number> {
   const kafka = chosen.some((s) => s.name.includes("Kafka")) ? await kafkaServer() : undefined;
   if (kafka) ctx.kafka = { brokers: kafka.brokers };
   try {
-    return await runAndReport(ctx, chosen, wanted, values.json === true, started, stamp);
+    return await runAndReport(ctx, chosen, wanted, args.json, started, stamp);
   } finally {
     if (kafka) {
       await new Deno.Command("sh", {
@@ -281,4 +349,4 @@ export function chooseScenarios<T extends { name: string }>(
   return scenarios.filter((s) => wanted.length === 0 || wanted.some((w) => matches(s.name, w)));
 }
 
-if (import.meta.main) Deno.exit(await main());
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -10,6 +10,7 @@ import {
   type AsOf,
   asOfHelp,
   commitTimeFields,
+  describeCommitTime,
   parseAsOf,
   resolveAsOf,
   withAsOfFlag,
@@ -29,7 +30,8 @@ ${asOfHelp("Show the commits up to")}
 
 A version before the earliest one that can be reconstructed (the oldest
 checkpoint, once older commits are cleaned up) or after the latest, and a
-time before the first commit, are errors.
+time before the first commit, are errors. With either flag, the first line
+names the version shown up to (and, with --timestamp, when it was committed).
 
 ${GLOBAL_HELP}`;
 
@@ -80,15 +82,24 @@ export async function runHistory(args: HistoryArgs): Promise<number> {
     );
     return 0;
   }
-  write(formatTable(
-    ["version", "time (UTC)", "operation", "actions", "engine"],
-    entries.map((e) => [
-      String(e.version),
-      new Date(e.timestamp).toISOString().replace("T", " ").slice(0, 19),
-      e.operation ?? "",
-      Object.entries(e.actions).map(([k, n]) => `${n} ${k}`).join(", "),
-      e.engineInfo ?? "",
-    ]),
-  ));
+  // Which version the flags chose, as verify and describe say it: with
+  // --timestamp, the version is not what the user typed.
+  const header = version === undefined
+    ? ""
+    : `${table.uri} up to version ${version}${
+      at ? `, committed at ${describeCommitTime(at)}` : ""
+    }\n`;
+  write(
+    header + formatTable(
+      ["version", "time (UTC)", "operation", "actions", "engine"],
+      entries.map((e) => [
+        String(e.version),
+        new Date(e.timestamp).toISOString().replace("T", " ").slice(0, 19),
+        e.operation ?? "",
+        Object.entries(e.actions).map(([k, n]) => `${n} ${k}`).join(", "),
+        e.engineInfo ?? "",
+      ]),
+    ),
+  );
   return 0;
 }

@@ -16,7 +16,7 @@
 import { localPathFromUri, LocalStore, type LocalStoreOptions } from "./local.ts";
 import type { ObjectStore } from "./object_store.ts";
 import type { AwsSharedFiles, S3Options } from "./s3/config.ts";
-import { formatS3Uri, parseS3Uri } from "./s3/location.ts";
+import { formatS3Uri, InvalidUriError, parseS3Uri } from "./s3/location.ts";
 
 /** Options for `openStore`. */
 export interface OpenStoreOptions {
@@ -44,7 +44,7 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
 
 /**
  * Describes a table URI: a local directory (absolute path) or an S3 bucket and
- * prefix. Throws a `TypeError` for unsupported schemes.
+ * prefix. Throws an `InvalidUriError` (a `TypeError`) for unsupported schemes.
  *
  * @example
  * ```ts
@@ -54,7 +54,7 @@ const SCHEME = /^([A-Za-z][A-Za-z0-9+.-]*):/;
  */
 export function describeStoreUri(uri: string): StoreUriDescription {
   if (uri.trim() === "") {
-    throw new TypeError("Missing table URI: give a path or s3://bucket/prefix");
+    throw new InvalidUriError("Missing table URI: give a path or s3://bucket/prefix");
   }
   const scheme = SCHEME.exec(uri)?.[1]?.toLowerCase();
   if (scheme === undefined || scheme === "file" || /^[A-Za-z]:[\\/]/.test(uri)) {
@@ -65,7 +65,7 @@ export function describeStoreUri(uri: string): StoreUriDescription {
     const location = parseS3Uri(uri);
     return { kind: "s3", ...location, uri: formatS3Uri(location) };
   }
-  throw new TypeError(
+  throw new InvalidUriError(
     `Unsupported table URI scheme ${scheme}: in ${uri}: use a local path, file:///path, ` +
       `or s3://bucket/prefix`,
   );

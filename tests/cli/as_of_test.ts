@@ -83,6 +83,17 @@ Deno.test("history --version and --timestamp show the commits up to that version
     assertEquals(text.code, 0, text.stderr);
     const rows = text.stdout.trim().split("\n").slice(1).filter((l) => /^\s*\d/.test(l));
     assertEquals(rows.map((l) => l.trim().split(/\s+/)[0]), ["0"], text.stdout);
+    // Which version the flags chose, as verify and describe say it.
+    assertEquals(text.stdout.split("\n")[0], `file://${table} up to version 0`);
+    const atText = await cli(["history", table, "--timestamp", "2026-01-01T13:30:00Z"]);
+    assertEquals(atText.code, 0, atText.stderr);
+    assertEquals(
+      atText.stdout.split("\n")[0],
+      `file://${table} up to version 1, committed at 2026-01-01T13:00:00.000Z (commit file time)`,
+    );
+    // Without either flag, the table as before: its header first.
+    const all = await cli(["history", table]);
+    assert(all.stdout.startsWith("version"), all.stdout);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

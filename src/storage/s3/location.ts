@@ -22,6 +22,18 @@ export interface S3Location {
 }
 
 /**
+ * A table URI that cannot name a table (a bad scheme, bucket or prefix): a
+ * mistake in how a command was called, which the command line answers with
+ * exit status 2.
+ */
+export class InvalidUriError extends TypeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidUriError";
+  }
+}
+
+/**
  * Parses `s3://bucket/some/prefix` (or `s3a://`). The prefix is taken
  * literally (no percent-decoding) and must be a safe key.
  *
@@ -34,11 +46,11 @@ export interface S3Location {
 export function parseS3Uri(uri: string): S3Location {
   const match = /^(s3a?):\/\/([^/]*)(?:\/(.*))?$/i.exec(uri);
   if (!match) {
-    throw new TypeError(`Invalid S3 URI ${JSON.stringify(uri)}: expected s3://bucket/prefix`);
+    throw new InvalidUriError(`Invalid S3 URI ${JSON.stringify(uri)}: expected s3://bucket/prefix`);
   }
   const bucket = match[2]!;
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{1,254}$/.test(bucket)) {
-    throw new TypeError(
+    throw new InvalidUriError(
       `Invalid S3 URI ${uri}: ${JSON.stringify(bucket)} is not a bucket name (letters, ` +
         `digits, dots and hyphens, at least 2 characters)`,
     );
@@ -47,7 +59,7 @@ export function parseS3Uri(uri: string): S3Location {
   try {
     checkKey(prefix, true);
   } catch (error) {
-    throw new TypeError(`Invalid S3 URI ${uri}: its path is not a plain prefix`, {
+    throw new InvalidUriError(`Invalid S3 URI ${uri}: its path is not a plain prefix`, {
       cause: error,
     });
   }
