@@ -17,7 +17,7 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
   },
   parquet: {
     layers: ["columnar", "util"],
-    libraries: /^(hyparquet(-writer)?(\/src\/[a-z-]+\.js)?|hysnappy|node:zlib)$/,
+    libraries: /^(hyparquet(-writer|-compressors)?(\/src\/[a-z0-9-]+\.js)?|hysnappy|node:zlib)$/,
   },
   delta: { layers: ["storage", "columnar", "util", "version.ts"], libraries: /^crc-32$/ },
   ops: { layers: ["delta", "parquet", "storage", "columnar", "util", "version.ts"] },

@@ -10,12 +10,18 @@
  * a copy. ZSTD goes through native contexts reused for the life of the
  * isolate (`zstd.ts`), GZIP and BROTLI through `node:zlib`'s synchronous
  * functions, because page encoding is synchronous.
+ *
+ * Reading also takes the codecs other writers choose that neuralake never
+ * writes: LZ4 (Spark's `lz4`, Hadoop-framed blocks, or a bare block as some
+ * writers made it) and LZ4_RAW (Spark's `lz4_raw`, delta-rs, pyarrow), through
+ * hyparquet-compressors, the hyparquet family's decompressors.
  */
 
 import { snappyCompressor, snappyUncompressor } from "hysnappy";
 import type { Compressors } from "hyparquet";
 import { brotliDecompressSync, gunzipSync, gzipSync } from "node:zlib";
 import { ZstdCompressor, ZstdDecompressor } from "./zstd.ts";
+import { decompressLz4, decompressLz4Raw } from "hyparquet-compressors/src/lz4.js";
 
 /** The codecs the encoder can write. */
 export type Codec = "UNCOMPRESSED" | "SNAPPY" | "ZSTD" | "GZIP";
@@ -131,4 +137,6 @@ export const DECOMPRESSORS: Compressors = {
     (unzstd ??= new ZstdDecompressor()).decompress(input, outputLength),
   GZIP: (input) => gunzipSync(input),
   BROTLI: (input) => brotliDecompressSync(input),
+  LZ4: decompressLz4,
+  LZ4_RAW: decompressLz4Raw,
 };

@@ -21,7 +21,7 @@
  * PLAIN_DICTIONARY / RLE_DICTIONARY, RLE booleans, DELTA_BINARY_PACKED,
  * DELTA_LENGTH_BYTE_ARRAY, DELTA_BYTE_ARRAY and BYTE_STREAM_SPLIT; codecs are
  * those of `codecs.ts`. A chunk it cannot decode (a deprecated BIT_PACKED
- * level encoding, an LZ4 codec) is an error naming the file, column and row
+ * level encoding, the LZO codec) is an error naming the file, column and row
  * group: there is no second decoder to fall back to. hyparquet (its page
  * header reader) stays for Thrift, and its row assembly for data files'
  * nested columns, whose cost is in assembly rather than pages and whose
