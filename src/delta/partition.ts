@@ -24,8 +24,17 @@ import {
 /** The directory name of a null partition value. */
 export const NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__";
 
-/** Serialises a partition value as the protocol says; null for null. */
-export function serializePartitionValue(value: Scalar, type: PrimitiveType): string | null {
+/**
+ * Serialises a partition value as the protocol says; null for null. A binary
+ * value is its bytes read as UTF-8 text, as Spark and delta-kernel-rs write it
+ * (and read it back: the text's UTF-8 bytes); bytes that are not valid UTF-8
+ * have no such text, so they are refused, naming `column`.
+ */
+export function serializePartitionValue(
+  value: Scalar,
+  type: PrimitiveType,
+  column = "",
+): string | null {
   if (value === null) return null;
   switch (type) {
     case "date":
@@ -37,7 +46,7 @@ export function serializePartitionValue(value: Scalar, type: PrimitiveType): str
     case "boolean":
       return value ? "true" : "false";
     case "binary":
-      return escapeBinary(value as Uint8Array);
+      return binaryText(value as Uint8Array, column);
     case "string":
       return value as string;
     case "float":
@@ -105,7 +114,7 @@ export function parsePartitionValue(
     case "string":
       return text;
     case "binary":
-      return unescapeBinary(text);
+      return UTF8.encode(text);
     case "decimal": {
       const spec = parseDecimal(type)!;
       const v = readDecimal(text.trim(), spec.precision, spec.scale);
@@ -134,16 +143,21 @@ function parseFloatText(text: string): number | undefined {
   return Number.isNaN(n) || text.trim() === "" ? undefined : n;
 }
 
-function escapeBinary(bytes: Uint8Array): string {
-  let out = "";
-  for (const b of bytes) out += String.fromCharCode(b);
-  return out;
-}
+const UTF8 = new TextEncoder();
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
-function unescapeBinary(text: string): Uint8Array {
-  const out = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) out[i] = text.charCodeAt(i) & 0xff;
-  return out;
+function binaryText(bytes: Uint8Array, column: string): string {
+  try {
+    return STRICT_UTF8.decode(bytes);
+  } catch (error) {
+    const hex = [...bytes.subarray(0, 16)].map((b) => b.toString(16).padStart(2, "0")).join(" ");
+    throw new RangeError(
+      `Cannot use binary value ${hex}${bytes.length > 16 ? " ..." : ""} as a partition value${
+        column ? ` of column "${column}"` : ""
+      }: Delta stores partition values as text, and these bytes are not valid UTF-8, so other readers would read other bytes`,
+      { cause: error },
+    );
+  }
 }
 
 /** Characters that Hive escapes in partition directory names. */

@@ -225,7 +225,7 @@ export function splitByPartition(
   let group = new Uint32Array(n);
   let firstRow: number[] = [0];
   for (const ci of partIdx) {
-    const ids = valueIds(batch.columns[ci]!, batch.fields[ci]!.type, n);
+    const ids = valueIds(batch.columns[ci]!, batch.fields[ci]!.type, n, batch.fields[ci]!.name);
     const next = new Uint32Array(n);
     const combined = new Map<number, number>();
     const nextFirst: number[] = [];
@@ -262,6 +262,7 @@ export function splitByPartition(
       values[field.physicalName ?? field.name] = serializePartitionValue(
         scalarAt(batch.columns[ci]!, type, row),
         type,
+        field.name,
       );
     }
     const key = JSON.stringify(Object.values(values));
@@ -314,6 +315,7 @@ function valueIds(
   column: Column,
   type: Field["type"],
   n: number,
+  name: string,
 ): { ids: Uint32Array; count: number } {
   const ids = new Uint32Array(n);
   const seen = new Map<unknown, number>();
@@ -327,7 +329,7 @@ function valueIds(
     let value = nulls !== undefined && nulls[row] === 1
       ? NULL_KEY
       : binary
-      ? serializePartitionValue(values[row] as Uint8Array, type as PrimitiveType)
+      ? serializePartitionValue(values[row] as Uint8Array, type as PrimitiveType, name)
       : values[row];
     // Maps and === take -0 for 0; its partition value differs.
     if (value === 0 && Object.is(value, -0)) value = NEGATIVE_ZERO_KEY;

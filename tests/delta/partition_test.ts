@@ -24,12 +24,21 @@ Deno.test("partition values serialise as the protocol says and parse back", () =
     ["timestamp", 1704067200123456n, "2024-01-01T00:00:00.123456Z"],
     ["timestamp_ntz", 1704067200000001n, "2024-01-01 00:00:00.000001"],
     ["decimal(10,2)", -12345n, "-123.45"],
-    ["binary", new Uint8Array([1, 2, 255]), "\u0001\u0002\u00ff"],
+    ["binary", new Uint8Array([1, 2, 0x7f]), "\u0001\u0002\u007f"],
+    // Beyond ASCII, the bytes are UTF-8 text, as Spark and delta-kernel-rs write and read them.
+    ["binary", new TextEncoder().encode("ünï 😈"), "ünï 😈"],
   ];
   for (const [type, value, text] of cases) {
     assertEquals(serializePartitionValue(value, type), text, type);
     assertEquals(parsePartitionValue(text, type, "c"), value, type);
   }
+});
+
+Deno.test("a binary partition value that is not UTF-8 is refused, naming the column", () => {
+  assertThrows(
+    () => serializePartitionValue(new Uint8Array([0x61, 0xff]), "binary", "raw"),
+    'Cannot use binary value 61 ff as a partition value of column "raw"',
+  );
 });
 
 Deno.test("null and empty partition values are null", () => {

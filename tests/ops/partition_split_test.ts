@@ -1,6 +1,6 @@
 import type { Field } from "../../src/columnar/batch.ts";
 import { splitByPartition } from "../../src/ops/data_files.ts";
-import { assertEquals } from "../_helpers/assert.ts";
+import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { batchOf } from "../_helpers/batches.ts";
 
 const FIELDS: Field[] = [
@@ -74,4 +74,46 @@ Deno.test("splitByPartition returns the whole batch, without copying, when all r
   assertEquals(rest.length, 0);
   assertEquals(only!.batch.columns[0] === batch.columns[0], true);
   assertEquals(only!.directory, "region=M1");
+});
+
+Deno.test("splitByPartition gives binary partition values as their UTF-8 text, as Spark writes them", () => {
+  const fields: Field[] = [
+    { name: "n", type: "long", nullable: true },
+    { name: "data", type: "binary", nullable: true },
+  ];
+  const utf8 = (s: string) => new TextEncoder().encode(s);
+  const slices = shape(splitByPartition(
+    batchOf(fields, [
+      { n: 0n, data: utf8("😈") },
+      { n: 1n, data: new Uint8Array([1, 2]) },
+      { n: 2n, data: utf8("😈") },
+    ]),
+    ["data"],
+  ));
+  assertEquals(slices.map((s) => [s.values, s.n]), [
+    [{ data: "😈" }, [0n, 2n]],
+    [{ data: "\u0001\u0002" }, [1n]],
+  ]);
+});
+
+Deno.test("splitByPartition refuses binary partition values that are not UTF-8, naming the column", () => {
+  const fields: Field[] = [
+    { name: "n", type: "long", nullable: true },
+    { name: "data", type: "binary", nullable: true },
+  ];
+  // As Latin-1 text, 0xfe and 0xff would each read back as two other bytes in
+  // Spark and delta-kernel-rs; replaced by U+FFFD, both would share a partition.
+  for (const bad of [[0xff], [0x61, 0xfe]]) {
+    assertThrows(
+      () =>
+        splitByPartition(
+          batchOf(fields, [{ n: 0n, data: new Uint8Array([0x61]) }, {
+            n: 1n,
+            data: new Uint8Array(bad),
+          }]),
+          ["data"],
+        ),
+      'as a partition value of column "data": Delta stores partition values as text',
+    );
+  }
 });
