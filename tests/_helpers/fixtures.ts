@@ -33,7 +33,18 @@ export interface FixtureTable {
    * neuralake refuses the table naming that feature (until it is built).
    */
   neuralake: NeuralakeExpectation;
+  /**
+   * Earlier versions the engine read back (time travel), with their rows
+   * (`expected`, relative to FIXTURES), or that it could not reconstruct
+   * (`unavailable`: their commits were cleaned up).
+   */
+  versions?: EarlierVersion[];
 }
+
+/** An earlier version of a fixture table. */
+export type EarlierVersion =
+  | { version: number; expected: string; rows: number; unavailable?: undefined }
+  | { version: number; unavailable: true };
 
 let manifest: FixtureTable[] | undefined;
 
@@ -55,9 +66,21 @@ export function fixturePath(name: string): string {
   return FIXTURES + fixture(name).path;
 }
 
-/** The rows the engine that wrote the table reads from it, in canonical JSON. */
-export function expectedRows(name: string): Record<string, unknown>[] {
-  const text = Deno.readTextFileSync(FIXTURES + fixture(name).expected);
+/**
+ * The rows the engine that wrote the table reads from it, in canonical JSON:
+ * at its latest version, or at the earlier `version` the manifest lists.
+ */
+export function expectedRows(name: string, version?: number): Record<string, unknown>[] {
+  const table = fixture(name);
+  let file = table.expected;
+  if (version !== undefined && version !== table.version) {
+    const earlier = table.versions?.find((v) => v.version === version);
+    if (!earlier || earlier.unavailable) {
+      throw new Error(`Fixture table "${name}" has no expected rows at version ${version}`);
+    }
+    file = earlier.expected;
+  }
+  const text = Deno.readTextFileSync(FIXTURES + file);
   return text.split("\n").filter((l) => l !== "").map((l) => JSON.parse(l));
 }
 
