@@ -30,7 +30,10 @@ const RULES: Record<string, { layers: string[]; libraries?: RegExp }> = {
     layers: ["ops", "sources", "metrics", "report", "storage", "util"],
     libraries: /^jsonc-parser$/,
   },
-  metrics: { layers: ["columnar", "util"], libraries: /^(csv-stringify(\/[a-z]+)?|prom-client)$/ },
+  metrics: {
+    layers: ["columnar", "util"],
+    libraries: /^(csv-stringify(\/[a-z]+)?|prom-client|@datadog\/sketches-js)$/,
+  },
   report: { layers: ["metrics", "util"] },
   cli: {
     layers: [

@@ -66,11 +66,13 @@ export function isBatchRole(e: Pick<MetricsEvent, "role" | "role_id">): boolean 
  * | `chaos_missed` | detail (a planned chaos action that did not happen, and why); `role_id` names its target |
  * | `role_error` | detail (a role crashed: failed, or exited unasked) |
  * | `table_state` | version, files_total, bytes (table size) |
- * | `memory` | rss_mb; every role reports it every 10 s, busy or idle, so a role deep in a long pass does not leave a stale figure |
+ * | `memory` | rss_mb, heap_mb; every role reports them every 10 s, busy or idle, so a role deep in a long pass does not leave a stale figure |
  * | `broker_unreachable` | detail (the error), total_ms (how long so far); an ingest cannot reach Kafka, reported when that starts and every few seconds while it lasts |
  * | `broker_reachable` | total_ms (how long it was unreachable); Kafka answers again |
  *
- * Any event may carry `rss_mb`, the reporting process's resident set size.
+ * Any event may carry `rss_mb`, the reporting process's resident set size,
+ * and `heap_mb`, the V8 heap in use of the reporting role's isolate (its
+ * worker's own, or its process's).
  */
 export type EventKind =
   | "batch_committed"
@@ -132,6 +134,8 @@ export interface MetricsEvent {
   /** Commit attempts made (1 when the first attempt won). */
   attempts?: number | undefined;
   rss_mb?: number | undefined;
+  /** V8 heap in use of the reporting role's isolate, in MiB. */
+  heap_mb?: number | undefined;
   /** Short text: an error, a reason, a file name. */
   detail?: string | undefined;
 }
@@ -160,6 +164,7 @@ export const EVENT_COLUMNS = [
   "visibility_ms",
   "attempts",
   "rss_mb",
+  "heap_mb",
   "detail",
 ] as const satisfies readonly (keyof MetricsEvent)[];
 

@@ -93,7 +93,10 @@ export class HealthTracker {
         this.#outages.delete(e.role_id);
         break;
       case "role_error": {
-        const times = this.#crashes.get(e.role_id) ?? [];
+        // Only the crashes within the window count: older ones are dropped
+        // here too, not only when /healthz is asked, so a job that crashes
+        // now and then for a week and is never scraped holds a few times.
+        const times = (this.#crashes.get(e.role_id) ?? []).filter((t) => at - t <= this.#window);
         times.push(at);
         this.#crashes.set(e.role_id, times);
         if (isBatchRole(e)) this.#failing(e.role_id, at);
@@ -102,6 +105,13 @@ export class HealthTracker {
       default:
         break;
     }
+  }
+
+  /** Crash times held, over all roles (at most those within the window). */
+  get retainedCrashes(): number {
+    let n = 0;
+    for (const times of this.#crashes.values()) n += times.length;
+    return n;
   }
 
   /** The health at epoch time `now`. */

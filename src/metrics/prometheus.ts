@@ -49,6 +49,7 @@ export class PrometheusExporter {
   readonly #version: Gauge<"table">;
   readonly #files: Gauge<"table">;
   readonly #rss: Gauge<typeof LABELS[number]>;
+  readonly #heap: Gauge<typeof LABELS[number]>;
 
   /**
    * `table` labels every series; `role` and `roleId` name this process,
@@ -127,6 +128,15 @@ export class PrometheusExporter {
         this.set(own, Deno.memoryUsage().rss);
       },
     });
+    this.#heap = new Gauge({
+      name: "neuralake_heap_used_bytes",
+      help: "V8 heap in use of each role's isolate (its worker's, or its process's)",
+      labelNames: LABELS,
+      registers,
+      collect() {
+        this.set(own, Deno.memoryUsage().heapUsed);
+      },
+    });
   }
 
   /** Updates the metrics with one event. */
@@ -172,6 +182,7 @@ export class PrometheusExporter {
         break;
     }
     if (isFinite(e.rss_mb) && e.role_id !== this.roleId) this.#rss.set(labels, e.rss_mb! * MiB);
+    if (isFinite(e.heap_mb) && e.role_id !== this.roleId) this.#heap.set(labels, e.heap_mb! * MiB);
   }
 
   /** The exposition text of every metric. */

@@ -2,7 +2,9 @@
  * The metrics recorder of a streaming run: it appends each event to
  * `streaming_metrics.csv` the moment it arrives (so a crashed run still leaves
  * its metrics), and keeps in memory only what the results need: latency
- * samples, per-writer counters, totals, and downsampled time series.
+ * series, per-writer counters, totals, and downsampled time series, each in
+ * memory that does not grow with the run's length (latency_stats.ts,
+ * series.ts), so a stream can run for days.
  *
  * Invariants:
  * - The CSV header (`EVENT_COLUMNS`) is written once, when the file is opened,
@@ -11,6 +13,9 @@
  *   numbers plainly, bigints as integers, absent fields as empty cells.
  * - Every event is tallied exactly once, whether or not a file is open; after
  *   `close()` events are still tallied but no longer written.
+ * - What it retains is bounded: latencies by `LatencyStats`, the time series
+ *   by `SERIES_MAX_POINTS`, chaos records by `CHAOS_KEPT` (the rest are
+ *   counted in `chaosOmitted`, and every one is in the CSV).
  */
 
 import { stringify } from "csv-stringify/sync";
@@ -24,6 +29,8 @@ import {
   stampEvent,
   subjectRole,
 } from "./events.ts";
+import { LatencyStats } from "./latency_stats.ts";
+import { RateSeries, SampledSeries } from "./series.ts";
 
 /** Counters of one writer or ingest process. */
 export interface WriterTally {
@@ -45,14 +52,21 @@ export interface WriterTally {
   last_batch_seq: number | null;
 }
 
-/** Latency samples in ms, one per committed batch that reported the stage. */
+/** Latencies in ms, one sample per committed batch that reported the stage. */
 export interface LatencySamples {
-  commit: number[];
-  encode: number[];
-  upload: number[];
-  batch_total: number[];
-  visibility: number[];
+  commit: LatencyStats;
+  encode: LatencyStats;
+  upload: LatencyStats;
+  batch_total: LatencyStats;
+  visibility: LatencyStats;
 }
+
+/**
+ * Chaos records kept for the report. A `storage-faults` run injects a fault
+ * every few dozen requests, for as long as it runs; past this many the
+ * report counts the rest, and `streaming_metrics.csv` lists them all.
+ */
+export const CHAOS_KEPT = 10_000;
 
 /** Compaction over a run (named as in streaming_results.json). */
 export interface CompactionTally {
@@ -163,25 +177,31 @@ export class MetricsRecorder {
   readonly tally: RunTally = emptyTally();
   readonly writers = new Map<string, WriterTally>();
   readonly latencies: LatencySamples = {
-    commit: [],
-    encode: [],
-    upload: [],
-    batch_total: [],
-    visibility: [],
+    commit: new LatencyStats(),
+    encode: new LatencyStats(),
+    upload: new LatencyStats(),
+    batch_total: new LatencyStats(),
+    visibility: new LatencyStats(),
   };
-  /** Acknowledged rows per whole second of run time (index = second). */
-  readonly rowsPerSecond: number[] = [];
-  /** Live file counts from `table_state` events. */
-  readonly fileCounts: { t_s: number; files: number }[] = [];
-  /** Resident set sizes, at most one sample per role instance per second. */
-  readonly rss: { t_s: number; role_id: string; rss_mb: number }[] = [];
+  /** Acknowledged rows per bucket of run time (one second, wider in a long run). */
+  readonly rowsPerSecond = new RateSeries();
+  /** Live file counts from `table_state` events: each, until a long run thins them to one per window. */
+  readonly fileCounts = new SampledSeries<{ t_s: number; files: number }>(() => "", {
+    initialWindowSeconds: 0,
+  });
+  /** Resident set sizes, at most one sample per role instance per window (one second at first). */
+  readonly rss = new SampledSeries<{ t_s: number; role_id: string; rss_mb: number }>(
+    (p) => p.role_id,
+  );
+  /** The first `CHAOS_KEPT` chaos records. */
   readonly chaos: ChaosRecord[] = [];
+  /** Chaos records past `CHAOS_KEPT`, counted only. */
+  chaosOmitted = 0;
   /** Every event, when `keepEvents` was set. */
   readonly events: MetricsEvent[] = [];
 
   readonly #now: () => number;
   readonly #keepEvents: boolean;
-  readonly #rssSecond = new Map<string, number>();
   #file: Deno.FsFile | undefined;
 
   /**
@@ -274,14 +294,12 @@ export class MetricsRecorder {
         t.batchCommits++;
         this.#version(e);
         this.#stages(e);
-        pushFinite(this.latencies.commit, e.commit_ms);
-        pushFinite(this.latencies.encode, e.encode_ms);
-        pushFinite(this.latencies.upload, e.upload_ms);
-        pushFinite(this.latencies.batch_total, e.total_ms);
-        pushFinite(this.latencies.visibility, e.visibility_ms);
-        const second = Math.max(0, Math.floor(finite(e.t_ms) / 1000));
-        while (this.rowsPerSecond.length <= second) this.rowsPerSecond.push(0);
-        this.rowsPerSecond[second]! += rows;
+        this.latencies.commit.add(e.commit_ms);
+        this.latencies.encode.add(e.encode_ms);
+        this.latencies.upload.add(e.upload_ms);
+        this.latencies.batch_total.add(e.total_ms);
+        this.latencies.visibility.add(e.visibility_ms);
+        this.rowsPerSecond.add(finite(e.t_ms) / 1000, rows);
         const w = this.#writer(e);
         w.rows += rows;
         w.bytes += bytes;
@@ -357,12 +375,14 @@ export class MetricsRecorder {
         else if (e.event === "restart") t.roleRestarts++;
         else if (e.event === "fault") t.faults++;
         else t.chaosMissed++;
-        this.chaos.push({
-          t_ms: finite(e.t_ms),
-          event: e.event,
-          role_id: e.role_id,
-          detail: e.detail ?? "",
-        });
+        if (this.chaos.length < CHAOS_KEPT) {
+          this.chaos.push({
+            t_ms: finite(e.t_ms),
+            event: e.event,
+            role_id: e.role_id,
+            detail: e.detail ?? "",
+          });
+        } else this.chaosOmitted++;
         if (e.event === "restart" && isWriter) {
           this.#writer(e).restarts++;
         }
@@ -372,16 +392,12 @@ export class MetricsRecorder {
         break;
       case "table_state":
         if (e.files_total !== undefined && Number.isFinite(e.files_total)) {
-          this.fileCounts.push({ t_s: seconds(e.t_ms), files: e.files_total });
+          this.fileCounts.add({ t_s: seconds(e.t_ms), files: e.files_total });
         }
         break;
     }
     if (e.rss_mb !== undefined && Number.isFinite(e.rss_mb)) {
-      const second = Math.floor(finite(e.t_ms) / 1000);
-      if (this.#rssSecond.get(e.role_id) !== second) {
-        this.#rssSecond.set(e.role_id, second);
-        this.rss.push({ t_s: seconds(e.t_ms), role_id: e.role_id, rss_mb: e.rss_mb });
-      }
+      this.rss.add({ t_s: seconds(e.t_ms), role_id: e.role_id, rss_mb: e.rss_mb });
     }
   }
 
@@ -443,10 +459,6 @@ function emptyTally(): RunTally {
 
 function finite(value: number | undefined): number {
   return value !== undefined && Number.isFinite(value) ? value : 0;
-}
-
-function pushFinite(samples: number[], value: number | undefined): void {
-  if (value !== undefined && Number.isFinite(value)) samples.push(value);
 }
 
 function seconds(tMs: number): number {

@@ -13,8 +13,9 @@
  *   check passed.
  */
 
-import { type Histogram, histogram } from "./histogram.ts";
-import { type LatencySummary, round, summarize } from "./percentiles.ts";
+import type { Histogram } from "./histogram.ts";
+import { type LatencySummary, round } from "./percentiles.ts";
+import type { RateSeries } from "./series.ts";
 import type { Role } from "./events.ts";
 import type {
   CheckpointTally,
@@ -120,10 +121,17 @@ export interface RunResults {
     faults: number;
     /** Planned actions (kills, partitions) that did not happen: each is a `missed` event. */
     missed: number;
+    /** The first `CHAOS_KEPT` (recorder.ts) kills, restarts, faults and misses. */
     events: ChaosEvent[];
+    /** Those past the first `CHAOS_KEPT`, left out of `events` (the metrics CSV has them). */
+    events_omitted: number;
   };
   timeseries: {
-    /** Acknowledged rows per second of run time, from second 0 to the end of the run. */
+    /**
+     * Acknowledged rows per second of run time, from second 0 to the end of
+     * the run: one point per second, or per wider step in a long run (at
+     * most `SERIES_MAX_POINTS` points, series.ts).
+     */
     throughput: { t_s: number; rows_per_second: number }[];
     file_count: { t_s: number; files: number }[];
     rss_mb: { t_s: number; role_id: string; rss_mb: number }[];
@@ -258,13 +266,13 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
     },
     writers,
     latency_ms: {
-      commit: summarize(recorder.latencies.commit),
-      encode: summarize(recorder.latencies.encode),
-      upload: summarize(recorder.latencies.upload),
-      batch_total: summarize(recorder.latencies.batch_total),
-      visibility: summarize(recorder.latencies.visibility),
+      commit: recorder.latencies.commit.summary(),
+      encode: recorder.latencies.encode.summary(),
+      upload: recorder.latencies.upload.summary(),
+      batch_total: recorder.latencies.batch_total.summary(),
+      visibility: recorder.latencies.visibility.summary(),
     },
-    histograms: { commit_ms: histogram(recorder.latencies.commit) },
+    histograms: { commit_ms: recorder.latencies.commit.histogram() },
     compaction: { ...t.compaction, ms_total: round(t.compaction.ms_total, 1) },
     checkpoints: { ...t.checkpoints },
     vacuum: { ...t.vacuum },
@@ -282,11 +290,12 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
           role_id: c.role_id,
           detail: c.detail,
         })),
+      events_omitted: recorder.chaosOmitted,
     },
     timeseries: {
       throughput: throughputSeries(recorder.rowsPerSecond, wall),
-      file_count: recorder.fileCounts.map((p) => ({ ...p })),
-      rss_mb: recorder.rss.map((p) => ({ ...p, rss_mb: round(p.rss_mb, 1) })),
+      file_count: recorder.fileCounts.points.map((p) => ({ ...p })),
+      rss_mb: recorder.rss.points.map((p) => ({ ...p, rss_mb: round(p.rss_mb, 1) })),
     },
     breakdown_ms: breakdown,
     writing_seconds: round(
@@ -301,24 +310,28 @@ export function buildResults(recorder: MetricsRecorder, context: ResultsContext)
 }
 
 /**
- * Rows per second for each second of the run. The seconds run to the end of
- * the run (the tail after the writers stopped shows as zeros). A final
- * partial second is scaled to a rate over its length, or dropped when it is
- * shorter than a quarter second, where the scaling would only amplify noise.
+ * Rows per second for each bucket of the run (a second, or a wider step in a
+ * long run). The buckets run to the end of the run (the tail after the
+ * writers stopped shows as zeros). A final partial bucket is scaled to a
+ * rate over the part of it the run covered, or dropped when that is shorter
+ * than a quarter second, where the scaling would only amplify noise.
  */
 function throughputSeries(
-  rowsPerSecond: readonly number[],
+  rows: RateSeries,
   wallSeconds: number,
 ): { t_s: number; rows_per_second: number }[] {
-  const seconds = Math.max(rowsPerSecond.length, Math.ceil(wallSeconds));
+  const width = rows.bucketSeconds;
+  const buckets = rows.buckets;
+  const count = Math.max(buckets.length, Math.ceil(wallSeconds / width));
   const series: { t_s: number; rows_per_second: number }[] = [];
-  for (let s = 0; s < seconds; s++) {
-    const rows = rowsPerSecond[s] ?? 0;
-    const covered = wallSeconds > 0 ? Math.min(1, wallSeconds - s) : 1;
-    if (covered >= 1 || covered <= 0) {
-      series.push({ t_s: s, rows_per_second: rows });
+  for (let b = 0; b < count; b++) {
+    const n = buckets[b] ?? 0;
+    const start = b * width;
+    const covered = wallSeconds > 0 ? Math.min(width, wallSeconds - start) : width;
+    if (covered >= width || covered <= 0) {
+      series.push({ t_s: start, rows_per_second: width === 1 ? n : round(n / width, 1) });
     } else if (covered >= 0.25) {
-      series.push({ t_s: s, rows_per_second: round(rows / covered, 1) });
+      series.push({ t_s: start, rows_per_second: round(n / covered, 1) });
     }
   }
   return series;

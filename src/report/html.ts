@@ -176,7 +176,11 @@ export function renderHtml(results: RunResults): string {
       r.chaos.missed > 0
         ? `${r.chaos.missed} planned actions that did NOT happen (listed as chaos_missed), `
         : ""
-    }${r.chaos.events.length} events (kills are red and faults orange on the charts).</p>`,
+    }${r.chaos.events.length + r.chaos.events_omitted} events${
+      r.chaos.events_omitted > 0
+        ? ` (the first ${r.chaos.events.length} listed and charted, the rest in streaming_metrics.csv)`
+        : ""
+    } (kills are red and faults orange on the charts).</p>`,
     r.chaos.events.length > 0 ? htmlTable(chaosTable(r)) : "",
     "<h2>Where the time went</h2>",
     "<p>Time summed over all writer batches, per stage.</p>",

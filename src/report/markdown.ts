@@ -117,7 +117,13 @@ export function renderSummary(results: RunResults): string {
           formatCount(r.chaos.missed)
         } planned actions that did NOT happen (listed as chaos_missed), `
         : ""
-    }${formatCount(r.chaos.events.length)} events (every one listed below).`,
+    }${
+      r.chaos.events_omitted > 0
+        ? `${formatCount(r.chaos.events.length + r.chaos.events_omitted)} events (the first ${
+          formatCount(r.chaos.events.length)
+        } listed below, the rest in streaming_metrics.csv).`
+        : `${formatCount(r.chaos.events.length)} events (every one listed below).`
+    }`,
     "",
     ...(r.chaos.events.length > 0 ? [...table(chaosTable(r)), ""] : []),
     "## Where the time went",

@@ -22,7 +22,6 @@
 
 import { MetricsRecorder } from "../metrics/recorder.ts";
 import { type MetricsEvent, stampEvent } from "../metrics/events.ts";
-import { percentile } from "../metrics/percentiles.ts";
 import {
   buildResults,
   type RunResults,
@@ -571,7 +570,7 @@ class Orchestrator {
     const t = this.recorder.tally;
     const rate = t.rowsAcknowledged - this.#lastProgressRows;
     this.#lastProgressRows = t.rowsAcknowledged;
-    const p99 = percentile(this.recorder.latencies.commit, 99);
+    const p99 = this.recorder.latencies.commit.percentile(99);
     const seconds = ((Date.now() - this.runStartMs) / 1000).toFixed(0).padStart(4);
     return `${seconds} s  ${formatRate(rate)} rows/s  ${
       t.rowsAcknowledged.toLocaleString("en-US")

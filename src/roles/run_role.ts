@@ -4,7 +4,7 @@
  */
 
 import { formatError } from "../util/errors.ts";
-import { residentMb } from "../util/native_memory.ts";
+import { heapUsedMb, residentMb } from "../util/native_memory.ts";
 import { runCompactor } from "./compactor.ts";
 import type { ChaosPhase, Command, Report, RoleChannel, RoleSpec } from "./messages.ts";
 import { runVacuumer } from "./vacuumer.ts";
@@ -46,6 +46,7 @@ export async function runRole(
         role_id: spec.id,
         event: "memory",
         rss_mb: residentMb(),
+        heap_mb: heapUsedMb(),
       },
     });
   const timer = setInterval(report, options.memoryReportMs ?? MEMORY_REPORT_MS);

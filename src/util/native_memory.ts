@@ -24,6 +24,14 @@ export function residentMb(): number {
   return Math.round(Deno.memoryUsage().rss / 1048576 * 10) / 10;
 }
 
+/**
+ * The V8 heap in use of this isolate in MiB, to one decimal: the `heap_mb`
+ * of events (a worker's own heap; a process's main isolate's).
+ */
+export function heapUsedMb(): number {
+  return Math.round(Deno.memoryUsage().heapUsed / 1048576 * 10) / 10;
+}
+
 /** Whether this process can give freed native memory back (Linux with glibc, FFI allowed). */
 export function canReleaseFreedMemory(): boolean {
   trim ??= openTrim();

@@ -24,6 +24,7 @@ const EVENTS: MetricsEvent[] = [
     commit_ms: 12,
     visibility_ms: 300,
     rss_mb: 100,
+    heap_mb: 30,
   }),
   ev(200, {
     role: "writer",
@@ -73,6 +74,7 @@ Deno.test("PrometheusExporter renders every required metric with HELP, TYPE and 
       ["neuralake_files_vacuumed_total", "counter"],
       ["neuralake_role_restarts_total", "counter"],
       ["neuralake_process_resident_memory_bytes", "gauge"],
+      ["neuralake_heap_used_bytes", "gauge"],
     ]
   ) assertEquals(x.types.get(name!), type, name);
   for (const [name, type] of x.types) {
@@ -103,6 +105,8 @@ Deno.test("PrometheusExporter renders every required metric with HELP, TYPE and 
     100 * 1048576,
   );
   assert(total(x, "neuralake_process_resident_memory_bytes", { role_id: "orchestrator" }) > 0);
+  assertEquals(total(x, "neuralake_heap_used_bytes", { role_id: "writer-0" }), 30 * 1048576);
+  assert(total(x, "neuralake_heap_used_bytes", { role_id: "orchestrator" }) > 0);
 });
 
 Deno.test("ingest's events are labelled role ingest, and so are kills and restarts of an ingest", async () => {
@@ -149,6 +153,20 @@ Deno.test("HealthTracker: a role that crashes three times in the window is crash
   assert(sick.reasons[0]!.includes("compactor-0 is crash-looping"), sick.reasons[0]);
   // Once the crashes are older than the window, it is healthy again.
   assertEquals(health.status(T0 + 75_000).healthy, true);
+});
+
+Deno.test("HealthTracker holds only the crashes within its window, even when /healthz is never asked", () => {
+  const health = new HealthTracker({ crashLoopCount: 3, crashLoopWindowMs: 300_000 });
+  // A crash every 10 minutes for a week, then three within the window.
+  for (let t = 0; t < 604_800_000; t += 600_000) {
+    health.observe(ev(t, { role: "vacuum", role_id: "vacuum-0", event: "role_error" }));
+  }
+  assertEquals(health.retainedCrashes, 1);
+  for (const t of [604_800_000, 604_830_000, 604_860_000]) {
+    health.observe(ev(t, { role: "vacuum", role_id: "vacuum-0", event: "role_error" }));
+  }
+  assertEquals(health.retainedCrashes, 3);
+  assertEquals(health.status(T0 + 604_860_000).healthy, false);
 });
 
 Deno.test("HealthTracker: commits failing past the threshold is unhealthy, until a commit lands", () => {

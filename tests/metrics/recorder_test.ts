@@ -8,7 +8,7 @@ import { syntheticEvents } from "./synthetic_run.ts";
 
 const HEADER = "t_ms,time,role,role_id,event,version,batch_seq,rows,bytes,bytes_in,files_in," +
   "files_out,files_total,files_deleted,generate_ms,encode_ms,upload_ms,commit_ms,total_ms," +
-  "visibility_ms,attempts,rss_mb,detail";
+  "visibility_ms,attempts,rss_mb,heap_mb,detail";
 
 Deno.test("EVENT_COLUMNS is the CSV header, in order", () => {
   assertEquals(EVENT_COLUMNS.join(","), HEADER);
@@ -81,6 +81,7 @@ Deno.test("the recorder writes one CSV row per event that csv-parse reads back e
       visibility_ms: "",
       attempts: "1",
       rss_mb: "",
+      heap_mb: "",
       detail: "",
     });
     assertEquals(rows[1]!.detail, 'upload failed, "503"\nretry later');
@@ -155,14 +156,14 @@ Deno.test("the recorder tallies per writer and per second, and thins rss to one 
       unacknowledged: 1,
     },
   );
-  assertEquals(recorder.rowsPerSecond, [2000, 1500]);
-  assertEquals(recorder.latencies.commit, [10, 40, 30, 50, 20]);
-  assertEquals(recorder.fileCounts, [
+  assertEquals(recorder.rowsPerSecond.buckets, [2000, 1500]);
+  assertEquals(recorder.latencies.commit.values, [10, 40, 30, 50, 20]);
+  assertEquals(recorder.fileCounts.points, [
     { t_s: 0, files: 0 },
     { t_s: 1, files: 3 },
     { t_s: 1.85, files: 1 },
   ]);
-  assertEquals(recorder.rss, [
+  assertEquals(recorder.rss.points, [
     { t_s: 0.1, role_id: "writer-0", rss_mb: 100 },
     { t_s: 1.5, role_id: "writer-0", rss_mb: 120 },
   ]);
@@ -191,4 +192,71 @@ Deno.test("the recorder names the file it cannot open", () => {
     "/nonexistent-dir-for-neuralake/m.csv",
   );
   assert(error.cause !== undefined, "the error keeps its cause");
+});
+
+Deno.test("the recorder's memory stays the same size over a week of batches", () => {
+  // 604,800 seconds of 3 writers at 5 batches a second, one event in 40
+  // recorded (a week's span at a 15th of the events, to keep the test short),
+  // with a memory report per role every 10 s and a fault every second.
+  const recorder = new MetricsRecorder();
+  const retained = () => ({
+    latencies: Object.values(recorder.latencies).reduce((n, l) => n + l.retained, 0),
+    throughput: recorder.rowsPerSecond.buckets.length,
+    files: recorder.fileCounts.points.length,
+    rss: recorder.rss.points.length,
+    chaos: recorder.chaos.length,
+  });
+  const event = (t_ms: number, fields: Partial<MetricsEvent>): MetricsEvent => ({
+    t_ms,
+    time: new Date(t_ms).toISOString(),
+    role: "writer",
+    role_id: "writer-0",
+    event: "batch_committed",
+    ...fields,
+  });
+  const sizes: ReturnType<typeof retained>[] = [];
+  const week = 604_800_000;
+  let n = 0;
+  for (let t = 0; t < week; t += 2667) {
+    n++;
+    recorder.record(event(t, {
+      role_id: `writer-${n % 3}`,
+      batch_seq: n,
+      rows: 5000,
+      commit_ms: 5 + (n % 997) * 0.37,
+      encode_ms: 3 + (n % 89) * 0.1,
+      upload_ms: 1 + (n % 31) * 0.2,
+      total_ms: 12 + (n % 499) * 0.5,
+      visibility_ms: 200 + (n % 251),
+    }));
+    if (n % 4 === 0) {
+      recorder.record(event(t, { role: "orchestrator", event: "fault", detail: "503" }));
+      recorder.record(
+        event(t, {
+          role: "compactor",
+          role_id: "compactor-0",
+          event: "table_state",
+          files_total: n % 300,
+          rss_mb: 400,
+        }),
+      );
+    }
+    if (t > week / 2 && sizes.length === 0) sizes.push(retained());
+  }
+  sizes.push(retained());
+  assert(n > 200_000);
+  // The second half of the week added nothing to the latencies retained, and
+  // each series stays within its bound of points.
+  assertEquals(sizes[1]!.latencies, sizes[0]!.latencies);
+  assert(sizes[1]!.latencies < 5 * 4000, `latencies retain ${sizes[1]!.latencies} numbers`);
+  for (const key of ["throughput", "files", "rss"] as const) {
+    assert(sizes[1]![key] <= 4096, `${key}: ${sizes[1]![key]} points`);
+    assert(sizes[1]![key] >= 1000, `${key}: ${sizes[1]![key]} points left to chart`);
+  }
+  assertEquals(recorder.chaos.length, 10_000);
+  assertEquals(recorder.chaos.length + recorder.chaosOmitted, recorder.tally.faults);
+  // Nothing was lost from the totals: every row of every bucket is counted.
+  assertEquals(recorder.rowsPerSecond.buckets.reduce((a, b) => a + b, 0), n * 5000);
+  assertEquals(recorder.tally.rowsAcknowledged, n * 5000);
+  assertEquals(recorder.latencies.commit.count, n);
 });

@@ -138,6 +138,7 @@ Deno.test("buildResults() sums maintenance, breakdown and series", () => {
       { t_s: 1.8, action: "kill", role_id: "writer-1", detail: "SIGKILL during upload" },
       { t_s: 2, action: "restart", role_id: "writer-1", detail: "resumed after seq 1" },
     ],
+    events_omitted: 0,
   });
   assertEquals(r.config, { writers: 2, batch_rows: 500, s3: { secret: "***" } });
 });
@@ -172,7 +173,14 @@ Deno.test("results of a run without events are zeros, with no NaN", () => {
   assertEquals(r.latency_ms.commit, { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 });
   assertEquals(r.timeseries.throughput, []);
   assertEquals(r.writers, []);
-  assertEquals(r.chaos, { mode: "none", kills: 0, faults: 0, missed: 0, events: [] });
+  assertEquals(r.chaos, {
+    mode: "none",
+    kills: 0,
+    faults: 0,
+    missed: 0,
+    events: [],
+    events_omitted: 0,
+  });
   assertEquals(r.breakdown_ms.generate, undefined);
   assert(!("generate" in r.breakdown_ms));
 });

@@ -42,6 +42,7 @@ Deno.test("an idle role reports its memory every interval, and stops reporting w
     for (const event of memory) {
       assertEquals([event.role, event.role_id], ["vacuum", "vacuum-7"]);
       assert(event.rss_mb! > 1, `rss_mb ${event.rss_mb}`);
+      assert(event.heap_mb! > 0 && event.heap_mb! < event.rss_mb!, `heap_mb ${event.heap_mb}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
     assertEquals(memory.length, reported, "reports after the role stopped");
