@@ -5,6 +5,12 @@
  * after a writer died or the run stopped. Pure: no clock, no I/O, so every
  * crash window can be unit-tested.
  *
+ * Its memory does not grow with the run's length: acknowledged batches are
+ * kept per writer as ranges of sequences and a digest of their rows
+ * (batch_tally.ts), which the end-of-run verification compares with the
+ * table's; in flight are only the batches between `committing` and their
+ * outcome.
+ *
  * Invariants:
  * - A batch is acknowledged only when its writer reported the commit, or
  *   when reconciliation found the batch's `txn` in the table (sequence at or
@@ -15,8 +21,10 @@
  *   commits one sequence twice).
  */
 
-/** Acknowledged batches: writer id -> batch sequence -> rows. */
-export type Acknowledged = Map<string, Map<number, number>>;
+import { BatchTally } from "./batch_tally.ts";
+
+/** Acknowledged batches: writer id -> its batches' sequences and rows. */
+export type Acknowledged = ReadonlyMap<string, BatchTally>;
 
 /** How reconciliation settled one in-flight batch. */
 export interface Settled {
@@ -53,7 +61,7 @@ export interface LedgerTotals {
  * ```
  */
 export class RunLedger {
-  readonly #acked: Acknowledged = new Map();
+  readonly #acked = new Map<string, BatchTally>();
   readonly #pending = new Map<string, Map<number, number>>();
   /** The highest sequence each writer reported as committing. */
   readonly #highest = new Map<string, number>();
@@ -77,8 +85,7 @@ export class RunLedger {
 
   /** A writer's commit of `seq` succeeded. */
   acked(writer: string, seq: number, rows: number): void {
-    const batches = mapOf(this.#acked, writer);
-    if (!batches.has(seq)) batches.set(seq, rows);
+    this.#tally(writer).add(seq, rows);
     this.#pending.get(writer)?.delete(seq);
   }
 
@@ -99,9 +106,9 @@ export class RunLedger {
     const settled: Settled[] = [];
     for (const [seq, rows] of [...inFlight].sort((a, b) => a[0] - b[0])) {
       inFlight.delete(seq);
-      if (this.#acked.get(writer)?.has(seq)) continue;
+      if (this.#acked.get(writer)?.seqs.has(seq)) continue;
       if (seq <= lastCommittedSeq) {
-        mapOf(this.#acked, writer).set(seq, rows);
+        this.#tally(writer).add(seq, rows);
         settled.push({ writer, seq, rows, outcome: "acknowledged" });
       } else {
         this.#unacknowledged++;
@@ -121,13 +128,34 @@ export class RunLedger {
     return this.#acked;
   }
 
+  /**
+   * Numbers the ledger holds: two per range of acknowledged sequences, one
+   * per batch in flight. It stays the same however many batches a run
+   * acknowledges, as long as they leave no holes.
+   */
+  get retained(): number {
+    let n = 0;
+    for (const tally of this.#acked.values()) n += 2 * tally.seqs.rangeCount;
+    for (const perWriter of this.#pending.values()) n += perWriter.size;
+    return n;
+  }
+
+  #tally(writer: string): BatchTally {
+    let tally = this.#acked.get(writer);
+    if (!tally) {
+      tally = new BatchTally();
+      this.#acked.set(writer, tally);
+    }
+    return tally;
+  }
+
   /** Counts for the results and the progress line. */
   totals(): LedgerTotals {
     let batches = 0;
     let rows = 0;
-    for (const perWriter of this.#acked.values()) {
-      batches += perWriter.size;
-      for (const n of perWriter.values()) rows += n;
+    for (const tally of this.#acked.values()) {
+      batches += tally.seqs.size;
+      rows += tally.rows;
     }
     let pending = 0;
     for (const perWriter of this.#pending.values()) pending += perWriter.size;

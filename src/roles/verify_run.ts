@@ -10,6 +10,14 @@
  * repeated within a file is found directly, even across its row groups; a
  * batch repeated in two files is found because a batch is one file (per
  * partition), and by the row counts.
+ *
+ * Neither side is a map of every batch: the acknowledged batches come as the
+ * run ledger keeps them (per writer, ranges of sequences and a digest of
+ * each batch's rows, roles/batch_tally.ts), and the batches found are
+ * tallied the same way as the scan goes, so a run of a week is verified in
+ * the memory of a run of a minute. Missing, unacknowledged and skipped
+ * batches are named by their sequences; a batch with other rows than
+ * acknowledged is found by the digest, which names its writer.
  */
 
 import type { Verification, VerificationCheck } from "../metrics/results.ts";
@@ -17,9 +25,10 @@ import { scanTable } from "../ops/scan.ts";
 import type { Table } from "../ops/table.ts";
 import { verifyTable } from "../ops/verify.ts";
 import { snapshotOf } from "../ops/table.ts";
+import { BatchTally } from "./batch_tally.ts";
+import type { Acknowledged } from "./run_ledger.ts";
 
-/** Acknowledged batches: writer id -> batch sequence -> rows. */
-export type Acknowledged = Map<string, Map<number, number>>;
+export type { Acknowledged };
 
 /** Verifies the rows of one session (run) against what was acknowledged. */
 export async function verifyRun(
@@ -28,10 +37,16 @@ export async function verifyRun(
   acknowledged: Acknowledged,
 ): Promise<Verification> {
   const checks: VerificationCheck[] = [];
-  const found = new Map<string, Map<number, number>>();
-  // Files each batch was found in: a batch is one file (one per partition),
-  // so a batch met in more files than that was written more than once.
-  const seenIn = new Map<string, number>();
+  // Per writer, the acknowledged batches found, and the others.
+  const found = new Map<string, { acked: BatchTally; other: BatchTally }>();
+  const foundOf = (writer: string) => {
+    let f = found.get(writer);
+    if (!f) {
+      f = { acked: new BatchTally(), other: new BatchTally() };
+      found.set(writer, f);
+    }
+    return f;
+  };
   const partitioned = (await snapshotOf(table)).metadata.partitionColumns.length > 0;
   let tableRows = 0;
   let duplicates = 0;
@@ -91,18 +106,17 @@ export async function verifyRun(
       const seq = Number(seqText);
       let count = 0;
       for (const [a, b] of runs) count += b - a;
-      const perWriter = found.get(writer) ?? new Map<number, number>();
-      perWriter.set(seq, (perWriter.get(seq) ?? 0) + count);
-      found.set(writer, perWriter);
+      const f = foundOf(writer);
+      const side = acknowledged.get(writer)?.seqs.has(seq) ? f.acked : f.other;
       let group = fileGroups.get(key);
       if (!group) {
-        const files = (seenIn.get(key) ?? 0) + 1;
-        seenIn.set(key, files);
+        // A batch is one file (one per partition): met in an earlier file
+        // of an unpartitioned table, it was written more than once.
+        const metBefore = side.seqs.has(seq);
         group = {
           writer,
           seq,
-          files,
-          repeated: files > 1 && !partitioned,
+          repeated: metBefore && !partitioned,
           base: micros(timeWords, runs[0]![0]),
           last: -Infinity,
           increasing: true,
@@ -110,9 +124,10 @@ export async function verifyRun(
         };
         fileGroups.set(key, group);
       }
+      side.addRows(seq, count);
       if (group.repeated) {
         duplicates += count;
-        duplicateExample ||= `${writer} batch ${seq} (in ${group.files} files)`;
+        duplicateExample ||= `${writer} batch ${seq} (in more than one file)`;
       }
       // Keys as exact doubles: microseconds since the batch's first sample
       // times 65536, plus the neuron. A batch comes out of the generator in
@@ -134,33 +149,42 @@ export async function verifyRun(
   finishFile();
 
   let ackRows = 0;
+  let ackBatches = 0;
   const missing: string[] = [];
   const wrongCount: string[] = [];
   for (const [writer, batches] of acknowledged) {
-    for (const [seq, rows] of batches) {
-      ackRows += rows;
-      const have = found.get(writer)?.get(seq);
-      if (have === undefined) missing.push(`${writer} batch ${seq} (${rows} rows)`);
-      else if (have !== rows) {
-        wrongCount.push(`${writer} batch ${seq}: ${have} rows, acknowledged ${rows}`);
-      }
+    ackRows += batches.rows;
+    ackBatches += batches.seqs.size;
+    const f = found.get(writer)?.acked ?? new BatchTally();
+    const lost = batches.seqs.without(f.seqs);
+    for (const range of lost) missing.push(`${writer} ${batchRange(range)}`);
+    // With every batch present, the digest compares each batch's rows.
+    if (lost.length === 0 && !batches.sameRows(f)) {
+      wrongCount.push(
+        `${writer}: a batch's rows differ from its acknowledged count (${
+          f.rows.toLocaleString("en-US")
+        } rows in its ${batches.seqs.size} batches, acknowledged ${
+          batches.rows.toLocaleString("en-US")
+        })`,
+      );
     }
   }
   const unacknowledged: string[] = [];
   const gaps: string[] = [];
-  for (const [writer, batches] of found) {
-    for (const [seq, rows] of batches) {
-      if (!acknowledged.get(writer)?.has(seq)) {
-        unacknowledged.push(`${writer} batch ${seq} (${rows} rows)`);
-      }
+  for (const [writer, f] of found) {
+    for (const range of f.other.seqs.ranges()) {
+      unacknowledged.push(`${writer} ${batchRange(range)}`);
     }
-    const seqs = [...batches.keys()].sort((a, b) => a - b);
-    for (let i = 1; i < seqs.length; i++) {
-      if (seqs[i] !== seqs[i - 1]! + 1) {
-        gaps.push(`${writer}: batches ${seqs[i - 1]! + 1}..${seqs[i]! - 1}`);
-      }
+    // The two sides hold disjoint sequences: a gap is where neither has one.
+    const ranges = [...f.acked.seqs.ranges(), ...f.other.seqs.ranges()].sort((a, b) => a[0] - b[0]);
+    let end: number | undefined;
+    for (const [lo, hi] of ranges) {
+      if (end !== undefined && lo > end + 1) gaps.push(`${writer}: batches ${end + 1}..${lo - 1}`);
+      end = Math.max(end ?? hi, hi);
     }
   }
+  let unacknowledgedRows = 0;
+  for (const f of found.values()) unacknowledgedRows += f.other.rows;
   const count = (n: number) => n.toLocaleString("en-US");
   const list = (items: string[]) =>
     items.slice(0, 5).join("; ") + (items.length > 5 ? `; and ${items.length - 5} more` : "");
@@ -176,9 +200,7 @@ export async function verifyRun(
     name: "every_acknowledged_batch_present",
     passed: missing.length === 0 && wrongCount.length === 0,
     detail: missing.length + wrongCount.length === 0
-      ? `${
-        count([...acknowledged.values()].reduce((n, m) => n + m.size, 0))
-      } batches present with their row counts`
+      ? `${count(ackBatches)} batches present with their row counts`
       : `missing: ${list(missing) || "none"}; wrong counts: ${list(wrongCount) || "none"}`,
   });
   checks.push({
@@ -186,7 +208,7 @@ export async function verifyRun(
     passed: unacknowledged.length === 0,
     detail: unacknowledged.length === 0
       ? "every batch in the table was acknowledged"
-      : list(unacknowledged),
+      : `${list(unacknowledged)} (${count(unacknowledgedRows)} rows)`,
   });
   checks.push({
     name: "no_duplicate_keys",
@@ -216,14 +238,17 @@ export async function verifyRun(
 interface FileGroup {
   writer: string;
   seq: number;
-  /** How many files the batch was met in, this one included. */
-  files: number;
   /** Met in an earlier file of an unpartitioned table: every row repeats. */
   repeated: boolean;
   base: number;
   last: number;
   increasing: boolean;
   chunks: Float64Array[];
+}
+
+/** A range of batch sequences in words: `batch 5` or `batches 5..7`. */
+function batchRange([lo, hi]: [number, number]): string {
+  return lo === hi ? `batch ${lo}` : `batches ${lo}..${hi}`;
 }
 
 function concatKeys(chunks: Float64Array[]): Float64Array {

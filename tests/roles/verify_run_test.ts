@@ -10,6 +10,7 @@ import { compactOnce } from "../../src/ops/compaction.ts";
 import { objectSourceOf } from "../../src/ops/object_source.ts";
 import { openParquet } from "../../src/parquet/decode.ts";
 import { type Acknowledged, verifyRun } from "../../src/roles/verify_run.ts";
+import { BatchTally } from "../../src/roles/batch_tally.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { sourceOf } from "../_helpers/batches.ts";
 
@@ -34,13 +35,17 @@ async function tableWith(batches: ReturnType<typeof batch>[]) {
 }
 
 function acked(entries: [string, number, number][]): Acknowledged {
-  const out: Acknowledged = new Map();
+  const out = new Map<string, BatchTally>();
   for (const [w, seq, rows] of entries) {
-    const m = out.get(w) ?? new Map<number, number>();
-    m.set(seq, rows);
-    out.set(w, m);
+    const tally = out.get(w) ?? new BatchTally();
+    tally.add(seq, rows);
+    out.set(w, tally);
   }
   return out;
+}
+
+function detail(v: Awaited<ReturnType<typeof verifyRun>>, name: string): string {
+  return v.checks.find((c) => c.name === name)!.detail;
 }
 
 function failed(v: Awaited<ReturnType<typeof verifyRun>>): string[] {
@@ -149,4 +154,26 @@ Deno.test("verifyRun() fails when a referenced file is gone", async () => {
   );
   // Reading the missing file fails the scan itself: that is a failure too.
   assert(v instanceof Error ? v.message.includes("not found") : !v.passed);
+});
+
+Deno.test("verifyRun() finds batches acknowledged with other rows even when the totals agree", async () => {
+  const table = await tableWith([batch("w0", 0, 40), batch("w0", 1, 40)]);
+  const v = await verifyRun(table, "s1", acked([["w0", 0, 41], ["w0", 1, 39]]));
+  assertEquals(failed(v), ["every_acknowledged_batch_present"]);
+  assert(detail(v, "every_acknowledged_batch_present").includes("w0: a batch's rows differ"));
+});
+
+Deno.test("verifyRun() names lost, unacknowledged and skipped batches by their sequences", async () => {
+  const table = await tableWith([batch("w0", 0, 40), batch("w0", 3, 40), batch("w0", 4, 40)]);
+  const v = await verifyRun(
+    table,
+    "s1",
+    acked([["w0", 0, 40], ["w0", 1, 40], ["w0", 2, 40], ["w0", 3, 40]]),
+  );
+  assertEquals(
+    detail(v, "every_acknowledged_batch_present"),
+    "missing: w0 batches 1..2; wrong counts: none",
+  );
+  assertEquals(detail(v, "no_unacknowledged_batches"), "w0 batch 4 (40 rows)");
+  assertEquals(detail(v, "batch_sequences_contiguous"), "w0: batches 1..2");
 });
