@@ -16,7 +16,7 @@ import { compactOnce } from "../ops/compaction.ts";
 import { cleanupLog } from "../ops/log_cleanup.ts";
 import { checkpointTable } from "../ops/checkpoint.ts";
 import { CommitFeed, followTable } from "../ops/table.ts";
-import { sleep } from "../util/backoff.ts";
+import { nap } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
@@ -96,7 +96,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   // resident for good (util/native_memory.ts).
   const releaser = new Releaser();
   while (!channel.stopping) {
-    await Promise.race([sleep(config.compaction.intervalMs), channel.stopRequested]);
+    await nap(config.compaction.intervalMs, stopped.signal);
     if (channel.stopping) break;
     await followTable(table.store, state, follow);
     reportState();

@@ -51,6 +51,7 @@ import { MessageRows } from "../sources/message_rows.ts";
 import { NEURAL_FIELDS } from "../sources/neural.ts";
 import { log } from "../util/log.ts";
 import { yieldToEventLoop } from "../util/event_loop.ts";
+import { unlessAborted } from "../util/backoff.ts";
 import { BatchWindow } from "./batching.ts";
 import {
   DEAD_LETTER_FIELDS,
@@ -245,10 +246,6 @@ export async function runIngest(
   // committing is not quiet time: the broker may hold messages the role was
   // too busy to fetch.
   let heardNothingSince: number | undefined;
-  const stopped = new Promise<undefined>((resolve) => {
-    if (options.signal.aborted) resolve(undefined);
-    options.signal.addEventListener("abort", () => resolve(undefined), { once: true });
-  });
 
   const fresh = (partition: number, committed: number | undefined): PartitionState => ({
     partition,
@@ -464,10 +461,11 @@ export async function runIngest(
       const seeksBefore = seeks;
       const pollStartedAt = Date.now();
       const polling = consumer.poll(assign);
-      // A stop may win the race; the poll then ends (or fails, once the
-      // consumer is closed) unheard.
+      // A stop may come first; the poll then ends (or fails, once the
+      // consumer is closed) unheard. Waited for without a reaction per poll
+      // left on a pending promise (util/backoff.ts unlessAborted).
       polling.catch(() => {});
-      const messages = await Promise.race([polling, stopped]);
+      const messages = await unlessAborted(polling, options.signal);
       if (messages === undefined) continue;
       if (messages.length > 0) heardNothingSince = undefined;
       else heardNothingSince ??= pollStartedAt;

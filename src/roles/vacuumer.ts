@@ -6,7 +6,7 @@
 
 import { vacuum } from "../ops/vacuum.ts";
 import { CommitFeed, snapshotOf } from "../ops/table.ts";
-import { sleep } from "../util/backoff.ts";
+import { nap } from "../util/backoff.ts";
 import { Releaser, residentMb } from "../util/native_memory.ts";
 import { span } from "../util/tracing.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
@@ -28,8 +28,11 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
   channel.send({ type: "ready", id });
   // Each pass reads the checkpoint and lists the table (util/native_memory.ts).
   const releaser = new Releaser();
+  // Waits end at a stop without a reaction per wait left on the stop promise.
+  const stop = new AbortController();
+  channel.stopRequested.then(() => stop.abort());
   while (!channel.stopping) {
-    await Promise.race([sleep(config.vacuum.intervalMs), channel.stopRequested]);
+    await nap(config.vacuum.intervalMs, stop.signal);
     if (channel.stopping) break;
     const t0 = performance.now();
     const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {

@@ -21,7 +21,7 @@ import { NeuralGenerator } from "../sources/neural.ts";
 import { residentMb } from "../util/native_memory.ts";
 import { appendBatch, appendCommitOptions, appendTarget, rowIdMarkOf } from "../ops/append.ts";
 import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
-import { sleep } from "../util/backoff.ts";
+import { nap, sleep } from "../util/backoff.ts";
 import { yieldToEventLoop } from "../util/event_loop.ts";
 import { span } from "../util/tracing.ts";
 import { BatchWindow } from "./batching.ts";
@@ -77,10 +77,13 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
     Date.now(),
   );
   let reuse: ReturnType<NeuralGenerator["generate"]> | undefined;
+  // Waits end at a stop without a reaction per wait left on the stop promise.
+  const stop = new AbortController();
+  channel.stopRequested.then(() => stop.abort());
 
   while (!channel.stopping) {
     const wait = window.msUntilComplete(Date.now());
-    if (wait > 0) await Promise.race([sleep(wait), channel.stopRequested]);
+    if (wait > 0) await nap(wait, stop.signal);
     // A batch on local disk may make no asynchronous call at all: without
     // this turn of the event loop, the stop request, the commit feed's
     // messages and chaos commands would wait for as long as batches come.

@@ -25,6 +25,56 @@ export function backoffDelay(
   return Math.floor(random() * cap);
 }
 
+/**
+ * Sleeps for `ms` milliseconds, or less if `signal` aborts: resolves either
+ * way, and leaves nothing attached to the signal once it resolves. A loop
+ * that runs for days waits this way rather than with
+ * `Promise.race([sleep(ms), stopRequested])`: each race adds a reaction to
+ * the pending stop promise that stays until it settles, so a writer leaked
+ * one per batch and the compactor one per pass (tests/util/nap_test.ts).
+ */
+export function nap(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) {
+      resolve();
+      return;
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * `promise`'s value, or undefined as soon as `signal` aborts (the promise
+ * then settles unheard). Like `Promise.race([promise, aborted])`, but what it
+ * attaches to the signal is removed once `promise` settles, so a loop that
+ * polls for days holds nothing per poll.
+ */
+export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) {
+      resolve(undefined);
+      return;
+    }
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then((value) => {
+      signal.removeEventListener("abort", onAbort);
+      resolve(value);
+    }, (error) => {
+      signal.removeEventListener("abort", onAbort);
+      reject(error);
+    });
+  });
+}
+
 /** Sleeps for `ms` milliseconds, or rejects when the signal aborts. */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

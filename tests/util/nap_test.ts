@@ -1,0 +1,59 @@
+/**
+ * Waits that end at a stop hold nothing once they end: a role waits this way
+ * millions of times in a run of days, while its stop stays pending.
+ */
+
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { nap, unlessAborted } from "../../src/util/backoff.ts";
+
+Deno.test("nap() resolves after its time, or at once when its signal aborts", async () => {
+  const stop = new AbortController();
+  const t0 = performance.now();
+  await nap(30, stop.signal);
+  assert(performance.now() - t0 >= 25);
+  const long = nap(60_000, stop.signal);
+  stop.abort();
+  await long; // resolved by the abort, its timer cleared (or the test would leak it)
+  await nap(60_000, stop.signal); // already aborted
+});
+
+Deno.test("unlessAborted() gives the promise's value or error, or undefined once aborted", async () => {
+  const stop = new AbortController();
+  assertEquals(await unlessAborted(Promise.resolve(7), stop.signal), 7);
+  await assertRejects(
+    () => unlessAborted(Promise.reject(new Error("poll failed")), stop.signal),
+    "poll failed",
+  );
+  const never = new Promise<number>(() => {});
+  const waiting = unlessAborted(never, stop.signal);
+  stop.abort();
+  assertEquals(await waiting, undefined);
+  assertEquals(await unlessAborted(Promise.resolve(1), stop.signal), undefined);
+});
+
+async function retainedAfter(kind: string, waits: number): Promise<number> {
+  const probe = new URL("../_helpers/wait_heap_probe.ts", import.meta.url).pathname;
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--v8-flags=--expose-gc", "--quiet", probe, kind, String(waits)],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert(output.success, new TextDecoder().decode(output.stderr));
+  return JSON.parse(new TextDecoder().decode(output.stdout)).retained_bytes;
+}
+
+/** Heap kept per wait: what 80,000 waits keep beyond what 20,000 keep, over 60,000. */
+async function bytesPerWait(kind: string): Promise<number> {
+  return ((await retainedAfter(kind, 80_000)) - (await retainedAfter(kind, 20_000))) / 60_000;
+}
+
+Deno.test("waits against a stop that never comes keep nothing per wait, where Promise.race kept hundreds of bytes", async () => {
+  // What the roles did: each race leaves a reaction on the pending stop
+  // (about 310 bytes each, measured).
+  const race = await bytesPerWait("race");
+  assert(race > 100, `Promise.race kept ${race} bytes per wait: the probe sees no leak`);
+  const napped = await bytesPerWait("nap");
+  const polled = await bytesPerWait("unless");
+  assert(napped < 5, `nap() kept ${napped} bytes per wait`);
+  assert(polled < 5, `unlessAborted() kept ${polled} bytes per wait`);
+});
