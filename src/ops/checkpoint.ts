@@ -19,6 +19,14 @@ export function checkpointIntervalOf(config: Record<string, string>): number {
   return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL;
 }
 
+/** The checkpoint interval a table's configuration declares, or undefined if none (or not a count). */
+export function declaredCheckpointInterval(config: Record<string, string>): number | undefined {
+  const n = Number(config["delta.checkpointInterval"]);
+  return config["delta.checkpointInterval"] !== undefined && Number.isSafeInteger(n) && n > 0
+    ? n
+    : undefined;
+}
+
 /** Options of `checkpointTable`. */
 export interface CheckpointOptions {
   /**

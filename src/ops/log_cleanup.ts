@@ -15,7 +15,7 @@
  */
 
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
-import { type CheckpointCodec, logRetentionOf } from "../delta/checkpoint.ts";
+import { type CheckpointCodec, logRetentionOf, parseInterval } from "../delta/checkpoint.ts";
 import { LOG_DIR, parseLogPath, SIDECAR_DIR, sidecarKeyOf } from "../delta/log_path.ts";
 import { readCheckpointActions } from "../delta/snapshot.ts";
 import { log } from "../util/log.ts";
@@ -82,6 +82,11 @@ export function planSidecarCleanup(
 ): ObjectMeta[] {
   const before = Math.min(cutoffMs, nowMs - SIDECAR_MIN_AGE_MS);
   return sidecars.filter((m) => !referenced.has(m.key) && m.lastModified <= before);
+}
+
+/** The log retention a table's configuration declares (`delta.logRetentionDuration`), or undefined. */
+export function declaredLogRetention(config: Record<string, string>): number | undefined {
+  return parseInterval(config["delta.logRetentionDuration"]);
 }
 
 /** Options of a log cleanup. */

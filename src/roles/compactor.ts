@@ -21,7 +21,12 @@ import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
 import { codecOf } from "./config_keys.ts";
-import { ensureStreamTable, tombstoneRetentionMs } from "./table_setup.ts";
+import {
+  checkpointEveryFor,
+  ensureStreamTable,
+  logRetentionFor,
+  tombstoneRetentionMs,
+} from "./table_setup.ts";
 import { log } from "../util/log.ts";
 import { Releaser, residentMb } from "../util/native_memory.ts";
 
@@ -72,7 +77,8 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     const t0 = performance.now();
     try {
       const result = await cleanupLog(table.store, state.metadata.configuration, {
-        retentionMs: config.compaction.logRetentionMs,
+        // Never shorter than the table's own log retention.
+        retentionMs: logRetentionFor(config, state.metadata.configuration),
       });
       if (result.filesDeleted === 0) return;
       emit({
@@ -132,7 +138,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       }));
     await followTable(table.store, state, follow);
     reportState();
-    if (state.version - lastCheckpoint >= config.compaction.checkpointEvery) {
+    if (
+      state.version - lastCheckpoint >= checkpointEveryFor(config, state.metadata.configuration)
+    ) {
       const t0 = performance.now();
       const hint = await span(
         "checkpoint",

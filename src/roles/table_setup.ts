@@ -18,6 +18,8 @@ import {
 } from "../ops/table.ts";
 import type { StreamConfig } from "./config_keys.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
+import { declaredLogRetention } from "../ops/log_cleanup.ts";
+import { declaredCheckpointInterval } from "../ops/checkpoint.ts";
 
 /** Opens the run's table. */
 export async function streamTable(config: StreamConfig): Promise<Table> {
@@ -35,6 +37,38 @@ export async function streamTable(config: StreamConfig): Promise<Table> {
  */
 export function tombstoneRetentionMs(config: StreamConfig): number {
   return Math.max(config.vacuum.retentionMs, VACUUM_RETENTION_FLOOR_MS);
+}
+
+/**
+ * How old a log file must be before the run's log cleanup may delete it,
+ * on a table whose properties are `configuration`: the run's log retention,
+ * or the table's `delta.logRetentionDuration` where that is longer. A table
+ * made with 30 days of log (the production profile, or another engine) and
+ * then streamed into with the local profile's 10 minutes keeps its 30 days:
+ * every version within them stays readable, as the table promises its
+ * readers.
+ */
+export function logRetentionFor(
+  config: StreamConfig,
+  configuration: Record<string, string>,
+): number {
+  return Math.max(config.compaction.logRetentionMs, declaredLogRetention(configuration) ?? 0);
+}
+
+/**
+ * Versions between the run's checkpoints on a table whose properties are
+ * `configuration`: the run's `checkpointEvery`, or the table's
+ * `delta.checkpointInterval` where that is shorter, so that readers replay
+ * no more commits than the table asks.
+ */
+export function checkpointEveryFor(
+  config: StreamConfig,
+  configuration: Record<string, string>,
+): number {
+  return Math.min(
+    config.compaction.checkpointEvery,
+    declaredCheckpointInterval(configuration) ?? Infinity,
+  );
 }
 
 /** A duration as a Delta interval property: `interval 15 seconds`. */

@@ -1,0 +1,99 @@
+/**
+ * A stream's compactor follows the table's own log properties: a run
+ * configured with a shorter log retention than the table declares (the
+ * local profile's 10 minutes on a table made with 30 days) keeps every
+ * commit the table promises its readers, and a run configured to checkpoint
+ * less often than the table's `delta.checkpointInterval` checkpoints at the
+ * table's interval.
+ */
+
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { sourceOf } from "../_helpers/batches.ts";
+import { NeuralGenerator } from "../../src/sources/neural.ts";
+import { writeTable } from "../../src/ops/write.ts";
+import { openTable } from "../../src/ops/table.ts";
+import { ChannelState } from "../../src/roles/run_role.ts";
+import { resolveConfig } from "../../src/roles/config.ts";
+import type { Report, RoleSpec } from "../../src/roles/messages.ts";
+import { runCompactor } from "../../src/roles/compactor.ts";
+import { ensureStreamTable } from "../../src/roles/table_setup.ts";
+
+const HOUR = 3_600_000;
+
+/**
+ * A table declaring 30 days of log and a checkpoint every 4 versions, at
+ * version 8 with a checkpoint at 4, every log file two hours old; then one
+ * compactor pass of a run with `logRetentionMs` and `checkpointEvery`.
+ * Returns the checkpoints it wrote and the log files gone.
+ */
+async function compactorPass(run: { logRetentionMs: number; checkpointEvery: number }) {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-log-retention-" });
+  try {
+    const base = { ...resolveConfig({}), table: `${dir}/t` };
+    const table = await openTable(base.table);
+    await ensureStreamTable(table, {
+      ...base,
+      compaction: { ...base.compaction, logRetentionMs: 30 * 24 * HOUR, checkpointEvery: 4 },
+    });
+    const generator = new NeuralGenerator({ seed: 1, neurons: 8 });
+    for (let seq = 0; seq < 8; seq++) {
+      const batch = generator.generate({
+        writerId: "w",
+        sessionId: "s",
+        batchSeq: seq,
+        tick0: 1_000_000,
+        startRow: seq * 16,
+        rows: 16,
+      });
+      await writeTable(table, sourceOf(batch), { autoCheckpoint: seq < 4 }); // one at version 4
+    }
+    const log = `${dir}/t/_delta_log`;
+    const old = new Date(Date.now() - 2 * HOUR);
+    const before: string[] = [];
+    for await (const e of Deno.readDir(log)) {
+      if (!e.isFile) continue;
+      before.push(e.name);
+      await Deno.utime(`${log}/${e.name}`, old, old);
+    }
+    assert(before.includes("00000000000000000004.checkpoint.parquet"), before.join(" "));
+    const config = { ...base, compaction: { ...base.compaction, intervalMs: 0, ...run } };
+    const spec: RoleSpec = {
+      kind: "compactor",
+      id: "compactor-0",
+      config,
+      sessionId: "s",
+      runStartMs: Date.now(),
+    };
+    const state = new ChannelState();
+    const checkpoints: number[] = [];
+    let passes = 0;
+    const channel = state.channel((report: Report) => {
+      if (report.type !== "event") return;
+      if (report.event.event === "checkpoint") checkpoints.push(Number(report.event.version));
+      // Each pass reports the table's state twice: stop after the first
+      // pass (its checkpoint and log cleanup still run).
+      if (report.event.event === "table_state" && ++passes === 2) state.requestStop();
+    }, () => {
+      throw new Error("died");
+    });
+    await runCompactor(spec, channel);
+    const after = new Set<string>();
+    for await (const e of Deno.readDir(log)) if (e.isFile) after.add(e.name);
+    return { checkpoints, gone: before.filter((name) => !after.has(name)) };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("the compactor keeps the log files within the table's log retention, not only the run's", async () => {
+  // The run would keep one second of log and checkpoints on every pass.
+  const { checkpoints, gone } = await compactorPass({ logRetentionMs: 1000, checkpointEvery: 1 });
+  assertEquals(checkpoints.length, 1);
+  assertEquals(gone, [], "log files deleted within the table's retention");
+});
+
+Deno.test("the compactor checkpoints at the table's interval when the run's is longer", async () => {
+  const { checkpoints } = await compactorPass({ logRetentionMs: 1000, checkpointEvery: 100 });
+  assertEquals(checkpoints.length, 1, "no checkpoint 4 versions after the last");
+  assert(checkpoints[0]! >= 8, `checkpoint at ${checkpoints[0]}`);
+});
