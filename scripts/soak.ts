@@ -100,24 +100,31 @@ const stop = () => {
 Deno.addSignalListener("SIGINT", stop);
 Deno.addSignalListener("SIGTERM", stop);
 
-/** Resident memory per role id in MiB, from the run's /metrics. */
-async function scrapeRss(): Promise<Record<string, number>> {
-  const rss: Record<string, number> = {};
+/** Memory per role id in MiB, from the run's /metrics: resident (`rss`) and V8 heap (`heap`). */
+async function scrapeMemory(): Promise<Record<string, number>> {
+  const memory: Record<string, number> = {};
   try {
     const response = await fetch(`http://127.0.0.1:${port}/metrics`, {
       signal: AbortSignal.timeout(10_000),
     });
     const text = await response.text();
     for (const line of text.split("\n")) {
-      if (!line.startsWith("neuralake_process_resident_memory_bytes{")) continue;
+      const kind = line.startsWith("neuralake_process_resident_memory_bytes{")
+        ? "rss"
+        : line.startsWith("neuralake_heap_used_bytes{")
+        ? "heap"
+        : undefined;
+      if (!kind) continue;
       const id = /role_id="([^"]+)"/.exec(line)?.[1];
       const value = Number(line.slice(line.lastIndexOf(" ") + 1));
-      if (id && Number.isFinite(value)) rss[id] = Math.round(value / 1048576 * 10) / 10;
+      if (id && Number.isFinite(value)) {
+        memory[`${kind} ${id}`] = Math.round(value / 1048576 * 10) / 10;
+      }
     }
   } catch (error) {
     console.error(`soak: /metrics scrape failed: ${error}`);
   }
-  return rss;
+  return memory;
 }
 
 /** What a fresh process sees of the table (scripts/soak_probe.ts). */
@@ -148,6 +155,30 @@ async function diskFree(): Promise<number | null> {
   }
 }
 
+/**
+ * Open file descriptors of the stream's processes (the orchestrator and every
+ * role process under it), from /proc; null where /proc cannot tell. A
+ * handle leaked per batch or per pass shows here long before a limit does.
+ */
+async function openFds(): Promise<number | null> {
+  try {
+    let fds = 0;
+    const pending = [child.pid];
+    while (pending.length > 0) {
+      const pid = pending.pop()!;
+      for await (const _ of Deno.readDir(`/proc/${pid}/fd`)) fds++;
+      for await (const task of Deno.readDir(`/proc/${pid}/task`)) {
+        const children = await Deno.readTextFile(`/proc/${pid}/task/${task.name}/children`)
+          .catch(() => "");
+        for (const id of children.trim().split(/\s+/)) if (id) pending.push(Number(id));
+      }
+    }
+    return fds;
+  } catch {
+    return null;
+  }
+}
+
 async function loadAverage(): Promise<number | null> {
   try {
     return Number((await Deno.readTextFile("/proc/loadavg")).split(" ")[0]);
@@ -162,19 +193,22 @@ async function loadAverage(): Promise<number | null> {
  * moment of a sample does not decide the figure.
  */
 const RSS_EVERY_MS = 10_000;
-const rssScrapes: Record<string, number>[] = [];
+const memoryScrapes: Record<string, number>[] = [];
 const scraping = (async () => {
   while (!exited) {
     await Promise.race([new Promise((r) => setTimeout(r, RSS_EVERY_MS)), status]);
     if (exited) break;
-    rssScrapes.push(await scrapeRss());
+    memoryScrapes.push(await scrapeMemory());
   }
 })();
 
-/** The mean per role of the scrapes since the last call, and a fresh scrape if there were none. */
-async function meanRss(): Promise<Record<string, number>> {
-  const scrapes = rssScrapes.splice(0);
-  if (scrapes.length === 0) scrapes.push(await scrapeRss());
+/**
+ * The mean per series (`rss <role id>`, `heap <role id>`) of the scrapes
+ * since the last call, and a fresh scrape if there were none.
+ */
+async function meanMemory(): Promise<Record<string, number>> {
+  const scrapes = memoryScrapes.splice(0);
+  if (scrapes.length === 0) scrapes.push(await scrapeMemory());
   const sums: Record<string, [number, number]> = {};
   for (const scrape of scrapes) {
     for (const [id, mb] of Object.entries(scrape)) {
@@ -214,7 +248,9 @@ async function writeFiles(): Promise<void> {
     "at",
     "load1",
     "disk_free_bytes",
+    "open_fds",
     ...ids.map((id) => `rss_mb_${id}`),
+    ...ids.map((id) => `heap_mb_${id}`),
     ...probeKeys,
   ];
   const lines = [header.join(",")];
@@ -224,7 +260,9 @@ async function writeFiles(): Promise<void> {
       r.at,
       r.load1 ?? "",
       r.disk_free_bytes ?? "",
+      r.open_fds ?? "",
       ...ids.map((id) => r.rss_mb[id] ?? ""),
+      ...ids.map((id) => r.heap_mb?.[id] ?? ""),
       ...probeKeys.map((k) => r.probe[k] ?? ""),
     ].join(","));
   }
@@ -237,18 +275,28 @@ async function writeFiles(): Promise<void> {
 
 async function sample(): Promise<void> {
   const minute = Math.round((Date.now() - startedAt) / 60_000 * 100) / 100;
-  const [rss, probed, disk, load1] = await Promise.all([
-    meanRss(),
+  const [memory, probed, disk, load1, fds] = await Promise.all([
+    meanMemory(),
     probe(),
     diskFree(),
     loadAverage(),
+    openFds(),
   ]);
+  const of = (kind: string) =>
+    Object.fromEntries(
+      Object.entries(memory).filter(([k]) => k.startsWith(`${kind} `)).map((
+        [k, mb],
+      ) => [k.slice(kind.length + 1), mb]),
+    );
+  const rss = of("rss");
   const row: SoakRow = {
     minute,
     at: new Date().toISOString(),
     load1,
     disk_free_bytes: disk,
     rss_mb: rss,
+    heap_mb: of("heap"),
+    open_fds: fds,
     probe: probed,
   };
   rows.push(row);
@@ -318,20 +366,23 @@ async function report(
     "",
   );
   md.push(
-    "| minute | load (1 min) | " + ids.map((id) => `${id} RSS (MiB)`).join(" | ") +
-      " | checkpoint | open (ms) | open CPU (ms) | data on disk | live data | data files | log files | tombstones |",
+    "| minute | load (1 min) | " + ids.map((id) => `${id} RSS (MiB)`).join(" | ") + " | " +
+      ids.map((id) => `${id} heap (MiB)`).join(" | ") +
+      " | checkpoint | open (ms) | open CPU (ms) | data on disk | live data | data files | log files | tombstones | open fds |",
   );
-  md.push("|" + " ---: |".repeat(ids.length + 10));
+  md.push("|" + " ---: |".repeat(2 * ids.length + 11));
   for (const r of rows) {
     const p = r.probe;
     md.push(
       `| ${r.minute.toFixed(Number.isInteger(r.minute) ? 0 : 1)} | ${r.load1 ?? "-"} | ${
         ids.map((id) => r.rss_mb[id]?.toFixed(0) ?? "-").join(" | ")
-      } | ${p.checkpoint_bytes != null ? formatBytes(p.checkpoint_bytes) : "-"} | ${
-        p.open_ms ?? "-"
-      } | ${p.open_cpu_ms ?? "-"} | ${p.data_bytes != null ? formatBytes(p.data_bytes) : "-"} | ${
-        p.live_bytes != null ? formatBytes(p.live_bytes) : "-"
-      } | ${p.data_files ?? "-"} | ${p.log_files ?? "-"} | ${p.tombstones ?? "-"} |`,
+      } | ${ids.map((id) => r.heap_mb?.[id]?.toFixed(0) ?? "-").join(" | ")} | ${
+        p.checkpoint_bytes != null ? formatBytes(p.checkpoint_bytes) : "-"
+      } | ${p.open_ms ?? "-"} | ${p.open_cpu_ms ?? "-"} | ${
+        p.data_bytes != null ? formatBytes(p.data_bytes) : "-"
+      } | ${p.live_bytes != null ? formatBytes(p.live_bytes) : "-"} | ${p.data_files ?? "-"} | ${
+        p.log_files ?? "-"
+      } | ${p.tombstones ?? "-"} |`,
     );
   }
   md.push("");
@@ -345,16 +396,24 @@ async function report(
     } since the previous sample; the open time is a fresh process's first snapshot load, in wall time and in the CPU time it used.`,
     "",
   );
-  md.push("| series | baseline mean | last-window mean | change | worst sample | held |");
-  md.push("| --- | ---: | ---: | ---: | ---: | --- |");
+  md.push(
+    "| series | baseline mean | last-window mean | change | worst sample | held | growth per hour |",
+  );
+  md.push("| --- | ---: | ---: | ---: | ---: | --- | ---: |");
   const fmt = (v: number | null, series: string) =>
-    v === null ? "-" : series.endsWith("_bytes") ? formatBytes(v) : v.toFixed(1);
+    v === null
+      ? "-"
+      : series.endsWith("_bytes")
+      ? `${v < 0 ? "-" : ""}${formatBytes(Math.abs(v))}`
+      : v.toFixed(1);
   const pct = (v: number | null) => v === null ? "-" : `${(v * 100).toFixed(1)} %`;
   for (const v of verdicts) {
     md.push(
       `| ${v.series} | ${fmt(v.baselineMean, v.series)} | ${fmt(v.tailMean, v.series)} | ${
         pct(v.change)
-      } | ${pct(v.worstSample)} | ${v.held === null ? "n/a" : v.held ? "yes" : "NO"} |`,
+      } | ${pct(v.worstSample)} | ${v.held === null ? "n/a" : v.held ? "yes" : "NO"} | ${
+        v.perHour === null ? "-" : fmt(v.perHour, v.series)
+      } |`,
     );
   }
   md.push("");

@@ -30,6 +30,11 @@ export interface SeriesVerdict {
   worstSample: number | null;
   /** True when the tail mean is within the tolerance of the baseline mean. */
   held: boolean | null;
+  /**
+   * Growth per hour: the least-squares slope of the samples from the
+   * baseline window's start to the end (the warm-up left out), times 60.
+   */
+  perHour: number | null;
 }
 
 /** The windows compared, in minutes: [from, to] inclusive. */
@@ -53,6 +58,21 @@ function mean(xs: number[]): number | null {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 
+/** The least-squares slope of `points` ([x, y]), or null for fewer than two distinct x. */
+export function slope(points: readonly [number, number][]): number | null {
+  const n = points.length;
+  if (n < 2) return null;
+  const mx = points.reduce((a, [x]) => a + x, 0) / n;
+  const my = points.reduce((a, [, y]) => a + y, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  for (const [x, y] of points) {
+    sxx += (x - mx) ** 2;
+    sxy += (x - mx) * (y - my);
+  }
+  return sxx > 0 ? sxy / sxx : null;
+}
+
 /** Judges every series of `samples` against the target. */
 export function judgeSoak(
   samples: readonly SoakSample[],
@@ -63,6 +83,16 @@ export function judgeSoak(
   const inWindow = (s: SoakSample, [from, to]: [number, number]) =>
     s.minute >= from && s.minute <= to;
   return names.map((series) => {
+    const trend: [number, number][] = samples
+      .filter((s) => s.minute >= windows.baseline[0])
+      .flatMap((s) => {
+        const v = s.values[series];
+        return typeof v === "number" && Number.isFinite(v)
+          ? [[s.minute, v] as [number, number]]
+          : [];
+      });
+    const perMinute = slope(trend);
+    const perHour = perMinute === null ? null : perMinute * 60;
     const values = (w: [number, number]) =>
       samples.filter((s) => inWindow(s, w)).map((s) => s.values[series]).filter((
         v,
@@ -78,6 +108,7 @@ export function judgeSoak(
         change: null,
         worstSample: null,
         held: null,
+        perHour,
       };
     }
     const change = (tail - base) / base;
@@ -89,6 +120,7 @@ export function judgeSoak(
       change,
       worstSample: worst,
       held: Math.abs(change) <= tolerance,
+      perHour,
     };
   });
 }
@@ -101,6 +133,10 @@ export interface SoakRow {
   disk_free_bytes: number | null;
   /** Resident memory in MiB by role id. */
   rss_mb: Record<string, number>;
+  /** V8 heap in use in MiB by role id (absent in soaks from before it was sampled). */
+  heap_mb?: Record<string, number>;
+  /** Open file descriptors of the stream's processes (absent in older soaks). */
+  open_fds?: number | null;
   /** What `scripts/soak_probe.ts` printed (its keys are snake_case). */
   probe: Record<string, number | null>;
 }
@@ -160,12 +196,21 @@ function isObject(value: unknown): boolean {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-/** The series judged for each row: memory per role, checkpoint, open time, bytes, log. */
+/**
+ * The series judged for each row: memory per role (resident, and V8 heap),
+ * checkpoint, open time, bytes, files of the table and of its log.
+ */
 export function soakSamples(rows: readonly SoakRow[]): SoakSample[] {
   return rows.map((r) => ({
     minute: r.minute,
     values: {
       ...Object.fromEntries(Object.entries(r.rss_mb).map(([id, mb]) => [`rss_mb ${id}`, mb])),
+      ...Object.fromEntries(
+        Object.entries(r.heap_mb ?? {}).map(([id, mb]) => [`heap_mb ${id}`, mb]),
+      ),
+      "open_fds": r.open_fds ?? null,
+      "live_files": r.probe.files ?? null,
+      "data_files": r.probe.data_files ?? null,
       "checkpoint_bytes": r.probe.checkpoint_bytes ?? null,
       "open_ms": r.probe.open_ms ?? null,
       "open_cpu_ms": r.probe.open_cpu_ms ?? null,
@@ -198,7 +243,7 @@ if (import.meta.main) {
     console.log(
       `${v.series}: ${v.held === null ? "n/a" : v.held ? "held" : "NOT held"}${
         v.change === null ? "" : ` (${(v.change * 100).toFixed(1)} %)`
-      }`,
+      }${v.perHour === null ? "" : `, ${v.perHour.toPrecision(3)} per hour`}`,
     );
   }
 }

@@ -29,6 +29,10 @@ Deno.test("judgeSoak() holds a flat series and fails one that keeps growing", ()
   // minutes 10..20 average 130; 50..60 average 210
   assertEquals(Math.round(by.growing!.change! * 1000) / 1000, Math.round(80 / 130 * 1000) / 1000);
   assertEquals(by.missing!.held, null);
+  // Growth per hour from the least-squares slope of minutes 10..60.
+  assertEquals(Math.round(by.growing!.perHour! * 1e6) / 1e6, 120);
+  assert(Math.abs(by.flat!.perHour!) < 1, `flat grows ${by.flat!.perHour} per hour`);
+  assertEquals(by.missing!.perHour, null);
 });
 
 /** The keys of `doc` that are not snake_case, outside `verbatim` keys. */
@@ -47,6 +51,7 @@ const ROW: SoakRow = {
   load1: 2.5,
   disk_free_bytes: 1e12,
   rss_mb: { "writer-0": 170.5, "compactor-0": 210 },
+  heap_mb: { "writer-0": 40.2, "compactor-0": 61 },
   probe: { open_ms: 40, open_cpu_ms: 30, data_bytes: 5000, live_bytes: 4000, log_files: 12 },
 };
 
@@ -55,8 +60,8 @@ Deno.test("soak.json names its keys in snake_case, as every --json document does
     { command: "neuralake stream t", table: "t", durationMs: 3_600_000, intervalMs: 60_000 },
     [ROW],
   );
-  // Role ids under rss_mb are the run's names for its roles.
-  assertEquals(camelKeys(JSON.parse(JSON.stringify(doc)), ["rss_mb"]), []);
+  // Role ids under rss_mb and heap_mb are the run's names for its roles.
+  assertEquals(camelKeys(JSON.parse(JSON.stringify(doc)), ["rss_mb", "heap_mb"]), []);
   assertEquals([doc.duration_ms, doc.interval_ms], [3_600_000, 60_000]);
   assertEquals(camelKeys({ durationMs: 1, samples: [{ rss_mb: { "writer-0": 1 } }] }, ["rss_mb"]), [
     ".durationMs",
@@ -83,6 +88,7 @@ Deno.test("a saved soak.json is read back and judged, also one with the old came
   assertEquals([old.duration_ms, old.interval_ms, old.samples.length], [240_000, 60_000, 4]);
   const samples = soakSamples(read.samples);
   assertEquals(samples[0]!.values["rss_mb writer-0"], 170.5);
+  assertEquals(samples[0]!.values["heap_mb compactor-0"], 61);
   assertEquals(samples[0]!.values["unreclaimed_bytes"], 1000);
   const verdicts = judgeSoak(samples, soakWindows(read.duration_ms / 60_000));
   assertEquals(verdicts.find((v) => v.series === "rss_mb writer-0")?.held, true);
