@@ -223,6 +223,19 @@ function observedStore(
 /** Resolves once pending callbacks and timers queued now have run. */
 const settle = () => new Promise((resolve) => setTimeout(resolve, 20));
 
+/**
+ * Resolves once `done()` holds, looked at every few ms: a flush waits for
+ * the file's own flush through the blocking pool first, which on a loaded
+ * machine takes longer than any fixed pause. Fails after 10 s.
+ */
+async function until(done: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!done()) {
+    if (Date.now() > deadline) throw new Error(`Gave up waiting until ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
 Deno.test("LocalStore put resolves only after the file's directory is flushed with the new name in it", async () => {
   const root = await Deno.makeTempDir({ prefix: "neuralake-local-dirsync-" });
   try {
@@ -232,6 +245,7 @@ Deno.test("LocalStore put resolves only after the file's directory is flushed wi
     Deno.mkdirSync(`${root}/p`);
     let resolved = false;
     const put = store.put("p/a.parquet", new Uint8Array([1])).then(() => resolved = true);
+    await until(() => flushes.length > 0, "the directory flush starts");
     await settle();
     assertEquals(flushes, [{ dir: `${root}/p`, entries: ["a.parquet"] }]);
     assertEquals(resolved, false, "put must wait for the directory flush");
@@ -253,6 +267,7 @@ Deno.test("LocalStore putIfAbsent says created only after the commit's directory
     const key = "_delta_log/00000000000000000000.json";
     let outcome: string | undefined;
     const commit = store.putIfAbsent(key, new Uint8Array([1])).then((o) => outcome = o);
+    await until(() => flushes.length > 0, "the directory flush starts");
     await settle();
     assertEquals(flushes, [{
       dir: `${root}/_delta_log`,
