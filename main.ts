@@ -4,9 +4,8 @@
  * 0 success, 1 failure, 2 usage error. Only this file calls `Deno.exit`.
  */
 
-import { errorChain, formatError, InputError } from "./src/util/errors.ts";
+import { errorChain, formatError, InputError, InvalidUriError } from "./src/util/errors.ts";
 import { type LogLevelName, parseLogLevel, setupLogging } from "./src/util/log.ts";
-import { InvalidUriError } from "./src/storage/s3/location.ts";
 import { VERSION } from "./src/version.ts";
 import { closestName, UsageError } from "./src/cli/args.ts";
 import { printJson } from "./src/cli/output.ts";

@@ -16,7 +16,8 @@
 import { localPathFromUri, LocalStore, type LocalStoreOptions } from "./local.ts";
 import type { ObjectStore } from "./object_store.ts";
 import type { AwsSharedFiles, S3Options } from "./s3/config.ts";
-import { formatS3Uri, InvalidUriError, parseS3Uri } from "./s3/location.ts";
+import { formatS3Uri, parseS3Uri } from "./s3/location.ts";
+import { InvalidUriError } from "../util/errors.ts";
 
 /** Options for `openStore`. */
 export interface OpenStoreOptions {

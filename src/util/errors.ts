@@ -72,3 +72,15 @@ export function formatError(error: unknown): string {
 export function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/**
+ * A table URI that cannot name a table (a bad scheme, bucket or prefix): a
+ * mistake in how a command was called, which the command line answers with
+ * exit status 2.
+ */
+export class InvalidUriError extends TypeError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "InvalidUriError";
+  }
+}

@@ -12,6 +12,7 @@
  */
 
 import { checkKey } from "../keys.ts";
+import { InvalidUriError } from "../../util/errors.ts";
 import type { S3Config } from "./config.ts";
 
 /** A bucket and the prefix of the table's root inside it. */
@@ -19,18 +20,6 @@ export interface S3Location {
   bucket: string;
   /** The root's key prefix, without leading or trailing slash; `""` for the bucket root. */
   prefix: string;
-}
-
-/**
- * A table URI that cannot name a table (a bad scheme, bucket or prefix): a
- * mistake in how a command was called, which the command line answers with
- * exit status 2.
- */
-export class InvalidUriError extends TypeError {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = "InvalidUriError";
-  }
 }
 
 /**
