@@ -99,7 +99,10 @@ export async function runHistory(args: HistoryArgs): Promise<number> {
         Object.entries(e.actions).map(([k, n]) => `${n} ${k}`).join(", "),
         e.engineInfo ?? "",
       ]),
-    ),
+    ) +
+      (entries.length === 0
+        ? "no commits left: the log starts at a checkpoint, and the commits it replaces were cleaned up\n"
+        : ""),
   );
   return 0;
 }

@@ -6,7 +6,11 @@
 
 import { type CommitInfo, parseCommit } from "../delta/actions.ts";
 import { LOG_DIR, type ParsedLogPath, parseLogPath } from "../delta/log_path.ts";
-import { checkVersionAvailable, TableNotFoundError } from "../delta/log_segment.ts";
+import {
+  checkVersionAvailable,
+  completeCheckpointVersions,
+  TableNotFoundError,
+} from "../delta/log_segment.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import type { Table } from "./table.ts";
 
@@ -54,7 +58,11 @@ export async function readHistory(
       commits.push({ version: parsed.version, key: meta.key, lastModified: meta.lastModified });
     }
   }
-  if (commits.length === 0) throw new TableNotFoundError(table.uri);
+  // A log cleaned up down to a checkpoint (the commits it replaces deleted)
+  // is a table with no history left to show, not a missing table.
+  if (commits.length === 0 && completeCheckpointVersions(files).length === 0) {
+    throw new TableNotFoundError(table.uri);
+  }
   const upTo = options.version ?? Infinity;
   if (options.version !== undefined) checkVersionAvailable(files, options.version, table.uri);
   const kept = commits.filter((c) => c.version <= upTo).sort((a, b) => b.version - a.version);

@@ -14,6 +14,7 @@ import { mapLimit } from "../util/concurrency.ts";
 import { LAST_CHECKPOINT_KEY, LOG_DIR, parseLogPath } from "../delta/log_path.ts";
 import {
   checkVersionAvailable,
+  completeCheckpointVersions,
   hintProblem,
   readLastCheckpoint,
   TableNotFoundError,
@@ -197,11 +198,25 @@ export async function verifyTable(
  * verifying an older version, the commits up to it).
  */
 function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck {
-  const versions = listing
-    .map((m) => parseLogPath(m.key))
-    .filter((p) => p?.type === "commit" && p.version <= upTo)
-    .map((p) => p!.version)
+  const parsed = listing.map((m) => parseLogPath(m.key)).filter((p) => p !== undefined);
+  const versions = parsed
+    .filter((p) => p.type === "commit" && p.version <= upTo)
+    .map((p) => p.version)
     .sort((a, b) => a - b);
+  if (versions.length === 0) {
+    // Cleaned up down to a checkpoint: it replaces every commit up to it.
+    const checkpoint = completeCheckpointVersions(parsed).filter((v) => v <= upTo).at(-1);
+    if (checkpoint !== undefined) {
+      return {
+        name: "log_has_no_gaps",
+        passed: true,
+        skipped: false,
+        detail:
+          `no commits after the checkpoint at version ${checkpoint}, which replaces the commits up to it`,
+        problems: [],
+      };
+    }
+  }
   const problems: string[] = [];
   for (let i = 1; i < versions.length; i++) {
     if (versions[i] !== versions[i - 1]! + 1) {

@@ -17,13 +17,15 @@ import { readLastCheckpoint } from "../../src/delta/log_segment.ts";
 import { checkpointTable } from "../../src/ops/checkpoint.ts";
 import { describeTable } from "../../src/ops/describe.ts";
 import { verifyTable } from "../../src/ops/verify.ts";
-import { snapshotOf, type Table } from "../../src/ops/table.ts";
+import { readHistory } from "../../src/ops/history.ts";
+import { openTable, snapshotOf, type Table } from "../../src/ops/table.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { BACKENDS } from "../_helpers/backends.ts";
 import { batchOf, sourceOf } from "../_helpers/batches.ts";
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { canonicalRows, readWithDeltaRs, readWithNeuralake } from "../_helpers/delta_rs.ts";
 import { parquetTool } from "../_helpers/pyarrow.ts";
+import { copyFixture } from "../_helpers/fixture_copy.ts";
 
 const FIELDS: Field[] = [{ name: "n", type: "long", nullable: true }];
 
@@ -198,3 +200,29 @@ for (const backend of BACKENDS) {
     assertEquals((await snapshotOf({ ...table })).segment.checkpoint?.version, 5);
   });
 }
+
+Deno.test("a log cleaned up down to its checkpoint, every commit gone, still reads, verifies and has an empty history", async () => {
+  const dir = await copyFixture("spark_checkpoint_classic");
+  try {
+    const before = await readWithNeuralake(await openTable(dir), 10);
+    for await (const entry of Deno.readDir(`${dir}/_delta_log`)) {
+      const name = entry.name;
+      if (/^\d{20}\.(json|crc)$/.test(name) || name.startsWith("00000000000000000005.checkpoint")) {
+        await Deno.remove(`${dir}/_delta_log/${name}`);
+      }
+    }
+    const table = await openTable(dir);
+    const ours = await readWithNeuralake(table);
+    assertEquals(ours.version, 10);
+    assertEquals(canonicalRows(ours.rows), canonicalRows(before.rows));
+    assertEquals(await readHistory(table), []);
+    const report = await verifyTable(table);
+    assert(report.passed, JSON.stringify(report.checks.filter((c) => !c.passed)));
+    assertEquals(
+      report.checks.find((c) => c.name === "log_has_no_gaps")?.detail,
+      "no commits after the checkpoint at version 10, which replaces the commits up to it",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
