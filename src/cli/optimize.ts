@@ -7,7 +7,7 @@
  */
 
 import { formatCount } from "../report/format.ts";
-import { type OptimizeResult, optimizeTable } from "../ops/optimize.ts";
+import { OPTIMIZE_MIN_FILES, type OptimizeResult, optimizeTable } from "../ops/optimize.ts";
 import { PredicateError } from "../ops/predicate.ts";
 import { openTable } from "../ops/table.ts";
 import { formatBytes } from "../util/units.ts";
@@ -74,7 +74,7 @@ export function parseOptimizeArgs(argv: string[]): OptimizeArgs {
   const [table] = positionals(args, ["table"], "optimize");
   const targetSize = bytesFlag(args, "target-size", "optimize") ?? DEFAULT_OPTIMIZE_TARGET;
   if (targetSize < 1) throw new UsageError("--target-size must be at least 1 byte", "optimize");
-  const minFiles = intFlag(args, "min-files", "optimize") ?? 2;
+  const minFiles = intFlag(args, "min-files", "optimize") ?? OPTIMIZE_MIN_FILES;
   if (minFiles < 2) throw new UsageError("--min-files must be at least 2", "optimize");
   return {
     table: table!,

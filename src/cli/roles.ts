@@ -55,7 +55,13 @@ const JOB_ONLY = [
  * flag is honoured or refused, never ignored.
  */
 const NOT_FOR: Partial<Record<RoleKind, readonly string[]>> = {
-  writer: [...JOB_ONLY, "compaction-interval", "min-files", "target-file-size"],
+  writer: [
+    ...JOB_ONLY,
+    "compaction-interval",
+    "min-files",
+    "target-file-size",
+    "settle-after",
+  ],
   compactor: [
     ...JOB_ONLY,
     "session",

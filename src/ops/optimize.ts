@@ -30,6 +30,12 @@ import {
 import { snapshotOf, type Table } from "./table.ts";
 import { activeFiles } from "../delta/replay.ts";
 
+/**
+ * The fewest small files in a partition that `neuralake optimize` merges by
+ * default (its `--min-files`), and that the compactor's settling pass merges.
+ */
+export const OPTIMIZE_MIN_FILES = 2;
+
 /** Options of one optimize pass. */
 export interface OptimizeOptions extends CompactionOptions {
   /** A predicate over partition columns that limits the pass. */

@@ -10,9 +10,21 @@
  * when two compactions pick the same files the loser drops its bin. When it
  * loses the race for a version it waits a jittered moment before the next
  * attempt, while writers retry at once: it yields to them.
+ *
+ * Once writes stop, it settles the table: tiered planning leaves files that
+ * it would merge only with more to come (two of a third to 3/8 of the target
+ * stay apart for good: together under 3/4 of it, three over it), so a
+ * settling pass plans packed, as `neuralake optimize` does with its default
+ * `--min-files`, and leaves the table as a one-off optimize would. It runs
+ * once the compactor has seen no commit but its own for
+ * `compaction.settleAfterMs` (again only after new writes), and as the final
+ * pass when the run stops it after its writers (`writesEnded`), with half the
+ * stop timeout to finish its bins. Each byte is rewritten at most once more
+ * by it than the tiered bound.
  */
 
-import { compactOnce } from "../ops/compaction.ts";
+import { type BinOutcome, type CompactionOptions, compactOnce } from "../ops/compaction.ts";
+import { OPTIMIZE_MIN_FILES } from "../ops/optimize.ts";
 import { cleanupLog } from "../ops/log_cleanup.ts";
 import { checkpointTable } from "../ops/checkpoint.ts";
 import { CommitFeed, followTable } from "../ops/table.ts";
@@ -98,6 +110,59 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       });
     }
   };
+  const onBin = (settling: boolean) => (bin: BinOutcome) => {
+    emit({
+      role: "compactor",
+      role_id: id,
+      event: bin.kind === "committed" ? "compaction" : "compaction_conflict",
+      ...(bin.version !== undefined ? { version: bin.version } : {}),
+      rows: bin.rows,
+      files_in: bin.filesIn,
+      files_out: bin.kind === "committed" ? 1 : 0,
+      bytes_in: bin.bytesIn,
+      bytes: bin.bytesOut,
+      total_ms: Math.round(bin.ms),
+      detail: `${settling ? "settling pass: " : ""}${
+        bin.kind === "committed"
+          ? `${bin.copiedRowGroups} row groups copied, ${bin.decodedRowGroups} re-encoded`
+          : bin.reason
+      }`,
+    });
+  };
+  const compaction: CompactionOptions = {
+    targetFileSize: config.compaction.targetFileSize,
+    minFiles: config.compaction.minFiles,
+    // Beside writers, every byte is rewritten a bounded number of times
+    // (ops/compaction_plan.ts), not once per pass until its file is full.
+    tiered: {},
+    minRowGroupRows: config.compaction.minRowGroupRows,
+    codec: codecOf(config.codec),
+    // Writers' latency is the run's; a compaction can wait for a gap.
+    commit: { yieldToOthers: true, known },
+  };
+  // Once writes stop: packed, as a one-off optimize plans (module header).
+  const { tiered: _tiered, ...packed } = compaction;
+  const settle: CompactionOptions = { ...packed, minFiles: OPTIMIZE_MIN_FILES };
+  /** One pass over the state; returns how many bins it committed. */
+  const pass = async (settling: boolean, signal: AbortSignal): Promise<number> => {
+    const outcomes = await span("compaction", { "neuralake.table": table.uri }, () =>
+      compactOnce(
+        table,
+        state,
+        { ...(settling ? settle : compaction), signal },
+        onBin(settling),
+      ));
+    return outcomes.filter((o) => o.kind === "committed").length;
+  };
+  // The version after the compactor's own last commits: a later one means
+  // others wrote.
+  let versionSeen = state.version;
+  let lastWriteSeen = performance.now();
+  let settled = false;
+  const sawWrites = () => {
+    lastWriteSeen = performance.now();
+    settled = false;
+  };
   // A pass allocates and frees its bins' buffers, which malloc would keep
   // resident for good (util/native_memory.ts).
   const releaser = new Releaser();
@@ -105,38 +170,17 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     await nap(config.compaction.intervalMs, stopped.signal);
     if (channel.stopping) break;
     await followTable(table.store, state, follow);
+    if (state.version !== versionSeen) sawWrites();
     reportState();
-    await span("compaction", { "neuralake.table": table.uri }, () =>
-      compactOnce(table, state, {
-        targetFileSize: config.compaction.targetFileSize,
-        minFiles: config.compaction.minFiles,
-        // Beside writers, every byte is rewritten a bounded number of times
-        // (ops/compaction_plan.ts), not once per pass until its file is full.
-        tiered: {},
-        minRowGroupRows: config.compaction.minRowGroupRows,
-        codec: codecOf(config.codec),
-        // Writers' latency is the run's; a compaction can wait for a gap.
-        commit: { yieldToOthers: true, known },
-        // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
-        signal: stopped.signal,
-      }, (bin) => {
-        emit({
-          role: "compactor",
-          role_id: id,
-          event: bin.kind === "committed" ? "compaction" : "compaction_conflict",
-          ...(bin.version !== undefined ? { version: bin.version } : {}),
-          rows: bin.rows,
-          files_in: bin.filesIn,
-          files_out: bin.kind === "committed" ? 1 : 0,
-          bytes_in: bin.bytesIn,
-          bytes: bin.bytesOut,
-          total_ms: Math.round(bin.ms),
-          detail: bin.kind === "committed"
-            ? `${bin.copiedRowGroups} row groups copied, ${bin.decodedRowGroups} re-encoded`
-            : bin.reason,
-        });
-      }));
+    const settling = !settled &&
+      performance.now() - lastWriteSeen >= config.compaction.settleAfterMs;
+    const before = state.version;
+    // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
+    const committed = await pass(settling, stopped.signal);
     await followTable(table.store, state, follow);
+    if (state.version - before > committed) sawWrites();
+    else if (settling && !stopped.signal.aborted) settled = true;
+    versionSeen = state.version;
     reportState();
     if (
       state.version - lastCheckpoint >= checkpointEveryFor(config, state.metadata.configuration)
@@ -162,6 +206,22 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       }
     }
     releaser.afterWork();
+  }
+  if (channel.writesEnded) {
+    // The writers' last commits, then the settling pass, given half the stop
+    // timeout: between bins it stops once that is up.
+    await followTable(table.store, state, follow);
+    if (state.version !== versionSeen || !settled) {
+      const budget = new AbortController();
+      const timer = setTimeout(() => budget.abort(), config.stopTimeoutMs / 2);
+      try {
+        await pass(true, budget.signal);
+      } finally {
+        clearTimeout(timer);
+      }
+      await followTable(table.store, state, follow);
+      reportState();
+    }
   }
   channel.send({ type: "stopped", id });
 }

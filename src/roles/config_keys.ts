@@ -310,6 +310,15 @@ const TABLE = {
       production: 65_536,
       help: "Row groups at least this big are copied byte for byte",
     }),
+    settleAfterMs: setting({
+      kind: "duration",
+      min: 1,
+      local: 10_000,
+      production: 600_000,
+      flag: { name: "settle-after" },
+      help: "Time without new writes after which the compactor makes one " +
+        "pass as optimize would (its final pass when a stream ends)",
+    }),
     checkpointEvery: setting({
       kind: "int",
       min: 1,

@@ -45,7 +45,11 @@ export type Command =
    * is not.
    */
   | { type: "start"; spec: RoleSpec; announced?: SharedArrayBuffer }
-  | { type: "stop" }
+  /**
+   * `writesEnded`: every writer (or ingest role) of the run has stopped, so
+   * the compactor leaves the table settled before it stops.
+   */
+  | { type: "stop"; writesEnded?: boolean }
   | { type: "arm"; phase: ChaosPhase }
   /** Every storage request of the role fails until this epoch time (ms): a network partition. */
   | { type: "partition"; untilMs: number };
@@ -98,6 +102,8 @@ export interface RoleChannel {
   readonly stopRequested: Promise<void>;
   /** True once a stop was requested. */
   readonly stopping: boolean;
+  /** True once a stop said that the run's writers have all stopped. */
+  readonly writesEnded: boolean;
   /** Chaos phases at which this role should die. */
   readonly armed: Set<ChaosPhase>;
   /** Storage requests fail until this epoch time (ms), or 0: a partition from chaos. */

@@ -268,7 +268,11 @@ class Orchestrator {
     );
     this.writersStoppedAt = new Date();
     const maintenance = [...this.supervisor.ids("compactor"), ...this.supervisor.ids("vacuum")];
-    await this.supervisor.stopGroup(maintenance, this.config.stopTimeoutMs);
+    // The writers are gone: the compactor settles the table before it stops.
+    await this.supervisor.stopGroup(maintenance, this.config.stopTimeoutMs, {
+      type: "stop",
+      writesEnded: true,
+    });
     clearInterval(this.#progressTimer);
     this.#reportMissed(notDue);
   }

@@ -85,6 +85,9 @@ export class ChannelState {
       get stopping() {
         return state.stopping;
       },
+      get writesEnded() {
+        return state.writesEnded;
+      },
       armed: state.armed,
       get partitionedUntil() {
         return state.partitionedUntil;
@@ -94,6 +97,7 @@ export class ChannelState {
   }
 
   stopping = false;
+  writesEnded = false;
   readonly armed = new Set<ChaosPhase>();
   partitionedUntil = 0;
   readonly stopRequested: Promise<void>;
@@ -107,6 +111,7 @@ export class ChannelState {
   handle(command: Command): void {
     switch (command.type) {
       case "stop":
+        if (command.writesEnded) this.writesEnded = true;
         this.requestStop();
         break;
       case "arm":

@@ -76,9 +76,13 @@ export class Supervisor {
   }
 
   /** Asks the roles `ids` to stop and waits for them, killing any that take longer than `timeoutMs`. */
-  async stopGroup(ids: string[], timeoutMs: number): Promise<void> {
+  async stopGroup(
+    ids: string[],
+    timeoutMs: number,
+    command: Command & { type: "stop" } = { type: "stop" },
+  ): Promise<void> {
     this.#stopping = true;
-    for (const id of ids) this.send(id, { type: "stop" });
+    for (const id of ids) this.send(id, command);
     await Promise.all(ids.map(async (id) => {
       const slot = this.#slots.get(id);
       if (!slot) return;

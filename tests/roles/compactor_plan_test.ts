@@ -1,10 +1,15 @@
 /**
  * The compactor role plans in tiers beside writers, and a one-off optimize
- * packs. The role runs in this process, as the stream's workers run it, on a
- * stream table whose files have sizes chosen against the target.
+ * packs; once writes stop (the run stops the compactor after its writers, or
+ * it has seen no new commit for `compaction.settleAfterMs`), the role makes
+ * one packed pass and leaves the table as `neuralake optimize` would: the
+ * same rows, the same number of files of the same sizes. The role runs in
+ * this process, as the stream's workers run it, on a stream table whose
+ * files have sizes chosen against the target.
  */
 
 import { appendBatch, appendTarget } from "../../src/ops/append.ts";
+import { OPTIMIZE_MIN_FILES, optimizeTable } from "../../src/ops/optimize.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { openTable, snapshotOf, type Table } from "../../src/ops/table.ts";
 import { runCompactor } from "../../src/roles/compactor.ts";
@@ -120,7 +125,7 @@ const passes = (events: EventFields[]) => events.filter((e) => e.event === "tabl
 const compactions = (events: EventFields[]) =>
   events.filter((e) => e.event === "compaction" || e.event === "compaction_conflict");
 
-/** The role's settings: passes every 20 ms, `minFiles` small files. */
+/** The role's settings: passes every 20 ms, `minFiles` small files, no settling unless asked. */
 function roleConfig(config: StreamConfig, target: number, minFiles: number): StreamConfig {
   return {
     ...config,
@@ -129,6 +134,7 @@ function roleConfig(config: StreamConfig, target: number, minFiles: number): Str
       targetFileSize: target,
       minFiles,
       intervalMs: 20,
+      settleAfterMs: 3_600_000,
     },
   };
 }
@@ -178,6 +184,72 @@ Deno.test("the compactor role plans tiered and optimize plans packed: only optim
     assertEquals(packed.paths.size, 1);
     assert(!packed.paths.has(large.path));
     assertEquals(await rowsOf(await openTable(copy)), await rowsOf(table));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/**
+ * Three files of about 0.37 of the target: tiered planning never merges
+ * them (two come to under 3/4 of the target, three to more than all of it).
+ */
+async function strandedThirds(dir: string) {
+  const fixture = await tableOfFiles(dir, [20_000, 20_000, 20_000]);
+  const target = Math.ceil(Math.max(...fixture.sizes) / 0.37);
+  assert(
+    fixture.sizes.every((s) => s > target / 3 && s < (3 * target) / 8),
+    `sizes ${fixture.sizes} against ${target}`,
+  );
+  // What a one-off optimize with its defaults makes of the same table.
+  await copyDir(fixture.config.table, `${dir}/copy`);
+  const copy = await openTable(`${dir}/copy`);
+  const rows = await rowsOf(fixture.table);
+  await optimizeTable(copy, { targetFileSize: target, minFiles: OPTIMIZE_MIN_FILES });
+  return { ...fixture, target, rows, optimized: await filesOf(copy) };
+}
+
+Deno.test("the compactor's final pass, once the run's writers stopped, leaves the table as optimize would", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-compactor-final-" });
+  try {
+    const { config, table, target, rows, optimized, sizes } = await strandedThirds(dir);
+    // Optimize merges the two oldest (3/4 of the target) and leaves the third.
+    assertEquals(optimized.sizes.length, 2);
+    const role = roleConfig(config, target, 8);
+
+    // Passes beside writers, and a stop that does not say they ended: nothing merged.
+    const plain = await runRole(role, (events) => passes(events) >= 10, { type: "stop" });
+    assertEquals(compactions(plain), []);
+    assertEquals((await filesOf(table)).sizes, [...sizes].sort((a, b) => a - b));
+
+    // The run stops the compactor after its writers: the final pass.
+    const final = await runRole(role, (events) => passes(events) >= 3, {
+      type: "stop",
+      writesEnded: true,
+    });
+    assertEquals(compactions(final).map((e) => [e.event, e.files_in]), [["compaction", 2]]);
+    assert(String(compactions(final)[0]!.detail).startsWith("settling pass: "));
+    assertEquals((await filesOf(table)).sizes, optimized.sizes);
+    assertEquals(await rowsOf(table), rows);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the compactor settles the table once it has seen no new writes for settleAfterMs, once", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-compactor-idle-" });
+  try {
+    const { config, table, target, rows, optimized } = await strandedThirds(dir);
+    const base = roleConfig(config, target, 8);
+    const role = { ...base, compaction: { ...base.compaction, settleAfterMs: 200 } };
+    const events = await runRole(role, (events) => {
+      const settledAt = events.findIndex((e) => e.event === "compaction");
+      // Ten passes after the settling one, to show it is not repeated.
+      return settledAt >= 0 && passes(events.slice(settledAt)) >= 10;
+    }, { type: "stop" });
+    assertEquals(compactions(events).map((e) => [e.event, e.files_in]), [["compaction", 2]]);
+    assert(String(compactions(events)[0]!.detail).startsWith("settling pass: "));
+    assertEquals((await filesOf(table)).sizes, optimized.sizes);
+    assertEquals(await rowsOf(table), rows);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

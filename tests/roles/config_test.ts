@@ -141,6 +141,7 @@ Deno.test("the production profile is local with bigger files, rarer maintenance 
     "compaction.minFiles",
     "compaction.targetFileSize",
     "compaction.minRowGroupRows",
+    "compaction.settleAfterMs",
     "compaction.logRetentionMs",
     "vacuum.intervalMs",
     "vacuum.retentionMs",
@@ -152,4 +153,6 @@ Deno.test("the production profile is local with bigger files, rarer maintenance 
   assertEquals(p.compaction.targetFileSize, 128 * 1024 * 1024);
   assertEquals(p.vacuum.retentionMs, 7 * 86_400_000);
   assertEquals(p.writers, 3);
+  // A compactor beside writers that pause settles after 10 minutes, not 10 s.
+  assertEquals(p.compaction.settleAfterMs, 600_000);
 });
