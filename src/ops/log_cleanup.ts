@@ -15,7 +15,7 @@
  */
 
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
-import { type CheckpointCodec, logRetentionOf, parseInterval } from "../delta/checkpoint.ts";
+import { type CheckpointCodec, logRetentionOf } from "../delta/checkpoint.ts";
 import { LOG_DIR, parseLogPath, SIDECAR_DIR, sidecarKeyOf } from "../delta/log_path.ts";
 import { readCheckpointActions } from "../delta/snapshot.ts";
 import { log } from "../util/log.ts";
@@ -84,9 +84,12 @@ export function planSidecarCleanup(
   return sidecars.filter((m) => !referenced.has(m.key) && m.lastModified <= before);
 }
 
-/** The log retention a table's configuration declares (`delta.logRetentionDuration`), or undefined. */
-export function declaredLogRetention(config: Record<string, string>): number | undefined {
-  return parseInterval(config["delta.logRetentionDuration"]);
+/**
+ * The log retention of a table whose configuration is `config`: its
+ * `delta.logRetentionDuration`, else Delta's default of 30 days.
+ */
+export function tableLogRetention(config: Record<string, string>): number {
+  return logRetentionOf(config);
 }
 
 /** Options of a log cleanup. */

@@ -18,7 +18,7 @@ import {
 } from "../ops/table.ts";
 import type { StreamConfig } from "./config_keys.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
-import { declaredLogRetention } from "../ops/log_cleanup.ts";
+import { tableLogRetention } from "../ops/log_cleanup.ts";
 import { declaredCheckpointInterval } from "../ops/checkpoint.ts";
 
 /** Opens the run's table. */
@@ -46,13 +46,14 @@ export function tombstoneRetentionMs(config: StreamConfig): number {
  * made with 30 days of log (the production profile, or another engine) and
  * then streamed into with the local profile's 10 minutes keeps its 30 days:
  * every version within them stays readable, as the table promises its
- * readers.
+ * readers. A table that declares no log retention has Delta's default of 30
+ * days (`tableLogRetention`), not none: that is what its readers were promised.
  */
 export function logRetentionFor(
   config: StreamConfig,
   configuration: Record<string, string>,
 ): number {
-  return Math.max(config.compaction.logRetentionMs, declaredLogRetention(configuration) ?? 0);
+  return Math.max(config.compaction.logRetentionMs, tableLogRetention(configuration));
 }
 
 /**

@@ -26,15 +26,21 @@ const HOUR = 3_600_000;
  * compactor pass of a run with `logRetentionMs` and `checkpointEvery`.
  * Returns the checkpoints it wrote and the log files gone.
  */
-async function compactorPass(run: { logRetentionMs: number; checkpointEvery: number }) {
+async function compactorPass(
+  run: { logRetentionMs: number; checkpointEvery: number },
+  table0: { declaresLog: boolean } = { declaresLog: true },
+) {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-log-retention-" });
   try {
     const base = { ...resolveConfig({}), table: `${dir}/t` };
     const table = await openTable(base.table);
-    await ensureStreamTable(table, {
-      ...base,
-      compaction: { ...base.compaction, logRetentionMs: 30 * 24 * HOUR, checkpointEvery: 4 },
-    });
+    if (table0.declaresLog) {
+      await ensureStreamTable(table, {
+        ...base,
+        compaction: { ...base.compaction, logRetentionMs: 30 * 24 * HOUR, checkpointEvery: 4 },
+      });
+    } // else the first write creates it, with no log properties
+
     const generator = new NeuralGenerator({ seed: 1, neurons: 8 });
     for (let seq = 0; seq < 8; seq++) {
       const batch = generator.generate({
@@ -45,7 +51,13 @@ async function compactorPass(run: { logRetentionMs: number; checkpointEvery: num
         startRow: seq * 16,
         rows: 16,
       });
-      await writeTable(table, sourceOf(batch), { autoCheckpoint: seq < 4 }); // one at version 4
+      // One checkpoint, at version 4 (the first write creates a table that
+      // ensureStreamTable did not).
+      const version = table0.declaresLog ? seq + 1 : seq;
+      await writeTable(table, sourceOf(batch), {
+        autoCheckpoint: version <= 4,
+        ...(table0.declaresLog ? {} : { properties: { "delta.checkpointInterval": "4" } }),
+      });
     }
     const log = `${dir}/t/_delta_log`;
     const old = new Date(Date.now() - 2 * HOUR);
@@ -96,4 +108,13 @@ Deno.test("the compactor checkpoints at the table's interval when the run's is l
   const { checkpoints } = await compactorPass({ logRetentionMs: 1000, checkpointEvery: 100 });
   assertEquals(checkpoints.length, 1, "no checkpoint 4 versions after the last");
   assert(checkpoints[0]! >= 8, `checkpoint at ${checkpoints[0]}`);
+});
+
+Deno.test("the compactor keeps the log files of a table that declares no log retention: Delta's default of 30 days is its retention", async () => {
+  // A table made by `neuralake write` or another engine, without
+  // delta.logRetentionDuration: its readers may time-travel 30 days back.
+  const { gone } = await compactorPass({ logRetentionMs: 1000, checkpointEvery: 1 }, {
+    declaresLog: false,
+  });
+  assertEquals(gone, [], "log files deleted within Delta's default log retention");
 });
