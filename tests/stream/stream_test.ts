@@ -23,19 +23,24 @@ Deno.test("stream with several writers in worker isolation verifies, and delta-r
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("stream in process isolation survives SIGKILLs of writers at every crash point", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "neuralake-chaos-" });
+/**
+ * Three writers killed once each, at every crash point (right after a data
+ * upload, right after a commit, at random), in either isolation, then
+ * restarted: the run still counts every batch it committed, once, and
+ * delta-rs reads the same rows. Paced at a probe's rate, so that this is
+ * about surviving the kills; an unpaced run's commit fairness is a test of
+ * its own. The kills fall over the run once every writer is up; the run is
+ * stopped (SIGINT) once all three happened and their writers restarted.
+ */
+async function killWritersAtEveryCrashPoint(isolation: "process" | "worker"): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: `neuralake-chaos-${isolation}-` });
   const table = `${dir}/table`;
-  // Paced at a probe's rate, so that this test is about surviving SIGKILLs
-  // at every crash point; an unpaced run's commit fairness is the next test's.
-  // The kills fall over the run once every writer is up; the run is stopped
-  // (SIGINT) once all three happened and their writers restarted.
   const worked = everyRoleWorked(3);
   const run = await stream(table, `${dir}/out`, [
     "--duration",
     "40s",
     "--isolation",
-    "process",
+    isolation,
     "--rate",
     "1024000",
     "--chaos",
@@ -62,39 +67,18 @@ Deno.test("stream in process isolation survives SIGKILLs of writers at every cra
   // Kept when a check fails above, for the run's files; a passing run's table is
   // hundreds of megabytes.
   await Deno.remove(dir, { recursive: true });
+}
+
+Deno.test("stream in process isolation survives SIGKILLs of writers at every crash point", async () => {
+  await killWritersAtEveryCrashPoint("process");
 });
 
+// A worker posts its acknowledgements with its next batch's report
+// (roles/report_buffer.ts): a kill, at random or right after a commit, may
+// take held ones with it, and the run must still count every batch it
+// committed, once.
 Deno.test("stream in worker isolation survives kills of writers at every crash point", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "neuralake-chaos-workers-" });
-  const table = `${dir}/table`;
-  // A worker posts its acknowledgements with its next batch's report
-  // (roles/report_buffer.ts): a kill, at random or right after a commit,
-  // may take held ones with it, and the run must still count every batch
-  // it committed, once.
-  const worked = everyRoleWorked(3);
-  const run = await stream(table, `${dir}/out`, [
-    "--duration",
-    "40s",
-    "--rate",
-    "1024000",
-    "--chaos",
-    "kill-writers=3",
-  ], {
-    stopWhen: {
-      until: (events) =>
-        worked.until(events) &&
-        events.filter((e) => e.event === "kill" && e.role_id?.startsWith("writer-")).length === 3 &&
-        events.filter((e) => e.event === "restart" && e.role_id?.startsWith("writer-")).length >= 3,
-      what: `${worked.what}, and writers were killed 3 times and restarted`,
-    },
-  });
-  checkRun(run, 3);
-  const kills = run.results.chaos.events.filter((e: { action: string }) => e.action === "kill");
-  assertEquals(kills.length, 3, kills.map((e: { detail: string }) => e.detail).join("; "));
-  await checkWithDeltaRs(table, run);
-  // Kept when a check fails above, for the run's files; a passing run's table is
-  // hundreds of megabytes.
-  await Deno.remove(dir, { recursive: true });
+  await killWritersAtEveryCrashPoint("worker");
 });
 
 Deno.test("stream with unpaced writers in process isolation ends clean: no batch is starved", async () => {
