@@ -162,8 +162,12 @@ export async function runStreamCommand(parsed: StreamArgs): Promise<number> {
           "commits",
           `${t.commits} (versions ${t.versions.first ?? "-"} to ${t.versions.last ?? "-"})`,
         ],
-        ["commit latency", `p50 ${l.commit.p50} ms, p99 ${l.commit.p99} ms`],
-        ["visibility", `p99 ${l.visibility.p99} ms`],
+        // A long run's percentiles come from a sketch: marked ≈.
+        [
+          "commit latency",
+          `p50 ${approx(l.commit)}${l.commit.p50} ms, p99 ${approx(l.commit)}${l.commit.p99} ms`,
+        ],
+        ["visibility", `p99 ${approx(l.visibility)}${l.visibility.p99} ms`],
         [
           "compaction",
           `${results.compaction.runs} runs, ${results.compaction.files_in} files into ${results.compaction.files_out}`,
@@ -273,4 +277,9 @@ async function checkKafka(config: StreamConfig): Promise<void> {
         `or name another --topic`,
     );
   }
+}
+
+/** `≈` before the percentiles of a summary taken from a sketch (metrics/latency_stats.ts). */
+function approx(summary: { approximate?: true }): string {
+  return summary.approximate ? "≈" : "";
 }

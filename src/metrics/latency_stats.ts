@@ -117,7 +117,10 @@ export class LatencyStats {
     return this.#clamp(this.#sketch!.getValueAtQuantile(p / 100));
   }
 
-  /** Count, mean, p50, p90, p99 and max, rounded to `digits` decimals. */
+  /**
+   * Count, mean, p50, p90, p99 and max, rounded to `digits` decimals; past
+   * `exactLimit`, with `approximate: true` (the percentiles are the sketch's).
+   */
   summary(digits = 3): LatencySummary {
     const n = this.#count;
     if (n === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
@@ -139,6 +142,7 @@ export class LatencyStats {
       p90: round(this.percentile(90), digits),
       p99: round(this.percentile(99), digits),
       max: round(this.#max, digits),
+      approximate: true,
     };
   }
 

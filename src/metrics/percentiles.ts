@@ -1,11 +1,12 @@
 /**
- * Exact percentiles and latency summaries over all samples of a run (no
- * sketches: a run keeps every latency it measured).
+ * Exact percentiles and latency summaries over all samples given.
  *
  * Percentiles use the nearest-rank method: the p-th percentile of n sorted
  * values is the value at 1-based rank `ceil(p / 100 * n)` (rank 1 for p = 0).
  * It is always one of the samples, so p99 of a run is a latency that a batch
- * really had, and p100 is the maximum.
+ * really had, and p100 is the maximum. A run's latency series keeps its
+ * samples only up to a limit and summarizes past it from a sketch
+ * (latency_stats.ts): such a summary says `approximate: true`.
  *
  * Invariant: every summary of an empty sample is all zeros with `count` 0,
  * never NaN, so that the results stay valid JSON numbers.
@@ -19,6 +20,13 @@ export interface LatencySummary {
   p90: number;
   p99: number;
   max: number;
+  /**
+   * Present (true) when p50, p90 and p99 come from a sketch, not from every
+   * sample (a series past 65,536 samples, latency_stats.ts): each is then
+   * within the sketch's relative accuracy (0.5 %) of the exact one, and may
+   * be no sample's latency. Count, mean and max are exact either way.
+   */
+  approximate?: true;
 }
 
 /**

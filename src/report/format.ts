@@ -61,9 +61,9 @@ export function headlineRows(r: RunResults): [string, string][] {
     ["Rows per second", formatCount(t.rows_per_second)],
     ["Commits", formatCount(t.commits)],
     ["Table versions", versions],
-    ["Commit latency p50", formatMs(lat.commit.p50)],
-    ["Commit latency p99", formatMs(lat.commit.p99)],
-    ["Visibility latency p99", formatMs(lat.visibility.p99)],
+    ["Commit latency p50", formatPercentile(lat.commit, "p50")],
+    ["Commit latency p99", formatPercentile(lat.commit, "p99")],
+    ["Visibility latency p99", formatPercentile(lat.visibility, "p99")],
     ["Conflicts / retries", `${formatCount(t.conflicts)} / ${formatCount(t.retries)}`],
     [
       "Batches failed / unacknowledged",
@@ -108,15 +108,23 @@ export function writersTable(r: RunResults): TextTable {
   };
 }
 
-/** One row per latency measure. */
+/**
+ * A percentile of `s` in ms, marked `≈` when it comes from a sketch rather
+ * than from every sample (`LatencySummary.approximate`).
+ */
+export function formatPercentile(s: LatencySummary, p: "p50" | "p90" | "p99"): string {
+  return `${s.approximate ? "≈" : ""}${formatMs(s[p])}`;
+}
+
+/** One row per latency measure; approximate percentiles are marked `≈`. */
 export function latencyTable(r: RunResults): TextTable {
   const row = (name: string, s: LatencySummary) => [
     name,
     formatCount(s.count),
     formatMs(s.mean),
-    formatMs(s.p50),
-    formatMs(s.p90),
-    formatMs(s.p99),
+    formatPercentile(s, "p50"),
+    formatPercentile(s, "p90"),
+    formatPercentile(s, "p99"),
     formatMs(s.max),
   ];
   const l = r.latency_ms;

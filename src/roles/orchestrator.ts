@@ -574,13 +574,14 @@ class Orchestrator {
     const t = this.recorder.tally;
     const rate = t.rowsAcknowledged - this.#lastProgressRows;
     this.#lastProgressRows = t.rowsAcknowledged;
-    const p99 = this.recorder.latencies.commit.percentile(99);
+    const commit = this.recorder.latencies.commit;
+    const p99 = commit.percentile(99);
     const seconds = ((Date.now() - this.runStartMs) / 1000).toFixed(0).padStart(4);
     return `${seconds} s  ${formatRate(rate)} rows/s  ${
       t.rowsAcknowledged.toLocaleString("en-US")
     } rows  ${t.commits} commits  v${this.#version}  ${this.#files} files  commit p99 ${
-      p99.toFixed(1)
-    } ms  ${t.roleErrors + t.batchesFailed} errors`;
+      commit.exact ? "" : "≈"
+    }${p99.toFixed(1)} ms  ${t.roleErrors + t.batchesFailed} errors`;
   }
 }
 

@@ -83,3 +83,18 @@ Deno.test("renderSummary() records the run's settings in human units", () => {
   assertMatch(md, /^\| compaction\.targetFileSize \| 32\.0 MiB \|$/m);
   assert(!md.includes("secret"));
 });
+
+Deno.test("renderSummary() marks percentiles taken from a sketch (a long run's) as approximate", () => {
+  const r = syntheticResults();
+  const exact = renderSummary(r);
+  assert(!exact.includes("≈"), "exact percentiles are not marked");
+  r.latency_ms.commit = { ...r.latency_ms.commit, approximate: true };
+  const md = renderSummary(r);
+  assertMatch(md, /^\| Commit latency p50 \| ≈30\.0 ms \|$/m);
+  assertMatch(md, /^\| Commit latency p99 \| ≈50\.0 ms \|$/m);
+  assertMatch(md, /^\| Visibility latency p99 \| 70\.0 ms \|$/m);
+  assertMatch(
+    md,
+    /^\| commit \| 5 \| 30\.0 ms \| ≈30\.0 ms \| ≈50\.0 ms \| ≈50\.0 ms \| 50\.0 ms \|$/m,
+  );
+});
