@@ -33,25 +33,32 @@ export function planLogCleanup(listing: readonly ObjectMeta[], cutoffMs: number)
   const parsed = listing
     .map((meta) => ({ meta, path: parseLogPath(meta.key) }))
     .filter((x) => x.path !== undefined);
-  // Complete checkpoints whose every part is older than the cutoff.
-  const parts = new Map<number, { count: number; expected: number; oldest: boolean }>();
+  // Complete checkpoints whose every part is older than the cutoff. Each
+  // checkpoint counts on its own: a single-file one (classic or UUID), or the
+  // parts of one n-part set, never parts of sets of other sizes at the same
+  // version (two writers that died while writing it).
+  const parts = new Map<
+    string,
+    { version: number; count: number; expected: number; oldest: boolean }
+  >();
   for (const { meta, path } of parsed) {
     if (!isCheckpoint(path!.type)) continue;
-    const entry = parts.get(path!.version) ?? {
+    const id = path!.type === "multipart-checkpoint"
+      ? `${path!.version}/${path!.parts}`
+      : `${path!.version}/${meta.key}`;
+    const entry = parts.get(id) ?? {
+      version: path!.version,
       count: 0,
       expected: path!.parts ?? 1,
       oldest: true,
     };
     entry.count++;
     entry.oldest &&= meta.lastModified <= cutoffMs;
-    parts.set(path!.version, entry);
+    parts.set(id, entry);
   }
   let keepFrom: number | undefined;
-  for (const [version, entry] of parts) {
-    if (
-      entry.count >= entry.expected && entry.oldest &&
-      (keepFrom === undefined || version > keepFrom)
-    ) {
+  for (const { version, count, expected, oldest } of parts.values()) {
+    if (count >= expected && oldest && (keepFrom === undefined || version > keepFrom)) {
       keepFrom = version;
     }
   }

@@ -92,6 +92,33 @@ Deno.test("planLogCleanup() deletes below the newest checkpoint older than reten
   ]);
 });
 
+Deno.test("planLogCleanup() takes no checkpoint as complete from the parts of two unfinished multi-part checkpoints", () => {
+  // Two writers each died while writing version 2's checkpoint, in 2 and in 3
+  // parts: three parts are there, but neither checkpoint is whole, and the
+  // commits before version 2 are all the table has.
+  const part = (p: number, n: number) =>
+    `${pad(2)}.checkpoint.${String(p).padStart(10, "0")}.${String(n).padStart(10, "0")}.parquet`;
+  const listing = [
+    logMeta(`${pad(0)}.json`, 60),
+    logMeta(`${pad(1)}.json`, 50),
+    logMeta(`${pad(2)}.json`, 40),
+    logMeta(part(1, 2), 40),
+    logMeta(part(1, 3), 40),
+    logMeta(part(2, 3), 40),
+    logMeta(`${pad(3)}.json`, 35),
+  ];
+  const plan = planLogCleanup(listing, NOW - 30 * DAY);
+  assertEquals(plan.keepFromVersion, undefined);
+  assertEquals(plan.delete, []);
+  // The missing part completes one of them: then the log below it may go.
+  const whole = planLogCleanup([...listing, logMeta(part(3, 3), 40)], NOW - 30 * DAY);
+  assertEquals(whole.keepFromVersion, 2);
+  assertEquals(whole.delete.map((m) => m.key), [
+    `_delta_log/${pad(0)}.json`,
+    `_delta_log/${pad(1)}.json`,
+  ]);
+});
+
 Deno.test("planLogCleanup() deletes nothing without an old enough checkpoint", () => {
   const listing = [logMeta(`${pad(0)}.json`, 60), logMeta(`${pad(1)}.checkpoint.parquet`, 5)];
   assertEquals(planLogCleanup(listing, NOW - 30 * DAY).delete, []);
