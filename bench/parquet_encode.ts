@@ -5,7 +5,7 @@
  * merging by copy versus by re-encoding.
  *
  * Run: `deno run -A bench/parquet_encode.ts [--reps N] [--neurons N] [--section S]`
- * (sections: sizes, zstd, options, snappy, decode, merge; default all)
+ * (sections: sizes, zstd, gzip, options, snappy, decode, merge; default all)
  * ("tuned" hyparquet-writer: hysnappy, DELTA_BINARY_PACKED timestamps, no
  * statistics, row groups of 100k rows.)
  * Prints medians (with min and max) over the repetitions, and the median of
@@ -16,6 +16,7 @@
 
 import process from "node:process";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { snappyCompress as jsSnappy } from "../src/parquet/_hyparquet.ts";
 import type { ColumnBatch } from "../src/columnar/batch.ts";
@@ -24,6 +25,7 @@ import { compressorFor } from "../src/parquet/codecs.ts";
 import { type EncodeOptions, encodeParquet } from "../src/parquet/encode.ts";
 import { mergeParquet } from "../src/parquet/merge.ts";
 import { MICRO_FLAGS, neuralSource, repsOf, type Spread, spreadOf } from "./micro.ts";
+import { differingFromOneShot, reusedGzip } from "./gzip_reuse.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -32,7 +34,7 @@ const { values } = parseArgs({
 });
 const reps = repsOf(values);
 const neurons = Number(values.neurons);
-const SECTIONS = ["sizes", "zstd", "options", "snappy", "decode", "merge"];
+const SECTIONS = ["sizes", "zstd", "gzip", "options", "snappy", "decode", "merge"];
 const sections = new Set(values.section ?? SECTIONS);
 for (const s of sections) {
   if (!SECTIONS.includes(s)) {
@@ -205,6 +207,52 @@ for (const rows of sections.has("zstd") ? [500, 5_000, 50_000, 1_000_000] : []) 
       `${(size / 1024).toFixed(1)} KiB (${(size / rows).toFixed(2)} B/row)`,
     );
   }
+}
+
+// 1c. GZIP pages through one reused deflate context (bench/gzip_reuse.ts,
+// an experiment neuralake does not use) against gzipSync's stream and
+// context per call, on the pages of files of each size (each column's values
+// as one page); how many pages' bytes differ from gzipSync's after the pages
+// before them; then whole files with GZIP as neuralake writes them.
+if (sections.has("gzip")) {
+  console.log(
+    "\n== GZIP (level 6), pages and rows                  median      min      max  CPU-s/M",
+  );
+}
+for (const rows of sections.has("gzip") ? [500, 5_000, 50_000] : []) {
+  const count = Math.max(1, Math.ceil(MIN_ROWS_PER_REP / rows));
+  const files = batches(rows, Math.min(count, 40));
+  const pages = files.flatMap((b) =>
+    b.columns.filter((c) => ArrayBuffer.isView(c.values)).map((c) => {
+      const v = c.values as ArrayBufferView;
+      return new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
+    })
+  );
+  const calls = Math.max(pages.length, Math.min(20_000, count * 10));
+  const reused = reusedGzip(6);
+  if (reused) {
+    line(
+      `${rows} rows, pages, one context`,
+      measure(calls, () => {
+        for (let i = 0; i < calls; i++) reused(pages[i % pages.length]!);
+      }),
+      `${differingFromOneShot(pages, reused, 6)} of ${pages.length} pages differ from gzipSync`,
+    );
+  }
+  line(
+    `${rows} rows, pages, gzipSync`,
+    measure(calls, () => {
+      for (let i = 0; i < calls; i++) gzipSync(pages[i % pages.length]!, { level: 6 });
+    }),
+  );
+  const size = encodeParquet(files[0]!, { codec: "GZIP" }).bytes.length;
+  line(
+    `${rows} rows, files, GZIP`,
+    measure(rows * count, () => {
+      for (let i = 0; i < count; i++) encodeParquet(files[i % files.length]!, { codec: "GZIP" });
+    }),
+    `${(size / 1024).toFixed(1)} KiB (${(size / rows).toFixed(2)} B/row)`,
+  );
 }
 
 // 2. What each choice costs, on 100k-row files.

@@ -72,6 +72,11 @@ export function compressorFor(codec: Codec, level?: number): Compress | undefine
       return compress;
     }
     case "GZIP": {
+      // A stream and context per page, not one reused as ZSTD's is: under
+      // Deno 2.9.6 a reset Gzip context does not start clean (its members
+      // differ from gzipSync's after other pages, so a batch would not encode
+      // to the same file twice), and the reuse saved ~10 µs a page only
+      // (docs/benchmarks.md, "GZIP through one reused context: left out").
       const options = { level: level ?? 6 };
       return (input) => gzipSync(input, options);
     }
