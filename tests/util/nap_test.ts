@@ -6,15 +6,29 @@
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { nap, unlessAborted } from "../../src/util/backoff.ts";
 
+/** Whether `promise` settles within the microtasks queued now, before any timer runs. */
+async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(() => settled = true, () => settled = true);
+  for (let i = 0; i < 10; i++) await Promise.resolve();
+  return settled;
+}
+
 Deno.test("nap() resolves after its time, or at once when its signal aborts", async () => {
   const stop = new AbortController();
   const t0 = performance.now();
   await nap(30, stop.signal);
   assert(performance.now() - t0 >= 25);
+  // A nap that waited out its time instead would still resolve, a minute
+  // later: the abort must end it before any timer could.
   const long = nap(60_000, stop.signal);
+  const other = new AbortController();
+  assert(!await settlesAtOnce(nap(60_000, other.signal)), "a nap ended early");
+  other.abort();
   stop.abort();
-  await long; // resolved by the abort, its timer cleared (or the test would leak it)
-  await nap(60_000, stop.signal); // already aborted
+  assert(await settlesAtOnce(long), "an abort did not end the nap");
+  await long; // its timer cleared, or the test would leak it
+  assert(await settlesAtOnce(nap(60_000, stop.signal)), "a nap on an aborted signal waited");
 });
 
 Deno.test("unlessAborted() gives the promise's value or error, or undefined once aborted", async () => {
