@@ -119,8 +119,21 @@ function checkOptionNames(command: string, argv: string[], options: ParseArgsOpt
       }
       if (arg.length > 2) continue;
     }
-    // A string option takes the next argument as its value.
-    if (name !== undefined && options[name]?.type === "string") i++;
+    // A string option takes the next argument as its value: said plainly
+    // when there is none, or when the next is a flag (parseArgs' "argument is
+    // ambiguous" advice names neither the value nor what followed).
+    if (name !== undefined && options[name]?.type === "string") {
+      const next = argv[i + 1];
+      if (next === undefined) throw new UsageError(`Missing a value for --${name}`, command);
+      if (next.startsWith("-") && next !== "-" && !/^-[\d.]/.test(next)) {
+        throw new UsageError(
+          `Missing a value for --${name}: it is followed by ${next}; give --${name} a value, ` +
+            `or write --${name}=${next} if that is its value`,
+          command,
+        );
+      }
+      i++;
+    }
   }
 }
 

@@ -1,11 +1,13 @@
 /**
  * Mistakes in how a command is called exit with status 2 and a message that
  * names the flag (or variable, or argument) and the value, never a stack
- * trace: a log level that is not one, and a table URI that cannot name a
- * table, as well as the flags each command checks itself.
+ * trace: a log level that is not one, a table URI that cannot name a table
+ * and a flag left without its value, as well as the flags each command
+ * checks itself.
  */
 
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { parseCommandArgs, UsageError } from "../../src/cli/args.ts";
+import { assert, assertEquals, assertThrows } from "../_helpers/assert.ts";
 import { cli } from "../_helpers/cli.ts";
 
 const noStack = (text: string) => !/\n\s+at /.test(text);
@@ -62,4 +64,38 @@ Deno.test("a table URI that cannot name a table is a usage error naming it", asy
   const json = await cli(["scan", "s3://", "--json"]);
   assertEquals(json.code, 2);
   assertEquals(JSON.parse(json.stdout).error.usage, true);
+});
+
+Deno.test("a flag without its value says so, naming the flag and what followed it", () => {
+  const options = { schema: { type: "string" }, limit: { type: "string" } } as const;
+  const refused = (argv: string[]) => {
+    const error = assertThrows(() => parseCommandArgs("create", argv, options));
+    assert(error instanceof UsageError, String(error));
+    return error.message;
+  };
+  assertEquals(refused(["t", "--limit"]), "Missing a value for --limit");
+  assertEquals(
+    refused(["t", "--schema", "--json"]),
+    "Missing a value for --schema: it is followed by --json; give --schema a value, " +
+      "or write --schema=--json if that is its value",
+  );
+  assertEquals(
+    refused(["t", "--schema", "-h"]).startsWith(
+      "Missing a value for --schema: it is followed by -h",
+    ),
+    true,
+  );
+  // A lone dash (stdin) and a negative number are values, and = takes anything.
+  assertEquals(parseCommandArgs("create", ["t", "--schema", "-"], options).values.schema, "-");
+  assertEquals(parseCommandArgs("create", ["t", "--limit", "-1"], options).values.limit, "-1");
+  assertEquals(parseCommandArgs("create", ["t", "--schema=--x"], options).values.schema, "--x");
+});
+
+Deno.test("the command line names a flag left without its value, exit 2", async () => {
+  const r = await cli(["create", "t", "--schema", "--json"]);
+  assertEquals(r.code, 2, r.stderr);
+  assertEquals(JSON.parse(r.stdout).error.message.startsWith("Missing a value for --schema"), true);
+  const limit = await cli(["scan", "t", "--limit"]);
+  assertEquals(limit.code, 2, limit.stderr);
+  assert(limit.stderr.startsWith("error: Missing a value for --limit\n"), limit.stderr);
 });
