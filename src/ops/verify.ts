@@ -195,7 +195,9 @@ export async function verifyTable(
 
 /**
  * The commits present form one run with no gaps, ending at the newest (or,
- * verifying an older version, the commits up to it).
+ * verifying an older version, the commits up to it), and starting at
+ * version 0 or at most one after a complete checkpoint: the commits before
+ * the first one present were cleaned up only if a checkpoint replaces them.
  */
 function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck {
   const parsed = listing.map((m) => parseLogPath(m.key)).filter((p) => p !== undefined);
@@ -203,9 +205,10 @@ function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck
     .filter((p) => p.type === "commit" && p.version <= upTo)
     .map((p) => p.version)
     .sort((a, b) => a - b);
+  const checkpoints = completeCheckpointVersions(parsed).filter((v) => v <= upTo);
   if (versions.length === 0) {
     // Cleaned up down to a checkpoint: it replaces every commit up to it.
-    const checkpoint = completeCheckpointVersions(parsed).filter((v) => v <= upTo).at(-1);
+    const checkpoint = checkpoints.at(-1);
     if (checkpoint !== undefined) {
       return {
         name: "log_has_no_gaps",
@@ -218,6 +221,18 @@ function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck
     }
   }
   const problems: string[] = [];
+  // Before the first commit: the ones a checkpoint does not replace (the
+  // first commit after the newest checkpoint before it, lost).
+  const first = versions[0];
+  if (first !== undefined && first > 0 && !checkpoints.some((v) => v >= first - 1)) {
+    // Every checkpoint is then below first - 1: from after the newest one.
+    const from = (checkpoints.at(-1) ?? -1) + 1;
+    problems.push(
+      from === first - 1
+        ? `version ${from} is missing`
+        : `versions ${from} to ${first - 1} are missing`,
+    );
+  }
   for (let i = 1; i < versions.length; i++) {
     if (versions[i] !== versions[i - 1]! + 1) {
       const from = versions[i - 1]! + 1;
@@ -227,7 +242,6 @@ function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck
       );
     }
   }
-  const first = versions[0];
   const last = versions[versions.length - 1];
   return {
     name: "log_has_no_gaps",

@@ -72,6 +72,31 @@ for (const backend of BACKENDS) {
   });
 }
 
+Deno.test("verify names a missing commit right after the checkpoint, with every older commit cleaned up", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-gap-after-checkpoint-" });
+  try {
+    const table = await openTable(`${dir}/t`);
+    await tableOfVersions(table, 7);
+    assertEquals((await snapshotOf(table)).segment.checkpoint?.version, 5);
+    // The log cleaned up to the checkpoint at 5: whole from there.
+    await table.store.delete([0, 1, 2, 3, 4, 5].map(commitKey));
+    const whole = await verifyTable({ ...table });
+    assert(whole.passed, JSON.stringify(whole.checks.filter((c) => !c.passed)));
+    // Then commit 6 lost: only 7 is left after the checkpoint.
+    await table.store.delete([commitKey(6)]);
+    const report = await verifyTable({ ...table });
+    assertEquals(
+      report.checks.filter((c) => !c.passed).map((c) => [c.name, c.problems[0]]),
+      [
+        ["log_has_no_gaps", "version 6 is missing"],
+        ["table_loads", (await snapshotOf({ ...table }).catch((e) => e)).message],
+      ],
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 const DANGLING_HINTS: { name: string; damage: (table: Table) => Promise<void> }[] = [
   {
     name: "a version beyond the log",
