@@ -19,11 +19,12 @@
  *   (measured about 0.7 ms on ext4 here, beside the file's own 1 ms); a
  *   streamed batch writes one data file per partition directory, so batching
  *   those flushes per directory would save nothing on the hot path.
- * - With `synchronousFlushes` (off by default), files up to
- *   `SYNC_WRITE_BYTES` are flushed, and directories flushed, with
- *   synchronous calls: a call on such a file resolves without the event loop
- *   turning, so a loop of them must yield to it (util/event_loop.ts). The
- *   flushes and their order are the same either way.
+ * - Flushes go through the blocking pool (asynchronous calls). Tests may
+ *   make stores that flush with synchronous calls instead
+ *   (`synchronousFlushesForTesting`), where a call on a small file resolves
+ *   without the event loop turning, to check that every loop that writes
+ *   yields to it (util/event_loop.ts). The flushes and their order are the
+ *   same either way.
  * - `putIfAbsent` is atomic because `link(2)` fails if the target exists.
  * - No key reaches outside the root: keys are checked lexically, and on
  *   every operation each directory on the way to the key is looked at with
@@ -54,21 +55,6 @@ export interface LocalStoreOptions {
    * @default true
    */
   fsync?: boolean;
-  /**
-   * Flush small files (up to `SYNC_WRITE_BYTES`) and directories with
-   * synchronous calls, which block the thread for the flush instead of
-   * handing it to the blocking pool and waking up after it (about 1 ms of
-   * CPU per streamed batch). Off by default, for two reasons measured on
-   * 2026-12-01 (docs/benchmarks.md): a loop of batches then gives its event
-   * loop one turn per batch, and on the main thread a `/metrics` request,
-   * which needs many, took 0.7 s at the median; and a worker is terminated
-   * at its event loop's next turn, so a writer killed by chaos committed
-   * two more batches, 94 and 253 ms after its kill, beside its restarted
-   * incarnation. Every loop that writes yields once per iteration
-   * (util/event_loop.ts) whichever way the store flushes.
-   * @default false (see {@linkcode synchronousFlushesByDefault})
-   */
-  synchronousFlushes?: boolean;
   /**
    * Flushes a directory's entries to disk. A seam for tests, which observe
    * when directories are flushed (and may hold a flush back with a
@@ -101,9 +87,8 @@ export async function syncDirectory(
 }
 
 /**
- * `syncDirectory` with synchronous calls, for a store with
- * `synchronousFlushes`: the caller waits for the flush either way, and an
- * asynchronous one adds a hand-off to the blocking pool and a wake-up back.
+ * `syncDirectory` with synchronous calls: what a store made under
+ * `synchronousFlushesForTesting` flushes directories with.
  */
 export function syncDirectorySync(
   path: string,
@@ -159,27 +144,35 @@ const SYNC_READ_BYTES = 1024 * 1024;
 
 /**
  * Files up to this size are written synchronously (a copy into the page
- * cache, well under a millisecond), and with `synchronousFlushes` flushed so
- * too, as their directories are. Each asynchronous call is a hand-off to a
- * pool thread and a wake-up back, and on a busy machine each costs a turn on
- * a core: a streamed batch made about ten of them, now four flushes (two
- * files, two directories), or none with `synchronousFlushes`. Bigger files
+ * cache, well under a millisecond); their flushes and the directories' go
+ * through the blocking pool. Each asynchronous call is a hand-off to a pool
+ * thread and a wake-up back: a streamed batch made about ten of them, now
+ * four flushes (two files, two directories). Bigger files
  * (compaction's output) are written and flushed asynchronously: their flush
  * can take long enough to matter to the rest of the thread.
  */
 const SYNC_WRITE_BYTES = 8 * 1024 * 1024;
 
-/** The default of `synchronousFlushes`, for stores opened where no options reach. */
-let synchronousByDefault = false;
+/** Whether stores made now flush with synchronous calls: only ever under a test. */
+let synchronousForTesting = false;
 
 /**
- * Sets the default of `synchronousFlushes` for stores made from now on; a
- * seam for tests that run a role (which opens its own store) against
- * synchronous flushes. Returns the previous default.
+ * A seam for tests only: stores made from now on flush small files (up to
+ * `SYNC_WRITE_BYTES`) and directories with synchronous calls, so that a
+ * streamed batch can go from its rows to its commit without one
+ * asynchronous call, and a test can check that every loop that writes
+ * still yields to its event loop (tests/roles/event_loop_test.ts; a role
+ * opens its own store, so this reaches it where no option does). Returns
+ * the previous setting. Nothing else calls it: measured on 2026-12-01
+ * (docs/benchmarks.md), synchronous flushes saved no CPU per streamed row
+ * beyond the noise, held up a main thread's `/metrics` scrapes (0.7 s at
+ * the median), and let a writer killed by chaos commit after its kill (a
+ * terminated worker runs on until its event loop turns, and such a batch
+ * made no turn).
  */
-export function synchronousFlushesByDefault(on: boolean): boolean {
-  const previous = synchronousByDefault;
-  synchronousByDefault = on;
+export function synchronousFlushesForTesting(on: boolean): boolean {
+  const previous = synchronousForTesting;
+  synchronousForTesting = on;
   return previous;
 }
 
@@ -208,7 +201,7 @@ export class LocalStore implements ObjectStore {
     this.root = localPathFromUri(uriOrPath);
     this.uri = `file://${encodeURI(this.root)}`;
     this.#fsync = options.fsync ?? true;
-    this.#synchronousFlushes = options.synchronousFlushes ?? synchronousByDefault;
+    this.#synchronousFlushes = synchronousForTesting;
     this.#syncDirectory = options.syncDirectory ??
       (this.#synchronousFlushes ? syncDirectorySync : syncDirectory);
   }

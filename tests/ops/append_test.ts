@@ -24,7 +24,12 @@ import {
   type Table,
   tableOfStore,
 } from "../../src/ops/table.ts";
-import { LocalStore, syncDirectory, syncDirectorySync } from "../../src/storage/local.ts";
+import {
+  LocalStore,
+  syncDirectory,
+  syncDirectorySync,
+  synchronousFlushesForTesting,
+} from "../../src/storage/local.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { vacuum } from "../../src/ops/vacuum.ts";
@@ -103,12 +108,13 @@ for (const synchronousFlushes of [false, true]) {
             .some((e) => e.name === "00000000000000000001.json"),
           parquet: [...Deno.readDirSync(path)].filter((e) => e.name.endsWith(".parquet")).length,
         });
+      const previous = synchronousFlushesForTesting(synchronousFlushes);
       const store = new LocalStore(dir, {
-        synchronousFlushes,
         syncDirectory: synchronousFlushes
           ? (path) => (record(path), syncDirectorySync(path))
           : async (path) => (record(path), await syncDirectory(path)),
       });
+      synchronousFlushesForTesting(previous);
       const table = tableOfStore(store);
       await createTable(table, { schema: schemaFromFields(FIELDS), partitionColumns: ["region"] });
       flushes.length = 0;

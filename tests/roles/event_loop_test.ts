@@ -1,6 +1,6 @@
 /**
  * Loops that append to a local table let their event loop run between
- * batches. A local store with `synchronousFlushes` writes, links and
+ * batches. A local store made under `synchronousFlushesForTesting` writes, links and
  * flushes small files with synchronous calls, so a batch can go from its
  * rows to its commit without one asynchronous step; a loop of such batches that never yields
  * would never hear its stop request (a worker message, a signal, a timer),
@@ -17,7 +17,7 @@ import { runIngest } from "../../src/roles/ingest.ts";
 import type { RoleSpec } from "../../src/roles/messages.ts";
 import { ChannelState } from "../../src/roles/run_role.ts";
 import { runWriter } from "../../src/roles/writer.ts";
-import { LocalStore, synchronousFlushesByDefault } from "../../src/storage/local.ts";
+import { LocalStore, synchronousFlushesForTesting } from "../../src/storage/local.ts";
 import { assert } from "../_helpers/assert.ts";
 import { FakeConsumer, FakeTopic } from "../_helpers/fake_consumer.ts";
 
@@ -27,7 +27,7 @@ const DEAF_AFTER = 40;
 Deno.test("a writer whose store flushes synchronously hears a stop request set by a timer within a batch", async () => {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-event-loop-" });
   // The role opens its own store: no asynchronous call in a batch.
-  const previous = synchronousFlushesByDefault(true);
+  const previous = synchronousFlushesForTesting(true);
   try {
     const config = {
       ...resolveConfig({}),
@@ -69,7 +69,7 @@ Deno.test("a writer whose store flushes synchronously hears a stop request set b
       `the writer appended ${acked - ackedAtStop} batches after its stop was requested`,
     );
   } finally {
-    synchronousFlushesByDefault(previous);
+    synchronousFlushesForTesting(previous);
     await Deno.remove(dir, { recursive: true });
   }
 });
@@ -78,8 +78,10 @@ Deno.test("Kafka ingest into local disk hears its stop signal set by a timer wit
   const dir = await Deno.makeTempDir({ prefix: "neuralake-event-loop-" });
   try {
     const fields: Field[] = [{ name: "id", type: "long", nullable: false }];
-    // The flushes a worker's store makes: no asynchronous call in a batch.
-    const table = tableOfStore(new LocalStore(`${dir}/t`, { synchronousFlushes: true }));
+    // No asynchronous call in a batch.
+    const previous = synchronousFlushesForTesting(true);
+    const table = tableOfStore(new LocalStore(`${dir}/t`));
+    synchronousFlushesForTesting(previous);
     await createTable(table, { schema: schemaFromFields(fields) });
     const topic = new FakeTopic(1);
     const total = 3 * (DEAF_AFTER + 10);

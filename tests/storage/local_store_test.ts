@@ -8,6 +8,7 @@ import {
   LocalStore,
   syncDirectory,
   syncDirectorySync,
+  synchronousFlushesForTesting,
   TEMP_MARKER,
 } from "../../src/storage/local.ts";
 import { listAll } from "../../src/storage/object_store.ts";
@@ -207,9 +208,9 @@ function observedStore(
     flushes.push({ dir, entries });
   };
   const synchronous = options.synchronousFlushes ?? false;
+  const previous = synchronousFlushesForTesting(synchronous);
   const store = new LocalStore(root, {
     fsync: options.fsync ?? true,
-    synchronousFlushes: synchronous,
     // As the store's own: blocking where its flushes are synchronous.
     syncDirectory: synchronous ? (dir) => (record(dir), syncDirectorySync(dir)) : async (dir) => {
       record(dir);
@@ -217,6 +218,7 @@ function observedStore(
       await syncDirectory(dir);
     },
   });
+  synchronousFlushesForTesting(previous);
   return { store, flushes };
 }
 
