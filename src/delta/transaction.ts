@@ -20,15 +20,22 @@
  *   for another committer's claim of a version is bounded, and the put
  *   stays conditional: a claim orders committers, it never replaces the
  *   store's put-if-absent.
+ * - A commit is reported only once it is durable. A put that says `created`
+ *   made it so; a commit recognised as ours among the winners (an earlier
+ *   attempt's put applied, then failed or was answered ambiguously, such as
+ *   a local link whose directory flush failed) or a batch already committed
+ *   by an earlier transaction of the same app may not be, so the log is
+ *   made durable (`syncPrefix`, where the store has it) before either is
+ *   reported, and a failure of that flush is thrown.
  */
 
-import type { ObjectStore } from "../storage/object_store.ts";
+import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import { backoffDelay, type BackoffOptions, sleep } from "../util/backoff.ts";
 import { ENGINE_INFO } from "../version.ts";
 import { type Action, type CommitInfo, serializeActions } from "./actions.ts";
 import type { KnownCommits } from "./commit_feed.ts";
 import { checkConflicts, type TransactionIntent } from "./conflicts.ts";
-import { commitKey } from "./log_path.ts";
+import { commitKey, LOG_DIR } from "./log_path.ts";
 import { readCommit } from "./snapshot.ts";
 
 /**
@@ -146,6 +153,38 @@ export async function commit(
   description: CommitDescription,
   options: CommitOptions = {},
 ): Promise<CommitOutcome> {
+  const found = { inTable: false };
+  const outcome = await attemptCommit(store, actions, intent, description, options, found);
+  if (found.inTable && (outcome.kind === "committed" || outcome.kind === "already-committed")) {
+    // Found in the log rather than created by this call's put: whoever
+    // linked it may not have flushed the log, so flush it before saying so.
+    const version = outcome.kind === "committed" ? outcome.version : outcome.atVersion;
+    try {
+      await store.syncPrefix?.(`${LOG_DIR}/`);
+    } catch (error) {
+      throw new Error(
+        `Cannot make ${joinUri(store.uri, commitKey(version))} durable: the commit is ` +
+          `in the log, but flushing the log to disk failed`,
+        { cause: error },
+      );
+    }
+  }
+  return outcome;
+}
+
+/**
+ * The attempts of `commit`. Sets `found.inTable` when the outcome comes from
+ * a commit found in the log (ours, or the batch already committed) rather
+ * than from a put that created it.
+ */
+async function attemptCommit(
+  store: ObjectStore,
+  actions: readonly Action[],
+  intent: TransactionIntent,
+  description: CommitDescription,
+  options: CommitOptions,
+  found: { inTable: boolean },
+): Promise<CommitOutcome> {
   const maxAttempts = options.maxAttempts ?? 100;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
   const now = options.now ?? Date.now;
@@ -225,8 +264,10 @@ export async function commit(
     const verdict = checkConflicts(intent, winner);
     switch (verdict.kind) {
       case "ours":
+        found.inTable = true;
         return { kind: "committed", version, attempts: attempt, lostRaces };
       case "already-committed":
+        found.inTable = true;
         return {
           kind: "already-committed",
           atVersion: version,

@@ -142,5 +142,6 @@ export function chaosStore(
     ...(store.removeStaleTemporaries
       ? { removeStaleTemporaries: (beforeMs: number) => store.removeStaleTemporaries!(beforeMs) }
       : {}),
+    ...(store.syncPrefix ? { syncPrefix: (prefix: string) => store.syncPrefix!(prefix) } : {}),
   };
 }

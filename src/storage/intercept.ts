@@ -14,7 +14,10 @@
 
 import type { ObjectMeta, ObjectStore, StagedObject } from "./object_store.ts";
 
-/** A request of the store interface; `claim` is a staged put-if-absent. */
+/**
+ * A request of the store interface; `claim` is a staged put-if-absent, and
+ * `sync` a `syncPrefix` (a flush, which changes nothing stored).
+ */
 export type StoreOp =
   | "get"
   | "head"
@@ -25,6 +28,7 @@ export type StoreOp =
   | "stage"
   | "claim"
   | "discard"
+  | "sync"
   | "removeStaleTemporaries";
 
 /** True for requests that change what is stored. */
@@ -61,6 +65,10 @@ export function interceptStore(store: ObjectStore, around: Around): ObjectStore 
   if (store.listKeys) {
     const listKeys = store.listKeys.bind(store);
     wrapped.listKeys = (prefix) => around("list", prefix, () => listKeys(prefix));
+  }
+  if (store.syncPrefix) {
+    const sync = store.syncPrefix.bind(store);
+    wrapped.syncPrefix = (prefix) => around("sync", prefix, () => sync(prefix));
   }
   if (store.removeStaleTemporaries) {
     const remove = store.removeStaleTemporaries.bind(store);

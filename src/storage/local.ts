@@ -380,6 +380,30 @@ export class LocalStore implements ObjectStore {
     return outcome;
   }
 
+  /**
+   * Flushes the directory of `prefix` to disk (unless fsync is off), after
+   * any flush of it this store has under way. A directory that does not
+   * exist holds nothing to flush.
+   */
+  async syncPrefix(prefix: string): Promise<void> {
+    checkKey(prefix, true);
+    if (!this.#fsync) return;
+    const slash = prefix.lastIndexOf("/");
+    const dirKey = slash < 0 ? "" : prefix.slice(0, slash);
+    const dir = dirKey === "" ? this.root : `${this.root}/${dirKey}`;
+    this.#checkDirectory(prefix, dir, false);
+    for (const [made, flush] of this.#flushing) {
+      if (dir === made || dir.startsWith(`${made}/`)) await flush;
+    }
+    try {
+      if (!Deno.statSync(dir).isDirectory) return;
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return;
+      throw new Error(`Cannot flush the directory ${dir} to disk`, { cause: error });
+    }
+    await this.#syncDirectory(dir);
+  }
+
   async removeStaleTemporaries(beforeMs: number): Promise<number> {
     const seen = this.#temporariesSeen;
     this.#temporariesSeen = undefined;

@@ -106,6 +106,17 @@ export interface ObjectStore {
   stage?(bytes: Uint8Array, near: string): Promise<StagedObject>;
 
   /**
+   * Optional: makes durable every name already created in the directory of
+   * `prefix` (such as `_delta_log/`): for a caller that finds an object in
+   * the store and counts on it surviving a crash, when the call that created
+   * it may have stopped before making it durable (a writer killed between a
+   * local commit's link and its directory flush, or a flush that failed).
+   * A store whose writes are durable once answered (S3) leaves it out, and
+   * callers skip it there.
+   */
+  syncPrefix?(prefix: string): Promise<void>;
+
+  /**
    * Optional: removes the store's own temporary files (left by a put or a
    * staged commit that was killed) last modified before `beforeMs` (epoch
    * ms), and resolves how many it removed. Listings never show them.

@@ -1,8 +1,10 @@
 import { commit, newIntent } from "../../src/delta/transaction.ts";
 import { loadSnapshot, readCommit } from "../../src/delta/snapshot.ts";
+import { LocalStore } from "../../src/storage/local.ts";
 import { MemoryStore } from "../../src/storage/memory.ts";
+import { retryingStore } from "../../src/storage/retry.ts";
 import { addAction, createActions, jsonCheckpointCodec, writeCommit } from "../_helpers/log.ts";
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 
 async function newTable(): Promise<MemoryStore> {
   const store = new MemoryStore();
@@ -231,5 +233,70 @@ Deno.test("commit() reads each commit it lost to once", async () => {
   assertEquals(outcome, { kind: "committed", version: 41, attempts: 2, lostRaces: 1 });
   for (let v = 1; v <= 40; v++) {
     assertEquals(reads.get(`_delta_log/${String(v).padStart(20, "0")}.json`), 1, `version ${v}`);
+  }
+});
+
+/**
+ * A local table whose log directory flushes fail while `failing()` says so
+ * (as EIO would), behind request retries as a role's store is: a claim whose
+ * link applied and whose flush failed is retried, and answers `exists`.
+ * `flushes` records each flush of the log, `ok` or `failed`.
+ */
+async function tableWithFailingLogFlush(root: string, failing: () => boolean) {
+  const flushes: string[] = [];
+  let armed = false;
+  const local = new LocalStore(root, {
+    syncDirectory: (dir) => {
+      if (!dir.endsWith("/_delta_log")) return;
+      if (armed && failing()) {
+        flushes.push("failed");
+        throw new Error(
+          `Cannot flush the directory ${dir} to disk: Input/output error (os error 5)`,
+        );
+      }
+      flushes.push("ok");
+    },
+  });
+  await writeCommit(local, 0, createActions());
+  flushes.length = 0;
+  armed = true;
+  const store = retryingStore(local, { budgetMs: 500, backoff: { baseMs: 1, maxMs: 5 } });
+  return { store, flushes };
+}
+
+Deno.test("commit() that recognises its own commit after a failed log flush reports it only once a flush succeeds", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-commit-flush-" });
+  try {
+    let failures = 1;
+    const { store, flushes } = await tableWithFailingLogFlush(root, () => failures-- > 0);
+    const outcome = await commit(store, [addAction("a.parquet")], newIntent(0), {
+      operation: "WRITE",
+    });
+    flushes.push("reported");
+    assertEquals(outcome.kind, "committed");
+    assert(outcome.kind === "committed" && outcome.version === 1);
+    assertEquals(
+      flushes,
+      ["failed", "ok", "reported"],
+      "the link's own flush failed; the commit, found again as ours, waits for a flush that succeeds",
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("commit() fails rather than report a commit it found as its own when the log cannot be flushed", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-commit-flush-" });
+  try {
+    const { store, flushes } = await tableWithFailingLogFlush(root, () => true);
+    await assertRejects(
+      () => commit(store, [addAction("a.parquet")], newIntent(0), { operation: "WRITE" }),
+      "00000000000000000001.json durable",
+    );
+    assert(flushes.length > 1, `the flush was tried again: ${flushes}`);
+    assert(!flushes.includes("ok"), "no flush succeeded");
+    assert((await readCommit(store, 1)) !== undefined, "the link itself applied");
+  } finally {
+    await Deno.remove(root, { recursive: true });
   }
 });

@@ -400,3 +400,26 @@ Deno.test("syncDirectory passes over a file system that cannot flush directories
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("LocalStore syncPrefix flushes the prefix's directory, and nothing where it is missing or fsync is off", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-syncprefix-" });
+  try {
+    const flushes: string[] = [];
+    const store = new LocalStore(root, { syncDirectory: (dir) => void flushes.push(dir) });
+    await store.put("_delta_log/x.json", new Uint8Array([1]));
+    flushes.length = 0;
+    await store.syncPrefix("_delta_log/");
+    assertEquals(flushes, [`${root}/_delta_log`]);
+    await store.syncPrefix("missing/");
+    assertEquals(flushes, [`${root}/_delta_log`], "a missing directory holds nothing to flush");
+    const off = new LocalStore(root, {
+      fsync: false,
+      syncDirectory: (dir) => void flushes.push(dir),
+    });
+    await off.syncPrefix("_delta_log/");
+    assertEquals(flushes.length, 1, "fsync off flushes nothing");
+    await new LocalStore(root).syncPrefix("_delta_log/");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
