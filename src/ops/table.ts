@@ -13,6 +13,7 @@ import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../delta/c
 import { expireTombstones, type SnapshotState } from "../delta/replay.ts";
 import type { KnownCommits } from "../delta/commit_feed.ts";
 import { type VersionAtTime, versionAtTimestamp } from "../delta/time_travel.ts";
+import { LOG_DIR } from "../delta/log_path.ts";
 import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 
 // What roles and commands need of the Delta layer, so that they reach it only
@@ -42,6 +43,17 @@ export async function openTable(uri: string, options: OpenStoreOptions = {}): Pr
 /** Wraps an existing store (tests, in-memory tables). */
 export function tableOfStore(store: ObjectStore): Table {
   return { uri: store.uri, store, codec: parquetCheckpointCodec };
+}
+
+/**
+ * Makes durable every commit already in the table's log, for a caller that
+ * counts a commit it found there as acknowledged: the committer may have
+ * linked it and stopped (killed, or its flush failed) before flushing the
+ * log. Costs one directory flush on a local store; nothing on S3, where a
+ * commit is durable once its PUT is answered.
+ */
+export async function syncLog(table: Table): Promise<void> {
+  await table.store.syncPrefix?.(`${LOG_DIR}/`);
 }
 
 /** Loads a snapshot of the table. */

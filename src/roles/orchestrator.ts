@@ -30,7 +30,14 @@ import {
 } from "../metrics/results.ts";
 import { tableFootprint } from "../ops/footprint.ts";
 import { createRunDir, pointLatest, type RunDir, writeRunOutputs } from "../report/run_dir.ts";
-import { CommitFeed, openTable, type SharedFeed, snapshotOf, type Table } from "../ops/table.ts";
+import {
+  CommitFeed,
+  openTable,
+  type SharedFeed,
+  snapshotOf,
+  syncLog,
+  type Table,
+} from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
@@ -341,9 +348,14 @@ class Orchestrator {
     }
   }
 
-  /** Settles batches still in flight against the table's `txn` markers. */
+  /**
+   * Settles batches still in flight against the table's `txn` markers, once
+   * the log is durable: a writer killed between its commit's link and the
+   * log's flush left a batch that is in the table but not yet on disk.
+   */
   async reconcileWithTable(): Promise<void> {
     const final = await snapshotOf(this.table);
+    await syncLog(this.table);
     const now = Date.now();
     for (const id of this.supervisor.ids("writer")) {
       this.#settle(id, final.txns.get(id)?.version ?? -1, now);

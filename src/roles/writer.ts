@@ -20,7 +20,7 @@
 import { NeuralGenerator } from "../sources/neural.ts";
 import { residentMb } from "../util/native_memory.ts";
 import { appendBatch, appendCommitOptions, appendTarget, rowIdMarkOf } from "../ops/append.ts";
-import { CommitFeed, lastAppVersion, tableFields } from "../ops/table.ts";
+import { CommitFeed, lastAppVersion, syncLog, tableFields } from "../ops/table.ts";
 import { nap, sleep } from "../util/backoff.ts";
 import { yieldToEventLoop } from "../util/event_loop.ts";
 import { span } from "../util/tracing.ts";
@@ -43,6 +43,10 @@ export async function runWriter(spec: RoleSpec, channel: RoleChannel): Promise<v
     });
   const snapshot = await ensureStreamTable(table, config);
   const lastSeq = lastAppVersion(snapshot, id) ?? -1;
+  // The orchestrator acknowledges the batches in flight up to lastSeq when
+  // it hears this: a killed incarnation may have linked the last of them
+  // without flushing the log, so the log is made durable first.
+  await syncLog(table);
   channel.send({ type: "recovered", id, lastSeq, version: snapshot.version });
   let readVersion = snapshot.version;
   // A row-tracking table: each commit assigns fresh row ids after the mark
