@@ -36,7 +36,7 @@ import {
   treeBytes,
   writePool,
 } from "./fixtures.ts";
-import { measurePairs, median, type ScenarioResult } from "./harness.ts";
+import { measurePairs, median, type ScenarioResult, type SideRun } from "./harness.ts";
 
 /** What every scenario gets. */
 export interface BenchContext {
@@ -384,7 +384,11 @@ function compaction(name: string, shape: (quick: boolean) => { files: number; ro
  * Vacuum of many expired, unreferenced files. Both sides open the table
  * before the clock starts. Two variants: a full pass that lists the table
  * (delta-rs `full=True`), and a log-only pass over the tombstones (delta-rs's
- * default).
+ * default). A third pairs the full pass with the floor of any pass on this
+ * disk: the same files unlinked one by one on one thread, with nothing else
+ * timed (`unlink` in bench/py/delta_rs_bench.py). Its files/s against
+ * delta-rs's full pass bounds the full variant's ratio on this table in the
+ * same run: a pass that unlinks on one thread cannot beat it.
  */
 const vacuumScenario: Scenario = {
   name: "vacuum",
@@ -392,64 +396,88 @@ const vacuumScenario: Scenario = {
     const files = ctx.quick ? 2_000 : 10_000;
     const fixture = fresh(ctx, "vacuum-fixture");
     await tombstonedTable(fixture, files);
+    const keep = [...(await snapshotOf(await openTable(fixture))).files.values()].map((add) =>
+      add.path
+    );
+    const metrics = [
+      { key: "files_per_second", label: "files deleted/s", better: "higher" as const },
+      { key: "cpu_seconds", label: "CPU time (s)", better: "lower" as const },
+    ];
+    const ours = async (mode: "full" | "log-only"): Promise<SideRun> => {
+      const dir = fresh(ctx, "vacuum-ours");
+      await copyTree(fixture, dir);
+      const table = await openTable(dir);
+      await latestSnapshotOf(table);
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      const r = await vacuum(table.store, () => latestSnapshotOf(table), {
+        retentionMs: 0,
+        allowShortRetention: true,
+        mode,
+      });
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = cpuSeconds(c0);
+      const rows = (await snapshotOf(table)).files.size;
+      await removeQuietly(dir);
+      return {
+        sample: {
+          files_per_second: r.filesDeleted / seconds,
+          cpu_seconds: cpu,
+          deleted: r.filesDeleted,
+        },
+        expectedRows: files === r.filesDeleted ? 1 : -1,
+        tableRows: rows,
+      };
+    };
+    const theirs = async (op: "vacuum" | "unlink", full: boolean): Promise<SideRun> => {
+      const dir = fresh(ctx, "vacuum-theirs");
+      await copyTree(fixture, dir);
+      const r = await deltaRsBench({ op, uri: dir, full, keep });
+      await removeQuietly(dir);
+      return {
+        sample: {
+          files_per_second: r.deleted / r.seconds,
+          cpu_seconds: r.cpu_seconds,
+          deleted: r.deleted,
+        },
+        expectedRows: files === r.deleted ? 1 : -1,
+        tableRows: r.table_rows,
+      };
+    };
+    const count = files.toLocaleString("en-US");
     const results: ScenarioResult[] = [];
+    const options = { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true };
     for (const mode of ["full", "log-only"] as const) {
       results.push(
         ...await measurePairs(
           "vacuum",
-          `${files.toLocaleString("en-US")} expired unreferenced files, ${
+          `${count} expired unreferenced files, ${
             mode === "full" ? "full (lists the table)" : "log-only (tombstones)"
           }`,
-          [
-            { key: "files_per_second", label: "files deleted/s", better: "higher" },
-            { key: "cpu_seconds", label: "CPU time (s)", better: "lower" },
-          ],
-          { repetitions: ctx.repetitions, warmup: ctx.warmup, sameRowsAcrossSides: true },
-          async () => {
-            const dir = fresh(ctx, "vacuum-ours");
-            await copyTree(fixture, dir);
-            const table = await openTable(dir);
-            await latestSnapshotOf(table);
-            const c0 = process.cpuUsage();
-            const t0 = performance.now();
-            const r = await vacuum(table.store, () => latestSnapshotOf(table), {
-              retentionMs: 0,
-              allowShortRetention: true,
-              mode,
-            });
-            const seconds = (performance.now() - t0) / 1000;
-            const cpu = cpuSeconds(c0);
-            const rows = (await snapshotOf(table)).files.size;
-            await removeQuietly(dir);
-            return {
-              sample: {
-                files_per_second: r.filesDeleted / seconds,
-                cpu_seconds: cpu,
-                deleted: r.filesDeleted,
-              },
-              expectedRows: files === r.filesDeleted ? 1 : -1,
-              tableRows: rows,
-            };
-          },
-          async () => {
-            const dir = fresh(ctx, "vacuum-theirs");
-            await copyTree(fixture, dir);
-            const r = await deltaRsBench({ op: "vacuum", uri: dir, full: mode === "full" });
-            await removeQuietly(dir);
-            return {
-              sample: {
-                files_per_second: r.deleted / r.seconds,
-                cpu_seconds: r.cpu_seconds,
-                deleted: r.deleted,
-              },
-              expectedRows: files === r.deleted ? 1 : -1,
-              tableRows: r.table_rows,
-            };
-          },
+          metrics,
+          options,
+          () => ours(mode),
+          () => theirs("vacuum", mode === "full"),
           ctx.progress,
         ),
       );
     }
+    results.push(
+      ...await measurePairs(
+        "vacuum",
+        `${count} expired unreferenced files, full, against the unlink floor`,
+        metrics,
+        {
+          ...options,
+          peer: "unlink floor",
+          notes:
+            "the peer unlinks the same files one by one on one thread (os.unlink by name in the open directory, as a C loop of unlinkat does), listed before its clock starts: no pass that unlinks on one thread is faster, so its files/s over delta-rs's full pass above bounds the full variant's ratio",
+        },
+        () => ours("full"),
+        () => theirs("unlink", true),
+        ctx.progress,
+      ),
+    );
     return results;
   },
 };

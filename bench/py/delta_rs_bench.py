@@ -163,6 +163,28 @@ def vacuum(req):
             "table_rows": dt.to_pyarrow_table(columns=["n"]).num_rows}
 
 
+def unlink(req):
+    """The floor of a full vacuum on local disk, for the vacuum scenario: the
+    same expired files unlinked one by one on one thread, by name relative to
+    the open directory (what a C loop of unlinkat(2) does; measured as cheap
+    as one), listed and sorted before the clock starts. No listing, log or
+    plan is timed: no vacuum that unlinks these files on one thread can be
+    faster."""
+    root = req["uri"]
+    keep = set(req["keep"])
+    names = sorted(n for n in os.listdir(root) if n.endswith(".parquet") and n not in keep)
+    fd = os.open(root, os.O_RDONLY)
+    c0 = cpu_seconds()
+    t0 = time.perf_counter()
+    for name in names:
+        os.unlink(name, dir_fd=fd)
+    seconds = time.perf_counter() - t0
+    cpu = cpu_seconds() - c0
+    os.close(fd)
+    left = sum(1 for n in os.listdir(root) if n.endswith(".parquet"))
+    return {"seconds": seconds, "cpu_seconds": cpu, "deleted": len(names), "table_rows": left}
+
+
 def open_table(req):
     times = []
     cpus = []
@@ -212,7 +234,7 @@ def appends(req):
 
 
 OPS = {"appends": appends, "stream": stream, "bulk": bulk, "compact": compact, "vacuum": vacuum,
-       "open": open_table, "scan": scan}
+       "unlink": unlink, "open": open_table, "scan": scan}
 
 if __name__ == "__main__":
     request = json.loads(sys.argv[1])
