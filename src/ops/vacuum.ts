@@ -384,11 +384,10 @@ export async function vacuum(
   }
   const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
   // One call: each store batches and parallelises its own deletes (S3 sends
-  // DeleteObjects of 1,000 keys, several at once; the local store keeps
-  // several unlinks in flight).
-  // The temporary files are swept meanwhile: a local sweep walks the tree on
-  // this thread while the unlinks run on others. The two sets are disjoint
-  // (listings never show temporary files).
+  // DeleteObjects of 1,000 keys, several at once; the local store unlinks on
+  // this thread in runs, with a few more unlinks in flight on the blocking
+  // pool). The temporary files are swept meanwhile, between those runs. The
+  // two sets are disjoint (listings never show temporary files).
   const deleting = deleteKeys(store, plan.delete.map((m) => m.key), options.onProgress);
   await Promise.all([deleting, removeTemporaries()]);
   const outcome = await deleting;

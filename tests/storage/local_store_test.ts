@@ -196,6 +196,32 @@ Deno.test("LocalStore deletes many keys at once and reports each: deleted, absen
   }
 });
 
+Deno.test("LocalStore gives its event loop turns while it deletes many keys, so a stop request is served", async () => {
+  const root = await Deno.makeTempDir({ prefix: "neuralake-local-turns-" });
+  try {
+    const store = new LocalStore(root, { fsync: false });
+    const keys = Array.from({ length: 2_000 }, (_, i) => `f${i}.parquet`);
+    for (const key of keys) await store.put(key, new Uint8Array([1]));
+    let finished = false;
+    let deletedWhenTimerFired: number | undefined;
+    const deleting = store.delete(keys).then((outcome) => {
+      finished = true;
+      return outcome;
+    });
+    setTimeout(() => {
+      if (!finished) deletedWhenTimerFired = keys.length - [...Deno.readDirSync(root)].length;
+    }, 0);
+    const outcome = await deleting;
+    assert(deletedWhenTimerFired !== undefined, "a timer waited for the whole delete");
+    assert(deletedWhenTimerFired < keys.length);
+    assertEquals(outcome.deleted.length, keys.length);
+    assertEquals(outcome.failed, []);
+    assertEquals([...Deno.readDirSync(root)], []);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 /** A store whose directory flushes are recorded, with what each directory held at the time. */
 function observedStore(
   root: string,
