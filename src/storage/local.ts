@@ -35,6 +35,7 @@
  *   `openat` with `O_NOFOLLOW` on every level.
  */
 
+import process from "node:process";
 import { checkKey, compareKeys } from "./keys.ts";
 import { yieldToEventLoop } from "../util/event_loop.ts";
 import type {
@@ -134,18 +135,34 @@ export function localPathFromUri(uriOrPath: string): string {
   return "/" + parts.join("/");
 }
 
-/** A delete of at least this many keys also runs removals on the blocking pool. */
+/**
+ * A delete of at least this many keys removes in runs with turns of the event
+ * loop between them, and may also run removals on the blocking pool.
+ */
 const CONCURRENT_DELETE_KEYS = 32;
 
 /**
- * Removals in flight on the blocking pool in a big delete, beside this
- * thread's own. Each costs a hand-off to a pool thread and a wake-up back,
- * about twice the CPU of the unlink itself; this thread removes the rest
- * synchronously. Measured (2026-12-01, docs/benchmarks.md, 10,000 files at
- * load 7-11): 2 in flight beside this thread matched 8 in flight alone in wall
- * time (median 362 against 335 ms) at 0.61 of its CPU time.
+ * Removals in flight on the blocking pool in a big delete on a busy machine,
+ * beside this thread's own. Each costs a hand-off to a pool thread and a
+ * wake-up back, about twice the CPU of the unlink itself; this thread removes
+ * the rest synchronously. Measured (2026-12-01, docs/benchmarks.md, 10,000
+ * files at load 7-11): 2 in flight beside this thread matched 8 in flight
+ * alone in wall time (median 362 against 335 ms) at 0.61 of its CPU time. On
+ * a quiet machine they only slow the pass (load 3: 285 against 230 ms), as
+ * the unlinks of one directory take its lock one at a time.
  */
 const DELETES_IN_FLIGHT = 2;
+
+/**
+ * A big delete calls the machine busy, and starts the pool's removals, once
+ * its wall time is this many times the process's CPU time since it began:
+ * this thread is waiting for a core more than it runs (about 1.1 on a quiet
+ * machine, 2.5 at load 7-11).
+ */
+const BUSY_WALL_OVER_CPU = 1.5;
+
+/** A big delete judges whether the machine is busy only after this many removals. */
+const BUSY_JUDGED_AFTER = 256;
 
 /** Synchronous removals on this thread between two turns of its event loop. */
 const SYNC_DELETES_PER_TURN = 64;
@@ -163,6 +180,20 @@ const SYNC_READ_BYTES = 1024 * 1024;
  * can take long enough to matter to the rest of the thread.
  */
 const SYNC_WRITE_BYTES = 8 * 1024 * 1024;
+
+/** Whether big deletes act as on a busy machine from their start: only ever under a test. */
+let busyForTesting = false;
+
+/**
+ * A seam for tests only: big deletes start their removals on the blocking
+ * pool from their first run, as on a busy machine, so that path is covered
+ * on a quiet one. Returns the previous setting.
+ */
+export function busyDeletesForTesting(on: boolean): boolean {
+  const previous = busyForTesting;
+  busyForTesting = on;
+  return previous;
+}
 
 /** Whether stores made now flush with synchronous calls: only ever under a test. */
 let synchronousForTesting = false;
@@ -380,10 +411,11 @@ export class LocalStore implements ObjectStore {
       return await Promise.resolve(outcome);
     }
     // Many keys (a vacuum): this thread removes them synchronously in runs,
-    // giving its event loop a turn between runs, while a few more removals
-    // run on the blocking pool. The unlinks of one directory take its lock
-    // one at a time, so more threads barely shorten a quiet machine's pass,
-    // but on a busy one they get more turns on the cores.
+    // giving its event loop a turn between runs. The unlinks of one directory
+    // take its lock one at a time, so more threads only slow a quiet
+    // machine's pass; on a busy one they get more turns on the cores, so once
+    // this thread waits for a core more than it runs, a few more removals run
+    // on the blocking pool.
     let next = 0;
     const pooled = async () => {
       while (next < keys.length) {
@@ -396,14 +428,25 @@ export class LocalStore implements ObjectStore {
         }
       }
     };
-    const here = async () => {
-      while (next < keys.length) {
-        const end = Math.min(keys.length, next + SYNC_DELETES_PER_TURN);
-        while (next < end) removeHere(keys[next++]!);
-        await yieldToEventLoop();
-      }
+    const helpers: Promise<void>[] = [];
+    const startedMs = performance.now();
+    const startedCpu = process.cpuUsage();
+    const busy = () => {
+      if (busyForTesting) return true;
+      if (next < BUSY_JUDGED_AFTER) return false;
+      const cpu = process.cpuUsage(startedCpu);
+      const cpuMs = (cpu.user + cpu.system) / 1000;
+      return performance.now() - startedMs > BUSY_WALL_OVER_CPU * cpuMs;
     };
-    await Promise.all([here(), ...Array.from({ length: DELETES_IN_FLIGHT }, pooled)]);
+    while (next < keys.length) {
+      const end = Math.min(keys.length, next + SYNC_DELETES_PER_TURN);
+      while (next < end) removeHere(keys[next++]!);
+      if (helpers.length === 0 && next < keys.length && busy()) {
+        for (let i = 0; i < DELETES_IN_FLIGHT; i++) helpers.push(pooled());
+      }
+      await yieldToEventLoop();
+    }
+    await Promise.all(helpers);
     return outcome;
   }
 

@@ -5,6 +5,7 @@
  */
 
 import {
+  busyDeletesForTesting,
   LocalStore,
   syncDirectory,
   syncDirectorySync,
@@ -176,25 +177,34 @@ Deno.test("LocalStore sweeps the temporary files its last full key listing passe
   }
 });
 
-Deno.test("LocalStore deletes many keys at once and reports each: deleted, absent, or refused", async () => {
-  const root = await Deno.makeTempDir({ prefix: "neuralake-local-many-" });
-  const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
-  try {
-    const store = new LocalStore(root, { fsync: false });
-    const keys = Array.from({ length: 100 }, (_, i) => `p=${i % 3}/f${i}.parquet`);
-    for (const key of keys.slice(0, 90)) await store.put(key, new Uint8Array([1]));
-    await Deno.writeTextFile(`${outside}/victim.parquet`, "outside the table");
-    await Deno.symlink(outside, `${root}/escape`);
-    const outcome = await store.delete([...keys, "escape/victim.parquet"]);
-    assertEquals([...outcome.deleted].sort(), [...keys].sort(), "absent keys count as deleted");
-    assertEquals(outcome.failed.map((f) => f.key), ["escape/victim.parquet"]);
-    assertEquals(await listAll(store, ""), []);
-    assertEquals(await Deno.readTextFile(`${outside}/victim.parquet`), "outside the table");
-  } finally {
-    await Deno.remove(root, { recursive: true });
-    await Deno.remove(outside, { recursive: true });
-  }
-});
+for (const busy of [false, true]) {
+  Deno.test(
+    `LocalStore deletes many keys at once and reports each: deleted, absent, or refused${
+      busy ? " (with removals on the blocking pool, as on a busy machine)" : ""
+    }`,
+    async () => {
+      const root = await Deno.makeTempDir({ prefix: "neuralake-local-many-" });
+      const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
+      const wasBusy = busyDeletesForTesting(busy);
+      try {
+        const store = new LocalStore(root, { fsync: false });
+        const keys = Array.from({ length: 100 }, (_, i) => `p=${i % 3}/f${i}.parquet`);
+        for (const key of keys.slice(0, 90)) await store.put(key, new Uint8Array([1]));
+        await Deno.writeTextFile(`${outside}/victim.parquet`, "outside the table");
+        await Deno.symlink(outside, `${root}/escape`);
+        const outcome = await store.delete([...keys, "escape/victim.parquet"]);
+        assertEquals([...outcome.deleted].sort(), [...keys].sort(), "absent keys count as deleted");
+        assertEquals(outcome.failed.map((f) => f.key), ["escape/victim.parquet"]);
+        assertEquals(await listAll(store, ""), []);
+        assertEquals(await Deno.readTextFile(`${outside}/victim.parquet`), "outside the table");
+      } finally {
+        busyDeletesForTesting(wasBusy);
+        await Deno.remove(root, { recursive: true });
+        await Deno.remove(outside, { recursive: true });
+      }
+    },
+  );
+}
 
 Deno.test("LocalStore gives its event loop turns while it deletes many keys, so a stop request is served", async () => {
   const root = await Deno.makeTempDir({ prefix: "neuralake-local-turns-" });
