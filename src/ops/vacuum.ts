@@ -386,7 +386,7 @@ export async function vacuum(
   // One call: each store batches and parallelises its own deletes (S3 sends
   // DeleteObjects of 1,000 keys, several at once; the local store unlinks on
   // this thread in runs, with a few more unlinks in flight on the blocking
-  // pool). The temporary files are swept meanwhile, between those runs. The
+  // pool once the machine is busy). The temporary files are swept meanwhile, between those runs. The
   // two sets are disjoint (listings never show temporary files).
   const deleting = deleteKeys(store, plan.delete.map((m) => m.key), options.onProgress);
   await Promise.all([deleting, removeTemporaries()]);
