@@ -23,6 +23,8 @@
  *   holds changes nothing and returns false.
  */
 
+import { fmix32 } from "../sources/prng.ts";
+
 /** A set of non-negative integer sequences, as sorted disjoint ranges. */
 export class SeqRanges {
   /** Range starts and ends (inclusive), ascending; `#lo[i + 1] > #hi[i] + 1`. */
@@ -166,13 +168,4 @@ function weight(seq: number, salt: number): number {
   const low = seq >>> 0;
   const high = Math.floor(seq / 4294967296) >>> 0;
   return (fmix32(low ^ fmix32(high ^ salt)) | 1) >>> 0;
-}
-
-function fmix32(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
 }
