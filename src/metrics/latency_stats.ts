@@ -20,7 +20,7 @@
 import { DDSketch } from "@datadog/sketches-js";
 import type { Histogram } from "./histogram.ts";
 import { histogram } from "./histogram.ts";
-import { type LatencySummary, percentileOfSorted, round, sortedFinite } from "./percentiles.ts";
+import { type LatencySummary, percentile, round, summarize } from "./percentiles.ts";
 
 /** Samples kept exactly before the series turns to a sketch. @default 65_536 */
 export const EXACT_LATENCY_SAMPLES = 65_536;
@@ -108,7 +108,7 @@ export class LatencyStats {
    * minimum and maximum). 0 when there are no samples.
    */
   percentile(p: number): number {
-    if (this.#exact) return percentileOfSorted(sortedFinite(this.#exact), p);
+    if (this.#exact) return percentile(this.#exact, p);
     if (!(p >= 0 && p <= 100)) {
       throw new RangeError(`Cannot take percentile ${p}: it must be between 0 and 100`);
     }
@@ -124,17 +124,7 @@ export class LatencyStats {
   summary(digits = 3): LatencySummary {
     const n = this.#count;
     if (n === 0) return { count: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
-    if (this.#exact) {
-      const sorted = sortedFinite(this.#exact);
-      return {
-        count: n,
-        mean: round(this.#sum / n, digits),
-        p50: round(percentileOfSorted(sorted, 50), digits),
-        p90: round(percentileOfSorted(sorted, 90), digits),
-        p99: round(percentileOfSorted(sorted, 99), digits),
-        max: round(this.#max, digits),
-      };
-    }
+    if (this.#exact) return summarize(this.#exact, digits);
     return {
       count: n,
       mean: round(this.#sum / n, digits),
