@@ -11,6 +11,8 @@
  *   timestamp maximum as up to 999 µs short of the true value.
  * - NaN never takes part in min or max; infinities are not written (JSON
  *   cannot hold them); booleans and binary get only a null count.
+ * - A float bound is read back as the float its text names: writers give a
+ *   float's shortest decimal form, which as a double is not the float.
  * - Integers beyond 2^53 and decimals are written and read back exactly.
  * - Struct columns nest: their fields' statistics sit in objects under the
  *   struct's name; arrays and maps, and everything inside them, get none.
@@ -236,6 +238,10 @@ function readBound(value: unknown, type: PrimitiveType): Scalar | undefined {
       }
       return typeof value === "string" ? readTimestampMicros(value) : undefined;
     case "float32":
+      // Writers give a float in its shortest decimal form ("0.1" for the
+      // float nearest 0.1); read as a double it lies beside the float and
+      // bounds it on the wrong side, so it is taken back to the float.
+      return num === undefined ? undefined : Math.fround(num);
     case "float64":
       return num;
     case "string":

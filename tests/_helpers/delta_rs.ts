@@ -68,15 +68,20 @@ export async function readWithDeltaRs(
   return { version: answer.version, rows: answer.rows, columns: answer.columns };
 }
 
-/** Reads every row of a table with neuralake, in the same conventions. */
+/**
+ * Reads every row of a table with neuralake (those `where` keeps, when it is
+ * given), in the same conventions.
+ */
 export async function readWithNeuralake(
   table: Table,
   version?: number,
   columns?: string[],
+  where?: string,
 ): Promise<{ version: number; rows: Record<string, unknown>[] }> {
   const scan = await scanTable(table, {
     ...(version === undefined ? {} : { version }),
     ...(columns ? { columns } : {}),
+    ...(where === undefined ? {} : { where }),
   });
   const rows: Record<string, unknown>[] = [];
   for await (const batch of scan.batches) {

@@ -103,3 +103,17 @@ Deno.test("mergeStats() combines the files of a compaction", () => {
 Deno.test("mergeStats() gives up when an input has no stats", () => {
   assertEquals(mergeStats([undefined], fields), undefined);
 });
+
+Deno.test("parseStats() reads a float bound in its shortest decimal form as that float", () => {
+  // Spark and delta-rs write the float nearest 0.1 as 0.1: as a double that is
+  // below the float, and a maximum below the file's value skips a file it holds.
+  const parsed = parseStats(
+    '{"numRecords":2,"minValues":{"f":-0.7,"x":0.1},"maxValues":{"f":1.1,"x":0.1}}',
+    [{ name: "f", type: "float", nullable: true }, { name: "x", type: "double", nullable: true }],
+  )!;
+  assertEquals(parsed.columns.get("f"), {
+    min: Math.fround(-0.7),
+    max: Math.fround(1.1),
+  });
+  assertEquals(parsed.columns.get("x"), { min: 0.1, max: 0.1 });
+});
