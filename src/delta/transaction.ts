@@ -153,43 +153,82 @@ export async function commit(
   description: CommitDescription,
   options: CommitOptions = {},
 ): Promise<CommitOutcome> {
-  const found = { inTable: false };
-  const outcome = await attemptCommit(store, actions, intent, description, options, found);
-  if (found.inTable && (outcome.kind === "committed" || outcome.kind === "already-committed")) {
-    // Found in the log rather than created by this call's put: whoever
-    // linked it may not have flushed the log, so flush it before saying so.
-    const version = outcome.kind === "committed" ? outcome.version : outcome.atVersion;
-    try {
-      await store.syncPrefix?.(`${LOG_DIR}/`);
-    } catch (error) {
-      throw new Error(
-        `Cannot make ${joinUri(store.uri, commitKey(version))} durable: the commit is ` +
-          `in the log, but flushing the log to disk failed`,
-        { cause: error },
-      );
-    }
-  }
-  return outcome;
+  const prepared = await prepareCommit(store, actions, intent, description, options);
+  return await prepared.run();
 }
 
 /**
- * The attempts of `commit`. Sets `found.inTable` when the outcome comes from
- * a commit found in the log (ours, or the batch already committed) rather
- * than from a put that created it.
+ * A commit whose body is built and, where the store stages bytes, already
+ * written and flushed (`prepareCommit`). Exactly one of `run` and `discard`
+ * is called.
  */
-async function attemptCommit(
+export interface PreparedCommit {
+  /** Puts the body at the next free version, as `commit` does, and releases what was staged. */
+  run(): Promise<CommitOutcome>;
+  /** Releases what was staged without putting anything. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of `commit`: the commitInfo, the known commits after the
+ * version read judged, and the body encoded and staged (on local disk a
+ * temporary file written and flushed). Nothing is put, so a caller may
+ * prepare while the data files it references are still being stored, and
+ * run it once they are: the commit step is then the link and the log's
+ * flush. Storage failures throw before anything was put.
+ */
+export async function prepareCommit(
+  store: ObjectStore,
+  actions: readonly Action[],
+  intent: TransactionIntent,
+  description: CommitDescription,
+  options: CommitOptions = {},
+): Promise<PreparedCommit> {
+  const found = { inTable: false };
+  const attempt = await prepareAttempts(store, actions, intent, description, options, found);
+  return {
+    async run() {
+      const outcome = await attempt.run();
+      if (
+        found.inTable && (outcome.kind === "committed" || outcome.kind === "already-committed")
+      ) {
+        // Found in the log rather than created by this call's put: whoever
+        // linked it may not have flushed the log, so flush it before saying so.
+        const version = outcome.kind === "committed" ? outcome.version : outcome.atVersion;
+        try {
+          await store.syncPrefix?.(`${LOG_DIR}/`);
+        } catch (error) {
+          throw new Error(
+            `Cannot make ${joinUri(store.uri, commitKey(version))} durable: the commit is ` +
+              `in the log, but flushing the log to disk failed`,
+            { cause: error },
+          );
+        }
+      }
+      return outcome;
+    },
+    discard: () => attempt.discard(),
+  };
+}
+
+/**
+ * The attempts of `commit`, prepared: `run` sets `found.inTable` when the
+ * outcome comes from a commit found in the log (ours, or the batch already
+ * committed) rather than from a put that created it.
+ */
+async function prepareAttempts(
   store: ObjectStore,
   actions: readonly Action[],
   intent: TransactionIntent,
   description: CommitDescription,
   options: CommitOptions,
   found: { inTable: boolean },
-): Promise<CommitOutcome> {
+): Promise<{ run(): Promise<CommitOutcome>; discard(): Promise<void> }> {
   const maxAttempts = options.maxAttempts ?? 100;
   const maxRetryMs = options.maxRetryMs ?? 60_000;
   const now = options.now ?? Date.now;
   const backoff = options.backoff ?? { baseMs: 5, maxMs: 200 };
-  const started = performance.now();
+  let started = performance.now();
   let version = intent.readVersion + 1;
   let lostRaces = 0;
   // One body for every attempt: its txnId makes it ours wherever it lands.
@@ -206,14 +245,19 @@ async function attemptCommit(
   };
   const winners: (readonly Action[])[] = [];
   let latestIct = 0;
+  // An outcome decided before any put: nothing is staged for it.
+  const decided = (outcome: CommitOutcome) => ({
+    run: () => Promise.resolve(outcome),
+    discard: () => Promise.resolve(),
+  });
   for (const winner of options.readAhead ?? []) {
     const verdict = judge(winner, 0);
-    if (verdict) return verdict;
+    if (verdict) return decided(verdict);
   }
   // Known commits after the version read: the first put goes past them.
   for (let winner; (winner = options.known?.get(version));) {
     const verdict = judge(winner, 0);
-    if (verdict) return verdict;
+    if (verdict) return decided(verdict);
   }
   // The commitInfo is the first action, as in-commit timestamps require.
   let current = options.actionsFor ? options.actionsFor(actions, version, winners) : actions;
@@ -232,11 +276,24 @@ async function attemptCommit(
   // Where the store can stage bytes, write them once and only claim keys in
   // the loop: a lost race then costs a link attempt rather than a sync.
   let staged = store.stage ? await store.stage(body, commitKey(version)) : undefined;
-  try {
-    return await attempts();
-  } finally {
+  let done = false;
+  const release = async () => {
+    if (done) return;
+    done = true;
     await staged?.discard();
-  }
+  };
+  return {
+    async run() {
+      if (done) throw new Error("A prepared commit runs once");
+      started = performance.now();
+      try {
+        return await attempts();
+      } finally {
+        await release();
+      }
+    },
+    discard: release,
+  };
 
   /**
    * After a lost race: the timestamp for the new version (the clock, above

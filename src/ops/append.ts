@@ -7,7 +7,10 @@
  *
  * Invariants:
  * - Data files are uploaded before the commit that references them, under
- *   unique names; an `add` is built only after its upload finished.
+ *   unique names: a commit's body may be prepared (and on local disk staged:
+ *   written to a temporary file and flushed) while its last file uploads,
+ *   but it is put only once every upload succeeded. A failed upload
+ *   discards the staged body, and nothing is put.
  * - Held files (uploaded, not yet committed) are committed within
  *   `holdBudgetMs` of the start of the first upload, or not at all: past the
  *   budget the append is abandoned. Vacuum never deletes a file younger than
@@ -32,11 +35,12 @@ import { RowIdMark } from "../delta/row_tracking.ts";
 import { inCommitTimestampsEnabled, rowTrackingActive } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
 import {
-  commit,
   type CommitDescription,
   type CommitOptions,
   type CommitOutcome,
   newIntent,
+  prepareCommit,
+  type PreparedCommit,
   readWinners,
 } from "../delta/transaction.ts";
 import {
@@ -84,8 +88,9 @@ export function appendTarget(
 export type FileCheck = "every-attempt" | "first-attempt" | "never";
 
 /**
- * The files an append has uploaded and not yet committed, with what they
- * cost. `upload` adds one; `commitFiles` commits them all, or discards them.
+ * The files an append has uploaded (or begun to upload) and not yet
+ * committed, with what they cost. `upload` adds one, `begin` starts one;
+ * `commitFiles` commits them all, or discards them.
  */
 export class HeldFiles {
   readonly target: AppendTarget;
@@ -97,6 +102,8 @@ export class HeldFiles {
   encodeMs = 0;
   uploadMs = 0;
   #heldSince: number | undefined;
+  /** Uploads begun, so that `discard` deletes only once each has ended. */
+  readonly #uploading: Promise<void>[] = [];
 
   constructor(target: AppendTarget, codec: Codec = DEFAULT_CODEC) {
     this.target = target;
@@ -109,18 +116,37 @@ export class HeldFiles {
     file: EncodedFile,
     index: number,
   ): Promise<Add> {
+    const { add, stored } = this.begin(partition, file, index);
+    await stored;
+    return add;
+  }
+
+  /**
+   * Starts uploading an encoded file of one partition and keeps its `add` at
+   * once (it depends only on the encoded file), so that a commit body naming
+   * it can be prepared while it uploads. No commit may be put before
+   * `stored` resolves.
+   */
+  begin(
+    partition: { directory: string; values: Record<string, string | null> },
+    file: EncodedFile,
+    index: number,
+  ): { add: Add; stored: Promise<void> } {
     const started = performance.now();
     this.#heldSince ??= started;
     const key = dataFileKey(partition.directory, index, this.codec);
     // Recorded first: a failed upload may still have left bytes behind.
     this.keys.push(key);
-    await this.target.store.put(key, file.bytes);
-    this.uploadMs += performance.now() - started;
     const add = addFor(key, file, partition.values, this.target.dataFields);
     this.adds.push(add);
     this.rows += file.numRows;
     this.bytes += file.bytes.byteLength;
-    return add;
+    const stored = (async () => {
+      await this.target.store.put(key, file.bytes);
+      this.uploadMs += performance.now() - started;
+    })();
+    this.#uploading.push(stored);
+    return { add, stored };
   }
 
   /** How long the oldest file has been held, in ms (0 before any upload). */
@@ -141,6 +167,8 @@ export class HeldFiles {
    * references them. A failure is logged; vacuum reclaims what is left.
    */
   async discard(): Promise<void> {
+    // An upload still under way could store its file after the delete.
+    await Promise.allSettled(this.#uploading.splice(0));
     if (this.keys.length === 0) return;
     const keys = this.keys.splice(0);
     this.adds.length = 0;
@@ -213,6 +241,32 @@ export async function commitFiles(
   held: HeldFiles,
   options: CommitFilesOptions,
 ): Promise<AppendResult> {
+  const started = performance.now();
+  return await (await prepareFiles(held, options)).commit(started);
+}
+
+/** A commit of held files, prepared (`prepareFiles`): commit it, or discard it. */
+export interface PreparedFiles {
+  /**
+   * The commit step: puts the prepared commit, as `commitFiles` does. Its
+   * `commitMs` is counted from `startedAt` (`performance.now()`). @default now
+   */
+  commit(startedAt?: number): Promise<AppendResult>;
+  /** Releases what was staged; the held files stay for the caller. */
+  discard(): Promise<void>;
+}
+
+/**
+ * The first half of `commitFiles`: the commit's actions for the files held
+ * (`held.adds`, whose uploads may still be under way) built, encoded and
+ * staged, nothing put. `commit` must be called only once every upload ended.
+ * If preparing throws, nothing was committed and the held files are
+ * discarded.
+ */
+export async function prepareFiles(
+  held: HeldFiles,
+  options: CommitFilesOptions,
+): Promise<PreparedFiles> {
   const store = held.target.store;
   const budget = options.holdBudgetMs ?? APPEND_HOLD_BUDGET_MS;
   const check = options.checkFiles ?? (store.headIsCheap ? "every-attempt" : "never");
@@ -249,11 +303,10 @@ export async function commitFiles(
     }
     return undefined;
   };
-  const started = performance.now();
   let attempted = false;
-  let outcome: AppendOutcome;
   const rowIds = options.rowIds;
   let assign: ReturnType<RowIdMark["actionsFor"]> | undefined;
+  let prepared: PreparedCommit;
   try {
     // Reading the commits the mark has not seen puts nothing: a failure here
     // is one before the first put.
@@ -261,7 +314,7 @@ export async function commitFiles(
       rowIds.fold(await readWinners(store, rowIds.version + 1));
     }
     assign = rowIds?.actionsFor(options.readVersion);
-    outcome = await commit(store, actions, intent, description, {
+    prepared = await prepareCommit(store, actions, intent, description, {
       ...options.commit,
       ...(assign ? { actionsFor: assign.actionsFor } : {}),
       ...(Number.isFinite(budget) && options.commit?.maxRetryMs === undefined
@@ -274,25 +327,44 @@ export async function commitFiles(
       },
     });
   } catch (error) {
-    // Before the first put (bringing the row id mark up to date, or staging
-    // the commit, failed: a full disk) nothing can have landed, so the files
-    // go, and the error says so.
-    if (attempted) throw error;
-    await held.discard();
-    throw new Error(`Nothing was committed to ${store.uri}: the commit could not be written`, {
-      cause: error,
-    });
+    throw await nothingCommitted(held, error);
   }
-  if (outcome.kind === "committed") assign?.committed(outcome.version);
-  const commitMs = performance.now() - started;
-  const result: AppendResult = {
-    outcome,
-    files: held.adds.length,
-    rows: held.rows,
-    bytes: held.bytes,
-    timings: { encodeMs: held.encodeMs, uploadMs: held.uploadMs, commitMs },
+  return {
+    async commit(started = performance.now()) {
+      let outcome: AppendOutcome;
+      try {
+        outcome = await prepared.run();
+      } catch (error) {
+        // Before the first put nothing can have landed, so the files go, and
+        // the error says so.
+        if (attempted) throw error;
+        throw await nothingCommitted(held, error);
+      }
+      if (outcome.kind === "committed") assign?.committed(outcome.version);
+      const commitMs = performance.now() - started;
+      return {
+        outcome,
+        files: held.adds.length,
+        rows: held.rows,
+        bytes: held.bytes,
+        timings: { encodeMs: held.encodeMs, uploadMs: held.uploadMs, commitMs },
+      };
+    },
+    discard: () => prepared.discard(),
   };
-  return result;
+}
+
+/**
+ * Discards the held files of an append that failed before its first put
+ * (bringing the row id mark up to date, or staging the commit, failed: a
+ * full disk), and the error that says so.
+ */
+async function nothingCommitted(held: HeldFiles, error: unknown): Promise<Error> {
+  await held.discard();
+  return new Error(
+    `Nothing was committed to ${held.target.store.uri}: the commit could not be written`,
+    { cause: error },
+  );
 }
 
 /** Options of `appendBatch`. */
@@ -326,8 +398,18 @@ export async function appendBatch(
 ): Promise<AppendResult> {
   const held = new HeldFiles(target, options.encode?.codec ?? DEFAULT_CODEC);
   let ahead: Promise<Action[][] | undefined> | undefined;
+  const slices = splitByPartition(batch, target.partitionColumns);
+  // The commit is prepared (on local disk: its file written and flushed)
+  // while the last data file uploads, so that the commit step is the link
+  // and the log's flush. Not when its body depends on the version it lands
+  // at (in-commit timestamps, row ids): commits made during the upload
+  // would make it stage again in the commit step. With a read-ahead it
+  // waits for the reads instead.
+  const early = options.readAhead !== true && !options.commit?.inCommitTimestamps &&
+    !options.rowIds && !options.commit?.actionsFor;
+  let prepared: PreparedFiles | undefined;
   try {
-    for (const slice of splitByPartition(batch, target.partitionColumns)) {
+    for (const [i, slice] of slices.entries()) {
       const t0 = performance.now();
       const file = await span(
         "encode",
@@ -339,20 +421,24 @@ export async function appendBatch(
       if (options.readAhead === true) {
         ahead ??= readWinners(target.store, options.readVersion + 1).catch(() => undefined);
       }
-      await span(
-        "upload",
-        { "neuralake.bytes": file.bytes.byteLength },
-        () => held.upload(slice, file, options.fileIndex ?? 0),
-      );
+      await span("upload", { "neuralake.bytes": file.bytes.byteLength }, async () => {
+        const { stored } = held.begin(slice, file, options.fileIndex ?? 0);
+        if (!early || i < slices.length - 1) return await stored;
+        const [upload, preparing] = await Promise.allSettled([stored, prepareFiles(held, options)]);
+        if (preparing.status === "fulfilled") prepared = preparing.value;
+        if (upload.status === "rejected") throw upload.reason;
+        if (preparing.status === "rejected") throw preparing.reason;
+      });
     }
+    options.onUploaded?.(held);
   } catch (error) {
+    await prepared?.discard();
     await held.discard();
     throw error;
   }
-  options.onUploaded?.(held);
   const readAhead = ahead && await ahead;
   const result = await span("commit", { "neuralake.files": held.adds.length }, async (s) => {
-    const result = await commitFiles(
+    const result = prepared ? await prepared.commit() : await commitFiles(
       held,
       readAhead?.length ? { ...options, commit: { ...options.commit, readAhead } } : options,
     );

@@ -29,7 +29,9 @@ import {
   syncDirectory,
   syncDirectorySync,
   synchronousFlushesForTesting,
+  TEMP_MARKER,
 } from "../../src/storage/local.ts";
+import { interceptStore } from "../../src/storage/intercept.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { scanTable } from "../../src/ops/scan.ts";
 import { vacuum } from "../../src/ops/vacuum.ts";
@@ -133,6 +135,96 @@ for (const synchronousFlushes of [false, true]) {
       await Deno.remove(dir, { recursive: true });
     }
   });
+}
+
+/** A store whose data file puts wait for `release`, recording its requests in order. */
+function heldPuts(store: ObjectStore, fail?: Error) {
+  const steps: string[] = [];
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  const wrapped = interceptStore(store, async (op, key, run) => {
+    const name = `${op} ${key.startsWith("_delta_log/") ? key.slice(11) : "data"}`;
+    steps.push(`${name} started`);
+    if (op === "put" && key.endsWith(".parquet")) {
+      await released;
+      if (fail) {
+        steps.push(`${name} failed`);
+        throw fail;
+      }
+    }
+    const result = await run();
+    steps.push(`${name} ended`);
+    return result;
+  });
+  return { store: wrapped, steps, release };
+}
+
+Deno.test("appendBatch on local disk stages its commit while its data file uploads, and links it only after the upload", async () => {
+  await withTable(async (table, dir) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS) });
+    const held = heldPuts(table.store);
+    const appending = appendBatch(
+      appendTarget(held.store, FIELDS, []),
+      batchOf(FIELDS, rows(0, 2)),
+      {
+        readVersion: 0,
+        checkFiles: "never",
+        description: { operation: "WRITE", isBlindAppend: true },
+      },
+    );
+    // The commit file is written and flushed while the data file's put waits.
+    for (let i = 0; i < 200 && !held.steps.includes("stage 00000000000000000001.json ended"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assertEquals(held.steps, [
+      "put data started",
+      "stage 00000000000000000001.json started",
+      "stage 00000000000000000001.json ended",
+    ]);
+    assertEquals((await snapshotOf(table)).version, 0, "nothing is linked before the upload ends");
+    held.release();
+    const result = await appending;
+    assertEquals(result.outcome, { kind: "committed", version: 1, attempts: 1, lostRaces: 0 });
+    assertEquals(held.steps.slice(3), [
+      "put data ended",
+      "claim 00000000000000000001.json started",
+      "claim 00000000000000000001.json ended",
+      "discard 00000000000000000001.json started",
+      "discard 00000000000000000001.json ended",
+    ]);
+    assertEquals(await rowsOf(table), [0n, 1n]);
+    assertEquals(temporaries(`${dir}/_delta_log`), []);
+  });
+});
+
+Deno.test("an upload that fails after its commit was staged puts no commit and leaves no files", async () => {
+  await withTable(async (table, dir) => {
+    await createTable(table, { schema: schemaFromFields(FIELDS) });
+    const held = heldPuts(table.store, new Error("No space left on device"));
+    const appending = appendBatch(
+      appendTarget(held.store, FIELDS, []),
+      batchOf(FIELDS, rows(0, 2)),
+      {
+        readVersion: 0,
+        description: { operation: "WRITE", isBlindAppend: true },
+      },
+    );
+    for (let i = 0; i < 200 && !held.steps.includes("stage 00000000000000000001.json ended"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    held.release();
+    await assertRejects(() => appending, "No space left on device");
+    assert(!held.steps.some((s) => s.startsWith("claim")), `a commit was put: ${held.steps}`);
+    assert(held.steps.includes("discard 00000000000000000001.json ended"));
+    assertEquals((await snapshotOf(table)).version, 0);
+    assertEquals(dataFiles(dir), []);
+    assertEquals(temporaries(`${dir}/_delta_log`), []);
+  });
+});
+
+/** The temporary (staged) files in a directory. */
+function temporaries(path: string): string[] {
+  return [...Deno.readDirSync(path)].map((e) => e.name).filter((n) => n.startsWith(TEMP_MARKER));
 }
 
 Deno.test("appendBatch reads the commits made since its read version while it uploads, and lands at the head at once", async () => {
