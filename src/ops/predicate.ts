@@ -552,6 +552,11 @@ export interface ColumnBounds {
   min?: Scalar | undefined;
   max?: Scalar | undefined;
   nullCount?: number | undefined;
+  /**
+   * Every value is null, whatever the row count: a null partition value,
+   * known for a file whose row count is not (it has no statistics).
+   */
+  allNull?: boolean | undefined;
 }
 
 /** What is known about one file: its row count and per-column bounds. */
@@ -600,8 +605,9 @@ function canBe(p: BoundPredicate, file: FileBounds, want: boolean): boolean {
       const b = file.column(p.column);
       const nulls = b?.nullCount;
       const rows = file.numRecords;
-      const someNull = nulls === undefined || nulls > 0;
-      const someNotNull = nulls === undefined || rows === undefined || nulls < rows;
+      const someNull = b?.allNull === true || nulls === undefined || nulls > 0;
+      const someNotNull = b?.allNull !== true &&
+        (nulls === undefined || rows === undefined || nulls < rows);
       // IS NULL is TRUE for null rows; IS NOT NULL is TRUE for the others.
       return want !== p.negated ? someNull : someNotNull;
     }
@@ -645,8 +651,12 @@ function canCompare(
   want: boolean,
 ): boolean {
   if (!bounds) return true;
-  if (bounds.nullCount !== undefined && rows !== undefined && bounds.nullCount >= rows) {
-    // Every value is null: comparisons are NULL, never TRUE or FALSE.
+  if (
+    bounds.allNull === true ||
+    (bounds.nullCount !== undefined && rows !== undefined && bounds.nullCount >= rows)
+  ) {
+    // Every value is null: comparisons are NULL, never TRUE or FALSE (SQL:
+    // `null = 1` is not true, nor is `null != 1`).
     return false;
   }
   const floating = type === "float" || type === "double";

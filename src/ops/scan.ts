@@ -37,6 +37,7 @@ import { objectSourceOf } from "./object_source.ts";
 import {
   bindPredicate,
   type BoundPredicate,
+  type ColumnBounds,
   type FileBounds,
   filterRows,
   mayMatch,
@@ -329,8 +330,14 @@ interface OpenedFile {
   next: number;
 }
 
-function partitionBounds(value: Scalar, rows: number) {
-  return value === null ? { nullCount: rows } : { min: value, max: value, nullCount: 0 };
+/**
+ * A partition column's bounds in a file: its one value for every row, or
+ * null for every row, known even where the file's row count is not.
+ */
+function partitionBounds(value: Scalar, rows: number): ColumnBounds {
+  return value === null
+    ? { nullCount: rows, allNull: true }
+    : { min: value, max: value, nullCount: 0 };
 }
 
 function fileBounds(
