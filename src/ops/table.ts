@@ -20,6 +20,7 @@ import { parquetCheckpointCodec } from "./checkpoint_codec.ts";
 // through operations.
 export { TableNotFoundError, VersionUnavailableError } from "../delta/log_segment.ts";
 export { LOG_DIR } from "../delta/log_path.ts";
+export { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../delta/checkpoint.ts";
 export { lastAppVersion } from "../delta/replay.ts";
 export { schemaFromFields, tableFields } from "../delta/schema.ts";
 export { checkCanWrite } from "../delta/protocol.ts";

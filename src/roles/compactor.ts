@@ -37,7 +37,7 @@ import {
   checkpointEveryFor,
   ensureStreamTable,
   logRetentionFor,
-  tombstoneRetentionMs,
+  tombstoneRetentionFor,
 } from "./table_setup.ts";
 import { log } from "../util/log.ts";
 import { Releaser, residentMb } from "../util/native_memory.ts";
@@ -60,11 +60,16 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   // A short log retention is honoured within a short run: cleanup needs a
   // checkpoint older than the retention, so it comes back that often.
   const cleanupInterval = Math.min(CLEANUP_MIN_INTERVAL_MS, config.compaction.logRetentionMs);
-  // Tombstones past the run's retention leave memory and checkpoints alike.
   // The writers' commits, so that following the log reads none of them and
   // a compaction commits at the head; its own commits tell the writers.
   using known = new CommitFeed(table.store.uri, state.metadata.id, { shared: spec.commitFeed });
-  const follow = { tombstoneRetentionMs: tombstoneRetentionMs(config), known };
+  // Tombstones past the retention leave memory and checkpoints alike: the
+  // run's, or the table's where that is longer (`tombstoneRetentionFor`),
+  // judged from the table's properties at each use.
+  const follow = () => ({
+    tombstoneRetentionMs: tombstoneRetentionFor(config, state.metadata.configuration),
+    known,
+  });
   const reportState = () => {
     let bytes = 0;
     for (const add of state.files.values()) bytes += add.size;
@@ -169,7 +174,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   while (!channel.stopping) {
     await nap(config.compaction.intervalMs, stopped.signal);
     if (channel.stopping) break;
-    await followTable(table.store, state, follow);
+    await followTable(table.store, state, follow());
     if (state.version !== versionSeen) sawWrites();
     reportState();
     const settling = !settled &&
@@ -177,7 +182,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     const before = state.version;
     // A backlog of bins can outlast the stop timeout: stop after the bin in hand.
     const committed = await pass(settling, stopped.signal);
-    await followTable(table.store, state, follow);
+    await followTable(table.store, state, follow());
     if (state.version - before > committed) sawWrites();
     else if (settling && !stopped.signal.aborted) settled = true;
     versionSeen = state.version;
@@ -189,7 +194,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       const hint = await span(
         "checkpoint",
         { "delta.version": state.version },
-        () => checkpointTable(table, state, follow),
+        () => checkpointTable(table, state, follow()),
       );
       lastCheckpoint = hint.version;
       emit({
@@ -210,7 +215,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   if (channel.writesEnded) {
     // The writers' last commits, then the settling pass, given half the stop
     // timeout: between bins it stops once that is up.
-    await followTable(table.store, state, follow);
+    await followTable(table.store, state, follow());
     if (state.version !== versionSeen || !settled) {
       const budget = new AbortController();
       const timer = setTimeout(() => budget.abort(), config.stopTimeoutMs / 2);
@@ -219,7 +224,7 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
       } finally {
         clearTimeout(timer);
       }
-      await followTable(table.store, state, follow);
+      await followTable(table.store, state, follow());
       reportState();
     }
   }

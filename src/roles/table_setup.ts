@@ -20,6 +20,7 @@ import type { StreamConfig } from "./config_keys.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { tableLogRetention } from "../ops/log_cleanup.ts";
 import { declaredCheckpointInterval } from "../ops/checkpoint.ts";
+import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../ops/table.ts";
 
 /** Opens the run's table. */
 export async function streamTable(config: StreamConfig): Promise<Table> {
@@ -37,6 +38,27 @@ export async function streamTable(config: StreamConfig): Promise<Table> {
  */
 export function tombstoneRetentionMs(config: StreamConfig): number {
   return Math.max(config.vacuum.retentionMs, VACUUM_RETENTION_FLOOR_MS);
+}
+
+/**
+ * How long the run's compactor keeps `remove` tombstones, in its memory and
+ * in the checkpoints it writes, on a table whose properties are
+ * `configuration`: the run's retention (`tombstoneRetentionMs`), or the
+ * table's `delta.deletedFileRetentionDuration` where that is longer, and
+ * Delta's default of a week for a table that declares none. PROTOCOL.md
+ * keeps a tombstone in checkpoints until that retention expires: a reader
+ * of a checkpoint, or a vacuum of another engine that honours the table's
+ * retention, learns from it that the file was removed and when. A table the
+ * run creates declares the run's retention, so there the two agree.
+ */
+export function tombstoneRetentionFor(
+  config: StreamConfig,
+  configuration: Record<string, string>,
+): number {
+  return Math.max(
+    tombstoneRetentionMs(config),
+    tombstoneRetentionOf(configuration) ?? DEFAULT_TOMBSTONE_RETENTION_MS,
+  );
 }
 
 /**
