@@ -1,7 +1,7 @@
 /**
  * Checkpoints as a table operation: on demand, and automatically when a
- * committed version is a multiple of `delta.checkpointInterval` (100 by
- * default).
+ * committed version is a multiple of `delta.checkpointInterval` (10 where
+ * the table declares none, Delta's default).
  */
 
 import { writeCheckpoint } from "../delta/checkpoint.ts";
@@ -10,21 +10,19 @@ import type { SnapshotState } from "../delta/replay.ts";
 import { log } from "../util/log.ts";
 import { snapshotOf, type Table } from "./table.ts";
 
-/** The default `delta.checkpointInterval`. */
-export const DEFAULT_CHECKPOINT_INTERVAL = 100;
+/**
+ * The `delta.checkpointInterval` of a table that declares none: 10, Delta's
+ * default (`DeltaConfigs.CHECKPOINT_INTERVAL` in Spark's Delta Lake, which
+ * checkpoints after every commit whose version is a multiple of it).
+ * PROTOCOL.md leaves the interval to writers; the table's property decides
+ * where it is set, and the reference implementation's default where not.
+ */
+export const DEFAULT_CHECKPOINT_INTERVAL = 10;
 
 /** The checkpoint interval of a table's configuration. */
 export function checkpointIntervalOf(config: Record<string, string>): number {
   const n = Number(config["delta.checkpointInterval"]);
   return Number.isSafeInteger(n) && n > 0 ? n : DEFAULT_CHECKPOINT_INTERVAL;
-}
-
-/** The checkpoint interval a table's configuration declares, or undefined if none (or not a count). */
-export function declaredCheckpointInterval(config: Record<string, string>): number | undefined {
-  const n = Number(config["delta.checkpointInterval"]);
-  return config["delta.checkpointInterval"] !== undefined && Number.isSafeInteger(n) && n > 0
-    ? n
-    : undefined;
 }
 
 /** Options of `checkpointTable`. */

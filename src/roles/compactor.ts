@@ -2,8 +2,9 @@
  * The compaction role: follow the log, merge small files into large ones
  * (copying big row groups byte for byte) with tiered planning, so that each
  * byte is rewritten a bounded number of times whatever the write rate
- * (ops/compaction_plan.ts), write a checkpoint every N
- * versions, clean up the log within its retention, and report the table's
+ * (ops/compaction_plan.ts), write a checkpoint every
+ * `delta.checkpointInterval` versions (Delta's 10 where the table declares
+ * none), clean up the log within its retention, and report the table's
  * file count as it goes (the sawtooth of the run report).
  *
  * It coexists with writers: blind appends never invalidate a compaction, and
@@ -26,19 +27,14 @@
 import { type BinOutcome, type CompactionOptions, compactOnce } from "../ops/compaction.ts";
 import { OPTIMIZE_MIN_FILES } from "../ops/optimize.ts";
 import { cleanupLog } from "../ops/log_cleanup.ts";
-import { checkpointTable } from "../ops/checkpoint.ts";
+import { checkpointIntervalOf, checkpointTable } from "../ops/checkpoint.ts";
 import { CommitFeed, followTable } from "../ops/table.ts";
 import { nap } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
 import type { EventFields, RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
 import { codecOf } from "./config_keys.ts";
-import {
-  checkpointEveryFor,
-  ensureStreamTable,
-  logRetentionFor,
-  tombstoneRetentionFor,
-} from "./table_setup.ts";
+import { ensureStreamTable, logRetentionFor, tombstoneRetentionFor } from "./table_setup.ts";
 import { log } from "../util/log.ts";
 import { Releaser, residentMb } from "../util/native_memory.ts";
 
@@ -188,7 +184,8 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     versionSeen = state.version;
     reportState();
     if (
-      state.version - lastCheckpoint >= checkpointEveryFor(config, state.metadata.configuration)
+      // The table's delta.checkpointInterval, else Delta's default of 10.
+      state.version - lastCheckpoint >= checkpointIntervalOf(state.metadata.configuration)
     ) {
       const t0 = performance.now();
       const hint = await span(

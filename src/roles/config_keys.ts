@@ -324,7 +324,8 @@ const TABLE = {
       min: 1,
       local: 100,
       flag: { name: "checkpoint-every" },
-      help: "Versions between checkpoints",
+      help: "Versions between checkpoints of a table the run creates (its " +
+        "delta.checkpointInterval); a table that exists keeps its own, or Delta's 10",
     }),
     logRetentionMs: setting({
       kind: "duration",

@@ -19,7 +19,6 @@ import {
 import type { StreamConfig } from "./config_keys.ts";
 import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
 import { tableLogRetention } from "../ops/log_cleanup.ts";
-import { declaredCheckpointInterval } from "../ops/checkpoint.ts";
 import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../ops/table.ts";
 
 /** Opens the run's table. */
@@ -76,22 +75,6 @@ export function logRetentionFor(
   configuration: Record<string, string>,
 ): number {
   return Math.max(config.compaction.logRetentionMs, tableLogRetention(configuration));
-}
-
-/**
- * Versions between the run's checkpoints on a table whose properties are
- * `configuration`: the run's `checkpointEvery`, or the table's
- * `delta.checkpointInterval` where that is shorter, so that readers replay
- * no more commits than the table asks.
- */
-export function checkpointEveryFor(
-  config: StreamConfig,
-  configuration: Record<string, string>,
-): number {
-  return Math.min(
-    config.compaction.checkpointEvery,
-    declaredCheckpointInterval(configuration) ?? Infinity,
-  );
 }
 
 /** A duration as a Delta interval property: `interval 15 seconds`. */

@@ -2,9 +2,10 @@
  * A stream's compactor follows the table's own log properties: a run
  * configured with a shorter log retention than the table declares (the
  * local profile's 10 minutes on a table made with 30 days) keeps every
- * commit the table promises its readers, and a run configured to checkpoint
- * less often than the table's `delta.checkpointInterval` checkpoints at the
- * table's interval.
+ * commit the table promises its readers, and a run checkpoints at the
+ * table's `delta.checkpointInterval` whatever its own setting (which only a
+ * table the run creates takes), or every 10 versions, Delta's default, on
+ * a table that declares none.
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
@@ -22,14 +23,21 @@ const HOUR = 3_600_000;
 
 /**
  * A table declaring 30 days of log and a checkpoint every 4 versions, at
- * version 8 with a checkpoint at 4, every log file two hours old; then one
- * compactor pass of a run with `logRetentionMs` and `checkpointEvery`.
- * Returns the checkpoints it wrote and the log files gone.
+ * version 8 with a checkpoint at 4 (or at version `versions`), every log
+ * file two hours old; then one compactor pass of a run with
+ * `logRetentionMs` and `checkpointEvery`. Without `declaresLog`, the first
+ * write creates the table with only `delta.checkpointInterval` (`interval`,
+ * or none if undefined). Returns the checkpoints it wrote and the log files
+ * gone.
  */
 async function compactorPass(
   run: { logRetentionMs: number; checkpointEvery: number },
-  table0: { declaresLog: boolean } = { declaresLog: true },
+  table0: { declaresLog: boolean; interval?: string | undefined; versions?: number } = {
+    declaresLog: true,
+  },
 ) {
+  const interval = "interval" in table0 ? table0.interval : "4";
+  const versions = table0.versions ?? 8;
   const dir = await Deno.makeTempDir({ prefix: "neuralake-log-retention-" });
   try {
     const base = { ...resolveConfig({}), table: `${dir}/t` };
@@ -42,7 +50,7 @@ async function compactorPass(
     } // else the first write creates it, with no log properties
 
     const generator = new NeuralGenerator({ seed: 1, neurons: 8 });
-    for (let seq = 0; seq < 8; seq++) {
+    for (let seq = 0; seq < versions; seq++) {
       const batch = generator.generate({
         writerId: "w",
         sessionId: "s",
@@ -55,8 +63,10 @@ async function compactorPass(
       // ensureStreamTable did not).
       const version = table0.declaresLog ? seq + 1 : seq;
       await writeTable(table, sourceOf(batch), {
-        autoCheckpoint: version <= 4,
-        ...(table0.declaresLog ? {} : { properties: { "delta.checkpointInterval": "4" } }),
+        autoCheckpoint: version <= 4 && interval !== undefined,
+        ...(table0.declaresLog || interval === undefined
+          ? {}
+          : { properties: { "delta.checkpointInterval": interval } }),
       });
     }
     const log = `${dir}/t/_delta_log`;
@@ -67,7 +77,10 @@ async function compactorPass(
       before.push(e.name);
       await Deno.utime(`${log}/${e.name}`, old, old);
     }
-    assert(before.includes("00000000000000000004.checkpoint.parquet"), before.join(" "));
+    assert(
+      before.includes("00000000000000000004.checkpoint.parquet") === (interval !== undefined),
+      before.join(" "),
+    );
     const config = { ...base, compaction: { ...base.compaction, intervalMs: 0, ...run } };
     const spec: RoleSpec = {
       kind: "compactor",
@@ -117,4 +130,26 @@ Deno.test("the compactor keeps the log files of a table that declares no log ret
     declaresLog: false,
   });
   assertEquals(gone, [], "log files deleted within Delta's default log retention");
+});
+
+Deno.test("the compactor checkpoints at the table's interval when the run's is shorter: the table's property wins", async () => {
+  // Version 6, the last checkpoint at 4: the table's interval of 4 is not
+  // reached, although the run would checkpoint every version.
+  const { checkpoints } = await compactorPass({ logRetentionMs: 1000, checkpointEvery: 1 }, {
+    declaresLog: true,
+    versions: 6,
+  });
+  assertEquals(checkpoints, []);
+});
+
+Deno.test("the compactor checkpoints a table that declares no checkpoint interval every 10 versions, Delta's default, not at the run's interval", async () => {
+  // Versions 0 to 11 with no checkpoint: 11 versions since version 0.
+  const { checkpoints } = await compactorPass({ logRetentionMs: 1000, checkpointEvery: 100 }, {
+    declaresLog: false,
+    interval: undefined,
+    versions: 12,
+  });
+  // At 11, or at 12 if its pass committed a compaction first.
+  assertEquals(checkpoints.length, 1);
+  assert(checkpoints[0]! >= 11, `checkpoint at ${checkpoints[0]}`);
 });
