@@ -27,7 +27,9 @@ size, row counts in the files match their statistics, the log has no gaps,
 _last_checkpoint points at a checkpoint that exists (other engines refuse a
 table whose hint points at nothing; \`neuralake checkpoint\` repairs it), and
 the newest checkpoint agrees with a replay of the commits. Exits with status
-1 if any check fails.
+1 if any check fails. A _last_checkpoint that cannot be read (empty, not
+JSON) or that names a deleted checkpoint with a newer one after it is a
+warning (WARN): readers list the log instead, and so does verify.
 
 Options:
 ${asOfHelp("Verify")}
@@ -79,7 +81,7 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       at ? `, committed at ${describeCommitTime(at)}` : ""
     } (${report.files} files)\n`;
     for (const c of report.checks) {
-      const mark = c.skipped ? "SKIP" : c.passed ? "ok  " : "FAIL";
+      const mark = c.skipped ? "SKIP" : !c.passed ? "FAIL" : c.warning ? "WARN" : "ok  ";
       text += `  ${mark} ${c.name}: ${c.detail}\n`;
       for (const p of c.problems) text += `         ${p}\n`;
     }

@@ -11,7 +11,12 @@
 
 import type { ObjectMeta, ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
-import { LAST_CHECKPOINT_KEY, LOG_DIR, parseLogPath } from "../delta/log_path.ts";
+import {
+  LAST_CHECKPOINT_KEY,
+  LOG_DIR,
+  type ParsedLogPath,
+  parseLogPath,
+} from "../delta/log_path.ts";
 import {
   checkVersionAvailable,
   completeCheckpointVersions,
@@ -34,6 +39,12 @@ export interface VerifyCheck {
   passed: boolean;
   /** True when the check could not run; `passed` is then true and `detail` says why. */
   skipped: boolean;
+  /**
+   * True when the check passed with a finding worth repairing that readers
+   * go past (a damaged or stale `_last_checkpoint`): `detail` and `problems`
+   * say what and where.
+   */
+  warning?: boolean;
   detail: string;
   /** The first problems found (at most 20). */
   problems: string[];
@@ -257,7 +268,12 @@ function checkLogContiguous(listing: ObjectMeta[], upTo = Infinity): VerifyCheck
 /**
  * `_last_checkpoint`, if present, points at a checkpoint that exists in the
  * form it describes: delta-rs and delta-kernel trust it and refuse a table
- * whose hint points at nothing, although neuralake reads past it.
+ * whose hint points at nothing, although neuralake reads past it. A hint
+ * that cannot be read at all (empty, torn, not JSON, no version) is only a
+ * warning: PROTOCOL.md makes the file a hint, readers ignore it and list
+ * the log, and so was the table verified. So is a hint that names a
+ * checkpoint since deleted when a newer one exists: readers that list from
+ * its version find the newer one.
  */
 async function checkHint(store: ObjectStore, listing: ObjectMeta[]): Promise<VerifyCheck> {
   const name = "last_checkpoint_exists";
@@ -274,26 +290,68 @@ async function checkHint(store: ObjectStore, listing: ObjectMeta[]): Promise<Ver
   if (!hint) {
     return {
       name,
-      passed: false,
+      passed: true,
       skipped: false,
-      detail: "_last_checkpoint cannot be read",
-      problems: ["_last_checkpoint is not a JSON object with a version"],
+      warning: true,
+      detail: `${LAST_CHECKPOINT_KEY} cannot be read, so readers list the log instead, ` +
+        "as this check did: write a checkpoint (neuralake checkpoint) to replace it",
+      problems: [`${LAST_CHECKPOINT_KEY}: ${await hintDamage(store)}`],
     };
   }
   const files = listing
     .map((m) => parseLogPath(m.key))
-    .filter((p) => p !== undefined && p.version >= hint.version);
-  const problem = hintProblem(hint, files as NonNullable<typeof files[number]>[]);
+    .filter((p) => p !== undefined && p.version >= hint.version) as ParsedLogPath[];
+  const problem = hintProblem(hint, files);
+  if (problem !== undefined) {
+    return {
+      name,
+      passed: false,
+      skipped: false,
+      detail:
+        "_last_checkpoint points at nothing usable, so other engines cannot open the table: " +
+        "write a checkpoint (neuralake checkpoint) to repair it",
+      problems: [`_last_checkpoint: ${problem}`],
+    };
+  }
+  const at = completeCheckpointVersions(files).filter((v) => v === hint.version);
+  const newer = completeCheckpointVersions(files).filter((v) => v > hint.version);
+  if (at.length === 0 && newer.length > 0) {
+    // hintProblem accepts it: a listing from the hinted version finds the newer one.
+    const found = Math.min(...newer);
+    return {
+      name,
+      passed: true,
+      skipped: false,
+      warning: true,
+      detail: `_last_checkpoint names version ${hint.version}, whose checkpoint is gone; ` +
+        `readers that list from there find the checkpoint at version ${found}`,
+      problems: [
+        `${LAST_CHECKPOINT_KEY}: it names a checkpoint at version ${hint.version}, which does not exist`,
+      ],
+    };
+  }
   return {
     name,
-    passed: problem === undefined,
+    passed: true,
     skipped: false,
-    detail: problem === undefined
-      ? `_last_checkpoint points at the checkpoint at version ${hint.version}`
-      : "_last_checkpoint points at nothing usable, so other engines cannot open the table: " +
-        "write a checkpoint (neuralake checkpoint) to repair it",
-    problems: problem === undefined ? [] : [`_last_checkpoint: ${problem}`],
+    detail: `_last_checkpoint points at the checkpoint at version ${hint.version}`,
+    problems: [],
   };
+}
+
+/** What is wrong with a `_last_checkpoint` that `readLastCheckpoint` cannot use. */
+async function hintDamage(store: ObjectStore): Promise<string> {
+  const bytes = await store.get(LAST_CHECKPOINT_KEY);
+  if (!bytes || bytes.length === 0) return "the file is empty";
+  let value: unknown;
+  try {
+    value = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (error) {
+    return `the file is not JSON (${(error as Error).message})`;
+  }
+  return `the file is not a JSON object with a non-negative integer version: ${
+    JSON.stringify(value).slice(0, 80)
+  }`;
 }
 
 /**

@@ -227,7 +227,7 @@ export async function verifyRun(
     checks.push({
       name: `table_${c.name}`,
       passed: c.passed,
-      detail: (c.skipped ? "skipped: " : "") + c.detail +
+      detail: (c.skipped ? "skipped: " : c.warning ? "warning: " : "") + c.detail +
         (c.problems.length ? `: ${c.problems.slice(0, 3).join("; ")}` : ""),
     });
   }

@@ -138,6 +138,52 @@ for (const { name, damage } of DANGLING_HINTS) {
   });
 }
 
+const UNREADABLE_HINTS: { name: string; bytes: string; problem: string }[] = [
+  { name: "empty", bytes: "", problem: "the file is empty" },
+  { name: "torn", bytes: '{"version":5,"si', problem: "the file is not JSON" },
+  { name: "without a version", bytes: '{"size":3}', problem: "non-negative integer version" },
+];
+
+for (const { name, bytes, problem } of UNREADABLE_HINTS) {
+  Deno.test(`verify passes a table whose _last_checkpoint is ${name}, with a warning naming the file`, async () => {
+    const { table } = await BACKENDS[0]!.newTable("hint-unreadable");
+    await tableOfVersions(table, 7);
+    await table.store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode(bytes));
+
+    const report = await verifyTable({ ...table });
+    const check = report.checks.find((c) => c.name === "last_checkpoint_exists")!;
+    assert(report.passed, JSON.stringify(report.checks.filter((c) => !c.passed)));
+    assertEquals([check.passed, check.warning], [true, true]);
+    assert(check.problems[0]!.startsWith("_delta_log/_last_checkpoint: "), check.problems[0]);
+    assert(check.problems[0]!.includes(problem), check.problems[0]);
+    // The rest of the table was verified from the listing.
+    assertEquals(report.version, 7);
+    assertEquals(report.files, 8);
+    const checkpoint = report.checks.find((c) => c.name === "checkpoint_matches_replay")!;
+    assertEquals([checkpoint.passed, checkpoint.skipped], [true, false]);
+  });
+}
+
+Deno.test("verify says a _last_checkpoint names a deleted checkpoint when a newer one is read instead", async () => {
+  const { table } = await BACKENDS[0]!.newTable("hint-deleted-newer");
+  await tableOfVersions(table, 11);
+  // A hint left at 5 (its writer stopped before moving it), then the
+  // checkpoint at 5 cleaned up: readers listing from 5 find the one at 10.
+  await table.store.put(LAST_CHECKPOINT_KEY, new TextEncoder().encode('{"version":5,"size":8}'));
+  await table.store.delete([checkpointKey(5)]);
+
+  const report = await verifyTable({ ...table });
+  const check = report.checks.find((c) => c.name === "last_checkpoint_exists")!;
+  assert(report.passed, JSON.stringify(report.checks.filter((c) => !c.passed)));
+  assertEquals([check.passed, check.warning], [true, true]);
+  assert(!check.detail.includes("points at the checkpoint at version 5"), check.detail);
+  assert(check.detail.includes("version 5, whose checkpoint is gone"), check.detail);
+  assert(check.detail.includes("the checkpoint at version 10"), check.detail);
+  assertEquals(check.problems, [
+    "_delta_log/_last_checkpoint: it names a checkpoint at version 5, which does not exist",
+  ]);
+});
+
 Deno.test("a checkpoint of an older version leaves a hint that points at a newer checkpoint", async () => {
   const { table } = await BACKENDS[0]!.newTable("hint-newer");
   await tableOfVersions(table, 11);
