@@ -27,28 +27,16 @@ export function backoffDelay(
 
 /**
  * Sleeps for `ms` milliseconds, or less if `signal` aborts: resolves either
- * way, and leaves nothing attached to the signal once it resolves. A loop
- * that runs for days waits this way rather than with
- * `Promise.race([sleep(ms), stopRequested])`: each race adds a reaction to
- * the pending stop promise that stays until it settles, so a writer leaked
- * one per batch and the compactor one per pass (tests/util/nap_test.ts).
+ * way, and leaves nothing attached to the signal once it resolves. It is
+ * `sleep` with the abort taken as the end of the wait, so there is one timer
+ * and one listener to get right. A loop that runs for days waits this way
+ * rather than with `Promise.race([sleep(ms), stopRequested])`: each race adds
+ * a reaction to the pending stop promise that stays until it settles, so a
+ * writer leaked one per batch and the compactor one per pass
+ * (tests/util/nap_test.ts).
  */
 export function nap(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve();
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
+  return sleep(ms, signal).catch(() => {});
 }
 
 /**
@@ -75,7 +63,11 @@ export function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Prom
   });
 }
 
-/** Sleeps for `ms` milliseconds, or rejects when the signal aborts. */
+/**
+ * Sleeps for `ms` milliseconds, or rejects with the signal's reason when it
+ * aborts (at once if it has). The timer is cleared on abort and the listener
+ * removed when the time is up, so nothing stays attached to the signal.
+ */
 export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {

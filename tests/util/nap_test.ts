@@ -4,7 +4,7 @@
  */
 
 import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
-import { nap, unlessAborted } from "../../src/util/backoff.ts";
+import { nap, sleep, unlessAborted } from "../../src/util/backoff.ts";
 
 /** Whether `promise` settles within the microtasks queued now, before any timer runs. */
 async function settlesAtOnce(promise: Promise<unknown>): Promise<boolean> {
@@ -29,6 +29,17 @@ Deno.test("nap() resolves after its time, or at once when its signal aborts", as
   assert(await settlesAtOnce(long), "an abort did not end the nap");
   await long; // its timer cleared, or the test would leak it
   assert(await settlesAtOnce(nap(60_000, stop.signal)), "a nap on an aborted signal waited");
+});
+
+Deno.test("sleep() rejects with the signal's reason where nap() resolves, both at the abort", async () => {
+  const stop = new AbortController();
+  const slept = sleep(60_000, stop.signal);
+  const napped = nap(60_000, stop.signal);
+  stop.abort(new Error("stopping"));
+  await assertRejects(() => slept, "stopping");
+  assert(await settlesAtOnce(napped), "the nap did not end at the abort");
+  assertEquals(await napped, undefined);
+  await assertRejects(() => sleep(10, stop.signal), "stopping");
 });
 
 Deno.test("unlessAborted() gives the promise's value or error, or undefined once aborted", async () => {
