@@ -35,6 +35,7 @@ const ROLE_FLAGS = {
 /** Flags of stream that a run of the whole job needs, and no single role. */
 const JOB_ONLY = [
   "out",
+  "run-files-max",
   "writers",
   "source",
   "brokers",

@@ -30,6 +30,7 @@ import {
   subjectRole,
 } from "./events.ts";
 import { LatencyStats } from "./latency_stats.ts";
+import { RotatingFile, segmentBytesFor } from "../util/rotating_file.ts";
 import { RateSeries, SampledSeries } from "./series.ts";
 
 /** Counters of one writer or ingest process. */
@@ -151,6 +152,14 @@ export interface RecorderOptions {
   now?: (() => number) | undefined;
   /** Also keep every event in `events` (meant for tests). @default false */
   keepEvents?: boolean | undefined;
+  /**
+   * The most bytes the CSV keeps on disk with its gzipped older segments
+   * (util/rotating_file.ts); the oldest go first. 0 keeps every event.
+   * @default 0
+   */
+  maxBytes?: number | undefined;
+  /** Cut a segment of the CSV at this size. @default segmentBytesFor(maxBytes) */
+  segmentBytes?: number | undefined;
 }
 
 const ENCODER = new TextEncoder();
@@ -202,11 +211,16 @@ export class MetricsRecorder {
 
   readonly #now: () => number;
   readonly #keepEvents: boolean;
-  #file: Deno.FsFile | undefined;
+  #file: RotatingFile | undefined;
+  /** The segments kept when the file was closed. */
+  #closedSegments: readonly string[] = [];
 
   /**
    * Opens a recorder. With a `path`, the CSV file is created (or truncated)
-   * and its header written at once; without, events stay in memory.
+   * and its header written at once; without, events stay in memory. With a
+   * `maxBytes`, the CSV is cut into segments, older ones gzipped, and the
+   * oldest deleted past the cap: the results never read it back, so nothing
+   * the report shows is lost.
    */
   constructor(path?: string, options: RecorderOptions = {}) {
     this.#now = options.now ?? Date.now;
@@ -214,12 +228,17 @@ export class MetricsRecorder {
     this.#keepEvents = options.keepEvents ?? false;
     this.path = path;
     if (path !== undefined) {
+      const maxBytes = options.maxBytes ?? 0;
       try {
-        this.#file = Deno.openSync(path, { write: true, create: true, truncate: true });
+        this.#file = new RotatingFile(path, {
+          header: ENCODER.encode(stringify([EVENT_COLUMNS as unknown as string[]])),
+          maxBytes,
+          segmentBytes: options.segmentBytes ?? segmentBytesFor(maxBytes),
+          truncate: true,
+        });
       } catch (error) {
         throw new Error(`Cannot open the metrics file ${path}`, { cause: error });
       }
-      this.#write(stringify([EVENT_COLUMNS as unknown as string[]]));
     }
   }
 
@@ -228,9 +247,14 @@ export class MetricsRecorder {
     return this.#file !== undefined;
   }
 
+  /** The CSV's older segments still kept, oldest first (none unless it was capped and grew). */
+  get segments(): readonly string[] {
+    return this.#file?.segments ?? this.#closedSegments;
+  }
+
   /** Writes one event to the CSV (if open) and tallies it. */
   record(event: MetricsEvent): void {
-    if (this.#file) this.#write(stringify([eventCells(event)], STRINGIFY_OPTIONS));
+    this.#file?.writeSync(ENCODER.encode(stringify([eventCells(event)], STRINGIFY_OPTIONS)));
     if (this.#keepEvents) this.events.push(event);
     this.#tallyEvent(event);
   }
@@ -242,18 +266,25 @@ export class MetricsRecorder {
     return event;
   }
 
-  /** Closes the CSV file. Safe to call twice. */
-  close(): void {
+  /**
+   * Closes the CSV file; resolves once its older segments are compressed.
+   * Safe to call twice. A segment that could not be compressed or deleted
+   * is left as it is and named in `rotationError`; it never fails the run.
+   */
+  async close(): Promise<void> {
     const file = this.#file;
     this.#file = undefined;
-    file?.close();
+    if (!file) return;
+    try {
+      await file.close();
+    } catch (error) {
+      this.rotationError = `Cannot rotate ${this.path}: ${(error as Error).message}`;
+    }
+    this.#closedSegments = file.segments;
   }
 
-  #write(text: string): void {
-    const bytes = ENCODER.encode(text);
-    let offset = 0;
-    while (offset < bytes.length) offset += this.#file!.writeSync(bytes.subarray(offset));
-  }
+  /** Why an older segment of the CSV was left uncompressed or kept, if one was. */
+  rotationError: string | undefined;
 
   /** The tally of the writer or ingest process an event is about. */
   #writer(e: MetricsEvent): WriterTally {

@@ -137,6 +137,14 @@ const TABLE = {
     flag: { name: "out", arg: "<dir>" },
     help: "Where run directories go",
   }),
+  runFilesMaxBytes: setting({
+    kind: "bytes",
+    min: 0,
+    local: 1024 * MiB,
+    flag: { name: "run-files-max" },
+    help: "The most bytes streaming_metrics.csv and roles.log each keep in the run directory, " +
+      "older parts gzipped beside them and the oldest deleted past it (0 keeps everything)",
+  }),
   durationMs: setting({
     kind: "duration",
     min: 0,

@@ -6,7 +6,7 @@
  */
 
 import type { Command, Report, RoleSpec } from "./messages.ts";
-import { drainToFile } from "../util/drain_to_file.ts";
+import { type ChunkSink, drainToSink } from "../util/drain_to_file.ts";
 import { newAnnouncedSlot, recentAnnounced } from "./announced_slot.ts";
 
 /** How a role ended. */
@@ -84,18 +84,21 @@ export function selfCommand(): { program: string; prefix: string[] } {
   return { program: Deno.execPath(), prefix: ["run", "-A", "--quiet", "--config", config, main] };
 }
 
-/** Starts a role as a child process of this program. Its stderr goes to `logPath`. */
+/**
+ * Starts a role as a child process of this program. Its stderr goes to
+ * `log` (the run's roles.log, shared by every role), else to this stderr.
+ */
 export function startProcessHost(
   spec: RoleSpec,
   onReport: (r: Report) => void,
-  logPath?: string,
+  log?: ChunkSink,
 ): RoleHost {
   const { program, prefix } = selfCommand();
   const child = new Deno.Command(program, {
     args: [...prefix, "role"],
     stdin: "piped",
     stdout: "piped",
-    stderr: logPath ? "piped" : "inherit",
+    stderr: log ? "piped" : "inherit",
   }).spawn();
   const writer = child.stdin.getWriter();
   const encoder = new TextEncoder();
@@ -126,7 +129,7 @@ export function startProcessHost(
   })();
   // Written through line by line: a role's warnings must be in the log while
   // it runs, and not lost when the orchestrator exits (see drainToFile).
-  if (logPath) drainToFile(child.stderr, logPath).catch(() => {});
+  if (log) drainToSink(child.stderr, log).catch(() => {});
   // The exit is reported only after every line the child wrote was handled:
   // a role that reports `dying` and then kills itself must be seen dying
   // before it is seen gone, or its chaos kill would count as a crash.

@@ -39,6 +39,7 @@ import {
   type Table,
 } from "../ops/table.ts";
 import { sleep } from "../util/backoff.ts";
+import { RotatingFile, segmentBytesFor } from "../util/rotating_file.ts";
 import { log } from "../util/log.ts";
 import { formatDuration } from "../util/units.ts";
 import { type ChaosAction, ChaosScheduler, missedDetail, planFromStart } from "./chaos.ts";
@@ -139,7 +140,7 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   } else verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
   const verificationMs = performance.now() - verifyStarted;
   const storage = await footprintOf(table);
-  run.recorder.close();
+  await run.closeFiles();
   const results = buildResults(run.recorder, {
     runId: dir.name,
     startedAt,
@@ -228,7 +229,10 @@ class Orchestrator {
     readonly options: StreamOptions,
     readonly commitFeed?: SharedFeed,
   ) {
-    this.recorder = new MetricsRecorder(dir.metricsCsv, { startMs: runStartMs });
+    this.recorder = new MetricsRecorder(dir.metricsCsv, {
+      startMs: runStartMs,
+      maxBytes: config.runFilesMaxBytes,
+    });
     this.supervisor = new Supervisor({
       start: (spec) => this.#startHost(spec),
       restartDelayMs: config.chaos.restartDelayMs,
@@ -410,12 +414,38 @@ class Orchestrator {
     };
   }
 
+  /** The roles' stderr under process isolation, capped as the metrics CSV is. */
+  #rolesLog: RotatingFile | undefined;
+
+  #rolesLogFile(): RotatingFile {
+    const maxBytes = this.config.runFilesMaxBytes;
+    this.#rolesLog ??= new RotatingFile(`${this.dir.path}/roles.log`, {
+      maxBytes,
+      segmentBytes: segmentBytesFor(maxBytes),
+    });
+    return this.#rolesLog;
+  }
+
+  /** Closes the run's files (metrics CSV, roles.log), waiting for their older parts' gzip. */
+  async closeFiles(): Promise<void> {
+    await this.recorder.close();
+    if (this.recorder.rotationError) logger.warn("{error}", { error: this.recorder.rotationError });
+    try {
+      await this.#rolesLog?.close();
+    } catch (error) {
+      logger.warn("Cannot rotate {path}: {error}", {
+        path: `${this.dir.path}/roles.log`,
+        error: (error as Error).message,
+      });
+    }
+  }
+
   #startHost(spec: RoleSpec): RoleHost {
     this.#failed.delete(spec.id);
     this.#idle.delete(spec.id);
     const onReport = (report: Report) => this.#onReport(spec, report);
     const host = this.config.isolation === "process"
-      ? startProcessHost(spec, onReport, `${this.dir.path}/roles.log`)
+      ? startProcessHost(spec, onReport, this.#rolesLogFile())
       : startWorkerHost(spec, onReport);
     // A partition outlives a restart of the role it cut off.
     const until = this.#partitions.get(spec.id) ?? 0;

@@ -50,3 +50,33 @@ export async function drainToFile(
     file.close();
   }
 }
+
+/** Where `drainToSink` writes: a file that writes each chunk whole before it returns. */
+export interface ChunkSink {
+  writeSync(bytes: Uint8Array): void;
+}
+
+/**
+ * Drains `readable` into `sink` (a `RotatingFile` shared by several
+ * streams, say), each chunk written before the next is read. The sink is
+ * not closed: it outlives the stream. Rejects if a write fails; the stream
+ * is cancelled then.
+ */
+export async function drainToSink(
+  readable: ReadableStream<Uint8Array>,
+  sink: ChunkSink,
+): Promise<void> {
+  const reader = readable.getReader();
+  try {
+    while (true) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      sink.writeSync(value);
+    }
+  } catch (error) {
+    await reader.cancel().catch(() => {});
+    throw error;
+  } finally {
+    reader.releaseLock();
+  }
+}
