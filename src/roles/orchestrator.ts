@@ -131,6 +131,15 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
       deadLetter: config.kafka.deadLetter ? await openTable(config.kafka.deadLetter) : undefined,
       runId: dir.name,
       startMarkers,
+      // A read-back of days of messages takes minutes: say how far it is.
+      onProgress: ({ phase, done, total, elapsedMs }) =>
+        logger.info("Verifying against {topic}: {done} of {total} {what} read in {seconds} s", {
+          topic: config.kafka.topic,
+          done,
+          total,
+          what: phase === "topic" ? "committed messages" : "data files of the table",
+          seconds: Math.round(elapsedMs / 1000),
+        }),
     });
     run.ingestCommittedUnreported(checked.rowsThisRun);
     // What was committed is verified; a halted run still failed, and says why.

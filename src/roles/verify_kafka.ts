@@ -4,11 +4,11 @@
  * messages, from the first offset Kafka holds up to the partition's `txn`
  * marker in the table (the last offset committed), are read again with a
  * throwaway consumer group, decoded as the ingest roles decode them, and
- * counted per message key `(session_id, writer_id, batch_seq)`. The table's
- * rows are counted per the same key. Then:
+ * tallied per message identity `(session_id, writer_id, batch_seq)`. The
+ * table's rows are tallied the same way. Then:
  *
  * - every message up to each marker is in the table with exactly its rows
- *   (none lost, none twice: a message committed twice doubles its count);
+ *   (none lost, none twice: a message committed twice doubles its rows);
  * - no rows of the topic's sessions lie beyond the markers (no offset was
  *   written that is not recorded as committed);
  * - the rows of the topic's sessions in the table equal the sum over
@@ -19,9 +19,19 @@
  * dead-letter table holding its topic, partition and offset: the ingest
  * roles set it aside there, and it is accounted for, not missing.
  *
+ * Its memory does not grow with the topic: the messages are tallied per
+ * producer as ranges of sequences and a digest of each one's rows
+ * (kafka_tally.ts, as the run ledger keeps a writer's batches), and bad and
+ * dead-lettered offsets per partition as ranges; the table is read one row
+ * group at a time. Its time is the reading: there is no deadline on the
+ * whole read-back, only on a stall (no message of the committed ranges for
+ * `stallMs`), which fails the check naming where each partition stopped. A
+ * long read-back reports its progress (`onProgress`, every
+ * `progressEveryMs`).
+ *
  * Rows of other sessions (data the table held from elsewhere) are counted
  * and named in the detail, not judged. The check assumes the neural schema
- * (the stream's table), whose key identifies a message's rows.
+ * (the stream's table), whose identity columns name a message's rows.
  */
 
 import type { Verification, VerificationCheck } from "../metrics/results.ts";
@@ -31,9 +41,11 @@ import { verifyTable } from "../ops/verify.ts";
 import { MessageRows } from "../sources/message_rows.ts";
 import { NEURAL_FIELDS } from "../sources/neural.ts";
 import { sleep } from "../util/backoff.ts";
-import { endOffsets } from "../sources/kafka.ts";
+import { endOffsets, startOffsets } from "../sources/kafka.ts";
+import { SeqRanges } from "./batch_tally.ts";
 import { joinGroup } from "./kafka_consumer.ts";
 import { partitionAppId } from "./kafka_offsets.ts";
+import { compareMessages, Examples, TableMessages, TopicMessages } from "./kafka_tally.ts";
 
 /** What the verification needs to read the topic again. */
 export interface KafkaSource {
@@ -42,12 +54,30 @@ export interface KafkaSource {
   group: string;
   /** A suffix of the throwaway group that reads the topic again (the run's id). */
   runId: string;
-  /** The longest the topic may take to read. @default 120000 */
-  timeoutMs?: number;
+  /**
+   * The longest the read-back may go without a message of the committed
+   * ranges (a broker down, a marker past the end of the log): then the check
+   * fails, saying where each partition stopped. The read-back as a whole has
+   * no deadline; it takes as long as the topic takes to read. @default 120000
+   */
+  stallMs?: number;
   /** The run's dead-letter table (--dead-letter): bad messages there are accounted for. */
   deadLetter?: Table | undefined;
   /** Each partition's marker when the run started: rows after it are this run's. */
   startMarkers?: ReadonlyMap<number, number>;
+  /** Called every `progressEveryMs` while the topic or the table is read. */
+  onProgress?: (progress: ReadBackProgress) => void;
+  /** How often `onProgress` is called, in ms. @default 10000 */
+  progressEveryMs?: number;
+}
+
+/** How far a long read-back has come. */
+export interface ReadBackProgress {
+  /** `topic`: messages read again; `table`: data files of the table read. */
+  phase: "topic" | "table";
+  done: number;
+  total: number;
+  elapsedMs: number;
 }
 
 /** A Kafka run's verification, with the rows the run committed according to the table. */
@@ -59,6 +89,8 @@ export interface KafkaVerification extends Verification {
 /** One partition's committed range, as read back from Kafka. */
 interface PartitionRead {
   marker: number;
+  /** The first offset the log held when the read began. */
+  start: number;
   first: number | undefined;
   last: number;
   messages: number;
@@ -67,7 +99,7 @@ interface PartitionRead {
   rowsThisRun: number;
   gaps: number;
   /** Offsets of the messages that could not be decoded. */
-  bad: bigint[];
+  bad: SeqRanges;
 }
 
 const KEY_COLUMNS = ["session_id", "writer_id", "batch_seq"] as const;
@@ -91,11 +123,10 @@ export async function verifyKafkaRun(
     if (Number.isInteger(partition)) markers.set(partition, Number(txn.version));
   }
 
-  const expected = new Map<string, number>();
-  const sessions = new Set<string>();
+  const topic = new TopicMessages();
   let reads: Map<number, PartitionRead>;
   try {
-    reads = await readCommitted(source, markers, expected, sessions);
+    reads = await readCommitted(source, markers, topic);
   } catch (error) {
     checks.push({
       name: "kafka_read_back",
@@ -105,90 +136,101 @@ export async function verifyKafkaRun(
     return { passed: false, checks, rowsThisRun: 0 };
   }
   const ranges = [...reads].sort(([a], [b]) => a - b).map(([p, r]) =>
-    `partition ${p}: offsets ${r.first ?? "-"}..${r.marker} (${count(r.messages)} messages, ${
-      count(r.rows)
-    } rows${r.gaps ? `, ${r.gaps} offset gaps` : ""})`
+    r.start > r.marker
+      ? `partition ${p}: offsets 0..${r.marker} no longer in the log (it starts at ${r.start}), ` +
+        `not judged`
+      : `partition ${p}: offsets ${r.first ?? "-"}..${r.marker} (${count(r.messages)} messages, ${
+        count(r.rows)
+      } rows${r.gaps ? `, ${r.gaps} offset gaps` : ""}${
+        r.start > 0 ? `; offsets before ${r.start} no longer in the log, not judged` : ""
+      })`
   );
   const lag = await notIngested(source, markers);
   const lettered = source.deadLetter
     ? await deadLettered(source.deadLetter, source.topic)
-    : new Set<string>();
-  const bad: string[] = [];
+    : new Map<number, SeqRanges>();
+  const bad = new Examples();
   let setAside = 0;
   for (const [p, r] of reads) {
-    for (const offset of r.bad) {
-      if (lettered.has(`${p}:${offset}`)) setAside++;
-      else bad.push(`partition ${p} offset ${offset}`);
+    const aside = lettered.get(p) ?? new SeqRanges();
+    const unlettered = r.bad.without(aside);
+    let unletteredCount = 0;
+    for (const [lo, hi] of unlettered) {
+      const n = hi - lo + 1;
+      unletteredCount += n;
+      bad.add(`partition ${p} offset ${lo === hi ? lo : `${lo}..${hi}`}`, n);
     }
+    setAside += r.bad.size - unletteredCount;
   }
   const expectedRows = [...reads.values()].reduce((n, r) => n + r.rows, 0);
   const aside = setAside > 0
     ? `; ${count(setAside)} bad messages are in the dead-letter table ${source.deadLetter!.uri}`
     : "";
-  const undecoded = bad.length === 0
+  const undecoded = bad.count === 0
     ? ""
-    : `; ${bad.length} messages could not be decoded${
+    : `; ${count(bad.count)} messages could not be decoded${
       source.deadLetter ? " and are not in the dead-letter table" : ""
-    }: ${list(bad)}`;
+    }: ${bad}`;
   checks.push({
     name: "kafka_committed_ranges_read_back",
-    passed: bad.length === 0,
+    passed: bad.count === 0,
     detail: markers.size === 0
       ? `no partition of ${source.topic} has a marker of group ${source.group} in the table`
       : `${list(ranges)}${aside}${undecoded}${lag}`,
   });
 
-  // The table's rows, per message key.
-  const found = new Map<string, number>();
-  let otherRows = 0;
+  // The table's rows, per message identity.
+  const found = new TableMessages(topic, {
+    partitioned: snapshot.metadata.partitionColumns.length > 0,
+  });
   const scan = await scanTable(table, { columns: [...KEY_COLUMNS] });
-  for await (const { batch } of scan.pieces) {
+  const progress = progressEvery(source);
+  for await (const { file, batch } of scan.pieces) {
+    progress("table", scan.stats.filesRead, scan.stats.filesTotal);
     const s = batch.columns[0]!.values as string[];
     const w = batch.columns[1]!.values as string[];
     const q = batch.columns[2]!.values as BigInt64Array;
-    // A message's rows lie together in a file: count runs of one key, not rows.
-    forEachRun(s, w, q, batch.length, (key, session, rows) => {
-      if (!sessions.has(session)) otherRows += rows;
-      else found.set(key, (found.get(key) ?? 0) + rows);
+    // A message's rows lie together in a file: tally runs of one identity, not rows.
+    forEachRun(s, w, q, batch.length, (session, writer, seq, rows) => {
+      found.addRun(file, session, writer, seq, rows);
     });
   }
-  let tableRows = 0;
-  for (const n of found.values()) tableRows += n;
-
-  const missing: string[] = [];
-  const wrong: string[] = [];
-  for (const [key, rows] of expected) {
-    const have = found.get(key);
-    if (have === undefined) missing.push(`${readable(key)} (${rows} rows)`);
-    else if (have !== rows) wrong.push(`${readable(key)}: ${have} rows, the message has ${rows}`);
-  }
-  const beyond: string[] = [];
-  for (const [key, rows] of found) {
-    if (!expected.has(key)) beyond.push(`${readable(key)} (${rows} rows)`);
-  }
+  const compared = compareMessages(topic, found);
+  // Committed offsets the topic's retention deleted before the read-back:
+  // their rows are in the table and no longer in the topic, so rows the
+  // topic lacks may be theirs and are named, not judged.
+  const deleted = [...reads.values()].reduce((n, r) => n + Math.min(r.start, r.marker + 1), 0);
+  const unjudged = deleted > 0
+    ? `not judged: ${count(deleted)} offsets up to the markers are no longer in ` +
+      `${source.topic} (deleted by its retention before the read-back), and rows the topic ` +
+      `lacks may be theirs`
+    : "";
   checks.push({
     name: "every_committed_message_once",
-    passed: missing.length === 0 && wrong.length === 0,
-    detail: missing.length + wrong.length === 0
-      ? `${count(expected.size)} message keys (session_id, writer_id, batch_seq) up to the ` +
+    passed: compared.missing.count === 0 && compared.wrong.count === 0,
+    detail: compared.missing.count + compared.wrong.count === 0
+      ? `${count(compared.messages)} messages (session_id, writer_id, batch_seq) up to the ` +
         `markers, each with exactly its rows`
-      : `missing: ${list(missing) || "none"}; duplicated or partial: ${list(wrong) || "none"}`,
+      : `missing: ${compared.missing}; duplicated or partial: ${compared.wrong}`,
   });
   checks.push({
     name: "no_rows_beyond_markers",
-    passed: beyond.length === 0,
-    detail: beyond.length === 0
+    passed: compared.beyond.count === 0 || deleted > 0,
+    detail: compared.beyond.count === 0
       ? "no row of the topic's sessions lies past a partition's committed offset"
-      : list(beyond),
+      : deleted > 0
+      ? `${unjudged}: ${compared.beyond}`
+      : `${compared.beyond}`,
   });
   checks.push({
     name: "rows_equal_committed_offset_ranges",
-    passed: tableRows === expectedRows,
+    passed: deleted > 0 ? found.rows >= expectedRows : found.rows === expectedRows,
     detail:
-      `${count(tableRows)} rows of the topic's sessions in the table, ${
+      `${count(found.rows)} rows of the topic's sessions in the table, ${
         count(expectedRows)
       } rows in the offsets up to the markers` +
-      (otherRows > 0 ? `; ${count(otherRows)} rows of other sessions not judged` : ""),
+      (deleted > 0 ? ` (at least as many are needed; ${unjudged})` : "") +
+      (found.otherRows > 0 ? `; ${count(found.otherRows)} rows of other sessions not judged` : ""),
   });
   const report = await verifyTable(table);
   for (const c of report.checks) {
@@ -203,9 +245,25 @@ export async function verifyKafkaRun(
   return { passed: checks.every((c) => c.passed), checks, rowsThisRun };
 }
 
-/** The `partition:offset` of each message of `topic` in a dead-letter table (none if absent). */
-async function deadLettered(table: Table, topic: string): Promise<Set<string>> {
-  const found = new Set<string>();
+/** A reporter that calls `onProgress` at most every `progressEveryMs`, and at the first call. */
+function progressEvery(
+  source: KafkaSource,
+): (phase: ReadBackProgress["phase"], done: number, total: number) => void {
+  const every = source.progressEveryMs ?? 10_000;
+  const started = performance.now();
+  let next = started + every;
+  return (phase, done, total) => {
+    if (!source.onProgress) return;
+    const now = performance.now();
+    if (now < next) return;
+    next = now + every;
+    source.onProgress({ phase, done, total, elapsedMs: Math.round(now - started) });
+  };
+}
+
+/** The offsets of each partition of `topic` in a dead-letter table, as ranges (none if absent). */
+async function deadLettered(table: Table, topic: string): Promise<Map<number, SeqRanges>> {
+  const found = new Map<number, SeqRanges>();
   try {
     await snapshotOf(table);
   } catch (error) {
@@ -217,7 +275,12 @@ async function deadLettered(table: Table, topic: string): Promise<Set<string>> {
     const t = batch.columns[0]!.values as string[];
     const p = batch.columns[1]!.values as Int32Array;
     const o = batch.columns[2]!.values as BigInt64Array;
-    for (let i = 0; i < batch.length; i++) if (t[i] === topic) found.add(`${p[i]}:${o[i]}`);
+    for (let i = 0; i < batch.length; i++) {
+      if (t[i] !== topic) continue;
+      let offsets = found.get(p[i]!);
+      if (!offsets) found.set(p[i]!, offsets = new SeqRanges());
+      offsets.add(Number(o[i]!));
+    }
   }
   return found;
 }
@@ -254,26 +317,35 @@ async function notIngested(
 
 /**
  * Reads each marked partition from its first offset to its marker with a
- * throwaway group, adding each message's rows per key to `expected`.
+ * throwaway group, tallying each message's rows in `topic`. Throws when no
+ * message of the ranges comes for `stallMs`, naming where each partition is.
  */
 async function readCommitted(
   source: KafkaSource,
   markers: ReadonlyMap<number, number>,
-  expected: Map<string, number>,
-  sessions: Set<string>,
+  topic: TopicMessages,
 ): Promise<Map<number, PartitionRead>> {
   const reads = new Map<number, PartitionRead>();
+  const starts = markers.size > 0
+    ? await startOffsets({ brokers: source.brokers }, source.topic)
+    : [];
+  let total = 0;
   for (const [p, marker] of markers) {
-    reads.set(p, {
+    const start = Number(starts[p] ?? 0n);
+    // A partition whose log starts past its marker has nothing left to read.
+    const read: PartitionRead = {
       marker,
+      start,
       first: undefined,
-      last: -1,
+      last: start > marker ? marker : -1,
       messages: 0,
       rows: 0,
       rowsThisRun: 0,
       gaps: 0,
-      bad: [],
-    });
+      bad: new SeqRanges(),
+    };
+    reads.set(p, read);
+    total += Math.max(0, marker + 1 - start);
   }
   const pending = () => [...reads.values()].some((r) => r.last < r.marker);
   if (!pending()) return reads;
@@ -287,14 +359,25 @@ async function readCommitted(
   const si = NEURAL_FIELDS.findIndex((f) => f.name === "session_id");
   const wi = NEURAL_FIELDS.findIndex((f) => f.name === "writer_id");
   const qi = NEURAL_FIELDS.findIndex((f) => f.name === "batch_seq");
-  const deadline = Date.now() + (source.timeoutMs ?? 120_000);
+  const stallMs = source.stallMs ?? 120_000;
+  const progress = progressEvery(source);
+  let read = 0;
+  let lastProgress = performance.now();
   try {
     while (pending()) {
-      if (Date.now() > deadline) {
+      const idle = performance.now() - lastProgress;
+      if (idle > stallMs) {
         const behind = [...reads].filter(([, r]) => r.last < r.marker).map(([p, r]) =>
-          `partition ${p} at ${r.last} of ${r.marker}`
+          `partition ${p} at offset ${r.last < 0 ? "none" : r.last} of ${r.marker}`
         );
-        throw new Error(`timed out: ${behind.join(", ")}`);
+        const outage = consumer.outage();
+        throw new Error(
+          `no message of the committed ranges came for ${Math.round(idle / 1000)} s after ${
+            read.toLocaleString("en-US")
+          } of ${total.toLocaleString("en-US")} messages: ${behind.join(", ")}${
+            outage ? `; the broker: ${outage.error}` : ""
+          }`,
+        );
       }
       const messages = await consumer.poll((partitions) =>
         Promise.resolve(new Map(partitions.map((p) => [p, undefined])))
@@ -308,12 +391,14 @@ async function readCommitted(
         else if (offset !== r.last + 1) r.gaps++;
         r.last = offset;
         r.messages++;
+        read++;
+        lastProgress = performance.now();
         // Capacity 1: an empty batch takes a message whole, whatever its size.
         const rows = new MessageRows(NEURAL_FIELDS, 1);
         const outcome = rows.add(m.value);
         const batch = rows.take();
         if (outcome.kind !== "added" || batch === undefined) {
-          r.bad.push(m.offset);
+          r.bad.add(offset);
           continue;
         }
         r.rows += batch.length;
@@ -321,11 +406,11 @@ async function readCommitted(
         const s = batch.columns[si]!.values as string[];
         const w = batch.columns[wi]!.values as string[];
         const q = batch.columns[qi]!.values as BigInt64Array;
-        forEachRun(s, w, q, batch.length, (key, session, rows) => {
-          sessions.add(session);
-          expected.set(key, (expected.get(key) ?? 0) + rows);
+        forEachRun(s, w, q, batch.length, (session, writer, seq, n) => {
+          topic.add(session, writer, seq, n);
         });
       }
+      progress("topic", read, total);
     }
   } finally {
     await consumer.close().catch(() => {});
@@ -333,29 +418,20 @@ async function readCommitted(
   return reads;
 }
 
-/** Calls `each` once per run of rows with one key, with the run's length. */
+/** Calls `each` once per run of rows with one identity, with the run's length. */
 function forEachRun(
   s: string[],
   w: string[],
   q: BigInt64Array,
   length: number,
-  each: (key: string, session: string, rows: number) => void,
+  each: (session: string, writer: string, seq: number, rows: number) => void,
 ): void {
   for (let start = 0; start < length;) {
     let end = start + 1;
     while (end < length && q[end] === q[start] && w[end] === w[start] && s[end] === s[start]) {
       end++;
     }
-    each(messageKey(s[start]!, w[start]!, q[start]!), s[start]!, end - start);
+    each(s[start]!, w[start]!, Number(q[start]!), end - start);
     start = end;
   }
-}
-
-function messageKey(session: string, writer: string, seq: bigint): string {
-  return `${session}\u0000${writer}\u0000${seq}`;
-}
-
-function readable(key: string): string {
-  const [session, writer, seq] = key.split("\u0000");
-  return `${writer} batch ${seq} (session ${session})`;
 }

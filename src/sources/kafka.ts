@@ -282,20 +282,38 @@ export async function partitionCount(options: KafkaClientOptions, topic: string)
 }
 
 /** Each partition's end offset (high watermark: the offset the next message will get). */
-export async function endOffsets(options: KafkaClientOptions, topic: string): Promise<bigint[]> {
+export function endOffsets(options: KafkaClientOptions, topic: string): Promise<bigint[]> {
+  return logOffsets(options, topic, "end");
+}
+
+/**
+ * Each partition's start offset: the first offset its log still holds (0
+ * until retention or deletion removed older messages).
+ */
+export function startOffsets(options: KafkaClientOptions, topic: string): Promise<bigint[]> {
+  return logOffsets(options, topic, "start");
+}
+
+async function logOffsets(
+  options: KafkaClientOptions,
+  topic: string,
+  which: "start" | "end",
+): Promise<bigint[]> {
   const consumer = new Consumer({
     ...bootstrap(options),
     groupId: `${DEFAULT_CLIENT_ID}-metadata`,
   });
   try {
-    const offsets = await consumer.listOffsets({ topics: [topic] });
+    // ListOffsets' timestamps -2 and -1 ask for the earliest and the latest offset.
+    const offsets = await consumer.listOffsets({
+      topics: [topic],
+      timestamp: which === "start" ? -2n : -1n,
+    });
     return offsets.get(topic) ?? [];
   } catch (error) {
     throw new Error(
-      `Cannot read the end offsets of Kafka topic ${topic}: ${describeKafkaError(error)}`,
-      {
-        cause: error,
-      },
+      `Cannot read the ${which} offsets of Kafka topic ${topic}: ${describeKafkaError(error)}`,
+      { cause: error },
     );
   } finally {
     await consumer.close();
