@@ -229,7 +229,8 @@ async function main(argv: string[]): Promise<number> {
       return 0;
     }
     if (command === "--version" || command === "version") {
-      console.log(`neuralake ${VERSION}`);
+      if (json) printJson({ version: VERSION });
+      else console.log(`neuralake ${VERSION}`);
       return 0;
     }
     const entry = COMMANDS[command];

@@ -6,6 +6,8 @@ import { parseSchemaJson } from "../delta/schema.ts";
 import { checkNewSchema, checkSchemaJson } from "../delta/schema_check.ts";
 import { createTable } from "../ops/create.ts";
 import { openTable } from "../ops/table.ts";
+import { parseJsonDocument } from "../roles/config.ts";
+import { InputError } from "../util/errors.ts";
 import {
   commaList,
   GLOBAL_HELP,
@@ -96,16 +98,16 @@ export async function readSchemaFile(path: string) {
   } catch (error) {
     throw new Error(`Cannot read the schema file ${path}`, { cause: error });
   }
-  let value: unknown;
+  const value = parseJsonDocument(text, path, "the schema file");
   try {
-    value = JSON.parse(text);
+    checkSchemaJson(value, path);
+    const schema = parseSchemaJson(value, path);
+    checkNewSchema(schema, path);
+    return schema;
   } catch (error) {
-    throw new Error(`Cannot parse the schema file ${path}: it is not JSON`, { cause: error });
+    // The message names the column; `--json` gets the file as a field too.
+    throw new InputError((error as Error).message, { file: path }, { cause: error });
   }
-  checkSchemaJson(value, path);
-  const schema = parseSchemaJson(value, path);
-  checkNewSchema(schema, path);
-  return schema;
 }
 
 /** Runs `create`. */

@@ -27,6 +27,7 @@ import {
 } from "./args.ts";
 import { formatFields, printJson, snakeCaseKeys, write } from "./output.ts";
 import { metricsAddrFlag } from "./stream_config.ts";
+import { type ProgressLine, progressLine } from "./progress.ts";
 
 const DEFAULTS = PROFILES.production;
 
@@ -50,7 +51,9 @@ topic, partition and offset, and nothing of its batch is committed. A table
 that does not exist is created with the neural schema.
 
 It runs until stopped (SIGINT or SIGTERM commit what is buffered, then leave
-the group), --duration, or --until-idle.
+the group), --duration, or --until-idle. On a terminal a progress line on
+stderr shows the rows and batches committed so far (not with --json), and an
+info log line says it at most every 10 s.
 
 While Kafka cannot be reached, ingest keeps retrying and says so on stderr
 (at most every 5 s); such a wait is never taken for idleness. If the broker
@@ -192,6 +195,7 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   if (parsed.durationMs > 0) sleep(parsed.durationMs, stop.signal).then(onSignal, () => {});
+  const progress = new IngestProgress(progressLine(parsed.json), logger);
   let summary: IngestSummary;
   try {
     const consumer = await joinGroup({
@@ -213,9 +217,13 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
       brokerTimeoutMs: parsed.brokerTimeoutMs,
       signal: stop.signal,
       id: parsed.id,
-      onEvent: (event) => monitor.observe(stampEvent(started, Date.now(), event)),
+      onEvent: (event) => {
+        monitor.observe(stampEvent(started, Date.now(), event));
+        if (event.event === "batch_committed") progress.committed(event.rows ?? 0, event.version);
+      },
     });
   } finally {
+    progress.clear();
     stop.abort();
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
@@ -244,4 +252,52 @@ export async function runIngestCommand(parsed: IngestArgs): Promise<number> {
     ]));
   }
   return 0;
+}
+
+/**
+ * What an ingest has committed so far: a progress line on a terminal (not
+ * with --json), and an info log line at most every 10 s whatever stderr is,
+ * so that a long ingest into a log file shows it is moving.
+ */
+export class IngestProgress {
+  readonly #line: ProgressLine;
+  readonly #logger: { info(message: string, properties: Record<string, unknown>): void };
+  readonly #now: () => number;
+  #rows = 0;
+  #batches = 0;
+  #version: number | bigint | undefined;
+  #loggedAt: number;
+
+  /** @param now The clock, in ms. @default performance.now */
+  constructor(
+    line: ProgressLine,
+    logger: { info(message: string, properties: Record<string, unknown>): void },
+    now: () => number = () => performance.now(),
+  ) {
+    this.#line = line;
+    this.#logger = logger;
+    this.#now = now;
+    this.#loggedAt = now();
+  }
+
+  /** A batch of `rows` rows was committed as `version`. */
+
+  committed(rows: number, version: number | bigint | undefined): void {
+    this.#rows += rows;
+    this.#batches++;
+    this.#version = version ?? this.#version;
+    const text = `${formatCount(this.#rows)} rows in ${formatCount(this.#batches)} batches, ` +
+      `table version ${this.#version ?? "none"}`;
+    this.#line.update(`ingest: committed ${text}`);
+    const now = this.#now();
+    if (now - this.#loggedAt >= 10_000) {
+      this.#loggedAt = now;
+      this.#logger.info("Committed {text} so far", { text });
+    }
+  }
+
+  /** Erases the progress line, before the result prints. */
+  clear(): void {
+    this.#line.clear();
+  }
 }

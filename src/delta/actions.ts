@@ -9,6 +9,8 @@
  *   fields and unknown action kinds, as the protocol requires of readers.
  */
 
+import { InputError } from "../util/errors.ts";
+
 /** The `protocol` action. */
 export interface Protocol {
   minReaderVersion: number;
@@ -165,7 +167,11 @@ export function parseCommit(text: string, where: string): Action[] {
     try {
       value = JSON.parse(raw);
     } catch (error) {
-      throw new Error(`Cannot parse ${where}: line ${line} is not JSON`, { cause: error });
+      // The file and line as fields too, for `--json` and scripts.
+      throw new InputError(`Cannot parse ${where}: line ${line} is not JSON`, {
+        file: where,
+        line,
+      }, { cause: error });
     }
     const action = toAction(value, `${where}: line ${line}`);
     if (action) actions.push(action);

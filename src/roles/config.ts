@@ -185,6 +185,31 @@ export function parseConfigText(text: string, origin: Origin): [string, unknown]
   return flatten(parsed, origin);
 }
 
+/**
+ * Parses a strict JSON document a user wrote (a `--schema` file): no
+ * comments, no trailing commas. A syntax error is an `InputError` naming
+ * the file, line and column, as a config file's is.
+ */
+export function parseJsonDocument(text: string, file: string, what: string): unknown {
+  const errors: ParseError[] = [];
+  const parsed: unknown = parseJsonc(text, errors, {
+    allowTrailingComma: false,
+    disallowComments: true,
+  });
+  const first = errors[0];
+  if (first === undefined) return parsed;
+  const before = text.slice(0, first.offset);
+  const line = before.split("\n").length;
+  const column = first.offset - before.lastIndexOf("\n");
+  const found = text.slice(first.offset, first.offset + Math.max(first.length, 1));
+  throw new InputError(
+    `Cannot parse ${what} ${file}: it is not JSON: ${
+      printParseErrorCode(first.error)
+    } at line ${line}, column ${column}${found.trim() ? ` (found ${JSON.stringify(found)})` : ""}`,
+    { file, line, column: String(column) },
+  );
+}
+
 /** Inputs to `resolveConfig`, lowest precedence first. */
 export interface ConfigSources {
   profile?: Profile;
