@@ -44,6 +44,12 @@ NDJSON may hold nested values: objects for structs (and maps), arrays for
 arrays; CSV cells of nested columns hold JSON. Without a schema, objects are
 inferred as structs and arrays as arrays.
 
+Inferred numbers are long, double, or, for integers beyond the range of a
+long, decimal(p,0) as Spark infers them. An integer of more than 38 digits,
+or integers beyond a long in a column that also holds fractions, would be
+rounded by a double: the write refuses them, naming the line and column, and
+a --schema decides.
+
 Options:
   --input <file|->           The input file, or - for stdin
   --format <f>               csv, ndjson or parquet (default: from the file name)

@@ -28,7 +28,7 @@ import { InputError } from "../util/errors.ts";
 import { BatchBuilder } from "./batch_builder.ts";
 import { locate } from "./coerce.ts";
 import { CsvRecordReader } from "./csv_records.ts";
-import { classifyText, TypeSampler } from "./infer.ts";
+import { classifyText, InferenceError, TypeSampler } from "./infer.ts";
 import type { RecordSource } from "./source.ts";
 import {
   indexByName,
@@ -281,15 +281,27 @@ class CsvSource implements RecordSource {
   /** Infers the schema from the sample, then replays the sample as rows. */
   #inferSchema(): void {
     const sampler = new TypeSampler();
-    for (const record of this.#sample) {
+    const names = this.#names!;
+    for (let r = 0; r < this.#sample.length; r++) {
+      const record = this.#sample[r]!;
       for (let i = 0; i < record.length; i++) {
         const text = record[i]!;
         if (this.#emptyIsNull ? text.length !== 0 : !this.#nullSet.has(text)) {
-          sampler.observe(i, classifyText(text));
+          try {
+            sampler.observe(i, classifyText(text));
+          } catch (error) {
+            if (!(error instanceof InferenceError)) throw error;
+            // No type holds the column's values exactly: a schema must say.
+            const where = { file: this.#name, line: this.#sampleLines[r]!, column: names[i]! };
+            throw new InputError(
+              locate(`${error.message}: pass a schema (--schema) for the column`, where),
+              where,
+              { cause: error },
+            );
+          }
         }
       }
     }
-    const names = this.#names!;
     this.#map = Int32Array.from(names, (_, i) => i);
     this.#start(sampler.fields(names), this.#sample.length);
     const sample = this.#sample;

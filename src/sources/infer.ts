@@ -4,17 +4,23 @@
  * later value to the types it chose.
  *
  * Rules, per value (nulls say nothing):
- * - a whole number that fits int64 is long; other numbers (fraction,
- *   exponent, NaN, Infinity) are double. Digits with a leading zero such as
- *   `007` are kept as string, as they are usually codes, not quantities;
+ * - a whole number that fits int64 is long; a whole number beyond int64 is
+ *   `decimal(p,0)` with p its digits, as Spark infers it, up to 38 digits;
+ *   one of more digits is refused (`InferenceError`: a double would round
+ *   it, which Spark does silently). Other numbers (fraction, exponent, NaN,
+ *   Infinity) are double. Digits with a leading zero such as `007` are kept
+ *   as string, as they are usually codes, not quantities;
  * - `true` / `false` in any case is boolean (`1` / `0` are numbers);
  * - `YYYY-MM-DD` is date; an ISO-8601 date-time with `Z` or an offset is
  *   timestamp, one without a zone is timestamp_ntz;
  * - anything else is string.
  *
  * Per column: one type throughout stays that type; long mixed with double is
- * double; any other mix is string; a column with no value in the sample is
- * string. Inferred fields are always nullable.
+ * double; long and decimals are the widest decimal (a long counts as
+ * `decimal(20,0)`, as in Spark); a decimal mixed with double is refused
+ * (`InferenceError`), since a double would round the integers that made it
+ * a decimal; any other mix is string; a column with no value in the sample
+ * is string. Inferred fields are always nullable.
  *
  * Invariant: a type is inferred only if every sampled value coerces to it, so
  * replaying the sample through the coercion of `coerce.ts` never fails. A
@@ -23,6 +29,7 @@
  */
 
 import type { Field } from "../columnar/batch.ts";
+import { decimalType, type DecimalTypeName, parseDecimal } from "../columnar/types.ts";
 import { readBoolean, readDouble, readLong } from "./coerce.ts";
 import { readDate, readDateTime } from "./coerce_time.ts";
 import type { JsonKind } from "./json_line.ts";
@@ -30,6 +37,7 @@ import type { JsonKind } from "./json_line.ts";
 /** A type that inference can choose. */
 export type InferredType =
   | "long"
+  | DecimalTypeName
   | "double"
   | "boolean"
   | "date"
@@ -72,17 +80,57 @@ function hasLeadingZero(text: string, at: number): boolean {
   return next >= 48 && next <= 57;
 }
 
-/** long, else double, else (such as `1e400`, beyond double) string. */
+/** The most digits of a decimal (Delta's and Spark's precision limit). */
+const MAX_DECIMAL_DIGITS = 38;
+
+/**
+ * Raised when a sample's values leave no type that holds them exactly; the
+ * source names the file, line and column, and the fix is a schema.
+ */
+export class InferenceError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "InferenceError";
+  }
+}
+
+/**
+ * long, else (an integer beyond int64) decimal(p,0) up to 38 digits, else
+ * double, else (such as `1e400`, beyond double) string.
+ */
 function classifyNumber(text: string): InferredType {
   if (readLong(text) !== undefined) return "long";
+  const digits = integerDigits(text);
+  if (digits !== undefined) {
+    if (digits <= MAX_DECIMAL_DIGITS) return decimalType(digits, 0);
+    throw new InferenceError(
+      `the integer ${
+        text.length > 48 ? `${text.slice(0, 45)}...` : text
+      } has ${digits} digits, more than a decimal holds (${MAX_DECIMAL_DIGITS}), ` +
+        "and a double would round it",
+    );
+  }
   if (readDouble(text) !== undefined) return "double";
   return "string";
 }
 
+/** The digits of an optionally signed integer without leading zeros, else undefined. */
+function integerDigits(text: string): number | undefined {
+  let i = text.charCodeAt(0) === 45 || text.charCodeAt(0) === 43 ? 1 : 0;
+  if (i >= text.length) return undefined;
+  for (let j = i; j < text.length; j++) {
+    const c = text.charCodeAt(j);
+    if (c < 48 || c > 57) return undefined;
+  }
+  while (i < text.length - 1 && text.charCodeAt(i) === 48) i++;
+  return text.length - i;
+}
+
 /**
  * Classifies one JSON scalar by its kind and source text, or returns
- * `undefined` for null. Numbers are long or double by their text (an integer
- * beyond int64 is double, one beyond double is string); strings get date and
+ * `undefined` for null. Numbers are long, decimal or double by their text
+ * (an integer beyond int64 is decimal(p,0), one beyond 38 digits is
+ * refused, a number beyond double is string); strings get date and
  * timestamp recognition only.
  */
 export function classifyJson(kind: JsonKind, text: string): InferredType | undefined {
@@ -102,13 +150,31 @@ export function classifyJson(kind: JsonKind, text: string): InferredType | undef
   }
 }
 
-/** Joins the type seen so far with the type of one more value. */
+/**
+ * Joins the type seen so far with the type of one more value; throws
+ * `InferenceError` for integers beyond int64 mixed with fractions.
+ */
 export function mergeTypes(seen: InferredType | undefined, next: InferredType): InferredType {
   if (seen === undefined || seen === next) return next;
   if ((seen === "long" && next === "double") || (seen === "double" && next === "long")) {
     return "double";
   }
+  const a = integerPrecision(seen);
+  const b = integerPrecision(next);
+  if (a !== undefined && b !== undefined) return decimalType(Math.max(a, b), 0);
+  if ((a !== undefined && next === "double") || (b !== undefined && seen === "double")) {
+    throw new InferenceError(
+      "holds integers beyond int64 and fractional numbers, and a double would round the integers",
+    );
+  }
   return "string";
+}
+
+/** The precision of a whole-number type for joining: a long counts as decimal(20,0), as in Spark. */
+function integerPrecision(type: InferredType): number | undefined {
+  if (type === "long") return 20;
+  const spec = parseDecimal(type);
+  return spec?.scale === 0 ? spec.precision : undefined;
 }
 
 /**

@@ -29,7 +29,7 @@ import type { ColumnBatch, Field } from "../columnar/batch.ts";
 import { InputError } from "../util/errors.ts";
 import { BatchBuilder } from "./batch_builder.ts";
 import { locate } from "./coerce.ts";
-import { classifyJson } from "./infer.ts";
+import { classifyJson, InferenceError } from "./infer.ts";
 import {
   inferJsonType,
   type Inferred,
@@ -285,6 +285,15 @@ class NdjsonSource implements RecordSource {
           } else type = classifyJson(kind, text);
           types[at] = mergeInferred(types[at], type, key);
         } catch (error) {
+          if (error instanceof InferenceError) {
+            // No type holds the key's values exactly: a schema must say.
+            const where = { file: this.#name, line: record.line, column: key };
+            throw new InputError(
+              locate(`${error.message}: pass a schema (--schema) for the key`, where),
+              where,
+              { cause: error },
+            );
+          }
           if (!(error instanceof ShapeClash)) throw error;
           throw this.#error(`${error.path} ${error.message}: pass a schema`, record.line);
         }

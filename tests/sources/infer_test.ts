@@ -1,11 +1,12 @@
 import {
   classifyJson,
   classifyText,
+  InferenceError,
   type InferredType,
   mergeTypes,
   TypeSampler,
 } from "../../src/sources/infer.ts";
-import { assertEquals } from "../_helpers/assert.ts";
+import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 
 Deno.test("classifyText() recognises each inferable type", () => {
   const cases: [string, InferredType][] = [
@@ -15,7 +16,9 @@ Deno.test("classifyText() recognises each inferable type", () => {
     ["0", "long"],
     ["-0", "long"],
     ["9223372036854775807", "long"],
-    ["9223372036854775808", "double"],
+    ["9223372036854775808", "decimal(19,0)"],
+    ["-12345678901234567890123", "decimal(23,0)"],
+    ["99999999999999999999999999999999999999", "decimal(38,0)"],
     ["1.5", "double"],
     ["-0.25", "double"],
     [".5", "double"],
@@ -52,7 +55,7 @@ Deno.test("classifyJson() types numbers by their text and recognises dates in st
   assertEquals(classifyJson("number", "12"), "long");
   assertEquals(classifyJson("number", "12.0"), "double");
   assertEquals(classifyJson("number", "1e2"), "double");
-  assertEquals(classifyJson("number", "123456789012345678901234"), "double");
+  assertEquals(classifyJson("number", "123456789012345678901234"), "decimal(24,0)");
   assertEquals(classifyJson("number", "1e400"), "string");
   assertEquals(classifyJson("string", "12"), "string");
   assertEquals(classifyJson("string", "true"), "string");
@@ -84,4 +87,23 @@ Deno.test("TypeSampler makes every field nullable and an unseen column string", 
     { name: "b", type: "string", nullable: true },
     { name: "c", type: "boolean", nullable: true },
   ]);
+});
+
+Deno.test("an integer beyond int64 is inferred as decimal(p,0), as Spark infers it, never as a rounded double", () => {
+  // 2^63 and beyond: a double would hold 9223372036854775808 but round 9223372036854775809.
+  assertEquals(classifyText("9223372036854775809"), "decimal(19,0)");
+  assertEquals(classifyJson("number", "-9223372036854775809"), "decimal(19,0)");
+  assertEquals(mergeTypes("long", "decimal(19,0)"), "decimal(20,0)");
+  assertEquals(mergeTypes("decimal(25,0)", "long"), "decimal(25,0)");
+  assertEquals(mergeTypes("decimal(19,0)", "decimal(30,0)"), "decimal(30,0)");
+  assertEquals(mergeTypes("decimal(19,0)", "string"), "string");
+});
+
+Deno.test("an integer of more than 38 digits, or one beyond int64 beside fractions, is refused rather than rounded", () => {
+  const wide = "1" + "0".repeat(38);
+  const error = assertThrows(() => classifyText(wide), "39 digits");
+  assertEquals(error instanceof InferenceError, true);
+  assertThrows(() => classifyJson("number", `-${wide}`), "a double would round it");
+  assertThrows(() => mergeTypes("decimal(19,0)", "double"), "a double would round the integers");
+  assertThrows(() => mergeTypes("double", "decimal(23,0)"), "a double would round the integers");
 });
