@@ -1,7 +1,8 @@
 /**
  * `write`: append a source's rows to a table, or replace its contents, in one
  * commit. Creates the table if it is missing (protocol, metadata and data in
- * version 0, so a failed first write leaves no empty table behind).
+ * version 0, so a failed first write leaves no empty table behind: neither
+ * a commit nor, on local disk, the directories it made).
  *
  * Invariants:
  * - Input is streamed: each partition keeps one open Parquet file in memory
@@ -150,6 +151,10 @@ export async function writeTable(
   } catch (error) {
     if (!(error instanceof TableNotFoundError)) throw error;
   }
+  // A write that creates the table and commits nothing leaves no trace of
+  // it: no files, and no directories (a failed first write left an empty
+  // table directory that looked like a table to the next command).
+  const creating = snapshot === undefined;
   let fields: Field[];
   let partitionColumns: string[];
   let createActions: Action[] = [];
@@ -258,7 +263,26 @@ export async function writeTable(
     // Whatever did not commit (bad input, a conflict) leaves nothing behind.
     // A commit that threw may have landed: its files stay (vacuum reclaims
     // them if it did not).
-    if (!inFlight && result?.outcome.kind !== "committed") await held.discard();
+    if (!inFlight && result?.outcome.kind !== "committed") {
+      await held.discard();
+      if (creating) await removeMadeDirectories(table);
+    }
+  }
+}
+
+/**
+ * Removes the directories a failed first write made (a local table's root
+ * and partition directories), once its files are gone; best effort, as the
+ * files' removal is: a directory that holds anything stays.
+ */
+async function removeMadeDirectories(table: Table): Promise<void> {
+  try {
+    await table.store.removeMadeDirectories?.();
+  } catch (error) {
+    log("write").warn("Could not remove the directories of {table}: {error}", {
+      table: table.uri,
+      error: String(error),
+    });
   }
 }
 

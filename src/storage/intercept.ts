@@ -29,7 +29,8 @@ export type StoreOp =
   | "claim"
   | "discard"
   | "sync"
-  | "removeStaleTemporaries";
+  | "removeStaleTemporaries"
+  | "removeMadeDirectories";
 
 /** True for requests that change what is stored. */
 export function isWrite(op: StoreOp): boolean {
@@ -74,6 +75,10 @@ export function interceptStore(store: ObjectStore, around: Around): ObjectStore 
     const remove = store.removeStaleTemporaries.bind(store);
     wrapped.removeStaleTemporaries = (beforeMs) =>
       around("removeStaleTemporaries", "", () => remove(beforeMs));
+  }
+  if (store.removeMadeDirectories) {
+    const remove = store.removeMadeDirectories.bind(store);
+    wrapped.removeMadeDirectories = () => around("removeMadeDirectories", "", () => remove());
   }
   return wrapped;
 }

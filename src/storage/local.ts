@@ -231,6 +231,8 @@ export class LocalStore implements ObjectStore {
   readonly #flushing = new Map<string, Promise<void>>();
   #realRoot: string | undefined;
   #rootMade = false;
+  /** Every directory this store made, parents first (`removeMadeDirectories`). */
+  readonly #madeDirectories: string[] = [];
   /**
    * The temporary files the last full `listKeys` walk passed, and when it
    * started: a temporary file made since is younger than that, so a sweep of
@@ -569,6 +571,33 @@ export class LocalStore implements ObjectStore {
   }
 
   /**
+   * Removes the directories this store made that are empty, children before
+   * parents; a directory with anything in it (a file another writer put
+   * there meanwhile) stays, as do the directories above it. Each one removed
+   * is flushed out of its parent.
+   */
+  async removeMadeDirectories(): Promise<number> {
+    let removed = 0;
+    const made = this.#madeDirectories.splice(0);
+    const kept: string[] = [];
+    for (let i = made.length - 1; i >= 0; i--) {
+      const dir = made[i]!;
+      try {
+        // Not recursive: only an empty directory goes.
+        Deno.removeSync(dir);
+      } catch (error) {
+        if (!(error instanceof Deno.errors.NotFound)) kept.push(dir);
+        continue;
+      }
+      removed++;
+      if (dir === this.root) this.#rootMade = false;
+      await this.#syncParent(dir);
+    }
+    this.#madeDirectories.unshift(...kept.reverse());
+    return removed;
+  }
+
+  /**
    * Flushes each directory made into its parent, parents first; while that
    * runs, the directories are in `#flushing`, so concurrent calls wait.
    */
@@ -688,6 +717,7 @@ export class LocalStore implements ObjectStore {
       }
       Deno.mkdirSync(this.root, { recursive: true });
       made.push(...missing);
+      this.#madeDirectories.push(...missing);
       this.#rootMade = true;
     }
     if (dir.length <= this.root.length) return;
@@ -704,6 +734,7 @@ export class LocalStore implements ObjectStore {
         try {
           Deno.mkdirSync(path);
           made.push(path);
+          this.#madeDirectories.push(path);
         } catch (error) {
           if (!(error instanceof Deno.errors.AlreadyExists)) {
             throw new Error(`Cannot create the directory ${path}`, { cause: error });

@@ -122,6 +122,15 @@ export interface ObjectStore {
    * ms), and resolves how many it removed. Listings never show them.
    */
   removeStaleTemporaries?(beforeMs: number): Promise<number>;
+
+  /**
+   * Optional: removes the directories this store made (the root included)
+   * that hold nothing now, deepest first, and resolves how many it removed;
+   * one that holds anything stays. For a write that created nothing (a new
+   * table whose first write failed) to leave no empty table behind. A store
+   * without directories (S3) leaves it out.
+   */
+  removeMadeDirectories?(): Promise<number>;
 }
 
 /** Collects a listing into an array. */

@@ -327,6 +327,55 @@ Deno.test("a write that fails on bad input leaves none of the files it uploaded"
   });
 });
 
+/** A source whose second batch fails, after a file per batch was uploaded. */
+function failingSource() {
+  return {
+    fields: FIELDS,
+    async *batches() {
+      yield batchOf(FIELDS, rows(0, 100));
+      yield batchOf(FIELDS, rows(100, 100, "S1"));
+      throw new InputError("Not a number", { file: "in.ndjson", line: 201, column: "n" });
+    },
+  };
+}
+
+Deno.test("a failed write to a new local table leaves no table directory behind", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-failed-create-" });
+  try {
+    // Two levels that do not exist yet: the write makes both.
+    const table = await openTable(`${dir}/lab/t`);
+    const uploaded: string[] = [];
+    await assertRejects(
+      () =>
+        writeTable(table, failingSource(), {
+          targetFileSize: 1,
+          partitionBy: ["region"],
+          onFile: ({ key }) => uploaded.push(key),
+        }),
+      "Not a number",
+    );
+    assertEquals(uploaded.length, 2, "files were uploaded before the input failed");
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), []);
+    await assertRejects(() => snapshotOf(table), "No Delta table");
+    // The same handle creates the table afterwards.
+    await writeTable(table, sourceOf(batchOf(FIELDS, rows(0, 3))), { partitionBy: ["region"] });
+    assertEquals((await snapshotOf(table)).version, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a failed write to a new table in an empty directory that exists leaves the directory as it was", async () => {
+  await withTable(async (table, dir) => {
+    await assertRejects(
+      () => writeTable(table, failingSource(), { targetFileSize: 1, partitionBy: ["region"] }),
+      "Not a number",
+    );
+    // The directory the user made stays; the partition directories go.
+    assertEquals([...Deno.readDirSync(dir)].map((e) => e.name), []);
+  });
+});
+
 for (const backend of BACKENDS) {
   Deno.test(`${backend.name}: writers that create the same new table at once append when its schema matches`, async () => {
     const { table } = await backend.newTable("create-race");
