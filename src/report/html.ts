@@ -178,7 +178,7 @@ export function renderHtml(results: RunResults): string {
         : ""
     }${r.chaos.events.length + r.chaos.events_omitted} events${
       r.chaos.events_omitted > 0
-        ? ` (the first ${r.chaos.events.length} listed and charted, the rest in streaming_metrics.csv)`
+        ? ` (the first ${r.chaos.events.length} listed and charted, the rest in streaming_metrics.csv and its gzipped older segments, of which the oldest go past --run-files-max)`
         : ""
     } (kills are red and faults orange on the charts).</p>`,
     r.chaos.events.length > 0 ? htmlTable(chaosTable(r)) : "",

@@ -121,7 +121,8 @@ export function renderSummary(results: RunResults): string {
       r.chaos.events_omitted > 0
         ? `${formatCount(r.chaos.events.length + r.chaos.events_omitted)} events (the first ${
           formatCount(r.chaos.events.length)
-        } listed below, the rest in streaming_metrics.csv).`
+        } listed below, the rest in streaming_metrics.csv and its gzipped older segments, of which ` +
+          `the oldest go past --run-files-max).`
         : `${formatCount(r.chaos.events.length)} events (every one listed below).`
     }`,
     "",

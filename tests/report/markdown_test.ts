@@ -98,3 +98,13 @@ Deno.test("renderSummary() marks percentiles taken from a sketch (a long run's) 
     /^\| commit \| 5 \| 30\.0 ms \| ≈30\.0 ms \| ≈50\.0 ms \| ≈50\.0 ms \| 50\.0 ms \|$/m,
   );
 });
+
+Deno.test("renderSummary() says where chaos events past those listed are: the CSV and its segments", () => {
+  const results = syntheticResults();
+  results.chaos.events_omitted = 20_000;
+  const md = renderSummary(results);
+  assertMatch(
+    md,
+    /20,002 events \(the first 2 listed below, the rest in streaming_metrics\.csv and its gzipped older segments, of which the oldest go past --run-files-max\)\./,
+  );
+});
