@@ -19,8 +19,11 @@
  *   before its plain copy is deleted: a process killed meanwhile leaves the
  *   plain segment, never a half-written `.gz` under the final name.
  * - The bytes kept (the file, plus every segment as it is on disk) stay
- *   within `maxBytes` plus one segment being compressed; the file being
- *   written is never deleted. `maxBytes` 0 keeps every segment.
+ *   within `maxBytes`: segments are deleted, oldest first, until they fit in
+ *   what the file leaves when it grows to a full segment. Only a segment
+ *   waiting for its compression, and the write that filled the file, may
+ *   pass it for a moment. The file being written is never deleted.
+ *   `maxBytes` 0 keeps every segment.
  */
 
 /** Options of a `RotatingFile`. */
@@ -50,11 +53,11 @@ const MiB = 1024 * 1024;
 
 /**
  * The segment size for a cap of `maxBytes`: 64 MiB, or a quarter of the
- * cap when that is smaller (at least 64 KiB), so several segments fit.
+ * cap when that is smaller (at least 4 KiB), so several segments fit.
  */
 export function segmentBytesFor(maxBytes: number): number {
   if (maxBytes <= 0) return 64 * MiB;
-  return Math.max(64 * 1024, Math.min(64 * MiB, Math.floor(maxBytes / 4)));
+  return Math.max(4 * 1024, Math.min(64 * MiB, Math.floor(maxBytes / 4)));
 }
 
 /**
@@ -184,12 +187,12 @@ export class RotatingFile {
   }
 
   /**
-   * Deletes the oldest compressed segments while the file and the segments
+   * Deletes the oldest compressed segments while they and a full file would
    * pass `maxBytes` (a segment still waiting for its compression stays).
    */
   async #prune(): Promise<void> {
     if (this.#maxBytes === 0) return;
-    let total = this.#size;
+    let total = Math.max(this.#size, this.#segmentBytes);
     for (const s of this.#segments) total += s.bytes;
     while (total > this.#maxBytes && this.#segments[0]?.compressed) {
       const oldest = this.#segments.shift()!;
