@@ -142,6 +142,7 @@ export async function runOptimize(args: OptimizeArgs): Promise<number> {
       target_size: args.targetSize,
       version_before: result.versionBefore,
       version_after: result.versionAfter,
+      checkpointed: result.checkpointed ?? null,
       files_before: result.before.files,
       bytes_before: result.before.bytes,
       files_after: result.after.files,

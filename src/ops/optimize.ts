@@ -7,7 +7,10 @@
  *
  * Invariants: `where` reads partition columns only, and a file is in scope
  * only when its partition values prove the predicate true; a dry run writes
- * nothing; a bin lost to a concurrent commit leaves the table as it was.
+ * nothing; a bin lost to a concurrent commit leaves the table as it was. A
+ * bin committed at a multiple of the table's `delta.checkpointInterval` is
+ * followed by a checkpoint of that version, as after any other commit
+ * (`maybeCheckpoint`; Spark checkpoints after OPTIMIZE's commits too).
  */
 
 import type { PrimitiveType } from "../columnar/types.ts";
@@ -28,6 +31,7 @@ import {
   PredicateError,
 } from "./predicate.ts";
 import { snapshotOf, type Table } from "./table.ts";
+import { checkpointIntervalOf, maybeCheckpoint } from "./checkpoint.ts";
 import { activeFiles } from "../delta/replay.ts";
 
 /**
@@ -62,6 +66,8 @@ export interface OptimizeResult {
   dryRun: boolean;
   versionBefore: number;
   versionAfter: number;
+  /** The version checkpointed after a bin's commit, if any. */
+  checkpointed?: number;
   /** The whole table before and after the pass. */
   before: FileTally;
   after: FileTally;
@@ -110,10 +116,18 @@ export async function optimizeTable(
     ? snapshot
     : await snapshotOf(table);
   const committed = outcomes.filter((o) => o.kind === "committed");
+  // The newest bin committed at a multiple of the interval: one checkpoint
+  // of it serves for the earlier ones as well.
+  const interval = checkpointIntervalOf(after.metadata.configuration);
+  const due = committed.map((o) => o.version ?? 0).filter((v) => v > 0 && v % interval === 0);
+  const checkpointAt = due.length > 0 ? Math.max(...due) : undefined;
+  const checkpointed = checkpointAt !== undefined &&
+    await maybeCheckpoint(table, checkpointAt, after.metadata.configuration);
   return {
     dryRun: options.dryRun ?? false,
     versionBefore: snapshot.version,
     versionAfter: after.version,
+    ...(checkpointed ? { checkpointed: checkpointAt } : {}),
     before: tally(all),
     after: tally(after.files.values()),
     inScope: tally(inScope),
