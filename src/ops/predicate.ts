@@ -13,7 +13,14 @@
  * with timestamp maxima widened by 999 µs (they are truncated to
  * milliseconds), string maxima of 32 code points or more widened to every
  * string with their 32-code-point prefix (they may be truncated), and no
- * assumption about NaN in floating columns.
+ * assumption about NaN in floating columns beyond what engines' bounds say.
+ *
+ * Floating values compare as Spark SQL (and DataFusion, PostgreSQL, DuckDB)
+ * compare them: NaN equals NaN and sorts above every other number. Spark
+ * writes "NaN" as the maximum of a file that holds one (an unreadable, so
+ * unknown, bound); delta-rs and neuralake leave NaN out of their bounds, and
+ * a maximum below the literal prunes such a file, as Spark and delta-rs
+ * themselves prune it.
  */
 
 import type { ColumnBatch, Field } from "../columnar/batch.ts";
@@ -428,6 +435,16 @@ function coerceLiteral(lit: Operand & { kind: "literal" }, field: PrimitiveField
 
 // ---------------------------------------------------------------- evaluation
 
+/**
+ * Orders two values as Spark SQL does: NaN equals NaN and is above every
+ * other number; anything else as `compareScalars`.
+ */
+function compareSql(a: Scalar, b: Scalar): number {
+  if (typeof a === "number" && a !== a) return typeof b === "number" && b !== b ? 0 : 1;
+  if (typeof b === "number" && b !== b) return -1;
+  return compareScalars(a, b);
+}
+
 const TRUE = 1;
 const FALSE = 0;
 const UNKNOWN = 2;
@@ -510,8 +527,7 @@ function evaluate(p: BoundPredicate, batch: ColumnBatch): Uint8Array {
       for (let i = 0; i < n; i++) {
         const v = scalarAt(column, type, i);
         if (v === null) out[i] = UNKNOWN;
-        else if (typeof v === "number" && Number.isNaN(v)) out[i] = p.op === "!=" ? TRUE : FALSE;
-        else out[i] = compareOk(p.op, compareScalars(v, p.value)) ? TRUE : FALSE;
+        else out[i] = compareOk(p.op, compareSql(v, p.value)) ? TRUE : FALSE;
       }
       return out;
     }
@@ -522,7 +538,7 @@ function evaluate(p: BoundPredicate, batch: ColumnBatch): Uint8Array {
         const x = scalarAt(a.column, a.type, i);
         const y = scalarAt(b.column, b.type, i);
         if (x === null || y === null) out[i] = UNKNOWN;
-        else out[i] = compareOk(p.op, compareScalars(x, y)) ? TRUE : FALSE;
+        else out[i] = compareOk(p.op, compareSql(x, y)) ? TRUE : FALSE;
       }
       return out;
     }
@@ -536,7 +552,7 @@ function evaluate(p: BoundPredicate, batch: ColumnBatch): Uint8Array {
           out[i] = UNKNOWN;
           continue;
         }
-        const found = values.some((x) => compareScalars(v, x) === 0);
+        const found = values.some((x) => compareSql(v, x) === 0);
         const r = found ? TRUE : hasNullValue ? UNKNOWN : FALSE;
         out[i] = p.negated ? (r === UNKNOWN ? UNKNOWN : r === TRUE ? FALSE : TRUE) : r;
       }
@@ -660,7 +676,8 @@ function canCompare(
     return false;
   }
   const floating = type === "float" || type === "double";
-  // NaN compares FALSE to everything (and TRUE for !=), and stats ignore it.
+  // A NaN row makes every comparison but != and > FALSE, and a writer may
+  // have left it out of the bounds: only TRUE for =, < and <= is bounded.
   if (floating && (!want || op === "!=")) return true;
   let { min, max } = bounds;
   if (min === undefined || min === null || max === undefined || max === null) return true;
@@ -668,8 +685,8 @@ function canCompare(
     // Maxima are truncated to milliseconds.
     max = (max as bigint) + 999n;
   }
-  const cMin = compareScalars(min, value);
-  let cMax = compareScalars(max, value);
+  const cMin = compareSql(min, value);
+  let cMax = compareSql(max, value);
   if (cMax < 0 && typeof max === "string" && typeof value === "string") {
     cMax = truncatedMaxCovers(max, value) ? 1 : cMax;
   }

@@ -68,8 +68,12 @@ Deno.test("filterRows() keeps only rows where the predicate is TRUE", () => {
   assertEquals(rows("not region = 'M1'"), [1]);
   assertEquals(rows("region is null"), [2]);
   assertEquals(rows("region is not null and neuron_id in (1, 2, 7)"), [0, 1]);
-  assertEquals(rows("voltage_uv > 0"), [0, 3]); // NaN is never greater
+  // NaN sorts above every number and equals only NaN, as in Spark SQL.
+  assertEquals(rows("voltage_uv > 0"), [0, 1, 3]);
+  assertEquals(rows("voltage_uv < 0.5"), [2]);
   assertEquals(rows("voltage_uv != 0.5"), [1, 2, 3]);
+  assertEquals(rows("voltage_uv in (10, -3)"), [2, 3]);
+  assertEquals(rows("not voltage_uv <= 10"), [1]);
   assertEquals(rows("batch_seq = 9007199254740993"), [3]);
   assertEquals(rows("5 > neuron_id"), [0, 1, 2, 3]);
 });
