@@ -113,6 +113,15 @@ export async function readSchemaFile(path: string) {
 /** Runs `create`. */
 export async function runCreate(args: CreateArgs): Promise<number> {
   const schema = await readSchemaFile(args.schemaFile);
+  // A partition column the schema lacks is a mistake in the call: name the flag.
+  const missing = args.partitionBy.find((c) => !schema.fields.some((f) => f.name === c));
+  if (missing !== undefined) {
+    throw new UsageError(
+      `--partition-by ${args.partitionBy.join(",")}: column "${missing}" is not in the schema ` +
+        `${args.schemaFile}; its columns are: ${schema.fields.map((f) => f.name).join(", ")}`,
+      "create",
+    );
+  }
   const table = await openTable(args.table);
   const metadata = await createTable(table, {
     schema,

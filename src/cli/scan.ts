@@ -4,7 +4,7 @@
  */
 
 import { formatCount } from "../report/format.ts";
-import { type ScanStats, scanTable } from "../ops/scan.ts";
+import { type ScanStats, scanTable, UnknownColumnError } from "../ops/scan.ts";
 import { openTable, type VersionAtTime } from "../ops/table.ts";
 import { PredicateError } from "../ops/predicate.ts";
 import {
@@ -146,6 +146,10 @@ export async function runScan(
       // A predicate that does not fit the table is a usage mistake.
       if (error instanceof PredicateError) {
         throw new UsageError(`--where ${JSON.stringify(args.where)}: ${error.message}`, "scan");
+      }
+      // So is a column the table does not have.
+      if (error instanceof UnknownColumnError) {
+        throw new UsageError(`--columns ${args.columns.join(",")}: ${error.message}`, "scan");
       }
       throw error;
     });

@@ -107,6 +107,14 @@ export interface Scan {
 
 const DEFAULT_READ_AHEAD_BYTES = 64 << 20;
 
+/** A column asked of a scan (`columns`) that the table does not have. */
+export class UnknownColumnError extends RangeError {
+  constructor(readonly column: string, message: string) {
+    super(message);
+    this.name = "UnknownColumnError";
+  }
+}
+
 /** Starts a scan. Errors in columns or the predicate are thrown here. */
 export async function scanTable(table: Table, options: ScanOptions = {}): Promise<Scan> {
   const snapshot = await snapshotOf(
@@ -117,7 +125,8 @@ export async function scanTable(table: Table, options: ScanOptions = {}): Promis
   const wanted = options.columns && options.columns.length > 0 ? options.columns : undefined;
   for (const name of wanted ?? []) {
     if (!snapshot.schema.fields.some((f) => f.name === name)) {
-      throw new RangeError(
+      throw new UnknownColumnError(
+        name,
         `Unknown column "${name}"; the table has: ${
           snapshot.schema.fields.map((f) => f.name).join(", ")
         }`,

@@ -56,3 +56,46 @@ Deno.test("a damaged commit is named by its file and line, in --json too", async
     );
   }
 });
+
+Deno.test("scan --columns naming a column the table lacks is a usage error, as --where's is", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "error-fields-" });
+  const schema = `${dir}/schema.json`;
+  await Deno.writeTextFile(
+    schema,
+    '{"type":"struct","fields":[{"name":"a","type":"long","nullable":true}]}',
+  );
+  assertEquals((await cli(["create", `${dir}/t`, "--schema", schema])).code, 0);
+  for (const flags of [["--columns", "a,nope"], ["--where", "nope = 1"]]) {
+    const out = await cli(["scan", `${dir}/t`, ...flags, "--json"]);
+    assertEquals(out.code, 2, out.stderr);
+    const error = JSON.parse(out.stdout).error;
+    assertEquals(error.usage, true);
+    assert(error.message.startsWith(flags[0]!), error.message);
+    assert(error.message.includes('Unknown column "nope"'), error.message);
+    assert(out.stderr.includes('Run "neuralake scan --help" for usage.'), out.stderr);
+  }
+});
+
+Deno.test("create --partition-by naming a column the schema lacks is a usage error naming the flag", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "error-fields-" });
+  const schema = `${dir}/schema.json`;
+  await Deno.writeTextFile(
+    schema,
+    '{"type":"struct","fields":[{"name":"a","type":"long","nullable":true}]}',
+  );
+  const out = await cli(["create", `${dir}/t`, "--schema", schema, "--partition-by", "regoin"]);
+  assertEquals(out.code, 2, out.stderr);
+  assert(
+    out.stderr.startsWith(
+      `error: --partition-by regoin: column "regoin" is not in the schema ${schema}; its columns are: a`,
+    ),
+    out.stderr,
+  );
+  await assertNothingAt(`${dir}/t`);
+});
+
+/** Nothing was created at `path`. */
+async function assertNothingAt(path: string): Promise<void> {
+  const exists = await Deno.stat(path).then(() => true, () => false);
+  assertEquals(exists, false, `${path} was created`);
+}
