@@ -131,6 +131,8 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
       deadLetter: config.kafka.deadLetter ? await openTable(config.kafka.deadLetter) : undefined,
       runId: dir.name,
       startMarkers,
+      // A read-back waits out a broker as long as the run would have.
+      stallMs: Math.max(120_000, config.kafka.brokerTimeoutMs),
       // A read-back of days of messages takes minutes: say how far it is.
       onProgress: ({ phase, done, total, elapsedMs }) =>
         logger.info("Verifying against {topic}: {done} of {total} {what} read in {seconds} s", {
