@@ -11,7 +11,7 @@
  * - a file whose last modification is younger than the retention (it may
  *   belong to a writer that has not committed yet);
  * - the log, or anything in a hidden directory (`_` or `.` prefix) other than
- *   a partition directory;
+ *   a partition directory, `_change_data` or `_delta_index` (Delta's rule);
  * - anything outside the table root: paths from the log are only compared,
  *   never followed, and every key the store lists is inside the root;
  * - whatever retention it is given, a file younger than
@@ -224,7 +224,10 @@ export function referencedKeys(
 /**
  * True for keys that vacuum must not touch: the log, and anything under a
  * directory or with a name that starts with `_` or `.`, except partition
- * directories such as `_part=1`.
+ * directories such as `_part=1` and, as in Delta's own rule
+ * (`isHiddenDirectory`), change data files (`_change_data`, which no
+ * snapshot references) and `_delta_index`: those are vacuumed past
+ * retention like any other file.
  */
 export function isHidden(key: string, partitionColumns: readonly string[]): boolean {
   if (key === LOG_DIR || key.startsWith(`${LOG_DIR}/`)) return true;
@@ -232,6 +235,7 @@ export function isHidden(key: string, partitionColumns: readonly string[]): bool
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
     if (!segment.startsWith("_") && !segment.startsWith(".")) continue;
+    if (segment.startsWith("_change_data") || segment.startsWith("_delta_index")) continue;
     const isDir = i < segments.length - 1;
     const eq = segment.indexOf("=");
     if (isDir && eq > 0 && partitionColumns.includes(segment.slice(0, eq))) continue;

@@ -42,9 +42,14 @@ Deno.test("planVacuum() deletes only unreferenced files past retention", () => {
     nowMs: NOW,
     retentionMs: 7 * DAY,
   });
-  assertEquals(plan.delete.map((m) => m.key), ["old-removed.parquet", "orphan-old.parquet"]);
-  assertEquals(plan.kept, { active: 1, youngTombstone: 1, youngFile: 1, hidden: 2 });
-  assertEquals(plan.bytes, 20);
+  // Change data is referenced by no snapshot: past retention it goes, as in Delta's VACUUM.
+  assertEquals(plan.delete.map((m) => m.key), [
+    "old-removed.parquet",
+    "orphan-old.parquet",
+    "_change_data/cdc.parquet",
+  ]);
+  assertEquals(plan.kept, { active: 1, youngTombstone: 1, youngFile: 1, hidden: 1 });
+  assertEquals(plan.bytes, 30);
 });
 
 Deno.test("isHidden() protects the log and hidden directories but not partitions", () => {
@@ -53,6 +58,10 @@ Deno.test("isHidden() protects the log and hidden directories but not partitions
   assertEquals(isHidden("_p=1/part.parquet", ["_p"]), false);
   assertEquals(isHidden("region=M1/.part.parquet.crc", ["region"]), true);
   assertEquals(isHidden("region=M1/part.parquet", ["region"]), false);
+  // Delta's rule: change data and index files are vacuumed like data files.
+  assertEquals(isHidden("_change_data/cdc-00000.c000.snappy.parquet", []), false);
+  assertEquals(isHidden("_delta_index/bloom.bin", []), false);
+  assertEquals(isHidden("_change_data/.cdc-00000.parquet.crc", []), true);
 });
 
 Deno.test("vacuumRetention() refuses a short retention unless allowed", () => {

@@ -1,0 +1,75 @@
+/**
+ * What vacuum counts as hidden is Delta's own rule (`isHiddenDirectory` in
+ * delta-spark, which delta-rs copies): names starting with `_` or `.` are
+ * hidden, except partition directories, `_change_data` (change data files,
+ * which no snapshot references, removed past retention like any other
+ * file) and `_delta_index` (indexes of data files). neuralake kept
+ * `_change_data` forever, so a table with the change data feed grew by
+ * every UPDATE, DELETE and MERGE's change files. The test vacuums two
+ * copies of Spark's change-data-feed fixture, one with Spark's own VACUUM
+ * and one with neuralake's, with the same files added (orphans in hidden
+ * directories, in `_delta_index`, at the root), and compares what is left.
+ */
+
+import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { vacuum } from "../../src/ops/vacuum.ts";
+import { assert, assertEquals } from "../_helpers/assert.ts";
+import { copyFixture } from "../_helpers/fixture_copy.ts";
+import { spark } from "../_helpers/spark.ts";
+
+/** Files other tools leave beside the data, relative to the root. */
+const EXTRA = [
+  "_delta_index/bloom-part-0.bin",
+  "_tmp_other_tool/part-0.parquet",
+  ".hidden/part-0.parquet",
+  "orphan-part-00000.snappy.parquet",
+];
+
+async function filesUnder(root: string, dir = ""): Promise<string[]> {
+  const out: string[] = [];
+  for await (const entry of Deno.readDir(`${root}/${dir}`)) {
+    const rel = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory) {
+      if (rel !== "_delta_log") out.push(...await filesUnder(root, rel));
+    } else if (!entry.name.endsWith(".crc")) out.push(rel);
+  }
+  return out.sort();
+}
+
+Deno.test("vacuum deletes and keeps what Spark's VACUUM does: change data and index files past retention go", async () => {
+  const theirs = await copyFixture("spark_feature_change_data_feed");
+  const ours = await copyFixture("spark_feature_change_data_feed");
+  try {
+    for (const root of [theirs, ours]) {
+      for (const rel of EXTRA) {
+        await Deno.mkdir(`${root}/${rel.slice(0, rel.lastIndexOf("/") + 1) || "."}`, {
+          recursive: true,
+        });
+        await Deno.writeTextFile(`${root}/${rel}`, "not referenced by the Delta log\n");
+      }
+    }
+    const before = await filesUnder(ours);
+    assert(before.some((f) => f.startsWith("_change_data/")), "the fixture has change data");
+
+    const answer = await spark({
+      sql: [`VACUUM delta.\`${theirs}\` RETAIN 0 HOURS`],
+      conf: { "spark.databricks.delta.retentionDurationCheck.enabled": "false" },
+    });
+    assert(answer.sql[0]!.ok, JSON.stringify(answer.sql[0]));
+    const table = await openTable(ours);
+    await vacuum(table.store, () => snapshotOf(table), { now: () => Date.now() + 60 * 86_400_000 });
+
+    const left = await filesUnder(ours);
+    assertEquals(left, await filesUnder(theirs));
+    assert(
+      left.includes("_tmp_other_tool/part-0.parquet") && left.includes(".hidden/part-0.parquet"),
+    );
+    assert(
+      !left.some((f) => f.startsWith("_change_data/")),
+      "change data past retention is vacuumed",
+    );
+  } finally {
+    await Deno.remove(theirs, { recursive: true });
+    await Deno.remove(ours, { recursive: true });
+  }
+});
