@@ -2,8 +2,9 @@
  * A child's log reaches its file as it is written, not 64 KiB at a time.
  */
 
-import { assertEquals, assertRejects } from "../_helpers/assert.ts";
-import { drainToFile } from "../../src/util/drain_to_file.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
+import { drainToFile, drainToSink } from "../../src/util/drain_to_file.ts";
+import { RotatingFile } from "../../src/util/rotating_file.ts";
 
 const encoder = new TextEncoder();
 
@@ -87,4 +88,49 @@ Deno.test("drainToFile() cancels the stream when the file cannot be opened", asy
     "No such file",
   );
   assertEquals(cancelled, true);
+});
+
+Deno.test("drainToSink() writes the stderr of several children into one capped, rotating roles.log", async () => {
+  const dir = await Deno.makeTempDir();
+  const log = new RotatingFile(`${dir}/roles.log`, { segmentBytes: 4096, maxBytes: 16 * 1024 });
+  // Three children, as three roles, each writing 400 numbered lines of about 60 bytes.
+  const children = [0, 1, 2].map((id) =>
+    new Deno.Command(Deno.execPath(), {
+      args: [
+        "eval",
+        `for (let i = 0; i < 400; i++) console.error("role-${id} line " + String(i).padStart(4, "0") + " " + "x".repeat(40));`,
+      ],
+      stdin: "null",
+      stdout: "null",
+      stderr: "piped",
+    }).spawn()
+  );
+  await Promise.all(children.map((c) => drainToSink(c.stderr, log)));
+  await Promise.all(children.map((c) => c.status));
+  await log.close();
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  assert(names.some((n) => /^roles\.\d{6}\.log\.gz$/.test(n)), names.join(", "));
+  let kept = 0;
+  for (const name of names) kept += (await Deno.stat(`${dir}/${name}`)).size;
+  // 72 KB written, 16 KiB kept (a chunk may cross the cap at a cut).
+  assert(kept <= 16 * 1024 + 4096, `${kept} bytes kept`);
+  // What is kept, oldest first, holds each role's lines in order and none
+  // missing after its first kept one: only the oldest were deleted.
+  let text = "";
+  for (const name of names.filter((n) => n.endsWith(".gz"))) {
+    const file = await Deno.open(`${dir}/${name}`);
+    text += await new Response(file.readable.pipeThrough(new DecompressionStream("gzip"))).text();
+  }
+  text += await Deno.readTextFile(`${dir}/roles.log`);
+  const seen = new Map<string, number[]>();
+  for (const match of text.matchAll(/(role-\d) line (\d{4}) x{40}\n/g)) {
+    const lines = seen.get(match[1]!) ?? [];
+    lines.push(Number(match[2]));
+    seen.set(match[1]!, lines);
+  }
+  assert(seen.size > 0, "no line kept");
+  for (const [role, lines] of seen) {
+    assertEquals(lines, lines.map((_, i) => lines[0]! + i), `${role}'s lines are not a run`);
+  }
+  await Deno.remove(dir, { recursive: true });
 });
