@@ -412,6 +412,24 @@ export const CASES: SparkCase[] = [
       return fixture.rows + 2;
     },
   },
+  {
+    name: "integers beyond int64 in NDJSON, inferred as decimal(p,0), top-level and nested",
+    async build(table) {
+      const text = '{"id":1,"n":12345678901234567890123,"s":{"m":-99999999999999999999}}\n' +
+        '{"id":2,"n":-9223372036854775809,"s":{"m":7}}\n' +
+        '{"id":3,"n":5,"s":null}\n';
+      await writeTable(
+        table,
+        await ndjsonSourceFromStream(
+          ReadableStream.from([new TextEncoder().encode(text)]),
+          "wide.ndjson",
+        ),
+      );
+      const types = (await snapshotOf(table)).schema.fields.map((f) => f.type);
+      assertEquals(JSON.stringify(types[1]), '"decimal(23,0)"');
+      return 3;
+    },
+  },
 ];
 
 interface Built {
