@@ -11,7 +11,8 @@
  * - a file whose last modification is younger than the retention (it may
  *   belong to a writer that has not committed yet);
  * - the log, or anything in a hidden directory (`_` or `.` prefix) other than
- *   a partition directory, `_change_data` or `_delta_index` (Delta's rule);
+ *   a partition directory, `_change_data` or `_delta_index` (Delta's rule),
+ *   nor a UniForm table's Iceberg metadata (`metadata/`);
  * - anything outside the table root: paths from the log are only compared,
  *   never followed, and every key the store lists is inside the root;
  * - whatever retention it is given, a file younger than
@@ -93,6 +94,8 @@ export interface VacuumPlanInput {
   /** Tombstones by the keys they name: data files and their DV files. */
   tombstones: ReadonlyMap<string, Remove>;
   partitionColumns: readonly string[];
+  /** The table writes Iceberg metadata (UniForm): its `metadata` directory is hidden. */
+  icebergMetadata?: boolean;
   version: number;
   nowMs: number;
   retentionMs: number;
@@ -106,7 +109,7 @@ export function planVacuum(input: VacuumPlanInput): VacuumPlan {
   const del: ObjectMeta[] = [];
   let bytes = 0;
   for (const meta of input.listing) {
-    if (isHidden(meta.key, input.partitionColumns)) {
+    if (isHidden(meta.key, input.partitionColumns, input.icebergMetadata)) {
       kept.hidden++;
       continue;
     }
@@ -168,11 +171,12 @@ async function describeListed(
   listed: readonly string[],
   keys: { files: ReadonlyMap<string, unknown>; tombstones: ReadonlyMap<string, Remove> },
   partitionColumns: readonly string[],
+  icebergMetadata: boolean,
 ): Promise<ObjectMeta[]> {
   const listing: ObjectMeta[] = [];
   const unknown: string[] = [];
   for (const key of listed) {
-    if (isHidden(key, partitionColumns) || keys.files.has(key)) {
+    if (isHidden(key, partitionColumns, icebergMetadata) || keys.files.has(key)) {
       listing.push({ key, size: 0, lastModified: Infinity });
       continue;
     }
@@ -227,13 +231,20 @@ export function referencedKeys(
  * directories such as `_part=1` and, as in Delta's own rule
  * (`isHiddenDirectory`), change data files (`_change_data`, which no
  * snapshot references) and `_delta_index`: those are vacuumed past
- * retention like any other file.
+ * retention like any other file. With `icebergMetadata` (a UniForm table,
+ * `icebergMetadataOf`), anything named `metadata` is hidden too: the
+ * table's Iceberg metadata lives there, and the Delta log names none of it.
  */
-export function isHidden(key: string, partitionColumns: readonly string[]): boolean {
+export function isHidden(
+  key: string,
+  partitionColumns: readonly string[],
+  icebergMetadata = false,
+): boolean {
   if (key === LOG_DIR || key.startsWith(`${LOG_DIR}/`)) return true;
   const segments = key.split("/");
   for (let i = 0; i < segments.length; i++) {
     const segment = segments[i]!;
+    if (icebergMetadata && segment === "metadata") return true;
     if (!segment.startsWith("_") && !segment.startsWith(".")) continue;
     if (segment.startsWith("_change_data") || segment.startsWith("_delta_index")) continue;
     const isDir = i < segments.length - 1;
@@ -242,6 +253,16 @@ export function isHidden(key: string, partitionColumns: readonly string[]): bool
     return true;
   }
   return false;
+}
+
+/**
+ * Whether a table's configuration has it write Iceberg metadata beside the
+ * Delta log (UniForm, `delta.universalFormat.enabledFormats` naming
+ * `iceberg`), as Delta's VACUUM asks (`UniversalFormat.icebergEnabled`).
+ */
+export function icebergMetadataOf(configuration: Readonly<Record<string, string>>): boolean {
+  const formats = configuration["delta.universalFormat.enabledFormats"] ?? "";
+  return formats.split(",").some((f) => f.trim().toLowerCase() === "iceberg");
 }
 
 /** Options of a vacuum run. */
@@ -349,7 +370,13 @@ export async function vacuum(
   const keys = referencedKeys(store.uri, activeFiles(state), state.tombstones.values());
   if (logOnly) listing.push(...tombstoneListing(keys.tombstones));
   if (listedKeys) {
-    listing = await describeListed(store, listedKeys, keys, state.metadata.partitionColumns);
+    listing = await describeListed(
+      store,
+      listedKeys,
+      keys,
+      state.metadata.partitionColumns,
+      icebergMetadataOf(state.metadata.configuration),
+    );
   }
   const retentionMs = vacuumRetention(state.metadata.configuration, options);
   const plan = planVacuum({
@@ -357,6 +384,7 @@ export async function vacuum(
     files: keys.files,
     tombstones: keys.tombstones,
     partitionColumns: state.metadata.partitionColumns,
+    icebergMetadata: icebergMetadataOf(state.metadata.configuration),
     version: state.version,
     nowMs: now(),
     retentionMs,

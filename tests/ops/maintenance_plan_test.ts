@@ -62,6 +62,10 @@ Deno.test("isHidden() protects the log and hidden directories but not partitions
   assertEquals(isHidden("_change_data/cdc-00000.c000.snappy.parquet", []), false);
   assertEquals(isHidden("_delta_index/bloom.bin", []), false);
   assertEquals(isHidden("_change_data/.cdc-00000.parquet.crc", []), true);
+  // A UniForm table's Iceberg metadata, hidden only when the table writes it.
+  assertEquals(isHidden("metadata/v1.metadata.json", [], true), true);
+  assertEquals(isHidden("metadata/v1.metadata.json", []), false);
+  assertEquals(isHidden("region=M1/part.parquet", ["region"], true), false);
 });
 
 Deno.test("vacuumRetention() refuses a short retention unless allowed", () => {
