@@ -24,6 +24,8 @@
  *   waiting for its compression, and the write that filled the file, may
  *   pass it for a moment. The file being written is never deleted.
  *   `maxBytes` 0 keeps every segment.
+ * - A segment that cannot be compressed stays plain, counted at its plain
+ *   size, and is deleted in its turn; the first such error is `close()`'s.
  */
 
 /** Options of a `RotatingFile`. */
@@ -46,7 +48,8 @@ interface Segment {
   n: number;
   path: string;
   bytes: number;
-  compressed: boolean;
+  /** Its compression was tried (and, if it failed, it stays plain): it may be deleted. */
+  settled: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -157,7 +160,12 @@ export class RotatingFile {
     this.#file!.close();
     this.#file = undefined;
     Deno.renameSync(this.path, plain);
-    const segment: Segment = { n, path: plain, bytes: this.#size, compressed: false };
+    const segment: Segment = {
+      n,
+      path: plain,
+      bytes: this.#size,
+      settled: false,
+    };
     this.#segments.push(segment);
     this.#file = Deno.openSync(this.path, { write: true, create: true, truncate: true });
     this.#size = 0;
@@ -165,6 +173,14 @@ export class RotatingFile {
     this.#work = this.#work.then(async () => {
       try {
         await this.#compress(segment);
+      } catch (error) {
+        this.#error ??= error;
+      }
+      // A segment whose compression failed is kept plain and counted so, and
+      // the cap still holds: it would otherwise stay the oldest forever, and
+      // no segment after it would be deleted.
+      segment.settled = true;
+      try {
         await this.#prune();
       } catch (error) {
         this.#error ??= error;
@@ -175,26 +191,37 @@ export class RotatingFile {
   async #compress(segment: Segment): Promise<void> {
     const gz = `${segment.path}.gz`;
     const temporary = `${gz}.tmp`;
-    const source = await Deno.open(segment.path, { read: true });
-    const target = await Deno.open(temporary, { write: true, create: true, truncate: true });
-    // pipeTo closes both files.
-    await source.readable.pipeThrough(new CompressionStream("gzip")).pipeTo(target.writable);
-    await Deno.rename(temporary, gz);
-    await Deno.remove(segment.path);
+    try {
+      const source = await Deno.open(segment.path, { read: true });
+      let target;
+      try {
+        target = await Deno.open(temporary, { write: true, create: true, truncate: true });
+      } catch (error) {
+        source.close();
+        throw error;
+      }
+      // pipeTo closes both files.
+      await source.readable.pipeThrough(new CompressionStream("gzip")).pipeTo(target.writable);
+      await Deno.rename(temporary, gz);
+    } catch (error) {
+      await Deno.remove(temporary).catch(() => {});
+      throw error;
+    }
+    const plain = segment.path;
     segment.path = gz;
     segment.bytes = (await Deno.stat(gz)).size;
-    segment.compressed = true;
+    await Deno.remove(plain);
   }
 
   /**
-   * Deletes the oldest compressed segments while they and a full file would
-   * pass `maxBytes` (a segment still waiting for its compression stays).
+   * Deletes the oldest segments while they and a full file would pass
+   * `maxBytes` (a segment still waiting for its compression stays).
    */
   async #prune(): Promise<void> {
     if (this.#maxBytes === 0) return;
     let total = Math.max(this.#size, this.#segmentBytes);
     for (const s of this.#segments) total += s.bytes;
-    while (total > this.#maxBytes && this.#segments[0]?.compressed) {
+    while (total > this.#maxBytes && this.#segments[0]?.settled) {
       const oldest = this.#segments.shift()!;
       await Deno.remove(oldest.path);
       total -= oldest.bytes;

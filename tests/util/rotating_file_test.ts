@@ -3,7 +3,7 @@
  * whole gzipped segments that each start with the header.
  */
 
-import { assert, assertEquals } from "../_helpers/assert.ts";
+import { assert, assertEquals, assertRejects } from "../_helpers/assert.ts";
 import { RotatingFile, segmentBytesFor } from "../../src/util/rotating_file.ts";
 import { MetricsRecorder } from "../../src/metrics/recorder.ts";
 import { EVENT_COLUMNS } from "../../src/metrics/events.ts";
@@ -69,6 +69,38 @@ Deno.test("RotatingFile keeps the newest lines within its cap, each segment gzip
   assertEquals(lines.at(-1), 19_999);
   assertEquals(lines, Array.from({ length: lines.length }, (_, i) => lines[0]! + i));
   assertEquals(log.segments.map((p) => p.slice(dir.length + 1)), names.slice(0, -1));
+});
+
+Deno.test("RotatingFile keeps within its cap when a segment cannot be compressed, and close() says why", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rotating-" });
+  // The first segment's temporary .gz cannot be opened for writing: a
+  // non-empty directory holds its name.
+  const blocked = `${dir}/events.000001.csv.gz.tmp`;
+  await Deno.mkdir(blocked);
+  await Deno.writeTextFile(`${blocked}/keep`, "x");
+  const log = new RotatingFile(`${dir}/events.csv`, {
+    segmentBytes: 16 * 1024,
+    maxBytes: 64 * 1024,
+    truncate: true,
+  });
+  const random = () => crypto.getRandomValues(new Uint8Array(45));
+  const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  for (let n = 0; n < 5_000; n++) {
+    log.writeSync(encoder.encode(`${String(n).padStart(8, "0")},${hex(random())}\n`));
+  }
+  await assertRejects(() => log.close());
+  let kept = 0;
+  const names: string[] = [];
+  for await (const entry of Deno.readDir(dir)) {
+    if (!entry.isFile) continue;
+    names.push(entry.name);
+    kept += (await Deno.stat(`${dir}/${entry.name}`)).size;
+  }
+  // 500 KB written: the plain segment that could not be compressed went in
+  // its turn, and the segments after it too.
+  assert(kept <= 64 * 1024, `${kept} bytes kept, over the cap: ${names.sort().join(", ")}`);
+  assert(!names.includes("events.000001.csv"), names.join(", "));
+  assertEquals(Deno.readDirSync(blocked).toArray().map((e) => e.name), ["keep"]);
 });
 
 Deno.test("RotatingFile without a cap keeps every segment", async () => {
