@@ -271,6 +271,13 @@ export interface VacuumOptions {
   retentionMs?: number;
   /** Allow a retention shorter than the table's (demo runs only). @default false */
   allowShortRetention?: boolean;
+  /**
+   * Without `allowShortRetention`, raise a `retentionMs` shorter than the
+   * table's to the table's instead of refusing it: the stream's vacuum role,
+   * whose run-wide retention must not shorten what a table promises its
+   * other readers. @default false
+   */
+  atLeastTableRetention?: boolean;
   /** Plan only; delete nothing. @default false */
   dryRun?: boolean;
   /**
@@ -313,6 +320,8 @@ export type VacuumMode = "full" | "log-only";
 /** The outcome of a vacuum run. */
 export interface VacuumResult {
   dryRun: boolean;
+  /** The retention chosen, and whether it is the table's (before the floor: `plan.retentionMs`). */
+  retention: VacuumRetention;
   plan: VacuumPlan;
   filesDeleted: number;
   bytesDeleted: number;
@@ -321,23 +330,58 @@ export interface VacuumResult {
   failed: { key: string; reason: string }[];
 }
 
-/** The retention a vacuum uses, refusing a short one unless allowed. */
+/** The retention a vacuum uses, and where it comes from. */
+export interface VacuumRetention {
+  /** The retention, before vacuum's floor. */
+  ms: number;
+  /** The table's: its `delta.deletedFileRetentionDuration`, else Delta's 7 days. */
+  tableMs: number;
+  /** Whether the table declares `delta.deletedFileRetentionDuration`. */
+  declared: boolean;
+  /**
+   * `table` when the table's retention is used (none asked for, or a
+   * shorter one raised to it), `asked` when the retention asked for is used
+   * (as long as the table's or longer, or shorter and allowed).
+   */
+  source: "table" | "asked";
+}
+
+/**
+ * The retention a vacuum of a table whose properties are `config` uses:
+ * the one asked for, else the table's `delta.deletedFileRetentionDuration`,
+ * else Delta's 7 days. One shorter than the table's is refused (as Spark's
+ * `retentionDurationCheck` and delta-rs's `enforce_retention_duration`
+ * refuse it) unless `allowShortRetention`, or raised to the table's with
+ * `atLeastTableRetention`.
+ */
+export function chooseVacuumRetention(
+  config: Record<string, string>,
+  options: VacuumOptions,
+): VacuumRetention {
+  const declaredMs = tombstoneRetentionOf(config);
+  const tableMs = declaredMs ?? DEFAULT_VACUUM_RETENTION_MS;
+  const declared = declaredMs !== undefined;
+  const asked = options.retentionMs;
+  if (asked === undefined) return { ms: tableMs, tableMs, declared, source: "table" };
+  if (asked >= tableMs || options.allowShortRetention) {
+    return { ms: asked, tableMs, declared, source: "asked" };
+  }
+  if (options.atLeastTableRetention) return { ms: tableMs, tableMs, declared, source: "table" };
+  throw new RangeError(
+    `Refusing to vacuum with a retention of ${formatDuration(asked)}, shorter than the table's ${
+      formatDuration(tableMs)
+    }${
+      declared ? "" : " (Delta's default: the table declares no delta.deletedFileRetentionDuration)"
+    }: files that readers or uncommitted writers still need could be deleted. Pass --allow-short-retention if you are sure`,
+  );
+}
+
+/** The retention a vacuum uses, refusing a short one unless allowed (`chooseVacuumRetention`). */
 export function vacuumRetention(
   config: Record<string, string>,
   options: VacuumOptions,
 ): number {
-  const tableRetention = tombstoneRetentionOf(config) ?? DEFAULT_VACUUM_RETENTION_MS;
-  const retention = options.retentionMs ?? tableRetention;
-  if (retention < tableRetention && !options.allowShortRetention) {
-    throw new RangeError(
-      `Refusing to vacuum with a retention of ${
-        formatDuration(retention)
-      }, shorter than the table's ${
-        formatDuration(tableRetention)
-      }: files that readers or uncommitted writers still need could be deleted. Pass --allow-short-retention if you are sure`,
-    );
-  }
-  return retention;
+  return chooseVacuumRetention(config, options).ms;
 }
 
 /**
@@ -378,7 +422,7 @@ export async function vacuum(
       icebergMetadataOf(state.metadata.configuration),
     );
   }
-  const retentionMs = vacuumRetention(state.metadata.configuration, options);
+  const retention = chooseVacuumRetention(state.metadata.configuration, options);
   const plan = planVacuum({
     listing,
     files: keys.files,
@@ -387,10 +431,11 @@ export async function vacuum(
     icebergMetadata: icebergMetadataOf(state.metadata.configuration),
     version: state.version,
     nowMs: now(),
-    retentionMs,
+    retentionMs: retention.ms,
   });
   const result: VacuumResult = {
     dryRun: options.dryRun ?? false,
+    retention,
     plan,
     filesDeleted: 0,
     bytesDeleted: 0,

@@ -367,14 +367,18 @@ const TABLE = {
       local: 15_000, // vacuum's floor (MIN_STREAM_RETENTION_MS)
       production: 7 * DAY,
       flag: { name: "retention" },
-      help: "Age at which vacuum may delete unreferenced files",
+      help: "Age at which vacuum may delete unreferenced files (a table the run creates " +
+        "declares it; on another, at least the table's)",
     }),
     allowShortRetention: setting({
       kind: "bool",
-      local: true,
-      production: false,
+      // A table the run creates declares the run's retention, so only a
+      // table made elsewhere (Delta's week unless it declares otherwise)
+      // is shortened by this, and only when asked.
+      local: false,
       flag: { name: "allow-short-retention", sets: true },
-      help: "Allow a retention below the table's",
+      help: "Let vacuum use --retention below the table's delta.deletedFileRetentionDuration " +
+        "(Delta's 7 days where it declares none); without it, the longer of the two",
     }),
     dryRun: setting({
       kind: "bool",

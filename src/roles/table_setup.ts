@@ -17,7 +17,12 @@ import {
   TableNotFoundError,
 } from "../ops/table.ts";
 import type { StreamConfig } from "./config_keys.ts";
-import { VACUUM_RETENTION_FLOOR_MS } from "../ops/vacuum.ts";
+import {
+  VACUUM_RETENTION_FLOOR_MS,
+  type VacuumOptions,
+  type VacuumRetention,
+} from "../ops/vacuum.ts";
+import { formatDuration } from "../util/units.ts";
 import { tableLogRetention } from "../ops/log_cleanup.ts";
 import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../ops/table.ts";
 
@@ -58,6 +63,41 @@ export function tombstoneRetentionFor(
     tombstoneRetentionMs(config),
     tombstoneRetentionOf(configuration) ?? DEFAULT_TOMBSTONE_RETENTION_MS,
   );
+}
+
+/**
+ * The retention options of the run's vacuum role: the run's retention,
+ * raised to the table's `delta.deletedFileRetentionDuration` where that is
+ * longer (Delta's week where the table declares none), unless the run
+ * explicitly allows a shorter one (`vacuum.allowShortRetention`, as Spark's
+ * `retentionDurationCheck` off). Other readers of a table made elsewhere
+ * keep their time travel, and a long read of an older version its files;
+ * a table the run creates declares the run's retention (`ensureStreamTable`),
+ * so there vacuum deletes as soon as before.
+ */
+export function vacuumRetentionOptions(
+  config: StreamConfig,
+): Pick<VacuumOptions, "retentionMs" | "allowShortRetention" | "atLeastTableRetention"> {
+  return {
+    retentionMs: config.vacuum.retentionMs,
+    allowShortRetention: config.vacuum.allowShortRetention,
+    atLeastTableRetention: true,
+  };
+}
+
+/** Why the run's vacuum uses `retention`, for its log line. */
+export function describeVacuumRetention(config: StreamConfig, retention: VacuumRetention): string {
+  const run = formatDuration(config.vacuum.retentionMs);
+  const table = retention.declared
+    ? `the table's delta.deletedFileRetentionDuration (${formatDuration(retention.tableMs)})`
+    : `Delta's default of ${
+      formatDuration(retention.tableMs)
+    } (the table declares no delta.deletedFileRetentionDuration)`;
+  if (retention.source === "table") return `${table}, longer than the run's ${run}`;
+  if (retention.ms < retention.tableMs) {
+    return `the run's ${run}, shorter than ${table}, as vacuum.allowShortRetention (--allow-short-retention) allows`;
+  }
+  return `the run's ${run}, at least ${table}`;
 }
 
 /**

@@ -1,17 +1,28 @@
 /**
  * The vacuum role: every interval, delete the data files that the current
  * version no longer references once they are past retention, under every
- * rule of DESIGN.md's "Vacuum safety" (see ops/vacuum.ts).
+ * rule of DESIGN.md's "Vacuum safety" (see ops/vacuum.ts). The retention is
+ * the run's or the table's `delta.deletedFileRetentionDuration`, whichever
+ * is longer (Delta's week where the table declares none), unless the run
+ * explicitly allows a shorter one (`vacuumRetentionOptions`); it is judged
+ * from the table's properties at each pass, and logged at the start and
+ * whenever it changes.
  */
 
-import { vacuum } from "../ops/vacuum.ts";
+import { chooseVacuumRetention, vacuum, type VacuumRetention } from "../ops/vacuum.ts";
 import { CommitFeed, snapshotOf } from "../ops/table.ts";
 import { nap } from "../util/backoff.ts";
 import { Releaser, residentMb } from "../util/native_memory.ts";
 import { span } from "../util/tracing.ts";
 import type { RoleChannel, RoleSpec } from "./messages.ts";
 import { roleTable } from "./chaos_store.ts";
-import { ensureStreamTable } from "./table_setup.ts";
+import {
+  describeVacuumRetention,
+  ensureStreamTable,
+  vacuumRetentionOptions,
+} from "./table_setup.ts";
+import { log } from "../util/log.ts";
+import { formatDuration } from "../util/units.ts";
 
 /** Runs the vacuum role until it is asked to stop. */
 export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise<void> {
@@ -25,6 +36,18 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
   using known = new CommitFeed(table.store.uri, initial.metadata.id, {
     shared: spec.commitFeed,
   });
+  const retentionOptions = vacuumRetentionOptions(config);
+  let retentionMs = -1;
+  const tell = (retention: VacuumRetention) => {
+    if (retention.ms === retentionMs) return;
+    retentionMs = retention.ms;
+    log("vacuum").info("Vacuum of {table} deletes removed files after {retention}: {why}", {
+      table: table.uri,
+      retention: formatDuration(retention.ms),
+      why: describeVacuumRetention(config, retention),
+    });
+  };
+  tell(chooseVacuumRetention(initial.metadata.configuration, retentionOptions));
   channel.send({ type: "ready", id });
   // Each pass reads the checkpoint and lists the table (util/native_memory.ts).
   const releaser = new Releaser();
@@ -37,14 +60,14 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
     const t0 = performance.now();
     const result = await span("vacuum", { "neuralake.table": table.uri }, async (s) => {
       const result = await vacuum(table.store, () => snapshotOf(table, { known }), {
-        retentionMs: config.vacuum.retentionMs,
-        allowShortRetention: config.vacuum.allowShortRetention,
+        ...retentionOptions,
         dryRun: config.vacuum.dryRun,
         known,
       });
       s.setAttribute("neuralake.files_deleted", result.filesDeleted);
       return result;
     });
+    tell(result.retention);
     channel.send({
       type: "event",
       at: Date.now(),

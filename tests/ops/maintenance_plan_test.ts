@@ -1,4 +1,9 @@
-import { isHidden, planVacuum, vacuumRetention } from "../../src/ops/vacuum.ts";
+import {
+  chooseVacuumRetention,
+  isHidden,
+  planVacuum,
+  vacuumRetention,
+} from "../../src/ops/vacuum.ts";
 import { planLogCleanup } from "../../src/ops/log_cleanup.ts";
 import { planCompaction } from "../../src/ops/compaction_plan.ts";
 import type { Add, Remove } from "../../src/delta/actions.ts";
@@ -6,6 +11,7 @@ import type { ObjectMeta } from "../../src/storage/object_store.ts";
 import { assertEquals, assertThrows } from "../_helpers/assert.ts";
 
 const DAY = 86_400_000;
+const HOUR_MS = 3_600_000;
 const NOW = 100 * DAY;
 
 function meta(key: string, ageMs: number, size = 10): ObjectMeta {
@@ -166,4 +172,25 @@ Deno.test("planCompaction() waits for enough small files in a partition", () => 
   const files = [add("1", 10), add("2", 10), add("3", 10)];
   assertEquals(planCompaction(files, { targetFileSize: 100, minFiles: 4 }), []);
   assertEquals(planCompaction(files, { targetFileSize: 100, minFiles: 3 }).length, 1);
+});
+
+Deno.test("chooseVacuumRetention() raises a short retention to the table's, Delta's week where undeclared, with atLeastTableRetention", () => {
+  const raise = { retentionMs: HOUR_MS, atLeastTableRetention: true };
+  assertEquals(chooseVacuumRetention({}, raise), {
+    ms: 7 * DAY,
+    tableMs: 7 * DAY,
+    declared: false,
+    source: "table",
+  });
+  const twoDays = { "delta.deletedFileRetentionDuration": "interval 2 days" };
+  assertEquals(chooseVacuumRetention(twoDays, raise).ms, 2 * DAY);
+  // A longer one asked for stands; a shorter one stands only when allowed.
+  assertEquals(chooseVacuumRetention(twoDays, { ...raise, retentionMs: 3 * DAY }).ms, 3 * DAY);
+  assertEquals(
+    chooseVacuumRetention(twoDays, { ...raise, allowShortRetention: true }).source,
+    "asked",
+  );
+  assertEquals(chooseVacuumRetention(twoDays, { ...raise, allowShortRetention: true }).ms, HOUR_MS);
+  // Without either, the CLI's rule: refused, naming Delta's default where the table declares none.
+  assertThrows(() => chooseVacuumRetention({}, { retentionMs: HOUR_MS }), "Delta's default");
 });

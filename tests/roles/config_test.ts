@@ -145,7 +145,6 @@ Deno.test("the production profile is local with bigger files, rarer maintenance 
     "compaction.logRetentionMs",
     "vacuum.intervalMs",
     "vacuum.retentionMs",
-    "vacuum.allowShortRetention",
     "chaos.restartDelayMs",
     "stopTimeoutMs",
   ]);
