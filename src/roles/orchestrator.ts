@@ -49,7 +49,13 @@ import { type HostExit, type RoleHost, startProcessHost, startWorkerHost } from 
 import type { ChaosPhase, EventFields, HaltCheck, Report, RoleKind, RoleSpec } from "./messages.ts";
 import { RunLedger } from "./run_ledger.ts";
 import { Supervisor } from "./supervisor.ts";
-import { ensureStreamTable, streamTable } from "./table_setup.ts";
+import {
+  describeVacuumRetention,
+  ensureStreamTable,
+  streamTable,
+  vacuumRetentionOptions,
+} from "./table_setup.ts";
+import { chooseVacuumRetention } from "../ops/vacuum.ts";
 import { verifyRun } from "./verify_run.ts";
 import { partitionAppId } from "./kafka_offsets.ts";
 
@@ -95,6 +101,16 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
       : "writers",
     isolation: config.isolation,
   });
+  if (config.vacuum.enabled) {
+    const retention = chooseVacuumRetention(
+      initial.metadata.configuration,
+      vacuumRetentionOptions(config),
+    );
+    logger.info("Vacuum deletes removed and unreferenced files after {retention}: {why}", {
+      retention: formatDuration(retention.ms),
+      why: describeVacuumRetention(config, retention),
+    });
+  }
 
   const forever = new Promise<void>(() => {});
   await Promise.race([

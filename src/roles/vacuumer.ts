@@ -5,8 +5,8 @@
  * the run's or the table's `delta.deletedFileRetentionDuration`, whichever
  * is longer (Delta's week where the table declares none), unless the run
  * explicitly allows a shorter one (`vacuumRetentionOptions`); it is judged
- * from the table's properties at each pass, and logged at the start and
- * whenever it changes.
+ * from the table's properties at each pass (the run logs it at start, the
+ * role whenever a change of the table's properties changes it).
  */
 
 import { chooseVacuumRetention, vacuum, type VacuumRetention } from "../ops/vacuum.ts";
@@ -36,18 +36,19 @@ export async function runVacuumer(spec: RoleSpec, channel: RoleChannel): Promise
   using known = new CommitFeed(table.store.uri, initial.metadata.id, {
     shared: spec.commitFeed,
   });
+  // The run logs the retention at start (roles/orchestrator.ts); the role
+  // tells when a change of the table's properties changes it.
   const retentionOptions = vacuumRetentionOptions(config);
-  let retentionMs = -1;
+  let retentionMs = chooseVacuumRetention(initial.metadata.configuration, retentionOptions).ms;
   const tell = (retention: VacuumRetention) => {
     if (retention.ms === retentionMs) return;
     retentionMs = retention.ms;
-    log("vacuum").info("Vacuum of {table} deletes removed files after {retention}: {why}", {
+    log("vacuum").warn("Vacuum of {table} now deletes removed files after {retention}: {why}", {
       table: table.uri,
       retention: formatDuration(retention.ms),
       why: describeVacuumRetention(config, retention),
     });
   };
-  tell(chooseVacuumRetention(initial.metadata.configuration, retentionOptions));
   channel.send({ type: "ready", id });
   // Each pass reads the checkpoint and lists the table (util/native_memory.ts).
   const releaser = new Releaser();

@@ -2,7 +2,8 @@
  * A stream on the `local` profile's own vacuum and retention settings
  * reclaims the files compacted away while it runs, keeps checkpoints free of
  * expired tombstones, cleans up the log after checkpoints without a gap, and
- * reports what the table occupies at the end.
+ * reports what the table occupies at the end; on a table made elsewhere that
+ * declares a week of deleted-file retention, it deletes none of them.
  */
 
 import { assert, assertEquals } from "../_helpers/assert.ts";
@@ -10,7 +11,10 @@ import { checkRun, checkWithDeltaRs, stream } from "../_helpers/stream_run.ts";
 import { readLastCheckpoint } from "../../src/delta/log_segment.ts";
 import { checkpointKey } from "../../src/delta/log_path.ts";
 import { readCheckpointActions } from "../../src/delta/snapshot.ts";
-import { openTable, snapshotOf } from "../../src/ops/table.ts";
+import { openTable, schemaFromFields, snapshotOf } from "../../src/ops/table.ts";
+import { createTable } from "../../src/ops/create.ts";
+import { NEURAL_FIELDS } from "../../src/sources/neural.ts";
+import { decodeFilePath } from "../../src/delta/partition.ts";
 import { PROFILES } from "../../src/roles/config_keys.ts";
 
 Deno.test("a local-profile stream vacuums compacted files during the run and reports bytes on disk", async () => {
@@ -85,6 +89,47 @@ Deno.test("a local-profile stream vacuums compacted files during the run and rep
     `commits start at ${commits[0]}, after checkpoint ${oldestCheckpoint}`,
   );
   assertEquals(commits.at(-1)! - commits[0]! + 1, commits.length, "no gap in the commits kept");
+  await checkWithDeltaRs(tablePath, run);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("a local-profile stream into a table declaring 7 days of deleted-file retention deletes none of the files it compacted away", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "neuralake-reclaim-kept-" });
+  const tablePath = `${dir}/table`;
+  // A table another engine made, as Spark or delta-rs make it: the neural
+  // schema and a week of deleted-file retention.
+  await createTable(await openTable(tablePath), {
+    schema: schemaFromFields(NEURAL_FIELDS),
+    properties: { "delta.deletedFileRetentionDuration": "interval 7 days" },
+  });
+  // As the test above: long enough for files compacted away in the first
+  // seconds to pass the profile's 15 s retention and a vacuum pass.
+  const run = await stream(tablePath, `${dir}/out`, [
+    "--duration",
+    "24s",
+    "--rate",
+    "200000",
+    "--batch-rows",
+    "20000",
+    "--min-files",
+    "4",
+  ], { short: false });
+  checkRun(run, 3);
+  const r = run.results;
+  assert(r.compaction.files_in > 0, `nothing was compacted: ${JSON.stringify(r.compaction)}`);
+  assert(r.vacuum.runs > 0, `vacuum never ran: ${JSON.stringify(r.vacuum)}`);
+  assertEquals(r.vacuum.files_deleted, 0, "vacuum deleted files within the table's retention");
+  assert(
+    run.stderr.includes("the table's delta.deletedFileRetentionDuration (7 days)"),
+    "the vacuum role logs the retention it uses and why",
+  );
+  // Every file the run removed is still there for readers of older versions.
+  const table = await openTable(tablePath);
+  const snapshot = await snapshotOf(table);
+  assert(snapshot.tombstones.size > 0, "the run removed no file");
+  for (const remove of snapshot.tombstones.values()) {
+    assert(await table.store.head(decodeFilePath(remove.path)), `${remove.path} was deleted`);
+  }
   await checkWithDeltaRs(tablePath, run);
   await Deno.remove(dir, { recursive: true });
 });
