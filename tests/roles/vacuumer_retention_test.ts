@@ -10,7 +10,9 @@
 import { assert, assertEquals } from "../_helpers/assert.ts";
 import { addAction, removeAction, writeCommit } from "../_helpers/log.ts";
 import { createTable } from "../../src/ops/create.ts";
-import { openTable, schemaFromFields } from "../../src/ops/table.ts";
+import { serializeActions } from "../../src/delta/actions.ts";
+import { commitKey } from "../../src/delta/log_path.ts";
+import { openTable, schemaFromFields, snapshotOf } from "../../src/ops/table.ts";
 import { chooseVacuumRetention } from "../../src/ops/vacuum.ts";
 import { NEURAL_FIELDS } from "../../src/sources/neural.ts";
 import { ChannelState } from "../../src/roles/run_role.ts";
@@ -42,6 +44,8 @@ const FILES = ["live", "minute", "hours", "days", "orphan"].map((f) => `${f}.par
 async function vacuumPass(
   properties: Record<string, string> | "run",
   vacuum: Partial<StreamConfig["vacuum"]> = {},
+  /** Properties a later commit sets, after the role has started. */
+  alter?: Record<string, string>,
 ): Promise<string[]> {
   const dir = await Deno.makeTempDir({ prefix: "neuralake-vacuumer-retention-" });
   try {
@@ -73,7 +77,18 @@ async function vacuumPass(
     };
     const state = new ChannelState();
     let passes = 0;
+    // Another writer's commit of new properties, put (synchronously) once
+    // the role has read the table and before its first pass.
+    const alteration = alter && serializeActions([{
+      metaData: (({ metadata }) => ({
+        ...metadata,
+        configuration: { ...metadata.configuration, ...alter },
+      }))(await snapshotOf(table)),
+    }]);
     const channel = state.channel((report: Report) => {
+      if (report.type === "ready" && alteration) {
+        Deno.writeTextFileSync(`${dir}/t/${commitKey(3)}`, alteration, { createNew: true });
+      }
       if (report.type === "event" && report.event.event === "vacuum" && ++passes === 1) {
         state.requestStop();
       }
@@ -109,6 +124,13 @@ Deno.test("a stream's vacuum honours a table's retention of 2 hours, between the
 Deno.test("a stream's vacuum deletes past the run's retention on a table the run created", async () => {
   const left = await vacuumPass("run");
   assertEquals(left, ["live.parquet"]);
+});
+
+Deno.test("a stream's vacuum follows a retention the table declares after the run started", async () => {
+  const left = await vacuumPass("run", {}, {
+    "delta.deletedFileRetentionDuration": "interval 7 days",
+  });
+  assertEquals(left, ["hours.parquet", "live.parquet", "minute.parquet", "orphan.parquet"]);
 });
 
 Deno.test("a stream's vacuum uses a retention shorter than the table's only when the run allows it explicitly", async () => {
