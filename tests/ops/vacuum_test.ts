@@ -372,3 +372,48 @@ Deno.test("a full vacuum counts a file gone between its listing and its delete a
     await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
   });
 });
+
+Deno.test("neuralake vacuum keeps a table's declared deletedFileRetentionDuration unless --allow-short-retention is given", async () => {
+  await withFixture(async (dir, keys) => {
+    // Another engine declares 2 days of deleted-file retention: every file
+    // removed or written a day ago is within it.
+    const metadata = (await snapshotOf(await openTable(dir))).metadata;
+    await new LocalStore(dir).put(
+      commitKey(2),
+      new TextEncoder().encode(serializeActions([{
+        metaData: {
+          ...metadata,
+          configuration: { "delta.deletedFileRetentionDuration": "interval 2 days" },
+        },
+      }])),
+    );
+    const byDefault = await cli(["vacuum", dir, "--json"]);
+    assertEquals(byDefault.code, 0, byDefault.stderr);
+    assertEquals(JSON.parse(byDefault.stdout).retention_ms, 48 * HOUR);
+    assertEquals(JSON.parse(byDefault.stdout).files_deleted, 0);
+    const shorter = await cli(["vacuum", dir, "--retention", "1h", "--json"]);
+    assert(shorter.code !== 0, shorter.stdout);
+    assert(
+      shorter.stderr.includes("shorter than the table's 2 days") &&
+        shorter.stderr.includes("--allow-short-retention"),
+      shorter.stderr,
+    );
+    await assertKept(dir, Object.values(keys));
+    const longer = await cli(["vacuum", dir, "--retention", "3d", "--json"]);
+    assertEquals(JSON.parse(longer.stdout).retention_ms, 72 * HOUR);
+    await assertKept(dir, Object.values(keys));
+    const allowed = await cli([
+      "vacuum",
+      dir,
+      "--retention",
+      "1h",
+      "--allow-short-retention",
+      "--json",
+    ]);
+    assertEquals(allowed.code, 0, allowed.stderr);
+    assertEquals(JSON.parse(allowed.stdout).files_deleted, 2);
+    assert(!(await exists(`${dir}/${keys.oldRemoved}`)));
+    assert(!(await exists(`${dir}/${keys.oldOrphan}`)));
+    await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
+  });
+});
