@@ -25,7 +25,9 @@
  *   pass it for a moment. The file being written is never deleted.
  *   `maxBytes` 0 keeps every segment.
  * - A segment that cannot be compressed stays plain, counted at its plain
- *   size, and is deleted in its turn; the first such error is `close()`'s.
+ *   size, and is deleted in its turn; a cut that fails is tried again at
+ *   the next write. `writeSync` throws only when the write itself fails;
+ *   the first error of a cut, compression or deletion is `close()`'s.
  */
 
 /** Options of a `RotatingFile`. */
@@ -157,9 +159,30 @@ export class RotatingFile {
   #rotate(): void {
     const n = this.#next++;
     const plain = `${this.#stem}.${String(n).padStart(6, "0")}${this.#ext}`;
+    // Renamed while open (writes follow the file), and the new file opened
+    // before the old one closes: a cut that fails leaves the writes going
+    // where they went, its error kept for `close()`, and the next write
+    // tries again under the next number. Never a write lost or thrown.
+    try {
+      Deno.renameSync(this.path, plain);
+    } catch (error) {
+      this.#error ??= error;
+      return;
+    }
+    let next: Deno.FsFile;
+    try {
+      next = Deno.openSync(this.path, { write: true, create: true, truncate: true });
+    } catch (error) {
+      this.#error ??= error;
+      try {
+        Deno.renameSync(plain, this.path);
+      } catch {
+        // Written on under `plain`; the next cut fails and says so again.
+      }
+      return;
+    }
     this.#file!.close();
-    this.#file = undefined;
-    Deno.renameSync(this.path, plain);
+    this.#file = next;
     const segment: Segment = {
       n,
       path: plain,
@@ -167,7 +190,6 @@ export class RotatingFile {
       settled: false,
     };
     this.#segments.push(segment);
-    this.#file = Deno.openSync(this.path, { write: true, create: true, truncate: true });
     this.#size = 0;
     if (this.#header) this.#writeAll(this.#header);
     this.#work = this.#work.then(async () => {

@@ -103,6 +103,23 @@ Deno.test("RotatingFile keeps within its cap when a segment cannot be compressed
   assertEquals(Deno.readDirSync(blocked).toArray().map((e) => e.name), ["keep"]);
 });
 
+Deno.test("RotatingFile goes on writing when a segment cannot be cut, and cuts it at the next write", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "rotating-" });
+  // The first segment's name is taken by a non-empty directory: the rename fails.
+  await Deno.mkdir(`${dir}/roles.000001.log`);
+  await Deno.writeTextFile(`${dir}/roles.000001.log/keep`, "x");
+  const log = new RotatingFile(`${dir}/roles.log`, { segmentBytes: 1000 });
+  for (let i = 0; i < 100; i++) log.writeSync(encoder.encode(`line ${i} ${"x".repeat(90)}\n`));
+  await assertRejects(() => log.close());
+  const names = [...Deno.readDirSync(dir)].filter((e) => e.isFile).map((e) => e.name).sort();
+  assertEquals(names[0], "roles.000002.log.gz");
+  let text = "";
+  for (const name of names.slice(0, -1)) text += await gunzip(`${dir}/${name}`);
+  text += await Deno.readTextFile(`${dir}/roles.log`);
+  const lines = text.trimEnd().split("\n").map((l) => Number(l.split(" ")[1]));
+  assertEquals(lines, Array.from({ length: 100 }, (_, i) => i));
+});
+
 Deno.test("RotatingFile without a cap keeps every segment", async () => {
   const dir = await Deno.makeTempDir({ prefix: "rotating-" });
   const log = new RotatingFile(`${dir}/roles.log`, { segmentBytes: 1000 });
