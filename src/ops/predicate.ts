@@ -676,8 +676,10 @@ function canCompare(
     return false;
   }
   const floating = type === "float" || type === "double";
-  // A NaN row makes every comparison but != and > FALSE, and a writer may
-  // have left it out of the bounds: only TRUE for =, < and <= is bounded.
+  // A NaN row is TRUE for >, >= and != (and for = NaN), and a writer may
+  // have left it out of the bounds. != and NOT are never pruned; > and >=
+  // prune on a maximum that leaves NaN out, as Spark and delta-rs prune
+  // (see the header).
   if (floating && (!want || op === "!=")) return true;
   let { min, max } = bounds;
   if (min === undefined || min === null || max === undefined || max === null) return true;
