@@ -13,10 +13,8 @@ import { sourceOf } from "../_helpers/batches.ts";
 import { NeuralGenerator } from "../../src/sources/neural.ts";
 import { writeTable } from "../../src/ops/write.ts";
 import { openTable } from "../../src/ops/table.ts";
-import { ChannelState } from "../../src/roles/run_role.ts";
 import { resolveConfig } from "../../src/roles/config.ts";
-import type { Report, RoleSpec } from "../../src/roles/messages.ts";
-import { runCompactor } from "../../src/roles/compactor.ts";
+import { compactorPass as runPass } from "../_helpers/compactor.ts";
 import { ensureStreamTable } from "../../src/roles/table_setup.ts";
 
 const HOUR = 3_600_000;
@@ -82,26 +80,7 @@ async function compactorPass(
       before.join(" "),
     );
     const config = { ...base, compaction: { ...base.compaction, intervalMs: 0, ...run } };
-    const spec: RoleSpec = {
-      kind: "compactor",
-      id: "compactor-0",
-      config,
-      sessionId: "s",
-      runStartMs: Date.now(),
-    };
-    const state = new ChannelState();
-    const checkpoints: number[] = [];
-    let passes = 0;
-    const channel = state.channel((report: Report) => {
-      if (report.type !== "event") return;
-      if (report.event.event === "checkpoint") checkpoints.push(Number(report.event.version));
-      // Each pass reports the table's state twice: stop after the first
-      // pass (its checkpoint and log cleanup still run).
-      if (report.event.event === "table_state" && ++passes === 2) state.requestStop();
-    }, () => {
-      throw new Error("died");
-    });
-    await runCompactor(spec, channel);
+    const checkpoints = await runPass(config);
     const after = new Set<string>();
     for await (const e of Deno.readDir(log)) if (e.isFile) after.add(e.name);
     return { checkpoints, gone: before.filter((name) => !after.has(name)) };

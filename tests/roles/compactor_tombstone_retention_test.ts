@@ -13,10 +13,8 @@ import { readCheckpointActions } from "../../src/delta/snapshot.ts";
 import { createTable } from "../../src/ops/create.ts";
 import { openTable, schemaFromFields } from "../../src/ops/table.ts";
 import { NEURAL_FIELDS } from "../../src/sources/neural.ts";
-import { ChannelState } from "../../src/roles/run_role.ts";
 import { resolveConfig } from "../../src/roles/config.ts";
-import type { Report, RoleSpec } from "../../src/roles/messages.ts";
-import { runCompactor } from "../../src/roles/compactor.ts";
+import { compactorPass } from "../_helpers/compactor.ts";
 import { tombstoneRetentionMs } from "../../src/roles/table_setup.ts";
 
 const HOUR = 3_600_000;
@@ -51,24 +49,7 @@ async function checkpointedTombstones(properties: Record<string, string>): Promi
     const config = { ...base, compaction: { ...base.compaction, intervalMs: 0 } };
     // The run itself keeps tombstones for seconds only.
     assertEquals(tombstoneRetentionMs(config) < HOUR, true);
-    const spec: RoleSpec = {
-      kind: "compactor",
-      id: "compactor-0",
-      config,
-      sessionId: "s",
-      runStartMs: Date.now(),
-    };
-    const state = new ChannelState();
-    const checkpoints: number[] = [];
-    let passes = 0;
-    const channel = state.channel((report: Report) => {
-      if (report.type !== "event") return;
-      if (report.event.event === "checkpoint") checkpoints.push(Number(report.event.version));
-      if (report.event.event === "table_state" && ++passes === 2) state.requestStop();
-    }, () => {
-      throw new Error("died");
-    });
-    await runCompactor(spec, channel);
+    const checkpoints = await compactorPass(config);
     assertEquals(checkpoints, [2]);
     const actions = await readCheckpointActions(table.store, table.codec, checkpointKey(2));
     return actions.flatMap((a) => "remove" in a ? [a.remove.path] : []).sort();
