@@ -56,23 +56,41 @@ export interface ChunkSink {
   writeSync(bytes: Uint8Array): void;
 }
 
+/** A line longer than this is written as it comes, not held whole. */
+const MOST_HELD_BYTES = 64 * 1024;
+
 /**
  * Drains `readable` into `sink` (a `RotatingFile` shared by several
- * streams, say), each chunk written before the next is read. The sink is
- * not closed: it outlives the stream. Rejects if a write fails; the stream
- * is cancelled then.
+ * streams, say), each chunk written before the next is read, and in whole
+ * lines: a pipe's chunk may end within a line, and written as it came the
+ * rest of that line would follow another stream's lines, splicing both. The
+ * end of a line is held until its newline comes (or the stream ends, or it
+ * passes 64 KiB). The sink is not closed: it outlives the stream. Rejects
+ * if a write fails; the stream is cancelled then.
  */
 export async function drainToSink(
   readable: ReadableStream<Uint8Array>,
   sink: ChunkSink,
 ): Promise<void> {
   const reader = readable.getReader();
+  let held: Uint8Array | undefined;
   try {
     while (true) {
       const { done, value } = await reader.read();
       if (done) break;
-      sink.writeSync(value);
+      let chunk = value;
+      if (held) {
+        chunk = new Uint8Array(held.length + value.length);
+        chunk.set(held);
+        chunk.set(value, held.length);
+        held = undefined;
+      }
+      const whole = chunk.lastIndexOf(0x0a) + 1;
+      const cut = whole === 0 && chunk.length >= MOST_HELD_BYTES ? chunk.length : whole;
+      if (cut > 0) sink.writeSync(chunk.subarray(0, cut));
+      if (cut < chunk.length) held = chunk.slice(cut);
     }
+    if (held) sink.writeSync(held);
   } catch (error) {
     await reader.cancel().catch(() => {});
     throw error;

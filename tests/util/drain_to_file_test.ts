@@ -7,6 +7,7 @@ import { drainToFile, drainToSink } from "../../src/util/drain_to_file.ts";
 import { RotatingFile } from "../../src/util/rotating_file.ts";
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 Deno.test("drainToFile() writes each chunk before it reads the next", async () => {
   const dir = await Deno.makeTempDir();
@@ -133,4 +134,28 @@ Deno.test("drainToSink() writes the stderr of several children into one capped, 
     assertEquals(lines, lines.map((_, i) => lines[0]! + i), `${role}'s lines are not a run`);
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("drainToSink() writes whole lines, so that streams sharing a sink never splice a line", async () => {
+  const writes: string[] = [];
+  const sink = { writeSync: (bytes: Uint8Array) => void writes.push(decoder.decode(bytes)) };
+  // Stream a's second line comes in two chunks, and stream b's line between them.
+  let bWrote!: () => void;
+  const bDone = new Promise<void>((resolve) => (bWrote = resolve));
+  let aSplit!: () => void;
+  const aHalf = new Promise<void>((resolve) => (aSplit = resolve));
+  const a = ReadableStream.from((async function* () {
+    yield encoder.encode("a one\na tw");
+    aSplit();
+    await bDone;
+    yield encoder.encode("o\na thr");
+    yield encoder.encode("ee");
+  })());
+  const b = ReadableStream.from((async function* () {
+    await aHalf;
+    yield encoder.encode("b one\n");
+    bWrote();
+  })());
+  await Promise.all([drainToSink(a, sink), drainToSink(b, sink)]);
+  assertEquals(writes.join("").split("\n"), ["a one", "b one", "a two", "a three"]);
 });
