@@ -9,7 +9,7 @@
  * for tables at reader 3 / writer 7 and are null otherwise, as required.
  */
 
-import type { Action, Add, DeletionVectorDescriptor } from "../delta/actions.ts";
+import type { Action, Add, DeletionVectorDescriptor, Metadata } from "../delta/actions.ts";
 import { toAction } from "../delta/actions.ts";
 import type { CheckpointCodec, ColumnarCheckpointPart } from "../delta/checkpoint.ts";
 import { addsOf, type CheckpointAdds } from "../delta/replay.ts";
@@ -24,6 +24,14 @@ import {
 import type { Field } from "../columnar/batch.ts";
 import type { Scalar } from "../columnar/scalar.ts";
 import { buildStatsJson, type ColumnStatistics } from "../delta/stats.ts";
+import { serializePartitionValue } from "../delta/partition.ts";
+import {
+  columnMappingMode,
+  parseSchemaString,
+  PHYSICAL_NAME_KEY,
+  primitiveTypeOf,
+} from "../delta/schema.ts";
+import type { PrimitiveType } from "../columnar/types.ts";
 import { encodeRecords, type NestedField, type NestedType } from "../parquet/nested.ts";
 import { objectSourceOf } from "./object_source.ts";
 import { stringHash } from "../util/string_hash.ts";
@@ -146,12 +154,6 @@ const ACTION_COLUMNS = [
   "sidecar",
 ];
 
-/**
- * Checkpoint fields that other writers add and that replay does not use.
- * `stats_parsed` is read (`parsedStatsReader`) for files without JSON stats.
- */
-const UNUSED_FIELDS = ["partitionValues_parsed"];
-
 /** Checkpoints as Parquet through the Parquet layer. */
 export const parquetCheckpointCodec: CheckpointCodec = {
   async read(store: ObjectStore, key: string): Promise<Action[]> {
@@ -193,12 +195,10 @@ export const parquetCheckpointCodec: CheckpointCodec = {
 async function readColumnar(store: ObjectStore, key: string): Promise<ColumnarCheckpointPart> {
   const file = await openParquet(await objectSourceOf(store, key));
   const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
-  // Parsed partition values are not used, so never read. Paths are hashed
-  // from their bytes for replay's table of keys.
-  const decoded = await readRecordColumns(file, columns, {
-    skipFields: UNUSED_FIELDS,
-    hashFields: ["add.path"],
-  });
+  // Paths are hashed from their bytes for replay's table of keys. Leaves are
+  // decoded on first use: `partitionValues_parsed` only for adds without
+  // the map.
+  const decoded = await readRecordColumns(file, columns, { hashFields: ["add.path"] });
   const present = columns.map((c) => decoded.presence([c])!);
   const readers = columns.map((c) => decoded.reader([c])!);
   const addColumn = columns.indexOf("add");
@@ -231,8 +231,15 @@ async function readColumnar(store: ObjectStore, key: string): Promise<ColumnarCh
     }
   }
   addRows = addRows.subarray(0, adds);
+  const metadata = actions.find((a) => "metaData" in a) as { metaData: Metadata } | undefined;
   const columnar = addColumn >= 0
-    ? addColumns(decoded, key, addRows, parsedStatsReader(file))
+    ? addColumns(
+      decoded,
+      key,
+      addRows,
+      parsedStatsReader(file),
+      parsedPartitionValuesReader(file, key, metadata?.metaData),
+    )
     : undefined;
   const part: CheckpointAdds = columnar ?? addsOf([]);
   return {
@@ -261,8 +268,9 @@ function addColumns(
   key: string,
   rows: Int32Array,
   parsedStats: (parsed: unknown) => string | undefined,
+  parsedPartitionValues: PartitionValuesOfParsed,
 ): CheckpointAdds {
-  const build = addReader(decoded, key, parsedStats);
+  const build = addReader(decoded, key, parsedStats, parsedPartitionValues);
   const path = decoded.reader(["add", "path"]);
   const hashOfPath = decoded.stringHash(["add", "path"]);
   const size = decoded.int64AsNumber(["add", "size"]);
@@ -303,6 +311,7 @@ function addReader(
   decoded: RecordColumns,
   key: string,
   statsOfParsed: (parsed: unknown) => string | undefined,
+  partitionValuesOfParsed: PartitionValuesOfParsed,
 ): (row: number) => Action {
   const none = () => null;
   const field = (name: string) => decoded.reader(["add", name]) ?? none;
@@ -320,6 +329,7 @@ function addReader(
   const defaultRowCommitVersion = field("defaultRowCommitVersion");
   const clusteringProvider = field("clusteringProvider");
   const statsParsed = decoded.reader(["add", "stats_parsed"]);
+  const partitionValuesParsed = decoded.reader(["add", "partitionValues_parsed"]) ?? none;
   return (row) => {
     const p = path(row, 0);
     const n = size?.(row);
@@ -331,13 +341,21 @@ function addReader(
         delete record.stats_parsed;
         const fromParsed = record.stats == null ? statsOfParsed(parsed) : undefined;
         if (fromParsed !== undefined) record.stats = fromParsed;
+        delete record.partitionValues_parsed;
+        if (record.partitionValues == null) {
+          record.partitionValues = partitionValuesOfParsed(partitionValuesParsed(row, 0), row);
+        }
       }
       return toAction({ add: record }, `${key}: row ${row + 1}`)!;
     }
     const change = dataChange(row, 0);
     const add: Add = {
       path: p,
-      partitionValues: (partitionValues(row, 0) ?? {}) as Record<string, string | null>,
+      partitionValues: (partitionValues(row, 0) ??
+        partitionValuesOfParsed(partitionValuesParsed(row, 0), row)) as Record<
+          string,
+          string | null
+        >,
       size: n,
       modificationTime: modificationTime(row) ?? 0,
       dataChange: typeof change === "boolean" ? change : true,
@@ -355,6 +373,72 @@ function addReader(
     const provider = clusteringProvider(row, 0);
     if (provider != null) add.clusteringProvider = provider as string;
     return { add };
+  };
+}
+
+/** An add's partition values from its `partitionValues_parsed` (at a row, for errors). */
+type PartitionValuesOfParsed = (parsed: unknown, row: number) => Record<string, string | null>;
+
+/**
+ * The partition values of an add whose `partitionValues` map is absent or
+ * null (PROTOCOL.md requires it, but readers may use `partitionValues_parsed`,
+ * as delta-kernel-rs and Spark do): its `partitionValues_parsed` struct,
+ * each value serialized as a writer serializes it into the map
+ * (`serializePartitionValue`), typed by the table's schema when this file
+ * holds the metadata (a timestamp with or without time zone), else by the
+ * checkpoint's own Parquet schema.
+ * Without either, an add of a partitioned table (or of a table whose
+ * metadata is not in this file) is an error naming the file and the column,
+ * never a file whose partition values read as null.
+ */
+function parsedPartitionValuesReader(
+  file: ParquetFile,
+  key: string,
+  metadata: Metadata | undefined,
+): PartitionValuesOfParsed {
+  const partitionColumns = metadata?.partitionColumns;
+  const fields = groupFields(file.schema, ["add", "partitionValues_parsed"], file.name);
+  // The struct's fields are named as the map's keys: physical names under
+  // column mapping. Read only for an add without the map.
+  let tableTypes: Map<string, PrimitiveType> | undefined;
+  const typesOf = (): Map<string, PrimitiveType> => {
+    const types = new Map<string, PrimitiveType>();
+    if (!metadata) return types;
+    const mapped = columnMappingMode(metadata.configuration ?? {}) !== "none";
+    for (const f of parseSchemaString(metadata.schemaString).fields) {
+      const type = primitiveTypeOf(f);
+      const physical = f.metadata?.[PHYSICAL_NAME_KEY];
+      if (type) types.set(mapped && typeof physical === "string" ? physical : f.name, type);
+    }
+    return types;
+  };
+  return (parsed, row) => {
+    if (parsed === null || typeof parsed !== "object") {
+      if (partitionColumns?.length === 0) return {};
+      const column = partitionColumns
+        ? `partition column "${partitionColumns[0]}"`
+        : "its partition columns";
+      throw new TypeError(
+        `Cannot read checkpoint ${key}: the add at row ${
+          row + 1
+        } has neither partitionValues nor partitionValues_parsed for ${column}`,
+      );
+    }
+    const out: Record<string, string | null> = {};
+    for (const field of fields) {
+      const value = (parsed as Record<string, unknown>)[field.name];
+      if (typeof field.type !== "string") {
+        throw new TypeError(
+          `Cannot read checkpoint ${key}: partitionValues_parsed.${field.name} is not of a primitive type`,
+        );
+      }
+      out[field.name] = serializePartitionValue(
+        (value ?? null) as Scalar,
+        (tableTypes ??= typesOf()).get(field.name) ?? field.type as PrimitiveType,
+        field.name,
+      );
+    }
+    return out;
   };
 }
 
