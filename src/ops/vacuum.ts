@@ -33,6 +33,7 @@
 
 import { formatDuration } from "../util/units.ts";
 import type { DeleteOutcome, ObjectMeta, ObjectStore } from "../storage/object_store.ts";
+import { compareKeys } from "../storage/keys.ts";
 import type { Add, Remove } from "../delta/actions.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { deletionVectorKey } from "./deletion_vectors.ts";
@@ -240,6 +241,13 @@ export function isHidden(
   partitionColumns: readonly string[],
   icebergMetadata = false,
 ): boolean {
+  // Most keys have no segment that starts with `_` or `.`: those are answered
+  // without splitting the key (a full pass asks for every file listed).
+  const first = key.charCodeAt(0);
+  if (
+    !icebergMetadata && first !== 95 && first !== 46 && !key.includes("/_") &&
+    !key.includes("/.")
+  ) return false;
   if (key === LOG_DIR || key.startsWith(`${LOG_DIR}/`)) return true;
   const segments = key.split("/");
   for (let i = 0; i < segments.length; i++) {
@@ -400,7 +408,9 @@ export async function vacuum(
   // listed now, and described once the snapshot says which need it.
   let listedKeys: string[] | undefined;
   if (!logOnly && store.listKeys) {
-    listedKeys = (await store.listKeys("")).filter((key) => !key.startsWith(`${LOG_DIR}/`));
+    // In the order the store finds them: the plan only looks keys up.
+    listedKeys = (await store.listKeys("", { ordered: false }))
+      .filter((key) => !key.startsWith(`${LOG_DIR}/`));
   } else if (!logOnly) {
     for await (const meta of store.list("")) {
       if (!meta.key.startsWith(`${LOG_DIR}/`)) listing.push(meta);
@@ -448,6 +458,8 @@ export async function vacuum(
     result.tempFilesDeleted = await store.removeStaleTemporaries(now() - age);
   };
   if (result.dryRun || plan.delete.length === 0) {
+    // What a dry run would delete is shown in key order, however listed.
+    if (listedKeys) plan.delete.sort((a, b) => compareKeys(a.key, b.key));
     await removeTemporaries();
     return result;
   }
@@ -459,7 +471,6 @@ export async function vacuum(
     plan.delete = plan.delete.filter((m) => !stillReferenced.has(m.key));
     plan.bytes = plan.delete.reduce((n, m) => n + m.size, 0);
   }
-  const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
   // One call: each store batches and parallelises its own deletes (S3 sends
   // DeleteObjects of 1,000 keys, several at once; the local store unlinks on
   // this thread in runs, with a few more unlinks in flight on the blocking
@@ -469,7 +480,12 @@ export async function vacuum(
   await Promise.all([deleting, removeTemporaries()]);
   const outcome = await deleting;
   result.filesDeleted = outcome.deleted.length;
-  for (const key of outcome.deleted) result.bytesDeleted += sizes.get(key) ?? 0;
+  if (outcome.deleted.length === plan.delete.length) result.bytesDeleted = plan.bytes;
+  else {
+    // Some failed: sum the sizes of those that went.
+    const sizes = new Map(plan.delete.map((m) => [m.key, m.size]));
+    for (const key of outcome.deleted) result.bytesDeleted += sizes.get(key) ?? 0;
+  }
   result.failed.push(...outcome.failed);
   return result;
 }

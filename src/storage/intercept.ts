@@ -65,7 +65,7 @@ export function interceptStore(store: ObjectStore, around: Around): ObjectStore 
   }
   if (store.listKeys) {
     const listKeys = store.listKeys.bind(store);
-    wrapped.listKeys = (prefix) => around("list", prefix, () => listKeys(prefix));
+    wrapped.listKeys = (prefix, options) => around("list", prefix, () => listKeys(prefix, options));
   }
   if (store.syncPrefix) {
     const sync = store.syncPrefix.bind(store);

@@ -82,11 +82,12 @@ export interface ObjectStore {
 
   /**
    * Optional: the keys `list(prefix)` would yield, without their sizes and
-   * times, in ascending key order. For stores where those cost a call per
-   * object (a local `stat`); a caller that needs them for a few keys asks
-   * `head`.
+   * times, in ascending key order unless `options.ordered` is false (then in
+   * any order: a caller that only looks keys up, as vacuum does, spares the
+   * sort). For stores where sizes and times cost a call per object (a local
+   * `stat`); a caller that needs them for a few keys asks `head`.
    */
-  listKeys?(prefix: string): Promise<string[]>;
+  listKeys?(prefix: string, options?: ListKeysOptions): Promise<string[]>;
 
   /** Deletes objects. A key that is already absent counts as deleted. */
   delete(keys: string[]): Promise<DeleteOutcome>;
@@ -131,6 +132,12 @@ export interface ObjectStore {
    * without directories (S3) leaves it out.
    */
   removeMadeDirectories?(): Promise<number>;
+}
+
+/** Options of `ObjectStore.listKeys`. */
+export interface ListKeysOptions {
+  /** Whether the keys come in ascending key order. @default true */
+  ordered?: boolean;
 }
 
 /** Collects a listing into an array. */

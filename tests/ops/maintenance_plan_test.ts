@@ -72,6 +72,9 @@ Deno.test("isHidden() protects the log and hidden directories but not partitions
   assertEquals(isHidden("metadata/v1.metadata.json", [], true), true);
   assertEquals(isHidden("metadata/v1.metadata.json", []), false);
   assertEquals(isHidden("region=M1/part.parquet", ["region"], true), false);
+  assertEquals(isHidden(".part.parquet.crc", []), true);
+  assertEquals(isHidden("a=1/_b/part.parquet", ["a"]), true);
+  assertEquals(isHidden("a=_1/b.c_d.parquet", ["a"]), false);
 });
 
 Deno.test("vacuumRetention() refuses a short retention unless allowed", () => {

@@ -16,6 +16,8 @@ import { planVacuum, vacuum, VACUUM_RETENTION_FLOOR_MS } from "../../src/ops/vac
 import { APPEND_HOLD_BUDGET_MS } from "../../src/ops/append.ts";
 import { encodeParquet } from "../../src/parquet/encode.ts";
 import { LocalStore, TEMP_MARKER } from "../../src/storage/local.ts";
+import { compareKeys } from "../../src/storage/keys.ts";
+import type { ListKeysOptions } from "../../src/storage/object_store.ts";
 
 const HOUR = 3_600_000;
 const fields = [{ name: "n", type: "long" as const, nullable: true }];
@@ -208,6 +210,68 @@ Deno.test("vacuum refuses a short retention unless allowed, and a dry run delete
     assertEquals(dry.plan.delete.length, 2);
     assertEquals(dry.filesDeleted, 0);
     await assertKept(dir, Object.values(keys));
+  });
+});
+
+Deno.test("a full vacuum counts the bytes of the files it deleted, not of those whose delete failed", async () => {
+  await withFixture(async (dir, keys) => {
+    const size = (await Deno.stat(`${dir}/${keys.oldOrphan}`)).size;
+    // A store that fails to delete the old orphan, and deletes the rest.
+    class RefusingStore extends LocalStore {
+      override async delete(keys_: string[]) {
+        const outcome = await super.delete(keys_.filter((key) => key !== keys.oldOrphan));
+        outcome.failed.push({ key: keys.oldOrphan, reason: "refused" });
+        return outcome;
+      }
+    }
+    const store = new RefusingStore(dir);
+    const result = await vacuum(store, () => snapshotOf(tableOfStore(store)), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+    });
+    assertEquals(result.plan.delete.length, 2);
+    assertEquals(result.filesDeleted, 1);
+    assertEquals(result.bytesDeleted, size);
+    assertEquals(result.failed, [{ key: keys.oldOrphan, reason: "refused" }]);
+    assert(await exists(`${dir}/${keys.oldOrphan}`));
+  });
+});
+
+/** A local store that records the options of each key listing. */
+class ListRecordingStore extends LocalStore {
+  listings: (ListKeysOptions | undefined)[] = [];
+  override async listKeys(prefix: string, options?: ListKeysOptions) {
+    this.listings.push(options);
+    return await super.listKeys(prefix, options);
+  }
+}
+
+Deno.test("a full vacuum lists keys in no order, and a dry run still shows what it would delete in key order", async () => {
+  await withFixture(async (dir, keys) => {
+    const dayAgo = new Date(Date.now() - 24 * HOUR);
+    const orphans = Array.from({ length: 40 }, (_, i) => dataFileKey("", 100 + i));
+    for (const key of orphans) {
+      await Deno.writeTextFile(`${dir}/${key}`, "orphan");
+      await Deno.utime(`${dir}/${key}`, dayAgo, dayAgo);
+    }
+    const store = new ListRecordingStore(dir);
+    const table = tableOfStore(store);
+    const expected = [keys.oldRemoved, keys.oldOrphan, ...orphans].sort(compareKeys);
+    const dry = await vacuum(store, () => snapshotOf(table), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+      dryRun: true,
+    });
+    assertEquals(store.listings, [{ ordered: false }]);
+    assertEquals(dry.plan.delete.map((m) => m.key), expected);
+    const done = await vacuum(store, () => snapshotOf(table), {
+      retentionMs: HOUR,
+      allowShortRetention: true,
+    });
+    assertEquals(done.plan.delete.map((m) => m.key).sort(compareKeys), expected);
+    assertEquals(done.filesDeleted, expected.length);
+    for (const key of expected) assert(!await exists(`${dir}/${key}`), `${key} was kept`);
+    await assertKept(dir, [keys.live, keys.youngRemoved, keys.youngOrphan, keys.hidden]);
   });
 });
 

@@ -153,6 +153,12 @@ export function runStoreConformance(
           (await listAll(store, prefix)).map((m) => m.key),
           `listKeys("${prefix}")`,
         );
+        // In no order, the same keys.
+        assertEquals(
+          (await store.listKeys(prefix, { ordered: false })).sort(compareKeys),
+          await store.listKeys(prefix),
+          `listKeys("${prefix}", { ordered: false })`,
+        );
       }
     }
   });

@@ -4,8 +4,10 @@
  * temporary file (from a crash mid-write) is never listed.
  */
 
+import process from "node:process";
 import {
   busyDeletesForTesting,
+  BusyWatch,
   LocalStore,
   syncDirectory,
   syncDirectorySync,
@@ -13,6 +15,7 @@ import {
   TEMP_MARKER,
 } from "../../src/storage/local.ts";
 import { listAll } from "../../src/storage/object_store.ts";
+import { libcUnlinkOffForTesting } from "../../src/storage/unlink.ts";
 import { assert, assertEquals, assertRejects, assertThrows } from "../_helpers/assert.ts";
 import { runStoreConformance } from "./conformance.ts";
 
@@ -177,34 +180,81 @@ Deno.test("LocalStore sweeps the temporary files its last full key listing passe
   }
 });
 
-for (const busy of [false, true]) {
+for (const [busy, libc] of [[false, true], [true, true], [false, false], [true, false]]) {
   Deno.test(
     `LocalStore deletes many keys at once and reports each: deleted, absent, or refused${
       busy ? " (with removals on the blocking pool, as on a busy machine)" : ""
-    }`,
+    }${libc ? "" : " (removing with Deno.removeSync, as where the C library is not used)"}`,
     async () => {
       const root = await Deno.makeTempDir({ prefix: "neuralake-local-many-" });
       const outside = await Deno.makeTempDir({ prefix: "neuralake-local-outside-" });
-      const wasBusy = busyDeletesForTesting(busy);
+      const wasBusy = busyDeletesForTesting(busy!);
+      const wasOff = libcUnlinkOffForTesting(!libc);
       try {
         const store = new LocalStore(root, { fsync: false });
         const keys = Array.from({ length: 100 }, (_, i) => `p=${i % 3}/f${i}.parquet`);
         for (const key of keys.slice(0, 90)) await store.put(key, new Uint8Array([1]));
         await Deno.writeTextFile(`${outside}/victim.parquet`, "outside the table");
         await Deno.symlink(outside, `${root}/escape`);
-        const outcome = await store.delete([...keys, "escape/victim.parquet"]);
-        assertEquals([...outcome.deleted].sort(), [...keys].sort(), "absent keys count as deleted");
-        assertEquals(outcome.failed.map((f) => f.key), ["escape/victim.parquet"]);
-        assertEquals(await listAll(store, ""), []);
+        // A link to a file outside goes as a link; its target stays.
+        await Deno.symlink(`${outside}/victim.parquet`, `${root}/p=0/link.parquet`);
+        await store.put("full/inside.parquet", new Uint8Array([1]));
+        const outcome = await store.delete([
+          ...keys,
+          "p=0/link.parquet",
+          "escape/victim.parquet",
+          "full",
+        ]);
+        assertEquals(
+          [...outcome.deleted].sort(),
+          [...keys, "p=0/link.parquet"].sort(),
+          "absent keys count as deleted",
+        );
+        assertEquals(outcome.failed.map((f) => f.key).sort(), ["escape/victim.parquet", "full"]);
+        assert(
+          outcome.failed.find((f) => f.key === "full")?.reason.includes("not empty"),
+          JSON.stringify(outcome.failed),
+        );
+        assertEquals((await listAll(store, "")).map((m) => m.key), ["full/inside.parquet"]);
         assertEquals(await Deno.readTextFile(`${outside}/victim.parquet`), "outside the table");
       } finally {
         busyDeletesForTesting(wasBusy);
+        libcUnlinkOffForTesting(wasOff);
         await Deno.remove(root, { recursive: true });
         await Deno.remove(outside, { recursive: true });
       }
     },
   );
 }
+
+Deno.test("a big delete's busy watch counts its own thread's CPU time, not the other threads' of the process", async () => {
+  // A worker of the same process spins, as a stream job's writers do beside
+  // its vacuum. Before, the watch compared wall time with the whole
+  // process's CPU time, so beside busy workers it never called the machine
+  // busy, however long its own thread waited.
+  const spin = URL.createObjectURL(
+    new Blob(["for (;;) {}"], { type: "application/javascript" }),
+  );
+  const processCpuMs = (since: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(since);
+    return (used.user + used.system) / 1000;
+  };
+  const watch = new BusyWatch();
+  const started = process.cpuUsage();
+  const worker = new Worker(spin, { type: "module" });
+  try {
+    await until(() => processCpuMs(started) >= 300, "the worker has spun for 300 ms of CPU");
+  } finally {
+    worker.terminate();
+    URL.revokeObjectURL(spin);
+  }
+  const processMs = processCpuMs(started);
+  assert(
+    watch.cpuMs() < processMs / 2,
+    `this thread's ${watch.cpuMs()} ms against the process's ${processMs} ms`,
+  );
+  assert(watch.busy(), "a thread that ran for a fraction of its wall time looks busy");
+});
 
 Deno.test("LocalStore gives its event loop turns while it deletes many keys, so a stop request is served", async () => {
   const root = await Deno.makeTempDir({ prefix: "neuralake-local-turns-" });
