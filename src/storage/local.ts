@@ -409,8 +409,8 @@ export class LocalStore implements ObjectStore {
 
   /**
    * The listing without a `stat` per file: a directory read per directory,
-   * sorted unless `options.ordered` is false (a sort of 10,000 keys by their
-   * UTF-8 bytes is about a tenth of a full vacuum's listing).
+   * sorted unless `options.ordered` is false (sorting 10,000 keys by their
+   * UTF-8 bytes costs about 10 ms of CPU, a third of the listing).
    */
   async listKeys(prefix: string, options: ListKeysOptions = {}): Promise<string[]> {
     checkKey(prefix, true);

@@ -3,14 +3,15 @@
  *
  * Deno's `removeSync` looks at a path (`statx`) before it removes it, to
  * choose between `unlink` and `rmdir`, and offers no removal without that
- * look. In a full vacuum that look is a third of each removal's CPU
- * (docs/benchmarks.md, "Full vacuum: unlink through the C library"), so on
- * Linux, where the process may load foreign code (the `ffi` permission, which
- * `deno task neuralake`, the tests and the compiled binary's `-A` grant), this
- * calls the C library's `unlink` directly. It is hand-written infrastructure
- * kept because the vacuum bench shows it pays; everywhere else (macOS,
- * Windows, no `ffi` permission, no `libc.so.6`) removals go through
- * `Deno.removeSync` as before.
+ * look. That look and the way into Deno are about a fifth of each removal's
+ * CPU (35-45 ms per 10,000 files on one thread; docs/benchmarks.md, "Full
+ * vacuum: one `unlink` per file"), so on Linux, where the process may load
+ * foreign code (the `ffi` permission, which `deno task neuralake`, the tests
+ * and the compiled binary's `-A` grant), this calls the C library's `unlink`
+ * directly, as util/native_memory.ts calls `malloc_trim`. It lives here, in
+ * the local store's layer, because only the store's deletes use it.
+ * Everywhere else (macOS, Windows, no `ffi` permission, no `libc.so.6`)
+ * removals go through `Deno.removeSync` as before.
  *
  * Invariants:
  * - Outcomes are Deno's: a path `unlink` removes is what `removeSync` would
