@@ -5,9 +5,9 @@
  * every core (one worker per core; no upload, no commit, no maintenance).
  * The ratio is the share of the ceiling the stream job reaches. A last row
  * runs the stream with one writer per core, as the ceiling has one worker
- * per core: on 2 cores the third writer's thread alone costs the job about
- * a fifth more CPU per row (docs/benchmarks.md), which the 3-writer rows
- * carry and this one does not.
+ * per core, so that what a writer thread more than cores costs (the default
+ * is 3 writers) is seen apart from what the job's files and maintenance
+ * cost (docs/benchmarks.md, "one writer per core").
  */
 
 import process from "node:process";
