@@ -123,6 +123,67 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   await run.stop();
   const writersStoppedAt = run.writersStoppedAt ?? new Date();
 
+  const { verification, verificationMs, storage } = await closingAfter(
+    () => finishRun(run, table, dir, config, initial),
+    () => run.closeFiles(),
+  );
+  const results = buildResults(run.recorder, {
+    runId: dir.name,
+    startedAt,
+    finishedAt: writersStoppedAt,
+    writingEndedAt,
+    writersUpAt: run.firstWriterUpAt,
+    table: table.uri,
+    config: { ...configValues(config), ...options.extraConfig },
+    verification,
+    verificationMs,
+    storage,
+    chaosMode: config.chaos.mode,
+  });
+  await writeRunOutputs(dir, results);
+  await pointLatest(config.out, dir.name);
+  return { results, dir };
+}
+
+const logger = log("stream");
+
+/**
+ * Runs `work`, then `close` whatever happened: the run's files are closed
+ * (their last segment's gzip finished) on every path. The work's error, if
+ * any, is the outcome, and an error of closing then is only logged.
+ */
+export async function closingAfter<T>(
+  work: () => Promise<T>,
+  close: () => Promise<void>,
+): Promise<T> {
+  let result: T;
+  try {
+    result = await work();
+  } catch (error) {
+    try {
+      await close();
+    } catch (closeError) {
+      logger.warn("Cannot close the run's files after an error: {error}", {
+        error: String(closeError),
+      });
+    }
+    throw error;
+  }
+  await close();
+  return result;
+}
+
+/** Settles the stopped run against the table, verifies it and measures the table. */
+async function finishRun(
+  run: Orchestrator,
+  table: Table,
+  dir: RunDir,
+  config: StreamConfig,
+  initial: Awaited<ReturnType<typeof ensureStreamTable>>,
+): Promise<
+  { verification: Verification; verificationMs: number; storage: StorageFootprint | null }
+> {
+  const kafka = config.source === "kafka";
   await run.reconcileWithTable();
   const verifyStarted = performance.now();
   let verification: Verification;
@@ -167,26 +228,8 @@ export async function runStream(config: StreamConfig, options: StreamOptions): P
   } else verification = await verifyRun(table, dir.name, run.ledger.acknowledged);
   const verificationMs = performance.now() - verifyStarted;
   const storage = await footprintOf(table);
-  await run.closeFiles();
-  const results = buildResults(run.recorder, {
-    runId: dir.name,
-    startedAt,
-    finishedAt: writersStoppedAt,
-    writingEndedAt,
-    writersUpAt: run.firstWriterUpAt,
-    table: table.uri,
-    config: { ...configValues(config), ...options.extraConfig },
-    verification,
-    verificationMs,
-    storage,
-    chaosMode: config.chaos.mode,
-  });
-  await writeRunOutputs(dir, results);
-  await pointLatest(config.out, dir.name);
-  return { results, dir };
+  return { verification, verificationMs, storage };
 }
-
-const logger = log("stream");
 
 /** The table's bytes in its store at the end, or null (and a warning) if it cannot be listed. */
 async function footprintOf(table: Table): Promise<StorageFootprint | null> {
