@@ -19,7 +19,13 @@ import {
   PROFILES,
   type StreamConfig,
 } from "./config_keys.ts";
-import { formatBytes, formatDuration, parseBytes, parseDuration } from "../util/units.ts";
+import {
+  formatBytes,
+  formatBytesFlag,
+  formatDuration,
+  parseBytes,
+  parseDuration,
+} from "../util/units.ts";
 
 /**
  * The longest a streaming writer holds an uploaded file before committing
@@ -86,6 +92,12 @@ export function parseValue(spec: KeySpec, value: unknown, origin: Origin): unkno
         return fail("a size such as 32MiB");
       }
       if (n < (spec.min ?? 0)) return fail(`a size of at least ${formatBytes(spec.min ?? 0)}`);
+      if (spec.minUnlessZero !== undefined && n !== 0 && n < spec.minUnlessZero) {
+        return fail(
+          `0 or a size of at least ${formatBytesFlag(spec.minUnlessZero)}` +
+            ` (${spec.minUnlessZero} bytes), the smallest it can hold`,
+        );
+      }
       return n;
     }
     case "rate": {

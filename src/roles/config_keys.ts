@@ -12,6 +12,7 @@
  */
 
 import { CHAOS_MODES, type ChaosMode } from "./chaos.ts";
+import { MIN_CAPPED_BYTES } from "../util/rotating_file.ts";
 
 /** The built-in profiles' names. */
 export const PROFILE_NAMES = ["local", "production"] as const;
@@ -95,6 +96,8 @@ export interface Declared<T> {
   values?: readonly string[];
   /** The smallest allowed number (for int, duration, bytes). */
   min?: number;
+  /** The smallest allowed number other than 0, where 0 turns the setting off (for bytes). */
+  minUnlessZero?: number;
   flag?: FlagSpec;
   /** Whether the help shows the default. @default true */
   helpDefault?: boolean;
@@ -140,10 +143,13 @@ const TABLE = {
   runFilesMaxBytes: setting({
     kind: "bytes",
     min: 0,
+    // A cap holds four segments of at least 4 KiB each: a smaller one cannot be kept.
+    minUnlessZero: MIN_CAPPED_BYTES,
     local: 1024 * MiB,
     flag: { name: "run-files-max" },
     help: "The most bytes streaming_metrics.csv and roles.log each keep in the run directory, " +
-      "older parts gzipped beside them and the oldest deleted past it (0 keeps everything)",
+      "older parts gzipped beside them and the oldest deleted past it (0 keeps everything, " +
+      `else at least ${MIN_CAPPED_BYTES / 1024}KiB)`,
   }),
   durationMs: setting({
     kind: "duration",
@@ -476,6 +482,7 @@ export interface KeySpec {
   unit?: string;
   values?: readonly string[];
   min?: number;
+  minUnlessZero?: number;
   flag?: FlagSpec;
   helpDefault: boolean;
   /** Its default in each profile. */

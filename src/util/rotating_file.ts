@@ -56,13 +56,22 @@ interface Segment {
 
 const MiB = 1024 * 1024;
 
+/** The smallest segment `segmentBytesFor` chooses. */
+export const MIN_SEGMENT_BYTES = 4 * 1024;
+
+/**
+ * The smallest cap (other than 0) that can be held: four segments of the
+ * smallest size. Under it, a segment is more than a quarter of the cap.
+ */
+export const MIN_CAPPED_BYTES = 4 * MIN_SEGMENT_BYTES;
+
 /**
  * The segment size for a cap of `maxBytes`: 64 MiB, or a quarter of the
- * cap when that is smaller (at least 4 KiB), so several segments fit.
+ * cap when that is smaller (at least `MIN_SEGMENT_BYTES`), so several segments fit.
  */
 export function segmentBytesFor(maxBytes: number): number {
   if (maxBytes <= 0) return 64 * MiB;
-  return Math.max(4 * 1024, Math.min(64 * MiB, Math.floor(maxBytes / 4)));
+  return Math.max(MIN_SEGMENT_BYTES, Math.min(64 * MiB, Math.floor(maxBytes / 4)));
 }
 
 /**
