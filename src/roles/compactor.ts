@@ -4,7 +4,9 @@
  * byte is rewritten a bounded number of times whatever the write rate
  * (ops/compaction_plan.ts), write a checkpoint every
  * `delta.checkpointInterval` versions (Delta's 10 where the table declares
- * none), clean up the log within its retention, and report the table's
+ * none), less often once checkpoints are dear (./checkpoint_cadence.ts:
+ * within a small share of its time and of the actions it rewrites per
+ * version), clean up the log within its retention, and report the table's
  * file count as it goes (the sawtooth of the run report).
  *
  * It coexists with writers: blind appends never invalidate a compaction, and
@@ -28,6 +30,7 @@ import { type BinOutcome, type CompactionOptions, compactOnce } from "../ops/com
 import { OPTIMIZE_MIN_FILES } from "../ops/optimize.ts";
 import { cleanupLog } from "../ops/log_cleanup.ts";
 import { checkpointIntervalOf, checkpointTable } from "../ops/checkpoint.ts";
+import { checkpointDue } from "./checkpoint_cadence.ts";
 import { CommitFeed, followTable } from "../ops/table.ts";
 import { nap } from "../util/backoff.ts";
 import { span } from "../util/tracing.ts";
@@ -52,6 +55,9 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
   const state = await ensureStreamTable(table, config);
   const emit = (event: EventFields) => channel.send({ type: "event", at: Date.now(), event });
   let lastCheckpoint = state.segment.checkpoint?.version ?? 0;
+  // How long the last checkpoint took and when it ended, for its cadence.
+  let lastCheckpointMs: number | undefined;
+  let lastCheckpointEnd = 0;
   let lastCleanup = -Infinity;
   // A short log retention is honoured within a short run: cleanup needs a
   // checkpoint older than the retention, so it comes back that often.
@@ -184,8 +190,17 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
     versionSeen = state.version;
     reportState();
     if (
-      // The table's delta.checkpointInterval, else Delta's default of 10.
-      state.version - lastCheckpoint >= checkpointIntervalOf(state.metadata.configuration)
+      checkpointDue({
+        version: state.version,
+        lastCheckpoint,
+        // The table's delta.checkpointInterval, else Delta's default of 10.
+        interval: checkpointIntervalOf(state.metadata.configuration),
+        // What the checkpoint would hold (tombstones past retention left out).
+        actions: state.files.size + state.tombstones.size + state.txns.size +
+          state.domains.size + 2,
+        lastCheckpointMs,
+        sinceLastCheckpointMs: performance.now() - lastCheckpointEnd,
+      })
     ) {
       const t0 = performance.now();
       const hint = await span(
@@ -194,6 +209,8 @@ export async function runCompactor(spec: RoleSpec, channel: RoleChannel): Promis
         () => checkpointTable(table, state, follow()),
       );
       lastCheckpoint = hint.version;
+      lastCheckpointEnd = performance.now();
+      lastCheckpointMs = lastCheckpointEnd - t0;
       emit({
         role: "compactor",
         role_id: id,
