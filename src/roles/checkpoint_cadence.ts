@@ -21,11 +21,18 @@
  *   measurement, so it holds from the first checkpoint after a restart,
  *   while the time bound has none to go by yet.
  *
+ * The time bound alone could let the log grow without end on a fast
+ * machine-bound stream (a 1,000 s checkpoint waits 20,000 s, 700,000
+ * versions at 37 a second), and every reader replays each commit after the
+ * checkpoint. So once `actions / VERSIONS_CAP_DIVISOR` versions have passed
+ * (and the interval), a checkpoint is due whatever the time: a reader then
+ * replays at most one commit per 10 actions of the checkpoint it reads.
+ *
  * While checkpoints are cheap (under `ACTIONS_PER_VERSION × interval`
- * actions and quick), both bounds are below the interval, which decides
- * alone. Tombstones are never dropped early to make checkpoints cheaper:
- * they stay for the table's retention; only how often they are rewritten
- * changes.
+ * actions and quick), both stretching bounds are below the interval, which
+ * decides alone. Tombstones are never dropped early to make checkpoints
+ * cheaper: they stay for the table's retention; only how often they are
+ * rewritten changes.
  */
 
 /** A checkpoint waits this many times the last one's duration after it. */
@@ -33,12 +40,15 @@ export const COST_FACTOR = 20;
 
 /**
  * Actions a checkpoint may rewrite per version committed since the last.
- * At the measured 2 to 5 µs per action of a checkpoint's encoding (docs/
- * benchmarks.md), a 10-version interval stays the rule up to 10,000
- * actions (about 50 ms), and a week of tombstones in millions of actions
- * is checkpointed every few thousand versions.
+ * A stream's checkpoint took 50 to 110 µs per action on a loaded 2-core
+ * machine (docs/benchmarks.md, 2026-12-01), so this is at most about 10 ms
+ * of checkpoint per version; the interval stays the rule up to 1,000
+ * actions.
  */
-export const ACTIONS_PER_VERSION = 1000;
+export const ACTIONS_PER_VERSION = 100;
+
+/** A checkpoint is due, whatever its cost, once actions / this versions have passed. */
+export const VERSIONS_CAP_DIVISOR = 10;
 
 /** What the compactor knows when it asks whether a checkpoint is due. */
 export interface CheckpointCadence {
@@ -61,11 +71,20 @@ export function versionsBetweenCheckpoints(interval: number, actions: number): n
   return Math.max(interval, Math.ceil(actions / ACTIONS_PER_VERSION));
 }
 
+/**
+ * The most versions between two checkpoints of `actions` actions: past it
+ * a checkpoint is due whatever it costs, so that readers' replay stays in
+ * proportion to the checkpoint.
+ */
+export function versionsCap(interval: number, actions: number): number {
+  return Math.max(interval, Math.ceil(actions / VERSIONS_CAP_DIVISOR));
+}
+
 /** Whether the compactor writes a checkpoint now (module header). */
 export function checkpointDue(c: CheckpointCadence): boolean {
-  if (c.version - c.lastCheckpoint < versionsBetweenCheckpoints(c.interval, c.actions)) {
-    return false;
-  }
+  const since = c.version - c.lastCheckpoint;
+  if (since < versionsBetweenCheckpoints(c.interval, c.actions)) return false;
+  if (since >= versionsCap(c.interval, c.actions)) return true;
   if (c.lastCheckpointMs === undefined || c.sinceLastCheckpointMs === undefined) return true;
   return c.sinceLastCheckpointMs >= c.lastCheckpointMs * COST_FACTOR;
 }

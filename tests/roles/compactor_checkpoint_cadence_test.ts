@@ -16,7 +16,9 @@ import {
   ACTIONS_PER_VERSION,
   checkpointDue,
   COST_FACTOR,
+  VERSIONS_CAP_DIVISOR,
   versionsBetweenCheckpoints,
+  versionsCap,
 } from "../../src/roles/checkpoint_cadence.ts";
 import { compactorPass } from "../_helpers/compactor.ts";
 
@@ -87,9 +89,26 @@ Deno.test("checkpointDue() keeps the table's interval while checkpoints are chea
 });
 
 Deno.test("checkpointDue() waits COST_FACTOR times the last checkpoint's duration after it", () => {
-  const c = { version: 1000, lastCheckpoint: 0, interval: 10, actions: 500, lastCheckpointMs: 300 };
+  // 40 versions: past the interval, short of the cap of 500 / 10.
+  const c = { version: 40, lastCheckpoint: 0, interval: 10, actions: 500, lastCheckpointMs: 300 };
   assertEquals(checkpointDue({ ...c, sinceLastCheckpointMs: 300 * COST_FACTOR - 1 }), false);
   assertEquals(checkpointDue({ ...c, sinceLastCheckpointMs: 300 * COST_FACTOR }), true);
+});
+
+Deno.test("checkpointDue() writes a checkpoint once actions / VERSIONS_CAP_DIVISOR versions have passed, however dear", () => {
+  const actions = 1_000_000;
+  const cap = versionsCap(10, actions);
+  assertEquals(cap, actions / VERSIONS_CAP_DIVISOR);
+  // The last one took 1,000 s and ended 10 s ago.
+  const dear = {
+    lastCheckpoint: 0,
+    interval: 10,
+    actions,
+    lastCheckpointMs: 1e6,
+    sinceLastCheckpointMs: 1e4,
+  };
+  assertEquals(checkpointDue({ ...dear, version: cap - 1 }), false);
+  assertEquals(checkpointDue({ ...dear, version: cap }), true);
 });
 
 Deno.test("checkpointDue() waits more versions for a larger checkpoint", () => {
@@ -107,7 +126,8 @@ Deno.test("checkpointDue() waits more versions for a larger checkpoint", () => {
 
 Deno.test("the compactor checkpoints a table with no properties and many tombstones less often than every 10 versions, keeping every tombstone", async () => {
   // 25 times ACTIONS_PER_VERSION tombstones: at least 26 versions apart
-  // (with the file and the table's protocol and metadata).
+  // (with the file and the table's protocol and metadata), and far from
+  // the cap.
   const tombstones = 25 * ACTIONS_PER_VERSION;
   const { dir, table, config } = await tableWithTombstones(tombstones);
   try {
