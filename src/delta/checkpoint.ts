@@ -14,7 +14,7 @@
  */
 
 import type { ObjectStore } from "../storage/object_store.ts";
-import type { Action, Protocol, Sidecar } from "./actions.ts";
+import type { Action, Metadata, Protocol, Sidecar } from "./actions.ts";
 import { serializeActions } from "./actions.ts";
 import {
   checkpointKey,
@@ -39,16 +39,31 @@ export interface ColumnarCheckpointPart {
   all(): Action[];
 }
 
+/**
+ * What the reader of one checkpoint file may know of the table beyond that
+ * file: the metadata, which another file of the checkpoint holds when this
+ * one is a later part of a multi-part checkpoint or a sidecar. The caller
+ * fills it in once it has read the file that holds it; a codec reads it when
+ * it builds an add, not when it opens the file.
+ */
+export interface CheckpointReadContext {
+  metadata?: Metadata;
+}
+
 /** Reads and writes the Parquet form of checkpoints. */
 export interface CheckpointCodec {
   /** Reads the actions stored in one checkpoint part. */
-  read(store: ObjectStore, key: string): Promise<Action[]>;
+  read(store: ObjectStore, key: string, context?: CheckpointReadContext): Promise<Action[]>;
   /**
    * Reads one checkpoint part with its adds as columns, each `Add` built
    * only when asked for; the same actions as `read`. A codec without it is
    * read with `read`.
    */
-  readColumnar?(store: ObjectStore, key: string): Promise<ColumnarCheckpointPart>;
+  readColumnar?(
+    store: ObjectStore,
+    key: string,
+    context?: CheckpointReadContext,
+  ): Promise<ColumnarCheckpointPart>;
   /**
    * Encodes checkpoint actions as one Parquet file; with `fileActionsOnly`,
    * as a sidecar whose only columns are `add` and `remove`.

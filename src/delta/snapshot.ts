@@ -9,7 +9,11 @@ import { joinUri, type ObjectStore } from "../storage/object_store.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { type Action, parseCommit } from "./actions.ts";
 import type { KnownCommits } from "./commit_feed.ts";
-import type { CheckpointCodec, ColumnarCheckpointPart } from "./checkpoint.ts";
+import type {
+  CheckpointCodec,
+  CheckpointReadContext,
+  ColumnarCheckpointPart,
+} from "./checkpoint.ts";
 import { commitKey, sidecarKeyOf } from "./log_path.ts";
 import {
   buildLogSegment,
@@ -110,7 +114,7 @@ async function readCheckpointInput(
   codec: CheckpointCodec,
   keys: readonly string[],
 ): Promise<CheckpointInput> {
-  const parts = await readCheckpointParts(store, codec, keys, true);
+  const parts = await readCheckpointParts(store, codec, keys);
   return {
     actions: parts.flatMap((p) => p.actions),
     adds: parts.map((p) => p.adds),
@@ -129,7 +133,9 @@ export async function readCheckpoint(
   codec: CheckpointCodec,
   keys: readonly string[],
 ): Promise<Action[]> {
-  return (await readCheckpointParts(store, codec, keys, false)).flatMap((p) => p.all());
+  // Each part's adds are built once every part is read, so that an add of a
+  // part without the metadata is read knowing the table's partition columns.
+  return (await readCheckpointParts(store, codec, keys)).flatMap((p) => p.all());
 }
 
 /** The files of a checkpoint in order (top-level files, then sidecars); see `readCheckpoint`. */
@@ -137,16 +143,20 @@ async function readCheckpointParts(
   store: ObjectStore,
   codec: CheckpointCodec,
   keys: readonly string[],
-  columnar: boolean,
 ): Promise<ColumnarCheckpointPart[]> {
+  // The metadata, once the file holding it is read, for the adds of the others.
+  const context: CheckpointReadContext = {};
   const top = await mapLimit(
     keys,
     4,
     (key) =>
-      readCheckpointPart(store, codec, key, columnar).catch((error) => {
+      readCheckpointPart(store, codec, key, context).catch((error) => {
         throw new Error(`Cannot read checkpoint ${joinUri(store.uri, key)}`, { cause: error });
       }),
   );
+  for (const part of top) {
+    for (const action of part.actions) if ("metaData" in action) context.metadata = action.metaData;
+  }
   const sidecars: string[] = [];
   // Sidecar actions are never adds: the other actions hold them all.
   for (const action of top.flatMap((p) => p.actions)) {
@@ -166,7 +176,7 @@ async function readCheckpointParts(
     sidecars,
     4,
     (key) =>
-      readParquetPart(store, codec, key, columnar).catch((error) => {
+      readParquetPart(store, codec, key, context).catch((error) => {
         throw new Error(
           `Cannot read sidecar ${joinUri(store.uri, key)} of checkpoint ${
             joinUri(store.uri, keys[0]!)
@@ -183,9 +193,9 @@ async function readCheckpointPart(
   store: ObjectStore,
   codec: CheckpointCodec,
   key: string,
-  columnar: boolean,
+  context: CheckpointReadContext,
 ): Promise<ColumnarCheckpointPart> {
-  if (!key.endsWith(".json")) return await readParquetPart(store, codec, key, columnar);
+  if (!key.endsWith(".json")) return await readParquetPart(store, codec, key, context);
   return partOf(await readCheckpointActions(store, codec, key));
 }
 
@@ -194,10 +204,10 @@ async function readParquetPart(
   store: ObjectStore,
   codec: CheckpointCodec,
   key: string,
-  columnar: boolean,
+  context: CheckpointReadContext,
 ): Promise<ColumnarCheckpointPart> {
-  if (columnar && codec.readColumnar) return await codec.readColumnar(store, key);
-  return partOf(await codec.read(store, key));
+  if (codec.readColumnar) return await codec.readColumnar(store, key, context);
+  return partOf(await codec.read(store, key, context));
 }
 
 /** Actions already built, as a part. */

@@ -11,7 +11,11 @@
 
 import type { Action, Add, DeletionVectorDescriptor, Metadata } from "../delta/actions.ts";
 import { toAction } from "../delta/actions.ts";
-import type { CheckpointCodec, ColumnarCheckpointPart } from "../delta/checkpoint.ts";
+import type {
+  CheckpointCodec,
+  CheckpointReadContext,
+  ColumnarCheckpointPart,
+} from "../delta/checkpoint.ts";
 import { addsOf, type CheckpointAdds } from "../delta/replay.ts";
 import type { ObjectStore } from "../storage/object_store.ts";
 import {
@@ -156,8 +160,8 @@ const ACTION_COLUMNS = [
 
 /** Checkpoints as Parquet through the Parquet layer. */
 export const parquetCheckpointCodec: CheckpointCodec = {
-  async read(store: ObjectStore, key: string): Promise<Action[]> {
-    return (await readColumnar(store, key)).all();
+  async read(store: ObjectStore, key: string, context?: CheckpointReadContext): Promise<Action[]> {
+    return (await readColumnar(store, key, context)).all();
   },
   readColumnar,
   write(
@@ -192,7 +196,11 @@ export const parquetCheckpointCodec: CheckpointCodec = {
  * never decoded. Every add's path and size are checked here, as building it
  * would: a row that fails is built now, so that its error is the open's.
  */
-async function readColumnar(store: ObjectStore, key: string): Promise<ColumnarCheckpointPart> {
+async function readColumnar(
+  store: ObjectStore,
+  key: string,
+  context: CheckpointReadContext = {},
+): Promise<ColumnarCheckpointPart> {
   const file = await openParquet(await objectSourceOf(store, key));
   const columns = ACTION_COLUMNS.filter((c) => file.columns.some((fc) => fc.name === c));
   // Paths are hashed from their bytes for replay's table of keys. Leaves are
@@ -238,7 +246,7 @@ async function readColumnar(store: ObjectStore, key: string): Promise<ColumnarCh
       key,
       addRows,
       parsedStatsReader(file),
-      parsedPartitionValuesReader(file, key, metadata?.metaData),
+      parsedPartitionValuesReader(file, key, metadata?.metaData, context),
     )
     : undefined;
   const part: CheckpointAdds = columnar ?? addsOf([]);
@@ -394,15 +402,18 @@ type PartitionValuesOfParsed = (parsed: unknown, row: number) => Record<string, 
 function parsedPartitionValuesReader(
   file: ParquetFile,
   key: string,
-  metadata: Metadata | undefined,
+  own: Metadata | undefined,
+  context: CheckpointReadContext,
 ): PartitionValuesOfParsed {
-  const partitionColumns = metadata?.partitionColumns;
+  // This file's metadata, else the table's as the caller knows it when the add is built.
+  const metadataOf = () => own ?? context.metadata;
   const fields = groupFields(file.schema, ["add", "partitionValues_parsed"], file.name);
   // The struct's fields are named as the map's keys: physical names under
   // column mapping. Read only for an add without the map.
   let tableTypes: Map<string, PrimitiveType> | undefined;
   const typesOf = (): Map<string, PrimitiveType> => {
     const types = new Map<string, PrimitiveType>();
+    const metadata = metadataOf();
     if (!metadata) return types;
     const mapped = columnMappingMode(metadata.configuration ?? {}) !== "none";
     for (const f of parseSchemaString(metadata.schemaString).fields) {
@@ -414,9 +425,12 @@ function parsedPartitionValuesReader(
   };
   return (parsed, row) => {
     if (parsed === null || typeof parsed !== "object") {
+      const partitionColumns = metadataOf()?.partitionColumns;
       if (partitionColumns?.length === 0) return {};
       const column = partitionColumns
-        ? `partition column "${partitionColumns[0]}"`
+        ? `partition column${partitionColumns.length > 1 ? "s" : ""} ${
+          partitionColumns.map((c) => JSON.stringify(c)).join(", ")
+        }`
         : "its partition columns";
       throw new TypeError(
         `Cannot read checkpoint ${key}: the add at row ${

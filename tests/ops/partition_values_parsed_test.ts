@@ -7,7 +7,7 @@
 
 import type { Action } from "../../src/delta/actions.ts";
 import { parseCommit } from "../../src/delta/actions.ts";
-import { commitKey } from "../../src/delta/log_path.ts";
+import { commitKey, multipartCheckpointKey } from "../../src/delta/log_path.ts";
 import { CHECKPOINT_SCHEMA, parquetCheckpointCodec } from "../../src/ops/checkpoint_codec.ts";
 import { openTable } from "../../src/ops/table.ts";
 import { encodeRecords, type NestedField } from "../../src/parquet/nested.ts";
@@ -79,7 +79,54 @@ Deno.test("a table whose checkpoint holds neither partitionValues nor partitionV
     );
     const error = await assertRejects(async () => await readWithNeuralake(await openTable(dir)));
     assert(error.message.includes("00000000000000000004.checkpoint.parquet"), error.message);
-    assert(error.message.includes(`partition column "p_int"`), error.message);
+    assert(
+      error.message.includes(`partition columns "p_int", "p_date", "p_ts", "p_str"`),
+      error.message,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an add with neither map in a checkpoint part without the metadata fails naming the table's partition columns", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const source = fixturePath(PARSED_ONLY);
+    for (const entry of Deno.readDirSync(source)) {
+      if (entry.isDirectory) await copyDir(`${source}/${entry.name}`, `${dir}/${entry.name}`);
+    }
+    // Checkpoint 4 rewritten as two parts: the metadata and the other
+    // actions in the first, the adds, without either map, in the second.
+    const actions = await parquetCheckpointCodec.read(new LocalStore(source), CHECKPOINT);
+    const records = (list: Action[]) => list.map((a) => ({ ...a }) as Record<string, unknown>);
+    const schema = schemaWithAdd(ADD_WITHOUT_MAP);
+    const adds = actions.filter((a) => "add" in a);
+    assert(adds.length > 0 && actions.some((a) => "metaData" in a));
+    await Deno.writeFile(
+      `${dir}/${multipartCheckpointKey(4, 1, 2)}`,
+      encodeRecords(schema, records(actions.filter((a) => !("add" in a)))).bytes,
+    );
+    await Deno.writeFile(
+      `${dir}/${multipartCheckpointKey(4, 2, 2)}`,
+      encodeRecords(schema, records(adds)).bytes,
+    );
+    await Deno.remove(`${dir}/${CHECKPOINT}`);
+    await Deno.writeTextFile(
+      `${dir}/_delta_log/_last_checkpoint`,
+      JSON.stringify({ version: 4, size: actions.length, parts: 2 }),
+    );
+    const error = await assertRejects(async () => await readWithNeuralake(await openTable(dir)));
+    const message = [error.message, (error.cause as Error | undefined)?.message].join(": ");
+    assert(
+      message.includes("00000000000000000004.checkpoint.0000000002.0000000002.parquet"),
+      message,
+    );
+    assert(message.includes(`partition columns "p_int", "p_date", "p_ts", "p_str"`), message);
+    // Read alone, without the table's metadata, the part cannot name them.
+    const alone = await assertRejects(() =>
+      parquetCheckpointCodec.read(new LocalStore(dir), multipartCheckpointKey(4, 2, 2))
+    );
+    assert(alone.message.includes("for its partition columns"), alone.message);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
