@@ -1,5 +1,5 @@
 /**
- * The progress line of a long command (`verify`, `vacuum`, `scan --output`):
+ * The progress line of a long command (`verify`, `vacuum`, `scan` into a file):
  * one line on stderr, rewritten in place, on a terminal only and never with
  * `--json`, so that it never lands in a file, a pipe or a script's parse.
  *

@@ -18,7 +18,7 @@ import {
 } from "./args.ts";
 import { AS_OF_OPTIONS, type AsOf, parseAsOf, resolveAsOf, withAsOfFlag } from "./as_of.ts";
 import { printJson } from "./output.ts";
-import { type ProgressLine, progressLine } from "./progress.ts";
+import { ProgressLine } from "./progress.ts";
 import {
   csvWriter,
   jsonDocumentWriter,
@@ -55,8 +55,8 @@ the earliest version available is an error naming that version's time.
 With --json, stdout gets one JSON object: the rows (unless --output is given)
 and the scan figures, including how many files were skipped.
 
-With --output, on a terminal, the rows written so far show on stderr (not
-with --json).
+With --output, or with stdout redirected to a file or a pipe, the rows
+written so far show on stderr when stderr is a terminal (not with --json).
 
 Rows are written as they are read, one row group at a time, so output of
 any size streams with bounded memory. The table format aligns its columns
@@ -119,20 +119,41 @@ export function parseScanArgs(argv: string[], isTerminal = Deno.stdout.isTermina
   };
 }
 
-/** The progress line's text while rows go to a file. */
+/** The progress line's text while rows are written. */
 export function scanProgressText(rows: number, stats: ScanStats): string {
   return `scan: wrote ${formatCount(rows)} rows, read ${formatCount(stats.filesRead)} of ${
     formatCount(stats.filesTotal)
   } files`;
 }
 
+/** Which of stdout and stderr are terminals. */
+export interface Terminals {
+  stdout: boolean;
+  stderr: boolean;
+}
+
 /**
- * Runs `scan`. Rows written to a file (`--output`) show a progress line on
- * stderr on a terminal (`progress`); rows on stdout are progress enough.
+ * Whether `scan` shows a progress line on stderr: only where stderr is a
+ * terminal and never with `--json`, and only while the rows do not go to
+ * that terminal (they go to `--output`, or stdout is redirected to a file or
+ * a pipe), since the line would be drawn over them.
+ */
+export function scanShowsProgress(
+  args: Pick<ScanArgs, "json" | "output">,
+  terminals: Terminals = { stdout: Deno.stdout.isTerminal(), stderr: Deno.stderr.isTerminal() },
+): boolean {
+  if (args.json || !terminals.stderr) return false;
+  return args.output !== undefined || !terminals.stdout;
+}
+
+/**
+ * Runs `scan`. Rows written to a file (`--output`, or a redirected stdout)
+ * show a progress line on stderr on a terminal (`scanShowsProgress`); rows
+ * on the terminal are progress enough.
  */
 export async function runScan(
   args: ScanArgs,
-  progress: ProgressLine = progressLine(args.json || !args.output),
+  progress: ProgressLine = new ProgressLine(scanShowsProgress(args)),
 ): Promise<number> {
   const table = await openTable(args.table);
   const { version, at } = await resolveAsOf(table, args);

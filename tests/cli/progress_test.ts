@@ -7,7 +7,7 @@
 
 import { ProgressLine, progressLine } from "../../src/cli/progress.ts";
 import { parseVacuumArgs, runVacuum } from "../../src/cli/vacuum.ts";
-import { parseScanArgs, runScan } from "../../src/cli/scan.ts";
+import { parseScanArgs, runScan, scanShowsProgress } from "../../src/cli/scan.ts";
 import { vacuum, type VacuumProgress } from "../../src/ops/vacuum.ts";
 import { openTable, snapshotOf } from "../../src/ops/table.ts";
 import { assert, assertEquals } from "../_helpers/assert.ts";
@@ -129,4 +129,22 @@ Deno.test("vacuum and scan --output print no progress where stderr is not a term
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("scan shows progress on a terminal's stderr while its rows go to a file or a redirected stdout, never over them nor with --json", () => {
+  const shows = (argv: string[], stdout: boolean, stderr: boolean) =>
+    scanShowsProgress(parseScanArgs(["t", ...argv], stdout), { stdout, stderr });
+  // stdout redirected to a file, stderr on the terminal.
+  assertEquals(shows([], false, true), true);
+  assertEquals(shows(["--format", "csv"], false, true), true);
+  // The rows on the terminal: the line would be drawn over them.
+  assertEquals(shows([], true, true), false);
+  // --output, whatever stdout is.
+  assertEquals(shows(["--output", "rows.ndjson"], true, true), true);
+  assertEquals(shows(["--output", "rows.ndjson"], false, true), true);
+  // Never with --json, nor where stderr is not a terminal.
+  assertEquals(shows(["--json"], false, true), false);
+  assertEquals(shows(["--json", "--output", "rows.ndjson"], true, true), false);
+  assertEquals(shows([], false, false), false);
+  assertEquals(shows(["--output", "rows.ndjson"], true, false), false);
 });
