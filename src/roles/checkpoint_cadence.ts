@@ -40,10 +40,10 @@ export const COST_FACTOR = 20;
 
 /**
  * Actions a checkpoint may rewrite per version committed since the last.
- * A stream's checkpoint took 50 to 110 µs per action on a loaded 2-core
- * machine (docs/benchmarks.md, 2026-12-01), so this is at most about 10 ms
- * of checkpoint per version; the interval stays the rule up to 1,000
- * actions.
+ * A stream's checkpoints took 12 to 130 µs per action on a loaded 2-core
+ * machine (docs/benchmarks.md, "Checkpoint cadence"), so this is at most
+ * about 13 ms of checkpoint per version; the interval stays the rule up to
+ * 1,000 actions.
  */
 export const ACTIONS_PER_VERSION = 100;
 
