@@ -414,7 +414,11 @@ export async function appendBatch(
       const file = await span(
         "encode",
         { "neuralake.rows": slice.batch.length },
-        () => encodeParquet(slice.batch, { rowGroupRows: 1 << 22, ...options.encode }),
+        () =>
+          encodeParquet(asStored(slice.batch, target.dataFields), {
+            rowGroupRows: 1 << 22,
+            ...options.encode,
+          }),
       );
       held.encodeMs += performance.now() - t0;
       // A failed read only loses the head start: the commit reads again.
@@ -450,6 +454,28 @@ export async function appendBatch(
   });
   if (result.outcome.kind !== "committed") await held.discard();
   return result;
+}
+
+/**
+ * The batch with each column declared as the table stores it: a column the
+ * table has as nullable is written nullable (OPTIONAL) even when the batch's
+ * own field says it has no null, as a stream's generated rows do on a table
+ * that `write` made with nullable columns. Data files then have the schema
+ * the compactor writes (the table's), so their large row groups are copied
+ * byte for byte rather than all decoded and re-encoded. Only nullability is
+ * taken, and only towards nullable: a column the table has as not nullable
+ * keeps the batch's field.
+ */
+export function asStored(batch: ColumnBatch, dataFields: readonly Field[]): ColumnBatch {
+  let fields: Field[] | undefined;
+  for (const [i, field] of batch.fields.entries()) {
+    if (field.nullable) continue;
+    const stored = dataFields.find((f) => f.name === field.name);
+    if (!stored?.nullable) continue;
+    fields ??= [...batch.fields];
+    fields[i] = { ...field, nullable: true };
+  }
+  return fields ? { ...batch, fields } : batch;
 }
 
 /**
