@@ -8,7 +8,7 @@
  * vacuum: one `unlink` per file"), so on Linux, where the process may load
  * foreign code (the `ffi` permission, which `deno task neuralake`, the tests
  * and the compiled binary's `-A` grant), this calls the C library's `unlink`
- * directly, as util/native_memory.ts calls `malloc_trim`. It lives here, in
+ * directly (util/libc.ts), as util/native_memory.ts calls `malloc_trim`. It lives here, in
  * the local store's layer, because only the store's deletes use it.
  * Everywhere else (macOS, Windows, no `ffi` permission, no `libc.so.6`)
  * removals go through `Deno.removeSync` as before.
@@ -24,6 +24,8 @@
  *   refuse NUL; a path with one goes to `removeSync`, which refuses it).
  */
 
+import { openLibc } from "../util/libc.ts";
+
 /** The C library's `unlink`, or undefined where it is not used. */
 type Unlink = (path: Uint8Array) => number;
 
@@ -38,22 +40,8 @@ let libcUnlinks = 0;
  */
 function libcUnlink(): Unlink | undefined {
   if (forcedOff) return undefined;
-  if (libc === undefined) libc = openLibc();
+  if (libc === undefined) libc = openLibc({ unlink: { parameters: ["buffer"], result: "i32" } });
   return libc?.unlink;
-}
-
-function openLibc(): { unlink: Unlink } | null {
-  if (Deno.build.os !== "linux") return null;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    const library = Deno.dlopen("libc.so.6", {
-      unlink: { parameters: ["buffer"], result: "i32" },
-    });
-    return { unlink: library.symbols.unlink };
-  } catch {
-    // No glibc (a musl system), or loading refused: Deno's removal serves.
-    return null;
-  }
 }
 
 const encoder = new TextEncoder();

@@ -16,6 +16,7 @@
  * with nothing to release, a few hundred ms for 200 MiB on a loaded machine,
  * so long-running roles trim at most every few seconds ({@link Releaser}).
  */
+import { openLibc } from "./libc.ts";
 
 let trim: (() => void) | null | undefined;
 
@@ -50,17 +51,8 @@ export function releaseFreedMemory(): boolean {
 }
 
 function openTrim(): (() => void) | null {
-  if (Deno.build.os !== "linux") return null;
-  try {
-    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
-    const libc = Deno.dlopen("libc.so.6", {
-      malloc_trim: { parameters: ["usize"], result: "i32" },
-    });
-    return () => void libc.symbols.malloc_trim(0n);
-  } catch {
-    // No glibc (musl names its library differently and has no malloc_trim).
-    return null;
-  }
+  const libc = openLibc({ malloc_trim: { parameters: ["usize"], result: "i32" } });
+  return libc && (() => void libc.malloc_trim(0n));
 }
 
 /**
