@@ -37,7 +37,7 @@ import { compareKeys } from "../storage/keys.ts";
 import type { Add, Remove } from "../delta/actions.ts";
 import { decodeFilePath } from "../delta/partition.ts";
 import { deletionVectorKey } from "./deletion_vectors.ts";
-import { tombstoneRetentionOf } from "../delta/checkpoint.ts";
+import { DEFAULT_TOMBSTONE_RETENTION_MS, tombstoneRetentionOf } from "../delta/checkpoint.ts";
 import { LOG_DIR } from "../delta/log_path.ts";
 import { checkCanWrite } from "../delta/protocol.ts";
 import type { SnapshotState } from "../delta/replay.ts";
@@ -47,8 +47,12 @@ import { APPEND_HOLD_BUDGET_MS } from "./append.ts";
 import { mapLimit } from "../util/concurrency.ts";
 import { activeFiles } from "../delta/replay.ts";
 
-/** The default retention of deleted files: 7 days, as in Delta. */
-export const DEFAULT_VACUUM_RETENTION_MS = 7 * 86_400_000;
+/**
+ * The default retention of deleted files: 7 days, as in Delta. The same
+ * default of `delta.deletedFileRetentionDuration` as the checkpoints'
+ * tombstones keep, so vacuum and the compactor judge one table alike.
+ */
+export const DEFAULT_VACUUM_RETENTION_MS = DEFAULT_TOMBSTONE_RETENTION_MS;
 
 /**
  * Time for a commit already sent when an append's hold budget ran out to
